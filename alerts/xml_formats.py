@@ -1,20 +1,83 @@
-"""XML alert formats recognised by content (the root element).
+"""XML alert formats, recognised by content (the root element and its namespace).
 
-Until CAP 1.2 and Cursor-on-Target support lands, every well-formed, safe XML
-document is refused with a reason naming what it is.
+``decode_xml_alert`` receives the root of a document that ``alerts.xmlsafe``
+already parsed safely (no DTD, no entities, no network) and dispatches:
+
+- ``<alert>`` in the CAP 1.2 namespace: ``alerts.cap`` (validated against the
+  OASIS schema, then mapped);
+- ``<alert>`` in the CAP 1.1 or 1.0 namespace: refused (not up-converted);
+- ``<EDXLDistribution>`` (EDXL-DE 1.0/2.0): the one CAP 1.2 alert it carries;
+- a non-standard root holding several CAP alerts (``<alerts>``): refused, one
+  message is one alert;
+- ``<event>`` without namespace: Cursor-on-Target, ``alerts.cot``;
+- anything else: refused with the root element named.
+
+Every refusal is ``alerts.decode.Rejected``; nothing else escapes.
 """
 from __future__ import annotations
+
+import logging
 
 from lxml import etree
 
 from alerts.model import Alert
 
+log = logging.getLogger(__name__)
+
+#: Reasons for bugs caught by the safety net start with this, so tests can tell
+#: a deliberate refusal from a decoder that fell over.
+INTERNAL_ERROR = "XML alert could not be decoded (internal error"
+
 
 def decode_xml_alert(root: etree._Element) -> Alert:
     from alerts.decode import Rejected
 
-    tag = etree.QName(root)
+    try:
+        return _dispatch(root)
+    except Rejected:
+        raise
+    except RecursionError:
+        raise Rejected("XML alert nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001  the contract: only Rejected leaves here
+        log.exception("XML alert decoder failed")
+        raise Rejected(f"{INTERNAL_ERROR} {type(exc).__name__}): {str(exc)[:200]}") from None
+
+
+def _dispatch(root: etree._Element) -> Alert:
+    from alerts import cap, cot
+    from alerts.decode import Rejected
+
+    if not isinstance(root.tag, str):
+        raise Rejected("not an XML alert: the document has no root element")
+    name = etree.QName(root)
+    local, namespace = name.localname, name.namespace
+
+    if local == "alert":
+        if namespace == cap.CAP12_NS:
+            return cap.decode_cap_alert(root)
+        if namespace in cap.OLD_CAP_NAMESPACES:
+            version = cap.OLD_CAP_NAMESPACES[namespace]
+            raise Rejected(
+                f"CAP {version} is not accepted: namespace {namespace}; only CAP 1.2 "
+                f"({cap.CAP12_NS}) is accepted, older versions are refused, not up-converted"
+            )
+        raise Rejected(
+            f"not a CAP 1.2 alert: <alert> in namespace {namespace or 'none'} "
+            f"(CAP 1.2 uses namespace {cap.CAP12_NS})"
+        )
+    if local == "EDXLDistribution" and namespace in cap.EDXL_DE_NAMESPACES:
+        return cap.decode_edxl(root)
+    if any(
+        isinstance(child.tag, str)
+        and etree.QName(child).localname == "alert"
+        and etree.QName(child).namespace in (cap.CAP12_NS, *cap.OLD_CAP_NAMESPACES)
+        for child in root
+    ):
+        cap.refuse_alert_collection(root)
+    if local == "event" and namespace is None:
+        return cot.decode_cot_event(root)
     raise Rejected(
-        f"XML alerts are not accepted yet (root element <{tag.localname}> "
-        f"in namespace {tag.namespace or 'none'}); send alert schema v1 JSON"
+        f"not a CAP alert: root element <{local}> in namespace {namespace or 'none'} "
+        "(accepted XML: a CAP 1.2 <alert>, an EDXL-DE envelope carrying one, "
+        "or a Cursor-on-Target <event>)"
     )

@@ -1,0 +1,123 @@
+"""The in-memory read model of every alert, kept current from the events stream.
+
+Each server process holds one ``AlertIndex``: filled once at start-up from the
+stored alerts, then fed every event in stream order. Maps, lists, the API and
+summaries read it instead of Redis, so a filter over 100,000 alerts is a
+vectorised mask, not 100,000 round trips. It is safe to read from several
+threads while one writer applies events.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+import pandas as pd
+
+from alerts.events import AlertEvent, stream_id_key
+from alerts.model import StoredAlert
+from alerts.query import AlertQuery, Page, QueryResult
+
+COLUMNS = [
+    "id", "lon", "lat", "severity", "severity_rank", "type", "title", "country", "countries",
+    "region", "reported_at", "received_at", "exercise", "status", "open", "source",
+    "releasable", "releasable_default_all",
+]
+
+
+def _row(stored: StoredAlert) -> dict:
+    alert = stored.alert
+    regions = stored.placement.regions
+    return {
+        "id": alert.id,
+        "lon": stored.lon,
+        "lat": stored.lat,
+        "severity": alert.severity.value,
+        "severity_rank": alert.severity.rank,
+        "type": alert.type.value,
+        "title": alert.title,
+        "country": stored.placement.country or "",
+        "countries": frozenset(stored.placement.countries),
+        "region": regions[0].name if regions else "",
+        "reported_at": alert.reported_at,
+        "received_at": stored.received_at,
+        "exercise": alert.exercise,
+        "status": stored.status.value,
+        "open": stored.status.is_open,
+        "source": alert.source,
+        "releasable": frozenset(stored.releasable_nations(True)),
+        "releasable_default_all": frozenset(stored.releasable_nations(False)),
+    }
+
+
+class AlertIndex:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._alerts: dict[str, StoredAlert] = {}
+        self._position: dict[str, int] = {}
+        self._rows: list[dict] = []
+        self._table: pd.DataFrame | None = None
+        self.cursor = "0-0"  # id of the last event applied
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self._alerts)
+
+    def load(self, alerts: Iterable[StoredAlert], cursor: str) -> None:
+        """Fill from stored alerts read after ``cursor`` was taken as the stream position."""
+        with self._lock:
+            for stored in alerts:
+                self._put(stored)
+            self.cursor = cursor
+            self._changed()
+
+    def apply(self, event: AlertEvent) -> bool:
+        """Apply one event; events at or before the cursor are ignored (replays)."""
+        with self._lock:
+            if stream_id_key(event.event_id) <= stream_id_key(self.cursor):
+                return False
+            self._put(event.alert)
+            self.cursor = event.event_id
+            self._changed()
+            return True
+
+    def _put(self, stored: StoredAlert) -> None:
+        position = self._position.get(stored.id)
+        if position is None:
+            self._position[stored.id] = len(self._rows)
+            self._rows.append(_row(stored))
+        else:
+            self._rows[position] = _row(stored)
+        self._alerts[stored.id] = stored
+
+    def _changed(self) -> None:
+        self._table = None
+        self.version += 1
+
+    def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:
+        """One alert, or None if it does not exist *or the query may not see it*."""
+        stored = self._alerts.get(alert_id)
+        if stored is None or (query is not None and not query.releasable(stored)):
+            return None
+        return stored
+
+    def table(self) -> pd.DataFrame:
+        """All alerts as one table (cached until the next change)."""
+        with self._lock:
+            if self._table is None:
+                table = pd.DataFrame(self._rows, columns=COLUMNS)
+                for column in ("reported_at", "received_at"):
+                    table[column] = pd.to_datetime(table[column], utc=True)
+                self._table = table
+            return self._table
+
+    def select(self, query: AlertQuery) -> pd.DataFrame:
+        """Matching rows, newest report first."""
+        table = self.table()
+        matching = table[query.mask(table)]
+        return matching.sort_values("reported_at", ascending=False, kind="stable")
+
+    def search(self, query: AlertQuery, page: Page = Page()) -> QueryResult:
+        rows = self.select(query)
+        ids = rows["id"].iloc[page.offset : page.offset + page.limit]
+        return QueryResult(total=len(rows), alerts=[self._alerts[i] for i in ids])
+

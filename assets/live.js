@@ -1,0 +1,85 @@
+/*
+ * Live push client for the map page.
+ *
+ * Opens a server-sent-events stream (/live/alerts) with the page's filters and
+ * the cursor the server built the map at, and applies each new alert as a
+ * partial update (Dash Patch): points appended to the live traces, an item
+ * prepended to the latest-alerts list. EventSource reconnects by itself and
+ * sends Last-Event-ID, so the server replays whatever was missed.
+ * Ids already applied are skipped, so a replay never draws a point twice.
+ */
+(function () {
+  "use strict";
+  var LIVE_RING = 2, LIVE_CORE = 3;
+  var source = null, seen = new Set(), pending = [], scheduled = false, limit = 50;
+  var shown = 0;
+
+  function status(text, cls) {
+    var el = document.getElementById("live-status");
+    if (el) { el.textContent = text; el.className = "live-status " + (cls || ""); }
+  }
+
+  function flush() {
+    scheduled = false;
+    var batch = pending; pending = [];
+    if (!batch.length) { return; }
+    var dc = window.dash_clientside;
+    var fig = new dc.Patch();
+    var lat = [], lon = [], ring = [], core = [], ids = [], text = [];
+    var list = new dc.Patch();
+    batch.forEach(function (a) {
+      lat.push(a.lat); lon.push(a.lon); ring.push(a.ring); core.push(a.core);
+      ids.push(a.id); text.push(a.text);
+      list.prepend([], a.item);
+    });
+    [LIVE_RING, LIVE_CORE].forEach(function (t) {
+      fig.extend(["data", t, "lat"], lat);
+      fig.extend(["data", t, "lon"], lon);
+      fig.extend(["data", t, "customdata"], ids);
+      fig.extend(["data", t, "hovertext"], text);
+    });
+    fig.extend(["data", LIVE_RING, "marker", "color"], ring);
+    fig.extend(["data", LIVE_CORE, "marker", "color"], core);
+    dc.set_props("incident-map", {figure: fig.build()});
+    for (var i = 0; i < batch.length; i++) { list.delete([limit]); }
+    dc.set_props("alert-list", {children: list.build()});
+    shown += batch.length;
+    dc.set_props("shown-count", {children: String(shown)});
+    status("live · last alert " + new Date().toLocaleTimeString(), "ok");
+    document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + batch.length);
+  }
+
+  function onAlert(event) {
+    var alert = JSON.parse(event.data);
+    if (seen.has(alert.id)) { return; }
+    seen.add(alert.id);
+    pending.push(alert);
+    if (!scheduled) { scheduled = true; window.requestAnimationFrame(flush); }
+  }
+
+  function connect(spec) {
+    if (source) { source.close(); }
+    seen = new Set(); pending = []; limit = spec.limit || 50;
+    shown = spec.shown || 0;
+    var url = "/live/alerts?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(spec.after);
+    source = new EventSource(url);
+    source.addEventListener("open", function () { status("live", "ok"); document.body.dataset.live = "open"; });
+    source.addEventListener("alert", onAlert);
+    source.addEventListener("reload", function () { window.location.reload(); });
+    source.addEventListener("error", function () {
+      status(source.readyState === 2 ? "disconnected" : "reconnecting…", "warn");
+      document.body.dataset.live = "error";
+    });
+  }
+
+  // A closed stream (the server refused it) is reopened by the watchdog rebuild;
+  // EventSource itself retries every dropped connection.
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.crisis = {
+    connectLive: function (spec) {
+      if (!spec) { return window.dash_clientside.no_update; }
+      connect(spec);
+      return spec.after;
+    }
+  };
+})();

@@ -1,0 +1,70 @@
+"""``create_app``: the only place that wires Redis, the read model, the API and the pages together."""
+from __future__ import annotations
+
+import dash
+from dash import Dash, dcc, html
+
+from dashboard import api
+from dashboard import services as services_module
+from dashboard.services import Services
+from dashboard.settings import Settings
+
+
+def _frame(settings: Settings) -> html.Div:
+    banner = settings.classification
+    return html.Div(
+        className="frame",
+        children=[
+            html.Div(banner, className="classification top", id="classification-top"),
+            html.Header(
+                className="topbar",
+                children=[
+                    html.Span("Crisis Response Coordination", className="brand"),
+                    html.Nav([dcc.Link(page["name"], href=page["relative_path"])
+                              for page in dash.page_registry.values()]),
+                ],
+            ),
+            html.Div(dash.page_container, className="page"),
+            html.Footer(
+                className="attribution",
+                children="Boundaries: Made with Natural Earth; regions © OpenStreetMap contributors, "
+                "Elastic Maps Service (ODbL).",
+            ),
+            html.Div(banner, className="classification bottom", id="classification-bottom"),
+        ],
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Dash:
+    """Build the Dash app (FastAPI backend) for ``settings``.
+
+    Connects to Redis, loads the read model and starts the process's live
+    feed follower. Nothing happens at import time; call ``shutdown(app)`` to stop.
+    """
+    services = services or Services.connect(settings)
+    services_module.install(services)
+    services.follower.bootstrap()
+    services.follower.start()
+
+    app = Dash(
+        __name__,
+        backend="fastapi",
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(settings.assets_dir),
+        title="Crisis dashboard",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    from dashboard.pages import map as _map_page  # noqa: F401  (registers the page)
+
+    app.layout = _frame(settings)
+    api.mount(app.server)
+    app.server.state.services = services
+    return app
+
+
+def shutdown(app: Dash) -> None:
+    services: Services = app.server.state.services
+    services.follower.stop()
+    services.client.close()

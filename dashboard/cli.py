@@ -1,0 +1,99 @@
+"""``crisisdash``: serve the dashboard, run ingest alone, publish alert files."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from dashboard.settings import Settings
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--redis-url", help="Redis/Valkey URL (default: $REDIS_URL, else the embedded Valkey)")
+    parser.add_argument("--data-dir", type=Path, help="where the embedded Valkey keeps its data (default ./data)")
+    parser.add_argument("--prefix", help="key prefix (default: crisis)")
+
+
+def _settings(args: argparse.Namespace, **extra) -> Settings:
+    return Settings.from_env(redis_url=args.redis_url, data_dir=args.data_dir, prefix=args.prefix, **extra)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dashboard.server import serve
+
+    serve(_settings(args, host=args.host, port=args.port, demo=args.demo or None,
+                    run_ingest=False if args.no_ingest else None))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from dashboard.server import ingest
+
+    ingest(_settings(args))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    import redis
+
+    from alerts.keys import Keys
+    from alerts.producer import send_to_channel, send_to_stream
+
+    settings = _settings(args)
+    if not settings.redis_url:
+        print("publish needs --redis-url or REDIS_URL (the server you want to reach)", file=sys.stderr)
+        return 2
+    payloads = []
+    for name in args.files:
+        payloads.append(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
+                                  retry_on_timeout=False)
+    keys = Keys(settings.prefix)
+    if args.stream:
+        ids = send_to_stream(client, keys, payloads)
+        print(f"added {len(ids)} payload(s) to {keys.inbox}")
+    else:
+        listeners = send_to_channel(client, keys, payloads)
+        print(f"published {len(payloads)} payload(s) on {keys.alerts_channel} ({listeners} ingest listener(s))")
+        if listeners == 0:
+            print("warning: no ingest worker is listening; pub/sub drops it. Use --stream to keep it.",
+                  file=sys.stderr)
+            return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crisisdash", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the dashboard (and an ingest worker)")
+    _common(serve)
+    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default 8050)")
+    serve.add_argument("--demo", action="store_true", help="play a fictional exercise scenario")
+    serve.add_argument("--no-ingest", action="store_true", help="do not run an ingest worker in this process")
+    serve.set_defaults(func=cmd_serve)
+
+    ingest = sub.add_parser("ingest", help="run only the ingest worker (for scale-out)")
+    _common(ingest)
+    ingest.set_defaults(func=cmd_ingest)
+
+    publish = sub.add_parser("publish", help="send alert files (or - for stdin) to ingest")
+    _common(publish)
+    publish.add_argument("--stream", action="store_true", help="add to the durable inbox stream (default: pub/sub)")
+    publish.add_argument("files", nargs="+")
+    publish.set_defaults(func=cmd_publish)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Running the pieces of one ``crisisdash`` process: embedded Valkey, ingest, demo, web server."""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from collections.abc import Iterator
+from dataclasses import replace
+
+import redis
+import uvicorn
+
+from alerts.geography import RegionIndex
+from alerts.ingest import IngestPipeline, PubSubIngest, StreamIngest
+from alerts.keys import Keys
+from alerts.store import AlertStore
+from dashboard.embedded import EmbeddedValkey
+from dashboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def redis_for(settings: Settings) -> Iterator[Settings]:
+    """Settings with a Redis URL: the configured one, or a started embedded Valkey."""
+    if settings.redis_url:
+        yield settings
+        return
+    embedded = EmbeddedValkey(settings.data_dir)
+    url = embedded.start()
+    log.info("embedded Valkey at %s (data in %s)", url, embedded.data_dir)
+    try:
+        yield replace(settings, redis_url=url)
+    finally:
+        embedded.stop()
+
+
+def start_ingest(settings: Settings, regions: RegionIndex, stop: threading.Event) -> list[threading.Thread]:
+    """Start the stream and channel ingest workers as threads (one Redis client each)."""
+    threads = []
+    for name, make in (("ingest-stream", StreamIngest), ("ingest-channel", PubSubIngest)):
+        client = redis.Redis.from_url(settings.redis_url)
+        pipeline = IngestPipeline(AlertStore(client, Keys(settings.prefix)), regions,
+                                  max_bytes=settings.max_payload_bytes)
+        worker = make(pipeline)
+        thread = threading.Thread(target=worker.run, args=(stop,), name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def serve(settings: Settings) -> None:
+    from dashboard.app import create_app, shutdown
+    from dashboard.demo import run_demo
+    from dashboard.services import Services
+
+    with redis_for(settings) as settings:
+        services = Services.connect(settings)
+        stop = threading.Event()
+        threads = start_ingest(settings, services.regions, stop) if settings.run_ingest else []
+        if settings.demo:
+            demo = threading.Thread(target=run_demo, args=(services.client, services.keys, stop),
+                                    name="demo", daemon=True)
+            demo.start()
+            threads.append(demo)
+        app = create_app(settings, services)
+        try:
+            # uvicorn handles SIGINT/SIGTERM: it finishes requests, then returns here.
+            uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
+                        timeout_graceful_shutdown=3)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=5)
+            shutdown(app)
+
+
+def ingest(settings: Settings) -> None:
+    """Run only the ingest workers until SIGINT/SIGTERM."""
+    import signal
+
+    with redis_for(settings) as settings:
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        regions = RegionIndex.from_assets(settings.assets_dir)
+        threads = start_ingest(settings, regions, stop)
+        log.info("ingest running on %s (prefix %s)", settings.redis_url, settings.prefix)
+        stop.wait()
+        for thread in threads:
+            thread.join(timeout=5)

@@ -1,0 +1,55 @@
+"""The base map: a blank MapLibre style plus country and region outlines from shipped GeoJSON.
+
+No tile server, no sprites, no glyphs: the style (``OFFLINE_STYLE``) names no
+outside resource, and the outlines are GeoJSON files served from our own assets.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+REGION_CENTRE = {"lat": 42.3, "lon": 21.8}
+REGION_ZOOM = 4.6
+
+#: Asset paths (relative to the app's assets URL) of the outlines drawn.
+COUNTRY_OUTLINES = "geo/admin0_ne50m.geojson"
+REGION_OUTLINES = "geo/admin1.geojson"
+
+
+def boundary_layers(assets_url: str) -> list[dict]:
+    """MapLibre layers for land, region lines and country lines, drawn below the incidents."""
+    countries = f"{assets_url.rstrip('/')}/{COUNTRY_OUTLINES}"
+    regions = f"{assets_url.rstrip('/')}/{REGION_OUTLINES}"
+    return [
+        {"sourcetype": "geojson", "source": countries, "type": "fill", "color": "#f2efe6", "below": "traces"},
+        {"sourcetype": "geojson", "source": regions, "type": "line", "color": "#c9c4b8",
+         "line": {"width": 0.6}, "below": "traces"},
+        {"sourcetype": "geojson", "source": countries, "type": "line", "color": "#6b6b6b",
+         "line": {"width": 1.3}, "below": "traces"},
+    ]
+
+
+#: A blank MapLibre style of our own: a sea-coloured background and nothing
+#: else, so no sprite, glyph or tile URL exists for the browser to fetch.
+OFFLINE_STYLE = {
+    "version": 8,
+    "name": "offline",
+    "sources": {},
+    "layers": [{"id": "sea", "type": "background", "paint": {"background-color": "#dbe7ef"}}],
+}
+
+
+def map_figure(traces: list, assets_url: str, uirevision: str = "map") -> go.Figure:
+    figure = go.Figure(traces)
+    figure.update_layout(
+        map={
+            "style": OFFLINE_STYLE,
+            "center": REGION_CENTRE,
+            "zoom": REGION_ZOOM,
+            "layers": boundary_layers(assets_url),
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        showlegend=False,
+        uirevision=uirevision,  # keep the user's pan and zoom across rebuilds
+        hoverlabel={"align": "left"},
+    )
+    return figure
