@@ -8,6 +8,14 @@
 | ``{p}:alert:{id}``            | string   | one stored alert (JSON of ``StoredAlert``)                |
 | ``{p}:events``                | stream   | the ordered record of accepted changes (``alert.created``...) that dashboards follow and replay |
 | ``{p}:ingest``                | group    | consumer group of ingest workers on the inbox stream      |
+| ``{p}:audit``                 | stream   | the audit trail (see ``alerts.audit``)                    |
+| ``{p}:user:{name}``           | hash     | a user: role, nation, argon2 password hash, disabled      |
+| ``{p}:users``                 | set      | all user names                                            |
+| ``{p}:token:{sha256}``        | hash     | an API token, stored by the SHA-256 of its secret         |
+| ``{p}:tokens:{name}``         | set      | the token ids of a user                                   |
+| ``{p}:token-index``           | hash     | token id -> SHA-256 of the token (for revocation)         |
+| ``{p}:session:{sha256}``      | hash     | a web session (expires), by the SHA-256 of its cookie     |
+| ``{p}:login-failures:{name}`` | string   | failed sign-ins in the current window (expires)           |
 """
 from __future__ import annotations
 
@@ -39,6 +47,33 @@ class Keys:
     @property
     def ingest_group(self) -> str:
         return f"{self.prefix}:ingest"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}:audit"
+
+    @property
+    def users(self) -> str:
+        return f"{self.prefix}:users"
+
+    def user(self, name: str) -> str:
+        return f"{self.prefix}:user:{name}"
+
+    def token(self, digest: str) -> str:
+        return f"{self.prefix}:token:{digest}"
+
+    @property
+    def token_index(self) -> str:
+        return f"{self.prefix}:token-index"
+
+    def user_tokens(self, name: str) -> str:
+        return f"{self.prefix}:tokens:{name}"
+
+    def session(self, digest: str) -> str:
+        return f"{self.prefix}:session:{digest}"
+
+    def login_failures(self, name: str) -> str:
+        return f"{self.prefix}:login-failures:{name}"
 
     def alert(self, alert_id: str) -> str:
         return f"{self.prefix}:alert:{alert_id}"

@@ -1,4 +1,4 @@
-"""HTTP API under ``/api/v1`` (JSON; OpenAPI at ``/api/v1/openapi.json``) and the live stream route."""
+"""HTTP API under ``/api/v1`` (JSON; OpenAPI at ``/openapi.json``, browsable at ``/docs``) and the live stream route."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -11,7 +11,8 @@ from alerts.model import StoredAlert
 from alerts.query import AlertQuery, Page
 from alerts.summary import summarise
 from dashboard import services as services_module
-from dashboard.auth import Viewer, current_viewer
+from alerts.roles import Permission
+from dashboard.auth import AuthMiddleware, Viewer, current_viewer, login_router, require
 from dashboard.live import alert_event_stream
 from dashboard.query_params import parse_query
 from dashboard.components import live_payload
@@ -94,6 +95,19 @@ def summary(request: Request, viewer: Viewer = Depends(current_viewer)) -> dict:
     return summarise(services.index.select(_query(request, viewer)))
 
 
+@router.get("/me", summary="Who the caller is")
+def me(viewer: Viewer = Depends(current_viewer)) -> dict:
+    return {"name": viewer.name, "role": viewer.role, "nation": viewer.nation,
+            "permissions": sorted(p.value for p in Permission if viewer.can(p))}
+
+
+@router.get("/audit", summary="The audit trail, newest first (admins only)")
+def audit(limit: int = Query(200, ge=1, le=5000), viewer: Viewer = Depends(current_viewer)) -> dict:
+    require(viewer, Permission.READ_AUDIT)
+    entries = services_module.current().audit.read(count=limit)
+    return {"items": [entry.__dict__ for entry in entries]}
+
+
 live_router = APIRouter()
 
 
@@ -110,5 +124,8 @@ async def live_alerts(request: Request, after: str | None = None, viewer: Viewer
 
 
 def mount(server: FastAPI) -> None:
+    """Add the API, the live stream and sign-in, all behind ``AuthMiddleware``."""
+    server.include_router(login_router)
     server.include_router(router)
     server.include_router(live_router)
+    server.add_middleware(AuthMiddleware)  # outermost: runs before Dash's own middleware

@@ -6,12 +6,16 @@ from dash import Dash, dcc, html
 
 from dashboard import api
 from dashboard import services as services_module
+from dashboard.auth import Viewer, viewer_if_any
 from dashboard.services import Services
 from dashboard.settings import Settings
 
 
 def _frame(settings: Settings) -> html.Div:
     banner = settings.classification
+    viewer = viewer_if_any() or Viewer("", "none", "")  # layout validation runs outside a request
+    pages = [page for page in dash.page_registry.values()
+             if page.get("permission") is None or viewer.can(page["permission"])]
     return html.Div(
         className="frame",
         children=[
@@ -20,8 +24,10 @@ def _frame(settings: Settings) -> html.Div:
                 className="topbar",
                 children=[
                     html.Span("Crisis Response Coordination", className="brand"),
-                    html.Nav([dcc.Link(page["name"], href=page["relative_path"])
-                              for page in dash.page_registry.values()]),
+                    html.Nav([dcc.Link(page["name"], href=page["relative_path"]) for page in pages]),
+                    html.Span(className="whoami", id="whoami",
+                              children=f"{viewer.name} · {viewer.role.replace('_', ' ')} · {viewer.nation}"),
+                    html.Button("Sign out", id="sign-out", className="sign-out"),
                 ],
             ),
             html.Div(dash.page_container, className="page"),
@@ -58,7 +64,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     )
     from dashboard.pages import map as _map_page  # noqa: F401  (registers the page)
 
-    app.layout = _frame(settings)
+    from dashboard.pages import audit as _audit_page  # noqa: F401
+
+    app.layout = lambda: _frame(settings)
     api.mount(app.server)
     app.server.state.services = services
     return app

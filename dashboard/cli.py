@@ -63,6 +63,90 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _accounts(args: argparse.Namespace):
+    import redis
+
+    from alerts.audit import AuditLog
+    from alerts.keys import Keys
+    from dashboard.accounts import Accounts
+
+    settings = _settings(args)
+    if not settings.redis_url:
+        from dashboard.server import embedded_url_if_running
+
+        settings = embedded_url_if_running(settings)
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    keys = Keys(settings.prefix)
+    return Accounts(client, keys), AuditLog(client, keys)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("passwords differ")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountError
+
+    accounts, audit = _accounts(args)
+    actor = f"cli:{_os_user()}"
+    try:
+        if args.action == "add":
+            user = accounts.add_user(args.name, args.role, args.nation, _read_password(args))
+            audit.append(actor, "user.add", user.name, {"role": user.role.value, "nation": user.nation})
+            print(f"added {user.name} ({user.role.value}, {user.nation})")
+        elif args.action == "list":
+            for user in accounts.list_users():
+                state = "disabled" if user.disabled else "active"
+                print(f"{user.name}\t{user.role.value}\t{user.nation}\t{state}")
+        elif args.action == "disable":
+            accounts.disable_user(args.name)
+            audit.append(actor, "user.disable", args.name)
+            print(f"disabled {args.name} (and revoked its tokens)")
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountError
+
+    accounts, audit = _accounts(args)
+    actor = f"cli:{_os_user()}"
+    try:
+        if args.action == "create":
+            token_id, token = accounts.create_token(args.name, args.label or "")
+            audit.append(actor, "token.create", token_id, {"user": args.name})
+            print(f"token {token_id} for {args.name} (shown once; store it safely):")
+            print(token)
+        elif args.action == "revoke":
+            if not accounts.revoke_token(args.name):
+                print(f"error: no token {args.name!r}", file=sys.stderr)
+                return 2
+            audit.append(actor, "token.revoke", args.name)
+            print(f"revoked {args.name}")
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crisisdash", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -85,6 +169,32 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--stream", action="store_true", help="add to the durable inbox stream (default: pub/sub)")
     publish.add_argument("files", nargs="+")
     publish.set_defaults(func=cmd_publish)
+
+    user = sub.add_parser("user", help="manage users")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    add = user_sub.add_parser("add", help="add a user (password prompted, or from stdin)")
+    _common(add)
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["duty_officer", "responder", "leadership", "admin"])
+    add.add_argument("--nation", required=True, help="ISO 3166-1 alpha-2 (Kosovo: XK)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = user_sub.add_parser("list", help="list users")
+    _common(listing)
+    disable = user_sub.add_parser("disable", help="disable a user and revoke its tokens")
+    _common(disable)
+    disable.add_argument("name")
+    user.set_defaults(func=cmd_user)
+
+    token = sub.add_parser("token", help="API bearer tokens")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    create = token_sub.add_parser("create", help="create a token for a user (printed on the last line)")
+    _common(create)
+    create.add_argument("name")
+    create.add_argument("--label")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
+    _common(revoke)
+    revoke.add_argument("name", metavar="TOKEN_ID")
+    token.set_defaults(func=cmd_token)
     return parser
 
 

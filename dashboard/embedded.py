@@ -60,6 +60,17 @@ def stop_orphan(data_dir: Path, timeout: float = 10.0) -> bool:
     return True
 
 
+def running_url(data_dir: Path) -> str | None:
+    """The URL of the embedded server running on ``data_dir``, if one is."""
+    try:
+        state = json.loads((Path(data_dir) / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not (_alive(int(state["pid"])) and _is_valkey(int(state["pid"]))):
+        return None
+    return f"redis://127.0.0.1:{state['port']}"
+
+
 class EmbeddedValkey:
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir) / "valkey"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
+from pathlib import Path
 from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import replace
@@ -35,6 +37,16 @@ def redis_for(settings: Settings) -> Iterator[Settings]:
         embedded.stop()
 
 
+def embedded_url_if_running(settings: Settings) -> Settings:
+    """Settings pointing at the embedded Valkey a running ``crisisdash serve`` started."""
+    from dashboard.embedded import running_url
+
+    url = running_url(Path(settings.data_dir) / "valkey")
+    if url is None:
+        raise SystemExit("no Redis: give --redis-url (or REDIS_URL), or start `crisisdash serve` first")
+    return replace(settings, redis_url=url)
+
+
 def start_ingest(settings: Settings, regions: RegionIndex, stop: threading.Event) -> list[threading.Thread]:
     """Start the stream and channel ingest workers as threads (one Redis client each)."""
     threads = []
@@ -63,6 +75,8 @@ def serve(settings: Settings) -> None:
                                     name="demo", daemon=True)
             demo.start()
             threads.append(demo)
+        if settings.demo:
+            create_demo_users(services)
         app = create_app(settings, services)
         try:
             # uvicorn handles SIGINT/SIGTERM: it finishes requests, then returns here.
@@ -73,6 +87,29 @@ def serve(settings: Settings) -> None:
             for thread in threads:
                 thread.join(timeout=5)
             shutdown(app)
+
+
+DEMO_USERS = [
+    ("demo-duty-rs", "duty_officer", "RS"),
+    ("demo-responder-gr", "responder", "GR"),
+    ("demo-leader-hr", "leadership", "HR"),
+    ("demo-admin-mk", "admin", "MK"),
+]
+
+
+def create_demo_users(services) -> None:
+    """Demo users with fresh random passwords, printed once at start-up."""
+    lines = ["", "Demo users (passwords are new at every --demo start):"]
+    for name, role, nation in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        if services.accounts.get_user(name) is None:
+            services.accounts.add_user(name, role, nation, password)
+            services.audit.append("system", "user.add", name, {"role": role, "nation": nation, "demo": True})
+        else:
+            services.accounts.set_password(name, password)
+        lines.append(f"  {name:<20} {role:<13} {nation}  password: {password}")
+    lines.append(f"Open http://{services.settings.host}:{services.settings.port}/ and sign in.")
+    print("\n".join(lines), flush=True)
 
 
 def ingest(settings: Settings) -> None:

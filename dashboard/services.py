@@ -5,10 +5,12 @@ from dataclasses import dataclass
 
 import redis
 
+from alerts.audit import AuditLog
 from alerts.geography import RegionIndex
 from alerts.index import AlertIndex
 from alerts.keys import Keys
 from alerts.store import AlertStore
+from dashboard.accounts import Accounts
 from dashboard.live import FeedFollower
 from dashboard.settings import Settings
 
@@ -22,6 +24,8 @@ class Services:
     index: AlertIndex
     follower: FeedFollower
     regions: RegionIndex
+    accounts: Accounts
+    audit: AuditLog
 
     @classmethod
     def connect(cls, settings: Settings, regions: RegionIndex | None = None) -> "Services":
@@ -37,6 +41,8 @@ class Services:
             index=index,
             follower=FeedFollower(store, index),
             regions=regions or RegionIndex.from_assets(settings.assets_dir),
+            accounts=Accounts(client, keys),
+            audit=AuditLog(client, keys),
         )
 
 

