@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import math
 import re
 import threading
@@ -28,6 +29,8 @@ from pyproj import Geod
 
 from alerts.decode import Rejected, format_validation_error
 from alerts.model import Alert, AlertType, Area, Location, Severity
+
+log = logging.getLogger(__name__)
 
 CAP12_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP11_NS = "urn:oasis:names:tc:emergency:cap:1.1"
@@ -131,8 +134,15 @@ def cap12_schema() -> etree.XMLSchema:
     global _schema
     with _schema_lock:
         if _schema is None:
-            document = etree.parse(str(SCHEMA_PATH), parser=_schema_parser())
-            _schema = etree.XMLSchema(document)
+            try:
+                document = etree.parse(str(SCHEMA_PATH), parser=_schema_parser())
+                _schema = etree.XMLSchema(document)
+            except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+                log.error("CAP 1.2 schema %s could not be loaded: %s", SCHEMA_PATH.name, exc)
+                raise Rejected(
+                    f"CAP 1.2 schema could not be loaded ({type(exc).__name__}); "
+                    "CAP alerts cannot be validated"
+                ) from None
         return _schema
 
 

@@ -75,15 +75,8 @@ RELEASABLE_TO_ALL = "ALL"
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-
-    @field_validator("lat", "lon")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
 
 
 class Area(BaseModel):

@@ -12,6 +12,7 @@
   "use strict";
   var LIVE_RING = 2, LIVE_CORE = 3;
   var source = null, seen = new Set(), pending = [], scheduled = false, limit = 50;
+  var spec = null, lastId = null, retryTimer = null;
   var shown = 0;
 
   function status(text, cls) {
@@ -50,6 +51,7 @@
   }
 
   function onAlert(event) {
+    if (event.lastEventId) { lastId = event.lastEventId; }
     var alert = JSON.parse(event.data);
     if (seen.has(alert.id)) { return; }
     seen.add(alert.id);
@@ -57,19 +59,32 @@
     if (!scheduled) { scheduled = true; window.requestAnimationFrame(flush); }
   }
 
-  function connect(spec) {
+  function open(after) {
     if (source) { source.close(); }
-    seen = new Set(); pending = []; limit = spec.limit || 50;
-    shown = spec.shown || 0;
-    var url = "/live/alerts?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(spec.after);
+    var url = "/live/alerts?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(after);
     source = new EventSource(url);
     source.addEventListener("open", function () { status("live", "ok"); document.body.dataset.live = "open"; });
     source.addEventListener("alert", onAlert);
     source.addEventListener("reload", function () { window.location.reload(); });
     source.addEventListener("error", function () {
-      status(source.readyState === 2 ? "disconnected" : "reconnecting…", "warn");
       document.body.dataset.live = "error";
+      if (source.readyState === 2) {
+        // The browser gave up (e.g. the server answered an error while restarting):
+        // reopen from the last event applied, so the replay covers the gap.
+        status("disconnected · retrying", "warn");
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(function () { open(lastId || spec.after); }, 2000);
+      } else {
+        status("reconnecting…", "warn");
+      }
     });
+  }
+
+  function connect(newSpec) {
+    spec = newSpec; lastId = null; clearTimeout(retryTimer);
+    seen = new Set(); pending = []; limit = spec.limit || 50;
+    shown = spec.shown || 0;
+    open(spec.after);
   }
 
   // A closed stream (the server refused it) is reopened by the watchdog rebuild;

@@ -31,9 +31,12 @@ def boundary_layers(assets_url: str) -> list[dict]:
 #: A blank MapLibre style of our own: a sea-coloured background and nothing
 #: else, so no sprite, glyph or tile URL exists for the browser to fetch.
 OFFLINE_STYLE = {
+    # plotly compares styles by id: without one it rebuilds the map on every update.
+    "id": "crisis-offline",
     "version": 8,
     "name": "offline",
-    "sources": {},
+    # An empty object would be pruned on the way to the browser; MapLibre requires the key.
+    "sources": {"empty": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}},
     "layers": [{"id": "sea", "type": "background", "paint": {"background-color": "#dbe7ef"}}],
 }
 

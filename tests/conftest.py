@@ -134,11 +134,12 @@ class RunningServer:
     port: int
     args: list[str]
 
-    def api(self, path: str, **params) -> httpx.Response:
-        return httpx.get(f"{self.url}/api/v1{path}", params=params, timeout=10)
+    def api(self, path: str, user: "TestUser | None" = None, **params) -> httpx.Response:
+        headers = user.headers if user else {}
+        return httpx.get(f"{self.url}/api/v1{path}", params=params, headers=headers, timeout=10)
 
-    def alert_ids(self, **params) -> set[str]:
-        response = self.api("/alerts", limit=1000, **params)
+    def alert_ids(self, user: "TestUser", **params) -> set[str]:
+        response = self.api("/alerts", user, limit=1000, **params)
         response.raise_for_status()
         return {item["id"] for item in response.json()["items"]}
 
@@ -197,6 +198,47 @@ def server(redis_url) -> Iterator[RunningServer]:
     finally:
         stop_server(running)
         _delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+
+@dataclass
+class TestUser:
+    name: str
+    role: str
+    nation: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def add_user(redis_url: str, prefix: str, name: str, role: str, nation: str) -> TestUser:
+    from alerts.keys import Keys
+    from dashboard.accounts import Accounts
+
+    accounts = Accounts(redis.Redis.from_url(redis_url), Keys(prefix))
+    password = f"pw-{uuid.uuid4().hex}"
+    accounts.add_user(name, role, nation, password)
+    _, token = accounts.create_token(name)
+    return TestUser(name, role, nation, password, token)
+
+
+@pytest.fixture(scope="module")
+def users(server) -> dict[str, TestUser]:
+    """Users of three nations (and an admin of a fourth) on the module's server."""
+    specs = [("duty-rs", "duty_officer", "RS"), ("resp-gr", "responder", "GR"),
+             ("lead-hr", "leadership", "HR"), ("admin-mk", "admin", "MK")]
+    return {name: add_user(server.redis_url, server.prefix, name, role, nation) for name, role, nation in specs}
+
+
+def sign_in(page, base_url: str, user: TestUser, path: str = "/") -> None:
+    """Sign in through the real /login form, then wait for the page."""
+    page.goto(f"{base_url}{path}")
+    page.fill("input[name=username]", user.name)
+    page.fill("input[name=password]", user.password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#whoami", timeout=20_000)
 
 
 BROWSER_ARGS = [

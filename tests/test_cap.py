@@ -501,7 +501,11 @@ def test_cap025_references_rules():
 
 def test_cap026_cancel_with_info_uses_it():
     alert = decode_alert(
-        cap_xml(msg_type="Cancel", references="a@x,ID-9,2024-05-01T10:00:00+00:00", infos=[info_xml(headline="All clear")])
+        cap_xml(
+            msg_type="Cancel",
+            references="a@x,ID-9,2024-05-01T10:00:00+00:00",
+            infos=[info_xml(headline="All clear")],
+        )
     )
     assert (alert.msg_type, alert.title, alert.references) == ("cancel", "All clear", ["ID-9"])
 
@@ -520,7 +524,8 @@ def test_cap028_polygons_closed_and_merged():
     assert len(ring) == 5
 
     far = "45.9,19.5 45.9,19.8 45.7,19.8 45.7,19.5"
-    two = decode_alert(cap_xml(infos=[info_xml(areas=[area_xml(polygon=BELGRADE), area_xml(polygon=far, desc="North")])]))
+    areas = [area_xml(polygon=BELGRADE), area_xml(polygon=far, desc="North")]
+    two = decode_alert(cap_xml(infos=[info_xml(areas=areas)]))
     assert two.area.type == "MultiPolygon" and len(two.area.coordinates) == 2
     assert two.model_extra["area_desc"] == "Test area; North"
 
@@ -657,3 +662,21 @@ def test_cap038_unknown_geometry_area_desc_kept():
     assert alert.model_extra["area_desc"] == "U.S. nationwide and interests worldwide"
     assert alert.model_extra["geometry_unknown"] is True
     assert alert.type == "other" and alert.severity == "critical"  # Severe + Immediate/Likely
+
+
+def test_cap039_missing_schema_is_a_clear_refusal(monkeypatch, tmp_path):
+    monkeypatch.setattr(cap, "_schema", None)
+    monkeypatch.setattr(cap, "SCHEMA_PATH", tmp_path / "missing.xsd")
+    assert "CAP 1.2 schema could not be loaded" in rejected(cap_xml())
+    monkeypatch.undo()
+    assert decode_alert(cap_xml()).id == "TEST-1"
+
+
+def test_cap040_decoder_bug_becomes_internal_error_refusal(monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cap, "decode_cap_alert", broken)
+    reason = rejected(cap_xml())
+    assert reason.startswith(alerts.xml_formats.INTERNAL_ERROR)
+    assert "KeyError" in reason

@@ -230,7 +230,13 @@ def test_fuzz005_json_template_is_valid():
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=300), st.binary(max_size=300).map(lambda b: b"<" + b), st.binary(max_size=300).map(lambda b: b"{" + b)))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.binary(max_size=300).map(lambda b: b"<" + b),
+        st.binary(max_size=300).map(lambda b: b"{" + b),
+    )
+)
 def test_fuzz006_random_bytes(payload):
     check(payload)
 

@@ -1,0 +1,170 @@
+"""The duty officer's map in a real headless Chromium, against a running server on real Redis."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+import redis
+
+from alerts.keys import Keys
+from alerts.producer import send_to_channel, send_to_stream
+from tests.conftest import make_alert, payload, sign_in, wait_for
+
+pytestmark = pytest.mark.browser
+
+GRAPH = "#incident-map .js-plotly-plot"
+
+
+def _live_ids(page) -> list[str]:
+    return page.evaluate(f"() => (document.querySelector('{GRAPH}').data[3].customdata || [])")
+
+
+def _all_map_ids(page) -> list[str]:
+    return page.evaluate(
+        f"() => document.querySelector('{GRAPH}').data.flatMap(t => Array.from(t.customdata || []))"
+    )
+
+
+def _wait_on_map(page, ids: list[str]) -> None:
+    """Wait until the map's live traces hold these ids (the graph redraws after the list)."""
+    page.wait_for_function(
+        f"ids => {{ const g = document.querySelector('{GRAPH}'); if (!g || !g.data) return false;"
+        " const d = g.data[3].customdata || []; return ids.every(id => Array.from(d).includes(id)); }",
+        arg=ids, timeout=15_000)
+
+
+MAP_READY = (
+    f"() => {{ const g = document.querySelector('{GRAPH}');"
+    " const m = g && g._fullLayout && g._fullLayout.map && g._fullLayout.map._subplot.map;"
+    " return !!m && m.loaded() && m.getStyle().layers.length >= 4; }"
+)
+
+
+def _wait_live(page) -> None:
+    """The live stream is open and the map has loaded its boundaries."""
+    page.wait_for_function("document.body.dataset.live === 'open'", timeout=20_000)
+    page.wait_for_function(MAP_READY, timeout=30_000)
+
+
+def _publish_channel(client, keys, alert) -> None:
+    wait_for(lambda: client.pubsub_numsub(keys.alerts_channel)[0][1] >= 1, what="ingest to subscribe")
+    assert send_to_channel(client, keys, [payload(alert)]) >= 1
+
+
+def test_map001_air_gapped_map_renders_without_any_outside_request(server, users, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    attempted_outside: list[str] = []
+    served_locally: list[str] = []
+
+    def route(route):
+        host = urlparse(route.request.url).hostname or ""
+        if host in ("127.0.0.1", "localhost", "::1"):
+            served_locally.append(route.request.url)
+            route.continue_()
+        else:
+            attempted_outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    sign_in(page, server.url, users["duty-rs"])
+    page.wait_for_selector(f"{GRAPH} canvas.maplibregl-canvas", timeout=30_000)
+    page.wait_for_function(MAP_READY, timeout=30_000)
+    assert any(url.endswith("geo/admin0_ne50m.geojson") for url in served_locally)
+    assert any(url.endswith("geo/admin1.geojson") for url in served_locally)
+    assert attempted_outside == []
+    assert page.inner_text("#classification-top") == "UNCLASSIFIED"
+    context.close()
+
+
+def test_map002_channel_and_stream_alerts_appear_live_without_reload(server, users, page, redis_url):
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    page.evaluate("window.__notReloaded = true")
+    by_channel = make_alert(title="Live via channel", severity="critical", type="terrorism")
+    by_stream = make_alert(title="Live via stream", exercise=True)
+    _publish_channel(client, keys, by_channel)
+    send_to_stream(client, keys, [payload(by_stream)])
+    page.wait_for_function(
+        "ids => ids.every(id => document.querySelector(`[data-alert-id=\"${id}\"]`))",
+        arg=[by_channel["id"], by_stream["id"]], timeout=15_000)
+    assert page.evaluate("window.__notReloaded") is True
+    _wait_on_map(page, [by_channel["id"], by_stream["id"]])
+    exercise_item = page.locator(f'[data-alert-id="{by_stream["id"]}"]')
+    assert "EXERCISE" in exercise_item.inner_text()
+    exercise_item.click()
+    page.wait_for_selector("#details-card", timeout=10_000)
+    assert "Live via stream" in page.inner_text("#details-card")
+    assert "North Macedonia" in page.inner_text("#details-card")
+
+
+def test_map003_live_push_respects_releasability(server, users, page, redis_url):
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    secret_rs = make_alert(title="RS eyes only", releasable_to=["RS"], source="RS")
+    old_secret = make_alert(title="Old RS eyes only", releasable_to=["RS"], source="RS")
+    send_to_stream(client, keys, [payload(old_secret)])
+    wait_for(lambda: old_secret["id"] in server.alert_ids(users["duty-rs"]), what="the old RS alert")
+    sign_in(page, server.url, users["resp-gr"])
+    _wait_live(page)
+    shared = make_alert(title="Shared with all")
+    send_to_stream(client, keys, [payload(secret_rs), payload(shared)])  # in this order
+    page.wait_for_selector(f'[data-alert-id="{shared["id"]}"]', timeout=15_000)
+    _wait_on_map(page, [shared["id"]])
+    content = page.content()
+    assert secret_rs["id"] not in content and old_secret["id"] not in content
+    assert "RS eyes only" not in content
+    ids = _all_map_ids(page)
+    assert shared["id"] in ids and secret_rs["id"] not in ids and old_secret["id"] not in ids
+
+
+def test_map004_after_a_server_restart_the_page_catches_up_from_the_stream(server, users, page, redis_url):
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    page.evaluate("window.__notReloaded = true")
+    server.kill()  # SIGKILL: the browser's stream drops; alerts keep arriving in the inbox
+    missed = [make_alert(title=f"Missed while down {i}") for i in range(3)]
+    send_to_stream(client, keys, [payload(a) for a in missed])
+    server.restart()
+    page.wait_for_function(
+        "ids => ids.every(id => document.querySelector(`[data-alert-id=\"${id}\"]`))",
+        arg=[a["id"] for a in missed], timeout=30_000)
+    _wait_on_map(page, [a["id"] for a in missed])
+    live = _live_ids(page)
+    assert all(live.count(a["id"]) == 1 for a in missed)  # replayed once, not twice
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_map005_filters_rebuild_the_map(server, users, page, redis_url):
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    low = make_alert(title="A low one", severity="low")
+    send_to_stream(client, keys, [payload(low)])
+    wait_for(lambda: low["id"] in server.alert_ids(users["duty-rs"]), what="the low alert")
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    page.wait_for_function("id => document.querySelector(`[data-alert-id=\"${id}\"]`)", arg=low["id"])
+    assert low["id"] in _all_map_ids(page)
+    page.locator("#filter-severity input[value=low]").uncheck()
+    page.wait_for_function("id => !document.querySelector(`[data-alert-id=\"${id}\"]`)", arg=low["id"])
+    assert low["id"] not in _all_map_ids(page)
+
+
+def test_map006_ten_thousand_incidents_stay_usable(server, users, page, redis_url):
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    alerts = [make_alert(id=f"bulk-{i}", reported_at="2018-01-01T00:00:00Z",
+                         location={"lat": 40.5 + (i % 100) * 0.06, "lon": 19.5 + (i // 100) * 0.07},
+                         severity=("critical", "high", "medium", "low")[i % 4]) for i in range(10_000)]
+    for start in range(0, len(alerts), 2000):
+        send_to_stream(client, keys, [payload(a) for a in alerts[start:start + 2000]])
+    user = users["duty-rs"]
+    wait_for(lambda: server.api("/summary", user, since="2018-01-01T00:00:00Z",
+                                until="2018-01-02T00:00:00Z").json()["total_alerts"] == 10_000,
+             timeout=120, what="10,000 alerts ingested")
+    sign_in(page, server.url, user)
+    page.wait_for_function(f"() => {{ const g = document.querySelector('{GRAPH}');"
+                           " return !!g && !!g._fullData && g._fullData.length > 1 && g._fullData[1].lat.length >= 10000; }", timeout=60_000)
+    assert int(page.inner_text("#shown-count")) >= 10_000
+    page.locator("#filter-severity input[value=critical]").uncheck()
+    page.wait_for_function(f"() => document.querySelector('{GRAPH}')._fullData[1].lat.length < 9000", timeout=60_000)
+    assert page.locator("#alert-list li").count() == 50
