@@ -15,6 +15,7 @@ from alerts.model import Alert
 from alerts.xmlsafe import UnsafeXML, parse_xml
 
 DEFAULT_MAX_BYTES = 1_048_576
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,27 @@ def decode_alert_document(document: object) -> Alert:
     """Validate an already-parsed JSON document as alert schema v1."""
     if not isinstance(document, dict):
         raise Rejected(f"not a JSON object: got {type(document).__name__}")
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise Rejected(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
     try:
         return Alert.model_validate(document)
     except ValidationError as exc:
         raise Rejected(format_validation_error(exc)) from None
     except (RecursionError, ValueError, TypeError) as exc:
         raise Rejected(f"invalid alert: {exc}") from None
+
+
+def _depth(document: object) -> int:
+    """Nesting depth of a parsed JSON document, without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _decode_xml(raw: bytes) -> Alert:

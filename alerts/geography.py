@@ -65,7 +65,9 @@ class RegionIndex:
             self.countries.append(
                 Country(iso2=iso2, iso3=props["adm0_a3"], name=props["name_long"], core=props.get("role") == "core")
             )
-        self._country_geoms = _project(np.array([shapely.geometry.shape(f["geometry"]) for f in countries]))
+        lonlat = [shapely.geometry.shape(f["geometry"]) for f in countries]
+        self._extent = shapely.box(*shapely.total_bounds(lonlat)).buffer(1.0)
+        self._country_geoms = _project(np.array(lonlat))
         shapely.prepare(self._country_geoms)
         self._country_tree = shapely.STRtree(self._country_geoms)
         # Offshore distances need metres, not the last vertex: a 250 m
@@ -148,6 +150,11 @@ class RegionIndex:
     def place_area(self, area: shapely.Geometry) -> Placement:
         """Placement of an area: every country and region it touches; the main
         country is the one holding the largest share of it."""
+        # Only the part of the area over our boundary data can be placed; the
+        # metric projection is meaningless far outside it.
+        area = shapely.intersection(area, self._extent)
+        if area.is_empty:
+            return Placement()
         projected = _project(np.array([area]))[0]
         country_idx = self._country_tree.query(projected, predicate="intersects")
         region_idx = self._region_tree.query(projected, predicate="intersects")
@@ -156,9 +163,14 @@ class RegionIndex:
         shares = shapely.area(shapely.intersection(self._country_geoms[country_idx], projected))
         order = country_idx[np.argsort(-shares, kind="stable")]
         main = self.countries[order[0]]
+        regions = [self.regions[i] for i in sorted(region_idx)]
+        countries = [self.countries[i].iso2 for i in order]
+        # Region and country outlines come from different sources and differ
+        # slightly at borders: a touched region's country counts as touched.
+        countries += sorted({r.country for r in regions} - set(countries))
         return Placement(
             country=main.iso2,
             country_name=main.name,
-            countries=[self.countries[i].iso2 for i in order],
-            regions=[self.regions[i] for i in sorted(region_idx)],
+            countries=countries,
+            regions=regions,
         )

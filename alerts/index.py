@@ -107,6 +107,8 @@ class AlertIndex:
                 table = pd.DataFrame(self._rows, columns=COLUMNS)
                 for column in ("reported_at", "received_at"):
                     table[column] = pd.to_datetime(table[column], utc=True)
+                table = table.astype({"exercise": bool, "open": bool, "lon": float, "lat": float,
+                                      "severity_rank": int})
                 self._table = table
             return self._table
 

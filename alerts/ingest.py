@@ -88,7 +88,7 @@ class IngestPipeline:
             except Exception as exc:  # a bug must not lose the payload either
                 log.exception("unexpected error decoding a payload")
                 dead.append((via, raw, f"internal error while decoding: {type(exc).__name__}: {exc}"))
-        stored = self._place(decoded, dead, payloads)
+        stored = self._place(decoded, dead)
         if stored:
             for outcome, alert in zip(self.store.record_many(stored), stored):
                 if outcome.duplicate:
@@ -100,7 +100,7 @@ class IngestPipeline:
             result.dead = [(via, reason) for via, _, reason in dead]
         return result
 
-    def _place(self, alerts: list[Alert], dead: list, payloads) -> list[StoredAlert]:
+    def _place(self, alerts: list[Alert], dead: list) -> list[StoredAlert]:
         if not alerts:
             return []
         points = [alert.point() for alert in alerts]
@@ -110,9 +110,14 @@ class IngestPipeline:
         now = self.clock()
         stored = []
         for alert, (lon, lat), placement in zip(alerts, points, point_placements):
-            if alert.area is not None:
-                placement = self.regions.place_area(alert.area.geometry())
-            stored.append(_stored(alert, placement, now, lon, lat))
+            try:
+                if alert.area is not None:
+                    placement = self.regions.place_area(alert.area.geometry())
+                stored.append(_stored(alert, placement, now, lon, lat))
+            except Exception as exc:  # one odd geometry must not sink the batch
+                log.exception("could not place alert %r", alert.id)
+                raw = alert.model_dump_json().encode()
+                dead.append(("placement", raw, f"could not place the alert: {type(exc).__name__}: {exc}"))
         return stored
 
     def dead_letter(self, dead: list[tuple[str, bytes, str]]) -> None:
@@ -202,7 +207,9 @@ class StreamIngest:
             raw = fields.get(b"payload", fields.get("payload"))
             if raw is None:
                 names = sorted(k.decode(errors="replace") if isinstance(k, bytes) else k for k in fields)
-                malformed.append(("stream", repr(fields).encode(), f"stream entry has no 'payload' field (fields: {names})"))
+                reason = (f"stream entry has no 'payload' field (fields: {names})" if names
+                          else "stream entry is empty (trimmed from the stream before it was processed?)")
+                malformed.append(("stream", repr(fields).encode(), reason))
             else:
                 payloads.append(("stream", raw if isinstance(raw, bytes) else raw.encode()))
         self.pipeline.process(payloads)

@@ -9,12 +9,13 @@ A ``StoredAlert`` is an accepted alert plus what ingest added: where it is
 """
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+import numpy as np
+import shapely
 import shapely.geometry
 from pydantic import (
     AwareDatetime,
@@ -97,11 +98,11 @@ class Area(BaseModel):
             raise ValueError(f"not a valid GeoJSON {self.type}: {exc}") from None
         if geometry.is_empty:
             raise ValueError("area is empty")
+        if not np.isfinite(shapely.get_coordinates(geometry)).all():
+            raise ValueError("area coordinates must be finite numbers")
         min_lon, min_lat, max_lon, max_lat = geometry.bounds
         if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
             raise ValueError("area coordinates out of range (lon -180..180, lat -90..90)")
-        if not all(math.isfinite(v) for v in geometry.bounds):
-            raise ValueError("area coordinates must be finite numbers")
         return self
 
     def geometry(self) -> shapely.geometry.base.BaseGeometry:

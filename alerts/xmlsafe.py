@@ -6,7 +6,6 @@ parses with a parser that resolves nothing and reads nothing from outside.
 """
 from __future__ import annotations
 
-import defusedxml.lxml  # noqa: F401  (imported for its guarantees; see below)
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from lxml import etree
