@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import threading
 from pathlib import Path
 from contextlib import contextmanager
@@ -66,6 +67,9 @@ def serve(settings: Settings) -> None:
     from dashboard.demo import run_demo
     from dashboard.services import Services
 
+    # SIGTERM unwinds like Ctrl-C, so the embedded Valkey is always stopped. uvicorn
+    # handles both signals itself while serving, then re-raises them to this handler.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     with redis_for(settings) as settings:
         services = Services.connect(settings)
         stop = threading.Event()
@@ -79,9 +83,10 @@ def serve(settings: Settings) -> None:
             create_demo_users(services)
         app = create_app(settings, services)
         try:
-            # uvicorn handles SIGINT/SIGTERM: it finishes requests, then returns here.
             uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
                         timeout_graceful_shutdown=3)
+        except (KeyboardInterrupt, SystemExit):
+            pass
         finally:
             stop.set()
             for thread in threads:
@@ -112,10 +117,12 @@ def create_demo_users(services) -> None:
     print("\n".join(lines), flush=True)
 
 
+def _exit_cleanly(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def ingest(settings: Settings) -> None:
     """Run only the ingest workers until SIGINT/SIGTERM."""
-    import signal
-
     with redis_for(settings) as settings:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
