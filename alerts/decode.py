@@ -56,6 +56,13 @@ def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
         return _decode_xml(raw)
+    if stripped.startswith("{") and raw.count(b"{") + raw.count(b"[") <= MAX_JSON_DEPTH:
+        # The fast path: a flat enough object is validated straight from its bytes.
+        try:
+            return Alert.model_validate_json(raw)
+        except ValidationError as exc:
+            if exc.errors()[0]["type"] != "json_invalid":
+                raise Rejected(format_validation_error(exc)) from None
     try:
         document = json.loads(stripped)
     except (json.JSONDecodeError, RecursionError) as exc:

@@ -49,6 +49,17 @@ def _row(stored: StoredAlert) -> dict:
     }
 
 
+_DTYPES = {"exercise": bool, "open": bool, "lon": float, "lat": float, "severity_rank": int,
+           "reported_at": "datetime64[us, UTC]", "received_at": "datetime64[us, UTC]"}
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("reported_at", "received_at"):
+        table[column] = pd.to_datetime(table[column], utc=True)
+    return table.astype(_DTYPES)
+
+
 class AlertIndex:
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -56,6 +67,8 @@ class AlertIndex:
         self._position: dict[str, int] = {}
         self._rows: list[dict] = []
         self._table: pd.DataFrame | None = None
+        self._added: list[int] = []  # positions appended since the table was built
+        self._replaced: set[int] = set()  # positions changed since the table was built
         self.cursor = "0-0"  # id of the last event applied
         self.version = 0
 
@@ -67,8 +80,10 @@ class AlertIndex:
         with self._lock:
             for stored in alerts:
                 self._put(stored)
+            self._added, self._replaced = [], set()
             self.cursor = cursor
-            self._changed()
+            self._table = None
+            self.version += 1
 
     def apply(self, event: AlertEvent) -> bool:
         """Apply one event; events at or before the cursor are ignored (replays)."""
@@ -77,21 +92,19 @@ class AlertIndex:
                 return False
             self._put(event.alert)
             self.cursor = event.event_id
-            self._changed()
+            self.version += 1
             return True
 
     def _put(self, stored: StoredAlert) -> None:
         position = self._position.get(stored.id)
         if position is None:
-            self._position[stored.id] = len(self._rows)
+            position = self._position[stored.id] = len(self._rows)
             self._rows.append(_row(stored))
+            self._added.append(position)
         else:
             self._rows[position] = _row(stored)
+            self._replaced.add(position)
         self._alerts[stored.id] = stored
-
-    def _changed(self) -> None:
-        self._table = None
-        self.version += 1
 
     def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:
         """One alert, or None if it does not exist *or the query may not see it*."""
@@ -101,15 +114,25 @@ class AlertIndex:
         return stored
 
     def table(self) -> pd.DataFrame:
-        """All alerts as one table (cached until the next change)."""
+        """All alerts as one table, row i being the i-th alert first seen.
+
+        Built once, then brought up to date with only what changed since:
+        new rows appended, changed rows replaced.
+        """
         with self._lock:
             if self._table is None:
-                table = pd.DataFrame(self._rows, columns=COLUMNS)
-                for column in ("reported_at", "received_at"):
-                    table[column] = pd.to_datetime(table[column], utc=True)
-                table = table.astype({"exercise": bool, "open": bool, "lon": float, "lat": float,
-                                      "severity_rank": int})
+                self._table = _frame(self._rows)
+            elif self._added or self._replaced:
+                table = self._table
+                replaced = sorted(p for p in self._replaced if p < len(table))
+                if replaced:
+                    table = table.copy()
+                    table.iloc[replaced] = _frame([self._rows[p] for p in replaced]).to_numpy()
+                    table = table.astype(_DTYPES)
+                if self._added:
+                    table = pd.concat([table, _frame([self._rows[p] for p in self._added])], ignore_index=True)
                 self._table = table
+            self._added, self._replaced = [], set()
             return self._table
 
     def select(self, query: AlertQuery) -> pd.DataFrame:

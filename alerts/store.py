@@ -24,11 +24,19 @@ from alerts.model import StoredAlert
 
 DEFAULT_EVENTS_MAXLEN = 200_000
 
+# KEYS[1] events stream; ARGV[1] maxlen, ARGV[2] kind, then (alert key, alert JSON) pairs.
+# Returns, per alert, the new event id or false for an id already recorded.
 _RECORD = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'alert', ARGV[1])
+local replies = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('SET', ARGV[i], ARGV[i + 1], 'NX') then
+    replies[#replies + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+                                       'kind', ARGV[2], 'alert', ARGV[i + 1])
+  else
+    replies[#replies + 1] = false
+  end
 end
-return false
+return replies
 """
 
 _UPDATE = """
@@ -78,18 +86,18 @@ class AlertStore:
         self._update = client.register_script(_UPDATE)
 
     def record_many(self, alerts: Iterable[StoredAlert]) -> list[RecordResult]:
-        """Record each alert once; one round trip for the whole batch."""
+        """Record each alert once; one atomic script call for the whole batch.
+
+        The alert keys are passed as arguments, not KEYS, so this needs every
+        key of a prefix on one node (true of a single Redis or Valkey server).
+        """
         alerts = list(alerts)
         if not alerts:
             return []
-        pipe = self.client.pipeline(transaction=False)
+        args: list = [self.events_maxlen, ALERT_CREATED]
         for stored in alerts:
-            self._record(
-                keys=[self.keys.alert(stored.id), self.keys.events],
-                args=[stored.model_dump_json(), self.events_maxlen, ALERT_CREATED],
-                client=pipe,
-            )
-        replies = pipe.execute()
+            args += [self.keys.alert(stored.id), stored.model_dump_json()]
+        replies = self._record(keys=[self.keys.events], args=args)
         return [
             RecordResult(stored.id, _text(reply) if reply else None)
             for stored, reply in zip(alerts, replies)

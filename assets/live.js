@@ -20,34 +20,46 @@
     if (el) { el.textContent = text; el.className = "live-status " + (cls || ""); }
   }
 
+  // The list is updated at the next frame; the map, whose redraw is costly
+  // (WebGL), at most every MAP_INTERVAL ms with everything that arrived since.
+  var MAP_INTERVAL = 400, mapPending = [], mapTimer = null, lastMapDraw = 0;
+
   function flush() {
     scheduled = false;
     var batch = pending; pending = [];
     if (!batch.length) { return; }
     var dc = window.dash_clientside;
-    var fig = new dc.Patch();
-    var lat = [], lon = [], ring = [], core = [], ids = [], text = [];
     var list = new dc.Patch();
-    batch.forEach(function (a) {
-      lat.push(a.lat); lon.push(a.lon); ring.push(a.ring); core.push(a.core);
-      ids.push(a.id); text.push(a.text);
-      list.prepend([], a.item);
-    });
-    [LIVE_RING, LIVE_CORE].forEach(function (t) {
-      fig.extend(["data", t, "lat"], lat);
-      fig.extend(["data", t, "lon"], lon);
-      fig.extend(["data", t, "customdata"], ids);
-      fig.extend(["data", t, "hovertext"], text);
-    });
-    fig.extend(["data", LIVE_RING, "marker", "color"], ring);
-    fig.extend(["data", LIVE_CORE, "marker", "color"], core);
-    dc.set_props("incident-map", {figure: fig.build()});
+    batch.forEach(function (a) { list.prepend([], a.item); });
     for (var i = 0; i < batch.length; i++) { list.delete([limit]); }
     dc.set_props("alert-list", {children: list.build()});
     shown += batch.length;
     dc.set_props("shown-count", {children: String(shown)});
     status("live · last alert " + new Date().toLocaleTimeString(), "ok");
     document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + batch.length);
+    mapPending = mapPending.concat(batch);
+    if (!mapTimer) {
+      var wait = Math.max(0, lastMapDraw + MAP_INTERVAL - Date.now());
+      mapTimer = setTimeout(drawOnMap, wait);
+    }
+  }
+
+  function drawOnMap() {
+    mapTimer = null; lastMapDraw = Date.now();
+    var batch = mapPending; mapPending = [];
+    if (!batch.length) { return; }
+    var fig = new window.dash_clientside.Patch();
+    var col = function (key) { return batch.map(function (a) { return a[key]; }); };
+    var lat = col("lat"), lon = col("lon");
+    [LIVE_RING, LIVE_CORE].forEach(function (t) {
+      fig.extend(["data", t, "lat"], lat);
+      fig.extend(["data", t, "lon"], lon);
+    });
+    fig.extend(["data", LIVE_RING, "marker", "color"], col("ring"));
+    fig.extend(["data", LIVE_CORE, "marker", "color"], col("core"));
+    fig.extend(["data", LIVE_CORE, "customdata"], col("id"));
+    fig.extend(["data", LIVE_CORE, "hovertext"], col("text"));
+    window.dash_clientside.set_props("incident-map", {figure: fig.build()});
   }
 
   function onAlert(event) {
@@ -82,6 +94,7 @@
 
   function connect(newSpec) {
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
+    clearTimeout(mapTimer); mapTimer = null; mapPending = [];
     seen = new Set(); pending = []; limit = spec.limit || 50;
     shown = spec.shown || 0;
     open(spec.after);

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alerts.query import AlertQuery
@@ -125,7 +126,8 @@ class AuthMiddleware:
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
-        viewer = self._authenticate(scope)
+        # Redis look-ups block: keep them off the event loop that serves the live streams.
+        viewer = await run_in_threadpool(self._authenticate, scope)
         if viewer is None:
             await self._refuse(scope, receive, send, 401, "authentication required")
             return

@@ -5,8 +5,6 @@ outside resource, and the outlines are GeoJSON files served from our own assets.
 """
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 REGION_CENTRE = {"lat": 42.3, "lon": 21.8}
 REGION_ZOOM = 4.6
 
@@ -41,9 +39,9 @@ OFFLINE_STYLE = {
 }
 
 
-def map_figure(traces: list, assets_url: str, uirevision: str = "map") -> go.Figure:
-    figure = go.Figure(traces)
-    figure.update_layout(
+def map_figure(traces: list[dict], assets_url: str, uirevision: str = "map") -> dict:
+    """The whole figure as a plain dict (``dcc.Graph`` takes it as is)."""
+    layout = dict(
         map={
             "style": OFFLINE_STYLE,
             "center": REGION_CENTRE,
@@ -55,4 +53,4 @@ def map_figure(traces: list, assets_url: str, uirevision: str = "map") -> go.Fig
         uirevision=uirevision,  # keep the user's pan and zoom across rebuilds
         hoverlabel={"align": "left"},
     )
-    return figure
+    return {"data": traces, "layout": layout}

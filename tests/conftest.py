@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -154,14 +155,22 @@ class RunningServer:
 
 def _spawn(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on it
+    process = subprocess.Popen([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=log)
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def server_log(process: subprocess.Popen) -> str:
+    process.log.seek(0)  # type: ignore[attr-defined]
+    return process.log.read().decode(errors="replace")[-3000:]  # type: ignore[attr-defined]
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     def healthy():
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode()[-3000:]}")
+            raise AssertionError(f"server exited: {server_log(process)}")
         try:
             return httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200
         except httpx.HTTPError:
