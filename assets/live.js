@@ -22,7 +22,7 @@
 
   // The list is updated at the next frame; the map, whose redraw is costly
   // (WebGL), at most every MAP_INTERVAL ms with everything that arrived since.
-  var MAP_INTERVAL = 400, mapPending = [], mapTimer = null, lastMapDraw = 0;
+  var MAP_INTERVAL = 1000, mapPending = [], mapTimer = null, lastMapDraw = 0;
 
   function flush() {
     scheduled = false;
@@ -99,6 +99,16 @@
     shown = spec.shown || 0;
     open(spec.after);
   }
+
+  // A click on an item of the latest-alerts list selects that alert (one
+  // listener for the whole list, however many items arrive).
+  document.addEventListener("click", function (event) {
+    var item = event.target && event.target.closest && event.target.closest("#alert-list [data-alert-id]");
+    if (item) {
+      window.dash_clientside.set_props("selected-alert",
+        {data: {id: item.getAttribute("data-alert-id"), at: Date.now()}});
+    }
+  });
 
   // A closed stream (the server refused it) is reopened by the watchdog rebuild;
   // EventSource itself retries every dropped connection.

@@ -20,9 +20,7 @@ def alert_list_item(stored: StoredAlert) -> html.Li:
     if stored.placement.regions:
         place = f"{stored.placement.regions[0].name}, {place}"
     return html.Li(
-        id={"kind": "alert-item", "id": alert.id},
         className=f"alert-item severity-{alert.severity.value}" + (" exercise" if alert.exercise else ""),
-        n_clicks=0,
         **{"data-alert-id": alert.id},
         children=[
             html.Span(alert.severity.value.upper(), className=f"sev sev-{alert.severity.value}"),

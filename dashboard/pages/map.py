@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 
 from alerts.model import AlertType, Severity, StoredAlert
 from alerts.query import AlertQuery
@@ -100,6 +100,7 @@ def layout(**_query) -> html.Div:
                 ],
             ),
             dcc.Store(id="live-source"),
+            dcc.Store(id="selected-alert"),
             dcc.Store(id="live-connection"),
             dcc.Interval(id="watchdog", interval=60_000),
         ],
@@ -155,21 +156,20 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick):
 @callback(
     Output("alert-details", "children"),
     Input("incident-map", "clickData"),
-    Input({"kind": "alert-item", "id": dash.ALL}, "n_clicks"),
-    State("alert-details", "children"),
+    Input("selected-alert", "data"),
     prevent_initial_call=True,
 )
-def show_details(click_data, _item_clicks, _current):
+def show_details(click_data, selected):
+    """Details of the incident clicked on the map, or in the list (``assets/live.js`` sets ``selected-alert``)."""
     services = services_module.current()
     viewer = viewer_for_callback()
-    triggered = dash.ctx.triggered_id
-    if isinstance(triggered, dict):
-        if not any(_item_clicks):
-            return dash.no_update
-        alert_id = triggered["id"]
+    if dash.ctx.triggered_id == "selected-alert":
+        alert_id = (selected or {}).get("id")
     elif click_data and click_data.get("points"):
         alert_id = click_data["points"][0].get("customdata")
     else:
+        return dash.no_update
+    if not alert_id:
         return dash.no_update
     stored: StoredAlert | None = services.index.get(alert_id, viewer.restrict(AlertQuery(), services.settings))
     return details_panel(stored)
