@@ -69,11 +69,16 @@ class IngestPipeline:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Clock = utc_now,
+        on_recorded: Callable[[list[StoredAlert]], None] | None = None,
     ):
         self.store = store
         self.regions = regions
         self.max_bytes = max_bytes
         self.clock = clock
+        #: Called with the alerts newly recorded by each batch, before the batch
+        #: is acknowledged (so its work is retried if the worker dies first).
+        #: It must be idempotent: a replayed batch calls it again.
+        self.on_recorded = on_recorded
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
@@ -95,6 +100,9 @@ class IngestPipeline:
                     result.duplicates.append(alert.id)
                 else:
                     result.accepted.append(alert)
+            if self.on_recorded is not None:
+                # Replays of duplicates too: the hook may not have run for them before a crash.
+                self.on_recorded(stored)
         if dead:
             self.dead_letter(dead)
             result.dead = [(via, reason) for via, _, reason in dead]
