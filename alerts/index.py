@@ -26,7 +26,6 @@ COLUMNS = [
 
 def _row(stored: StoredAlert) -> dict:
     alert = stored.alert
-    regions = stored.placement.regions
     return {
         "id": alert.id,
         "lon": stored.lon,
@@ -37,7 +36,7 @@ def _row(stored: StoredAlert) -> dict:
         "title": alert.title,
         "country": stored.placement.country or "",
         "countries": frozenset(stored.placement.countries),
-        "region": regions[0].name if regions else "",
+        "region": stored.region_name,
         "reported_at": alert.reported_at,
         "received_at": stored.received_at,
         "exercise": alert.exercise,

@@ -217,6 +217,11 @@ class StoredAlert(BaseModel):
     def id(self) -> str:
         return self.alert.id
 
+    @property
+    def region_name(self) -> str:
+        """The first region the alert is in ("" when unplaced)."""
+        return self.placement.regions[0].name if self.placement.regions else ""
+
     def releasable_nations(self, default_to_source: bool = True) -> list[str]:
         """Nations that may see this alert.
 

@@ -154,16 +154,18 @@ class Accounts:
         self.client.sadd(self.keys.user_tokens(name), token_id)
         return token_id, token
 
-    def user_for_token(self, token: str) -> tuple[User, str] | None:
-        """(user, token id) for a valid token of an active user."""
-        fields = self.client.hgetall(self.keys.token(_digest(token)))
-        if not fields:
-            return None
-        fields = {_text(k): _text(v) for k, v in fields.items()}
-        user = self.get_user(fields["user"])
+    def _held_by_active_user(self, key: str) -> tuple[dict[str, str], User] | None:
+        """The fields of a token or session hash and its user, if that user is active."""
+        fields = {_text(k): _text(v) for k, v in self.client.hgetall(key).items()}
+        user = self.get_user(fields["user"]) if fields else None
         if user is None or user.disabled:
             return None
-        return user, fields["id"]
+        return fields, user
+
+    def user_for_token(self, token: str) -> tuple[User, str] | None:
+        """(user, token id) for a valid token of an active user."""
+        found = self._held_by_active_user(self.keys.token(_digest(token)))
+        return (found[1], found[0]["id"]) if found else None
 
     def revoke_token(self, token_id: str) -> bool:
         digest = self.client.hget(self.keys.token_index, token_id)
@@ -188,14 +190,8 @@ class Accounts:
         return cookie, csrf
 
     def session(self, cookie: str) -> Session | None:
-        fields = self.client.hgetall(self.keys.session(_digest(cookie)))
-        if not fields:
-            return None
-        fields = {_text(k): _text(v) for k, v in fields.items()}
-        user = self.get_user(fields["user"])
-        if user is None or user.disabled:
-            return None
-        return Session(user, fields["csrf"])
+        found = self._held_by_active_user(self.keys.session(_digest(cookie)))
+        return Session(found[1], found[0]["csrf"]) if found else None
 
     def end_session(self, cookie: str) -> None:
         self.client.delete(self.keys.session(_digest(cookie)))

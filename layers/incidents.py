@@ -114,7 +114,6 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
 def live_point(stored: StoredAlert) -> dict:
     """What the browser appends to the live traces for one new incident."""
     alert = stored.alert
-    regions = stored.placement.regions
     return {
         "id": alert.id,
         "lon": stored.lon,
@@ -123,7 +122,7 @@ def live_point(stored: StoredAlert) -> dict:
         "core": SEVERITY_COLOURS[alert.severity],
         "text": hover_label(
             alert.id, alert.title, alert.severity.value, alert.type.value,
-            stored.placement.country or "", regions[0].name if regions else "",
+            stored.placement.country or "", stored.region_name,
             alert.reported_at.strftime("%Y-%m-%d %H:%M UTC"), alert.exercise,
         ),
     }
