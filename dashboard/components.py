@@ -20,6 +20,7 @@ def alert_list_item(stored: StoredAlert) -> html.Li:
     if stored.placement.regions:
         place = f"{stored.placement.regions[0].name}, {place}"
     return html.Li(
+        key=alert.id,  # React keeps existing items when new ones are prepended
         className=f"alert-item severity-{alert.severity.value}" + (" exercise" if alert.exercise else ""),
         **{"data-alert-id": alert.id},
         children=[
