@@ -69,9 +69,14 @@ def test_api004_a_repeated_id_is_recorded_once(server, users, redis_url):
 def test_api005_bad_input_is_dead_lettered_and_ingest_goes_on(server, users, redis_url):
     client, keys, user = redis.Redis.from_url(redis_url), Keys(server.prefix), users["duty-rs"]
     before = client.xlen(keys.dead_letters)
+    missing_title = make_alert()
+    del missing_title["title"]
     bad = [b"not json", b"\xff\xfe\x00junk", b"[1,2]", json.dumps(make_alert(severity="apocalyptic")).encode(),
            json.dumps(make_alert(location={"lat": 123, "lon": 20})).encode(), b"",
-           b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>']
+           b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>',
+           json.dumps(missing_title).encode(),
+           json.dumps(make_alert(description="x" * 1_100_000)).encode(),
+           json.dumps(make_alert(location=None)).encode()]
     send_to_stream(client, keys, bad)
     client.xadd(keys.inbox, {"body": "no payload field"})
     good = make_alert()
@@ -86,6 +91,10 @@ def test_api005_bad_input_is_dead_lettered_and_ingest_goes_on(server, users, red
     assert any("lat" in r for r in reasons)
     assert any("hostile XML" in r for r in reasons)
     assert any("payload" in r and "field" in r for r in reasons)
+    assert any("title" in r and "required" in r.lower() for r in reasons)
+    assert any("too large" in r for r in reasons)
+    assert any("location" in r and "area" in r for r in reasons)
+    assert len(bad) >= 10
     assert dead[0][1][b"payload"] == b"not json"  # the raw payload is kept
 
 
