@@ -1,6 +1,8 @@
 """Cursor-on-Target (CoT 2.0) emergency events -> ``Alert``.
 
-Only the emergency ("alarm") types become alerts: what ATAK and WinTAK send
+An event carrying our own ``detail/crisis`` element (see ``alerts.cot_out``)
+becomes exactly the alert it was made from. Otherwise only the emergency
+("alarm") types become alerts: what ATAK and WinTAK send
 when a user presses 911 Alert, Ring The Bell, Troops In Contact, or when a
 geofence is breached, and the cancel of such an alarm. Position reports
 (``a-*``) and map markers (``b-m-*``) are refused for now. The mapping is
@@ -10,6 +12,7 @@ Anything that cannot become an alert raises ``alerts.decode.Rejected``.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime, timezone
@@ -110,7 +113,26 @@ def _exercise(event: etree._Element, detail: etree._Element | None) -> bool:
     return not any(v.startswith("o") for v in values if v)
 
 
+def _crisis_detail(event: etree._Element) -> Alert | None:
+    """An event we sent ourselves (``alerts.cot_out``): its ``detail/crisis`` holds the whole alert."""
+    crisis = event.find("detail/crisis")
+    if crisis is None:
+        return None
+    if crisis.get("schema") != "1":
+        raise Rejected(f"CoT detail <crisis> schema {_short(crisis.get('schema') or 'missing', 20)!r} is not 1")
+    from alerts.decode import decode_alert_document
+
+    try:
+        document = json.loads(crisis.text or "")
+    except ValueError as exc:
+        raise Rejected(f"CoT detail <crisis> is not JSON: {exc}") from None
+    return decode_alert_document(document)
+
+
 def decode_cot_event(event: etree._Element) -> Alert:
+    ours = _crisis_detail(event)
+    if ours is not None:
+        return ours
     cot_type = (event.get("type") or "").strip()
     if not cot_type:
         raise Rejected("CoT event has no 'type' attribute")

@@ -19,6 +19,17 @@ def _settings(args: argparse.Namespace, **extra) -> Settings:
     return Settings.from_env(redis_url=args.redis_url, data_dir=args.data_dir, prefix=args.prefix, **extra)
 
 
+def _running_redis(args: argparse.Namespace) -> Settings:
+    """Settings for commands that talk to a running deployment: the given Redis
+    URL, else the embedded Valkey of a ``crisisdash serve`` on the same data dir."""
+    settings = _settings(args)
+    if settings.redis_url:
+        return settings
+    from dashboard.server import embedded_url_if_running
+
+    return embedded_url_if_running(settings)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from dashboard.server import serve
 
@@ -37,16 +48,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     import redis
 
+    from alerts.geojson import split_payloads
     from alerts.keys import Keys
     from alerts.producer import send_to_channel, send_to_stream
 
-    settings = _settings(args)
-    if not settings.redis_url:
-        print("publish needs --redis-url or REDIS_URL (the server you want to reach)", file=sys.stderr)
-        return 2
+    settings = _running_redis(args)
     payloads = []
     for name in args.files:
-        payloads.append(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
+        # A GeoJSON FeatureCollection (ours, or the USGS feed) is sent as one alert per feature.
+        payloads += split_payloads(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
                                   retry_on_timeout=False)
     keys = Keys(settings.prefix)
@@ -70,11 +80,7 @@ def _accounts(args: argparse.Namespace):
     from alerts.keys import Keys
     from dashboard.accounts import Accounts
 
-    settings = _settings(args)
-    if not settings.redis_url:
-        from dashboard.server import embedded_url_if_running
-
-        settings = embedded_url_if_running(settings)
+    settings = _running_redis(args)
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
     keys = Keys(settings.prefix)
     return Accounts(client, keys), AuditLog(client, keys)
@@ -147,6 +153,27 @@ def _os_user() -> str:
         return "unknown"
 
 
+def cmd_cot(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    import redis
+
+    from alerts.keys import Keys
+    from alerts.store import AlertStore
+    from dashboard.cot_sender import CotSender
+
+    settings = _running_redis(args)
+    store = AlertStore(redis.Redis.from_url(settings.redis_url), Keys(settings.prefix))
+    sender = CotSender(store, args.host, args.port, args.nation, default_to_source=settings.default_to_source)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"sending incidents released to {args.nation.upper()} as CoT to {args.host}:{args.port}", flush=True)
+    sender.run(stop)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crisisdash", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -164,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ingest)
     ingest.set_defaults(func=cmd_ingest)
 
-    publish = sub.add_parser("publish", help="send alert files (or - for stdin) to ingest")
+    publish = sub.add_parser("publish", help="send alert files (JSON, CAP, CoT, GeoJSON; - for stdin) to ingest")
     _common(publish)
     publish.add_argument("--stream", action="store_true", help="add to the durable inbox stream (default: pub/sub)")
     publish.add_argument("files", nargs="+")
@@ -195,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(revoke)
     revoke.add_argument("name", metavar="TOKEN_ID")
     token.set_defaults(func=cmd_token)
+
+    cot = sub.add_parser("cot", help="Cursor-on-Target out")
+    cot_sub = cot.add_subparsers(dest="action", required=True)
+    send = cot_sub.add_parser("send", help="stream incidents as CoT over TCP to a TAK server or client")
+    _common(send)
+    send.add_argument("--host", required=True)
+    send.add_argument("--port", type=int, required=True, help="TAK TCP input port (often 8087)")
+    send.add_argument("--nation", required=True, help="send only what is released to this nation (ISO2)")
+    cot.set_defaults(func=cmd_cot)
     return parser
 
 

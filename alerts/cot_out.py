@@ -1,0 +1,75 @@
+"""Our incidents as Cursor-on-Target events, for TAK servers and clients.
+
+Each incident becomes one CoT 2.0 event:
+
+| CoT                         | from                                                       |
+|-----------------------------|------------------------------------------------------------|
+| ``uid``                     | ``crisis.alert.<id>``                                      |
+| ``type``                    | ``b-m-p-s-p-i`` (a point of interest on the map)           |
+| ``time``, ``start``         | the alert's ``reported_at``                                |
+| ``stale``                   | generation time + ``stale_after`` (default one hour)       |
+| ``how``                     | ``h-e`` (entered by a person)                              |
+| ``opex``                    | ``e`` for exercise alerts, ``o`` otherwise                 |
+| ``point``                   | the alert's position (a point inside an area alert)        |
+| ``detail/contact@callsign`` | ``SEVERITY type: title`` (what TAK shows as the label)     |
+| ``detail/remarks``          | title and description                                      |
+| ``detail/crisis``           | every field of the alert, so our own decoder (``alerts.cot``) reads it back unchanged |
+
+Which incidents are sent is decided by the caller (releasability applies).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree
+
+from alerts.model import StoredAlert
+
+INCIDENT_TYPE = "b-m-p-s-p-i"
+UID_PREFIX = "crisis.alert."
+CRISIS_DETAIL = "crisis"
+_COT_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(_COT_TIME)
+
+
+def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = timedelta(hours=1)) -> etree._Element:
+    alert = stored.alert
+    event = etree.Element("event", {
+        "version": "2.0",
+        "uid": f"{UID_PREFIX}{alert.id}",
+        "type": INCIDENT_TYPE,
+        "time": _time(alert.reported_at),
+        "start": _time(alert.reported_at),
+        "stale": _time(now + stale_after),
+        "how": "h-e",
+        "opex": "e" if alert.exercise else "o",
+    })
+    etree.SubElement(event, "point", {
+        "lat": f"{stored.lat:.6f}", "lon": f"{stored.lon:.6f}", "hae": "9999999.0", "ce": "50.0", "le": "9999999.0",
+    })
+    detail = etree.SubElement(event, "detail")
+    label = f"{alert.severity.value.upper()} {alert.type.value.replace('_', ' ')}: {alert.title}"
+    etree.SubElement(detail, "contact", {"callsign": label[:120]})
+    remarks = etree.SubElement(detail, "remarks")
+    remarks.text = alert.title + (f"\n{alert.description}" if alert.description else "")
+    crisis = etree.SubElement(detail, CRISIS_DETAIL, {"schema": "1", "status": stored.status.value})
+    crisis.text = json.dumps(alert.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+    return event
+
+
+def events_document(stored_alerts: Iterable[StoredAlert], now: datetime) -> bytes:
+    """Several events under one ``<events>`` root (what ``GET /api/v1/cot`` answers)."""
+    root = etree.Element("events")
+    for stored in stored_alerts:
+        root.append(incident_event(stored, now))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def event_bytes(stored: StoredAlert, now: datetime) -> bytes:
+    """One event as a standalone document (what a TAK TCP stream carries, one after another)."""
+    return etree.tostring(incident_event(stored, now), xml_declaration=True, encoding="UTF-8")
