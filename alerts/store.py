@@ -5,7 +5,8 @@ Guarantees:
   Lua call stores the alert only if its key is new and, in the same atomic
   step, appends ``alert.created`` to the events stream. A repeated id changes
   nothing and reports a duplicate.
-- ``update`` rewrites a stored alert and appends ``alert.updated`` atomically.
+- ``update`` rewrites a stored alert and appends ``alert.updated`` atomically
+  (optionally only if the record is still the one the caller read).
 - The events stream is ordered; its ids are the cursors clients resume from.
   It is trimmed approximately to ``events_maxlen``; a client whose cursor has
   been trimmed away reloads the whole picture (``events_since`` says so by
@@ -39,8 +40,9 @@ end
 return replies
 """
 
+# ARGV[4], when not empty, is the exact record expected in place (compare-and-set).
 _UPDATE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
+if redis.call('EXISTS', KEYS[1]) == 1 and (ARGV[4] == '' or redis.call('GET', KEYS[1]) == ARGV[4]) then
   redis.call('SET', KEYS[1], ARGV[1])
   return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'alert', ARGV[1])
 end
@@ -106,11 +108,15 @@ class AlertStore:
     def record(self, stored: StoredAlert) -> RecordResult:
         return self.record_many([stored])[0]
 
-    def update(self, stored: StoredAlert) -> str | None:
-        """Replace a stored alert; returns the event id, or None if it never existed."""
+    def update(self, stored: StoredAlert, expected: bytes | str | None = None) -> str | None:
+        """Replace a stored alert; returns the event id, or None if it never existed.
+
+        With ``expected`` (the record as read before), only if it is still exactly
+        that record; None otherwise, so the caller reads again and retries.
+        """
         reply = self._update(
             keys=[self.keys.alert(stored.id), self.keys.events],
-            args=[stored.model_dump_json(), self.events_maxlen, ALERT_UPDATED],
+            args=[stored.model_dump_json(), self.events_maxlen, ALERT_UPDATED, expected or ""],
         )
         return _text(reply) if reply else None
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 import redis
 
 from alerts.audit import AuditLog
+from alerts.checklists import Templates
 from alerts.geography import RegionIndex
 from alerts.index import AlertIndex
 from alerts.keys import Keys
 from alerts.store import AlertStore
+from alerts.workflow import Workflow
 from dashboard.accounts import Accounts
 from dashboard.live import FeedFollower
 from dashboard.settings import Settings
@@ -26,13 +28,16 @@ class Services:
     regions: RegionIndex
     accounts: Accounts
     audit: AuditLog
+    workflow: Workflow
 
     @classmethod
     def connect(cls, settings: Settings, regions: RegionIndex | None = None) -> "Services":
+        templates = Templates.load(settings.checklists_dir)  # a bad template stops start-up here
         client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
         keys = Keys(settings.prefix)
         store = AlertStore(client, keys)
         index = AlertIndex()
+        audit = AuditLog(client, keys)
         return cls(
             settings=settings,
             client=client,
@@ -42,7 +47,8 @@ class Services:
             follower=FeedFollower(store, index),
             regions=regions or RegionIndex.from_assets(settings.assets_dir),
             accounts=Accounts(client, keys),
-            audit=AuditLog(client, keys),
+            audit=audit,
+            workflow=Workflow(client, keys, store, templates, audit=audit),
         )
 
 

@@ -10,6 +10,9 @@
 | classification            |                 | ``CRISIS_CLASSIFICATION``| UNCLASSIFIED              |
 | max_payload_bytes         |                 | ``CRISIS_MAX_PAYLOAD``   | 1048576                   |
 | missing_releasability     |                 | ``CRISIS_MISSING_RELEASABILITY`` | source (or ``all``) |
+| escalation_minutes        |                 | ``CRISIS_ESCALATION_MINUTES`` | critical=2,high=5,medium=15,low=60 |
+| escalation_tick_seconds   |                 | ``CRISIS_ESCALATION_TICK`` | 5                       |
+| checklists_dir            |                 |                          | ./checklists of the project |
 """
 from __future__ import annotations
 
@@ -35,6 +38,16 @@ class Settings:
     #: "all": it is seen by every nation.
     missing_releasability: str = "source"
     assets_dir: Path = field(default=PROJECT_ROOT / "assets")
+    checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")
+    #: Acknowledgment deadlines by severity, in minutes (see ``alerts.escalation``).
+    escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
+    escalation_tick_seconds: float = 5.0
+
+    @property
+    def escalation_policy(self):
+        from alerts.escalation import EscalationPolicy
+
+        return EscalationPolicy.parse(self.escalation_minutes)
 
     @property
     def default_to_source(self) -> bool:
@@ -52,8 +65,11 @@ class Settings:
             classification=env.get("CRISIS_CLASSIFICATION", cls.classification),
             max_payload_bytes=int(env.get("CRISIS_MAX_PAYLOAD", cls.max_payload_bytes)),
             missing_releasability=env.get("CRISIS_MISSING_RELEASABILITY", "source"),
+            escalation_minutes=env.get("CRISIS_ESCALATION_MINUTES", cls.escalation_minutes),
+            escalation_tick_seconds=float(env.get("CRISIS_ESCALATION_TICK", cls.escalation_tick_seconds)),
         )
         if settings.missing_releasability not in ("source", "all"):
             raise ValueError("CRISIS_MISSING_RELEASABILITY must be 'source' or 'all'")
+        settings.escalation_policy  # noqa: B018  (fail fast on a bad CRISIS_ESCALATION_MINUTES)
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)
