@@ -33,8 +33,8 @@ import redis
 
 from alerts.decode import DEFAULT_MAX_BYTES, Rejected, decode_alert
 from alerts.geography import RegionIndex
-from alerts.keys import Keys
 from alerts.model import Alert, Placement, Status, StoredAlert
+from alerts.references import close_referenced
 from alerts.store import AlertStore
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,9 @@ class IngestPipeline:
                     result.duplicates.append(alert.id)
                 else:
                     result.accepted.append(alert)
+            # Both get replays of duplicates too: they may not have run before a crash.
+            close_referenced(self.store, stored)
             if self.on_recorded is not None:
-                # Replays of duplicates too: the hook may not have run for them before a crash.
                 self.on_recorded(stored)
         if dead:
             self.dead_letter(dead)
@@ -157,10 +158,15 @@ class StreamIngest:
         batch: int = 500,
         block_ms: int = 1000,
         claim_idle_ms: int = 60_000,
+        inbox: str | None = None,
+        group: str | None = None,
     ):
         self.pipeline = pipeline
         self.client = pipeline.store.client
         self.keys = pipeline.store.keys
+        #: The stream and consumer group read (the alert inbox unless another pipeline, e.g. assets, says).
+        self.inbox = inbox or self.keys.inbox
+        self.group = group or self.keys.ingest_group
         self.consumer = consumer or default_consumer_name()
         self.batch = batch
         self.block_ms = block_ms
@@ -168,7 +174,7 @@ class StreamIngest:
 
     def ensure_group(self) -> None:
         try:
-            self.client.xgroup_create(self.keys.inbox, self.keys.ingest_group, id="0", mkstream=True)
+            self.client.xgroup_create(self.inbox, self.group, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -176,9 +182,9 @@ class StreamIngest:
     def run_once(self, block_ms: int | None = None) -> int:
         """Read and handle one batch of new entries; returns how many were handled."""
         reply = self.client.xreadgroup(
-            self.keys.ingest_group,
+            self.group,
             self.consumer,
-            {self.keys.inbox: ">"},
+            {self.inbox: ">"},
             count=self.batch,
             block=self.block_ms if block_ms is None else block_ms,
         )
@@ -189,7 +195,7 @@ class StreamIngest:
         handled = 0
         while True:
             reply = self.client.xreadgroup(
-                self.keys.ingest_group, self.consumer, {self.keys.inbox: "0"}, count=self.batch
+                self.group, self.consumer, {self.inbox: "0"}, count=self.batch
             )
             entries = reply[0][1] if reply else []
             if not entries:
@@ -198,7 +204,7 @@ class StreamIngest:
         start = "0-0"
         while True:
             start, entries, _deleted = self.client.xautoclaim(
-                self.keys.inbox, self.keys.ingest_group, self.consumer,
+                self.inbox, self.group, self.consumer,
                 min_idle_time=self.claim_idle_ms, start_id=start, count=self.batch,
             )
             handled += self._handle(entries)
@@ -223,7 +229,7 @@ class StreamIngest:
         self.pipeline.process(payloads)
         if malformed:
             self.pipeline.dead_letter(malformed)
-        self.client.xack(self.keys.inbox, self.keys.ingest_group, *[eid for eid, _ in entries])
+        self.client.xack(self.inbox, self.group, *[eid for eid, _ in entries])
         return len(entries)
 
     def run(self, stop: threading.Event) -> None:
@@ -255,11 +261,12 @@ class StreamIngest:
 class PubSubIngest:
     """Consumes the pub/sub channel (at-most-once; see the module docstring)."""
 
-    def __init__(self, pipeline: IngestPipeline, *, batch: int = 500):
+    def __init__(self, pipeline: IngestPipeline, *, batch: int = 500, channel: str | None = None):
         self.pipeline = pipeline
         self.client = pipeline.store.client
         self.keys = pipeline.store.keys
         self.batch = batch
+        self.channel = channel or self.keys.alerts_channel
         self.subscribed = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -267,7 +274,7 @@ class PubSubIngest:
 
     def _run(self, stop: threading.Event) -> None:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(self.keys.alerts_channel)
+        pubsub.subscribe(self.channel)
         try:
             while not stop.is_set():
                 message = pubsub.get_message(timeout=0.5)

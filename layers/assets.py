@@ -1,0 +1,66 @@
+"""Response assets as map traces: circle markers only (the map runs air-gapped).
+
+Two traces, drawn above the incidents: a ring whose colour and size say the
+type group (ground, specialist, medical, air, maritime) and, inside it, a dot
+whose colour says the status (ready, committed, maintenance, off duty);
+assets off duty or in maintenance are drawn paler. Coordinates are plain
+lists (a few hundred points at most), so the browser can move one point by
+assigning ``data[i].lat[k]`` with a partial update (see ``assets/assets_live.js``).
+Each dot's ``customdata`` is ``asset:<id>``; clicking it shows the asset.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from alerts.assets import TYPE_GROUPS, Asset, AssetStatus, TypeGroup
+
+STATUS_COLOURS = {
+    AssetStatus.READY: "#1a9850",
+    AssetStatus.COMMITTED: "#2166ac",
+    AssetStatus.MAINTENANCE: "#8c8c8c",
+    AssetStatus.OFF_DUTY: "#c7c7c7",
+}
+GROUP_COLOURS = {
+    TypeGroup.GROUND: "#3f3f3f",
+    TypeGroup.SPECIALIST: "#7b3294",
+    TypeGroup.MEDICAL: "#d6604d",
+    TypeGroup.AIR: "#35978f",
+    TypeGroup.MARITIME: "#08306b",
+}
+GROUP_SIZES = {TypeGroup.GROUND: 15, TypeGroup.SPECIALIST: 15, TypeGroup.MEDICAL: 15,
+               TypeGroup.AIR: 19, TypeGroup.MARITIME: 19}
+DOT_SIZE = 8
+ASSET_PREFIX = "asset:"
+#: Where the asset traces sit in the map figure (after the four incident traces).
+RING_TRACE, DOT_TRACE = 4, 5
+
+
+def asset_label(asset: Asset) -> str:
+    where = f"→ {escape(asset.assigned_to)}<br>" if asset.assigned_to else ""
+    return (f"<b>ASSET · {escape(asset.name)}</b><br>{asset.type.value.replace('_', ' ')} · {asset.nation}<br>"
+            f"{asset.status.value.replace('_', ' ')} · {asset.speed_kmh:g} km/h<br>{where}"
+            f"<span style='font-size:10px'>{escape(asset.id)}</span>")
+
+
+def asset_point(asset: Asset) -> dict:
+    """One asset as the browser patches it into the traces."""
+    group = TYPE_GROUPS[asset.type]
+    pale = asset.status in (AssetStatus.MAINTENANCE, AssetStatus.OFF_DUTY)
+    return {"id": asset.id, "lat": asset.position.lat, "lon": asset.position.lon,
+            "ring": GROUP_COLOURS[group], "size": GROUP_SIZES[group], "dot": STATUS_COLOURS[asset.status],
+            "opacity": 0.45 if pale else 0.9, "text": asset_label(asset)}
+
+
+def asset_traces(assets: list[Asset], visible: bool = True) -> list[dict]:
+    """The ring and dot traces for ``assets`` (in this order; the browser keeps it)."""
+    points = [asset_point(a) for a in assets]
+    col = lambda key: [p[key] for p in points]  # noqa: E731
+    lon, lat = col("lon"), col("lat")
+    ring = {"type": "scattermap", "name": "assets ring", "lon": lon, "lat": lat, "mode": "markers",
+            "marker": {"size": col("size"), "color": col("ring"), "opacity": col("opacity")},
+            "hoverinfo": "skip", "showlegend": False, "visible": visible}
+    dot = {"type": "scattermap", "name": "assets", "lon": list(lon), "lat": list(lat), "mode": "markers",
+           "marker": {"size": DOT_SIZE, "color": col("dot"), "opacity": 1.0},
+           "customdata": [ASSET_PREFIX + a.id for a in assets], "hovertext": col("text"),
+           "hoverinfo": "text", "showlegend": False, "visible": visible}
+    return [ring, dot]
