@@ -19,7 +19,7 @@ from alerts.query import AlertQuery, Page, QueryResult
 
 COLUMNS = [
     "id", "lon", "lat", "severity", "severity_rank", "type", "title", "country", "countries",
-    "region", "reported_at", "received_at", "exercise", "status", "open", "source",
+    "region", "region_code", "reported_at", "received_at", "exercise", "status", "open", "source",
     "releasable", "releasable_default_all",
 ]
 
@@ -37,6 +37,7 @@ def _row(stored: StoredAlert) -> dict:
         "country": stored.placement.country or "",
         "countries": frozenset(stored.placement.countries),
         "region": stored.region_name,
+        "region_code": stored.placement.regions[0].code if stored.placement.regions else "",
         "reported_at": alert.reported_at,
         "received_at": stored.received_at,
         "exercise": alert.exercise,
