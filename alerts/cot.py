@@ -16,13 +16,16 @@ import json
 import math
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 from pydantic import ValidationError
 
 from alerts.decode import Rejected, format_validation_error
 from alerts.model import Alert, AlertType, Location, Severity
+
+if TYPE_CHECKING:
+    from alerts.assets import AssetUpdate
 
 #: type -> (what ATAK calls it, our severity)
 ALERT_TYPES: dict[str, tuple[str, Severity]] = {
@@ -111,6 +114,38 @@ def _exercise(event: etree._Element, detail: etree._Element | None) -> bool:
         return False
     values = [(element.text or "").strip().lower()] + [v.strip().lower() for v in element.attrib.values()]
     return not any(v.startswith("o") for v in values if v)
+
+
+#: m/s (CoT ``track@speed``) to km/h.
+_KMH_PER_MS = 3.6
+
+
+def decode_cot_position(event: etree._Element) -> "AssetUpdate":
+    """A CoT position report (``a-*``) as a live update of the asset whose ``id`` is the event's ``uid``.
+
+    Register a TAK-equipped unit with its device uid as the asset id; its PLI
+    then moves it on the map. Speed comes from ``detail/track@speed`` (m/s).
+    A report without a GPS fix is refused.
+    """
+    from alerts.assets import AssetUpdate, Point
+
+    cot_type = (event.get("type") or "").strip()
+    if not cot_type.startswith("a-"):
+        raise Rejected(f"CoT {_short(cot_type or 'without type', 40)} is not a position report (a-*)")
+    uid = (event.get("uid") or "").strip()
+    if not uid:
+        raise Rejected("CoT event has no 'uid' attribute")
+    lat, lon, ce = _point(event)
+    if not _has_fix(lat, lon, ce):
+        raise Rejected(f"CoT position report from {_short(uid, 60)} has no GPS fix (point {lat:g},{lon:g})")
+    track = event.find("detail/track")
+    speed = _number(track, "speed") if track is not None else None
+    try:
+        return AssetUpdate(id=uid[:100], position=Point(lat=lat, lon=lon),
+                           speed_kmh=speed * _KMH_PER_MS if speed else None,
+                           updated_at=_time(event, "time", required=True))
+    except ValidationError as exc:
+        raise Rejected("CoT position report does not fit an asset update: " + format_validation_error(exc)) from None
 
 
 def _crisis_detail(event: etree._Element) -> Alert | None:

@@ -25,10 +25,15 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
+from alerts.assets import Asset
 from alerts.model import StoredAlert
 
 INCIDENT_TYPE = "b-m-p-s-p-i"
 UID_PREFIX = "crisis.alert."
+ASSET_UID_PREFIX = "crisis.asset."
+#: Friendly units by how they move (MIL-STD-2525 via CoT: ground unit, air, sea surface).
+ASSET_TYPES = {"ground": "a-f-G-U", "specialist": "a-f-G-U", "medical": "a-f-G-U", "air": "a-f-A",
+               "maritime": "a-f-S"}
 CRISIS_DETAIL = "crisis"
 _COT_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -62,14 +67,36 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
     return event
 
 
-def events_document(stored_alerts: Iterable[StoredAlert], now: datetime) -> bytes:
+def asset_event(asset: Asset, now: datetime, stale_after: timedelta = timedelta(minutes=10)) -> etree._Element:
+    """A response asset as a friendly-unit position report (``crisis.asset.<id>``)."""
+    event = etree.Element("event", {
+        "version": "2.0", "uid": f"{ASSET_UID_PREFIX}{asset.id}", "type": ASSET_TYPES[asset.group.value],
+        "time": _time(asset.updated_at), "start": _time(asset.updated_at), "stale": _time(now + stale_after),
+        "how": "m-g",
+    })
+    etree.SubElement(event, "point", {
+        "lat": f"{asset.position.lat:.6f}", "lon": f"{asset.position.lon:.6f}", "hae": "9999999.0",
+        "ce": "50.0", "le": "9999999.0"})
+    detail = etree.SubElement(event, "detail")
+    etree.SubElement(detail, "contact", {"callsign": f"{asset.name} ({asset.nation})"[:120]})
+    etree.SubElement(detail, "track", {"speed": f"{asset.speed_kmh / 3.6:.1f}", "course": "0"})
+    remarks = etree.SubElement(detail, "remarks")
+    remarks.text = f"{asset.type.value.replace('_', ' ')}, {asset.status.value}" + (
+        f", assigned to {asset.assigned_to}" if asset.assigned_to else "")
+    return event
+
+
+def events_document(stored_alerts: Iterable[StoredAlert], now: datetime, assets: Iterable[Asset] = ()) -> bytes:
     """Several events under one ``<events>`` root (what ``GET /api/v1/cot`` answers)."""
     root = etree.Element("events")
     for stored in stored_alerts:
         root.append(incident_event(stored, now))
+    for asset in assets:
+        root.append(asset_event(asset, now))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def event_bytes(stored: StoredAlert, now: datetime) -> bytes:
+def event_bytes(item: StoredAlert | Asset, now: datetime) -> bytes:
     """One event as a standalone document (what a TAK TCP stream carries, one after another)."""
-    return etree.tostring(incident_event(stored, now), xml_declaration=True, encoding="UTF-8")
+    element = incident_event(item, now) if isinstance(item, StoredAlert) else asset_event(item, now)
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8")

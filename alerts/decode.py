@@ -97,13 +97,18 @@ def _depth(document: object) -> int:
     return deepest
 
 
-def _decode_xml(raw: bytes) -> Alert:
+def parse_xml_payload(raw: bytes):
+    """The root element of an XML payload, parsed safely; ``Rejected`` for hostile or broken XML."""
     try:
-        root = parse_xml(raw)
+        return parse_xml(raw)
     except UnsafeXML as exc:
         raise Rejected(f"hostile XML refused: {exc}") from None
     except ValueError as exc:
         raise Rejected(f"XML not well-formed: {exc}") from None
+
+
+def _decode_xml(raw: bytes) -> Alert:
+    root = parse_xml_payload(raw)
     from alerts import xml_formats  # XML alert formats (CAP, CoT) live there
 
     return xml_formats.decode_xml_alert(root)

@@ -8,6 +8,7 @@ batches of points at once. Countries are ISO 3166-1 alpha-2 codes; Kosovo is
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,9 @@ class RegionIndex:
         shapely.prepare(self._region_geoms)
         self._region_tree = shapely.STRtree(self._region_geoms)
         self._placement_cache: dict[tuple[int, int], Placement] = {}
+        # GEOS prepared geometries are not safe to use from two threads at once
+        # (a shared index crashed under concurrent ingest workers): one at a time.
+        self._lock = threading.Lock()
 
     @classmethod
     def from_assets(cls, assets_dir: Path) -> "RegionIndex":
@@ -104,6 +108,10 @@ class RegionIndex:
         """Placements for many points at once (vectorised; the fast path for ingest)."""
         if len(lons) == 0:
             return []
+        with self._lock:
+            return self._place_points(lons, lats)
+
+    def _place_points(self, lons: np.ndarray, lats: np.ndarray) -> list[Placement]:
         xs, ys = _TO_METRIC.transform(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
         points = shapely.points(xs, ys)
         country_of = np.full(len(points), -1)
@@ -148,6 +156,10 @@ class RegionIndex:
         return placement
 
     def place_area(self, area: shapely.Geometry) -> Placement:
+        with self._lock:
+            return self._place_area(area)
+
+    def _place_area(self, area: shapely.Geometry) -> Placement:
         """Placement of an area: every country and region it touches; the main
         country is the one holding the largest share of it."""
         # Only the part of the area over our boundary data can be placed; the

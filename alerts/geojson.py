@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from alerts.assets import Asset
 from alerts.model import StoredAlert
 
 _ADDED_BY_INGEST = ("placement", "status", "received_at", "position")
@@ -40,8 +41,18 @@ def feature(stored: StoredAlert) -> dict:
     return {"type": "Feature", "id": stored.id, "geometry": geometry, "properties": properties}
 
 
-def feature_collection(alerts: Iterable[StoredAlert]) -> dict:
-    return {"type": "FeatureCollection", "features": [feature(a) for a in alerts]}
+def feature_collection(alerts: Iterable[StoredAlert], assets: Iterable[Asset] = ()) -> dict:
+    """Alerts (and response assets: their ``type`` is an asset type) as one FeatureCollection."""
+    return {"type": "FeatureCollection",
+            "features": [feature(a) for a in alerts] + [asset_feature(a) for a in assets]}
+
+
+def asset_feature(asset: Asset) -> dict:
+    """An asset as a Point feature in the format ``crisisdash assets import`` reads back."""
+    properties = asset.model_dump(mode="json", exclude_none=True)
+    position = properties.pop("position")
+    return {"type": "Feature", "id": asset.id, "properties": properties,
+            "geometry": {"type": "Point", "coordinates": [position["lon"], position["lat"]]}}
 
 
 def is_feature_collection(document: Any) -> bool:

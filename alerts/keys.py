@@ -16,6 +16,19 @@
 | ``{p}:token-index``           | hash     | token id -> SHA-256 of the token (for revocation)         |
 | ``{p}:session:{sha256}``      | hash     | a web session (expires), by the SHA-256 of its cookie     |
 | ``{p}:login-failures:{name}`` | string   | failed sign-ins in the current window (expires)           |
+| ``{p}:checklist:{id}``        | string   | one alert's checklist (JSON: steps with due times), set once |
+| ``{p}:checklist-done:{id}``   | hash     | step number -> JSON ``{by, at, note}``, set once per step |
+| ``{p}:acks``                  | hash     | alert id -> JSON ``{by, at}`` of its one acknowledgment   |
+| ``{p}:resolutions``           | hash     | alert id -> JSON ``{by, at, note}`` of its resolution     |
+| ``{p}:escalation``            | hash     | alert id -> JSON ``{level, reason, at}``, the level reached |
+| ``{p}:open-cases``            | set      | ids of alerts whose response is open (what escalation watches) |
+| ``{p}:escalations``           | channel  | JSON escalation messages (see ``alerts.escalation``)      |
+| ``{p}:assets``                | channel  | producers PUBLISH asset positions/status (at-most-once)   |
+| ``{p}:assets:inbox``          | stream   | producers XADD asset ``payload=...`` here (durable)       |
+| ``{p}:assets:dead``           | stream   | refused asset payloads: ``payload``, ``reason``, ``via``, ``at`` |
+| ``{p}:assets:events``         | stream   | every change to an asset (``asset.updated``, JSON ``asset``), followed for live push |
+| ``{p}:asset-state``           | hash     | asset id -> JSON of the ``Asset`` (see ``alerts.asset_store``) |
+| ``{p}:assets-ingest``         | group    | consumer group of asset ingest workers on the asset inbox  |
 """
 from __future__ import annotations
 
@@ -81,3 +94,53 @@ class Keys:
     @property
     def alert_pattern(self) -> str:
         return f"{self.prefix}:alert:*"
+
+    def checklist(self, alert_id: str) -> str:
+        return f"{self.prefix}:checklist:{alert_id}"
+
+    def checklist_done(self, alert_id: str) -> str:
+        return f"{self.prefix}:checklist-done:{alert_id}"
+
+    @property
+    def acks(self) -> str:
+        return f"{self.prefix}:acks"
+
+    @property
+    def resolutions(self) -> str:
+        return f"{self.prefix}:resolutions"
+
+    @property
+    def escalation(self) -> str:
+        return f"{self.prefix}:escalation"
+
+    @property
+    def open_cases(self) -> str:
+        return f"{self.prefix}:open-cases"
+
+    @property
+    def escalations_channel(self) -> str:
+        return f"{self.prefix}:escalations"
+
+    @property
+    def assets_channel(self) -> str:
+        return f"{self.prefix}:assets"
+
+    @property
+    def assets_inbox(self) -> str:
+        return f"{self.prefix}:assets:inbox"
+
+    @property
+    def assets_dead(self) -> str:
+        return f"{self.prefix}:assets:dead"
+
+    @property
+    def assets_events(self) -> str:
+        return f"{self.prefix}:assets:events"
+
+    @property
+    def asset_state(self) -> str:
+        return f"{self.prefix}:asset-state"
+
+    @property
+    def assets_ingest_group(self) -> str:
+        return f"{self.prefix}:assets-ingest"

@@ -110,6 +110,22 @@ class Area(BaseModel):
         return geometry if geometry.is_valid else shapely.make_valid(geometry)
 
 
+def releasable_nations(value: list[str] | None) -> list[str] | None:
+    """A ``releasable_to`` list normalised: upper-case ISO2 codes or ``ALL``, no repeats, not empty."""
+    if value is None:
+        return None
+    nations: list[str] = []
+    for item in value:
+        code = str(item).strip().upper()
+        if code != RELEASABLE_TO_ALL and not _ISO2.match(code):
+            raise ValueError(f"{item!r} is not an ISO 3166-1 alpha-2 code or 'ALL'")
+        if code not in nations:
+            nations.append(code)
+    if not nations:
+        raise ValueError("must name at least one nation, or 'ALL'")
+    return nations
+
+
 def _clean_text(value: str) -> str:
     # Keep newlines and tabs in free text; refuse other control characters.
     if _CONTROL_CHARS.search(value.replace("\n", "").replace("\t", "").replace("\r", "")):
@@ -154,18 +170,7 @@ class Alert(BaseModel):
     @field_validator("releasable_to")
     @classmethod
     def _nations(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        nations = []
-        for item in value:
-            code = str(item).strip().upper()
-            if code != RELEASABLE_TO_ALL and not _ISO2.match(code):
-                raise ValueError(f"{item!r} is not an ISO 3166-1 alpha-2 code or 'ALL'")
-            if code not in nations:
-                nations.append(code)
-        if not nations:
-            raise ValueError("must name at least one nation, or 'ALL'")
-        return nations
+        return releasable_nations(value)
 
     @model_validator(mode="after")
     def _has_place(self) -> "Alert":
@@ -212,6 +217,8 @@ class StoredAlert(BaseModel):
     status: Status = Status.NEW
     lon: float
     lat: float
+    #: The id of the update or cancellation that closed this alert, if one did.
+    superseded_by: str | None = None
 
     @property
     def id(self) -> str:

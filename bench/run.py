@@ -1,6 +1,6 @@
-"""Performance benchmarks: ingest throughput, publish-to-screen latency, map page build.
+"""Performance benchmarks: ingest throughput, publish-to-screen latency, map page build, response assets.
 
-    python -m bench.run [--quick] [--redis-url URL] [--only ingest,latency,map] [--profile]
+    python -m bench.run [--quick] [--redis-url URL] [--only ingest,latency,map,assets] [--profile]
 
 Every figure is printed next to a baseline measured in the same run (a raw
 Redis or plain-Python version of the same work), so a slow machine shows up
@@ -887,6 +887,14 @@ def bench_map(sizes: list[int], places, repeats: int, fixed_repeats: bool = Fals
 
         r["select_ms"], rows = median_time(lambda: index.select(everything), repeats)
         r["summarise_ms"], _ = median_time(lambda: summarise(rows), repeats)
+        # The whole situation picture (issue 6), with half the alerts acknowledged and a tenth resolved.
+        from alerts.situation import ResponseTimes, situation
+
+        acked = {i: ("bench", now + timedelta(minutes=k % 30)) for k, i in enumerate(rows["id"][::2])}
+        resolved = {i: ("bench", now + timedelta(hours=1)) for i in rows["id"][::10]}
+        times = ResponseTimes(acknowledged=acked, resolved=resolved, escalation={})
+        r["situation_ms"], _ = median_time(
+            lambda: situation(rows, times, now - timedelta(days=30), now + timedelta(hours=2)), repeats)
         r["select_narrow_ms"], narrow_rows = median_time(lambda: index.select(narrow), repeats)
         r["narrow_rows"] = len(narrow_rows)
         r["naive_select_ms"], naive_rows = median_time(lambda: naive_select(subset, everything), repeats)
@@ -933,6 +941,8 @@ def report_map(r: dict) -> None:
              fmt_ms(s["naive_select_ms"]), "table cached"],
             [f"{n}: summarise (all)", fmt_ms(s["summarise_ms"]), "Counter over objects",
              fmt_ms(s["naive_summarise_ms"]), ""],
+            [f"{n}: situation picture (issue 6)", fmt_ms(s["situation_ms"]), "summarise alone",
+             fmt_ms(s["summarise_ms"]), "aim < 500 ms at 100k"],
             [f"{n}: select (narrow, nation MK)", fmt_ms(s["select_narrow_ms"]), "loop over objects",
              fmt_ms(s["naive_select_narrow_ms"]), f"{s['narrow_rows']:,} rows"],
             [f"{n}: index table first build", fmt_ms(s["table_build_ms"]), "AlertIndex.load",
@@ -944,6 +954,128 @@ def report_map(r: dict) -> None:
                 f"JSON engine {r['json_engine']})",
                 ["measure", "value", "baseline (same run)", "baseline value", "note"], rows)
     print(f"   setup (StoredAlert objects + placement) {r['setup_s']:.1f} s; process peak RSS {fmt_mb(r['rss_peak_mb'])}")
+
+
+# --- 4. response assets: nearest suitable asset, coverage -----------------------------------------
+
+NEAREST_TARGET_MS = 50.0
+COVERAGE_TARGET_MS = 1000.0
+COVERAGE_CASES = [("medevac", 60), ("cbrn_team", 15)]  # many discs, few gaps / fewer discs, some gaps
+
+
+def make_assets(n: int, rng: random.Random, places) -> list:
+    """``n`` valid assets around random core populated places (±0.3°), random type, status and nation."""
+    from alerts.assets import Asset, AssetType
+
+    nations = sorted({p[2] for p in places})
+    types = list(AssetType)
+    caps = ["medevac", "search_and_rescue", "cbrn", "eod", "trauma_care", "firefighting", "border_security"]
+    now = datetime.now(UTC).isoformat()
+    assets = []
+    for i in range(n):
+        lon, lat, iso2, _ = rng.choice(places)
+        lat, lon = lat + rng.uniform(-0.3, 0.3), lon + rng.uniform(-0.3, 0.3)
+        assets.append(Asset.model_validate({
+            "id": f"bench-asset-{i}", "name": f"Bench unit {i}", "nation": iso2, "type": rng.choice(types),
+            "capabilities": rng.sample(caps, rng.randint(0, 2)),
+            "status": rng.choices(["ready", "committed", "maintenance", "off_duty"], [70, 15, 10, 5])[0],
+            "home_base": {"lat": lat, "lon": lon}, "position": {"lat": lat, "lon": lon},
+            "speed_kmh": rng.choice([40, 60, 80, 220, 300]),
+            "releasable_to": ["ALL"] if rng.random() < 0.7 else [iso2, rng.choice(nations)],
+            "updated_at": now,
+        }))
+    return assets
+
+
+def naive_suggest(assets: list, incident, lon: float, lat: float, nation: str, limit: int = 10) -> list:
+    """The plainest way: one Geod.inv call per suitable asset, then sort."""
+    from alerts.assets import GEOD, AssetStatus
+
+    found = []
+    for asset in assets:
+        if asset.status is AssetStatus.READY and asset.visible_to(nation) and asset.suits(incident):
+            _, _, metres = GEOD.inv(lon, lat, asset.position.lon, asset.position.lat)
+            found.append((metres / 1000.0, asset.id))
+    found.sort()
+    return [asset_id for _, asset_id in found[:limit]]
+
+
+def bench_assets(n: int, places, queries: int = 200, repeats: int = 5) -> dict:
+    from alerts.assets import GEOD, AssetTable, suggest
+    from alerts.coverage import Places, coverage
+
+    rng = random.Random(5)
+    assets = make_assets(n, rng, places)
+    incidents = [(rng.choice(list(AlertType)), p[0] + rng.uniform(-0.2, 0.2), p[1] + rng.uniform(-0.2, 0.2),
+                  rng.choice(places)[2]) for p in (rng.choice(places) for _ in range(queries))]
+    out: dict = {"n_assets": n, "queries": queries}
+    start = time.perf_counter()
+    table = AssetTable(assets)
+    out["table_build_ms"] = (time.perf_counter() - start) * 1000
+    for incident, lon, lat, nation in incidents[:5]:  # warm the per-nation / per-type masks (built once, cached)
+        suggest(table, incident, lon, lat, nation)
+    for t in AlertType:
+        table.suits(t)
+    for nation in {q[3] for q in incidents}:
+        table.visible(nation)
+
+    fast, slow = [], []
+    agree = 0
+    for incident, lon, lat, nation in incidents:
+        t0 = time.perf_counter()
+        found = suggest(table, incident, lon, lat, nation, 10)
+        fast.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        naive = naive_suggest(assets, incident, lon, lat, nation, 10)
+        slow.append((time.perf_counter() - t0) * 1000)
+        agree += [s["asset"].id for s in found] == naive
+    out["nearest_p50_ms"], out["nearest_p95_ms"] = pct(fast, 50), pct(fast, 95)
+    out["naive_p50_ms"], out["naive_p95_ms"] = pct(slow, 50), pct(slow, 95)
+    out["agreeing_rankings"] = agree
+
+    core_places = Places.from_assets(ASSETS)
+    out["places"] = len(core_places.names)
+    for capability, minutes in COVERAGE_CASES:
+        key = f"coverage_{capability}_{minutes}min"
+        ms, result = median_time(lambda: coverage(assets, capability, minutes, core_places), repeats)
+        out[f"{key}_ms"] = ms
+        out[f"{key}_assets"] = len(result.assets)
+        out[f"{key}_gaps"] = len(result.gaps)
+        chosen = [a for a in assets if a.id in set(result.assets)]
+
+        def geodesic_gaps():
+            lon = np.array([a.position.lon for a in chosen])
+            lat = np.array([a.position.lat for a in chosen])
+            reach_km = np.array([a.speed_kmh for a in chosen]) * minutes / 60.0
+            gaps = 0
+            for plon, plat in zip(core_places.lon, core_places.lat):
+                _, _, metres = GEOD.inv(np.full(len(lon), plon), np.full(len(lon), plat), lon, lat)
+                gaps += not bool((np.asarray(metres) / 1000.0 <= reach_km).any())
+            return gaps
+
+        out[f"{key}_geodesic_ms"], out[f"{key}_geodesic_gaps"] = median_time(geodesic_gaps, repeats)
+    out["rss_peak_mb"] = rss_peak_mb()
+    return out
+
+
+def report_assets(r: dict) -> None:
+    n = f"{r['n_assets']:,}"
+    rows = [
+        [f"nearest suitable asset, {n} assets: p50", fmt_ms(r["nearest_p50_ms"]),
+         "loop with Geod.inv per asset", fmt_ms(r["naive_p50_ms"]), f"target < {NEAREST_TARGET_MS:.0f} ms"],
+        [f"nearest suitable asset, {n} assets: p95", fmt_ms(r["nearest_p95_ms"]),
+         "loop with Geod.inv per asset", fmt_ms(r["naive_p95_ms"]),
+         f"{r['agreeing_rankings']}/{r['queries']} top-10 rankings identical"],
+        [f"AssetTable build ({n})", fmt_ms(r["table_build_ms"]), "", "", "once per asset change"],
+    ]
+    for capability, minutes in COVERAGE_CASES:
+        key = f"coverage_{capability}_{minutes}min"
+        rows.append([f"coverage recompute, {capability} {minutes} min", fmt_ms(r[f"{key}_ms"]),
+                     "geodesic distance test per place", fmt_ms(r[f"{key}_geodesic_ms"]),
+                     f"{r[f'{key}_assets']:,} assets, {r[f'{key}_gaps']} gaps of {r['places']} places "
+                     f"(geodesic: {r[f'{key}_geodesic_gaps']}); target < {COVERAGE_TARGET_MS:.0f} ms"])
+    print_table(f"4. Response assets ({r['queries']} nearest-asset queries; coverage median of 5)",
+                ["measure", "value", "baseline (same run)", "baseline value", "note"], rows)
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -977,13 +1109,117 @@ def meta(url: str, args) -> dict:
     }
 
 
+# --- 5. acknowledgment latency under concurrent responders ---------------------------------------------
+
+
+def bench_ack(url: str, prefix: str, responders: int = 50, per_responder: int = 10) -> dict:
+    """``POST /api/v1/alerts/{id}/ack`` from ``responders`` concurrent clients, each acknowledging its own
+    alerts, then all of them racing for the same alerts (one wins, the rest get 409)."""
+    import httpx
+
+    from alerts.producer import send_to_stream
+    from tests.conftest import add_user, start_server, stop_server
+
+    sub = f"{prefix}:ack"
+    server = start_server(url, sub)
+    try:
+        users = [add_user(url, sub, f"resp{i:02d}", "responder", "RS") for i in range(responders)]
+        client = redis.Redis.from_url(url)
+        keys = Keys(sub)
+        now = datetime.now(UTC).isoformat()
+        own = [[f"ack-{u}-{k}" for k in range(per_responder)] for u in range(responders)]
+        shared = [f"race-{k}" for k in range(per_responder)]
+        documents = [{"id": i, "type": "cyber", "severity": "high", "title": "bench", "location": {"lat": 44.8, "lon": 20.4},
+                      "reported_at": now, "source": "RS", "releasable_to": ["ALL"]}
+                     for i in [*sum(own, []), *shared]]
+        send_to_stream(client, keys, [json.dumps(d) for d in documents])
+        wait_until = time.monotonic() + 60
+        while time.monotonic() < wait_until:
+            if all(client.exists(keys.checklist(d["id"])) for d in documents[-3:]) and \
+                    client.exists(keys.checklist(documents[0]["id"])):
+                break
+            time.sleep(0.05)
+
+        def run(work: list[list[str]], method: str = "POST", path: str = "/api/v1/alerts/{}/ack") -> tuple[list, list]:
+            latencies: list[float] = []
+            codes: list[int] = []
+            lock = threading.Lock()
+            start = threading.Barrier(len(work))
+
+            def responder(user, ids):
+                with httpx.Client(base_url=server.url, headers=user.headers, timeout=30) as web:
+                    web.get("/api/v1/me")  # connect first
+                    start.wait()
+                    for alert_id in ids:
+                        t0 = time.perf_counter()
+                        response = web.request(method, path.format(alert_id))
+                        dt = (time.perf_counter() - t0) * 1000
+                        with lock:
+                            latencies.append(dt)
+                            codes.append(response.status_code)
+
+            threads = [threading.Thread(target=responder, args=(users[i], ids)) for i, ids in enumerate(work)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return latencies, codes
+
+        own_lat, own_codes = run(own)
+        race_lat, race_codes = run([shared] * responders)
+        health_lat, _ = run([["x"] * per_responder] * responders, "GET", "/api/v1/me")
+
+        def raw(worker: int) -> list[float]:
+            c = redis.Redis.from_url(url)
+            out = []
+            for k in range(per_responder):
+                t0 = time.perf_counter()
+                c.hsetnx(f"{sub}:raw-acks", f"{worker}-{k}", "x")
+                out.append((time.perf_counter() - t0) * 1000)
+            return out
+
+        raw_lat: list[float] = []
+        threads = [threading.Thread(target=lambda w=w: raw_lat.extend(raw(w))) for w in range(responders)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return {
+            "responders": responders, "per_responder": per_responder,
+            "own": {"p50": pct(own_lat, 50), "p95": pct(own_lat, 95), "ok": own_codes.count(200), "n": len(own_codes)},
+            "race": {"p50": pct(race_lat, 50), "p95": pct(race_lat, 95), "ok": race_codes.count(200),
+                     "conflict": race_codes.count(409), "n": len(race_codes)},
+            "me": {"p50": pct(health_lat, 50), "p95": pct(health_lat, 95)},
+            "raw": {"p50": pct(raw_lat, 50), "p95": pct(raw_lat, 95)},
+        }
+    finally:
+        stop_server(server)
+
+
+def report_ack(r: dict) -> None:
+    own, race, me, raw = r["own"], r["race"], r["me"], r["raw"]
+    print_table(
+        f"5. Acknowledgment latency ({r['responders']} concurrent responders x {r['per_responder']} alerts each)",
+        ["measure", "value", "baseline (same run)", "baseline value", "note"],
+        [
+            ["ack, own alerts p50", fmt_ms(own["p50"]), "GET /api/v1/me p50 (auth + HTTP only)", fmt_ms(me["p50"]),
+             f"{own['ok']}/{own['n']} answered 200"],
+            ["ack, own alerts p95", fmt_ms(own["p95"]), "GET /api/v1/me p95", fmt_ms(me["p95"]), ""],
+            ["ack, all racing for the same p50", fmt_ms(race["p50"]), "raw HSETNX p50 (50 threads)", fmt_ms(raw["p50"]),
+             f"{race['ok']} x 200 (one per alert), {race['conflict']} x 409"],
+            ["ack, all racing for the same p95", fmt_ms(race["p95"]), "raw HSETNX p95", fmt_ms(raw["p95"]), ""],
+        ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run (< 1 min)")
     parser.add_argument("--redis-url", default=os.environ.get("CRISIS_BENCH_REDIS_URL")
                         or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    parser.add_argument("--only", default="ingest,latency,map", help="comma list of: ingest, latency, map")
+    parser.add_argument("--only", default="ingest,latency,map,assets,ack",
+                        help="comma list of: ingest, latency, map, assets, ack")
+    parser.add_argument("--assets", type=int, default=5_000, help="assets: how many assets (default 5,000)")
     parser.add_argument("--n", type=int, help="ingest: alerts (default 50,000; quick 5,000)")
     parser.add_argument("--m", type=int, help="latency: alerts published (default 200; quick 30)")
     parser.add_argument("--spacing-ms", type=float, default=20.0, help="latency: gap between publishes")
@@ -1024,6 +1260,8 @@ def main(argv: list[str] | None = None) -> int:
              report_ingest),
             ("latency", lambda: bench_latency(args.redis_url, prefix, m, args.spacing_ms, places), report_latency),
             ("map", lambda: bench_map(sizes, places, repeats, args.repeats is not None), report_map),
+            ("assets", lambda: bench_assets(args.assets, places), report_assets),
+            ("ack", lambda: bench_ack(args.redis_url, prefix, 50, 3 if args.quick else 10), report_ack),
         ):
             if name not in sections:
                 continue

@@ -11,6 +11,8 @@ from alerts.model import StoredAlert
 from alerts.query import AlertQuery, Page
 from alerts.summary import summarise
 from dashboard import services as services_module
+from dashboard import workflow_api
+from dashboard import assets_api
 from alerts.roles import Permission
 from dashboard.auth import AuthMiddleware, Viewer, current_viewer, login_router, require
 from dashboard.live import alert_event_stream
@@ -41,7 +43,7 @@ def _params(request: Request) -> dict[str, list[str]]:
     return params
 
 
-def _query(request: Request, viewer: Viewer) -> AlertQuery:
+def viewer_query(request: Request, viewer: Viewer) -> AlertQuery:
     """The caller's filters, restricted to what the caller may see."""
     return viewer.restrict(parse_query(_params(request), _now), services_module.current().settings)
 
@@ -75,7 +77,7 @@ def list_alerts(
     viewer: Viewer = Depends(current_viewer),
 ) -> dict:
     services = services_module.current()
-    result = services.index.search(_query(request, viewer), Page(limit=limit, offset=offset))
+    result = services.index.search(viewer_query(request, viewer), Page(limit=limit, offset=offset))
     return {"total": result.total, "limit": limit, "offset": offset,
             "items": [alert_json(a) for a in result.alerts]}
 
@@ -89,10 +91,15 @@ def get_alert(alert_id: str, viewer: Viewer = Depends(current_viewer)) -> dict:
     return alert_json(stored)
 
 
-@router.get("/summary", summary="Counts over the alerts visible to the caller (filters as /alerts)")
+@router.get("/summary", summary="Counts and the situation figures over the alerts visible to the caller "
+            "(filters as /alerts; since/until also set the window for response times and trend)")
 def summary(request: Request, viewer: Viewer = Depends(current_viewer)) -> dict:
+    from dashboard.situation_view import situation_for
+
     services = services_module.current()
-    return summarise(services.index.select(_query(request, viewer)))
+    query = viewer_query(request, viewer)
+    figures, _ = situation_for(viewer, query, query.since, query.until)
+    return {**figures, **summarise(services.index.select(query))}
 
 
 @router.get("/me", summary="Who the caller is")
@@ -114,7 +121,7 @@ live_router = APIRouter()
 @live_router.get("/live/alerts", summary="Server-sent events: alerts as they arrive (see dashboard.live)")
 async def live_alerts(request: Request, after: str | None = None, viewer: Viewer = Depends(current_viewer)):
     services = services_module.current()
-    query = _query(request, viewer)
+    query = viewer_query(request, viewer)
     cursor = request.headers.get("last-event-id") or after or services.index.cursor
     return StreamingResponse(
         alert_event_stream(services.follower, query, cursor, live_payload, request.is_disconnected),
@@ -124,8 +131,13 @@ async def live_alerts(request: Request, after: str | None = None, viewer: Viewer
 
 
 def mount(server: FastAPI) -> None:
+    from dashboard import exchange_api, sitrep_api  # they build on this module
     """Add the API, the live stream and sign-in, all behind ``AuthMiddleware``."""
     server.include_router(login_router)
+    server.include_router(workflow_api.router)  # before ``router``: its /alerts/{id:path} would take these
+    assets_api.mount(server)  # response assets (dashboard.assets_api); also before ``router``
     server.include_router(router)
+    server.include_router(exchange_api.router)
+    server.include_router(sitrep_api.router)
     server.include_router(live_router)
     server.add_middleware(AuthMiddleware)  # outermost: runs before Dash's own middleware

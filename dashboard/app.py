@@ -65,9 +65,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     from dashboard.pages import map as _map_page  # noqa: F401  (registers the page)
 
     from dashboard.pages import audit as _audit_page  # noqa: F401
+    from dashboard.pages import situation as _situation_page  # noqa: F401
+    from dashboard.pages import responder as _responder_page  # noqa: F401
 
     app.layout = lambda: _frame(settings)
     api.mount(app.server)
+    # Dash's FastAPI backend sets itself up (assets, scripts, the pages router) in hooks run
+    # before a request to "/" or "/_dash-*" only: a first visit to another page (e.g. /queue)
+    # would get a page without our scripts and styles. Run them now, everything registered.
+    for hook in list(app.backend._before_request_funcs):  # noqa: SLF001
+        hook()
     app.server.state.services = services
     return app
 

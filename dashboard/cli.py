@@ -144,6 +144,36 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assets(args: argparse.Namespace) -> int:
+    """``crisisdash assets import FILE``: GeoJSON Points or CSV with lat/lon (see ``alerts.assets.parse_import``)."""
+    import redis
+
+    from alerts.asset_store import AssetStore
+    from alerts.assets import parse_import
+    from alerts.audit import AuditLog
+    from alerts.keys import Keys
+
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    assets, errors = parse_import(data, "" if args.file == "-" else args.file)
+    for number, reason in errors:
+        print(f"error: item {number}: {reason}", file=sys.stderr)
+    if errors and not args.skip_invalid:
+        print("nothing imported (fix the file, or pass --skip-invalid)", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    if not settings.redis_url:
+        from dashboard.server import embedded_url_if_running
+
+        settings = embedded_url_if_running(settings)
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    keys = Keys(settings.prefix)
+    AssetStore(client, keys).put_many(assets)
+    AuditLog(client, keys).append(f"cli:{_os_user()}", "asset.import", args.file,
+                                  {"imported": len(assets), "refused": len(errors)})
+    print(f"imported {len(assets)} asset(s)" + (f", skipped {len(errors)} invalid" if errors else ""))
+    return 0
+
+
 def _os_user() -> str:
     import getpass
 
@@ -171,6 +201,39 @@ def cmd_cot(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(f"sending incidents released to {args.nation.upper()} as CoT to {args.host}:{args.port}", flush=True)
     sender.run(stop)
+    return 0
+
+
+def cmd_sitrep(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from alerts.query import AlertQuery
+    from alerts.roles import Permission
+    from dashboard import services as services_module
+    from dashboard.auth import Viewer
+    from dashboard.services import Services
+    from dashboard.sitrep_api import render
+    from dashboard.situation_view import situation_for
+
+    services = Services.connect(_running_redis(args))
+    services_module.install(services)
+    user = services.accounts.get_user(args.user)
+    if user is None or user.disabled:
+        print(f"error: no active user {args.user!r}", file=sys.stderr)
+        return 2
+    viewer = Viewer(user.name, user.role.value, user.nation, via="cli")
+    if not viewer.can(Permission.EXPORT):
+        print(f"error: role {user.role.value} may not export", file=sys.stderr)
+        return 2
+    services.follower.bootstrap()
+    since = datetime.fromisoformat(args.since.replace("Z", "+00:00")) if args.since else None
+    until = datetime.now(UTC)
+    figures, rows = situation_for(viewer, AlertQuery(), since, until)
+    window = rows[rows["reported_at"] >= figures["window"]["since"]]
+    body, _media = render(viewer, args.format, figures, window["id"].tolist())
+    services.audit.append(f"cli:{user.name}", "export.sitrep", args.format, {"window": figures["window"]})
+    sys.stdout.write(json.dumps(body) if isinstance(body, dict) else body)
     return 0
 
 
@@ -223,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name", metavar="TOKEN_ID")
     token.set_defaults(func=cmd_token)
 
+    assets = sub.add_parser("assets", help="response assets")
+    assets_sub = assets.add_subparsers(dest="action", required=True)
+    imp = assets_sub.add_parser("import", help="import assets from GeoJSON (Points) or CSV (lat, lon columns)")
+    _common(imp)
+    imp.add_argument("file", metavar="FILE", help="a .geojson/.json or .csv file, or - for stdin")
+    imp.add_argument("--skip-invalid", action="store_true", help="import the valid items even if some are not")
+    assets.set_defaults(func=cmd_assets)
+
     cot = sub.add_parser("cot", help="Cursor-on-Target out")
     cot_sub = cot.add_subparsers(dest="action", required=True)
     send = cot_sub.add_parser("send", help="stream incidents as CoT over TCP to a TAK server or client")
@@ -231,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--port", type=int, required=True, help="TAK TCP input port (often 8087)")
     send.add_argument("--nation", required=True, help="send only what is released to this nation (ISO2)")
     cot.set_defaults(func=cmd_cot)
+
+    report = sub.add_parser("sitrep", help="print a SITREP (Markdown, HTML, CSV of incidents, GeoJSON)")
+    _common(report)
+    report.add_argument("--format", choices=["md", "html", "csv", "geojson"], default="md")
+    report.add_argument("--since", help="start of the window, ISO 8601 (default: 24 hours ago)")
+    report.add_argument("--user", required=True, help="whose releasability and export right apply (audited)")
+    report.set_defaults(func=cmd_sitrep)
     return parser
 
 

@@ -1,7 +1,8 @@
 """Streams our incidents as CoT events over TCP to a TAK server or client.
 
-On (re)connect it sends every open incident released to the configured nation,
-then each new or changed one as it appears on the events stream. A dropped
+On (re)connect it sends every open incident and every response asset released
+to the configured nation, then each new or changed one as it appears on the
+alert and asset events streams. A dropped
 connection is retried with back-off; what changed meanwhile is sent after the
 reconnect (the sender resumes from the last event it read).
 """
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 
 import redis
 
+from alerts.asset_store import AssetStore, parse_asset_event
 from alerts.cot_out import event_bytes
 from alerts.query import AlertQuery
 from alerts.store import AlertStore, parse_event
@@ -26,6 +28,7 @@ class CotSender:
         self.store = store
         self.address = (host, port)
         self.query = AlertQuery(status="open", nation=nation.upper(), default_to_source=default_to_source)
+        self.assets = AssetStore(store.client, store.keys)
         self.sent = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -41,18 +44,28 @@ class CotSender:
                 delay = min(delay * 2, 10.0)
 
     def _stream(self, connection: socket.socket, stop: threading.Event) -> None:
-        cursor = self.store.last_event_id()
+        keys = self.store.keys
+        cursors = {keys.events: self.store.last_event_id(), keys.assets_events: self.assets.last_event_id()}
         for stored in self.store.all_alerts():
             if self.query.matches(stored):
                 self._send(connection, stored)
+        for asset in self.assets.all():
+            if asset.visible_to(self.query.nation):
+                self._send(connection, asset)
         while not stop.is_set():
-            reply = self.store.client.xread({self.store.keys.events: cursor}, count=500, block=1000)
-            for event_id, fields in (reply[0][1] if reply else []):
-                event = parse_event(event_id, fields)
-                cursor = event.event_id
-                if self.query.matches(event.alert):
-                    self._send(connection, event.alert)
+            for stream, entries in self.store.client.xread(cursors, count=500, block=1000) or []:
+                stream = stream.decode() if isinstance(stream, bytes) else stream
+                for event_id, fields in entries:
+                    if stream == keys.events:
+                        event = parse_event(event_id, fields)
+                        if self.query.matches(event.alert):
+                            self._send(connection, event.alert)
+                    else:
+                        asset = parse_asset_event(event_id, fields).asset
+                        if asset.visible_to(self.query.nation):
+                            self._send(connection, asset)
+                    cursors[stream] = event_id
 
-    def _send(self, connection: socket.socket, stored) -> None:
-        connection.sendall(event_bytes(stored, datetime.now(UTC)) + b"\n")
+    def _send(self, connection: socket.socket, item) -> None:
+        connection.sendall(event_bytes(item, datetime.now(UTC)) + b"\n")
         self.sent += 1

@@ -54,6 +54,37 @@ class _Subscriber:
             self.overflowed = True
 
 
+class FanOut:
+    """The in-process subscribers of one follower thread; each gets event batches on its own loop."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[_Subscriber] = set()
+        self._lock = threading.Lock()
+
+    def subscribe(self) -> _Subscriber:
+        subscriber = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=QUEUE_LIMIT))
+        with self._lock:
+            self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: _Subscriber) -> None:
+        with self._lock:
+            self._subscribers.discard(subscriber)
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, events: list) -> None:
+        """Hand ``events`` to every subscriber (called from the follower thread)."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber.loop.call_soon_threadsafe(subscriber.offer, events)
+            except RuntimeError:  # its loop is closed
+                self.unsubscribe(subscriber)
+
+
 class FeedFollower:
     """Follows the events stream into the index and out to in-process subscribers."""
 
@@ -61,8 +92,7 @@ class FeedFollower:
         self.store = store
         self.index = index
         self.block_ms = block_ms
-        self._subscribers: set[_Subscriber] = set()
-        self._lock = threading.Lock()
+        self.fanout = FanOut()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -80,19 +110,9 @@ class FeedFollower:
         if self._thread is not None:
             self._thread.join(timeout=self.block_ms / 1000 + 2)
 
-    def subscribe(self) -> _Subscriber:
-        subscriber = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=QUEUE_LIMIT))
-        with self._lock:
-            self._subscribers.add(subscriber)
-        return subscriber
-
-    def unsubscribe(self, subscriber: _Subscriber) -> None:
-        with self._lock:
-            self._subscribers.discard(subscriber)
-
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self.fanout)
 
     def _run(self) -> None:
         delay = 0.2
@@ -113,19 +133,11 @@ class FeedFollower:
             events = [parse_event(eid, fields) for eid, fields in reply[0][1]]
             fresh = [event for event in events if self.index.apply(event)]
             if fresh:
-                self._publish(fresh)
-
-    def _publish(self, events: list[AlertEvent]) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for subscriber in subscribers:
-            try:
-                subscriber.loop.call_soon_threadsafe(subscriber.offer, events)
-            except RuntimeError:  # its loop is closed
-                self.unsubscribe(subscriber)
+                self.fanout.publish(fresh)
 
 
-def _sse(event: str, data: str, event_id: str | None = None) -> str:
+def sse_frame(event: str, data: str, event_id: str | None = None) -> str:
+    """One server-sent event."""
     lines = [f"event: {event}"]
     if event_id:
         lines.append(f"id: {event_id}")
@@ -133,32 +145,31 @@ def _sse(event: str, data: str, event_id: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _event_frame(event: AlertEvent, render: Callable[[StoredAlert], dict]) -> str:
-    name = "alert" if event.kind == ALERT_CREATED else "update"
-    return _sse(name, json.dumps(render(event.alert)), event.event_id)
-
-
-async def alert_event_stream(
-    follower: FeedFollower,
-    query: AlertQuery,
+async def sse_events(
+    fanout: FanOut,
+    load_backlog: Callable[[str], list],
     after: str,
-    render: Callable[[StoredAlert], dict],
+    frame: Callable[[object], str | None],
     is_disconnected: Callable[[], "asyncio.Future[bool]"],
 ) -> AsyncIterator[str]:
-    """The SSE body for one browser: replay after ``after``, then live events."""
-    subscriber = follower.subscribe()  # before the replay, so nothing falls between
+    """The SSE body for one browser: the events after ``after`` (replayed), then live ones.
+
+    ``frame`` turns an event into an SSE frame, or None for one this browser
+    may not see. Each event goes out at most once, in stream order.
+    """
+    subscriber = fanout.subscribe()  # before the replay, so nothing falls between
     try:
         cursor = after
         yield "retry: 1000\n\n"
         try:
-            backlog = await asyncio.to_thread(follower.store.events_since, after)
+            backlog = await asyncio.to_thread(load_backlog, after)
         except CursorTooOld:
-            yield _sse("reload", json.dumps({"reason": "cursor trimmed"}))
+            yield sse_frame("reload", json.dumps({"reason": "cursor trimmed"}))
             return
         for event in backlog:
             cursor = event.event_id
-            if query.matches(event.alert):
-                yield _event_frame(event, render)
+            if (text := frame(event)) is not None:
+                yield text
         while True:
             try:
                 events = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_SECONDS)
@@ -173,7 +184,25 @@ async def alert_event_stream(
                 if stream_id_key(event.event_id) <= stream_id_key(cursor):
                     continue
                 cursor = event.event_id
-                if query.matches(event.alert):
-                    yield _event_frame(event, render)
+                if (text := frame(event)) is not None:
+                    yield text
     finally:
-        follower.unsubscribe(subscriber)
+        fanout.unsubscribe(subscriber)
+
+
+def alert_event_stream(
+    follower: FeedFollower,
+    query: AlertQuery,
+    after: str,
+    render: Callable[[StoredAlert], dict],
+    is_disconnected: Callable[[], "asyncio.Future[bool]"],
+) -> AsyncIterator[str]:
+    """Alerts ``query`` matches, as ``alert`` (new) and ``update`` (changed) events."""
+
+    def frame(event: AlertEvent) -> str | None:
+        if not query.matches(event.alert):
+            return None
+        name = "alert" if event.kind == ALERT_CREATED else "update"
+        return sse_frame(name, json.dumps(render(event.alert)), event.event_id)
+
+    return sse_events(follower.fanout, follower.store.events_since, after, frame, is_disconnected)

@@ -13,10 +13,14 @@ from dataclasses import replace
 import redis
 import uvicorn
 
+from alerts.audit import AuditLog
+from alerts.checklists import TemplateError, Templates
+from alerts.escalation import EscalationMonitor
 from alerts.geography import RegionIndex
 from alerts.ingest import IngestPipeline, PubSubIngest, StreamIngest
 from alerts.keys import Keys
 from alerts.store import AlertStore
+from alerts.workflow import Workflow
 from dashboard.embedded import EmbeddedValkey
 from dashboard.settings import Settings
 
@@ -48,17 +52,38 @@ def embedded_url_if_running(settings: Settings) -> Settings:
     return replace(settings, redis_url=url)
 
 
-def start_ingest(settings: Settings, regions: RegionIndex, stop: threading.Event) -> list[threading.Thread]:
+def load_templates(settings: Settings) -> Templates:
+    """The checklist templates, or a clear exit naming the bad file and field."""
+    try:
+        return Templates.load(settings.checklists_dir)
+    except TemplateError as exc:
+        raise SystemExit(f"bad checklist template: {exc}") from None
+
+
+def ingest_pipeline(settings: Settings, regions: RegionIndex, templates: Templates) -> IngestPipeline:
+    """An ingest pipeline on its own Redis client that opens each new alert's checklist."""
+    client = redis.Redis.from_url(settings.redis_url)
+    keys = Keys(settings.prefix)
+    store = AlertStore(client, keys)
+    workflow = Workflow(client, keys, store, templates)
+    return IngestPipeline(store, regions, max_bytes=settings.max_payload_bytes,
+                          on_recorded=workflow.open_checklists)
+
+
+def start_ingest(settings: Settings, regions: RegionIndex, stop: threading.Event,
+                 templates: Templates | None = None) -> list[threading.Thread]:
     """Start the stream and channel ingest workers as threads (one Redis client each)."""
+    templates = templates or load_templates(settings)
     threads = []
     for name, make in (("ingest-stream", StreamIngest), ("ingest-channel", PubSubIngest)):
-        client = redis.Redis.from_url(settings.redis_url)
-        pipeline = IngestPipeline(AlertStore(client, Keys(settings.prefix)), regions,
-                                  max_bytes=settings.max_payload_bytes)
+        pipeline = ingest_pipeline(settings, regions, templates)
         worker = make(pipeline)
         thread = threading.Thread(target=worker.run, args=(stop,), name=name, daemon=True)
         thread.start()
         threads.append(thread)
+    from dashboard.asset_feed import start_asset_ingest
+
+    threads += start_asset_ingest(settings, stop)  # asset positions and status, the same two ways in
     return threads
 
 
@@ -70,15 +95,23 @@ def serve(settings: Settings) -> None:
     # SIGTERM unwinds like Ctrl-C, so the embedded Valkey is always stopped. uvicorn
     # handles both signals itself while serving, then re-raises them to this handler.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    templates = load_templates(settings)  # before anything starts
     with redis_for(settings) as settings:
         services = Services.connect(settings)
         stop = threading.Event()
-        threads = start_ingest(settings, services.regions, stop) if settings.run_ingest else []
+        threads = start_ingest(settings, services.regions, stop, templates) if settings.run_ingest else []
+        threads.append(start_escalation(settings, templates, stop))
         if settings.demo:
             demo = threading.Thread(target=run_demo, args=(services.client, services.keys, stop),
                                     name="demo", daemon=True)
             demo.start()
             threads.append(demo)
+            from dashboard.demo_assets import run_asset_demo
+
+            asset_demo = threading.Thread(target=run_asset_demo, args=(services.client, services.keys, stop),
+                                          name="asset-demo", daemon=True)
+            asset_demo.start()
+            threads.append(asset_demo)
         if settings.demo:
             create_demo_users(services)
         app = create_app(settings, services)
@@ -92,6 +125,21 @@ def serve(settings: Settings) -> None:
             for thread in threads:
                 thread.join(timeout=5)
             shutdown(app)
+
+
+def escalation_monitor(settings: Settings, templates: Templates) -> EscalationMonitor:
+    """The escalation monitor on its own Redis client (several processes may run one: each level fires once)."""
+    client = redis.Redis.from_url(settings.redis_url)
+    keys = Keys(settings.prefix)
+    workflow = Workflow(client, keys, AlertStore(client, keys), templates, audit=AuditLog(client, keys))
+    return EscalationMonitor(workflow, settings.escalation_policy, interval=settings.escalation_tick_seconds)
+
+
+def start_escalation(settings: Settings, templates: Templates, stop: threading.Event) -> threading.Thread:
+    monitor = escalation_monitor(settings, templates)
+    thread = threading.Thread(target=monitor.run, args=(stop,), name="escalation", daemon=True)
+    thread.start()
+    return thread
 
 
 DEMO_USERS = [
@@ -128,7 +176,7 @@ def ingest(settings: Settings) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         regions = RegionIndex.from_assets(settings.assets_dir)
-        threads = start_ingest(settings, regions, stop)
+        threads = start_ingest(settings, regions, stop, load_templates(settings))
         log.info("ingest running on %s (prefix %s)", settings.redis_url, settings.prefix)
         stop.wait()
         for thread in threads:

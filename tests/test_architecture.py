@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The domain core: no Dash, no Redis, no web framework.
 CORE = ["model", "decode", "xmlsafe", "xml_formats", "cap", "cot", "geography", "events", "query", "index",
-        "summary", "roles"]
+        "summary", "roles", "checklists", "escalation", "lifecycle"]
+CORE += ["assets", "coverage"]  # response assets (issue 5)
+CORE += ["cot_out", "geojson", "situation", "sitrep"]  # standard formats out, situation picture
 
 
 def _imports(path: Path) -> set[str]:

@@ -32,8 +32,10 @@ def test_doc002_every_schema_field_type_and_severity_is_documented():
 
 def test_doc003_every_api_route_is_documented():
     from dashboard.api import live_router, router
+    from dashboard.exchange_api import router as exchange_router
+    from dashboard.sitrep_api import router as sitrep_router
 
-    for route in [*router.routes, *live_router.routes]:
+    for route in [*router.routes, *live_router.routes, *exchange_router.routes, *sitrep_router.routes]:
         path = route.path.replace("{alert_id:path}", "{id}")
         assert f"`GET {path}`" in README, path
 
@@ -44,3 +46,30 @@ def test_doc004_the_readme_gives_exactly_the_two_setup_commands_and_ci_runs_the_
     assert len(commands) == 2
     assert "crisisdash serve --demo" in commands[0]
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_doc005_every_workflow_route_is_documented():
+    from dashboard.workflow_api import router
+
+    for route in router.routes:
+        path = route.path.replace("{alert_id:path}", "{id}")
+        for method in route.methods:
+            assert f"`{method} {path}`" in README, (method, path)
+    for setting in ("CRISIS_ESCALATION_MINUTES", "CRISIS_ESCALATION_TICK", "`checklists/`", "crisis:escalations"):
+        assert setting in README, setting
+
+
+def test_doc006_every_asset_route_and_the_asset_schema_are_documented():
+    from alerts.assets import Asset, AssetStatus, AssetType
+    from dashboard.assets_api import live_router, router
+
+    for route in [*router.routes, *live_router.routes]:
+        path = route.path.replace("{alert_id:path}", "{id}")
+        for method in route.methods:
+            assert f"`{method} {path}`" in README, (method, path)
+    for field in Asset.model_fields:
+        assert f"`{field}`" in README, field
+    for value in [*AssetType, *AssetStatus]:
+        assert f"`{value.value}`" in README, value
+    for name in ("crisis:assets:inbox", "crisis:assets:dead", "crisis:assets:events"):
+        assert name in README, name

@@ -16,7 +16,7 @@ from alerts.ingest import IngestPipeline
 from alerts.model import Alert, Placement, StoredAlert
 from alerts.store import AlertStore
 from dashboard.cot_sender import CotSender
-from tests.conftest import make_alert, payload, wait_for
+from tests.conftest import make_alert, payload
 
 DATA = Path(__file__).resolve().parent / "data"
 FIELDS_THAT_MATTER = ("id", "type", "severity", "title", "description", "reported_at", "source",
@@ -98,26 +98,44 @@ def test_xch006_split_payloads_leaves_other_documents_whole():
     assert split_payloads(b"{not json") == [b"{not json"]
 
 
-def _read_events(connection: socket.socket, want: int) -> list[Alert]:
-    buffer, alerts = b"", []
+def _read_events(connection: socket.socket, want: int) -> list[bytes]:
+    """The next ``want`` CoT events off a TAK-style TCP stream (one XML document after another)."""
+    buffer, events = b"", []
     connection.settimeout(20)
-    while len(alerts) < want:
+    while len(events) < want:
         chunk = connection.recv(65536)
         if not chunk:
             break
         buffer += chunk
         while b"</event>" in buffer:
             event, buffer = buffer.split(b"</event>", 1)
-            alerts.append(decode_alert((event + b"</event>").strip()))
-    return alerts
+            events.append((event + b"</event>").strip())
+    return events
 
 
-def test_xch007_the_tcp_sender_streams_released_incidents_to_a_tak_listener(redis_url, keys, regions):
+def _asset(asset_id: str, nation: str, releasable: list[str]):
+    from alerts.assets import Asset
+
+    return Asset.model_validate({
+        "id": asset_id, "name": f"Unit {asset_id}", "nation": nation, "type": "utility_helicopter",
+        "capabilities": [], "status": "ready", "home_base": {"lat": 44.0, "lon": 20.0},
+        "position": {"lat": 44.0, "lon": 20.0}, "speed_kmh": 220, "releasable_to": releasable,
+        "updated_at": datetime.now(UTC).isoformat()})
+
+
+def test_xch007_the_tcp_sender_streams_released_incidents_and_assets_to_a_tak_listener(redis_url, keys, regions):
+    from lxml import etree
+
+    from alerts.asset_store import AssetStore
+
     client = redis.Redis.from_url(redis_url)
     pipeline = IngestPipeline(AlertStore(client, keys), regions)
+    assets = AssetStore(client, keys)
     before = [make_alert(title="Already open", releasable_to=["ALL"]),
               make_alert(title="Not for RS", releasable_to=["GR"], source="GR")]
     pipeline.process([("test", payload(a)) for a in before])
+    assets.put(_asset("heli-rs", "RS", ["RS"]))
+    assets.put(_asset("heli-gr", "GR", ["GR"]))
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     stop = threading.Event()
@@ -126,15 +144,27 @@ def test_xch007_the_tcp_sender_streams_released_incidents_to_a_tak_listener(redi
     thread.start()
     try:
         connection, _ = listener.accept()
-        first = _read_events(connection, 1)
-        assert [a.id for a in first] == [before[0]["id"]]
+        first = _read_events(connection, 2)
+        assert decode_alert(first[0]).id == before[0]["id"]
+        unit = etree.fromstring(first[1])
+        assert unit.get("uid") == "crisis.asset.heli-rs" and unit.get("type") == "a-f-A"
         later = make_alert(title="Arrived later", releasable_to=["RS", "MK"])
         pipeline.process([("test", payload(make_alert(title="GR only", releasable_to=["GR"], source="GR"))),
                           ("test", payload(later))])
         second = _read_events(connection, 1)
-        assert [a.id for a in second] == [later["id"]] and second[0].title == "Arrived later"
+        assert decode_alert(second[0]).id == later["id"] and decode_alert(second[0]).title == "Arrived later"
         connection.close()
     finally:
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def test_xch008_assets_export_as_geojson_that_assets_import_reads_back():
+    from alerts.assets import parse_import
+
+    units = [_asset("u1", "RS", ["ALL"]), _asset("u2", "GR", ["GR", "RS"])]
+    exported = json.dumps(feature_collection([], units))
+    imported, errors = parse_import(exported, "assets.geojson")
+    assert not errors
+    assert [a.model_dump() for a in imported] == [a.model_dump() for a in units]
