@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyproj import Geod
 
-from alerts.decode import DEFAULT_MAX_BYTES, Rejected
+from alerts.decode import DEFAULT_MAX_BYTES, Rejected, payload_text
 from alerts.model import RELEASABLE_TO_ALL, AlertType, Location, releasable_nations
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
@@ -222,16 +222,7 @@ def _validation_reason(error: ValidationError, what: str) -> str:
 
 def decode_asset_message(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Asset | AssetUpdate:
     """One live payload: a whole ``Asset`` (it has a ``type``) or an ``AssetUpdate``; else ``Rejected``."""
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", errors="surrogatepass")
-    if len(raw) > max_bytes:
-        raise Rejected(f"payload too large: {len(raw)} bytes (limit {max_bytes})")
-    if not raw.strip():
-        raise Rejected("empty payload")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Rejected(f"not UTF-8 text (binary data at byte {exc.start})") from None
+    raw, text = payload_text(raw, max_bytes)
     if text.lstrip("\ufeff \t\r\n").startswith("<"):
         return _decode_cot(raw)
     try:

@@ -39,8 +39,8 @@ def format_validation_error(error: ValidationError) -> str:
     return "invalid alert: " + "; ".join(parts)
 
 
-def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
-    """Decode one payload; raise ``Rejected`` with a reason for anything invalid."""
+def payload_text(raw: bytes | str, max_bytes: int) -> tuple[bytes, str]:
+    """A raw payload as (bytes, UTF-8 text), or ``Rejected`` if too large, empty or binary."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogatepass")
     if len(raw) > max_bytes:
@@ -48,9 +48,14 @@ def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
     if not raw.strip():
         raise Rejected("empty payload")
     try:
-        text = raw.decode("utf-8")
+        return raw, raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Rejected(f"not UTF-8 text (binary data at byte {exc.start})") from None
+
+
+def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
+    """Decode one payload; raise ``Rejected`` with a reason for anything invalid."""
+    raw, text = payload_text(raw, max_bytes)
     if "\x00" in text:
         raise Rejected("not text: contains NUL bytes")
     stripped = text.lstrip("\ufeff \t\r\n")
