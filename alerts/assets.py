@@ -31,7 +31,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from pyproj import Geod
 
 from alerts.decode import DEFAULT_MAX_BYTES, Rejected, payload_text
-from alerts.model import RELEASABLE_TO_ALL, AlertType, Location, releasable_nations
+from alerts.model import RELEASABLE_TO_ALL, AlertType, Location, no_control_chars, releasable_nations
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -145,9 +145,7 @@ class Asset(BaseModel):
     @field_validator("id", "name")
     @classmethod
     def _no_control_chars(cls, value: str) -> str:
-        if _CONTROL_CHARS.search(value):
-            raise ValueError("contains control characters")
-        return value
+        return no_control_chars(value)
 
     @field_validator("nation")
     @classmethod

@@ -110,6 +110,13 @@ class Area(BaseModel):
         return geometry if geometry.is_valid else shapely.make_valid(geometry)
 
 
+def no_control_chars(value: str) -> str:
+    """``value`` unchanged, or ValueError if it holds control characters (for one-line fields)."""
+    if _CONTROL_CHARS.search(value):
+        raise ValueError("contains control characters")
+    return value
+
+
 def releasable_nations(value: list[str] | None) -> list[str] | None:
     """A ``releasable_to`` list normalised: upper-case ISO2 codes or ``ALL``, no repeats, not empty."""
     if value is None:
@@ -158,9 +165,7 @@ class Alert(BaseModel):
     @field_validator("id", "title", "source")
     @classmethod
     def _no_control_chars(cls, value: str) -> str:
-        if _CONTROL_CHARS.search(value):
-            raise ValueError("contains control characters")
-        return value
+        return no_control_chars(value)
 
     @field_validator("description")
     @classmethod

@@ -97,12 +97,20 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def cmd_user(args: argparse.Namespace) -> int:
+def _account_command(args: argparse.Namespace, body) -> int:
+    """Run ``body(accounts, audit, actor)``; an ``AccountError`` becomes a message and exit code 2."""
     from dashboard.accounts import AccountError
 
     accounts, audit = _accounts(args)
-    actor = f"cli:{_os_user()}"
     try:
+        return body(accounts, audit, f"cli:{_os_user()}") or 0
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    def body(accounts, audit, actor):
         if args.action == "add":
             user = accounts.add_user(args.name, args.role, args.nation, _read_password(args))
             audit.append(actor, "user.add", user.name, {"role": user.role.value, "nation": user.nation})
@@ -115,18 +123,12 @@ def cmd_user(args: argparse.Namespace) -> int:
             accounts.disable_user(args.name)
             audit.append(actor, "user.disable", args.name)
             print(f"disabled {args.name} (and revoked its tokens)")
-    except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+    return _account_command(args, body)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from dashboard.accounts import AccountError
-
-    accounts, audit = _accounts(args)
-    actor = f"cli:{_os_user()}"
-    try:
+    def body(accounts, audit, actor):
         if args.action == "create":
             token_id, token = accounts.create_token(args.name, args.label or "")
             audit.append(actor, "token.create", token_id, {"user": args.name})
@@ -138,10 +140,8 @@ def cmd_token(args: argparse.Namespace) -> int:
                 return 2
             audit.append(actor, "token.revoke", args.name)
             print(f"revoked {args.name}")
-    except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+    return _account_command(args, body)
 
 
 def cmd_assets(args: argparse.Namespace) -> int:
