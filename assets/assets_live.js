@@ -4,17 +4,24 @@
  * Opens /live/assets (server-sent events, event "asset") from the asset cursor
  * the server built the map at, and moves each asset in place: a Dash Patch
  * assigns the new lat/lon, colour and label at the asset's index in the two
- * asset traces (4: ring, 5: dot). An asset not yet on the map is appended.
+ * asset traces (ring and dot; their indices and the map's id come from the
+ * page contract, #crisis-contract). An asset not yet on the map is appended.
  * EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed.
  */
 (function () {
   "use strict";
-  var RING = 4, DOT = 5, PREFIX = "asset:";
+  var PREFIX = "asset:", contract = null;
   var source = null, index = {}, count = 0, pending = {}, timer = null, lastId = null, spec = null, retry = null;
   var INTERVAL = 250;
 
+  function pageContract() {
+    if (!contract) { contract = JSON.parse(document.getElementById("crisis-contract").getAttribute("data-contract")); }
+    return contract;
+  }
+
   function draw() {
     timer = null;
+    var RING = pageContract().traces.assets_ring, DOT = pageContract().traces.assets_dot;
     var ids = Object.keys(pending);
     if (!ids.length) { return; }
     var dc = window.dash_clientside, fig = new dc.Patch();
@@ -43,7 +50,7 @@
       }
     });
     pending = {};
-    dc.set_props("incident-map", {figure: fig.build()});
+    dc.set_props(pageContract().ids.map, {figure: fig.build()});
     document.body.dataset.assetUpdates = String(Number(document.body.dataset.assetUpdates || 0) + ids.length);
   }
 

@@ -1,74 +1,169 @@
 /*
  * Live push client for the map page.
  *
- * Opens a server-sent-events stream (/live/alerts) with the page's filters and
- * the cursor the server built the map at, and applies each new alert as a
- * partial update (Dash Patch): points appended to the live traces, an item
- * prepended to the latest-alerts list. EventSource reconnects by itself and
- * sends Last-Event-ID, so the server replays whatever was missed.
- * Ids already applied are skipped, so a replay never draws a point twice.
+ * The server builds the map and sends, with it, the latest alerts as plain
+ * data and the events-stream cursor it reflects (the "live-source" store).
+ * This script renders the latest-alerts list from that data, then opens a
+ * server-sent-events stream (/live/alerts) with the page's filters from that
+ * cursor and applies each event as a partial update (Dash Patch):
+ *   - "alert": a new alert; its point is appended to the live traces and it
+ *     is put at the top of the list;
+ *   - "update": a change to an alert (acknowledged, resolved, cancelled...);
+ *     its point is restyled where it is (built or live trace) and its list
+ *     item re-rendered.
+ * Every point's colours, opacities and hover text come computed from the
+ * server (payload "point"), so built and live points look alike. EventSource
+ * reconnects by itself and sends Last-Event-ID, so the server replays what
+ * was missed; an event already applied is recognised by its stream id.
+ * Component ids and trace indices come from the page contract
+ * (#crisis-contract, written by dashboard.components.ids), never from literals.
  */
 (function () {
   "use strict";
-  var LIVE_RING = 2, LIVE_CORE = 3;
-  var source = null, seen = new Set(), pending = [], scheduled = false, limit = 50;
-  var spec = null, lastId = null, retryTimer = null;
-  var shown = 0;
+  var contract = null;
+  var source = null, spec = null, lastId = null, retryTimer = null;
+  var items = [], shown = 0, applied = new Set();
+  var listDirty = false, scheduled = false;
+  var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapTimer = null, lastMapDraw = 0;
+  var liveIndex = new Map(), builtIndex = null;
+
+  function pageContract() {
+    if (!contract) {
+      var el = document.getElementById("crisis-contract");
+      contract = el ? JSON.parse(el.getAttribute("data-contract")) : null;
+    }
+    return contract;
+  }
+
+  function ids() { return pageContract().ids; }
+  function traces() { return pageContract().traces; }
 
   function status(text, cls) {
-    var el = document.getElementById("live-status");
+    var el = document.getElementById(ids().status);
     if (el) { el.textContent = text; el.className = "live-status " + (cls || ""); }
   }
 
-  // The list is updated at the next frame; the map, whose redraw is costly
-  // (WebGL), at most every MAP_INTERVAL ms with everything that arrived since.
-  var MAP_INTERVAL = 1000, mapPending = [], mapTimer = null, lastMapDraw = 0;
+  function utcTime() { return new Date().toISOString().slice(11, 19) + " UTC"; }
 
-  function flush() {
-    scheduled = false;
-    var batch = pending; pending = [];
-    if (!batch.length) { return; }
+  // --- the list: rendered here from plain data, for built and live items alike ---
+  function el(type, className, children, extra) {
+    var props = {className: className, children: children};
+    Object.keys(extra || {}).forEach(function (k) { props[k] = extra[k]; });
+    return {type: type, namespace: "dash_html_components", props: props};
+  }
+
+  function listItem(a) {
+    var place = [a.region, a.country].filter(Boolean).join(", ") || "—";
+    var children = [el("Span", "sev sev-" + a.severity, a.severity.toUpperCase())];
+    if (a.exercise) { children.push(el("Span", "exercise-tag", "EXERCISE")); }
+    children.push(el("Span", "title", a.title));
+    children.push(el("Div", "meta", [a.type_label, " · ", place, " · ", a.reported_label, " · ",
+                                     a.status.replace("_", " ")]));
+    var cls = "alert-item severity-" + a.severity + (a.exercise ? " exercise" : "") + (a.open ? "" : " closed");
+    return el("Li", cls, children, {key: a.id, "data-alert-id": a.id, "data-status": a.status});
+  }
+
+  function renderList() {
+    listDirty = false;
     var dc = window.dash_clientside;
-    var list = new dc.Patch();
-    batch.forEach(function (a) { list.prepend([], a.item); });
-    for (var i = 0; i < batch.length; i++) { list.delete([limit]); }
-    dc.set_props("alert-list", {children: list.build()});
-    shown += batch.length;
-    dc.set_props("shown-count", {children: String(shown)});
-    status("live · last alert " + new Date().toLocaleTimeString(), "ok");
-    document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + batch.length);
-    mapPending = mapPending.concat(batch);
+    dc.set_props(ids().list, {children: items.map(listItem)});
+    dc.set_props(ids().count, {children: String(shown)});
+  }
+
+  function scheduleList() {
+    listDirty = true;
+    if (!scheduled) {
+      scheduled = true;
+      window.requestAnimationFrame(function () { scheduled = false; if (listDirty) { renderList(); } });
+    }
+  }
+
+  // --- the map: new points appended to the live traces, changed points restyled in place ---
+  function graph() {
+    var holder = document.getElementById(ids().map);
+    return holder && holder.querySelector(".js-plotly-plot");
+  }
+
+  // Where an alert is in the built traces; the index is cached once the graph shows the
+  // figure this spec came with (its built trace holds exactly spec.shown points).
+  function builtPosition(id) {
+    if (builtIndex !== null) { return builtIndex.get(id); }
+    var gd = graph(), core = gd && gd.data && gd.data[traces().incidents_core];
+    var built = Array.from((core && core.customdata) || []);
+    var index = new Map();
+    built.forEach(function (x, i) { index.set(x, i); });
+    if (built.length === (spec.shown || 0)) { builtIndex = index; }
+    return index.get(id);
+  }
+
+  function scheduleMap() {
     if (!mapTimer) {
-      var wait = Math.max(0, lastMapDraw + MAP_INTERVAL - Date.now());
-      mapTimer = setTimeout(drawOnMap, wait);
+      mapTimer = setTimeout(drawOnMap, Math.max(0, lastMapDraw + MAP_INTERVAL - Date.now()));
     }
   }
 
   function drawOnMap() {
     mapTimer = null; lastMapDraw = Date.now();
-    var batch = mapPending; mapPending = [];
-    if (!batch.length) { return; }
-    var fig = new window.dash_clientside.Patch();
-    var col = function (key) { return batch.map(function (a) { return a[key]; }); };
-    var lat = col("lat"), lon = col("lon");
-    [LIVE_RING, LIVE_CORE].forEach(function (t) {
-      fig.extend(["data", t, "lat"], lat);
-      fig.extend(["data", t, "lon"], lon);
+    var t = traces(), fresh = mapNew, changed = mapChanged;
+    mapNew = []; mapChanged = {};
+    var fig = new window.dash_clientside.Patch(), any = false;
+    if (fresh.length) {
+      var col = function (key) { return fresh.map(function (a) { return a.point[key]; }); };
+      [t.live_ring, t.live_core].forEach(function (n) {
+        fig.extend(["data", n, "lat"], col("lat"));
+        fig.extend(["data", n, "lon"], col("lon"));
+      });
+      fig.extend(["data", t.live_ring, "marker", "color"], col("ring"));
+      fig.extend(["data", t.live_ring, "marker", "opacity"], col("ring_opacity"));
+      fig.extend(["data", t.live_core, "marker", "color"], col("core"));
+      fig.extend(["data", t.live_core, "marker", "opacity"], col("opacity"));
+      fig.extend(["data", t.live_core, "customdata"], fresh.map(function (a) { return a.id; }));
+      fig.extend(["data", t.live_core, "hovertext"], col("text"));
+      any = true;
+    }
+    Object.keys(changed).forEach(function (id) {
+      var a = changed[id], at = liveIndex.get(id), core = t.live_core;
+      if (at === undefined) { at = builtPosition(id); core = t.incidents_core; }
+      if (at === undefined) { return; }
+      fig.assign(["data", core, "marker", "color", at], a.point.core);
+      fig.assign(["data", core, "hovertext", at], a.point.text);
+      any = true;
     });
-    fig.extend(["data", LIVE_RING, "marker", "color"], col("ring"));
-    fig.extend(["data", LIVE_CORE, "marker", "color"], col("core"));
-    fig.extend(["data", LIVE_CORE, "customdata"], col("id"));
-    fig.extend(["data", LIVE_CORE, "hovertext"], col("text"));
-    window.dash_clientside.set_props("incident-map", {figure: fig.build()});
+    if (any) {
+      window.dash_clientside.set_props(ids().map, {figure: fig.build()});
+      document.body.dataset.mapUpdates = String(Number(document.body.dataset.mapUpdates || 0) + 1);
+    }
   }
 
-  function onAlert(event) {
-    if (event.lastEventId) { lastId = event.lastEventId; }
-    var alert = JSON.parse(event.data);
-    if (seen.has(alert.id)) { return; }
-    seen.add(alert.id);
-    pending.push(alert);
-    if (!scheduled) { scheduled = true; window.requestAnimationFrame(flush); }
+  // --- events ---
+  function place(a, isNew) {
+    var at = items.findIndex(function (x) { return x.id === a.id; });
+    if (at >= 0) { items[at] = a; } else if (isNew) {
+      items.unshift(a);
+      items.length = Math.min(items.length, pageContract().listLimit);
+    }
+  }
+
+  function onEvent(event, kind) {
+    if (event.lastEventId) {
+      if (applied.has(event.lastEventId)) { return; }
+      applied.add(event.lastEventId); lastId = event.lastEventId;
+    }
+    var a = JSON.parse(event.data);
+    var known = liveIndex.has(a.id) || builtPosition(a.id) !== undefined;
+    if (known) {
+      mapChanged[a.id] = a;
+      place(a, false);
+    } else {
+      liveIndex.set(a.id, liveIndex.size);
+      mapNew.push(a);
+      place(a, true);
+      shown += 1;
+    }
+    scheduleList();
+    scheduleMap();
+    status((kind === "alert" ? "live · last alert " : "live · last change ") + utcTime(), "ok");
+    document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
   }
 
   function open(after) {
@@ -76,7 +171,8 @@
     var url = "/live/alerts?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(after);
     source = new EventSource(url);
     source.addEventListener("open", function () { status("live", "ok"); document.body.dataset.live = "open"; });
-    source.addEventListener("alert", onAlert);
+    source.addEventListener("alert", function (e) { onEvent(e, "alert"); });
+    source.addEventListener("update", function (e) { onEvent(e, "update"); });
     source.addEventListener("reload", function () { window.location.reload(); });
     source.addEventListener("error", function () {
       document.body.dataset.live = "error";
@@ -94,18 +190,20 @@
 
   function connect(newSpec) {
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
-    clearTimeout(mapTimer); mapTimer = null; mapPending = [];
-    seen = new Set(); pending = []; limit = spec.limit || 50;
-    shown = spec.shown || 0;
+    clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {};
+    liveIndex = new Map(); builtIndex = null; applied = new Set();
+    items = (spec.items || []).slice(); shown = spec.shown || 0;
+    renderList();
     open(spec.after);
   }
 
   // A click on an item of the latest-alerts list selects that alert (one
   // listener for the whole list, however many items arrive).
   document.addEventListener("click", function (event) {
-    var item = event.target && event.target.closest && event.target.closest("#alert-list [data-alert-id]");
+    if (!pageContract()) { return; }
+    var item = event.target && event.target.closest && event.target.closest("#" + ids().list + " [data-alert-id]");
     if (item) {
-      window.dash_clientside.set_props("selected-alert",
+      window.dash_clientside.set_props(ids().selected,
         {data: {id: item.getAttribute("data-alert-id"), at: Date.now()}});
     }
   });
@@ -114,10 +212,10 @@
   // EventSource itself retries every dropped connection.
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.crisis = {
-    connectLive: function (spec) {
-      if (!spec) { return window.dash_clientside.no_update; }
-      connect(spec);
-      return spec.after;
+    connectLive: function (newSpec) {
+      if (!newSpec) { return window.dash_clientside.no_update; }
+      connect(newSpec);
+      return newSpec.after;
     }
   };
 })();

@@ -2,16 +2,25 @@
  * Response queue helpers: ticking countdowns, and a short alarm beep (WebAudio,
  * no sound file) for each new unacknowledged critical alert, which can be muted.
  * The server renders the deadlines (data-deadline); nothing here decides anything.
+ * Component ids come from the page contract (#crisis-contract).
  */
 (function () {
   "use strict";
   var MUTE_KEY = "crisis.queue.muted";
-  var beeped = new Set(), audio = null;
+  var beeped = new Set(), audio = null, contract = null;
+
+  function ids() {
+    if (!contract) {
+      var el = document.getElementById("crisis-contract");
+      contract = el ? JSON.parse(el.getAttribute("data-contract")) : {ids: {}};
+    }
+    return contract.ids;
+  }
 
   function muted() { return window.localStorage.getItem(MUTE_KEY) === "1"; }
 
   function showMute() {
-    var button = document.getElementById("mute-sound");
+    var button = document.getElementById(ids().mute);
     if (button) {
       button.textContent = muted() ? "Sound off" : "Sound on";
       button.setAttribute("aria-pressed", muted() ? "true" : "false");
@@ -50,10 +59,10 @@
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 60000);
     });
-    var ids = document.querySelector("#critical-banner .critical-ids");
-    if (ids) {
+    var critical = document.querySelector("#" + ids().criticalBanner + " .critical-ids");
+    if (critical) {
       var fresh = false;
-      (ids.getAttribute("data-ids") || "").split(" ").forEach(function (id) {
+      (critical.getAttribute("data-ids") || "").split(" ").forEach(function (id) {
         if (id && !beeped.has(id)) { beeped.add(id); fresh = true; }
       });
       if (fresh) { beep(); }
@@ -62,7 +71,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    if (event.target && event.target.id === "mute-sound") {
+    if (event.target && event.target.id === ids().mute) {
       window.localStorage.setItem(MUTE_KEY, muted() ? "0" : "1");
       showMute();
     }

@@ -46,8 +46,8 @@ PLACES = ASSETS / "geo" / "populated_places_ne10m.geojson"
 if str(ROOT) not in sys.path:  # so ``tests.conftest`` and the packages import from a plain checkout
     sys.path.insert(0, str(ROOT))
 
-from alerts.keys import Keys  # noqa: E402
-from alerts.model import AlertType, Severity  # noqa: E402
+from alerts.store.keys import Keys  # noqa: E402
+from alerts.core.model import AlertType, Severity  # noqa: E402
 
 INGEST_TARGET_PER_S = 10_000
 LATENCY_TARGET_P95_MS = 250.0
@@ -232,11 +232,11 @@ def drain(ingest, expected: int, timeout_s: float) -> tuple[int, list[float], fl
 
 def bench_ingest(url: str, prefix: str, n: int, places, force_profile: bool, no_profile: bool,
                  workers: int = 2) -> dict:
-    from alerts.decode import decode_alert
-    from alerts.geography import RegionIndex
-    from alerts.ingest import IngestPipeline, StreamIngest, _stored
-    from alerts.producer import send_to_stream
-    from alerts.store import AlertStore
+    from alerts.formats.decode import decode_alert
+    from alerts.core.geography import RegionIndex
+    from alerts.ingest.workers import IngestPipeline, StreamIngest, _stored
+    from alerts.store.producer import send_to_stream
+    from alerts.store.alerts import AlertStore
 
     rng = random.Random(1)
     run = uuid.uuid4().hex[:8]
@@ -304,7 +304,7 @@ def bench_ingest(url: str, prefix: str, n: int, places, force_profile: bool, no_
     delete_prefix(client, keys.prefix)
 
     # Stage costs in this process, no Redis: what one core spends per alert on each step.
-    from alerts.model import Alert
+    from alerts.core.model import Alert
 
     stages = {}
     start = time.perf_counter()
@@ -346,9 +346,9 @@ def bench_ingest(url: str, prefix: str, n: int, places, force_profile: bool, no_
 
 def _worker_drain(url: str, prefix: str, consumer: str, ready, go, results) -> None:
     """One ingest worker process of the scale-out run (a consumer of the same group)."""
-    from alerts.geography import RegionIndex
-    from alerts.ingest import IngestPipeline, StreamIngest
-    from alerts.store import AlertStore
+    from alerts.core.geography import RegionIndex
+    from alerts.ingest.workers import IngestPipeline, StreamIngest
+    from alerts.store.alerts import AlertStore
 
     regions = RegionIndex.from_assets(ASSETS)
     client = redis.Redis.from_url(url)
@@ -371,9 +371,9 @@ def scale_out(url: str, prefix: str, payloads: list[bytes], workers: int) -> dic
     """Drain the same payloads with ``workers`` processes in one consumer group."""
     import multiprocessing
 
-    from alerts.ingest import IngestPipeline, StreamIngest
-    from alerts.producer import send_to_stream
-    from alerts.store import AlertStore
+    from alerts.ingest.workers import IngestPipeline, StreamIngest
+    from alerts.store.producer import send_to_stream
+    from alerts.store.alerts import AlertStore
 
     client = redis.Redis.from_url(url)
     keys = Keys(prefix)
@@ -405,9 +405,9 @@ def scale_out(url: str, prefix: str, payloads: list[bytes], workers: int) -> dic
 
 
 def profile_ingest(url: str, prefix: str, payloads: list[bytes], regions) -> dict:
-    from alerts.ingest import IngestPipeline, StreamIngest
-    from alerts.producer import send_to_stream
-    from alerts.store import AlertStore
+    from alerts.ingest.workers import IngestPipeline, StreamIngest
+    from alerts.store.producer import send_to_stream
+    from alerts.store.alerts import AlertStore
 
     client = redis.Redis.from_url(url)
     keys = Keys(prefix)
@@ -603,7 +603,7 @@ def sign_in_if_asked(page, base_url: str, client: redis.Redis, prefix: str) -> s
     """If the server sends the browser to /login, create a throw-away user under the run's prefix and sign in."""
     if "/login" not in page.url:
         return None
-    from dashboard.accounts import Accounts  # only exists once sign-in does
+    from alerts.store.accounts import Accounts  # only exists once sign-in does
 
     password = secrets.token_urlsafe(18)
     Accounts(client, Keys(prefix)).add_user("bench", "duty_officer", "MK", password)
@@ -633,7 +633,7 @@ def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places) -> d
     chromium = find_chromium()
     if chromium is None:
         return {"skipped": "no Chromium found (set CHROMIUM=/path/to/chromium)"}
-    from alerts.producer import send_to_channel
+    from alerts.store.producer import send_to_channel
     from tests.conftest import BROWSER_ARGS, start_server, stop_server
 
     lat_prefix = f"{prefix}:latency"
@@ -847,12 +847,12 @@ def naive_summarise(alerts: list) -> dict:
 def bench_map(sizes: list[int], places, repeats: int, fixed_repeats: bool = False) -> dict:
     import plotly.io as pio
 
-    from alerts.geography import RegionIndex
-    from alerts.index import AlertIndex
-    from alerts.ingest import _stored
-    from alerts.model import Alert
-    from alerts.query import AlertQuery
-    from alerts.summary import summarise
+    from alerts.core.geography import RegionIndex
+    from alerts.core.index import AlertIndex
+    from alerts.ingest.workers import _stored
+    from alerts.core.model import Alert
+    from alerts.core.query import AlertQuery
+    from alerts.core.situation import summarise
     from layers.basemap import map_figure
     from layers.incidents import incident_traces
 
@@ -888,7 +888,7 @@ def bench_map(sizes: list[int], places, repeats: int, fixed_repeats: bool = Fals
         r["select_ms"], rows = median_time(lambda: index.select(everything), repeats)
         r["summarise_ms"], _ = median_time(lambda: summarise(rows), repeats)
         # The whole situation picture (issue 6), with half the alerts acknowledged and a tenth resolved.
-        from alerts.situation import ResponseTimes, situation
+        from alerts.core.situation import ResponseTimes, situation
 
         acked = {i: ("bench", now + timedelta(minutes=k % 30)) for k, i in enumerate(rows["id"][::2])}
         resolved = {i: ("bench", now + timedelta(hours=1)) for i in rows["id"][::10]}
@@ -914,7 +914,7 @@ def bench_map(sizes: list[int], places, repeats: int, fixed_repeats: bool = Fals
         r["total_ms"] = r["select_ms"] + r["build_ms"] + r["to_json_ms"]
         r["go_total_ms"] = r["select_ms"] + r["build_ms"] + r["go_build_ms"] + r["go_to_json_ms"]
         extra = subset[0].model_copy(update={"alert": subset[0].alert.model_copy(update={"id": "one-more"})})
-        from alerts.events import AlertEvent
+        from alerts.core.events import AlertEvent
         index.apply(AlertEvent("9999999999999-0", "alert.created", extra))
         start = time.perf_counter()
         index.table()
@@ -965,7 +965,7 @@ COVERAGE_CASES = [("medevac", 60), ("cbrn_team", 15)]  # many discs, few gaps / 
 
 def make_assets(n: int, rng: random.Random, places) -> list:
     """``n`` valid assets around random core populated places (±0.3°), random type, status and nation."""
-    from alerts.assets import Asset, AssetType
+    from alerts.core.assets import Asset, AssetType
 
     nations = sorted({p[2] for p in places})
     types = list(AssetType)
@@ -989,7 +989,7 @@ def make_assets(n: int, rng: random.Random, places) -> list:
 
 def naive_suggest(assets: list, incident, lon: float, lat: float, nation: str, limit: int = 10) -> list:
     """The plainest way: one Geod.inv call per suitable asset, then sort."""
-    from alerts.assets import GEOD, AssetStatus
+    from alerts.core.assets import GEOD, AssetStatus
 
     found = []
     for asset in assets:
@@ -1001,8 +1001,8 @@ def naive_suggest(assets: list, incident, lon: float, lat: float, nation: str, l
 
 
 def bench_assets(n: int, places, queries: int = 200, repeats: int = 5) -> dict:
-    from alerts.assets import GEOD, AssetTable, suggest
-    from alerts.coverage import Places, coverage
+    from alerts.core.assets import GEOD, AssetTable, suggest
+    from alerts.core.coverage import Places, coverage
 
     rng = random.Random(5)
     assets = make_assets(n, rng, places)
@@ -1117,7 +1117,7 @@ def bench_ack(url: str, prefix: str, responders: int = 50, per_responder: int = 
     alerts, then all of them racing for the same alerts (one wins, the rest get 409)."""
     import httpx
 
-    from alerts.producer import send_to_stream
+    from alerts.store.producer import send_to_stream
     from tests.conftest import add_user, start_server, stop_server
 
     sub = f"{prefix}:ack"

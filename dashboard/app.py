@@ -1,19 +1,32 @@
-"""``create_app``: the only place that wires Redis, the read model, the API and the pages together."""
+"""``create_app``: the only place that wires the services, the API, the live streams and the pages together.
+
+Nothing happens at import time. ``create_app(settings)`` builds the process's
+services (``dashboard.services.build_services``) unless given them, loads the
+read models, starts the live feed, and returns the Dash app (FastAPI backend)
+whose ``server.state.services`` routes and callbacks reach (``dashboard.auth.context``).
+Call ``shutdown(app)`` to stop it.
+"""
 from __future__ import annotations
 
 import dash
 from dash import Dash, dcc, html
 
+from alerts.core.viewer import Viewer
 from dashboard import api
-from dashboard import services as services_module
-from dashboard.auth import Viewer, viewer_if_any
-from dashboard.services import Services
+from dashboard.auth.context import context_if_any
+from dashboard.components.ids import SIGN_OUT, contract_element
+from dashboard.services import Services, build_services
 from dashboard.settings import Settings
+
+ATTRIBUTION = ("Boundaries: Made with Natural Earth; regions © OpenStreetMap contributors, "
+               "Elastic Maps Service (ODbL).")
 
 
 def _frame(settings: Settings) -> html.Div:
+    """Every page's frame: classification banners, the navigation the viewer may use, the page."""
     banner = settings.classification
-    viewer = viewer_if_any() or Viewer("", "none", "")  # layout validation runs outside a request
+    context = context_if_any()
+    viewer = context.viewer if context else Viewer("", "none", "")  # layout validation runs outside a request
     pages = [page for page in dash.page_registry.values()
              if page.get("permission") is None or viewer.can(page["permission"])]
     return html.Div(
@@ -27,30 +40,22 @@ def _frame(settings: Settings) -> html.Div:
                     html.Nav([dcc.Link(page["name"], href=page["relative_path"]) for page in pages]),
                     html.Span(className="whoami", id="whoami",
                               children=f"{viewer.name} · {viewer.role.replace('_', ' ')} · {viewer.nation}"),
-                    html.Button("Sign out", id="sign-out", className="sign-out"),
+                    html.Button("Sign out", id=SIGN_OUT, className="sign-out"),
                 ],
             ),
             html.Div(dash.page_container, className="page"),
-            html.Footer(
-                className="attribution",
-                children="Boundaries: Made with Natural Earth; regions © OpenStreetMap contributors, "
-                "Elastic Maps Service (ODbL).",
-            ),
+            html.Footer(className="attribution", children=ATTRIBUTION),
             html.Div(banner, className="classification bottom", id="classification-bottom"),
+            contract_element(),
         ],
     )
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Dash:
-    """Build the Dash app (FastAPI backend) for ``settings``.
-
-    Connects to Redis, loads the read model and starts the process's live
-    feed follower. Nothing happens at import time; call ``shutdown(app)`` to stop.
-    """
-    services = services or Services.connect(settings)
-    services_module.install(services)
-    services.follower.bootstrap()
-    services.follower.start()
+    """The Dash app (FastAPI backend) for ``settings``, its read models loaded and its live feed running."""
+    services = services or build_services(settings)
+    services.live.bootstrap()
+    services.live.start()
 
     app = Dash(
         __name__,
@@ -62,24 +67,19 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    from dashboard.pages import map as _map_page  # noqa: F401  (registers the page)
-
-    from dashboard.pages import audit as _audit_page  # noqa: F401
-    from dashboard.pages import situation as _situation_page  # noqa: F401
-    from dashboard.pages import responder as _responder_page  # noqa: F401
+    from dashboard.pages import audit, map, queue, situation  # noqa: F401, A004  (each registers its page)
 
     app.layout = lambda: _frame(settings)
-    api.mount(app.server)
+    app.server.state.services = services
+    api.mount(app.server, services)
     # Dash's FastAPI backend sets itself up (assets, scripts, the pages router) in hooks run
     # before a request to "/" or "/_dash-*" only: a first visit to another page (e.g. /queue)
     # would get a page without our scripts and styles. Run them now, everything registered.
     for hook in list(app.backend._before_request_funcs):  # noqa: SLF001
         hook()
-    app.server.state.services = services
     return app
 
 
 def shutdown(app: Dash) -> None:
-    services: Services = app.server.state.services
-    services.follower.stop()
-    services.client.close()
+    """Stop the live feed and close the Redis client of ``app``."""
+    app.server.state.services.close()

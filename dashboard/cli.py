@@ -22,16 +22,40 @@ def _settings(args: argparse.Namespace, **extra) -> Settings:
 def _running_redis(args: argparse.Namespace) -> Settings:
     """Settings for commands that talk to a running deployment: the given Redis
     URL, else the embedded Valkey of a ``crisisdash serve`` on the same data dir."""
-    settings = _settings(args)
-    if settings.redis_url:
-        return settings
-    from dashboard.server import embedded_url_if_running
+    from dashboard.runtime import embedded_url_if_running
 
-    return embedded_url_if_running(settings)
+    settings = _settings(args)
+    return settings if settings.redis_url else embedded_url_if_running(settings)
+
+
+def _services(args: argparse.Namespace):
+    """The deployment's services (``dashboard.services.build_services``) for a one-off command."""
+    from alerts.core.checklists import TemplateError
+    from dashboard.services import build_services
+
+    try:
+        return build_services(_running_redis(args))
+    except TemplateError as exc:
+        raise SystemExit(f"bad checklist template: {exc}") from None
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001  no user name in a bare container
+        return "unknown"
+
+
+def _read_input(name: str) -> bytes:
+    """A file's bytes, or standard input's for ``-``."""
+    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from dashboard.server import serve
+    """``crisisdash serve``: the dashboard (and, unless --no-ingest, ingest) in this process."""
+    from dashboard.runtime import serve
 
     serve(_settings(args, host=args.host, port=args.port, demo=args.demo or None,
                     run_ingest=False if args.no_ingest else None))
@@ -39,26 +63,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from dashboard.server import ingest
+    """``crisisdash ingest``: only the ingest workers."""
+    from dashboard.runtime import ingest
 
     ingest(_settings(args))
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    import redis
-
-    from alerts.geojson import split_payloads
-    from alerts.keys import Keys
-    from alerts.producer import send_to_channel, send_to_stream
+    """``crisisdash publish``: send alert files (a GeoJSON FeatureCollection as one alert per feature)."""
+    from alerts.formats.geojson import split_payloads
+    from alerts.store.client import connect
+    from alerts.store.keys import Keys
+    from alerts.store.producer import send_to_channel, send_to_stream
 
     settings = _running_redis(args)
     payloads = []
     for name in args.files:
-        # A GeoJSON FeatureCollection (ours, or the USGS feed) is sent as one alert per feature.
-        payloads += split_payloads(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
-                                  retry_on_timeout=False)
+        payloads += split_payloads(_read_input(name))
+    client = connect(settings.redis_url, timeout=5, retry_on_timeout=False)
     keys = Keys(settings.prefix)
     if args.stream:
         ids = send_to_stream(client, keys, payloads)
@@ -71,19 +94,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
     return 0
-
-
-def _accounts(args: argparse.Namespace):
-    import redis
-
-    from alerts.audit import AuditLog
-    from alerts.keys import Keys
-    from dashboard.accounts import Accounts
-
-    settings = _running_redis(args)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
-    keys = Keys(settings.prefix)
-    return Accounts(client, keys), AuditLog(client, keys)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -99,21 +109,24 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def _account_command(args: argparse.Namespace, body) -> int:
     """Run ``body(accounts, audit, actor)``; an ``AccountError`` becomes a message and exit code 2."""
-    from dashboard.accounts import AccountError
+    from alerts.store.accounts import AccountError
 
-    accounts, audit = _accounts(args)
+    services = _services(args)
     try:
-        return body(accounts, audit, f"cli:{_os_user()}") or 0
+        return body(services.accounts, services.centre.audit, f"cli:{_os_user()}") or 0
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    """``crisisdash user add|list|disable``."""
+    from alerts.core.events import UserAdded, UserDisabled
+
     def body(accounts, audit, actor):
         if args.action == "add":
             user = accounts.add_user(args.name, args.role, args.nation, _read_password(args))
-            audit.append(actor, "user.add", user.name, {"role": user.role.value, "nation": user.nation})
+            audit.record(actor, UserAdded(user.name, role=user.role.value, nation=user.nation))
             print(f"added {user.name} ({user.role.value}, {user.nation})")
         elif args.action == "list":
             for user in accounts.list_users():
@@ -121,81 +134,60 @@ def cmd_user(args: argparse.Namespace) -> int:
                 print(f"{user.name}\t{user.role.value}\t{user.nation}\t{state}")
         elif args.action == "disable":
             accounts.disable_user(args.name)
-            audit.append(actor, "user.disable", args.name)
+            audit.record(actor, UserDisabled(args.name))
             print(f"disabled {args.name} (and revoked its tokens)")
 
     return _account_command(args, body)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    """``crisisdash token create|revoke``."""
+    from alerts.core.events import TokenCreated, TokenRevoked
+
     def body(accounts, audit, actor):
         if args.action == "create":
             token_id, token = accounts.create_token(args.name, args.label or "")
-            audit.append(actor, "token.create", token_id, {"user": args.name})
+            audit.record(actor, TokenCreated(token_id, user=args.name))
             print(f"token {token_id} for {args.name} (shown once; store it safely):")
             print(token)
         elif args.action == "revoke":
             if not accounts.revoke_token(args.name):
                 print(f"error: no token {args.name!r}", file=sys.stderr)
                 return 2
-            audit.append(actor, "token.revoke", args.name)
+            audit.record(actor, TokenRevoked(args.name))
             print(f"revoked {args.name}")
 
     return _account_command(args, body)
 
 
 def cmd_assets(args: argparse.Namespace) -> int:
-    """``crisisdash assets import FILE``: GeoJSON Points or CSV with lat/lon (see ``alerts.assets.parse_import``)."""
-    import redis
+    """``crisisdash assets import FILE``: GeoJSON Points or CSV with lat/lon (``alerts.formats.assets``)."""
+    from alerts.core.events import AssetsImported
+    from alerts.formats.assets import parse_import
 
-    from alerts.asset_store import AssetStore
-    from alerts.assets import parse_import
-    from alerts.audit import AuditLog
-    from alerts.keys import Keys
-
-    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    assets, errors = parse_import(data, "" if args.file == "-" else args.file)
+    assets, errors = parse_import(_read_input(args.file), "" if args.file == "-" else args.file)
     for number, reason in errors:
         print(f"error: item {number}: {reason}", file=sys.stderr)
     if errors and not args.skip_invalid:
         print("nothing imported (fix the file, or pass --skip-invalid)", file=sys.stderr)
         return 2
-    settings = _settings(args)
-    if not settings.redis_url:
-        from dashboard.server import embedded_url_if_running
-
-        settings = embedded_url_if_running(settings)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
-    keys = Keys(settings.prefix)
-    AssetStore(client, keys).put_many(assets)
-    AuditLog(client, keys).append(f"cli:{_os_user()}", "asset.import", args.file,
-                                  {"imported": len(assets), "refused": len(errors)})
+    services = _services(args)
+    services.centre.assets.put_many(assets)
+    services.centre.audit.record(f"cli:{_os_user()}", AssetsImported(args.file, imported=len(assets),
+                                                                      refused=len(errors)))
     print(f"imported {len(assets)} asset(s)" + (f", skipped {len(errors)} invalid" if errors else ""))
     return 0
 
 
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in a bare container
-        return "unknown"
-
-
 def cmd_cot(args: argparse.Namespace) -> int:
+    """``crisisdash cot send``: stream incidents as CoT to a TAK server until SIGINT/SIGTERM."""
     import signal
     import threading
 
-    import redis
-
-    from alerts.keys import Keys
-    from alerts.store import AlertStore
     from dashboard.cot_sender import CotSender
 
-    settings = _running_redis(args)
-    store = AlertStore(redis.Redis.from_url(settings.redis_url), Keys(settings.prefix))
-    sender = CotSender(store, args.host, args.port, args.nation, default_to_source=settings.default_to_source)
+    services = _services(args)
+    sender = CotSender(services.centre, services.client, services.keys, args.host, args.port, args.nation)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -205,39 +197,35 @@ def cmd_cot(args: argparse.Namespace) -> int:
 
 
 def cmd_sitrep(args: argparse.Namespace) -> int:
+    """``crisisdash sitrep``: print a SITREP with the releasability and export right of ``--user``."""
     import json
-    from datetime import UTC, datetime
+    from datetime import datetime
 
-    from alerts.query import AlertQuery
-    from alerts.roles import Permission
-    from dashboard import services as services_module
-    from dashboard.auth import Viewer
-    from dashboard.services import Services
-    from dashboard.sitrep_api import render
-    from dashboard.situation_view import situation_for
+    from alerts.actions.errors import ActionError
+    from alerts.actions.exports import sitrep_export
+    from alerts.core.query import AlertQuery
+    from alerts.core.viewer import Viewer
 
-    services = Services.connect(_running_redis(args))
-    services_module.install(services)
+    services = _services(args)
     user = services.accounts.get_user(args.user)
     if user is None or user.disabled:
         print(f"error: no active user {args.user!r}", file=sys.stderr)
         return 2
     viewer = Viewer(user.name, user.role.value, user.nation, via="cli")
-    if not viewer.can(Permission.EXPORT):
-        print(f"error: role {user.role.value} may not export", file=sys.stderr)
-        return 2
-    services.follower.bootstrap()
+    services.live.bootstrap()
     since = datetime.fromisoformat(args.since.replace("Z", "+00:00")) if args.since else None
-    until = datetime.now(UTC)
-    figures, rows = situation_for(viewer, AlertQuery(), since, until)
-    window = rows[rows["reported_at"] >= figures["window"]["since"]]
-    body, _media = render(viewer, args.format, figures, window["id"].tolist())
-    services.audit.append(f"cli:{user.name}", "export.sitrep", args.format, {"window": figures["window"]})
+    try:
+        body, _media, _name = sitrep_export(services.centre, viewer, args.format, AlertQuery(), since=since,
+                                            actor=f"cli:{user.name}")
+    except ActionError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
     sys.stdout.write(json.dumps(body) if isinstance(body, dict) else body)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (the README documents each)."""
     parser = argparse.ArgumentParser(prog="crisisdash", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -313,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,71 +1,86 @@
-"""Streams our incidents as CoT events over TCP to a TAK server or client.
+"""Streams our incidents as CoT events over TCP to a TAK server or client (``crisisdash cot send``).
 
 On (re)connect it sends every open incident and every response asset released
-to the configured nation, then each new or changed one as it appears on the
-alert and asset events streams. A dropped
-connection is retried with back-off; what changed meanwhile is sent after the
-reconnect (the sender resumes from the last event it read).
+to the configured nation, then, following the alert and asset events streams
+(``alerts.store.follow``), every change to one: a new incident, an update, and
+a closed one (resolved or cancelled) as its stale event followed by a TAK
+deletion (``alerts.formats.cot.encode.incident_events``). A dropped connection
+is retried with back-off; what changed meanwhile is sent after the reconnect
+(the sender resumes from the last event it read).
 """
 from __future__ import annotations
 
 import logging
 import socket
 import threading
-from datetime import UTC, datetime
 
-import redis
-
-from alerts.asset_store import AssetStore, parse_asset_event
-from alerts.cot_out import event_bytes
-from alerts.query import AlertQuery
-from alerts.store import AlertStore, parse_event
+from alerts.actions.centre import Centre
+from alerts.actions.visibility import restricted
+from alerts.core.query import AlertQuery
+from alerts.core.viewer import Viewer
+from alerts.formats.cot.encode import stream_bytes
+from alerts.store.alerts import parse_event
+from alerts.store.assets import parse_asset_event
+from alerts.store.client import UNAVAILABLE, Client
+from alerts.store.follow import StreamFollower
+from alerts.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
 
 class CotSender:
-    def __init__(self, store: AlertStore, host: str, port: int, nation: str, *, default_to_source: bool = True):
-        self.store = store
+    """One TCP connection's worth of CoT for the incidents and assets released to ``nation``."""
+
+    def __init__(self, centre: Centre, client: Client, keys: Keys, host: str, port: int, nation: str):
+        self.centre = centre
+        self.client = client
+        self.keys = keys
         self.address = (host, port)
-        self.query = AlertQuery(status="open", nation=nation.upper(), default_to_source=default_to_source)
-        self.assets = AssetStore(store.client, store.keys)
+        self.viewer = Viewer(f"cot-sender-{nation.upper()}", "leadership", nation.upper(), via="cli")
+        self.released = restricted(centre, self.viewer)
         self.sent = 0
 
     def run(self, stop: threading.Event) -> None:
+        """Connect, send, follow; reconnect with back-off (0.5 s doubling to 10 s) until ``stop``."""
         delay = 0.5
         while not stop.is_set():
             try:
                 with socket.create_connection(self.address, timeout=10) as connection:
                     delay = 0.5
                     self._stream(connection, stop)
-            except (OSError, redis.RedisError) as exc:
+            except (OSError, *UNAVAILABLE) as exc:
                 log.warning("CoT sender: %s; retrying in %.1fs", exc, delay)
                 stop.wait(delay)
                 delay = min(delay * 2, 10.0)
 
     def _stream(self, connection: socket.socket, stop: threading.Event) -> None:
-        keys = self.store.keys
-        cursors = {keys.events: self.store.last_event_id(), keys.assets_events: self.assets.last_event_id()}
-        for stored in self.store.all_alerts():
-            if self.query.matches(stored):
+        cursors = {self.keys.events: self.centre.alerts.last_event_id(),
+                   self.keys.assets_events: self.centre.assets.last_event_id()}
+        open_ = restricted(self.centre, self.viewer, AlertQuery(status="open"))
+        for stored in self.centre.alerts.all_alerts():
+            if open_.matches(stored):
                 self._send(connection, stored)
-        for asset in self.assets.all():
-            if asset.visible_to(self.query.nation):
+        for asset in self.centre.assets.all():
+            if asset.visible_to(self.viewer.nation):
                 self._send(connection, asset)
+
+        def on_alerts(entries):
+            for entry_id, fields in entries:
+                alert = parse_event(entry_id, fields).alert
+                if self.released.releasable(alert):
+                    self._send(connection, alert)
+
+        def on_assets(entries):
+            for entry_id, fields in entries:
+                asset = parse_asset_event(entry_id, fields).asset
+                if asset.visible_to(self.viewer.nation):
+                    self._send(connection, asset)
+
+        follower = StreamFollower(self.client, {self.keys.events: on_alerts, self.keys.assets_events: on_assets},
+                                  cursors, block_ms=1000, count=500, name="CoT sender")
         while not stop.is_set():
-            for stream, entries in self.store.client.xread(cursors, count=500, block=1000) or []:
-                stream = stream.decode() if isinstance(stream, bytes) else stream
-                for event_id, fields in entries:
-                    if stream == keys.events:
-                        event = parse_event(event_id, fields)
-                        if self.query.matches(event.alert):
-                            self._send(connection, event.alert)
-                    else:
-                        asset = parse_asset_event(event_id, fields).asset
-                        if asset.visible_to(self.query.nation):
-                            self._send(connection, asset)
-                    cursors[stream] = event_id
+            follower.step()
 
     def _send(self, connection: socket.socket, item) -> None:
-        connection.sendall(event_bytes(item, datetime.now(UTC)) + b"\n")
+        connection.sendall(stream_bytes(item, self.centre.clock()))
         self.sent += 1

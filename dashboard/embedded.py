@@ -72,6 +72,8 @@ def running_url(data_dir: Path) -> str | None:
 
 
 class EmbeddedValkey:
+    """A Valkey server on loopback with its data (AOF) under ``<data_dir>/valkey``."""
+
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir) / "valkey"
         self.server: ValkeyServer | None = None
@@ -93,6 +95,7 @@ class EmbeddedValkey:
         return self.server.connection_url
 
     def stop(self) -> None:
+        """Stop the server (it flushes its AOF) and forget its state file."""
         if self.server is not None:
             self.server.stop()
             self.server = None

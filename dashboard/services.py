@@ -1,67 +1,118 @@
-"""The objects one server process runs on, built once by ``create_app`` and passed around."""
+"""The one builder of a process's parts: every Redis client, store, read model and worker comes from here.
+
+``build_services(settings)`` connects once and builds the stores, the read
+models and the ``Centre`` the use cases work on; ``create_app`` (the web
+server), the runtime (``crisisdash serve`` / ``ingest``) and every CLI
+command use it, so nothing is built twice or differently. The region index
+(about a second to build) and the live feed are made on first use.
+"""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-import redis
-
-from alerts.audit import AuditLog
-from alerts.checklists import Templates
-from alerts.geography import RegionIndex
-from alerts.index import AlertIndex
-from alerts.keys import Keys
-from alerts.store import AlertStore
-from alerts.workflow import Workflow
-from dashboard.accounts import Accounts
-from dashboard.live import FeedFollower
+from alerts.actions.centre import Centre
+from alerts.actions.escalation import EscalationMonitor
+from alerts.core.asset_index import AssetIndex
+from alerts.core.checklists import Templates
+from alerts.core.coverage import Places
+from alerts.core.geography import RegionIndex
+from alerts.core.index import AlertIndex
+from alerts.ingest.alerts import AlertPipeline
+from alerts.ingest.assets import AssetPipeline
+from alerts.ingest.workers import PubSubIngest, StreamIngest, default_consumer_name
+from alerts.store.accounts import Accounts
+from alerts.store.alerts import AlertStore
+from alerts.store.assets import AssetStore
+from alerts.store.audit import AuditLog
+from alerts.store.client import Client, connect
+from alerts.store.dead_letters import DeadLetters
+from alerts.store.inbox import ChannelInbox, StreamInbox
+from alerts.store.keys import Keys
+from alerts.store.workflow import WorkflowStore
+from dashboard.live.feed import LiveFeed
 from dashboard.settings import Settings
 
 
 @dataclass
 class Services:
+    """Everything one process runs on (built by ``build_services``)."""
+
     settings: Settings
-    client: redis.Redis
+    client: Client
     keys: Keys
-    store: AlertStore
-    index: AlertIndex
-    follower: FeedFollower
-    regions: RegionIndex
+    templates: Templates
+    centre: Centre
     accounts: Accounts
-    audit: AuditLog
-    workflow: Workflow
 
-    @classmethod
-    def connect(cls, settings: Settings, regions: RegionIndex | None = None) -> "Services":
-        templates = Templates.load(settings.checklists_dir)  # a bad template stops start-up here
-        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
-        keys = Keys(settings.prefix)
-        store = AlertStore(client, keys)
-        index = AlertIndex()
-        audit = AuditLog(client, keys)
-        return cls(
-            settings=settings,
-            client=client,
-            keys=keys,
-            store=store,
-            index=index,
-            follower=FeedFollower(store, index),
-            regions=regions or RegionIndex.from_assets(settings.assets_dir),
-            accounts=Accounts(client, keys),
-            audit=audit,
-            workflow=Workflow(client, keys, store, templates, audit=audit),
-        )
+    @functools.cached_property
+    def regions(self) -> RegionIndex:
+        """Countries and regions of the shipped boundaries (built on first use)."""
+        return RegionIndex.from_assets(self.settings.assets_dir)
+
+    @functools.cached_property
+    def live(self) -> LiveFeed:
+        """The process's live feed (made on first use; ``create_app`` bootstraps and starts it)."""
+        return LiveFeed(self.centre, self.client, self.keys)
+
+    # --- ingest -----------------------------------------------------------------------------
+
+    def alert_pipeline(self) -> AlertPipeline:
+        """The alert pipeline; it opens each new alert's checklist before its batch is acknowledged."""
+        return AlertPipeline(self.centre.alerts, self.regions, DeadLetters(self.client, self.keys.dead_letters),
+                             max_bytes=self.settings.max_payload_bytes,
+                             on_recorded=self.centre.workflow.open_checklists)
+
+    def asset_pipeline(self) -> AssetPipeline:
+        """The asset pipeline (positions and status of response assets)."""
+        return AssetPipeline(self.centre.assets, DeadLetters(self.client, self.keys.assets_dead),
+                             max_bytes=self.settings.max_payload_bytes)
+
+    def ingest_workers(self) -> dict[str, StreamIngest | PubSubIngest]:
+        """The four ingest workers of a process, by thread name: alerts and assets, stream and channel."""
+        consumer = self.settings.consumer or default_consumer_name()
+        keys = self.keys
+        alerts, assets = self.alert_pipeline(), self.asset_pipeline()
+        return {
+            "ingest-stream": StreamIngest(alerts, StreamInbox(self.client, keys.inbox, keys.ingest_group, consumer)),
+            "ingest-channel": PubSubIngest(alerts, ChannelInbox(self.client, keys.alerts_channel)),
+            "asset-ingest-stream": StreamIngest(
+                assets, StreamInbox(self.client, keys.assets_inbox, keys.assets_ingest_group, consumer)),
+            "asset-ingest-channel": PubSubIngest(assets, ChannelInbox(self.client, keys.assets_channel)),
+        }
+
+    def escalation_monitor(self) -> EscalationMonitor:
+        """The escalation monitor (several processes may run one: each level fires once)."""
+        return EscalationMonitor(self.centre.workflow, self.centre.policy, audit=self.centre.audit,
+                                 interval=self.settings.escalation_tick_seconds)
+
+    def close(self) -> None:
+        """Stop the live feed (if started) and close the Redis client."""
+        if "live" in self.__dict__:
+            self.live.stop()
+        self.client.close()
 
 
-_current: Services | None = None
-
-
-def install(services: Services) -> None:
-    """Make ``services`` the process's services (Dash callbacks are module-level functions)."""
-    global _current
-    _current = services
-
-
-def current() -> Services:
-    if _current is None:
-        raise RuntimeError("no services installed: build the app with dashboard.create_app()")
-    return _current
+def build_services(settings: Settings) -> Services:
+    """Connect to ``settings.redis_url`` and build every part; raises ``TemplateError`` for a bad checklist."""
+    if not settings.redis_url:
+        raise ValueError("no Redis URL: start the embedded Valkey first (dashboard.runtime.redis_for)")
+    templates = Templates.load(settings.checklists_dir)  # a bad template stops start-up here
+    client = connect(settings.redis_url)
+    keys = Keys(settings.prefix)
+    alerts = AlertStore(client, keys)
+    audit = AuditLog(client, keys)
+    centre = Centre(
+        alerts=alerts,
+        index=AlertIndex(),
+        workflow=WorkflowStore(client, keys, alerts, templates),
+        assets=AssetStore(client, keys),
+        asset_index=AssetIndex(),
+        audit=audit,
+        places=Places.from_assets(settings.assets_dir),
+        policy=settings.escalation_policy,
+        default_to_source=settings.default_to_source,
+        classification=settings.classification,
+    )
+    return Services(settings=settings, client=client, keys=keys, templates=templates, centre=centre,
+                    accounts=Accounts(client, keys))

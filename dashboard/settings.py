@@ -1,30 +1,56 @@
 """Settings, read once at start-up from the command line and the environment.
 
-| setting                   | CLI flag        | environment              | default                   |
-|---------------------------|-----------------|--------------------------|---------------------------|
-| host                      | ``--host``      | ``CRISIS_HOST``          | 127.0.0.1                 |
-| port                      | ``--port``      | ``CRISIS_PORT``          | 8050                      |
-| redis_url                 | ``--redis-url`` | ``REDIS_URL``            | none: embedded Valkey     |
-| data_dir                  | ``--data-dir``  | ``CRISIS_DATA_DIR``      | ./data                    |
-| prefix                    | ``--prefix``    | ``CRISIS_PREFIX``        | crisis                    |
-| classification            |                 | ``CRISIS_CLASSIFICATION``| UNCLASSIFIED              |
-| max_payload_bytes         |                 | ``CRISIS_MAX_PAYLOAD``   | 1048576                   |
-| missing_releasability     |                 | ``CRISIS_MISSING_RELEASABILITY`` | source (or ``all``) |
-| escalation_minutes        |                 | ``CRISIS_ESCALATION_MINUTES`` | critical=2,high=5,medium=15,low=60 |
-| escalation_tick_seconds   |                 | ``CRISIS_ESCALATION_TICK`` | 5                       |
-| checklists_dir            |                 |                          | ./checklists of the project |
+``SETTINGS`` is the one table of every setting: its field, command-line flag,
+environment variable, default and meaning. ``Settings.from_env`` reads it, the
+README's settings table is checked against it (``tests/test_docs.py``), and
+nothing else in the app reads the environment.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from alerts.core.escalation import EscalationPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One row of the settings table (``flag`` and ``env`` may be empty: not settable that way)."""
+
+    name: str
+    flag: str
+    env: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "--host", "CRISIS_HOST", "127.0.0.1", "address the web server listens on"),
+    Setting("port", "--port", "CRISIS_PORT", "8050", "port the web server listens on"),
+    Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
+            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`)"),
+    Setting("data_dir", "--data-dir", "CRISIS_DATA_DIR", "./data", "where the embedded Valkey keeps its data"),
+    Setting("prefix", "--prefix", "CRISIS_PREFIX", "crisis", "prefix of every Redis key, channel and stream"),
+    Setting("classification", "", "CRISIS_CLASSIFICATION", "UNCLASSIFIED", "marking on every page and export"),
+    Setting("max_payload_bytes", "", "CRISIS_MAX_PAYLOAD", "1048576", "largest payload ingest accepts (bytes)"),
+    Setting("missing_releasability", "", "CRISIS_MISSING_RELEASABILITY", "source",
+            "an alert without `releasable_to` is seen by its reporting nation only (`source`) or by all (`all`)"),
+    Setting("escalation_minutes", "", "CRISIS_ESCALATION_MINUTES", "critical=2,high=5,medium=15,low=60",
+            "acknowledgment deadlines by severity, in minutes"),
+    Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
+            "how often each server process checks for escalations (seconds)"),
+    Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
+            "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
+)
+
+
+@dataclass(frozen=True)
 class Settings:
+    """The settings of one process (see ``SETTINGS`` for each one's flag, variable and meaning)."""
+
     host: str = "127.0.0.1"
     port: int = 8050
     redis_url: str | None = None
@@ -34,42 +60,49 @@ class Settings:
     run_ingest: bool = True
     classification: str = "UNCLASSIFIED"
     max_payload_bytes: int = 1_048_576
-    #: "source": an alert without releasable_to is seen by its reporting nation only.
-    #: "all": it is seen by every nation.
+    #: "source": an alert without releasable_to is seen by its reporting nation only; "all": by every nation.
     missing_releasability: str = "source"
-    assets_dir: Path = field(default=PROJECT_ROOT / "assets")
-    checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")
-    #: Acknowledgment deadlines by severity, in minutes (see ``alerts.escalation``).
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
+    consumer: str | None = None
+    assets_dir: Path = field(default=PROJECT_ROOT / "assets")
+    checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")
 
     @property
-    def escalation_policy(self):
-        from alerts.escalation import EscalationPolicy
-
+    def escalation_policy(self) -> EscalationPolicy:
+        """The acknowledgment deadlines (``alerts.core.escalation.EscalationPolicy``)."""
         return EscalationPolicy.parse(self.escalation_minutes)
 
     @property
     def default_to_source(self) -> bool:
+        """Whether an alert without ``releasable_to`` is released to its reporting nation only."""
         return self.missing_releasability != "all"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Settings from ``environ`` (default ``os.environ``) per ``SETTINGS``, then non-None ``overrides``.
+
+        Raises ``ValueError`` naming the variable for a value that cannot be used.
+        """
         env = os.environ if environ is None else environ
-        settings = cls(
-            host=env.get("CRISIS_HOST", cls.host),
-            port=int(env.get("CRISIS_PORT", cls.port)),
-            redis_url=env.get("REDIS_URL") or None,
-            data_dir=Path(env.get("CRISIS_DATA_DIR", "data")),
-            prefix=env.get("CRISIS_PREFIX", cls.prefix),
-            classification=env.get("CRISIS_CLASSIFICATION", cls.classification),
-            max_payload_bytes=int(env.get("CRISIS_MAX_PAYLOAD", cls.max_payload_bytes)),
-            missing_releasability=env.get("CRISIS_MISSING_RELEASABILITY", "source"),
-            escalation_minutes=env.get("CRISIS_ESCALATION_MINUTES", cls.escalation_minutes),
-            escalation_tick_seconds=float(env.get("CRISIS_ESCALATION_TICK", cls.escalation_tick_seconds)),
-        )
+        types = {f.name: f.type for f in fields(cls)}
+        values = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env)
+            if raw is None or raw == "":
+                continue
+            kind = types[setting.name]
+            try:
+                values[setting.name] = (int(raw) if kind == "int" else float(raw) if kind == "float"
+                                        else Path(raw) if kind == "Path" else raw)
+            except ValueError:
+                raise ValueError(f"{setting.env}={raw!r}: not a valid {kind}") from None
+        settings = cls(**values)
         if settings.missing_releasability not in ("source", "all"):
             raise ValueError("CRISIS_MISSING_RELEASABILITY must be 'source' or 'all'")
-        settings.escalation_policy  # noqa: B018  (fail fast on a bad CRISIS_ESCALATION_MINUTES)
+        try:
+            settings.escalation_policy  # noqa: B018  (fail fast on a bad CRISIS_ESCALATION_MINUTES)
+        except ValueError as exc:
+            raise ValueError(f"CRISIS_ESCALATION_MINUTES: {exc}") from None
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)

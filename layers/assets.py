@@ -7,12 +7,14 @@ assets off duty or in maintenance are drawn paler. Coordinates are plain
 lists (a few hundred points at most), so the browser can move one point by
 assigning ``data[i].lat[k]`` with a partial update (see ``assets/assets_live.js``).
 Each dot's ``customdata`` is ``asset:<id>``; clicking it shows the asset.
+Their places in the figure are ``layers.traces``.
 """
 from __future__ import annotations
 
 from html import escape
 
-from alerts.assets import TYPE_GROUPS, Asset, AssetStatus, TypeGroup
+from alerts.core.assets import TYPE_GROUPS, Asset, AssetStatus, TypeGroup
+from layers.traces import ASSET_DOT, ASSET_RING, MAP_TRACES
 
 STATUS_COLOURS = {
     AssetStatus.READY: "#1a9850",
@@ -31,11 +33,10 @@ GROUP_SIZES = {TypeGroup.GROUND: 15, TypeGroup.SPECIALIST: 15, TypeGroup.MEDICAL
                TypeGroup.AIR: 19, TypeGroup.MARITIME: 19}
 DOT_SIZE = 8
 ASSET_PREFIX = "asset:"
-#: Where the asset traces sit in the map figure (after the four incident traces).
-RING_TRACE, DOT_TRACE = 4, 5
 
 
 def asset_label(asset: Asset) -> str:
+    """The hover text of one asset (HTML as plotly renders it; names escaped)."""
     where = f"→ {escape(asset.assigned_to)}<br>" if asset.assigned_to else ""
     return (f"<b>ASSET · {escape(asset.name)}</b><br>{asset.type.value.replace('_', ' ')} · {asset.nation}<br>"
             f"{asset.status.value.replace('_', ' ')} · {asset.speed_kmh:g} km/h<br>{where}"
@@ -56,10 +57,10 @@ def asset_traces(assets: list[Asset], visible: bool = True) -> list[dict]:
     points = [asset_point(a) for a in assets]
     col = lambda key: [p[key] for p in points]  # noqa: E731
     lon, lat = col("lon"), col("lat")
-    ring = {"type": "scattermap", "name": "assets ring", "lon": lon, "lat": lat, "mode": "markers",
+    ring = {"type": "scattermap", "name": MAP_TRACES[ASSET_RING], "lon": lon, "lat": lat, "mode": "markers",
             "marker": {"size": col("size"), "color": col("ring"), "opacity": col("opacity")},
             "hoverinfo": "skip", "showlegend": False, "visible": visible}
-    dot = {"type": "scattermap", "name": "assets", "lon": list(lon), "lat": list(lat), "mode": "markers",
+    dot = {"type": "scattermap", "name": MAP_TRACES[ASSET_DOT], "lon": list(lon), "lat": list(lat), "mode": "markers",
            "marker": {"size": DOT_SIZE, "color": col("dot"), "opacity": 1.0},
            "customdata": [ASSET_PREFIX + a.id for a in assets], "hovertext": col("text"),
            "hoverinfo": "text", "showlegend": False, "visible": visible}

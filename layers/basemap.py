@@ -5,6 +5,8 @@ outside resource, and the outlines are GeoJSON files served from our own assets.
 """
 from __future__ import annotations
 
+from layers.traces import in_order
+
 REGION_CENTRE = {"lat": 42.3, "lon": 21.8}
 REGION_ZOOM = 4.6
 
@@ -53,4 +55,4 @@ def map_figure(traces: list[dict], assets_url: str, uirevision: str = "map") -> 
         uirevision=uirevision,  # keep the user's pan and zoom across rebuilds
         hoverlabel={"align": "left"},
     )
-    return {"data": traces, "layout": layout}
+    return {"data": in_order(traces), "layout": layout}

@@ -9,9 +9,9 @@ from html import escape
 
 import shapely
 
-from alerts.coverage import Coverage
+from alerts.core.coverage import Coverage
+from layers.traces import COVERAGE_AREA, COVERAGE_GAPS, MAP_TRACES
 
-AREA_TRACE, GAPS_TRACE = 6, 7
 AREA_COLOUR = "#1a9850"
 GAP_COLOUR = "#d73027"
 
@@ -34,10 +34,10 @@ def coverage_traces(result: Coverage | None) -> list[dict]:
     """Two traces (area, gaps); empty when ``result`` is None (coverage off)."""
     lon, lat = _rings(result.area) if result is not None else ([], [])
     gaps = result.gaps if result is not None else []
-    area = {"type": "scattermap", "name": "coverage", "lon": lon, "lat": lat, "mode": "lines",
+    area = {"type": "scattermap", "name": MAP_TRACES[COVERAGE_AREA], "lon": lon, "lat": lat, "mode": "lines",
             "fill": "toself", "fillcolor": "rgba(26,152,80,0.15)", "line": {"color": AREA_COLOUR, "width": 1},
             "hoverinfo": "skip", "showlegend": False}
-    gap = {"type": "scattermap", "name": "coverage gaps", "mode": "markers",
+    gap = {"type": "scattermap", "name": MAP_TRACES[COVERAGE_GAPS], "mode": "markers",
            "lon": [g["lon"] for g in gaps], "lat": [g["lat"] for g in gaps],
            "marker": {"size": 7, "color": GAP_COLOUR, "opacity": 0.85},
            "hovertext": [f"<b>Out of reach</b><br>{escape(g['name'])} ({g['country']})" for g in gaps],

@@ -5,9 +5,13 @@ from the internet, so incidents are drawn as two circles instead: a coloured
 ring (type) behind a smaller dot (severity). Exercise incidents are drawn
 paler and say EXERCISE in their hover label.
 
-Traces 0-1 hold the incidents present when the figure was built (NumPy arrays,
-sent as typed arrays); traces 2-3 start empty and receive live additions
-through partial updates (see ``live_point``).
+The incident traces (``layers.traces``: incidents ring and core, live ring and
+core) hold the incidents present when the figure was built (NumPy arrays, sent
+as typed arrays); the live ones start empty and receive live additions through
+partial updates. ``point_style`` is the one style rule for both: the browser
+places what it computes (``live_point``) and never styles a point itself.
+Closed incidents (resolved, cancelled) keep their ring but lose their severity
+colour (``CLOSED_COLOUR``).
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ import base64
 import numpy as np
 import pandas as pd
 
-from alerts.model import AlertType, Severity, StoredAlert
+from alerts.core.model import AlertType, Severity, StoredAlert
+from layers.traces import INCIDENT_CORE, INCIDENT_RING, LIVE_CORE, LIVE_RING, MAP_TRACES
 
 SEVERITY_COLOURS = {
     Severity.CRITICAL: "#b10026",
@@ -40,25 +45,36 @@ TYPE_COLOURS = {
     AlertType.OTHER: "#8d8d8d",
 }
 
+#: The core colour of a resolved or cancelled incident.
+CLOSED_COLOUR = "#9e9e9e"
+#: Marker opacity of real and of exercise incidents (exercises are paler).
+OPACITY = {False: 0.95, True: 0.45}
+RING_OPACITY_FACTOR = 0.75
 CORE_SIZE = 9
 RING_SIZE = 17
-BASE_TRACES = (0, 1)  # ring, core
-LIVE_TRACES = (2, 3)  # ring, core
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
 def type_label(value: str) -> str:
+    """An alert type as words (``natural_disaster`` -> ``natural disaster``)."""
     return value.replace("_", " ")
 
 
 def hover_label(id_: str, title: str, severity: str, type_: str, country: str, region: str,
-                reported_at: str, exercise: bool) -> str:
+                reported_at: str, exercise: bool, status: str = "new") -> str:
+    """The hover text of one incident (HTML as plotly renders it; every message text escaped)."""
     exercise_tag = "<b>EXERCISE</b><br>" if exercise else ""
     place = ", ".join(p for p in (region, country) if p) or "unplaced"
     return (
         f"{exercise_tag}<b>{escape(title)}</b><br>"
-        f"{severity.upper()} · {type_label(type_)}<br>{escape(place)}<br>{reported_at}"
-        f"<br><span style='font-size:10px'>{escape(id_)}</span>"
+        f"{severity.upper()} · {type_label(type_)} · {escape(status.replace('_', ' '))}<br>{escape(place)}<br>"
+        f"{reported_at}<br><span style='font-size:10px'>{escape(id_)}</span>"
     )
+
+
+def core_colour(severity: str, is_open: bool) -> str:
+    """The core dot's colour: the severity's, or ``CLOSED_COLOUR`` once the incident is closed."""
+    return SEVERITY_COLOURS[Severity(severity)] if is_open else CLOSED_COLOUR
 
 
 def _ring(name: str, lon, lat, colours, opacity) -> dict:
@@ -91,38 +107,42 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
     lat = typed(rows["lat"].to_numpy(dtype=float))
     ids = rows["id"].tolist()
     exercise = rows["exercise"].to_numpy(dtype=bool)
-    opacity = np.where(exercise, 0.45, 0.95)
-    ring_opacity = typed(opacity * 0.75)
+    opacity = np.where(exercise, OPACITY[True], OPACITY[False])
+    ring_opacity = typed(opacity * RING_OPACITY_FACTOR)
     opacity = typed(opacity)
     ring_colours = rows["type"].map({t.value: c for t, c in TYPE_COLOURS.items()}).tolist()
-    core_colours = rows["severity"].map({s.value: c for s, c in SEVERITY_COLOURS.items()}).tolist()
-    reported = rows["reported_at"].dt.strftime("%Y-%m-%d %H:%M UTC").tolist()
+    core_colours = [core_colour(s, o) for s, o in zip(rows["severity"], rows["open"])]
+    reported = rows["reported_at"].dt.strftime(TIME_FORMAT).tolist()
     texts = [
         hover_label(*fields)
         for fields in zip(
-            ids, rows["title"], rows["severity"], rows["type"], rows["country"], rows["region"], reported, exercise
+            ids, rows["title"], rows["severity"], rows["type"], rows["country"], rows["region"], reported, exercise,
+            rows["status"],
         )
     ]
-    return [
-        _ring("incidents ring", lon, lat, ring_colours, ring_opacity),
-        _core("incidents core", lon, lat, core_colours, opacity, ids, texts),
-        _ring("live ring", [], [], [], 0.7),
-        _core("live core", [], [], [], 0.95, [], []),
-    ]
+    traces = {
+        INCIDENT_RING: _ring(MAP_TRACES[INCIDENT_RING], lon, lat, ring_colours, ring_opacity),
+        INCIDENT_CORE: _core(MAP_TRACES[INCIDENT_CORE], lon, lat, core_colours, opacity, ids, texts),
+        LIVE_RING: _ring(MAP_TRACES[LIVE_RING], [], [], [], []),
+        LIVE_CORE: _core(MAP_TRACES[LIVE_CORE], [], [], [], [], [], []),
+    }
+    return [traces[i] for i in sorted(traces)]
 
 
 def live_point(stored: StoredAlert) -> dict:
-    """What the browser appends to the live traces for one new incident."""
+    """One incident's point as the browser places it: position, colours, opacities and hover text."""
     alert = stored.alert
+    opacity = OPACITY[alert.exercise]
     return {
-        "id": alert.id,
         "lon": stored.lon,
         "lat": stored.lat,
         "ring": TYPE_COLOURS[alert.type],
-        "core": SEVERITY_COLOURS[alert.severity],
+        "core": core_colour(alert.severity.value, stored.status.is_open),
+        "opacity": opacity,
+        "ring_opacity": round(opacity * RING_OPACITY_FACTOR, 4),
         "text": hover_label(
             alert.id, alert.title, alert.severity.value, alert.type.value,
             stored.placement.country or "", stored.region_name,
-            alert.reported_at.strftime("%Y-%m-%d %H:%M UTC"), alert.exercise,
+            alert.reported_at.strftime(TIME_FORMAT), alert.exercise, stored.status.value,
         ),
     }

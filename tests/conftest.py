@@ -74,16 +74,103 @@ def client(redis_url) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def keys(prefix):
-    from alerts.keys import Keys
+    from alerts.store.keys import Keys
 
     return Keys(prefix)
 
 
 @pytest.fixture(scope="session")
+def templates():
+    from alerts.core.checklists import Templates
+
+    return Templates.load(ROOT / "checklists")
+
+
+@pytest.fixture
+def centre(client, keys, templates):
+    """A ``Centre`` on a real Redis under the test's prefix (read models empty until loaded)."""
+    from alerts.actions.centre import Centre
+    from alerts.core.asset_index import AssetIndex
+    from alerts.core.coverage import Places
+    from alerts.core.index import AlertIndex
+    from alerts.store.alerts import AlertStore
+    from alerts.store.assets import AssetStore
+    from alerts.store.audit import AuditLog
+    from alerts.store.workflow import WorkflowStore
+
+    alerts = AlertStore(client, keys)
+    return Centre(alerts=alerts, index=AlertIndex(), workflow=WorkflowStore(client, keys, alerts, templates),
+                  assets=AssetStore(client, keys), asset_index=AssetIndex(), audit=AuditLog(client, keys),
+                  places=Places.from_assets(ROOT / "assets"))
+
+
+@pytest.fixture(scope="session")
 def regions():
-    from alerts.geography import RegionIndex
+    from alerts.core.geography import RegionIndex
 
     return RegionIndex.from_assets(ROOT / "assets")
+
+
+def alert_pipeline(client, keys, regions, **kwargs):
+    """An ``AlertPipeline`` on a real Redis (its store, dead letters and keys under the test's prefix)."""
+    from alerts.ingest.alerts import AlertPipeline
+    from alerts.store.alerts import AlertStore
+    from alerts.store.dead_letters import DeadLetters
+
+    store = kwargs.pop("store", None) or AlertStore(client, keys)
+    return AlertPipeline(store, regions, DeadLetters(client, keys.dead_letters), **kwargs)
+
+
+def asset_pipeline(client, keys, **kwargs):
+    """An ``AssetPipeline`` on a real Redis."""
+    from alerts.ingest.assets import AssetPipeline
+    from alerts.store.assets import AssetStore
+    from alerts.store.dead_letters import DeadLetters
+
+    return AssetPipeline(AssetStore(client, keys), DeadLetters(client, keys.assets_dead), **kwargs)
+
+
+def stream_ingest(pipeline, consumer: str = "c1", assets: bool = False, **kwargs):
+    """A ``StreamIngest`` reading the alert (or asset) inbox of the pipeline's store as ``consumer``."""
+    from alerts.ingest.workers import StreamIngest
+    from alerts.store.inbox import StreamInbox
+
+    store = pipeline.store
+    keys = store.keys
+    stream, group = (keys.assets_inbox, keys.assets_ingest_group) if assets else (keys.inbox, keys.ingest_group)
+    return StreamIngest(pipeline, StreamInbox(store.client, stream, group, consumer), **kwargs)
+
+
+def channel_ingest(pipeline, assets: bool = False, **kwargs):
+    """A ``PubSubIngest`` on the alert (or asset) channel of the pipeline's store."""
+    from alerts.ingest.workers import PubSubIngest
+    from alerts.store.inbox import ChannelInbox
+
+    store = pipeline.store
+    channel = store.keys.assets_channel if assets else store.keys.alerts_channel
+    return PubSubIngest(pipeline, ChannelInbox(store.client, channel), **kwargs)
+
+
+def mark(by: str, at: datetime | None = None, note: str = ""):
+    """A workflow ``Mark`` by ``by`` at ``at`` (default now, UTC)."""
+    from alerts.core.response import Mark
+
+    return Mark(by, (at or datetime.now(UTC)).isoformat(), note)
+
+
+#: The fixed time of ``make_asset`` records.
+ASSET_TIME = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def make_asset(id_: str, lat: float, lon: float, type_: str = "medical_team", nation: str = "RS", **extra):
+    """A valid ``Asset`` (ready, releasable to ALL, 60 km/h, updated at ``ASSET_TIME``) with ``extra`` fields."""
+    from alerts.core.assets import Asset
+
+    doc = {"id": id_, "name": f"Unit {id_}", "nation": nation, "type": type_, "capabilities": [],
+           "status": "ready", "home_base": {"lat": lat, "lon": lon}, "position": {"lat": lat, "lon": lon},
+           "speed_kmh": 60, "releasable_to": ["ALL"], "updated_at": ASSET_TIME.isoformat()}
+    doc.update(extra)
+    return Asset.model_validate(doc)
 
 
 def make_alert(**overrides) -> dict:
@@ -223,8 +310,8 @@ class TestUser:
 
 
 def add_user(redis_url: str, prefix: str, name: str, role: str, nation: str) -> TestUser:
-    from alerts.keys import Keys
-    from dashboard.accounts import Accounts
+    from alerts.store.keys import Keys
+    from alerts.store.accounts import Accounts
 
     accounts = Accounts(redis.Redis.from_url(redis_url), Keys(prefix))
     password = f"pw-{uuid.uuid4().hex}"

@@ -6,18 +6,18 @@ import json
 import dash
 from dash import html
 
-from alerts.roles import Permission
-from dashboard import services as services_module
-from dashboard.auth import viewer_for_callback
+from alerts.core.roles import Permission
+from dashboard.auth.context import callback_context
 
 SHOWN = 500
 
 
 def layout(**_query) -> html.Div:
-    viewer = viewer_for_callback()
-    if not viewer.can(Permission.READ_AUDIT):
+    """The latest ``SHOWN`` audit entries (admins only)."""
+    context = callback_context()
+    if not context.viewer.can(Permission.READ_AUDIT):
         return html.Div("Only administrators may read the audit trail.", className="page-body denied")
-    entries = services_module.current().audit.read(count=SHOWN)
+    entries = context.services.centre.audit.read(count=SHOWN)
     header = html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "Object", "Detail", "From")])
     rows = [
         html.Tr([html.Td(e.at[:19].replace("T", " ")), html.Td(e.actor), html.Td(e.action),

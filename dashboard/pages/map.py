@@ -1,10 +1,11 @@
 """The duty officer's live map: filters, the regional map, the latest alerts and details.
 
 The figure is built on the server from the read model whenever filters change
-(and by a slow watchdog); new alerts arrive afterwards by server push
-(``assets/live.js`` over ``/live/alerts``) as partial updates to the live
-traces and the list. The build returns the stream cursor it reflects, so the
-browser resumes exactly after it: no gap, no duplicate.
+(and by a slow watchdog), with the latest alerts as plain data; the page
+renders the list, and new and changed alerts arrive afterwards by server push
+(``assets/live.js`` over ``/live/alerts``) as partial updates to the map and
+the list. The build returns the stream cursor it reflects, so the browser
+resumes exactly after it: no gap, no duplicate.
 """
 from __future__ import annotations
 
@@ -12,26 +13,25 @@ from datetime import UTC, datetime, timedelta
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
-from fastapi import HTTPException
 
-from alerts.assets import SUITABLE_CAPABILITIES, AssetType
-from alerts.coverage import coverage
-from alerts.roles import Permission
-
-from alerts.model import AlertType, Severity, StoredAlert
-from alerts.query import AlertQuery
-from dashboard import services as services_module
-from dashboard import assets_api
-from dashboard.auth import viewer_for_callback
-from dashboard.asset_components import asset_details, asset_legend, tasking_panel
-from dashboard.components import alert_list_item, details_panel, legend
-from dashboard.query_params import encode_filters
-from layers.basemap import map_figure
+from alerts.actions import tasking
+from alerts.actions.errors import ActionError
+from alerts.actions.visibility import restricted, visible_alert
+from alerts.core.assets import AssetType
+from alerts.core.coverage import coverage
+from alerts.core.model import AlertType, Severity, StoredAlert
+from alerts.core.query import AlertQuery, encode_query
+from alerts.core.roles import Permission
+from alerts.core.suitability import SUITABLE_CAPABILITIES
+from dashboard.auth.context import callback_context
+from dashboard.components import ids
+from dashboard.components.alerts import details_panel, legend
+from dashboard.components.assets import asset_details, asset_legend, tasking_panel
+from dashboard.live.payloads import alert_data
 from layers.assets import ASSET_PREFIX, asset_traces
+from layers.basemap import map_figure
 from layers.coverage import coverage_traces
 from layers.incidents import incident_traces, type_label
-
-LATEST_SHOWN = 50
 WINDOWS = [("1 h", 1), ("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720), ("all", 0)]
 COVERAGE_MINUTES = [15, 30, 60, 120]
 COVERAGE_CAPABILITIES = sorted({t.value for t in AssetType} | set().union(*SUITABLE_CAPABILITIES.values()))
@@ -58,7 +58,7 @@ def _asset_controls() -> html.Div:
 
 
 def _filters() -> html.Div:
-    services = services_module.current()
+    services = callback_context().services
     countries = sorted(
         (c for c in services.regions.countries if c.core), key=lambda c: c.name
     ) + sorted((c for c in services.regions.countries if not c.core), key=lambda c: c.name)
@@ -106,6 +106,7 @@ def _filters() -> html.Div:
 
 
 def layout(**_query) -> html.Div:
+    """The page: filters and legends, the map, the latest alerts with details and tasking."""
     return html.Div(
         className="map-page",
         children=[
@@ -114,28 +115,28 @@ def layout(**_query) -> html.Div:
                 className="map-area",
                 children=[
                     dcc.Graph(
-                        id="incident-map",
+                        id=ids.INCIDENT_MAP,
                         className="incident-map",
                         config={"scrollZoom": True, "displaylogo": False},
                         style={"height": "100%"},
                     ),
-                    html.Div(id="live-status", className="live-status", children="connecting…"),
+                    html.Div(id=ids.LIVE_STATUS, className="live-status", children="connecting…"),
                 ],
             ),
             html.Aside(
                 className="feed",
                 children=[
-                    html.H2(["Latest alerts ", html.Span(id="shown-count", className="count")]),
-                    html.Ul(id="alert-list", className="alert-list"),
-                    html.Div(id="alert-details", className="details"),
-                    html.Div(id="asset-suggestions", className="details"),
+                    html.H2(["Latest alerts ", html.Span(id=ids.SHOWN_COUNT, className="count")]),
+                    html.Ul(id=ids.ALERT_LIST, className="alert-list"),
+                    html.Div(id=ids.ALERT_DETAILS, className="details"),
+                    html.Div(id=ids.ASSET_SUGGESTIONS, className="details"),
                 ],
             ),
-            dcc.Store(id="live-source"),
-            dcc.Store(id="selected-alert"),
-            dcc.Store(id="live-connection"),
-            dcc.Store(id="asset-connection"),
-            dcc.Interval(id="watchdog", interval=60_000),
+            dcc.Store(id=ids.LIVE_SOURCE),
+            dcc.Store(id=ids.SELECTED_ALERT),
+            dcc.Store(id=ids.LIVE_CONNECTION),
+            dcc.Store(id=ids.ASSET_CONNECTION),
+            dcc.Interval(id=ids.WATCHDOG, interval=60_000),
         ],
     )
 
@@ -144,8 +145,9 @@ dash.register_page(__name__, path="/", title="Live map · Crisis dashboard", nam
 
 
 def build_query(severities, types, countries, window_hours, exercise, now: datetime) -> AlertQuery:
+    """The map's filters as a query: ``severities`` None means any, an empty list none."""
     return AlertQuery(
-        severities=frozenset(severities or ()) if severities is not None else frozenset(),
+        severities=frozenset(severities) if severities is not None else None,
         types=frozenset(types or ()),
         countries=frozenset(countries or ()),
         since=now - timedelta(hours=window_hours) if window_hours else None,
@@ -154,50 +156,45 @@ def build_query(severities, types, countries, window_hours, exercise, now: datet
 
 
 @callback(
-    Output("incident-map", "figure"),
-    Output("alert-list", "children"),
-    Output("shown-count", "children"),
-    Output("live-source", "data"),
+    Output(ids.INCIDENT_MAP, "figure"),
+    Output(ids.SHOWN_COUNT, "children"),
+    Output(ids.LIVE_SOURCE, "data"),
     Output("coverage-gaps", "children"),
     Input("filter-severity", "value"),
     Input("filter-type", "value"),
     Input("filter-country", "value"),
     Input("filter-window", "value"),
     Input("filter-exercise", "value"),
-    Input("watchdog", "n_intervals"),
+    Input(ids.WATCHDOG, "n_intervals"),
     Input("layer-toggles", "value"),
     Input("coverage-capability", "value"),
     Input("coverage-minutes", "value"),
 )
 def rebuild_map(severities, types, countries, window_hours, exercise, _tick, layers=None, capability=None,
                 minutes=None):
-    services = services_module.current()
-    viewer = viewer_for_callback()
+    """The figure, the count, and what the page's live script starts from (cursors, latest alerts)."""
+    services, viewer = callback_context().services, callback_context().viewer
+    centre = services.centre
     layers = layers if layers is not None else ["assets"]
-    feed = assets_api.feed()
-    asset_cursor = feed.cursor  # taken before reading, like the alert cursor
-    assets = sorted(feed.visible(viewer.nation), key=lambda a: a.id)
-    covered = coverage(assets, capability, float(minutes), feed.places, viewer.nation) \
+    asset_cursor = centre.asset_index.cursor  # taken before reading, like the alert cursor
+    assets = sorted(centre.asset_index.visible(viewer.nation), key=lambda a: a.id)
+    covered = coverage(assets, capability, float(minutes), centre.places, viewer.nation) \
         if "coverage" in layers and capability and minutes else None
-    if severities is not None and not severities:
-        severities = ["none"]  # nothing ticked: show nothing
-    query = viewer.restrict(
-        build_query(severities, types, countries, window_hours, exercise, datetime.now(UTC)), services.settings
-    )
-    cursor = services.index.cursor  # taken before reading: live events after it follow
-    rows = services.index.select(query)
+    query = restricted(centre, viewer, build_query(severities, types, countries, window_hours, exercise,
+                                                   datetime.now(UTC)))
+    cursor = centre.index.cursor  # taken before reading: live events after it follow
+    rows = centre.index.select(query)
     traces = incident_traces(rows) + asset_traces(assets, "assets" in layers) + coverage_traces(covered)
     figure = map_figure(traces, dash.get_asset_url(""))
-    latest = [alert_list_item(services.index.get(i)) for i in rows["id"].iloc[:LATEST_SHOWN]]
     source = {
-        "query": encode_filters(severities, types, countries, window_hours, exercise),
+        "query": encode_query(severities, types, countries, window_hours, exercise),
         "after": cursor,
-        "limit": LATEST_SHOWN,
         "shown": len(rows),
+        "items": [alert_data(centre.index.get(i)) for i in rows["id"].iloc[:ids.LIST_LIMIT]],
         "assets_after": asset_cursor,
         "asset_ids": [a.id for a in assets],
     }
-    return figure, latest, str(len(rows)), source, _gaps_summary(covered)
+    return figure, str(len(rows)), source, _gaps_summary(covered)
 
 
 def _gaps_summary(covered) -> list:
@@ -210,17 +207,17 @@ def _gaps_summary(covered) -> list:
 
 
 @callback(
-    Output("alert-details", "children"),
-    Output("asset-suggestions", "children"),
-    Input("incident-map", "clickData"),
-    Input("selected-alert", "data"),
+    Output(ids.ALERT_DETAILS, "children"),
+    Output(ids.ASSET_SUGGESTIONS, "children"),
+    Input(ids.INCIDENT_MAP, "clickData"),
+    Input(ids.SELECTED_ALERT, "data"),
     prevent_initial_call=True,
 )
 def show_details(click_data, selected):
-    """Details of the incident clicked on the map, or in the list (``assets/live.js`` sets ``selected-alert``)."""
-    services = services_module.current()
-    viewer = viewer_for_callback()
-    if dash.ctx.triggered_id == "selected-alert":
+    """Details of the incident (or asset) clicked on the map, or of the alert selected in the list."""
+    context = callback_context()
+    centre, viewer = context.services.centre, context.viewer
+    if dash.ctx.triggered_id == ids.SELECTED_ALERT:
         alert_id = (selected or {}).get("id")
     elif click_data and click_data.get("points"):
         alert_id = click_data["points"][0].get("customdata")
@@ -229,49 +226,57 @@ def show_details(click_data, selected):
     if not alert_id:
         return dash.no_update, dash.no_update
     if alert_id.startswith(ASSET_PREFIX):
-        asset = assets_api.feed().get(alert_id[len(ASSET_PREFIX):], viewer.nation)
+        asset = centre.asset_index.get(alert_id[len(ASSET_PREFIX):], viewer.nation)
         return asset_details(asset, viewer.can(Permission.TASK_ASSETS)), []
-    stored: StoredAlert | None = services.index.get(alert_id, viewer.restrict(AlertQuery(), services.settings))
-    return details_panel(stored), _tasking(stored, viewer)
+    try:
+        stored: StoredAlert | None = visible_alert(centre, viewer, alert_id)
+    except ActionError:
+        stored = None
+    return details_panel(stored), _tasking(stored)
 
 
-def _tasking(stored: StoredAlert | None, viewer, message: str = "") -> list:
+def _tasking(stored: StoredAlert | None, message: str = "") -> list:
     if stored is None:
         return []
-    return tasking_panel(stored.id, assets_api.assigned_to(stored.id, viewer),
-                         assets_api.suggestions_for(stored, viewer, 5),
-                         viewer.can(Permission.TASK_ASSETS), message)
+    context = callback_context()
+    centre, viewer = context.services.centre, context.viewer
+    return tasking_panel(stored.id, tasking.assigned_to(centre, viewer, stored.id),
+                         tasking.suggestions(centre, viewer, stored, 5), viewer.can(Permission.TASK_ASSETS), message)
 
 
 @callback(
-    Output("asset-suggestions", "children", allow_duplicate=True),
+    Output(ids.ASSET_SUGGESTIONS, "children", allow_duplicate=True),
     Input({"type": "task-asset", "action": ALL, "asset": ALL, "alert": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
 def task_asset(clicks):
-    """Assign / Release buttons; the permission is checked here, on the server (``assets_api.task``)."""
+    """Assign / Release buttons; the permission is checked on the server (``alerts.actions.tasking``)."""
     trigger = dash.ctx.triggered_id
     if not trigger or not dash.ctx.triggered[0].get("value"):  # buttons just drawn, not clicked
         return dash.no_update
-    services = services_module.current()
-    viewer = viewer_for_callback()
+    context = callback_context()
+    centre, viewer = context.services.centre, context.viewer
+    action = tasking.assign if trigger["action"] == "assign" else tasking.release
     try:
-        asset = assets_api.task(trigger["action"], trigger["alert"], trigger["asset"], viewer)
+        asset = action(centre, viewer, trigger["alert"], trigger["asset"])
         message = f"{asset.name}: {asset.status.value}"
-    except HTTPException as exc:
-        message = f"refused: {exc.detail}"
-    stored = services.index.get(trigger["alert"], viewer.restrict(AlertQuery(), services.settings))
-    return _tasking(stored, viewer, message)
+    except ActionError as exc:
+        message = f"refused: {exc.message}"
+    try:
+        stored = visible_alert(centre, viewer, trigger["alert"])
+    except ActionError:
+        stored = None
+    return _tasking(stored, message)
 
 
 clientside_callback(
     ClientsideFunction(namespace="crisis", function_name="connectLive"),
-    Output("live-connection", "data"),
-    Input("live-source", "data"),
+    Output(ids.LIVE_CONNECTION, "data"),
+    Input(ids.LIVE_SOURCE, "data"),
 )
 
 clientside_callback(
     ClientsideFunction(namespace="crisisAssets", function_name="connect"),
-    Output("asset-connection", "data"),
-    Input("live-source", "data"),
+    Output(ids.ASSET_CONNECTION, "data"),
+    Input(ids.LIVE_SOURCE, "data"),
 )

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import dash
 from dash import Input, Output, callback, dcc, html
 
-from alerts.query import AlertQuery
-from alerts.roles import Permission
-from dashboard.auth import viewer_for_callback
-from dashboard.situation_view import situation_for
+from alerts.actions.situation import situation_for
+from alerts.core.query import AlertQuery
+from alerts.core.roles import Permission
+from dashboard.auth.context import callback_context
 from layers.situation import choropleth_figure, trend_figure
 
 WINDOWS = [("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720)]
@@ -25,6 +25,7 @@ def _tile(label: str, value, tile_id: str, tone: str = "") -> html.Div:
 
 
 def layout(**_query) -> html.Div:
+    """The page: window and exercise switches, tiles, trend, choropleths, open incidents, exports."""
     return html.Div(className="page-body situation", children=[
         html.Div(className="situation-controls", children=[
             html.Label("Window"),
@@ -60,9 +61,11 @@ dash.register_page(__name__, path="/situation", title="Situation · Crisis dashb
     Input("sit-window", "value"), Input("sit-exercise", "value"), Input("sit-refresh", "n_intervals"),
 )
 def refresh(window_hours, exercise, _tick):
-    viewer = viewer_for_callback()
+    """Every figure of the page, for the chosen window and real/exercise switch."""
+    context = callback_context()
+    viewer = context.viewer
     until = datetime.now(UTC)
-    figures, _ = situation_for(viewer, AlertQuery(exercise=exercise or "all"),
+    figures, _ = situation_for(context.services.centre, viewer, AlertQuery(exercise=exercise or "all"),
                                until - timedelta(hours=window_hours or 24), until)
     severity, assets = figures["open_by_severity"], figures["assets"]
     ack, resolve = figures["time_to_acknowledge"], figures["time_to_resolve"]

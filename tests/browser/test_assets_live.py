@@ -6,11 +6,11 @@ import json
 import pytest
 import redis
 
-from alerts.asset_ingest import send_assets
-from alerts.asset_store import AssetStore
-from alerts.keys import Keys
-from alerts.producer import send_to_stream
-from tests.alerts.test_assets import asset
+from alerts.store.producer import send_assets
+from alerts.store.assets import AssetStore
+from alerts.store.keys import Keys
+from alerts.store.producer import send_to_stream
+from tests.conftest import make_asset as asset
 from tests.browser.test_map_live import GRAPH, _wait_live
 from tests.conftest import make_alert, payload, sign_in, wait_for
 

@@ -6,8 +6,8 @@ from urllib.parse import quote
 import pytest
 import redis
 
-from alerts.keys import Keys
-from alerts.producer import send_to_stream
+from alerts.store.keys import Keys
+from alerts.store.producer import send_to_stream
 from tests.conftest import make_alert, payload, sign_in
 
 pytestmark = pytest.mark.browser

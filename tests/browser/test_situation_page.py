@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from alerts.keys import Keys
-from alerts.producer import send_to_stream
+from alerts.store.keys import Keys
+from alerts.store.producer import send_to_stream
 from tests.conftest import make_alert, payload, sign_in, wait_for
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ import uuid
 import httpx
 import redis
 
-from alerts.keys import Keys
-from alerts.producer import send_to_stream
+from alerts.store.keys import Keys
+from alerts.store.producer import send_to_stream
 from tests.conftest import ROOT, add_user, free_port, make_alert, payload, start_server, stop_server, wait_for
 
 

@@ -1,0 +1,45 @@
+"""``Centre``: everything a use case works on, built once per process by the wiring point.
+
+It holds the stores (Redis adapters), the in-memory read models, the
+deployment's rules (escalation deadlines, the releasability default, the
+classification) and the clock. Use cases receive it; nothing reaches for a
+global.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from alerts.core.asset_index import AssetIndex
+from alerts.core.coverage import Places
+from alerts.core.escalation import EscalationPolicy
+from alerts.core.index import AlertIndex
+from alerts.store.alerts import AlertStore
+from alerts.store.assets import AssetStore
+from alerts.store.audit import AuditLog
+from alerts.store.workflow import WorkflowStore
+
+
+def utc_now() -> datetime:
+    """The current time, UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Centre:
+    """The process's view of the centre: stores, read models, rules and clock."""
+
+    alerts: AlertStore
+    index: AlertIndex
+    workflow: WorkflowStore
+    assets: AssetStore
+    asset_index: AssetIndex
+    audit: AuditLog
+    places: Places
+    policy: EscalationPolicy = field(default_factory=EscalationPolicy)
+    #: Whether an alert without ``releasable_to`` is seen by its reporting nation only (else by all).
+    default_to_source: bool = True
+    #: The classification marking of the deployment (banner, exports).
+    classification: str = "UNCLASSIFIED"
+    clock: Callable[[], datetime] = utc_now

@@ -1,0 +1,62 @@
+"""The escalation monitor: checks the open responses on a clock and escalates what is late.
+
+``check(now)`` is one pass with the time passed in (tests move the clock
+instead of sleeping); ``run`` repeats it every ``interval`` seconds until
+stopped. Each escalation is decided by ``alerts.core.escalation.assess``,
+recorded and announced once per level across every process by
+``alerts.store.workflow.WorkflowStore.escalate``, and audited
+(``alert.escalate``) by the process whose write won.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from alerts.actions.centre import utc_now
+from alerts.core.escalation import Escalation, EscalationPolicy, assess
+from alerts.core.events import Escalated
+from alerts.store.audit import AuditLog
+from alerts.store.workflow import WorkflowStore
+
+log = logging.getLogger(__name__)
+
+
+class EscalationMonitor:
+    """Checks the open cases every ``interval`` seconds (default 5) and escalates what is late."""
+
+    def __init__(self, workflow: WorkflowStore, policy: EscalationPolicy | None = None, *,
+                 audit: AuditLog | None = None, clock: Callable[[], datetime] = utc_now, interval: float = 5.0,
+                 on_escalated: Callable[[Escalation], None] | None = None):
+        self.workflow = workflow
+        self.policy = policy or EscalationPolicy()
+        self.audit = audit
+        self.clock = clock
+        self.interval = interval
+        self.on_escalated = on_escalated
+
+    def check(self, now: datetime | None = None) -> list[Escalation]:
+        """One pass at ``now`` (default: the clock); returns the escalations this pass recorded."""
+        now = now or self.clock()
+        done = []
+        for case in self.workflow.open_cases():
+            escalation = assess(case, self.policy, now)
+            if escalation is None or not self.workflow.escalate(escalation):
+                continue
+            done.append(escalation)
+            if self.audit is not None:
+                self.audit.record("system", Escalated(escalation.alert_id, level=escalation.level,
+                                                      reason=escalation.reason))
+            if self.on_escalated is not None:
+                self.on_escalated(escalation)
+        return done
+
+    def run(self, stop: threading.Event) -> None:
+        """``check`` every ``interval`` seconds until ``stop`` is set; a failed pass is logged and retried."""
+        while not stop.is_set():
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001  a lost connection or a bad record must not stop escalation for good
+                log.exception("escalation check failed; retrying")
+            stop.wait(self.interval)

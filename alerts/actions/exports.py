@@ -1,0 +1,75 @@
+"""Exports as use cases: SITREP (Markdown, HTML, CSV, GeoJSON), GeoJSON of alerts or assets, CoT.
+
+Every export needs the ``export`` permission (``Forbidden``), contains only
+what the viewer may see, and is audited (who, what, how much, the query).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts.actions.centre import Centre
+from alerts.actions.errors import Invalid
+from alerts.actions.situation import in_window, situation_for, window
+from alerts.actions.visibility import require, visible_alerts
+from alerts.core.events import GeoJsonExported, SitrepExported
+from alerts.core.query import AlertQuery
+from alerts.core.roles import Permission
+from alerts.core.viewer import Viewer
+from alerts.formats import sitrep
+from alerts.formats.cot.encode import events_document
+from alerts.formats.geojson import feature_collection
+
+#: format -> (media type, download file name)
+SITREP_FORMATS = {"md": ("text/markdown", "sitrep.md"), "html": ("text/html", "sitrep.html"),
+                  "csv": ("text/csv", "incidents.csv"), "geojson": ("application/geo+json", "sitrep.geojson")}
+
+
+def sitrep_export(centre: Centre, viewer: Viewer, format_: str, query: AlertQuery, *,
+                  since: datetime | None = None, until: datetime | None = None, ip: str = "",
+                  actor: str | None = None) -> tuple[str | dict, str, str]:
+    """A SITREP of the window: ``(body, media type, file name)``; the body is a dict for GeoJSON.
+
+    ``actor`` names who is audited (default the viewer; the CLI passes ``cli:<user>``).
+    """
+    require(viewer, Permission.EXPORT)
+    if format_ not in SITREP_FORMATS:
+        raise Invalid(f"format must be one of {', '.join(SITREP_FORMATS)}")
+    since, until = window(centre, since, until)
+    figures, rows = situation_for(centre, viewer, query, since, until)
+    ids = in_window(rows, since, until)["id"].tolist()
+    now, nation = centre.clock(), viewer.nation or "ALL"
+    if format_ == "md":
+        body: str | dict = sitrep.markdown(figures, centre.classification, now, nation)
+    elif format_ == "html":
+        body = sitrep.html_page(figures, centre.classification, now, nation)
+    else:
+        alerts = [centre.index.get(i) for i in ids]
+        body = (sitrep.incidents_csv(alerts) if format_ == "csv"
+                else sitrep.incidents_geojson(alerts, centre.asset_index.visible(viewer.nation)))
+    centre.audit.record(actor or viewer.name, SitrepExported(format_, window=figures["window"], incidents=len(ids)),
+                        ip)
+    media, filename = SITREP_FORMATS[format_]
+    return body, media, filename
+
+
+def alerts_geojson(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_text: str = "", ip: str = "") -> dict:
+    """The visible alerts matching ``query`` as a GeoJSON FeatureCollection (RFC 7946)."""
+    require(viewer, Permission.EXPORT)
+    alerts = visible_alerts(centre, viewer, query)
+    centre.audit.record(viewer.name, GeoJsonExported("alerts", count=len(alerts), query=query_text), ip)
+    return feature_collection(alerts)
+
+
+def assets_geojson(centre: Centre, viewer: Viewer, *, ip: str = "") -> dict:
+    """The assets released to ``viewer`` as a FeatureCollection (what ``crisisdash assets import`` reads)."""
+    require(viewer, Permission.EXPORT)
+    assets = centre.asset_index.visible(viewer.nation)
+    centre.audit.record(viewer.name, GeoJsonExported("assets", count=len(assets)), ip)
+    return feature_collection([], assets)
+
+
+def cot_export(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_text: str = "", ip: str = "") -> bytes:
+    """The visible incidents matching ``query`` and the visible assets as CoT events under ``<events>``."""
+    alerts = visible_alerts(centre, viewer, query)
+    assets = centre.asset_index.visible(viewer.nation)
+    return events_document(alerts, centre.clock(), assets)

@@ -1,0 +1,234 @@
+"""What happened, as small frozen records: the one vocabulary of the events and audit streams.
+
+Two kinds:
+
+- **Stream events** (``AlertEvent``, ``AssetEvent``) carry a whole record and
+  the id Redis gave them on their events stream (``event_id``, e.g.
+  ``"1700000000000-0"``), which is also the cursor a client resumes from.
+  ``kind`` is ``alert.created``, ``alert.updated`` or ``asset.updated``.
+- **Audit events** (``Acknowledged``, ``StepCompleted`` ... ``SignedIn``) are
+  what a person or the system did. Each class names its audit action once, in
+  its class statement (``class Acknowledged(AuditEvent, action="alert.acknowledge")``),
+  so a misspelt action cannot be written: ``AuditLog.record`` takes the event,
+  never a string. ``subject`` is the object acted on (an alert id, a user name,
+  a token id ...); the other fields become the entry's ``detail``.
+
+Domain core: no Redis, no Dash.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from alerts.core.assets import Asset
+from alerts.core.model import StoredAlert
+
+ALERT_CREATED = "alert.created"
+ALERT_UPDATED = "alert.updated"
+ASSET_UPDATED = "asset.updated"
+
+
+def stream_id_key(event_id: str) -> tuple[int, int]:
+    """Order stream ids numerically: ``"1700000000000-12"`` -> ``(1700000000000, 12)``.
+
+    Stream ids are ``<milliseconds>-<sequence>`` (Redis streams); comparing the
+    strings would put ``"9-0"`` after ``"10-0"``.
+    """
+    millis, _, seq = event_id.partition("-")
+    return int(millis), int(seq or 0)
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """An alert was recorded (``alert.created``) or changed (``alert.updated``)."""
+
+    event_id: str
+    kind: str
+    alert: StoredAlert
+
+
+@dataclass(frozen=True)
+class AssetEvent:
+    """An asset was created or changed (``asset.updated``, the whole record)."""
+
+    event_id: str
+    asset: Asset
+
+
+# --- audit events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """Base of every audited event: ``subject`` plus detail fields; ``action`` is set per class."""
+
+    action: ClassVar[str] = ""
+    subject: str
+
+    def __init_subclass__(cls, *, action: str = "", **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not action:
+            raise TypeError(f"{cls.__name__} must name its audit action: class {cls.__name__}(AuditEvent, action=...)")
+        cls.action = action
+
+    def detail(self) -> dict:
+        """The fields other than ``subject``, leaving out those left at an empty default ("" or None)."""
+        detail = {}
+        for item in fields(self):
+            if item.name == "subject":
+                continue
+            value = getattr(self, item.name)
+            if value in ("", None) and item.default in ("", None):
+                continue
+            detail[item.name] = value
+        return detail
+
+
+# sign-in, sessions and tokens
+@dataclass(frozen=True)
+class SignedIn(AuditEvent, action="login.success"):
+    """A successful sign-in (subject: the user)."""
+
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class SignInFailed(AuditEvent, action="login.failure"):
+    """A failed sign-in (subject: the name tried)."""
+
+    pass
+
+
+@dataclass(frozen=True)
+class SignInThrottled(AuditEvent, action="login.throttled"):
+    """A sign-in refused because the name is throttled."""
+
+    pass
+
+
+@dataclass(frozen=True)
+class SignedOut(AuditEvent, action="logout"):
+    """A sign-out (subject: the user)."""
+
+    pass
+
+
+@dataclass(frozen=True)
+class TokenUsed(AuditEvent, action="token.use"):
+    """An API call authenticated by a token (subject: the token id; the method and path)."""
+
+    method: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class TokenCreated(AuditEvent, action="token.create"):
+    """A new API token (subject: its id; for ``user``)."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class TokenRevoked(AuditEvent, action="token.revoke"):
+    """A revoked API token (subject: its id)."""
+
+    pass
+
+
+@dataclass(frozen=True)
+class UserAdded(AuditEvent, action="user.add"):
+    """A new user (subject: the name; role and nation)."""
+
+    role: str = ""
+    nation: str = ""
+    demo: bool = False
+
+
+@dataclass(frozen=True)
+class UserDisabled(AuditEvent, action="user.disable"):
+    """A disabled user (subject: the name); its tokens are revoked."""
+
+    pass
+
+
+# the response to an alert (subject: the alert id)
+@dataclass(frozen=True)
+class Acknowledged(AuditEvent, action="alert.acknowledge"):
+    """An alert acknowledged (subject: the alert id; ``via`` where from)."""
+
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class StepCompleted(AuditEvent, action="checklist.step_done"):
+    """A checklist step done (subject: the alert id; the step number and note)."""
+
+    step: int = 0
+    note: str = ""
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class Resolved(AuditEvent, action="alert.resolve"):
+    """An alert resolved (subject: the alert id; the note)."""
+
+    note: str = ""
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class Escalated(AuditEvent, action="alert.escalate"):
+    """An alert escalated (subject: the alert id; the level and reason)."""
+
+    level: int = 0
+    reason: str = ""
+
+
+# response assets (subject: the asset id, or the imported file)
+@dataclass(frozen=True)
+class AssetAssigned(AuditEvent, action="asset.assign"):
+    """An asset tasked (subject: the asset id; the alert and the new status)."""
+
+    alert_id: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class AssetReleased(AuditEvent, action="asset.release"):
+    """An asset released from an alert (subject: the asset id)."""
+
+    alert_id: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class AssetsImported(AuditEvent, action="asset.import"):
+    """An asset file imported (subject: the file; how many imported and refused)."""
+
+    imported: int = 0
+    refused: int = 0
+
+
+# exports (subject: what was exported: "alerts", "assets", a SITREP format)
+@dataclass(frozen=True)
+class GeoJsonExported(AuditEvent, action="export.geojson"):
+    """A GeoJSON export (subject: ``alerts`` or ``assets``; the count and query)."""
+
+    count: int = 0
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class CotExported(AuditEvent, action="export.cot"):
+    """A Cursor-on-Target export (subject: ``cot``; the count and query)."""
+
+    count: int = 0
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class SitrepExported(AuditEvent, action="export.sitrep"):
+    """A SITREP export (subject: the format; the window and the number of incidents)."""
+
+    window: dict | None = None
+    incidents: int = 0

@@ -1,0 +1,259 @@
+"""Alert schema v1: what a producer sends, and what we keep after ingest.
+
+This module is the domain core's vocabulary. It imports neither Redis nor Dash.
+
+An ``Alert`` is exactly what a producer sent, validated. Unknown extra fields
+are kept (``extra="allow"``) so nothing a partner adds is silently dropped.
+A ``StoredAlert`` is an accepted alert plus what ingest added: where it is
+(``Placement``), when we received it and its workflow status.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+import shapely.geometry
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+
+
+class AlertType(StrEnum):
+    """What kind of incident an alert reports (the README lists them)."""
+
+    TERRORISM = "terrorism"
+    ORGANIZED_CRIME = "organized_crime"
+    BORDER_INCIDENT = "border_incident"
+    NATURAL_DISASTER = "natural_disaster"
+    CYBER = "cyber"
+    CIVIL_UNREST = "civil_unrest"
+    MILITARY_ACTIVITY = "military_activity"
+    HAZMAT = "hazmat"
+    MASS_CASUALTY = "mass_casualty"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    """Ordered most urgent first; ``rank`` gives 0 for critical."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical up to 3 for low (for sorting, most urgent first)."""
+        return list(Severity).index(self)
+
+
+class Status(StrEnum):
+    """Where an alert's response stands: open (new, acknowledged, in progress) or closed (resolved, cancelled)."""
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the alert still needs work."""
+        return self not in (Status.RESOLVED, Status.CANCELLED)
+
+
+RELEASABLE_TO_ALL = "ALL"
+
+
+class Location(BaseModel):
+    """A point: latitude and longitude in degrees (WGS84), finite and in range."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class Area(BaseModel):
+    """A GeoJSON Polygon or MultiPolygon in EPSG:4326 (lon, lat order)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+    @model_validator(mode="after")
+    def _valid_geometry(self) -> "Area":
+        try:
+            geometry = shapely.geometry.shape(
+                {"type": self.type, "coordinates": self.coordinates}
+            )
+        except Exception as exc:  # shapely raises several types for bad input
+            raise ValueError(f"not a valid GeoJSON {self.type}: {exc}") from None
+        if geometry.is_empty:
+            raise ValueError("area is empty")
+        if not np.isfinite(shapely.get_coordinates(geometry)).all():
+            raise ValueError("area coordinates must be finite numbers")
+        min_lon, min_lat, max_lon, max_lat = geometry.bounds
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise ValueError("area coordinates out of range (lon -180..180, lat -90..90)")
+        return self
+
+    def geometry(self) -> shapely.geometry.base.BaseGeometry:
+        """The area as a shapely geometry (lon/lat), repaired with ``make_valid`` if it is not valid."""
+        geometry = shapely.geometry.shape(self.model_dump(include={"type", "coordinates"}))
+        return geometry if geometry.is_valid else shapely.make_valid(geometry)
+
+
+def no_control_chars(value: str) -> str:
+    """``value`` unchanged, or ValueError if it holds control characters (for one-line fields)."""
+    if _CONTROL_CHARS.search(value):
+        raise ValueError("contains control characters")
+    return value
+
+
+def releasable_nations(value: list[str] | None) -> list[str] | None:
+    """A ``releasable_to`` list normalised: upper-case ISO2 codes or ``ALL``, no repeats, not empty."""
+    if value is None:
+        return None
+    nations: list[str] = []
+    for item in value:
+        code = str(item).strip().upper()
+        if code != RELEASABLE_TO_ALL and not _ISO2.match(code):
+            raise ValueError(f"{item!r} is not an ISO 3166-1 alpha-2 code or 'ALL'")
+        if code not in nations:
+            nations.append(code)
+    if not nations:
+        raise ValueError("must name at least one nation, or 'ALL'")
+    return nations
+
+
+def _clean_text(value: str) -> str:
+    # Keep newlines and tabs in free text; refuse other control characters.
+    if _CONTROL_CHARS.search(value.replace("\n", "").replace("\t", "").replace("\r", "")):
+        raise ValueError("contains control characters")
+    return value
+
+
+class Alert(BaseModel):
+    """Alert schema v1, as a producer sends it."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=200)
+    type: AlertType
+    severity: Severity
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=20_000)
+    location: Location | None = None
+    area: Area | None = None
+    reported_at: AwareDatetime
+    source: str = Field(min_length=2, max_length=100)
+    releasable_to: list[str] | None = None
+    exercise: bool = False
+    # Optional: an update or cancellation of earlier alerts (CAP msgType/references).
+    msg_type: Literal["alert", "update", "cancel"] = "alert"
+    references: list[str] | None = None
+    # Optional: the same alert in other languages, {"fr": {"title": ..., "description": ...}}.
+    translations: dict[str, dict[str, str]] | None = None
+
+    @field_validator("id", "title", "source")
+    @classmethod
+    def _no_control_chars(cls, value: str) -> str:
+        return no_control_chars(value)
+
+    @field_validator("description")
+    @classmethod
+    def _description_text(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @field_validator("releasable_to")
+    @classmethod
+    def _nations(cls, value: list[str] | None) -> list[str] | None:
+        return releasable_nations(value)
+
+    @model_validator(mode="after")
+    def _has_place(self) -> "Alert":
+        if self.location is None and self.area is None:
+            raise ValueError("an alert needs a location {lat, lon} or an area (GeoJSON Polygon)")
+        return self
+
+    def point(self) -> tuple[float, float]:
+        """The (lon, lat) to draw the alert at: its location, else a point inside its area."""
+        if self.location is not None:
+            return self.location.lon, self.location.lat
+        point = self.area.geometry().representative_point()  # type: ignore[union-attr]
+        return point.x, point.y
+
+
+class Region(BaseModel):
+    """A first-level region: its code (ISO 3166-2 where there is one), name and country (ISO2)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    country: str
+
+
+class Placement(BaseModel):
+    """Where an alert is: the country (ISO2, Kosovo is XK) and first-level regions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    country: str | None = None
+    country_name: str | None = None
+    countries: list[str] = Field(default_factory=list)
+    regions: list[Region] = Field(default_factory=list)
+    offshore_km: float | None = None
+
+
+class StoredAlert(BaseModel):
+    """An accepted alert with what ingest added to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alert: Alert
+    placement: Placement
+    received_at: datetime
+    status: Status = Status.NEW
+    lon: float
+    lat: float
+    #: The id of the update or cancellation that closed this alert, if one did.
+    superseded_by: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The alert's id."""
+        return self.alert.id
+
+    @property
+    def region_name(self) -> str:
+        """The first region the alert is in ("" when unplaced)."""
+        return self.placement.regions[0].name if self.placement.regions else ""
+
+    def releasable_nations(self, default_to_source: bool = True) -> list[str]:
+        """Nations that may see this alert.
+
+        A missing ``releasable_to`` means the reporting nation only, unless the
+        deployment chose otherwise (``default_to_source=False`` means everyone).
+        """
+        if self.alert.releasable_to is not None:
+            return list(self.alert.releasable_to)
+        if default_to_source:
+            return [self.alert.source.upper()]
+        return [RELEASABLE_TO_ALL]

@@ -1,0 +1,216 @@
+"""What a viewer asks to see: the filters shared by the map, the lists, the API and live push.
+
+One ``AlertQuery`` is applied in one place (``AlertQuery.mask`` over the read
+model's table, ``AlertQuery.matches`` for a single live alert) so the map, the
+API and the live stream can never disagree about what a filter means. Its one
+URL form is ``parse_query`` / ``encode_query``:
+
+| parameter      | meaning                                                          |
+|----------------|------------------------------------------------------------------|
+| ``severity``   | repeat or comma-separate; absent: any; present but empty: none   |
+| ``type``, ``country`` | repeat or comma-separate; absent or empty: any            |
+| ``since``, ``until`` | ISO 8601 with a UTC offset; ``reported_at`` in [since, until) |
+| ``window_hours`` | reported within the last N hours (a finite number > 0, at most 10 years) |
+| ``exercise``   | ``all`` (default), ``real``, ``exercise``                         |
+| ``status``     | ``all`` (default), ``open``, ``closed``                           |
+
+Domain core: no Redis, no Dash.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+
+from alerts.core.model import RELEASABLE_TO_ALL, AlertType, Severity, StoredAlert
+
+ExerciseFilter = Literal["all", "real", "exercise"]
+StatusFilter = Literal["all", "open", "closed"]
+#: The longest ``window_hours`` accepted (ten years).
+MAX_WINDOW_HOURS = 24 * 366 * 10
+
+
+class BadQuery(ValueError):
+    """A query parameter that cannot be understood; the message names it (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    """Filters over alerts; every field left at its default matches everything."""
+
+    #: None: any severity; an empty set: none (nothing matches).
+    severities: frozenset[str] | None = None
+    types: frozenset[str] = frozenset()  # empty: any
+    countries: frozenset[str] = frozenset()  # empty: any; an alert matches if it touches one
+    since: datetime | None = None  # reported_at >= since
+    until: datetime | None = None  # reported_at < until
+    exercise: ExerciseFilter = "all"
+    status: StatusFilter = "all"
+    #: The viewer's nation: only alerts released to it (or to ALL) match.
+    #: None means no releasability restriction (system use only).
+    nation: str | None = None
+    #: A missing ``releasable_to`` means the reporting nation only.
+    default_to_source: bool = True
+
+    def with_nation(self, nation: str | None) -> "AlertQuery":
+        """The same filters for another viewer nation."""
+        return replace(self, nation=nation)
+
+    def matches(self, stored: StoredAlert) -> bool:
+        """Whether one alert passes every filter, releasability included."""
+        alert = stored.alert
+        if self.severities is not None and alert.severity.value not in self.severities:
+            return False
+        if self.types and alert.type.value not in self.types:
+            return False
+        if self.countries and not (set(stored.placement.countries) & self.countries):
+            return False
+        if self.since is not None and alert.reported_at < self.since:
+            return False
+        if self.until is not None and alert.reported_at >= self.until:
+            return False
+        if self.exercise == "real" and alert.exercise:
+            return False
+        if self.exercise == "exercise" and not alert.exercise:
+            return False
+        if self.status != "all" and stored.status.is_open != (self.status == "open"):
+            return False
+        return self.releasable(stored)
+
+    def releasable(self, stored: StoredAlert) -> bool:
+        """Whether ``stored`` is released to this query's nation (always, with no nation)."""
+        if self.nation is None:
+            return True
+        nations = stored.releasable_nations(self.default_to_source)
+        return self.nation in nations or RELEASABLE_TO_ALL in nations
+
+    def mask(self, table: pd.DataFrame) -> np.ndarray:
+        """Boolean array: the rows of the read model's table (see ``AlertIndex.table``) that match."""
+        keep = np.ones(len(table), dtype=bool)
+        if self.severities is not None:
+            keep &= table["severity"].isin(self.severities).to_numpy()
+        if self.types:
+            keep &= table["type"].isin(self.types).to_numpy()
+        if self.countries:
+            keep &= table["countries"].map(lambda cs: not self.countries.isdisjoint(cs)).to_numpy(dtype=bool)
+        if self.since is not None:
+            keep &= (table["reported_at"] >= pd.Timestamp(self.since)).to_numpy()
+        if self.until is not None:
+            keep &= (table["reported_at"] < pd.Timestamp(self.until)).to_numpy()
+        if self.exercise != "all":
+            keep &= (table["exercise"] == (self.exercise == "exercise")).to_numpy()
+        if self.status != "all":
+            keep &= (table["open"] == (self.status == "open")).to_numpy()
+        if self.nation is not None:
+            column = "releasable" if self.default_to_source else "releasable_default_all"
+            nation = self.nation
+            keep &= table[column].map(lambda ns: nation in ns or RELEASABLE_TO_ALL in ns).to_numpy(dtype=bool)
+        return keep
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a result: at most ``limit`` items from ``offset`` (0-based)."""
+
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass
+class QueryResult:
+    """``total`` matching alerts, and the ``alerts`` of the requested page."""
+
+    total: int
+    alerts: list[StoredAlert] = field(default_factory=list)
+
+
+# --- the URL form ------------------------------------------------------------------------------
+
+
+def _values(params: Mapping[str, Sequence[str]], name: str) -> frozenset[str]:
+    values: set[str] = set()
+    for raw in params.get(name, ()):
+        values.update(v.strip() for v in raw.split(",") if v.strip())
+    return frozenset(values)
+
+
+def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = params.get(name) or ()
+    return values[-1] if values else None
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadQuery(f"{name}: not an ISO 8601 time: {value[:60]!r}") from None
+    if parsed.tzinfo is None:
+        raise BadQuery(f"{name}: needs a UTC offset (e.g. 2026-11-27T10:00:00Z)")
+    return parsed
+
+
+def _choice(value: str | None, allowed: set[str], name: str, default: str) -> str:
+    value = value or default
+    if value not in allowed:
+        raise BadQuery(f"{name}: must be one of {sorted(allowed)}")
+    return value
+
+
+def _hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        raise BadQuery("window_hours: must be a number") from None
+    if not math.isfinite(hours) or not 0 < hours <= MAX_WINDOW_HOURS:
+        raise BadQuery(f"window_hours: must be a finite number of hours above 0 and at most {MAX_WINDOW_HOURS}")
+    return hours
+
+
+def parse_query(params: Mapping[str, Sequence[str]], now: Callable[[], datetime]) -> AlertQuery:
+    """An ``AlertQuery`` from URL parameters (name -> values; see the table above); raises ``BadQuery``.
+
+    ``now`` gives the current time (UTC) for ``window_hours``.
+    """
+    severities = _values(params, "severity") if "severity" in params else None
+    types = _values(params, "type")
+    bad = ((severities or frozenset()) - {s.value for s in Severity}) | (types - {t.value for t in AlertType})
+    if bad:
+        raise BadQuery(f"unknown severity or type: {sorted(bad)}")
+    since = _time(_one(params, "since"), "since")
+    window = _one(params, "window_hours")
+    if window:
+        since = max(filter(None, [since, now() - timedelta(hours=_hours(window))]))
+    return AlertQuery(
+        severities=severities,
+        types=types,
+        countries=frozenset(c.upper() for c in _values(params, "country")),
+        since=since,
+        until=_time(_one(params, "until"), "until"),
+        exercise=_choice(_one(params, "exercise"), {"all", "real", "exercise"}, "exercise", "all"),  # type: ignore[arg-type]
+        status=_choice(_one(params, "status"), {"all", "open", "closed"}, "status", "all"),  # type: ignore[arg-type]
+    )
+
+
+def encode_query(severities=None, types=(), countries=(), window_hours=None, exercise="all") -> str:
+    """The URL query string for these filters (what the map sends to its live stream).
+
+    ``severities=None`` means any; an empty list means none (sent as ``severity=``).
+    """
+    params: list[tuple[str, str]] = []
+    if severities is not None:
+        params += [("severity", s) for s in severities] or [("severity", "")]
+    params += [("type", t) for t in types or ()]
+    params += [("country", c) for c in countries or ()]
+    if window_hours:
+        params.append(("window_hours", str(window_hours)))
+    if exercise and exercise != "all":
+        params.append(("exercise", exercise))
+    return urlencode(params)

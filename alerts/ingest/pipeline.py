@@ -1,0 +1,64 @@
+"""The contract of an ingest pipeline, shared by alert and asset ingest.
+
+A pipeline takes a batch of ``(via, raw payload)`` and guarantees that every
+payload ends in exactly one place: accepted (stored), a duplicate or stale
+copy of something stored (counted), or a dead letter with the raw payload and
+the reason. It raises for no input: only a store that cannot be reached
+escapes (``alerts.store.client.UNAVAILABLE``), so the worker retries the whole
+batch, which is idempotent. ``decode_each`` is the per-message isolation both
+pipelines use: whatever one decoder raises stays with that one payload.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+from alerts.formats.errors import Rejected
+from alerts.store.dead_letters import DeadLetter
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class BatchResult(Generic[T]):
+    """Where each payload of a batch ended (``accepted`` holds the stored records)."""
+
+    accepted: list[T] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # ids stored before (alerts)
+    stale: list[str] = field(default_factory=list)  # ids of updates older than the record (assets)
+    dead: list[tuple[str, str]] = field(default_factory=list)  # (via, reason)
+
+
+class Pipeline(Protocol):
+    """What a worker drives."""
+
+    def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult:
+        """Handle a batch; see the module docstring for the guarantee."""
+
+    def dead_letter(self, letters: list[DeadLetter]) -> None:
+        """Keep payloads that cannot be handled (e.g. malformed stream entries), with reasons."""
+
+
+def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
+                dead: list[DeadLetter]) -> Iterator[tuple[str, bytes, T]]:
+    """``(via, raw, decoded)`` for each payload ``decode`` accepts, in order; the others are
+    appended to ``dead`` as they come (so dead letters keep the arrival order too).
+
+    ``Rejected`` gives its reason; any other exception is a decoder bug,
+    logged, and dead-lettered as an internal error, never lost.
+    """
+    for via, raw in payloads:
+        try:
+            decoded = decode(raw)
+        except Rejected as exc:
+            dead.append(DeadLetter(via, raw, exc.reason))
+            continue
+        except Exception as exc:  # noqa: BLE001  a bug must not lose the payload either
+            log.exception("unexpected error decoding a payload")
+            dead.append(DeadLetter(via, raw, f"internal error while decoding: {type(exc).__name__}: {exc}"))
+            continue
+        yield via, raw, decoded

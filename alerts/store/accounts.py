@@ -1,0 +1,211 @@
+"""Users, API tokens and web sessions, kept in Redis. No secret is ever stored in clear.
+
+- Passwords: argon2id hashes (argon2-cffi).
+- API tokens: ``cdt_<id>_<secret>``; stored under the SHA-256 of the whole
+  token (a 256-bit random secret needs no slow hash), revocable by id.
+- Sessions: a random cookie value, stored under its SHA-256 with the user name
+  and the session's CSRF token, expiring after ``SESSION_SECONDS``.
+- Sign-in throttling: after ``MAX_FAILURES`` failed attempts for a name within
+  ``FAILURE_WINDOW_SECONDS``, further attempts are refused until the window ends.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from alerts.core.roles import Role
+from alerts.store.client import Client, text
+from alerts.store.keys import Keys
+
+SESSION_SECONDS = 12 * 3600
+MAX_FAILURES = 5
+FAILURE_WINDOW_SECONDS = 15 * 60
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_NATION = re.compile(r"^[A-Z]{2}$")
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A refused account change; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A user account: name, role, nation (ISO2) and whether it is disabled."""
+
+    name: str
+    role: Role
+    nation: str
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    """A web session: its user and the CSRF token the browser must echo."""
+
+    user: User
+    csrf: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Accounts:
+    """Users, API tokens, web sessions and sign-in throttling."""
+
+    def __init__(self, client: Client, keys: Keys):
+        self.client = client
+        self.keys = keys
+
+    # users ---------------------------------------------------------------
+    def add_user(self, name: str, role: str, nation: str, password: str) -> User:
+        """Create a user; raises ``AccountError`` for a bad name, role, nation, short password, or an existing user."""
+        if not _NAME.match(name):
+            raise AccountError("user names are 2-64 characters: lower-case letters, digits, '.', '_', '-'")
+        try:
+            role_ = Role(role)
+        except ValueError:
+            raise AccountError(f"role must be one of: {', '.join(r.value for r in Role)}") from None
+        nation = nation.upper()
+        if not _NATION.match(nation):
+            raise AccountError("nation must be an ISO 3166-1 alpha-2 code (Kosovo: XK)")
+        if len(password) < 10:
+            raise AccountError("passwords need at least 10 characters")
+        created = self.client.hsetnx(self.keys.user(name), "name", name)
+        if not created:
+            raise AccountError(f"user {name!r} exists")
+        self.client.hset(self.keys.user(name), mapping={
+            "role": role_.value, "nation": nation, "password": _hasher.hash(password),
+            "disabled": "0", "created": datetime.now(UTC).isoformat(),
+        })
+        self.client.sadd(self.keys.users, name)
+        return User(name, role_, nation)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Replace a user's password (argon2id); raises ``AccountError``."""
+        if self.get_user(name) is None:
+            raise AccountError(f"no user {name!r}")
+        if len(password) < 10:
+            raise AccountError("passwords need at least 10 characters")
+        self.client.hset(self.keys.user(name), "password", _hasher.hash(password))
+
+    def get_user(self, name: str) -> User | None:
+        """The user, or None."""
+        fields = {text(k): text(v) for k, v in self.client.hgetall(self.keys.user(name)).items()}
+        if "role" not in fields:
+            return None
+        return User(fields["name"], Role(fields["role"]), fields["nation"], fields.get("disabled") == "1")
+
+    def list_users(self) -> list[User]:
+        """Every user, by name."""
+        names = sorted(text(n) for n in self.client.smembers(self.keys.users))
+        return [u for u in (self.get_user(n) for n in names) if u is not None]
+
+    def disable_user(self, name: str) -> None:
+        """Disable a user and revoke all its tokens; raises ``AccountError`` for no such user."""
+        if self.get_user(name) is None:
+            raise AccountError(f"no user {name!r}")
+        self.client.hset(self.keys.user(name), "disabled", "1")
+        for token_id in self.client.smembers(self.keys.user_tokens(name)):
+            self.revoke_token(text(token_id))
+
+    # passwords and throttling ---------------------------------------------
+    def throttled(self, name: str) -> bool:
+        """Whether sign-ins for ``name`` are refused now (too many recent failures)."""
+        failures = self.client.get(self.keys.login_failures(name))
+        return int(failures or 0) >= MAX_FAILURES
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user if the password is right and the user active; counts failures."""
+        stored = self.client.hget(self.keys.user(name), "password")
+        user = self.get_user(name)
+        ok = False
+        if stored is not None and user is not None and not user.disabled:
+            try:
+                ok = _hasher.verify(text(stored), password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        else:
+            # Spend the same time on unknown names, so timing tells nothing.
+            try:
+                _hasher.verify(_DUMMY_HASH, password)
+            except (VerificationError, InvalidHashError):
+                pass
+        if ok:
+            self.client.delete(self.keys.login_failures(name))
+            return user
+        pipe = self.client.pipeline()
+        pipe.incr(self.keys.login_failures(name))
+        pipe.expire(self.keys.login_failures(name), FAILURE_WINDOW_SECONDS)
+        pipe.execute()
+        return None
+
+    # API tokens ------------------------------------------------------------
+    def create_token(self, name: str, label: str = "") -> tuple[str, str]:
+        """A new token for ``name``: returns ``(token_id, token)``; the token is shown once."""
+        user = self.get_user(name)
+        if user is None or user.disabled:
+            raise AccountError(f"no active user {name!r}")
+        token_id = secrets.token_hex(6)
+        token = f"cdt_{token_id}_{secrets.token_urlsafe(32)}"
+        self.client.hset(self.keys.token(_digest(token)), mapping={
+            "user": name, "id": token_id, "label": label, "created": datetime.now(UTC).isoformat(),
+        })
+        self.client.hset(self.keys.token_index, token_id, _digest(token))
+        self.client.sadd(self.keys.user_tokens(name), token_id)
+        return token_id, token
+
+    def _held_by_active_user(self, key: str) -> tuple[dict[str, str], User] | None:
+        """The fields of a token or session hash and its user, if that user is active."""
+        fields = {text(k): text(v) for k, v in self.client.hgetall(key).items()}
+        user = self.get_user(fields["user"]) if fields else None
+        if user is None or user.disabled:
+            return None
+        return fields, user
+
+    def user_for_token(self, token: str) -> tuple[User, str] | None:
+        """(user, token id) for a valid token of an active user."""
+        found = self._held_by_active_user(self.keys.token(_digest(token)))
+        return (found[1], found[0]["id"]) if found else None
+
+    def revoke_token(self, token_id: str) -> bool:
+        """Revoke a token by its id; False if there is none."""
+        digest = self.client.hget(self.keys.token_index, token_id)
+        if digest is None:
+            return False
+        key = self.keys.token(text(digest))
+        owner = self.client.hget(key, "user")
+        self.client.delete(key)
+        self.client.hdel(self.keys.token_index, token_id)
+        if owner is not None:
+            self.client.srem(self.keys.user_tokens(text(owner)), token_id)
+        return True
+
+    # web sessions ------------------------------------------------------------
+    def create_session(self, user: User) -> tuple[str, str]:
+        """A new session: returns ``(cookie value, csrf token)``."""
+        cookie = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        key = self.keys.session(_digest(cookie))
+        self.client.hset(key, mapping={"user": user.name, "csrf": csrf})
+        self.client.expire(key, SESSION_SECONDS)
+        return cookie, csrf
+
+    def session(self, cookie: str) -> Session | None:
+        """The session of a cookie value, if valid and its user active."""
+        found = self._held_by_active_user(self.keys.session(_digest(cookie)))
+        return Session(found[1], found[0]["csrf"]) if found else None
+
+    def end_session(self, cookie: str) -> None:
+        """End the session of a cookie value."""
+        self.client.delete(self.keys.session(_digest(cookie)))
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))

@@ -1,0 +1,171 @@
+"""Durable alert records in Redis, and the events stream that announces them.
+
+Guarantees:
+- ``record_many`` is exactly-once per alert id across any number of
+  processes: one Lua call stores each alert only if its key is new and, in
+  the same atomic step, appends ``alert.created`` to the events stream. A
+  repeated id changes nothing and reports a duplicate.
+- ``change`` rewrites a stored alert through the one compare-and-set loop
+  (``alerts.store.cas``) and appends ``alert.updated`` in the same atomic
+  step as the write; a concurrent writer makes it read again, never lose a change.
+- The events stream is ordered; its ids are the cursors clients resume from.
+  It is trimmed approximately to ``events_maxlen``; a client whose cursor has
+  been trimmed away must reload the whole picture (``events_since`` raises
+  ``CursorTooOld``). Alert records themselves are never trimmed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent, stream_id_key
+from alerts.core.model import StoredAlert
+from alerts.store.cas import compare_and_set
+from alerts.store.client import Client, text
+from alerts.store.keys import Keys
+
+DEFAULT_EVENTS_MAXLEN = 200_000
+
+# KEYS[1] events stream; ARGV[1] maxlen, ARGV[2] kind, then (alert key, alert JSON) pairs.
+# Returns, per alert, the new event id or false for an id already recorded.
+_RECORD = """
+local replies = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('SET', ARGV[i], ARGV[i + 1], 'NX') then
+    replies[#replies + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+                                       'kind', ARGV[2], 'alert', ARGV[i + 1])
+  else
+    replies[#replies + 1] = false
+  end
+end
+return replies
+"""
+
+# KEYS[1] the alert, KEYS[2] the events stream. ARGV[4], when not empty, is the exact
+# record expected in place (compare-and-set).
+_UPDATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 and (ARGV[4] == '' or redis.call('GET', KEYS[1]) == ARGV[4]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'alert', ARGV[1])
+end
+return false
+"""
+
+
+class CursorTooOld(Exception):
+    """The events after this cursor were trimmed from the stream; reload everything instead."""
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The outcome of recording one alert: its new event id, or None for a duplicate."""
+
+    alert_id: str
+    event_id: str | None  # None: the id was already recorded
+
+    @property
+    def duplicate(self) -> bool:
+        """Whether the alert had been recorded before."""
+        return self.event_id is None
+
+
+def parse_event(event_id: bytes | str, fields: dict) -> AlertEvent:
+    """One entry of the events stream (``kind``, ``alert`` JSON) as an ``AlertEvent``."""
+    fields = {text(k): v for k, v in fields.items()}
+    return AlertEvent(event_id=text(event_id), kind=text(fields["kind"]),
+                      alert=StoredAlert.model_validate_json(fields["alert"]))
+
+
+class AlertStore:
+    """Alert records (``Keys.alert``) and the events stream (``Keys.events``)."""
+
+    def __init__(self, client: Client, keys: Keys, events_maxlen: int = DEFAULT_EVENTS_MAXLEN):
+        self.client = client
+        self.keys = keys
+        self.events_maxlen = events_maxlen
+        self._record = client.register_script(_RECORD)
+        self._update = client.register_script(_UPDATE)
+
+    def record_many(self, alerts: Iterable[StoredAlert]) -> list[RecordResult]:
+        """Record each alert once, in one atomic script call for the whole batch."""
+        return self.record_encoded([(stored.id, stored.model_dump_json().encode()) for stored in alerts])
+
+    def record_encoded(self, alerts: list[tuple[str, bytes]]) -> list[RecordResult]:
+        """``record_many`` for alerts already serialised: ``(id, StoredAlert JSON)`` pairs.
+
+        The alert keys are passed as arguments, not KEYS, so this needs every
+        key of a prefix on one node (true of a single Redis or Valkey server).
+        """
+        if not alerts:
+            return []
+        args: list = [self.events_maxlen, ALERT_CREATED]
+        for alert_id, raw in alerts:
+            args += [self.keys.alert(alert_id), raw]
+        replies = self._record(keys=[self.keys.events], args=args)
+        return [RecordResult(alert_id, text(reply) if reply else None) for (alert_id, _), reply in zip(alerts, replies)]
+
+    def record(self, stored: StoredAlert) -> RecordResult:
+        """``record_many`` for one alert."""
+        return self.record_many([stored])[0]
+
+    def update(self, stored: StoredAlert, expected: bytes | str | None = None) -> str | None:
+        """Replace a stored alert; returns the event id, or None if it never existed (or, with
+        ``expected``, if the record is no longer exactly that)."""
+        reply = self._update(
+            keys=[self.keys.alert(stored.id), self.keys.events],
+            args=[stored.model_dump_json(), self.events_maxlen, ALERT_UPDATED, expected or ""],
+        )
+        return text(reply) if reply else None
+
+    def change(self, alert_id: str, change: Callable[[StoredAlert], StoredAlert | None]
+               ) -> tuple[StoredAlert, StoredAlert] | None:
+        """Apply ``change`` to the stored alert atomically (see ``alerts.store.cas.compare_and_set``)."""
+        return compare_and_set(
+            read=lambda: self.client.get(self.keys.alert(alert_id)),
+            parse=StoredAlert.model_validate_json,
+            change=change,
+            write=lambda after, raw: self.update(after, expected=raw) is not None,
+            what=f"alert {alert_id!r}",
+        )
+
+    def get(self, alert_id: str) -> StoredAlert | None:
+        """One stored alert, or None."""
+        raw = self.client.get(self.keys.alert(alert_id))
+        return StoredAlert.model_validate_json(raw) if raw else None
+
+    def get_many(self, alert_ids: list[str]) -> list[StoredAlert | None]:
+        """Stored alerts in the order asked (None where there is none), in one round trip."""
+        if not alert_ids:
+            return []
+        raws = self.client.mget([self.keys.alert(i) for i in alert_ids])
+        return [StoredAlert.model_validate_json(r) if r else None for r in raws]
+
+    def all_alerts(self, batch: int = 1000) -> Iterator[StoredAlert]:
+        """Every stored alert, in no particular order (for rebuilding a read model at start-up)."""
+        keys: list[bytes] = []
+        for key in self.client.scan_iter(match=self.keys.alert_pattern, count=batch):
+            keys.append(key)
+            if len(keys) >= batch:
+                yield from self._load(keys)
+                keys = []
+        yield from self._load(keys)
+
+    def _load(self, keys: list) -> Iterator[StoredAlert]:
+        if keys:
+            for raw in self.client.mget(keys):
+                if raw:
+                    yield StoredAlert.model_validate_json(raw)
+
+    def last_event_id(self) -> str:
+        """The id of the newest entry of the events stream (``0-0`` when empty)."""
+        newest = self.client.xrevrange(self.keys.events, count=1)
+        return text(newest[0][0]) if newest else "0-0"
+
+    def events_since(self, cursor: str, count: int = 10_000) -> list[AlertEvent]:
+        """At most ``count`` events strictly after ``cursor``, oldest first; ``CursorTooOld`` if trimmed."""
+        if cursor not in ("0", "0-0"):
+            oldest = self.client.xrange(self.keys.events, count=1)
+            if oldest and stream_id_key(text(oldest[0][0])) > stream_id_key(cursor):
+                raise CursorTooOld(cursor)  # entries after the cursor were trimmed
+        entries = self.client.xrange(self.keys.events, min=f"({cursor}", count=count)
+        return [parse_event(eid, fields) for eid, fields in entries]

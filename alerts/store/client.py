@@ -1,0 +1,32 @@
+"""Connecting to Redis or Valkey: the one place a client is made, and what "unavailable" means.
+
+``connect`` takes a ``redis://`` (or ``rediss://``, ``unix://``) URL; every
+other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
+exceptions that mean the server cannot be reached (a worker waits and retries
+on these, and only these); ``StoreError`` is any error the server answered.
+"""
+from __future__ import annotations
+
+import redis
+
+#: Exceptions meaning "the server cannot be reached right now" (retry later).
+UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
+#: Any error from the store (an answered error, or unreachable).
+StoreError = redis.RedisError
+#: The client type every adapter takes.
+Client = redis.Redis
+
+
+def connect(url: str, *, timeout: float | None = None, health_check_interval: int = 30,
+            retry_on_timeout: bool = True) -> redis.Redis:
+    """A client for ``url``; ``timeout`` (seconds) bounds each command's socket wait (None: none).
+
+    Blocking reads (``XREAD BLOCK``) need no timeout, or one longer than their block.
+    """
+    return redis.Redis.from_url(url, socket_timeout=timeout, health_check_interval=health_check_interval,
+                                retry_on_timeout=retry_on_timeout)
+
+
+def text(value: bytes | str) -> str:
+    """A reply value as text (replies are bytes unless the client decodes them)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

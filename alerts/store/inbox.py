@@ -1,0 +1,107 @@
+"""The two ways in, as seen by an ingest worker: a stream read through a consumer group, and a channel.
+
+- ``StreamInbox``: ``XREADGROUP`` for new entries, this consumer's pending
+  entries after a restart, ``XAUTOCLAIM`` for entries a dead consumer left
+  idle, ``XACK`` once handled. At-least-once.
+- ``ChannelInbox``: a pub/sub subscription. At-most-once: what is published
+  while nobody listens is gone (Redis pub/sub semantics).
+
+An entry is ``(entry_id, fields)``; ``fields`` is None for an entry claimed
+after it was trimmed from the stream (``XAUTOCLAIM`` lists those as deleted).
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import redis
+
+from alerts.store.client import Client, text
+
+Entry = tuple[str, dict | None]
+
+
+class StreamInbox:
+    """One stream read by one consumer of one consumer group."""
+
+    def __init__(self, client: Client, stream: str, group: str, consumer: str):
+        self.client = client
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+
+    def ensure_group(self) -> None:
+        """Create the consumer group (and the stream) if missing; from the stream's start."""
+        try:
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def read_new(self, count: int, block_ms: int) -> list[Entry]:
+        """Up to ``count`` entries never delivered to the group, waiting up to ``block_ms``."""
+        reply = self.client.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
+        return [(text(eid), fields) for eid, fields in (reply[0][1] if reply else [])]
+
+    def read_own_pending(self, count: int) -> list[Entry]:
+        """Up to ``count`` of this consumer's own delivered but unacknowledged entries."""
+        reply = self.client.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=count)
+        return [(text(eid), fields) for eid, fields in (reply[0][1] if reply else [])]
+
+    def claim_idle(self, idle_ms: int, count: int) -> Iterator[list[Entry]]:
+        """Batches of entries idle for ``idle_ms`` under other consumers, now claimed by this one.
+
+        Entries trimmed from the stream meanwhile come back as ``(id, None)``:
+        ``XAUTOCLAIM`` removes them from the pending list and names them.
+        """
+        start = "0-0"
+        while True:
+            reply = self.client.xautoclaim(self.stream, self.group, self.consumer, min_idle_time=idle_ms,
+                                           start_id=start, count=count)
+            start, entries = reply[0], reply[1]
+            deleted = reply[2] if len(reply) > 2 else []
+            batch: list[Entry] = [(text(eid), fields) for eid, fields in entries]
+            batch += [(text(eid), None) for eid in deleted]
+            yield batch
+            if text(start) == "0-0":
+                return
+
+    def ack(self, entry_ids: list[str]) -> None:
+        """Acknowledge handled entries (they leave the pending list)."""
+        if entry_ids:
+            self.client.xack(self.stream, self.group, *entry_ids)
+
+    def pending_count(self) -> int:
+        """How many entries are delivered but not yet acknowledged, over the whole group."""
+        summary = self.client.xpending(self.stream, self.group)
+        return int(summary["pending"]) if summary else 0
+
+
+class ChannelInbox:
+    """A pub/sub subscription to one channel; ``subscribed`` is set once it is confirmed."""
+
+    def __init__(self, client: Client, channel: str):
+        self.client = client
+        self.channel = channel
+        self.subscribed = threading.Event()
+
+    def batches(self, stop: threading.Event, batch: int) -> Iterator[list[bytes]]:
+        """Batches of up to ``batch`` messages as they arrive, until ``stop`` is set."""
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(self.channel)
+        try:
+            while not stop.is_set():
+                message = pubsub.get_message(timeout=0.5)
+                if message is None:
+                    self.subscribed.set()  # the subscription is confirmed once a round has run
+                    continue
+                payloads = [message["data"]]
+                while len(payloads) < batch:
+                    more = pubsub.get_message(timeout=0)
+                    if more is None:
+                        break
+                    payloads.append(more["data"])
+                yield payloads
+        finally:
+            self.subscribed.clear()
+            pubsub.close()

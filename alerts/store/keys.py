@@ -1,0 +1,176 @@
+"""Every Redis key, channel and stream name, under one prefix. Nobody spells a key twice.
+
+| name                          | kind     | holds                                                     |
+|-------------------------------|----------|-----------------------------------------------------------|
+| ``{p}:alerts``                | channel  | producers PUBLISH raw alert payloads here (at-most-once)  |
+| ``{p}:alerts:inbox``          | stream   | producers XADD ``payload=...`` here (durable, at-least-once) |
+| ``{p}:alerts:dead``           | stream   | refused payloads: ``payload``, ``reason``, ``via``, ``at`` |
+| ``{p}:alert:{id}``            | string   | one stored alert (JSON of ``StoredAlert``)                |
+| ``{p}:events``                | stream   | the ordered record of accepted changes (``alert.created``...) that dashboards follow and replay |
+| ``{p}:ingest``                | group    | consumer group of ingest workers on the inbox stream      |
+| ``{p}:audit``                 | stream   | the audit trail (see ``alerts.store.audit``)                    |
+| ``{p}:user:{name}``           | hash     | a user: role, nation, argon2 password hash, disabled      |
+| ``{p}:users``                 | set      | all user names                                            |
+| ``{p}:token:{sha256}``        | hash     | an API token, stored by the SHA-256 of its secret         |
+| ``{p}:tokens:{name}``         | set      | the token ids of a user                                   |
+| ``{p}:token-index``           | hash     | token id -> SHA-256 of the token (for revocation)         |
+| ``{p}:session:{sha256}``      | hash     | a web session (expires), by the SHA-256 of its cookie     |
+| ``{p}:login-failures:{name}`` | string   | failed sign-ins in the current window (expires)           |
+| ``{p}:checklist:{id}``        | string   | one alert's checklist (JSON: steps with due times), set once |
+| ``{p}:checklist-done:{id}``   | hash     | step number -> JSON ``{by, at, note}``, set once per step |
+| ``{p}:acks``                  | hash     | alert id -> JSON ``{by, at}`` of its one acknowledgment   |
+| ``{p}:resolutions``           | hash     | alert id -> JSON ``{by, at, note}`` of its resolution     |
+| ``{p}:escalation``            | hash     | alert id -> JSON ``{level, reason, at}``, the level reached |
+| ``{p}:open-cases``            | set      | ids of alerts whose response is open (what escalation watches) |
+| ``{p}:escalations``           | channel  | JSON escalation messages (see ``alerts.core.escalation``)      |
+| ``{p}:assets``                | channel  | producers PUBLISH asset positions/status (at-most-once)   |
+| ``{p}:assets:inbox``          | stream   | producers XADD asset ``payload=...`` here (durable)       |
+| ``{p}:assets:dead``           | stream   | refused asset payloads: ``payload``, ``reason``, ``via``, ``at`` |
+| ``{p}:assets:events``         | stream   | every change to an asset (``asset.updated``, JSON ``asset``), followed for live push |
+| ``{p}:asset-state``           | hash     | asset id -> JSON of the ``Asset`` (see ``alerts.store.assets``) |
+| ``{p}:assets-ingest``         | group    | consumer group of asset ingest workers on the asset inbox  |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "crisis"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Every name under ``prefix`` (the table above; ``{p}`` is the prefix)."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def alerts_channel(self) -> str:
+        """``{p}:alerts``, channel: producers PUBLISH raw alert payloads here (at-most-once)."""
+        return f"{self.prefix}:alerts"
+
+    @property
+    def inbox(self) -> str:
+        """``{p}:alerts:inbox``, stream: producers XADD ``payload=...`` here (durable, at-least-once)."""
+        return f"{self.prefix}:alerts:inbox"
+
+    @property
+    def dead_letters(self) -> str:
+        """``{p}:alerts:dead``, stream: refused payloads: ``payload``, ``reason``, ``via``, ``at``."""
+        return f"{self.prefix}:alerts:dead"
+
+    @property
+    def events(self) -> str:
+        """``{p}:events``, stream: the ordered record of accepted changes (``alert.created``...) that dashboards follow and replay."""
+        return f"{self.prefix}:events"
+
+    @property
+    def ingest_group(self) -> str:
+        """``{p}:ingest``, group: consumer group of ingest workers on the inbox stream."""
+        return f"{self.prefix}:ingest"
+
+    @property
+    def audit(self) -> str:
+        """``{p}:audit``, stream: the audit trail (see ``alerts.store.audit``)."""
+        return f"{self.prefix}:audit"
+
+    @property
+    def users(self) -> str:
+        """``{p}:users``, set: all user names."""
+        return f"{self.prefix}:users"
+
+    def user(self, name: str) -> str:
+        """``{p}:user:{name}``, hash: a user: role, nation, argon2 password hash, disabled."""
+        return f"{self.prefix}:user:{name}"
+
+    def token(self, digest: str) -> str:
+        """``{p}:token:{sha256}``, hash: an API token, stored by the SHA-256 of its secret."""
+        return f"{self.prefix}:token:{digest}"
+
+    @property
+    def token_index(self) -> str:
+        """``{p}:token-index``, hash: token id -> SHA-256 of the token (for revocation)."""
+        return f"{self.prefix}:token-index"
+
+    def user_tokens(self, name: str) -> str:
+        """``{p}:tokens:{name}``, set: the token ids of a user."""
+        return f"{self.prefix}:tokens:{name}"
+
+    def session(self, digest: str) -> str:
+        """``{p}:session:{sha256}``, hash: a web session (expires), by the SHA-256 of its cookie."""
+        return f"{self.prefix}:session:{digest}"
+
+    def login_failures(self, name: str) -> str:
+        """``{p}:login-failures:{name}``, string: failed sign-ins in the current window (expires)."""
+        return f"{self.prefix}:login-failures:{name}"
+
+    def alert(self, alert_id: str) -> str:
+        """``{p}:alert:{id}``, string: one stored alert (JSON of ``StoredAlert``)."""
+        return f"{self.prefix}:alert:{alert_id}"
+
+    @property
+    def alert_pattern(self) -> str:
+        """``{p}:alert:*``, pattern matching every stored alert's key (for SCAN)."""
+        return f"{self.prefix}:alert:*"
+
+    def checklist(self, alert_id: str) -> str:
+        """``{p}:checklist:{id}``, string: one alert's checklist (JSON: steps with due times), set once."""
+        return f"{self.prefix}:checklist:{alert_id}"
+
+    def checklist_done(self, alert_id: str) -> str:
+        """``{p}:checklist-done:{id}``, hash: step number -> JSON ``{by, at, note}``, set once per step."""
+        return f"{self.prefix}:checklist-done:{alert_id}"
+
+    @property
+    def acks(self) -> str:
+        """``{p}:acks``, hash: alert id -> JSON ``{by, at}`` of its one acknowledgment."""
+        return f"{self.prefix}:acks"
+
+    @property
+    def resolutions(self) -> str:
+        """``{p}:resolutions``, hash: alert id -> JSON ``{by, at, note}`` of its resolution."""
+        return f"{self.prefix}:resolutions"
+
+    @property
+    def escalation(self) -> str:
+        """``{p}:escalation``, hash: alert id -> JSON ``{level, reason, at}``, the level reached."""
+        return f"{self.prefix}:escalation"
+
+    @property
+    def open_cases(self) -> str:
+        """``{p}:open-cases``, set: ids of alerts whose response is open (what escalation watches)."""
+        return f"{self.prefix}:open-cases"
+
+    @property
+    def escalations_channel(self) -> str:
+        """``{p}:escalations``, channel: JSON escalation messages (see ``alerts.core.escalation``)."""
+        return f"{self.prefix}:escalations"
+
+    @property
+    def assets_channel(self) -> str:
+        """``{p}:assets``, channel: producers PUBLISH asset positions/status (at-most-once)."""
+        return f"{self.prefix}:assets"
+
+    @property
+    def assets_inbox(self) -> str:
+        """``{p}:assets:inbox``, stream: producers XADD asset ``payload=...`` here (durable)."""
+        return f"{self.prefix}:assets:inbox"
+
+    @property
+    def assets_dead(self) -> str:
+        """``{p}:assets:dead``, stream: refused asset payloads: ``payload``, ``reason``, ``via``, ``at``."""
+        return f"{self.prefix}:assets:dead"
+
+    @property
+    def assets_events(self) -> str:
+        """``{p}:assets:events``, stream: every change to an asset (``asset.updated``, JSON ``asset``), followed for live push."""
+        return f"{self.prefix}:assets:events"
+
+    @property
+    def asset_state(self) -> str:
+        """``{p}:asset-state``, hash: asset id -> JSON of the ``Asset`` (see ``alerts.store.assets``)."""
+        return f"{self.prefix}:asset-state"
+
+    @property
+    def assets_ingest_group(self) -> str:
+        """``{p}:assets-ingest``, group: consumer group of asset ingest workers on the asset inbox."""
+        return f"{self.prefix}:assets-ingest"

@@ -1,0 +1,49 @@
+"""Sending raw payloads to ingest: the channel (at-most-once) or the inbox stream (durable).
+
+Alerts go to ``{p}:alerts`` / ``{p}:alerts:inbox``, assets to ``{p}:assets`` /
+``{p}:assets:inbox`` (field ``payload``). The inbox streams are capped at about
+``INBOX_MAXLEN`` entries.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from alerts.store.client import Client, text
+from alerts.store.keys import Keys
+
+INBOX_MAXLEN = 1_000_000
+
+
+def _xadd_all(client: Client, stream: str, payloads: Iterable[bytes | str]) -> list[str]:
+    pipe = client.pipeline(transaction=False)
+    for payload in payloads:
+        pipe.xadd(stream, {"payload": payload}, maxlen=INBOX_MAXLEN, approximate=True)
+    return [text(i) for i in pipe.execute()]
+
+
+def _publish_all(client: Client, channel: str, payloads: Iterable[bytes | str]) -> int:
+    pipe = client.pipeline(transaction=False)
+    for payload in payloads:
+        pipe.publish(channel, payload)
+    replies = pipe.execute()
+    return int(replies[-1]) if replies else 0
+
+
+def send_to_stream(client: Client, keys: Keys, payloads: Iterable[bytes | str]) -> list[str]:
+    """XADD each alert payload to the inbox stream; returns the entry ids."""
+    return _xadd_all(client, keys.inbox, payloads)
+
+
+def send_to_channel(client: Client, keys: Keys, payloads: Iterable[bytes | str]) -> int:
+    """PUBLISH each alert payload on the alerts channel; returns how many ingest workers heard the last one."""
+    return _publish_all(client, keys.alerts_channel, payloads)
+
+
+def send_assets(client: Client, keys: Keys, payloads: Iterable[bytes | str], stream: bool = True) -> int:
+    """Send asset payloads to ingest (the asset inbox stream, or the asset channel); returns how many."""
+    payloads = list(payloads)
+    if stream:
+        _xadd_all(client, keys.assets_inbox, payloads)
+    else:
+        _publish_all(client, keys.assets_channel, payloads)
+    return len(payloads)

@@ -1,0 +1,250 @@
+"""The response to each alert, kept in Redis: checklist, acknowledgment, steps done, resolution, escalation.
+
+Guarantees (every key name is in ``alerts.store.keys``; the rules that decide
+what may be done are ``alerts.core.response``):
+
+- **One checklist per alert**, however many ingest workers or server processes
+  run: ``open_checklists`` creates each only if it has none, inside one Lua
+  call that also adds the alert to the open cases, so a replayed or duplicated
+  alert, or two workers racing, create it once. Its steps are fixed then
+  (``alerts.core.checklists``); their due times count from the stored alert's
+  ``received_at``, whichever worker created it.
+- **One acknowledgment per alert**: ``HSETNX`` in a Lua script that returns the
+  existing ``{by, at}`` to everyone after the first, atomically across processes.
+- **Each step done once** (``HSETNX`` per step); **one resolution** (``HSETNX``).
+- **Escalation levels only go up, once each**: a Lua script records the level
+  and PUBLISHes the message (``Escalation.message``) on ``{p}:escalations`` only
+  if that level was not reached yet (and, for an unacknowledged alert, only if
+  it is still unacknowledged and unresolved).
+- The alert's status is advanced on its stored record through
+  ``AlertStore.change`` (compare-and-set, never backwards), so the read models
+  and live streams learn it.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from alerts.core.checklists import ChecklistStep, Templates
+from alerts.core.escalation import MAX_LEVEL, UNACKNOWLEDGED, Case, Escalation
+from alerts.core.model import Severity, Status, StoredAlert
+from alerts.core.response import CaseState, Mark, advanced
+from alerts.core.situation import ResponseTimes
+from alerts.store.alerts import AlertStore
+from alerts.store.client import Client, text
+from alerts.store.keys import Keys
+
+_CHUNK = 500
+
+# KEYS[1] open-cases set; ARGV: (checklist key, alert key, alert id, checklist JSON) quadruples.
+# The checklist's clock starts at the *stored* alert's received_at, read here: a worker that
+# handled a duplicate copy of the alert (received a moment later) opens the same checklist.
+# Returns 1/0 per alert (0: it had one already, or the alert is not stored).
+_CREATE = """
+local created = {}
+for i = 1, #ARGV, 4 do
+  local made = 0
+  if redis.call('EXISTS', ARGV[i]) == 0 then
+    local raw = redis.call('GET', ARGV[i + 1])
+    if raw then
+      local received_at = cjson.decode(raw)['received_at']
+      redis.call('SET', ARGV[i], '{"received_at":' .. cjson.encode(received_at) .. ',' .. string.sub(ARGV[i + 3], 2))
+      redis.call('SADD', KEYS[1], ARGV[i + 2])
+      made = 1
+    end
+  end
+  created[#created + 1] = made
+end
+return created
+"""
+
+# KEYS[1] acks hash; ARGV[1] alert id, ARGV[2] {by, at}. Returns {1, mine} or {0, the first one}.
+_ACK = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  return {1, ARGV[2]}
+end
+return {0, redis.call('HGET', KEYS[1], ARGV[1])}
+"""
+
+# KEYS[1] escalation hash, KEYS[2] acks hash, KEYS[3] resolutions hash;
+# ARGV[1] alert id, ARGV[2] level, ARGV[3] record JSON, ARGV[4] message JSON,
+# ARGV[5] '1' if the cause is "not acknowledged", ARGV[6] the channel.
+_ESCALATE = """
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 0 end
+if ARGV[5] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and tonumber(cjson.decode(current)['level']) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('PUBLISH', ARGV[6], ARGV[4])
+return 1
+"""
+
+
+def _checklist_json(stored: StoredAlert, templates: Templates) -> str:
+    """The checklist, less ``received_at`` (the creating script adds the stored alert's)."""
+    steps = templates.template(stored.alert.type).steps_for(stored.alert.severity)
+    return json.dumps({
+        "alert_id": stored.id, "type": stored.alert.type.value, "severity": stored.alert.severity.value,
+        "title": stored.alert.title,
+        "steps": [{"title": s.title, "role": s.role.value, "due_minutes": s.due_minutes} for s in steps],
+    })
+
+
+def _marks(raw: dict) -> dict[str, tuple[str, datetime]]:
+    marks = {}
+    for alert_id, value in raw.items():
+        data = json.loads(value)
+        marks[text(alert_id)] = (data["by"], datetime.fromisoformat(data["at"]))
+    return marks
+
+
+class WorkflowStore:
+    """Checklists, acknowledgments, steps, resolutions and escalations of alerts."""
+
+    def __init__(self, client: Client, keys: Keys, alerts: AlertStore, templates: Templates):
+        self.client = client
+        self.keys = keys
+        self.alerts = alerts
+        self.templates = templates
+        self._create = client.register_script(_CREATE)
+        self._ack = client.register_script(_ACK)
+        self._escalate = client.register_script(_ESCALATE)
+
+    # --- creation (the ingest hook) -----------------------------------------------
+
+    def open_checklists(self, alerts: Iterable[StoredAlert]) -> list[str]:
+        """Create the checklist of each open alert that has none; returns the ids created now."""
+        alerts = [a for a in alerts if a.status.is_open]
+        created: list[str] = []
+        for start in range(0, len(alerts), _CHUNK):
+            chunk = alerts[start:start + _CHUNK]
+            args: list = []
+            for stored in chunk:
+                args += [self.keys.checklist(stored.id), self.keys.alert(stored.id), stored.id,
+                         _checklist_json(stored, self.templates)]
+            replies = self._create(keys=[self.keys.open_cases], args=args)
+            created += [stored.id for stored, reply in zip(chunk, replies) if reply == 1]
+        return created
+
+    # --- reading --------------------------------------------------------------------
+
+    def state(self, alert_id: str) -> CaseState | None:
+        """The response state of one alert (None if it has no checklist)."""
+        return self.states([alert_id]).get(alert_id)
+
+    def states(self, alert_ids: list[str]) -> dict[str, CaseState]:
+        """The response state of each alert that has a checklist (one round trip per 500)."""
+        found: dict[str, CaseState] = {}
+        for start in range(0, len(alert_ids), _CHUNK):
+            chunk = alert_ids[start:start + _CHUNK]
+            pipe = self.client.pipeline(transaction=False)
+            pipe.mget([self.keys.checklist(i) for i in chunk])
+            for alert_id in chunk:
+                pipe.hgetall(self.keys.checklist_done(alert_id))
+            pipe.hmget(self.keys.acks, chunk)
+            pipe.hmget(self.keys.resolutions, chunk)
+            pipe.hmget(self.keys.escalation, chunk)
+            replies = pipe.execute()
+            checklists, dones = replies[0], replies[1:1 + len(chunk)]
+            acks, resolutions, escalations = replies[1 + len(chunk):]
+            for i, alert_id in enumerate(chunk):
+                if not checklists[i]:
+                    continue
+                data = json.loads(checklists[i])
+                received_at = datetime.fromisoformat(data["received_at"])
+                steps = [ChecklistStep(n, s["title"], s["role"], received_at + timedelta(minutes=s["due_minutes"]))
+                         for n, s in enumerate(data["steps"], start=1)]
+                found[alert_id] = CaseState(
+                    alert_id=alert_id, title=data["title"], severity=Severity(data["severity"]),
+                    received_at=received_at, steps=steps,
+                    done={int(text(n)): Mark.parse(raw) for n, raw in dones[i].items()},
+                    ack=Mark.parse(acks[i]), resolution=Mark.parse(resolutions[i]),
+                    escalation=json.loads(escalations[i]) if escalations[i] else None,
+                )
+        return found
+
+    def escalation_levels(self, alert_ids: list[str]) -> dict[str, int]:
+        """Alert id -> the escalation level reached, for those escalated at all."""
+        if not alert_ids:
+            return {}
+        raws = self.client.hmget(self.keys.escalation, alert_ids)
+        return {i: int(json.loads(raw)["level"]) for i, raw in zip(alert_ids, raws) if raw}
+
+    def response_times(self) -> ResponseTimes:
+        """Every acknowledgment and resolution (by, at) and escalation level (for the situation figures)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self.keys.acks)
+        pipe.hgetall(self.keys.resolutions)
+        pipe.hgetall(self.keys.escalation)
+        acks, resolutions, escalations = pipe.execute()
+        levels = {text(k): int(json.loads(v)["level"]) for k, v in escalations.items()}
+        return ResponseTimes(acknowledged=_marks(acks), resolved=_marks(resolutions), escalation=levels)
+
+    # --- writing --------------------------------------------------------------------
+
+    def acknowledge(self, alert_id: str, mark: Mark) -> tuple[bool, Mark]:
+        """(True, ``mark``) for the first acknowledgment, (False, the first one) for every later one."""
+        first, raw = self._ack(keys=[self.keys.acks], args=[alert_id, mark.json()])
+        if first:
+            self.advance_status(alert_id, Status.ACKNOWLEDGED)
+        return bool(first), Mark.parse(raw)  # type: ignore[return-value]
+
+    def mark_step(self, alert_id: str, n: int, mark: Mark) -> Mark | None:
+        """Record step ``n`` done; None if recorded now, else the mark of whoever did it first."""
+        if not self.client.hsetnx(self.keys.checklist_done(alert_id), str(n), mark.json()):
+            return Mark.parse(self.client.hget(self.keys.checklist_done(alert_id), str(n)))
+        self.advance_status(alert_id, Status.IN_PROGRESS)
+        return None
+
+    def resolve(self, alert_id: str, mark: Mark) -> Mark | None:
+        """Record the resolution; None if recorded now, else the first resolution's mark."""
+        if not self.client.hsetnx(self.keys.resolutions, alert_id, mark.json()):
+            return Mark.parse(self.client.hget(self.keys.resolutions, alert_id))
+        self.client.srem(self.keys.open_cases, alert_id)
+        self.advance_status(alert_id, Status.RESOLVED)
+        return None
+
+    def advance_status(self, alert_id: str, target: Status) -> Status | None:
+        """Move the stored alert's status forward to ``target`` (never back); returns the new status."""
+        def advance(stored: StoredAlert) -> StoredAlert | None:
+            status = advanced(stored.status, target)
+            return None if status is None else stored.model_copy(update={"status": status})
+
+        changed = self.alerts.change(alert_id, advance)
+        if changed is None or changed[1] is changed[0]:
+            return None
+        return changed[1].status
+
+    # --- escalation -----------------------------------------------------------------
+
+    def open_cases(self) -> list[Case]:
+        """The open responses escalation still watches (resolved, cancelled and level-2 ones drop out)."""
+        ids = sorted(text(i) for i in self.client.smembers(self.keys.open_cases))
+        levels = self.escalation_levels(ids)
+        ids = [i for i in ids if levels.get(i, 0) < MAX_LEVEL]  # nothing left to escalate for the others
+        closed = self._closed(ids)  # e.g. cancelled or superseded by a later message
+        if closed:
+            self.client.srem(self.keys.open_cases, *closed)
+        ids = [i for i in ids if i not in closed]
+        return [state.case() for state in self.states(ids).values() if state.resolution is None]
+
+    def _closed(self, alert_ids: list[str]) -> set[str]:
+        closed = set()
+        for start in range(0, len(alert_ids), _CHUNK):
+            chunk = alert_ids[start:start + _CHUNK]
+            for alert_id, raw in zip(chunk, self.client.mget([self.keys.alert(i) for i in chunk])):
+                if raw is None or not Status(json.loads(raw)["status"]).is_open:
+                    closed.add(alert_id)
+        return closed
+
+    def escalate(self, escalation: Escalation) -> bool:
+        """Record and announce ``escalation`` unless its level was reached; True if it was new."""
+        record = json.dumps({"level": escalation.level, "reason": escalation.reason,
+                             "at": escalation.at.isoformat(), "cause": escalation.cause})
+        done = self._escalate(
+            keys=[self.keys.escalation, self.keys.acks, self.keys.resolutions],
+            args=[escalation.alert_id, escalation.level, record, json.dumps(escalation.message()),
+                  "1" if escalation.cause == UNACKNOWLEDGED else "0", self.keys.escalations_channel],
+        )
+        return bool(done)

@@ -1,0 +1,49 @@
+"""The HTTP API under ``/api/v1`` (JSON; OpenAPI at ``/openapi.json``, browsable at ``/docs``).
+
+``mount`` adds every router, the one mapping from domain errors to HTTP
+status (``ActionError`` -> its status with ``{"detail": message, ...extra}``,
+``BadQuery`` -> 422), and ``AuthMiddleware`` in front of everything. Route
+handlers only translate: the work is in ``alerts.actions``.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from alerts.actions.errors import ActionError
+from alerts.core.query import BadQuery
+from dashboard.api import alerts, assets, exports, workflow
+from dashboard.auth import login
+from dashboard.auth.middleware import AuthMiddleware
+from dashboard.live import routes as live_routes
+from dashboard.services import Services
+
+API_PREFIX = "/api/v1"
+#: Every router of the API and the live streams, in the order they are matched.
+ROUTERS = (workflow.router, assets.router, alerts.router, exports.router)
+
+
+def _action_error(_request: Request, exc: ActionError) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status)
+
+
+def _bad_query(_request: Request, exc: BadQuery) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+def mount(server: FastAPI, services: Services) -> None:
+    """Add the API, the live streams and sign-in to ``server``, all behind ``AuthMiddleware``."""
+    server.add_exception_handler(ActionError, _action_error)
+    server.add_exception_handler(BadQuery, _bad_query)
+    server.include_router(login.router)
+    for router in ROUTERS:  # the /alerts/{id}/... routes come before /alerts/{id}, which takes any path
+        server.include_router(router, prefix=API_PREFIX)
+    server.include_router(live_routes.router)
+
+    @server.api_route(API_PREFIX + "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      include_in_schema=False)
+    def unknown(path: str):
+        """Anything else under the API prefix: 404 (not the Dash page the catch-all would serve)."""
+        raise HTTPException(404, f"no API route {API_PREFIX}/{path}")
+
+    server.add_middleware(AuthMiddleware, services=services)  # outermost: runs before Dash's own middleware

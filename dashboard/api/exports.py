@@ -1,0 +1,61 @@
+"""Exports over HTTP: SITREP, GeoJSON of alerts and of assets, Cursor-on-Target.
+
+Each needs the export permission (except CoT, see the README) and is audited;
+the work is ``alerts.actions.exports``.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from alerts.actions import exports
+from alerts.core.viewer import Viewer
+from dashboard.api.params import alert_query, client_address
+from dashboard.auth.context import caller, services_of
+from dashboard.services import Services
+
+router = APIRouter()
+GEOJSON = "application/geo+json"
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@router.get("/export/alerts.geojson", summary="Visible alerts as a GeoJSON FeatureCollection (filters as /alerts)")
+def export_alerts_geojson(request: Request, viewer: Viewer = Depends(caller),
+                          services: Services = Depends(services_of)) -> JSONResponse:
+    """RFC 7946 FeatureCollection; ``crisisdash publish`` reads it back."""
+    body = exports.alerts_geojson(services.centre, viewer, alert_query(request),
+                                  query_text=str(request.query_params), ip=client_address(request))
+    return JSONResponse(body, media_type=GEOJSON, headers=_attachment("alerts.geojson"))
+
+
+@router.get("/export/assets.geojson", summary="Response assets visible to the caller as a GeoJSON FeatureCollection")
+def export_assets_geojson(request: Request, viewer: Viewer = Depends(caller),
+                          services: Services = Depends(services_of)) -> JSONResponse:
+    """The format ``crisisdash assets import`` reads back."""
+    body = exports.assets_geojson(services.centre, viewer, ip=client_address(request))
+    return JSONResponse(body, media_type=GEOJSON, headers=_attachment("assets.geojson"))
+
+
+@router.get("/cot", summary="Visible incidents (filters as /alerts) and response assets as Cursor-on-Target events")
+def cot_events(request: Request, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
+    """CoT 2.0 events under one ``<events>`` root."""
+    body = exports.cot_export(services.centre, viewer, alert_query(request), query_text=str(request.query_params),
+                              ip=client_address(request))
+    return Response(body, media_type="application/xml")
+
+
+@router.get("/sitrep", summary="A SITREP: format=md|html|csv|geojson; window since/until (default: last 24 h)")
+def get_sitrep(request: Request, format: str = Query("md"), viewer: Viewer = Depends(caller),  # noqa: A002
+               services: Services = Depends(services_of)) -> Response:
+    """The window is ``since``/``until`` or ``window_hours`` (default the last 24 hours)."""
+    query = alert_query(request)
+    body, media, filename = exports.sitrep_export(services.centre, viewer, format, query, since=query.since,
+                                                  until=query.until, ip=client_address(request))
+    if format == "geojson":
+        return JSONResponse(body, media_type=media, headers=_attachment(filename))
+    if format == "html":
+        return HTMLResponse(body)
+    return PlainTextResponse(body, media_type=media, headers=_attachment(filename))

@@ -1,0 +1,190 @@
+"""Response models of the HTTP API, so ``/openapi.json`` documents every answer's shape.
+
+Times are ISO 8601 text with a UTC offset; positions WGS84 degrees;
+distances kilometres; durations seconds unless a name says otherwise.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Position(BaseModel):
+    """A point, WGS84 degrees."""
+
+    lat: float
+    lon: float
+
+
+class AlertOut(BaseModel):
+    """One alert: the producer's fields (schema v1, extra fields kept) plus what ingest added."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str
+    severity: str
+    title: str
+    description: str = ""
+    reported_at: str
+    source: str
+    releasable_to: list[str] | None = None
+    exercise: bool = False
+    placement: dict[str, Any] = Field(description="country, country_name, countries, regions, offshore_km")
+    received_at: str
+    status: str = Field(description="new, acknowledged, in_progress, resolved, cancelled")
+    position: Position = Field(description="where the alert is drawn: its location, else a point inside its area")
+
+
+class AlertPage(BaseModel):
+    """A page of alerts, newest report first."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[AlertOut]
+
+
+class Health(BaseModel):
+    """Whether the app and its Redis answer."""
+
+    status: str = Field(description="ok or degraded")
+    redis: str
+    alerts_loaded: int
+    cursor: str
+    live_clients: int
+
+
+class Me(BaseModel):
+    """The caller."""
+
+    name: str
+    role: str
+    nation: str | None
+    permissions: list[str]
+
+
+class AuditEntryOut(BaseModel):
+    """One audit entry."""
+
+    entry_id: str
+    at: str
+    actor: str
+    action: str
+    object: str
+    detail: dict[str, Any]
+    ip: str
+
+
+class AuditPage(BaseModel):
+    """Audit entries, newest first."""
+
+    items: list[AuditEntryOut]
+
+
+class MarkOut(BaseModel):
+    """Who did something and when."""
+
+    by: str
+    at: str
+
+
+class ResolutionOut(MarkOut):
+    """A resolution, with its note."""
+
+    note: str = ""
+
+
+class StepOut(BaseModel):
+    """One checklist step (``n`` from 1), due and, once done, by whom."""
+
+    n: int
+    title: str
+    role: str
+    due_at: str
+    done_by: str | None
+    done_at: str | None
+    note: str | None
+
+
+class ChecklistOut(BaseModel):
+    """An alert's response: status, acknowledgment, resolution, escalation, steps."""
+
+    alert_id: str
+    status: str
+    acknowledged: MarkOut | None
+    resolved: ResolutionOut | None
+    escalation_level: int = Field(description="0 none, 1 duty desk, 2 leadership")
+    escalation: dict[str, Any] | None
+    steps: list[StepOut]
+
+
+class AssetOut(BaseModel):
+    """One response asset (asset schema v1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str
+    nation: str
+    type: str
+    capabilities: list[str]
+    status: str
+    home_base: Position
+    position: Position
+    speed_kmh: float
+    releasable_to: list[str] | None
+    updated_at: str
+    assigned_to: str | None
+
+
+class AssetPage(BaseModel):
+    """Assets released to the caller."""
+
+    total: int
+    items: list[AssetOut]
+
+
+class Suggestion(BaseModel):
+    """A suitable ready asset for an incident, with its geodesic distance and ETA."""
+
+    asset: AssetOut
+    distance_km: float
+    eta_minutes: float
+
+
+class Suggestions(BaseModel):
+    """The nearest suitable ready assets for an alert."""
+
+    alert_id: str
+    type: str
+    items: list[Suggestion]
+
+
+class AssignedAssets(BaseModel):
+    """The assets tasked to an alert."""
+
+    alert_id: str
+    assigned_assets: list[AssetOut]
+
+
+class Summary(BaseModel):
+    """Counts and situation figures (see the README's API table and ``alerts.core.situation``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    total_alerts: int
+    open_alerts: int
+    exercise_alerts: int
+    by_severity: dict[str, int]
+    open_by_severity: dict[str, int]
+    by_type: dict[str, int]
+    by_country: dict[str, int]
+    escalated_alerts: int
+    time_to_acknowledge: dict[str, float | int | None]
+    time_to_resolve: dict[str, float | int | None]
+    trend: dict[str, Any]
+    open_by_region: dict[str, int]
+    open_critical_high: list[dict[str, Any]]
+    assets: dict[str, Any]

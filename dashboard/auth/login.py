@@ -1,0 +1,102 @@
+"""Sign-in and sign-out: ``GET /login`` (the form), ``POST /login``, ``POST /logout``.
+
+The form carries its own CSRF token (double-submit: a hidden field and an
+HttpOnly cookie scoped to ``/login``). A successful sign-in sets the session
+cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) and the CSRF cookie the
+Dash renderer echoes. Every attempt is audited; after ``MAX_FAILURES`` failed
+attempts a user name is refused for a while (``alerts.store.accounts``).
+"""
+from __future__ import annotations
+
+import html
+import secrets
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from alerts.core.events import SignedIn, SignedOut, SignInFailed, SignInThrottled
+from alerts.core.viewer import Viewer
+from dashboard.auth.context import caller, services_of
+from dashboard.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
+from dashboard.services import Services
+
+LOGIN_CSRF_COOKIE = "login_csrf"
+
+router = APIRouter()
+
+
+def _login_page(classification: str, csrf: str, next_path: str, message: str = "", status: int = 200) -> HTMLResponse:
+    banner = html.escape(classification)
+    note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Crisis dashboard</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body><div class="frame"><div class="classification top">{banner}</div>
+<main class="login"><h1>Crisis Response Coordination</h1>{note}
+<form method="post" action="/login">
+<input type="hidden" name="csrf" value="{html.escape(csrf)}">
+<input type="hidden" name="next" value="{html.escape(next_path)}">
+<label>User name <input name="username" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button></form></main>
+<div class="classification bottom">{banner}</div></div></body></html>"""
+    response = HTMLResponse(body, status_code=status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/login")
+    return response
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(next: str = "/", services: Services = Depends(services_of)) -> HTMLResponse:  # noqa: A002
+    """The sign-in form."""
+    return _login_page(services.settings.classification, secrets.token_urlsafe(24), _safe_next(next))
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request, services: Services = Depends(services_of)) -> Response:
+    """Check the form's CSRF token, the throttle and the password; start a session on success."""
+    audit, classification = services.centre.audit, services.settings.classification
+    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    name = form.get("username", "").strip().lower()
+    next_path = _safe_next(form.get("next", "/"))
+    ip = _ip(request)
+    fresh_csrf = secrets.token_urlsafe(24)
+    sent_csrf = form.get("csrf", "")
+    if not sent_csrf or not secrets.compare_digest(sent_csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+        return _login_page(classification, fresh_csrf, next_path, "The form expired; please sign in again.", 403)
+    if services.accounts.throttled(name):
+        audit.record(name or "?", SignInThrottled(name), ip)
+        return _login_page(classification, fresh_csrf, next_path, "Too many failed attempts; try again later.", 429)
+    user = services.accounts.authenticate(name, form.get("password", ""))
+    if user is None:
+        audit.record(name or "?", SignInFailed(name), ip)
+        return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
+    cookie, csrf = services.accounts.create_session(user)
+    audit.record(user.name, SignedIn(user.name, role=user.role.value), ip)
+    response = RedirectResponse(next_path, status_code=303)
+    secure = request.url.scheme == "https"
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", secure=secure, path="/")
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure, path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
+    """End the session (the middleware has checked the CSRF header)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        services.accounts.end_session(cookie)
+    services.centre.audit.record(viewer.name, SignedOut(viewer.name), _ip(request))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response

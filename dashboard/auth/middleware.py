@@ -1,0 +1,131 @@
+"""``AuthMiddleware``: runs in front of everything the server answers (API, pages, callbacks, live streams).
+
+- A caller is a user with a valid API token (``Authorization: Bearer ...``)
+  or a signed-in web session (cookie ``crisis_session``, HttpOnly,
+  SameSite=Strict). Nothing else is let through, except ``/login``,
+  ``/api/v1/health`` and static files (scripts, styles, boundary data).
+- Unauthenticated page loads are sent to ``/login``; anything else gets 401
+  (a websocket is closed with code 4401).
+- A state-changing request (POST, PUT, PATCH, DELETE) on a web session must
+  carry the session's CSRF token in ``X-CSRFToken`` (the Dash renderer sends
+  it from the ``_csrf_token`` cookie); otherwise 403.
+- Permissions are checked where the action is (``alerts.actions``), from the
+  table in ``alerts.core.roles``, never by hiding buttons.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from http.cookies import SimpleCookie
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from alerts.core.events import TokenUsed
+from alerts.core.viewer import Viewer
+from dashboard.auth.context import RequestContext, enter, leave
+from dashboard.services import Services
+
+SESSION_COOKIE = "crisis_session"
+CSRF_COOKIE = "_csrf_token"
+CSRF_HEADER = "x-csrftoken"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PATHS = {"/login", "/api/v1/health", "/favicon.ico", "/_favicon.ico"}
+
+
+def client_ip(scope) -> str:
+    """The peer address of an ASGI connection ("" when unknown)."""
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
+def cookies(scope) -> dict[str, str]:
+    """The request's cookies (a malformed Cookie header yields none of its cookies)."""
+    jar: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            cookie = SimpleCookie()
+            try:
+                cookie.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001  a malformed cookie header authenticates nobody
+                continue
+            jar.update({k: m.value for k, m in cookie.items()})
+    return jar
+
+
+def header(scope, wanted: bytes) -> str | None:
+    """The first value of a request header (lower-case name as bytes), or None."""
+    for name, value in scope.get("headers", []):
+        if name == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+class AuthMiddleware:
+    """Authenticates every request (see the module docstring) against ``services.accounts``."""
+
+    def __init__(self, app, services: Services):
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        # Redis look-ups block: keep them off the event loop that serves the live streams.
+        found = await run_in_threadpool(self._authenticate, scope)
+        if found is None:
+            await self._refuse(scope, receive, send, 401, "authentication required")
+            return
+        viewer, csrf = found
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and viewer.via == "session":
+            sent = header(scope, CSRF_HEADER.encode())
+            if not sent or not secrets.compare_digest(sent, csrf):
+                await self._refuse(scope, receive, send, 403, "CSRF token missing or invalid")
+                return
+        scope.setdefault("state", {})["viewer"] = viewer
+        token = enter(RequestContext(self.services, viewer))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            leave(token)
+
+    def _authenticate(self, scope) -> tuple[Viewer, str] | None:
+        """(viewer, the session's CSRF token or "") for a valid token or session, else None."""
+        accounts = self.services.accounts
+        authorization = header(scope, b"authorization")
+        if authorization and authorization.lower().startswith("bearer "):
+            found = accounts.user_for_token(authorization[7:].strip())
+            if found is None:
+                return None
+            user, token_id = found
+            self.services.centre.audit.record(
+                user.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), client_ip(scope))
+            return Viewer(user.name, user.role.value, user.nation, via="token"), ""
+        cookie = cookies(scope).get(SESSION_COOKIE)
+        if cookie:
+            session = accounts.session(cookie)
+            if session is not None:
+                user = session.user
+                return Viewer(user.name, user.role.value, user.nation, via="session"), session.csrf
+        return None
+
+    async def _refuse(self, scope, receive, send, status: int, reason: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4000 + status, "reason": reason})
+            return
+        accept = header(scope, b"accept") or ""
+        is_page = (scope["method"] == "GET" and "text/html" in accept and status == 401
+                   and not scope["path"].startswith(("/api/", "/_dash-", "/live/")))
+        if is_page:
+            response: Response = RedirectResponse(f"/login?next={quote(scope['path'])}", status_code=303)
+        else:
+            response = Response(json.dumps({"detail": reason}), status_code=status, media_type="application/json",
+                                headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+        await response(scope, receive, send)

@@ -1,0 +1,1 @@
+"""Pieces of page shared by the pages: component ids (``ids``), alert and asset panels."""

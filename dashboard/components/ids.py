@@ -1,0 +1,52 @@
+"""Component ids of the pages, and the page contract the browser scripts read.
+
+Python refers to components by these names only; the scripts in ``assets/``
+read the ids (and the map's trace indices, ``layers.traces``) from the
+contract element the frame renders (``contract_element``), so no id or trace
+index is spelled twice.
+"""
+from __future__ import annotations
+
+import json
+
+from dash import html
+
+from layers.traces import trace_indices
+
+# the live map page
+INCIDENT_MAP = "incident-map"
+ALERT_LIST = "alert-list"
+SHOWN_COUNT = "shown-count"
+LIVE_STATUS = "live-status"
+LIVE_SOURCE = "live-source"
+LIVE_CONNECTION = "live-connection"
+ASSET_CONNECTION = "asset-connection"
+SELECTED_ALERT = "selected-alert"
+ALERT_DETAILS = "alert-details"
+ASSET_SUGGESTIONS = "asset-suggestions"
+WATCHDOG = "watchdog"
+# the response queue page
+CRITICAL_BANNER = "critical-banner"
+MUTE_SOUND = "mute-sound"
+# every page
+SIGN_OUT = "sign-out"
+CONTRACT = "crisis-contract"  # the one id the scripts know by name
+
+#: How many alerts the latest-alerts list shows.
+LIST_LIMIT = 50
+
+
+def page_contract() -> dict:
+    """What the browser scripts need to know: component ids, trace indices, list length."""
+    return {
+        "ids": {"map": INCIDENT_MAP, "list": ALERT_LIST, "count": SHOWN_COUNT, "status": LIVE_STATUS,
+                "selected": SELECTED_ALERT, "signOut": SIGN_OUT, "criticalBanner": CRITICAL_BANNER,
+                "mute": MUTE_SOUND},
+        "traces": trace_indices(),
+        "listLimit": LIST_LIMIT,
+    }
+
+
+def contract_element() -> html.Div:
+    """A hidden element carrying ``page_contract`` as JSON in ``data-contract``."""
+    return html.Div(id=CONTRACT, hidden=True, **{"data-contract": json.dumps(page_contract())})

@@ -1,0 +1,11 @@
+"""How updates reach the browser: the one live-push contract.
+
+- ``feed``: one follower per process reads the alert and asset events
+  streams, applies each event to the process's read models and hands it to
+  the fan-outs.
+- ``fanout`` / ``sse``: each open page is a subscriber and gets server-sent
+  events; ``Last-Event-ID`` replays exactly what it missed.
+- ``payloads``: what an event carries: plain data (no page markup); the page
+  renders it (``assets/live.js``, ``assets/assets_live.js``).
+- ``routes``: ``/live/alerts`` and ``/live/assets``.
+"""

@@ -1,0 +1,76 @@
+"""The live feed of one server process: one follower of both events streams, two fan-outs.
+
+``bootstrap`` loads every stored alert and asset into the process's read
+models (taking each stream's cursor first, so nothing slips between);
+``start`` runs one ``StreamFollower`` thread (one blocking ``XREAD`` over
+``{p}:events`` and ``{p}:assets:events``, however many pages are open) that
+applies each event to its read model and hands the new ones to the
+``alerts`` or ``assets`` fan-out. Events already applied (a replay) are not
+handed on.
+"""
+from __future__ import annotations
+
+import threading
+
+from alerts.actions.centre import Centre
+from alerts.store.alerts import parse_event
+from alerts.store.assets import parse_asset_event
+from alerts.store.client import Client
+from alerts.store.follow import StreamFollower
+from alerts.store.keys import Keys
+from dashboard.live.fanout import FanOut
+
+
+class LiveFeed:
+    """Keeps ``centre.index`` and ``centre.asset_index`` current and fans their events out."""
+
+    def __init__(self, centre: Centre, client: Client, keys: Keys, *, block_ms: int = 2000):
+        self.centre = centre
+        self.client = client
+        self.keys = keys
+        self.block_ms = block_ms
+        self.alerts = FanOut()
+        self.assets = FanOut()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def bootstrap(self) -> None:
+        """Fill both read models from the store (cursor first, then the records)."""
+        centre = self.centre
+        cursor = centre.alerts.last_event_id()
+        centre.index.load(centre.alerts.all_alerts(), cursor)
+        cursor = centre.assets.last_event_id()
+        centre.asset_index.load(centre.assets.all(), cursor)
+
+    def start(self) -> None:
+        """Start following (a daemon thread); call ``bootstrap`` first."""
+        follower = StreamFollower(
+            self.client,
+            {self.keys.events: self._on_alert_events, self.keys.assets_events: self._on_asset_events},
+            {self.keys.events: self.centre.index.cursor, self.keys.assets_events: self.centre.asset_index.cursor},
+            block_ms=self.block_ms, name="live feed")
+        self._thread = threading.Thread(target=follower.run, args=(self._stop,), name="live-feed", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop following (waits for the current read to end)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.block_ms / 1000 + 2)
+
+    @property
+    def subscriber_count(self) -> int:
+        """Open live streams in this process (alerts and assets)."""
+        return len(self.alerts) + len(self.assets)
+
+    def _on_alert_events(self, entries: list[tuple[str, dict]]) -> None:
+        events = [parse_event(entry_id, fields) for entry_id, fields in entries]
+        fresh = [event for event in events if self.centre.index.apply(event)]
+        if fresh:
+            self.alerts.publish(fresh)
+
+    def _on_asset_events(self, entries: list[tuple[str, dict]]) -> None:
+        events = [parse_asset_event(entry_id, fields) for entry_id, fields in entries]
+        fresh = [event for event in events if self.centre.asset_index.apply(event)]
+        if fresh:
+            self.assets.publish(fresh)

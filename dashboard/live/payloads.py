@@ -1,0 +1,43 @@
+"""What a live event carries to the browser: plain data, never page markup.
+
+``alert_data`` is one alert as the map page needs it, for the latest-alerts
+list and the map point alike; the page renders it (``assets/live.js``) the
+same way for alerts present when the page was built and for alerts that
+arrive live. ``asset_data`` is one asset's point (``layers.assets.asset_point``).
+"""
+from __future__ import annotations
+
+from alerts.core.assets import Asset
+from alerts.core.model import StoredAlert
+from layers.assets import asset_point
+from layers.incidents import live_point, type_label
+
+
+def alert_data(stored: StoredAlert) -> dict:
+    """One alert as plain JSON-able data (the fields below, plus its map ``point``).
+
+    ``id``, ``title``, ``severity``, ``type``, ``type_label``, ``status``,
+    ``open``, ``exercise``, ``country``, ``region``, ``reported_at`` (ISO 8601),
+    ``reported_label`` (``27 Nov 14:05 UTC``), ``point`` (see ``layers.incidents.live_point``).
+    """
+    alert = stored.alert
+    return {
+        "id": alert.id,
+        "title": alert.title,
+        "severity": alert.severity.value,
+        "type": alert.type.value,
+        "type_label": type_label(alert.type.value),
+        "status": stored.status.value,
+        "open": stored.status.is_open,
+        "exercise": alert.exercise,
+        "country": stored.placement.country or "",
+        "region": stored.region_name,
+        "reported_at": alert.reported_at.isoformat(),
+        "reported_label": alert.reported_at.strftime("%d %b %H:%M UTC"),
+        "point": live_point(stored),
+    }
+
+
+def asset_data(asset: Asset) -> dict:
+    """One asset's map point as plain data (``layers.assets.asset_point``)."""
+    return asset_point(asset)

@@ -1,0 +1,75 @@
+"""Server-sent events (the WHATWG HTML "server-sent events" format) for one browser.
+
+``sse_events`` is the body of every live stream: the events after the
+browser's cursor are replayed from the stream first, then live ones follow;
+each event is sent at most once per connection, in stream order (ids are
+events-stream ids, compared numerically). A cursor trimmed from the stream
+gets ``event: reload``; a quiet stream gets a comment every
+``KEEPALIVE_SECONDS`` so proxies keep it open and a gone browser is noticed.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+
+from alerts.core.events import stream_id_key
+from alerts.store.alerts import CursorTooOld
+from dashboard.live.fanout import FanOut
+
+KEEPALIVE_SECONDS = 15.0
+
+
+def sse_frame(event: str, data: str, event_id: str | None = None) -> str:
+    """One server-sent event: ``event:``, optional ``id:``, one ``data:`` line per line of ``data``."""
+    lines = [f"event: {event}"]
+    if event_id:
+        lines.append(f"id: {event_id}")
+    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    return "\n".join(lines) + "\n\n"
+
+
+async def sse_events(
+    fanout: FanOut,
+    load_backlog: Callable[[str], list],
+    after: str,
+    frame: Callable[[object], str | None],
+    is_disconnected: Callable[[], "asyncio.Future[bool]"],
+) -> AsyncIterator[str]:
+    """The SSE body for one browser: the events after ``after`` (replayed), then live ones.
+
+    ``load_backlog(cursor)`` reads the stream after a cursor (it may raise
+    ``CursorTooOld``); ``frame`` turns an event into an SSE frame, or None for
+    one this browser may not see or did not ask for.
+    """
+    subscriber = fanout.subscribe()  # before the replay, so nothing falls between
+    try:
+        cursor = after
+        yield "retry: 1000\n\n"
+        try:
+            backlog = await asyncio.to_thread(load_backlog, after)
+        except CursorTooOld:
+            yield sse_frame("reload", json.dumps({"reason": "cursor trimmed"}))
+            return
+        for event in backlog:
+            cursor = event.event_id
+            if (text := frame(event)) is not None:
+                yield text
+        while True:
+            try:
+                events = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_SECONDS)
+            except TimeoutError:
+                if await is_disconnected():
+                    return
+                yield ": keepalive\n\n"
+                continue
+            if subscriber.overflowed:
+                return  # the browser reconnects and replays from its last id
+            for event in events:
+                if stream_id_key(event.event_id) <= stream_id_key(cursor):
+                    continue
+                cursor = event.event_id
+                if (text := frame(event)) is not None:
+                    yield text
+    finally:
+        fanout.unsubscribe(subscriber)

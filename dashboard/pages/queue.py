@@ -1,0 +1,243 @@
+"""The response queue: open alerts most urgent first, one-click acknowledgment, the selected alert's checklist.
+
+The queue is rebuilt on the server every two seconds from the read model (so
+new alerts appear without a reload) and only sent when it changed; the
+countdowns tick in the browser (``assets/responder.js``), which also sounds a
+short, mutable beep for each new unacknowledged critical alert. Every button
+is checked on the server (``alerts.actions.workflow``): a callback can be
+POSTed directly, so hiding a button protects nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dash
+from dash import ALL, Input, Output, State, callback, dcc, html
+
+from alerts.actions import workflow
+from alerts.actions.errors import ActionError
+from alerts.core.response import CaseState
+from alerts.core.roles import Permission
+from alerts.core.viewer import Viewer
+from dashboard.auth.context import callback_context
+from dashboard.components.alerts import exercise_tag
+from dashboard.components.ids import CRITICAL_BANNER, MUTE_SOUND
+from layers.incidents import type_label
+
+TICK_MS = 2000
+
+
+def layout(**_query) -> html.Div:
+    """The page: banner, the queue, the selected alert's checklist."""
+    return html.Div(
+        className="page-body queue-page",
+        children=[
+            html.Div(id=CRITICAL_BANNER, className="critical-banner", hidden=True, role="alert"),
+            html.Div(className="queue-head", children=[
+                html.H2(["Response queue ", html.Span(id="queue-count", className="count")]),
+                html.Button("Sound on", id=MUTE_SOUND, className="mute-sound", title="Mute or unmute the alarm"),
+            ]),
+            html.Div(id="action-message", className="action-message", role="status"),
+            html.Div(className="queue-layout", children=[
+                html.Ul(id="queue", className="queue"),
+                html.Section(id="checklist-panel", className="checklist-panel",
+                             children=html.P("Select an alert to see its checklist.", className="muted")),
+            ]),
+            dcc.Store(id="selected-case"),
+            dcc.Store(id="queue-sig"),
+            dcc.Store(id="panel-sig"),
+            dcc.Store(id="workflow-changed"),
+            dcc.Interval(id="queue-tick", interval=TICK_MS),
+        ],
+    )
+
+
+dash.register_page(__name__, path="/queue", title="Response queue · Crisis dashboard", name="Response queue",
+                   layout=layout)
+
+
+def _countdown(deadline, acknowledged: bool) -> html.Span | None:
+    if deadline is None:
+        return html.Span("all steps done", className="countdown done")
+    return html.Span("", className="countdown", **{"data-deadline": deadline.isoformat(),
+                                                  "data-what": "next step" if acknowledged else "to acknowledge"})
+
+
+def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None) -> html.Li:
+    alert = entry.stored.alert
+    ack = entry.acknowledged
+    new_critical = alert.severity.value == "critical" and ack is None
+    classes = ["queue-item", f"severity-{alert.severity.value}", f"level-{entry.level}"]
+    if new_critical:
+        classes.append("pulse")
+    if alert.id == selected:
+        classes.append("selected")
+    place = entry.stored.placement.country or "—"
+    if entry.stored.region_name:
+        place = f"{entry.stored.region_name}, {place}"
+    actions = []
+    if ack is None and viewer.can(Permission.ACKNOWLEDGE):
+        actions.append(html.Button("Acknowledge", id={"type": "ack", "id": alert.id}, className="ack-button"))
+    actions.append(html.Button("Checklist", id={"type": "select-case", "id": alert.id}, className="open-button"))
+    return html.Li(
+        className=" ".join(classes),
+        **{"data-alert-id": alert.id, "data-critical-new": "1" if new_critical else "0"},
+        children=[
+            html.Div(className="queue-line", children=[
+                html.Span(alert.severity.value.upper(), className=f"sev sev-{alert.severity.value}"),
+                html.Span(f"ESCALATED L{entry.level}", className=f"escalated escalated-{entry.level}")
+                if entry.level else None,
+                exercise_tag(alert.exercise),
+                html.Span(alert.title, className="title"),
+            ]),
+            html.Div([type_label(alert.type.value), " · ", place, " · ", entry.status,
+                      f" by {ack.by}" if ack else ""], className="meta"),
+            html.Div(className="queue-actions", children=[_countdown(entry.deadline, ack is not None), *actions]),
+        ],
+    )
+
+
+def _banner(entries: list[workflow.QueueEntry]):
+    fresh = [e for e in entries if e.stored.alert.severity.value == "critical" and e.acknowledged is None]
+    if not fresh:
+        return [], True
+    titles = "; ".join(e.stored.alert.title for e in fresh[:3]) + (" …" if len(fresh) > 3 else "")
+    return [html.Strong(f"{len(fresh)} critical alert{'s' if len(fresh) > 1 else ''} awaiting acknowledgment: "),
+            html.Span(titles),
+            html.Span(className="critical-ids", hidden=True, **{"data-ids": " ".join(e.stored.id for e in fresh)})
+            ], False
+
+
+def _signature(*parts) -> str:
+    return hashlib.sha1(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+@callback(
+    Output("queue", "children"),
+    Output("queue-count", "children"),
+    Output(CRITICAL_BANNER, "children"),
+    Output(CRITICAL_BANNER, "hidden"),
+    Output("queue-sig", "data"),
+    Input("queue-tick", "n_intervals"),
+    Input("workflow-changed", "data"),
+    Input("selected-case", "data"),
+    State("queue-sig", "data"),
+)
+def refresh_queue(_tick, _changed, selected, last_signature):
+    """The queue, most urgent first, and the critical banner; nothing is sent when unchanged."""
+    context = callback_context()
+    viewer = context.viewer
+    entries = workflow.open_queue(context.services.centre, viewer)
+    signature = _signature(selected, [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status) for e in entries])
+    if signature == last_signature:
+        return (dash.no_update,) * 5
+    banner, hidden = _banner(entries)
+    items = [_queue_item(e, viewer, selected) for e in entries] or [html.Li("No open alerts.", className="muted")]
+    return items, str(len(entries)), banner, hidden, signature
+
+
+@callback(
+    Output("selected-case", "data"),
+    Input({"type": "select-case", "id": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select_case(clicks):
+    """The alert whose Checklist button was clicked."""
+    if not dash.ctx.triggered_id or not any(clicks or ()):
+        return dash.no_update
+    if not dash.ctx.triggered or not dash.ctx.triggered[0]["value"]:
+        return dash.no_update  # a button appeared, nobody clicked it
+    return dash.ctx.triggered_id["id"]
+
+
+def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
+    done = state.done.get(step.n)
+    head = [html.Span(f"{step.n}.", className="step-n"), html.Span(step.title, className="step-title"),
+            html.Span(step.role.replace("_", " "), className="step-role")]
+    if done:
+        body = html.Div(className="step-done", children=[
+            f"✓ done by {done.by} at {done.at[11:16]} UTC", html.Div(done.note, className="step-note") if done.note else None])
+    else:
+        body = html.Div(className="step-open", children=[
+            html.Span("", className="countdown", **{"data-deadline": step.due_at.isoformat(), "data-what": "due"}),
+            dcc.Input(id={"type": "step-note", "n": step.n}, placeholder="note (optional)", className="note-input",
+                      maxLength=2000, debounce=False) if may_work else None,
+            html.Button("Done", id={"type": "step-done", "n": step.n}, className="step-button") if may_work else None,
+        ])
+    return html.Li(className="step" + (" is-done" if done else ""), **{"data-step": str(step.n)},
+                   children=[html.Div(head, className="step-head"), body])
+
+
+def _panel(alert_id: str | None, viewer: Viewer):
+    if not alert_id:
+        return html.P("Select an alert to see its checklist.", className="muted"), None
+    try:
+        stored, state = workflow.case_for(callback_context().services.centre, viewer, alert_id)
+    except ActionError as exc:
+        return html.P(exc.message, className="muted"), None
+    if state is None:
+        return html.P("This alert has no checklist.", className="muted"), None
+    signature = _signature(alert_id, state.ack, sorted(state.done.items()), state.resolution, state.escalation)
+    may_work = state.ack is not None and state.resolution is None and viewer.can(Permission.COMPLETE_STEP)
+    header = [html.H3([exercise_tag(stored.alert.exercise), " ", stored.alert.title]),
+              html.P([f"Acknowledged by {state.ack.by} at {state.ack.at[11:19]} UTC" if state.ack
+                      else "Not acknowledged yet: acknowledge it to work the checklist.",
+                      f" · escalated to level {state.escalation_level}" if state.escalation_level else ""],
+                     className="case-status")]
+    if viewer.can(Permission.RESOLVE) and state.resolution is None:
+        header.append(html.Button("Resolve", id={"type": "resolve", "id": alert_id}, className="resolve-button"))
+    steps = html.Ol([_step(s, state, viewer, may_work) for s in state.steps], className="steps", id="steps")
+    return html.Div([*header, steps], className="case", **{"data-alert-id": alert_id}), signature
+
+
+@callback(
+    Output("checklist-panel", "children"),
+    Output("panel-sig", "data"),
+    Input("selected-case", "data"),
+    Input("workflow-changed", "data"),
+    Input("queue-tick", "n_intervals"),
+    State("panel-sig", "data"),
+)
+def show_checklist(alert_id, _changed, _tick, last_signature):
+    """The selected alert's checklist; not re-sent while unchanged (keeps what is being typed)."""
+    panel, signature = _panel(alert_id, callback_context().viewer)
+    if signature is not None and signature == last_signature:
+        return dash.no_update, dash.no_update  # unchanged: keep what is being typed
+    return panel, signature
+
+
+@callback(
+    Output("workflow-changed", "data"),
+    Output("action-message", "children"),
+    Input({"type": "ack", "id": ALL}, "n_clicks"),
+    Input({"type": "step-done", "n": ALL}, "n_clicks"),
+    Input({"type": "resolve", "id": ALL}, "n_clicks"),
+    State({"type": "step-note", "n": ALL}, "value"),
+    State({"type": "step-note", "n": ALL}, "id"),
+    State("selected-case", "data"),
+    prevent_initial_call=True,
+)
+def act(_acks, _dones, _resolves, notes, note_ids, selected):
+    """Acknowledge, complete a step or resolve: the server checks the role and releasability every time."""
+    trigger = dash.ctx.triggered_id
+    if not trigger or not dash.ctx.triggered or not dash.ctx.triggered[0]["value"]:
+        return dash.no_update, dash.no_update  # buttons appeared, nobody clicked
+    context = callback_context()
+    centre, viewer = context.services.centre, context.viewer
+    try:
+        if trigger["type"] == "ack":
+            alert_id = trigger["id"]
+            workflow.acknowledge(centre, viewer, alert_id, via="queue")
+            message = f"Acknowledged: {centre.index.get(alert_id).alert.title}"
+        elif trigger["type"] == "resolve":
+            alert_id = trigger["id"]
+            workflow.resolve(centre, viewer, alert_id, via="queue")
+            message = f"Resolved: {centre.index.get(alert_id).alert.title}"
+        else:
+            note = dict(zip((i["n"] for i in note_ids or ()), notes or ())).get(trigger["n"], "")
+            workflow.complete_step(centre, viewer, selected or "", int(trigger["n"]), note or "", via="queue")
+            message = f"Step {trigger['n']} done."
+    except ActionError as exc:
+        return dash.no_update, html.Span(exc.message[:1].upper() + exc.message[1:] + ".", className="refused")
+    return {"trigger": trigger, "at": dash.ctx.triggered[0]["value"]}, message

@@ -1,0 +1,22 @@
+"""The command line, against a real Redis."""
+from __future__ import annotations
+
+from alerts.store.assets import AssetStore
+
+
+def test_ast002_cli_import_writes_records_events_and_audit(redis_url, prefix, client, keys, tmp_path):
+    from alerts.store.audit import AuditLog
+    from dashboard.cli import main
+
+    path = tmp_path / "oob.csv"
+    path.write_text("id,name,nation,type,speed_kmh,lat,lon\nmk-1,One,MK,eod_team,60,42,21.4\n"
+                    "mk-2,Two,MK,cbrn_team,60,41.9,21.5\n", encoding="utf-8")
+    assert main(["assets", "import", str(path), "--redis-url", redis_url, "--prefix", prefix]) == 0
+    store = AssetStore(client, keys)
+    assert {a.id for a in store.all()} == {"mk-1", "mk-2"}
+    assert client.xlen(keys.assets_events) == 2
+    assert AuditLog(client, keys).read(1)[0].action == "asset.import"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,nation,type,speed_kmh,lat,lon\nmk-3,Three,MK,eod_team,-5,42,21.4\n", encoding="utf-8")
+    assert main(["assets", "import", str(bad), "--redis-url", redis_url, "--prefix", prefix]) == 2
+    assert store.get("mk-3") is None

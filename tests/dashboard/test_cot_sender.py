@@ -1,0 +1,71 @@
+"""``crisisdash cot send``: incidents and assets out to a TAK listener over TCP, as they change."""
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime
+
+from alerts.formats.decode import decode_alert
+from dashboard.cot_sender import CotSender
+from tests.conftest import alert_pipeline, make_alert, payload
+
+
+def _read_events(connection: socket.socket, want: int) -> list[bytes]:
+    """The next ``want`` CoT events off a TAK-style TCP stream (one XML document after another)."""
+    buffer, events = b"", []
+    connection.settimeout(20)
+    while len(events) < want:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        buffer += chunk
+        while b"</event>" in buffer:
+            event, buffer = buffer.split(b"</event>", 1)
+            events.append((event + b"</event>").strip())
+    return events
+
+
+def _asset(asset_id: str, nation: str, releasable: list[str]):
+    from alerts.core.assets import Asset
+
+    return Asset.model_validate({
+        "id": asset_id, "name": f"Unit {asset_id}", "nation": nation, "type": "utility_helicopter",
+        "capabilities": [], "status": "ready", "home_base": {"lat": 44.0, "lon": 20.0},
+        "position": {"lat": 44.0, "lon": 20.0}, "speed_kmh": 220, "releasable_to": releasable,
+        "updated_at": datetime.now(UTC).isoformat()})
+
+
+def test_cts001_the_tcp_sender_streams_released_incidents_and_assets_to_a_tak_listener(centre, client, keys, regions):
+    from lxml import etree
+
+    from alerts.store.assets import AssetStore
+
+    pipeline = alert_pipeline(client, keys, regions)
+    assets = AssetStore(client, keys)
+    before = [make_alert(title="Already open", releasable_to=["ALL"]),
+              make_alert(title="Not for RS", releasable_to=["GR"], source="GR")]
+    pipeline.process([("test", payload(a)) for a in before])
+    assets.put(_asset("heli-rs", "RS", ["RS"]))
+    assets.put(_asset("heli-gr", "GR", ["GR"]))
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+    sender = CotSender(centre, client, keys, "127.0.0.1", port, "RS")
+    thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        connection, _ = listener.accept()
+        first = _read_events(connection, 2)
+        assert decode_alert(first[0]).id == before[0]["id"]
+        unit = etree.fromstring(first[1])
+        assert unit.get("uid") == "crisis.asset.heli-rs" and unit.get("type") == "a-f-A"
+        later = make_alert(title="Arrived later", releasable_to=["RS", "MK"])
+        pipeline.process([("test", payload(make_alert(title="GR only", releasable_to=["GR"], source="GR"))),
+                          ("test", payload(later))])
+        second = _read_events(connection, 1)
+        assert decode_alert(second[0]).id == later["id"] and decode_alert(second[0]).title == "Arrived later"
+        connection.close()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
