@@ -297,6 +297,50 @@ def server(redis_url) -> Iterator[RunningServer]:
 
 
 @dataclass
+class AppServer:
+    """``create_app`` served by uvicorn in a thread of the test process: its services are at hand."""
+
+    url: str
+    prefix: str
+    app: object
+    services: object
+
+    def api(self, path: str, user: "TestUser | None" = None, **params) -> httpx.Response:
+        headers = user.headers if user else {}
+        return httpx.get(f"{self.url}/api/v1{path}", params=params, headers=headers, timeout=10)
+
+    def ingest(self, *alerts: dict) -> None:
+        """Run alert payloads through this process's alert pipeline (no ingest thread needed)."""
+        self.services.alert_pipeline().process([("test", payload(a)) for a in alerts])
+
+
+@pytest.fixture(scope="module")
+def app_server(redis_url) -> Iterator[AppServer]:
+    """An in-process server (``create_app`` + uvicorn in a thread) on its own prefix, without ingest threads."""
+    import threading
+
+    import uvicorn
+
+    from dashboard.app import create_app, shutdown
+    from dashboard.settings import Settings
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    port = free_port()
+    app = create_app(Settings(redis_url=redis_url, prefix=prefix, port=port))
+    server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 30, "the in-process server to start")
+    try:
+        yield AppServer(f"http://127.0.0.1:{port}", prefix, app, app.server.state.services)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        shutdown(app)
+        _delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+
+@dataclass
 class TestUser:
     name: str
     role: str

@@ -1,8 +1,10 @@
 """The duty officer's map in a real headless Chromium, against a running server on real Redis."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 import redis
 
@@ -168,3 +170,70 @@ def test_map006_ten_thousand_incidents_stay_usable(server, users, page, redis_ur
     page.locator("#filter-severity input[value=critical]").uncheck()
     page.wait_for_function(f"() => document.querySelector('{GRAPH}')._fullData[1].lat.length < 9000", timeout=60_000)
     assert page.locator("#alert-list li").count() == 50
+
+
+def test_map007_unticking_every_severity_keeps_the_live_stream_open(server, users, page):
+    """Nothing ticked is a filter that matches nothing, not an error: the stream opens (it was 422, retried forever)."""
+    answers: list[tuple[str, int]] = []
+    page.on("response", lambda r: answers.append((r.url, r.status)) if "/live/alerts" in r.url else None)
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    for severity in ("critical", "high", "medium"):
+        page.locator(f"#filter-severity input[value={severity}]").uncheck()
+    with page.expect_response(lambda r: "/live/alerts" in r.url and "severity=&" in r.url, timeout=20_000) as opened:
+        page.locator("#filter-severity input[value=low]").uncheck()
+    assert opened.value.status == 200
+    page.wait_for_function("() => document.getElementById('live-status').textContent === 'live'", timeout=10_000)
+    assert [a for a in answers if a[1] >= 400] == []
+    assert page.inner_text("#shown-count") == "0"
+
+
+def _core_style(page, alert_id: str) -> dict | None:
+    """Colour and hover text of an incident's core dot, in whichever trace it is (built or live)."""
+    return page.evaluate(
+        f"""id => {{ const g = document.querySelector('{GRAPH}'); const c = JSON.parse(
+              document.getElementById('crisis-contract').dataset.contract).traces;
+           for (const t of [c.incidents_core, c.live_core]) {{
+             const ids = Array.from(g.data[t].customdata || []); const i = ids.indexOf(id);
+             if (i >= 0) return {{colour: g.data[t].marker.color[i], text: g.data[t].hovertext[i], trace: t}}; }}
+           return null; }}""", alert_id)
+
+
+def test_map008_acknowledged_and_cancelled_alerts_change_on_the_page_at_once(server, users, page, redis_url):
+    """``update`` events restyle the point where it is and re-render the list item, without the 60 s watchdog."""
+    from layers.incidents import CLOSED_COLOUR
+
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    officer = users["duty-rs"]
+    built = make_alert(title="Present when the page was built", source="RS", releasable_to=["RS"])
+    send_to_stream(client, keys, [payload(built)])
+    wait_for(lambda: built["id"] in server.alert_ids(officer), what="the first alert")
+    sign_in(page, server.url, officer)
+    _wait_live(page)
+    page.wait_for_selector(f'[data-alert-id="{built["id"]}"][data-status="new"]', timeout=15_000)
+    live = make_alert(title="Arrived live", source="RS", releasable_to=["RS"], severity="critical")
+    send_to_stream(client, keys, [payload(live)])
+    _wait_on_map(page, [live["id"]])
+
+    for alert in (built, live):
+        assert httpx.post(f"{server.url}/api/v1/alerts/{alert['id']}/ack", headers=officer.headers,
+                          timeout=10).status_code == 200
+        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="acknowledged"]', timeout=5_000)
+    cancels = [make_alert(source="RS", releasable_to=["RS"], msg_type="cancel", references=[a["id"]])
+               for a in (built, live)]
+    send_to_stream(client, keys, [payload(c) for c in cancels])
+    for alert in (built, live):
+        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="cancelled"]', timeout=5_000)
+        wait_for(lambda a=alert: (_core_style(page, a["id"]) or {}).get("colour") == CLOSED_COLOUR, timeout=5,
+                 what="the point restyled as closed")
+        assert "cancelled" in _core_style(page, alert["id"])["text"]
+    assert _core_style(page, built["id"])["trace"] != _core_style(page, live["id"])["trace"]
+
+
+def test_map009_the_page_carries_the_contract_the_scripts_read(server, users, page):
+    from dashboard.components.ids import page_contract
+
+    sign_in(page, server.url, users["duty-rs"])
+    page.wait_for_selector("#crisis-contract", state="attached")
+    contract = json.loads(page.get_attribute("#crisis-contract", "data-contract"))
+    assert contract == json.loads(json.dumps(page_contract()))

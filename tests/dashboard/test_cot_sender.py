@@ -69,3 +69,53 @@ def test_cts001_the_tcp_sender_streams_released_incidents_and_assets_to_a_tak_li
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def _crisis_status(event: bytes) -> str | None:
+    from lxml import etree
+
+    crisis = etree.fromstring(event).find("detail/crisis")
+    return crisis.get("status") if crisis is not None else None
+
+
+def test_cts002_cancelled_and_resolved_incidents_reach_tak_as_stale_events_and_deletions(centre, client, keys, regions):
+    """A TAK client must learn that an incident is over (the sender used to send only open ones)."""
+    from lxml import etree
+
+    from tests.conftest import mark
+
+    pipeline = alert_pipeline(client, keys, regions, on_recorded=centre.workflow.open_checklists)
+    first, second = make_alert(source="RS", releasable_to=["RS"]), make_alert(source="RS", releasable_to=["RS"])
+    pipeline.process([("test", payload(first)), ("test", payload(second))])
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    sender = CotSender(centre, client, keys, "127.0.0.1", listener.getsockname()[1], "RS")
+    thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        connection, _ = listener.accept()
+        assert {decode_alert(e).id for e in _read_events(connection, 2)} == {first["id"], second["id"]}
+        pipeline.process([("test", payload(make_alert(source="RS", releasable_to=["RS"], msg_type="cancel",
+                                                      references=[first["id"]])))])
+        cancel_events = _read_events(connection, 4)  # the cancel message itself, the updated alert, its deletion
+        by_uid = {etree.fromstring(e).get("uid"): e for e in cancel_events}
+        closed = by_uid[f"crisis.alert.{first['id']}"]
+        assert _crisis_status(closed) == "cancelled"
+        stale, sent = etree.fromstring(closed).get("stale"), etree.fromstring(closed).get("time")
+        assert stale <= datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") and sent
+        deletion = etree.fromstring(by_uid[f"crisis.alert.{first['id']}.delete"])
+        assert deletion.get("type") == "t-x-d-d"
+        assert deletion.find("detail/link").get("uid") == f"crisis.alert.{first['id']}"
+        assert deletion.find("detail/__forcedelete") is not None
+
+        centre.workflow.acknowledge(second["id"], mark("duty-rs"))
+        centre.workflow.resolve(second["id"], mark("duty-rs"))
+        later = _read_events(connection, 3)  # acknowledged, then resolved with its deletion
+        statuses = [_crisis_status(e) for e in later]
+        assert statuses[:2] == ["acknowledged", "resolved"]
+        assert etree.fromstring(later[2]).get("type") == "t-x-d-d"
+        connection.close()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -1,0 +1,29 @@
+"""Component ids and trace indices are spelled once, in Python; the page scripts read them from the page."""
+from __future__ import annotations
+
+import re
+
+from dashboard.components import ids
+from layers.traces import MAP_TRACES, trace_indices
+from tests.conftest import ROOT
+
+SCRIPTS = sorted((ROOT / "assets").glob("*.js"))
+
+
+def test_ids001_no_script_spells_a_component_id_or_a_trace_index():
+    contract = ids.page_contract()
+    assert len(SCRIPTS) >= 4
+    for path in SCRIPTS:
+        text = path.read_text(encoding="utf-8")
+        for name in contract["ids"].values():
+            assert f'"{name}"' not in text and f"'{name}'" not in text and f"#{name}" not in text, (path.name, name)
+        assert not re.search(r'\["data",\s*\d', text), path.name  # a trace by number
+        assert not re.search(r"\b(RING|DOT|LIVE_RING|LIVE_CORE)\s*=\s*\d", text), path.name
+
+
+def test_ids002_the_contract_names_every_trace_in_drawing_order():
+    traces = ids.page_contract()["traces"]
+    assert traces == trace_indices()
+    assert [name for name, _ in sorted(traces.items(), key=lambda kv: kv[1])] == [
+        t.replace(" ", "_") for t in MAP_TRACES]
+    assert ids.page_contract()["listLimit"] == ids.LIST_LIMIT

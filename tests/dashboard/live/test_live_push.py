@@ -1,0 +1,113 @@
+"""The live-push contract, in process (``create_app`` served in a thread, real Redis): what ``/live/alerts`` sends."""
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from alerts.core.query import parse_query
+from layers.incidents import CLOSED_COLOUR
+from tests.conftest import ROOT, add_user, make_alert, wait_for
+
+#: Exactly the fields of an alert event (``dashboard.live.payloads.alert_data``).
+ALERT_FIELDS = {"id", "title", "severity", "type", "type_label", "status", "open", "exercise", "country", "region",
+                "reported_at", "reported_label", "point"}
+
+
+@pytest.fixture(scope="module")
+def officer(app_server):
+    return add_user(app_server.services.settings.redis_url, app_server.prefix, "duty-live", "duty_officer", "RS")
+
+
+class Stream:
+    """One open ``/live/alerts`` stream, read event by event."""
+
+    def __init__(self, response: httpx.Response):
+        self.response = response
+        self.lines = response.iter_lines()
+
+    def next_event(self) -> tuple[str, dict]:
+        """The next ``(event name, data)``; comments and ``retry`` are skipped."""
+        name, data = "", []
+        for line in self.lines:
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+            elif line == "" and name:
+                return name, json.loads("\n".join(data))
+        raise AssertionError("the stream ended")
+
+    def until(self, alert_id: str, name: str) -> dict:
+        """Read until an event ``name`` about ``alert_id`` arrives; return its data."""
+        while True:
+            event, data = self.next_event()
+            if event == name and data.get("id") == alert_id:
+                return data
+
+
+@contextmanager
+def stream(app_server, user, query: str = "") -> Iterator[Stream]:
+    with httpx.stream("GET", f"{app_server.url}/live/alerts?{query}", headers=user.headers,
+                      timeout=httpx.Timeout(15, read=15)) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield Stream(response)
+
+
+def test_lpu001_no_severity_ticked_is_a_valid_query_that_matches_nothing(app_server, officer):
+    """The map sends ``severity=`` when nothing is ticked: the stream opens (it answered 422 before)."""
+    app_server.ingest(make_alert(source="RS", releasable_to=["RS"], severity="low"))
+    wait_for(lambda: app_server.api("/alerts", officer).json()["total"] >= 1, what="the alert in the read model")
+    response = httpx.get(f"{app_server.url}/api/v1/alerts?severity=", headers=officer.headers, timeout=10)
+    assert response.status_code == 200 and response.json()["total"] == 0
+    query = parse_query({"severity": [""]}, lambda: None)
+    assert query.severities == frozenset()
+    with stream(app_server, officer, "severity="):
+        pass
+    assert parse_query({}, lambda: None).severities is None  # absent: any severity
+
+
+def test_lpu002_changes_to_an_alert_are_pushed_as_update_events(app_server, officer):
+    alert = make_alert(source="RS", releasable_to=["RS"], severity="critical")
+    with stream(app_server, officer) as live:
+        app_server.ingest(alert)
+        created = live.until(alert["id"], "alert")
+        assert created["status"] == "new" and created["open"] is True
+        acked = httpx.post(f"{app_server.url}/api/v1/alerts/{alert['id']}/ack", headers=officer.headers, timeout=10)
+        assert acked.status_code == 200
+        update = live.until(alert["id"], "update")
+        assert update["status"] == "acknowledged" and "acknowledged" in update["point"]["text"]
+        cancel = make_alert(source="RS", releasable_to=["RS"], msg_type="cancel", references=[alert["id"]])
+        app_server.ingest(cancel)
+        closed = live.until(alert["id"], "update")
+        assert closed["status"] == "cancelled" and closed["open"] is False
+        assert closed["point"]["core"] == CLOSED_COLOUR
+
+
+def test_lpu003_events_carry_plain_data_not_page_markup(app_server, officer):
+    alert = make_alert(source="RS", releasable_to=["RS"], exercise=True, title="<b>Plain</b>")
+    with stream(app_server, officer) as live:
+        app_server.ingest(alert)
+        data = live.until(alert["id"], "alert")
+    assert set(data) == ALERT_FIELDS
+    assert data["title"] == "<b>Plain</b>" and data["exercise"] is True
+    assert set(data["point"]) == {"lon", "lat", "ring", "core", "opacity", "ring_opacity", "text"}
+    assert "&lt;b&gt;Plain" in data["point"]["text"]  # hover text escapes what came from a message
+    assert data["point"]["opacity"] < 0.5  # exercises are pale, live as after a reload
+    text = json.dumps(data)
+    assert '"props"' not in text and '"namespace"' not in text
+
+
+def test_lpu004_the_live_and_api_modules_build_no_page_components():
+    for folder in ("dashboard/live", "dashboard/api"):
+        for path in (ROOT / folder).glob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+            names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+            assert not names & {"dash", "plotly", "dashboard.components"}, path
