@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from alerts.core.model import Alert, Placement, Status, StoredAlert
 from alerts.core.references import closed_by, referenced_ids
 from alerts.formats.decode import decode_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import BatchResult, decode_each
+from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
 from alerts.store.alerts import AlertStore
 from alerts.store.dead_letters import DeadLetter, DeadLetters
 
@@ -32,18 +32,13 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def utc_now() -> datetime:
-    """The current time, UTC (the default clock)."""
-    return datetime.now(UTC)
-
-
 def stored_alert(alert: Alert, placement: Placement, now: datetime, lon: float, lat: float) -> StoredAlert:
     """An accepted alert as recorded: placed, received ``now``; a cancel is born cancelled."""
     status = Status.CANCELLED if alert.msg_type == "cancel" else Status.NEW
     return StoredAlert(alert=alert, placement=placement, received_at=now, status=status, lon=lon, lat=lat)
 
 
-class AlertPipeline:
+class AlertPipeline(DeadLettering):
     """Decode, place, store, dead-letter: the work shared by every way in (see the module docstring)."""
 
     def __init__(
@@ -56,11 +51,9 @@ class AlertPipeline:
         clock: Clock = utc_now,
         on_recorded: Callable[[list[StoredAlert]], object] | None = None,
     ):
+        super().__init__(dead_letters, max_bytes, clock)
         self.store = store
         self.regions = regions
-        self.dead_letters = dead_letters
-        self.max_bytes = max_bytes
-        self.clock = clock
         #: Called with the alerts of each batch (new and duplicate), before the batch is
         #: acknowledged. It must be idempotent: a replayed batch calls it again.
         self.on_recorded = on_recorded
@@ -86,10 +79,6 @@ class AlertPipeline:
             self.dead_letter(dead)
             result.dead = [(letter.via, letter.reason) for letter in dead]
         return result
-
-    def dead_letter(self, letters: list[DeadLetter]) -> None:
-        """Keep refused payloads in ``{p}:alerts:dead`` with their reasons."""
-        self.dead_letters.add(letters, self.clock())
 
     def _place(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
                ) -> list[tuple[str, bytes, StoredAlert]]:

@@ -13,27 +13,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from alerts.core.assets import Asset, AssetUpdate, apply_update
 from alerts.formats.assets import decode_asset_message
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import BatchResult, decode_each
+from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
 from alerts.store.assets import AssetStore
 from alerts.store.dead_letters import DeadLetter, DeadLetters
 
 log = logging.getLogger(__name__)
 
 
-class AssetPipeline:
+class AssetPipeline(DeadLettering):
     """Decode, merge, store, dead-letter (the contract of ``alerts.ingest.pipeline``)."""
 
     def __init__(self, store: AssetStore, dead_letters: DeadLetters, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 clock: Callable[[], datetime] = utc_now):
+        super().__init__(dead_letters, max_bytes, clock)
         self.store = store
-        self.dead_letters = dead_letters
-        self.max_bytes = max_bytes
-        self.clock = clock
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[Asset]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
@@ -62,10 +60,6 @@ class AssetPipeline:
             self.dead_letter(dead)
             result.dead = [(letter.via, letter.reason) for letter in dead]
         return result
-
-    def dead_letter(self, letters: list[DeadLetter]) -> None:
-        """Keep refused payloads in ``{p}:assets:dead`` with their reasons."""
-        self.dead_letters.add(letters, self.clock())
 
     def _write(self, whole: dict[str, Asset], result: BatchResult[Asset]) -> None:
         if whole:

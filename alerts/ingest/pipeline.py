@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
 from alerts.formats.errors import Rejected
-from alerts.store.dead_letters import DeadLetter
+from alerts.formats.payload import DEFAULT_MAX_BYTES
+from alerts.store.dead_letters import DeadLetter, DeadLetters
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,25 @@ class Pipeline(Protocol):
 
     def dead_letter(self, letters: list[DeadLetter]) -> None:
         """Keep payloads that cannot be handled (e.g. malformed stream entries), with reasons."""
+
+
+def utc_now() -> datetime:
+    """The current time, UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+class DeadLettering:
+    """What both pipelines share: where refused payloads go, the size limit, the clock (injectable)."""
+
+    def __init__(self, dead_letters: DeadLetters, max_bytes: int = DEFAULT_MAX_BYTES,
+                 clock: Callable[[], datetime] = utc_now):
+        self.dead_letters = dead_letters
+        self.max_bytes = max_bytes
+        self.clock = clock
+
+    def dead_letter(self, letters: list[DeadLetter]) -> None:
+        """Keep refused payloads in the dead-letter stream with their reasons, stamped now."""
+        self.dead_letters.add(letters, self.clock())
 
 
 def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent, stream_id_key
 from alerts.core.model import StoredAlert
 from alerts.store.cas import compare_and_set
-from alerts.store.client import Client, text
+from alerts.store.client import Client, newest_id, text
 from alerts.store.keys import Keys
 
 DEFAULT_EVENTS_MAXLEN = 200_000
@@ -158,8 +158,7 @@ class AlertStore:
 
     def last_event_id(self) -> str:
         """The id of the newest entry of the events stream (``0-0`` when empty)."""
-        newest = self.client.xrevrange(self.keys.events, count=1)
-        return text(newest[0][0]) if newest else "0-0"
+        return newest_id(self.client, self.keys.events)
 
     def events_since(self, cursor: str, count: int = 10_000) -> list[AlertEvent]:
         """At most ``count`` events strictly after ``cursor``, oldest first; ``CursorTooOld`` if trimmed."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from alerts.core.assets import Asset
 from alerts.core.events import ASSET_UPDATED, AssetEvent
 from alerts.store.cas import compare_and_set
-from alerts.store.client import Client, text
+from alerts.store.client import Client, newest_id, text
 from alerts.store.keys import Keys
 
 DEFAULT_EVENTS_MAXLEN = 100_000
@@ -74,8 +74,7 @@ class AssetStore:
 
     def last_event_id(self) -> str:
         """The id of the newest asset event (``0-0`` when none)."""
-        newest = self.client.xrevrange(self.keys.assets_events, count=1)
-        return text(newest[0][0]) if newest else "0-0"
+        return newest_id(self.client, self.keys.assets_events)
 
     def events_since(self, cursor: str, count: int = 10_000) -> list[AssetEvent]:
         """At most ``count`` asset events strictly after ``cursor``, oldest first."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from alerts.formats.decode import decode_alert
 from dashboard.cot_sender import CotSender
-from tests.conftest import alert_pipeline, make_alert, payload
+from tests.conftest import make_asset, alert_pipeline, make_alert, payload
 
 
 def _read_events(connection: socket.socket, want: int) -> list[bytes]:
@@ -26,13 +26,8 @@ def _read_events(connection: socket.socket, want: int) -> list[bytes]:
 
 
 def _asset(asset_id: str, nation: str, releasable: list[str]):
-    from alerts.core.assets import Asset
-
-    return Asset.model_validate({
-        "id": asset_id, "name": f"Unit {asset_id}", "nation": nation, "type": "utility_helicopter",
-        "capabilities": [], "status": "ready", "home_base": {"lat": 44.0, "lon": 20.0},
-        "position": {"lat": 44.0, "lon": 20.0}, "speed_kmh": 220, "releasable_to": releasable,
-        "updated_at": datetime.now(UTC).isoformat()})
+    return make_asset(asset_id, 44.0, 20.0, type_="utility_helicopter", nation=nation, releasable_to=releasable,
+                      speed_kmh=220)
 
 
 def test_cts001_the_tcp_sender_streams_released_incidents_and_assets_to_a_tak_listener(centre, client, keys, regions):

@@ -19,7 +19,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from alerts.core.model import Alert, AlertType, Location, Severity
-from alerts.formats.cot.fields import UNKNOWN_ERROR, cot_time, has_fix, is_exercise, point
+from alerts.formats.cot.fields import UNKNOWN_ERROR, cot_time, event_uid, has_fix, is_exercise, point
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.json_alert import decode_alert_document
 from alerts.formats.text import free_text, one_line
@@ -67,9 +67,7 @@ def decode_cot_event(event: etree._Element) -> Alert:
     version = (event.get("version") or "").strip()
     if not version.startswith("2."):
         raise Rejected(f"CoT event version {one_line(version, 20) or 'missing'!r} is not 2.x")
-    uid = (event.get("uid") or "").strip()
-    if not uid:
-        raise Rejected("CoT event has no 'uid' attribute")
+    uid = event_uid(event)
     reported_at = cot_time(event, "time", required=True)
     stale = cot_time(event, "stale", required=False)
     lat, lon, ce = point(event)

@@ -22,6 +22,14 @@ UNKNOWN_ERROR = 9_999_999.0
 NULL_ISLAND_DEGREES = 0.1
 
 
+def event_uid(event: etree._Element) -> str:
+    """The event's ``uid`` (stripped); ``Rejected`` if it has none."""
+    value = (event.get("uid") or "").strip()
+    if not value:
+        raise Rejected("CoT event has no 'uid' attribute")
+    return value
+
+
 def cot_time(event: etree._Element, name: str, required: bool) -> datetime | None:
     """The event's ``name`` attribute (``time``, ``start``, ``stale``) as an aware datetime (UTC if unmarked)."""
     value = (event.get(name) or "").strip()

@@ -11,7 +11,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from alerts.core.assets import AssetUpdate, Point
-from alerts.formats.cot.fields import cot_time, has_fix, number, point
+from alerts.formats.cot.fields import cot_time, event_uid, has_fix, number, point
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.text import one_line
 
@@ -24,9 +24,7 @@ def decode_cot_position(event: etree._Element) -> AssetUpdate:
     cot_type = (event.get("type") or "").strip()
     if not cot_type.startswith("a-"):
         raise Rejected(f"CoT {one_line(cot_type or 'without type', 40)} is not a position report (a-*)")
-    uid = (event.get("uid") or "").strip()
-    if not uid:
-        raise Rejected("CoT event has no 'uid' attribute")
+    uid = event_uid(event)
     lat, lon, ce = point(event)
     if not has_fix(lat, lon, ce):
         raise Rejected(f"CoT position report from {one_line(uid, 60)} has no GPS fix (point {lat:g},{lon:g})")

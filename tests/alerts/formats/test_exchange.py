@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime
 
 
-from tests.conftest import DATA
+from tests.conftest import make_asset, DATA
 from alerts.formats.cot.encode import event_bytes, events_document
 from alerts.formats.decode import Rejected, decode_alert
 from alerts.formats.geojson import alert_payloads, feature_collection, split_payloads
@@ -92,13 +92,8 @@ def test_xch006_split_payloads_leaves_other_documents_whole():
 
 
 def _asset(asset_id: str, nation: str, releasable: list[str]):
-    from alerts.core.assets import Asset
-
-    return Asset.model_validate({
-        "id": asset_id, "name": f"Unit {asset_id}", "nation": nation, "type": "utility_helicopter",
-        "capabilities": [], "status": "ready", "home_base": {"lat": 44.0, "lon": 20.0},
-        "position": {"lat": 44.0, "lon": 20.0}, "speed_kmh": 220, "releasable_to": releasable,
-        "updated_at": datetime.now(UTC).isoformat()})
+    return make_asset(asset_id, 44.0, 20.0, type_="utility_helicopter", nation=nation, releasable_to=releasable,
+                      speed_kmh=220)
 
 
 def test_xch008_assets_export_as_geojson_that_assets_import_reads_back():
