@@ -25,7 +25,7 @@
   var items = [], shown = 0, applied = new Set();
   var listDirty = false, scheduled = false;
   var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapTimer = null, lastMapDraw = 0;
-  var liveIndex = new Map(), builtIndex = null;
+  var liveIndex = new Map(), builtIndex = null, unlocated = new Set();
 
   function pageContract() {
     if (!contract) {
@@ -53,7 +53,7 @@
   }
 
   function listItem(a) {
-    var place = [a.region, a.country].filter(Boolean).join(", ") || "—";
+    var place = [a.region, a.country].filter(Boolean).join(", ") || (a.point.lon === null ? "unlocated" : "—");
     var children = [el("Span", "sev sev-" + a.severity, a.severity.toUpperCase())];
     if (a.exercise) { children.push(el("Span", "exercise-tag", "EXERCISE")); }
     children.push(el("Span", "title", a.title));
@@ -85,14 +85,14 @@
   }
 
   // Where an alert is in the built traces; the index is cached once the graph shows the
-  // figure this spec came with (its built trace holds exactly spec.shown points).
+  // figure this spec came with (its built trace holds exactly spec.drawn points).
   function builtPosition(id) {
     if (builtIndex !== null) { return builtIndex.get(id); }
     var gd = graph(), core = gd && gd.data && gd.data[traces().incidents_core];
     var built = Array.from((core && core.customdata) || []);
     var index = new Map();
     built.forEach(function (x, i) { index.set(x, i); });
-    if (built.length === (spec.shown || 0)) { builtIndex = index; }
+    if (built.length === (spec.drawn || 0)) { builtIndex = index; }
     return index.get(id);
   }
 
@@ -150,13 +150,14 @@
       applied.add(event.lastEventId); lastId = event.lastEventId;
     }
     var a = JSON.parse(event.data);
-    var known = liveIndex.has(a.id) || builtPosition(a.id) !== undefined;
+    var located = a.point.lon !== null && a.point.lat !== null;  // an unlocated alert is listed, never drawn
+    var known = liveIndex.has(a.id) || unlocated.has(a.id) || builtPosition(a.id) !== undefined ||
+                items.some(function (x) { return x.id === a.id; });
     if (known) {
-      mapChanged[a.id] = a;
+      if (located) { mapChanged[a.id] = a; }
       place(a, false);
     } else {
-      liveIndex.set(a.id, liveIndex.size);
-      mapNew.push(a);
+      if (located) { liveIndex.set(a.id, liveIndex.size); mapNew.push(a); } else { unlocated.add(a.id); }
       place(a, true);
       shown += 1;
     }
@@ -191,7 +192,7 @@
   function connect(newSpec) {
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
     clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {};
-    liveIndex = new Map(); builtIndex = null; applied = new Set();
+    liveIndex = new Map(); builtIndex = null; applied = new Set(); unlocated = new Set();
     items = (spec.items || []).slice(); shown = spec.shown || 0;
     renderList();
     open(spec.after);

@@ -9,7 +9,9 @@ command use it, so nothing is built twice or differently. The region index
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 from alerts.actions.centre import Centre
 from alerts.actions.escalation import EscalationMonitor
@@ -27,6 +29,7 @@ from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
 from alerts.store.client import Client, connect
 from alerts.store.dead_letters import DeadLetters
+from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.keys import Keys
 from alerts.store.workflow import WorkflowStore
@@ -66,19 +69,31 @@ class Services:
     def asset_pipeline(self) -> AssetPipeline:
         """The asset pipeline (positions and status of response assets)."""
         return AssetPipeline(self.centre.assets, DeadLetters(self.client, self.keys.assets_dead),
-                             max_bytes=self.settings.max_payload_bytes)
+                             max_bytes=self.settings.max_payload_bytes,
+                             max_skew=timedelta(seconds=self.settings.max_clock_skew_seconds))
 
     def ingest_workers(self) -> dict[str, StreamIngest | PubSubIngest]:
-        """The four ingest workers of a process, by thread name: alerts and assets, stream and channel."""
+        """The four ingest workers of a process, by thread name: alerts and assets, stream and channel.
+
+        Each beats under ``<consumer>/<pid>/<thread name>`` (``alerts.store.heartbeats``).
+        """
         consumer = self.settings.consumer or default_consumer_name()
         keys = self.keys
         alerts, assets = self.alert_pipeline(), self.asset_pipeline()
+
+        def beat(name: str, stream: str) -> Heartbeat:
+            return Heartbeat(self.client, keys, f"{consumer}/{os.getpid()}/{name}", stream)
+
         return {
-            "ingest-stream": StreamIngest(alerts, StreamInbox(self.client, keys.inbox, keys.ingest_group, consumer)),
-            "ingest-channel": PubSubIngest(alerts, ChannelInbox(self.client, keys.alerts_channel)),
+            "ingest-stream": StreamIngest(alerts, StreamInbox(self.client, keys.inbox, keys.ingest_group, consumer),
+                                          heartbeat=beat("ingest-stream", keys.inbox)),
+            "ingest-channel": PubSubIngest(alerts, ChannelInbox(self.client, keys.alerts_channel),
+                                           heartbeat=beat("ingest-channel", keys.alerts_channel)),
             "asset-ingest-stream": StreamIngest(
-                assets, StreamInbox(self.client, keys.assets_inbox, keys.assets_ingest_group, consumer)),
-            "asset-ingest-channel": PubSubIngest(assets, ChannelInbox(self.client, keys.assets_channel)),
+                assets, StreamInbox(self.client, keys.assets_inbox, keys.assets_ingest_group, consumer),
+                heartbeat=beat("asset-ingest-stream", keys.assets_inbox)),
+            "asset-ingest-channel": PubSubIngest(assets, ChannelInbox(self.client, keys.assets_channel),
+                                                 heartbeat=beat("asset-ingest-channel", keys.assets_channel)),
         }
 
     def escalation_monitor(self) -> EscalationMonitor:

@@ -42,6 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
             "acknowledgment deadlines by severity, in minutes"),
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
             "how often each server process checks for escalations (seconds)"),
+    Setting("max_clock_skew_seconds", "", "CRISIS_MAX_CLOCK_SKEW", "120",
+            "an asset report dated further ahead of the centre's clock than this (seconds) is refused"),
     Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
             "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
 )
@@ -64,6 +66,7 @@ class Settings:
     missing_releasability: str = "source"
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
+    max_clock_skew_seconds: float = 120.0
     consumer: str | None = None
     assets_dir: Path = field(default=PROJECT_ROOT / "assets")
     checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")

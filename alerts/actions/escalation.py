@@ -40,7 +40,7 @@ class EscalationMonitor:
         """One pass at ``now`` (default: the clock); returns the escalations this pass recorded."""
         now = now or self.clock()
         done = []
-        for case in self.workflow.open_cases():
+        for case in self.workflow.open_cases(now):
             escalation = assess(case, self.policy, now)
             if escalation is None or not self.workflow.escalate(escalation):
                 continue

@@ -24,6 +24,8 @@ def suggestions(centre: Centre, viewer: Viewer, stored: StoredAlert, limit: int 
 
     Each ``{"asset": Asset, "distance_km": float (3 decimals), "eta_minutes": float (1 decimal)}``.
     """
+    if not stored.located:  # an unlocated alert has no distance to anything
+        return []
     found = suggest(centre.asset_index.table(), stored.alert.type, stored.lon, stored.lat, viewer.nation, limit)
     return [{"asset": s["asset"], "distance_km": round(s["distance_km"], 3), "eta_minutes": round(s["eta_minutes"], 1)}
             for s in found]

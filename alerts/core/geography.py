@@ -210,24 +210,28 @@ class RegionIndex:
             placement = self._placement_cache[key] = self._placement(country_idx, region_idx, None)
         return placement
 
-    def place_area(self, area: shapely.Geometry) -> Placement:
-        """Placement of an area (shapely, lon/lat): every country and region it touches; the main country holds its largest share."""
-        with self._lock:
-            return self._place_area(area)
+    def place_area(self, area: shapely.Geometry, approximate: bool = False) -> Placement:
+        """Placement of an area (shapely, lon/lat; within the budget of ``alerts.core.shapes.bounded``):
+        every country and region it touches; the main country holds its largest share.
 
-    def _place_area(self, area: shapely.Geometry) -> Placement:
-        """Placement of an area: every country and region it touches; the main
-        country is the one holding the largest share of it."""
+        The lock is held only for the queries against the shared, prepared
+        boundaries; the area's own preparation (clipping, projection) is done
+        before it, so one slow area does not hold up other workers.
+        """
         # Only the part of the area over our boundary data can be placed; the
         # metric projection is meaningless far outside it.
         area = shapely.intersection(area, self._extent)
         if area.is_empty:
-            return Placement()
+            return Placement(approximate=approximate)
         projected = _project(np.array([area]))[0]
+        with self._lock:
+            return self._place_projected(projected, approximate)
+
+    def _place_projected(self, projected: shapely.Geometry, approximate: bool) -> Placement:
         country_idx = self._country_tree.query(projected, predicate="intersects")
         region_idx = self._region_tree.query(projected, predicate="intersects")
         if len(country_idx) == 0:
-            return Placement()
+            return Placement(approximate=approximate)
         shares = shapely.area(shapely.intersection(self._country_geoms[country_idx], projected))
         order = country_idx[np.argsort(-shares, kind="stable")]
         main = self.countries[order[0]]
@@ -241,4 +245,5 @@ class RegionIndex:
             country_name=main.name,
             countries=countries,
             regions=regions,
+            approximate=approximate,
         )

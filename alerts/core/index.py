@@ -18,7 +18,7 @@ from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery, Page, QueryResult
 
 COLUMNS = [
-    "id", "lon", "lat", "severity", "severity_rank", "type", "title", "country", "countries",
+    "id", "identifier", "lon", "lat", "severity", "severity_rank", "type", "title", "country", "countries",
     "region", "region_code", "reported_at", "received_at", "exercise", "status", "open", "source",
     "releasable", "releasable_default_all",
 ]
@@ -27,9 +27,10 @@ COLUMNS = [
 def _row(stored: StoredAlert) -> dict:
     alert = stored.alert
     return {
-        "id": alert.id,
-        "lon": stored.lon,
-        "lat": stored.lat,
+        "id": stored.id,
+        "identifier": alert.id,
+        "lon": stored.lon if stored.located else float("nan"),
+        "lat": stored.lat if stored.located else float("nan"),
         "severity": alert.severity.value,
         "severity_rank": alert.severity.rank,
         "type": alert.type.value,

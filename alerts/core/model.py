@@ -26,6 +26,9 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.core.identity import identity_of
+from alerts.core.shapes import bounded, check_budget
+
 SCHEMA_VERSION = 1
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -62,18 +65,20 @@ class Severity(StrEnum):
 
 
 class Status(StrEnum):
-    """Where an alert's response stands: open (new, acknowledged, in progress) or closed (resolved, cancelled)."""
+    """Where an alert's response stands: open (new, acknowledged, in progress) or closed
+    (resolved; cancelled by a later message; expired: its validity, CAP ``expires``, ended)."""
 
     NEW = "new"
     ACKNOWLEDGED = "acknowledged"
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
     @property
     def is_open(self) -> bool:
         """Whether the alert still needs work."""
-        return self not in (Status.RESOLVED, Status.CANCELLED)
+        return self not in (Status.RESOLVED, Status.CANCELLED, Status.EXPIRED)
 
 
 RELEASABLE_TO_ALL = "ALL"
@@ -104,6 +109,7 @@ class Area(BaseModel):
             )
         except Exception as exc:  # shapely raises several types for bad input
             raise ValueError(f"not a valid GeoJSON {self.type}: {exc}") from None
+        check_budget(geometry)
         if geometry.is_empty:
             raise ValueError("area is empty")
         if not np.isfinite(shapely.get_coordinates(geometry)).all():
@@ -113,10 +119,13 @@ class Area(BaseModel):
             raise ValueError("area coordinates out of range (lon -180..180, lat -90..90)")
         return self
 
+    def shape(self) -> shapely.geometry.base.BaseGeometry:
+        """The area as sent, as a shapely geometry (lon/lat; possibly invalid)."""
+        return shapely.geometry.shape({"type": self.type, "coordinates": self.coordinates})
+
     def geometry(self) -> shapely.geometry.base.BaseGeometry:
-        """The area as a shapely geometry (lon/lat), repaired with ``make_valid`` if it is not valid."""
-        geometry = shapely.geometry.shape(self.model_dump(include={"type", "coordinates"}))
-        return geometry if geometry.is_valid else shapely.make_valid(geometry)
+        """The area to place and draw from, within the budget of ``alerts.core.shapes.bounded``."""
+        return bounded(self.shape())[0]
 
 
 def no_control_chars(value: str) -> str:
@@ -186,17 +195,14 @@ class Alert(BaseModel):
     def _nations(cls, value: list[str] | None) -> list[str] | None:
         return releasable_nations(value)
 
-    @model_validator(mode="after")
-    def _has_place(self) -> "Alert":
-        if self.location is None and self.area is None:
-            raise ValueError("an alert needs a location {lat, lon} or an area (GeoJSON Polygon)")
-        return self
-
-    def point(self) -> tuple[float, float]:
-        """The (lon, lat) to draw the alert at: its location, else a point inside its area."""
+    def point(self) -> tuple[float, float] | None:
+        """The (lon, lat) to draw the alert at: its location, else a point inside its area;
+        None for an unlocated alert (neither: e.g. a CAP area given only by an unknown geocode)."""
         if self.location is not None:
             return self.location.lon, self.location.lat
-        point = self.area.geometry().representative_point()  # type: ignore[union-attr]
+        if self.area is None:
+            return None
+        point = self.area.geometry().representative_point()
         return point.x, point.y
 
 
@@ -220,26 +226,51 @@ class Placement(BaseModel):
     countries: list[str] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
     offshore_km: float | None = None
+    #: True when the area was simplified or replaced by its hull to place it (``alerts.core.shapes``).
+    approximate: bool = False
 
 
 class StoredAlert(BaseModel):
-    """An accepted alert with what ingest added to it."""
+    """An accepted alert with what ingest added to it.
+
+    ``key`` is the alert's id in the centre: the producer's ``id`` when that is
+    unique, else a suffixed form (see ``alerts.core.identity``); ``identity``
+    is the producer identity it was recognised by. ``lon``/``lat`` are None
+    for an unlocated alert. ``expires_at`` is when its validity ends (CAP
+    ``expires``, CoT ``stale``, our ``expires``); ``stale`` marks a CoT
+    emergency that was already stale when it arrived (it waits for a fresh
+    report before it escalates).
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    key: str | None = None
+    identity: str = ""
     alert: Alert
     placement: Placement
     received_at: datetime
     status: Status = Status.NEW
-    lon: float
-    lat: float
+    lon: float | None = None
+    lat: float | None = None
+    expires_at: datetime | None = None
+    stale: bool = False
     #: The id of the update or cancellation that closed this alert, if one did.
     superseded_by: str | None = None
 
+    def model_post_init(self, _context: Any) -> None:
+        """Derive ``identity`` from the alert when it is not given (``alerts.core.identity.identity_of``)."""
+        if not self.identity:
+            object.__setattr__(self, "identity", identity_of(self.alert))
+
     @property
     def id(self) -> str:
-        """The alert's id."""
-        return self.alert.id
+        """The alert's id in the centre (unique): ``key``, else the producer's ``id``."""
+        return self.key or self.alert.id
+
+    @property
+    def located(self) -> bool:
+        """Whether the alert has a position to draw and export."""
+        return self.lon is not None and self.lat is not None
 
     @property
     def region_name(self) -> str:

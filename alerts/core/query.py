@@ -12,6 +12,7 @@ URL form is ``parse_query`` / ``encode_query``:
 | ``since``, ``until`` | ISO 8601 with a UTC offset; ``reported_at`` in [since, until) |
 | ``window_hours`` | reported within the last N hours (a finite number > 0, at most 10 years) |
 | ``exercise``   | ``all`` (default), ``real``, ``exercise``                         |
+| ``identifier`` | the producer's id: every alert that carries it (ids may collide across producers) |
 | ``status``     | ``all`` (default), ``open``, ``closed``                           |
 
 Domain core: no Redis, no Dash.
@@ -48,6 +49,8 @@ class AlertQuery:
     severities: frozenset[str] | None = None
     types: frozenset[str] = frozenset()  # empty: any
     countries: frozenset[str] = frozenset()  # empty: any; an alert matches if it touches one
+    #: Only alerts whose producer id is this (several may share it; see ``alerts.core.identity``).
+    identifier: str | None = None
     since: datetime | None = None  # reported_at >= since
     until: datetime | None = None  # reported_at < until
     exercise: ExerciseFilter = "all"
@@ -68,6 +71,8 @@ class AlertQuery:
         if self.severities is not None and alert.severity.value not in self.severities:
             return False
         if self.types and alert.type.value not in self.types:
+            return False
+        if self.identifier is not None and alert.id != self.identifier:
             return False
         if self.countries and not (set(stored.placement.countries) & self.countries):
             return False
@@ -97,6 +102,8 @@ class AlertQuery:
             keep &= table["severity"].isin(self.severities).to_numpy()
         if self.types:
             keep &= table["type"].isin(self.types).to_numpy()
+        if self.identifier is not None:
+            keep &= (table["identifier"] == self.identifier).to_numpy()
         if self.countries:
             keep &= table["countries"].map(lambda cs: not self.countries.isdisjoint(cs)).to_numpy(dtype=bool)
         if self.since is not None:
@@ -194,6 +201,7 @@ def parse_query(params: Mapping[str, Sequence[str]], now: Callable[[], datetime]
         countries=frozenset(c.upper() for c in _values(params, "country")),
         since=since,
         until=_time(_one(params, "until"), "until"),
+        identifier=_one(params, "identifier") or None,
         exercise=_choice(_one(params, "exercise"), {"all", "real", "exercise"}, "exercise", "all"),  # type: ignore[arg-type]
         status=_choice(_one(params, "status"), {"all", "open", "closed"}, "status", "all"),  # type: ignore[arg-type]
     )

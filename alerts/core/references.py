@@ -1,28 +1,38 @@
 """Updates and cancellations (CAP ``msgType``/``references``, CoT cancels) close the alerts they name.
 
 A newer alert with ``msg_type`` ``update`` or ``cancel`` closes each earlier
-alert it references: the earlier one becomes ``cancelled`` with
-``superseded_by`` set to the newer id (an update replaces it; the newer alert
-is the one to work). Only an alert from the same ``source`` can be closed this
-way, so one sender cannot cancel another's alerts. Closed alerts stay closed.
+alert it references (by identity, ``alerts.core.identity.referenced_identities``,
+which already limits a producer to its own alerts): the earlier one becomes
+``cancelled`` with ``superseded_by`` set to the newer alert's id (an update
+replaces it; the newer alert is the one to work). A CAP reference that gives
+``sent`` only matches the message sent then (CAP 1.2 section 3.2.1,
+``references``). Closed alerts stay closed.
+
+The order of arrival does not matter: a reference to an alert not received
+yet is kept (``alerts.store.alerts``) and applied when it arrives.
 
 Pure functions: applying them atomically is the store's (``AlertStore.change``).
 Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from alerts.core.model import Status, StoredAlert
 
 
-def referenced_ids(newer: StoredAlert) -> list[str]:
-    """The ids of the earlier alerts ``newer`` updates or cancels (none for a plain alert)."""
-    if newer.alert.msg_type == "alert" or not newer.alert.references:
-        return []
-    return [earlier for earlier in newer.alert.references if earlier != newer.id]
+def _sent_matches(earlier: StoredAlert, newer: StoredAlert) -> bool:
+    for ref in (newer.alert.model_extra or {}).get("cap_references") or []:
+        if ref.get("identifier") == earlier.alert.id and ref.get("sent"):
+            try:
+                return datetime.fromisoformat(ref["sent"]) == earlier.alert.reported_at
+            except ValueError:
+                return False
+    return True
 
 
 def closed_by(earlier: StoredAlert, newer: StoredAlert) -> StoredAlert | None:
-    """``earlier`` as closed by ``newer``, or None when ``newer`` may not close it (or it is closed)."""
-    if not earlier.status.is_open or earlier.alert.source != newer.alert.source:
+    """``earlier`` as closed by ``newer``, or None when it is closed already or the reference does not match."""
+    if not earlier.status.is_open or earlier.id == newer.id or not _sent_matches(earlier, newer):
         return None
     return earlier.model_copy(update={"status": Status.CANCELLED, "superseded_by": newer.id})

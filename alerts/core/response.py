@@ -2,7 +2,7 @@
 
 Status moves ``new`` -> ``acknowledged`` (the first acknowledgment) ->
 ``in_progress`` (the first step done) -> ``resolved``; ``cancelled`` (by a
-later message) closes it too. It only ever moves forward, so concurrent
+later message) and ``expired`` (its validity ended) close it too. It only ever moves forward, so concurrent
 writers that each advance it (an acknowledgment, a step, a resolution) can
 never move it back (``advanced``). A step needs an acknowledgment first, and
 nothing is done on a closed alert (``check_step``, ``check_resolve``).
@@ -22,7 +22,8 @@ from alerts.core.checklists import ChecklistStep
 from alerts.core.escalation import Case, StepState
 from alerts.core.model import Severity, Status, StoredAlert
 
-_RANK = {Status.NEW: 0, Status.ACKNOWLEDGED: 1, Status.IN_PROGRESS: 2, Status.RESOLVED: 3, Status.CANCELLED: 3}
+_RANK = {Status.NEW: 0, Status.ACKNOWLEDGED: 1, Status.IN_PROGRESS: 2, Status.RESOLVED: 3, Status.CANCELLED: 3,
+         Status.EXPIRED: 3}
 
 
 def advanced(current: Status, target: Status) -> Status | None:

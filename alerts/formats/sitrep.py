@@ -119,11 +119,12 @@ def incidents_csv(alerts: list[StoredAlert]) -> str:
     for stored in alerts:
         alert = stored.alert
         writer.writerow({
-            "id": alert.id, "title": alert.title, "severity": alert.severity.value, "type": alert.type.value,
+            "id": stored.id, "title": alert.title, "severity": alert.severity.value, "type": alert.type.value,
             "status": stored.status.value, "country": stored.placement.country or "",
             "region": stored.region_name, "reported_at": alert.reported_at.isoformat(),
             "received_at": stored.received_at.isoformat(), "exercise": "EXERCISE" if alert.exercise else "",
-            "source": alert.source, "lat": f"{stored.lat:.6f}", "lon": f"{stored.lon:.6f}",
+            "source": alert.source, "lat": f"{stored.lat:.6f}" if stored.located else "",
+            "lon": f"{stored.lon:.6f}" if stored.located else "",
         })
     return out.getvalue()
 

@@ -1,14 +1,27 @@
-"""The alert pipeline: decode, place, record, apply updates and cancels, open checklists, dead-letter.
+"""The alert pipeline: decode, place, record by identity, apply references, open checklists, dead-letter.
 
-Per batch: every payload is decoded on its own (``decode_each``); the points
-of the decoded alerts are placed in one vectorised call, areas one by one;
-each placed alert is serialised on its own (an alert that cannot be stored,
-e.g. text that is not valid Unicode, is dead-lettered, not the batch); the
-batch is recorded in one atomic call (exactly once per id, see
-``alerts.store.alerts``); then the updates and cancels among them close the
-alerts they reference, and ``on_recorded`` runs (it opens checklists) before
-the worker acknowledges the batch. Replayed duplicates run those two steps
-again, so work a crash interrupted is finished; both are idempotent.
+Per batch:
+
+1. every payload is decoded on its own (``decode_each``);
+2. the points of the decoded alerts are placed in one vectorised call; areas
+   one by one, within the geometry budget (``alerts.core.shapes``); an
+   unlocated alert (no location, no area) is kept without a position;
+3. each alert gets its status on receipt (``alerts.core.validity``: expired,
+   or a stale CoT emergency) and is serialised on its own (one that cannot be
+   stored, e.g. text that is not valid Unicode, is dead-lettered, not the batch);
+4. the batch is recorded in one atomic call, by producer identity
+   (``alerts.store.identities``): new, duplicate, or a repeat report;
+5. the updates and cancels among the alerts close what they reference, and
+   the references that arrived before their alert are applied to it;
+6. ``on_recorded`` runs (it opens checklists) before the worker acknowledges
+   the batch.
+
+Duplicates run steps 5 and 6 again, so work a crash interrupted is finished;
+both are idempotent. Every payload ends in exactly one place: recorded
+(``accepted``), a duplicate or repeat (``duplicates``), or a dead letter
+with the reason. Only an unreachable store escapes (the worker retries the
+batch); any other failure of the batch call is narrowed down to the message
+that caused it.
 """
 from __future__ import annotations
 
@@ -19,23 +32,37 @@ from datetime import datetime
 import numpy as np
 
 from alerts.core.geography import RegionIndex
+from alerts.core.identity import referenced_identities
 from alerts.core.model import Alert, Placement, Status, StoredAlert
-from alerts.core.references import closed_by, referenced_ids
+from alerts.core.references import closed_by
+from alerts.core.shapes import bounded
+from alerts.core.validity import expires_at, on_receipt
 from alerts.formats.decode import decode_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
-from alerts.store.alerts import AlertStore
+from alerts.store.alerts import AlertStore, recordable
+from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
+from alerts.store.identities import Recordable, RecordResult
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
 
-def stored_alert(alert: Alert, placement: Placement, now: datetime, lon: float, lat: float) -> StoredAlert:
-    """An accepted alert as recorded: placed, received ``now``; a cancel is born cancelled."""
-    status = Status.CANCELLED if alert.msg_type == "cancel" else Status.NEW
-    return StoredAlert(alert=alert, placement=placement, received_at=now, status=status, lon=lon, lat=lat)
+def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple[float, float] | None
+                 ) -> StoredAlert:
+    """An accepted alert as recorded: placed, received ``now``, its status on receipt.
+
+    A cancel is born cancelled; an alert whose validity already ended is born
+    expired; a CoT emergency already stale is open but ``stale``.
+    """
+    status, stale = on_receipt(alert, now)
+    if alert.msg_type == "cancel":
+        status = Status.CANCELLED
+    lon, lat = point if point is not None else (None, None)
+    return StoredAlert(alert=alert, placement=placement, received_at=now, status=status or Status.NEW,
+                       lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale)
 
 
 class AlertPipeline(DeadLettering):
@@ -64,35 +91,47 @@ class AlertPipeline(DeadLettering):
         dead: list[DeadLetter] = []
         decoded = list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead))
         encoded = self._encode(self._place(decoded, dead), dead)
-        if encoded:
-            stored = [alert for alert, _ in encoded]
-            outcomes = self.store.record_encoded([(alert.id, raw) for alert, raw in encoded])
-            for outcome, alert in zip(outcomes, stored):
+        recorded = self._record(encoded, dead)
+        if recorded:
+            for stored, outcome in recorded:
                 if outcome.duplicate:
-                    result.duplicates.append(alert.id)
+                    result.duplicates.append(stored.id)
                 else:
-                    result.accepted.append(alert)
-            self._close_referenced(stored)
+                    result.accepted.append(stored)
+            batch = [stored for stored, _ in recorded]
+            self._refresh_repeats(recorded)
+            self._apply_references(batch)
+            self._apply_pending(recorded)
             if self.on_recorded is not None:
-                self.on_recorded(stored)
+                self.on_recorded(batch)
         if dead:
             self.dead_letter(dead)
             result.dead = [(letter.via, letter.reason) for letter in dead]
         return result
 
+    # --- steps ----------------------------------------------------------------------------
+
     def _place(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
                ) -> list[tuple[str, bytes, StoredAlert]]:
         if not decoded:
             return []
-        points = [alert.point() for _, _, alert in decoded]
-        placements = self.regions.place_points(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
         now = self.clock()
+        located = [(i, alert.location.lon, alert.location.lat) for i, (_, _, alert) in enumerate(decoded)
+                   if alert.location is not None]
+        placements = dict(zip((i for i, _, _ in located), self.regions.place_points(
+            np.array([lon for _, lon, _ in located]), np.array([lat for _, _, lat in located])))) if located else {}
         placed = []
-        for (via, raw, alert), (lon, lat), placement in zip(decoded, points, placements):
+        for i, (via, raw, alert) in enumerate(decoded):
             try:
-                if alert.area is not None:
-                    placement = self.regions.place_area(alert.area.geometry())
-                placed.append((via, raw, stored_alert(alert, placement, now, lon, lat)))
+                if alert.location is not None:
+                    placement, point = placements[i], (alert.location.lon, alert.location.lat)
+                elif alert.area is not None:
+                    geometry, approximate = bounded(alert.area.shape())
+                    spot = geometry.representative_point()
+                    placement, point = self.regions.place_area(geometry, approximate), (spot.x, spot.y)
+                else:
+                    placement, point = Placement(), None  # unlocated
+                placed.append((via, raw, stored_alert(alert, placement, now, point)))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch
                 log.exception("could not place alert %r", alert.id)
                 dead.append(DeadLetter("placement", raw, f"could not place the alert: {type(exc).__name__}: {exc}"))
@@ -100,20 +139,77 @@ class AlertPipeline(DeadLettering):
 
     @staticmethod
     def _encode(placed: list[tuple[str, bytes, StoredAlert]], dead: list[DeadLetter]
-                ) -> list[tuple[StoredAlert, bytes]]:
+                ) -> list[tuple[str, bytes, StoredAlert, Recordable]]:
         encoded = []
         for via, raw, stored in placed:
             try:
-                encoded.append((stored, stored.model_dump_json().encode("utf-8")))
+                encoded.append((via, raw, stored, recordable(stored, stored.model_dump_json(exclude={"key"})
+                                                             .encode("utf-8"))))
             except Exception as exc:  # noqa: BLE001  e.g. a lone surrogate that passed validation
                 dead.append(DeadLetter(via, raw, f"cannot be stored: {type(exc).__name__}: {exc}"))
         return encoded
 
-    def _close_referenced(self, newer: list[StoredAlert]) -> list[str]:
-        closed = []
-        for alert in newer:
-            for earlier_id in referenced_ids(alert):
-                changed = self.store.change(earlier_id, lambda earlier, newer=alert: closed_by(earlier, newer))
-                if changed is not None and changed[1] is not changed[0]:
-                    closed.append(earlier_id)
-        return closed
+    def _record(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]], dead: list[DeadLetter]
+                ) -> list[tuple[StoredAlert, RecordResult]]:
+        """Record the batch in one call; if the call fails for a reason other than an unreachable
+        store, record one by one so only the message that fails is dead-lettered."""
+        if not encoded:
+            return []
+        try:
+            outcomes = self.store.record_encoded([item for *_, item in encoded])
+            return [(s.model_copy(update={"key": o.key}), o) for (_, _, s, _), o in zip(encoded, outcomes)]
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("recording a batch failed; recording its alerts one by one")
+        recorded = []
+        for via, raw, stored, item in encoded:
+            try:
+                (outcome,) = self.store.record_encoded([item])
+                recorded.append((stored.model_copy(update={"key": outcome.key}), outcome))
+            except UNAVAILABLE:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                dead.append(DeadLetter(via, raw, f"cannot be stored: {type(exc).__name__}: {exc}"))
+        return recorded
+
+    def _change(self, key: str, change: Callable[[StoredAlert], StoredAlert | None], what: str) -> bool:
+        """Apply ``change`` to a stored alert; True if it changed. A failure is logged, never raised."""
+        try:
+            changed = self.store.change(key, change)
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001  the alert is stored; the batch replay will try again
+            log.exception("could not %s alert %r", what, key)
+            return False
+        return changed is not None and changed[1] is not changed[0]
+
+    def _refresh_repeats(self, recorded: list[tuple[StoredAlert, RecordResult]]) -> None:
+        """A fresh (not stale) report of a stale CoT emergency clears its ``stale`` mark."""
+        for stored, outcome in recorded:
+            if outcome.outcome == "repeat" and not stored.stale:
+                self._change(outcome.key, lambda current, fresh=stored: current.model_copy(update={
+                    "stale": False, "expires_at": fresh.expires_at}) if current.stale else None, "refresh")
+
+    def _apply_references(self, batch: list[StoredAlert]) -> None:
+        """Close what each update or cancel names (kept for later when it is not here yet)."""
+        pairs = [(identity, {"by": newer.id, "at": int(self.clock().timestamp())}, newer)
+                 for newer in batch for identity in referenced_identities(newer.alert)]
+        if not pairs:
+            return
+        targets = self.store.resolve_references([(identity, entry) for identity, entry, _ in pairs],
+                                                self.clock().timestamp())
+        for (_, _, newer), target in zip(pairs, targets):
+            if target is not None:
+                self._change(target, lambda earlier, newer=newer: closed_by(earlier, newer), "close")
+
+    def _apply_pending(self, recorded: list[tuple[StoredAlert, RecordResult]]) -> None:
+        """Apply the updates and cancels that arrived before their alert."""
+        for stored, outcome in recorded:
+            if not outcome.pending:
+                continue
+            for entry in outcome.pending:
+                newer = self.store.get(entry.get("by", ""))
+                if newer is not None:
+                    self._change(outcome.key, lambda earlier, newer=newer: closed_by(earlier, newer), "close")
+            self.store.forget_pending(stored.identity)

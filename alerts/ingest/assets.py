@@ -4,16 +4,19 @@ A payload is a whole asset (JSON with a ``type``: created or replaced) or an
 update ``{"id", "position"?, "status"?, "speed_kmh"?, "updated_at"?}`` (JSON,
 or a CoT position report) merged into the stored asset. Updates older than
 the record are skipped (counted as stale), so a replay or an out-of-order
-report never moves an asset back. Anything invalid, and an update for an
-asset nobody imported, goes to ``{p}:assets:dead`` with the raw payload and
-the reason. Whole assets are written in arrival order with the updates
-between them.
+report never moves an asset back. Anything invalid, an update for an
+asset nobody imported, and a report dated more than ``max_skew`` (default
+``DEFAULT_MAX_SKEW``, the ``max_clock_skew`` setting) ahead of the centre's
+clock goes to ``{p}:assets:dead`` with the raw payload and the reason: a
+device with a wrong clock would otherwise freeze its asset (later, correct
+reports would look older and be skipped). Whole assets are written in
+arrival order with the updates between them.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alerts.core.assets import Asset, AssetUpdate, apply_update
 from alerts.formats.assets import decode_asset_message
@@ -24,14 +27,26 @@ from alerts.store.dead_letters import DeadLetter, DeadLetters
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_SKEW = timedelta(minutes=2)
+
 
 class AssetPipeline(DeadLettering):
     """Decode, merge, store, dead-letter (the contract of ``alerts.ingest.pipeline``)."""
 
     def __init__(self, store: AssetStore, dead_letters: DeadLetters, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, max_skew: timedelta = DEFAULT_MAX_SKEW):
         super().__init__(dead_letters, max_bytes, clock)
         self.store = store
+        self.max_skew = max_skew
+
+    def _from_the_future(self, message: Asset | AssetUpdate) -> str | None:
+        """Why ``message`` is refused for its date, or None."""
+        now = self.clock()
+        if message.updated_at is None or message.updated_at <= now + self.max_skew:
+            return None
+        ahead = message.updated_at - now
+        return (f"updated_at {message.updated_at.isoformat()} is {ahead} ahead of the centre's clock (at most "
+                f"{self.max_skew} is accepted): the sending device's clock is probably wrong")
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[Asset]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
@@ -39,6 +54,9 @@ class AssetPipeline(DeadLettering):
         dead: list[DeadLetter] = []
         whole: dict[str, Asset] = {}
         for via, raw, message in decode_each(payloads, lambda raw: decode_asset_message(raw, self.max_bytes), dead):
+            if (future := self._from_the_future(message)) is not None:
+                dead.append(DeadLetter(via, raw, future))
+                continue
             if isinstance(message, Asset):
                 whole[message.id] = message
                 continue

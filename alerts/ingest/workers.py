@@ -13,8 +13,13 @@
 
 A stream entry without a ``payload`` field, and an entry that was trimmed
 from the stream while it sat in another consumer's pending list, become dead
-letters naming the entry; nothing is dropped silently. A lost connection is
-waited out with back-off (``supervised``).
+letters naming the entry; nothing is dropped silently.
+
+Supervision (``supervised``): whatever a worker's loop raises, it is logged,
+recorded in the worker's heartbeat (``alerts.store.heartbeats``) and the loop
+is restarted after a back-off (0.2 s doubling to ``MAX_BACKOFF`` s); a lost
+connection is waited out the same way. A payload never stops a worker: the
+pipeline dead-letters it (``alerts.ingest.pipeline``).
 """
 from __future__ import annotations
 
@@ -27,9 +32,12 @@ from collections.abc import Callable
 from alerts.ingest.pipeline import Pipeline
 from alerts.store.client import UNAVAILABLE, text
 from alerts.store.dead_letters import DeadLetter
+from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, Entry, StreamInbox
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
 
 
 def default_consumer_name() -> str:
@@ -38,28 +46,49 @@ def default_consumer_name() -> str:
     return f"ingest-{socket.gethostname()}"
 
 
-def supervised(stop: threading.Event, body: Callable[[threading.Event], None], name: str = "ingest") -> None:
-    """Run ``body(stop)`` until ``stop`` is set, waiting out lost connections (0.2 s doubling to 5 s)."""
+def supervised(stop: threading.Event, body: Callable[[threading.Event], None], name: str = "ingest",
+               heartbeat: Heartbeat | None = None) -> None:
+    """Run ``body(stop)`` until ``stop`` is set; restart it after any failure, with back-off.
+
+    A lost connection is logged as a warning, anything else with its
+    traceback; both are recorded in ``heartbeat`` (state ``retrying``). The
+    heartbeat's entry is removed when the worker stops cleanly.
+    """
     delay = 0.2
-    while not stop.is_set():
-        try:
-            body(stop)
-        except UNAVAILABLE as exc:
-            log.warning("%s lost Redis (%s); retrying in %.1fs", name, exc, delay)
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                body(stop)
+                continue
+            except UNAVAILABLE as exc:
+                log.warning("%s lost Redis (%s); retrying in %.1fs", name, exc, delay)
+                error = f"Redis unavailable: {exc}"
+            except Exception as exc:  # noqa: BLE001  a bug must not stop ingest for good
+                log.exception("%s failed; restarting in %.1fs", name, delay)
+                error = f"{type(exc).__name__}: {exc}"
+            if heartbeat is not None:
+                heartbeat.beat("retrying", error)
+            if time.monotonic() - started > 60:  # it ran a good while: start the back-off again
+                delay = 0.2
             stop.wait(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, MAX_BACKOFF)
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
 
 
 class StreamIngest:
     """Consumes an inbox stream through its consumer group (see the module docstring)."""
 
     def __init__(self, pipeline: Pipeline, inbox: StreamInbox, *, batch: int = 500, block_ms: int = 1000,
-                 claim_idle_ms: int = 60_000):
+                 claim_idle_ms: int = 60_000, heartbeat: Heartbeat | None = None):
         self.pipeline = pipeline
         self.inbox = inbox
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
+        self.heartbeat = heartbeat
 
     def ensure_group(self) -> None:
         """Create the consumer group if it is missing."""
@@ -105,13 +134,19 @@ class StreamIngest:
 
     def run(self, stop: threading.Event) -> None:
         """Recover, then consume until ``stop`` is set (supervised)."""
-        supervised(stop, self._run, f"ingest of {self.inbox.stream}")
+        supervised(stop, self._run, f"ingest of {self.inbox.stream}", self.heartbeat)
+
+    def _beat(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.beat()
 
     def _run(self, stop: threading.Event) -> None:
         self.ensure_group()
+        self._beat()
         self.recover()
         last_claim = time.monotonic()
         while not stop.is_set():
+            self._beat()
             self.run_once()
             if time.monotonic() - last_claim > self.claim_idle_ms / 1000:
                 self.recover()
@@ -121,10 +156,12 @@ class StreamIngest:
 class PubSubIngest:
     """Consumes a pub/sub channel (at-most-once; see the module docstring)."""
 
-    def __init__(self, pipeline: Pipeline, inbox: ChannelInbox, *, batch: int = 500):
+    def __init__(self, pipeline: Pipeline, inbox: ChannelInbox, *, batch: int = 500,
+                 heartbeat: Heartbeat | None = None):
         self.pipeline = pipeline
         self.inbox = inbox
         self.batch = batch
+        self.heartbeat = heartbeat
 
     @property
     def subscribed(self) -> threading.Event:
@@ -133,8 +170,10 @@ class PubSubIngest:
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set (supervised)."""
-        supervised(stop, self._run, f"ingest of {self.inbox.channel}")
+        supervised(stop, self._run, f"ingest of {self.inbox.channel}", self.heartbeat)
 
     def _run(self, stop: threading.Event) -> None:
-        for payloads in self.inbox.batches(stop, self.batch):
+        for payloads in self.inbox.batches(stop, self.batch, on_idle=self.heartbeat.beat if self.heartbeat else None):
+            if self.heartbeat is not None:
+                self.heartbeat.beat()
             self.pipeline.process([("channel", raw) for raw in payloads])

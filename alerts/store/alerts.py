@@ -1,10 +1,11 @@
 """Durable alert records in Redis, and the events stream that announces them.
 
 Guarantees:
-- ``record_many`` is exactly-once per alert id across any number of
-  processes: one Lua call stores each alert only if its key is new and, in
-  the same atomic step, appends ``alert.created`` to the events stream. A
-  repeated id changes nothing and reports a duplicate.
+- ``record`` is exactly-once per producer identity across any number of
+  processes (``alerts.store.identities``): one Lua call decides each alert's
+  key, stores it and, in the same atomic step, appends ``alert.created`` to
+  the events stream. The same identity again changes nothing and reports a
+  duplicate; a different identity never overwrites another alert.
 - ``change`` rewrites a stored alert through the one compare-and-set loop
   (``alerts.store.cas``) and appends ``alert.updated`` in the same atomic
   step as the write; a concurrent writer makes it read again, never lose a change.
@@ -16,30 +17,17 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent, stream_id_key
+from alerts.core.identity import renewable
 from alerts.core.model import StoredAlert
+from alerts.store import identities
 from alerts.store.cas import compare_and_set
 from alerts.store.client import Client, newest_id, text
+from alerts.store.identities import Recordable, RecordResult
 from alerts.store.keys import Keys
 
 DEFAULT_EVENTS_MAXLEN = 200_000
-
-# KEYS[1] events stream; ARGV[1] maxlen, ARGV[2] kind, then (alert key, alert JSON) pairs.
-# Returns, per alert, the new event id or false for an id already recorded.
-_RECORD = """
-local replies = {}
-for i = 3, #ARGV, 2 do
-  if redis.call('SET', ARGV[i], ARGV[i + 1], 'NX') then
-    replies[#replies + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-                                       'kind', ARGV[2], 'alert', ARGV[i + 1])
-  else
-    replies[#replies + 1] = false
-  end
-end
-return replies
-"""
 
 # KEYS[1] the alert, KEYS[2] the events stream. ARGV[4], when not empty, is the exact
 # record expected in place (compare-and-set).
@@ -56,19 +44,6 @@ class CursorTooOld(Exception):
     """The events after this cursor were trimmed from the stream; reload everything instead."""
 
 
-@dataclass(frozen=True)
-class RecordResult:
-    """The outcome of recording one alert: its new event id, or None for a duplicate."""
-
-    alert_id: str
-    event_id: str | None  # None: the id was already recorded
-
-    @property
-    def duplicate(self) -> bool:
-        """Whether the alert had been recorded before."""
-        return self.event_id is None
-
-
 def parse_event(event_id: bytes | str, fields: dict) -> AlertEvent:
     """One entry of the events stream (``kind``, ``alert`` JSON) as an ``AlertEvent``."""
     fields = {text(k): v for k, v in fields.items()}
@@ -83,30 +58,36 @@ class AlertStore:
         self.client = client
         self.keys = keys
         self.events_maxlen = events_maxlen
-        self._record = client.register_script(_RECORD)
+        self._record = client.register_script(identities.RECORD)
+        self._reference = client.register_script(identities.REFERENCE)
         self._update = client.register_script(_UPDATE)
 
     def record_many(self, alerts: Iterable[StoredAlert]) -> list[RecordResult]:
-        """Record each alert once, in one atomic script call for the whole batch."""
-        return self.record_encoded([(stored.id, stored.model_dump_json().encode()) for stored in alerts])
+        """Record each alert once per identity, in one atomic script call for the whole batch."""
+        return self.record_encoded([recordable(stored, stored.model_dump_json(exclude={"key"}).encode())
+                                    for stored in alerts])
 
-    def record_encoded(self, alerts: list[tuple[str, bytes]]) -> list[RecordResult]:
-        """``record_many`` for alerts already serialised: ``(id, StoredAlert JSON)`` pairs.
+    def record_encoded(self, items: list[Recordable]) -> list[RecordResult]:
+        """``record_many`` for alerts already serialised (see ``recordable``).
 
-        The alert keys are passed as arguments, not KEYS, so this needs every
-        key of a prefix on one node (true of a single Redis or Valkey server).
+        The keys each alert touches are built in the script from prefixes, not
+        passed as KEYS, so this needs every key of a prefix on one node (true
+        of a single Redis or Valkey server).
         """
-        if not alerts:
-            return []
-        args: list = [self.events_maxlen, ALERT_CREATED]
-        for alert_id, raw in alerts:
-            args += [self.keys.alert(alert_id), raw]
-        replies = self._record(keys=[self.keys.events], args=args)
-        return [RecordResult(alert_id, text(reply) if reply else None) for (alert_id, _), reply in zip(alerts, replies)]
+        return identities.record(self.client, self.keys, self._record, items, self.events_maxlen, ALERT_CREATED)
 
     def record(self, stored: StoredAlert) -> RecordResult:
         """``record_many`` for one alert."""
         return self.record_many([stored])[0]
+
+    def resolve_references(self, pairs: list[tuple[str, dict]], now_epoch: float) -> list[str | None]:
+        """Per ``(identity, {"by": key, "at": epoch})``: the key of the alert the identity names, or None
+        when there is none yet (the reference is then kept and returned by ``record`` on its arrival)."""
+        return identities.reference(self.client, self.keys, self._reference, pairs, now_epoch)
+
+    def forget_pending(self, identity: str) -> None:
+        """Drop the kept references of ``identity`` once applied."""
+        identities.forget_pending(self.client, self.keys, identity)
 
     def update(self, stored: StoredAlert, expected: bytes | str | None = None) -> str | None:
         """Replace a stored alert; returns the event id, or None if it never existed (or, with
@@ -168,3 +149,13 @@ class AlertStore:
                 raise CursorTooOld(cursor)  # entries after the cursor were trimmed
         entries = self.client.xrange(self.keys.events, min=f"({cursor}", count=count)
         return [parse_event(eid, fields) for eid, fields in entries]
+
+
+def recordable(stored: StoredAlert, raw: bytes) -> Recordable:
+    """What ``record_encoded`` needs of one alert; ``raw`` is its JSON without ``key``."""
+    alert = stored.alert
+    expiry = stored.expires_at.timestamp() if stored.expires_at else None
+    if renewable(alert):
+        return Recordable(alert.id, stored.identity, raw, f"{stored.identity}@{alert.reported_at.isoformat()}",
+                          alert.reported_at.timestamp(), expiry)
+    return Recordable(alert.id, stored.identity, raw, expiry_epoch=expiry)

@@ -12,7 +12,7 @@ after it was trimmed from the stream (``XAUTOCLAIM`` lists those as deleted).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import redis
 
@@ -85,8 +85,10 @@ class ChannelInbox:
         self.channel = channel
         self.subscribed = threading.Event()
 
-    def batches(self, stop: threading.Event, batch: int) -> Iterator[list[bytes]]:
-        """Batches of up to ``batch`` messages as they arrive, until ``stop`` is set."""
+    def batches(self, stop: threading.Event, batch: int, on_idle: Callable[[], object] | None = None
+                ) -> Iterator[list[bytes]]:
+        """Batches of up to ``batch`` messages as they arrive, until ``stop`` is set (``on_idle`` runs
+        about twice a second while nothing arrives)."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(self.channel)
         try:
@@ -94,6 +96,8 @@ class ChannelInbox:
                 message = pubsub.get_message(timeout=0.5)
                 if message is None:
                     self.subscribed.set()  # the subscription is confirmed once a round has run
+                    if on_idle is not None:
+                        on_idle()
                     continue
                 payloads = [message["data"]]
                 while len(payloads) < batch:

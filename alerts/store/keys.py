@@ -6,6 +6,11 @@
 | ``{p}:alerts:inbox``          | stream   | producers XADD ``payload=...`` here (durable, at-least-once) |
 | ``{p}:alerts:dead``           | stream   | refused payloads: ``payload``, ``reason``, ``via``, ``at`` |
 | ``{p}:alert:{id}``            | string   | one stored alert (JSON of ``StoredAlert``)                |
+| ``{p}:identity:{identity}``   | string   | the key of the alert a producer identity names now, and its expiry (``key|epoch``) |
+| ``{p}:message:{identity@time}`` | string | the key of the alert a renewable message (a CoT emergency report) was counted against |
+| ``{p}:pending-refs``          | hash     | identity -> JSON list of updates/cancels that named it before it arrived |
+| ``{p}:pending-refs:age``      | zset     | identity -> when its first pending reference arrived (for the retention bound) |
+| ``{p}:workers``               | hash     | worker name -> JSON heartbeat ``{state, beat, error, stream, consumer}`` |
 | ``{p}:events``                | stream   | the ordered record of accepted changes (``alert.created``...) that dashboards follow and replay |
 | ``{p}:ingest``                | group    | consumer group of ingest workers on the inbox stream      |
 | ``{p}:audit``                 | stream   | the audit trail (see ``alerts.store.audit``)                    |
@@ -106,6 +111,29 @@ class Keys:
     def alert(self, alert_id: str) -> str:
         """``{p}:alert:{id}``, string: one stored alert (JSON of ``StoredAlert``)."""
         return f"{self.prefix}:alert:{alert_id}"
+
+    def identity(self, identity: str) -> str:
+        """``{p}:identity:{identity}``, string: the key of the alert a producer identity names now (``key|epoch``)."""
+        return f"{self.prefix}:identity:{identity}"
+
+    def message(self, message_key: str) -> str:
+        """``{p}:message:{identity@time}``, string: the alert a renewable message was counted against."""
+        return f"{self.prefix}:message:{message_key}"
+
+    @property
+    def pending_refs(self) -> str:
+        """``{p}:pending-refs``, hash: identity -> JSON list of references that arrived before it."""
+        return f"{self.prefix}:pending-refs"
+
+    @property
+    def pending_refs_age(self) -> str:
+        """``{p}:pending-refs:age``, zset: identity -> epoch of its first pending reference."""
+        return f"{self.prefix}:pending-refs:age"
+
+    @property
+    def workers(self) -> str:
+        """``{p}:workers``, hash: worker name -> JSON heartbeat."""
+        return f"{self.prefix}:workers"
 
     @property
     def alert_pattern(self) -> str:

@@ -31,6 +31,7 @@ from alerts.core.escalation import MAX_LEVEL, UNACKNOWLEDGED, Case, Escalation
 from alerts.core.model import Severity, Status, StoredAlert
 from alerts.core.response import CaseState, Mark, advanced
 from alerts.core.situation import ResponseTimes
+from alerts.core.validity import lapsed
 from alerts.store.alerts import AlertStore
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
@@ -40,15 +41,18 @@ _CHUNK = 500
 # KEYS[1] open-cases set; ARGV: (checklist key, alert key, alert id, checklist JSON) quadruples.
 # The checklist's clock starts at the *stored* alert's received_at, read here: a worker that
 # handled a duplicate copy of the alert (received a moment later) opens the same checklist.
-# Returns 1/0 per alert (0: it had one already, or the alert is not stored).
+# A closed alert (cancelled before its checklist, expired on receipt) gets none.
+# Returns 1/0 per alert (0: it had one already, it is closed, or it is not stored).
 _CREATE = """
 local created = {}
 for i = 1, #ARGV, 4 do
   local made = 0
   if redis.call('EXISTS', ARGV[i]) == 0 then
     local raw = redis.call('GET', ARGV[i + 1])
-    if raw then
-      local received_at = cjson.decode(raw)['received_at']
+    local record = raw and cjson.decode(raw)
+    local status = record and record['status']
+    if record and status ~= 'resolved' and status ~= 'cancelled' and status ~= 'expired' then
+      local received_at = record['received_at']
       redis.call('SET', ARGV[i], '{"received_at":' .. cjson.encode(received_at) .. ',' .. string.sub(ARGV[i + 3], 2))
       redis.call('SADD', KEYS[1], ARGV[i + 2])
       made = 1
@@ -218,25 +222,34 @@ class WorkflowStore:
 
     # --- escalation -----------------------------------------------------------------
 
-    def open_cases(self) -> list[Case]:
-        """The open responses escalation still watches (resolved, cancelled and level-2 ones drop out)."""
+    def open_cases(self, now: datetime | None = None) -> list[Case]:
+        """The open responses escalation watches at ``now`` (UTC; default: no expiry check).
+
+        Resolved, cancelled and level-2 ones drop out; open alerts whose
+        validity ended by ``now`` are marked expired and drop out
+        (``alerts.core.validity.lapsed``); stale CoT emergencies stay watched
+        but are not returned until a fresh report clears their mark.
+        """
         ids = sorted(text(i) for i in self.client.smembers(self.keys.open_cases))
         levels = self.escalation_levels(ids)
         ids = [i for i in ids if levels.get(i, 0) < MAX_LEVEL]  # nothing left to escalate for the others
-        closed = self._closed(ids)  # e.g. cancelled or superseded by a later message
-        if closed:
-            self.client.srem(self.keys.open_cases, *closed)
-        ids = [i for i in ids if i not in closed]
-        return [state.case() for state in self.states(ids).values() if state.resolution is None]
+        records = dict(zip(ids, self._records(ids)))
+        for alert_id, stored in records.items():
+            if stored is not None and now is not None and lapsed(stored, now):
+                self.advance_status(alert_id, Status.EXPIRED)
+                records[alert_id] = None
+        done = [i for i, stored in records.items() if stored is None or not stored.status.is_open]
+        if done:  # cancelled, superseded, expired or gone
+            self.client.srem(self.keys.open_cases, *done)
+        watched = [i for i, stored in records.items() if stored is not None and stored.status.is_open
+                   and not stored.stale]
+        return [state.case() for state in self.states(watched).values() if state.resolution is None]
 
-    def _closed(self, alert_ids: list[str]) -> set[str]:
-        closed = set()
+    def _records(self, alert_ids: list[str]) -> list[StoredAlert | None]:
+        found: list[StoredAlert | None] = []
         for start in range(0, len(alert_ids), _CHUNK):
-            chunk = alert_ids[start:start + _CHUNK]
-            for alert_id, raw in zip(chunk, self.client.mget([self.keys.alert(i) for i in chunk])):
-                if raw is None or not Status(json.loads(raw)["status"]).is_open:
-                    closed.add(alert_id)
-        return closed
+            found += self.alerts.get_many(alert_ids[start:start + _CHUNK])
+        return found
 
     def escalate(self, escalation: Escalation) -> bool:
         """Record and announce ``escalation`` unless its level was reached; True if it was new."""

@@ -1,6 +1,8 @@
 """Alerts over HTTP: health, the list, one alert, the summary, the caller, the audit trail."""
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
@@ -10,7 +12,7 @@ from alerts.core.model import StoredAlert
 from alerts.core.query import Page
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
-from alerts.store.client import StoreError
+from alerts.actions.health import check
 from dashboard.api.models import AlertOut, AlertPage, AuditPage, Health, Me, Summary
 from dashboard.api.params import alert_query
 from dashboard.auth.context import caller, services_of
@@ -22,30 +24,38 @@ router = APIRouter()
 def alert_json(stored: StoredAlert) -> dict:
     """One alert as the API shows it: the producer's fields plus what ingest added."""
     body = stored.alert.model_dump(mode="json", exclude_none=True)
+    body["id"] = stored.id
+    body["identifier"] = stored.alert.id
+    body["identity"] = stored.identity
     body["placement"] = stored.placement.model_dump(mode="json")
     body["received_at"] = stored.received_at.isoformat()
     body["status"] = stored.status.value
-    body["position"] = {"lat": stored.lat, "lon": stored.lon}
+    body["position"] = {"lat": stored.lat, "lon": stored.lon} if stored.located else None
+    if stored.expires_at is not None:
+        body["expires_at"] = stored.expires_at.isoformat()
+    if stored.stale:
+        body["stale"] = True
+    if stored.superseded_by:
+        body["superseded_by"] = stored.superseded_by
     return body
 
 
-@router.get("/health", summary="App and Redis status (no authentication)", response_model=Health,
-            responses={503: {"model": Health, "description": "Redis is unreachable"}})
-def health(services: Services = Depends(services_of)) -> JSONResponse:
-    """``status`` ok (200) or degraded (503, with the Redis error)."""
-    try:
-        services.client.ping()
-        redis_state = "ok"
-    except StoreError as exc:
-        redis_state = f"down: {exc}"
-    body = {
-        "status": "ok" if redis_state == "ok" else "degraded",
-        "redis": redis_state,
-        "alerts_loaded": len(services.centre.index),
-        "cursor": services.centre.index.cursor,
-        "live_clients": services.live.subscriber_count,
-    }
-    return JSONResponse(body, status_code=200 if redis_state == "ok" else 503)
+@router.get("/health", summary="App, Redis and ingest status (no authentication; figures for admins)",
+            response_model=Health, responses={503: {"model": Health, "description": "degraded: see reasons"}})
+def health(request: Request, services: Services = Depends(services_of)) -> JSONResponse:
+    """``status`` ok (200) or degraded (503) with the ``reasons`` (``alerts.actions.health``).
+
+    Signed-in administrators also get the figures: Redis, every worker's
+    heartbeat, what each inbox owes, the read model's size and cursor, open live streams.
+    """
+    report = check(services.client, services.keys, time.time)
+    body: dict = {"status": report["status"], "reasons": report["reasons"]}
+    viewer = getattr(request.state, "viewer", None)
+    if viewer is not None and viewer.can(Permission.READ_AUDIT):
+        body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
+                 "alerts_loaded": len(services.centre.index), "cursor": services.centre.index.cursor,
+                 "live_clients": services.live.subscriber_count}
+    return JSONResponse(body, status_code=200 if report["status"] == "ok" else 503)
 
 
 @router.get("/alerts", summary="Alerts visible to the caller, newest report first", response_model=AlertPage)

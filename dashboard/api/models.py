@@ -34,7 +34,10 @@ class AlertOut(BaseModel):
     placement: dict[str, Any] = Field(description="country, country_name, countries, regions, offshore_km")
     received_at: str
     status: str = Field(description="new, acknowledged, in_progress, resolved, cancelled")
-    position: Position = Field(description="where the alert is drawn: its location, else a point inside its area")
+    identifier: str = Field(description="the producer's id (several alerts may share it: see ?identifier=)")
+    identity: str = Field(description="the producer identity the alert was recognised by")
+    position: Position | None = Field(description="where the alert is drawn: its location, else a point inside "
+                                                  "its area; null for an unlocated alert")
 
 
 class AlertPage(BaseModel):
@@ -47,13 +50,16 @@ class AlertPage(BaseModel):
 
 
 class Health(BaseModel):
-    """Whether the app and its Redis answer."""
+    """Whether the app, its Redis and ingest work; the figures only for administrators."""
 
     status: str = Field(description="ok or degraded")
-    redis: str
-    alerts_loaded: int
-    cursor: str
-    live_clients: int
+    reasons: list[str] = Field(description="why it is degraded (empty when ok)")
+    redis: str | None = None
+    workers: dict[str, dict[str, Any]] | None = Field(None, description="name -> last heartbeat")
+    inboxes: dict[str, dict[str, Any]] | None = Field(None, description="pending, oldest_pending_s, lag")
+    alerts_loaded: int | None = None
+    cursor: str | None = None
+    live_clients: int | None = None
 
 
 class Me(BaseModel):

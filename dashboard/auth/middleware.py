@@ -33,6 +33,8 @@ CSRF_HEADER = "x-csrftoken"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_PATHS = {"/login", "/api/v1/health", "/favicon.ico", "/_favicon.ico"}
+#: Public paths that answer more to a signed-in caller (credentials are checked, never required).
+OPTIONAL_AUTH_PATHS = {"/api/v1/health"}
 
 
 def client_ip(scope) -> str:
@@ -75,6 +77,12 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        if path in OPTIONAL_AUTH_PATHS:
+            found = await run_in_threadpool(self._authenticate, scope)
+            if found is not None and scope["type"] == "http":
+                scope.setdefault("state", {})["viewer"] = found[0]
+            await self.app(scope, receive, send)
+            return
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return

@@ -27,7 +27,7 @@ def details_panel(stored: StoredAlert | None) -> html.Div:
         regions += f" (+{len(stored.placement.regions) - 6})"
     releasable = ", ".join(alert.releasable_to) if alert.releasable_to else f"{alert.source} only (not stated)"
     rows = [
-        ("Id", alert.id),
+        ("Id", stored.id),
         ("Severity", alert.severity.value),
         ("Type", type_label(alert.type.value)),
         ("Status", stored.status.value),
@@ -37,7 +37,7 @@ def details_panel(stored: StoredAlert | None) -> html.Div:
         ("Received", stored.received_at.isoformat(timespec="seconds")),
         ("Source", alert.source),
         ("Releasable to", releasable),
-        ("Position", f"{stored.lat:.4f}, {stored.lon:.4f}"),
+        ("Position", f"{stored.lat:.4f}, {stored.lon:.4f}" if stored.located else "unlocated"),
     ]
     return html.Div(
         className="details-card",

@@ -22,7 +22,7 @@ def alert_data(stored: StoredAlert) -> dict:
     """
     alert = stored.alert
     return {
-        "id": alert.id,
+        "id": stored.id,
         "title": alert.title,
         "severity": alert.severity.value,
         "type": alert.type.value,

@@ -190,6 +190,7 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
         "query": encode_query(severities, types, countries, window_hours, exercise),
         "after": cursor,
         "shown": len(rows),
+        "drawn": int((rows["lon"].notna() & rows["lat"].notna()).sum()),
         "items": [alert_data(centre.index.get(i)) for i in rows["id"].iloc[:ids.LIST_LIMIT]],
         "assets_after": asset_cursor,
         "asset_ids": [a.id for a in assets],

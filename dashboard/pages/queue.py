@@ -71,18 +71,18 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
     classes = ["queue-item", f"severity-{alert.severity.value}", f"level-{entry.level}"]
     if new_critical:
         classes.append("pulse")
-    if alert.id == selected:
+    if entry.stored.id == selected:
         classes.append("selected")
     place = entry.stored.placement.country or "—"
     if entry.stored.region_name:
         place = f"{entry.stored.region_name}, {place}"
     actions = []
     if ack is None and viewer.can(Permission.ACKNOWLEDGE):
-        actions.append(html.Button("Acknowledge", id={"type": "ack", "id": alert.id}, className="ack-button"))
-    actions.append(html.Button("Checklist", id={"type": "select-case", "id": alert.id}, className="open-button"))
+        actions.append(html.Button("Acknowledge", id={"type": "ack", "id": entry.stored.id}, className="ack-button"))
+    actions.append(html.Button("Checklist", id={"type": "select-case", "id": entry.stored.id}, className="open-button"))
     return html.Li(
         className=" ".join(classes),
-        **{"data-alert-id": alert.id, "data-critical-new": "1" if new_critical else "0"},
+        **{"data-alert-id": entry.stored.id, "data-critical-new": "1" if new_critical else "0"},
         children=[
             html.Div(className="queue-line", children=[
                 html.Span(alert.severity.value.upper(), className=f"sev sev-{alert.severity.value}"),

@@ -7,7 +7,8 @@
   is a point. A circle containing a pole is refused.
 - ``<geocode>`` only: ISO 3166-2 codes are resolved to the shipped first-level
   regions (``alerts.core.geography.admin1_geometries``); others stay unresolved
-  and the alert is kept with ``geometry_unknown``.
+  and the alert is kept *unlocated* (no location, no area, ``geometry_unknown``):
+  listed and counted, never drawn or exported at a made-up place.
 
 Every problem is a ``Rejected`` with a reason.
 """
@@ -219,8 +220,7 @@ def cap_geometry(areas: list[tuple[etree._Element, etree._Element]], main_langua
         result.extra["geometry_source"] = "geocode"
         result.extra["resolved_geocodes"] = codes
         return result
-    result.location = Location(lat=0.0, lon=0.0)
-    result.extra["geometry_unknown"] = True
+    result.extra["geometry_unknown"] = True  # unlocated: never drawn or exported at a made-up place
     result.extra["geometry_source"] = "none"
     return result
 

@@ -69,18 +69,26 @@ def decode_cap_alert(alert: etree._Element, envelope: dict[str, Any] | None = No
 
 
 
-def _references(text: str) -> list[str]:
-    identifiers: list[str] = []
-    for triple in text.split():
+#: At most this many references per message are kept (CAP sets no limit; a message naming more is refused).
+MAX_REFERENCES = 100
+
+
+def _references(text: str) -> list[dict[str, str]]:
+    """``sender,identifier,sent`` triples (CAP 1.2 section 3.2.1), de-duplicated, in order."""
+    triples = text.split()
+    if len(triples) > MAX_REFERENCES:
+        raise Rejected(f"CAP <references> names {len(triples)} messages; at most {MAX_REFERENCES} are accepted")
+    found: list[dict[str, str]] = []
+    for triple in triples:
         parts = triple.split(",")
         if len(parts) < 3 or not parts[1].strip():
             raise Rejected(
                 f"CAP <references> entry {one_line(triple, 120)!r} is not 'sender,identifier,sent'"
             )
-        identifier = ",".join(parts[1:-1]).strip()
-        if identifier not in identifiers:
-            identifiers.append(identifier)
-    return identifiers
+        ref = {"sender": parts[0].strip(), "identifier": ",".join(parts[1:-1]).strip(), "sent": parts[-1].strip()}
+        if ref not in found:
+            found.append(ref)
+    return found
 
 
 def _addresses(text: str) -> list[str]:
@@ -178,7 +186,8 @@ def _map_alert(alert: etree._Element, envelope: dict[str, Any]) -> Alert:
     reported_at = cap_datetime(child(alert, "sent"), "sent")
 
     references_element = alert.find(q("references"))
-    references = _references(text_of(references_element)) if references_element is not None else []
+    cap_references = _references(text_of(references_element)) if references_element is not None else []
+    references = list(dict.fromkeys(ref["identifier"] for ref in cap_references))
     if msg_type in ("update", "cancel") and not references:
         state = "empty" if references_element is not None else "missing"
         raise Rejected(
@@ -187,6 +196,8 @@ def _map_alert(alert: etree._Element, envelope: dict[str, Any]) -> Alert:
         )
 
     extra: dict[str, Any] = {"sender": sender, "cap_status": status}
+    if cap_references:
+        extra["cap_references"] = cap_references
     country = _sender_country(sender)
     if country:
         extra["sender_country"] = country

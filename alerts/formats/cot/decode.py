@@ -103,19 +103,12 @@ def decode_cot_event(event: etree._Element) -> Alert:
             "references": [uid],
             "severity": Severity.LOW,
         }
-        if not fixed:
-            lat, lon = 0.0, 0.0
-            extra["geometry_unknown"] = True
     else:
         label, severity = ALERT_TYPES[cot_type]
-        if not fixed:
-            who = f" from {callsign}" if callsign else ""
-            raise Rejected(
-                f"CoT {cot_type} ({label}){who} has no GPS fix (point {lat:g},{lon:g} with "
-                "unknown error ce=9999999): cannot place the alert"
-            )
         title = one_line(remarks_text, _TITLE_MAX) or (f"{label}: {callsign}" if callsign else label)
         document = {"id": uid, "msg_type": "alert", "severity": severity}
+    if not fixed:  # an emergency without a GPS fix is still an emergency: kept, unlocated
+        extra["geometry_unknown"] = True
 
     document.update(
         {
@@ -123,7 +116,7 @@ def decode_cot_event(event: etree._Element) -> Alert:
             "type": AlertType.OTHER,
             "title": title,
             "description": remarks_text,
-            "location": Location(lat=lat, lon=lon),
+            "location": Location(lat=lat, lon=lon) if fixed else None,
             "reported_at": reported_at,
             "source": callsign if len(callsign) >= 2 else "TAK",
             "exercise": is_exercise(event, detail),

@@ -15,7 +15,8 @@ Each incident becomes one CoT 2.0 event:
 | ``detail/remarks``          | title and description                                      |
 | ``detail/crisis``           | every field of the alert, so our own decoder (``alerts.formats.cot.decode``) reads it back unchanged; ``@status`` its workflow status |
 
-A closed incident (resolved or cancelled) is sent as its event with
+An unlocated incident is not sent (a CoT event needs a point). A closed
+incident (resolved, cancelled or expired) is sent as its event with
 ``stale`` = now, followed by a deletion (``t-x-d-d`` with ``detail/link`` to
 the incident's uid and ``__forcedelete``, as ATAK and TAK Server remove a map
 item): ``incident_events`` gives both. Which incidents are sent is decided by
@@ -54,7 +55,7 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
         stale_after = timedelta(0)
     event = etree.Element("event", {
         "version": "2.0",
-        "uid": f"{UID_PREFIX}{alert.id}",
+        "uid": f"{UID_PREFIX}{stored.id}",
         "type": INCIDENT_TYPE,
         "time": _time(alert.reported_at),
         "start": _time(alert.reported_at),
@@ -90,7 +91,12 @@ def delete_event(uid: str, cot_type: str, now: datetime) -> etree._Element:
 
 
 def incident_events(stored: StoredAlert, now: datetime) -> list[etree._Element]:
-    """What a TAK stream carries for an incident: its event, and a deletion once it is closed."""
+    """What a TAK stream carries for an incident: its event, and a deletion once it is closed.
+
+    An unlocated incident carries nothing: a CoT event needs a point, and none would be honest.
+    """
+    if not stored.located:
+        return []
     events = [incident_event(stored, now)]
     if not stored.status.is_open:
         events.append(delete_event(f"{UID_PREFIX}{stored.id}", INCIDENT_TYPE, now))
@@ -120,7 +126,8 @@ def events_document(stored_alerts: Iterable[StoredAlert], now: datetime, assets:
     """Several events under one ``<events>`` root (what ``GET /api/v1/cot`` answers)."""
     root = etree.Element("events")
     for stored in stored_alerts:
-        root.append(incident_event(stored, now))
+        if stored.located:
+            root.append(incident_event(stored, now))
     for asset in assets:
         root.append(asset_event(asset, now))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -163,7 +163,7 @@ def test_qry005_exercise_filter():
 def test_qry006_status_filter_open_and_closed():
     index = index_of(*[stored(status.value, status=status) for status in Status])
     assert sorted(ids(index, AlertQuery(status="open"))) == ["acknowledged", "in_progress", "new"]
-    assert sorted(ids(index, AlertQuery(status="closed"))) == ["cancelled", "resolved"]
+    assert sorted(ids(index, AlertQuery(status="closed"))) == ["cancelled", "expired", "resolved"]
     assert len(ids(index, AlertQuery(status="all"))) == len(Status)
 
 

@@ -46,12 +46,17 @@ def test_ref003_another_source_cannot_cancel(redis_url, keys, regions):
 def test_ref004_real_cap_update_and_cancel_messages_close_their_predecessors(redis_url, keys, regions):
     from alerts.formats.decode import decode_alert
 
+    from tests.alerts.formats.test_cap import cap_xml
+
     pipeline = _pipeline(redis_url, keys, regions)
     update = decode_alert((CAP / "gcl_canada.cap").read_bytes())
     assert update.msg_type == "update" and update.references
-    earlier_id = update.references[0]
-    earlier = make_alert(id=earlier_id, source=update.source, location={"lat": 44.0, "lon": 21.0})
-    pipeline.process([("t", payload(earlier))])
+    first, second = update.model_extra["cap_references"]
+    # The earlier messages as their sender sent them (the second with another sending time: not the one named).
+    pipeline.process([("cap", cap_xml(identifier=first["identifier"], sender=first["sender"], sent=first["sent"])),
+                      ("cap", cap_xml(identifier=second["identifier"], sender=second["sender"],
+                                      sent="2012-05-02T20:00:00-00:00"))])
     result = pipeline.process([("cap", (CAP / "gcl_canada.cap").read_bytes())])
     assert [a.id for a in result.accepted] == [update.id]
-    assert pipeline.store.get(earlier_id).superseded_by == update.id
+    assert pipeline.store.get(first["identifier"]).superseded_by == update.id
+    assert pipeline.store.get(second["identifier"]).status is Status.NEW  # sent differs: another message

@@ -17,9 +17,11 @@ RECEIVED = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def stored_alert(**overrides) -> StoredAlert:
+    """A placed alert as ingest makes it, ``key`` set as recording sets it for a unique id."""
     alert = decode_alert(payload(make_alert(**overrides)))
     lon, lat = alert.point()
     return StoredAlert(
+        key=alert.id,
         alert=alert,
         placement=Placement(country="MK", country_name="North Macedonia", countries=["MK"]),
         received_at=RECEIVED,
