@@ -44,6 +44,7 @@ from bench.common import (
     fmt_ms,
     fmt_rate,
     make_alerts,
+    median_time,
     pct,
     print_table,
     rss_now_mb,
@@ -134,7 +135,7 @@ def stage_costs(client, prefix: str, payloads: list[bytes], regions: RegionIndex
         placements += regions.place_points(np.array([p[0] for p in batch]), np.array([p[1] for p in batch]))
     stages["RegionIndex.place_points (batches of 500)"] = time.perf_counter() - start
     now = datetime.now(UTC)
-    stored = [stored_alert(a, p, now, lon, lat) for a, p, (lon, lat) in zip(decoded, placements, points)]
+    stored = [stored_alert(a, p, now, point) for a, p, point in zip(decoded, placements, points)]
     start = time.perf_counter()
     for s in stored:
         s.model_dump_json()
@@ -150,6 +151,42 @@ def stage_costs(client, prefix: str, payloads: list[bytes], regions: RegionIndex
         Alert.model_validate_json(raw)
     stages["(reference) Alert.model_validate_json"] = time.perf_counter() - start
     return stages
+
+
+def worst_area_placement(regions: RegionIndex, repeats: int = 3) -> dict:
+    """Placement of the costliest areas under the size limit (ms, median of ``repeats``), beside one point.
+
+    The worst case is a self-intersecting zigzag across the region (4,000
+    vertices, the case that held the lock 48 s before the geometry budget,
+    and as many vertices as fit in the 1 MiB payload limit): decoding with the
+    area's checks, the budget (``alerts.core.shapes.bounded``) and
+    ``RegionIndex.place_area``. The baseline is ``place_points`` for one point.
+    """
+    from alerts.core.shapes import bounded
+    from alerts.formats.decode import decode_alert
+
+    def zigzag(vertices: int) -> bytes:
+        ring = [[round(14 + 12 * i / vertices, 6), 40 + 8 * (i % 2)] for i in range(vertices)] + [[14, 40]]
+        alert = {"id": "worst", "type": "natural_disaster", "severity": "low", "title": "zigzag", "source": "RS",
+                 "reported_at": "2026-01-01T00:00:00Z", "area": {"type": "Polygon", "coordinates": [ring]}}
+        return json.dumps(alert, separators=(",", ":")).encode()
+
+    def place(raw: bytes) -> None:
+        geometry, approximate = bounded(decode_alert(raw).area.shape())
+        regions.place_area(geometry, approximate)
+
+    largest = 4_000
+    while len(zigzag(largest * 2)) < 1_048_576:
+        largest *= 2
+    while len(zigzag(largest + 5_000)) < 1_048_576:
+        largest += 5_000
+    out = {}
+    for label, vertices in (("4000", 4_000), ("max", largest)):
+        raw = zigzag(vertices)
+        out[f"area_{label}_vertices"], out[f"area_{label}_bytes"] = vertices, len(raw)
+        out[f"area_{label}_ms"] = median_time(lambda raw=raw: place(raw), repeats)[0]
+    out["point_ms"] = median_time(lambda: regions.place_points(np.array([20.46]), np.array([44.82])), repeats)[0]
+    return out
 
 
 def bench_ingest(url: str, prefix: str, n: int, places, force_profile: bool, no_profile: bool,
@@ -196,6 +233,7 @@ def bench_ingest(url: str, prefix: str, n: int, places, force_profile: bool, no_
     stages = stage_costs(client, prefix, payloads, regions)
     out["stages_per_s"] = {name: n / s for name, s in stages.items()}
     out["stages_us_per_alert"] = {name: s / n * 1e6 for name, s in stages.items()}
+    out["worst_area"] = worst_area_placement(regions)
 
     if workers > 1:
         out["scale_out"] = scale_out(url, f"{prefix}:scale", payloads, workers)
@@ -328,6 +366,11 @@ def report_ingest(r: dict) -> None:
         rows.append([f"  stage: {name}", fmt_rate(rate), "", "",
                      (f"{r['stages_us_per_alert'][name]:.1f} us/alert"
                       + ("" if "Redis" in name else ", one core, no Redis"))])
+    w = r["worst_area"]
+    for label in ("4000", "max"):
+        rows.append([f"  placement: zigzag area, {w[f'area_{label}_vertices']:,} vertices",
+                     fmt_ms(w[f"area_{label}_ms"]), "one point (place_points)", fmt_ms(w["point_ms"]),
+                     f"{w[f'area_{label}_bytes']:,} B payload; decode + budget + place_area"])
     print_table(f"1. Ingest throughput ({r['n']:,} alerts, {r['payload_bytes_mean']:.0f} B each)", HEADERS, rows)
     print(f"   stored {r['stored']:,} of {r['n']:,}; dead letters {r['dead_letters']}; "
           f"pending {r['pending']}; RegionIndex load {fmt_ms(r['region_index_load_ms'])}")

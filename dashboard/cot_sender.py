@@ -3,14 +3,17 @@
 On (re)connect it sends every open incident and every response asset released
 to the configured nation, then, following the alert and asset events streams
 (``alerts.store.follow``), every change to one: a new incident, an update, and
-a closed one (resolved or cancelled) as its stale event followed by a TAK
-deletion (``alerts.formats.cot.encode.incident_events``). A dropped connection
-is retried with back-off; what changed meanwhile is sent after the reconnect
-(the sender resumes from the last event it read).
+a closed one (resolved, cancelled or expired) as its stale event followed by
+a TAK deletion (``alerts.formats.cot.encode.incident_events``). A dropped
+connection is retried with back-off; after the reconnect the open incidents
+are sent again and then everything that changed since the last event read
+before the drop, closures included. An item that cannot be rendered is
+logged and skipped; it never stops the stream.
 """
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import threading
 
@@ -39,6 +42,8 @@ class CotSender:
         self.viewer = Viewer(f"cot-sender-{nation.upper()}", "leadership", nation.upper(), via="cli")
         self.released = restricted(centre, self.viewer)
         self.sent = 0
+        #: Where following resumes after a reconnect (None until the first connection).
+        self.cursors: dict[str, str] | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Connect, send, follow; reconnect with back-off (0.5 s doubling to 10 s) until ``stop``."""
@@ -54,8 +59,9 @@ class CotSender:
                 delay = min(delay * 2, 10.0)
 
     def _stream(self, connection: socket.socket, stop: threading.Event) -> None:
-        cursors = {self.keys.events: self.centre.alerts.last_event_id(),
-                   self.keys.assets_events: self.centre.assets.last_event_id()}
+        if self.cursors is None:
+            self.cursors = {self.keys.events: self.centre.alerts.last_event_id(),
+                            self.keys.assets_events: self.centre.assets.last_event_id()}
         open_ = restricted(self.centre, self.viewer, AlertQuery(status="open"))
         for stored in self.centre.alerts.all_alerts():
             if open_.matches(stored):
@@ -77,10 +83,30 @@ class CotSender:
                     self._send(connection, asset)
 
         follower = StreamFollower(self.client, {self.keys.events: on_alerts, self.keys.assets_events: on_assets},
-                                  cursors, block_ms=1000, count=500, name="CoT sender")
-        while not stop.is_set():
-            follower.step()
+                                  self.cursors, block_ms=1000, count=500, name="CoT sender")
+        try:
+            while not stop.is_set():
+                follower.step()
+        finally:
+            self.cursors = follower.cursors  # what a reconnect resumes from
+
+    @staticmethod
+    def _check_open(connection: socket.socket) -> None:
+        """Raise ``ConnectionResetError`` if the peer closed the connection (what it sent us is discarded).
+
+        A write to a closed connection can still succeed once, so the events
+        written after the close would be lost: the sender looks before it follows.
+        """
+        while select.select([connection], [], [], 0)[0]:
+            if not connection.recv(65536):
+                raise ConnectionResetError("the TAK peer closed the connection")
 
     def _send(self, connection: socket.socket, item) -> None:
-        connection.sendall(stream_bytes(item, self.centre.clock()))
+        try:
+            data = stream_bytes(item, self.centre.clock())
+        except Exception:  # noqa: BLE001  one odd record must not stop the feed
+            log.exception("CoT sender: could not render %r; skipped", getattr(item, "id", item))
+            return
+        self._check_open(connection)
+        connection.sendall(data)
         self.sent += 1

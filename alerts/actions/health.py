@@ -24,8 +24,12 @@ WORKER_SILENT_SECONDS = 15.0
 PENDING_STUCK_SECONDS = 300.0
 
 
-def check(client: Client, keys: Keys, now: Callable[[], float]) -> dict:
-    """``{"status", "reasons", "redis", "workers", "inboxes"}`` (see the module docstring); never raises."""
+def check(client: Client, keys: Keys, now: Callable[[], float], *, silent_after: float = WORKER_SILENT_SECONDS,
+          stuck_after: float = PENDING_STUCK_SECONDS) -> dict:
+    """``{"status", "reasons", "redis", "workers", "inboxes"}`` (see the module docstring); never raises.
+
+    ``now`` gives epoch seconds; the thresholds are in seconds.
+    """
     try:
         client.ping()
         workers = heartbeats.workers(client, keys)
@@ -40,7 +44,7 @@ def check(client: Client, keys: Keys, now: Callable[[], float]) -> dict:
     for name, worker in sorted(workers.items()):
         silent = at - float(worker.get("beat", 0))
         worker["silent_s"] = round(silent, 1)
-        if silent > WORKER_SILENT_SECONDS:
+        if silent > silent_after:
             reasons.append(f"worker {name} silent for {silent:.0f} s")
         elif worker.get("state") != "running":
             reasons.append(f"worker {name} {worker.get('state')}: {worker.get('error') or 'no detail'}")
@@ -48,7 +52,7 @@ def check(client: Client, keys: Keys, now: Callable[[], float]) -> dict:
             live_streams.add(worker.get("stream"))
     for label, stream in (("alerts", keys.inbox), ("assets", keys.assets_inbox)):
         figures = inboxes[label]
-        if figures["oldest_pending_s"] > PENDING_STUCK_SECONDS:
+        if figures["oldest_pending_s"] > stuck_after:
             reasons.append(f"{label} inbox: an entry has been pending for {figures['oldest_pending_s']:.0f} s")
         if figures["lag"] and stream not in live_streams:
             reasons.append(f"{label} inbox: {figures['lag']} entries waiting and no live worker reads it")

@@ -18,7 +18,6 @@ import numpy as np
 import shapely
 import shapely.geometry
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +27,7 @@ from pydantic import (
 
 from alerts.core.identity import identity_of
 from alerts.core.shapes import bounded, check_budget
+from alerts.core.times import Instant
 
 SCHEMA_VERSION = 1
 
@@ -170,7 +170,7 @@ class Alert(BaseModel):
     description: str = Field(default="", max_length=20_000)
     location: Location | None = None
     area: Area | None = None
-    reported_at: AwareDatetime
+    reported_at: Instant
     source: str = Field(min_length=2, max_length=100)
     releasable_to: list[str] | None = None
     exercise: bool = False

@@ -20,15 +20,20 @@ from pydantic import ValidationError
 from alerts.core.assets import Asset, AssetUpdate
 from alerts.formats.cot.positions import decode_cot_position
 from alerts.formats.errors import Rejected, validation_reason
-from alerts.formats.payload import DEFAULT_MAX_BYTES, payload_text
+from alerts.formats.payload import DEFAULT_MAX_BYTES, json_text, looks_like_xml, payload_bytes
 from alerts.formats.xmlsafe import parse_xml
 
 
 def decode_asset_message(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Asset | AssetUpdate:
-    """One live payload: a whole ``Asset`` (it has a ``type``) or an ``AssetUpdate``; else ``Rejected``."""
-    raw, text = payload_text(raw, max_bytes)
-    if text.lstrip("\ufeff \t\r\n").startswith("<"):
+    """One live payload: a whole ``Asset`` (it has a ``type``) or an ``AssetUpdate``; else ``Rejected``.
+
+    XML (a CoT position report) is decoded by the parser per its declaration
+    and byte-order mark, like alerts; JSON must be UTF-8.
+    """
+    raw = payload_bytes(raw, max_bytes)
+    if looks_like_xml(raw):
         return _decode_cot(raw)
+    text = json_text(raw)
     try:
         document = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:

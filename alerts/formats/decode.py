@@ -1,10 +1,18 @@
 """The one entry point from a raw payload (bytes off Redis) to an ``Alert``, or exactly why not.
 
-A payload is recognised by its content: ``<`` first means XML (CAP 1.2, an
-EDXL-DE envelope, Cursor-on-Target: ``alerts.formats.xml``), ``{`` first means
-our JSON schema v1 (``alerts.formats.json_alert``). Every refusal is a
-``Rejected`` with a reason; nothing else is raised for any input (a decoder
-that falls over is caught and reported as an internal error).
+A payload is recognised by its content (``alerts.formats.payload``):
+
+- XML, recognised from its bytes (``<`` after an optional byte-order mark
+  and white space, in UTF-8, an ASCII-compatible encoding or UTF-16): CAP 1.2,
+  an EDXL-DE envelope or Cursor-on-Target (``alerts.formats.xml``), decoded
+  per its byte-order mark and encoding declaration;
+- anything else is JSON, strictly UTF-8 (RFC 8259): our schema v1, or one
+  GeoJSON Feature of a known feed (``alerts.formats.json_alert``).
+
+A payload given as ``str`` is its UTF-8 encoding; an XML one is read as that
+text, whatever its declaration says. Every refusal is a ``Rejected`` with a
+reason; nothing else is raised for any input (a decoder that falls over is
+caught and reported as an internal error).
 """
 from __future__ import annotations
 
@@ -13,7 +21,7 @@ import logging
 from alerts.core.model import Alert
 from alerts.formats.errors import Rejected
 from alerts.formats.json_alert import decode_json_alert
-from alerts.formats.payload import DEFAULT_MAX_BYTES, payload_text
+from alerts.formats.payload import DEFAULT_MAX_BYTES, json_text, looks_like_xml, payload_bytes
 from alerts.formats.xml import decode_xml_alert
 
 log = logging.getLogger(__name__)
@@ -22,11 +30,8 @@ __all__ = ["DEFAULT_MAX_BYTES", "Rejected", "decode_alert"]
 
 
 def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
-    """Decode one payload of at most ``max_bytes``; raise ``Rejected`` with a reason for anything invalid."""
-    raw, text = payload_text(raw, max_bytes)
-    if "\x00" in text:
-        raise Rejected("not text: contains NUL bytes")
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("<"):
-        return decode_xml_alert(raw)
-    return decode_json_alert(raw, stripped)
+    """Decode one payload of at most ``max_bytes`` bytes; raise ``Rejected`` with a reason for anything invalid."""
+    data = payload_bytes(raw, max_bytes)
+    if looks_like_xml(data):
+        return decode_xml_alert(data, encoding="utf-8" if isinstance(raw, str) else None)
+    return decode_json_alert(data, json_text(data))

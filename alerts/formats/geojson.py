@@ -1,38 +1,66 @@
-"""Alerts to and from GeoJSON FeatureCollections (RFC 7946, lon/lat).
+"""Alerts to and from GeoJSON (RFC 7946, lon/lat).
 
 Export: one Feature per alert; the geometry is the alert's area, else its
-point; the properties are the alert's own fields plus what ingest added
-(``placement``, ``status``, ``received_at``).
+point, else ``null`` (an unlocated alert); the properties are the alert's own
+fields plus what ingest added (``placement``, ``status``, ``received_at``).
 
-Import: each Feature becomes one alert payload for ingest (which validates
-it like any other, so a feature that does not fit goes to the dead letters
-with a reason, nothing is dropped here):
+Import: **one Feature per message**. ``split_payloads`` (``crisisdash
+publish``) sends each feature of a FeatureCollection as its own payload;
+ingest maps it (``alert_document``, from ``alerts.formats.json_alert``),
+recognised by its structure, never by one optional field:
 
-- our own export: the properties are alert fields, the geometry its place;
-- the USGS earthquake feed (``properties.mag`` and ``properties.time`` in
-  epoch milliseconds): a ``natural_disaster`` alert ``usgs:<id>``, severity
-  from the magnitude (>= 6 critical, >= 5 high, >= 4 medium, else low),
-  releasable to ALL, with ``magnitude``, ``depth_km`` and ``url`` kept;
-- anything else: its properties and geometry as they are.
+- **the USGS earthquake feed** (USGS "GeoJSON Summary Format",
+  https://earthquake.usgs.gov/earthquakes/feed/v1.0/geojson.php): a Point
+  ``[lon, lat, depth km]`` and properties ``time`` (epoch milliseconds, a
+  number), ``mag`` (a number, or null when the magnitude is unknown),
+  ``net`` and ``code`` (strings), with ``place``, ``title``, ``url`` and the
+  event ``type``. It becomes alert ``usgs:<feature id>`` (else
+  ``usgs:<net><code>``), ``natural_disaster`` (``other`` for event types such
+  as ``quarry blast``), severity from the magnitude (>= 6 critical, >= 5
+  high, >= 4 medium, else low; unknown: low, and the title says "magnitude
+  unknown"), releasable to ALL, with ``magnitude`` (null when unknown),
+  ``depth_km`` and ``url`` kept;
+- **our own export**: the properties are alert fields (at least ``type``,
+  ``severity``, ``title``, ``reported_at``, ``source``; ``id`` or the
+  feature's id); a Point is the ``location``, a Polygon or MultiPolygon the
+  ``area``, null an unlocated alert;
+- anything else is refused, naming what was expected. A FeatureCollection
+  sent as one message is refused too (one message is one alert).
 """
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from alerts.core.assets import Asset
 from alerts.core.model import StoredAlert
+from alerts.core.times import parse_instant
+from alerts.formats.errors import Rejected
+from alerts.formats.text import one_line
 
 _ADDED_BY_INGEST = ("placement", "status", "received_at", "position")
+#: The properties a feature of our own export has at least (besides ``id``).
+OUR_FIELDS = ("type", "severity", "title", "reported_at", "source")
+#: What identifies a USGS feed feature (properties), besides its Point.
+USGS_FIELDS = ("time", "mag", "net", "code")
+#: USGS event types (ComCat ``type``) that are natural hazards; others (explosions...) become ``other``.
+USGS_NATURAL = {"earthquake", "ice quake", "landslide", "snow avalanche", "volcanic eruption"}
+USGS = "USGS earthquake feed"
+OURS = "our GeoJSON export"
+EXPECTED = (f"expected our export's properties ({', '.join(OUR_FIELDS)}, and id) or the USGS earthquake feed's "
+            "(time in epoch milliseconds, mag a number or null, net, code; a Point geometry)")
 
 
 def feature(stored: StoredAlert) -> dict:
-    """One alert as a GeoJSON Feature: its area, else its point; its fields and what ingest added as properties."""
+    """One alert as a GeoJSON Feature: its area, else its point, else null; its fields and what ingest added."""
     alert = stored.alert.model_dump(mode="json", exclude_none=True)
     area = alert.pop("area", None)
     alert.pop("location", None)
-    geometry = area or {"type": "Point", "coordinates": [stored.lon, stored.lat]}
+    located = stored.lon is not None and stored.lat is not None
+    geometry = area or ({"type": "Point", "coordinates": [stored.lon, stored.lat]} if located else None)
     properties = {
         **alert,
         "placement": stored.placement.model_dump(mode="json"),
@@ -61,7 +89,72 @@ def is_feature_collection(document: Any) -> bool:
     return isinstance(document, dict) and document.get("type") == "FeatureCollection"
 
 
-def _usgs_severity(magnitude: float) -> str:
+def alert_document(item: Any) -> tuple[str, dict]:
+    """``(which mapping, alert document)`` for one GeoJSON Feature (module docstring); ``Rejected`` otherwise.
+
+    The document is alert schema v1 as a dict, not validated yet (the caller
+    validates it). Which mapping is ``USGS`` or ``OURS``.
+    """
+    if is_feature_collection(item):
+        count = f" ({len(item['features'])} features)" if isinstance(item.get("features"), list) else ""
+        raise Rejected(f"a GeoJSON FeatureCollection{count} is not one alert: send one Feature per "
+                       "message (crisisdash publish splits a FeatureCollection into its features)")
+    if not isinstance(item, dict) or item.get("type") != "Feature":
+        raise Rejected("not a GeoJSON Feature (RFC 7946 section 3.2: an object with \"type\": \"Feature\")")
+    properties, geometry = item.get("properties"), item.get("geometry")
+    if not isinstance(properties, dict):
+        raise Rejected(f"GeoJSON Feature has no properties object: {EXPECTED}")
+    if geometry is not None and not isinstance(geometry, dict):
+        raise Rejected("GeoJSON Feature geometry must be an object or null (RFC 7946 section 3.2)")
+    if _is_usgs(properties, geometry):
+        return USGS, _from_usgs(item, properties, geometry)  # type: ignore[arg-type]
+    missing = [name for name in OUR_FIELDS if name not in properties]
+    if not missing:
+        return OURS, _from_ours(item, properties, geometry)
+    raise Rejected(f"GeoJSON Feature fits no known mapping: {EXPECTED}; "
+                   f"its properties lack {', '.join(missing)} and it is not a USGS feed feature")
+
+
+def alert_payloads(collection: dict) -> list[dict]:
+    """One alert document per feature of a FeatureCollection (``alert_document``); ``Rejected`` at the first misfit."""
+    return [alert_document(item)[1] for item in collection.get("features") or []]
+
+
+def split_payloads(raw: bytes) -> list[bytes]:
+    """A file as ingest payloads: each Feature of a FeatureCollection as its own JSON payload, else the file itself.
+
+    Features are not mapped here: ingest maps each one, and dead-letters the
+    ones that fit no mapping, with the reason.
+    """
+    if raw.lstrip()[:1] != b"{":
+        return [raw]
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return [raw]  # ingest dead-letters it with the reason
+    if not is_feature_collection(document) or not isinstance(document.get("features"), list):
+        return [raw]
+    return [json.dumps(item, separators=(",", ":")).encode() for item in document["features"]]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_usgs(properties: dict, geometry: dict | None) -> bool:
+    """Whether a feature has the USGS summary format's structure (module docstring)."""
+    return (
+        all(name in properties for name in USGS_FIELDS)
+        and _number(properties["time"])
+        and (properties["mag"] is None or _number(properties["mag"]))
+        and isinstance(properties["net"], str) and isinstance(properties["code"], str)
+        and isinstance(geometry, dict) and geometry.get("type") == "Point"
+    )
+
+
+def _usgs_severity(magnitude: float | None) -> str:
+    if magnitude is None:
+        return "low"
     if magnitude >= 6:
         return "critical"
     if magnitude >= 5:
@@ -72,16 +165,34 @@ def _usgs_severity(magnitude: float) -> str:
 
 
 def _from_usgs(item: dict, properties: dict, geometry: dict) -> dict:
-    lon, lat, *rest = geometry.get("coordinates") or [None, None]
-    magnitude = float(properties.get("mag") or 0)
+    coordinates = geometry.get("coordinates")
+    if not (isinstance(coordinates, list) and len(coordinates) >= 2 and all(map(_number, coordinates[:3]))):
+        raise Rejected("USGS feed feature: geometry is not a Point [lon, lat, depth]: "
+                       f"{one_line(str(coordinates), 80)}")
+    lon, lat, *rest = coordinates
+    magnitude = properties["mag"]
+    event_type = properties.get("type") if isinstance(properties.get("type"), str) else "earthquake"
+    place = properties.get("place") if isinstance(properties.get("place"), str) else ""
+    event_id = item.get("id") if isinstance(item.get("id"), str) and item["id"].strip() else \
+        properties["net"] + properties["code"]
+    if magnitude is None:
+        title = f"{event_type.capitalize()}, magnitude unknown" + (f" - {place}" if place else "")
+    else:
+        given = properties.get("title")
+        title = given if isinstance(given, str) and given.strip() else \
+            f"M {magnitude:g} {event_type}" + (f" - {place}" if place else "")
+    try:
+        reported_at = parse_instant(datetime.fromtimestamp(properties["time"] / 1000, UTC), "properties.time")
+    except (ValueError, OverflowError, OSError) as exc:
+        raise Rejected(f"USGS feed feature: properties.time {properties['time']} (epoch milliseconds): {exc}") from None
     return {
-        "id": f"usgs:{item.get('id') or properties.get('code')}",
-        "type": "natural_disaster",
+        "id": f"usgs:{event_id}",
+        "type": "natural_disaster" if event_type.lower() in USGS_NATURAL else "other",
         "severity": _usgs_severity(magnitude),
-        "title": properties.get("title") or f"M {magnitude} earthquake",
-        "description": properties.get("place") or "",
+        "title": one_line(title, 300),
+        "description": place,
         "location": {"lat": lat, "lon": lon},
-        "reported_at": datetime.fromtimestamp(properties["time"] / 1000, UTC).isoformat(),
+        "reported_at": reported_at.isoformat(),
         "source": "USGS",
         "releasable_to": ["ALL"],
         "exercise": False,
@@ -91,40 +202,20 @@ def _from_usgs(item: dict, properties: dict, geometry: dict) -> dict:
     }
 
 
-def alert_payloads(collection: dict) -> list[dict]:
-    """One alert document per feature (see the module docstring)."""
-    payloads = []
-    for item in collection.get("features") or []:
-        if not isinstance(item, dict):
-            payloads.append({"feature": item})
-            continue
-        properties = dict(item.get("properties") or {})
-        geometry = item.get("geometry") or {}
-        if isinstance(properties.get("mag"), (int, float)) and isinstance(properties.get("time"), (int, float)):
-            payloads.append(_from_usgs(item, properties, geometry))
-            continue
-        for name in _ADDED_BY_INGEST:
-            properties.pop(name, None)
-        properties.setdefault("id", item.get("id"))
-        if geometry.get("type") == "Point":
-            lon, lat = (geometry.get("coordinates") or [None, None])[:2]
-            properties["location"] = {"lat": lat, "lon": lon}
-        elif geometry.get("type") in ("Polygon", "MultiPolygon"):
-            properties["area"] = geometry
-        payloads.append(properties)
-    return payloads
-
-
-def split_payloads(raw: bytes) -> list[bytes]:
-    """A file as ingest payloads: one per feature for a FeatureCollection, else the file itself."""
-    import json
-
-    if raw.lstrip()[:1] != b"{":
-        return [raw]
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return [raw]  # ingest dead-letters it with the reason
-    if not is_feature_collection(document):
-        return [raw]
-    return [json.dumps(payload).encode() for payload in alert_payloads(document)]
+def _from_ours(item: dict, properties: dict, geometry: dict | None) -> dict:
+    document = dict(properties)
+    for name in _ADDED_BY_INGEST:
+        document.pop(name, None)
+    feature_id = item.get("id")
+    document.setdefault("id", str(feature_id) if _number(feature_id) else feature_id)
+    kind = geometry.get("type") if geometry else None
+    if kind == "Point":
+        coordinates = geometry.get("coordinates")  # type: ignore[union-attr]
+        lon, lat = coordinates[:2] if isinstance(coordinates, list) and len(coordinates) >= 2 else (None, None)
+        document["location"] = {"lat": lat, "lon": lon}
+    elif kind in ("Polygon", "MultiPolygon"):
+        document["area"] = geometry
+    elif geometry is not None:
+        raise Rejected(f"GeoJSON Feature geometry {one_line(str(kind), 40)!r} cannot be an alert's place "
+                       "(a Point, a Polygon, a MultiPolygon, or null for an unlocated alert)")
+    return document

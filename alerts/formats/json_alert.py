@@ -1,8 +1,12 @@
-"""Alert schema v1 as JSON (our own format): bytes or a parsed document -> ``Alert``.
+"""JSON payloads -> ``Alert``: alert schema v1 (our own format), or one GeoJSON Feature of a known feed.
 
-Nesting is limited to ``MAX_JSON_DEPTH`` levels so a hostile document cannot
-exhaust the stack; a flat enough object is validated straight from its bytes
-(pydantic's fastest path).
+A JSON object whose ``type`` is ``Feature`` or ``FeatureCollection`` is
+GeoJSON (no alert type has those names): a Feature is mapped to schema v1 by
+``alerts.formats.geojson.alert_document`` (our export, the USGS feed) and
+then validated like any alert; a FeatureCollection is refused (one message
+is one alert). Nesting is limited to ``MAX_JSON_DEPTH`` levels so a hostile
+document cannot exhaust the stack; a flat enough object is validated straight
+from its bytes (pydantic's fastest path).
 """
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ from pydantic import ValidationError
 
 from alerts.core.model import Alert
 from alerts.formats.errors import Rejected, validation_reason
+from alerts.formats.geojson import alert_document
 
 MAX_JSON_DEPTH = 32
+#: Values of ``type`` that make a JSON object GeoJSON rather than an alert.
+GEOJSON_TYPES = ("Feature", "FeatureCollection")
 
 
 def decode_json_alert(raw: bytes, text: str) -> Alert:
@@ -23,13 +30,31 @@ def decode_json_alert(raw: bytes, text: str) -> Alert:
         try:
             return Alert.model_validate_json(raw)
         except ValidationError as exc:
-            if exc.errors()[0]["type"] != "json_invalid":
+            if exc.errors()[0]["type"] != "json_invalid" and not _geojson(exc):
                 raise Rejected(validation_reason(exc)) from None
     try:
         document = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise Rejected(f"not JSON: {exc}") from None
+    if isinstance(document, dict) and document.get("type") in GEOJSON_TYPES:
+        return decode_feature(document)
     return decode_alert_document(document)
+
+
+def decode_feature(document: dict) -> Alert:
+    """One GeoJSON Feature (parsed) as an alert, via ``alert_document``; ``Rejected`` naming the mapping used."""
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise Rejected(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+    which, mapped = alert_document(document)
+    try:
+        return decode_alert_document(mapped)
+    except Rejected as exc:
+        raise Rejected(f"GeoJSON Feature ({which}): {exc.reason}") from None
+
+
+def _geojson(error: ValidationError) -> bool:
+    """Whether a validation error comes from a GeoJSON object (``type`` Feature or FeatureCollection)."""
+    return any(item["loc"] == ("type",) and item.get("input") in GEOJSON_TYPES for item in error.errors())
 
 
 def decode_alert_document(document: object) -> Alert:

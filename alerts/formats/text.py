@@ -23,3 +23,14 @@ def one_line(text: str, limit: int) -> str:
 def free_text(text: str, limit: int) -> str:
     """``text`` with control characters other than tab and newlines removed, stripped; at most ``limit`` characters."""
     return _cut(_BAD_TEXT_CHARS.sub("", text).strip(), limit)
+
+
+#: Characters XML 1.0 does not allow (section 2.2 "Characters"): C0 controls but tab, newline and
+#: carriage return; surrogates; U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML 1.0 does not allow replaced by U+FFFD, so any stored value
+    can be written into an XML export (lxml refuses such characters outright)."""
+    return _NOT_XML.sub("\ufffd", text)

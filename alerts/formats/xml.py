@@ -1,10 +1,12 @@
 """XML alert formats, recognised by content (the root element and its namespace).
 
-``decode_xml_alert`` parses the payload safely (``alerts.formats.xmlsafe``: no
-DTD, no entities, no network) and dispatches on the root:
+``decode_xml_alert`` parses the payload's bytes safely, decoding them per the
+byte-order mark and encoding declaration (``alerts.formats.xmlsafe``: no DTD,
+no entities, no network), and dispatches on the root:
 
-- ``<alert>`` in the CAP 1.2 namespace: ``alerts.formats.cap`` (validated
-  against the OASIS schema, then mapped);
+- ``<alert>`` in the CAP 1.2 namespace: ``alerts.formats.cap`` (a leap second
+  in a CAP date-time normalised first, ``cap.elements.normalise_leap_seconds``;
+  then validated against the OASIS schema and mapped);
 - ``<alert>`` in the CAP 1.1 or 1.0 namespace: refused (not up-converted);
 - ``<EDXLDistribution>`` (EDXL-DE 1.0/2.0): the one CAP 1.2 alert it carries;
 - a non-standard root holding several CAP alerts (``<alerts>``): refused, one
@@ -22,6 +24,7 @@ from lxml import etree
 
 from alerts.core.model import Alert
 from alerts.formats.cap import edxl, mapping
+from alerts.formats.cap.elements import normalise_leap_seconds
 from alerts.formats.cap.validate import CAP12_NS, EDXL_DE_NAMESPACES, OLD_CAP_NAMESPACES
 from alerts.formats.cot import decode as cot
 from alerts.formats.errors import Rejected
@@ -34,9 +37,14 @@ log = logging.getLogger(__name__)
 INTERNAL_ERROR = "XML alert could not be decoded (internal error"
 
 
-def decode_xml_alert(raw: bytes) -> Alert:
-    """One XML payload as an alert; ``Rejected`` with a reason for anything else."""
-    root = parse_xml(raw)
+def decode_xml_alert(raw: bytes, encoding: str | None = None) -> Alert:
+    """One XML payload (its bytes) as an alert; ``Rejected`` with a reason for anything else.
+
+    ``encoding`` is None to decode per byte-order mark and declaration, or
+    ``"utf-8"`` for the UTF-8 form of a payload that arrived as text
+    (``alerts.formats.xmlsafe.parse_xml``).
+    """
+    root = parse_xml(raw, encoding)
     try:
         return _dispatch(root)
     except Rejected:
@@ -56,6 +64,7 @@ def _dispatch(root: etree._Element) -> Alert:
 
     if local == "alert":
         if namespace == CAP12_NS:
+            normalise_leap_seconds(root)
             return mapping.decode_cap_alert(root)
         if namespace in OLD_CAP_NAMESPACES:
             version = OLD_CAP_NAMESPACES[namespace]
@@ -68,6 +77,7 @@ def _dispatch(root: etree._Element) -> Alert:
             f"(CAP 1.2 uses namespace {CAP12_NS})"
         )
     if local == "EDXLDistribution" and namespace in EDXL_DE_NAMESPACES:
+        normalise_leap_seconds(root)
         alert, envelope = edxl.unwrap_edxl(root)
         return mapping.decode_cap_alert(alert, envelope)
     if any(

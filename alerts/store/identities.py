@@ -42,6 +42,7 @@ local function closed(record)
   return status == 'resolved' or status == 'cancelled' or status == 'expired'
 end
 local replies = {}
+local any_pending = redis.call('EXISTS', ARGV[6]) == 1
 for i = 7, #ARGV, 7 do
   local id, identity, mkey, mtime, expiry, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 6]
   local idkey = ARGV[4] .. identity
@@ -83,7 +84,7 @@ for i = 7, #ARGV, 7 do
       reply = {1, key, event}
     end
   end
-  reply[4] = redis.call('HGET', ARGV[6], identity) or ''
+  reply[4] = any_pending and redis.call('HGET', ARGV[6], identity) or ''
   replies[#replies + 1] = reply
 end
 return replies

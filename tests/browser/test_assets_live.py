@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -13,10 +14,11 @@ from alerts.store.producer import send_to_stream
 from tests.conftest import make_asset as asset
 from tests.browser.test_map_live import GRAPH, _wait_live
 from tests.conftest import make_alert, payload, sign_in, wait_for
+from layers.traces import ASSET_DOT
 
 pytestmark = pytest.mark.browser
 
-DOT = 5
+DOT = ASSET_DOT
 
 
 def _asset_point(page, asset_id: str):
@@ -38,10 +40,11 @@ def test_asb001_a_live_position_update_moves_the_asset_on_the_map(server, users,
     assert _asset_point(page, "asb-rs-helo") == pytest.approx([44.0, 20.0])
     assert _asset_point(page, "asb-gr-secret") is None
     page.evaluate("window.__notReloaded = true")
+    now = datetime.now(UTC).isoformat()  # newer than the records (a report from the future would be refused)
     send_assets(client, keys, [json.dumps({"id": "asb-rs-helo", "position": {"lat": 44.3, "lon": 20.6},
-                                           "updated_at": "2030-01-01T00:00:00Z"}),
+                                           "updated_at": now}),
                                json.dumps({"id": "asb-gr-secret", "position": {"lat": 41.0, "lon": 23.0},
-                                           "updated_at": "2030-01-01T00:00:00Z"})])
+                                           "updated_at": now})])
     page.wait_for_function(
         f"() => {{ const t = document.querySelector('{GRAPH}').data[{DOT}];"
         " const i = Array.from(t.customdata).indexOf('asset:asb-rs-helo'); return Math.abs(t.lat[i] - 44.3) < 1e-6; }",

@@ -218,13 +218,13 @@ def test_map008_acknowledged_and_cancelled_alerts_change_on_the_page_at_once(ser
     for alert in (built, live):
         assert httpx.post(f"{server.url}/api/v1/alerts/{alert['id']}/ack", headers=officer.headers,
                           timeout=10).status_code == 200
-        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="acknowledged"]', timeout=5_000)
+        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="acknowledged"]', timeout=10_000)
     cancels = [make_alert(source="RS", releasable_to=["RS"], msg_type="cancel", references=[a["id"]])
                for a in (built, live)]
     send_to_stream(client, keys, [payload(c) for c in cancels])
     for alert in (built, live):
-        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="cancelled"]', timeout=5_000)
-        wait_for(lambda a=alert: (_core_style(page, a["id"]) or {}).get("colour") == CLOSED_COLOUR, timeout=5,
+        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="cancelled"]', timeout=10_000)
+        wait_for(lambda a=alert: (_core_style(page, a["id"]) or {}).get("colour") == CLOSED_COLOUR, timeout=10,
                  what="the point restyled as closed")
         assert "cancelled" in _core_style(page, alert["id"])["text"]
     assert _core_style(page, built["id"])["trace"] != _core_style(page, live["id"])["trace"]

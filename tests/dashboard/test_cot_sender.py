@@ -114,3 +114,59 @@ def test_cts002_cancelled_and_resolved_incidents_reach_tak_as_stale_events_and_d
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def _start(centre, client, keys, listener):
+    stop = threading.Event()
+    sender = CotSender(centre, client, keys, "127.0.0.1", listener.getsockname()[1], "RS")
+    thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def test_cts003_what_changed_while_tak_was_away_is_sent_after_the_reconnect(centre, client, keys, regions):
+    from lxml import etree
+
+    pipeline = alert_pipeline(client, keys, regions)
+    first = make_alert(source="RS", releasable_to=["RS"])
+    pipeline.process([("test", payload(first))])
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop, thread = _start(centre, client, keys, listener)
+    try:
+        connection, _ = listener.accept()
+        assert decode_alert(_read_events(connection, 1)[0]).id == first["id"]
+        connection.close()  # TAK goes away; meanwhile the incident is cancelled
+        pipeline.process([("test", payload(make_alert(source="RS", releasable_to=["RS"], msg_type="cancel",
+                                                      references=[first["id"]])))])
+        connection, _ = listener.accept()  # the sender reconnects by itself
+        uids = {etree.fromstring(e).get("uid") for e in _read_events(connection, 4)}  # the cancel and the closed
+        assert f"crisis.alert.{first['id']}.delete" in uids  # the cancellation made while away arrives
+        connection.close()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_cts004_text_that_xml_cannot_carry_never_stops_the_feed(centre, client, keys, regions):
+    """U+FFFE, U+FFFF and lone surrogates are legal in JSON but not in XML: replaced, the feed goes on."""
+    from alerts.formats.cot.encode import events_document
+
+    pipeline = alert_pipeline(client, keys, regions)
+    odd = make_alert(source="RS", releasable_to=["RS"], title="Bridge \ufffe closed \uffff")
+    pipeline.process([("test", payload(odd))])
+    assert b"Bridge \xef\xbf\xbd closed" in events_document([centre.alerts.get(odd["id"])], datetime.now(UTC))
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop, thread = _start(centre, client, keys, listener)
+    try:
+        connection, _ = listener.accept()
+        back = decode_alert(_read_events(connection, 1)[0])
+        assert back.title == odd["title"]  # our own detail carries the exact text
+        later = make_alert(source="RS", releasable_to=["RS"], title="After the odd one")
+        pipeline.process([("test", payload(later))])
+        assert decode_alert(_read_events(connection, 1)[0]).id == later["id"]
+        connection.close()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -32,6 +32,7 @@ from lxml import etree
 
 from alerts.core.assets import Asset
 from alerts.core.model import StoredAlert
+from alerts.formats.text import xml_safe
 
 INCIDENT_TYPE = "b-m-p-s-p-i"
 DELETE_TYPE = "t-x-d-d"
@@ -55,7 +56,7 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
         stale_after = timedelta(0)
     event = etree.Element("event", {
         "version": "2.0",
-        "uid": f"{UID_PREFIX}{stored.id}",
+        "uid": xml_safe(f"{UID_PREFIX}{stored.id}"),
         "type": INCIDENT_TYPE,
         "time": _time(alert.reported_at),
         "start": _time(alert.reported_at),
@@ -68,24 +69,25 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
     })
     detail = etree.SubElement(event, "detail")
     label = f"{alert.severity.value.upper()} {alert.type.value.replace('_', ' ')}: {alert.title}"
-    etree.SubElement(detail, "contact", {"callsign": label[:120]})
+    etree.SubElement(detail, "contact", {"callsign": xml_safe(label[:120])})
     remarks = etree.SubElement(detail, "remarks")
-    remarks.text = alert.title + (f"\n{alert.description}" if alert.description else "")
+    remarks.text = xml_safe(alert.title + (f"\n{alert.description}" if alert.description else ""))
     crisis = etree.SubElement(detail, CRISIS_DETAIL, {"schema": "1", "status": stored.status.value})
-    crisis.text = json.dumps(alert.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+    # ASCII-only JSON: every character survives the XML round trip exactly, whatever it is.
+    crisis.text = json.dumps(alert.model_dump(mode="json", exclude_none=True), ensure_ascii=True)
     return event
 
 
 def delete_event(uid: str, cot_type: str, now: datetime) -> etree._Element:
     """A TAK deletion of the map item ``uid`` (of type ``cot_type``): ``t-x-d-d`` with a link and ``__forcedelete``."""
     event = etree.Element("event", {
-        "version": "2.0", "uid": f"{uid}.delete", "type": DELETE_TYPE, "time": _time(now), "start": _time(now),
+        "version": "2.0", "uid": xml_safe(f"{uid}.delete"), "type": DELETE_TYPE, "time": _time(now), "start": _time(now),
         "stale": _time(now + timedelta(minutes=1)), "how": "h-g-i-g-o",
     })
     etree.SubElement(event, "point", {"lat": "0.0", "lon": "0.0", "hae": "9999999.0", "ce": "9999999.0",
                                       "le": "9999999.0"})
     detail = etree.SubElement(event, "detail")
-    etree.SubElement(detail, "link", {"uid": uid, "relation": "p-p", "type": cot_type})
+    etree.SubElement(detail, "link", {"uid": xml_safe(uid), "relation": "p-p", "type": cot_type})
     etree.SubElement(detail, "__forcedelete")
     return event
 
@@ -106,7 +108,7 @@ def incident_events(stored: StoredAlert, now: datetime) -> list[etree._Element]:
 def asset_event(asset: Asset, now: datetime, stale_after: timedelta = timedelta(minutes=10)) -> etree._Element:
     """A response asset as a friendly-unit position report (``crisis.asset.<id>``)."""
     event = etree.Element("event", {
-        "version": "2.0", "uid": f"{ASSET_UID_PREFIX}{asset.id}", "type": ASSET_TYPES[asset.group.value],
+        "version": "2.0", "uid": xml_safe(f"{ASSET_UID_PREFIX}{asset.id}"), "type": ASSET_TYPES[asset.group.value],
         "time": _time(asset.updated_at), "start": _time(asset.updated_at), "stale": _time(now + stale_after),
         "how": "m-g",
     })
@@ -114,11 +116,11 @@ def asset_event(asset: Asset, now: datetime, stale_after: timedelta = timedelta(
         "lat": f"{asset.position.lat:.6f}", "lon": f"{asset.position.lon:.6f}", "hae": "9999999.0",
         "ce": "50.0", "le": "9999999.0"})
     detail = etree.SubElement(event, "detail")
-    etree.SubElement(detail, "contact", {"callsign": f"{asset.name} ({asset.nation})"[:120]})
+    etree.SubElement(detail, "contact", {"callsign": xml_safe(f"{asset.name} ({asset.nation})"[:120])})
     etree.SubElement(detail, "track", {"speed": f"{asset.speed_kmh / 3.6:.1f}", "course": "0"})
     remarks = etree.SubElement(detail, "remarks")
-    remarks.text = f"{asset.type.value.replace('_', ' ')}, {asset.status.value}" + (
-        f", assigned to {asset.assigned_to}" if asset.assigned_to else "")
+    remarks.text = xml_safe(f"{asset.type.value.replace('_', ' ')}, {asset.status.value}" + (
+        f", assigned to {asset.assigned_to}" if asset.assigned_to else ""))
     return event
 
 

@@ -1,7 +1,9 @@
 """Reading the common parts of a Cursor-on-Target event: times, the point, GPS fix, ``opex``.
 
 CoT 2.0 (MITRE, "Cursor-on-Target Message Router User's Guide"; the event
-schema ``Event.xsd``): times are W3C XML Schema date-times in UTC, ``point``
+schema ``Event.xsd``): times are W3C XML Schema date-times in UTC (read by
+``alerts.core.times.parse_instant``: a time without a zone is UTC, a leap
+second is the instant after it, 1900-01-01..2200-01-01 only), ``point``
 carries ``lat``/``lon`` (WGS84 degrees), ``hae``, ``ce`` and ``le`` (metres;
 ``9999999`` means unknown), and ``opex`` says operations (``o``), exercise
 (``e``) or simulation (``s``). Every problem is a ``Rejected`` with a reason.
@@ -9,10 +11,11 @@ carries ``lat``/``lon`` (WGS84 degrees), ``hae``, ``ce`` and ``le`` (metres;
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 
 from lxml import etree
 
+from alerts.core.times import parse_instant
 from alerts.formats.errors import Rejected
 from alerts.formats.text import one_line
 
@@ -31,19 +34,22 @@ def event_uid(event: etree._Element) -> str:
 
 
 def cot_time(event: etree._Element, name: str, required: bool) -> datetime | None:
-    """The event's ``name`` attribute (``time``, ``start``, ``stale``) as an aware datetime (UTC if unmarked)."""
+    """The event's ``name`` attribute (``time``, ``start``, ``stale``) as an aware datetime (UTC if unmarked).
+
+    ``None`` when the attribute is absent and not ``required``. A leap second
+    (``2016-12-31T23:59:60Z``) is the instant after it. Raises ``Rejected``
+    naming the attribute when it is missing but required, is not a date-time,
+    or lies outside 1900-01-01..2200-01-01 (UTC).
+    """
     value = (event.get(name) or "").strip()
     if not value:
         if required:
             raise Rejected(f"CoT event has no '{name}' attribute")
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise Rejected(f"CoT '{name}' is not a date-time: {one_line(value, 80)!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)  # CoT times are UTC
-    return parsed
+        return parse_instant(value, f"CoT '{name}'", naive_is_utc=True)  # CoT times are UTC
+    except ValueError as exc:
+        raise Rejected(str(exc)) from None
 
 
 def number(element: etree._Element, name: str, default: float | None = None) -> float | None:

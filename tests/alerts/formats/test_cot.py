@@ -105,9 +105,11 @@ def test_cot005_cancel_refers_to_the_alarm_uid():
     ("lat", "lon", "ce"),
     [("0.0", "0.0", "9999999.0"), ("-0.004287826538927404", "-0.0076812372022802555", "9999999.0"), ("0", "0", "5")],
 )
-def test_cot006_alarm_without_gps_fix_rejected(lat, lon, ce):
-    reason = rejected(cot_event(lat=lat, lon=lon, ce=ce))
-    assert "no GPS fix" in reason and "Bravo-2" in reason
+def test_cot006_alarm_without_gps_fix_is_kept_unlocated(lat, lon, ce):
+    """An emergency without a fix is still an emergency: kept, never placed at 0,0."""
+    alert = decode_alert(cot_event(lat=lat, lon=lon, ce=ce))
+    assert alert.location is None and alert.point() is None
+    assert alert.model_extra["geometry_unknown"] is True and "Bravo-2" in alert.title
 
 
 def test_cot007_near_null_island_with_known_error_is_a_fix():

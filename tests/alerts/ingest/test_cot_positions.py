@@ -41,3 +41,16 @@ def test_cpo002_reports_without_a_fix_markers_and_unknown_units_are_dead_lettere
     assert "not a position report" in reasons[1]
     assert "hostile XML" in reasons[3]
     assert client.xlen(keys.assets_dead) == 4
+
+
+def test_cpo003_a_position_report_in_a_declared_8_bit_encoding_is_read_like_an_alert(client, keys):
+    store = AssetStore(client, keys)
+    store.put(_asset("ANDROID-cyr-1"))
+    report = ('<?xml version="1.0" encoding="windows-1251"?><event version="2.0" uid="ANDROID-cyr-1" type="a-f-G-U-C" '
+              'time="2026-11-29T10:00:00Z" start="2026-11-29T10:00:00Z" stale="2026-11-29T10:05:00Z" how="m-g">'
+              '<point lat="42.7" lon="23.3" hae="500" ce="5" le="9999999"/>'
+              '<detail><contact callsign="Сокол-1"/></detail></event>').encode("windows-1251")
+    result = asset_pipeline(client, keys, clock=lambda: datetime(2026, 11, 29, 10, 0, 30, tzinfo=UTC)).process(
+        [("cot", report)])
+    assert not result.dead and [a.id for a in result.accepted] == ["ANDROID-cyr-1"]
+    assert store.get("ANDROID-cyr-1").position.lat == 42.7

@@ -1,0 +1,47 @@
+"""The health check against a real Redis: workers that stop beating, work left pending, inboxes nobody reads."""
+from __future__ import annotations
+
+import threading
+import time
+
+from alerts.actions.health import check
+from alerts.store.heartbeats import Heartbeat
+from alerts.store.producer import send_to_stream
+from tests.conftest import alert_pipeline, make_alert, payload, stream_ingest, wait_for
+
+
+def test_hlt001_a_running_worker_is_healthy_and_a_silent_one_is_named(client, keys, regions):
+    heartbeat = Heartbeat(client, keys, "host/1/ingest-stream", keys.inbox)
+    worker = stream_ingest(alert_pipeline(client, keys, regions), block_ms=100, heartbeat=heartbeat)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: check(client, keys, time.time)["workers"], what="the first heartbeat")
+        report = check(client, keys, time.time)
+        assert report["status"] == "ok" and report["reasons"] == []
+        later = check(client, keys, lambda: time.time() + 60)  # as seen a minute from now, had it died
+        assert later["status"] == "degraded"
+        assert any("host/1/ingest-stream" in r and "silent" in r for r in later["reasons"])
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert check(client, keys, time.time)["workers"] == {}  # a clean stop is not a dead worker
+
+
+def test_hlt002_work_pending_too_long_and_an_inbox_nobody_reads_degrade_health(client, keys, regions):
+    worker = stream_ingest(alert_pipeline(client, keys, regions), consumer="dies", block_ms=100)
+    worker.ensure_group()
+    send_to_stream(client, keys, [payload(make_alert()) for _ in range(3)])
+    client.xreadgroup(keys.ingest_group, "dies", {keys.inbox: ">"}, count=1)  # delivered, then the consumer dies
+    report = check(client, keys, time.time, stuck_after=-1.0)  # any pending entry counts as stuck here
+    assert report["inboxes"]["alerts"]["pending"] == 1 and report["inboxes"]["alerts"]["lag"] == 2
+    assert any("pending for" in r for r in report["reasons"])
+    assert any("2 entries waiting and no live worker" in r for r in report["reasons"])
+
+
+def test_hlt003_redis_down_is_a_reason_not_an_exception(keys):
+    import redis
+
+    report = check(redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), keys, time.time)
+    assert report["status"] == "degraded" and report["reasons"][0].startswith("Redis unavailable")
