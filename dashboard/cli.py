@@ -73,15 +73,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     """``crisisdash publish``: send alert files (a GeoJSON FeatureCollection as one alert per feature)."""
     from alerts.formats.geojson import split_payloads
-    from alerts.store.client import connect
     from alerts.store.keys import Keys
     from alerts.store.producer import send_to_channel, send_to_stream
+    from dashboard.services import producer_client
 
     settings = _running_redis(args)
     payloads = []
     for name in args.files:
         payloads += split_payloads(_read_input(name))
-    client = connect(settings.redis_url, timeout=5, retry_on_timeout=False)
+    client = producer_client(settings)
     keys = Keys(settings.prefix)
     if args.stream:
         ids = send_to_stream(client, keys, payloads)

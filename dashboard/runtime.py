@@ -49,10 +49,10 @@ def embedded_url_if_running(settings: Settings) -> Settings:
     return replace(settings, redis_url=url)
 
 
-def check_templates(settings: Settings) -> None:
-    """Exit with the file and field named if a checklist template is bad (before anything starts)."""
+def load_templates(settings: Settings) -> Templates:
+    """The checklist templates, or exit naming the bad file and field (before anything starts)."""
     try:
-        Templates.load(settings.checklists_dir)
+        return Templates.load(settings.checklists_dir)
     except TemplateError as exc:
         raise SystemExit(f"bad checklist template: {exc}") from None
 
@@ -78,9 +78,9 @@ def serve(settings: Settings) -> None:
 
     # uvicorn handles both signals itself while serving, then re-raises them to this handler.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    check_templates(settings)
+    templates = load_templates(settings)
     with redis_for(settings) as settings:
-        services = build_services(settings)
+        services = build_services(settings, templates)
         stop = threading.Event()
         threads = start_ingest(services, stop) if settings.run_ingest else []
         threads.append(start_thread("escalation", services.escalation_monitor().run, stop))
@@ -108,12 +108,12 @@ def _exit_cleanly(signum, _frame) -> None:
 
 def ingest(settings: Settings) -> None:
     """Run only the ingest workers until SIGINT/SIGTERM."""
-    check_templates(settings)
+    templates = load_templates(settings)
     with redis_for(settings) as settings:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        services = build_services(settings)
+        services = build_services(settings, templates)
         threads = start_ingest(services, stop)
         log.info("ingest running on %s (prefix %s)", settings.redis_url, settings.prefix)
         stop.wait()

@@ -108,11 +108,20 @@ class Services:
         self.client.close()
 
 
-def build_services(settings: Settings) -> Services:
-    """Connect to ``settings.redis_url`` and build every part; raises ``TemplateError`` for a bad checklist."""
+def producer_client(settings: Settings) -> Client:
+    """A client for sending payloads (``crisisdash publish``): a lost server fails in 5 s, not minutes."""
+    return connect(settings.redis_url, timeout=5, retry_on_timeout=False)
+
+
+def build_services(settings: Settings, templates: Templates | None = None) -> Services:
+    """Connect to ``settings.redis_url`` and build every part.
+
+    ``templates`` are loaded from ``settings.checklists_dir`` unless given
+    (raises ``TemplateError`` naming the file and field of a bad one).
+    """
     if not settings.redis_url:
         raise ValueError("no Redis URL: start the embedded Valkey first (dashboard.runtime.redis_for)")
-    templates = Templates.load(settings.checklists_dir)  # a bad template stops start-up here
+    templates = templates or Templates.load(settings.checklists_dir)
     client = connect(settings.redis_url)
     keys = Keys(settings.prefix)
     alerts = AlertStore(client, keys)

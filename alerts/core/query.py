@@ -9,7 +9,7 @@ URL form is ``parse_query`` / ``encode_query``:
 |----------------|------------------------------------------------------------------|
 | ``severity``   | repeat or comma-separate; absent: any; present but empty: none   |
 | ``type``, ``country`` | repeat or comma-separate; absent or empty: any            |
-| ``since``, ``until`` | ISO 8601 with a UTC offset; ``reported_at`` in [since, until) |
+| ``since``, ``until`` | ISO 8601 with a UTC offset, 1900-2200; ``reported_at`` in [since, until) |
 | ``window_hours`` | reported within the last N hours (a finite number > 0, at most 10 years) |
 | ``exercise``   | ``all`` (default), ``real``, ``exercise``                         |
 | ``identifier`` | the producer's id: every alert that carries it (ids may collide across producers) |
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.core.model import RELEASABLE_TO_ALL, AlertType, Severity, StoredAlert
+from alerts.core.times import parse_instant
 
 ExerciseFilter = Literal["all", "real", "exercise"]
 StatusFilter = Literal["all", "open", "closed"]
@@ -156,12 +157,9 @@ def _time(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadQuery(f"{name}: not an ISO 8601 time: {value[:60]!r}") from None
-    if parsed.tzinfo is None:
-        raise BadQuery(f"{name}: needs a UTC offset (e.g. 2026-11-27T10:00:00Z)")
-    return parsed
+        return parse_instant(value, name)  # ISO 8601 with an offset, 1900-2200 (alerts.core.times)
+    except ValueError as exc:
+        raise BadQuery(f"{exc} (e.g. 2026-11-27T10:00:00Z)") from None
 
 
 def _choice(value: str | None, allowed: set[str], name: str, default: str) -> str:

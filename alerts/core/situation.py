@@ -12,7 +12,8 @@ Definitions (the tests check each against a scripted scenario):
   resolve* with resolved_at. Median and 90th percentile (linear interpolation),
   in seconds; None when there is nothing to measure.
 - *escalated*: open alerts whose escalation level is 1 or more.
-- *trend*: alerts reported inside the window per hour (UTC) and type.
+- *trend*: alerts reported inside the window per hour (UTC) and type, over
+  at most the last ``MAX_TREND_HOURS`` of it (so any window answers in bounded time and size).
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import pandas as pd
 from alerts.core.model import AlertType, Severity
 
 OPEN_TABLE_SEVERITIES = ("critical", "high")
+#: The trend covers at most the last this many hours of the window (92 days), whatever its length.
+MAX_TREND_HOURS = 24 * 92
 #: The table of open critical and high incidents lists at most this many (most urgent first).
 OPEN_TABLE_LIMIT = 500
 
@@ -66,8 +69,8 @@ def situation(rows: pd.DataFrame, times: ResponseTimes, since: datetime, until: 
     escalated_ids = [alert_id for alert_id, level in times.escalation.items() if level >= 1]
     escalated = int(open_rows["id"].isin(escalated_ids).sum())
 
-    hours = pd.date_range(pd.Timestamp(since).floor("h"), pd.Timestamp(until).ceil("h"), freq="h",
-                          inclusive="left")
+    trend_since = max(pd.Timestamp(since), pd.Timestamp(until) - pd.Timedelta(hours=MAX_TREND_HOURS))
+    hours = pd.date_range(trend_since.floor("h"), pd.Timestamp(until).ceil("h"), freq="h", inclusive="left")
     types = [t.value for t in AlertType]
     grid = np.zeros((len(types), len(hours)), dtype=int)
     if len(in_window) and len(hours):

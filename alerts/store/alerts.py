@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent, stream_id_key
+from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent
 from alerts.core.identity import renewable
 from alerts.core.model import StoredAlert
 from alerts.store import identities
 from alerts.store.cas import compare_and_set
-from alerts.store.client import Client, newest_id, text
+from alerts.store.client import Client, text
+from alerts.store.streams import check_cursor, newest_id
 from alerts.store.identities import Recordable, RecordResult
 from alerts.store.keys import Keys
 
@@ -38,10 +39,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 and (ARGV[4] == '' or redis.call('GET', KE
 end
 return false
 """
-
-
-class CursorTooOld(Exception):
-    """The events after this cursor were trimmed from the stream; reload everything instead."""
 
 
 def parse_event(event_id: bytes | str, fields: dict) -> AlertEvent:
@@ -142,11 +139,8 @@ class AlertStore:
         return newest_id(self.client, self.keys.events)
 
     def events_since(self, cursor: str, count: int = 10_000) -> list[AlertEvent]:
-        """At most ``count`` events strictly after ``cursor``, oldest first; ``CursorTooOld`` if trimmed."""
-        if cursor not in ("0", "0-0"):
-            oldest = self.client.xrange(self.keys.events, count=1)
-            if oldest and stream_id_key(text(oldest[0][0])) > stream_id_key(cursor):
-                raise CursorTooOld(cursor)  # entries after the cursor were trimmed
+        """At most ``count`` events strictly after ``cursor``, oldest first; ``CursorTooOld`` (``check_cursor``)."""
+        check_cursor(self.client, self.keys.events, cursor)
         entries = self.client.xrange(self.keys.events, min=f"({cursor}", count=count)
         return [parse_event(eid, fields) for eid, fields in entries]
 

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from alerts.core.assets import Asset
 from alerts.core.events import ASSET_UPDATED, AssetEvent
 from alerts.store.cas import compare_and_set
-from alerts.store.client import Client, newest_id, text
+from alerts.store.client import Client, text
+from alerts.store.streams import check_cursor, newest_id
 from alerts.store.keys import Keys
 
 DEFAULT_EVENTS_MAXLEN = 100_000
@@ -77,7 +78,8 @@ class AssetStore:
         return newest_id(self.client, self.keys.assets_events)
 
     def events_since(self, cursor: str, count: int = 10_000) -> list[AssetEvent]:
-        """At most ``count`` asset events strictly after ``cursor``, oldest first."""
+        """At most ``count`` asset events strictly after ``cursor``, oldest first; ``CursorTooOld`` as for alerts."""
+        check_cursor(self.client, self.keys.assets_events, cursor)
         entries = self.client.xrange(self.keys.assets_events, min=f"({cursor}", count=count)
         return [parse_asset_event(eid, fields) for eid, fields in entries]
 

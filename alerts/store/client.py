@@ -31,8 +31,3 @@ def text(value: bytes | str) -> str:
     """A reply value as text (replies are bytes unless the client decodes them)."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
-
-def newest_id(client: redis.Redis, stream: str) -> str:
-    """The id of the newest entry of ``stream`` (``0-0`` when it is empty or missing)."""
-    newest = client.xrevrange(stream, count=1)
-    return text(newest[0][0]) if newest else "0-0"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -9,20 +10,24 @@ from fastapi.responses import JSONResponse
 from alerts.actions.situation import summary as situation_summary
 from alerts.actions.visibility import require, restricted, visible_alert
 from alerts.core.model import StoredAlert
-from alerts.core.query import Page
+from alerts.core.query import AlertQuery, Page
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from alerts.actions.health import check
-from dashboard.api.models import AlertOut, AlertPage, AuditPage, Health, Me, Summary
-from dashboard.api.params import alert_query
+from dashboard.api.models import AlertOut, AlertPage, AuditPage, Health, Me, Summary, errors
+from dashboard.params import alert_filters
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
 router = APIRouter()
 
 
-def alert_json(stored: StoredAlert) -> dict:
-    """One alert as the API shows it: the producer's fields plus what ingest added."""
+def alert_json(stored: StoredAlert, may_see: Callable[[str], bool] = lambda _id: True) -> dict:
+    """One alert as the API shows it: the producer's fields plus what ingest added.
+
+    ``may_see(alert id)`` says whether the viewer may see another alert: the
+    id of the alert that superseded this one is shown only then.
+    """
     body = stored.alert.model_dump(mode="json", exclude_none=True)
     body["id"] = stored.id
     body["identifier"] = stored.alert.id
@@ -35,9 +40,15 @@ def alert_json(stored: StoredAlert) -> dict:
         body["expires_at"] = stored.expires_at.isoformat()
     if stored.stale:
         body["stale"] = True
-    if stored.superseded_by:
+    if stored.superseded_by and may_see(stored.superseded_by):
         body["superseded_by"] = stored.superseded_by
     return body
+
+
+def viewers_eyes(services: Services, viewer: Viewer) -> Callable[[str], bool]:
+    """``may_see`` for ``alert_json``: whether an alert id is one ``viewer`` may see."""
+    query = restricted(services.centre, viewer)
+    return lambda alert_id: services.centre.index.get(alert_id, query) is not None
 
 
 @router.get("/health", summary="App, Redis and ingest status (no authentication; figures for admins)",
@@ -59,26 +70,31 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
 
 
 @router.get("/alerts", summary="Alerts visible to the caller, newest report first", response_model=AlertPage)
-def list_alerts(request: Request, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+def list_alerts(request: Request, filters: AlertQuery = Depends(alert_filters),
+                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
                 viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """Filters as documented in ``alerts.core.query``; paging ``limit`` (at most 1000) and ``offset``."""
     centre = services.centre
-    result = centre.index.search(restricted(centre, viewer, alert_query(request)), Page(limit=limit, offset=offset))
-    return {"total": result.total, "limit": limit, "offset": offset, "items": [alert_json(a) for a in result.alerts]}
+    result = centre.index.search(restricted(centre, viewer, filters), Page(limit=limit, offset=offset))
+    eyes = viewers_eyes(services, viewer)
+    return {"total": result.total, "limit": limit, "offset": offset,
+            "items": [alert_json(a, eyes) for a in result.alerts]}
 
 
-@router.get("/alerts/{alert_id:path}", summary="One alert by id (URL-encode the id)", response_model=AlertOut)
+@router.get("/alerts/{alert_id:path}", summary="One alert by id (URL-encode the id)", response_model=AlertOut,
+            responses=errors(404))
 def get_alert(alert_id: str, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """404 if it does not exist or is not released to the caller."""
-    return alert_json(visible_alert(services.centre, viewer, alert_id))
+    return alert_json(visible_alert(services.centre, viewer, alert_id), viewers_eyes(services, viewer))
 
 
 @router.get("/summary", summary="Counts and the situation figures over the alerts visible to the caller "
             "(filters as /alerts; since/until also set the window for response times and trend)",
             response_model=Summary)
-def summary(request: Request, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
+def summary(request: Request, filters: AlertQuery = Depends(alert_filters), viewer: Viewer = Depends(caller),
+            services: Services = Depends(services_of)) -> dict:
     """See the README's API table for every figure."""
-    return situation_summary(services.centre, viewer, alert_query(request))
+    return situation_summary(services.centre, viewer, filters)
 
 
 @router.get("/me", summary="Who the caller is", response_model=Me)
@@ -88,7 +104,8 @@ def me(viewer: Viewer = Depends(caller)) -> dict:
             "permissions": sorted(p.value for p in Permission if viewer.can(p))}
 
 
-@router.get("/audit", summary="The audit trail, newest first (admins only)", response_model=AuditPage)
+@router.get("/audit", summary="The audit trail, newest first (admins only)", response_model=AuditPage,
+            responses=errors(403))
 def audit(limit: int = Query(200, ge=1, le=5000), viewer: Viewer = Depends(caller),
           services: Services = Depends(services_of)) -> dict:
     """At most ``limit`` entries, newest first."""

@@ -14,8 +14,8 @@ from alerts.actions import tasking
 from alerts.actions.visibility import visible_alert
 from alerts.core.assets import Asset, AssetStatus, AssetType
 from alerts.core.viewer import Viewer
-from dashboard.api.models import AssetOut, AssetPage, AssignedAssets, Suggestions
-from dashboard.api.params import client_address
+from dashboard.api.models import AssetOut, AssetPage, AssignedAssets, Suggestions, errors
+from dashboard.params import client_address
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
@@ -55,7 +55,7 @@ def list_assets(
 
 @router.get("/alerts/{alert_id:path}/suggestions",
             summary="The nearest ready, suitable assets released to the caller, with distance and ETA",
-            response_model=Suggestions)
+            response_model=Suggestions, responses=errors(404))
 def get_suggestions(alert_id: str, limit: int = Query(10, ge=1, le=100), viewer: Viewer = Depends(caller),
                     services: Services = Depends(services_of)) -> dict:
     """Geodesic distance (km) on WGS84 and ETA (minutes) from the asset's speed."""
@@ -65,7 +65,8 @@ def get_suggestions(alert_id: str, limit: int = Query(10, ge=1, le=100), viewer:
             "items": [{**s, "asset": asset_json(s["asset"])} for s in found]}
 
 
-@router.get("/alerts/{alert_id:path}/assets", summary="The assets assigned to an alert", response_model=AssignedAssets)
+@router.get("/alerts/{alert_id:path}/assets", summary="The assets assigned to an alert", response_model=AssignedAssets,
+            responses=errors(404))
 def get_alert_assets(alert_id: str, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """Only the assigned assets released to the caller."""
     stored = visible_alert(services.centre, viewer, alert_id)
@@ -74,7 +75,7 @@ def get_alert_assets(alert_id: str, viewer: Viewer = Depends(caller), services: 
 
 
 @router.post("/alerts/{alert_id:path}/assign", summary="Task a ready asset to an alert (task_assets)",
-             response_model=AssetOut)
+             response_model=AssetOut, responses=errors(403, 404, 409, 422))
 def post_assign(alert_id: str, body: AssetBody, request: Request, viewer: Viewer = Depends(caller),
                 services: Services = Depends(services_of)) -> dict:
     """The asset becomes ``committed``, ``assigned_to`` the alert; 409 if it is not ready."""
@@ -82,7 +83,7 @@ def post_assign(alert_id: str, body: AssetBody, request: Request, viewer: Viewer
 
 
 @router.post("/alerts/{alert_id:path}/release", summary="Release an asset from an alert (task_assets)",
-             response_model=AssetOut)
+             response_model=AssetOut, responses=errors(403, 404, 409, 422))
 def post_release(alert_id: str, body: AssetBody, request: Request, viewer: Viewer = Depends(caller),
                  services: Services = Depends(services_of)) -> dict:
     """Back to ``ready``; 409 if it is not assigned to that alert."""

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from alerts.actions import exports
+from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
-from dashboard.api.params import alert_query, client_address
+from dashboard.api.models import errors, media
+from dashboard.params import alert_filters, client_address
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
@@ -22,16 +24,19 @@ def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
-@router.get("/export/alerts.geojson", summary="Visible alerts as a GeoJSON FeatureCollection (filters as /alerts)")
-def export_alerts_geojson(request: Request, viewer: Viewer = Depends(caller),
+@router.get("/export/alerts.geojson", summary="Visible alerts as a GeoJSON FeatureCollection (filters as /alerts)",
+            responses={**media(GEOJSON, "an RFC 7946 FeatureCollection"), **errors(403, 422)})
+def export_alerts_geojson(request: Request, filters: AlertQuery = Depends(alert_filters),
+                          viewer: Viewer = Depends(caller),
                           services: Services = Depends(services_of)) -> JSONResponse:
     """RFC 7946 FeatureCollection; ``crisisdash publish`` reads it back."""
-    body = exports.alerts_geojson(services.centre, viewer, alert_query(request),
+    body = exports.alerts_geojson(services.centre, viewer, filters,
                                   query_text=str(request.query_params), ip=client_address(request))
     return JSONResponse(body, media_type=GEOJSON, headers=_attachment("alerts.geojson"))
 
 
-@router.get("/export/assets.geojson", summary="Response assets visible to the caller as a GeoJSON FeatureCollection")
+@router.get("/export/assets.geojson", summary="Response assets visible to the caller as a GeoJSON FeatureCollection",
+            responses={**media(GEOJSON, "an RFC 7946 FeatureCollection"), **errors(403)})
 def export_assets_geojson(request: Request, viewer: Viewer = Depends(caller),
                           services: Services = Depends(services_of)) -> JSONResponse:
     """The format ``crisisdash assets import`` reads back."""
@@ -39,19 +44,26 @@ def export_assets_geojson(request: Request, viewer: Viewer = Depends(caller),
     return JSONResponse(body, media_type=GEOJSON, headers=_attachment("assets.geojson"))
 
 
-@router.get("/cot", summary="Visible incidents (filters as /alerts) and response assets as Cursor-on-Target events")
-def cot_events(request: Request, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
+@router.get("/cot", summary="Visible incidents (filters as /alerts) and response assets as Cursor-on-Target events",
+            response_class=Response, responses={**media("application/xml", "CoT 2.0 events under <events>"),
+                                                **errors(422)})
+def cot_events(request: Request, filters: AlertQuery = Depends(alert_filters), viewer: Viewer = Depends(caller),
+               services: Services = Depends(services_of)) -> Response:
     """CoT 2.0 events under one ``<events>`` root."""
-    body = exports.cot_export(services.centre, viewer, alert_query(request), query_text=str(request.query_params),
+    body = exports.cot_export(services.centre, viewer, filters, query_text=str(request.query_params),
                               ip=client_address(request))
     return Response(body, media_type="application/xml")
 
 
-@router.get("/sitrep", summary="A SITREP: format=md|html|csv|geojson; window since/until (default: last 24 h)")
-def get_sitrep(request: Request, format: str = Query("md"), viewer: Viewer = Depends(caller),  # noqa: A002
+@router.get("/sitrep", summary="A SITREP: format=md|html|csv|geojson; window since/until (default: last 24 h)",
+            response_class=Response, responses={
+                200: {"content": {"text/markdown": {}, "text/html": {}, "text/csv": {}, GEOJSON: {}},
+                      "description": "the SITREP in the format asked for"}, **errors(403, 422)})
+def get_sitrep(request: Request, filters: AlertQuery = Depends(alert_filters),
+               format: str = Query("md", description="md, html, csv, geojson"), viewer: Viewer = Depends(caller),  # noqa: A002
                services: Services = Depends(services_of)) -> Response:
     """The window is ``since``/``until`` or ``window_hours`` (default the last 24 hours)."""
-    query = alert_query(request)
+    query = filters
     body, media, filename = exports.sitrep_export(services.centre, viewer, format, query, since=query.since,
                                                   until=query.until, ip=client_address(request))
     if format == "geojson":

@@ -194,3 +194,26 @@ class Summary(BaseModel):
     open_by_region: dict[str, int]
     open_critical_high: list[dict[str, Any]]
     assets: dict[str, Any]
+
+
+class ErrorOut(BaseModel):
+    """A refusal: ``detail`` says why; a 409 adds who was first (``by``/``at`` or ``done_by``/``done_at``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+
+
+_MEANING = {403: "the caller's role may not do this", 404: "no such alert or asset, or not released to the caller",
+            409: "the current state does not allow it (already done: who was first)",
+            422: "a parameter or the body is not valid"}
+
+
+def errors(*codes: int) -> dict:
+    """OpenAPI ``responses`` for the refusals a route can give (``alerts.actions.errors``)."""
+    return {code: {"model": ErrorOut, "description": _MEANING[code]} for code in codes}
+
+
+def media(media_type: str, description: str) -> dict:
+    """OpenAPI ``responses`` for a 200 that is not JSON."""
+    return {200: {"content": {media_type: {}}, "description": description}}

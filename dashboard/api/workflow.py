@@ -14,8 +14,8 @@ from alerts.actions import workflow
 from alerts.core.model import StoredAlert
 from alerts.core.response import CaseState
 from alerts.core.viewer import Viewer
-from dashboard.api.models import ChecklistOut, MarkOut, ResolutionOut, StepOut
-from dashboard.api.params import client_address
+from dashboard.api.models import ChecklistOut, MarkOut, ResolutionOut, StepOut, errors
+from dashboard.params import client_address
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
@@ -54,7 +54,7 @@ def checklist_json(stored: StoredAlert, state: CaseState) -> dict:
 
 
 @router.get("/alerts/{alert_id:path}/checklist", summary="An alert's checklist, acknowledgment and escalation",
-            response_model=ChecklistOut)
+            response_model=ChecklistOut, responses=errors(404))
 def get_checklist(alert_id: str, viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """The checklist is opened on first read if ingest has not opened it yet."""
     stored, state = workflow.checklist(services.centre, viewer, alert_id)
@@ -62,7 +62,7 @@ def get_checklist(alert_id: str, viewer: Viewer = Depends(caller), services: Ser
 
 
 @router.post("/alerts/{alert_id:path}/ack", summary="Acknowledge an alert (the first wins; later ones get 409)",
-             response_model=MarkOut)
+             response_model=MarkOut, responses=errors(403, 404, 409))
 def acknowledge(alert_id: str, request: Request, viewer: Viewer = Depends(caller),
                 services: Services = Depends(services_of)) -> dict:
     """200 ``{by, at}`` for the first acknowledgment; 409 with the first one's ``{by, at}`` for every later one."""
@@ -71,7 +71,7 @@ def acknowledge(alert_id: str, request: Request, viewer: Viewer = Depends(caller
 
 
 @router.post("/alerts/{alert_id:path}/checklist/{n}/done", summary="Mark checklist step n done, with an optional note",
-             response_model=StepOut)
+             response_model=StepOut, responses=errors(403, 404, 409, 422))
 def complete_step(alert_id: str, n: int, request: Request, body: NoteBody | None = Body(None),
                   viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """409 if already done (``done_by``, ``done_at``) or not acknowledged yet; 404 for no such step."""
@@ -82,7 +82,7 @@ def complete_step(alert_id: str, n: int, request: Request, body: NoteBody | None
 
 
 @router.post("/alerts/{alert_id:path}/resolve", summary="Resolve an alert (duty officers)",
-             response_model=ResolutionOut)
+             response_model=ResolutionOut, responses=errors(403, 404, 409, 422))
 def resolve(alert_id: str, request: Request, body: NoteBody | None = Body(None), viewer: Viewer = Depends(caller),
             services: Services = Depends(services_of)) -> dict:
     """409 if already resolved (with the first ``{by, at}``) or cancelled."""

@@ -1,9 +1,10 @@
-"""Component ids of the pages, and the page contract the browser scripts read.
+"""Component ids shared beyond one page module, and the page contract the browser scripts read.
 
-Python refers to components by these names only; the scripts in ``assets/``
-read the ids (and the map's trace indices, ``layers.traces``) from the
-contract element the frame renders (``contract_element``), so no id or trace
-index is spelled twice.
+Every id the browser scripts touch, and every id of the live map, is named
+here; the scripts in ``assets/`` read the ids (and the map's trace indices,
+``layers.traces``) from the contract element the frame renders
+(``contract_element``), so no id or trace index is spelled in two languages.
+Ids used only inside one page module stay there.
 """
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ SELECTED_ALERT = "selected-alert"
 ALERT_DETAILS = "alert-details"
 ASSET_SUGGESTIONS = "asset-suggestions"
 WATCHDOG = "watchdog"
+FILTER_SEVERITY = "filter-severity"
+FILTER_TYPE = "filter-type"
+FILTER_COUNTRY = "filter-country"
+FILTER_WINDOW = "filter-window"
+FILTER_EXERCISE = "filter-exercise"
+LAYER_TOGGLES = "layer-toggles"
+COVERAGE_CAPABILITY = "coverage-capability"
+COVERAGE_MINUTES = "coverage-minutes"
+COVERAGE_GAPS = "coverage-gaps"
 # the response queue page
 CRITICAL_BANNER = "critical-banner"
 MUTE_SOUND = "mute-sound"

@@ -5,53 +5,73 @@
 to one (acknowledged, in progress, resolved, cancelled), each with the
 alert's plain data (``dashboard.live.payloads.alert_data``) and its
 events-stream id. ``/live/assets`` sends ``asset`` with an asset's point.
-Both resume after ``Last-Event-ID`` (or ``after``), and send only what the
-viewer may see.
+Both resume after ``Last-Event-ID`` (or ``after``; anything but a stream
+id answers 422), and send only what the viewer may see. With a ``status``
+filter, ``update`` events are sent whatever the new status, so a viewer of
+open alerts learns that one closed.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from alerts.core.events import ALERT_CREATED, AlertEvent, AssetEvent
+from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
 from alerts.actions.visibility import restricted
-from dashboard.api.params import alert_query
+from dashboard.params import alert_filters
 from dashboard.auth.context import caller, services_of
 from dashboard.live.payloads import alert_data, asset_data
-from dashboard.live.sse import sse_events, sse_frame
+from dashboard.live.sse import sse_events, sse_frame, valid_cursor
 from dashboard.services import Services
 
 router = APIRouter()
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
-@router.get("/live/alerts", summary="Server-sent events: alerts as they arrive and change (see dashboard.live)")
-async def live_alerts(request: Request, after: str | None = None, viewer: Viewer = Depends(caller),
+def _cursor(request: Request, after: str | None, default: str) -> str:
+    """Where the stream resumes: ``Last-Event-ID``, else ``after``, else now; 422 for anything not a stream id."""
+    cursor = request.headers.get("last-event-id") or after or default
+    if not valid_cursor(cursor):
+        raise HTTPException(422, "Last-Event-ID / after: not a stream id (e.g. 1700000000000-0)")
+    return cursor
+
+
+@router.get("/live/alerts", summary="Server-sent events: alerts as they arrive and change (see dashboard.live)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "events alert, update, reload"},
+                       422: {"description": "a filter or the cursor is not valid"}})
+async def live_alerts(request: Request, filters: AlertQuery = Depends(alert_filters), after: str | None = None,
+                      viewer: Viewer = Depends(caller),
                       services: Services = Depends(services_of)) -> StreamingResponse:
     """Events ``alert`` (new) and ``update`` (changed), filtered like ``/api/v1/alerts``."""
     centre = services.centre
-    query = restricted(centre, viewer, alert_query(request))
-    cursor = request.headers.get("last-event-id") or after or centre.index.cursor
+    query = restricted(centre, viewer, filters)
+    changes = replace(query, status="all")
+    cursor = _cursor(request, after, centre.index.cursor)
 
     def frame(event: AlertEvent) -> str | None:
-        if not query.matches(event.alert):
+        created = event.kind == ALERT_CREATED
+        if not (query if created else changes).matches(event.alert):
             return None
-        name = "alert" if event.kind == ALERT_CREATED else "update"
-        return sse_frame(name, json.dumps(alert_data(event.alert)), event.event_id)
+        return sse_frame("alert" if created else "update", json.dumps(alert_data(event.alert)), event.event_id)
 
     body = sse_events(services.live.alerts, centre.alerts.events_since, cursor, frame, request.is_disconnected)
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
 
-@router.get("/live/assets", summary="Server-sent events: asset positions and status as they change")
+@router.get("/live/assets", summary="Server-sent events: asset positions and status as they change",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "events asset, reload"},
+                       422: {"description": "the cursor is not valid"}})
 async def live_assets(request: Request, after: str | None = None, viewer: Viewer = Depends(caller),
                       services: Services = Depends(services_of)) -> StreamingResponse:
     """Events ``asset``: the asset's map point, for assets released to the caller."""
     centre = services.centre
-    cursor = request.headers.get("last-event-id") or after or centre.asset_index.cursor
+    cursor = _cursor(request, after, centre.asset_index.cursor)
 
     def frame(event: AssetEvent) -> str | None:
         if not event.asset.visible_to(viewer.nation):

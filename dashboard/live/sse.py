@@ -1,23 +1,34 @@
 """Server-sent events (the WHATWG HTML "server-sent events" format) for one browser.
 
 ``sse_events`` is the body of every live stream: the events after the
-browser's cursor are replayed from the stream first, then live ones follow;
-each event is sent at most once per connection, in stream order (ids are
-events-stream ids, compared numerically). A cursor trimmed from the stream
-gets ``event: reload``; a quiet stream gets a comment every
+browser's cursor are replayed from the stream first (page by page, however
+many there are), then live ones follow; each event is sent at most once per
+connection, in stream order (ids are events-stream ids, compared
+numerically). A cursor trimmed from the stream, or one the stream never
+reached, gets ``event: reload``; a quiet stream gets a comment every
 ``KEEPALIVE_SECONDS`` so proxies keep it open and a gone browser is noticed.
+``valid_cursor`` tells a stream id from anything else (the route answers 422).
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 
 from alerts.core.events import stream_id_key
-from alerts.store.alerts import CursorTooOld
+from alerts.store.streams import CursorTooOld
 from dashboard.live.fanout import FanOut
 
 KEEPALIVE_SECONDS = 15.0
+#: Events read from the stream per replay page.
+REPLAY_PAGE = 10_000
+_STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+
+
+def valid_cursor(value: str) -> bool:
+    """Whether ``value`` is a Redis stream id (``<ms>-<seq>`` or ``<ms>``)."""
+    return bool(_STREAM_ID.match(value))
 
 
 def sse_frame(event: str, data: str, event_id: str | None = None) -> str:
@@ -38,23 +49,27 @@ async def sse_events(
 ) -> AsyncIterator[str]:
     """The SSE body for one browser: the events after ``after`` (replayed), then live ones.
 
-    ``load_backlog(cursor)`` reads the stream after a cursor (it may raise
-    ``CursorTooOld``); ``frame`` turns an event into an SSE frame, or None for
-    one this browser may not see or did not ask for.
+    ``load_backlog(cursor, count)`` reads at most ``count`` events after a
+    cursor (it raises ``CursorTooOld`` for a cursor trimmed away or never
+    reached); ``frame`` turns an event into an SSE frame, or None for one
+    this browser may not see or did not ask for.
     """
     subscriber = fanout.subscribe()  # before the replay, so nothing falls between
     try:
         cursor = after
         yield "retry: 1000\n\n"
-        try:
-            backlog = await asyncio.to_thread(load_backlog, after)
-        except CursorTooOld:
-            yield sse_frame("reload", json.dumps({"reason": "cursor trimmed"}))
-            return
-        for event in backlog:
-            cursor = event.event_id
-            if (text := frame(event)) is not None:
-                yield text
+        while True:
+            try:
+                backlog = await asyncio.to_thread(load_backlog, cursor, REPLAY_PAGE)
+            except CursorTooOld as exc:
+                yield sse_frame("reload", json.dumps({"reason": str(exc) or "cursor unknown"}))
+                return
+            for event in backlog:
+                cursor = event.event_id
+                if (text := frame(event)) is not None:
+                    yield text
+            if len(backlog) < REPLAY_PAGE:
+                break
         while True:
             try:
                 events = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_SECONDS)

@@ -32,6 +32,7 @@ from layers.assets import ASSET_PREFIX, asset_traces
 from layers.basemap import map_figure
 from layers.coverage import coverage_traces
 from layers.incidents import incident_traces, type_label
+from layers.traces import ASSET_DOT, ASSET_RING
 WINDOWS = [("1 h", 1), ("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720), ("all", 0)]
 COVERAGE_MINUTES = [15, 30, 60, 120]
 COVERAGE_CAPABILITIES = sorted({t.value for t in AssetType} | set().union(*SUITABLE_CAPABILITIES.values()))
@@ -43,16 +44,16 @@ def _asset_controls() -> html.Div:
         className="filters asset-controls",
         children=[
             html.Label("Layers"),
-            dcc.Checklist(id="layer-toggles", options=[{"label": "assets", "value": "assets"},
+            dcc.Checklist(id=ids.LAYER_TOGGLES, options=[{"label": "assets", "value": "assets"},
                                                        {"label": "coverage", "value": "coverage"}],
                           value=["assets"], inline=True),
             html.Label("Coverage: capability"),
-            dcc.Dropdown(id="coverage-capability", value="medevac", clearable=False,
+            dcc.Dropdown(id=ids.COVERAGE_CAPABILITY, value="medevac", clearable=False,
                          options=[{"label": c.replace("_", " "), "value": c} for c in COVERAGE_CAPABILITIES]),
             html.Label("Coverage: reachable within"),
-            dcc.RadioItems(id="coverage-minutes", value=60, inline=True,
+            dcc.RadioItems(id=ids.COVERAGE_MINUTES, value=60, inline=True,
                            options=[{"label": f"{m} min", "value": m} for m in COVERAGE_MINUTES]),
-            html.Div(id="coverage-gaps", className="coverage-gaps"),
+            html.Div(id=ids.COVERAGE_GAPS, className="coverage-gaps"),
         ],
     )
 
@@ -67,35 +68,35 @@ def _filters() -> html.Div:
         children=[
             html.Label("Severity"),
             dcc.Checklist(
-                id="filter-severity",
+                id=ids.FILTER_SEVERITY,
                 options=[{"label": s.value, "value": s.value} for s in Severity],
                 value=[s.value for s in Severity],
                 inline=True,
             ),
             html.Label("Type"),
             dcc.Dropdown(
-                id="filter-type",
+                id=ids.FILTER_TYPE,
                 options=[{"label": type_label(t.value), "value": t.value} for t in AlertType],
                 multi=True,
                 placeholder="all types",
             ),
             html.Label("Country"),
             dcc.Dropdown(
-                id="filter-country",
+                id=ids.FILTER_COUNTRY,
                 options=[{"label": f"{c.name} ({c.iso2})", "value": c.iso2} for c in countries],
                 multi=True,
                 placeholder="all countries",
             ),
             html.Label("Reported within"),
             dcc.RadioItems(
-                id="filter-window",
+                id=ids.FILTER_WINDOW,
                 options=[{"label": label, "value": hours} for label, hours in WINDOWS],
                 value=0,
                 inline=True,
             ),
             html.Label("Real / exercise"),
             dcc.RadioItems(
-                id="filter-exercise",
+                id=ids.FILTER_EXERCISE,
                 options=[{"label": "all", "value": "all"}, {"label": "real only", "value": "real"},
                          {"label": "exercise only", "value": "exercise"}],
                 value="all",
@@ -159,16 +160,16 @@ def build_query(severities, types, countries, window_hours, exercise, now: datet
     Output(ids.INCIDENT_MAP, "figure"),
     Output(ids.SHOWN_COUNT, "children"),
     Output(ids.LIVE_SOURCE, "data"),
-    Output("coverage-gaps", "children"),
-    Input("filter-severity", "value"),
-    Input("filter-type", "value"),
-    Input("filter-country", "value"),
-    Input("filter-window", "value"),
-    Input("filter-exercise", "value"),
+    Output(ids.COVERAGE_GAPS, "children"),
+    Input(ids.FILTER_SEVERITY, "value"),
+    Input(ids.FILTER_TYPE, "value"),
+    Input(ids.FILTER_COUNTRY, "value"),
+    Input(ids.FILTER_WINDOW, "value"),
+    Input(ids.FILTER_EXERCISE, "value"),
     Input(ids.WATCHDOG, "n_intervals"),
-    Input("layer-toggles", "value"),
-    Input("coverage-capability", "value"),
-    Input("coverage-minutes", "value"),
+    Input(ids.LAYER_TOGGLES, "value"),
+    Input(ids.COVERAGE_CAPABILITY, "value"),
+    Input(ids.COVERAGE_MINUTES, "value"),
 )
 def rebuild_map(severities, types, countries, window_hours, exercise, _tick, layers=None, capability=None,
                 minutes=None):
@@ -218,16 +219,19 @@ def show_details(click_data, selected):
     """Details of the incident (or asset) clicked on the map, or of the alert selected in the list."""
     context = callback_context()
     centre, viewer = context.services.centre, context.viewer
+    clicked_asset = False
     if dash.ctx.triggered_id == ids.SELECTED_ALERT:
         alert_id = (selected or {}).get("id")
     elif click_data and click_data.get("points"):
-        alert_id = click_data["points"][0].get("customdata")
+        point = click_data["points"][0]
+        alert_id = point.get("customdata")
+        clicked_asset = point.get("curveNumber") in (ASSET_RING, ASSET_DOT)  # by trace, whatever an alert's id
     else:
         return dash.no_update, dash.no_update
     if not alert_id:
         return dash.no_update, dash.no_update
-    if alert_id.startswith(ASSET_PREFIX):
-        asset = centre.asset_index.get(alert_id[len(ASSET_PREFIX):], viewer.nation)
+    if clicked_asset:
+        asset = centre.asset_index.get(alert_id.removeprefix(ASSET_PREFIX), viewer.nation)
         return asset_details(asset, viewer.can(Permission.TASK_ASSETS)), []
     try:
         stored: StoredAlert | None = visible_alert(centre, viewer, alert_id)

@@ -122,3 +122,25 @@ def test_sit004_assets_are_counted_by_nation_and_type():
                         T0, T0 + timedelta(hours=1), assets)
     assert figures["assets"] == {"ready": 1, "committed": 1, "by_nation": {"RS": {"ready": 1, "committed": 1}},
                                  "by_type": {"eod_team": {"ready": 1, "committed": 1}}}
+
+
+def test_sit007_a_window_of_a_century_is_answered_with_a_bounded_trend():
+    from alerts.core.situation import MAX_TREND_HOURS
+
+    until = datetime(2026, 11, 29, tzinfo=UTC)
+    figures = situation(AlertIndex().select(AlertQuery()), ResponseTimes(), datetime(1900, 1, 1, tzinfo=UTC), until)
+    assert len(figures["trend"]["hours"]) == MAX_TREND_HOURS
+    assert figures["trend"]["hours"][-1] == (until - timedelta(hours=1)).isoformat()
+    assert figures["window"]["since"].startswith("1900")
+
+
+def test_sit008_times_outside_1900_2200_are_refused_as_query_parameters():
+    import pytest
+
+    from alerts.core.query import BadQuery, parse_query
+
+    for value in ("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "yesterday"):
+        with pytest.raises(BadQuery, match="since"):
+            parse_query({"since": [value]}, lambda: datetime(2026, 11, 29, tzinfo=UTC))
+    assert parse_query({"until": ["2016-12-31T23:59:60Z"]}, lambda: None).until == datetime(2017, 1, 1, tzinfo=UTC)
+

@@ -10,7 +10,8 @@ import redis
 from alerts.formats.decode import decode_alert
 from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, stream_id_key
 from alerts.core.model import Placement, Status, StoredAlert
-from alerts.store.alerts import AlertStore, CursorTooOld
+from alerts.store.alerts import AlertStore
+from alerts.store.streams import CursorTooOld
 from tests.conftest import make_alert, payload
 
 RECEIVED = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -111,3 +111,43 @@ def test_lpu004_the_live_and_api_modules_build_no_page_components():
             names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
             names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
             assert not names & {"dash", "plotly", "dashboard.components"}, path
+
+
+def test_lpu005_a_reconnect_replays_everything_missed_page_by_page(app_server, officer, monkeypatch):
+    import dashboard.live.sse as sse
+
+    monkeypatch.setattr(sse, "REPLAY_PAGE", 4)  # so that 11 missed events take three pages
+    cursor = app_server.services.centre.alerts.last_event_id()
+    missed = [make_alert(source="RS", releasable_to=["RS"]) for _ in range(11)]
+    app_server.ingest(*missed)
+    got = []
+    with httpx.stream("GET", f"{app_server.url}/live/alerts", headers={**officer.headers, "Last-Event-ID": cursor},
+                      timeout=httpx.Timeout(15, read=15)) as response:
+        live = Stream(response)
+        while len(got) < len(missed):
+            name, data = live.next_event()
+            got.append(data["id"])
+    assert got == [a["id"] for a in missed]
+
+
+@pytest.mark.parametrize("junk", ["abc", "1-0-0", "-", "+", ">", "0-abc", "1" * 30])
+def test_lpu006_a_cursor_that_is_not_a_stream_id_is_refused(app_server, officer, junk):
+    response = httpx.get(f"{app_server.url}/live/alerts", headers={**officer.headers, "Last-Event-ID": junk},
+                         timeout=10)
+    assert response.status_code == 422 and "stream id" in response.json()["detail"]
+
+
+def test_lpu007_a_cursor_the_stream_never_reached_gets_reload(app_server, officer):
+    with httpx.stream("GET", f"{app_server.url}/live/alerts", headers={**officer.headers,
+                      "Last-Event-ID": "9999999999999-0"}, timeout=httpx.Timeout(15, read=15)) as response:
+        name, data = Stream(response).next_event()
+    assert name == "reload" and "ahead" in data["reason"]
+
+
+def test_lpu008_a_viewer_of_open_alerts_learns_that_one_closed(app_server, officer):
+    alert = make_alert(source="RS", releasable_to=["RS"])
+    with stream(app_server, officer, "status=open") as live:
+        app_server.ingest(alert)
+        live.until(alert["id"], "alert")
+        app_server.ingest(make_alert(source="RS", releasable_to=["RS"], msg_type="cancel", references=[alert["id"]]))
+        assert live.until(alert["id"], "update")["status"] == "cancelled"

@@ -1,0 +1,54 @@
+"""The map's layers: one trace order, one style rule for built and live points, unlocated alerts never drawn."""
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from alerts.core.index import AlertIndex
+from alerts.core.model import Alert, Placement, Status, StoredAlert
+from alerts.core.query import AlertQuery
+from layers.assets import asset_traces
+from layers.basemap import map_figure
+from layers.coverage import coverage_traces
+from layers.incidents import CLOSED_COLOUR, OPACITY, SEVERITY_COLOURS, incident_traces, live_point
+from layers.traces import INCIDENT_CORE, MAP_TRACES, in_order
+from tests.conftest import make_alert
+
+
+def stored(status=Status.NEW, located=True, **fields) -> StoredAlert:
+    alert = Alert.model_validate(make_alert(**fields))
+    point = alert.point() if located else None
+    return StoredAlert(alert=alert, placement=Placement(), received_at=datetime.now(UTC), status=status,
+                       lon=point[0] if point else None, lat=point[1] if point else None)
+
+
+def decoded(typed: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(typed["bdata"]), dtype=np.float32)
+
+
+def test_lay001_the_figure_holds_every_trace_in_the_one_order():
+    traces = incident_traces(AlertIndex().select(AlertQuery())) + asset_traces([]) + coverage_traces(None)
+    figure = map_figure(traces, "/assets/")
+    assert tuple(t["name"] for t in figure["data"]) == MAP_TRACES
+    with pytest.raises(ValueError, match="out of order"):
+        in_order(list(reversed(traces)))
+
+
+def test_lay002_built_points_and_live_points_follow_one_style_rule():
+    alerts = [stored(severity="critical"), stored(Status.CANCELLED, severity="critical"),
+              stored(exercise=True, severity="low"), stored(located=False, title="Somewhere")]
+    index = AlertIndex()
+    index.load(alerts, "0-0")
+    core = incident_traces(index.select(AlertQuery()))[INCIDENT_CORE]
+    assert len(core["customdata"]) == 3 and alerts[3].id not in core["customdata"]  # unlocated: listed, not drawn
+    by_id = dict(zip(core["customdata"], zip(core["marker"]["color"], decoded(core["marker"]["opacity"]))))
+    for alert in alerts[:3]:
+        colour, opacity = by_id[alert.id]
+        point = live_point(alert)
+        assert (colour, round(float(opacity), 2)) == (point["core"], point["opacity"])
+    assert by_id[alerts[0].id][0] == SEVERITY_COLOURS["critical"] and by_id[alerts[1].id][0] == CLOSED_COLOUR
+    assert live_point(alerts[2])["opacity"] == OPACITY[True] < OPACITY[False]
+    assert live_point(alerts[3])["lon"] is None
