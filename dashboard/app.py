@@ -24,7 +24,7 @@ ATTRIBUTION = ("Boundaries: Made with Natural Earth; regions © OpenStreetMap co
 
 def _frame(settings: Settings) -> html.Div:
     """Every page's frame: classification banners, the navigation the viewer may use, the page."""
-    banner = settings.classification
+    banner = settings.scheme.lowest  # raised to the highest marking on screen by assets/marking.js
     context = context_if_any()
     viewer = context.viewer if context else Viewer("", "none", "")  # layout validation runs outside a request
     pages = [page for page in dash.page_registry.values()

@@ -6,6 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
+from alerts.core.roles import Role
 from dashboard.settings import Settings
 
 
@@ -120,24 +121,35 @@ def _account_command(args: argparse.Namespace, body) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """``crisisdash user add|list|disable``."""
-    from alerts.core.events import UserAdded, UserDisabled
+    """``crisisdash user add|set|list|disable``."""
+    from alerts.core.events import UserAdded, UserChanged, UserDisabled
 
     def body(accounts, audit, actor):
         if args.action == "add":
-            user = accounts.add_user(args.name, args.role, args.nation, _read_password(args))
-            audit.record(actor, UserAdded(user.name, role=user.role.value, nation=user.nation))
-            print(f"added {user.name} ({user.role.value}, {user.nation})")
+            user = accounts.add_user(args.name, args.role, args.nation, _read_password(args), args.clearance)
+            audit.record(actor, UserAdded(user.name, role=user.role.value, nation=user.nation,
+                                          clearance=user.clearance or ""))
+            print(f"added {user.name} ({user.role.value}, {user.nation}, cleared {user.clearance})")
+        elif args.action == "set":
+            before, after = accounts.set_user(args.name, role=args.role, nation=args.nation, clearance=args.clearance)
+            audit.record(actor, UserChanged(after.name, before=_account_fields(before), after=_account_fields(after)))
+            print(f"{after.name}: {after.role.value}, {after.nation}, cleared {after.clearance} "
+                  "(its open live streams close within seconds)")
         elif args.action == "list":
+            lowest = accounts.scheme.lowest
             for user in accounts.list_users():
                 state = "disabled" if user.disabled else "active"
-                print(f"{user.name}\t{user.role.value}\t{user.nation}\t{state}")
+                print(f"{user.name}\t{user.role.value}\t{user.nation}\t{user.clearance or lowest}\t{state}")
         elif args.action == "disable":
             accounts.disable_user(args.name)
             audit.record(actor, UserDisabled(args.name))
             print(f"disabled {args.name} (and revoked its tokens)")
 
     return _account_command(args, body)
+
+
+def _account_fields(user) -> dict:
+    return {"role": user.role.value, "nation": user.nation, "clearance": user.clearance or ""}
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -184,14 +196,26 @@ def cmd_cot(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from alerts.core.events import CotExported
+    from alerts.core.roles import Permission
     from dashboard.cot_sender import CotSender
 
     services = _services(args)
-    sender = CotSender(services.centre, services.client, services.keys, args.host, args.port, args.nation)
+    user = services.accounts.get_user(args.user)
+    if user is None or user.disabled:
+        print(f"error: no active user {args.user!r}", file=sys.stderr)
+        return 2
+    viewer = user.viewer("cli", services.accounts.scheme)
+    if not viewer.can(Permission.EXPORT):
+        print(f"error: role {viewer.role} may not export", file=sys.stderr)
+        return 2
+    services.centre.audit.record(f"cli:{user.name}", CotExported("cot-send", query=f"{args.host}:{args.port}"))
+    sender = CotSender(services.centre, services.client, services.keys, args.host, args.port, viewer)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"sending incidents released to {args.nation.upper()} as CoT to {args.host}:{args.port}", flush=True)
+    print(f"sending what {user.name} ({user.nation}, cleared {viewer.clearance}) may see as CoT "
+          f"to {args.host}:{args.port}", flush=True)
     sender.run(stop)
     return 0
 
@@ -204,14 +228,13 @@ def cmd_sitrep(args: argparse.Namespace) -> int:
     from alerts.actions.errors import ActionError
     from alerts.actions.exports import sitrep_export
     from alerts.core.query import AlertQuery
-    from alerts.core.viewer import Viewer
 
     services = _services(args)
     user = services.accounts.get_user(args.user)
     if user is None or user.disabled:
         print(f"error: no active user {args.user!r}", file=sys.stderr)
         return 2
-    viewer = Viewer(user.name, user.role.value, user.nation, via="cli")
+    viewer = user.viewer("cli", services.accounts.scheme)
     services.live.bootstrap()
     since = datetime.fromisoformat(args.since.replace("Z", "+00:00")) if args.since else None
     try:
@@ -253,9 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     add = user_sub.add_parser("add", help="add a user (password prompted, or from stdin)")
     _common(add)
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["duty_officer", "responder", "leadership", "admin"])
+    roles = [role.value for role in Role]
+    add.add_argument("--role", required=True, choices=roles)
     add.add_argument("--nation", required=True, help="ISO 3166-1 alpha-2 (Kosovo: XK)")
+    add.add_argument("--clearance", help="a classification level (CRISIS_CLASSIFICATIONS; default the lowest)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    change = user_sub.add_parser("set", help="change a user's role, nation or clearance (closes its live streams)")
+    _common(change)
+    change.add_argument("name")
+    change.add_argument("--role", choices=roles)
+    change.add_argument("--nation", help="ISO 3166-1 alpha-2 (Kosovo: XK)")
+    change.add_argument("--clearance", help="a classification level (CRISIS_CLASSIFICATIONS)")
     listing = user_sub.add_parser("list", help="list users")
     _common(listing)
     disable = user_sub.add_parser("disable", help="disable a user and revoke its tokens")
@@ -288,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(send)
     send.add_argument("--host", required=True)
     send.add_argument("--port", type=int, required=True, help="TAK TCP input port (often 8087)")
-    send.add_argument("--nation", required=True, help="send only what is released to this nation (ISO2)")
+    send.add_argument("--user", required=True,
+                      help="send only what this user may see (its nation and clearance; needs the export right; audited)")
     cot.set_defaults(func=cmd_cot)
 
     report = sub.add_parser("sitrep", help="print a SITREP (Markdown, HTML, CSV of incidents, GeoJSON)")

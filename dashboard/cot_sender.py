@@ -1,7 +1,7 @@
 """Streams our incidents as CoT events over TCP to a TAK server or client (``crisisdash cot send``).
 
-On (re)connect it sends every open incident and every response asset released
-to the configured nation, then, following the alert and asset events streams
+On (re)connect it sends every open incident and every response asset the
+configured user may see (its nation's releasability and its clearance), then, following the alert and asset events streams
 (``alerts.store.follow``), every change to one: a new incident, an update, and
 a closed one (resolved, cancelled or expired) as its stale event followed by
 a TAK deletion (``alerts.formats.cot.encode.incident_events``). A dropped
@@ -18,7 +18,7 @@ import socket
 import threading
 
 from alerts.actions.centre import Centre
-from alerts.actions.visibility import restricted
+from alerts.actions.visibility import restricted, shown_asset
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
 from alerts.formats.cot.encode import stream_bytes
@@ -32,14 +32,14 @@ log = logging.getLogger(__name__)
 
 
 class CotSender:
-    """One TCP connection's worth of CoT for the incidents and assets released to ``nation``."""
+    """One TCP connection's worth of CoT for the incidents and assets ``viewer`` may see."""
 
-    def __init__(self, centre: Centre, client: Client, keys: Keys, host: str, port: int, nation: str):
+    def __init__(self, centre: Centre, client: Client, keys: Keys, host: str, port: int, viewer: Viewer):
         self.centre = centre
         self.client = client
         self.keys = keys
         self.address = (host, port)
-        self.viewer = Viewer(f"cot-sender-{nation.upper()}", "leadership", nation.upper(), via="cli")
+        self.viewer = viewer
         self.released = restricted(centre, self.viewer)
         self.sent = 0
         #: Where following resumes after a reconnect (None until the first connection).
@@ -68,7 +68,7 @@ class CotSender:
                 self._send(connection, stored)
         for asset in self.centre.assets.all():
             if asset.visible_to(self.viewer.nation):
-                self._send(connection, asset)
+                self._send(connection, self._shown(asset))
 
         def on_alerts(entries):
             for entry_id, fields in entries:
@@ -80,7 +80,7 @@ class CotSender:
             for entry_id, fields in entries:
                 asset = parse_asset_event(entry_id, fields).asset
                 if asset.visible_to(self.viewer.nation):
-                    self._send(connection, asset)
+                    self._send(connection, self._shown(asset))
 
         follower = StreamFollower(self.client, {self.keys.events: on_alerts, self.keys.assets_events: on_assets},
                                   self.cursors, block_ms=1000, count=500, name="CoT sender")
@@ -89,6 +89,10 @@ class CotSender:
                 follower.step()
         finally:
             self.cursors = follower.cursors  # what a reconnect resumes from
+
+    def _shown(self, asset):
+        """The asset as the viewer may see it (``alerts.actions.visibility.shown_asset``, from the store)."""
+        return shown_asset(self.centre, self.viewer, asset, lookup=self.centre.alerts.get)
 
     @staticmethod
     def _check_open(connection: socket.socket) -> None:

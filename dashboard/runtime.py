@@ -19,8 +19,9 @@ from pathlib import Path
 import uvicorn
 
 from alerts.core.checklists import TemplateError, Templates
+from alerts.core.feeds import FeedFileError, FeedRegistry
 from dashboard.embedded import EmbeddedValkey, running_url
-from dashboard.services import Services, build_services
+from dashboard.services import Services, build_services, load_feeds
 from dashboard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,14 @@ def load_templates(settings: Settings) -> Templates:
         raise SystemExit(f"bad checklist template: {exc}") from None
 
 
+def load_feed_registry(settings: Settings) -> FeedRegistry:
+    """The feed registry (``CRISIS_FEEDS``), or exit naming the bad file and field (before anything starts)."""
+    try:
+        return load_feeds(settings)
+    except FeedFileError as exc:
+        raise SystemExit(f"bad feed registry: {exc}") from None
+
+
 def start_thread(name: str, target: Callable[[threading.Event], None], stop: threading.Event) -> threading.Thread:
     """A daemon thread running ``target(stop)``."""
     thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
@@ -78,9 +87,9 @@ def serve(settings: Settings) -> None:
 
     # uvicorn handles both signals itself while serving, then re-raises them to this handler.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    templates = load_templates(settings)
+    templates, feeds = load_templates(settings), load_feed_registry(settings)
     with redis_for(settings) as settings:
-        services = build_services(settings, templates)
+        services = build_services(settings, templates, feeds)
         stop = threading.Event()
         threads = start_ingest(services, stop) if settings.run_ingest else []
         threads.append(start_thread("escalation", services.escalation_monitor().run, stop))
@@ -108,12 +117,12 @@ def _exit_cleanly(signum, _frame) -> None:
 
 def ingest(settings: Settings) -> None:
     """Run only the ingest workers until SIGINT/SIGTERM."""
-    templates = load_templates(settings)
+    templates, feeds = load_templates(settings), load_feed_registry(settings)
     with redis_for(settings) as settings:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        services = build_services(settings, templates)
+        services = build_services(settings, templates, feeds)
         threads = start_ingest(services, stop)
         log.info("ingest running on %s (prefix %s)", settings.redis_url, settings.prefix)
         stop.wait()

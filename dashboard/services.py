@@ -18,6 +18,7 @@ from alerts.actions.escalation import EscalationMonitor
 from alerts.core.asset_index import AssetIndex
 from alerts.core.checklists import Templates
 from alerts.core.coverage import Places
+from alerts.core.feeds import FeedRegistry
 from alerts.core.geography import RegionIndex
 from alerts.core.index import AlertIndex
 from alerts.ingest.alerts import AlertPipeline
@@ -64,6 +65,7 @@ class Services:
         """The alert pipeline; it opens each new alert's checklist before its batch is acknowledged."""
         return AlertPipeline(self.centre.alerts, self.regions, DeadLetters(self.client, self.keys.dead_letters),
                              max_bytes=self.settings.max_payload_bytes,
+                             feeds=self.centre.feeds, scheme=self.centre.scheme,
                              on_recorded=self.centre.workflow.open_checklists)
 
     def asset_pipeline(self) -> AssetPipeline:
@@ -113,15 +115,26 @@ def producer_client(settings: Settings) -> Client:
     return connect(settings.redis_url, timeout=5, retry_on_timeout=False)
 
 
-def build_services(settings: Settings, templates: Templates | None = None) -> Services:
+def load_feeds(settings: Settings) -> FeedRegistry:
+    """The feed registry of ``settings.feeds_file`` (empty without one); raises ``FeedFileError``."""
+    if settings.feeds_file is None:
+        return FeedRegistry()
+    return FeedRegistry.load(settings.feeds_file, settings.scheme)
+
+
+def build_services(settings: Settings, templates: Templates | None = None, feeds: FeedRegistry | None = None
+                   ) -> Services:
     """Connect to ``settings.redis_url`` and build every part.
 
-    ``templates`` are loaded from ``settings.checklists_dir`` unless given
-    (raises ``TemplateError`` naming the file and field of a bad one).
+    ``templates`` are loaded from ``settings.checklists_dir`` and ``feeds``
+    from ``settings.feeds_file`` unless given (raising ``TemplateError`` /
+    ``FeedFileError`` naming the file and field of a bad one).
     """
     if not settings.redis_url:
         raise ValueError("no Redis URL: start the embedded Valkey first (dashboard.runtime.redis_for)")
     templates = templates or Templates.load(settings.checklists_dir)
+    feeds = feeds if feeds is not None else load_feeds(settings)
+    scheme = settings.scheme
     client = connect(settings.redis_url)
     keys = Keys(settings.prefix)
     alerts = AlertStore(client, keys)
@@ -135,8 +148,8 @@ def build_services(settings: Settings, templates: Templates | None = None) -> Se
         audit=audit,
         places=Places.from_assets(settings.assets_dir),
         policy=settings.escalation_policy,
-        default_to_source=settings.default_to_source,
-        classification=settings.classification,
+        scheme=scheme,
+        feeds=feeds,
     )
     return Services(settings=settings, client=client, keys=keys, templates=templates, centre=centre,
-                    accounts=Accounts(client, keys))
+                    accounts=Accounts(client, keys, scheme))

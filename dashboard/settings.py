@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from alerts.core.escalation import EscalationPolicy
+from alerts.core.markings import Classifications
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,10 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`)"),
     Setting("data_dir", "--data-dir", "CRISIS_DATA_DIR", "./data", "where the embedded Valkey keeps its data"),
     Setting("prefix", "--prefix", "CRISIS_PREFIX", "crisis", "prefix of every Redis key, channel and stream"),
-    Setting("classification", "", "CRISIS_CLASSIFICATION", "UNCLASSIFIED", "marking on every page and export"),
+    Setting("classifications", "", "CRISIS_CLASSIFICATIONS", "UNCLASSIFIED,RESTRICTED,CONFIDENTIAL,SECRET",
+            "classification levels, lowest first (markings, clearances; the lowest is the default)"),
+    Setting("feeds_file", "", "CRISIS_FEEDS", "(none)",
+            "feed registry (TOML, see `docs/feeds.example.toml`); without one, only messages that state "
+            "their own releasability are routed"),
     Setting("max_payload_bytes", "", "CRISIS_MAX_PAYLOAD", "1048576", "largest payload ingest accepts (bytes)"),
-    Setting("missing_releasability", "", "CRISIS_MISSING_RELEASABILITY", "source",
-            "an alert without `releasable_to` is seen by its reporting nation only (`source`) or by all (`all`)"),
     Setting("escalation_minutes", "", "CRISIS_ESCALATION_MINUTES", "critical=2,high=5,medium=15,low=60",
             "acknowledgment deadlines by severity, in minutes"),
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
@@ -60,10 +63,9 @@ class Settings:
     prefix: str = "crisis"
     demo: bool = False
     run_ingest: bool = True
-    classification: str = "UNCLASSIFIED"
+    classifications: str = "UNCLASSIFIED,RESTRICTED,CONFIDENTIAL,SECRET"
+    feeds_file: Path | None = None
     max_payload_bytes: int = 1_048_576
-    #: "source": an alert without releasable_to is seen by its reporting nation only; "all": by every nation.
-    missing_releasability: str = "source"
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
     max_clock_skew_seconds: float = 120.0
@@ -77,9 +79,9 @@ class Settings:
         return EscalationPolicy.parse(self.escalation_minutes)
 
     @property
-    def default_to_source(self) -> bool:
-        """Whether an alert without ``releasable_to`` is released to its reporting nation only."""
-        return self.missing_releasability != "all"
+    def scheme(self) -> Classifications:
+        """The classification levels (``alerts.core.markings.Classifications``)."""
+        return Classifications.parse(self.classifications)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -97,12 +99,14 @@ class Settings:
             kind = types[setting.name]
             try:
                 values[setting.name] = (int(raw) if kind == "int" else float(raw) if kind == "float"
-                                        else Path(raw) if kind == "Path" else raw)
+                                        else Path(raw) if kind in ("Path", "Path | None") else raw)
             except ValueError:
                 raise ValueError(f"{setting.env}={raw!r}: not a valid {kind}") from None
         settings = cls(**values)
-        if settings.missing_releasability not in ("source", "all"):
-            raise ValueError("CRISIS_MISSING_RELEASABILITY must be 'source' or 'all'")
+        try:
+            settings.scheme  # noqa: B018  (fail fast on a bad CRISIS_CLASSIFICATIONS)
+        except ValueError as exc:
+            raise ValueError(f"CRISIS_CLASSIFICATIONS: {exc}") from None
         try:
             settings.escalation_policy  # noqa: B018  (fail fast on a bad CRISIS_ESCALATION_MINUTES)
         except ValueError as exc:

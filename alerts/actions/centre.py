@@ -1,8 +1,8 @@
 """``Centre``: everything a use case works on, built once per process by the wiring point.
 
 It holds the stores (Redis adapters), the in-memory read models, the
-deployment's rules (escalation deadlines, the releasability default, the
-classification) and the clock. Use cases receive it; nothing reaches for a
+deployment's rules (escalation deadlines, classification levels, registered
+feeds) and the clock. Use cases receive it; nothing reaches for a
 global.
 """
 from __future__ import annotations
@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from alerts.core.asset_index import AssetIndex
 from alerts.core.coverage import Places
 from alerts.core.escalation import EscalationPolicy
+from alerts.core.feeds import FeedRegistry
 from alerts.core.index import AlertIndex
+from alerts.core.markings import Classifications
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
@@ -38,8 +40,8 @@ class Centre:
     audit: AuditLog
     places: Places
     policy: EscalationPolicy = field(default_factory=EscalationPolicy)
-    #: Whether an alert without ``releasable_to`` is seen by its reporting nation only (else by all).
-    default_to_source: bool = True
-    #: The classification marking of the deployment (banner, exports).
-    classification: str = "UNCLASSIFIED"
+    #: The deployment's classification levels, lowest first (``CRISIS_CLASSIFICATIONS``).
+    scheme: Classifications = field(default_factory=Classifications)
+    #: The registered feeds (``CRISIS_FEEDS``).
+    feeds: FeedRegistry = field(default_factory=FeedRegistry)
     clock: Callable[[], datetime] = utc_now

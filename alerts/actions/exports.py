@@ -9,8 +9,9 @@ from datetime import datetime
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Invalid
+from alerts.actions.markings import marking_of
 from alerts.actions.situation import in_window, situation_for, window
-from alerts.actions.visibility import require, visible_alerts
+from alerts.actions.visibility import require, visible_alerts, visible_assets
 from alerts.core.events import GeoJsonExported, SitrepExported
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
@@ -38,14 +39,15 @@ def sitrep_export(centre: Centre, viewer: Viewer, format_: str, query: AlertQuer
     figures, rows = situation_for(centre, viewer, query, since, until)
     ids = in_window(rows, since, until)["id"].tolist()
     now, nation = centre.clock(), viewer.nation or "ALL"
+    marking = marking_of(centre, (centre.index.get(i) for i in rows["id"])).line()
     if format_ == "md":
-        body: str | dict = sitrep.markdown(figures, centre.classification, now, nation)
+        body: str | dict = sitrep.markdown(figures, marking, now, nation)
     elif format_ == "html":
-        body = sitrep.html_page(figures, centre.classification, now, nation)
+        body = sitrep.html_page(figures, marking, now, nation)
     else:
         alerts = [centre.index.get(i) for i in ids]
         body = (sitrep.incidents_csv(alerts) if format_ == "csv"
-                else sitrep.incidents_geojson(alerts, centre.asset_index.visible(viewer.nation)))
+                else sitrep.incidents_geojson(alerts, visible_assets(centre, viewer)))
     centre.audit.record(actor or viewer.name, SitrepExported(format_, window=figures["window"], incidents=len(ids)),
                         ip)
     media, filename = SITREP_FORMATS[format_]
@@ -63,7 +65,7 @@ def alerts_geojson(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_t
 def assets_geojson(centre: Centre, viewer: Viewer, *, ip: str = "") -> dict:
     """The assets released to ``viewer`` as a FeatureCollection (what ``crisisdash assets import`` reads)."""
     require(viewer, Permission.EXPORT)
-    assets = centre.asset_index.visible(viewer.nation)
+    assets = visible_assets(centre, viewer)
     centre.audit.record(viewer.name, GeoJsonExported("assets", count=len(assets)), ip)
     return feature_collection([], assets)
 
@@ -71,5 +73,5 @@ def assets_geojson(centre: Centre, viewer: Viewer, *, ip: str = "") -> dict:
 def cot_export(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_text: str = "", ip: str = "") -> bytes:
     """The visible incidents matching ``query`` and the visible assets as CoT events under ``<events>``."""
     alerts = visible_alerts(centre, viewer, query)
-    assets = centre.asset_index.visible(viewer.nation)
+    assets = visible_assets(centre, viewer)
     return events_document(alerts, centre.clock(), assets)

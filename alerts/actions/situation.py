@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from alerts.actions.centre import Centre
-from alerts.actions.visibility import restricted
+from alerts.actions.visibility import restricted, visible_assets
 from alerts.core.query import AlertQuery
 from alerts.core.situation import situation, summarise
 from alerts.core.viewer import Viewer
@@ -22,7 +22,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 
 def visible_assets_table(centre: Centre, viewer: Viewer) -> pd.DataFrame:
     """The assets released to ``viewer`` as a table (``nation``, ``type``, ``status``)."""
-    assets = centre.asset_index.visible(viewer.nation)
+    assets = visible_assets(centre, viewer)
     return pd.DataFrame([{"nation": a.nation, "type": a.type.value, "status": a.status.value} for a in assets],
                         columns=["nation", "type", "status"])
 

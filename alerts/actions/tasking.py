@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, NotFound
-from alerts.actions.visibility import require, visible_alert, visible_asset
+from alerts.actions.visibility import require, shown_asset, visible_alert, visible_asset, visible_assets
 from alerts.core.assets import Asset, TaskingRefused, assigned, released
 from alerts.core.events import AssetAssigned, AssetReleased
 from alerts.core.model import StoredAlert
@@ -27,14 +27,13 @@ def suggestions(centre: Centre, viewer: Viewer, stored: StoredAlert, limit: int 
     if not stored.located:  # an unlocated alert has no distance to anything
         return []
     found = suggest(centre.asset_index.table(), stored.alert.type, stored.lon, stored.lat, viewer.nation, limit)
-    return [{"asset": s["asset"], "distance_km": round(s["distance_km"], 3), "eta_minutes": round(s["eta_minutes"], 1)}
+    return [{"asset": shown_asset(centre, viewer, s["asset"]), "distance_km": round(s["distance_km"], 3), "eta_minutes": round(s["eta_minutes"], 1)}
             for s in found]
 
 
 def assigned_to(centre: Centre, viewer: Viewer, alert_id: str) -> list[Asset]:
     """The assets released to ``viewer`` that are tasked to ``alert_id``, by id."""
-    return sorted((a for a in centre.asset_index.visible(viewer.nation) if a.assigned_to == alert_id),
-                  key=lambda a: a.id)
+    return sorted((a for a in visible_assets(centre, viewer) if a.assigned_to == alert_id), key=lambda a: a.id)
 
 
 def assign(centre: Centre, viewer: Viewer, alert_id: str, asset_id: str, *, ip: str = "") -> Asset:
@@ -60,4 +59,4 @@ def _task(centre: Centre, viewer: Viewer, alert_id: str, asset_id: str, ip: str,
     after = changed[1]
     centre.asset_index.put(after)
     centre.audit.record(viewer.name, event(asset_id, alert_id=alert_id, status=after.status.value), ip)
-    return after
+    return shown_asset(centre, viewer, after)

@@ -140,13 +140,13 @@ class Templates:
         return self._templates[alert_type]
 
     def checklist_for(self, stored: StoredAlert) -> list[ChecklistStep]:
-        """The steps of ``stored``'s checklist, due from its ``received_at``."""
+        """The steps of ``stored``'s checklist, due from its ``accountable_from`` (receipt, or release from Unrouted)."""
         return checklist_for(stored, self._templates[stored.alert.type])
 
 
 def checklist_for(stored: StoredAlert, template: ChecklistTemplate) -> list[ChecklistStep]:
-    """The steps of ``stored``'s checklist, due from its ``received_at``."""
-    start = stored.received_at
+    """The steps of ``stored``'s checklist, due from its ``accountable_from`` (receipt, or release from Unrouted)."""
+    start = stored.accountable_from
     return [
         ChecklistStep(n=i, title=step.title, role=step.role.value, due_at=start + timedelta(minutes=step.due_minutes))
         for i, step in enumerate(template.steps_for(stored.alert.severity), start=1)

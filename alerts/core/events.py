@@ -141,7 +141,16 @@ class UserAdded(AuditEvent, action="user.add"):
 
     role: str = ""
     nation: str = ""
+    clearance: str = ""
     demo: bool = False
+
+
+@dataclass(frozen=True)
+class UserChanged(AuditEvent, action="user.change"):
+    """A user's role, nation or clearance changed (subject: the name; ``before`` and ``after``)."""
+
+    before: dict | None = None
+    after: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from alerts.core.query import AlertQuery, Page, QueryResult
 COLUMNS = [
     "id", "identifier", "lon", "lat", "severity", "severity_rank", "type", "title", "country", "countries",
     "region", "region_code", "reported_at", "received_at", "exercise", "status", "open", "source",
-    "releasable", "releasable_default_all",
+    "releasable", "routed", "classification", "nation",
 ]
 
 
@@ -45,12 +45,14 @@ def _row(stored: StoredAlert) -> dict:
         "status": stored.status.value,
         "open": stored.status.is_open,
         "source": alert.source,
-        "releasable": frozenset(stored.releasable_nations(True)),
-        "releasable_default_all": frozenset(stored.releasable_nations(False)),
+        "releasable": frozenset(stored.releasable_nations()),
+        "routed": stored.routing.routed,
+        "classification": stored.routing.classification or "",
+        "nation": stored.routing.nation or "",
     }
 
 
-_DTYPES = {"exercise": bool, "open": bool, "lon": float, "lat": float, "severity_rank": int,
+_DTYPES = {"exercise": bool, "open": bool, "routed": bool, "lon": float, "lat": float, "severity_rank": int,
            "reported_at": "datetime64[us, UTC]", "received_at": "datetime64[us, UTC]"}
 
 

@@ -26,13 +26,14 @@ from pydantic import (
 )
 
 from alerts.core.identity import identity_of
+from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tlp
+from alerts.core.nations import is_alpha2
 from alerts.core.shapes import bounded, check_budget
 from alerts.core.times import Instant
 
 SCHEMA_VERSION = 1
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_ISO2 = re.compile(r"^[A-Z]{2}$")
 
 
 class AlertType(StrEnum):
@@ -81,7 +82,6 @@ class Status(StrEnum):
         return self not in (Status.RESOLVED, Status.CANCELLED, Status.EXPIRED)
 
 
-RELEASABLE_TO_ALL = "ALL"
 
 
 class Location(BaseModel):
@@ -136,13 +136,14 @@ def no_control_chars(value: str) -> str:
 
 
 def releasable_nations(value: list[str] | None) -> list[str] | None:
-    """A ``releasable_to`` list normalised: upper-case ISO2 codes or ``ALL``, no repeats, not empty."""
+    """A ``releasable_to`` list normalised: assigned ISO 3166-1 alpha-2 codes (``XK`` Kosovo) or ``ALL``,
+    upper case, no repeats, not empty; ValueError naming the first code that is neither."""
     if value is None:
         return None
     nations: list[str] = []
     for item in value:
         code = str(item).strip().upper()
-        if code != RELEASABLE_TO_ALL and not _ISO2.match(code):
+        if code != RELEASABLE_TO_ALL and not is_alpha2(code):
             raise ValueError(f"{item!r} is not an ISO 3166-1 alpha-2 code or 'ALL'")
         if code not in nations:
             nations.append(code)
@@ -179,11 +180,21 @@ class Alert(BaseModel):
     references: list[str] | None = None
     # Optional: the same alert in other languages, {"fr": {"title": ..., "description": ...}}.
     translations: dict[str, dict[str, str]] | None = None
+    # Optional markings (alerts.core.markings): a level of the deployment's list, handling caveats,
+    # a TLP 2.0 label. Checked against the deployment when the alert is routed (alerts.core.routing).
+    classification: str | None = Field(default=None, max_length=60)
+    caveats: list[str] | None = Field(default=None, max_length=10)
+    tlp: str | None = Field(default=None, max_length=20)
 
     @field_validator("id", "title", "source")
     @classmethod
     def _no_control_chars(cls, value: str) -> str:
         return no_control_chars(value)
+
+    @field_validator("classification", "tlp")
+    @classmethod
+    def _one_line_marking(cls, value: str | None) -> str | None:
+        return None if value is None else no_control_chars(value)
 
     @field_validator("description")
     @classmethod
@@ -230,6 +241,59 @@ class Placement(BaseModel):
     approximate: bool = False
 
 
+class Routing(BaseModel):
+    """Who reported an alert and who may see it: decided once at ingest (``alerts.core.routing.route``),
+    changed only by a release or an approved releasability change (``alerts.actions.sharing``).
+
+    - ``nation``: the reporting nation (ISO 3166-1 alpha-2), from the registered
+      feed, or our JSON ``source`` when that is a nation code; None when unknown.
+    - ``releasable_to``: alpha-2 codes or ``["ALL"]``; None: **unrouted** (seen
+      only in the admins' Unrouted view until released), ``reason`` says why.
+    - ``classification``: a level of the deployment's list (None: the lowest),
+      ``caveats``, ``tlp``: the markings (``alerts.core.markings``).
+    - ``feed``: the registered feed it came from; ``origin``: what the message
+      says of its sender, for people (``alerts.core.feeds.Origin.describe``).
+    - ``released_by``/``released_at``: who released it from Unrouted, and when
+      (its checklist counts from then).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    nation: str | None = None
+    releasable_to: list[str] | None = None
+    classification: str | None = None
+    caveats: list[str] = Field(default_factory=list)
+    tlp: Tlp | None = None
+    feed: str | None = None
+    origin: str = ""
+    reason: str = ""
+    released_by: str | None = None
+    released_at: datetime | None = None
+
+    @property
+    def routed(self) -> bool:
+        """Whether the alert is released to anyone (False: unrouted)."""
+        return self.releasable_to is not None
+
+    def marking(self, scheme: Classifications) -> Marking:
+        """The alert's marking under the deployment's ``scheme`` (None classification: the lowest)."""
+        return Marking(self.classification or scheme.lowest, tuple(self.caveats), self.tlp,
+                       tuple(self.releasable_to) if self.releasable_to is not None else None)
+
+
+def legacy_routing(alert: Alert) -> Routing:
+    """The routing of a record stored before routing existed (or built without one): what it was
+    released to then. An explicit ``releasable_to`` stands; otherwise the reporting nation only when
+    ``source`` is an assigned country code (the old default); anything else is unrouted."""
+    source = alert.source.upper()
+    nation = source if is_alpha2(source) else None
+    if alert.releasable_to is not None:
+        return Routing(nation=nation, releasable_to=list(alert.releasable_to), origin=f"source {alert.source}")
+    if nation is not None:
+        return Routing(nation=nation, releasable_to=[nation], origin=f"source {alert.source}")
+    return Routing(origin=f"source {alert.source}", reason="recorded before routing, with no releasability")
+
+
 class StoredAlert(BaseModel):
     """An accepted alert with what ingest added to it.
 
@@ -256,11 +320,16 @@ class StoredAlert(BaseModel):
     stale: bool = False
     #: The id of the update or cancellation that closed this alert, if one did.
     superseded_by: str | None = None
+    #: Reporting nation, releasability and markings (None only while being built: see ``model_post_init``).
+    routing: Routing = None  # type: ignore[assignment]
 
     def model_post_init(self, _context: Any) -> None:
-        """Derive ``identity`` from the alert when it is not given (``alerts.core.identity.identity_of``)."""
+        """Derive ``identity`` (``alerts.core.identity.identity_of``) and, for a record without one,
+        ``routing`` (``legacy_routing``) from the alert."""
         if not self.identity:
             object.__setattr__(self, "identity", identity_of(self.alert))
+        if self.routing is None:
+            object.__setattr__(self, "routing", legacy_routing(self.alert))
 
     @property
     def id(self) -> str:
@@ -277,14 +346,12 @@ class StoredAlert(BaseModel):
         """The first region the alert is in ("" when unplaced)."""
         return self.placement.regions[0].name if self.placement.regions else ""
 
-    def releasable_nations(self, default_to_source: bool = True) -> list[str]:
-        """Nations that may see this alert.
+    def releasable_nations(self) -> list[str]:
+        """Nations that may see this alert (``["ALL"]``: every nation; empty: unrouted, nobody yet)."""
+        return list(self.routing.releasable_to or [])
 
-        A missing ``releasable_to`` means the reporting nation only, unless the
-        deployment chose otherwise (``default_to_source=False`` means everyone).
-        """
-        if self.alert.releasable_to is not None:
-            return list(self.alert.releasable_to)
-        if default_to_source:
-            return [self.alert.source.upper()]
-        return [RELEASABLE_TO_ALL]
+    @property
+    def accountable_from(self) -> datetime:
+        """When the centre became accountable for the alert: its release from Unrouted, else its receipt
+        (checklist due times count from here)."""
+        return self.routing.released_at or self.received_at

@@ -1,32 +1,51 @@
-"""Country codes: ISO 3166-1 alpha-2 as assigned, plus ``XK`` for Kosovo.
+"""Country codes: ISO 3166-1 alpha-2 and alpha-3 as assigned (from ``pycountry``), plus Kosovo.
 
-``XK`` is a user-assigned code (ISO 3166-1 reserves XA-XZ for that use); it is
-what the European Commission, NATO and Natural Earth use for Kosovo, and what
-this project uses. Domain core: no Redis, no Dash.
+Kosovo has no ISO 3166-1 code; ``XK`` (alpha-2) and ``XKX`` (alpha-3) are
+user-assigned codes (ISO 3166-1 reserves XA-XZ / XAA-XZZ for that use), the
+ones the European Commission, NATO and Natural Earth use, and the ones this
+project uses. Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
 import re
+from functools import cache
 
-#: ISO 3166-1 alpha-2 codes officially assigned, plus XK (Kosovo, user-assigned).
-ISO_3166_ALPHA2 = frozenset(
-    """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL
-    BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV
-    CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD
-    GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM
-    IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK
-    LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW
-    MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR
-    PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS
-    ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY
-    UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK
-    """.split()
-)
+import pycountry
+
+KOSOVO = "XK"
+_KOSOVO_ALPHA3 = "XKX"
 #: An ISO 3166-2 subdivision code, e.g. ``RS-00`` or ``HR-21``.
 ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
+@cache
+def _alpha2_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries) | {KOSOVO}
+
+
+@cache
+def _alpha3_to_alpha2() -> dict[str, str]:
+    return {c.alpha_3: c.alpha_2 for c in pycountry.countries} | {_KOSOVO_ALPHA3: KOSOVO}
+
+
 def is_alpha2(code: str) -> bool:
     """Whether ``code`` is an assigned ISO 3166-1 alpha-2 code (or ``XK``), upper case."""
-    return code in ISO_3166_ALPHA2
+    return code in _alpha2_codes()
+
+
+def to_alpha2(code: str) -> str | None:
+    """The alpha-2 code of an alpha-2 or alpha-3 code (any case, ``XK``/``XKX`` for Kosovo); None if unknown."""
+    code = code.strip().upper()
+    if len(code) == 2:
+        return code if is_alpha2(code) else None
+    return _alpha3_to_alpha2().get(code)
+
+
+def to_alpha3(code: str) -> str:
+    """The alpha-3 code (NATO STANAG 1059 trigraph) of an alpha-2 code; ``KeyError`` if unknown."""
+    if code == KOSOVO:
+        return _KOSOVO_ALPHA3
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        raise KeyError(code)
+    return country.alpha_3

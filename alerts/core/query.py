@@ -29,7 +29,8 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from alerts.core.model import RELEASABLE_TO_ALL, AlertType, Severity, StoredAlert
+from alerts.core.markings import RELEASABLE_TO_ALL
+from alerts.core.model import AlertType, Severity, StoredAlert
 from alerts.core.times import parse_instant
 
 ExerciseFilter = Literal["all", "real", "exercise"]
@@ -59,8 +60,12 @@ class AlertQuery:
     #: The viewer's nation: only alerts released to it (or to ALL) match.
     #: None means no releasability restriction (system use only).
     nation: str | None = None
-    #: A missing ``releasable_to`` means the reporting nation only.
-    default_to_source: bool = True
+    #: The classification levels the viewer is cleared for ("" stands for unmarked: the lowest);
+    #: None means any (system use only).
+    cleared: frozenset[str] | None = None
+    #: Only unrouted alerts (the admins' Unrouted view), whatever ``nation``; else only routed ones
+    #: match a query with a nation.
+    unrouted: bool = False
 
     def with_nation(self, nation: str | None) -> "AlertQuery":
         """The same filters for another viewer nation."""
@@ -90,10 +95,16 @@ class AlertQuery:
         return self.releasable(stored)
 
     def releasable(self, stored: StoredAlert) -> bool:
-        """Whether ``stored`` is released to this query's nation (always, with no nation)."""
+        """Whether ``stored`` is released to this query's nation and within its clearance
+        (see ``nation``, ``cleared``, ``unrouted``)."""
+        routing = stored.routing
+        if self.cleared is not None and (routing.classification or "") not in self.cleared:
+            return False
+        if self.unrouted:
+            return not routing.routed
         if self.nation is None:
             return True
-        nations = stored.releasable_nations(self.default_to_source)
+        nations = routing.releasable_to or ()
         return self.nation in nations or RELEASABLE_TO_ALL in nations
 
     def mask(self, table: pd.DataFrame) -> np.ndarray:
@@ -115,10 +126,13 @@ class AlertQuery:
             keep &= (table["exercise"] == (self.exercise == "exercise")).to_numpy()
         if self.status != "all":
             keep &= (table["open"] == (self.status == "open")).to_numpy()
-        if self.nation is not None:
-            column = "releasable" if self.default_to_source else "releasable_default_all"
+        if self.cleared is not None:
+            keep &= table["classification"].isin(self.cleared).to_numpy()
+        if self.unrouted:
+            keep &= ~table["routed"].to_numpy(dtype=bool)
+        elif self.nation is not None:
             nation = self.nation
-            keep &= table[column].map(lambda ns: nation in ns or RELEASABLE_TO_ALL in ns).to_numpy(dtype=bool)
+            keep &= table["releasable"].map(lambda ns: nation in ns or RELEASABLE_TO_ALL in ns).to_numpy(dtype=bool)
         return keep
 
 

@@ -1,18 +1,26 @@
 """Roles and what each may do: the permission table the server enforces on every route and callback.
 
-| permission       | duty_officer | responder | leadership | admin |
-|------------------|:------------:|:---------:|:----------:|:-----:|
-| view             | yes          | yes       | yes        | yes   |
-| acknowledge      | yes          | yes       |            |       |
-| complete_step    | yes          | yes       |            |       |
-| resolve          | yes          |           |            |       |
-| task_assets      | yes          |           |            |       |
-| export           | yes          |           | yes        | yes   |
-| manage_users     |              |           |            | yes   |
-| read_audit       |              |           |            | yes   |
+| permission            | duty_officer | responder | leadership | admin | auditor |
+|-----------------------|:------------:|:---------:|:----------:|:-----:|:-------:|
+| view                  | yes          | yes       | yes        | yes   | yes     |
+| acknowledge           | yes          | yes       |            |       |         |
+| complete_step         | yes          | yes       |            |       |         |
+| resolve               | yes          |           |            |       |         |
+| task_assets           | yes          |           |            |       |         |
+| change_releasability  | yes          |           |            |       |         |
+| export                | yes          |           | yes        | yes   |         |
+| release_unrouted      |              |           |            | yes   |         |
+| manage_users          |              |           |            | yes   |         |
+| read_audit            |              |           |            | yes   | yes     |
+| read_all_audit        |              |           |            |       | yes     |
 
-Every role sees only what is released to its own nation; admins manage users
-but are not exempt from releasability.
+Every role sees only the alerts released to its own nation and within its
+clearance; admins manage users and release unrouted alerts but are not
+exempt from releasability. ``change_releasability``: a duty officer of the
+originating nation changes an alert's releasability; one of another nation
+requests a change, which the originating nation's duty officer approves.
+``read_audit`` shows the entries about what the reader may see (its nation
+and clearance); ``read_all_audit`` (the centre-wide auditor) shows every entry.
 """
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ class Role(StrEnum):
     RESPONDER = "responder"
     LEADERSHIP = "leadership"
     ADMIN = "admin"
+    AUDITOR = "auditor"
 
 
 class Permission(StrEnum):
@@ -36,19 +45,24 @@ class Permission(StrEnum):
     COMPLETE_STEP = "complete_step"
     RESOLVE = "resolve"
     TASK_ASSETS = "task_assets"
+    CHANGE_RELEASABILITY = "change_releasability"
     EXPORT = "export"
+    RELEASE_UNROUTED = "release_unrouted"
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
+    READ_ALL_AUDIT = "read_all_audit"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DUTY_OFFICER: frozenset({
         Permission.VIEW, Permission.ACKNOWLEDGE, Permission.COMPLETE_STEP, Permission.RESOLVE,
-        Permission.TASK_ASSETS, Permission.EXPORT,
+        Permission.TASK_ASSETS, Permission.CHANGE_RELEASABILITY, Permission.EXPORT,
     }),
     Role.RESPONDER: frozenset({Permission.VIEW, Permission.ACKNOWLEDGE, Permission.COMPLETE_STEP}),
     Role.LEADERSHIP: frozenset({Permission.VIEW, Permission.EXPORT}),
-    Role.ADMIN: frozenset({Permission.VIEW, Permission.EXPORT, Permission.MANAGE_USERS, Permission.READ_AUDIT}),
+    Role.ADMIN: frozenset({Permission.VIEW, Permission.EXPORT, Permission.RELEASE_UNROUTED, Permission.MANAGE_USERS,
+                           Permission.READ_AUDIT}),
+    Role.AUDITOR: frozenset({Permission.VIEW, Permission.READ_AUDIT, Permission.READ_ALL_AUDIT}),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission, Role, allowed
@@ -20,30 +21,40 @@ class Viewer:
     """A signed-in user (or the system) as the rules see it.
 
     ``nation`` is ISO 3166-1 alpha-2 (``XK`` for Kosovo); ``None`` means not
-    restricted by releasability, for the system's own work only. ``via`` says
-    how the caller proved who it is (``session``, ``token``, ``cli``, ``system``).
+    restricted by releasability, for the system's own work only. ``clearance``
+    is a classification level (``alerts.core.markings``); ``None`` means any
+    (the system only). ``via`` says how the caller proved who it is
+    (``session``, ``token``, ``cli``, ``system``).
     """
 
     name: str
     role: str
     nation: str | None
     via: str = "system"
+    clearance: str | None = None
 
     def can(self, permission: Permission) -> bool:
         """Whether this viewer's role has ``permission`` (the table in ``alerts.core.roles``)."""
         return allowed(self.role, permission)
 
-    def restrict(self, query: AlertQuery, default_to_source: bool = True) -> AlertQuery:
-        """``query`` narrowed to what this viewer may see.
+    def cleared(self, scheme: Classifications) -> frozenset[str] | None:
+        """The levels this viewer may see ("" for unmarked content); a clearance the deployment no
+        longer lists counts as the lowest level. None for the system (any level)."""
+        if self.clearance is None:
+            return None
+        try:
+            levels = scheme.cleared(self.clearance)
+        except MarkingError:
+            levels = frozenset({scheme.lowest})
+        return levels | {""}
 
-        ``default_to_source``: whether an alert without ``releasable_to`` is
-        released to its reporting nation only (the default) or to everyone.
-        """
-        return replace(query, nation=self.nation, default_to_source=default_to_source)
+    def restrict(self, query: AlertQuery, scheme: Classifications) -> AlertQuery:
+        """``query`` narrowed to what this viewer may see: released to its nation, within its clearance."""
+        return replace(query, nation=self.nation, cleared=self.cleared(scheme))
 
-    def may_see(self, stored: StoredAlert, default_to_source: bool = True) -> bool:
-        """Whether ``stored`` is released to this viewer."""
-        return self.restrict(AlertQuery(), default_to_source).releasable(stored)
+    def may_see(self, stored: StoredAlert, scheme: Classifications) -> bool:
+        """Whether ``stored`` is released to this viewer and within its clearance."""
+        return self.restrict(AlertQuery(), scheme).releasable(stored)
 
 
 #: The system itself (ingest, escalation): sees everything, may do everything an admin may.

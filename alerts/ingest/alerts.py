@@ -3,9 +3,12 @@
 Per batch:
 
 1. every payload is decoded on its own (``decode_each``);
-2. the points of the decoded alerts are placed in one vectorised call; areas
-   one by one, within the geometry budget (``alerts.core.shapes``); an
-   unlocated alert (no location, no area) is kept without a position;
+2. each alert is routed (``alerts.core.routing``: reporting nation,
+   releasability, markings; unrouted when undecidable; markings that cannot
+   be honoured dead-letter it); the points of the decoded alerts are placed
+   in one vectorised call; areas one by one, within the geometry budget
+   (``alerts.core.shapes``); an unlocated alert (no location, no area) is
+   kept without a position;
 3. each alert gets its status on receipt (``alerts.core.validity``: expired,
    or a stale CoT emergency) and is serialised on its own (one that cannot be
    stored, e.g. text that is not valid Unicode, is dead-lettered, not the batch);
@@ -31,10 +34,13 @@ from datetime import datetime
 
 import numpy as np
 
+from alerts.core.feeds import FeedRegistry
 from alerts.core.geography import RegionIndex
 from alerts.core.identity import referenced_identities
-from alerts.core.model import Alert, Placement, Status, StoredAlert
+from alerts.core.markings import Classifications, MarkingError
+from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
 from alerts.core.references import closed_by
+from alerts.core.routing import route
 from alerts.core.shapes import bounded
 from alerts.core.validity import expires_at, on_receipt
 from alerts.formats.decode import decode_alert
@@ -50,9 +56,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple[float, float] | None
-                 ) -> StoredAlert:
-    """An accepted alert as recorded: placed, received ``now``, its status on receipt.
+def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple[float, float] | None,
+                 routing: Routing | None = None) -> StoredAlert:
+    """An accepted alert as recorded: routed, placed, received ``now``, its status on receipt.
 
     A cancel is born cancelled; an alert whose validity already ended is born
     expired; a CoT emergency already stale is open but ``stale``.
@@ -62,7 +68,7 @@ def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple
         status = Status.CANCELLED
     lon, lat = point if point is not None else (None, None)
     return StoredAlert(alert=alert, placement=placement, received_at=now, status=status or Status.NEW,
-                       lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale)
+                       lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale, routing=routing)
 
 
 class AlertPipeline(DeadLettering):
@@ -77,10 +83,14 @@ class AlertPipeline(DeadLettering):
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Clock = utc_now,
         on_recorded: Callable[[list[StoredAlert]], object] | None = None,
+        feeds: FeedRegistry | None = None,
+        scheme: Classifications | None = None,
     ):
         super().__init__(dead_letters, max_bytes, clock)
         self.store = store
         self.regions = regions
+        self.feeds = feeds if feeds is not None else FeedRegistry()
+        self.scheme = scheme or Classifications()
         #: Called with the alerts of each batch (new and duplicate), before the batch is
         #: acknowledged. It must be idempotent: a replayed batch calls it again.
         self.on_recorded = on_recorded
@@ -90,7 +100,7 @@ class AlertPipeline(DeadLettering):
         result: BatchResult[StoredAlert] = BatchResult()
         dead: list[DeadLetter] = []
         decoded = list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead))
-        encoded = self._encode(self._place(decoded, dead), dead)
+        encoded = self._encode(self._place(self._route(decoded, dead), dead), dead)
         recorded = self._record(encoded, dead)
         if recorded:
             for stored, outcome in recorded:
@@ -111,17 +121,27 @@ class AlertPipeline(DeadLettering):
 
     # --- steps ----------------------------------------------------------------------------
 
-    def _place(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
+    def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
+               ) -> list[tuple[str, bytes, Alert, Routing]]:
+        routed = []
+        for via, raw, alert in decoded:
+            try:
+                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme)))
+            except MarkingError as exc:
+                dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
+        return routed
+
+    def _place(self, decoded: list[tuple[str, bytes, Alert, Routing]], dead: list[DeadLetter]
                ) -> list[tuple[str, bytes, StoredAlert]]:
         if not decoded:
             return []
         now = self.clock()
-        located = [(i, alert.location.lon, alert.location.lat) for i, (_, _, alert) in enumerate(decoded)
+        located = [(i, alert.location.lon, alert.location.lat) for i, (_, _, alert, _) in enumerate(decoded)
                    if alert.location is not None]
         placements = dict(zip((i for i, _, _ in located), self.regions.place_points(
             np.array([lon for _, lon, _ in located]), np.array([lat for _, _, lat in located])))) if located else {}
         placed = []
-        for i, (via, raw, alert) in enumerate(decoded):
+        for i, (via, raw, alert, routing) in enumerate(decoded):
             try:
                 if alert.location is not None:
                     placement, point = placements[i], (alert.location.lon, alert.location.lat)
@@ -131,7 +151,7 @@ class AlertPipeline(DeadLettering):
                     placement, point = self.regions.place_area(geometry, approximate), (spot.x, spot.y)
                 else:
                     placement, point = Placement(), None  # unlocated
-                placed.append((via, raw, stored_alert(alert, placement, now, point)))
+                placed.append((via, raw, stored_alert(alert, placement, now, point, routing)))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch
                 log.exception("could not place alert %r", alert.id)
                 dead.append(DeadLetter("placement", raw, f"could not place the alert: {type(exc).__name__}: {exc}"))

@@ -7,6 +7,11 @@
   and the session's CSRF token, expiring after ``SESSION_SECONDS``.
 - Sign-in throttling: after ``MAX_FAILURES`` failed attempts for a name within
   ``FAILURE_WINDOW_SECONDS``, further attempts are refused until the window ends.
+- Clearance: each user holds one classification level of the deployment's
+  list (``alerts.core.markings.Classifications``; default the lowest).
+- Every change that can end or narrow someone's access (disable, token
+  revocation, sign-out, a change of role, nation or clearance) bumps one
+  counter (``generation``), so open live streams know to check their caller again.
 """
 from __future__ import annotations
 
@@ -19,7 +24,10 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from alerts.core.markings import Classifications, MarkingError
+from alerts.core.nations import is_alpha2
 from alerts.core.roles import Role
+from alerts.core.viewer import Viewer
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
 
@@ -27,7 +35,6 @@ SESSION_SECONDS = 12 * 3600
 MAX_FAILURES = 5
 FAILURE_WINDOW_SECONDS = 15 * 60
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-_NATION = re.compile(r"^[A-Z]{2}$")
 _hasher = PasswordHasher()
 
 
@@ -37,12 +44,20 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class User:
-    """A user account: name, role, nation (ISO2) and whether it is disabled."""
+    """A user account: name, role, nation (ISO2), clearance (a classification level) and whether it is disabled.
+
+    ``clearance`` None means the lowest level of the deployment.
+    """
 
     name: str
     role: Role
     nation: str
     disabled: bool = False
+    clearance: str | None = None
+
+    def viewer(self, via: str, scheme: Classifications) -> Viewer:
+        """This user as the rules see it (``alerts.core.viewer.Viewer``); ``via``: session, token or cli."""
+        return Viewer(self.name, self.role.value, self.nation, via=via, clearance=self.clearance or scheme.lowest)
 
 
 @dataclass(frozen=True)
@@ -60,33 +75,80 @@ def _digest(secret: str) -> str:
 class Accounts:
     """Users, API tokens, web sessions and sign-in throttling."""
 
-    def __init__(self, client: Client, keys: Keys):
+    def __init__(self, client: Client, keys: Keys, scheme: Classifications | None = None):
         self.client = client
         self.keys = keys
+        self.scheme = scheme or Classifications()
 
-    # users ---------------------------------------------------------------
-    def add_user(self, name: str, role: str, nation: str, password: str) -> User:
-        """Create a user; raises ``AccountError`` for a bad name, role, nation, short password, or an existing user."""
-        if not _NAME.match(name):
-            raise AccountError("user names are 2-64 characters: lower-case letters, digits, '.', '_', '-'")
+    # validation ----------------------------------------------------------
+    @staticmethod
+    def _role(role: str) -> Role:
         try:
-            role_ = Role(role)
+            return Role(role)
         except ValueError:
             raise AccountError(f"role must be one of: {', '.join(r.value for r in Role)}") from None
-        nation = nation.upper()
-        if not _NATION.match(nation):
+
+    @staticmethod
+    def _nation(nation: str) -> str:
+        nation = nation.strip().upper()
+        if not is_alpha2(nation):
             raise AccountError("nation must be an ISO 3166-1 alpha-2 code (Kosovo: XK)")
+        return nation
+
+    def _clearance(self, clearance: str) -> str:
+        try:
+            return self.scheme.level(clearance)
+        except MarkingError as exc:
+            raise AccountError(f"clearance: {exc}") from None
+
+    def generation(self) -> int:
+        """The access-change counter (see the module docstring); 0 before any change."""
+        return int(self.client.get(self.keys.accounts_generation) or 0)
+
+    def _changed(self) -> None:
+        self.client.incr(self.keys.accounts_generation)
+
+    # users ---------------------------------------------------------------
+    def add_user(self, name: str, role: str, nation: str, password: str, clearance: str | None = None) -> User:
+        """Create a user; raises ``AccountError`` for a bad name, role, nation or clearance, a short
+        password, or an existing user. ``clearance`` defaults to the lowest level."""
+        if not _NAME.match(name):
+            raise AccountError("user names are 2-64 characters: lower-case letters, digits, '.', '_', '-'")
+        role_, nation = self._role(role), self._nation(nation)
+        level = self._clearance(clearance) if clearance else self.scheme.lowest
         if len(password) < 10:
             raise AccountError("passwords need at least 10 characters")
         created = self.client.hsetnx(self.keys.user(name), "name", name)
         if not created:
             raise AccountError(f"user {name!r} exists")
         self.client.hset(self.keys.user(name), mapping={
-            "role": role_.value, "nation": nation, "password": _hasher.hash(password),
+            "role": role_.value, "nation": nation, "clearance": level, "password": _hasher.hash(password),
             "disabled": "0", "created": datetime.now(UTC).isoformat(),
         })
         self.client.sadd(self.keys.users, name)
-        return User(name, role_, nation)
+        return User(name, role_, nation, clearance=level)
+
+    def set_user(self, name: str, *, role: str | None = None, nation: str | None = None,
+                 clearance: str | None = None) -> tuple[User, User]:
+        """Change a user's role, nation or clearance: returns ``(before, after)``; raises ``AccountError``.
+
+        Open live streams of the user are closed within seconds (``generation``).
+        """
+        before = self.get_user(name)
+        if before is None:
+            raise AccountError(f"no user {name!r}")
+        changes = {}
+        if role is not None:
+            changes["role"] = self._role(role).value
+        if nation is not None:
+            changes["nation"] = self._nation(nation)
+        if clearance is not None:
+            changes["clearance"] = self._clearance(clearance)
+        if not changes:
+            raise AccountError("nothing to change: give a role, a nation or a clearance")
+        self.client.hset(self.keys.user(name), mapping=changes)
+        self._changed()
+        return before, self.get_user(name)  # type: ignore[return-value]
 
     def set_password(self, name: str, password: str) -> None:
         """Replace a user's password (argon2id); raises ``AccountError``."""
@@ -101,7 +163,8 @@ class Accounts:
         fields = {text(k): text(v) for k, v in self.client.hgetall(self.keys.user(name)).items()}
         if "role" not in fields:
             return None
-        return User(fields["name"], Role(fields["role"]), fields["nation"], fields.get("disabled") == "1")
+        return User(fields["name"], Role(fields["role"]), fields["nation"], fields.get("disabled") == "1",
+                    fields.get("clearance") or None)
 
     def list_users(self) -> list[User]:
         """Every user, by name."""
@@ -115,6 +178,7 @@ class Accounts:
         self.client.hset(self.keys.user(name), "disabled", "1")
         for token_id in self.client.smembers(self.keys.user_tokens(name)):
             self.revoke_token(text(token_id))
+        self._changed()
 
     # passwords and throttling ---------------------------------------------
     def throttled(self, name: str) -> bool:
@@ -186,6 +250,7 @@ class Accounts:
         self.client.hdel(self.keys.token_index, token_id)
         if owner is not None:
             self.client.srem(self.keys.user_tokens(text(owner)), token_id)
+        self._changed()
         return True
 
     # web sessions ------------------------------------------------------------
@@ -206,6 +271,7 @@ class Accounts:
     def end_session(self, cookie: str) -> None:
         """End the session of a cookie value."""
         self.client.delete(self.keys.session(_digest(cookie)))
+        self._changed()
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))

@@ -14,13 +14,15 @@
 | ``{p}:events``                | stream   | the ordered record of accepted changes (``alert.created``...) that dashboards follow and replay |
 | ``{p}:ingest``                | group    | consumer group of ingest workers on the inbox stream      |
 | ``{p}:audit``                 | stream   | the audit trail (see ``alerts.store.audit``)                    |
-| ``{p}:user:{name}``           | hash     | a user: role, nation, argon2 password hash, disabled      |
+| ``{p}:user:{name}``           | hash     | a user: role, nation, clearance, argon2 password hash, disabled |
 | ``{p}:users``                 | set      | all user names                                            |
 | ``{p}:token:{sha256}``        | hash     | an API token, stored by the SHA-256 of its secret         |
 | ``{p}:tokens:{name}``         | set      | the token ids of a user                                   |
 | ``{p}:token-index``           | hash     | token id -> SHA-256 of the token (for revocation)         |
 | ``{p}:session:{sha256}``      | hash     | a web session (expires), by the SHA-256 of its cookie     |
 | ``{p}:login-failures:{name}`` | string   | failed sign-ins in the current window (expires)           |
+| ``{p}:accounts:generation``   | string   | counter bumped by every change that can end or narrow access (live streams re-check) |
+| ``{p}:releasability-requests`` | hash    | request id -> JSON of a releasability change awaiting the originating nation |
 | ``{p}:checklist:{id}``        | string   | one alert's checklist (JSON: steps with due times), set once |
 | ``{p}:checklist-done:{id}``   | hash     | step number -> JSON ``{by, at, note}``, set once per step |
 | ``{p}:acks``                  | hash     | alert id -> JSON ``{by, at}`` of its one acknowledgment   |
@@ -84,7 +86,7 @@ class Keys:
         return f"{self.prefix}:users"
 
     def user(self, name: str) -> str:
-        """``{p}:user:{name}``, hash: a user: role, nation, argon2 password hash, disabled."""
+        """``{p}:user:{name}``, hash: a user: role, nation, clearance, argon2 password hash, disabled."""
         return f"{self.prefix}:user:{name}"
 
     def token(self, digest: str) -> str:
@@ -107,6 +109,16 @@ class Keys:
     def login_failures(self, name: str) -> str:
         """``{p}:login-failures:{name}``, string: failed sign-ins in the current window (expires)."""
         return f"{self.prefix}:login-failures:{name}"
+
+    @property
+    def accounts_generation(self) -> str:
+        """``{p}:accounts:generation``, string: counter bumped by every change that can end or narrow access."""
+        return f"{self.prefix}:accounts:generation"
+
+    @property
+    def releasability_requests(self) -> str:
+        """``{p}:releasability-requests``, hash: request id -> JSON of a releasability change awaiting approval."""
+        return f"{self.prefix}:releasability-requests"
 
     def alert(self, alert_id: str) -> str:
         """``{p}:alert:{id}``, string: one stored alert (JSON of ``StoredAlert``)."""

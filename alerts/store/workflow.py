@@ -8,7 +8,7 @@ what may be done are ``alerts.core.response``):
   call that also adds the alert to the open cases, so a replayed or duplicated
   alert, or two workers racing, create it once. Its steps are fixed then
   (``alerts.core.checklists``); their due times count from the stored alert's
-  ``received_at``, whichever worker created it.
+  ``received_at`` (its release, for an alert released from Unrouted), whichever worker created it.
 - **One acknowledgment per alert**: ``HSETNX`` in a Lua script that returns the
   existing ``{by, at}`` to everyone after the first, atomically across processes.
 - **Each step done once** (``HSETNX`` per step); **one resolution** (``HSETNX``).
@@ -39,9 +39,11 @@ from alerts.store.keys import Keys
 _CHUNK = 500
 
 # KEYS[1] open-cases set; ARGV: (checklist key, alert key, alert id, checklist JSON) quadruples.
-# The checklist's clock starts at the *stored* alert's received_at, read here: a worker that
-# handled a duplicate copy of the alert (received a moment later) opens the same checklist.
-# A closed alert (cancelled before its checklist, expired on receipt) gets none.
+# The checklist's clock starts at the *stored* alert's received_at (or, for an alert released
+# from Unrouted, its routing.released_at: when the centre became accountable), read here and
+# kept as the checklist's "received_at": a worker that handled a duplicate copy of the alert
+# (received a moment later) opens the same checklist. A closed alert (cancelled before its
+# checklist, expired on receipt) and an unrouted one (nobody may see it yet) get none.
 # Returns 1/0 per alert (0: it had one already, it is closed, or it is not stored).
 _CREATE = """
 local created = {}
@@ -51,9 +53,15 @@ for i = 1, #ARGV, 4 do
     local raw = redis.call('GET', ARGV[i + 1])
     local record = raw and cjson.decode(raw)
     local status = record and record['status']
-    if record and status ~= 'resolved' and status ~= 'cancelled' and status ~= 'expired' then
-      local received_at = record['received_at']
-      redis.call('SET', ARGV[i], '{"received_at":' .. cjson.encode(received_at) .. ',' .. string.sub(ARGV[i + 3], 2))
+    local routing = record and record['routing']
+    local routed = routing == nil or (routing ~= cjson.null and routing['releasable_to'] ~= cjson.null
+                                      and routing['releasable_to'] ~= nil)
+    if record and routed and status ~= 'resolved' and status ~= 'cancelled' and status ~= 'expired' then
+      local start = record['received_at']
+      if routing ~= nil and routing['released_at'] ~= nil and routing['released_at'] ~= cjson.null then
+        start = routing['released_at']
+      end
+      redis.call('SET', ARGV[i], '{"received_at":' .. cjson.encode(start) .. ',' .. string.sub(ARGV[i + 3], 2))
       redis.call('SADD', KEYS[1], ARGV[i + 2])
       made = 1
     end

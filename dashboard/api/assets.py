@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.actions import tasking
-from alerts.actions.visibility import visible_alert
+from alerts.actions.visibility import visible_alert, visible_assets
 from alerts.core.assets import Asset, AssetStatus, AssetType
 from alerts.core.viewer import Viewer
 from dashboard.api.models import AssetOut, AssetPage, AssignedAssets, Suggestions, errors
@@ -46,7 +46,7 @@ def list_assets(
 ) -> dict:
     """Nations may repeat or be comma-separated; sorted by nation, then id."""
     nations = {n.strip().upper() for v in nation for n in v.split(",") if n.strip()}
-    items = [a for a in services.centre.asset_index.visible(viewer.nation)
+    items = [a for a in visible_assets(services.centre, viewer)
              if (not nations or a.nation in nations) and (not type or a.type in type)
              and (not status or a.status in status)]
     items.sort(key=lambda a: (a.nation, a.id))

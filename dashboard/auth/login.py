@@ -57,13 +57,13 @@ def _ip(request: Request) -> str:
 @router.get("/login", include_in_schema=False)
 def login_form(next: str = "/", services: Services = Depends(services_of)) -> HTMLResponse:  # noqa: A002
     """The sign-in form."""
-    return _login_page(services.settings.classification, secrets.token_urlsafe(24), _safe_next(next))
+    return _login_page(services.centre.scheme.lowest, secrets.token_urlsafe(24), _safe_next(next))
 
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, services: Services = Depends(services_of)) -> Response:
     """Check the form's CSRF token, the throttle and the password; start a session on success."""
-    audit, classification = services.centre.audit, services.settings.classification
+    audit, classification = services.centre.audit, services.centre.scheme.lowest
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     name = form.get("username", "").strip().lower()
     next_path = _safe_next(form.get("next", "/"))

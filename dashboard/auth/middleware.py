@@ -115,13 +115,13 @@ class AuthMiddleware:
             user, token_id = found
             self.services.centre.audit.record(
                 user.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), client_ip(scope))
-            return Viewer(user.name, user.role.value, user.nation, via="token"), ""
+            return user.viewer("token", accounts.scheme), ""
         cookie = cookies(scope).get(SESSION_COOKIE)
         if cookie:
             session = accounts.session(cookie)
             if session is not None:
                 user = session.user
-                return Viewer(user.name, user.role.value, user.nation, via="session"), session.csrf
+                return user.viewer("session", accounts.scheme), session.csrf
         return None
 
     async def _refuse(self, scope, receive, send, status: int, reason: str) -> None:

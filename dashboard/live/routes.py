@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from alerts.core.events import ALERT_CREATED, AlertEvent, AssetEvent
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
-from alerts.actions.visibility import restricted
+from alerts.actions.visibility import restricted, shown_asset
 from dashboard.params import alert_filters
 from dashboard.auth.context import caller, services_of
 from dashboard.live.payloads import alert_data, asset_data
@@ -76,7 +76,7 @@ async def live_assets(request: Request, after: str | None = None, viewer: Viewer
     def frame(event: AssetEvent) -> str | None:
         if not event.asset.visible_to(viewer.nation):
             return None
-        return sse_frame("asset", json.dumps(asset_data(event.asset)), event.event_id)
+        return sse_frame("asset", json.dumps(asset_data(shown_asset(centre, viewer, event.asset))), event.event_id)
 
     body = sse_events(services.live.assets, centre.assets.events_since, cursor, frame, request.is_disconnected)
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)

@@ -16,7 +16,7 @@ from dash import ALL, ClientsideFunction, Input, Output, callback, clientside_ca
 
 from alerts.actions import tasking
 from alerts.actions.errors import ActionError
-from alerts.actions.visibility import restricted, visible_alert
+from alerts.actions.visibility import restricted, visible_alert, visible_assets
 from alerts.core.assets import AssetType
 from alerts.core.coverage import coverage
 from alerts.core.model import AlertType, Severity, StoredAlert
@@ -178,7 +178,7 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
     centre = services.centre
     layers = layers if layers is not None else ["assets"]
     asset_cursor = centre.asset_index.cursor  # taken before reading, like the alert cursor
-    assets = sorted(centre.asset_index.visible(viewer.nation), key=lambda a: a.id)
+    assets = sorted(visible_assets(centre, viewer), key=lambda a: a.id)
     covered = coverage(assets, capability, float(minutes), centre.places, viewer.nation) \
         if "coverage" in layers and capability and minutes else None
     query = restricted(centre, viewer, build_query(severities, types, countries, window_hours, exercise,

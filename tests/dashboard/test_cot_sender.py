@@ -5,9 +5,12 @@ import socket
 import threading
 from datetime import UTC, datetime
 
+from alerts.core.viewer import Viewer
 from alerts.formats.decode import decode_alert
 from dashboard.cot_sender import CotSender
 from tests.conftest import make_asset, alert_pipeline, make_alert, payload
+
+RS_LEADER = Viewer("rs-leader", "leadership", "RS", via="cli", clearance="UNCLASSIFIED")
 
 
 def _read_events(connection: socket.socket, want: int) -> list[bytes]:
@@ -45,7 +48,7 @@ def test_cts001_the_tcp_sender_streams_released_incidents_and_assets_to_a_tak_li
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     stop = threading.Event()
-    sender = CotSender(centre, client, keys, "127.0.0.1", port, "RS")
+    sender = CotSender(centre, client, keys, "127.0.0.1", port, RS_LEADER)
     thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
     thread.start()
     try:
@@ -84,7 +87,7 @@ def test_cts002_cancelled_and_resolved_incidents_reach_tak_as_stale_events_and_d
     pipeline.process([("test", payload(first)), ("test", payload(second))])
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
-    sender = CotSender(centre, client, keys, "127.0.0.1", listener.getsockname()[1], "RS")
+    sender = CotSender(centre, client, keys, "127.0.0.1", listener.getsockname()[1], RS_LEADER)
     thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
     thread.start()
     try:
@@ -118,7 +121,7 @@ def test_cts002_cancelled_and_resolved_incidents_reach_tak_as_stale_events_and_d
 
 def _start(centre, client, keys, listener):
     stop = threading.Event()
-    sender = CotSender(centre, client, keys, "127.0.0.1", listener.getsockname()[1], "RS")
+    sender = CotSender(centre, client, keys, "127.0.0.1", listener.getsockname()[1], RS_LEADER)
     thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
     thread.start()
     return stop, thread

@@ -80,6 +80,12 @@ def decode_cot_event(event: etree._Element) -> Alert:
     emergency = detail.find("emergency") if detail is not None else None
 
     extra: dict[str, Any] = {"cot_type": cot_type}
+    # Markings (MIL-STD-6090 event attributes as TAK writes them; alerts.core.routing reads them).
+    for name, attributes in (("cot_access", ("access",)), ("cot_caveat", ("caveat",)),
+                             ("cot_releasable_to", ("releasableTo", "releaseableTo"))):
+        value = next((event.get(a) for a in attributes if event.get(a)), "")
+        if value.strip():
+            extra[name] = one_line(value, 200)
     if stale is not None:
         extra["stale"] = stale.isoformat()
     how = (event.get("how") or "").strip()

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent
 from alerts.core.index import AlertIndex
-from alerts.core.model import Alert, AlertType, Placement, Region, Severity, Status, StoredAlert
+from alerts.core.model import Alert, AlertType, Placement, Region, Routing, Severity, Status, StoredAlert
 from alerts.core.query import AlertQuery, Page
 from alerts.core.situation import summarise
 from tests.conftest import make_alert
@@ -187,13 +187,26 @@ def test_qry007_nation_sees_only_what_is_released_to_it(releasability_index, nat
         assert (releasability_index.get(alert_id, query) is not None) == (alert_id in expected)
 
 
-@pytest.mark.parametrize(
-    ("nation", "expected"),
-    [("RS", ["all", "rs-hu", "unset"]), ("GR", ["all", "unset"]), ("MK", ["all", "unset"])],
-)
-def test_qry008_missing_releasable_to_means_everyone_when_not_defaulting_to_source(releasability_index, nation, expected):
-    query = AlertQuery(nation=nation, default_to_source=False)
-    assert sorted(ids(releasability_index, query)) == expected
+def test_qry008_unrouted_alerts_match_only_the_unrouted_query(releasability_index):
+    """An alert with no releasability is nobody's until released: only ``unrouted=True`` finds it."""
+    unrouted = releasability_index.get("unset").model_copy(update={"routing": Routing(reason="no feed")})
+    releasability_index.load([unrouted], releasability_index.cursor)
+    for nation in ("RS", "MK", "GR"):
+        assert "unset" not in ids(releasability_index, AlertQuery(nation=nation))
+        assert releasability_index.get("unset", AlertQuery(nation=nation)) is None
+    assert ids(releasability_index, AlertQuery(nation="GR", unrouted=True)) == ["unset"]
+    assert releasability_index.get("unset", AlertQuery(nation="GR", unrouted=True)) is not None
+    assert releasability_index.get("all", AlertQuery(unrouted=True)) is None
+
+
+def test_qry008b_clearance_hides_alerts_above_it_in_table_and_lookup():
+    levels = {"unmarked": None, "restricted": "RESTRICTED", "secret": "SECRET"}
+    index = index_of(*[stored(name, releasable_to=["ALL"]).model_copy(update={"routing": Routing(
+        releasable_to=["ALL"], classification=level)}) for name, level in levels.items()])
+    cleared = frozenset({"", "UNCLASSIFIED", "RESTRICTED"})
+    assert sorted(ids(index, AlertQuery(nation="RS", cleared=cleared))) == ["restricted", "unmarked"]
+    assert index.get("secret", AlertQuery(nation="RS", cleared=cleared)) is None
+    assert index.get("restricted", AlertQuery(nation="RS", cleared=cleared)) is not None
 
 
 def test_qry009_no_nation_means_no_releasability_restriction(releasability_index):
@@ -224,6 +237,9 @@ NATIONS = ["RS", "HU", "GR", "MK", "XK", "AL"]
 OFFSETS = [timezone.utc, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))]
 
 
+LEVELS = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"]
+
+
 @st.composite
 def stored_alerts(draw, alert_id: str) -> StoredAlert:
     releasable = draw(
@@ -232,6 +248,8 @@ def stored_alerts(draw, alert_id: str) -> StoredAlert:
         | st.lists(st.sampled_from(NATIONS), min_size=1, max_size=3, unique=True)
     )
     moment = draw(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2024, 1, 3)))
+    routing = Routing(releasable_to=draw(st.none() | st.just(releasable or ["ALL"])),
+                      classification=draw(st.none() | st.sampled_from(LEVELS)))
     return stored(
         alert_id,
         severity=draw(st.sampled_from([s.value for s in Severity])),
@@ -242,7 +260,7 @@ def stored_alerts(draw, alert_id: str) -> StoredAlert:
         status=draw(st.sampled_from(list(Status))),
         source=draw(st.sampled_from(NATIONS)),
         releasable_to=releasable,
-    )
+    ).model_copy(update={"routing": routing})
 
 
 @st.composite
@@ -268,7 +286,8 @@ queries = st.builds(
     exercise=st.sampled_from(["all", "real", "exercise"]),
     status=st.sampled_from(["all", "open", "closed"]),
     nation=st.none() | st.sampled_from(NATIONS),
-    default_to_source=st.booleans(),
+    cleared=st.none() | st.frozensets(st.sampled_from(["", *LEVELS])),
+    unrouted=st.booleans(),
 )
 
 

@@ -32,9 +32,10 @@ def cot_event(
     opex=None,
     detail_extra="",
     version="2.0",
+    markings="",
 ) -> str:
     attributes = f"version='{version}' uid='{uid}' type='{cot_type}' time='{time}' start='{time}' "
-    attributes += "stale='2024-05-01T10:10:00.000Z' how='h-e'"
+    attributes += "stale='2024-05-01T10:10:00.000Z' how='h-e'" + (f" {markings}" if markings else "")
     if opex is not None:
         attributes += f" opex='{opex}'"
     detail = ""

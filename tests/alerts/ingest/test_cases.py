@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 from alerts.actions.escalation import EscalationMonitor
+from alerts.core.feeds import FeedRegistry
 from alerts.core.model import Status
 from alerts.core.shapes import PLACEMENT_VERTICES, bounded
 from alerts.formats.assets import parse_import
@@ -19,7 +20,7 @@ from alerts.formats.cot.encode import events_document
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from alerts.store.workflow import WorkflowStore
-from tests.conftest import DATA, alert_pipeline, asset_pipeline
+from tests.conftest import DATA, ROOT, alert_pipeline, asset_pipeline
 
 CASES = DATA / "cases"
 
@@ -43,11 +44,16 @@ def clock():
     return Clock(datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC))
 
 
+#: The case files' producers, registered (their alerts are routed, so they are worked and escalate).
+CASE_FEEDS = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
+
+
 @pytest.fixture
 def centre_parts(client, keys, regions, templates, clock):
     store = AlertStore(client, keys)
     workflow = WorkflowStore(client, keys, store, templates)
-    pipeline = alert_pipeline(client, keys, regions, store=store, clock=clock, on_recorded=workflow.open_checklists)
+    pipeline = alert_pipeline(client, keys, regions, store=store, clock=clock, on_recorded=workflow.open_checklists,
+                              feeds=CASE_FEEDS)
     return store, workflow, pipeline, EscalationMonitor(workflow)
 
 

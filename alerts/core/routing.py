@@ -1,0 +1,126 @@
+"""Routing: the reporting nation, releasability and markings of an incoming alert, decided once at ingest.
+
+| step | rule |
+|------|------|
+| feed | the registered feed the message comes from (``alerts.core.feeds.FeedRegistry.match``) |
+| reporting nation | the feed's nation; else our JSON ``source`` when it is an ISO 3166-1 alpha-2 code; else unknown |
+| releasability | what the message says (below); else the feed's ``releasable_to``; else **unrouted** |
+| classification | what the message says; else the feed's; else the lowest level |
+| TLP, caveats | what the message says; else the feed's TLP |
+
+What a message says, per format:
+
+- **CAP 1.2** (section 3.2.1): ``scope`` Public is releasable to all; Private
+  with ``addresses`` naming nation codes, to those; Restricted with a
+  ``restriction`` in the NATO form ``REL TO A, B`` or ``Releasable to A, B``
+  (alpha-2 or alpha-3; ``XK``/``XKX`` Kosovo), to those, from a registered
+  sender or not. The ``restriction`` may also carry a classification in upper
+  case (``NATO RESTRICTED``) and ``TLP:<label>``.
+- **CoT** (MIL-STD-6090 event attributes as TAK writes them): ``access``
+  (classification), ``caveat``, ``releasableTo`` (also spelt ``releaseableTo``).
+- **Our JSON / GeoJSON**: ``releasable_to``, ``classification``, ``caveats``, ``tlp``.
+
+``source`` is never a releasability: an unregistered JSON alert without
+``releasable_to`` is unrouted whatever its ``source`` says. A feed's own
+nation is always among the nations its alerts are released to. A REL TO list
+that names something that is not a country makes the alert unrouted (an
+admin decides), never falls back to the feed default. A classification that
+is not one of the deployment's levels, or an unknown TLP label, cannot be
+honoured at all: ``MarkingError`` (ingest dead-letters the message).
+
+Domain core: no Redis, no Dash.
+"""
+from __future__ import annotations
+
+from alerts.core.feeds import Feed, FeedRegistry, Origin
+from alerts.core.identity import COT_CANCEL
+from alerts.core.markings import (
+    RELEASABLE_TO_ALL,
+    Classifications,
+    MarkingError,
+    Tlp,
+    caveats_of,
+    find_rel_to,
+    find_tlp,
+    parse_nations,
+    parse_tlp,
+)
+from alerts.core.model import Alert, Routing
+from alerts.core.nations import is_alpha2
+
+#: CoT ``access`` values that mean "not marked" (TAK writes ``Undefined`` by default).
+_COT_UNMARKED = {"", "UNDEFINED", "UNKNOWN", "NONE"}
+
+
+def origin_of(alert: Alert) -> Origin:
+    """What ``alert`` says about its sender, by format (CAP: ``sender``; CoT: uid and callsign; else ``source``)."""
+    extra = alert.model_extra or {}
+    if "cap_status" in extra and "sender" in extra:
+        return Origin("cap", cap_sender=str(extra["sender"]))
+    if extra.get("cot_type"):
+        uid = (alert.references or [alert.id])[0] if extra.get("cot_type") == COT_CANCEL else alert.id
+        return Origin("cot", cot_uid=uid, cot_callsign=str(extra.get("callsign") or ""))
+    return Origin("json", source=alert.source)
+
+
+def _said_releasability(alert: Alert, origin: Origin) -> list[str] | None:
+    """The releasability the message itself states, or None; ``MarkingError`` if it names a non-country."""
+    extra = alert.model_extra or {}
+    if origin.format == "cap" and extra.get("scope") == "Restricted":
+        return find_rel_to(str(extra.get("restriction") or ""))
+    if origin.format == "cot":
+        text = str(extra.get("cot_releasable_to") or "").strip()
+        return parse_nations(text) if text else None
+    return list(alert.releasable_to) if alert.releasable_to is not None else None
+
+
+def _said_markings(alert: Alert, origin: Origin, scheme: Classifications
+                   ) -> tuple[str | None, tuple[str, ...], Tlp | None]:
+    """(classification, caveats, TLP) the message states; ``MarkingError`` for what cannot be honoured."""
+    extra = alert.model_extra or {}
+    if origin.format == "cap":
+        restriction = str(extra.get("restriction") or "")
+        return scheme.find(restriction), (), find_tlp(restriction)
+    if origin.format == "cot":
+        access = str(extra.get("cot_access") or "").strip()
+        level = None if access.upper() in _COT_UNMARKED else scheme.level(access)
+        caveat = str(extra.get("cot_caveat") or "")
+        return level, caveats_of(c for c in caveat.split(",")), None
+    level = scheme.level(alert.classification) if alert.classification else None
+    tlp = parse_tlp(alert.tlp) if alert.tlp else None
+    return level, caveats_of(alert.caveats or ()), tlp
+
+
+def _with_nation(nations: list[str], feed: Feed | None) -> list[str]:
+    """``nations`` plus the registered feed's own nation (an originator always sees its own alerts)."""
+    if RELEASABLE_TO_ALL in nations:
+        return [RELEASABLE_TO_ALL]
+    if feed is not None and feed.nation not in nations:
+        return [feed.nation, *nations]
+    return nations
+
+
+def route(alert: Alert, feeds: FeedRegistry, scheme: Classifications) -> Routing:
+    """The routing of ``alert`` (see the module docstring); raises ``MarkingError`` for markings it cannot honour."""
+    origin = origin_of(alert)
+    feed = feeds.match(origin)
+    level, caveats, tlp = _said_markings(alert, origin, scheme)
+    source = alert.source.upper()
+    nation = feed.nation if feed else (source if origin.format == "json" and is_alpha2(source) else None)
+    routing = {
+        "nation": nation,
+        "classification": level or (scheme.level(feed.classification) if feed and feed.classification else None),
+        "caveats": list(caveats),
+        "tlp": tlp or (feed.tlp if feed else None),
+        "feed": feed.name if feed else None,
+        "origin": origin.describe(),
+    }
+    try:
+        said = _said_releasability(alert, origin)
+    except MarkingError as exc:
+        return Routing(**routing, reason=f"{exc}; an admin must decide who may see it")
+    if said is not None:
+        return Routing(**routing, releasable_to=_with_nation(said, feed))
+    if feed is not None:
+        return Routing(**routing, releasable_to=list(feed.releasability))
+    return Routing(**routing, reason=f"no releasability in the message and no registered feed for {origin.describe()}")

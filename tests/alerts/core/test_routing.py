@@ -1,0 +1,136 @@
+"""Routing of real messages: reporting nation, releasability and markings from the message or its feed."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from alerts.core.feeds import FeedRegistry
+from alerts.core.markings import Classifications, MarkingError, Tlp
+from alerts.core.routing import route
+from alerts.formats.decode import decode_alert
+from tests.alerts.core.test_feeds import EXAMPLE
+from tests.alerts.formats.test_cap import cap_xml
+from tests.alerts.formats.test_cot import cot_event
+from tests.conftest import make_alert
+
+FEEDS = FeedRegistry.load(EXAMPLE)
+SCHEME = Classifications()
+NO_FEEDS = FeedRegistry()
+
+
+def routed(payload: str | dict, feeds: FeedRegistry = FEEDS):
+    raw = json.dumps(payload).encode() if isinstance(payload, dict) else payload.encode()
+    return route(decode_alert(raw), feeds, SCHEME)
+
+
+# --- CAP ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("restriction", ["REL TO BA, HR, RS", "Releasable to BA, HR, RS",
+                                         "NATO RESTRICTED//REL TO BIH, HRV, SRB"])
+def test_rte001_cap_restricted_rel_to_reaches_exactly_the_named_nations_registered_or_not(restriction):
+    for sender, nation in (("alerts@mup.gov.rs", "RS"), ("someone@example.org", None)):
+        routing = routed(cap_xml(sender=sender, scope="Restricted", restriction=restriction))
+        assert routing.routed and routing.nation == nation
+        assert sorted(routing.releasable_to) == ["BA", "HR", "RS"]
+
+
+def test_rte002_cap_from_a_registered_sender_without_rel_to_takes_the_feed_default():
+    routing = routed(cap_xml(sender="ops@police.mup.gov.rs", scope="Restricted", restriction="for services only"))
+    assert routing.feed == "rs-interior-ministry" and routing.nation == "RS"
+    assert routing.releasable_to == ["RS", "BA", "HR", "ME"]
+    assert routing.classification == "RESTRICTED" and routing.tlp is Tlp.AMBER  # the feed's defaults
+
+
+def test_rte003_cap_markings_in_the_restriction_win_over_the_feed_defaults():
+    routing = routed(cap_xml(sender="alerts@mup.gov.rs", scope="Restricted",
+                             restriction="CONFIDENTIAL // REL TO RS, HR // TLP:RED"))
+    assert routing.classification == "CONFIDENTIAL" and routing.tlp is Tlp.RED
+    assert routing.releasable_to == ["RS", "HR"]
+
+
+def test_rte004_unregistered_cap_without_releasability_is_unrouted_with_its_origin():
+    routing = routed(cap_xml(sender="ops@unknown.example", scope="Restricted", restriction="staff only"))
+    assert not routing.routed
+    assert "ops@unknown.example" in routing.origin and "no registered feed" in routing.reason
+
+
+def test_rte005_a_rel_to_naming_a_non_country_is_unrouted_even_from_a_registered_feed():
+    routing = routed(cap_xml(sender="alerts@mup.gov.rs", scope="Restricted", restriction="REL TO NATO"))
+    assert not routing.routed and "'NATO'" in routing.reason
+    assert routing.nation == "RS"  # still known: the admin sees who sent it
+
+
+def test_rte006_a_classification_the_deployment_does_not_have_cannot_be_honoured():
+    with pytest.raises(MarkingError, match="TOP SECRET"):
+        routed(cap_xml(sender="alerts@mup.gov.rs", scope="Restricted", restriction="TOP SECRET//REL TO RS"))
+
+
+def test_rte007_cap_public_is_releasable_to_all_and_private_to_its_nation_addresses():
+    assert routed(cap_xml(sender="x@unknown.example", scope="Public")).releasable_to == ["ALL"]
+    assert routed(cap_xml(sender="x@unknown.example", scope="Private", addresses="HR BA")).releasable_to == ["HR", "BA"]
+
+
+# --- CoT ----------------------------------------------------------------------------------------
+
+
+def test_rte010_a_tak_emergency_from_a_registered_uid_prefix_reaches_its_nation():
+    routing = routed(cot_event(uid="ANDROID-BA-77-9-1-1", callsign="Alpha"))
+    assert routing.feed == "ba-armed-forces-tak" and routing.nation == "BA" and "BA" in routing.releasable_to
+    assert routing.classification == "RESTRICTED"
+
+
+def test_rte011_a_tak_emergency_by_callsign_prefix_and_an_unregistered_one():
+    assert routed(cot_event(uid="ANDROID-x-9-1-1", callsign="BIH Bravo")).nation == "BA"
+    unknown = routed(cot_event(uid="ANDROID-x-9-1-1", callsign="All"))
+    assert not unknown.routed and "callsign All" in unknown.origin
+
+
+def test_rte012_cot_access_caveat_and_releasable_to_attributes():
+    routing = routed(cot_event(uid="ANDROID-x-9-1-1", markings="access='Confidential' caveat='FOUO' "
+                                                               "releasableTo='SRB HRV'"), NO_FEEDS)
+    assert routing.releasable_to == ["RS", "HR"] and routing.classification == "CONFIDENTIAL"
+    assert routing.caveats == ["FOUO"]
+    assert routed(cot_event(uid="ANDROID-x-9-1-1", markings="access='Undefined' releaseableTo='BA'"),
+                  NO_FEEDS).releasable_to == ["BA"]
+
+
+def test_rte013_a_cot_cancel_is_routed_like_the_emergency_it_cancels():
+    cancel = routed(cot_event(cot_type="b-a-o-can", uid="ANDROID-BA-77-9-1-1", callsign="Alpha"))
+    assert cancel.feed == "ba-armed-forces-tak"
+
+
+# --- our JSON -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["ALL", "all", "RS", "Serbia"])
+def test_rte020_source_is_never_a_releasability(source):
+    routing = routed(make_alert(source=source, releasable_to=None), NO_FEEDS)
+    assert not routing.routed and routing.releasable_to is None
+
+
+def test_rte021_json_with_a_nation_source_and_explicit_releasability_routes_as_before():
+    routing = routed(make_alert(source="RS", releasable_to=["RS", "HU"]), NO_FEEDS)
+    assert routing.nation == "RS" and routing.releasable_to == ["RS", "HU"]
+    other = routed(make_alert(source="RS", releasable_to=["HU"]), NO_FEEDS)
+    assert other.releasable_to == ["HU"]  # an unregistered source is not added: source is never a releasability
+
+
+def test_rte022_json_markings_and_the_registered_source():
+    routing = routed(make_alert(source="MK-CMC", releasable_to=None, classification="nato confidential",
+                                caveats=["fouo"], tlp="amber+strict"))
+    assert routing.nation == "MK" and routing.releasable_to == ["MK", "AL", "GR", "BG"]
+    assert routing.classification == "CONFIDENTIAL" and routing.caveats == ["FOUO"]
+    assert routing.tlp is Tlp.AMBER_STRICT
+    with pytest.raises(MarkingError):
+        routed(make_alert(source="MK-CMC", classification="COSMIC TOP SECRET"))
+    with pytest.raises(MarkingError):
+        routed(make_alert(source="MK-CMC", tlp="PURPLE"))
+
+
+def test_rte023_usgs_feed_is_public():
+    usgs = {"type": "Feature", "id": "us7000abcd", "geometry": {"type": "Point", "coordinates": [20.4, 44.8, 10]},
+            "properties": {"mag": 4.1, "place": "near Belgrade", "time": 1714557600000, "type": "earthquake",
+                           "net": "us", "code": "7000abcd", "title": "M 4.1 - near Belgrade"}}
+    assert routed(usgs, NO_FEEDS).releasable_to == ["ALL"]
