@@ -66,6 +66,9 @@
     source = new EventSource("/live/assets?after=" + encodeURIComponent(after));
     source.addEventListener("open", function () { document.body.dataset.assetsLive = "open"; });
     source.addEventListener("asset", onAsset);
+    source.addEventListener("reload", function () { window.location.reload(); });
+    // signed out, token or account revoked, rights changed: the page reloads under the new rights
+    source.addEventListener("revoked", function () { source.close(); window.location.reload(); });
     source.addEventListener("error", function () {
       document.body.dataset.assetsLive = "error";
       if (source.readyState === 2) {

@@ -10,7 +10,9 @@
  *     is put at the top of the list;
  *   - "update": a change to an alert (acknowledged, resolved, cancelled...);
  *     its point is restyled where it is (built or live trace) and its list
- *     item re-rendered.
+ *     item re-rendered;
+ *   - "withdraw": the alert is no longer released to this viewer (its
+ *     releasability narrowed): its point and list item are removed.
  * Every point's colours, opacities and hover text come computed from the
  * server (payload "point"), so built and live points look alike. EventSource
  * reconnects by itself and sends Last-Event-ID, so the server replays what
@@ -24,8 +26,8 @@
   var source = null, spec = null, lastId = null, retryTimer = null;
   var items = [], shown = 0, applied = new Set();
   var listDirty = false, scheduled = false;
-  var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapTimer = null, lastMapDraw = 0;
-  var liveIndex = new Map(), builtIndex = null, unlocated = new Set();
+  var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapGone = [], mapTimer = null, lastMapDraw = 0;
+  var liveIndex = new Map(), liveCount = 0, builtIndex = null, unlocated = new Set(), withdrawn = new Set();
 
   function pageContract() {
     if (!contract) {
@@ -104,8 +106,8 @@
 
   function drawOnMap() {
     mapTimer = null; lastMapDraw = Date.now();
-    var t = traces(), fresh = mapNew, changed = mapChanged;
-    mapNew = []; mapChanged = {};
+    var t = traces(), fresh = mapNew, changed = mapChanged, gone = mapGone;
+    mapNew = []; mapChanged = {}; mapGone = [];
     var fig = new window.dash_clientside.Patch(), any = false;
     if (fresh.length) {
       var col = function (key) { return fresh.map(function (a) { return a.point[key]; }); };
@@ -127,6 +129,15 @@
       if (at === undefined) { return; }
       fig.assign(["data", core, "marker", "color", at], a.point.core);
       fig.assign(["data", core, "hovertext", at], a.point.text);
+      any = true;
+    });
+    gone.forEach(function (g) {  // keep the index (later points stay where they are); draw and name nothing
+      [g.core, g.ring].forEach(function (n) {
+        fig.assign(["data", n, "lat", g.at], null);
+        fig.assign(["data", n, "lon", g.at], null);
+      });
+      fig.assign(["data", g.core, "customdata", g.at], null);
+      fig.assign(["data", g.core, "hovertext", g.at], "");
       any = true;
     });
     if (any) {
@@ -151,19 +162,45 @@
     }
     var a = JSON.parse(event.data);
     var located = a.point.lon !== null && a.point.lat !== null;  // an unlocated alert is listed, never drawn
-    var known = liveIndex.has(a.id) || unlocated.has(a.id) || builtPosition(a.id) !== undefined ||
-                items.some(function (x) { return x.id === a.id; });
+    var back = withdrawn.delete(a.id);  // released to this viewer again: drawn anew
+    var known = !back && (liveIndex.has(a.id) || unlocated.has(a.id) || builtPosition(a.id) !== undefined ||
+                          items.some(function (x) { return x.id === a.id; }));
     if (known) {
       if (located) { mapChanged[a.id] = a; }
       place(a, false);
     } else {
-      if (located) { liveIndex.set(a.id, liveIndex.size); mapNew.push(a); } else { unlocated.add(a.id); }
+      if (located) { liveIndex.set(a.id, liveCount); liveCount += 1; mapNew.push(a); } else { unlocated.add(a.id); }
       place(a, true);
       shown += 1;
     }
     scheduleList();
     scheduleMap();
     status((kind === "alert" ? "live · last alert " : "live · last change ") + utcTime(), "ok");
+    document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
+  }
+
+  function onWithdraw(event) {
+    if (event.lastEventId) {
+      if (applied.has(event.lastEventId)) { return; }
+      applied.add(event.lastEventId); lastId = event.lastEventId;
+    }
+    var id = JSON.parse(event.data).id;
+    var known = liveIndex.has(id) || unlocated.has(id) || builtPosition(id) !== undefined ||
+                items.some(function (x) { return x.id === id; });
+    if (!known || withdrawn.has(id)) { return; }
+    withdrawn.add(id);
+    items = items.filter(function (x) { return x.id !== id; });
+    shown = Math.max(0, shown - 1);
+    unlocated.delete(id);
+    delete mapChanged[id];
+    var t = traces(), at = liveIndex.get(id);  // a point not drawn yet is drawn, then hidden, in one patch
+    if (at !== undefined) { mapGone.push({at: at, core: t.live_core, ring: t.live_ring}); }
+    else if ((at = builtPosition(id)) !== undefined) {
+      mapGone.push({at: at, core: t.incidents_core, ring: t.incidents_ring});
+    }
+    liveIndex.delete(id);
+    scheduleList();
+    scheduleMap();
     document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
   }
 
@@ -174,7 +211,10 @@
     source.addEventListener("open", function () { status("live", "ok"); document.body.dataset.live = "open"; });
     source.addEventListener("alert", function (e) { onEvent(e, "alert"); });
     source.addEventListener("update", function (e) { onEvent(e, "update"); });
+    source.addEventListener("withdraw", onWithdraw);
     source.addEventListener("reload", function () { window.location.reload(); });
+    // signed out, token or account revoked, rights changed: the page reloads under the new rights
+    source.addEventListener("revoked", function () { source.close(); window.location.reload(); });
     source.addEventListener("error", function () {
       document.body.dataset.live = "error";
       if (source.readyState === 2) {
@@ -191,8 +231,9 @@
 
   function connect(newSpec) {
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
-    clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {};
-    liveIndex = new Map(); builtIndex = null; applied = new Set(); unlocated = new Set();
+    clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
+    liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
+    withdrawn = new Set();
     items = (spec.items || []).slice(); shown = spec.shown || 0;
     renderList();
     open(spec.after);

@@ -33,6 +33,7 @@ from alerts.store.dead_letters import DeadLetters
 from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.keys import Keys
+from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
 from dashboard.live.feed import LiveFeed
 from dashboard.settings import Settings
@@ -147,6 +148,7 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
         asset_index=AssetIndex(),
         audit=audit,
         places=Places.from_assets(settings.assets_dir),
+        requests=ReleasabilityRequests(client, keys),
         policy=settings.escalation_policy,
         scheme=scheme,
         feeds=feeds,

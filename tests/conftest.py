@@ -96,12 +96,13 @@ def centre(client, keys, templates):
     from alerts.store.alerts import AlertStore
     from alerts.store.assets import AssetStore
     from alerts.store.audit import AuditLog
+    from alerts.store.sharing import ReleasabilityRequests
     from alerts.store.workflow import WorkflowStore
 
     alerts = AlertStore(client, keys)
     return Centre(alerts=alerts, index=AlertIndex(), workflow=WorkflowStore(client, keys, alerts, templates),
                   assets=AssetStore(client, keys), asset_index=AssetIndex(), audit=AuditLog(client, keys),
-                  places=Places.from_assets(ROOT / "assets"))
+                  places=Places.from_assets(ROOT / "assets"), requests=ReleasabilityRequests(client, keys))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from alerts.core.markings import Classifications
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
+from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
 
 
@@ -39,6 +40,7 @@ class Centre:
     asset_index: AssetIndex
     audit: AuditLog
     places: Places
+    requests: ReleasabilityRequests
     policy: EscalationPolicy = field(default_factory=EscalationPolicy)
     #: The deployment's classification levels, lowest first (``CRISIS_CLASSIFICATIONS``).
     scheme: Classifications = field(default_factory=Classifications)

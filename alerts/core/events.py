@@ -5,7 +5,10 @@ Two kinds:
 - **Stream events** (``AlertEvent``, ``AssetEvent``) carry a whole record and
   the id Redis gave them on their events stream (``event_id``, e.g.
   ``"1700000000000-0"``), which is also the cursor a client resumes from.
-  ``kind`` is ``alert.created``, ``alert.updated`` or ``asset.updated``.
+  ``kind`` is ``alert.created``, ``alert.updated``, ``alert.routed`` (its
+  releasability changed: released from Unrouted, widened or narrowed; the
+  event also carries the ``previous`` routing, so a live stream can tell who
+  gains and who loses sight of it) or ``asset.updated``.
 - **Audit events** (``Acknowledged``, ``StepCompleted`` ... ``SignedIn``) are
   what a person or the system did. Each class names its audit action once, in
   its class statement (``class Acknowledged(AuditEvent, action="alert.acknowledge")``),
@@ -21,10 +24,11 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from alerts.core.assets import Asset
-from alerts.core.model import StoredAlert
+from alerts.core.model import Routing, StoredAlert
 
 ALERT_CREATED = "alert.created"
 ALERT_UPDATED = "alert.updated"
+ALERT_ROUTED = "alert.routed"
 ASSET_UPDATED = "asset.updated"
 
 
@@ -40,11 +44,19 @@ def stream_id_key(event_id: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class AlertEvent:
-    """An alert was recorded (``alert.created``) or changed (``alert.updated``)."""
+    """An alert was recorded (``alert.created``), changed (``alert.updated``) or re-routed
+    (``alert.routed``, with the ``previous`` routing)."""
 
     event_id: str
     kind: str
     alert: StoredAlert
+    previous: Routing | None = None
+
+    def seen_before(self) -> StoredAlert:
+        """The alert as it was before a re-routing (itself for any other event)."""
+        if self.previous is None:
+            return self.alert
+        return self.alert.model_copy(update={"routing": self.previous})
 
 
 @dataclass(frozen=True)
@@ -241,3 +253,42 @@ class SitrepExported(AuditEvent, action="export.sitrep"):
 
     window: dict | None = None
     incidents: int = 0
+
+
+# sharing (subject: the alert id)
+@dataclass(frozen=True)
+class AlertReleased(AuditEvent, action="alert.release"):
+    """An unrouted alert released by an admin (subject: the alert id; to whom, its reporting nation, why)."""
+
+    releasable_to: list | None = None
+    nation: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReleasabilityChanged(AuditEvent, action="alert.releasability"):
+    """An alert's releasability changed (subject: the alert id; from, to, why; the request it approved, if any)."""
+
+    before: list | None = None
+    after: list | None = None
+    reason: str = ""
+    request: str = ""
+
+
+@dataclass(frozen=True)
+class ReleasabilityRequested(AuditEvent, action="releasability.request"):
+    """A releasability change asked of the originating nation (subject: the alert id)."""
+
+    request: str = ""
+    before: list | None = None
+    after: list | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReleasabilityDecided(AuditEvent, action="releasability.decide"):
+    """A releasability change request approved or declined (subject: the alert id)."""
+
+    request: str = ""
+    decision: str = ""
+    note: str = ""

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from alerts.core.events import ALERT_CREATED, ALERT_UPDATED, AlertEvent
+from alerts.core.events import ALERT_CREATED, ALERT_ROUTED, ALERT_UPDATED, AlertEvent
 from alerts.core.identity import renewable
-from alerts.core.model import StoredAlert
+from alerts.core.model import Routing, StoredAlert
 from alerts.store import identities
 from alerts.store.cas import compare_and_set
 from alerts.store.client import Client, text
@@ -31,10 +31,15 @@ from alerts.store.keys import Keys
 DEFAULT_EVENTS_MAXLEN = 200_000
 
 # KEYS[1] the alert, KEYS[2] the events stream. ARGV[4], when not empty, is the exact
-# record expected in place (compare-and-set).
+# record expected in place (compare-and-set); ARGV[5], when not empty, the previous routing
+# (JSON) that an alert.routed event carries.
 _UPDATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 and (ARGV[4] == '' or redis.call('GET', KEYS[1]) == ARGV[4]) then
   redis.call('SET', KEYS[1], ARGV[1])
+  if ARGV[5] ~= '' then
+    return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'alert', ARGV[1],
+                      'previous', ARGV[5])
+  end
   return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', ARGV[3], 'alert', ARGV[1])
 end
 return false
@@ -42,10 +47,12 @@ return false
 
 
 def parse_event(event_id: bytes | str, fields: dict) -> AlertEvent:
-    """One entry of the events stream (``kind``, ``alert`` JSON) as an ``AlertEvent``."""
+    """One entry of the events stream (``kind``, ``alert`` JSON, ``previous`` routing JSON) as an ``AlertEvent``."""
     fields = {text(k): v for k, v in fields.items()}
+    previous = fields.get("previous")
     return AlertEvent(event_id=text(event_id), kind=text(fields["kind"]),
-                      alert=StoredAlert.model_validate_json(fields["alert"]))
+                      alert=StoredAlert.model_validate_json(fields["alert"]),
+                      previous=Routing.model_validate_json(previous) if previous else None)
 
 
 class AlertStore:
@@ -86,23 +93,32 @@ class AlertStore:
         """Drop the kept references of ``identity`` once applied."""
         identities.forget_pending(self.client, self.keys, identity)
 
-    def update(self, stored: StoredAlert, expected: bytes | str | None = None) -> str | None:
+    def update(self, stored: StoredAlert, expected: bytes | str | None = None,
+               previous: Routing | None = None) -> str | None:
         """Replace a stored alert; returns the event id, or None if it never existed (or, with
-        ``expected``, if the record is no longer exactly that)."""
+        ``expected``, if the record is no longer exactly that). The event is ``alert.updated``, or
+        ``alert.routed`` carrying ``previous`` when the routing changed."""
+        rerouted = previous is not None and previous != stored.routing
         reply = self._update(
             keys=[self.keys.alert(stored.id), self.keys.events],
-            args=[stored.model_dump_json(), self.events_maxlen, ALERT_UPDATED, expected or ""],
+            args=[stored.model_dump_json(), self.events_maxlen, ALERT_ROUTED if rerouted else ALERT_UPDATED,
+                  expected or "", previous.model_dump_json() if rerouted else ""],
         )
         return text(reply) if reply else None
 
     def change(self, alert_id: str, change: Callable[[StoredAlert], StoredAlert | None]
                ) -> tuple[StoredAlert, StoredAlert] | None:
-        """Apply ``change`` to the stored alert atomically (see ``alerts.store.cas.compare_and_set``)."""
+        """Apply ``change`` to the stored alert atomically (see ``alerts.store.cas.compare_and_set``);
+        a change of its routing is announced as ``alert.routed`` with the routing before."""
+        def write(after: StoredAlert, raw: bytes) -> bool:
+            before = StoredAlert.model_validate_json(raw)
+            return self.update(after, expected=raw, previous=before.routing) is not None
+
         return compare_and_set(
             read=lambda: self.client.get(self.keys.alert(alert_id)),
             parse=StoredAlert.model_validate_json,
             change=change,
-            write=lambda after, raw: self.update(after, expected=raw) is not None,
+            write=write,
             what=f"alert {alert_id!r}",
         )
 

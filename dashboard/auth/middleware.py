@@ -65,6 +65,29 @@ def header(scope, wanted: bytes) -> str | None:
     return None
 
 
+def identify(services: Services, scope) -> tuple[Viewer, str, str] | None:
+    """Who the request's credentials name now: ``(viewer, session CSRF token or "", token id or "")``,
+    or None when they name no active user (a revoked token, an ended session, a disabled user).
+
+    Nothing is audited here (``AuthMiddleware`` audits token use; live streams call this again
+    to re-check a caller, see ``dashboard.auth.recheck``).
+    """
+    accounts = services.accounts
+    authorization = header(scope, b"authorization")
+    if authorization and authorization.lower().startswith("bearer "):
+        found = accounts.user_for_token(authorization[7:].strip())
+        if found is None:
+            return None
+        user, token_id = found
+        return user.viewer("token", accounts.scheme), "", token_id
+    cookie = cookies(scope).get(SESSION_COOKIE)
+    if cookie:
+        session = accounts.session(cookie)
+        if session is not None:
+            return session.user.viewer("session", accounts.scheme), session.csrf, ""
+    return None
+
+
 class AuthMiddleware:
     """Authenticates every request (see the module docstring) against ``services.accounts``."""
 
@@ -105,24 +128,16 @@ class AuthMiddleware:
             leave(token)
 
     def _authenticate(self, scope) -> tuple[Viewer, str] | None:
-        """(viewer, the session's CSRF token or "") for a valid token or session, else None."""
-        accounts = self.services.accounts
-        authorization = header(scope, b"authorization")
-        if authorization and authorization.lower().startswith("bearer "):
-            found = accounts.user_for_token(authorization[7:].strip())
-            if found is None:
-                return None
-            user, token_id = found
+        """(viewer, the session's CSRF token or "") for a valid token or session, else None; a token's use
+        is audited."""
+        found = identify(self.services, scope)
+        if found is None:
+            return None
+        viewer, csrf, token_id = found
+        if token_id:
             self.services.centre.audit.record(
-                user.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), client_ip(scope))
-            return user.viewer("token", accounts.scheme), ""
-        cookie = cookies(scope).get(SESSION_COOKIE)
-        if cookie:
-            session = accounts.session(cookie)
-            if session is not None:
-                user = session.user
-                return user.viewer("session", accounts.scheme), session.csrf
-        return None
+                viewer.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), client_ip(scope))
+        return viewer, csrf
 
     async def _refuse(self, scope, receive, send, status: int, reason: str) -> None:
         if scope["type"] == "websocket":

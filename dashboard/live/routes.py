@@ -1,14 +1,19 @@
 """The live streams: ``GET /live/alerts`` and ``GET /live/assets`` (server-sent events).
 
 ``/live/alerts`` takes the same filters as ``/api/v1/alerts``; it sends
-``alert`` for an alert recorded after the cursor and ``update`` for a change
-to one (acknowledged, in progress, resolved, cancelled), each with the
-alert's plain data (``dashboard.live.payloads.alert_data``) and its
-events-stream id. ``/live/assets`` sends ``asset`` with an asset's point.
+``alert`` for an alert recorded after the cursor (or newly released to the
+viewer: released from Unrouted, releasability widened) and ``update`` for a
+change to one (acknowledged, in progress, resolved, cancelled), each with
+the alert's plain data (``dashboard.live.payloads.alert_data``) and its
+events-stream id, and ``withdraw`` (``{"id": ...}``) for an alert no longer
+released to the viewer. ``/live/assets`` sends ``asset`` with an asset's point.
 Both resume after ``Last-Event-ID`` (or ``after``; anything but a stream
 id answers 422), and send only what the viewer may see. With a ``status``
 filter, ``update`` events are sent whatever the new status, so a viewer of
-open alerts learns that one closed.
+open alerts learns that one closed. Both streams re-check their caller every
+few seconds (``dashboard.auth.recheck``) and end with ``revoked`` once the
+caller signed out, lost its token or account, or changed role, nation or
+clearance.
 """
 from __future__ import annotations
 
@@ -18,12 +23,13 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from alerts.core.events import ALERT_CREATED, AlertEvent, AssetEvent
+from alerts.core.events import ALERT_CREATED, ALERT_ROUTED, AlertEvent, AssetEvent
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
 from alerts.actions.visibility import restricted, shown_asset
 from dashboard.params import alert_filters
 from dashboard.auth.context import caller, services_of
+from dashboard.auth.recheck import Recheck
 from dashboard.live.payloads import alert_data, asset_data
 from dashboard.live.sse import sse_events, sse_frame, valid_cursor
 from dashboard.services import Services
@@ -42,7 +48,7 @@ def _cursor(request: Request, after: str | None, default: str) -> str:
 
 @router.get("/live/alerts", summary="Server-sent events: alerts as they arrive and change (see dashboard.live)",
             response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "events alert, update, reload"},
+            responses={200: {"content": {"text/event-stream": {}}, "description": "events alert, update, withdraw, reload, revoked"},
                        422: {"description": "a filter or the cursor is not valid"}})
 async def live_alerts(request: Request, filters: AlertQuery = Depends(alert_filters), after: str | None = None,
                       viewer: Viewer = Depends(caller),
@@ -54,18 +60,26 @@ async def live_alerts(request: Request, filters: AlertQuery = Depends(alert_filt
     cursor = _cursor(request, after, centre.index.cursor)
 
     def frame(event: AlertEvent) -> str | None:
-        created = event.kind == ALERT_CREATED
-        if not (query if created else changes).matches(event.alert):
-            return None
-        return sse_frame("alert" if created else "update", json.dumps(alert_data(event.alert)), event.event_id)
+        if event.kind == ALERT_CREATED:
+            kind = "alert" if query.matches(event.alert) else None
+        elif event.kind == ALERT_ROUTED:
+            now, before = changes.matches(event.alert), changes.matches(event.seen_before())
+            kind = ("update" if before else "alert" if query.matches(event.alert) else None) if now else \
+                "withdraw" if before else None
+        else:
+            kind = "update" if changes.matches(event.alert) else None
+        if kind == "withdraw":
+            return sse_frame(kind, json.dumps({"id": event.alert.id}), event.event_id)
+        return sse_frame(kind, json.dumps(alert_data(event.alert)), event.event_id) if kind else None
 
-    body = sse_events(services.live.alerts, centre.alerts.events_since, cursor, frame, request.is_disconnected)
+    body = sse_events(services.live.alerts, centre.alerts.events_since, cursor, frame, request.is_disconnected,
+                      Recheck(services, request.scope, viewer))
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
 
 @router.get("/live/assets", summary="Server-sent events: asset positions and status as they change",
             response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "events asset, reload"},
+            responses={200: {"content": {"text/event-stream": {}}, "description": "events asset, reload, revoked"},
                        422: {"description": "the cursor is not valid"}})
 async def live_assets(request: Request, after: str | None = None, viewer: Viewer = Depends(caller),
                       services: Services = Depends(services_of)) -> StreamingResponse:
@@ -78,5 +92,6 @@ async def live_assets(request: Request, after: str | None = None, viewer: Viewer
             return None
         return sse_frame("asset", json.dumps(asset_data(shown_asset(centre, viewer, event.asset))), event.event_id)
 
-    body = sse_events(services.live.assets, centre.assets.events_since, cursor, frame, request.is_disconnected)
+    body = sse_events(services.live.assets, centre.assets.events_since, cursor, frame, request.is_disconnected,
+                      Recheck(services, request.scope, viewer))
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)

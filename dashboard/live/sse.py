@@ -7,6 +7,9 @@ connection, in stream order (ids are events-stream ids, compared
 numerically). A cursor trimmed from the stream, or one the stream never
 reached, gets ``event: reload``; a quiet stream gets a comment every
 ``KEEPALIVE_SECONDS`` so proxies keep it open and a gone browser is noticed.
+Every ``recheck_every`` seconds the stream asks whether its caller is still
+authorised (``dashboard.auth.recheck``); if not, it sends ``event: revoked``
+and ends (the page reloads under its new rights, or goes to sign-in).
 ``valid_cursor`` tells a stream id from anything else (the route answers 422).
 """
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from alerts.core.events import stream_id_key
 from alerts.store.streams import CursorTooOld
@@ -46,15 +50,27 @@ async def sse_events(
     after: str,
     frame: Callable[[object], str | None],
     is_disconnected: Callable[[], "asyncio.Future[bool]"],
+    recheck: Callable[[], Awaitable[bool]] | None = None,
+    recheck_every: float = 2.0,
 ) -> AsyncIterator[str]:
     """The SSE body for one browser: the events after ``after`` (replayed), then live ones.
 
     ``load_backlog(cursor, count)`` reads at most ``count`` events after a
     cursor (it raises ``CursorTooOld`` for a cursor trimmed away or never
     reached); ``frame`` turns an event into an SSE frame, or None for one
-    this browser may not see or did not ask for.
+    this browser may not see or did not ask for. ``recheck`` answers whether
+    the caller is still authorised (asked every ``recheck_every`` seconds).
     """
     subscriber = fanout.subscribe()  # before the replay, so nothing falls between
+    checked = time.monotonic()
+
+    async def revoked() -> bool:
+        nonlocal checked
+        if recheck is None or time.monotonic() - checked < recheck_every:
+            return False
+        checked = time.monotonic()
+        return not await recheck()
+
     try:
         cursor = after
         yield "retry: 1000\n\n"
@@ -70,14 +86,23 @@ async def sse_events(
                     yield text
             if len(backlog) < REPLAY_PAGE:
                 break
+        quiet = 0.0
+        wait = min(KEEPALIVE_SECONDS, recheck_every) if recheck is not None else KEEPALIVE_SECONDS
         while True:
+            if await revoked():
+                yield sse_frame("revoked", json.dumps({"reason": "signed out, revoked or changed rights"}))
+                return
             try:
-                events = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_SECONDS)
+                events = await asyncio.wait_for(subscriber.queue.get(), wait)
             except TimeoutError:
-                if await is_disconnected():
-                    return
-                yield ": keepalive\n\n"
+                quiet += wait
+                if quiet >= KEEPALIVE_SECONDS:
+                    quiet = 0.0
+                    if await is_disconnected():
+                        return
+                    yield ": keepalive\n\n"
                 continue
+            quiet = 0.0
             if subscriber.overflowed:
                 return  # the browser reconnects and replays from its last id
             for event in events:

@@ -1,0 +1,173 @@
+"""Sharing as use cases: the Unrouted view, releasing an alert, changing its releasability, requests.
+
+Rules are ``alerts.core.sharing``; this module checks permissions and
+visibility, writes through the stores, audits every step and opens a
+released alert's checklist. Every change of an alert's routing is one
+compare-and-set on its record announced as ``alert.routed`` with the routing
+before (``alerts.store.alerts``), so open pages gain or lose the alert live.
+
+Errors: ``Forbidden`` (the role may not), ``NotFound`` (no such alert or
+request *that the viewer may see*), ``Invalid`` (bad nations, no reason),
+``Conflict`` (already released, already decided).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from alerts.actions.centre import Centre
+from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
+from alerts.actions.visibility import require, restricted, visible_alert
+from alerts.core.events import AlertReleased, ReleasabilityChanged, ReleasabilityDecided, ReleasabilityRequested
+from alerts.core.model import StoredAlert
+from alerts.core.query import Page, QueryResult
+from alerts.core.roles import Permission
+from alerts.core.sharing import (
+    MAX_REASON,
+    ReleasabilityRequest,
+    RequestState,
+    SharingRefused,
+    changed,
+    decides,
+    normalised,
+    released,
+)
+from alerts.core.viewer import Viewer
+from alerts.store.sharing import new_request_id
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Invalid("give a reason: every release and change is audited with why")
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"the reason is longer than {MAX_REASON} characters")
+    return reason
+
+
+def _unrouted_alert(centre: Centre, viewer: Viewer, alert_id: str) -> StoredAlert:
+    stored = centre.index.get(alert_id, replace(restricted(centre, viewer), unrouted=True))
+    if stored is None:
+        raise NotFound(f"no unrouted alert {alert_id!r}")
+    return stored
+
+
+def unrouted(centre: Centre, viewer: Viewer, page: Page = Page()) -> QueryResult:
+    """The unrouted alerts within the viewer's clearance, newest report first (needs ``release_unrouted``)."""
+    require(viewer, Permission.RELEASE_UNROUTED)
+    return centre.index.search(replace(restricted(centre, viewer), unrouted=True), page)
+
+
+def _rerouted(centre: Centre, alert_id: str, change) -> tuple[StoredAlert, StoredAlert]:
+    try:
+        result = centre.alerts.change(alert_id, change)
+    except SharingRefused as exc:
+        raise Conflict(str(exc)) from None
+    if result is None:
+        raise NotFound(f"no alert {alert_id!r}")
+    return result
+
+
+def release(centre: Centre, viewer: Viewer, alert_id: str, nations: list[str], reason: str, *,
+            nation: str | None = None, ip: str = "") -> StoredAlert:
+    """Release an unrouted alert to ``nations`` (``nation``: its reporting nation, when unknown).
+
+    The alert then reaches those nations' open pages live; its checklist opens,
+    due from now. Returns the released alert.
+    """
+    require(viewer, Permission.RELEASE_UNROUTED)
+    reason = _reason(reason)
+    _unrouted_alert(centre, viewer, alert_id)
+    now = centre.clock()
+    try:
+        normalised(nations, None)
+        if nation is not None:
+            normalised([nation], None)
+    except SharingRefused as exc:
+        raise Invalid(str(exc)) from None
+    _, after = _rerouted(centre, alert_id, lambda stored: released(stored, nations, viewer.name, now, nation))
+    centre.workflow.open_checklists([after])
+    centre.audit.record(viewer.name, AlertReleased(alert_id, releasable_to=after.routing.releasable_to,
+                                                   nation=after.routing.nation or "", reason=reason), ip)
+    return after
+
+
+def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations: list[str], reason: str, *,
+                         ip: str = "") -> tuple[str, StoredAlert | ReleasabilityRequest]:
+    """Change who may see an alert, or ask its originating nation to.
+
+    Returns ``("changed", alert)`` when the viewer decides (a duty officer of
+    the reporting nation; an admin when it is unknown), else
+    ``("requested", request)``: the originating nation's duty officers decide.
+    """
+    if not (viewer.can(Permission.CHANGE_RELEASABILITY) or viewer.can(Permission.RELEASE_UNROUTED)):
+        raise Forbidden(f"role {viewer.role} may not change releasability")
+    reason = _reason(reason)
+    stored = visible_alert(centre, viewer, alert_id)
+    try:
+        proposed = changed(stored, nations).routing.releasable_to or []
+    except SharingRefused as exc:
+        raise Invalid(str(exc)) from None
+    before = list(stored.routing.releasable_to or [])
+    if decides(viewer, stored):
+        earlier, after = _rerouted(centre, alert_id, lambda current: changed(current, nations))
+        centre.audit.record(viewer.name, ReleasabilityChanged(alert_id, before=earlier.routing.releasable_to,
+                                                              after=after.routing.releasable_to, reason=reason), ip)
+        return "changed", after
+    if not viewer.can(Permission.CHANGE_RELEASABILITY):
+        raise Forbidden(f"the releasability of {alert_id!r} is decided by {stored.routing.nation}")
+    if proposed == before:
+        raise Invalid("that is the releasability it has")
+    request = ReleasabilityRequest(id=new_request_id(), alert_id=alert_id, requested_by=viewer.name,
+                                   requested_nation=viewer.nation, at=centre.clock(), before=before,
+                                   after=proposed, reason=reason, decides=stored.routing.nation)
+    centre.requests.add(request)
+    centre.audit.record(viewer.name, ReleasabilityRequested(alert_id, request=request.id, before=before,
+                                                            after=proposed, reason=reason), ip)
+    return "requested", request
+
+
+def requests_for(centre: Centre, viewer: Viewer, state: RequestState | None = RequestState.PENDING
+                 ) -> list[ReleasabilityRequest]:
+    """The requests ``viewer`` may decide or made (of ``state``; None: any), about alerts it may see."""
+    query = restricted(centre, viewer)
+    found = []
+    for request in centre.requests.all():
+        if state is not None and request.state is not state:
+            continue
+        if not (request.may_decide(viewer) or request.requested_by == viewer.name):
+            continue
+        if centre.index.get(request.alert_id, query) is None:
+            continue
+        found.append(request)
+    return found
+
+
+def decide(centre: Centre, viewer: Viewer, request_id: str, approve: bool, note: str = "", *,
+           ip: str = "") -> ReleasabilityRequest:
+    """Approve (apply) or decline a pending request; only the originating nation's duty officers may."""
+    request = centre.requests.get(request_id)
+    if request is None or centre.index.get(request.alert_id, restricted(centre, viewer)) is None:
+        raise NotFound(f"no request {request_id!r}")
+    if not request.may_decide(viewer):
+        raise Forbidden(f"requests about {request.alert_id!r} are decided by {request.decides or 'the admins'}")
+    now = centre.clock()
+    state = RequestState.APPROVED if approve else RequestState.DECLINED
+
+    def decided(current: ReleasabilityRequest) -> ReleasabilityRequest:
+        if current.state is not RequestState.PENDING:
+            raise Conflict(f"request {request_id!r} was {current.state.value} already")
+        return current.model_copy(update={"state": state, "decided_by": viewer.name, "decided_at": now,
+                                          "note": " ".join(note.split())[:MAX_REASON]})
+
+    changed_request = centre.requests.change(request_id, decided)
+    if changed_request is None:
+        raise NotFound(f"no request {request_id!r}")
+    after_request = changed_request[1]
+    centre.audit.record(viewer.name, ReleasabilityDecided(request.alert_id, request=request_id,
+                                                          decision=state.value, note=after_request.note), ip)
+    if approve:
+        earlier, after = _rerouted(centre, request.alert_id, lambda current: changed(current, request.after))
+        centre.audit.record(viewer.name, ReleasabilityChanged(
+            request.alert_id, before=earlier.routing.releasable_to, after=after.routing.releasable_to,
+            reason=f"{request.reason} (asked by {request.requested_by})", request=request_id), ip)
+    return after_request
