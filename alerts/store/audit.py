@@ -52,7 +52,11 @@ class AuditLog:
         return text(entry_id)
 
     def read(self, count: int = 200, before: str = "+") -> list[AuditEntry]:
-        """At most ``count`` entries up to ``before`` (a stream id, ``+`` for the newest), newest first."""
+        """At most ``count`` entries up to ``before``, newest first: ``+`` for the newest, a stream id
+        (that entry included) or ``(<stream id>`` (excluded: where the previous page ended).
+
+        Unfiltered: readers go through ``alerts.actions.audit.audit_entries``, which decides what each may see.
+        """
         entries = self.client.xrevrange(self.keys.audit, max=before, count=count)
         return [self._entry(eid, fields) for eid, fields in entries]
 
