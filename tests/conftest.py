@@ -318,6 +318,11 @@ class AppServer:
 @pytest.fixture(scope="module")
 def app_server(redis_url) -> Iterator[AppServer]:
     """An in-process server (``create_app`` + uvicorn in a thread) on its own prefix, without ingest threads."""
+    yield from serve_in_process(redis_url)
+
+
+def serve_in_process(redis_url: str, **settings) -> Iterator[AppServer]:
+    """Run ``create_app`` (with ``settings`` overrides) in a uvicorn thread until the generator is closed."""
     import threading
 
     import uvicorn
@@ -327,7 +332,7 @@ def app_server(redis_url) -> Iterator[AppServer]:
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     port = free_port()
-    app = create_app(Settings(redis_url=redis_url, prefix=prefix, port=port))
+    app = create_app(Settings(redis_url=redis_url, prefix=prefix, port=port, **settings))
     server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
@@ -354,13 +359,14 @@ class TestUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def add_user(redis_url: str, prefix: str, name: str, role: str, nation: str) -> TestUser:
+def add_user(redis_url: str, prefix: str, name: str, role: str, nation: str, clearance: str | None = None
+             ) -> TestUser:
     from alerts.store.keys import Keys
     from alerts.store.accounts import Accounts
 
     accounts = Accounts(redis.Redis.from_url(redis_url), Keys(prefix))
     password = f"pw-{uuid.uuid4().hex}"
-    accounts.add_user(name, role, nation, password)
+    accounts.add_user(name, role, nation, password, clearance)
     _, token = accounts.create_token(name)
     return TestUser(name, role, nation, password, token)
 
