@@ -147,7 +147,9 @@ class AuthMiddleware:
         is_page = (scope["method"] == "GET" and "text/html" in accept and status == 401
                    and not scope["path"].startswith(("/api/", "/_dash-", "/live/")))
         if is_page:
-            response: Response = RedirectResponse(f"/login?next={quote(scope['path'])}", status_code=303)
+            query = scope.get("query_string", b"").decode("latin-1")
+            wanted = scope["path"] + (f"?{query}" if query else "")  # back to the same page, filters and all
+            response: Response = RedirectResponse(f"/login?next={quote(wanted, safe='')}", status_code=303)
         else:
             response = Response(json.dumps({"detail": reason}), status_code=status, media_type="application/json",
                                 headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
