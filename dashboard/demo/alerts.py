@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alerts.store.client import Client
 from alerts.store.keys import Keys
@@ -45,8 +45,30 @@ SCENARIO = [
 ]
 
 
+#: Markings of some scenario alerts (by offset): what sharing looks like with classified traffic.
+MARKINGS = {
+    12: {"classification": "CONFIDENTIAL", "tlp": "AMBER", "caveats": ["EXERCISE"]},
+    15: {"classification": "RESTRICTED", "tlp": "AMBER+STRICT"},
+    36: {"classification": "RESTRICTED", "tlp": "GREEN"},
+}
+
+#: A TAK emergency from a device no feed is registered for: it waits in the admins' Unrouted view.
+UNROUTED_OFFSET = 42
+
+
+def _unrouted_emergency(run: int, now: datetime) -> bytes:
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stale = (now + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return (f"<?xml version='1.0' encoding='UTF-8'?><event version='2.0' uid='ANDROID-demo{run}-9-1-1' "
+            f"type='b-a-o-tbl' time='{stamp}' start='{stamp}' stale='{stale}' how='h-e' opex='e'>"
+            "<point lat='42.43' lon='19.26' hae='50' ce='15' le='9999999'/><detail>"
+            "<contact callsign='EXERCISE Patrol 7'/><emergency type='911 Alert'>EXERCISE Patrol 7</emergency>"
+            "<remarks>EXERCISE. Patrol vehicle rolled over; two injured.</remarks></detail></event>").encode()
+
+
 def scenario_payloads(run: int, now: datetime) -> list[tuple[int, bytes]]:
-    """``(seconds after start, JSON payload)`` for each alert of the scenario, ids unique to ``run``."""
+    """``(seconds after start, payload)`` for each alert of the scenario, ids unique to ``run``: JSON alerts
+    (some with markings), then a TAK emergency of an unregistered device (unrouted until an admin releases it)."""
     payloads = []
     for offset, type_, severity, lat, lon, source, releasable, title, description in SCENARIO:
         alert = {
@@ -60,8 +82,10 @@ def scenario_payloads(run: int, now: datetime) -> list[tuple[int, bytes]]:
             "source": source,
             "releasable_to": releasable,
             "exercise": True,
+            **MARKINGS.get(offset, {}),
         }
         payloads.append((offset, json.dumps(alert).encode()))
+    payloads.append((UNROUTED_OFFSET, _unrouted_emergency(run, now)))
     return payloads
 
 
