@@ -1,4 +1,4 @@
-"""Alerts over HTTP: health, the list, one alert, the summary, the caller, the audit trail."""
+"""Alerts over HTTP: health, the list, one alert, the summary, the caller, the audit trail (as the caller may see it)."""
 from __future__ import annotations
 
 import time
@@ -7,8 +7,9 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from alerts.actions.audit import account_nations, audit_entries
 from alerts.actions.situation import summary as situation_summary
-from alerts.actions.visibility import require, restricted, visible_alert
+from alerts.actions.visibility import restricted, visible_alert
 from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery, Page
 from alerts.core.roles import Permission
@@ -51,21 +52,27 @@ def viewers_eyes(services: Services, viewer: Viewer) -> Callable[[str], bool]:
     return lambda alert_id: services.centre.index.get(alert_id, query) is not None
 
 
-@router.get("/health", summary="App, Redis and ingest status (no authentication; figures for admins)",
-            response_model=Health, responses={503: {"model": Health, "description": "degraded: see reasons"}})
+@router.get("/health", summary="App, Redis and ingest status (no authentication; reasons for signed-in callers, "
+            "figures for admins and auditors)",
+            response_model=Health, responses={503: {"model": Health, "description": "degraded"}})
 def health(request: Request, services: Services = Depends(services_of)) -> JSONResponse:
-    """``status`` ok (200) or degraded (503) with the ``reasons`` (``alerts.actions.health``).
+    """``status`` ok (200) or degraded (503) (``alerts.actions.health``), and only that for anonymous callers:
+    nothing it answers them changes when an alert arrives, whoever it is released to.
 
-    Signed-in administrators also get the figures: Redis, every worker's
-    heartbeat, what each inbox owes, the read model's size and cursor, open live streams.
+    Signed-in callers also get the ``reasons``; those with ``read_audit`` (admins, auditors) the figures:
+    Redis, every worker's heartbeat, what each inbox owes, the read model's cursor, open live streams,
+    and ``alerts_loaded``, counted over the alerts the caller may see.
     """
     report = check(services.client, services.keys, time.time)
-    body: dict = {"status": report["status"], "reasons": report["reasons"]}
+    body: dict = {"status": report["status"]}
     viewer = getattr(request.state, "viewer", None)
+    if viewer is not None:
+        body["reasons"] = report["reasons"]
     if viewer is not None and viewer.can(Permission.READ_AUDIT):
+        centre = services.centre
         body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
-                 "alerts_loaded": len(services.centre.index), "cursor": services.centre.index.cursor,
-                 "live_clients": services.live.subscriber_count}
+                 "alerts_loaded": len(centre.index.select(restricted(centre, viewer))),
+                 "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count}
     return JSONResponse(body, status_code=200 if report["status"] == "ok" else 503)
 
 
@@ -104,10 +111,13 @@ def me(viewer: Viewer = Depends(caller)) -> dict:
             "permissions": sorted(p.value for p in Permission if viewer.can(p))}
 
 
-@router.get("/audit", summary="The audit trail, newest first (admins only)", response_model=AuditPage,
-            responses=errors(403))
-def audit(limit: int = Query(200, ge=1, le=5000), viewer: Viewer = Depends(caller),
-          services: Services = Depends(services_of)) -> dict:
-    """At most ``limit`` entries, newest first."""
-    require(viewer, Permission.READ_AUDIT)
-    return {"items": [entry.__dict__ for entry in services.centre.audit.read(count=limit)]}
+@router.get("/audit", summary="The audit entries the caller may see, newest first (read_audit: admins, auditors)",
+            response_model=AuditPage, responses=errors(403, 422))
+def audit(limit: int = Query(200, ge=1, le=5000),
+          before: str = Query("+", description="where to start: + (the newest), a stream id, or next_before "
+                                               "of the previous page"),
+          viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
+    """At most ``limit`` entries, newest first: every entry for an auditor, for an admin those about its
+    own nation's users and the alerts it may see (``alerts.actions.audit``); ``next_before`` pages on."""
+    view = audit_entries(services.centre, viewer, account_nations(services.accounts), count=limit, before=before)
+    return {"items": [entry.__dict__ for entry in view.entries], "next_before": view.before}

@@ -50,14 +50,15 @@ class AlertPage(BaseModel):
 
 
 class Health(BaseModel):
-    """Whether the app, its Redis and ingest work; the figures only for administrators."""
+    """Whether the app, its Redis and ingest work: only ``status`` for anonymous callers, the ``reasons``
+    for signed-in ones, the figures for administrators and auditors."""
 
     status: str = Field(description="ok or degraded")
-    reasons: list[str] = Field(description="why it is degraded (empty when ok)")
+    reasons: list[str] | None = Field(None, description="why it is degraded (empty when ok); signed-in callers")
     redis: str | None = None
     workers: dict[str, dict[str, Any]] | None = Field(None, description="name -> last heartbeat")
     inboxes: dict[str, dict[str, Any]] | None = Field(None, description="pending, oldest_pending_s, lag")
-    alerts_loaded: int | None = None
+    alerts_loaded: int | None = Field(None, description="alerts in the read model that the caller may see")
     cursor: str | None = None
     live_clients: int | None = None
 
@@ -84,9 +85,11 @@ class AuditEntryOut(BaseModel):
 
 
 class AuditPage(BaseModel):
-    """Audit entries, newest first."""
+    """The audit entries the caller may see, newest first (``alerts.actions.audit``)."""
 
     items: list[AuditEntryOut]
+    next_before: str | None = Field(description="pass as ``before`` for the next (older) page; null when no "
+                                                "older entry is left")
 
 
 class MarkOut(BaseModel):

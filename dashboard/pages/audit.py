@@ -1,4 +1,8 @@
-"""The audit trail page (admins only: the permission is checked on the server, not by hiding the link)."""
+"""The audit trail page: read_audit (admins, auditors); the permission is checked on the server, not by hiding the link.
+
+An admin sees the entries about its own nation's users and the alerts it may
+see; an auditor every entry (``alerts.actions.audit``, as ``GET /api/v1/audit``).
+"""
 from __future__ import annotations
 
 import json
@@ -6,6 +10,7 @@ import json
 import dash
 from dash import html
 
+from alerts.actions.audit import account_nations, audit_entries
 from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
 
@@ -13,11 +18,14 @@ SHOWN = 500
 
 
 def layout(**_query) -> html.Div:
-    """The latest ``SHOWN`` audit entries (admins only)."""
+    """The latest ``SHOWN`` audit entries the signed-in reader may see (read_audit only)."""
     context = callback_context()
-    if not context.viewer.can(Permission.READ_AUDIT):
-        return html.Div("Only administrators may read the audit trail.", className="page-body denied")
-    entries = context.services.centre.audit.read(count=SHOWN)
+    viewer, services = context.viewer, context.services
+    if not viewer.can(Permission.READ_AUDIT):
+        return html.Div("Only administrators and auditors may read the audit trail.", className="page-body denied")
+    entries = audit_entries(services.centre, viewer, account_nations(services.accounts), count=SHOWN).entries
+    scope = "every entry" if viewer.can(Permission.READ_ALL_AUDIT) else \
+        f"entries about {viewer.nation}'s users and the alerts you may see"
     header = html.Tr([html.Th(h) for h in ("When (UTC)", "Who", "Action", "Object", "Detail", "From")])
     rows = [
         html.Tr([html.Td(e.at[:19].replace("T", " ")), html.Td(e.actor), html.Td(e.action),
@@ -26,6 +34,7 @@ def layout(**_query) -> html.Div:
     ]
     return html.Div(className="page-body", children=[
         html.H2(f"Audit trail (latest {len(entries)})"),
+        html.P(f"Shown: {scope}.", className="muted", id="audit-scope"),
         html.Table([html.Thead(header), html.Tbody(rows)], className="audit-table", id="audit-table"),
     ])
 

@@ -137,7 +137,7 @@ def test_api007_summary_counts(server, users, redis_url):
 
 def test_api008_health_and_openapi(server, users):
     health = httpx.get(f"{server.url}/api/v1/health", timeout=5)
-    assert health.status_code == 200 and health.json() == {"status": "ok", "reasons": []}  # nothing more, anonymously
+    assert health.status_code == 200 and health.json() == {"status": "ok"}  # up or down, nothing more, anonymously
     officer = httpx.get(f"{server.url}/api/v1/health", headers=users["duty-rs"].headers, timeout=5).json()
     assert set(officer) == {"status", "reasons"}
     admin = httpx.get(f"{server.url}/api/v1/health", headers=users["admin-mk"].headers, timeout=5).json()

@@ -11,7 +11,7 @@ from lxml import etree
 from alerts.formats.decode import decode_alert
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_stream
-from tests.conftest import DATA, ROOT, make_alert, payload, wait_for
+from tests.conftest import DATA, ROOT, add_user, make_alert, payload, wait_for
 
 def _window(day: int) -> dict:
     return {"since": f"2016-06-{day:02d}T00:00:00Z", "until": f"2016-06-{day + 1:02d}T00:00:00Z"}
@@ -37,9 +37,12 @@ def test_xap001_geojson_export_needs_export_rights_respects_releasability_and_is
     assert {f["id"] for f in leader.json()["features"]} == {shared["id"]}
     officer = server.api("/export/alerts.geojson", users["duty-rs"], **window).json()
     assert {f["id"] for f in officer["features"]} == {shared["id"], secret["id"]}
-    audit = server.api("/audit", users["admin-mk"]).json()["items"]
+    auditor = add_user(redis_url, server.prefix, "auditor-xap001", "auditor", "GR")
+    audit = server.api("/audit", auditor).json()["items"]
     exports = [e for e in audit if e["action"] == "export.geojson"]
     assert {e["actor"] for e in exports} >= {"lead-hr", "duty-rs"}
+    by_others = server.api("/audit", users["admin-mk"]).json()["items"]  # MK's admin: not other nations' exports
+    assert not [e for e in by_others if e["action"] == "export.geojson"]
     assert all(e["detail"]["count"] in (1, 2) for e in exports)
 
 

@@ -12,7 +12,7 @@ import redis
 
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_stream
-from tests.conftest import ROOT, make_alert, payload, wait_for
+from tests.conftest import ROOT, add_user, make_alert, payload, wait_for
 
 WINDOW = {"since": "2015-05-05T00:00:00Z", "until": "2015-05-06T00:00:00Z"}
 
@@ -56,9 +56,11 @@ def test_sia002_sitrep_formats_parse_and_respect_releasability(server, users, se
     assert page.headers["content-type"].startswith("text/html") and page.text.count('class="banner') == 2
     assert server.api("/sitrep", users["resp-gr"], format="md").status_code == 403
     assert server.api("/sitrep", leader, format="pdf").status_code == 422
-    audit = server.api("/audit", users["admin-mk"]).json()["items"]
-    assert {("lead-hr", "csv"), ("duty-rs", "geojson")} <= {(e["actor"], e["object"]) for e in audit
+    audit = server.api("/audit", add_user(server.redis_url, server.prefix, "auditor-sia002", "auditor", "GR")).json()
+    assert {("lead-hr", "csv"), ("duty-rs", "geojson")} <= {(e["actor"], e["object"]) for e in audit["items"]
                                                             if e["action"] == "export.sitrep"}
+    by_others = server.api("/audit", users["admin-mk"]).json()["items"]  # MK's admin: not other nations' exports
+    assert not [e for e in by_others if e["action"] == "export.sitrep"]
 
 
 def test_sia003_the_cli_prints_a_sitrep(server, users, redis_url, seeded):

@@ -152,17 +152,19 @@ def test_aut009_cli_users_tokens_and_the_audit_trail(server, users, redis_url):
     assert httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {token2}"}, timeout=5).status_code == 401
     assert _cli("user", "add", "x", "--role", "king", "--nation", "BG", *common).returncode != 0
 
-    admin = users["admin-mk"]
+    auditor = add_user(redis_url, server.prefix, "auditor-aut009", "auditor", "GR")  # the centre-wide reader
     web = httpx.Client(base_url=server.url, timeout=10)
     csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text).group(1)
     web.post("/login", data={"username": "cli-officer", "password": "wrong", "csrf": csrf})
-    entries = server.api("/audit", admin, limit=5000).json()["items"][::-1]  # oldest first
+    entries = server.api("/audit", auditor, limit=5000).json()["items"][::-1]  # oldest first
     mine = [(e["action"], e["object"]) for e in entries if e["action"] != "token.use"
             and (e["object"] in ("cli-officer", token_id) or e["detail"].get("user") == "cli-officer")]
     assert mine == [("user.add", "cli-officer"), ("token.create", token_id), ("token.revoke", token_id),
                     ("token.create", mine[3][1]), ("user.disable", "cli-officer"), ("login.failure", "cli-officer")]
     assert ("token.use", token_id) in [(e["action"], e["object"]) for e in entries if e["actor"] == "cli-officer"]
     assert server.api("/audit", users["duty-rs"]).status_code == 403  # not an admin
+    other_nation = server.api("/audit", users["admin-mk"], limit=5000).json()["items"]  # MK's admin: not a BG user's
+    assert not [e for e in other_nation if "cli-officer" in (e["actor"], e["object"], e["detail"].get("user"))]
 
 
 # --- releasability ------------------------------------------------------------
