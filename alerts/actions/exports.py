@@ -1,7 +1,11 @@
 """Exports as use cases: SITREP (Markdown, HTML, CSV, GeoJSON), GeoJSON of alerts or assets, CoT.
 
 Every export needs the ``export`` permission (``Forbidden``), contains only
-what the viewer may see, and is audited (who, what, how much, the query).
+what the viewer may see, is audited (who, what, how much, the query), and
+carries the marking of its content (``alerts.actions.markings``): the most
+restrictive over the alerts it contains, in the form its format expects
+(``alerts.formats.sitrep``, ``alerts.formats.geojson``,
+``alerts.formats.cot.encode``); content without alerts, the lowest level.
 """
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ from datetime import datetime
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Invalid
-from alerts.actions.markings import marking_of
+from alerts.actions.markings import situation_marking
 from alerts.actions.situation import in_window, situation_for, window
 from alerts.actions.visibility import require, visible_alerts, visible_assets
-from alerts.core.events import GeoJsonExported, SitrepExported
+from alerts.core.events import CotExported, GeoJsonExported, SitrepExported
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
@@ -38,16 +42,17 @@ def sitrep_export(centre: Centre, viewer: Viewer, format_: str, query: AlertQuer
     since, until = window(centre, since, until)
     figures, rows = situation_for(centre, viewer, query, since, until)
     ids = in_window(rows, since, until)["id"].tolist()
-    now, nation = centre.clock(), viewer.nation or "ALL"
-    marking = marking_of(centre, (centre.index.get(i) for i in rows["id"])).line()
-    if format_ == "md":
-        body: str | dict = sitrep.markdown(figures, marking, now, nation)
-    elif format_ == "html":
-        body = sitrep.html_page(figures, marking, now, nation)
+    now, nation, scheme = centre.clock(), viewer.nation or "ALL", centre.scheme
+    if format_ in ("md", "html"):
+        marking = situation_marking(centre, rows, since, until)
+        listed = (centre.index.get(item["id"]) for item in figures["open_critical_high"])
+        markings = {stored.id: stored.routing.marking(scheme) for stored in listed if stored is not None}
+        body: str | dict = (sitrep.markdown(figures, marking, now, nation, markings) if format_ == "md"
+                            else sitrep.html_page(figures, marking, now, nation, markings, scheme))
     else:
-        alerts = [centre.index.get(i) for i in ids]
-        body = (sitrep.incidents_csv(alerts) if format_ == "csv"
-                else sitrep.incidents_geojson(alerts, visible_assets(centre, viewer)))
+        alerts = [stored for stored in map(centre.index.get, ids) if stored is not None]
+        body = (sitrep.incidents_csv(alerts, scheme) if format_ == "csv"
+                else sitrep.incidents_geojson(alerts, visible_assets(centre, viewer), scheme))
     centre.audit.record(actor or viewer.name, SitrepExported(format_, window=figures["window"], incidents=len(ids)),
                         ip)
     media, filename = SITREP_FORMATS[format_]
@@ -59,7 +64,7 @@ def alerts_geojson(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_t
     require(viewer, Permission.EXPORT)
     alerts = visible_alerts(centre, viewer, query)
     centre.audit.record(viewer.name, GeoJsonExported("alerts", count=len(alerts), query=query_text), ip)
-    return feature_collection(alerts)
+    return feature_collection(alerts, scheme=centre.scheme)
 
 
 def assets_geojson(centre: Centre, viewer: Viewer, *, ip: str = "") -> dict:
@@ -67,11 +72,15 @@ def assets_geojson(centre: Centre, viewer: Viewer, *, ip: str = "") -> dict:
     require(viewer, Permission.EXPORT)
     assets = visible_assets(centre, viewer)
     centre.audit.record(viewer.name, GeoJsonExported("assets", count=len(assets)), ip)
-    return feature_collection([], assets)
+    return feature_collection([], assets, centre.scheme)
 
 
 def cot_export(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_text: str = "", ip: str = "") -> bytes:
-    """The visible incidents matching ``query`` and the visible assets as CoT events under ``<events>``."""
-    alerts = visible_alerts(centre, viewer, query)
+    """The visible incidents matching ``query`` and the visible assets as CoT events under ``<events>``
+    (``count`` audited: the events, located incidents and assets)."""
+    require(viewer, Permission.EXPORT)
+    alerts = [stored for stored in visible_alerts(centre, viewer, query) if stored.located]
     assets = visible_assets(centre, viewer)
-    return events_document(alerts, centre.clock(), assets)
+    body = events_document(alerts, centre.clock(), assets, centre.scheme)
+    centre.audit.record(viewer.name, CotExported("cot", count=len(alerts) + len(assets), query=query_text), ip)
+    return body

@@ -2,7 +2,14 @@
 
 Export: one Feature per alert; the geometry is the alert's area, else its
 point, else ``null`` (an unlocated alert); the properties are the alert's own
-fields plus what ingest added (``placement``, ``status``, ``received_at``).
+fields plus what ingest added (``placement``, ``status``, ``received_at``)
+and the alert's marking as the centre holds it (``alerts.core.markings``):
+``classification`` (a level name), ``caveats`` (a list), ``tlp`` (a TLP 2.0
+label, or null) and ``releasable_to`` (alpha-2 codes or ``["ALL"]``), which
+replace whatever the producer's message said. The FeatureCollection carries
+the marking of its whole content as the foreign member ``marking`` (RFC 7946
+section 6.1; ``Marking.as_dict``: the four fields and the banner ``line``),
+the most restrictive over its alerts; without alerts, the lowest level.
 
 Import: **one Feature per message**. ``split_payloads`` (``crisisdash
 publish``) sends each feature of a FeatureCollection as its own payload;
@@ -36,6 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alerts.core.assets import Asset
+from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
 from alerts.core.times import parse_instant
 from alerts.formats.errors import Rejected
@@ -54,8 +62,16 @@ EXPECTED = (f"expected our export's properties ({', '.join(OUR_FIELDS)}, and id)
             "(time in epoch milliseconds, mag a number or null, net, code; a Point geometry)")
 
 
-def feature(stored: StoredAlert) -> dict:
-    """One alert as a GeoJSON Feature: its area, else its point, else null; its fields and what ingest added."""
+def marking_properties(marking: Marking) -> dict:
+    """An item's marking as feature properties: ``classification``, ``caveats``, ``tlp``, ``releasable_to``."""
+    properties = marking.as_dict()
+    properties.pop("line")
+    return properties
+
+
+def feature(stored: StoredAlert, scheme: Classifications = Classifications()) -> dict:
+    """One alert as a GeoJSON Feature: its area, else its point, else null; its fields, what ingest added
+    and its marking under ``scheme`` (the deployment's levels: an unmarked alert has the lowest)."""
     alert = stored.alert.model_dump(mode="json", exclude_none=True)
     area = alert.pop("area", None)
     alert.pop("location", None)
@@ -63,6 +79,7 @@ def feature(stored: StoredAlert) -> dict:
     geometry = area or ({"type": "Point", "coordinates": [stored.lon, stored.lat]} if located else None)
     properties = {
         **alert,
+        **marking_properties(stored.routing.marking(scheme)),
         "placement": stored.placement.model_dump(mode="json"),
         "status": stored.status.value,
         "received_at": stored.received_at.isoformat(),
@@ -70,10 +87,14 @@ def feature(stored: StoredAlert) -> dict:
     return {"type": "Feature", "id": stored.id, "geometry": geometry, "properties": properties}
 
 
-def feature_collection(alerts: Iterable[StoredAlert], assets: Iterable[Asset] = ()) -> dict:
-    """Alerts (and response assets: their ``type`` is an asset type) as one FeatureCollection."""
-    return {"type": "FeatureCollection",
-            "features": [feature(a) for a in alerts] + [asset_feature(a) for a in assets]}
+def feature_collection(alerts: Iterable[StoredAlert], assets: Iterable[Asset] = (),
+                       scheme: Classifications = Classifications()) -> dict:
+    """Alerts (and response assets: their ``type`` is an asset type) as one FeatureCollection, with the
+    ``marking`` of its content (the most restrictive over the alerts; none: the lowest level of ``scheme``)."""
+    alerts = list(alerts)
+    marking = most_restrictive((stored.routing.marking(scheme) for stored in alerts), scheme)
+    return {"type": "FeatureCollection", "marking": marking.as_dict(),
+            "features": [feature(a, scheme) for a in alerts] + [asset_feature(a) for a in assets]}
 
 
 def asset_feature(asset: Asset) -> dict:

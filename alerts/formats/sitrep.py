@@ -2,36 +2,61 @@
 
 The narrative follows the usual SITREP outline, mapped to OASIS EDXL-SitRep 1.0
 (see docs/sitrep.md): 1 Situation, 2 Actions taken, 3 Resources committed,
-4 Outlook. Every page carries the classification banner; exercise incidents
-are marked EXERCISE.
+4 Outlook. Exercise incidents are marked EXERCISE.
+
+Markings (``alerts.core.markings``), in the form each format expects:
+
+- Markdown and HTML: the marking of the whole report (``Marking.line``,
+  e.g. ``CONFIDENTIAL//FOUO//REL TO BA, HR TLP:AMBER``) as a banner first and
+  last (HTML: coloured by level, repeated on every printed page), and each
+  incident of the open-incidents table with its own marking;
+- CSV: a first row holding the marking line of the file's incidents alone,
+  then the header; every incident row has ``classification``, ``caveats``
+  (``;``-separated), ``tlp`` and ``releasable_to`` (``;``-separated alpha-2
+  codes, or ``ALL``);
+- GeoJSON: the top-level member ``marking`` and per-feature properties
+  (``alerts.formats.geojson``).
+
+Content without alerts carries the lowest level.
 """
 from __future__ import annotations
 
 import csv
 import html
 import io
+from collections.abc import Mapping
 from datetime import datetime
 
-from alerts.formats.geojson import feature_collection
 from alerts.core.assets import Asset
+from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
+from alerts.formats.geojson import feature_collection
 
+MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
 CSV_COLUMNS = ["id", "title", "severity", "type", "status", "country", "region", "reported_at", "received_at",
-               "exercise", "source", "lat", "lon"]
+               "exercise", "source", "lat", "lon", *MARKING_COLUMNS]
+#: Banner colours (background, text) by classification rank, lowest first; the app's banner uses the same
+#: (``assets/style.css``, ``.marking-level-N``). A level beyond the list takes the last colour.
+LEVEL_COLOURS = [("#007a33", "#fff"), ("#502b85", "#fff"), ("#0033a0", "#fff"), ("#c8102e", "#fff"),
+                 ("#ff8c00", "#000"), ("#fce83a", "#000")]
+#: TLP 2.0 label colours (FIRST: coloured text on black).
+TLP_COLOURS = {"CLEAR": "#fff", "GREEN": "#33ff00", "AMBER": "#ffc000", "AMBER+STRICT": "#ffc000", "RED": "#ff2b2b"}
 
 
 def _minutes(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def _blocks(figures: dict, generated_at: datetime, viewer_nation: str) -> list[tuple[str, object]]:
+def _blocks(figures: dict, generated_at: datetime, viewer_nation: str,
+            markings: Mapping[str, Marking]) -> list[tuple[str, object]]:
     """The report as blocks (``h1``, ``h2``, ``p``, ``li``, ``table``), rendered by both formats."""
     window = figures["window"]
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
         [item["severity"].upper(), ("EXERCISE " if item["exercise"] else "") + item["title"],
-         ", ".join(p for p in (item["region"], item["country"]) if p), item["status"], item["owner"] or "-"]
+         ", ".join(p for p in (item["region"], item["country"]) if p), item["status"], item["owner"] or "-",
+         markings[item["id"]].line() if item["id"] in markings else "-"]
         for item in figures["open_critical_high"]
     ]
     return [
@@ -42,7 +67,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str) -> list[t
               f"{severity['medium']} medium, {severity['low']} low; {figures['escalated_alerts']} escalated."),
         ("table", (["Country", "Open"], [[c, str(n)] for c, n in figures["open_by_country"].items()])),
         ("p", "Open critical and high incidents:"),
-        ("table", (["Severity", "Incident", "Where", "Status", "Owner"], incidents)),
+        ("table", (["Severity", "Incident", "Where", "Status", "Owner", "Marking"], incidents)),
         ("h2", "2. Actions taken"),
         ("p", f"{ack['count']} alerts acknowledged (median {_minutes(ack['median_s'])}, 90th percentile "
               f"{_minutes(ack['p90_s'])}); {resolve['count']} resolved (median {_minutes(resolve['median_s'])}, "
@@ -56,10 +81,13 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str) -> list[t
     ]
 
 
-def markdown(figures: dict, classification: str, generated_at: datetime, viewer_nation: str) -> str:
-    """The SITREP as Markdown, the classification first and last."""
-    lines = [f"**{classification}**", ""]
-    for kind, content in _blocks(figures, generated_at, viewer_nation):
+def markdown(figures: dict, marking: Marking, generated_at: datetime, viewer_nation: str,
+             markings: Mapping[str, Marking] | None = None) -> str:
+    """The SITREP as Markdown: ``marking`` (of the whole report) first and last, each open critical or
+    high incident with its own marking from ``markings`` (alert id -> marking)."""
+    banner = f"**{marking.line()}**"
+    lines = [banner, ""]
+    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}):
         if kind == "h1":
             lines += [f"# {content}", ""]
         elif kind == "h2":
@@ -72,7 +100,7 @@ def markdown(figures: dict, classification: str, generated_at: datetime, viewer_
             lines.append(f"- {content}")
         else:
             lines += [str(content), ""]
-    lines += ["", f"**{classification}**", ""]
+    lines += ["", banner, ""]
     return "\n".join(lines)
 
 
@@ -88,11 +116,13 @@ def _outlook(figures: dict) -> str:
     return " ".join(parts)
 
 
-def html_page(figures: dict, classification: str, generated_at: datetime, viewer_nation: str) -> str:
-    """The same report as a print-friendly HTML page (the banner repeats on every printed page)."""
+def html_page(figures: dict, marking: Marking, generated_at: datetime, viewer_nation: str,
+              markings: Mapping[str, Marking] | None = None, scheme: Classifications = Classifications()) -> str:
+    """The same report as a print-friendly HTML page: the banner (``marking``, coloured by its rank in
+    ``scheme``, the TLP label in its FIRST colour) repeats on every printed page; incidents as in ``markdown``."""
     esc = html.escape
     body = []
-    for kind, content in _blocks(figures, generated_at, viewer_nation):
+    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}):
         if kind == "table":
             header, rows = content
             body.append("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>"
@@ -100,10 +130,15 @@ def html_page(figures: dict, classification: str, generated_at: datetime, viewer
                         + "</table>")
         else:
             body.append(f"<{kind}>{esc(str(content))}</{kind}>")
-    banner = esc(classification)
+    background, colour = LEVEL_COLOURS[min(scheme.rank(marking.classification), len(LEVEL_COLOURS) - 1)]
+    banner = esc(marking.line().removesuffix(f" TLP:{marking.tlp.value}" if marking.tlp else ""))
+    if marking.tlp is not None:
+        banner += f' <span class="tlp">TLP:{esc(marking.tlp.value)}</span>'
+    tlp_colour = TLP_COLOURS[marking.tlp.value] if marking.tlp else "#fff"
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SITREP</title>
 <style>body{{font-family:sans-serif;margin:2.5em 2em}} .banner{{text-align:center;font-weight:bold;
-background:#007a33;color:#fff;padding:2px}} table{{border-collapse:collapse;margin:.5em 0}}
+background:{background};color:{colour};padding:2px;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+.tlp{{background:#000;color:{tlp_colour};padding:0 4px}} table{{border-collapse:collapse;margin:.5em 0}}
 td,th{{border:1px solid #999;padding:2px 6px;text-align:left}}
 @media print {{ .banner{{position:fixed;left:0;right:0}} .top{{top:0}} .bottom{{bottom:0}} }}</style></head>
 <body><div class="banner top">{banner}</div>
@@ -111,12 +146,15 @@ td,th{{border:1px solid #999;padding:2px 6px;text-align:left}}
 <div class="banner bottom">{banner}</div></body></html>"""
 
 
-def incidents_csv(alerts: list[StoredAlert]) -> str:
-    """The incidents as CSV (one row each; the columns of ``CSV_COLUMNS``)."""
+def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classifications()) -> str:
+    """The incidents as CSV: a first row holding the marking line of these incidents (the most restrictive;
+    none: the lowest level of ``scheme``), then the header (``CSV_COLUMNS``), then one row each."""
     out = io.StringIO()
+    markings = [stored.routing.marking(scheme) for stored in alerts]
+    csv.writer(out).writerow([most_restrictive(markings, scheme).line()])
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    for stored in alerts:
+    for stored, marking in zip(alerts, markings):
         alert = stored.alert
         writer.writerow({
             "id": stored.id, "title": alert.title, "severity": alert.severity.value, "type": alert.type.value,
@@ -125,11 +163,14 @@ def incidents_csv(alerts: list[StoredAlert]) -> str:
             "received_at": stored.received_at.isoformat(), "exercise": "EXERCISE" if alert.exercise else "",
             "source": alert.source, "lat": f"{stored.lat:.6f}" if stored.located else "",
             "lon": f"{stored.lon:.6f}" if stored.located else "",
+            "classification": marking.classification, "caveats": ";".join(marking.caveats),
+            "tlp": marking.tlp.value if marking.tlp else "",
+            "releasable_to": ";".join(marking.releasable_to) if marking.releasable_to is not None else "",
         })
     return out.getvalue()
 
 
-def incidents_geojson(alerts: list[StoredAlert], assets: list[Asset] = ()) -> dict:
-    """Incidents and response assets in one FeatureCollection."""
-    return feature_collection(alerts, assets)
-
+def incidents_geojson(alerts: list[StoredAlert], assets: list[Asset] = (),
+                      scheme: Classifications = Classifications()) -> dict:
+    """Incidents and response assets in one FeatureCollection, marked (``alerts.formats.geojson``)."""
+    return feature_collection(alerts, assets, scheme)

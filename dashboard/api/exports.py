@@ -1,7 +1,7 @@
 """Exports over HTTP: SITREP, GeoJSON of alerts and of assets, Cursor-on-Target.
 
-Each needs the export permission (except CoT, see the README) and is audited;
-the work is ``alerts.actions.exports``.
+Each needs the export permission (403 otherwise), is audited and carries the
+marking of its content (see docs/sitrep.md); the work is ``alerts.actions.exports``.
 """
 from __future__ import annotations
 
@@ -46,10 +46,11 @@ def export_assets_geojson(request: Request, viewer: Viewer = Depends(caller),
 
 @router.get("/cot", summary="Visible incidents (filters as /alerts) and response assets as Cursor-on-Target events",
             response_class=Response, responses={**media("application/xml", "CoT 2.0 events under <events>"),
-                                                **errors(422)})
+                                                **errors(403, 422)})
 def cot_events(request: Request, filters: AlertQuery = Depends(alert_filters), viewer: Viewer = Depends(caller),
                services: Services = Depends(services_of)) -> Response:
-    """CoT 2.0 events under one ``<events>`` root."""
+    """CoT 2.0 events under one ``<events>`` root, each marked with MIL-STD-6090 ``access``, ``caveat`` and
+    ``releasableTo`` (alpha-3); the document's marking in a comment before the root. Export permission; audited."""
     body = exports.cot_export(services.centre, viewer, filters, query_text=str(request.query_params),
                               ip=client_address(request))
     return Response(body, media_type="application/xml")

@@ -10,10 +10,21 @@ Each incident becomes one CoT 2.0 event:
 | ``stale``                   | generation time + ``stale_after`` (default one hour)       |
 | ``how``                     | ``h-e`` (entered by a person)                              |
 | ``opex``                    | ``e`` for exercise alerts, ``o`` otherwise                 |
+| ``access``                  | the alert's classification (a level name; unmarked: the lowest) |
+| ``caveat``                  | its caveats, comma-separated (left out when there are none) |
+| ``releasableTo``            | the nations it is released to as ISO 3166-1 alpha-3 trigraphs (NATO STANAG 1059; ``XKX`` Kosovo), space-separated; left out when released to all |
 | ``point``                   | the alert's position (a point inside an area alert)        |
 | ``detail/contact@callsign`` | ``SEVERITY type: title`` (what TAK shows as the label)     |
 | ``detail/remarks``          | title and description                                      |
-| ``detail/crisis``           | every field of the alert, so our own decoder (``alerts.formats.cot.decode``) reads it back unchanged; ``@status`` its workflow status |
+| ``detail/crisis``           | every field of the alert, so our own decoder (``alerts.formats.cot.decode``) reads it back unchanged, except its markings (``classification``, ``caveats``, ``tlp``, ``releasable_to``), which are those the centre holds; ``@status`` its workflow status |
+
+``access``, ``caveat`` and ``releasableTo`` are the MIL-STD-6090 event
+attributes TAK reads and writes for markings (and ``alerts.core.routing``
+reads from a TAK emergency); CoT has no TLP attribute, so the TLP label
+rides on our ``detail/crisis@tlp``. An asset event carries the lowest level and its
+releasability the same way. ``events_document`` puts the marking of the
+whole document (the most restrictive over its incidents) in a comment before
+the ``<events>`` root and in the same three attributes on the root.
 
 An unlocated incident is not sent (a CoT event needs a point). A closed
 incident (resolved, cancelled or expired) is sent as its event with
@@ -25,13 +36,17 @@ the caller (releasability applies).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
 from alerts.core.assets import Asset
+from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
+from alerts.core.nations import to_alpha3
+from alerts.formats.geojson import marking_properties
 from alerts.formats.text import xml_safe
 
 INCIDENT_TYPE = "b-m-p-s-p-i"
@@ -49,9 +64,31 @@ def _time(value: datetime) -> str:
     return value.astimezone(UTC).strftime(_COT_TIME)
 
 
-def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = timedelta(hours=1)) -> etree._Element:
-    """One incident as a CoT event (see the module docstring); a closed one is stale at ``now``."""
+def marking_attributes(marking: Marking) -> dict[str, str]:
+    """A marking as CoT event attributes (MIL-STD-6090 as TAK writes them): ``access`` (the classification),
+    ``caveat`` (comma-separated; left out when none), ``releasableTo`` (alpha-3 trigraphs, space-separated;
+    left out when released to all or not released yet). Raises ``KeyError`` for a code that is not a country."""
+    attributes = {"access": marking.classification}
+    if marking.caveats:
+        attributes["caveat"] = ",".join(marking.caveats)
+    nations = marking.releasable_to
+    if nations is not None and RELEASABLE_TO_ALL not in nations:
+        attributes["releasableTo"] = " ".join(to_alpha3(code) for code in nations)
+    return attributes
+
+
+def _asset_marking(asset: Asset, scheme: Classifications) -> Marking:
+    return Marking(scheme.lowest, releasable_to=tuple(asset.releasable_nations()))
+
+
+def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = timedelta(hours=1),
+                   scheme: Classifications = Classifications()) -> etree._Element:
+    """One incident as a CoT event (see the module docstring); a closed one is stale at ``now``.
+
+    ``scheme``: the deployment's levels (an unmarked alert gets the lowest as its ``access``).
+    """
     alert = stored.alert
+    marking = stored.routing.marking(scheme)
     if not stored.status.is_open:
         stale_after = timedelta(0)
     event = etree.Element("event", {
@@ -63,6 +100,7 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
         "stale": _time(now + stale_after),
         "how": "h-e",
         "opex": "e" if alert.exercise else "o",
+        **marking_attributes(marking),
     })
     etree.SubElement(event, "point", {
         "lat": f"{stored.lat:.6f}", "lon": f"{stored.lon:.6f}", "hae": "9999999.0", "ce": "50.0", "le": "9999999.0",
@@ -72,9 +110,12 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
     etree.SubElement(detail, "contact", {"callsign": xml_safe(label[:120])})
     remarks = etree.SubElement(detail, "remarks")
     remarks.text = xml_safe(alert.title + (f"\n{alert.description}" if alert.description else ""))
-    crisis = etree.SubElement(detail, CRISIS_DETAIL, {"schema": "1", "status": stored.status.value})
+    crisis = etree.SubElement(detail, CRISIS_DETAIL, {"schema": "1", "status": stored.status.value,
+                                                      **({"tlp": marking.tlp.value} if marking.tlp else {})})
+    document = alert.model_dump(mode="json", exclude_none=True)
+    document.update({k: v for k, v in marking_properties(marking).items() if v is not None})
     # ASCII-only JSON: every character survives the XML round trip exactly, whatever it is.
-    crisis.text = json.dumps(alert.model_dump(mode="json", exclude_none=True), ensure_ascii=True)
+    crisis.text = json.dumps(document, ensure_ascii=True)
     return event
 
 
@@ -92,25 +133,28 @@ def delete_event(uid: str, cot_type: str, now: datetime) -> etree._Element:
     return event
 
 
-def incident_events(stored: StoredAlert, now: datetime) -> list[etree._Element]:
+def incident_events(stored: StoredAlert, now: datetime,
+                    scheme: Classifications = Classifications()) -> list[etree._Element]:
     """What a TAK stream carries for an incident: its event, and a deletion once it is closed.
 
     An unlocated incident carries nothing: a CoT event needs a point, and none would be honest.
     """
     if not stored.located:
         return []
-    events = [incident_event(stored, now)]
+    events = [incident_event(stored, now, scheme=scheme)]
     if not stored.status.is_open:
         events.append(delete_event(f"{UID_PREFIX}{stored.id}", INCIDENT_TYPE, now))
     return events
 
 
-def asset_event(asset: Asset, now: datetime, stale_after: timedelta = timedelta(minutes=10)) -> etree._Element:
-    """A response asset as a friendly-unit position report (``crisis.asset.<id>``)."""
+def asset_event(asset: Asset, now: datetime, stale_after: timedelta = timedelta(minutes=10),
+                scheme: Classifications = Classifications()) -> etree._Element:
+    """A response asset as a friendly-unit position report (``crisis.asset.<id>``), marked with the lowest
+    level of ``scheme`` and the asset's releasability."""
     event = etree.Element("event", {
         "version": "2.0", "uid": xml_safe(f"{ASSET_UID_PREFIX}{asset.id}"), "type": ASSET_TYPES[asset.group.value],
         "time": _time(asset.updated_at), "start": _time(asset.updated_at), "stale": _time(now + stale_after),
-        "how": "m-g",
+        "how": "m-g", **marking_attributes(_asset_marking(asset, scheme)),
     })
     etree.SubElement(event, "point", {
         "lat": f"{asset.position.lat:.6f}", "lon": f"{asset.position.lon:.6f}", "hae": "9999999.0",
@@ -124,25 +168,33 @@ def asset_event(asset: Asset, now: datetime, stale_after: timedelta = timedelta(
     return event
 
 
-def events_document(stored_alerts: Iterable[StoredAlert], now: datetime, assets: Iterable[Asset] = ()) -> bytes:
-    """Several events under one ``<events>`` root (what ``GET /api/v1/cot`` answers)."""
-    root = etree.Element("events")
-    for stored in stored_alerts:
-        if stored.located:
-            root.append(incident_event(stored, now))
+def events_document(stored_alerts: Iterable[StoredAlert], now: datetime, assets: Iterable[Asset] = (),
+                    scheme: Classifications = Classifications()) -> bytes:
+    """Several events under one ``<events>`` root (what ``GET /api/v1/cot`` answers), the document's marking
+    (the most restrictive over its incidents; none: the lowest level) in a comment before the root
+    (``<!-- CONFIDENTIAL//FOUO//REL TO BA, HR TLP:AMBER -->``) and as the root's marking attributes."""
+    incidents = [stored for stored in stored_alerts if stored.located]
+    marking = most_restrictive((stored.routing.marking(scheme) for stored in incidents), scheme)
+    root = etree.Element("events", marking_attributes(marking))
+    for stored in incidents:
+        root.append(incident_event(stored, now, scheme=scheme))
     for asset in assets:
-        root.append(asset_event(asset, now))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        root.append(asset_event(asset, now, scheme=scheme))
+    root.addprevious(etree.Comment(f" {re.sub(r'-(?=-)', '- ', xml_safe(marking.line()))} "))  # no "--" in a comment
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
-def event_bytes(item: StoredAlert | Asset, now: datetime) -> bytes:
+def event_bytes(item: StoredAlert | Asset, now: datetime, scheme: Classifications = Classifications()) -> bytes:
     """One event as a standalone document (what a TAK TCP stream carries, one after another)."""
-    element = incident_event(item, now) if isinstance(item, StoredAlert) else asset_event(item, now)
+    element = incident_event(item, now, scheme=scheme) if isinstance(item, StoredAlert) \
+        else asset_event(item, now, scheme=scheme)
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8")
 
 
-def stream_bytes(item: StoredAlert | Asset, now: datetime) -> bytes:
+def stream_bytes(item: StoredAlert | Asset, now: datetime, scheme: Classifications = Classifications()) -> bytes:
     """Everything a TAK stream carries for ``item``, as standalone documents one after another
-    (for a closed incident: its event, then its deletion)."""
-    elements = incident_events(item, now) if isinstance(item, StoredAlert) else [asset_event(item, now)]
+    (for a closed incident: its event, then its deletion), marked under ``scheme`` (default: the default
+    levels; pass the deployment's, ``Centre.scheme``, so an unmarked incident reads as its lowest level)."""
+    elements = incident_events(item, now, scheme) if isinstance(item, StoredAlert) \
+        else [asset_event(item, now, scheme=scheme)]
     return b"".join(etree.tostring(e, xml_declaration=True, encoding="UTF-8") + b"\n" for e in elements)

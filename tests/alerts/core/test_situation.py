@@ -14,6 +14,7 @@ import shapely.geometry
 from alerts.formats import sitrep
 from alerts.core.checklists import Templates
 from alerts.core.index import AlertIndex
+from alerts.core.markings import Marking
 from alerts.core.query import AlertQuery
 from alerts.core.situation import ResponseTimes, situation
 from alerts.store.alerts import AlertStore
@@ -97,20 +98,22 @@ def test_sit003_exports_parse(redis_url, keys, regions):
     rows = index.select(AlertQuery())
     figures = situation(rows, times, T0 - timedelta(hours=12), T0 + timedelta(hours=2))
     alerts = [index.get(i) for i in rows["id"]]
-    table = list(csv.DictReader(io.StringIO(sitrep.incidents_csv(alerts))))
+    marking, *lines = sitrep.incidents_csv(alerts).splitlines(keepends=True)
+    assert marking.strip() == "UNCLASSIFIED"  # the first row: the marking of the file's incidents
+    table = list(csv.DictReader(io.StringIO("".join(lines))))
     assert len(table) == 11 and set(table[0]) == set(sitrep.CSV_COLUMNS)
     assert {r["id"] for r in table if r["exercise"] == "EXERCISE"} == {"sit-8"}
     collection = sitrep.incidents_geojson(alerts)
     frame = gpd.GeoDataFrame.from_features(collection["features"], crs="EPSG:4326")
     assert len(frame) == 11 and frame.geometry.is_valid.all()
     assert frame.geometry.iloc[0].equals(shapely.geometry.Point(alerts[0].lon, alerts[0].lat))
-    report = sitrep.markdown(figures, "UNCLASSIFIED // REL TO RS", T0, "RS")
-    assert report.startswith("**UNCLASSIFIED // REL TO RS**") and report.rstrip().endswith("**UNCLASSIFIED // REL TO RS**")
+    report = sitrep.markdown(figures, Marking("UNCLASSIFIED", releasable_to=("RS",)), T0, "RS")
+    assert report.startswith("**UNCLASSIFIED//REL TO RS**") and report.rstrip().endswith("**UNCLASSIFIED//REL TO RS**")
     for heading in ("## 1. Situation", "## 2. Actions taken", "## 3. Resources committed", "## 4. Outlook"):
         assert heading in report
     assert "10 alerts acknowledged (median 5.5 min" in report
     assert "EXERCISE" in report
-    page = sitrep.html_page(figures, "UNCLASSIFIED", T0, "RS")
+    page = sitrep.html_page(figures, Marking("UNCLASSIFIED"), T0, "RS")
     assert page.count('class="banner') == 2 and "<h2>4. Outlook</h2>" in page
 
 

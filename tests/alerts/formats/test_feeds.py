@@ -224,11 +224,13 @@ def _stored(alert: dict, lon: float | None, lat: float | None) -> StoredAlert:
 
 
 def test_fee030_our_exported_feature_sent_alone_reads_back_unchanged():
+    """Unchanged but for the markings, which are those the centre holds (here: unmarked, the lowest level)."""
     area = {"type": "Polygon", "coordinates": [[[20.0, 44.0], [21.0, 44.0], [21.0, 45.0], [20.0, 44.0]]]}
+    markings = {"classification": "UNCLASSIFIED", "caveats": [], "tlp": None, "releasable_to": ["ALL"]}
     for original in (_stored(make_alert(unit={"callsign": "K9"}), 21.43, 42.0),
                      _stored(make_alert(location=None, area=area), 20.5, 44.3)):
         back = decode_alert(json.dumps(feature(original)))
-        assert back.model_dump() == original.alert.model_dump()
+        assert back.model_dump() == {**original.alert.model_dump(), **markings}
 
 
 def test_fee031_an_unlocated_alert_is_exported_with_a_null_geometry_and_reads_back_unlocated():

@@ -17,6 +17,13 @@ from tests.conftest import ROOT, add_user, make_alert, payload, wait_for
 WINDOW = {"since": "2015-05-05T00:00:00Z", "until": "2015-05-06T00:00:00Z"}
 
 
+def _csv_rows(text: str) -> list[dict]:
+    """The incident rows of a SITREP CSV (its first row is the marking line, then the header)."""
+    marking, _, rest = text.partition("\n")
+    assert marking.strip().startswith("UNCLASSIFIED"), marking
+    return list(csv.DictReader(io.StringIO(rest)))
+
+
 @pytest.fixture(scope="module")
 def seeded(server, redis_url, users):
     """One alert released to all and one to RS only, seeded once for the module."""
@@ -45,9 +52,9 @@ def test_sia002_sitrep_formats_parse_and_respect_releasability(server, users, se
     leader, officer = users["lead-hr"], users["duty-rs"]
     markdown = server.api("/sitrep", leader, format="md", **WINDOW)
     assert markdown.status_code == 200 and "## 4. Outlook" in markdown.text and "UNCLASSIFIED" in markdown.text
-    rows = list(csv.DictReader(io.StringIO(server.api("/sitrep", leader, format="csv", **WINDOW).text)))
+    rows = _csv_rows(server.api("/sitrep", leader, format="csv", **WINDOW).text)
     assert {r["id"] for r in rows} == {shared["id"]}
-    rows = list(csv.DictReader(io.StringIO(server.api("/sitrep", officer, format="csv", **WINDOW).text)))
+    rows = _csv_rows(server.api("/sitrep", officer, format="csv", **WINDOW).text)
     assert {r["id"] for r in rows} == {shared["id"], secret["id"]}
     collection = server.api("/sitrep", officer, format="geojson", **WINDOW).json()
     frame = gpd.GeoDataFrame.from_features(collection["features"], crs="EPSG:4326")
@@ -69,7 +76,7 @@ def test_sia003_the_cli_prints_a_sitrep(server, users, redis_url, seeded):
          "--user", users["lead-hr"].name, "--redis-url", redis_url, "--prefix", server.prefix],
         capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = _csv_rows(result.stdout)
     assert rows and all(r["id"] for r in rows)
     denied = subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "sitrep", "--user", users["resp-gr"].name, "--redis-url", redis_url,
