@@ -26,7 +26,8 @@ recognised by its structure, never by one optional field:
   as ``quarry blast``), severity from the magnitude (>= 6 critical, >= 5
   high, >= 4 medium, else low; unknown: low, and the title says "magnitude
   unknown"), releasable to ALL, with ``magnitude`` (null when unknown),
-  ``depth_km`` and ``url`` kept;
+  ``depth_km`` and ``url`` kept; a magnitude outside ``MAGNITUDE_RANGE``
+  (-2 to 10.5, beyond any measured earthquake) is refused;
 - **our own export**: the properties are alert fields (at least ``type``,
   ``severity``, ``title``, ``reported_at``, ``source``; ``id`` or the
   feature's id); a Point is the ``location``, a Polygon or MultiPolygon the
@@ -173,6 +174,11 @@ def _is_usgs(properties: dict, geometry: dict | None) -> bool:
     )
 
 
+#: Magnitudes a USGS feature may carry (inclusive): beyond any measured event (the largest, Chile 1960, was 9.5;
+#: ComCat lists small negative magnitudes for micro-quakes). Anything else is a broken or hostile feed.
+MAGNITUDE_RANGE = (-2.0, 10.5)
+
+
 def _usgs_severity(magnitude: float | None) -> str:
     if magnitude is None:
         return "low"
@@ -192,6 +198,9 @@ def _from_usgs(item: dict, properties: dict, geometry: dict) -> dict:
                        f"{one_line(str(coordinates), 80)}")
     lon, lat, *rest = coordinates
     magnitude = properties["mag"]
+    if magnitude is not None and not MAGNITUDE_RANGE[0] <= magnitude <= MAGNITUDE_RANGE[1]:
+        raise Rejected(f"USGS feed feature: properties.mag {magnitude:g} is outside the magnitude range "
+                       f"{MAGNITUDE_RANGE[0]:g} to {MAGNITUDE_RANGE[1]:g}")
     event_type = properties.get("type") if isinstance(properties.get("type"), str) else "earthquake"
     place = properties.get("place") if isinstance(properties.get("place"), str) else ""
     event_id = item.get("id") if isinstance(item.get("id"), str) and item["id"].strip() else \

@@ -215,6 +215,17 @@ def test_fee027_publish_leaves_non_feature_items_to_ingest_which_refuses_them():
     assert "has no properties object" in rejected(second)
 
 
+
+@pytest.mark.parametrize("magnitude", [1e308, -1e308, 10.6, -2.1])
+def test_fee028_a_usgs_magnitude_beyond_any_real_earthquake_is_refused(magnitude):
+    reason = rejected(json.dumps(_usgs_feature(mag=magnitude)))
+    assert reason.startswith("USGS feed feature: properties.mag") and "outside the magnitude range -2 to 10.5" in reason
+
+
+def test_fee029_usgs_magnitudes_at_the_ends_of_the_range_are_accepted():
+    assert decode_alert(json.dumps(_usgs_feature(mag=10.5))).severity.value == "critical"
+    assert decode_alert(json.dumps(_usgs_feature(mag=-2))).severity.value == "low"
+
 # --- GeoJSON: our own export, one feature per message ------------------------------------------------
 
 
