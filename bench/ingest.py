@@ -160,7 +160,11 @@ def worst_area_placement(regions: RegionIndex, repeats: int = 3) -> dict:
     vertices, the case that held the lock 48 s before the geometry budget,
     and as many vertices as fit in the 1 MiB payload limit): decoding with the
     area's checks, the budget (``alerts.core.shapes.bounded``) and
-    ``RegionIndex.place_area``. The baseline is ``place_points`` for one point.
+    ``RegionIndex.place_area``. The same for CAP: two zigzag ``<polygon>``
+    elements and a few circles in one ``<area>``, as many vertices as fit in
+    1 MiB (87 s to 7 min before the CAP pieces were counted and merged within
+    the budget, ``alerts.formats.cap.geometry``). The baseline is
+    ``place_points`` for one point.
     """
     from alerts.core.shapes import bounded
     from alerts.formats.decode import decode_alert
@@ -180,9 +184,26 @@ def worst_area_placement(regions: RegionIndex, repeats: int = 3) -> dict:
         largest *= 2
     while len(zigzag(largest + 5_000)) < 1_048_576:
         largest += 5_000
+    def cap_zigzags(vertices: int) -> bytes:
+        def polygon(lat0: float) -> str:
+            points = [f"{lat0 + 4 * (i % 2)},{14 + 12 * i / vertices:.5f}" for i in range(vertices // 2)]
+            return "<polygon>" + " ".join([*points, points[0]]) + "</polygon>"
+
+        area = (f"<area><areaDesc>zigzag</areaDesc>{polygon(40)}{polygon(41)}"
+                "<circle>43.0,20.0 5</circle><circle>44.0,21.0 2</circle></area>")
+        return ("<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>worst</identifier>"
+                "<sender>bench@example.org</sender><sent>2026-01-01T00:00:00+00:00</sent><status>Actual</status>"
+                "<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category><event>zigzag</event>"
+                "<urgency>Expected</urgency><severity>Minor</severity><certainty>Likely</certainty>"
+                f"{area}</info></alert>").encode()
+
+    cap_largest = 4_000
+    while len(cap_zigzags(cap_largest + 4_000)) < 1_048_576:
+        cap_largest += 4_000
     out = {}
-    for label, vertices in (("4000", 4_000), ("max", largest)):
-        raw = zigzag(vertices)
+    for label, vertices, build in (("4000", 4_000, zigzag), ("max", largest, zigzag),
+                                   ("cap", cap_largest, cap_zigzags)):
+        raw = build(vertices)
         out[f"area_{label}_vertices"], out[f"area_{label}_bytes"] = vertices, len(raw)
         out[f"area_{label}_ms"] = median_time(lambda raw=raw: place(raw), repeats)[0]
     out["point_ms"] = median_time(lambda: regions.place_points(np.array([20.46]), np.array([44.82])), repeats)[0]
@@ -367,8 +388,9 @@ def report_ingest(r: dict) -> None:
                      (f"{r['stages_us_per_alert'][name]:.1f} us/alert"
                       + ("" if "Redis" in name else ", one core, no Redis"))])
     w = r["worst_area"]
-    for label in ("4000", "max"):
-        rows.append([f"  placement: zigzag area, {w[f'area_{label}_vertices']:,} vertices",
+    for label in ("4000", "max", "cap"):
+        kind = "CAP zigzags + circles" if label == "cap" else "zigzag area"
+        rows.append([f"  placement: {kind}, {w[f'area_{label}_vertices']:,} vertices",
                      fmt_ms(w[f"area_{label}_ms"]), "one point (place_points)", fmt_ms(w["point_ms"]),
                      f"{w[f'area_{label}_bytes']:,} B payload; decode + budget + place_area"])
     print_table(f"1. Ingest throughput ({r['n']:,} alerts, {r['payload_bytes_mean']:.0f} B each)", HEADERS, rows)

@@ -1,7 +1,8 @@
 """CAP ``<area>`` geometry -> our ``location`` or ``area`` (GeoJSON, lon/lat).
 
 - ``<polygon>``: ``lat,lon`` pairs (CAP order), closed if the sender did not;
-  several polygons (and circles) become their union.
+  several polygons (and circles) become their union while that is cheap,
+  else a MultiPolygon of the pieces as sent (see "Budget").
 - ``<circle>``: ``lat,lon radius_km``, approximated by a geodesic polygon of
   ``CIRCLE_POINTS`` points on WGS84 (split at the antimeridian); a zero radius
   is a point. A circle containing a pole is refused.
@@ -9,6 +10,19 @@
   regions (``alerts.core.geography.admin1_geometries``); others stay unresolved
   and the alert is kept *unlocated* (no location, no area, ``geometry_unknown``):
   listed and counted, never drawn or exported at a made-up place.
+
+Budget (``alerts.core.shapes``): the pieces are counted as they are read,
+before any is built, repaired or merged: each polygon its vertices, each
+circle ``CIRCLE_POINTS + 1`` (its polygon's vertices), one polygon and one
+ring per piece (more for a circle split at the antimeridian). Over
+``MAX_VERTICES``, ``MAX_PARTS`` or ``MAX_RINGS`` the message is refused naming
+the limit. Within it, the pieces are merged only up to ``MERGE_VERTICES``
+vertices in all, and invalid pieces (a self-intersecting polygon) repaired
+first only up to ``PLACEMENT_VERTICES`` vertices in all; otherwise the area is
+the pieces as sent, and placement approximates it (``bounded``: simplified
+or its convex hull, ``placement.approximate``). So a 1 MiB message of
+zigzags or of thousands of circles costs a bounded time: refused or
+approximated, never repaired vertex by vertex for minutes.
 
 Every problem is a ``Rejected`` with a reason.
 """
@@ -27,6 +41,7 @@ from alerts.core.crs import GEOD
 from alerts.core.geography import admin1_geometries
 from alerts.core.model import Area, Location
 from alerts.core.nations import ISO_3166_2
+from alerts.core.shapes import MERGE_VERTICES, PLACEMENT_VERTICES, check_counts
 from alerts.formats.cap.elements import child, children
 from alerts.formats.cap.validate import q
 from alerts.formats.errors import Rejected, validation_reason
@@ -41,6 +56,23 @@ DEFAULT_LANGUAGE = "en-US"
 def language_of(info: etree._Element) -> str:
     """The ``<language>`` of an ``<info>`` block (``en-US`` when absent, CAP 1.2 section 3.2.2)."""
     return child(info, "language") or DEFAULT_LANGUAGE
+
+
+class _Budget:
+    """Running counts of an area's pieces, checked before each piece is built (module docstring, "Budget")."""
+
+    def __init__(self) -> None:
+        self.vertices = 0
+        self.pieces = 0
+
+    def add(self, vertices: int, pieces: int = 1) -> None:
+        """Count ``vertices`` in ``pieces`` more polygons (one ring each); ``Rejected`` naming the limit."""
+        self.vertices += vertices
+        self.pieces += pieces
+        try:
+            check_counts(self.vertices, self.pieces, self.pieces, "CAP area (its polygons and circles)")
+        except ValueError as exc:
+            raise Rejected(str(exc)) from None
 
 
 class CapGeometry:
@@ -142,17 +174,26 @@ def _geojson(polygons: list[shapely.geometry.Polygon]) -> dict[str, Any]:
 
 
 def _area_from_rings(rings: list[list[list[float]]]) -> dict[str, Any]:
-    """One ring -> Polygon as sent; several -> their union (Polygon or MultiPolygon)."""
+    """One ring -> Polygon as sent; several -> their union while it is cheap, else the rings as sent
+    (a MultiPolygon, one polygon per ring): see the module docstring, "Budget"."""
     if len(rings) == 1:
         return {"type": "Polygon", "coordinates": [rings[0]]}
+    as_sent = {"type": "MultiPolygon", "coordinates": [[ring] for ring in rings]}
+    if sum(len(ring) for ring in rings) > MERGE_VERTICES:
+        return as_sent
     try:
-        merged = shapely.union_all([shapely.make_valid(shapely.geometry.Polygon(r)) for r in rings])
-        parts = _polygon_parts(merged)
+        polygons = [shapely.geometry.Polygon(ring) for ring in rings]
+        invalid = [n for n, polygon in enumerate(polygons) if not polygon.is_valid]
+        if sum(len(rings[n]) for n in invalid) > PLACEMENT_VERTICES:
+            return as_sent  # repairing them could take minutes (a zigzag); placement hulls them instead
+        for n in invalid:
+            polygons[n] = shapely.make_valid(polygons[n])
+        parts = _polygon_parts(shapely.union_all(polygons))
         if parts:
             return _geojson(parts)
     except Exception:  # noqa: BLE001  shapely raises several types; keep the rings as sent
         pass
-    return {"type": "MultiPolygon", "coordinates": [[ring] for ring in rings]}
+    return as_sent
 
 
 def _make_area(geojson: dict[str, Any], what: str) -> Area:
@@ -165,6 +206,7 @@ def _make_area(geojson: dict[str, Any], what: str) -> Area:
 def cap_geometry(areas: list[tuple[etree._Element, etree._Element]], main_language: str) -> CapGeometry:
     """The location or area of a CAP alert from its ``(info, area)`` elements (see the module docstring)."""
     result = CapGeometry()
+    budget = _Budget()
     rings: list[list[list[float]]] = []
     seen: set[str] = set()
     points: list[tuple[float, float]] = []
@@ -181,7 +223,9 @@ def cap_geometry(areas: list[tuple[etree._Element, etree._Element]], main_langua
             if key in seen:
                 continue
             seen.add(key)
-            rings.append(_polygon_ring(text))
+            ring = _polygon_ring(text)
+            budget.add(len(ring))
+            rings.append(ring)
             kinds.append("polygon")
         for text in children(area, "circle"):
             key = "circle " + " ".join(text.split())
@@ -192,7 +236,10 @@ def cap_geometry(areas: list[tuple[etree._Element, etree._Element]], main_langua
             if radius_km == 0:
                 points.append((lat, lon))
             else:
-                rings.extend(_circle_polygons(lat, lon, radius_km))
+                budget.add(CIRCLE_POINTS + 1)  # before the circle is computed
+                pieces = _circle_polygons(lat, lon, radius_km)
+                budget.add(sum(map(len, pieces)) - (CIRCLE_POINTS + 1), len(pieces) - 1)
+                rings.extend(pieces)
             kinds.append("circle")
         for geocode in area.findall(q("geocode")):
             item = {"valueName": child(geocode, "valueName"), "value": child(geocode, "value")}

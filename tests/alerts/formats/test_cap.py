@@ -680,3 +680,58 @@ def test_cap040_decoder_bug_becomes_internal_error_refusal(monkeypatch):
     reason = rejected(cap_xml())
     assert reason.startswith(alerts.formats.xml.INTERNAL_ERROR)
     assert "KeyError" in reason
+
+
+# -- the geometry budget: counted before anything is built, repaired or merged --------------------------
+
+
+def _zigzag(vertices: int, lat0: float = 42.0, lon0: float = 19.0) -> str:
+    """A self-intersecting CAP polygon: ``vertices`` points zigzagging across 8 degrees of latitude."""
+    points = [f"{lat0 + 4 * (i % 2)},{lon0 + 4 * i / vertices:.5f}" for i in range(vertices)]
+    return " ".join([*points, points[0]])
+
+
+def _cap_area(polygons=(), circles=()) -> bytes:
+    area = ("<area><areaDesc>zigzag</areaDesc>" + "".join(f"<polygon>{p}</polygon>" for p in polygons)
+            + "".join(f"<circle>{c}</circle>" for c in circles) + "</area>")
+    return cap_xml(infos=[info_xml(areas=[area])]).encode()
+
+
+def test_cap041_self_intersecting_zigzags_under_the_size_limit_are_kept_as_sent_and_placed_approximately(regions):
+    from alerts.core.shapes import bounded
+
+    circles = ["43.0,20.0 5", "43.1,20.1 5", "44.0,21.0 2"]
+    payload = _cap_area([_zigzag(16_000), _zigzag(16_000, lat0=41.5)], circles)
+    assert len(payload) < 1_048_576
+    alert = decode_alert(payload)
+    # Not repaired nor merged (make_valid on 16,000 zigzag vertices took minutes): the pieces as sent.
+    assert alert.area.type == "MultiPolygon" and len(alert.area.coordinates) == 5
+    assert [len(part[0]) for part in alert.area.coordinates[:2]] == [16_001, 16_001]
+    geometry, approximate = bounded(alert.area.shape())
+    assert approximate and geometry.is_valid
+    placement = regions.place_area(geometry, approximate)
+    assert placement.approximate and "ME" in placement.countries
+
+
+def test_cap042_small_invalid_pieces_are_still_repaired_and_merged():
+    bow_tie = "44.9,20.3 44.7,20.6 44.9,20.6 44.7,20.3 44.9,20.3"  # crosses itself once
+    alert = decode_alert(_cap_area([bow_tie, BELGRADE], ["44.8,20.45 1"]))
+    merged = shapely.geometry.shape(alert.area.model_dump())
+    assert merged.is_valid and merged.geom_type == "Polygon"  # one piece: the union of all three
+
+
+def test_cap043_too_many_circles_are_refused_before_any_is_computed_naming_the_limit():
+    circles = [f"{40 + (i % 100) * 0.05:.2f},{14 + (i // 100) * 0.05:.2f} 1" for i in range(27_000)]
+    payload = _cap_area(circles=circles)
+    assert len(payload) < 1_048_576
+    assert rejected(payload) == "CAP area (its polygons and circles) has 1001 polygons; at most 1000 are accepted"
+
+
+def test_cap044_circles_count_as_the_vertices_of_their_polygons():
+    circles = [f"{40 + (i % 30) * 0.1:.1f},{14 + (i // 30) * 0.1:.1f} 1" for i in range(999)]  # 999 x 65 vertices
+    polygon = " ".join(f"{44 + (i % 2)},{20 + i * 1e-4:.4f}" for i in range(36_000)) + " 44,20.0000"
+    with pytest.raises(Rejected) as info:
+        decode_alert(_cap_area([polygon], circles), max_bytes=4_000_000)
+    # 36,001 polygon vertices, then 65 per circle: refused at the first circle over the limit (the 985th).
+    assert info.value.reason == ("CAP area (its polygons and circles) has 100026 vertices; "
+                                 "at most 100000 are accepted")
