@@ -84,7 +84,7 @@ def audit_entries(centre: Centre, viewer: Viewer, user_nation: UserNation, count
     require(viewer, Permission.READ_AUDIT)
     if count < 1:
         raise Invalid("count must be at least 1")
-    if not _CURSOR.match(before):
+    if not _CURSOR.match(before) or any(int(n) >= 2**64 for n in re.findall(r"\d+", before)):
         raise Invalid("before: not a stream id (e.g. 1700000000000-0, or (1700000000000-0 to exclude it)")
     everything = viewer.can(Permission.READ_ALL_AUDIT)
     shows = (lambda _entry: True) if everything else _Reader(centre, viewer, user_nation).may_see
