@@ -6,7 +6,13 @@
   so a worker killed mid-batch leaves its entries pending and the next start
   (same consumer name) or another worker (``XAUTOCLAIM`` after
   ``claim_idle_ms``) handles them again; recording is idempotent, so a replay
-  makes no second record. Use this path for anything that must not be lost.
+  makes no second record. While a batch is being handled its worker keeps
+  its entries (``StreamInbox.keep`` every quarter of ``claim_idle_ms``), so a
+  batch slower than ``claim_idle_ms`` is never claimed and handled a second
+  time by a live worker's neighbour (which dead-lettered its bad payloads
+  twice); only a worker that stops renewing (dead, or hung for
+  ``claim_idle_ms``) loses its entries. Use this path for anything that must
+  not be lost.
 - **Channel** (``{p}:alerts`` / ``{p}:assets``, pub/sub). At-most-once:
   whatever is published while no worker listens is gone. For convenience
   feeds that are re-sent anyway.
@@ -78,6 +84,35 @@ def supervised(stop: threading.Event, body: Callable[[threading.Event], None], n
             heartbeat.stop()
 
 
+class _Kept:
+    """While a batch is handled: its entries re-claimed by their consumer every ``every_s`` seconds, from a
+    thread (``StreamInbox.keep``), so their idle time never reaches another worker's ``claim_idle_ms``."""
+
+    def __init__(self, inbox: StreamInbox, entry_ids: list[str], every_s: float):
+        self.inbox = inbox
+        self.entry_ids = entry_ids
+        self.every_s = every_s
+        self.renewals = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"keep {inbox.stream}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._done.wait(self.every_s):
+            try:
+                self.inbox.keep(self.entry_ids)
+                self.renewals += 1
+            except Exception as exc:  # noqa: BLE001  a lost connection: the batch itself will fail and retry
+                log.warning("could not keep %d entries of %s: %s", len(self.entry_ids), self.inbox.stream, exc)
+
+    def __enter__(self) -> "_Kept":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 class StreamIngest:
     """Consumes an inbox stream through its consumer group (see the module docstring)."""
 
@@ -125,11 +160,13 @@ class StreamIngest:
                 malformed.append(DeadLetter("stream", repr(fields).encode(), reason))
             else:
                 payloads.append(("stream", raw if isinstance(raw, bytes) else raw.encode()))
-        if payloads:
-            self.pipeline.process(payloads)
-        if malformed:
-            self.pipeline.dead_letter(malformed)
-        self.inbox.ack([entry_id for entry_id, _ in entries])
+        entry_ids = [entry_id for entry_id, _ in entries]
+        with _Kept(self.inbox, entry_ids, max(self.claim_idle_ms / 4000, 0.01)):
+            if payloads:
+                self.pipeline.process(payloads)
+            if malformed:
+                self.pipeline.dead_letter(malformed)
+        self.inbox.ack(entry_ids)
         return len(entries)
 
     def run(self, stop: threading.Event) -> None:

@@ -2,7 +2,8 @@
 
 - ``StreamInbox``: ``XREADGROUP`` for new entries, this consumer's pending
   entries after a restart, ``XAUTOCLAIM`` for entries a dead consumer left
-  idle, ``XACK`` once handled. At-least-once.
+  idle, ``XCLAIM ... JUSTID`` to keep a batch's entries while it is being
+  handled (``keep``), ``XACK`` once handled. At-least-once.
 - ``ChannelInbox``: a pub/sub subscription. At-most-once: what is published
   while nobody listens is gone (Redis pub/sub semantics).
 
@@ -65,6 +66,13 @@ class StreamInbox:
             yield batch
             if text(start) == "0-0":
                 return
+
+    def keep(self, entry_ids: list[str]) -> None:
+        """Reset the idle time of this consumer's pending ``entry_ids`` (``XCLAIM <ids> JUSTID`` to itself), so
+        that no other consumer's ``claim_idle`` takes them while they are being handled. Acknowledged ids
+        are left alone (``XCLAIM`` only touches pending entries); the delivery count is not increased."""
+        if entry_ids:
+            self.client.xclaim(self.stream, self.group, self.consumer, 0, entry_ids, justid=True)
 
     def ack(self, entry_ids: list[str]) -> None:
         """Acknowledge handled entries (they leave the pending list)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -316,6 +317,48 @@ def test_ing018_two_workers_on_one_stream_store_each_id_exactly_once(redis_url, 
     assert {f[b"kind"] for _, f in events} == {ALERT_CREATED.encode()}
     assert client.xlen(keys.dead_letters) == 0
 
+
+class HeldPipeline:
+    """A pipeline whose ``process`` waits until the test lets it go (a batch that takes long to handle)."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.pipeline, name)
+
+    def process(self, payloads):
+        self.entered.set()
+        assert self.release.wait(30), "the test never released the batch"
+        return self.pipeline.process(payloads)
+
+
+def test_ing022_a_batch_handled_longer_than_the_claim_idle_time_is_not_claimed_and_handled_twice(
+        client, keys, regions):
+    claim_idle_ms = 200
+    held = HeldPipeline(new_pipeline(client, keys, regions))
+    slow = stream_ingest(held, consumer="slow", claim_idle_ms=claim_idle_ms)
+    slow.ensure_group()
+    good = make_alert()
+    send_to_stream(client, keys, [payload(good), b"not an alert"])
+    thread = threading.Thread(target=slow.run_once, kwargs={"block_ms": 100}, daemon=True)
+    thread.start()
+    try:
+        assert held.entered.wait(10)
+        entered = time.monotonic()
+        wait_for(lambda: time.monotonic() - entered > 3 * claim_idle_ms / 1000, what="three claim idle times")
+        neighbour = stream_ingest(new_pipeline(client, keys, regions), consumer="neighbour",
+                                  claim_idle_ms=claim_idle_ms)
+        assert neighbour.recover() == 0  # the slow worker still holds its batch
+        assert pending(client, keys, "slow") == 2
+    finally:
+        held.release.set()
+        thread.join(10)
+    assert pending(client, keys) == 0
+    assert client.xlen(keys.events) == 1 and stored_ids(client, keys) == {good["id"]}
+    assert [d["payload"] for d in dead_letters(client, keys)] == [b"not an alert"]  # dead-lettered once
 
 # --- PubSubIngest --------------------------------------------------------------------
 
