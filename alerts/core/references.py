@@ -8,6 +8,12 @@ replaces it; the newer alert is the one to work). A CAP reference that gives
 ``sent`` only matches the message sent then (CAP 1.2 section 3.2.1,
 ``references``). Closed alerts stay closed.
 
+A CoT emergency is renewable (``alerts.core.identity``): ATAK raises the next
+emergency of a device on the same uid. So a cancel closes only an emergency
+reported at or before the cancel's own time: a cancel that waited for its
+emergency (or arrived late) never closes a newer emergency raised on that
+uid after it.
+
 The order of arrival does not matter: a reference to an alert not received
 yet is kept (``alerts.store.alerts``) and applied when it arrives.
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from alerts.core.identity import renewable
 from alerts.core.model import Status, StoredAlert
 
 
@@ -31,8 +38,16 @@ def _sent_matches(earlier: StoredAlert, newer: StoredAlert) -> bool:
     return True
 
 
+def _reported_by_then(earlier: StoredAlert, newer: StoredAlert) -> bool:
+    """Whether ``newer`` may close ``earlier`` for their times: always, unless ``earlier`` is a renewable CoT
+    emergency reported after ``newer`` (a new emergency on the uid, not the one the cancel was about)."""
+    return not renewable(earlier.alert) or earlier.alert.reported_at <= newer.alert.reported_at
+
+
 def closed_by(earlier: StoredAlert, newer: StoredAlert) -> StoredAlert | None:
-    """``earlier`` as closed by ``newer``, or None when it is closed already or the reference does not match."""
-    if not earlier.status.is_open or earlier.id == newer.id or not _sent_matches(earlier, newer):
+    """``earlier`` as closed by ``newer``, or None when it is closed already or the reference does not match
+    (another CAP ``sent``; a CoT emergency reported after the cancel)."""
+    if (not earlier.status.is_open or earlier.id == newer.id or not _sent_matches(earlier, newer)
+            or not _reported_by_then(earlier, newer)):
         return None
     return earlier.model_copy(update={"status": Status.CANCELLED, "superseded_by": newer.id})

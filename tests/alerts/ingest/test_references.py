@@ -1,6 +1,9 @@
 """CAP updates and cancels close the earlier alert, through the real ingest pipeline and Redis."""
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import redis
 
 from alerts.core.model import Status
@@ -60,3 +63,45 @@ def test_ref004_real_cap_update_and_cancel_messages_close_their_predecessors(red
     assert [a.id for a in result.accepted] == [update.id]
     assert pipeline.store.get(first["identifier"]).superseded_by == update.id
     assert pipeline.store.get(second["identifier"]).status is Status.NEW  # sent differs: another message
+
+
+# --- CoT cancels and renewable emergencies ---------------------------------------------------------
+
+
+def cot(cot_type: str, uid: str, at: datetime) -> bytes:
+    """An ATAK emergency (or its cancel, ``b-a-o-can``, no ``<contact>``) on ``uid`` dated ``at``."""
+    time, stale = at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), (at + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    contact = "" if cot_type == "b-a-o-can" else "<contact callsign='Bravo-2'/>"
+    return (f"<event version='2.0' uid='{uid}' type='{cot_type}' time='{time}' start='{time}' stale='{stale}' "
+            f"how='h-e'><point lat='44.81' lon='20.46' hae='0' ce='10' le='10'/><detail>{contact}"
+            "<emergency type='911 Alert'>Bravo-2</emergency></detail></event>").encode()
+
+
+def test_ref005_a_pending_cancel_never_closes_an_emergency_raised_after_it(client, keys, regions):
+    now = datetime.now(UTC).replace(microsecond=0)
+    pipeline = alert_pipeline(client, keys, regions)
+    uid = f"ANDROID-{uuid.uuid4().hex[:8]}-9-1-1"
+    pipeline.process([("tak", cot("b-a-o-can", uid, now - timedelta(hours=3)))])  # its emergency never came
+    emergency = pipeline.process([("tak", cot("b-a-o-tbl", uid, now))]).accepted[0]
+    assert pipeline.store.get(emergency.id).status is Status.NEW  # a new emergency on the reused uid
+    assert client.hlen(keys.pending_refs) == 0  # the old cancel is spent, not kept for the next one
+
+
+def test_ref006_a_late_cancel_dated_before_the_open_emergency_leaves_it_open(client, keys, regions):
+    now = datetime.now(UTC).replace(microsecond=0)
+    pipeline = alert_pipeline(client, keys, regions)
+    uid = f"ANDROID-{uuid.uuid4().hex[:8]}-9-1-1"
+    emergency = pipeline.process([("tak", cot("b-a-o-tbl", uid, now))]).accepted[0]
+    pipeline.process([("tak", cot("b-a-o-can", uid, now - timedelta(hours=3)))])  # delayed, about an older one
+    assert pipeline.store.get(emergency.id).status is Status.NEW
+    pipeline.process([("tak", cot("b-a-o-can", uid, now + timedelta(minutes=1)))])
+    assert pipeline.store.get(emergency.id).status is Status.CANCELLED
+
+
+def test_ref007_a_pending_cancel_still_closes_the_emergency_it_was_about(client, keys, regions):
+    now = datetime.now(UTC).replace(microsecond=0)
+    pipeline = alert_pipeline(client, keys, regions)
+    uid = f"ANDROID-{uuid.uuid4().hex[:8]}-9-1-1"
+    pipeline.process([("tak", cot("b-a-o-can", uid, now))])
+    emergency = pipeline.process([("tak", cot("b-a-o-tbl", uid, now - timedelta(minutes=2)))]).accepted[0]
+    assert pipeline.store.get(emergency.id).status is Status.CANCELLED
