@@ -186,6 +186,15 @@ class Alert(BaseModel):
     caveats: list[str] | None = Field(default=None, max_length=10)
     tlp: str | None = Field(default=None, max_length=20)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_cot_stale(cls, data: Any) -> Any:
+        """A record stored before the CoT extra ``stale`` was renamed ``cot_stale`` reads as the new form (the
+        old name collided with ``StoredAlert.stale`` in the API)."""
+        if isinstance(data, dict) and data.get("cot_type") and "stale" in data and "cot_stale" not in data:
+            data = {("cot_stale" if name == "stale" else name): value for name, value in data.items()}
+        return data
+
     @field_validator("id", "title", "source")
     @classmethod
     def _no_control_chars(cls, value: str) -> str:

@@ -1,8 +1,9 @@
 """When an alert stops being valid, and what that means for its response.
 
 - ``expires_at``: CAP ``<info><expires>`` (kept as ``expires``), CoT ``stale``
-  (kept as ``stale``), or our JSON's optional ``expires`` (ISO 8601 with
-  offset); None when the message gives none.
+  (kept as ``cot_stale``; records stored before the rename say ``stale``), or
+  our JSON's optional ``expires`` (ISO 8601 with offset); None when the
+  message gives none.
 - An alert whose validity already ended when it arrives is recorded
   ``expired``: shown and marked, but it gets no checklist and never escalates.
 - An open alert whose ``expires`` passes later is marked ``expired`` by the
@@ -25,7 +26,7 @@ from alerts.core.model import Alert, Status, StoredAlert
 def expires_at(alert: Alert) -> datetime | None:
     """The end of the alert's validity (UTC), or None (see the module docstring)."""
     extra = alert.model_extra or {}
-    value = extra.get("stale") if extra.get("cot_type") else extra.get("expires")
+    value = extra.get("cot_stale", extra.get("stale")) if extra.get("cot_type") else extra.get("expires")
     if value is None:
         return None
     try:

@@ -87,7 +87,7 @@ def decode_cot_event(event: etree._Element) -> Alert:
         if value.strip():
             extra[name] = one_line(value, 200)
     if stale is not None:
-        extra["stale"] = stale.isoformat()
+        extra["cot_stale"] = stale.isoformat()  # not "stale": that is StoredAlert.stale in the API
     how = (event.get("how") or "").strip()
     if how:
         extra["how"] = one_line(how, 40)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 
@@ -72,7 +72,7 @@ def test_cot002_911_alert():
     assert alert.exercise is False
     extra = alert.model_extra
     assert extra["cot_type"] == "b-a-o-tbl"
-    assert extra["stale"] == "2024-05-01T10:10:00+00:00"
+    assert extra["cot_stale"] == "2024-05-01T10:10:00+00:00" and "stale" not in extra
     assert extra["emergency_type"] == "911 Alert"
     assert extra["ce_m"] == 12.5
 
@@ -171,3 +171,30 @@ def test_cot013_naive_time_is_utc():
 def test_cot014_namespaced_event_is_not_cot():
     reason = rejected("<event xmlns='urn:example' version='2.0' type='b-a-o-tbl'/>")
     assert reason.startswith("not a CAP alert: root element <event>")
+
+
+def test_cot015_the_cot_stale_time_is_kept_as_cot_stale_not_as_the_alerts_stale_mark():
+    from alerts.core.model import Placement, StoredAlert
+    from alerts.core.validity import expires_at
+    from dashboard.api.alerts import alert_json
+
+    alert = decode_alert(cot_event(time="2024-05-01T10:00:00.000Z"))
+    assert alert.model_extra["cot_stale"] == "2024-05-01T10:10:00+00:00" and "stale" not in alert.model_extra
+    fresh = StoredAlert(alert=alert, placement=Placement(), received_at=datetime(2024, 5, 1, 10, tzinfo=UTC),
+                        expires_at=expires_at(alert))
+    body = alert_json(fresh)
+    assert "stale" not in body and body["cot_stale"] == "2024-05-01T10:10:00+00:00"  # stale means one thing
+    assert alert_json(fresh.model_copy(update={"stale": True}))["stale"] is True
+
+
+def test_cot016_a_record_stored_with_the_old_extra_name_reads_as_cot_stale():
+    from alerts.core.model import StoredAlert
+    from alerts.core.validity import expires_at
+
+    alert = decode_alert(cot_event()).model_dump(mode="json")
+    alert["stale"] = alert.pop("cot_stale")  # as recorded before the rename
+    record = {"alert": alert, "placement": {}, "received_at": "2024-05-01T10:00:00+00:00", "stale": False}
+    stored = StoredAlert.model_validate_json(json.dumps(record))
+    assert stored.alert.model_extra["cot_stale"] == "2024-05-01T10:10:00+00:00"
+    assert "stale" not in stored.alert.model_extra
+    assert expires_at(stored.alert) == datetime(2024, 5, 1, 10, 10, tzinfo=UTC)

@@ -96,7 +96,7 @@ def test_fee011_cap_times_that_cannot_be_are_refused_naming_the_element(sent, ex
 def test_fee012_cot_leap_second_times_are_accepted_normalised():
     alert = decode_alert(cot("2016-12-31T23:59:60.000Z", stale="2016-12-31T23:59:60Z"))
     assert alert.reported_at == NEW_YEAR_2017
-    assert datetime.fromisoformat(alert.model_extra["stale"]) == NEW_YEAR_2017
+    assert datetime.fromisoformat(alert.model_extra["cot_stale"]) == NEW_YEAR_2017
     assert decode_alert(cot("2016-12-31T23:59:60")).reported_at == NEW_YEAR_2017  # CoT times are UTC
 
 
