@@ -260,3 +260,19 @@ def write_results(path: Path, results: dict) -> None:
     """Write the results of the run as indented JSON (``bench/results/latest.json`` by default)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def cap_zigzag_payload(vertices: int) -> bytes:
+    """A CAP 1.2 alert whose one ``<area>`` holds two self-intersecting zigzag ``<polygon>`` elements of
+    ``vertices`` in all, and two circles: the costliest CAP geometry per byte (``bench.ingest``)."""
+    def polygon(lat0: float) -> str:
+        points = [f"{lat0 + 4 * (i % 2)},{14 + 12 * i / vertices:.5f}" for i in range(vertices // 2)]
+        return "<polygon>" + " ".join([*points, points[0]]) + "</polygon>"
+
+    area = (f"<area><areaDesc>zigzag</areaDesc>{polygon(40)}{polygon(41)}"
+            "<circle>43.0,20.0 5</circle><circle>44.0,21.0 2</circle></area>")
+    return ("<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>worst</identifier>"
+            "<sender>bench@example.org</sender><sent>2026-01-01T00:00:00+00:00</sent><status>Actual</status>"
+            "<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category><event>zigzag</event>"
+            "<urgency>Expected</urgency><severity>Minor</severity><certainty>Likely</certainty>"
+            f"{area}</info></alert>").encode()

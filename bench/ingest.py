@@ -36,6 +36,7 @@ from bench.common import (
     ASSETS,
     HEADERS,
     ROOT,
+    cap_zigzag_payload,
     chunks,
     client_for,
     delete_prefix,
@@ -184,25 +185,12 @@ def worst_area_placement(regions: RegionIndex, repeats: int = 3) -> dict:
         largest *= 2
     while len(zigzag(largest + 5_000)) < 1_048_576:
         largest += 5_000
-    def cap_zigzags(vertices: int) -> bytes:
-        def polygon(lat0: float) -> str:
-            points = [f"{lat0 + 4 * (i % 2)},{14 + 12 * i / vertices:.5f}" for i in range(vertices // 2)]
-            return "<polygon>" + " ".join([*points, points[0]]) + "</polygon>"
-
-        area = (f"<area><areaDesc>zigzag</areaDesc>{polygon(40)}{polygon(41)}"
-                "<circle>43.0,20.0 5</circle><circle>44.0,21.0 2</circle></area>")
-        return ("<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>worst</identifier>"
-                "<sender>bench@example.org</sender><sent>2026-01-01T00:00:00+00:00</sent><status>Actual</status>"
-                "<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category><event>zigzag</event>"
-                "<urgency>Expected</urgency><severity>Minor</severity><certainty>Likely</certainty>"
-                f"{area}</info></alert>").encode()
-
     cap_largest = 4_000
-    while len(cap_zigzags(cap_largest + 4_000)) < 1_048_576:
+    while len(cap_zigzag_payload(cap_largest + 4_000)) < 1_048_576:
         cap_largest += 4_000
     out = {}
     for label, vertices, build in (("4000", 4_000, zigzag), ("max", largest, zigzag),
-                                   ("cap", cap_largest, cap_zigzags)):
+                                   ("cap", cap_largest, cap_zigzag_payload)):
         raw = build(vertices)
         out[f"area_{label}_vertices"], out[f"area_{label}_bytes"] = vertices, len(raw)
         out[f"area_{label}_ms"] = median_time(lambda raw=raw: place(raw), repeats)[0]
