@@ -33,6 +33,22 @@ from alerts.core.times import Instant
 
 SCHEMA_VERSION = 1
 
+#: Extra fields only the CAP 1.2 mapping (``alerts.formats.cap.mapping``) sets, which the core reads as
+#: "this came from that CAP sender": identity (``alerts.core.identity``), references (``alerts.core.references``),
+#: reporting nation and releasability (``alerts.core.routing``).
+CAP_EXTRAS = frozenset({"cap_status", "sender", "cap_references", "scope", "restriction"})
+#: Extra fields only the Cursor-on-Target mapping (``alerts.formats.cot.decode``) sets, read the same way
+#: (the uid's identity, the validity window, the TAK markings, the callsign as feed).
+COT_EXTRAS = frozenset({"cot_type", "cot_stale", "cot_access", "cot_caveat", "cot_releasable_to", "callsign"})
+#: Names ingest adds beside an alert in the API (``StoredAlert``): an extra of that name would pass for it.
+INGEST_EXTRAS = frozenset({"stale", "expires_at", "superseded_by"})
+#: Extra field names a message decoded as our JSON (schema v1, a GeoJSON Feature, the JSON in a CoT
+#: ``detail/crisis``) may not carry: which format an alert came from is decided by its decoder alone, so
+#: nobody can take a CAP sender's or a TAK device's identity, cancel their alerts or pass for their feed.
+RESERVED_EXTRAS = CAP_EXTRAS | COT_EXTRAS | INGEST_EXTRAS
+#: At most this many references (updates/cancels) per message, in every format; more is refused.
+MAX_REFERENCES = 100
+
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -7,14 +7,31 @@ then validated like any alert; a FeatureCollection is refused (one message
 is one alert). Nesting is limited to ``MAX_JSON_DEPTH`` levels so a hostile
 document cannot exhaust the stack; a flat enough object is validated straight
 from its bytes (pydantic's fastest path).
+
+Then every alert decoded here (our JSON, a GeoJSON Feature, the JSON of a
+CoT ``detail/crisis``) is checked (``_checked``), each refusal naming the field:
+
+- no extra field named in ``alerts.core.model.RESERVED_EXTRAS``: the names
+  the CAP and CoT mappings set (``cap_status``, ``sender``, ``cot_type``...)
+  and those ingest adds (``stale``...). Which format an alert came from is
+  decided by its decoder, never by what a message says of itself; so an
+  export of a CAP- or CoT-born alert is refused too when sent back in;
+- at most ``MAX_REFERENCES`` references;
+- ``expires``, when given, is a date-time with an offset from 1900 to 2200
+  (``alerts.core.times``; kept normalised, a leap second as the next instant);
+- no number in an extra field is NaN or infinite (JSON has neither; Python
+  reads ``NaN`` and ``Infinity``, and they could not be stored faithfully).
 """
 from __future__ import annotations
 
 import json
+import math
+from collections import deque
 
 from pydantic import ValidationError
 
-from alerts.core.model import Alert
+from alerts.core.model import MAX_REFERENCES, RESERVED_EXTRAS, Alert
+from alerts.core.times import parse_instant
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.geojson import alert_document
 
@@ -28,7 +45,7 @@ def decode_json_alert(raw: bytes, text: str) -> Alert:
     stripped) as an alert; raises ``Rejected``."""
     if text.startswith("{") and raw.count(b"{") + raw.count(b"[") <= MAX_JSON_DEPTH:
         try:
-            return Alert.model_validate_json(raw)
+            return _checked(Alert.model_validate_json(raw))
         except ValidationError as exc:
             if exc.errors()[0]["type"] != "json_invalid" and not _geojson(exc):
                 raise Rejected(validation_reason(exc)) from None
@@ -64,11 +81,49 @@ def decode_alert_document(document: object) -> Alert:
     if json_depth(document) > MAX_JSON_DEPTH:
         raise Rejected(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
     try:
-        return Alert.model_validate(document)
+        alert = Alert.model_validate(document)
     except ValidationError as exc:
         raise Rejected(validation_reason(exc)) from None
     except (RecursionError, ValueError, TypeError) as exc:
         raise Rejected(f"invalid alert: {exc}") from None
+    return _checked(alert)
+
+
+def _checked(alert: Alert) -> Alert:
+    """``alert`` (its ``expires`` normalised) if it passes the checks of the module docstring; else ``Rejected``."""
+    extra = alert.model_extra or {}
+    reserved = sorted(RESERVED_EXTRAS & extra.keys())
+    if reserved:
+        raise Rejected(f"invalid alert: {', '.join(reserved)}: reserved (set only when a CAP or CoT message is "
+                       "decoded, or by ingest); a JSON alert may not carry "
+                       + ("it" if len(reserved) == 1 else "them"))
+    if alert.references is not None and len(alert.references) > MAX_REFERENCES:
+        raise Rejected(f"invalid alert: references: {len(alert.references)} given; at most {MAX_REFERENCES} "
+                       "per message are accepted")
+    problem = _non_finite(extra)
+    if problem:
+        raise Rejected(f"invalid alert: {problem} is not a finite number (JSON has no NaN or Infinity)")
+    if "expires" in extra:
+        try:
+            expires = parse_instant(extra["expires"], "expires")
+        except ValueError as exc:
+            raise Rejected(f"invalid alert: {exc}") from None
+        alert = alert.model_copy(update={"expires": expires.isoformat()})
+    return alert
+
+
+def _non_finite(extra: dict) -> str | None:
+    """The path (``score.values.2``) of the first NaN or infinite number in the extra fields, or None."""
+    queue = deque(extra.items())
+    while queue:
+        path, value = queue.popleft()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path
+        if isinstance(value, dict):
+            queue.extend((f"{path}.{key}", item) for key, item in value.items())
+        elif isinstance(value, list):
+            queue.extend((f"{path}.{n}", item) for n, item in enumerate(value))
+    return None
 
 
 def json_depth(document: object) -> int:

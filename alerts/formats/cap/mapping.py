@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from alerts.core.model import Alert, AlertType, Severity
+from alerts.core.model import MAX_REFERENCES, Alert, AlertType, Severity
 from alerts.core.nations import is_alpha2
 from alerts.formats.cap.elements import cap_datetime, child, children, text_of
 from alerts.formats.cap.geometry import DEFAULT_LANGUAGE, cap_geometry, language_of
@@ -67,14 +67,9 @@ def decode_cap_alert(alert: etree._Element, envelope: dict[str, Any] | None = No
     return _map_alert(alert, envelope or {})
 
 
-
-
-#: At most this many references per message are kept (CAP sets no limit; a message naming more is refused).
-MAX_REFERENCES = 100
-
-
 def _references(text: str) -> list[dict[str, str]]:
-    """``sender,identifier,sent`` triples (CAP 1.2 section 3.2.1), de-duplicated, in order."""
+    """``sender,identifier,sent`` triples (CAP 1.2 section 3.2.1), de-duplicated, in order; more than
+    ``MAX_REFERENCES`` (``alerts.core.model``, the one limit of every format) is refused."""
     triples = text.split()
     if len(triples) > MAX_REFERENCES:
         raise Rejected(f"CAP <references> names {len(triples)} messages; at most {MAX_REFERENCES} are accepted")

@@ -353,3 +353,60 @@ def test_dec044_non_finite_area_coordinate_is_rejected(bad):
         assert "area" in exc.reason
         return
     pytest.fail(f"accepted an area with a {bad} coordinate: {alert.area}")
+
+
+# --- what only a decoder may decide: the format, hence identity and feed ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extras", "names"),
+    [({"cap_status": "Actual", "sender": "civil-protection@gov.rs"}, "cap_status, sender"),
+     ({"cot_type": "b-a-o-tbl"}, "cot_type"),
+     ({"cot_releasable_to": "RS"}, "cot_releasable_to"),
+     ({"cap_references": [{"sender": "x", "identifier": "y", "sent": "2024-01-01T00:00:00Z"}]}, "cap_references"),
+     ({"stale": True}, "stale"), ({"superseded_by": "other"}, "superseded_by")],
+    ids=["cap-identity", "cot-uid", "cot-markings", "cap-references", "stale-mark", "superseded-by"],
+)
+def test_dec045_a_json_alert_may_not_carry_the_extras_cap_cot_or_ingest_set(extras, names):
+    from alerts.core.model import RESERVED_EXTRAS
+
+    assert set(extras) <= RESERVED_EXTRAS
+    reason = rejected(payload(make_alert(**extras)))
+    assert reason.startswith(f"invalid alert: {names}: reserved")
+    nested = json.dumps({**make_alert(**extras), "deep": [[[{"x": 1}]]] * 20}).encode()  # the non-fast path
+    assert rejected(nested).startswith(f"invalid alert: {names}: reserved")
+
+
+def test_dec046_references_are_limited_per_message_as_in_cap():
+    from alerts.core.model import MAX_REFERENCES
+
+    limit = [f"a-{n}" for n in range(MAX_REFERENCES)]
+    assert len(decode_alert(payload(make_alert(msg_type="cancel", references=limit))).references) == MAX_REFERENCES
+    reason = rejected(payload(make_alert(msg_type="cancel", references=[f"a-{n}" for n in range(60_000)])))
+    assert reason == "invalid alert: references: 60000 given; at most 100 per message are accepted"
+
+
+@pytest.mark.parametrize(
+    ("expires", "words"),
+    [("tomorrow", "expires is not a date-time"),
+     ("2030-01-01T00:00:00", "expires has no timezone offset"),
+     ("2201-01-01T00:00:00Z", "expires '2201-01-01T00:00:00Z' is outside the accepted range"),
+     (1_700_000_000, "expires must be a date-time string")],
+)
+def test_dec047_expires_must_be_a_date_time_with_an_offset_in_range(expires, words):
+    assert words in rejected(payload(make_alert(expires=expires)))
+
+
+def test_dec048_a_good_expires_is_kept_normalised_and_sets_the_end_of_validity():
+    from alerts.core.validity import expires_at
+
+    alert = decode_alert(payload(make_alert(expires="2016-12-31T23:59:60Z")))
+    assert alert.model_extra["expires"] == "2017-01-01T00:00:00+00:00"
+    assert expires_at(alert) == datetime(2017, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ['{"score": NaN}', '{"score": Infinity}', '{"scores": {"a": [1, -Infinity]}}'])
+def test_dec049_nan_and_infinity_in_extra_fields_are_refused_naming_the_field(text):
+    raw = payload(make_alert())[:-1] + b", " + text[1:].encode()
+    assert rejected(raw) in ("invalid alert: score is not a finite number (JSON has no NaN or Infinity)",
+                             "invalid alert: scores.a.1 is not a finite number (JSON has no NaN or Infinity)")

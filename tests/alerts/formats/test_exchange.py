@@ -104,3 +104,15 @@ def test_xch008_assets_export_as_geojson_that_assets_import_reads_back():
     imported, errors = parse_import(exported, "assets.geojson")
     assert not errors
     assert [a.model_dump() for a in imported] == [a.model_dump() for a in units]
+
+
+def test_xch009_a_crisis_detail_carrying_cap_or_cot_extras_is_refused_not_taken_for_that_format():
+    for extras, names in (({"cap_status": "Actual", "sender": "civil-protection@gov.rs"}, "cap_status, sender"),
+                          ({"cot_type": "b-a-o-tbl", "callsign": "Bravo-2"}, "callsign, cot_type")):
+        raw = event_bytes(_stored(**extras), datetime.now(UTC))  # our own CoT of a CAP- or CoT-born alert too
+        try:
+            decode_alert(raw)
+        except Rejected as exc:
+            assert exc.reason.startswith(f"invalid alert: {names}: reserved"), exc.reason
+        else:
+            raise AssertionError("a crisis detail took another format's identity")

@@ -265,3 +265,13 @@ def test_fee033_our_feature_with_a_bad_field_is_refused_naming_the_mapping_and_t
     reason = rejected(json.dumps(item))
     assert reason.startswith("GeoJSON Feature (our GeoJSON export): invalid alert: severity")
     assert re.search(r"critical", reason)
+
+
+def test_fee034_a_feature_carrying_the_extras_of_a_cap_or_cot_message_is_refused():
+    item = feature(_stored(make_alert(), 21.43, 42.0))
+    item["properties"].update(cap_status="Actual", sender="civil-protection@gov.rs")  # a CAP sender's identity
+    reason = rejected(json.dumps(item))
+    assert reason.startswith("GeoJSON Feature (our GeoJSON export): invalid alert: cap_status, sender: reserved")
+    item = feature(_stored(make_alert(), 21.43, 42.0))
+    item["properties"]["cot_type"] = "b-a-o-tbl"  # a TAK device's uid
+    assert "cot_type: reserved" in rejected(json.dumps(item))

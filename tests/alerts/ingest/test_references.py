@@ -105,3 +105,21 @@ def test_ref007_a_pending_cancel_still_closes_the_emergency_it_was_about(client,
     pipeline.process([("tak", cot("b-a-o-can", uid, now))])
     emergency = pipeline.process([("tak", cot("b-a-o-tbl", uid, now - timedelta(minutes=2)))]).accepted[0]
     assert pipeline.store.get(emergency.id).status is Status.CANCELLED
+
+
+def test_ref008_a_json_message_cannot_take_a_cap_senders_or_a_tak_devices_identity(client, keys, regions):
+    from tests.alerts.formats.test_cap import cap_xml
+
+    pipeline = alert_pipeline(client, keys, regions)
+    sender, identifier = "civil-protection@gov.rs", f"RS-{uuid.uuid4().hex[:8]}"
+    cap = pipeline.process([("cap", cap_xml(identifier=identifier, sender=sender).encode())]).accepted[0]
+    uid = f"ANDROID-{uuid.uuid4().hex[:8]}-9-1-1"
+    emergency = pipeline.process([("tak", cot("b-a-o-tbl", uid, datetime.now(UTC)))]).accepted[0]
+    spoofs = [make_alert(source="XX", msg_type="cancel", references=[identifier], cap_status="Actual", sender=sender),
+              make_alert(id=uid, source="XX", cot_type="b-a-o-can", msg_type="cancel", references=[uid]),
+              make_alert(id=uid, source="XX", cot_type="b-a-o-tbl")]
+    result = pipeline.process([("json", payload(spoof)) for spoof in spoofs])
+    assert not result.accepted and not result.duplicates and len(result.dead) == 3
+    assert all("reserved" in reason for _, reason in result.dead)
+    assert pipeline.store.get(cap.id).status is Status.NEW
+    assert pipeline.store.get(emergency.id).status is Status.NEW
