@@ -19,7 +19,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from alerts.core.model import Alert, AlertType, Location, Severity
-from alerts.formats.cot.fields import UNKNOWN_ERROR, cot_time, event_uid, has_fix, is_exercise, point
+from alerts.formats.cot.fields import UNKNOWN_ERROR, cot_times, event_uid, has_fix, is_exercise, point
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.json_alert import decode_alert_document
 from alerts.formats.text import free_text, one_line
@@ -37,11 +37,10 @@ _TITLE_MAX = 300
 _DESCRIPTION_MAX = 20_000
 
 
-def _crisis_detail(event: etree._Element) -> Alert | None:
-    """An event we sent ourselves (``alerts.formats.cot.encode``): its ``detail/crisis`` holds the whole alert."""
-    crisis = event.find("detail/crisis")
-    if crisis is None:
-        return None
+def _crisis_detail(crisis: etree._Element) -> Alert:
+    """An event we sent ourselves (``alerts.formats.cot.encode``): its ``detail/crisis`` holds the whole alert as
+    JSON, decoded as our JSON is (``decode_alert_document``: the extras only CAP and CoT decoding set are
+    refused there, so a crafted crisis detail cannot pass for a CAP sender or a TAK device)."""
     if crisis.get("schema") != "1":
         raise Rejected(f"CoT detail <crisis> schema {one_line(crisis.get('schema') or 'missing', 20)!r} is not 1")
     try:
@@ -52,10 +51,14 @@ def _crisis_detail(event: etree._Element) -> Alert | None:
 
 
 def decode_cot_event(event: etree._Element) -> Alert:
-    """A CoT ``<event>`` (ours, or an ATAK/WinTAK emergency or its cancel) as an alert; raises ``Rejected``."""
-    ours = _crisis_detail(event)
-    if ours is not None:
-        return ours
+    """A CoT ``<event>`` (ours, or an ATAK/WinTAK emergency or its cancel) as an alert; raises ``Rejected``.
+
+    The event's ``time``, ``start`` and ``stale`` are checked whatever it carries (``cot_times``).
+    """
+    crisis = event.find("detail/crisis")
+    if crisis is not None:
+        cot_times(event)
+        return _crisis_detail(crisis)
     cot_type = (event.get("type") or "").strip()
     if not cot_type:
         raise Rejected("CoT event has no 'type' attribute")
@@ -68,8 +71,7 @@ def decode_cot_event(event: etree._Element) -> Alert:
     if not version.startswith("2."):
         raise Rejected(f"CoT event version {one_line(version, 20) or 'missing'!r} is not 2.x")
     uid = event_uid(event)
-    reported_at = cot_time(event, "time", required=True)
-    stale = cot_time(event, "stale", required=False)
+    reported_at, _start, stale = cot_times(event)
     lat, lon, ce = point(event)
 
     detail = event.find("detail")

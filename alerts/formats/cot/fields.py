@@ -52,6 +52,13 @@ def cot_time(event: etree._Element, name: str, required: bool) -> datetime | Non
         raise Rejected(str(exc)) from None
 
 
+def cot_times(event: etree._Element) -> tuple[datetime, datetime | None, datetime | None]:
+    """The event's ``(time, start, stale)`` (``cot_time``): ``time`` required, ``start`` and ``stale`` None when
+    absent; every one given is checked, so a ``start="yesterday"`` or a year 9999 is refused naming it."""
+    return (cot_time(event, "time", required=True),  # type: ignore[return-value]
+            cot_time(event, "start", required=False), cot_time(event, "stale", required=False))
+
+
 def number(element: etree._Element, name: str, default: float | None = None) -> float | None:
     """A finite number attribute of ``element``, or ``default`` when absent or blank."""
     value = element.get(name)

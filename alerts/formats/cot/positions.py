@@ -11,7 +11,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from alerts.core.assets import AssetUpdate, Point
-from alerts.formats.cot.fields import cot_time, event_uid, has_fix, number, point
+from alerts.formats.cot.fields import cot_times, event_uid, has_fix, number, point
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.text import one_line
 
@@ -25,6 +25,7 @@ def decode_cot_position(event: etree._Element) -> AssetUpdate:
     if not cot_type.startswith("a-"):
         raise Rejected(f"CoT {one_line(cot_type or 'without type', 40)} is not a position report (a-*)")
     uid = event_uid(event)
+    at, _start, _stale = cot_times(event)
     lat, lon, ce = point(event)
     if not has_fix(lat, lon, ce):
         raise Rejected(f"CoT position report from {one_line(uid, 60)} has no GPS fix (point {lat:g},{lon:g})")
@@ -33,7 +34,7 @@ def decode_cot_position(event: etree._Element) -> AssetUpdate:
     try:
         return AssetUpdate(id=uid[:100], position=Point(lat=lat, lon=lon),
                            speed_kmh=speed * KMH_PER_MS if speed else None,
-                           updated_at=cot_time(event, "time", required=True))
+                           updated_at=at)
     except ValidationError as exc:
         raise Rejected("CoT position report does not fit an asset update: "
                        + validation_reason(exc, "asset update")) from None

@@ -110,6 +110,25 @@ def test_fee013_cot_times_that_cannot_be_are_refused_naming_the_attribute(time, 
     assert words in rejected(cot(time))
 
 
+@pytest.mark.parametrize(
+    ("start", "words"),
+    [("yesterday", "CoT 'start' is not a date-time"),
+     ("9999-01-01T00:00:00Z", "CoT 'start' '9999-01-01T00:00:00Z' is outside the accepted range"),
+     ("1066-10-14T09:00:00Z", "CoT 'start' '1066-10-14T09:00:00Z' is outside the accepted range")],
+)
+def test_fee014_a_cot_start_that_cannot_be_is_refused_naming_it_for_alerts_ours_and_positions(start, words):
+    from alerts.formats.assets import decode_asset_message
+    from alerts.formats.cot.encode import event_bytes
+
+    good = "2017-01-01T00:00:00.000Z"
+    assert words in rejected(cot(good).replace(f"start='{good}'".encode(), f"start='{start}'".encode()))
+    ours = event_bytes(_stored(make_alert(), 21.43, 42.0), datetime(2026, 11, 29, 12, tzinfo=UTC))
+    assert words in rejected(re.sub(rb'start="[^"]*"', f'start="{start}"'.encode(), ours))
+    position = cot(good).replace(b"type='b-a-o-tbl'", b"type='a-f-G-U-C'")
+    with pytest.raises(Rejected) as info:
+        decode_asset_message(position.replace(f"start='{good}'".encode(), f"start='{start}'".encode()))
+    assert words in info.value.reason
+
 # --- GeoJSON: the USGS feed, by its structure ------------------------------------------------------
 
 
