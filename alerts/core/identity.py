@@ -11,8 +11,10 @@ Parts are percent-encoded (``urllib.parse.quote``) so that no two identities
 read alike. The same identity again is the same alert (a duplicate, never a
 second record); a different identity never overwrites another alert, even
 with the same producer ``id``: the newcomer then gets a distinct key
-(``<id>~<12 hex digits>``, from the SHA-1 of its identity), while an id that
-is unique keeps its own name. A CoT emergency is *renewable*: raised again
+(``<id>~<12 hex digits>``, from the SHA-1 of its identity; if another alert
+holds that key already, e.g. one whose producer id is that very string, of
+its identity and a counter, ``#1``, ``#2``..., until one is free), while an
+id that is unique keeps its own name. A CoT emergency is *renewable*: raised again
 after its alert was closed (cancelled, resolved) or went stale, it is a new
 alert (key ``<uid>~<12 hex digits of the message's identity and time>``).
 

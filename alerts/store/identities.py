@@ -6,7 +6,9 @@ duplicate of a recorded one, or (for a renewable CoT emergency) a repeat
 report of the open one; chooses the alert's key (its producer id, or a
 suffixed key when the id is taken by another identity or the identity is
 raised again after its alert closed: see ``alerts.core.identity``); writes the
-record with that ``key`` and appends ``alert.created`` to the events stream;
+record with that ``key`` (never one another alert holds: a suffixed key that
+is taken, e.g. by a producer whose own id looks like one, is passed over for
+the next free one) and appends ``alert.created`` to the events stream;
 and returns the references that named the identity before it arrived.
 
 ``REFERENCE`` resolves references atomically with recording: a named
@@ -37,6 +39,17 @@ MAX_PENDING_PER_IDENTITY = 20
 # Returns per alert {outcome, key, event id or '', pending references JSON or ''}:
 # outcome 1 new, 0 duplicate, 2 repeat report of the open alert of a renewable identity.
 RECORD = """
+-- The first free key of base~<12 hex of sha1(seed)>, then of sha1(seed#1), sha1(seed#2)...: a key held by
+-- another alert (a producer may send an id that looks like a suffixed key) is never overwritten.
+local function free_key(base, seed)
+  local key = base .. '~' .. string.sub(redis.sha1hex(seed), 1, 12)
+  local n = 0
+  while redis.call('EXISTS', ARGV[3] .. key) == 1 do
+    n = n + 1
+    key = base .. '~' .. string.sub(redis.sha1hex(seed .. '#' .. n), 1, 12)
+  end
+  return key
+end
 local function closed(record)
   local status = record['status']
   return status == 'resolved' or status == 'cancelled' or status == 'expired'
@@ -69,11 +82,11 @@ for i = 7, #ARGV, 7 do
           if expiry ~= '' then redis.call('SET', idkey, current_key .. '|' .. expiry) end
           reply = {2, current_key, ''}
         else
-          key = id .. '~' .. string.sub(redis.sha1hex(mkey), 1, 12)
+          key = free_key(id, mkey)
         end
       end
     elseif redis.call('EXISTS', ARGV[3] .. key) == 1 then
-      key = id .. '~' .. string.sub(redis.sha1hex(identity), 1, 12)
+      key = free_key(id, identity)
     end
     if not reply then
       local record = '{"key":' .. cjson.encode(key) .. ',' .. string.sub(json, 2)
