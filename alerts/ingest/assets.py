@@ -70,6 +70,8 @@ class AssetPipeline(DeadLettering):
             if outcome is None:
                 dead.append(DeadLetter(via, raw, f"unknown asset {message.id!r}: import it first or send the whole asset"))
             elif outcome is False:
+                log.info("asset %r: update dated %s is older than the record; skipped", message.id,
+                         message.updated_at.isoformat() if message.updated_at else "now")
                 result.stale.append(message.id)
             else:
                 result.accepted.append(outcome)

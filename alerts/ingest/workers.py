@@ -21,6 +21,10 @@ A stream entry without a ``payload`` field, and an entry that was trimmed
 from the stream while it sat in another consumer's pending list, become dead
 letters naming the entry; nothing is dropped silently.
 
+Each worker counts what its batches came to in its heartbeat (``count``:
+``stored``, ``duplicates``, ``dead_letters``, ``skipped_older``), which
+``GET /api/v1/health`` shows administrators.
+
 Supervision (``supervised``): whatever a worker's loop raises, it is logged,
 recorded in the worker's heartbeat (``alerts.store.heartbeats``) and the loop
 is restarted after a back-off (0.2 s doubling to ``MAX_BACKOFF`` s); a lost
@@ -35,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from alerts.ingest.pipeline import Pipeline
+from alerts.ingest.pipeline import BatchResult, Pipeline
 from alerts.store.client import UNAVAILABLE, text
 from alerts.store.dead_letters import DeadLetter
 from alerts.store.heartbeats import Heartbeat
@@ -50,6 +54,19 @@ def default_consumer_name() -> str:
     """``ingest-<hostname>``: stable across restarts on one host, so a restarted worker finds
     its own pending work (the ``consumer`` setting, ``CRISIS_CONSUMER``, overrides it)."""
     return f"ingest-{socket.gethostname()}"
+
+
+def count(heartbeat: Heartbeat | None, result: BatchResult | None, malformed: int = 0) -> None:
+    """Add what one batch came to (``result``, plus ``malformed`` stream entries dead-lettered) to the
+    worker's heartbeat figures: ``stored``, ``duplicates``, ``dead_letters``, and ``skipped_older`` when
+    updates older than their record were skipped (assets)."""
+    if heartbeat is None:
+        return
+    result = result or BatchResult()
+    heartbeat.count(stored=len(result.accepted), duplicates=len(result.duplicates),
+                    dead_letters=len(result.dead) + malformed)
+    if result.stale:
+        heartbeat.count(skipped_older=len(result.stale))
 
 
 def supervised(stop: threading.Event, body: Callable[[threading.Event], None], name: str = "ingest",
@@ -161,12 +178,14 @@ class StreamIngest:
             else:
                 payloads.append(("stream", raw if isinstance(raw, bytes) else raw.encode()))
         entry_ids = [entry_id for entry_id, _ in entries]
+        result = None
         with _Kept(self.inbox, entry_ids, max(self.claim_idle_ms / 4000, 0.01)):
             if payloads:
-                self.pipeline.process(payloads)
+                result = self.pipeline.process(payloads)
             if malformed:
                 self.pipeline.dead_letter(malformed)
         self.inbox.ack(entry_ids)
+        count(self.heartbeat, result, len(malformed))
         return len(entries)
 
     def run(self, stop: threading.Event) -> None:
@@ -213,4 +232,4 @@ class PubSubIngest:
         for payloads in self.inbox.batches(stop, self.batch, on_idle=self.heartbeat.beat if self.heartbeat else None):
             if self.heartbeat is not None:
                 self.heartbeat.beat()
-            self.pipeline.process([("channel", raw) for raw in payloads])
+            count(self.heartbeat, self.pipeline.process([("channel", raw) for raw in payloads]))
