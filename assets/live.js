@@ -17,6 +17,10 @@
  * server (payload "point"), so built and live points look alike. EventSource
  * reconnects by itself and sends Last-Event-ID, so the server replays what
  * was missed; an event already applied is recognised by its stream id.
+ * Markings: each list item carries its alert's marking ("data-marking", and
+ * its line shown small); the map carries the marking of everything it shows
+ * ("data-marking" on the graph: the build's "marking", raised by every alert
+ * that arrives or changes), so the banners (marking.js) rise live.
  * Component ids and trace indices come from the page contract
  * (#crisis-contract, written by dashboard.components.ids), never from literals.
  */
@@ -28,6 +32,7 @@
   var listDirty = false, scheduled = false;
   var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapGone = [], mapTimer = null, lastMapDraw = 0;
   var liveIndex = new Map(), liveCount = 0, builtIndex = null, unlocated = new Set(), withdrawn = new Set();
+  var mapMarking = null;
 
   function pageContract() {
     if (!contract) {
@@ -61,8 +66,12 @@
     children.push(el("Span", "title", a.title));
     children.push(el("Div", "meta", [a.type_label, " · ", place, " · ", a.reported_label, " · ",
                                      a.status.replace("_", " ")]));
+    if (a.marking && window.crisisMarking) {
+      children.push(el("Div", "marking-tag", window.crisisMarking.line(a.marking)));
+    }
     var cls = "alert-item severity-" + a.severity + (a.exercise ? " exercise" : "") + (a.open ? "" : " closed");
-    return el("Li", cls, children, {key: a.id, "data-alert-id": a.id, "data-status": a.status});
+    return el("Li", cls, children, {key: a.id, "data-alert-id": a.id, "data-status": a.status,
+                                    "data-marking": JSON.stringify(a.marking || null)});
   }
 
   function renderList() {
@@ -146,6 +155,14 @@
     }
   }
 
+  // The map shows content of at least this marking: the build's, raised by every alert applied since.
+  function markMap(m) {
+    if (!m) { return; }
+    mapMarking = mapMarking === null || !window.crisisMarking ? m : window.crisisMarking.combine([mapMarking, m]);
+    var holder = document.getElementById(ids().map);
+    if (holder) { holder.setAttribute("data-marking", JSON.stringify(mapMarking)); }
+  }
+
   // --- events ---
   function place(a, isNew) {
     var at = items.findIndex(function (x) { return x.id === a.id; });
@@ -161,6 +178,7 @@
       applied.add(event.lastEventId); lastId = event.lastEventId;
     }
     var a = JSON.parse(event.data);
+    markMap(a.marking);
     var located = a.point.lon !== null && a.point.lat !== null;  // an unlocated alert is listed, never drawn
     var back = withdrawn.delete(a.id);  // released to this viewer again: drawn anew
     var known = !back && (liveIndex.has(a.id) || unlocated.has(a.id) || builtPosition(a.id) !== undefined ||
@@ -234,6 +252,7 @@
     clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
     withdrawn = new Set();
+    mapMarking = null; markMap(spec.marking);
     items = (spec.items || []).slice(); shown = spec.shown || 0;
     renderList();
     open(spec.after);

@@ -8,9 +8,12 @@ Call ``shutdown(app)`` to stop it.
 """
 from __future__ import annotations
 
+import json
+
 import dash
 from dash import Dash, dcc, html
 
+from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from dashboard import api
 from dashboard.auth.context import context_if_any
@@ -22,9 +25,18 @@ ATTRIBUTION = ("Boundaries: Made with Natural Earth; regions © OpenStreetMap co
                "Elastic Maps Service (ODbL).")
 
 
+def classification_banner(scheme: Classifications, where: str) -> html.Div:
+    """The classification banner at the top or bottom (``where``) of every page: the lowest level, raised
+    by ``assets/marking.js`` to the most restrictive marking on screen. It publishes the deployment's
+    levels (``data-levels``, lowest first) and the TLP labels (``data-tlps``), so the script ranks
+    markings as the server does; ``marking-level-N`` (N the level's rank) colours it."""
+    return html.Div(scheme.lowest, className=f"classification {where} marking-level-0", id=f"classification-{where}",
+                    **{"data-marking-banner": where, "data-levels": json.dumps(scheme.levels),
+                       "data-tlps": json.dumps([t.value for t in Tlp])})
+
+
 def _frame(settings: Settings) -> html.Div:
     """Every page's frame: classification banners, the navigation the viewer may use, the page."""
-    banner = settings.scheme.lowest  # raised to the highest marking on screen by assets/marking.js
     context = context_if_any()
     viewer = context.viewer if context else Viewer("", "none", "")  # layout validation runs outside a request
     pages = [page for page in dash.page_registry.values()
@@ -32,7 +44,7 @@ def _frame(settings: Settings) -> html.Div:
     return html.Div(
         className="frame",
         children=[
-            html.Div(banner, className="classification top", id="classification-top"),
+            classification_banner(settings.scheme, "top"),
             html.Header(
                 className="topbar",
                 children=[
@@ -45,7 +57,7 @@ def _frame(settings: Settings) -> html.Div:
             ),
             html.Div(dash.page_container, className="page"),
             html.Footer(className="attribution", children=ATTRIBUTION),
-            html.Div(banner, className="classification bottom", id="classification-bottom"),
+            classification_banner(settings.scheme, "bottom"),
             contract_element(),
         ],
     )

@@ -32,7 +32,7 @@ def _login_page(classification: str, csrf: str, next_path: str, message: str = "
     body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · Crisis dashboard</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body><div class="frame"><div class="classification top">{banner}</div>
+<body><div class="frame"><div class="classification top marking-level-0">{banner}</div>
 <main class="login"><h1>Crisis Response Coordination</h1>{note}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="{html.escape(csrf)}">
@@ -40,7 +40,7 @@ def _login_page(classification: str, csrf: str, next_path: str, message: str = "
 <label>User name <input name="username" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button></form></main>
-<div class="classification bottom">{banner}</div></div></body></html>"""
+<div class="classification bottom marking-level-0">{banner}</div></div></body></html>"""
     response = HTMLResponse(body, status_code=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/login")
     return response

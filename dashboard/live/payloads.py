@@ -4,13 +4,29 @@
 list and the map point alike; the page renders it (``assets/live.js``) the
 same way for alerts present when the page was built and for alerts that
 arrive live. ``asset_data`` is one asset's point (``layers.assets.asset_point``).
+
+Each alert carries its ``marking`` (``marking_data``), which the page puts on
+what shows the alert (``data-marking``) and folds into the classification
+banner (``assets/marking.js``).
 """
 from __future__ import annotations
 
 from alerts.core.assets import Asset
+from alerts.core.markings import Classifications
 from alerts.core.model import StoredAlert
 from layers.assets import asset_point
 from layers.incidents import live_point, type_label
+
+
+def marking_data(stored: StoredAlert, scheme: Classifications | None = None) -> dict:
+    """The alert's marking as plain data: ``classification`` (a level name; null for an unmarked alert,
+    which the page reads as the deployment's lowest level, or that level when ``scheme`` is given),
+    ``caveats`` (a list), ``tlp`` (a TLP 2.0 label or null), ``releasable_to`` (alpha-2 codes,
+    ``["ALL"]``, or null while unrouted): ``Marking.as_dict`` without the ``line``."""
+    routing = stored.routing
+    return {"classification": routing.classification or (scheme.lowest if scheme else None),
+            "caveats": list(routing.caveats), "tlp": routing.tlp.value if routing.tlp else None,
+            "releasable_to": list(routing.releasable_to) if routing.releasable_to is not None else None}
 
 
 def alert_data(stored: StoredAlert) -> dict:
@@ -18,7 +34,8 @@ def alert_data(stored: StoredAlert) -> dict:
 
     ``id``, ``title``, ``severity``, ``type``, ``type_label``, ``status``,
     ``open``, ``exercise``, ``country``, ``region``, ``reported_at`` (ISO 8601),
-    ``reported_label`` (``27 Nov 14:05 UTC``), ``point`` (see ``layers.incidents.live_point``).
+    ``reported_label`` (``27 Nov 14:05 UTC``), ``marking`` (``marking_data``),
+    ``point`` (see ``layers.incidents.live_point``).
     """
     alert = stored.alert
     return {
@@ -34,6 +51,7 @@ def alert_data(stored: StoredAlert) -> dict:
         "region": stored.region_name,
         "reported_at": alert.reported_at.isoformat(),
         "reported_label": alert.reported_at.strftime("%d %b %H:%M UTC"),
+        "marking": marking_data(stored),
         "point": live_point(stored),
     }
 

@@ -5,7 +5,10 @@ The figure is built on the server from the read model whenever filters change
 renders the list, and new and changed alerts arrive afterwards by server push
 (``assets/live.js`` over ``/live/alerts``) as partial updates to the map and
 the list. The build returns the stream cursor it reflects, so the browser
-resumes exactly after it: no gap, no duplicate.
+resumes exactly after it: no gap, no duplicate. It returns too the marking of
+everything it shows (``marking``: the most restrictive over the matching
+alerts, drawn or listed), which the page puts on the map and raises as live
+alerts arrive (``assets/live.js``, ``assets/marking.js``).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, callback, clientside_ca
 
 from alerts.actions import tasking
 from alerts.actions.errors import ActionError
+from alerts.actions.markings import marking_of_ids
 from alerts.actions.visibility import restricted, visible_alert, visible_assets
 from alerts.core.assets import AssetType
 from alerts.core.coverage import coverage
@@ -193,6 +197,7 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
         "shown": len(rows),
         "drawn": int((rows["lon"].notna() & rows["lat"].notna()).sum()),
         "items": [alert_data(centre.index.get(i)) for i in rows["id"].iloc[:ids.LIST_LIMIT]],
+        "marking": marking_of_ids(centre, rows["id"]).as_dict(),
         "assets_after": asset_cursor,
         "asset_ids": [a.id for a in assets],
     }
@@ -237,7 +242,7 @@ def show_details(click_data, selected):
         stored: StoredAlert | None = visible_alert(centre, viewer, alert_id)
     except ActionError:
         stored = None
-    return details_panel(stored), _tasking(stored)
+    return details_panel(stored, centre.scheme), _tasking(stored)
 
 
 def _tasking(stored: StoredAlert | None, message: str = "") -> list:

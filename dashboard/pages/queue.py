@@ -17,11 +17,12 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from alerts.actions import workflow
 from alerts.actions.errors import ActionError
+from alerts.core.markings import Classifications
 from alerts.core.response import CaseState
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import exercise_tag
+from dashboard.components.alerts import alert_marking_attributes, exercise_tag
 from dashboard.components.ids import CRITICAL_BANNER, MUTE_SOUND
 from layers.incidents import type_label
 
@@ -64,7 +65,8 @@ def _countdown(deadline, acknowledged: bool) -> html.Span | None:
                                                   "data-what": "next step" if acknowledged else "to acknowledge"})
 
 
-def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None) -> html.Li:
+def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None,
+                scheme: Classifications) -> html.Li:
     alert = entry.stored.alert
     ack = entry.acknowledged
     new_critical = alert.severity.value == "critical" and ack is None
@@ -83,6 +85,7 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
     return html.Li(
         className=" ".join(classes),
         **{"data-alert-id": entry.stored.id, "data-critical-new": "1" if new_critical else "0"},
+        **alert_marking_attributes(entry.stored, scheme),
         children=[
             html.Div(className="queue-line", children=[
                 html.Span(alert.severity.value.upper(), className=f"sev sev-{alert.severity.value}"),
@@ -128,12 +131,15 @@ def refresh_queue(_tick, _changed, selected, last_signature):
     """The queue, most urgent first, and the critical banner; nothing is sent when unchanged."""
     context = callback_context()
     viewer = context.viewer
-    entries = workflow.open_queue(context.services.centre, viewer)
-    signature = _signature(selected, [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status) for e in entries])
+    centre = context.services.centre
+    entries = workflow.open_queue(centre, viewer)
+    signature = _signature(selected, [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status,
+                                       e.stored.routing.marking(centre.scheme)) for e in entries])
     if signature == last_signature:
         return (dash.no_update,) * 5
     banner, hidden = _banner(entries)
-    items = [_queue_item(e, viewer, selected) for e in entries] or [html.Li("No open alerts.", className="muted")]
+    items = ([_queue_item(e, viewer, selected, centre.scheme) for e in entries]
+             or [html.Li("No open alerts.", className="muted")])
     return items, str(len(entries)), banner, hidden, signature
 
 
@@ -172,13 +178,15 @@ def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
 def _panel(alert_id: str | None, viewer: Viewer):
     if not alert_id:
         return html.P("Select an alert to see its checklist.", className="muted"), None
+    centre = callback_context().services.centre
     try:
-        stored, state = workflow.case_for(callback_context().services.centre, viewer, alert_id)
+        stored, state = workflow.case_for(centre, viewer, alert_id)
     except ActionError as exc:
         return html.P(exc.message, className="muted"), None
     if state is None:
         return html.P("This alert has no checklist.", className="muted"), None
-    signature = _signature(alert_id, state.ack, sorted(state.done.items()), state.resolution, state.escalation)
+    signature = _signature(alert_id, state.ack, sorted(state.done.items()), state.resolution, state.escalation,
+                           stored.routing.marking(centre.scheme))
     may_work = state.ack is not None and state.resolution is None and viewer.can(Permission.COMPLETE_STEP)
     header = [html.H3([exercise_tag(stored.alert.exercise), " ", stored.alert.title]),
               html.P([f"Acknowledged by {state.ack.by} at {state.ack.at[11:19]} UTC" if state.ack
@@ -188,7 +196,8 @@ def _panel(alert_id: str | None, viewer: Viewer):
     if viewer.can(Permission.RESOLVE) and state.resolution is None:
         header.append(html.Button("Resolve", id={"type": "resolve", "id": alert_id}, className="resolve-button"))
     steps = html.Ol([_step(s, state, viewer, may_work) for s in state.steps], className="steps", id="steps")
-    return html.Div([*header, steps], className="case", **{"data-alert-id": alert_id}), signature
+    return html.Div([*header, steps], className="case", **{"data-alert-id": alert_id},
+                    **alert_marking_attributes(stored, centre.scheme)), signature
 
 
 @callback(

@@ -1,4 +1,8 @@
-"""Leadership's situation page: tiles, trend, choropleths, open critical/high incidents, SITREP export."""
+"""Leadership's situation page: tiles, trend, choropleths, open critical/high incidents, SITREP export.
+
+Its figures are aggregates: one hidden element (``#sit-marking``, with the tiles) carries the marking of the
+alerts they are drawn from (``alerts.actions.markings.situation_marking``), which the banner shows.
+"""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -6,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from alerts.actions.markings import situation_marking
 from alerts.actions.situation import situation_for
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
+from dashboard.components.alerts import marking_attributes
 from layers.situation import choropleth_figure, trend_figure
 
 WINDOWS = [("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720)]
@@ -64,9 +70,10 @@ def refresh(window_hours, exercise, _tick):
     """Every figure of the page, for the chosen window and real/exercise switch."""
     context = callback_context()
     viewer = context.viewer
+    centre = context.services.centre
     until = datetime.now(UTC)
-    figures, _ = situation_for(context.services.centre, viewer, AlertQuery(exercise=exercise or "all"),
-                               until - timedelta(hours=window_hours or 24), until)
+    since = until - timedelta(hours=window_hours or 24)
+    figures, rows = situation_for(centre, viewer, AlertQuery(exercise=exercise or "all"), since, until)
     severity, assets = figures["open_by_severity"], figures["assets"]
     ack, resolve = figures["time_to_acknowledge"], figures["time_to_resolve"]
     tiles = [
@@ -78,6 +85,7 @@ def refresh(window_hours, exercise, _tick):
         _tile("to acknowledge (median / p90)", f"{_minutes(ack['median_s'])} / {_minutes(ack['p90_s'])}", "tile-ack"),
         _tile("to resolve (median / p90)", f"{_minutes(resolve['median_s'])} / {_minutes(resolve['p90_s'])}", "tile-resolve"),
         _tile("assets ready / committed", f"{assets['ready']} / {assets['committed']}", "tile-assets"),
+        html.Div(hidden=True, id="sit-marking", **marking_attributes(situation_marking(centre, rows, since, until))),
     ]
     header = html.Tr([html.Th(h) for h in ("Severity", "Incident", "Where", "Status", "Owner", "Reported")])
     rows = [html.Tr([

@@ -15,7 +15,7 @@ from tests.conftest import ROOT, add_user, make_alert, wait_for
 
 #: Exactly the fields of an alert event (``dashboard.live.payloads.alert_data``).
 ALERT_FIELDS = {"id", "title", "severity", "type", "type_label", "status", "open", "exercise", "country", "region",
-                "reported_at", "reported_label", "point"}
+                "reported_at", "reported_label", "marking", "point"}
 
 
 @pytest.fixture(scope="module")
