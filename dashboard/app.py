@@ -79,7 +79,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    from dashboard.pages import audit, map, queue, situation  # noqa: F401, A004  (each registers its page)
+    from dashboard.pages import audit, map, queue, sharing, situation  # noqa: F401, A004  (each registers its page)
 
     app.layout = lambda: _frame(settings)
     app.server.state.services = services

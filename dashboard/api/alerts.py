@@ -43,6 +43,7 @@ def alert_json(stored: StoredAlert, may_see: Callable[[str], bool] = lambda _id:
         body["stale"] = True
     if stored.superseded_by and may_see(stored.superseded_by):
         body["superseded_by"] = stored.superseded_by
+    body["routing"] = stored.routing.model_dump(mode="json") | {"routed": stored.routing.routed}
     return body
 
 
@@ -106,8 +107,8 @@ def summary(request: Request, filters: AlertQuery = Depends(alert_filters), view
 
 @router.get("/me", summary="Who the caller is", response_model=Me)
 def me(viewer: Viewer = Depends(caller)) -> dict:
-    """Name, role, nation and the permissions of the role."""
-    return {"name": viewer.name, "role": viewer.role, "nation": viewer.nation,
+    """Name, role, nation, clearance and the permissions of the role."""
+    return {"name": viewer.name, "role": viewer.role, "nation": viewer.nation, "clearance": viewer.clearance,
             "permissions": sorted(p.value for p in Permission if viewer.can(p))}
 
 

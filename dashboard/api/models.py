@@ -69,6 +69,7 @@ class Me(BaseModel):
     name: str
     role: str
     nation: str | None
+    clearance: str | None = Field(description="the classification level the caller is cleared for")
     permissions: list[str]
 
 

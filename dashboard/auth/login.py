@@ -47,7 +47,8 @@ def _login_page(classification: str, csrf: str, next_path: str, message: str = "
 
 
 def _safe_next(value: str) -> str:
-    return value if value.startswith("/") and not value.startswith("//") else "/"
+    """``value`` if it is a path of this site (never another host: no ``//``, no backslash), else ``/``."""
+    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
 
 
 def _ip(request: Request) -> str:

@@ -20,7 +20,7 @@ from dash import ALL, ClientsideFunction, Input, Output, callback, clientside_ca
 from alerts.actions import tasking
 from alerts.actions.errors import ActionError
 from alerts.actions.markings import marking_of_ids
-from alerts.actions.visibility import restricted, visible_alert, visible_assets
+from alerts.actions.visibility import restricted, shown_asset, visible_alert, visible_assets
 from alerts.core.assets import AssetType
 from alerts.core.coverage import coverage
 from alerts.core.model import AlertType, Severity, StoredAlert
@@ -237,7 +237,8 @@ def show_details(click_data, selected):
         return dash.no_update, dash.no_update
     if clicked_asset:
         asset = centre.asset_index.get(alert_id.removeprefix(ASSET_PREFIX), viewer.nation)
-        return asset_details(asset, viewer.can(Permission.TASK_ASSETS)), []
+        shown = shown_asset(centre, viewer, asset) if asset is not None else None  # names only alerts it may see
+        return asset_details(shown, viewer.can(Permission.TASK_ASSETS)), []
     try:
         stored: StoredAlert | None = visible_alert(centre, viewer, alert_id)
     except ActionError:

@@ -294,9 +294,6 @@ def _details(app_server, user, asset_id: str) -> str:
     return json.dumps(response)
 
 
-@pytest.mark.xfail(strict=True, reason="dashboard/pages/map.py show_details reads the clicked asset with "
-                   "centre.asset_index.get, not visibility.visible_asset/shown_asset: 'Assigned to' and the Release "
-                   "button's id name the alert")
 def test_lk010_the_asset_details_panel_never_names_the_alert(app_server, people, tasked):
     secret, _ = tasked
     mk = _details(app_server, people["lk-duty-mk"], "lk-helo")
