@@ -4,7 +4,8 @@ On (re)connect it sends every open incident and every response asset the
 configured user may see (its nation's releasability and its clearance), then, following the alert and asset events streams
 (``alerts.store.follow``), every change to one: a new incident, an update, and
 a closed one (resolved, cancelled or expired) as its stale event followed by
-a TAK deletion (``alerts.formats.cot.encode.incident_events``). A dropped
+a TAK deletion (``alerts.formats.cot.encode.incident_events``), and a TAK
+deletion for one whose releasability no longer includes the user. A dropped
 connection is retried with back-off; after the reconnect the open incidents
 are sent again and then everything that changed since the last event read
 before the drop, closures included. An item that cannot be rendered is
@@ -19,9 +20,10 @@ import threading
 
 from alerts.actions.centre import Centre
 from alerts.actions.visibility import restricted, shown_asset
+from alerts.core.events import ALERT_ROUTED
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
-from alerts.formats.cot.encode import stream_bytes
+from alerts.formats.cot.encode import stream_bytes, withdrawal_bytes
 from alerts.store.alerts import parse_event
 from alerts.store.assets import parse_asset_event
 from alerts.store.client import UNAVAILABLE, Client
@@ -72,9 +74,11 @@ class CotSender:
 
         def on_alerts(entries):
             for entry_id, fields in entries:
-                alert = parse_event(entry_id, fields).alert
-                if self.released.releasable(alert):
-                    self._send(connection, alert)
+                event = parse_event(entry_id, fields)
+                if self.released.releasable(event.alert):
+                    self._send(connection, event.alert)
+                elif event.kind == ALERT_ROUTED and self.released.releasable(event.seen_before()):
+                    self._withdraw(connection, event.alert)  # no longer released to this user: off its TAK map
 
         def on_assets(entries):
             for entry_id, fields in entries:
@@ -105,9 +109,17 @@ class CotSender:
             if not connection.recv(65536):
                 raise ConnectionResetError("the TAK peer closed the connection")
 
+    def _withdraw(self, connection: socket.socket, stored) -> None:
+        """Delete an incident the user may no longer see from the TAK picture (a ``t-x-d-d`` for its uid)."""
+        data = withdrawal_bytes(stored, self.centre.clock())
+        if data:
+            self._check_open(connection)
+            connection.sendall(data)
+            self.sent += 1
+
     def _send(self, connection: socket.socket, item) -> None:
         try:
-            data = stream_bytes(item, self.centre.clock())
+            data = stream_bytes(item, self.centre.clock(), self.centre.scheme)
         except Exception:  # noqa: BLE001  one odd record must not stop the feed
             log.exception("CoT sender: could not render %r; skipped", getattr(item, "id", item))
             return

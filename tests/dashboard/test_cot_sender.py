@@ -173,3 +173,35 @@ def test_cts004_text_that_xml_cannot_carry_never_stops_the_feed(centre, client, 
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def test_cts005_a_withdrawn_or_unreleased_incident_leaves_the_tak_picture(centre, client, keys, regions):
+    """Narrowed releasability deletes the incident from the user's TAK map; a release adds it; above the
+    user's clearance nothing is sent."""
+    from lxml import etree
+
+    from alerts.actions import sharing
+    from alerts.core.viewer import Viewer
+
+    pipeline = alert_pipeline(client, keys, regions)
+    shared = make_alert(source="GR", releasable_to=["GR", "RS"], title="Shared with RS")
+    pipeline.process([("test", payload(shared))])
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop, thread = _start(centre, client, keys, listener)
+    try:
+        connection, _ = listener.accept()
+        assert decode_alert(_read_events(connection, 1)[0]).id == shared["id"]
+        pipeline.process([("test", payload(make_alert(source="GR", releasable_to=["RS"], classification="SECRET",
+                                                      title="Above the clearance")))])
+        centre.index.load(centre.alerts.all_alerts(), centre.alerts.last_event_id())
+        duty_gr = Viewer("duty-gr", "duty_officer", "GR", via="session", clearance="SECRET")
+        sharing.change_releasability(centre, duty_gr, shared["id"], ["GR"], reason="GR only now")
+        (withdrawal,) = _read_events(connection, 1)  # the secret one was never sent: the next is the deletion
+        deletion = etree.fromstring(withdrawal)
+        assert deletion.get("type") == "t-x-d-d"
+        assert deletion.find("detail/link").get("uid") == f"crisis.alert.{shared['id']}"
+        connection.close()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

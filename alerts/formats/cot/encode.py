@@ -198,3 +198,12 @@ def stream_bytes(item: StoredAlert | Asset, now: datetime, scheme: Classificatio
     elements = incident_events(item, now, scheme) if isinstance(item, StoredAlert) \
         else [asset_event(item, now, scheme=scheme)]
     return b"".join(etree.tostring(e, xml_declaration=True, encoding="UTF-8") + b"\n" for e in elements)
+
+
+def withdrawal_bytes(stored: StoredAlert, now: datetime) -> bytes:
+    """The TAK deletion of an incident's map item, as a standalone document (empty for an unlocated one,
+    which was never sent): for a stream whose user may no longer see the incident."""
+    if not stored.located:
+        return b""
+    element = delete_event(f"{UID_PREFIX}{stored.id}", INCIDENT_TYPE, now)
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8") + b"\n"
