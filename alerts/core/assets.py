@@ -8,7 +8,16 @@ means the owning nation only; ``["ALL"]`` means everyone.
 
 Live updates (``AssetUpdate``) name an asset by id and carry only what
 changed (position, status, ...); the first message about an unknown asset
-must be a whole asset. Which assets suit which incident is
+must be a whole asset.
+
+Times (``updated_at``, ISO 8601 with an offset) come from devices whose
+clocks may be wrong. Every report taken in, live or imported, is dated by
+``arrival_time``: refused outside 1900-2200 (``alerts.core.times``, like every
+message time) or more than ``max_skew`` (``MAX_CLOCK_SKEW``, the
+``max_clock_skew`` setting) ahead of the centre's clock; a report ahead by
+less is clamped to the centre's clock. Last write wins on that time
+(``apply_update``), so one report from a fast clock can never freeze an
+asset by making the correct ones after it look older. Which assets suit which incident is
 ``alerts.core.suitability``; reading files and messages is ``alerts.formats.assets``.
 
 Domain core: no Redis, no Dash.
@@ -16,13 +25,14 @@ Domain core: no Redis, no Dash.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from alerts.core.model import RELEASABLE_TO_ALL, Location, no_control_chars, releasable_nations
+from alerts.core.times import check_range
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
@@ -166,6 +176,29 @@ class AssetUpdate(BaseModel):
 
 
 # --- the rules for changing an asset ------------------------------------------------------------
+
+#: How far ahead of the centre's clock a report may be dated (default of the ``max_clock_skew`` setting).
+MAX_CLOCK_SKEW = timedelta(minutes=2)
+
+
+def arrival_time(at: datetime, now: datetime, max_skew: timedelta = MAX_CLOCK_SKEW) -> datetime:
+    """The time a report dated ``at`` (aware) and received ``now`` is recorded under: ``at`` up to ``now``,
+    ``now`` for a report at most ``max_skew`` ahead (clamped). Raises ``ValueError`` naming ``updated_at``
+    when ``at`` is outside 1900-2200 or further ahead than ``max_skew`` (module docstring)."""
+    check_range(at, "updated_at")
+    if at > now + max_skew:
+        raise ValueError(f"updated_at {at.isoformat()} is {at - now} ahead of the centre's clock (at most "
+                         f"{max_skew} is accepted): the sending device's clock is probably wrong")
+    return min(at, now)
+
+
+def received(message: Asset | AssetUpdate, now: datetime, max_skew: timedelta = MAX_CLOCK_SKEW
+             ) -> Asset | AssetUpdate:
+    """``message`` dated by ``arrival_time`` (unchanged without ``updated_at``); ``ValueError`` as there."""
+    if message.updated_at is None:
+        return message
+    at = arrival_time(message.updated_at, now, max_skew)
+    return message if at == message.updated_at else message.model_copy(update={"updated_at": at})
 
 
 class TaskingRefused(Exception):

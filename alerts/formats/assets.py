@@ -4,7 +4,10 @@
   ``type``), an ``AssetUpdate`` (JSON without one), or a Cursor-on-Target
   position report (an update of the asset whose id is the event's uid).
 - ``parse_import``: a GeoJSON FeatureCollection of Points or a CSV file with
-  ``lat``/``lon`` columns, as ``(assets, errors)``.
+  ``lat``/``lon`` columns, as ``(assets, errors)``. Each asset is dated like
+  a live report (``alerts.core.assets.arrival_time``): ``updated_at`` more
+  than ``max_skew`` ahead of ``now`` or outside 1900-2200 is an error of that
+  item, a time ahead by less is clamped to ``now``.
 """
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from alerts.core.assets import Asset, AssetUpdate
+from alerts.core.assets import MAX_CLOCK_SKEW, Asset, AssetUpdate, arrival_time
 from alerts.formats.cot.positions import decode_cot_position
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.payload import DEFAULT_MAX_BYTES, json_text, looks_like_xml, payload_bytes
@@ -65,37 +68,49 @@ def _import_defaults(props: dict, lat: float, lon: float, now: datetime) -> dict
     return doc
 
 
-def parse_import(data: bytes | str, filename: str = "", now: datetime | None = None
-                 ) -> tuple[list[Asset], list[tuple[int, str]]]:
+def parse_import(data: bytes | str, filename: str = "", now: datetime | None = None,
+                 max_skew: timedelta = MAX_CLOCK_SKEW) -> tuple[list[Asset], list[tuple[int, str]]]:
     """Assets from a GeoJSON FeatureCollection of Points or a CSV with ``lat``/``lon`` columns.
 
     Returns ``(assets, errors)``; each error is ``(item number from 1, reason)``.
     In CSV, ``capabilities`` and ``releasable_to`` are separated by ``;`` or ``|``;
     ``home_lat``/``home_lon`` give the home base (default: the position).
+    ``updated_at`` defaults to ``now`` (default: the current time, UTC) and is
+    dated by ``arrival_time`` against ``now`` and ``max_skew`` (module docstring).
     """
     now = now or datetime.now(UTC)
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     stripped = text.lstrip()
     if filename.lower().endswith((".json", ".geojson")) or stripped.startswith("{"):
-        return _parse_geojson(text, now)
-    return _parse_csv(text, now)
+        assets, errors = _parse_geojson(text, now)
+    else:
+        assets, errors = _parse_csv(text, now)
+    dated: list[tuple[int, Asset]] = []
+    for number, asset in assets:
+        try:
+            at = arrival_time(asset.updated_at, now, max_skew)
+        except ValueError as exc:
+            errors.append((number, f"invalid asset: {exc}"))
+            continue
+        dated.append((number, asset if at == asset.updated_at else asset.model_copy(update={"updated_at": at})))
+    return [asset for _, asset in dated], sorted(errors)
 
 
 def _validate(document: dict, number: int, assets: list, errors: list) -> None:
     try:
-        assets.append(Asset.model_validate(document))
+        assets.append((number, Asset.model_validate(document)))
     except ValidationError as exc:
         errors.append((number, validation_reason(exc, "asset")))
 
 
-def _parse_geojson(text: str, now: datetime) -> tuple[list[Asset], list[tuple[int, str]]]:
+def _parse_geojson(text: str, now: datetime) -> tuple[list[tuple[int, Asset]], list[tuple[int, str]]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [(0, f"not JSON: {exc}")]
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         return [], [(0, "not a GeoJSON FeatureCollection")]
-    assets: list[Asset] = []
+    assets: list[tuple[int, Asset]] = []
     errors: list[tuple[int, str]] = []
     for number, feature in enumerate(document.get("features") or [], start=1):
         geometry = (feature or {}).get("geometry") or {}
@@ -115,12 +130,12 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;|]", value) if part.strip()]
 
 
-def _parse_csv(text: str, now: datetime) -> tuple[list[Asset], list[tuple[int, str]]]:
+def _parse_csv(text: str, now: datetime) -> tuple[list[tuple[int, Asset]], list[tuple[int, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     fields = set(reader.fieldnames or [])
     if not {"lat", "lon"} <= fields:
         return [], [(0, f"CSV needs lat and lon columns (found: {sorted(fields)})")]
-    assets: list[Asset] = []
+    assets: list[tuple[int, Asset]] = []
     errors: list[tuple[int, str]] = []
     for number, row in enumerate(reader, start=1):
         row = {k: (v or "").strip() for k, v in row.items() if k}

@@ -2,15 +2,18 @@
 
 A payload is a whole asset (JSON with a ``type``: created or replaced) or an
 update ``{"id", "position"?, "status"?, "speed_kmh"?, "updated_at"?}`` (JSON,
-or a CoT position report) merged into the stored asset. Updates older than
-the record are skipped (counted as stale), so a replay or an out-of-order
-report never moves an asset back. Anything invalid, an update for an
-asset nobody imported, and a report dated more than ``max_skew`` (default
-``DEFAULT_MAX_SKEW``, the ``max_clock_skew`` setting) ahead of the centre's
-clock goes to ``{p}:assets:dead`` with the raw payload and the reason: a
-device with a wrong clock would otherwise freeze its asset (later, correct
-reports would look older and be skipped). Whole assets are written in
-arrival order with the updates between them.
+or a CoT position report) merged into the stored asset. Every report is
+dated by ``alerts.core.assets.received``: a time up to ``max_skew`` (the
+``max_clock_skew`` setting, default ``MAX_CLOCK_SKEW``, 2 min) ahead of the
+centre's clock is clamped to it; one further ahead, or outside 1900-2200,
+goes to ``{p}:assets:dead`` with the raw payload and the reason (a device
+with a wrong clock would otherwise freeze its asset: later, correct reports
+would look older and be skipped). Updates older than the record are then
+skipped, logged and counted (``BatchResult.stale``, the worker's
+``skipped_older``), so a replay or an out-of-order report never moves an
+asset back. Anything invalid and an update for an asset nobody imported are
+dead letters too. Whole assets are written in arrival order with the
+updates between them.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from alerts.core.assets import Asset, AssetUpdate, apply_update
+from alerts.core.assets import MAX_CLOCK_SKEW, Asset, AssetUpdate, apply_update, received
 from alerts.formats.assets import decode_asset_message
 from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
@@ -27,7 +30,8 @@ from alerts.store.dead_letters import DeadLetter, DeadLetters
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_SKEW = timedelta(minutes=2)
+#: The default of ``max_skew`` (``alerts.core.assets.MAX_CLOCK_SKEW``).
+DEFAULT_MAX_SKEW = MAX_CLOCK_SKEW
 
 
 class AssetPipeline(DeadLettering):
@@ -39,23 +43,16 @@ class AssetPipeline(DeadLettering):
         self.store = store
         self.max_skew = max_skew
 
-    def _from_the_future(self, message: Asset | AssetUpdate) -> str | None:
-        """Why ``message`` is refused for its date, or None."""
-        now = self.clock()
-        if message.updated_at is None or message.updated_at <= now + self.max_skew:
-            return None
-        ahead = message.updated_at - now
-        return (f"updated_at {message.updated_at.isoformat()} is {ahead} ahead of the centre's clock (at most "
-                f"{self.max_skew} is accepted): the sending device's clock is probably wrong")
-
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[Asset]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
         result: BatchResult[Asset] = BatchResult()
         dead: list[DeadLetter] = []
         whole: dict[str, Asset] = {}
         for via, raw, message in decode_each(payloads, lambda raw: decode_asset_message(raw, self.max_bytes), dead):
-            if (future := self._from_the_future(message)) is not None:
-                dead.append(DeadLetter(via, raw, future))
+            try:
+                message = received(message, self.clock(), self.max_skew)
+            except ValueError as exc:
+                dead.append(DeadLetter(via, raw, str(exc)))
                 continue
             if isinstance(message, Asset):
                 whole[message.id] = message
