@@ -6,7 +6,8 @@ which already limits a producer to its own alerts): the earlier one becomes
 ``cancelled`` with ``superseded_by`` set to the newer alert's id (an update
 replaces it; the newer alert is the one to work). A CAP reference that gives
 ``sent`` only matches the message sent then (CAP 1.2 section 3.2.1,
-``references``). Closed alerts stay closed.
+``references``); a message naming the same sender and identifier several
+times matches if any of them does. Closed alerts stay closed.
 
 A CoT emergency is renewable (``alerts.core.identity``): ATAK raises the next
 emergency of a device on the same uid. So a cancel closes only an emergency
@@ -26,16 +27,24 @@ from datetime import datetime
 
 from alerts.core.identity import renewable
 from alerts.core.model import Status, StoredAlert
+from alerts.core.times import parse_instant
+
+
+def _same_instant(sent: str, reported_at: datetime) -> bool:
+    try:
+        return parse_instant(sent, "CAP <references> sent") == reported_at
+    except ValueError:
+        return False
 
 
 def _sent_matches(earlier: StoredAlert, newer: StoredAlert) -> bool:
-    for ref in (newer.alert.model_extra or {}).get("cap_references") or []:
-        if ref.get("identifier") == earlier.alert.id and ref.get("sent"):
-            try:
-                return datetime.fromisoformat(ref["sent"]) == earlier.alert.reported_at
-            except ValueError:
-                return False
-    return True
+    """Whether ``newer``'s CAP references naming ``earlier`` (its sender and identifier) allow it: one of them
+    gives no ``sent`` or ``earlier``'s; True when none names it (not CAP, or matched by identity alone)."""
+    sender = (earlier.alert.model_extra or {}).get("sender")
+    naming = [ref for ref in (newer.alert.model_extra or {}).get("cap_references") or []
+              if ref.get("identifier") == earlier.alert.id and ref.get("sender") == sender]
+    return not naming or any(not ref.get("sent") or _same_instant(ref["sent"], earlier.alert.reported_at)
+                             for ref in naming)
 
 
 def _reported_by_then(earlier: StoredAlert, newer: StoredAlert) -> bool:

@@ -123,3 +123,19 @@ def test_ref008_a_json_message_cannot_take_a_cap_senders_or_a_tak_devices_identi
     assert all("reserved" in reason for _, reason in result.dead)
     assert pipeline.store.get(cap.id).status is Status.NEW
     assert pipeline.store.get(emergency.id).status is Status.NEW
+
+
+def test_ref009_a_cap_cancel_naming_one_message_twice_is_compared_on_every_naming(client, keys, regions):
+    from tests.alerts.formats.test_cap import cap_xml
+
+    pipeline = alert_pipeline(client, keys, regions)
+    sender, sent = "civil-protection@gov.rs", "2024-05-01T12:00:00+02:00"
+    for n, references in enumerate([f"{sender},{{id}},2024-05-01T09:00:00+02:00 {sender},{{id}},{sent}",
+                                    f"other@gov.mk,{{id}},2024-05-01T09:00:00+02:00 {sender},{{id}},{sent}",
+                                    f"{sender},{{id}},2024-05-01T10:00:00Z"]):  # the same instant, another offset
+        identifier = f"RS-{uuid.uuid4().hex[:8]}"
+        original = pipeline.process([("cap", cap_xml(identifier=identifier, sender=sender, sent=sent).encode())])
+        cancel = cap_xml(identifier=f"{identifier}-c{n}", sender=sender, sent="2024-05-01T12:30:00+02:00",
+                         msg_type="Cancel", references=references.format(id=identifier))
+        pipeline.process([("cap", cancel.encode())])
+        assert pipeline.store.get(original.accepted[0].id).status is Status.CANCELLED, references
