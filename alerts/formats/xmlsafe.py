@@ -5,7 +5,11 @@ as XML 1.0 (Fifth Edition) section 4.3.3 and appendix F say: a byte-order
 mark decides (UTF-8, UTF-16 LE/BE), else the encoding declaration
 (``<?xml version="1.0" encoding="ISO-8859-2"?>``), else UTF-8. UTF-8, UTF-16,
 ISO-8859-1/2/5/7, Windows-1250/1251/1253 and the other encodings both
-parsers know are accepted. Two steps, in this order:
+parsers know are accepted. UTF-16 without a byte-order mark is read too when
+its bytes are UTF-16 (both parsers detect it from its first characters,
+appendix F.1), although section 4.3.3 asks for the mark: nothing is
+ambiguous, and real senders omit it; a UTF-16 declaration in a document
+whose bytes are 8-bit is refused. Two steps, in this order:
 
 1. defusedxml (expat) reads the whole document and refuses any DOCTYPE (where
    entity expansion and external entities come from), entity declaration or
@@ -23,8 +27,9 @@ its declaration says.
 
 UTF-7 is refused although both parsers read it: in it ``+ADw-`` is ``<``,
 so expat and lxml would not see the same document (and markup could hide
-from the safety check). As a second lock, a document lxml finds a DOCTYPE
-in is refused too.
+from the safety check). It is refused with that reason whatever its bytes
+(``XML encoding 'UTF-7' is not accepted ...``), also when they are not valid
+UTF-7. As a second lock, a document lxml finds a DOCTYPE in is refused too.
 
 Every problem is a ``Rejected``: ``hostile XML refused: ...``, ``XML
 encoding ...`` (an encoding a parser does not support or that is refused,
@@ -71,9 +76,8 @@ def parse_xml(raw: bytes, encoding: str | None = None) -> etree._Element:
     arrived as text, and any declaration is ignored.
     """
     declared = _refuse_hostile(raw, encoding)
-    if encoding is None and declared and _family(declared) in REFUSED_ENCODINGS:
-        raise Rejected(f"XML encoding {_name(declared)} is not accepted: markup can hide in it "
-                       "(send UTF-8)")
+    if encoding is None and (refusal := _refused(declared)):
+        raise Rejected(refusal)
     try:
         root = etree.fromstring(raw, parser=_PARSER if encoding is None else _TEXT_PARSER)
     except etree.XMLSyntaxError as exc:
@@ -106,6 +110,8 @@ def _refuse_hostile(document: bytes | str, encoding: str | None) -> str | None:
     except ValueError as exc:  # "multi-byte encodings are not supported" (by expat)
         if isinstance(document, str) or declared[0] is None or "multi-byte" not in str(exc):
             raise Rejected(f"XML not well-formed: {exc}") from None
+        if refusal := _refused(declared[0]):  # UTF-7 is one of these to expat: refused before it is decoded
+            raise Rejected(refusal) from None
         _refuse_hostile(_decoded(document, declared[0]), None)
     except ParseError as exc:  # not well-formed, or not decodable
         if getattr(exc, "code", None) == _UNKNOWN_ENCODING:  # e.g. EBCDIC: not ASCII-compatible
@@ -127,9 +133,18 @@ def _decoded(raw: bytes, declared: str) -> str:
         raise Rejected(_bad_bytes(raw, exc, declared, "declared")) from None
 
 
+def _refused(declared: str | None) -> str | None:
+    """The reason a declared encoding of ``REFUSED_ENCODINGS`` is refused (module docstring), or None."""
+    if declared and _family(declared) in REFUSED_ENCODINGS:
+        return f"XML encoding {_name(declared)} is not accepted: markup can hide in it (send UTF-8)"
+    return None
+
+
 def _encoding_problem(raw: bytes, declared: str | None) -> str | None:
     """Why ``raw`` cannot be read in its own encoding (byte-order mark, else declaration, else UTF-8), or None."""
     bom = next((name for mark, name in BYTE_ORDER_MARKS if raw.startswith(mark)), None)
+    if not bom and (refusal := _refused(declared)):
+        return refusal
     if bom and declared and _family(declared) not in (_family(bom), None):
         return (f"XML encoding conflict: the byte-order mark says {bom} but the declaration says "
                 f"{_name(declared)} (XML 1.0 section 4.3.3)")

@@ -258,3 +258,23 @@ def rejected_with_limit(raw: bytes, limit: int) -> str:
 )
 def test_enc022_xml_is_recognised_from_its_bytes(raw, xml):
     assert looks_like_xml(raw) is xml
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [declared(TEXT_06B, "UTF-7").encode("utf-7"),  # markup as it would hide: "+ADw-" for "<"
+     declared(TEXT_06B, "UTF-7").encode("iso-8859-2"),  # 8-bit bytes expat cannot even read as UTF-7
+     b'<?xml version="1.0" encoding="utf-7"?><alert>12:00:00+02:00</alert>'],  # plain ASCII with a "+"
+    ids=["utf-7-encoded", "not-valid-utf-7", "ascii-with-a-plus"],
+)
+def test_enc023_utf_7_is_refused_with_its_own_reason_whatever_the_bytes(raw):
+    reason = rejected(raw)
+    assert reason.startswith("XML encoding ") and "is not accepted: markup can hide in it (send UTF-8)" in reason
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_enc024_utf_16_without_a_byte_order_mark_is_read_when_its_bytes_are_utf_16(codec):
+    # XML 1.0 section 4.3.3 asks for the mark; appendix F.1 detects UTF-16 from "<?" without it, as both parsers
+    # do, so such a document is read (docs/cap-mapping.md, "Encodings"); 8-bit bytes declaring UTF-16 are not.
+    check_06b(decode_alert(declared(TEXT_06B, "UTF-16").encode(codec)))
+    assert "has no UTF-16 byte-order mark" in rejected(declared(TEXT_06B, "UTF-16").encode("iso-8859-2"))
