@@ -139,3 +139,19 @@ def test_ref009_a_cap_cancel_naming_one_message_twice_is_compared_on_every_namin
                          msg_type="Cancel", references=references.format(id=identifier))
         pipeline.process([("cap", cancel.encode())])
         assert pipeline.store.get(original.accepted[0].id).status is Status.CANCELLED, references
+
+
+def test_ref010_a_cancel_with_more_references_than_the_limit_is_refused_and_flushes_no_pending_reference(
+        client, keys, regions):
+    pipeline = alert_pipeline(client, keys, regions)
+    waiting = make_alert(source="RS", msg_type="cancel", references=["RS-not-yet"])
+    pipeline.process([("t", payload(waiting))])
+    assert client.hlen(keys.pending_refs) == 1
+    floods = [make_alert(source="XK", msg_type="cancel", references=[f"x-{n}-{i}" for i in range(60_000)])
+              for n in range(2)]
+    result = pipeline.process([("t", payload(flood)) for flood in floods])
+    assert [reason for _, reason in result.dead] == [
+        "invalid alert: references: 60000 given; at most 100 per message are accepted"] * 2
+    assert client.hlen(keys.pending_refs) == 1  # RS's reference is still waiting for its alert
+    target = pipeline.process([("t", payload(make_alert(id="RS-not-yet", source="RS")))]).accepted[0]
+    assert pipeline.store.get(target.id).status is Status.CANCELLED
