@@ -7,8 +7,12 @@
 | CoT cancel | ``cot-cancel:<uid>@<time>`` | the same cancel resent | |
 | our JSON | ``json:<source>/<id>`` | the same source and id | this project's schema v1 |
 
-Parts are percent-encoded (``urllib.parse.quote``) so that no two identities
-read alike. The same identity again is the same alert (a duplicate, never a
+The format is read from the extras only its decoder sets (``cap_status`` and
+``sender``, ``cot_type``); our JSON decoders refuse those names
+(``alerts.core.model.RESERVED_EXTRAS``), so a JSON message can never take a
+CAP sender's or a TAK device's identity. Parts are percent-encoded
+(``urllib.parse.quote``) so that no two identities read alike; they are
+compared exactly (``json:RS/...`` and ``json:rs/...`` are two producers). The same identity again is the same alert (a duplicate, never a
 second record); a different identity never overwrites another alert, even
 with the same producer ``id``: the newcomer then gets a distinct key
 (``<id>~<12 hex digits>``, from the SHA-1 of its identity; if another alert
