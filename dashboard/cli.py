@@ -174,10 +174,13 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_assets(args: argparse.Namespace) -> int:
     """``crisisdash assets import FILE``: GeoJSON Points or CSV with lat/lon (``alerts.formats.assets``)."""
+    from datetime import timedelta
+
     from alerts.core.events import AssetsImported
     from alerts.formats.assets import parse_import
 
-    assets, errors = parse_import(_read_input(args.file), "" if args.file == "-" else args.file)
+    skew = timedelta(seconds=_settings(args).max_clock_skew_seconds)  # CRISIS_MAX_CLOCK_SKEW, as live reports
+    assets, errors = parse_import(_read_input(args.file), "" if args.file == "-" else args.file, max_skew=skew)
     for number, reason in errors:
         print(f"error: item {number}: {reason}", file=sys.stderr)
     if errors and not args.skip_invalid:

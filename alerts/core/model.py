@@ -231,6 +231,16 @@ class Alert(BaseModel):
     def _nations(cls, value: list[str] | None) -> list[str] | None:
         return releasable_nations(value)
 
+    def portable(self) -> dict[str, Any]:
+        """The alert as our JSON carries it out of the centre (exports): its fields, with the extras only
+        CAP/CoT decoding sets (``RESERVED_EXTRAS``) moved under ``producer_fields``, so the document reads
+        back as our JSON (which refuses those names) and keeps what the producer said."""
+        document = self.model_dump(mode="json", exclude_none=True)
+        moved = {name: document.pop(name) for name in sorted(RESERVED_EXTRAS & document.keys())}
+        if moved:
+            document["producer_fields"] = moved
+        return document
+
     def point(self) -> tuple[float, float] | None:
         """The (lon, lat) to draw the alert at: its location, else a point inside its area;
         None for an unlocated alert (neither: e.g. a CAP area given only by an unknown geocode)."""

@@ -73,7 +73,7 @@ def marking_properties(marking: Marking) -> dict:
 def feature(stored: StoredAlert, scheme: Classifications = Classifications()) -> dict:
     """One alert as a GeoJSON Feature: its area, else its point, else null; its fields, what ingest added
     and its marking under ``scheme`` (the deployment's levels: an unmarked alert has the lowest)."""
-    alert = stored.alert.model_dump(mode="json", exclude_none=True)
+    alert = stored.alert.portable()
     area = alert.pop("area", None)
     alert.pop("location", None)
     located = stored.lon is not None and stored.lat is not None

@@ -20,3 +20,20 @@ def test_ast002_cli_import_writes_records_events_and_audit(redis_url, prefix, cl
     bad.write_text("id,name,nation,type,speed_kmh,lat,lon\nmk-3,Three,MK,eod_team,-5,42,21.4\n", encoding="utf-8")
     assert main(["assets", "import", str(bad), "--redis-url", redis_url, "--prefix", prefix]) == 2
     assert store.get("mk-3") is None
+
+
+def test_ast008_cli_import_honours_the_deployments_clock_skew(redis_url, prefix, client, keys, tmp_path, monkeypatch):
+    """``CRISIS_MAX_CLOCK_SKEW`` applies to imported reports as to live ones (the import used the default)."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.cli import main
+
+    ahead = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    path = tmp_path / "ahead.csv"
+    path.write_text(f"id,name,nation,type,speed_kmh,lat,lon,updated_at\nmk-9,Nine,MK,eod_team,60,42,21.4,{ahead}\n",
+                    encoding="utf-8")
+    monkeypatch.setenv("CRISIS_MAX_CLOCK_SKEW", "60")
+    assert main(["assets", "import", str(path), "--redis-url", redis_url, "--prefix", prefix]) == 2
+    monkeypatch.setenv("CRISIS_MAX_CLOCK_SKEW", "900")
+    assert main(["assets", "import", str(path), "--redis-url", redis_url, "--prefix", prefix]) == 0
+    assert AssetStore(client, keys).get("mk-9").updated_at <= datetime.now(UTC)  # clamped to the centre's clock

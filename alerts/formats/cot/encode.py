@@ -16,7 +16,7 @@ Each incident becomes one CoT 2.0 event:
 | ``point``                   | the alert's position (a point inside an area alert)        |
 | ``detail/contact@callsign`` | ``SEVERITY type: title`` (what TAK shows as the label)     |
 | ``detail/remarks``          | title and description                                      |
-| ``detail/crisis``           | every field of the alert, so our own decoder (``alerts.formats.cot.decode``) reads it back unchanged, except its markings (``classification``, ``caveats``, ``tlp``, ``releasable_to``), which are those the centre holds; ``@status`` its workflow status |
+| ``detail/crisis``           | every field of the alert (``Alert.portable``: what CAP/CoT decoding set under ``producer_fields``), so our own decoder (``alerts.formats.cot.decode``) reads it back; its markings (``classification``, ``caveats``, ``tlp``, ``releasable_to``) are those the centre holds; ``@status`` its workflow status |
 
 ``access``, ``caveat`` and ``releasableTo`` are the MIL-STD-6090 event
 attributes TAK reads and writes for markings (and ``alerts.core.routing``
@@ -112,7 +112,7 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
     remarks.text = xml_safe(alert.title + (f"\n{alert.description}" if alert.description else ""))
     crisis = etree.SubElement(detail, CRISIS_DETAIL, {"schema": "1", "status": stored.status.value,
                                                       **({"tlp": marking.tlp.value} if marking.tlp else {})})
-    document = alert.model_dump(mode="json", exclude_none=True)
+    document = alert.portable()
     document.update({k: v for k, v in marking_properties(marking).items() if v is not None})
     # ASCII-only JSON: every character survives the XML round trip exactly, whatever it is.
     crisis.text = json.dumps(document, ensure_ascii=True)

@@ -109,10 +109,36 @@ def test_xch008_assets_export_as_geojson_that_assets_import_reads_back():
 def test_xch009_a_crisis_detail_carrying_cap_or_cot_extras_is_refused_not_taken_for_that_format():
     for extras, names in (({"cap_status": "Actual", "sender": "civil-protection@gov.rs"}, "cap_status, sender"),
                           ({"cot_type": "b-a-o-tbl", "callsign": "Bravo-2"}, "callsign, cot_type")):
-        raw = event_bytes(_stored(**extras), datetime.now(UTC))  # our own CoT of a CAP- or CoT-born alert too
+        from lxml import etree
+
+        event = etree.fromstring(event_bytes(_stored(), datetime.now(UTC)))
+        crisis = event.find("detail/crisis")
+        crisis.text = json.dumps({**json.loads(crisis.text), **extras})  # a producer writing them itself
+        raw = etree.tostring(event)
         try:
             decode_alert(raw)
         except Rejected as exc:
             assert exc.reason.startswith(f"invalid alert: {names}: reserved"), exc.reason
         else:
             raise AssertionError("a crisis detail took another format's identity")
+
+
+def test_xch010_exports_of_cap_and_cot_alerts_read_back_as_our_json_keeping_what_the_producer_said():
+    """Our exports of an alert that came from CAP or a TAK device are readable again (the JSON decoders refuse
+    the CAP/CoT extras): those fields travel under ``producer_fields``, never as the format's own."""
+    from tests.alerts.formats.test_cap import cap_xml
+    from tests.alerts.formats.test_cot import cot_event
+
+    for raw in (cap_xml(identifier="XCH010", sender="alerts@example.rs"), cot_event(uid="ANDROID-x-9-1-1")):
+        alert = decode_alert(raw.encode())
+        point = alert.point()
+        stored = StoredAlert(alert=alert, placement=Placement(), received_at=datetime.now(UTC),
+                             lon=point[0], lat=point[1])
+        via_geojson = [decode_alert(json.dumps(p).encode())
+                       for p in alert_payloads(json.loads(json.dumps(feature_collection([stored]))))][0]
+        via_cot = decode_alert(event_bytes(stored, datetime.now(UTC)))
+        for again in (via_geojson, via_cot):
+            _same(again, alert)
+            extra = again.model_extra
+            assert "cap_status" not in extra and "cot_type" not in extra and "sender" not in extra
+            assert extra["producer_fields"] == {k: v for k, v in alert.portable()["producer_fields"].items()}
