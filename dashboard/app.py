@@ -63,6 +63,33 @@ def _frame(settings: Settings) -> html.Div:
     )
 
 
+_page_callbacks: tuple[list, dict, list] | None = None
+
+
+def _offer_page_callbacks() -> None:
+    """Import the pages (each registers its page and its ``dash.callback``s) and put their callbacks where
+    the next app takes them.
+
+    Dash moves the callbacks registered with ``dash.callback`` into the first app set up and clears them
+    (``dash._callback.GLOBAL_CALLBACK_*``), and a module's callbacks register once, at import: a second
+    app in the same process (tests run several) would have pages without callbacks. The first import's
+    callbacks are kept and offered again to every app.
+    """
+    global _page_callbacks
+    from dash import _callback
+
+    from dashboard.pages import audit, map, queue, sharing, situation  # noqa: F401, A004  (each registers its page)
+
+    if _page_callbacks is None:
+        _page_callbacks = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP),
+                           list(_callback.GLOBAL_INLINE_SCRIPTS))
+    callbacks, by_output, scripts = _page_callbacks
+    _callback.GLOBAL_CALLBACK_LIST[:] = callbacks
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_MAP.update(by_output)
+    _callback.GLOBAL_INLINE_SCRIPTS[:] = scripts
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Dash:
     """The Dash app (FastAPI backend) for ``settings``, its read models loaded and its live feed running."""
     services = services or build_services(settings)
@@ -79,7 +106,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    from dashboard.pages import audit, map, queue, sharing, situation  # noqa: F401, A004  (each registers its page)
+    _offer_page_callbacks()
 
     app.layout = lambda: _frame(settings)
     app.server.state.services = services

@@ -1,0 +1,29 @@
+"""``create_app``: every app built in a process gets every page's callbacks (Dash hands them to the first only)."""
+from __future__ import annotations
+
+import httpx
+
+from dashboard.components import ids
+from tests.conftest import add_user, serve_in_process
+
+
+def _outputs(server, user) -> set[str]:
+    response = httpx.get(f"{server.url}/_dash-dependencies", headers=user.headers, timeout=10)
+    assert response.status_code == 200
+    return {spec["output"] for spec in response.json()}
+
+
+def test_app001_a_second_app_in_the_process_has_the_page_callbacks_too(redis_url):
+    first, second = serve_in_process(redis_url), serve_in_process(redis_url)
+    try:
+        servers = [next(first), next(second)]
+        seen = []
+        for server in servers:
+            user = add_user(redis_url, server.prefix, "app-check", "duty_officer", "RS")
+            seen.append(_outputs(server, user))
+        assert seen[0] == seen[1]
+        assert any(f"{ids.ALERT_DETAILS}.children" in output for output in seen[1])  # the map's details
+        assert any("sharing-requests.children" in output for output in seen[1])
+    finally:
+        first.close()
+        second.close()
