@@ -2,6 +2,8 @@
 
 An admin sees the entries about its own nation's users and the alerts it may
 see; an auditor every entry (``alerts.actions.audit``, as ``GET /api/v1/audit``).
+Entries quote alerts (ids, step notes, reasons): the page carries the marking
+of every alert its entries name (``#audit-marking``), which the banner shows.
 """
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import json
 import dash
 from dash import html
 
-from alerts.actions.audit import account_nations, audit_entries
+from alerts.actions.audit import account_nations, audit_entries, path_alert_ids
+from alerts.actions.markings import marking_of
 from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
+from dashboard.components.alerts import marking_attributes
 
 SHOWN = 500
 
@@ -32,7 +36,11 @@ def layout(**_query) -> html.Div:
                  html.Td(e.object), html.Td(json.dumps(e.detail) if e.detail else ""), html.Td(e.ip)])
         for e in entries
     ]
+    named = {name for e in entries for name in (e.object, str(e.detail.get("alert_id") or ""),
+                                                *path_alert_ids(str(e.detail.get("path") or ""))) if name}
+    quoted = [stored for stored in (services.centre.index.get(name) for name in named) if stored is not None]
     return html.Div(className="page-body", children=[
+        html.Div(hidden=True, id="audit-marking", **marking_attributes(marking_of(services.centre, quoted))),
         html.H2(f"Audit trail (latest {len(entries)})"),
         html.P(f"Shown: {scope}.", className="muted", id="audit-scope"),
         html.Table([html.Thead(header), html.Tbody(rows)], className="audit-table", id="audit-table"),
