@@ -26,17 +26,23 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from lxml import etree
 
-from alerts.core.markings import DEFAULT_LEVELS, RELEASABLE_TO_ALL, Classifications, Marking, Tlp, most_restrictive
+from alerts.core.markings import (
+    DEFAULT_LEVELS,
+    RELEASABLE_TO_ALL,
+    Classifications,
+    Marking,
+    Tlp,
+    most_restrictive,
+)
+from tests import conftest
 from tests.alerts.formats.test_cap import cap_xml, info_xml
 from tests.alerts.formats.test_cot import cot_event
-from tests import conftest
 from tests.conftest import AppServer, add_user, make_asset, serve_in_process, wait_for
 
 SCHEME = Classifications(DEFAULT_LEVELS)
@@ -356,7 +362,7 @@ def matrix(centre) -> Iterator[Matrix]:
 
 
 def asset_visible(name: str, asset_id: str) -> bool:
-    nation, releasable = ASSETS[asset_id]
+    _, releasable = ASSETS[asset_id]
     return RELEASABLE_TO_ALL in releasable or BY_NAME[name].nation in releasable
 
 
@@ -453,7 +459,7 @@ def dash_callback(client: httpx.Client, first_output: str, values: dict[str, obj
     spec = next(s for s in specs if s["output"].strip(".").split("...")[0].split("@")[0] == first_output)
     outputs = [dict(zip(("id", "property"), o.split("@")[0].rsplit(".", 1)))
                for o in spec["output"].strip(".").split("...")]
-    value = lambda item: {**item, "value": values.get(f"{item['id']}.{item['property']}")}  # noqa: E731
+    value = lambda item: {**item, "value": values.get(f"{item['id']}.{item['property']}")}
     body = {"output": spec["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": [value(i) for i in spec["inputs"]], "state": [value(s) for s in spec["state"]],
             "changedPropIds": [changed]}

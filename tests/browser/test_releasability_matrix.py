@@ -9,7 +9,6 @@ the set-up's entries and sign-ins: the /audit page's markers are exactly the set
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -23,8 +22,8 @@ from tests.test_releasability_matrix import (
     Matrix,
     audit_markers,
     canon,
-    marking_for,
     markers,
+    marking_for,
     request_markers,
     seed,
     unrouted_markers,
