@@ -1,0 +1,279 @@
+"""Joint exercises as data: the exercise, its injects (MSEL rows), its states, and when each inject is due.
+
+Vocabulary (HSEEP; NATO exercise control): the **MSEL** (Master Scenario Events List) is the list of
+**injects** the exercise control cell (EXCON, the white cell) feeds the training audience; **STARTEX** and
+**ENDEX** start and end play. An inject is due at ``STARTEX + offset / speed`` plus every pause so far
+(``paused_for``): pausing shifts every pending inject by exactly the paused time, so resuming after a long
+pause never fires a burst of overdue injects. A **backup** inject (``backup_for``) stands by until the
+expected action of the inject it backs up is missed; it is then due at once.
+
+States: ``planned`` -> ``running`` <-> ``paused`` -> ``ended`` (``end`` also from ``planned``: cancelled).
+Each transition is a method returning a new frozen ``Exercise``; an impossible one raises
+``ExerciseStateError``. Inject states: ``pending``, ``standby`` (a backup not yet triggered), ``fired``,
+``skipped``; once an exercise has ended, unfired injects are ``expired``.
+
+Time is always passed in (aware UTC datetimes): nothing here reads a clock. Domain core: no Redis, no Dash.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from alerts.core.expected_actions import Clause, parse
+from alerts.core.model import AlertType, Severity
+from alerts.core.nations import is_alpha2
+
+#: Bounds that keep one exercise a sensible size (a 500-inject MSEL is a large one).
+MAX_INJECTS = 2_000
+MAX_SPEED = 3_600.0
+
+
+class ExerciseState(StrEnum):
+    """Where an exercise is in its life."""
+
+    PLANNED = "planned"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class InjectState(StrEnum):
+    """Where one inject is: see the module docstring."""
+
+    PENDING = "pending"
+    STANDBY = "standby"
+    FIRED = "fired"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+
+
+class ExerciseStateError(ValueError):
+    """A control action the exercise's state does not allow (e.g. resume a running exercise); the message
+    says the state and what is allowed. The API maps it to 409."""
+
+
+def _nations(values: Any) -> tuple[str, ...]:
+    codes = [values] if isinstance(values, str) else list(values)
+    out: list[str] = []
+    for raw in codes:
+        code = str(raw).strip().upper()
+        if not is_alpha2(code):
+            raise ValueError(f"{raw!r} is not an ISO 3166-1 alpha-2 code (Kosovo: XK)")
+        if code not in out:
+            out.append(code)
+    if not out:
+        raise ValueError("at least one nation is required")
+    return tuple(out)
+
+
+class Inject(BaseModel):
+    """One MSEL row: inject ``number`` due ``offset`` after STARTEX (exercise time), from ``sender`` (the
+    cell or nation it simulates) to the ``to`` nations (ISO2; the alert is releasable to them), delivered by
+    ``method``. ``type``/``severity``/``title``/``description`` and ``lat``/``lon`` or ``area`` (a GeoJSON
+    geometry) build the alert, unless ``payload`` holds a whole CAP, CoT or JSON message to send instead.
+    ``expected_action`` follows ``alerts.core.expected_actions``; ``backup_for`` names the inject this one
+    backs up (a contingency inject, HSEEP)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    number: int = Field(ge=1, le=1_000_000)
+    offset: timedelta
+    sender: str = Field(default="EXCON", max_length=100)
+    to: tuple[str, ...]
+    method: str = Field(default="", max_length=100)
+    type: AlertType
+    severity: Severity
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5_000)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    area: dict | None = None
+    expected_action: str | None = Field(default=None, max_length=1_000)
+    objective: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=2_000)
+    backup_for: int | None = None
+    payload: str | None = Field(default=None, max_length=1_000_000)
+
+    _validate_to = field_validator("to", mode="before")(lambda cls, v: _nations(v))
+
+    @field_validator("offset")
+    @classmethod
+    def _offset(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(days=30):
+            raise ValueError("an offset is between 0:00:00 and 30 days after STARTEX")
+        return value
+
+    @field_validator("expected_action")
+    @classmethod
+    def _expected(cls, value: str | None) -> str | None:
+        if value:
+            parse(value)  # raises ExpectedActionError (a ValueError) naming the bad clause
+        return value or None
+
+    @model_validator(mode="after")
+    def _placed(self) -> Inject:
+        if self.payload is None and self.area is None and (self.lat is None or self.lon is None):
+            raise ValueError("an inject needs lat and lon, an area, or a payload message")
+        if self.backup_for == self.number:
+            raise ValueError("an inject cannot back itself up")
+        return self
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        """The parsed expected action (empty when there is none)."""
+        return parse(self.expected_action) if self.expected_action else ()
+
+
+class Exercise(BaseModel):
+    """An exercise: ``id``, ``name``, participating ``nations``, ``objectives``, its ``injects`` (numbers
+    unique; every ``backup_for`` names another inject), its state and what has happened: ``startex`` /
+    ``endex`` (set when it starts and ends), ``paused_at`` (while paused) and ``paused_for`` (all pauses
+    so far), ``speed`` (exercise seconds per wall-clock second, for dry runs), ``fired`` (inject number ->
+    when), ``skipped`` and ``triggered`` (backups called, number -> when)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    nations: tuple[str, ...]
+    objectives: tuple[str, ...] = ()
+    injects: tuple[Inject, ...] = Field(max_length=MAX_INJECTS)
+    state: ExerciseState = ExerciseState.PLANNED
+    startex: AwareDatetime | None = None
+    endex: AwareDatetime | None = None
+    paused_at: AwareDatetime | None = None
+    paused_for: timedelta = timedelta(0)
+    speed: float = Field(default=1.0, gt=0, le=MAX_SPEED, allow_inf_nan=False)
+    fired: dict[int, AwareDatetime] = Field(default_factory=dict)
+    skipped: frozenset[int] = frozenset()
+    triggered: dict[int, AwareDatetime] = Field(default_factory=dict)
+
+    _validate_nations = field_validator("nations", mode="before")(lambda cls, v: _nations(v))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Exercise:
+        numbers = [i.number for i in self.injects]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("inject numbers repeat: " + ", ".join(
+                str(n) for n in sorted({n for n in numbers if numbers.count(n) > 1})))
+        for inject in self.injects:
+            if inject.backup_for is not None and inject.backup_for not in numbers:
+                raise ValueError(f"inject {inject.number} backs up inject {inject.backup_for}, which is not in the MSEL")
+            outside = set(inject.to) - set(self.nations)
+            if outside:
+                raise ValueError(f"inject {inject.number} goes to {', '.join(sorted(outside))}, "
+                                 "which do not take part in the exercise")
+        return self
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def inject(self, number: int) -> Inject:
+        """The inject numbered ``number``; ``KeyError`` when there is none."""
+        for inject in self.injects:
+            if inject.number == number:
+                return inject
+        raise KeyError(number)
+
+    def inject_state(self, number: int) -> InjectState:
+        """The state of inject ``number`` (``KeyError`` when there is none)."""
+        inject = self.inject(number)
+        if number in self.fired:
+            return InjectState.FIRED
+        if number in self.skipped:
+            return InjectState.SKIPPED
+        if self.state is ExerciseState.ENDED:
+            return InjectState.EXPIRED
+        if inject.backup_for is not None and number not in self.triggered:
+            return InjectState.STANDBY
+        return InjectState.PENDING
+
+    def due_at(self, number: int, now: datetime) -> datetime | None:
+        """When inject ``number`` is due (aware UTC), as things stand at ``now``; None when it will not fire
+        (fired, skipped, ended, a backup on standby) or the exercise has not started. While paused, the
+        answer already includes the pause so far."""
+        if self.inject_state(number) is not InjectState.PENDING or self.startex is None:
+            return None
+        if number in self.triggered:
+            return self.triggered[number]
+        paused = self.paused_for + (now - self.paused_at if self.paused_at is not None else timedelta(0))
+        return self.startex + paused + self.inject(number).offset / self.speed
+
+    def due(self, now: datetime) -> list[Inject]:
+        """The injects to fire at ``now``: pending, due at or before ``now``, while running; in due order."""
+        if self.state is not ExerciseState.RUNNING:
+            return []
+        ready = [(self.due_at(i.number, now), i.number, i) for i in self.injects]
+        return [i for at, _, i in sorted((r for r in ready if r[0] is not None and r[0] <= now),
+                                         key=lambda r: (r[0], r[1]))]
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """The earliest time any pending inject is due (None when none will be, or not running)."""
+        if self.state is not ExerciseState.RUNNING:
+            return None
+        times = [t for t in (self.due_at(i.number, now) for i in self.injects) if t is not None]
+        return min(times, default=None)
+
+    def backups_of(self, number: int) -> list[Inject]:
+        """The injects that back up inject ``number``."""
+        return [i for i in self.injects if i.backup_for == number]
+
+    # --- control ------------------------------------------------------------------------------------
+
+    def _require(self, action: str, *allowed: ExerciseState) -> None:
+        if self.state not in allowed:
+            raise ExerciseStateError(f"cannot {action} exercise {self.id!r}: it is {self.state.value} "
+                                     f"(allowed when {' or '.join(s.value for s in allowed)})")
+
+    def start(self, now: datetime) -> Exercise:
+        """STARTEX at ``now``: planned -> running."""
+        self._require("start", ExerciseState.PLANNED)
+        return self.model_copy(update={"state": ExerciseState.RUNNING, "startex": now})
+
+    def pause(self, now: datetime) -> Exercise:
+        """Running -> paused at ``now``: no inject fires until resumed."""
+        self._require("pause", ExerciseState.RUNNING)
+        return self.model_copy(update={"state": ExerciseState.PAUSED, "paused_at": now})
+
+    def resume(self, now: datetime) -> Exercise:
+        """Paused -> running: every pending inject moves later by exactly ``now - paused_at``."""
+        self._require("resume", ExerciseState.PAUSED)
+        return self.model_copy(update={"state": ExerciseState.RUNNING, "paused_at": None,
+                                       "paused_for": self.paused_for + (now - self.paused_at)})
+
+    def end(self, now: datetime) -> Exercise:
+        """ENDEX at ``now``, from any state but ended: unfired injects expire."""
+        self._require("end", ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
+        paused_for = self.paused_for + (now - self.paused_at if self.paused_at is not None else timedelta(0))
+        return self.model_copy(update={"state": ExerciseState.ENDED, "endex": now, "paused_at": None,
+                                       "paused_for": paused_for})
+
+    def mark_fired(self, number: int, now: datetime) -> Exercise:
+        """Inject ``number`` fired at ``now`` (on schedule, or "fire now" from EXCON, a standby backup
+        included). Raises ``ExerciseStateError`` unless running or paused, or if it was fired or skipped."""
+        self._require("fire an inject of", ExerciseState.RUNNING, ExerciseState.PAUSED)
+        if self.inject_state(number) not in (InjectState.PENDING, InjectState.STANDBY):
+            raise ExerciseStateError(f"inject {number} is {self.inject_state(number).value}")
+        return self.model_copy(update={"fired": {**self.fired, number: now}})
+
+    def skip(self, number: int) -> Exercise:
+        """EXCON drops inject ``number``: it will not fire. Same errors as ``mark_fired``."""
+        self._require("skip an inject of", ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
+        if self.inject_state(number) not in (InjectState.PENDING, InjectState.STANDBY):
+            raise ExerciseStateError(f"inject {number} is {self.inject_state(number).value}")
+        return self.model_copy(update={"skipped": self.skipped | {number}})
+
+    def trigger_backups(self, number: int, now: datetime) -> Exercise:
+        """The expected action of inject ``number`` was missed: its standby backups are due at ``now``."""
+        waiting = {b.number: now for b in self.backups_of(number)
+                   if self.inject_state(b.number) is InjectState.STANDBY}
+        return self.model_copy(update={"triggered": {**self.triggered, **waiting}}) if waiting else self
