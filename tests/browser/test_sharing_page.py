@@ -16,11 +16,13 @@ pytestmark = pytest.mark.browser
 def _pick(page, dropdown: str, text: str) -> None:
     """Choose the option matching ``text`` in a Dash 4 dropdown (its popover has a search box)."""
     page.click(dropdown)
+    page.get_by_role("option").first.wait_for(timeout=15_000)  # the popover is open: typing reaches its search box
     page.keyboard.type(text)
+    page.get_by_role("option", name=text).first.wait_for(timeout=15_000)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     page.wait_for_function("([sel, text]) => document.querySelector(sel).innerText.includes(text)",
-                           arg=[dropdown, text], timeout=5_000)
+                           arg=[dropdown, text], timeout=15_000)
 
 
 def _list_ids(page) -> list[str]:
