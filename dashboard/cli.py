@@ -4,54 +4,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from alerts.core.roles import Role
-from dashboard.settings import Settings
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--redis-url", help="Redis/Valkey URL (default: $REDIS_URL, else the embedded Valkey)")
-    parser.add_argument("--data-dir", type=Path, help="where the embedded Valkey keeps its data (default ./data)")
-    parser.add_argument("--prefix", help="key prefix (default: crisis)")
-
-
-def _settings(args: argparse.Namespace, **extra) -> Settings:
-    return Settings.from_env(redis_url=args.redis_url, data_dir=args.data_dir, prefix=args.prefix, **extra)
-
-
-def _running_redis(args: argparse.Namespace) -> Settings:
-    """Settings for commands that talk to a running deployment: the given Redis
-    URL, else the embedded Valkey of a ``crisisdash serve`` on the same data dir."""
-    from dashboard.runtime import embedded_url_if_running
-
-    settings = _settings(args)
-    return settings if settings.redis_url else embedded_url_if_running(settings)
-
-
-def _services(args: argparse.Namespace):
-    """The deployment's services (``dashboard.services.build_services``) for a one-off command."""
-    from alerts.core.checklists import TemplateError
-    from dashboard.services import build_services
-
-    try:
-        return build_services(_running_redis(args))
-    except TemplateError as exc:
-        raise SystemExit(f"bad checklist template: {exc}") from None
-
-
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001  no user name in a bare container
-        return "unknown"
-
-
-def _read_input(name: str) -> bytes:
-    """A file's bytes, or standard input's for ``-``."""
-    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+from dashboard import cli_exercises
+from dashboard.cli_common import add_redis_options as _common
+from dashboard.cli_common import os_user as _os_user
+from dashboard.cli_common import read_input as _read_input
+from dashboard.cli_common import running_settings as _running_redis
+from dashboard.cli_common import services_for as _services
+from dashboard.cli_common import settings_from as _settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -332,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="start of the window, ISO 8601 (default: 24 hours ago)")
     report.add_argument("--user", required=True, help="whose releasability and export right apply (audited)")
     report.set_defaults(func=cmd_sitrep)
+    cli_exercises.add_parser(sub, _common)
     return parser
 
 

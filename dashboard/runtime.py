@@ -93,6 +93,7 @@ def serve(settings: Settings) -> None:
         stop = threading.Event()
         threads = start_ingest(services, stop) if settings.run_ingest else []
         threads.append(start_thread("escalation", services.escalation_monitor().run, stop))
+        threads.append(start_thread("exercises", services.exercise_scheduler().run, stop))
         if settings.demo:
             threads.append(start_thread("demo", lambda s: run_demo(services.client, services.keys, s), stop))
             threads.append(start_thread("asset-demo", lambda s: run_asset_demo(services.client, services.keys, s),

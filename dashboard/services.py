@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from alerts.actions.centre import Centre
 from alerts.actions.escalation import EscalationMonitor
+from alerts.actions.exercise_scheduler import ExerciseScheduler
 from alerts.core.asset_index import AssetIndex
 from alerts.core.checklists import Templates
 from alerts.core.coverage import Places
@@ -30,6 +31,7 @@ from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
 from alerts.store.client import Client, connect
 from alerts.store.dead_letters import DeadLetters
+from alerts.store.exercises import ExerciseStore
 from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.keys import Keys
@@ -104,6 +106,10 @@ class Services:
         return EscalationMonitor(self.centre.workflow, self.centre.policy, audit=self.centre.audit,
                                  interval=self.settings.escalation_tick_seconds)
 
+    def exercise_scheduler(self) -> ExerciseScheduler:
+        """The exercise scheduler (every process runs one; the lease lets one fire at a time)."""
+        return ExerciseScheduler(self.centre)
+
     def close(self) -> None:
         """Stop the live feed (if started) and close the Redis client."""
         if "live" in self.__dict__:
@@ -152,6 +158,9 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
         policy=settings.escalation_policy,
         scheme=scheme,
         feeds=feeds,
+        exercises=ExerciseStore(client, keys),
     )
+    accounts = Accounts(client, keys, scheme)
+    centre.nation_of = lambda name: (user.nation if (user := accounts.get_user(name)) is not None else None)
     return Services(settings=settings, client=client, keys=keys, templates=templates, centre=centre,
-                    accounts=Accounts(client, keys, scheme))
+                    accounts=accounts)

@@ -20,6 +20,7 @@ from alerts.core.markings import Classifications
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
+from alerts.store.exercises import ExerciseStore
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
 
@@ -47,3 +48,7 @@ class Centre:
     #: The registered feeds (``CRISIS_FEEDS``).
     feeds: FeedRegistry = field(default_factory=FeedRegistry)
     clock: Callable[[], datetime] = utc_now
+    #: Exercises (``alerts.store.exercises``); None in a process that does not run them.
+    exercises: ExerciseStore | None = None
+    #: ``user name -> that user's nation`` (ISO2), None for no such account; the accounts store's lookup.
+    nation_of: Callable[[str], str | None] = lambda name: None

@@ -292,3 +292,62 @@ class ReleasabilityDecided(AuditEvent, action="releasability.decide"):
     request: str = ""
     decision: str = ""
     note: str = ""
+
+
+# exercises (subject: the exercise id)
+@dataclass(frozen=True)
+class ExerciseLoaded(AuditEvent, action="exercise.load"):
+    """A MSEL loaded as a new exercise (subject: the exercise id; its name, inject count and nations)."""
+
+    name: str = ""
+    injects: int = 0
+    nations: list | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseStarted(AuditEvent, action="exercise.start"):
+    """STARTEX (subject: the exercise id)."""
+
+
+@dataclass(frozen=True)
+class ExercisePaused(AuditEvent, action="exercise.pause"):
+    """Play paused (subject: the exercise id)."""
+
+
+@dataclass(frozen=True)
+class ExerciseResumed(AuditEvent, action="exercise.resume"):
+    """Play resumed; pending injects moved later by the pause (subject: the exercise id)."""
+
+    paused_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ExerciseEnded(AuditEvent, action="exercise.end"):
+    """ENDEX (subject: the exercise id); ``reason`` is set for a real-world stop."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class InjectFired(AuditEvent, action="exercise.inject_fire"):
+    """An inject sent to the inbox (subject: the exercise id; the inject, its alert, and why: ``schedule``,
+    ``fire_now`` or ``backup``)."""
+
+    inject: int = 0
+    alert_id: str = ""
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class InjectSkipped(AuditEvent, action="exercise.inject_skip"):
+    """An inject dropped by exercise control (subject: the exercise id)."""
+
+    inject: int = 0
+
+
+@dataclass(frozen=True)
+class ObservationRecorded(AuditEvent, action="exercise.observe"):
+    """An evaluator's observation (subject: the exercise id; the inject and rating)."""
+
+    inject: int = 0
+    rating: str = ""

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from alerts.core.expected_actions import Clause, parse
-from alerts.core.model import AlertType, Severity
+from alerts.core.model import AlertType, Area, Severity
 from alerts.core.nations import is_alpha2
 
 #: Bounds that keep one exercise a sensible size (a 500-inject MSEL is a large one).
@@ -80,7 +80,7 @@ class Inject(BaseModel):
     """One MSEL row: inject ``number`` due ``offset`` after STARTEX (exercise time), from ``sender`` (the
     cell or nation it simulates) to the ``to`` nations (ISO2; the alert is releasable to them), delivered by
     ``method``. ``type``/``severity``/``title``/``description`` and ``lat``/``lon`` or ``area`` (a GeoJSON
-    geometry) build the alert, unless ``payload`` holds a whole CAP, CoT or JSON message to send instead.
+    Polygon or MultiPolygon) build the alert, unless ``payload`` holds a whole CAP, CoT or JSON message to send instead.
     ``expected_action`` follows ``alerts.core.expected_actions``; ``backup_for`` names the inject this one
     backs up (a contingency inject, HSEEP)."""
 
@@ -97,7 +97,7 @@ class Inject(BaseModel):
     description: str = Field(default="", max_length=5_000)
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
-    area: dict | None = None
+    area: Area | None = None
     expected_action: str | None = Field(default=None, max_length=1_000)
     objective: str = Field(default="", max_length=500)
     notes: str = Field(default="", max_length=2_000)
@@ -139,7 +139,8 @@ class Exercise(BaseModel):
     unique; every ``backup_for`` names another inject), its state and what has happened: ``startex`` /
     ``endex`` (set when it starts and ends), ``paused_at`` (while paused) and ``paused_for`` (all pauses
     so far), ``speed`` (exercise seconds per wall-clock second, for dry runs), ``fired`` (inject number ->
-    when), ``skipped`` and ``triggered`` (backups called, number -> when)."""
+    when), ``skipped``, ``triggered`` (backups called, number -> when), ``decided`` (injects whose backups
+    were decided: called, or not needed) and ``end_reason`` (set by a real-world stop)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -157,6 +158,8 @@ class Exercise(BaseModel):
     fired: dict[int, AwareDatetime] = Field(default_factory=dict)
     skipped: frozenset[int] = frozenset()
     triggered: dict[int, AwareDatetime] = Field(default_factory=dict)
+    decided: frozenset[int] = frozenset()
+    end_reason: str | None = Field(default=None, max_length=500)
 
     _validate_nations = field_validator("nations", mode="before")(lambda cls, v: _nations(v))
 
@@ -250,12 +253,13 @@ class Exercise(BaseModel):
         return self.model_copy(update={"state": ExerciseState.RUNNING, "paused_at": None,
                                        "paused_for": self.paused_for + (now - self.paused_at)})
 
-    def end(self, now: datetime) -> Exercise:
-        """ENDEX at ``now``, from any state but ended: unfired injects expire."""
+    def end(self, now: datetime, reason: str | None = None) -> Exercise:
+        """ENDEX at ``now``, from any state but ended: unfired injects expire. ``reason`` says why play
+        stopped early (a real-world stop)."""
         self._require("end", ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
         paused_for = self.paused_for + (now - self.paused_at if self.paused_at is not None else timedelta(0))
         return self.model_copy(update={"state": ExerciseState.ENDED, "endex": now, "paused_at": None,
-                                       "paused_for": paused_for})
+                                       "paused_for": paused_for, "end_reason": reason})
 
     def mark_fired(self, number: int, now: datetime) -> Exercise:
         """Inject ``number`` fired at ``now`` (on schedule, or "fire now" from EXCON, a standby backup
@@ -272,8 +276,17 @@ class Exercise(BaseModel):
             raise ExerciseStateError(f"inject {number} is {self.inject_state(number).value}")
         return self.model_copy(update={"skipped": self.skipped | {number}})
 
-    def trigger_backups(self, number: int, now: datetime) -> Exercise:
-        """The expected action of inject ``number`` was missed: its standby backups are due at ``now``."""
+    def undecided(self, now: datetime) -> list[Inject]:
+        """Fired injects with backups whose expected action can be scored by ``now`` (its last deadline
+        has passed) and has not been: the scheduler scores them and calls ``decide``."""
+        return [i for i in self.injects if i.number in self.fired and i.number not in self.decided
+                and self.backups_of(i.number) and i.clauses
+                and now > self.fired[i.number] + max(c.within for c in i.clauses)]
+
+    def decide(self, number: int, missed: bool, now: datetime) -> Exercise:
+        """Record the backup decision for inject ``number``: if its expected action was ``missed``, its
+        standby backups are due at ``now``; either way it is not decided again."""
         waiting = {b.number: now for b in self.backups_of(number)
-                   if self.inject_state(b.number) is InjectState.STANDBY}
-        return self.model_copy(update={"triggered": {**self.triggered, **waiting}}) if waiting else self
+                   if missed and self.inject_state(b.number) is InjectState.STANDBY}
+        return self.model_copy(update={"triggered": {**self.triggered, **waiting},
+                                       "decided": self.decided | {number}})

@@ -191,6 +191,8 @@ class Alert(BaseModel):
     source: str = Field(min_length=2, max_length=100)
     releasable_to: list[str] | None = None
     exercise: bool = False
+    exercise_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")  # its exercise
+    inject: int | None = Field(default=None, ge=1, le=1_000_000)
     # Optional: an update or cancellation of earlier alerts (CAP msgType/references).
     msg_type: Literal["alert", "update", "cancel"] = "alert"
     references: list[str] | None = None
@@ -215,6 +217,12 @@ class Alert(BaseModel):
     @classmethod
     def _no_control_chars(cls, value: str) -> str:
         return no_control_chars(value)
+
+    @model_validator(mode="after")
+    def _exercise_marks(self) -> Alert:
+        if (self.exercise_id is not None or self.inject is not None) and not self.exercise:
+            raise ValueError("exercise_id and inject belong to an exercise alert: set exercise to true")
+        return self
 
     @field_validator("classification", "tlp")
     @classmethod

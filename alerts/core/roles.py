@@ -1,18 +1,20 @@
 """Roles and what each may do: the permission table the server enforces on every route and callback.
 
-| permission            | duty_officer | responder | leadership | admin | auditor |
-|-----------------------|:------------:|:---------:|:----------:|:-----:|:-------:|
-| view                  | yes          | yes       | yes        | yes   | yes     |
-| acknowledge           | yes          | yes       |            |       |         |
-| complete_step         | yes          | yes       |            |       |         |
-| resolve               | yes          |           |            |       |         |
-| task_assets           | yes          |           |            |       |         |
-| change_releasability  | yes          |           |            |       |         |
-| export                | yes          |           | yes        | yes   |         |
-| release_unrouted      |              |           |            | yes   |         |
-| manage_users          |              |           |            | yes   |         |
-| read_audit            |              |           |            | yes   | yes     |
-| read_all_audit        |              |           |            |       | yes     |
+| permission            | duty_officer | responder | leadership | admin | auditor | exercise_control | evaluator |
+|-----------------------|:------------:|:---------:|:----------:|:-----:|:-------:|:----------------:|:---------:|
+| view                  | yes          | yes       | yes        | yes   | yes     | yes              | yes       |
+| acknowledge           | yes          | yes       |            |       |         |                  |           |
+| complete_step         | yes          | yes       |            |       |         |                  |           |
+| resolve               | yes          |           |            |       |         |                  |           |
+| task_assets           | yes          |           |            |       |         |                  |           |
+| change_releasability  | yes          |           |            |       |         |                  |           |
+| export                | yes          |           | yes        | yes   |         |                  |           |
+| release_unrouted      |              |           |            | yes   |         |                  |           |
+| manage_users          |              |           |            | yes   |         |                  |           |
+| read_audit            |              |           |            | yes   | yes     |                  |           |
+| read_all_audit        |              |           |            |       | yes     |                  |           |
+| control_exercises     |              |           |            |       |         | yes              |           |
+| evaluate_exercises    |              |           |            |       |         | yes              | yes       |
 
 Every role sees only the alerts released to its own nation and within its
 clearance; admins manage users and release unrouted alerts but are not
@@ -21,6 +23,12 @@ originating nation changes an alert's releasability; one of another nation
 requests a change, which the originating nation's duty officer approves.
 ``read_audit`` shows the entries about what the reader may see (its nation
 and clearance); ``read_all_audit`` (the centre-wide auditor) shows every entry.
+``control_exercises`` is the exercise control cell (EXCON, the white cell): it
+loads MSELs and starts, pauses, resumes and ends exercises, fires and skips
+injects, and stops every exercise at once for a real-world event.
+``evaluate_exercises`` reads the MSEL with its expected actions and the
+evaluation table, and records observations; the training audience (everyone
+else) sees only the injects that reach it, as alerts.
 """
 from __future__ import annotations
 
@@ -35,6 +43,8 @@ class Role(StrEnum):
     LEADERSHIP = "leadership"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    EXERCISE_CONTROL = "exercise_control"
+    EVALUATOR = "evaluator"
 
 
 class Permission(StrEnum):
@@ -51,6 +61,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
     READ_ALL_AUDIT = "read_all_audit"
+    CONTROL_EXERCISES = "control_exercises"
+    EVALUATE_EXERCISES = "evaluate_exercises"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -63,6 +75,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.VIEW, Permission.EXPORT, Permission.RELEASE_UNROUTED, Permission.MANAGE_USERS,
                            Permission.READ_AUDIT}),
     Role.AUDITOR: frozenset({Permission.VIEW, Permission.READ_AUDIT, Permission.READ_ALL_AUDIT}),
+    Role.EXERCISE_CONTROL: frozenset({Permission.VIEW, Permission.CONTROL_EXERCISES, Permission.EVALUATE_EXERCISES}),
+    Role.EVALUATOR: frozenset({Permission.VIEW, Permission.EVALUATE_EXERCISES}),
 }
 
 

@@ -11,7 +11,7 @@ Columns (a header row, any order, case-insensitive; HSEEP's MSEL fields plus wha
 | `method`          |          | delivery method as planned (e.g. `CAP`, `phone`, `TAK`)                        |
 | `type`, `severity`, `title`, `description` | type, severity, title | the alert (our schema's values)          |
 | `lat`, `lon`      | or area  | where (WGS 84 degrees)                                                         |
-| `area`            | or lat/lon | a GeoJSON geometry (JSON text)                                               |
+| `area`            | or lat/lon | a GeoJSON Polygon or MultiPolygon (JSON text)                                               |
 | `expected_action` |          | `alerts.core.expected_actions` grammar                                         |
 | `objective`, `notes` |       | the exercise objective it tests; controller notes                              |
 | `backup_for`      |          | the inject this one backs up (fires when that one's expected action is missed) |
@@ -175,8 +175,8 @@ def _inject(row: int, cells: dict[str, Any], payloads: Callable[[str], str] | No
                 fields["to"] = [n for n in re.split(r"[;,\s]+", str(text)) if n]
             elif column == "area":
                 fields["area"] = json.loads(text) if isinstance(text, str) else text
-                if not isinstance(fields["area"], dict) or "type" not in fields["area"]:
-                    raise ValueError("is not a GeoJSON geometry object")
+                if not isinstance(fields["area"], dict):
+                    raise ValueError("is not a GeoJSON Polygon or MultiPolygon object")
             elif column == "payload_file":
                 if payloads is None:
                     raise ValueError("payload files are read only when the MSEL is loaded from a file")

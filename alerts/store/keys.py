@@ -36,6 +36,9 @@
 | ``{p}:assets:events``         | stream   | every change to an asset (``asset.updated``, JSON ``asset``), followed for live push |
 | ``{p}:asset-state``           | hash     | asset id -> JSON of the ``Asset`` (see ``alerts.store.assets``) |
 | ``{p}:assets-ingest``         | group    | consumer group of asset ingest workers on the asset inbox  |
+| ``{p}:exercises``             | hash     | exercise id -> JSON of the exercise (see ``alerts.store.exercises``) |
+| ``{p}:exercise-observations:{id}`` | list | an exercise's evaluator observations (JSON), oldest first |
+| ``{p}:exercise-scheduler``    | string   | the exercise scheduler lease: holder token (expires)      |
 """
 from __future__ import annotations
 
@@ -214,3 +217,17 @@ class Keys:
     def assets_ingest_group(self) -> str:
         """``{p}:assets-ingest``, group: consumer group of asset ingest workers on the asset inbox."""
         return f"{self.prefix}:assets-ingest"
+
+    @property
+    def exercises(self) -> str:
+        """``{p}:exercises``, hash: exercise id -> JSON of the exercise (see ``alerts.store.exercises``)."""
+        return f"{self.prefix}:exercises"
+
+    def exercise_observations(self, exercise_id: str) -> str:
+        """``{p}:exercise-observations:{id}``, list: an exercise's evaluator observations (JSON), oldest first."""
+        return f"{self.prefix}:exercise-observations:{exercise_id}"
+
+    @property
+    def exercise_scheduler(self) -> str:
+        """``{p}:exercise-scheduler``, string: the exercise scheduler lease: holder token (expires)."""
+        return f"{self.prefix}:exercise-scheduler"

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from alerts.actions.errors import ActionError
 from alerts.core.query import BadQuery
-from dashboard.api import alerts, assets, exports, sharing, workflow
+from dashboard.api import alerts, assets, exercises, exports, sharing, workflow
 from dashboard.auth import login
 from dashboard.auth.middleware import AuthMiddleware
 from dashboard.live import routes as live_routes
@@ -20,7 +20,7 @@ from dashboard.services import Services
 
 API_PREFIX = "/api/v1"
 #: Every router of the API and the live streams, in the order they are matched.
-ROUTERS = (workflow.router, assets.router, sharing.router, alerts.router, exports.router)
+ROUTERS = (workflow.router, assets.router, sharing.router, exercises.router, alerts.router, exports.router)
 
 
 def _action_error(_request: Request, exc: ActionError) -> JSONResponse:

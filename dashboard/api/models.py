@@ -210,7 +210,7 @@ class ErrorOut(BaseModel):
 
 _MEANING = {403: "the caller's role may not do this", 404: "no such alert or asset, or not released to the caller",
             409: "the current state does not allow it (already done: who was first)",
-            422: "a parameter or the body is not valid"}
+            413: "the request body is too large", 422: "a parameter or the body is not valid"}
 
 
 def errors(*codes: int) -> dict:

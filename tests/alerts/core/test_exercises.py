@@ -78,14 +78,19 @@ def test_exr005_impossible_transitions_say_the_state(action):
 def test_exr006_a_backup_stands_by_until_its_primary_is_missed_then_is_due_at_once():
     ex = exercise(inject(1, 5, expected_action="acknowledge within 5m"), inject(2, 6, backup_for=1)).start(T0)
     assert ex.inject_state(2) is InjectState.STANDBY and [i.number for i in ex.due(T0 + 60 * M)] == [1]
-    ex = ex.mark_fired(1, T0 + 5 * M).trigger_backups(1, T0 + 11 * M)
+    ex = ex.mark_fired(1, T0 + 5 * M)
+    assert ex.undecided(T0 + 10 * M) == []                       # its deadline (5 min) has not passed
+    assert [i.number for i in ex.undecided(T0 + 10 * M + timedelta(seconds=1))] == [1]
+    met = ex.decide(1, missed=False, now=T0 + 11 * M)
+    assert met.inject_state(2) is InjectState.STANDBY and met.undecided(T0 + 60 * M) == []
+    ex = ex.decide(1, missed=True, now=T0 + 11 * M)
     assert ex.inject_state(2) is InjectState.PENDING and ex.due_at(2, T0) == T0 + 11 * M
-    assert [i.number for i in ex.due(T0 + 11 * M)] == [2]
+    assert [i.number for i in ex.due(T0 + 11 * M)] == [2] and ex.undecided(T0 + 60 * M) == []
 
 
 def test_exr007_an_exercise_round_trips_as_json():
     ex = exercise(inject(1, 5), inject(2, 6, backup_for=1)).start(T0).pause(T0 + M).resume(T0 + 3 * M)
-    ex = ex.mark_fired(1, T0 + 7 * M).trigger_backups(1, T0 + 13 * M)
+    ex = ex.mark_fired(1, T0 + 7 * M).decide(1, missed=True, now=T0 + 13 * M).end(T0 + 14 * M, 'real-world flood')
     assert Exercise.model_validate_json(ex.model_dump_json()) == ex
 
 

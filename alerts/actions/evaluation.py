@@ -1,0 +1,159 @@
+"""Exercise evaluation: expected actions scored from what players did, observations, training records.
+
+**Facts** come from the audit trail, the one attributable record of what each user did: acknowledgments
+(``alert.acknowledge``), checklist steps (``checklist.step_done``, with the step number), resolutions
+(``alert.resolve``) and taskings (``asset.assign``, matching the asset's id, type and capabilities), each on
+an inject's alert, at the entry's ``at`` time, credited to the actor's nation (the account's nation now).
+``alerts.core.expected_actions.score`` turns them into met / missed / pending per inject and per ``to``
+nation (HSEEP: expected player actions, evaluated per training audience).
+
+Reading: evaluation and observations need ``evaluate_exercises``; a training record is read by the user
+it is about, leadership of that user's nation, and exercise control / evaluators.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from alerts.actions.centre import Centre
+from alerts.actions.errors import Forbidden, Invalid, NotFound
+from alerts.actions.exercises import controls, exercise, store_of
+from alerts.actions.visibility import require
+from alerts.core.events import ObservationRecorded
+from alerts.core.expected_actions import ActionKind, Fact, Outcome, score
+from alerts.core.exercises import Exercise
+from alerts.core.injects import inject_alert_id
+from alerts.core.roles import Permission, Role
+from alerts.core.times import parse_instant
+from alerts.core.viewer import Viewer
+
+#: HSEEP's ratings of performance: Performed without challenges, with Some challenges, with Major
+#: challenges, Unable to be performed.
+RATINGS = ("P", "S", "M", "U")
+MAX_OBSERVATION = 2_000
+_KINDS = {"alert.acknowledge": ActionKind.ACKNOWLEDGE, "checklist.step_done": ActionKind.STEP,
+          "alert.resolve": ActionKind.RESOLVE, "asset.assign": ActionKind.ASSIGN}
+
+
+def facts(centre: Centre, alert_ids: Iterable[str]) -> dict[str, list[tuple[str, Fact]]]:
+    """``alert id -> [(actor, Fact)]`` for the given alerts, from the audit trail (oldest first); actors
+    without an account (``system``, ``cli:...``) are not players and are left out."""
+    wanted, found = set(alert_ids), defaultdict(list)
+    for entry in centre.audit.read_all():
+        kind = _KINDS.get(entry.action)
+        if kind is None:
+            continue
+        alert_id = entry.detail.get("alert_id") if kind is ActionKind.ASSIGN else entry.object
+        if alert_id not in wanted:
+            continue
+        nation = centre.nation_of(entry.actor)
+        if nation is None:
+            continue
+        matches: set[str] = set()
+        if kind is ActionKind.STEP:
+            matches.add(str(entry.detail.get("step", "")))
+        elif kind is ActionKind.ASSIGN:
+            asset = centre.assets.get(entry.object)
+            matches.add(entry.object)
+            if asset is not None:
+                matches |= {asset.type.value, *asset.capabilities}
+        found[alert_id].append((entry.actor, Fact(kind, parse_instant(entry.at), nation, frozenset(matches))))
+    return found
+
+
+def _score(ex: Exercise, number: int, nation: str, alert_facts: list[tuple[str, Fact]], now: datetime):
+    inject = ex.inject(number)
+    if number not in ex.fired or not inject.clauses:
+        return None
+    return score(inject.clauses, ex.fired[number], [f for _, f in alert_facts if f.nation == nation], now)
+
+
+def missed_by_anyone(centre: Centre):
+    """The scheduler's backup rule (``alerts.actions.exercises.tick``): an inject's expected action is missed
+    when any of its ``to`` nations missed it."""
+    def missed(ex: Exercise, number: int, now: datetime) -> bool:
+        alert_facts = facts(centre, [inject_alert_id(ex.id, number)]).get(inject_alert_id(ex.id, number), [])
+        return any((s := _score(ex, number, n, alert_facts, now)) is not None and s.outcome is Outcome.MISSED
+                   for n in ex.inject(number).to)
+    return missed
+
+
+def evaluation(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[str, Any]:
+    """The evaluation table at ``centre.clock()``: one row per inject, in MSEL order, with its state, when it
+    fired, its expected action and per ``to`` nation ``{outcome, taken_s, clauses}`` (None without an
+    expected action or before firing), plus the observations."""
+    require(viewer, Permission.EVALUATE_EXERCISES)
+    ex, now = exercise(centre, viewer, exercise_id), centre.clock()
+    by_alert = facts(centre, [inject_alert_id(ex.id, n) for n in ex.fired])
+    rows = []
+    for inject in ex.injects:
+        alert_facts = by_alert.get(inject_alert_id(ex.id, inject.number), [])
+        nations = {}
+        for nation in inject.to:
+            got = _score(ex, inject.number, nation, alert_facts, now)
+            nations[nation] = None if got is None else {
+                "outcome": got.outcome.value, "taken_s": got.taken.total_seconds() if got.taken else None,
+                "clauses": [{"clause": c, "outcome": o.value} for c, o in got.clauses]}
+        rows.append({"inject": inject.number, "title": inject.title, "to": list(inject.to),
+                     "objective": inject.objective, "state": ex.inject_state(inject.number).value,
+                     "fired_at": ex.fired[inject.number].isoformat() if inject.number in ex.fired else None,
+                     "alert_id": inject_alert_id(ex.id, inject.number) if inject.number in ex.fired else None,
+                     "expected_action": inject.expected_action, "backup_for": inject.backup_for,
+                     "nations": nations})
+    return {"exercise": ex.id, "name": ex.name, "state": ex.state.value, "at": now.isoformat(), "injects": rows,
+            "observations": store_of(centre).observations(ex.id)}
+
+
+def observe(centre: Centre, viewer: Viewer, exercise_id: str, inject: int | None, text: str, rating: str | None
+            ) -> dict[str, Any]:
+    """Record an evaluator's observation (``inject`` optional; ``rating`` one of ``RATINGS`` or None)."""
+    require(viewer, Permission.EVALUATE_EXERCISES)
+    ex = exercise(centre, viewer, exercise_id)
+    text = (text or "").strip()
+    if not text or len(text) > MAX_OBSERVATION:
+        raise Invalid(f"an observation is 1 to {MAX_OBSERVATION} characters")
+    if rating is not None and rating not in RATINGS:
+        raise Invalid(f"a rating is one of {', '.join(RATINGS)} (HSEEP: P, S, M, U)")
+    if inject is not None and not any(i.number == inject for i in ex.injects):
+        raise NotFound(f"exercise {exercise_id!r} has no inject {inject}")
+    observation = {"by": viewer.name, "nation": viewer.nation, "at": centre.clock().isoformat(),
+                   "inject": inject, "text": text, "rating": rating}
+    store_of(centre).add_observation(ex.id, observation)
+    centre.audit.record(viewer.name, ObservationRecorded(ex.id, inject=inject or 0, rating=rating or ""))
+    return observation
+
+
+def training(centre: Centre, viewer: Viewer, user: str) -> dict[str, Any]:
+    """``user``'s training record: per exercise in which the user acted on an inject, the injects handled,
+    what the user did and when, and whether the user's nation met each expected action.
+
+    Readers: the user, leadership of the user's nation, exercise control and evaluators; anyone else gets
+    ``Forbidden``; an unknown user ``NotFound`` (for readers who may read records at all)."""
+    require(viewer, Permission.VIEW)
+    nation = centre.nation_of(user)
+    own = viewer.name == user
+    lead = viewer.role == Role.LEADERSHIP.value and nation is not None and nation == viewer.nation
+    if not (own or lead or controls(viewer)):
+        raise Forbidden("a training record is read by its user, that nation's leadership and exercise control")
+    if nation is None:
+        raise NotFound(f"no user {user!r}")
+    now, records = centre.clock(), []
+    for ex in store_of(centre).all():
+        ids = {inject_alert_id(ex.id, n): n for n in ex.fired}
+        handled = []
+        for alert_id, alert_facts in sorted(facts(centre, ids).items(), key=lambda kv: ids[kv[0]]):
+            mine = [f for actor, f in alert_facts if actor == user]
+            if not mine:
+                continue
+            got = _score(ex, ids[alert_id], nation, alert_facts, now)
+            handled.append({"inject": ids[alert_id], "title": ex.inject(ids[alert_id]).title,
+                            "actions": [{"kind": f.kind.value, "at": f.at.isoformat()} for f in mine],
+                            "expected": None if got is None else got.outcome.value,
+                            "taken_s": got.taken.total_seconds() if got is not None and got.taken else None})
+        if handled:
+            records.append({"exercise": ex.id, "name": ex.name, "startex": ex.startex.isoformat() if ex.startex else None,
+                            "injects": handled,
+                            "met": sum(1 for h in handled if h["expected"] == Outcome.MET.value)})
+    return {"user": user, "nation": nation, "exercises": records}

@@ -1,0 +1,281 @@
+"""Exercises as use cases: load a MSEL, control play, fire and skip injects, the real-world stop, the tick.
+
+The API, the pages, the command line and the scheduler all call these. Rules are ``alerts.core.exercises``;
+this module checks permissions, writes through ``alerts.store.exercises`` and audits every step (actor:
+the user, or ``system`` for the scheduler).
+
+Who sees what: exercise control and evaluators (``control_exercises``, ``evaluate_exercises``) see every
+exercise with its MSEL (expected actions, controller notes). The training audience sees only that an
+exercise in which its nation plays is running (name, state, STARTEX/ENDEX: what the EXERCISE band needs),
+never the MSEL; an exercise its nation is not in does not exist for it. Injects reach players only as
+alerts, through the inbox, released to the inject's ``to`` nations.
+
+Errors: ``Forbidden``, ``NotFound`` (no such exercise or inject for the viewer), ``Conflict`` (the state
+does not allow it: ``ExerciseStateError``), ``Invalid`` (a MSEL with problems: ``extra["problems"]``).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from alerts.actions.centre import Centre
+from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
+from alerts.actions.visibility import require
+from alerts.core.events import (
+    ExerciseEnded,
+    ExerciseLoaded,
+    ExercisePaused,
+    ExerciseResumed,
+    ExerciseStarted,
+    InjectFired,
+    InjectSkipped,
+)
+from alerts.core.exercises import Exercise, ExerciseState, ExerciseStateError, InjectState
+from alerts.core.injects import inject_alert_id, inject_document
+from alerts.core.model import Alert
+from alerts.core.roles import Permission
+from alerts.core.viewer import SYSTEM, Viewer
+from alerts.formats.decode import decode_alert
+from alerts.formats.errors import Rejected
+from alerts.formats.msel import MselError, read_msel
+from alerts.store.exercises import ExerciseStore, new_exercise_id
+
+LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
+
+
+def store_of(centre: Centre) -> ExerciseStore:
+    """The exercise store; ``Conflict`` in a process built without one."""
+    if centre.exercises is None:
+        raise Conflict("exercises are not configured in this process")
+    return centre.exercises
+
+
+def controls(viewer: Viewer) -> bool:
+    """Whether ``viewer`` sees MSELs (exercise control or evaluator)."""
+    return viewer.can(Permission.CONTROL_EXERCISES) or viewer.can(Permission.EVALUATE_EXERCISES)
+
+
+def plays_in(viewer: Viewer, exercise: Exercise) -> bool:
+    """Whether ``viewer`` may know of ``exercise``: control and evaluators always, others when their
+    nation takes part."""
+    return controls(viewer) or (viewer.nation is not None and viewer.nation in exercise.nations)
+
+
+def _decoded(text: str) -> Alert:
+    return decode_alert(text)
+
+
+def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Callable[[str], str] | None = None,
+         objectives: list[str] | None = None, speed: float = 1.0, exercise_id: str | None = None) -> Exercise:
+    """A new exercise named ``name`` from MSEL bytes (CSV or XLSX, ``alerts.formats.msel``), planned.
+
+    Nations are every ``to`` nation of the injects; objectives, those given or else the injects'
+    ``objective`` column in order. A ``payload_file`` message must decode with the live decoders.
+    Raises ``Invalid`` with ``extra["problems"]`` (``row, column, message``) naming every problem.
+    """
+    require(viewer, Permission.CONTROL_EXERCISES)
+    name = " ".join((name or "").split())
+    if not name:
+        raise Invalid("give the exercise a name")
+    try:
+        injects = read_msel(data, payloads)
+    except MselError as error:
+        raise Invalid(str(error), problems=[p.__dict__ for p in error.problems]) from None
+    problems = []
+    for inject in injects:
+        if inject.payload is not None:
+            try:
+                _decoded(inject.payload)
+            except Rejected as error:
+                problems.append({"row": 0, "column": "payload_file",
+                                 "message": f"inject {inject.number}: the message is refused: {error.reason}"})
+    if problems:
+        raise Invalid("the MSEL has problems:\n" + "\n".join(p["message"] for p in problems), problems=problems)
+    nations = list(dict.fromkeys(n for i in injects for n in i.to))
+    goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
+    try:
+        exercise = Exercise(id=exercise_id or new_exercise_id(), name=name, nations=nations, objectives=goals,
+                            injects=injects, speed=speed)
+    except ValidationError as error:
+        raise Invalid(f"the exercise is not consistent: {error.errors()[0]['msg']}",
+                      problems=[{"row": 0, "column": "", "message": e["msg"]} for e in error.errors()]) from None
+    try:
+        store_of(centre).add(exercise)
+    except ValueError as error:
+        raise Conflict(str(error)) from None
+    centre.audit.record(viewer.name, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=nations))
+    return exercise
+
+
+def exercises(centre: Centre, viewer: Viewer) -> list[Exercise]:
+    """The exercises ``viewer`` may know of (``plays_in``), newest first."""
+    require(viewer, Permission.VIEW)
+    return [e for e in store_of(centre).all() if plays_in(viewer, e)]
+
+
+def exercise(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
+    """One exercise the viewer may know of; else ``NotFound``."""
+    require(viewer, Permission.VIEW)
+    found = store_of(centre).get(exercise_id)
+    if found is None or not plays_in(viewer, found):
+        raise NotFound(f"no exercise {exercise_id!r}")
+    return found
+
+
+def running(centre: Centre, viewer: Viewer) -> list[Exercise]:
+    """Exercises in play (running or paused) that ``viewer`` may know of: what the EXERCISE band shows."""
+    return [e for e in exercises(centre, viewer) if e.state in LIVE_STATES]
+
+
+def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[[Exercise], Exercise]
+             ) -> tuple[Exercise, Exercise]:
+    require(viewer, Permission.CONTROL_EXERCISES)
+
+    def checked(before: Exercise) -> Exercise:
+        try:
+            return change(before)
+        except ExerciseStateError as error:
+            raise Conflict(str(error), state=before.state.value) from None
+
+    done = store_of(centre).change(exercise_id, checked)
+    if done is None:
+        raise NotFound(f"no exercise {exercise_id!r}")
+    return done
+
+
+def start(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
+    """STARTEX now (planned -> running)."""
+    _, after = _changed(centre, viewer, exercise_id, lambda e: e.start(centre.clock()))
+    centre.audit.record(viewer.name, ExerciseStarted(exercise_id))
+    return after
+
+
+def pause(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
+    """Pause play: no inject fires until resumed."""
+    _, after = _changed(centre, viewer, exercise_id, lambda e: e.pause(centre.clock()))
+    centre.audit.record(viewer.name, ExercisePaused(exercise_id))
+    return after
+
+
+def resume(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
+    """Resume play: every pending inject moves later by exactly the pause."""
+    before, after = _changed(centre, viewer, exercise_id, lambda e: e.resume(centre.clock()))
+    paused = (after.paused_for - before.paused_for).total_seconds()
+    centre.audit.record(viewer.name, ExerciseResumed(exercise_id, paused_s=paused))
+    return after
+
+
+def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = None) -> Exercise:
+    """ENDEX now; unfired injects expire."""
+    _, after = _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
+    centre.audit.record(viewer.name, ExerciseEnded(exercise_id, reason=reason or ""))
+    return after
+
+
+def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
+    """The real-world stop: end every running, paused or planned exercise now, with ``reason`` (required,
+    shown on every page). Returns the exercises stopped."""
+    require(viewer, Permission.CONTROL_EXERCISES)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Invalid("say why play stops (it is announced on every page)")
+    stopped = []
+    for found in store_of(centre).all():
+        if found.state is ExerciseState.ENDED:
+            continue
+        try:
+            stopped.append(end(centre, viewer, found.id, reason=f"REAL-WORLD STOP: {reason}"))
+        except Conflict:  # ended meanwhile by another controller
+            continue
+    return stopped
+
+
+def _documents(exercise: Exercise, numbers: list[int], now: datetime) -> list[str]:
+    documents = []
+    for number in numbers:
+        inject = exercise.inject(number)
+        payload = None
+        if inject.payload is not None:
+            try:
+                payload = _decoded(inject.payload)
+            except Rejected:  # checked at load; a message the decoders now refuse is sent as its MSEL row
+                payload = None
+        documents.append(json.dumps(inject_document(exercise, inject, now, payload)))
+    return documents
+
+
+def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[int]], actor: str, cause: str,
+          now: datetime) -> list[int]:
+    """Fire the injects ``wanted(exercise)`` names that are still pending or on standby, exactly once."""
+    def change(before: Exercise) -> tuple[Exercise, list[str]] | None:
+        numbers = [n for n in wanted(before)
+                   if before.inject_state(n) in (InjectState.PENDING, InjectState.STANDBY)]
+        if not numbers:
+            return None
+        after = before
+        for number in numbers:
+            after = after.mark_fired(number, now)
+        return after, _documents(before, numbers, now)
+
+    done = store_of(centre).fire(exercise_id, change)
+    if done is None:
+        raise NotFound(f"no exercise {exercise_id!r}")
+    before, after, _ = done
+    fired = sorted(set(after.fired) - set(before.fired))
+    for number in fired:
+        centre.audit.record(actor, InjectFired(exercise_id, inject=number,
+                                               alert_id=inject_alert_id(exercise_id, number),
+                                               cause="backup" if number in after.triggered else cause))
+    return fired
+
+
+def fire_now(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exercise:
+    """Send inject ``number`` at once (running or paused; a standby backup too)."""
+    require(viewer, Permission.CONTROL_EXERCISES)
+    current = exercise(centre, viewer, exercise_id)
+    try:
+        state = current.inject_state(number)
+    except KeyError:
+        raise NotFound(f"exercise {exercise_id!r} has no inject {number}") from None
+    if current.state not in LIVE_STATES or state not in (InjectState.PENDING, InjectState.STANDBY):
+        raise Conflict(f"inject {number} cannot fire: the exercise is {current.state.value}, the inject {state.value}")
+    if not _fire(centre, exercise_id, lambda e: [number], viewer.name, "fire_now", centre.clock()):
+        raise Conflict(f"inject {number} was fired or skipped meanwhile")
+    return exercise(centre, viewer, exercise_id)
+
+
+def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exercise:
+    """Drop inject ``number``: it will not fire."""
+    current = exercise(centre, viewer, exercise_id)
+    if not any(i.number == number for i in current.injects):
+        raise NotFound(f"exercise {exercise_id!r} has no inject {number}")
+    _, after = _changed(centre, viewer, exercise_id, lambda e: e.skip(number))
+    centre.audit.record(viewer.name, InjectSkipped(exercise_id, inject=number))
+    return after
+
+
+def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], bool]) -> list[tuple[str, int]]:
+    """One scheduler step at ``centre.clock()``: for each running exercise, decide the backups of injects
+    whose expected action can now be scored (``missed(exercise, inject, now)`` scores it), then fire every
+    due inject. Returns ``(exercise id, inject)`` fired, in order."""
+    now, fired = centre.clock(), []
+    for found in store_of(centre).all():
+        if found.state is not ExerciseState.RUNNING:
+            continue
+        for inject in found.undecided(now):
+            was_missed = missed(found, inject.number, now)
+            store_of(centre).change(found.id, lambda e, n=inject.number, m=was_missed: (
+                e.decide(n, m, now) if n not in e.decided else None))
+        for number in _fire(centre, found.id, lambda e: [i.number for i in e.due(now)], SYSTEM.name,
+                            "schedule", now):
+            fired.append((found.id, number))
+    return fired
+
+
+def require_controls(viewer: Viewer) -> None:
+    """``Forbidden`` unless ``viewer`` is exercise control or an evaluator."""
+    if not controls(viewer):
+        raise Forbidden(f"role {viewer.role} may not read an exercise's MSEL")

@@ -1,0 +1,62 @@
+"""A fired inject as the alert it plays: our JSON document, marked as exercise, released to its ``to`` nations.
+
+The document goes to the durable inbox stream like any producer's message, so the inject is decoded,
+routed, placed, checklisted, escalated and pushed exactly like real traffic (HSEEP: injects reach the
+training audience through their normal channels). What marks it is never left to the message:
+
+- ``exercise: true``, ``exercise_id`` and ``inject`` (the MSEL number), whatever a payload said;
+- ``releasable_to``: the inject's ``to`` nations (a payload's own releasability is replaced);
+- ``id``: ``<exercise id>.inject-<n>``, so a repeated send is a duplicate, never a second alert;
+- ``source``: the MSEL ``from`` column (a nation code there makes that nation the reporting nation).
+
+A ``payload`` message (CAP, CoT or our JSON) is decoded by the caller with the live decoders; its type,
+severity, texts, place and markings are kept, its CAP/CoT-only fields travel under ``producer_fields``
+(``Alert.portable``), and the marks above are applied on top.
+
+Domain core: no Redis, no Dash.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from alerts.core.exercises import Exercise, Inject
+from alerts.core.model import Alert
+
+
+def inject_alert_id(exercise_id: str, number: int) -> str:
+    """The id of the alert inject ``number`` of ``exercise_id`` plays, e.g. ``"ex-7.inject-12"``."""
+    return f"{exercise_id}.inject-{number}"
+
+
+def inject_document(exercise: Exercise, inject: Inject, fired_at: datetime, payload: Alert | None = None
+                    ) -> dict[str, Any]:
+    """Our JSON alert (schema v1) for ``inject`` of ``exercise`` fired at ``fired_at`` (aware UTC).
+
+    ``payload`` is the inject's message already decoded (None: built from the MSEL columns). The result
+    validates as ``Alert``; the description names the exercise so a reader of any export knows it is play.
+    """
+    if payload is not None:
+        document = payload.portable()
+        for name in ("msg_type", "references"):  # an inject is always a new alert of its own
+            document.pop(name, None)
+    else:
+        document = {"type": inject.type.value, "severity": inject.severity.value, "title": inject.title,
+                    "description": inject.description}
+        if inject.area is not None:
+            document["area"] = inject.area.model_dump(mode="json")
+        if inject.lat is not None and inject.lon is not None:
+            document["location"] = {"lat": inject.lat, "lon": inject.lon}
+    banner = f"EXERCISE {exercise.name} - inject {inject.number}"
+    description = str(document.get("description") or "")
+    document.update({
+        "id": inject_alert_id(exercise.id, inject.number),
+        "source": inject.sender if len(inject.sender) >= 2 else "EXCON",
+        "reported_at": fired_at.isoformat(),
+        "releasable_to": list(inject.to),
+        "exercise": True,
+        "exercise_id": exercise.id,
+        "inject": inject.number,
+        "description": f"{banner}\n{description}".strip() if banner not in description else description,
+    })
+    return document

@@ -1,0 +1,139 @@
+"""Exercises in Redis: the records, firing injects exactly once, the scheduler lease, observations.
+
+| key                                  | kind   | holds                                                         |
+|--------------------------------------|--------|---------------------------------------------------------------|
+| ``{p}:exercises``                    | hash   | exercise id -> JSON of ``alerts.core.exercises.Exercise``      |
+| ``{p}:exercise-observations:{id}``   | list   | an exercise's evaluator observations, JSON, oldest first       |
+| ``{p}:exercise-scheduler``           | string | the scheduler lease: holder token, expires (PX)               |
+
+**Exactly once.** ``fire`` is one Lua script: if the record is still what the caller read, it writes the
+new record (the injects marked fired) *and* XADDs their alert documents to the inbox stream, or does
+neither. Two schedulers (two server processes) that read the same record cannot both fire an inject: the
+second write finds the record changed, rereads, and the inject is no longer pending. A process that dies
+before the script ran fired nothing; after, everything. The lease (``hold_lease``) keeps one process
+scheduling at a time, so the others do not spin on a changed record; it is not what makes firing safe.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+
+from alerts.core.exercises import Exercise
+from alerts.store.cas import compare_and_set
+from alerts.store.client import Client, text
+from alerts.store.keys import Keys
+from alerts.store.producer import INBOX_MAXLEN
+
+# KEYS[1] exercises hash, KEYS[2] inbox stream; ARGV[1] id, ARGV[2] expected JSON, ARGV[3] new JSON,
+# ARGV[4] inbox maxlen, ARGV[5..] alert documents to send.
+_FIRE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+for i = 5, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'payload', ARGV[i])
+end
+return 1
+"""
+# KEYS[1] exercises hash; ARGV[1] id, ARGV[2] expected JSON, ARGV[3] new JSON.
+_SWAP = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+# KEYS[1] lease; ARGV[1] holder, ARGV[2] milliseconds. Take it if free, or renew it if ours.
+_LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+def new_exercise_id() -> str:
+    """A fresh exercise id: ``ex-`` and 8 hex digits."""
+    return "ex-" + secrets.token_hex(4)
+
+
+class ExerciseStore:
+    """Exercise records and what belongs to them (the key table above)."""
+
+    def __init__(self, client: Client, keys: Keys):
+        self.client = client
+        self.keys = keys
+        self._fire = client.register_script(_FIRE)
+        self._swap = client.register_script(_SWAP)
+        self._lease = client.register_script(_LEASE)
+
+    def add(self, exercise: Exercise) -> None:
+        """Store a new exercise; ``ValueError`` if its id exists."""
+        if not self.client.hsetnx(self.keys.exercises, exercise.id, exercise.model_dump_json()):
+            raise ValueError(f"exercise {exercise.id!r} exists")
+
+    def get(self, exercise_id: str) -> Exercise | None:
+        """One exercise, or None."""
+        raw = self.client.hget(self.keys.exercises, exercise_id)
+        return Exercise.model_validate_json(raw) if raw else None
+
+    def all(self) -> list[Exercise]:
+        """Every exercise, newest STARTEX first (planned ones, not started, first)."""
+        found = [Exercise.model_validate_json(r) for r in self.client.hvals(self.keys.exercises)]
+        return sorted(found, key=lambda e: (e.startex is None, e.startex.timestamp() if e.startex else 0, e.id),
+                      reverse=True)
+
+    def change(self, exercise_id: str, change: Callable[[Exercise], Exercise | None]
+               ) -> tuple[Exercise, Exercise] | None:
+        """Apply ``change`` atomically (``alerts.store.cas.compare_and_set``): ``(before, after)``, or None if
+        there is no such exercise. ``change`` may raise (e.g. ``ExerciseStateError``) to refuse."""
+        return compare_and_set(
+            read=lambda: self.client.hget(self.keys.exercises, exercise_id),
+            parse=Exercise.model_validate_json,
+            change=change,
+            write=lambda after, raw: bool(self._swap(keys=[self.keys.exercises],
+                                                     args=[exercise_id, raw, after.model_dump_json()])),
+            what=f"exercise {exercise_id!r}",
+        )
+
+    def fire(self, exercise_id: str, change: Callable[[Exercise], tuple[Exercise, list[str]] | None]
+             ) -> tuple[Exercise, Exercise, list[str]] | None:
+        """Fire injects exactly once: ``change(exercise)`` gives the exercise with injects marked fired and
+        the alert documents (JSON text) to send, or None for nothing to do; both are written in one script.
+        Returns ``(before, after, documents sent)``, or None when there is no such exercise."""
+        sent: list[str] = []
+
+        def apply(before: Exercise) -> Exercise | None:
+            result = change(before)
+            if result is None:
+                return None
+            after, documents = result
+            sent[:] = documents
+            return after
+
+        def write(after: Exercise, raw: bytes) -> bool:
+            return bool(self._fire(keys=[self.keys.exercises, self.keys.inbox],
+                                   args=[exercise_id, raw, after.model_dump_json(), INBOX_MAXLEN, *sent]))
+
+        done = compare_and_set(read=lambda: self.client.hget(self.keys.exercises, exercise_id),
+                               parse=Exercise.model_validate_json, change=apply, write=write,
+                               what=f"exercise {exercise_id!r}")
+        if done is None:
+            return None
+        before, after = done
+        return before, after, (list(sent) if after is not before else [])
+
+    def hold_lease(self, holder: str, milliseconds: int) -> bool:
+        """Take or renew the scheduler lease for ``holder`` (a token unique to the process) for
+        ``milliseconds``; False while another holder has it."""
+        return bool(self._lease(keys=[self.keys.exercise_scheduler], args=[holder, milliseconds]))
+
+    def add_observation(self, exercise_id: str, observation: dict) -> int:
+        """Append an observation (JSON-able dict); returns how many the exercise has."""
+        return int(self.client.rpush(self.keys.exercise_observations(exercise_id), json.dumps(observation)))
+
+    def observations(self, exercise_id: str) -> list[dict]:
+        """The exercise's observations, oldest first."""
+        return [json.loads(text(r)) for r in self.client.lrange(self.keys.exercise_observations(exercise_id), 0, -1)]
