@@ -17,6 +17,7 @@ from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from dashboard import api
 from dashboard.auth.context import context_if_any
+from dashboard.components import exercise_band
 from dashboard.components.ids import SIGN_OUT, contract_element
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
@@ -45,6 +46,7 @@ def _frame(settings: Settings) -> html.Div:
         className="frame",
         children=[
             classification_banner(settings.scheme, "top"),
+            exercise_band.band(context.services.centre if context else None, viewer),
             html.Header(
                 className="topbar",
                 children=[
@@ -78,7 +80,8 @@ def _offer_page_callbacks() -> None:
     global _page_callbacks
     from dash import _callback
 
-    from dashboard.pages import audit, map, queue, sharing, situation  # noqa: F401, A004  (each registers its page)
+    from dashboard.components import exercise_band  # noqa: F401  (its callback)
+    from dashboard.pages import audit, evaluation, exercises, map, queue, sharing, situation  # noqa: F401, A004
 
     if _page_callbacks is None:
         _page_callbacks = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -130,6 +130,26 @@ def running(centre: Centre, viewer: Viewer) -> list[Exercise]:
     return [e for e in exercises(centre, viewer) if e.state in LIVE_STATES]
 
 
+#: How long a real-world stop stays announced on every page.
+STOP_NOTICE = timedelta(hours=12)
+REAL_WORLD_STOP = "REAL-WORLD STOP"
+
+
+def notices(centre: Centre, viewer: Viewer) -> list[dict]:
+    """What the EXERCISE band of every page shows ``viewer``: ``{"kind": "running"|"paused"|"stopped", "id",
+    "name", "text"}`` for each exercise in play that it may know of, and for each stopped for a real-world
+    event in the last ``STOP_NOTICE`` (its reason). Empty: no band."""
+    now, shown = centre.clock(), []
+    for ex in exercises(centre, viewer):
+        if ex.state in LIVE_STATES:
+            paused = " - PAUSED" if ex.state is ExerciseState.PAUSED else ""
+            shown.append({"kind": ex.state.value, "id": ex.id, "name": ex.name, "text": f"EXERCISE {ex.name}{paused}"})
+        elif (ex.end_reason or "").startswith(REAL_WORLD_STOP) and ex.endex and now - ex.endex <= STOP_NOTICE:
+            shown.append({"kind": "stopped", "id": ex.id, "name": ex.name,
+                          "text": f"EXERCISE {ex.name} STOPPED {ex.endex:%H:%M} UTC - {ex.end_reason}"})
+    return shown
+
+
 def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[[Exercise], Exercise]
              ) -> tuple[Exercise, Exercise]:
     require(viewer, Permission.CONTROL_EXERCISES)
@@ -187,7 +207,7 @@ def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
         if found.state is ExerciseState.ENDED:
             continue
         try:
-            stopped.append(end(centre, viewer, found.id, reason=f"REAL-WORLD STOP: {reason}"))
+            stopped.append(end(centre, viewer, found.id, reason=f"{REAL_WORLD_STOP}: {reason}"))
         except Conflict:  # ended meanwhile by another controller
             continue
     return stopped

@@ -35,6 +35,9 @@ LAYER_TOGGLES = "layer-toggles"
 COVERAGE_CAPABILITY = "coverage-capability"
 COVERAGE_MINUTES = "coverage-minutes"
 COVERAGE_GAPS = "coverage-gaps"
+# every page: the EXERCISE band
+EXERCISE_BAND = "exercise-band"
+EXERCISE_BAND_TICK = "exercise-band-tick"
 # the response queue page
 CRITICAL_BANNER = "critical-banner"
 MUTE_SOUND = "mute-sound"

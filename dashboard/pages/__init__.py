@@ -1,1 +1,2 @@
-"""The pages: the live map (``map``), the response queue (``queue``), the situation (``situation``), the audit trail (``audit``)."""
+"""The pages: the live map (``map``), the response queue (``queue``), the situation (``situation``), sharing
+(``sharing``), the audit trail (``audit``), exercise control (``exercises``) and the evaluation (``evaluation``)."""

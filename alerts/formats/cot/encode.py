@@ -9,7 +9,7 @@ Each incident becomes one CoT 2.0 event:
 | ``time``, ``start``         | the alert's ``reported_at``                                |
 | ``stale``                   | generation time + ``stale_after`` (default one hour)       |
 | ``how``                     | ``h-e`` (entered by a person)                              |
-| ``opex``                    | ``e`` for exercise alerts, ``o`` otherwise                 |
+| ``opex``                    | ``e-<exercise id>`` for an exercise's inject, ``e`` for another exercise alert, ``o`` otherwise |
 | ``access``                  | the alert's classification (a level name; unmarked: the lowest) |
 | ``caveat``                  | its caveats, comma-separated (left out when there are none) |
 | ``releasableTo``            | the nations it is released to as ISO 3166-1 alpha-3 trigraphs (NATO STANAG 1059; ``XKX`` Kosovo), space-separated; left out when released to all |
@@ -99,7 +99,7 @@ def incident_event(stored: StoredAlert, now: datetime, stale_after: timedelta = 
         "start": _time(alert.reported_at),
         "stale": _time(now + stale_after),
         "how": "h-e",
-        "opex": "e" if alert.exercise else "o",
+        "opex": (f"e-{alert.exercise_id}" if alert.exercise_id else "e") if alert.exercise else "o",
         **marking_attributes(marking),
     })
     etree.SubElement(event, "point", {

@@ -41,9 +41,12 @@ def test_xch002_cot_events_carry_opex_stale_and_a_label():
     from lxml import etree
 
     now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-    document = etree.fromstring(events_document([_stored(exercise=True), _stored(exercise=False)], now))
+    inject = _stored(exercise=True, exercise_id="ex-1a2b", inject=4)
+    document = etree.fromstring(events_document([_stored(exercise=True), _stored(exercise=False), inject], now))
     events = document.findall("event")
-    assert [e.get("opex") for e in events] == ["e", "o"]
+    assert [e.get("opex") for e in events] == ["e", "o", "e-ex-1a2b"]
+    back = decode_alert(etree.tostring(events[2]))
+    assert (back.exercise, back.exercise_id, back.inject) == (True, "ex-1a2b", 4)
     assert all(e.get("stale") == "2026-11-27T13:00:00.000000Z" for e in events)
     assert all(e.get("uid").startswith("crisis.alert.t-") for e in events)
     assert "HIGH border incident" in events[0].find("detail/contact").get("callsign")

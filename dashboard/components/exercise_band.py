@@ -1,0 +1,45 @@
+"""The EXERCISE band of every page: which exercises are in play for the viewer, and real-world stops.
+
+Shown under the classification banner, never instead of it, while an exercise the viewer's nation plays
+in is running or paused ("EXERCISE <NAME>"), and for ``alerts.actions.exercises.STOP_NOTICE`` after a
+real-world stop (its reason). Rendered with the page, then refreshed every ``REFRESH_MS`` by one small
+callback, so a stop reaches every open page within that time.
+"""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, dcc, html
+
+from alerts.actions import exercises
+from alerts.actions.centre import Centre
+from alerts.core.viewer import Viewer
+from dashboard.auth.context import callback_context
+from dashboard.components.ids import EXERCISE_BAND, EXERCISE_BAND_TICK
+
+#: How often open pages re-read the band (ms): a real-world stop shows within this time.
+REFRESH_MS = 3_000
+
+
+def _content(notices: list[dict]) -> tuple[list, str]:
+    items = [html.Span(n["text"], className=f"exercise-notice exercise-{n['kind']}", **{"data-exercise-id": n["id"]})
+             for n in notices]
+    stopped = any(n["kind"] == "stopped" for n in notices)
+    return items, "exercise-band" + (" stopped" if stopped else "") + ("" if notices else " hidden")
+
+
+def band(centre: Centre | None, viewer: Viewer) -> html.Div:
+    """The band as the page is first drawn (empty and hidden outside a request), and its refresh timer."""
+    notices = exercises.notices(centre, viewer) if centre is not None and viewer.role != "none" else []
+    children, class_name = _content(notices)
+    return html.Div([
+        html.Div(children, id=EXERCISE_BAND, className=class_name, role="status", **{"aria-live": "assertive"}),
+        dcc.Interval(id=EXERCISE_BAND_TICK, interval=REFRESH_MS),
+    ])
+
+
+@dash.callback(Output(EXERCISE_BAND, "children"), Output(EXERCISE_BAND, "className"),
+               Input(EXERCISE_BAND_TICK, "n_intervals"), prevent_initial_call=True)
+def refresh(_tick):
+    """Re-read the notices for the signed-in viewer."""
+    context = callback_context()
+    return _content(exercises.notices(context.services.centre, context.viewer))

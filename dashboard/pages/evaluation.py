@@ -1,0 +1,112 @@
+"""The evaluation page (``/evaluation``, exercise control and evaluators): each inject's expected action
+scored per nation from what the players did, and the evaluators' observations (HSEEP ratings).
+
+The table is ``alerts.actions.evaluation.evaluation``; it refreshes every few seconds while play runs.
+"""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from alerts.actions import evaluation, exercises
+from alerts.actions.errors import ActionError
+from alerts.core.roles import Permission
+from dashboard.auth.context import callback_context
+
+TICK_MS = 5_000
+OUTCOME_TEXT = {"met": "met", "missed": "MISSED", "pending": "pending"}
+
+
+def layout(**_query) -> html.Div:
+    """The evaluation page; others get a refusal naming who may."""
+    if not callback_context().viewer.can(Permission.EVALUATE_EXERCISES):
+        return html.Div("Only exercise control and evaluators may read the evaluation.", className="page-body denied")
+    return html.Div(className="page-body evaluation-page", children=[
+        html.H2("Evaluation"),
+        html.Label(["Exercise", dcc.Dropdown(id="evaluation-select", placeholder="choose an exercise",
+                                             clearable=False)]),
+        html.Div(id="evaluation-table", className="inject-table-wrap"),
+        html.Section(className="observation-form", children=[
+            html.H3("Observation"),
+            html.Label(["Inject", dcc.Input(id="observation-inject", type="number", min=1)]),
+            html.Label(["Rating", dcc.Dropdown(id="observation-rating", options=[
+                {"label": "P: performed without challenges", "value": "P"},
+                {"label": "S: performed with some challenges", "value": "S"},
+                {"label": "M: performed with major challenges", "value": "M"},
+                {"label": "U: unable to be performed", "value": "U"}])]),
+            html.Label(["What you saw", dcc.Textarea(id="observation-text", maxLength=evaluation.MAX_OBSERVATION,
+                                                     className="reason")]),
+            html.Button("Record", id="observation-submit", className="primary"),
+            html.Div(id="observation-message", className="action-message", role="status"),
+        ]),
+        html.Div(id="observation-list"),
+        dcc.Interval(id="evaluation-tick", interval=TICK_MS), dcc.Store(id="observation-added"),
+    ])
+
+
+dash.register_page(__name__, path="/evaluation", title="Evaluation · Crisis dashboard", name="Evaluation",
+                   layout=layout, permission=Permission.EVALUATE_EXERCISES)
+
+
+@callback(Output("evaluation-select", "options"), Output("evaluation-select", "value"),
+          Input("evaluation-tick", "n_intervals"), State("evaluation-select", "value"))
+def list_exercises(_tick, chosen):
+    """The exercises, newest first (keeps the choice)."""
+    context = callback_context()
+    found = exercises.exercises(context.services.centre, context.viewer)
+    ids = [e.id for e in found]
+    return ([{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found],
+            chosen if chosen in ids else (ids[0] if ids else None))
+
+
+def _cell(score: dict | None) -> html.Td:
+    if score is None:
+        return html.Td("", className="outcome-none")
+    taken = f" in {int(score['taken_s'] // 60)}:{int(score['taken_s'] % 60):02d}" if score["taken_s"] is not None else ""
+    detail = "; ".join(f"{c['clause']}: {c['outcome']}" for c in score["clauses"])
+    return html.Td(OUTCOME_TEXT[score["outcome"]] + taken, title=detail, className=f"outcome-{score['outcome']}")
+
+
+@callback(Output("evaluation-table", "children"), Output("observation-list", "children"),
+          Input("evaluation-select", "value"), Input("evaluation-tick", "n_intervals"),
+          Input("observation-added", "data"))
+def show(exercise_id, _tick, _added):
+    """Per inject and nation: met / MISSED / pending with the time taken; then the observations."""
+    if not exercise_id:
+        return html.P("No exercise yet.", className="muted"), None
+    context = callback_context()
+    try:
+        table = evaluation.evaluation(context.services.centre, context.viewer, exercise_id)
+    except ActionError as exc:
+        return html.P(exc.message, className="denied"), None
+    nations = list(dict.fromkeys(n for row in table["injects"] for n in row["to"]))
+    header = html.Tr([html.Th(h) for h in ("#", "Inject", "State", "Expected action", *nations)])
+    rows = [html.Tr(**{"data-inject": str(row["inject"])}, children=[
+        html.Td(str(row["inject"])), html.Td(row["title"]), html.Td(row["state"]),
+        html.Td(row["expected_action"] or ""),
+        *(_cell(row["nations"].get(n)) if n in row["to"] else html.Td("—", className="outcome-none")
+          for n in nations)]) for row in table["injects"]]
+    observations = [html.Li(f"{o['at'][11:16]} UTC · {o['by']} ({o['nation'] or '-'})"
+                            + (f" · inject {o['inject']}" if o["inject"] else "")
+                            + (f" · {o['rating']}" if o["rating"] else "") + f": {o['text']}")
+                    for o in table["observations"]]
+    return (html.Table([html.Thead(header), html.Tbody(rows)], className="inject-table evaluation-table"),
+            html.Div([html.H3("Observations"), html.Ul(observations) if observations else
+                      html.P("None yet.", className="muted")]))
+
+
+@callback(Output("observation-message", "children"), Output("observation-added", "data"),
+          Input("observation-submit", "n_clicks"), State("evaluation-select", "value"),
+          State("observation-inject", "value"), State("observation-rating", "value"),
+          State("observation-text", "value"), prevent_initial_call=True)
+def observe(clicks, exercise_id, inject, rating, text):
+    """Record an observation (the use case checks the role and the values)."""
+    if not exercise_id:
+        return "Choose an exercise first.", dash.no_update
+    context = callback_context()
+    try:
+        evaluation.observe(context.services.centre, context.viewer, exercise_id, int(inject) if inject else None,
+                           text or "", rating or None)
+    except ActionError as exc:
+        return exc.message, dash.no_update
+    return "Recorded.", clicks

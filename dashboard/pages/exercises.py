@@ -1,0 +1,201 @@
+"""The exercise control page (``/exercises``, exercise control and evaluators): load a MSEL, run play, watch
+the injects count down, fire now, skip, and the real-world stop.
+
+Every button runs an ``alerts.actions.exercises`` use case, which checks the caller's rights on the server
+(a callback can be POSTed directly: hiding a button protects nothing). The inject table refreshes every
+second (countdowns); the final actions (end, skip, real-world stop) ask for confirmation.
+"""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from alerts.actions import exercises
+from alerts.actions.errors import ActionError
+from alerts.core.exercises import Exercise
+from alerts.core.roles import Permission
+from dashboard.auth.context import callback_context
+
+TICK_MS = 1_000
+CONTROLS = ("start", "pause", "resume", "end")
+
+
+def layout(**_query) -> html.Div:
+    """The control page for exercise control and evaluators; others get a refusal naming who may."""
+    viewer = callback_context().viewer
+    if not exercises.controls(viewer):
+        return html.Div("Only exercise control and evaluators may open exercise control.",
+                        className="page-body denied")
+    control = viewer.can(Permission.CONTROL_EXERCISES)
+    sections = [
+        html.Label(["Exercise", dcc.Dropdown(id="exercise-select", placeholder="choose an exercise",
+                                             clearable=False)]),
+        html.Div(id="exercise-status", className="exercise-status", role="status"),
+    ]
+    if control:
+        sections.append(html.Div(className="exercise-controls", children=[
+            *(html.Button(action.capitalize(), id={"type": "exercise-control", "action": action},
+                          className="primary" if action == "start" else "") for action in CONTROLS[:3]),
+            dcc.ConfirmDialogProvider(html.Button("End (ENDEX)", id="exercise-end-button"), id="exercise-end",
+                                      message="End the exercise now? Injects not yet fired will not fire."),
+        ]))
+    sections += [html.Div(id="exercise-message", className="action-message", role="status"),
+                 html.Div(id="inject-table", className="inject-table-wrap")]
+    if control:
+        sections += [
+            html.Section(className="msel-load", children=[
+                html.H3("Load a MSEL"),
+                html.P("CSV or XLSX with the columns listed in the README; every row is checked first.",
+                       className="muted"),
+                dcc.Upload(id="msel-upload", children=html.Div(["Drop a MSEL here or ", html.A("choose a file")]),
+                           className="upload", max_size=20 * 1024 * 1024),
+                html.Label(["Name", dcc.Input(id="msel-name", type="text", maxLength=200)]),
+                html.Label(["Speed", dcc.Input(id="msel-speed", type="number", min=0.01, max=3600, value=1)]),
+                html.Button("Load", id="msel-load", className="primary"),
+                html.Div(id="msel-message", className="action-message", role="status"),
+            ]),
+            html.Section(className="real-world-stop", children=[
+                html.H3("Real-world stop"),
+                html.P("Ends every exercise at once and announces it on every page.", className="muted"),
+                html.Label(["Why", dcc.Input(id="stop-reason", type="text", maxLength=300)]),
+                dcc.ConfirmDialogProvider(html.Button("STOP ALL EXERCISES", className="danger"), id="stop-all",
+                                          message="Stop every exercise now for a real-world event?"),
+                html.Div(id="stop-message", className="action-message", role="status"),
+            ]),
+        ]
+    return html.Div(className="page-body exercises-page", children=[
+        html.H2("Exercise control"), *sections, dcc.Interval(id="exercise-tick", interval=TICK_MS),
+        dcc.Store(id="exercise-changed")])
+
+
+dash.register_page(__name__, path="/exercises", title="Exercise control · Crisis dashboard", name="Exercises",
+                   layout=layout, permission=Permission.EVALUATE_EXERCISES)
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _inject_rows(ex: Exercise, now: datetime, control: bool) -> html.Table:
+    header = ["#", "Offset", "Due (UTC)", "In", "State", "To", "Title", "Expected action", ""]
+    rows = []
+    for inject in ex.injects:
+        state = ex.inject_state(inject.number)
+        due = ex.due_at(inject.number, now)
+        buttons = []
+        if control and state.value in ("pending", "standby") and ex.state.value in ("running", "paused"):
+            buttons.append(html.Button("Fire now", id={"type": "inject-fire", "n": inject.number}))
+        if control and state.value in ("pending", "standby"):
+            buttons.append(dcc.ConfirmDialogProvider(html.Button("Skip"), id={"type": "inject-skip", "n": inject.number},
+                                                     message=f"Skip inject {inject.number}? It will not fire."))
+        rows.append(html.Tr(className=f"inject inject-{state.value}", **{"data-inject": str(inject.number)}, children=[
+            html.Td(str(inject.number)), html.Td(_clock(inject.offset.total_seconds())),
+            html.Td(f"{due:%H:%M:%S}" if due else (f"{ex.fired[inject.number]:%H:%M:%S}"
+                                                   if inject.number in ex.fired else "")),
+            html.Td(_clock((due - now).total_seconds()) if due else ""), html.Td(state.value),
+            html.Td(", ".join(inject.to)), html.Td(inject.title),
+            html.Td(" · ".join(filter(None, [inject.expected_action,
+                                            f"backup for {inject.backup_for}" if inject.backup_for else None]))),
+            html.Td(buttons)]))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
+                      className="inject-table")
+
+
+@callback(Output("exercise-select", "options"), Output("exercise-select", "value"),
+          Input("exercise-changed", "data"), State("exercise-select", "value"))
+def list_exercises(changed, chosen):
+    """The exercises, newest first; keeps the choice, else the one just loaded or the newest."""
+    context = callback_context()
+    found = exercises.exercises(context.services.centre, context.viewer)
+    options = [{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found]
+    ids = [e.id for e in found]
+    pick = changed if changed in ids else (chosen if chosen in ids else (ids[0] if ids else None))
+    return options, pick
+
+
+@callback(Output("exercise-status", "children"), Output("inject-table", "children"),
+          Input("exercise-select", "value"), Input("exercise-tick", "n_intervals"), Input("exercise-changed", "data"))
+def show(exercise_id, _tick, _changed):
+    """The chosen exercise's state and its injects with their countdowns."""
+    if not exercise_id:
+        return "No exercise loaded yet.", None
+    context = callback_context()
+    centre = context.services.centre
+    try:
+        ex = exercises.exercise(centre, context.viewer, exercise_id)
+    except ActionError as exc:
+        return exc.message, None
+    now = centre.clock()
+    started = f" · STARTEX {ex.startex:%d %b %H:%M:%S} UTC" if ex.startex else ""
+    ended = f" · ENDEX {ex.endex:%H:%M:%S} UTC" if ex.endex else ""
+    fired = len(ex.fired)
+    status = html.Span([html.B(ex.name), f" · {ex.state.value}{started}{ended} · {fired} of {len(ex.injects)} "
+                        f"injects fired · nations {', '.join(ex.nations)}" + (f" · {ex.end_reason}" if ex.end_reason else "")],
+                       **{"data-state": ex.state.value})
+    return status, _inject_rows(ex, now, context.viewer.can(Permission.CONTROL_EXERCISES))
+
+
+def _act(do, *args) -> tuple[str, object]:
+    context = callback_context()
+    try:
+        done = do(context.services.centre, context.viewer, *args)
+    except ActionError as exc:
+        return exc.message, dash.no_update
+    return "", getattr(done, "id", None) or dash.no_update
+
+
+@callback(Output("exercise-message", "children"), Output("exercise-changed", "data", allow_duplicate=True),
+          Input({"type": "exercise-control", "action": ALL}, "n_clicks"), Input("exercise-end", "submit_n_clicks"),
+          Input({"type": "inject-fire", "n": ALL}, "n_clicks"), Input({"type": "inject-skip", "n": ALL}, "submit_n_clicks"),
+          State("exercise-select", "value"), prevent_initial_call=True)
+def control(_controls, _end, _fires, _skips, exercise_id):
+    """Start, pause, resume, end; fire an inject now or skip it (the use cases check the role)."""
+    pressed = ctx.triggered_id
+    if not exercise_id or pressed is None or not any(t["value"] for t in ctx.triggered):
+        return dash.no_update, dash.no_update
+    if pressed == "exercise-end":
+        message, changed = _act(exercises.end, exercise_id)
+        return message or "Ended (ENDEX).", changed
+    if pressed["type"] == "exercise-control":
+        message, changed = _act(getattr(exercises, pressed["action"]), exercise_id)
+        return message or f"{pressed['action'].capitalize()}: done.", changed
+    do = exercises.fire_now if pressed["type"] == "inject-fire" else exercises.skip
+    message, changed = _act(do, exercise_id, pressed["n"])
+    verb = "fired" if pressed["type"] == "inject-fire" else "skipped"
+    return message or f"Inject {pressed['n']} {verb}.", changed
+
+
+@callback(Output("msel-message", "children"), Output("exercise-changed", "data", allow_duplicate=True),
+          Input("msel-load", "n_clicks"), State("msel-upload", "contents"), State("msel-name", "value"),
+          State("msel-speed", "value"), prevent_initial_call=True)
+def load(_clicks, contents, name, speed):
+    """Load the uploaded MSEL as a planned exercise; every problem listed by row and column."""
+    if not contents:
+        return "Choose a MSEL file first.", dash.no_update
+    data = base64.b64decode(contents.split(",", 1)[1])
+    context = callback_context()
+    try:
+        ex = exercises.load(context.services.centre, context.viewer, data, name or "", speed=float(speed or 1))
+    except ActionError as exc:
+        problems = exc.extra.get("problems") or []
+        return html.Div([html.P(exc.message.split("\n")[0]),
+                         html.Ul([html.Li((f"row {p['row']}, " if p["row"] else "") +
+                                          (f"column {p['column']}: " if p["column"] else "") + p["message"])
+                                  for p in problems[:50]])], className="msel-problems"), dash.no_update
+    return f"Loaded {ex.name}: {len(ex.injects)} injects for {', '.join(ex.nations)} ({ex.id}).", ex.id
+
+
+@callback(Output("stop-message", "children"), Output("exercise-changed", "data", allow_duplicate=True),
+          Input("stop-all", "submit_n_clicks"), State("stop-reason", "value"), prevent_initial_call=True)
+def stop_all(_clicks, reason):
+    """The real-world stop."""
+    context = callback_context()
+    try:
+        stopped = exercises.stop_all(context.services.centre, context.viewer, reason or "")
+    except ActionError as exc:
+        return exc.message, dash.no_update
+    return f"Stopped {len(stopped)} exercise(s).", stopped[0].id if stopped else dash.no_update
