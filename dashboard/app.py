@@ -17,6 +17,7 @@ from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from dashboard import api
 from dashboard.auth.context import context_if_any
+from dashboard.degraded import DegradedMiddleware
 from dashboard.components.ids import SIGN_OUT, contract_element
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
@@ -111,6 +112,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     app.layout = lambda: _frame(settings)
     app.server.state.services = services
     api.mount(app.server, services)
+    # outermost (after the authentication that needs Redis): a 503 with a reason while Redis is away
+    app.server.add_middleware(DegradedMiddleware, outage=services.outage, retry_after=settings.retry_after_seconds)
     # Dash's FastAPI backend sets itself up (assets, scripts, the pages router) in hooks run
     # before a request to "/" or "/_dash-*" only: a first visit to another page (e.g. /queue)
     # would get a page without our scripts and styles. Run them now, everything registered.

@@ -53,6 +53,25 @@ def viewers_eyes(services: Services, viewer: Viewer) -> Callable[[str], bool]:
     return lambda alert_id: services.centre.index.get(alert_id, query) is not None
 
 
+def degraded_report(services: Services) -> dict:
+    """``alerts.actions.health.check``, told what this process knows: while its ``Outage`` is on, Redis is
+    not asked (the reason says since when it is unreachable); the supervised threads that are not running
+    are reasons too (``dashboard.supervisor.Supervisor.problems``)."""
+    outage = services.outage
+    if outage.down:
+        report = {"status": "degraded", "reasons": [f"Redis unavailable since {outage.snapshot()['since_label']}: "
+                                                    f"{outage.reason}"],
+                  "redis": f"down: {outage.reason}", "workers": {}, "inboxes": {}}
+    else:
+        report = check(services.client, services.keys, time.time)
+        if report["redis"] != "ok":
+            outage.failed(report["redis"].removeprefix("down: "))
+    problems = services.supervisor.problems()
+    if problems:
+        report = report | {"status": "degraded", "reasons": report["reasons"] + problems}
+    return report
+
+
 @router.get("/health", summary="App, Redis and ingest status (no authentication; reasons for signed-in callers, "
             "figures for admins and auditors)",
             response_model=Health, responses={503: {"model": Health, "description": "degraded"}})
@@ -64,7 +83,7 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
     Redis, every worker's heartbeat, what each inbox owes, the read model's cursor, open live streams,
     and ``alerts_loaded``, counted over the alerts the caller may see.
     """
-    report = check(services.client, services.keys, time.time)
+    report = degraded_report(services)
     body: dict = {"status": report["status"]}
     viewer = getattr(request.state, "viewer", None)
     if viewer is not None:
@@ -73,7 +92,8 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
         centre = services.centre
         body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
                  "alerts_loaded": len(centre.index.select(restricted(centre, viewer))),
-                 "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count}
+                 "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count,
+                 "threads": services.supervisor.report(), "live": services.outage.snapshot()}
     return JSONResponse(body, status_code=200 if report["status"] == "ok" else 503)
 
 
