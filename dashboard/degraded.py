@@ -16,8 +16,10 @@ outage and gets the same answer:
 
 Both carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
 (``assets/degraded.js`` shows the banner on an open page when a callback gets
-such an answer). Static files and ``/api/v1/health`` (which names the cause
-itself) are passed through untouched.
+such an answer). Static files are passed through untouched; so is
+``/api/v1/health``, which names the cause itself, except that while Redis is
+away its request goes on without credentials (they cannot be checked), and
+health then gives every caller the reasons without their error details.
 """
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ from alerts.store.client import UNAVAILABLE
 from dashboard.outage import Outage
 
 PASS_PREFIXES = ("/assets/", "/_dash-component-suites/")
-PASS_PATHS = {"/api/v1/health", "/favicon.ico", "/_favicon.ico"}
+PASS_PATHS = {"/favicon.ico", "/_favicon.ico"}
+HEALTH_PATH = "/api/v1/health"
+CREDENTIALS = {b"authorization", b"cookie"}
 #: The header that marks an answer of degraded mode (its value: since when, ISO 8601 UTC).
 DEGRADED_HEADER = "x-crisis-degraded"
 REASON = "redis_unavailable"
@@ -38,6 +42,11 @@ def _is_page(scope) -> bool:
     accept = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept"), "")
     return (scope.get("method") == "GET" and "text/html" in accept
             and not scope["path"].startswith(("/api/", "/_dash-", "/live/")))
+
+
+def anonymous(scope) -> dict:
+    """``scope`` without the request's credentials (``Authorization``, ``Cookie``)."""
+    return {**scope, "headers": [(k, v) for k, v in scope.get("headers", []) if k not in CREDENTIALS]}
 
 
 def degraded_page(message: str, retry_after: int) -> str:
@@ -64,8 +73,12 @@ class DegradedMiddleware:
         if scope["type"] != "http" or scope["path"] in PASS_PATHS or scope["path"].startswith(PASS_PREFIXES):
             await self.app(scope, receive, send)
             return
+        health = scope["path"] == HEALTH_PATH
         if self.outage.down:
-            await self._answer(scope, send)
+            if health:
+                await self.app(anonymous(scope), receive, send)
+            else:
+                await self._answer(scope, send)
             return
         started = False
 
@@ -81,7 +94,10 @@ class DegradedMiddleware:
             self.outage.failed(f"Redis unreachable: {exc}")
             if started:
                 raise
-            await self._answer(scope, send)
+            if health:
+                await self.app(anonymous(scope), receive, send)
+            else:
+                await self._answer(scope, send)
 
     async def _answer(self, scope, send) -> None:
         snapshot = self.outage.snapshot()

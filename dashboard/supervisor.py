@@ -106,9 +106,9 @@ class Supervisor:
             self._set(name, state=RUNNING, retry_in=0.0)
             try:
                 target(stop)
-            except BaseException as exc:  # noqa: BLE001  whatever kills the thread is logged and restarted
+            except BaseException as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                log.error("thread %s died (%s); restarting with back-off", name, error, exc_info=True)
+                log.exception("thread %s died (%s); restarting with back-off", name, error)
             else:
                 if stop.is_set():
                     break
@@ -130,9 +130,10 @@ class Supervisor:
             return {name: state.as_dict() for name, state in sorted(self._states.items())}
 
     def problems(self) -> list[str]:
-        """One reason per critical thread that is not running, naming it and its last error."""
+        """One reason per critical thread that is waiting to be restarted, naming it and its last error (a thread
+        stopped on purpose is none)."""
         return [f"thread {name} {state['state']} after {state['restarts']} failure(s): {state['error'] or 'no detail'}"
-                for name, state in self.report().items() if state["critical"] and state["state"] != RUNNING]
+                for name, state in self.report().items() if state["critical"] and state["state"] == RESTARTING]
 
     def join(self, timeout: float = 5.0) -> None:
         """Wait (up to ``timeout`` seconds each) for the threads to end once their ``stop`` is set."""

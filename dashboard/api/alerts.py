@@ -69,6 +69,10 @@ def degraded_report(services: Services) -> dict:
     problems = services.supervisor.problems()
     if problems:
         report = report | {"status": "degraded", "reasons": report["reasons"] + problems}
+    if outage.down:  # nobody can be authenticated: every caller gets these, without error details
+        report["public_reasons"] = [f"Redis unavailable since {outage.snapshot()['since_label']}"] + [
+            f"thread {name} {state['state']}" for name, state in services.supervisor.report().items()
+            if state["critical"] and state["state"] == "restarting"]
     return report
 
 
@@ -77,7 +81,9 @@ def degraded_report(services: Services) -> dict:
             response_model=Health, responses={503: {"model": Health, "description": "degraded"}})
 def health(request: Request, services: Services = Depends(services_of)) -> JSONResponse:
     """``status`` ok (200) or degraded (503) (``alerts.actions.health``), and only that for anonymous callers:
-    nothing it answers them changes when an alert arrives, whoever it is released to.
+    nothing it answers them changes when an alert arrives, whoever it is released to. While Redis is
+    unreachable (no caller can be identified) every caller gets the ``reasons``, without error details:
+    ``Redis unavailable since HH:MM UTC`` and each critical thread not running (``degraded_report``).
 
     Signed-in callers also get the ``reasons``; those with ``read_audit`` (admins, auditors) the figures:
     Redis, every worker's heartbeat, what each inbox owes, the read model's cursor, open live streams,
@@ -88,6 +94,8 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
     viewer = getattr(request.state, "viewer", None)
     if viewer is not None:
         body["reasons"] = report["reasons"]
+    elif "public_reasons" in report:
+        body["reasons"] = report["public_reasons"]
     if viewer is not None and viewer.can(Permission.READ_AUDIT):
         centre = services.centre
         body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
