@@ -106,7 +106,7 @@ class Supervisor:
             self._set(name, state=RUNNING, retry_in=0.0)
             try:
                 target(stop)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001  whatever kills the thread is logged and restarted
                 error = f"{type(exc).__name__}: {exc}"
                 log.exception("thread %s died (%s); restarting with back-off", name, error)
             else:
