@@ -66,6 +66,10 @@
     source = new EventSource("/live/assets?after=" + encodeURIComponent(after));
     source.addEventListener("open", function () { document.body.dataset.assetsLive = "open"; });
     source.addEventListener("asset", onAsset);
+    // degraded mode (see degraded.js): the banner follows the server's data store
+    source.addEventListener("status", function (e) {
+      document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: JSON.parse(e.data)}));
+    });
     source.addEventListener("reload", function () { window.location.reload(); });
     // signed out, token or account revoked, rights changed: the page reloads under the new rights
     source.addEventListener("revoked", function () { source.close(); window.location.reload(); });

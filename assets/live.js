@@ -226,10 +226,22 @@
     if (source) { source.close(); }
     var url = "/live/alerts?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(after);
     source = new EventSource(url);
-    source.addEventListener("open", function () { status("live", "ok"); document.body.dataset.live = "open"; });
+    source.addEventListener("open", function () {
+      status("live", "ok"); document.body.dataset.live = "open";
+      document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
+    });
     source.addEventListener("alert", function (e) { onEvent(e, "alert"); });
     source.addEventListener("update", function (e) { onEvent(e, "update"); });
     source.addEventListener("withdraw", onWithdraw);
+    // degraded mode: the server lost (or found again) its data store; the stream stays open
+    source.addEventListener("status", function (e) {
+      var st = JSON.parse(e.data);
+      if (st.state === "disconnected") {
+        status("disconnected · live data unavailable since " + st.since_label + ", retrying", "warn");
+      } else { status("live", "ok"); }
+      document.body.dataset.live = st.state === "disconnected" ? "disconnected" : "open";
+      document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: st}));
+    });
     source.addEventListener("reload", function () { window.location.reload(); });
     // signed out, token or account revoked, rights changed: the page reloads under the new rights
     source.addEventListener("revoked", function () { source.close(); window.location.reload(); });
@@ -239,6 +251,7 @@
         // The browser gave up (e.g. the server answered an error while restarting):
         // reopen from the last event applied, so the replay covers the gap.
         status("disconnected · retrying", "warn");
+        document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected"}}));
         clearTimeout(retryTimer);
         retryTimer = setTimeout(function () { open(lastId || spec.after); }, 2000);
       } else {

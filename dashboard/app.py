@@ -19,6 +19,7 @@ from dashboard import api
 from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
 from dashboard.components.ids import SIGN_OUT, contract_element
+from dashboard.degraded import DegradedMiddleware
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 
@@ -81,7 +82,15 @@ def _offer_page_callbacks() -> None:
     from dash import _callback
 
     from dashboard.components import exercise_band  # noqa: F401  (its callback)
-    from dashboard.pages import audit, evaluation, exercises, map, queue, sharing, situation  # noqa: F401, A004
+    from dashboard.pages import (  # noqa: F401, A004
+        audit,
+        evaluation,
+        exercises,
+        map,
+        queue,
+        sharing,
+        situation,
+    )
 
     if _page_callbacks is None:
         _page_callbacks = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP),
@@ -114,6 +123,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     app.layout = lambda: _frame(settings)
     app.server.state.services = services
     api.mount(app.server, services)
+    # outermost (after the authentication that needs Redis): a 503 with a reason while Redis is away
+    app.server.add_middleware(DegradedMiddleware, outage=services.outage, retry_after=settings.retry_after_seconds)
     # Dash's FastAPI backend sets itself up (assets, scripts, the pages router) in hooks run
     # before a request to "/" or "/_dash-*" only: a first visit to another page (e.g. /queue)
     # would get a page without our scripts and styles. Run them now, everything registered.

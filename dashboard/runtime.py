@@ -5,6 +5,13 @@
 demo; ``ingest`` runs only the ingest workers (for scale-out). Both build
 their parts with ``dashboard.services.build_services``. SIGTERM unwinds like
 Ctrl-C, so the embedded Valkey is always stopped.
+
+Every background thread (the ingest workers, the live feed's follower, the
+escalation monitor, the demo) and, under ``serve``, the embedded Valkey
+(``EmbeddedValkey.watch``) run under the process's ``Supervisor``
+(``dashboard.supervisor``): one that dies is logged and restarted with
+back-off (``CRISIS_RESTART_BACKOFF``, ``CRISIS_RESTART_BACKOFF_MAX``), and
+``GET /api/v1/health`` shows each one's state.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,19 +35,34 @@ from dashboard.settings import Settings
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Store:
+    """What ``store_for`` gives: settings with a Redis URL, and the embedded Valkey behind it (None: external)."""
+
+    settings: Settings
+    embedded: EmbeddedValkey | None
+
+
 @contextmanager
-def redis_for(settings: Settings) -> Iterator[Settings]:
-    """Settings with a Redis URL: the configured one, or a started embedded Valkey (stopped on exit)."""
+def store_for(settings: Settings) -> Iterator[Store]:
+    """The configured Redis, or a started embedded Valkey (stopped on exit), with the settings pointing at it."""
     if settings.redis_url:
-        yield settings
+        yield Store(settings, None)
         return
     embedded = EmbeddedValkey(settings.data_dir)
     url = embedded.start()
     log.info("embedded Valkey at %s (data in %s)", url, embedded.data_dir)
     try:
-        yield replace(settings, redis_url=url)
+        yield Store(replace(settings, redis_url=url), embedded)
     finally:
         embedded.stop()
+
+
+@contextmanager
+def redis_for(settings: Settings) -> Iterator[Settings]:
+    """Settings with a Redis URL: the configured one, or a started embedded Valkey (stopped on exit)."""
+    with store_for(settings) as store:
+        yield store.settings
 
 
 def embedded_url_if_running(settings: Settings) -> Settings:
@@ -66,16 +89,15 @@ def load_feed_registry(settings: Settings) -> FeedRegistry:
         raise SystemExit(f"bad feed registry: {exc}") from None
 
 
-def start_thread(name: str, target: Callable[[threading.Event], None], stop: threading.Event) -> threading.Thread:
-    """A daemon thread running ``target(stop)``."""
-    thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
-    thread.start()
-    return thread
+def start_thread(services: Services, name: str, target: Callable[[threading.Event], None], stop: threading.Event,
+                 *, critical: bool = True) -> threading.Thread:
+    """A daemon thread running ``target(stop)`` under the process's supervisor (restarted when it dies)."""
+    return services.supervisor.start(name, target, stop, critical=critical)
 
 
 def start_ingest(services: Services, stop: threading.Event) -> list[threading.Thread]:
-    """The four ingest workers (alerts and assets; stream and channel) as threads."""
-    return [start_thread(name, worker.run, stop) for name, worker in services.ingest_workers().items()]
+    """The four ingest workers (alerts and assets; stream and channel) as supervised threads."""
+    return [start_thread(services, name, worker.run, stop) for name, worker in services.ingest_workers().items()]
 
 
 def serve(settings: Settings) -> None:
@@ -88,16 +110,20 @@ def serve(settings: Settings) -> None:
     # uvicorn handles both signals itself while serving, then re-raises them to this handler.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     templates, feeds = load_templates(settings), load_feed_registry(settings)
-    with redis_for(settings) as settings:
+    with store_for(settings) as store:
+        settings = store.settings
         services = build_services(settings, templates, feeds)
         stop = threading.Event()
-        threads = start_ingest(services, stop) if settings.run_ingest else []
-        threads.append(start_thread("escalation", services.escalation_monitor().run, stop))
-        threads.append(start_thread("exercises", services.exercise_scheduler().run, stop))
+        threads = [start_thread(services, "valkey", store.embedded.watch, stop)] if store.embedded else []
+        threads += start_ingest(services, stop) if settings.run_ingest else []
+        threads.append(start_thread(services, "escalation", services.escalation_monitor().run, stop))
+        threads.append(start_thread(services, "exercises", services.exercise_scheduler().run, stop))
         if settings.demo:
-            threads.append(start_thread("demo", lambda s: run_demo(services.client, services.keys, s), stop))
-            threads.append(start_thread("asset-demo", lambda s: run_asset_demo(services.client, services.keys, s),
-                                        stop))
+            threads.append(start_thread(services, "demo", lambda s: run_demo(services.client, services.keys, s),
+                                        stop, critical=False))
+            threads.append(start_thread(services, "asset-demo",
+                                        lambda s: run_asset_demo(services.client, services.keys, s), stop,
+                                        critical=False))
             print(create_demo_users(services), flush=True)
         app = create_app(settings, services)
         try:

@@ -38,7 +38,9 @@ from alerts.store.keys import Keys
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
 from dashboard.live.feed import LiveFeed
+from dashboard.outage import Outage
 from dashboard.settings import Settings
+from dashboard.supervisor import Backoff, Supervisor
 
 
 @dataclass
@@ -58,9 +60,22 @@ class Services:
         return RegionIndex.from_assets(self.settings.assets_dir)
 
     @functools.cached_property
+    def outage(self) -> Outage:
+        """Whether this process reaches Redis now, and since when not (``dashboard.outage``)."""
+        return Outage()
+
+    @functools.cached_property
+    def supervisor(self) -> Supervisor:
+        """The supervisor of this process's background threads (``dashboard.supervisor``), its back-off from
+        the settings ``restart_backoff_seconds`` / ``restart_backoff_max_seconds``."""
+        settings = self.settings
+        return Supervisor(Backoff(settings.restart_backoff_seconds, settings.restart_backoff_max_seconds))
+
+    @functools.cached_property
     def live(self) -> LiveFeed:
-        """The process's live feed (made on first use; ``create_app`` bootstraps and starts it)."""
-        return LiveFeed(self.centre, self.client, self.keys)
+        """The process's live feed (made on first use; ``create_app`` bootstraps and starts it), reporting
+        to ``outage`` and supervised by ``supervisor``."""
+        return LiveFeed(self.centre, self.client, self.keys, outage=self.outage, supervisor=self.supervisor)
 
     # --- ingest -----------------------------------------------------------------------------
 

@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
             "one ahead by less is dated now"),
     Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
             "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
+    Setting("restart_backoff_seconds", "", "CRISIS_RESTART_BACKOFF", "0.5",
+            "first wait before a dead background thread or the embedded Valkey is restarted (seconds; "
+            "doubles with each failure in a row)"),
+    Setting("restart_backoff_max_seconds", "", "CRISIS_RESTART_BACKOFF_MAX", "30",
+            "longest wait between restarts of a dead background thread or the embedded Valkey (seconds)"),
+    Setting("retry_after_seconds", "", "CRISIS_RETRY_AFTER", "5",
+            "`Retry-After` of the 503 answered while Redis is unreachable (seconds; pages retry this often)"),
 )
 
 
@@ -71,6 +78,9 @@ class Settings:
     escalation_tick_seconds: float = 5.0
     max_clock_skew_seconds: float = 120.0
     consumer: str | None = None
+    restart_backoff_seconds: float = 0.5
+    restart_backoff_max_seconds: float = 30.0
+    retry_after_seconds: int = 5
     assets_dir: Path = field(default=PROJECT_ROOT / "assets")
     checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")
 

@@ -24,13 +24,15 @@ class StreamFollower:
     """Follows ``streams`` (name -> handler) from ``cursors`` (name -> last id seen)."""
 
     def __init__(self, client: Client, handlers: dict[str, Handler], cursors: dict[str, str], *,
-                 block_ms: int = 2000, count: int = 1000, name: str = "follower"):
+                 block_ms: int = 2000, count: int = 1000, name: str = "follower",
+                 on_state: Callable[[str | None], None] | None = None):
         self.client = client
         self.handlers = dict(handlers)
         self.cursors = dict(cursors)
         self.block_ms = block_ms
         self.count = count
         self.name = name
+        self.on_state = on_state
 
     def step(self) -> int:
         """One ``XREAD`` (blocking up to ``block_ms``) and its handling; returns the entries handled."""
@@ -47,11 +49,19 @@ class StreamFollower:
     def run(self, stop: threading.Event) -> None:
         """``step`` until ``stop`` is set, riding out lost connections and failing handlers."""
         delay = 0.2
+        failing = False
         while not stop.is_set():
             try:
+                if failing:
+                    self.client.ping()
+                    self._state(None)
                 self.step()
+                failing = False
+                self._state(None)
                 delay = 0.2
             except UNAVAILABLE as exc:
+                failing = True
+                self._state(f"Redis unreachable: {exc}")
                 log.warning("%s lost Redis (%s); retrying in %.1fs", self.name, exc, delay)
             except Exception:  # noqa: BLE001  a bad entry must not stop following for good
                 log.exception("%s failed; retrying in %.1fs", self.name, delay)
@@ -59,3 +69,7 @@ class StreamFollower:
                 continue
             stop.wait(delay)
             delay = min(delay * 2, 5.0)
+
+    def _state(self, error: str | None) -> None:
+        if self.on_state is not None:
+            self.on_state(error)

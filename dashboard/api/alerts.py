@@ -53,27 +53,55 @@ def viewers_eyes(services: Services, viewer: Viewer) -> Callable[[str], bool]:
     return lambda alert_id: services.centre.index.get(alert_id, query) is not None
 
 
+def degraded_report(services: Services) -> dict:
+    """``alerts.actions.health.check``, told what this process knows: while its ``Outage`` is on, Redis is
+    not asked (the reason says since when it is unreachable); the supervised threads that are not running
+    are reasons too (``dashboard.supervisor.Supervisor.problems``)."""
+    outage = services.outage
+    if outage.down:
+        report = {"status": "degraded", "reasons": [f"Redis unavailable since {outage.snapshot()['since_label']}: "
+                                                    f"{outage.reason}"],
+                  "redis": f"down: {outage.reason}", "workers": {}, "inboxes": {}}
+    else:
+        report = check(services.client, services.keys, time.time)
+        if report["redis"] != "ok":
+            outage.failed(report["redis"].removeprefix("down: "))
+    problems = services.supervisor.problems()
+    if problems:
+        report = report | {"status": "degraded", "reasons": report["reasons"] + problems}
+    if outage.down:  # nobody can be authenticated: every caller gets these, without error details
+        report["public_reasons"] = [f"Redis unavailable since {outage.snapshot()['since_label']}"] + [
+            f"thread {name} {state['state']}" for name, state in services.supervisor.report().items()
+            if state["critical"] and state["state"] == "restarting"]
+    return report
+
+
 @router.get("/health", summary="App, Redis and ingest status (no authentication; reasons for signed-in callers, "
             "figures for admins and auditors)",
             response_model=Health, responses={503: {"model": Health, "description": "degraded"}})
 def health(request: Request, services: Services = Depends(services_of)) -> JSONResponse:
     """``status`` ok (200) or degraded (503) (``alerts.actions.health``), and only that for anonymous callers:
-    nothing it answers them changes when an alert arrives, whoever it is released to.
+    nothing it answers them changes when an alert arrives, whoever it is released to. While Redis is
+    unreachable (no caller can be identified) every caller gets the ``reasons``, without error details:
+    ``Redis unavailable since HH:MM UTC`` and each critical thread not running (``degraded_report``).
 
     Signed-in callers also get the ``reasons``; those with ``read_audit`` (admins, auditors) the figures:
     Redis, every worker's heartbeat, what each inbox owes, the read model's cursor, open live streams,
     and ``alerts_loaded``, counted over the alerts the caller may see.
     """
-    report = check(services.client, services.keys, time.time)
+    report = degraded_report(services)
     body: dict = {"status": report["status"]}
     viewer = getattr(request.state, "viewer", None)
     if viewer is not None:
         body["reasons"] = report["reasons"]
+    elif "public_reasons" in report:
+        body["reasons"] = report["public_reasons"]
     if viewer is not None and viewer.can(Permission.READ_AUDIT):
         centre = services.centre
         body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
                  "alerts_loaded": len(centre.index.select(restricted(centre, viewer))),
-                 "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count}
+                 "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count,
+                 "threads": services.supervisor.report(), "live": services.outage.snapshot()}
     return JSONResponse(body, status_code=200 if report["status"] == "ok" else 503)
 
 

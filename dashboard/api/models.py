@@ -61,6 +61,10 @@ class Health(BaseModel):
     alerts_loaded: int | None = Field(None, description="alerts in the read model that the caller may see")
     cursor: str | None = None
     live_clients: int | None = None
+    threads: dict[str, dict[str, Any]] | None = Field(
+        None, description="supervised background thread -> state (running, restarting, stopped), since (epoch s), "
+                          "restarts, error, retry_in (s), critical")
+    live: dict[str, Any] | None = Field(None, description="state (live or disconnected), since, since_label, reason")
 
 
 class Me(BaseModel):

@@ -7,6 +7,13 @@ models (taking each stream's cursor first, so nothing slips between);
 applies each event to its read model and hands the new ones to the
 ``alerts`` or ``assets`` fan-out. Events already applied (a replay) are not
 handed on.
+
+Degraded mode: given an ``Outage``, the follower reports to it whether Redis
+answers, and every change of it is handed to both fan-outs as a ``LiveStatus``
+(each open stream sends it as an SSE ``status`` event, ``dashboard.live.sse``).
+While Redis is away the follower keeps its cursors; when it is back it reads on
+from them, so the read models and the open streams miss nothing. Given a
+``Supervisor``, the follower runs as its supervised thread ``live-feed``.
 """
 from __future__ import annotations
 
@@ -19,12 +26,15 @@ from alerts.store.client import Client
 from alerts.store.follow import StreamFollower
 from alerts.store.keys import Keys
 from dashboard.live.fanout import FanOut
+from dashboard.outage import LiveStatus, Outage
+from dashboard.supervisor import Supervisor
 
 
 class LiveFeed:
     """Keeps ``centre.index`` and ``centre.asset_index`` current and fans their events out."""
 
-    def __init__(self, centre: Centre, client: Client, keys: Keys, *, block_ms: int = 2000):
+    def __init__(self, centre: Centre, client: Client, keys: Keys, *, block_ms: int = 2000,
+                 outage: Outage | None = None, supervisor: Supervisor | None = None):
         self.centre = centre
         self.client = client
         self.keys = keys
@@ -33,6 +43,10 @@ class LiveFeed:
         self.assets = FanOut()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.outage = outage
+        self.supervisor = supervisor
+        if outage is not None:
+            outage.listen(self._on_outage)
 
     def bootstrap(self) -> None:
         """Fill both read models from the store (cursor first, then the records)."""
@@ -48,7 +62,10 @@ class LiveFeed:
             self.client,
             {self.keys.events: self._on_alert_events, self.keys.assets_events: self._on_asset_events},
             {self.keys.events: self.centre.index.cursor, self.keys.assets_events: self.centre.asset_index.cursor},
-            block_ms=self.block_ms, name="live feed")
+            block_ms=self.block_ms, name="live feed", on_state=self._on_state if self.outage else None)
+        if self.supervisor is not None:
+            self._thread = self.supervisor.start("live-feed", follower.run, self._stop)
+            return
         self._thread = threading.Thread(target=follower.run, args=(self._stop,), name="live-feed", daemon=True)
         self._thread.start()
 
@@ -62,6 +79,17 @@ class LiveFeed:
     def subscriber_count(self) -> int:
         """Open live streams in this process (alerts and assets)."""
         return len(self.alerts) + len(self.assets)
+
+    def _on_state(self, error: str | None) -> None:
+        if error is None:
+            self.outage.recovered()
+        else:
+            self.outage.failed(error)
+
+    def _on_outage(self, snapshot: dict) -> None:
+        status = LiveStatus(snapshot)
+        self.alerts.publish([status])
+        self.assets.publish([status])
 
     def _on_alert_events(self, entries: list[tuple[str, dict]]) -> None:
         events = [parse_event(entry_id, fields) for entry_id, fields in entries]

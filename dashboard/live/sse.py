@@ -11,6 +11,11 @@ Every ``recheck_every`` seconds the stream asks whether its caller is still
 authorised (``dashboard.auth.recheck``); if not, it sends ``event: revoked``
 and ends (the page reloads under its new rights, or goes to sign-in).
 ``valid_cursor`` tells a stream id from anything else (the route answers 422).
+Degraded mode: a ``LiveStatus`` in the fan-out is sent as ``event: status``
+(``{"state": "live" | "disconnected", "since", "since_label", "reason"}``,
+``dashboard.outage``), without an id; while Redis is unreachable the re-check
+is skipped (nothing new can be read either), and the stream stays open, so it
+goes on from its cursor when Redis returns.
 """
 from __future__ import annotations
 
@@ -21,8 +26,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from alerts.core.events import stream_id_key
+from alerts.store.client import UNAVAILABLE
 from alerts.store.streams import CursorTooOld
 from dashboard.live.fanout import FanOut
+from dashboard.outage import LiveStatus
 
 KEEPALIVE_SECONDS = 15.0
 #: Events read from the stream per replay page.
@@ -69,7 +76,10 @@ async def sse_events(
         if recheck is None or time.monotonic() - checked < recheck_every:
             return False
         checked = time.monotonic()
-        return not await recheck()
+        try:
+            return not await recheck()
+        except UNAVAILABLE:  # Redis is away: ask again at the next interval
+            return False
 
     try:
         cursor = after
@@ -106,6 +116,9 @@ async def sse_events(
             if subscriber.overflowed:
                 return  # the browser reconnects and replays from its last id
             for event in events:
+                if isinstance(event, LiveStatus):
+                    yield sse_frame("status", json.dumps(event.data))
+                    continue
                 if stream_id_key(event.event_id) <= stream_id_key(cursor):
                     continue
                 cursor = event.event_id

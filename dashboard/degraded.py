@@ -1,0 +1,116 @@
+"""Degraded mode at the edge: while Redis is unreachable, a clear 503 instead of a bare 500 or a reset.
+
+``DegradedMiddleware`` is the outermost middleware (around authentication,
+which needs Redis). It answers for itself, without touching Redis, while the
+process's ``Outage`` says Redis is away; and a request that fails with one of
+``alerts.store.client.UNAVAILABLE`` before its answer started both starts the
+outage and gets the same answer:
+
+- pages (a ``GET`` that accepts ``text/html``): 503, an HTML page whose banner
+  (``#degraded-banner``) says "Live data unavailable since HH:MM UTC,
+  retrying" and which reloads itself every ``retry_after`` seconds (a
+  ``<meta http-equiv=refresh>``: no script), so it comes back by itself;
+- everything else (API, Dash callbacks, live streams): 503 JSON
+  ``{"detail": the banner's text, "reason": "redis_unavailable", "since": ISO
+  8601 UTC, "retry_after": seconds}``.
+
+Both carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
+(``assets/degraded.js`` shows the banner on an open page when a callback gets
+such an answer). Static files are passed through untouched; so is
+``/api/v1/health``, which names the cause itself, except that while Redis is
+away its request goes on without credentials (they cannot be checked), and
+health then gives every caller the reasons without their error details.
+"""
+from __future__ import annotations
+
+import html
+import json
+
+from alerts.store.client import UNAVAILABLE
+from dashboard.outage import Outage
+
+PASS_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PASS_PATHS = {"/favicon.ico", "/_favicon.ico"}
+HEALTH_PATH = "/api/v1/health"
+CREDENTIALS = {b"authorization", b"cookie"}
+#: The header that marks an answer of degraded mode (its value: since when, ISO 8601 UTC).
+DEGRADED_HEADER = "x-crisis-degraded"
+REASON = "redis_unavailable"
+
+
+def _is_page(scope) -> bool:
+    accept = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept"), "")
+    return (scope.get("method") == "GET" and "text/html" in accept
+            and not scope["path"].startswith(("/api/", "/_dash-", "/live/")))
+
+
+def anonymous(scope) -> dict:
+    """``scope`` without the request's credentials (``Authorization``, ``Cookie``)."""
+    return {**scope, "headers": [(k, v) for k, v in scope.get("headers", []) if k not in CREDENTIALS]}
+
+
+def degraded_page(message: str, retry_after: int) -> str:
+    """The HTML page answered for a page while Redis is away (the banner, and a reload every ``retry_after`` s)."""
+    text = html.escape(message[:1].upper() + message[1:])
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="{int(retry_after)}">'
+            f'<title>Crisis dashboard: live data unavailable</title>'
+            f'<link rel="stylesheet" href="/assets/style.css"></head><body>'
+            f'<div id="degraded-banner" class="degraded-banner" role="alert">{text}</div>'
+            f'<main class="degraded"><p>The dashboard cannot reach its data store. This page tries again every '
+            f'{int(retry_after)} seconds and comes back by itself.</p></main></body></html>')
+
+
+class DegradedMiddleware:
+    """Answers 503 while ``outage`` is on (see the module docstring); ``retry_after`` in seconds."""
+
+    def __init__(self, app, outage: Outage, retry_after: int = 5):
+        self.app = app
+        self.outage = outage
+        self.retry_after = retry_after
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] in PASS_PATHS or scope["path"].startswith(PASS_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        health = scope["path"] == HEALTH_PATH
+        if self.outage.down:
+            if health:
+                await self.app(anonymous(scope), receive, send)
+            else:
+                await self._answer(scope, send)
+            return
+        started = False
+
+        async def watched_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except UNAVAILABLE as exc:
+            self.outage.failed(f"Redis unreachable: {exc}")
+            if started:
+                raise
+            if health:
+                await self.app(anonymous(scope), receive, send)
+            else:
+                await self._answer(scope, send)
+
+    async def _answer(self, scope, send) -> None:
+        snapshot = self.outage.snapshot()
+        message = self.outage.message() or "live data unavailable, retrying"
+        if _is_page(scope):
+            body = degraded_page(message, self.retry_after).encode()
+            kind = b"text/html; charset=utf-8"
+        else:
+            body = json.dumps({"detail": message, "reason": REASON, "since": snapshot["since"],
+                               "retry_after": self.retry_after}).encode()
+            kind = b"application/json"
+        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                   (b"retry-after", str(self.retry_after).encode()), (b"cache-control", b"no-store"),
+                   (DEGRADED_HEADER.encode(), (snapshot["since"] or "").encode())]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
