@@ -25,7 +25,7 @@ class Rate:
     period: float
 
     @classmethod
-    def parse(cls, text: str) -> "Rate":
+    def parse(cls, text: str) -> Rate:
         """``"20/minute"``, ``"600/hour"``, ``"5/30s"`` -> a ``Rate``; raises ``ValueError`` saying the form."""
         match = _RATE.match(text)
         if not match or int(match.group(1)) < 1 or (match.group(3) is not None and int(match.group(3)) < 1):

@@ -86,7 +86,7 @@ class EdgeLimits:
 
     @classmethod
     def build(cls, settings: Settings, client, keys, audit: AuditLog,
-              clock: Callable[[], float] = time.time) -> "EdgeLimits":
+              clock: Callable[[], float] = time.time) -> EdgeLimits:
         """The limits over one Redis client and key space."""
         return cls(settings, RateLimiter(client, keys, clock),
                    SignInLock(client, keys, settings.login_max_failures, settings.login_lockout_seconds, clock),

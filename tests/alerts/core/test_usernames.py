@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.core.usernames import CUT_MARK, MAX_LENGTH, UserNameTooLong, bounded, normalise
+from alerts.core.usernames import (
+    CUT_MARK,
+    MAX_LENGTH,
+    UserNameTooLong,
+    bounded,
+    normalise,
+)
 
 
 def test_usr001_case_width_and_spaces_name_one_account():

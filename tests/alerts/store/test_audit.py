@@ -1,9 +1,8 @@
 """The audit stream's bounds: every field cut with a marker, and aggregated token use, on a real Redis."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from alerts.core.events import AuditEvent, SignInFailed, TokenUsed
 from alerts.store.audit import LIMITS, TRUNCATED, AuditLog

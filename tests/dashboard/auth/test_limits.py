@@ -3,6 +3,7 @@ against a real ``crisisdash serve`` on a real Redis; clients bind loopback sourc
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -11,9 +12,13 @@ import redis
 
 from alerts.store.audit import AuditLog
 from alerts.store.keys import Keys
-from tests.conftest import RunningServer, _delete_prefix, add_user, start_server, stop_server
-
-import uuid
+from tests.conftest import (
+    RunningServer,
+    _delete_prefix,
+    add_user,
+    start_server,
+    stop_server,
+)
 
 SETTINGS = {"CRISIS_LOGIN_RATE": "8/minute", "CRISIS_API_RATE": "30/minute"}
 
