@@ -9,10 +9,13 @@ Call ``shutdown(app)`` to stop it.
 from __future__ import annotations
 
 import json
+import threading
+from datetime import timedelta
 
 import dash
 from dash import Dash, dcc, html
 
+from alerts.actions.audit_retention import AuditRetention
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from dashboard import api
@@ -107,6 +110,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     services = services or build_services(settings)
     services.live.bootstrap()
     services.live.start()
+    retention = start_audit_retention(settings, services)
 
     app = Dash(
         __name__,
@@ -122,6 +126,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
 
     app.layout = lambda: _frame(settings)
     app.server.state.services = services
+    app.server.state.audit_retention = retention
     api.mount(app.server, services)
     # outermost (after the authentication that needs Redis): a 503 with a reason while Redis is away
     app.server.add_middleware(DegradedMiddleware, outage=services.outage, retry_after=settings.retry_after_seconds)
@@ -133,6 +138,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     return app
 
 
+def start_audit_retention(settings: Settings, services: Services) -> threading.Event:
+    """Run the audit retention (``alerts.actions.audit_retention``: archive, then trim) in a daemon thread,
+    now and hourly; returns the event that stops it."""
+    retention = AuditRetention(services.centre.audit, settings.audit_archive,
+                               timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
+    stop = threading.Event()
+    threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
+    return stop
+
+
 def shutdown(app: Dash) -> None:
     """Stop the live feed and close the Redis client of ``app``."""
+    getattr(app.server.state, "audit_retention", threading.Event()).set()
     app.server.state.services.close()

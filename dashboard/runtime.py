@@ -128,7 +128,8 @@ def serve(settings: Settings) -> None:
         app = create_app(settings, services)
         try:
             uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
-                        timeout_graceful_shutdown=3)
+                        timeout_graceful_shutdown=3,
+                        proxy_headers=False)  # X-Forwarded-*: only from CRISIS_TRUSTED_PROXIES (dashboard.api.mount)
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:

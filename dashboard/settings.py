@@ -7,12 +7,14 @@ nothing else in the app reads the environment.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from alerts.core.escalation import EscalationPolicy
 from alerts.core.markings import Classifications
+from alerts.core.rates import Rate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +42,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feeds_file", "", "CRISIS_FEEDS", "(none)",
             "feed registry (TOML, see `docs/feeds.example.toml`); without one, only messages that state "
             "their own releasability are routed"),
+    Setting("trusted_proxies", "", "CRISIS_TRUSTED_PROXIES", "(none)",
+            "addresses or networks (comma-separated, e.g. `10.0.0.5,fd00::/64`) of reverse proxies whose "
+            "`X-Forwarded-For` and `X-Forwarded-Proto` are believed; from any other peer they are ignored"),
+    Setting("login_max_failures", "", "CRISIS_LOGIN_MAX_FAILURES", "5",
+            "failed sign-ins of one user name from one client address that lock that pair"),
+    Setting("login_lockout_seconds", "", "CRISIS_LOGIN_LOCKOUT", "900",
+            "how long a locked (user name, address) pair stays locked after its last failure (seconds)"),
+    Setting("login_rate", "", "CRISIS_LOGIN_RATE", "20/minute",
+            "sign-in attempts per client address (a burst of that many, then evenly spread); more: 429"),
+    Setting("login_rate_global", "", "CRISIS_LOGIN_RATE_GLOBAL", "600/minute",
+            "sign-in attempts from all addresses together (guards the server's password hashing); more: 429"),
+    Setting("api_rate", "", "CRISIS_API_RATE", "1200/minute",
+            "requests per API token or web session (API, pages, callbacks, live streams); more: 429"),
+    Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "90",
+            "audit entries older than this (days) are archived, then trimmed from the stream"),
+    Setting("audit_max_entries", "", "CRISIS_AUDIT_MAX_ENTRIES", "1000000",
+            "the audit stream keeps at most this many entries; the oldest beyond are archived, then trimmed"),
+    Setting("audit_archive_dir", "", "CRISIS_AUDIT_ARCHIVE_DIR", "<data_dir>/audit",
+            "where trimmed audit entries are archived (one JSON Lines file per day)"),
     Setting("max_payload_bytes", "", "CRISIS_MAX_PAYLOAD", "1048576", "largest payload ingest accepts (bytes)"),
     Setting("escalation_minutes", "", "CRISIS_ESCALATION_MINUTES", "critical=2,high=5,medium=15,low=60",
             "acknowledgment deadlines by severity, in minutes"),
@@ -73,6 +94,15 @@ class Settings:
     run_ingest: bool = True
     classifications: str = "UNCLASSIFIED,RESTRICTED,CONFIDENTIAL,SECRET"
     feeds_file: Path | None = None
+    trusted_proxies: str = ""
+    login_max_failures: int = 5
+    login_lockout_seconds: float = 900.0
+    login_rate: str = "20/minute"
+    login_rate_global: str = "600/minute"
+    api_rate: str = "1200/minute"
+    audit_retention_days: float = 90.0
+    audit_max_entries: int = 1_000_000
+    audit_archive_dir: Path | None = None
     max_payload_bytes: int = 1_048_576
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
@@ -93,6 +123,19 @@ class Settings:
     def scheme(self) -> Classifications:
         """The classification levels (``alerts.core.markings.Classifications``)."""
         return Classifications.parse(self.classifications)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as a list of addresses/networks; raises ``ValueError`` for one that is neither."""
+        found = [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+        for item in found:
+            ipaddress.ip_network(item, strict=False)
+        return found
+
+    @property
+    def audit_archive(self) -> Path:
+        """Where trimmed audit entries are archived: ``audit_archive_dir``, else ``<data_dir>/audit``."""
+        return self.audit_archive_dir or Path(self.data_dir) / "audit"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -122,5 +165,19 @@ class Settings:
             settings.escalation_policy  # noqa: B018  (fail fast on a bad CRISIS_ESCALATION_MINUTES)
         except ValueError as exc:
             raise ValueError(f"CRISIS_ESCALATION_MINUTES: {exc}") from None
+        for name in ("login_rate", "login_rate_global", "api_rate"):
+            try:
+                Rate.parse(getattr(settings, name))
+            except ValueError as exc:
+                raise ValueError(f"{_env_of(name)}: {exc}") from None
+        try:
+            settings.trusted_proxy_list  # noqa: B018  (fail fast on a bad CRISIS_TRUSTED_PROXIES)
+        except ValueError as exc:
+            raise ValueError(f"CRISIS_TRUSTED_PROXIES: {exc}") from None
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)
+
+
+def _env_of(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    return next(s.env for s in SETTINGS if s.name == name)

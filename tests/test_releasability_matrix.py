@@ -853,11 +853,12 @@ def test_rmx009_dash_callbacks_posted_directly(matrix, name):
 
 
 def test_rmx010_after_the_whole_matrix_the_audit_trail_still_names_only_what_each_admin_may_see(matrix):
-    """Every read above was audited (token use names the alert in its path, even a refused probe): an admin
-    reads those entries only about alerts it may see; the auditor reads them all."""
+    """The audit trail names alerts in work on them and in token use (the first call of each token in each
+    hour, which names the alert in its path, even a refused probe): an admin reads those entries only about
+    alerts it may see; the auditor reads them all."""
     raw = matrix.server.services.client.xrange(matrix.server.services.keys.audit, "-", "+")
     named = set().union(*(markers(repr(fields)) for _, fields in raw))
-    assert named == {s.marker for s in matrix.specs}  # the probes named every alert, unrouted ones too
+    assert named <= {s.marker for s in matrix.specs}
     for person in PEOPLE:
         if person.role not in ("admin", "auditor"):
             continue

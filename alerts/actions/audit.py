@@ -4,7 +4,10 @@ Who sees what:
 
 - ``read_all_audit`` (the centre-wide auditor): every entry.
 - ``read_audit`` (an admin): an entry only when it names at least one thing
-  and everything it names is something the reader may see. When in doubt, hide.
+  and everything it names is something the reader may see. When in doubt, hide:
+  an entry one of whose fields was cut to its size limit (``truncated``,
+  ``alerts.store.audit``) may have named more than it still shows, so it is
+  for the auditor only.
 
 What an entry names is read the same way from every entry, whatever event
 wrote it (one rule, no list of actions; a new audit event is covered the day
@@ -144,6 +147,8 @@ class _Reader:
 
     def may_see(self, entry: AuditEntry) -> bool:
         """Whether the entry names something and everything it names is visible to the reader."""
+        if entry.truncated:
+            return False
         verdicts = list(self._verdicts(entry))
         return bool(verdicts) and all(verdicts)
 

@@ -113,9 +113,19 @@ class SignInFailed(AuditEvent, action="login.failure"):
 
 @dataclass(frozen=True)
 class SignInThrottled(AuditEvent, action="login.throttled"):
-    """A sign-in refused because the name is throttled."""
+    """A sign-in refused because the (user name, client address) pair is locked (subject: the name)."""
 
     pass
+
+
+@dataclass(frozen=True)
+class RateLimited(AuditEvent, action="rate.limited"):
+    """Requests refused with 429 by a rate limit (subject: the client address, or the token id / ``session``;
+    ``limit``: which one, e.g. ``login``, ``login-global``, ``api``). Audited once per subject and limit per
+    hour (``AuditLog.record_first``)."""
+
+    limit: str = ""
+    retry_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,8 @@ class SignedOut(AuditEvent, action="logout"):
 
 @dataclass(frozen=True)
 class TokenUsed(AuditEvent, action="token.use"):
-    """An API call authenticated by a token (subject: the token id; the method and path)."""
+    """An API call authenticated by a token (subject: the token id; the method and path). Aggregated: only the
+    first use of each token in each clock hour is audited (``AuditLog.record_first``)."""
 
     method: str = ""
     path: str = ""

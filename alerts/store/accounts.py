@@ -5,8 +5,13 @@
   token (a 256-bit random secret needs no slow hash), revocable by id.
 - Sessions: a random cookie value, stored under its SHA-256 with the user name
   and the session's CSRF token, expiring after ``SESSION_SECONDS``.
-- Sign-in throttling: after ``MAX_FAILURES`` failed attempts for a name within
-  ``FAILURE_WINDOW_SECONDS``, further attempts are refused until the window ends.
+- User names: every name taken in (add, look-up, sign-in) is normalised first
+  (``alerts.core.usernames``: NFKC, case-folded, stripped, at most 64
+  characters), so the key ``{p}:user:{name}`` always holds the normal form.
+  Accounts made before normalising were already in that form (lower-case
+  ASCII), so they sign in unchanged: no migration.
+- Sign-in throttling is not here: ``alerts.store.throttle`` (per user name and
+  client address, and rate limits).
 - Clearance: each user holds one classification level of the deployment's
   list (``alerts.core.markings.Classifications``; default the lowest).
 - Every change that can end or narrow someone's access (disable, token
@@ -27,13 +32,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.nations import is_alpha2
 from alerts.core.roles import Role
+from alerts.core.usernames import UserNameTooLong, normalise
 from alerts.core.viewer import Viewer
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
 
 SESSION_SECONDS = 12 * 3600
-MAX_FAILURES = 5
-FAILURE_WINDOW_SECONDS = 15 * 60
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _hasher = PasswordHasher()
 
@@ -66,6 +70,14 @@ class Session:
 
     user: User
     csrf: str
+
+
+def _normal(name: str) -> str:
+    """``name`` normalised (``alerts.core.usernames``); raises ``AccountError`` when too long."""
+    try:
+        return normalise(name)
+    except UserNameTooLong as exc:
+        raise AccountError(str(exc)) from None
 
 
 def _digest(secret: str) -> str:
@@ -111,7 +123,9 @@ class Accounts:
     # users ---------------------------------------------------------------
     def add_user(self, name: str, role: str, nation: str, password: str, clearance: str | None = None) -> User:
         """Create a user; raises ``AccountError`` for a bad name, role, nation or clearance, a short
-        password, or an existing user. ``clearance`` defaults to the lowest level."""
+        password, or an existing user. ``clearance`` defaults to the lowest level. ``name`` is normalised
+        first (``alerts.core.usernames``): `` Alice `` is added as ``alice``."""
+        name = _normal(name)
         if not _NAME.match(name):
             raise AccountError("user names are 2-64 characters: lower-case letters, digits, '.', '_', '-'")
         role_, nation = self._role(role), self._nation(nation)
@@ -134,6 +148,7 @@ class Accounts:
 
         Open live streams of the user are closed within seconds (``generation``).
         """
+        name = _normal(name)
         before = self.get_user(name)
         if before is None:
             raise AccountError(f"no user {name!r}")
@@ -152,6 +167,7 @@ class Accounts:
 
     def set_password(self, name: str, password: str) -> None:
         """Replace a user's password (argon2id); raises ``AccountError``."""
+        name = _normal(name)
         if self.get_user(name) is None:
             raise AccountError(f"no user {name!r}")
         if len(password) < 10:
@@ -159,7 +175,11 @@ class Accounts:
         self.client.hset(self.keys.user(name), "password", _hasher.hash(password))
 
     def get_user(self, name: str) -> User | None:
-        """The user, or None."""
+        """The user (``name`` is normalised first), or None (also for a name too long to be anyone's)."""
+        try:
+            name = normalise(name)
+        except UserNameTooLong:
+            return None
         fields = {text(k): text(v) for k, v in self.client.hgetall(self.keys.user(name)).items()}
         if "role" not in fields:
             return None
@@ -173,6 +193,7 @@ class Accounts:
 
     def disable_user(self, name: str) -> None:
         """Disable a user and revoke all its tokens; raises ``AccountError`` for no such user."""
+        name = _normal(name)
         if self.get_user(name) is None:
             raise AccountError(f"no user {name!r}")
         self.client.hset(self.keys.user(name), "disabled", "1")
@@ -180,16 +201,13 @@ class Accounts:
             self.revoke_token(text(token_id))
         self._changed()
 
-    # passwords and throttling ---------------------------------------------
-    def throttled(self, name: str) -> bool:
-        """Whether sign-ins for ``name`` are refused now (too many recent failures)."""
-        failures = self.client.get(self.keys.login_failures(name))
-        return int(failures or 0) >= MAX_FAILURES
-
+    # passwords -------------------------------------------------------------
     def authenticate(self, name: str, password: str) -> User | None:
-        """The user if the password is right and the user active; counts failures."""
-        stored = self.client.hget(self.keys.user(name), "password")
+        """The user if the password is right and the user active (``name`` normalised first; a name too long
+        to be anyone's is simply wrong). Takes the same time for unknown names. Counts nothing: sign-in
+        throttling is ``alerts.store.throttle.SignInLock``."""
         user = self.get_user(name)
+        stored = self.client.hget(self.keys.user(user.name), "password") if user is not None else None
         ok = False
         if stored is not None and user is not None and not user.disabled:
             try:
@@ -202,19 +220,13 @@ class Accounts:
                 _hasher.verify(_DUMMY_HASH, password)
             except (VerificationError, InvalidHashError):
                 pass
-        if ok:
-            self.client.delete(self.keys.login_failures(name))
-            return user
-        pipe = self.client.pipeline()
-        pipe.incr(self.keys.login_failures(name))
-        pipe.expire(self.keys.login_failures(name), FAILURE_WINDOW_SECONDS)
-        pipe.execute()
-        return None
+        return user if ok else None
 
     # API tokens ------------------------------------------------------------
     def create_token(self, name: str, label: str = "") -> tuple[str, str]:
         """A new token for ``name``: returns ``(token_id, token)``; the token is shown once."""
         user = self.get_user(name)
+        name = user.name if user is not None else name
         if user is None or user.disabled:
             raise AccountError(f"no active user {name!r}")
         token_id = secrets.token_hex(6)

@@ -20,7 +20,10 @@
 | ``{p}:tokens:{name}``         | set      | the token ids of a user                                   |
 | ``{p}:token-index``           | hash     | token id -> SHA-256 of the token (for revocation)         |
 | ``{p}:session:{sha256}``      | hash     | a web session (expires), by the SHA-256 of its cookie     |
-| ``{p}:login-failures:{name}`` | string   | failed sign-ins in the current window (expires)           |
+| ``{p}:login-failures:{name}|{address}`` | hash | failed sign-ins of a (user name, client address) pair: ``count``, ``last`` (expires) |
+| ``{p}:rate:{scope}:{subject}`` | string  | a rate limit's theoretical arrival time (GCRA, expires; see ``alerts.store.throttle``) |
+| ``{p}:audit-first:{subject}:{hour}`` | string | marks that an aggregated audit event (``token.use``) was written this hour (expires) |
+| ``{p}:audit:retention-lock``  | string   | held by the one process archiving and trimming the audit trail (expires) |
 | ``{p}:accounts:generation``   | string   | counter bumped by every change that can end or narrow access (live streams re-check) |
 | ``{p}:releasability-requests`` | hash    | request id -> JSON of a releasability change awaiting the originating nation |
 | ``{p}:checklist:{id}``        | string   | one alert's checklist (JSON: steps with due times), set once |
@@ -109,9 +112,22 @@ class Keys:
         """``{p}:session:{sha256}``, hash: a web session (expires), by the SHA-256 of its cookie."""
         return f"{self.prefix}:session:{digest}"
 
-    def login_failures(self, name: str) -> str:
-        """``{p}:login-failures:{name}``, string: failed sign-ins in the current window (expires)."""
-        return f"{self.prefix}:login-failures:{name}"
+    def login_failures(self, name: str, address: str) -> str:
+        """``{p}:login-failures:{name}|{address}``, hash: failed sign-ins of a (user name, address) pair."""
+        return f"{self.prefix}:login-failures:{name}|{address}"
+
+    def rate(self, scope: str, subject: str) -> str:
+        """``{p}:rate:{scope}:{subject}``, string: a GCRA rate limit's theoretical arrival time (expires)."""
+        return f"{self.prefix}:rate:{scope}:{subject}"
+
+    def audit_first(self, subject: str, bucket: int) -> str:
+        """``{p}:audit-first:{subject}:{hour}``, string: an aggregated audit event was written in that hour."""
+        return f"{self.prefix}:audit-first:{subject}:{bucket}"
+
+    @property
+    def audit_retention_lock(self) -> str:
+        """``{p}:audit:retention-lock``, string: held by the process archiving and trimming the audit trail."""
+        return f"{self.prefix}:audit:retention-lock"
 
     @property
     def accounts_generation(self) -> str:

@@ -2,18 +2,21 @@
 
 ``mount`` adds every router, the one mapping from domain errors to HTTP
 status (``ActionError`` -> its status with ``{"detail": message, ...extra}``,
-``BadQuery`` -> 422), and ``AuthMiddleware`` in front of everything. Route
+``BadQuery`` -> 422), ``AuthMiddleware`` in front of everything and, in front
+of that, the trusted-proxy handling of ``X-Forwarded-For`` (``dashboard.auth.limits``). Route
 handlers only translate: the work is in ``alerts.actions``.
 """
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from alerts.actions.errors import ActionError
 from alerts.core.query import BadQuery
 from dashboard.api import alerts, assets, exercises, exports, sharing, workflow
 from dashboard.auth import login
+from dashboard.auth.limits import EdgeLimits
 from dashboard.auth.middleware import AuthMiddleware
 from dashboard.live import routes as live_routes
 from dashboard.services import Services
@@ -46,4 +49,8 @@ def mount(server: FastAPI, services: Services) -> None:
         """Anything else under the API prefix: 404 (not the Dash page the catch-all would serve)."""
         raise HTTPException(404, f"no API route {API_PREFIX}/{path}")
 
-    server.add_middleware(AuthMiddleware, services=services)  # outermost: runs before Dash's own middleware
+    limits = EdgeLimits.build(services.settings, services.client, services.keys, services.centre.audit)
+    server.state.edge_limits = limits
+    server.add_middleware(AuthMiddleware, services=services, limits=limits)  # runs before Dash's own middleware
+    # Outermost: the client's address from X-Forwarded-For only when the peer is a trusted proxy.
+    server.add_middleware(ProxyHeadersMiddleware, trusted_hosts=services.settings.trusted_proxy_list)

@@ -3,21 +3,30 @@
 The form carries its own CSRF token (double-submit: a hidden field and an
 HttpOnly cookie scoped to ``/login``). A successful sign-in sets the session
 cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) and the CSRF cookie the
-Dash renderer echoes. Every attempt is audited; after ``MAX_FAILURES`` failed
-attempts a user name is refused for a while (``alerts.store.accounts``).
+Dash renderer echoes. Every attempt is audited. Attempts are rate-limited per
+client address and overall, and failures lock a (user name, client address)
+pair for a while (``dashboard.auth.limits``, ``alerts.store.throttle``): a
+refusal is the form again with a message saying how long to wait, status 429
+and ``Retry-After``. User names are normalised and capped before anything is
+keyed, stored or audited (``alerts.core.usernames``).
 """
 from __future__ import annotations
 
 import html
+import math
 import secrets
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from alerts.core.events import SignedIn, SignedOut, SignInFailed, SignInThrottled
+from alerts.core.usernames import bounded
 from alerts.core.viewer import Viewer
+from alerts.store.throttle import Verdict
 from dashboard.auth.context import caller, services_of
+from dashboard.auth.limits import EdgeLimits, address_key, retry_after
 from dashboard.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from dashboard.services import Services
 
@@ -63,30 +72,56 @@ def login_form(next: str = "/", services: Services = Depends(services_of)) -> HT
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, services: Services = Depends(services_of)) -> Response:
-    """Check the form's CSRF token, the throttle and the password; start a session on success."""
-    audit, classification = services.centre.audit, services.centre.scheme.lowest
+    """Read the form, then check it off the event loop (Redis and argon2 block): see ``attempt``."""
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
-    name = form.get("username", "").strip().lower()
+    return await run_in_threadpool(attempt, services, request.app.state.edge_limits, form, _ip(request),
+                                   request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https")
+
+
+def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
+            secure: bool) -> Response:
+    """One sign-in attempt from the client address ``ip``, in this order: the rate limits (per address, then
+    global; 429), the form's CSRF token (403), the lock of the (user name, address) pair (429), the password
+    (401; a failure counts against the pair), else a session (303 to ``next``). The user name is normalised
+    and capped first (``alerts.core.usernames.bounded``), so nothing longer is keyed or audited."""
+    audit, classification = services.centre.audit, services.centre.scheme.lowest
+    name = bounded(form.get("username", ""))
     next_path = _safe_next(form.get("next", "/"))
-    ip = _ip(request)
     fresh_csrf = secrets.token_urlsafe(24)
+    allowed, _limit = limits.sign_in(ip, name)
+    if not allowed.allowed:
+        return _refused(classification, fresh_csrf, next_path, allowed,
+                        "Too many sign-in attempts from your address; try again in {wait}.")
     sent_csrf = form.get("csrf", "")
-    if not sent_csrf or not secrets.compare_digest(sent_csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+    if not sent_csrf or not secrets.compare_digest(sent_csrf, login_csrf):
         return _login_page(classification, fresh_csrf, next_path, "The form expired; please sign in again.", 403)
-    if services.accounts.throttled(name):
+    address = address_key(ip)
+    locked = limits.lock.check(name, address)
+    if not locked.allowed:
         audit.record(name or "?", SignInThrottled(name), ip)
-        return _login_page(classification, fresh_csrf, next_path, "Too many failed attempts; try again later.", 429)
+        return _refused(classification, fresh_csrf, next_path, locked,
+                        "Too many failed attempts for this user name from your address; try again in {wait}.")
     user = services.accounts.authenticate(name, form.get("password", ""))
     if user is None:
+        limits.lock.failed(name, address)
         audit.record(name or "?", SignInFailed(name), ip)
         return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
+    limits.lock.succeeded(name, address)
     cookie, csrf = services.accounts.create_session(user)
     audit.record(user.name, SignedIn(user.name, role=user.role.value), ip)
     response = RedirectResponse(next_path, status_code=303)
-    secure = request.url.scheme == "https"
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", secure=secure, path="/")
     response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure, path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def _refused(classification: str, csrf: str, next_path: str, verdict: Verdict, message: str) -> HTMLResponse:
+    """The form again with ``message`` (``{wait}``: the time to wait, in words), 429 and ``Retry-After``."""
+    seconds = retry_after(verdict)
+    wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    response = _login_page(classification, csrf, next_path, message.format(wait=wait), 429)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 

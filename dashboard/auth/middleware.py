@@ -11,6 +11,10 @@
   it from the ``_csrf_token`` cookie); otherwise 403.
 - Permissions are checked where the action is (``alerts.actions``), from the
   table in ``alerts.core.roles``, never by hiding buttons.
+- Every authenticated request counts against its token's or session's rate
+  (``CRISIS_API_RATE``, ``dashboard.auth.limits``): past it, 429 with
+  ``Retry-After`` (a websocket is closed with 4429). A token's use is audited
+  once per token and clock hour (``token.use``).
 """
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ from starlette.responses import RedirectResponse, Response
 
 from alerts.core.events import TokenUsed
 from alerts.core.viewer import Viewer
+from alerts.store.throttle import Verdict
 from dashboard.auth.context import RequestContext, enter, leave
+from dashboard.auth.limits import EdgeLimits, session_subject, too_many
 from dashboard.services import Services
 
 SESSION_COOKIE = "crisis_session"
@@ -91,9 +97,10 @@ def identify(services: Services, scope) -> tuple[Viewer, str, str] | None:
 class AuthMiddleware:
     """Authenticates every request (see the module docstring) against ``services.accounts``."""
 
-    def __init__(self, app, services: Services):
+    def __init__(self, app, services: Services, limits: EdgeLimits):
         self.app = app
         self.services = services
+        self.limits = limits
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -101,7 +108,7 @@ class AuthMiddleware:
             return
         path = scope["path"]
         if path in OPTIONAL_AUTH_PATHS:
-            found = await run_in_threadpool(self._authenticate, scope)
+            found = await run_in_threadpool(self._authenticate, scope)  # counted, never refused: health stays open
             if found is not None and scope["type"] == "http":
                 scope.setdefault("state", {})["viewer"] = found[0]
             await self.app(scope, receive, send)
@@ -114,7 +121,13 @@ class AuthMiddleware:
         if found is None:
             await self._refuse(scope, receive, send, 401, "authentication required")
             return
-        viewer, csrf = found
+        viewer, csrf, verdict = found
+        if not verdict.allowed:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4429, "reason": "rate limited"})
+                return
+            await too_many(verdict, "api", "too many requests for this token or session")(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and viewer.via == "session":
             sent = header(scope, CSRF_HEADER.encode())
             if not sent or not secrets.compare_digest(sent, csrf):
@@ -127,17 +140,21 @@ class AuthMiddleware:
         finally:
             leave(token)
 
-    def _authenticate(self, scope) -> tuple[Viewer, str] | None:
-        """(viewer, the session's CSRF token or "") for a valid token or session, else None; a token's use
-        is audited."""
+    def _authenticate(self, scope) -> tuple[Viewer, str, Verdict] | None:
+        """(viewer, the session's CSRF token or "", the rate limit's verdict) for a valid token or session,
+        else None; a token's first use in each hour is audited."""
         found = identify(self.services, scope)
         if found is None:
             return None
         viewer, csrf, token_id = found
+        ip = client_ip(scope)
+        subject = f"token:{token_id}" if token_id else session_subject(cookies(scope).get(SESSION_COOKIE, ""))
+        verdict = self.limits.api(subject, viewer.name, ip)
         if token_id:
-            self.services.centre.audit.record(
-                viewer.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), client_ip(scope))
-        return viewer, csrf
+            self.services.centre.audit.record_first(
+                viewer.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), ip,
+                per=f"token:{token_id}")
+        return viewer, csrf, verdict
 
     async def _refuse(self, scope, receive, send, status: int, reason: str) -> None:
         if scope["type"] == "websocket":

@@ -27,3 +27,27 @@ def test_app001_a_second_app_in_the_process_has_the_page_callbacks_too(redis_url
     finally:
         first.close()
         second.close()
+
+
+def test_app002_the_server_runs_the_audit_retention_from_its_settings(redis_url, prefix, tmp_path):
+    """``create_app`` starts the retention job: the trail is archived, then trimmed to its length."""
+    import json
+
+    from alerts.core.events import SignInFailed
+    from dashboard.app import start_audit_retention
+    from dashboard.services import build_services
+    from dashboard.settings import Settings
+    from tests.conftest import wait_for
+
+    settings = Settings(redis_url=redis_url, prefix=prefix, audit_max_entries=2, audit_archive_dir=tmp_path)
+    services = build_services(settings)
+    ids = [services.centre.audit.record("x", SignInFailed(f"n{i}"), "") for i in range(5)]
+    stop = start_audit_retention(settings, services)
+    try:
+        wait_for(lambda: services.centre.audit.length() == 2, 10, "the retention job to trim")
+    finally:
+        stop.set()
+        services.client.close()
+    archived = [json.loads(line)["id"] for path in tmp_path.glob("audit-*.jsonl")
+                for line in path.read_text(encoding="utf-8").splitlines()]
+    assert archived == ids[:3]

@@ -113,7 +113,8 @@ def test_lk001_the_audit_api_shows_an_admin_nothing_about_an_alert_not_released_
     for alert in (secret, odd):
         assert {("alert.acknowledge", alert["id"]), ("checklist.step_done", alert["id"])} <= by_rs
     assert ("alert.escalate", secret["id"]) in by_rs
-    assert sum(e["action"] == "token.use" and _carries(e["detail"]["path"], odd["id"]) for e in rs) >= 3
+    # token.use is audited once per token and hour (the RS officer's first call): RS's admin sees it
+    assert [e["object"] for e in rs if e["action"] == "token.use" and e["actor"] == "lk-duty-rs"]
     assert not any(e["actor"] == "lk-duty-mk" for e in rs)  # another nation's user
     everything = app_server.api("/audit", people["lk-auditor"], limit=5000)
     assert _carries(everything.text, secret["id"]) and _carries(everything.text, odd["id"])
@@ -123,11 +124,11 @@ def test_lk001_the_audit_api_shows_an_admin_nothing_about_an_alert_not_released_
 def test_lk002_audit_paging_returns_full_pages_of_visible_entries(app_server, people, worked):
     admin = people["lk-admin-mk"]
     full = app_server.api("/audit", admin, limit=5000).json()
-    assert full["next_before"] is None and len(full["items"]) >= 3
-    pages, before = [], full["items"][0]["entry_id"]  # reading adds entries (token use): page what was there
+    assert full["next_before"] is None and len(full["items"]) >= 2  # token use: once per token and hour
+    pages, before = [], full["items"][0]["entry_id"]  # reading may add entries (token use): page what was there
     while before is not None:
-        page = app_server.api("/audit", admin, limit=2, before=before).json()
-        assert len(page["items"]) == 2 or page["next_before"] is None
+        page = app_server.api("/audit", admin, limit=1, before=before).json()
+        assert len(page["items"]) == 1 or page["next_before"] is None
         pages += page["items"]
         before = page["next_before"]
     assert [e["entry_id"] for e in pages] == [e["entry_id"] for e in full["items"]]

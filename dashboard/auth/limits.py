@@ -1,0 +1,119 @@
+"""The web edge's limits: who the client is, and how often it may sign in or call.
+
+- **Client address**: the peer address of the connection. Behind a reverse
+  proxy, ``X-Forwarded-For`` (and ``X-Forwarded-Proto``) are believed only
+  from a peer listed in ``CRISIS_TRUSTED_PROXIES``; the client is then the
+  right-most address in the header that is not itself a trusted proxy
+  (uvicorn's ``ProxyHeadersMiddleware``, which ``dashboard.api.mount`` puts in
+  front of the app; MDN "X-Forwarded-For", RFC 7239 §5.2 for the meaning of
+  the chain). From any other peer the headers are ignored, so a client cannot
+  pick its own address. ``address_key`` groups an IPv6 client by its /64
+  (one host usually holds a whole /64).
+- **Sign-in** (``POST /login``): ``CRISIS_LOGIN_RATE`` attempts per client
+  address, then ``CRISIS_LOGIN_RATE_GLOBAL`` over all addresses (it guards the
+  server's argon2 work; a distributed flood can exhaust it for everyone, the
+  usual trade-off of a global limit, OWASP Credential Stuffing cheat sheet),
+  then the lock per (user name, address) pair (``alerts.store.throttle``).
+- **API** (everything a token or a session reaches): ``CRISIS_API_RATE``
+  requests per token (by its id) or per session (by its cookie's digest).
+
+A refusal is 429 Too Many Requests (RFC 6585 §4) with ``Retry-After``: whole
+seconds, rounded up (RFC 9110 §10.2.3); the API answers JSON ``{"detail",
+"reason": "rate_limited", "limit", "retry_after"}``. Each refusal is audited
+once per subject, limit and hour (``rate.limited``).
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import math
+import time
+from collections.abc import Callable
+
+from starlette.responses import Response
+
+from alerts.core.events import RateLimited
+from alerts.core.rates import Rate
+from alerts.store.audit import AuditLog
+from alerts.store.throttle import RateLimiter, SignInLock, Verdict
+from dashboard.settings import Settings
+
+
+def address_key(host: str) -> str:
+    """The rate-limit subject of a client address: an IPv4 address as is, an IPv6 one as its /64 network,
+    anything else (a unix socket, "") as given, cut to 64 characters."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def session_subject(cookie: str) -> str:
+    """The rate-limit subject of a web session: ``session:`` and 32 hex digits of its cookie's SHA-256."""
+    return "session:" + hashlib.sha256(cookie.encode()).hexdigest()[:32]
+
+
+def retry_after(verdict: Verdict) -> int:
+    """``Retry-After`` in whole seconds (at least 1) for a refused ``verdict``."""
+    return max(1, math.ceil(verdict.retry_after))
+
+
+def too_many(verdict: Verdict, limit: str, detail: str) -> Response:
+    """A 429 JSON response for the API: ``Retry-After`` and ``{"detail", "reason", "limit", "retry_after"}``."""
+    seconds = retry_after(verdict)
+    body = {"detail": detail, "reason": "rate_limited", "limit": limit, "retry_after": seconds}
+    return Response(json.dumps(body), status_code=429, media_type="application/json",
+                    headers={"Retry-After": str(seconds)})
+
+
+class EdgeLimits:
+    """The limits of one server process (settings from ``CRISIS_LOGIN_*`` and ``CRISIS_API_RATE``), counted in
+    Redis; ``clock`` (epoch seconds) is injectable."""
+
+    def __init__(self, settings: Settings, limiter: RateLimiter, lock: SignInLock, audit: AuditLog):
+        self.limiter = limiter
+        self.lock = lock
+        self.audit = audit
+        self.login_rate = Rate.parse(settings.login_rate)
+        self.login_rate_global = Rate.parse(settings.login_rate_global)
+        self.api_rate = Rate.parse(settings.api_rate)
+
+    @classmethod
+    def build(cls, settings: Settings, client, keys, audit: AuditLog,
+              clock: Callable[[], float] = time.time) -> EdgeLimits:
+        """The limits over one Redis client and key space."""
+        return cls(settings, RateLimiter(client, keys, clock),
+                   SignInLock(client, keys, settings.login_max_failures, settings.login_lockout_seconds, clock),
+                   audit)
+
+    def sign_in(self, host: str, actor: str) -> tuple[Verdict, str]:
+        """Count one sign-in attempt from ``host``: ``(verdict, which limit refused it or "")``; a refusal is
+        audited (once per address, limit and hour) as ``actor`` (the name tried)."""
+        subject = address_key(host)
+        for limit, scope_subject, rate in (("login", subject, self.login_rate),
+                                           ("login-global", "all", self.login_rate_global)):
+            verdict = self.limiter.hit(limit, scope_subject, rate)
+            if not verdict.allowed:
+                self.refused(actor, subject, limit, verdict, host)
+                return verdict, limit
+        return Verdict(True), ""
+
+    def api(self, subject: str, actor: str, host: str) -> Verdict:
+        """Count one request of a token id or ``session_subject``; a refusal is audited as ``actor``."""
+        verdict = self.limiter.hit("api", subject, self.api_rate)
+        if not verdict.allowed:
+            self.refused(actor, subject, "api", verdict, host)
+        return verdict
+
+    def refused(self, actor: str, subject: str, limit: str, verdict: Verdict, host: str) -> None:
+        """Audit a refusal, once per ``subject`` and ``limit`` per hour (a session is named ``session``, never
+        by its digest)."""
+        shown = "session" if subject.startswith("session:") else subject
+        self.audit.record_first(actor or "?", RateLimited(shown, limit=limit, retry_after=retry_after(verdict)),
+                                host, per=f"{limit}:{subject}")

@@ -1,0 +1,27 @@
+"""The edge's limits as the server builds them, on a real Redis with an injected clock."""
+from __future__ import annotations
+
+from alerts.store.audit import AuditLog
+from dashboard.auth.limits import EdgeLimits, address_key, retry_after
+from dashboard.settings import Settings
+
+
+def test_edg001_addresses_are_keyed_ipv6_by_its_64():
+    assert address_key("127.0.0.2") == "127.0.0.2"
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert address_key("::ffff:10.0.0.1") == "10.0.0.1"
+    assert address_key("x" * 500) == "x" * 64 and address_key("") == "unknown"
+
+
+def test_edg002_the_global_sign_in_limit_counts_every_address(client, keys):
+    now = [1_800_000_000.0]
+    settings = Settings(login_rate="5/minute", login_rate_global="3/minute")
+    audit = AuditLog(client, keys)
+    limits = EdgeLimits.build(settings, client, keys, audit, clock=lambda: now[0])
+    assert [limits.sign_in(f"10.0.0.{i}", "x")[0].allowed for i in range(3)] == [True] * 3
+    verdict, limit = limits.sign_in("10.0.0.99", "x")
+    assert not verdict.allowed and limit == "login-global" and retry_after(verdict) == 20
+    now[0] += 20
+    assert limits.sign_in("10.0.0.99", "x")[0].allowed
+    assert [(e.action, e.object, e.detail["limit"]) for e in audit.read_all()] == [
+        ("rate.limited", "10.0.0.99", "login-global")]
