@@ -126,26 +126,30 @@ class Classifications:
         return max(levels, key=self.rank, default=self.lowest)
 
     def find(self, text: str) -> str | None:
-        """The classification written in upper case in free text (e.g. a CAP ``restriction``), or None.
+        """The classification in free text (e.g. a CAP ``restriction``), or None.
 
         The longest well-known level wins (``TOP SECRET`` is never read as
         ``SECRET``); a well-known level that is not one of this deployment's
-        raises ``MarkingError``. Lower-case words ("restricted to ...") are prose, not markings.
+        raises ``MarkingError``. In a marking line (one with ``//``, a ``REL TO``
+        list or a ``TLP:`` label) a level counts in any case (``secret//rel to
+        ba``); elsewhere only in upper case, lower-case words ("restricted to
+        ...") being prose.
         """
         known = sorted({*self.levels, *WELL_KNOWN_LEVELS}, key=len, reverse=True)
-        pattern = r"(?<![A-Z-])(?:(?:NATO|EU) )?(" + "|".join(re.escape(k) for k in known) + r")(?![A-Z-])"
-        match = re.search(pattern, re.sub(r"\s+", " ", text))
-        return self.level(match.group(1)) if match else None
+        flags = re.IGNORECASE if _MARKING_LINE.search(text) else 0
+        pattern = r"(?<![A-Za-z-])(?:(?:NATO|EU) )?(" + "|".join(re.escape(k) for k in known) + r")(?![A-Za-z-])"
+        match = re.search(pattern, re.sub(r"\s+", " ", text), flags)
+        return self.level(match.group(1).upper()) if match else None
 
 
 def parse_nations(text: str) -> list[str]:
     """The nations of a REL TO list: ``"BA, HR, SRB"`` -> ``["BA", "HR", "RS"]`` (alpha-2, first-seen order).
 
     Codes are ISO 3166-1 alpha-2 or alpha-3 (``XK``/``XKX`` Kosovo) or ``ALL``,
-    separated by commas, slashes, spaces or "and". Raises ``MarkingError``
-    naming every code that is not a country.
+    separated by commas, semicolons, slashes, full stops, spaces or "and". Raises ``MarkingError``
+    naming every code that is not a country (``NATO``, ``EU``, ``FVEY``: an admin decides who that is).
     """
-    tokens = [t for t in re.split(r"[\s,;/]+|\band\b", text.strip(), flags=re.IGNORECASE) if t]
+    tokens = [t for t in re.split(r"[\s,;/.]+|\band\b", text.strip(), flags=re.IGNORECASE) if t]
     nations: list[str] = []
     unknown: list[str] = []
     for token in tokens:
@@ -161,15 +165,19 @@ def parse_nations(text: str) -> list[str]:
     return nations
 
 
-_REL_TO = re.compile(r"\bREL(?:EASABLE)?\s+TO\b\s*:?\s*"
-                     r"(?P<codes>[A-Za-z]+\b(?:(?:\s*[,/]\s*|\s+and\s+|\s+)[A-Za-z]{2,3}\b)*)", re.IGNORECASE)
+#: ``REL TO`` / ``Releasable to``, then its list: up to the next ``//`` (the NATO marking separator), ``TLP:``
+#: label or line end.
+_REL_TO = re.compile(r"\bREL(?:EASABLE)?\s+TO\b\s*:?\s*(?P<codes>.*?)\s*(?=//|\bTLP\s*:|$)",
+                     re.IGNORECASE | re.MULTILINE)
+_MARKING_LINE = re.compile(r"//|\bREL(?:EASABLE)?\s+TO\b|\bTLP\s*:", re.IGNORECASE)
 _TLP = re.compile(r"\bTLP\s*:\s*(?P<label>AMBER\s*\+\s*STRICT|[A-Za-z]+)", re.IGNORECASE)
 
 
 def find_rel_to(text: str) -> list[str] | None:
     """The nations of the first ``REL TO`` / ``Releasable to`` list in free text, or None when there is none.
 
-    Raises ``MarkingError`` for a list naming a code that is not a country (``parse_nations``).
+    The list runs to the next ``//``, ``TLP:`` label or line end, and every word of it must be a country
+    code: ``MarkingError`` (``parse_nations``) for ``REL TO BA, HR, NATO``, never a shorter list.
     """
     match = _REL_TO.search(text)
     return parse_nations(match.group("codes")) if match else None

@@ -43,6 +43,10 @@ def test_mrk002_a_deployment_list_is_checked():
     ("Releasable to BA, HR, RS", None),
     ("restricted to emergency services", None),  # prose, not a marking
     ("UNCLASSIFIED", "UNCLASSIFIED"),
+    # in a marking line a level counts in any case: the REL TO must never outlive its classification
+    ("secret//rel to ba, hr", "SECRET"),
+    ("Secret REL TO BA, HR", "SECRET"),
+    ("nato confidential TLP:AMBER", "CONFIDENTIAL"),
 ])
 def test_mrk003_classification_found_in_free_text(text, level):
     assert SCHEME.find(text) == level
@@ -62,14 +66,24 @@ def test_mrk004_a_known_level_missing_from_the_deployment_is_refused_never_read_
     ("REL TO XKX/MKD", ["XK", "MK"]),
     ("REL TO: GR", ["GR"]),
     ("for official use", None),
+    # the list ends at a TLP label or the next //, whatever separators it uses
+    ("REL TO BA, HR TLP:AMBER", ["BA", "HR"]),
+    ("CONFIDENTIAL//FOUO//REL TO BA, HR TLP:AMBER", ["BA", "HR"]),
+    ("REL TO BA; HR", ["BA", "HR"]),
+    ("REL TO BA,HR;ME", ["BA", "HR", "ME"]),
+    ("REL TO BA. HR", ["BA", "HR"]),
 ])
 def test_mrk005_rel_to_lists_in_alpha2_or_alpha3(text, nations):
     assert find_rel_to(text) == nations
 
 
 def test_mrk006_a_rel_to_list_naming_a_non_country_is_refused():
-    with pytest.raises(MarkingError, match="'NATO'"):
-        find_rel_to("REL TO NATO")
+    for text in ("REL TO NATO", "REL TO BA, HR, NATO", "REL TO BA, NATO", "REL TO NATO, BA"):
+        with pytest.raises(MarkingError, match="'NATO'"):  # never a shorter list than the one written
+            find_rel_to(text)
+    for text, word in (("REL TO BA, HR, FVEY", "'FVEY'"), ("REL TO BA, HR, EU", "'EU'")):
+        with pytest.raises(MarkingError, match=word):
+            find_rel_to(text)
     with pytest.raises(MarkingError, match="'ZZ'"):
         parse_nations("BA, ZZ")
     assert parse_nations("all") == ["ALL"]
