@@ -27,6 +27,7 @@ from alerts.core.sharing import (
     RequestState,
     SharingRefused,
     changed,
+    decider,
     decides,
     normalised,
     released,
@@ -114,12 +115,12 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
                                                               after=after.routing.releasable_to, reason=reason), ip)
         return "changed", after
     if not viewer.can(Permission.CHANGE_RELEASABILITY):
-        raise Forbidden(f"the releasability of {alert_id!r} is decided by {stored.routing.nation}")
+        raise Forbidden(f"the releasability of {alert_id!r} is decided by {decider(stored) or 'the admins'}")
     if proposed == before:
         raise Invalid("that is the releasability it has")
     request = ReleasabilityRequest(id=new_request_id(), alert_id=alert_id, requested_by=viewer.name,
                                    requested_nation=viewer.nation, at=centre.clock(), before=before,
-                                   after=proposed, reason=reason, decides=stored.routing.nation)
+                                   after=proposed, reason=reason, decides=decider(stored))
     centre.requests.add(request)
     centre.audit.record(viewer.name, ReleasabilityRequested(alert_id, request=request.id, before=before,
                                                             after=proposed, reason=reason), ip)

@@ -7,8 +7,9 @@
   nation) decides. A duty officer of that nation changes it at once; a duty
   officer of another nation who may see the alert asks, and the originating
   nation's duty officer approves or declines the request
-  (``ReleasabilityRequest``). When the reporting nation is unknown, the
-  centre's admins decide in its place. The reporting nation always stays
+  (``ReleasabilityRequest``). When the reporting nation is unknown, or
+  the alert is not released to it (``decider``), the centre's admins decide
+  in its place. The reporting nation always stays
   among the nations released to.
 
 Domain core: no Redis, no Dash.
@@ -46,9 +47,20 @@ def normalised(nations: list[str], nation: str | None) -> list[str]:
     return checked
 
 
+def decider(stored: StoredAlert) -> str | None:
+    """The nation whose duty officers decide ``stored``'s releasability: its reporting nation, when that
+    nation may see it; None (the centre's admins decide) when the reporting nation is unknown or the
+    alert is not released to it (a JSON ``source`` naming a nation that ``releasable_to`` leaves out:
+    ``source`` is never a releasability, so that nation cannot see the alert, nor a request about it)."""
+    nation, released_to = stored.routing.nation, stored.routing.releasable_to or []
+    if nation is None or (RELEASABLE_TO_ALL not in released_to and nation not in released_to):
+        return None
+    return nation
+
+
 def decides(viewer: Viewer, stored: StoredAlert) -> bool:
     """Whether ``viewer`` decides the releasability of ``stored`` itself (see the module docstring)."""
-    nation = stored.routing.nation
+    nation = decider(stored)
     if nation is None:
         return viewer.can(Permission.RELEASE_UNROUTED)
     return viewer.can(Permission.CHANGE_RELEASABILITY) and viewer.nation == nation
@@ -75,11 +87,12 @@ def released(stored: StoredAlert, nations: list[str], by: str, at: datetime, nat
 
 
 def changed(stored: StoredAlert, nations: list[str]) -> StoredAlert:
-    """``stored`` released to ``nations`` instead (the reporting nation kept); ``SharingRefused`` if unrouted."""
+    """``stored`` released to ``nations`` instead (the deciding nation, ``decider``, kept); ``SharingRefused``
+    if unrouted."""
     if not stored.routing.routed:
         raise SharingRefused("the alert is unrouted: release it first")
     return stored.model_copy(update={"routing": stored.routing.model_copy(update={
-        "releasable_to": normalised(nations, stored.routing.nation)})})
+        "releasable_to": normalised(nations, decider(stored))})})
 
 
 class RequestState(StrEnum):

@@ -28,6 +28,7 @@ DUTY_RS = person("duty-rs", "duty_officer", "RS")
 DUTY_BA = person("duty-ba", "duty_officer", "BA")
 DUTY_HR = person("duty-hr", "duty_officer", "HR")
 RESP_RS = person("resp-rs", "responder", "RS")
+ADMIN_HR = person("admin-hr", "admin", "HR")
 
 
 @pytest.fixture
@@ -158,3 +159,16 @@ def test_shr007_unknown_reporting_nation_admins_decide_in_its_place(centre, inge
     sync(centre)
     with pytest.raises(NotFound):  # RS cannot see it any more
         sharing.change_releasability(centre, DUTY_RS, alert_id, ["GR", "RS"], reason="x")
+
+
+def test_shr008_a_reporting_nation_that_cannot_see_its_alert_does_not_decide_the_admins_do(centre, ingest):
+    """JSON ``source`` RS, released to HR only: RS cannot see the alert, so a request about it would wait for
+    RS forever; the admins (who may see it) decide instead, and RS is not slipped into the list."""
+    alert_id = ingest(source="RS", releasable_to=["HR"])
+    kind, request = sharing.change_releasability(centre, DUTY_HR, alert_id, ["HR", "BA"], reason="BA units respond")
+    assert kind == "requested" and request.decides is None
+    assert [r.id for r in sharing.requests_for(centre, ADMIN_HR)] == [request.id]
+    decided = sharing.decide(centre, ADMIN_HR, request.id, True)
+    assert decided.state is RequestState.APPROVED
+    sync(centre)
+    assert visible_alert(centre, ADMIN_HR, alert_id).routing.releasable_to == ["HR", "BA"]
