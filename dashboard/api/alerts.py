@@ -27,9 +27,20 @@ def alert_json(stored: StoredAlert, may_see: Callable[[str], bool] = lambda _id:
     """One alert as the API shows it: the producer's fields plus what ingest added.
 
     ``may_see(alert id)`` says whether the viewer may see another alert: the
-    id of the alert that superseded this one is shown only then.
+    id of the alert that superseded this one is shown only then. The markings
+    at the top level (``releasable_to``, ``classification``, ``caveats``,
+    ``tlp``) are those the centre applies (``routing``), never the producer's
+    raw values, which stay under ``as_sent`` when they differ: a client that
+    trusts ``releasable_to`` must not re-share wider than the centre does.
     """
     body = stored.alert.model_dump(mode="json", exclude_none=True)
+    routing = stored.routing
+    applied = {"releasable_to": routing.releasable_to, "classification": routing.classification,
+               "caveats": list(routing.caveats) or None, "tlp": routing.tlp.value if routing.tlp else None}
+    as_sent = {name: body.pop(name) for name in applied if name in body and body[name] != applied[name]}
+    body.update({name: value for name, value in applied.items() if value is not None})
+    if as_sent:
+        body["as_sent"] = as_sent
     body["id"] = stored.id
     body["identifier"] = stored.alert.id
     body["identity"] = stored.identity

@@ -147,3 +147,23 @@ def test_api008_health_and_openapi(server, users):
     spec = httpx.get(f"{server.url}/openapi.json", headers=users["duty-rs"].headers, timeout=5).json()
     for path in ("/api/v1/alerts", "/api/v1/alerts/{alert_id}", "/api/v1/summary", "/api/v1/health"):
         assert path in spec["paths"], path
+
+
+def test_api_alert_json_shows_the_markings_the_centre_applies_not_the_raw_ones():
+    """A client that trusts the top-level ``releasable_to`` must not re-share wider than the centre does:
+    feed-routed (the producer said nothing), narrowed after arrival, or marked in a raw form."""
+    from datetime import UTC, datetime
+
+    from alerts.core.markings import Tlp
+    from alerts.core.model import Alert, Placement, Routing, StoredAlert
+    from dashboard.api.alerts import alert_json
+
+    alert = Alert.model_validate(make_alert(releasable_to=["RS", "HR"], classification="nato  secret", tlp="TLP:RED"))
+    stored = StoredAlert(alert=alert, placement=Placement(country="RS", countries=["RS"]), received_at=datetime.now(UTC),
+                         routing=Routing(nation="RS", releasable_to=["RS"], classification="SECRET", tlp=Tlp.RED))
+    body = alert_json(stored)
+    assert (body["releasable_to"], body["classification"], body["tlp"]) == (["RS"], "SECRET", "RED")
+    assert body["as_sent"] == {"releasable_to": ["RS", "HR"], "classification": "nato  secret", "tlp": "TLP:RED"}
+    fed = StoredAlert(alert=Alert.model_validate(make_alert(releasable_to=None)), placement=Placement(),
+                      received_at=datetime.now(UTC), routing=Routing(nation="RS", releasable_to=["RS", "BA"]))
+    assert alert_json(fed)["releasable_to"] == ["RS", "BA"] and "as_sent" not in alert_json(fed)
