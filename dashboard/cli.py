@@ -162,7 +162,7 @@ def cmd_cot(args: argparse.Namespace) -> int:
 
     from alerts.core.events import CotExported
     from alerts.core.roles import Permission
-    from dashboard.cot_sender import CotSender
+    from dashboard.cot_sender import CotSender, Revoked
 
     services = _services(args)
     user = services.accounts.get_user(args.user)
@@ -174,13 +174,30 @@ def cmd_cot(args: argparse.Namespace) -> int:
         print(f"error: role {viewer.role} may not export", file=sys.stderr)
         return 2
     services.centre.audit.record(f"cli:{user.name}", CotExported("cot-send", query=f"{args.host}:{args.port}"))
-    sender = CotSender(services.centre, services.client, services.keys, args.host, args.port, viewer)
+    accounts = services.accounts
+    seen = {"generation": accounts.generation()}
+
+    def authorised() -> bool:
+        """Still the same active user with the same rights (looked up again when accounts changed)."""
+        generation = accounts.generation()
+        if generation == seen["generation"]:
+            return True
+        seen["generation"] = generation
+        now = accounts.get_user(user.name)
+        return now is not None and not now.disabled and now.viewer("cli", accounts.scheme) == viewer
+
+    sender = CotSender(services.centre, services.client, services.keys, args.host, args.port, viewer, authorised)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"sending what {user.name} ({user.nation}, cleared {viewer.clearance}) may see as CoT "
           f"to {args.host}:{args.port}", flush=True)
-    sender.run(stop)
+    try:
+        sender.run(stop)
+    except Revoked as exc:
+        print(f"stopped: {exc} (disabled, or its role, nation or clearance changed); start it again to send "
+              "under the new rights", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -10,6 +10,11 @@ connection is retried with back-off; after the reconnect the open incidents
 are sent again and then everything that changed since the last event read
 before the drop, closures included. An item that cannot be rendered is
 logged and skipped; it never stops the stream.
+
+The user is authorised again all along (``authorised``, asked before the first
+event and every second or so): once it is disabled, or its role, nation or
+clearance changes, the sender stops (``Revoked``) and the command exits, so a
+TAK feed never outlives its user's rights (the same rule as the live streams).
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import logging
 import select
 import socket
 import threading
+from collections.abc import Callable
 
 from alerts.actions.centre import Centre
 from alerts.actions.visibility import restricted, shown_asset
@@ -33,10 +39,17 @@ from alerts.store.keys import Keys
 log = logging.getLogger(__name__)
 
 
-class CotSender:
-    """One TCP connection's worth of CoT for the incidents and assets ``viewer`` may see."""
+class Revoked(Exception):
+    """The sender's user may no longer receive this feed (disabled, or its rights changed)."""
 
-    def __init__(self, centre: Centre, client: Client, keys: Keys, host: str, port: int, viewer: Viewer):
+
+class CotSender:
+    """One TCP connection's worth of CoT for the incidents and assets ``viewer`` may see; ``authorised()``
+    says whether that is still so (default: always)."""
+
+    def __init__(self, centre: Centre, client: Client, keys: Keys, host: str, port: int, viewer: Viewer,
+                 authorised: Callable[[], bool] = lambda: True):
+        self.authorised = authorised
         self.centre = centre
         self.client = client
         self.keys = keys
@@ -48,9 +61,13 @@ class CotSender:
         self.cursors: dict[str, str] | None = None
 
     def run(self, stop: threading.Event) -> None:
-        """Connect, send, follow; reconnect with back-off (0.5 s doubling to 10 s) until ``stop``."""
+        """Connect, send, follow; reconnect with back-off (0.5 s doubling to 10 s) until ``stop``.
+
+        Raises ``Revoked`` as soon as the user may no longer receive the feed."""
         delay = 0.5
         while not stop.is_set():
+            if not self.authorised():
+                raise Revoked(f"{self.viewer.name} may no longer receive this feed")
             try:
                 with socket.create_connection(self.address, timeout=10) as connection:
                     delay = 0.5
@@ -60,7 +77,12 @@ class CotSender:
                 stop.wait(delay)
                 delay = min(delay * 2, 10.0)
 
+    def _check_authorised(self) -> None:
+        if not self.authorised():
+            raise Revoked(f"{self.viewer.name} may no longer receive this feed")
+
     def _stream(self, connection: socket.socket, stop: threading.Event) -> None:
+        self._check_authorised()
         if self.cursors is None:
             self.cursors = {self.keys.events: self.centre.alerts.last_event_id(),
                             self.keys.assets_events: self.centre.assets.last_event_id()}
@@ -90,6 +112,7 @@ class CotSender:
                                   self.cursors, block_ms=1000, count=500, name="CoT sender")
         try:
             while not stop.is_set():
+                self._check_authorised()
                 follower.step()
         finally:
             self.cursors = follower.cursors  # what a reconnect resumes from

@@ -252,9 +252,10 @@ class GeoJsonExported(AuditEvent, action="export.geojson"):
 
 @dataclass(frozen=True)
 class CotExported(AuditEvent, action="export.cot"):
-    """A Cursor-on-Target export (subject: ``cot``; the count and query)."""
+    """A Cursor-on-Target export (subject: ``cot``, or ``cot-send`` for a stream to a TAK server; the count,
+    None for a stream, whose count grows, and the query or destination)."""
 
-    count: int = 0
+    count: int | None = None
     query: str = ""
 
 

@@ -205,3 +205,42 @@ def test_cts005_a_withdrawn_or_unreleased_incident_leaves_the_tak_picture(centre
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+def test_cts006_cot_send_stops_when_its_user_is_disabled_or_loses_clearance(redis_url, prefix, client, keys, regions):
+    """The TAK feed of ``crisisdash cot send`` never outlives its user's rights (it kept sending SECRET alerts
+    after the clearance was lowered, and everything after the user was disabled)."""
+    import subprocess
+    import sys
+
+    from alerts.store.accounts import Accounts
+
+    accounts = Accounts(client, keys)
+    for name in ("me-do", "me-do2"):
+        accounts.add_user(name, "duty_officer", "ME", "pw-0123456789abcdef", clearance="SECRET")
+    pipeline = alert_pipeline(client, keys, regions)
+    pipeline.process([("test", payload(make_alert(title="Open", releasable_to=["ME"], classification="SECRET")))])
+    for name, change in (("me-do", lambda: accounts.set_user("me-do", clearance="UNCLASSIFIED")),
+                         ("me-do2", lambda: accounts.disable_user("me-do2"))):
+        listener = socket.create_server(("127.0.0.1", 0))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "cot", "send", "--redis-url", redis_url, "--prefix", prefix,
+             "--host", "127.0.0.1", "--port", str(listener.getsockname()[1]), "--user", name],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            listener.settimeout(30)
+            connection, _ = listener.accept()
+            assert decode_alert(_read_events(connection, 1)[0]).title in ("Open", "Later me-do")
+            change()
+            _, err = process.communicate(timeout=30)
+            assert process.returncode == 3 and "stopped" in err, err
+            pipeline.process([("test", payload(make_alert(title=f"Later {name}", releasable_to=["ME"],
+                                                           classification="SECRET")))])
+            connection.settimeout(5)
+            rest = b""
+            while chunk := connection.recv(65536):
+                rest += chunk
+            assert f"Later {name}".encode() not in rest
+        finally:
+            process.kill()
+            listener.close()
