@@ -85,11 +85,11 @@ def layout(alert: str | None = None, **_query) -> html.Div:
 dash.register_page(__name__, path="/sharing", title="Sharing · Crisis dashboard", name="Sharing", layout=layout)
 
 
-def _request_row(request: ReleasabilityRequest, may_decide: bool) -> html.Tr:
+def _request_row(request: ReleasabilityRequest, may_decide: bool, marking: dict) -> html.Tr:
     buttons = [html.Button("Approve", id={"type": "approve-request", "id": request.id}, className="ack-button"),
                html.Button("Decline", id={"type": "decline-request", "id": request.id})] if may_decide else \
         [html.Span("awaiting " + (request.decides or "the admins"), className="muted")]
-    return html.Tr(**{"data-request-id": request.id}, children=[
+    return html.Tr(**{"data-request-id": request.id}, **marking, children=[
         html.Td(request.alert_id), html.Td(f"{request.requested_by} ({request.requested_nation})"),
         html.Td(", ".join(request.before)), html.Td(", ".join(request.after)), html.Td(request.reason),
         html.Td(buttons)])
@@ -104,9 +104,15 @@ def show_requests(_tick, _changed):
     found = sharing.requests_for(context.services.centre, viewer)
     if not found:
         return html.P("No pending requests.", className="muted")
+    centre = context.services.centre
     header = html.Tr([html.Th(h) for h in ("Alert", "Asked by", "Now", "Asked for", "Why", "")])
-    return html.Table([html.Thead(header), html.Tbody([_request_row(r, r.may_decide(viewer)) for r in found])],
-                      className="requests-table")
+
+    def marking(request: ReleasabilityRequest) -> dict:  # the row quotes the alert: the banner covers its marking
+        stored = centre.index.get(request.alert_id)
+        return alert_marking_attributes(stored, centre.scheme) if stored is not None else {}
+
+    return html.Table([html.Thead(header), html.Tbody([_request_row(r, r.may_decide(viewer), marking(r))
+                                                       for r in found])], className="requests-table")
 
 
 @callback(Output("unrouted-list", "children"), Output("unrouted-count", "children"),

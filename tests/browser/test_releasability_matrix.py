@@ -122,6 +122,8 @@ def _sharing(page, m: Matrix, name: str) -> None:
         assert markers(" ".join(rows)) == unrouted_markers(m, name)
     text, markup = _page_markers(page)
     assert text == markup == want, (name, text ^ want, markup ^ want)
+    if want:  # the banner covers every alert the page quotes: requests and unrouted rows alike
+        _check_banners(page, marking_for([s for s in m.specs if s.marker in want]), "sharing")
 
 
 def _audit(page, m: Matrix, name: str) -> None:
