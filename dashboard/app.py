@@ -23,6 +23,7 @@ from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
 from dashboard.components.ids import SIGN_OUT, contract_element
 from dashboard.degraded import DegradedMiddleware
+from dashboard.edge import install as install_edge
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 
@@ -135,6 +136,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     # would get a page without our scripts and styles. Run them now, everything registered.
     for hook in list(app.backend._before_request_funcs):  # noqa: SLF001
         hook()
+    install_edge(app.server, settings, app.csp_hashes())  # last: outermost, its headers on every answer
     return app
 
 

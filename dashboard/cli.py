@@ -17,10 +17,13 @@ from dashboard.cli_common import settings_from as _settings
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """``crisisdash serve``: the dashboard (and, unless --no-ingest, ingest) in this process."""
+    from dashboard.edge.tls import check_tls
     from dashboard.runtime import serve
 
-    serve(_settings(args, host=args.host, port=args.port, demo=args.demo or None,
-                    run_ingest=False if args.no_ingest else None))
+    settings = _settings(args, host=args.host, port=args.port, tls_certfile=args.certfile, tls_keyfile=args.keyfile,
+                         demo=args.demo or None, run_ingest=False if args.no_ingest else None)
+    check_tls(settings)
+    serve(settings)
     return 0
 
 
@@ -238,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8050)")
+    serve.add_argument("--certfile", type=Path, help="serve HTTPS with this PEM certificate (needs --keyfile)")
+    serve.add_argument("--keyfile", type=Path, help="the PEM private key of --certfile")
     serve.add_argument("--demo", action="store_true", help="play a fictional exercise scenario")
     serve.add_argument("--no-ingest", action="store_true", help="do not run an ingest worker in this process")
     serve.set_defaults(func=cmd_serve)

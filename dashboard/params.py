@@ -8,6 +8,8 @@ from fastapi import Query, Request
 from alerts.core.query import AlertQuery, parse_query
 
 _MANY = "repeat the parameter or separate values with commas"
+#: The largest paging offset accepted (larger: 422): beyond any result the read models hold.
+MAX_OFFSET = 10_000_000
 
 
 def alert_query(request: Request) -> AlertQuery:

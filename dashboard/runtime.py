@@ -28,6 +28,7 @@ import uvicorn
 
 from alerts.core.checklists import TemplateError, Templates
 from alerts.core.feeds import FeedFileError, FeedRegistry
+from dashboard.edge.tls import uvicorn_tls
 from dashboard.embedded import EmbeddedValkey, running_url
 from dashboard.services import Services, build_services, load_feeds
 from dashboard.settings import Settings
@@ -128,7 +129,7 @@ def serve(settings: Settings) -> None:
         app = create_app(settings, services)
         try:
             uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
-                        timeout_graceful_shutdown=3,
+                        timeout_graceful_shutdown=3, **uvicorn_tls(settings),
                         proxy_headers=False)  # X-Forwarded-*: only from CRISIS_TRUSTED_PROXIES (dashboard.api.mount)
         except (KeyboardInterrupt, SystemExit):
             pass

@@ -33,6 +33,18 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "--host", "CRISIS_HOST", "127.0.0.1", "address the web server listens on"),
     Setting("port", "--port", "CRISIS_PORT", "8050", "port the web server listens on"),
+    Setting("tls_certfile", "--certfile", "CRISIS_TLS_CERTFILE", "(none: plain HTTP)",
+            "PEM certificate (chain) to serve HTTPS with; needs `--keyfile` (see [Running behind TLS](#running-behind-tls))"),
+    Setting("tls_keyfile", "--keyfile", "CRISIS_TLS_KEYFILE", "(none)", "PEM private key of `--certfile`"),
+    Setting("hsts_seconds", "", "CRISIS_HSTS_SECONDS", "31536000",
+            "`Strict-Transport-Security` max-age sent on HTTPS responses (seconds; 0: none)"),
+    Setting("max_request_bytes", "", "CRISIS_MAX_REQUEST_BYTES", "262144",
+            "largest request body the web server reads (bytes); a larger one is answered 413"),
+    Setting("max_streams_per_user", "", "CRISIS_MAX_STREAMS_PER_USER", "4",
+            "live streams of each kind (`/live/alerts`, `/live/assets`) one user may hold in a server process; "
+            "one more closes that user's oldest"),
+    Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
+            "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
             "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`)"),
     Setting("data_dir", "--data-dir", "CRISIS_DATA_DIR", "./data", "where the embedded Valkey keeps its data"),
@@ -87,6 +99,12 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8050
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    hsts_seconds: int = 31_536_000
+    max_request_bytes: int = 262_144
+    max_streams_per_user: int = 4
+    max_streams: int = 200
     redis_url: str | None = None
     data_dir: Path = Path("data")
     prefix: str = "crisis"

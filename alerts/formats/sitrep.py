@@ -18,18 +18,29 @@ Markings (``alerts.core.markings``), in the form each format expects:
   (``alerts.formats.geojson``).
 
 Content without alerts carries the lowest level.
+
+Safe by construction (``alerts.formats.escape``): in Markdown every value
+from the data (titles, places, owners, nations, markings) is escaped as
+literal one-line text; the HTML page is built from ``markupsafe.Markup``
+templates, so every value inserted is HTML-escaped, and its one inline style
+is allowed by its hash in the page's own Content-Security-Policy (``html_csp``); every
+CSV cell is neutralised against formula injection.
 """
 from __future__ import annotations
 
+import base64
 import csv
-import html
+import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+
+from markupsafe import Markup
 
 from alerts.core.assets import Asset
 from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
+from alerts.formats.escape import csv_cell, html_text, markdown_text
 from alerts.formats.geojson import feature_collection
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
@@ -47,25 +58,27 @@ def _minutes(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def _blocks(figures: dict, generated_at: datetime, viewer_nation: str,
-            markings: Mapping[str, Marking]) -> list[tuple[str, object]]:
-    """The report as blocks (``h1``, ``h2``, ``p``, ``li``, ``table``), rendered by both formats."""
+def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings: Mapping[str, Marking],
+            quote: Callable[[object], str] = str) -> list[tuple[str, object]]:
+    """The report as blocks (``h1``, ``h2``, ``p``, ``li``, ``table``), rendered by both formats; every value
+    from the data passes through ``quote`` (the format's escaping of literal text)."""
     window = figures["window"]
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
-        [item["severity"].upper(), ("EXERCISE " if item["exercise"] else "") + item["title"],
-         ", ".join(p for p in (item["region"], item["country"]) if p), item["status"], item["owner"] or "-",
-         markings[item["id"]].line() if item["id"] in markings else "-"]
+        [quote(item["severity"].upper()), quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
+         quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(item["status"]),
+         quote(item["owner"] or "-"), quote(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]
     ]
     return [
         ("h1", f"SITREP {generated_at:%Y-%m-%d %H:%M} UTC"),
-        ("p", f"Period {window['since'][:16]} to {window['until'][:16]} UTC; released to {viewer_nation}."),
+        ("p", f"Period {quote(window['since'][:16])} to {quote(window['until'][:16])} UTC; "
+              f"released to {quote(viewer_nation)}."),
         ("h2", "1. Situation"),
         ("p", f"{figures['open_alerts']} open alerts: {severity['critical']} critical, {severity['high']} high, "
               f"{severity['medium']} medium, {severity['low']} low; {figures['escalated_alerts']} escalated."),
-        ("table", (["Country", "Open"], [[c, str(n)] for c, n in figures["open_by_country"].items()])),
+        ("table", (["Country", "Open"], [[quote(c), str(n)] for c, n in figures["open_by_country"].items()])),
         ("p", "Open critical and high incidents:"),
         ("table", (["Severity", "Incident", "Where", "Status", "Owner", "Marking"], incidents)),
         ("h2", "2. Actions taken"),
@@ -74,7 +87,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str,
               f"90th percentile {_minutes(resolve['p90_s'])})."),
         ("h2", "3. Resources committed"),
         ("p", f"{assets['committed']} assets committed, {assets['ready']} ready."),
-        *[("li", f"{nation}: {c['committed']} committed, {c['ready']} ready")
+        *[("li", f"{quote(nation)}: {c['committed']} committed, {c['ready']} ready")
           for nation, c in assets["by_nation"].items()],
         ("h2", "4. Outlook"),
         ("p", _outlook(figures)),
@@ -84,10 +97,11 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str,
 def markdown(figures: dict, marking: Marking, generated_at: datetime, viewer_nation: str,
              markings: Mapping[str, Marking] | None = None) -> str:
     """The SITREP as Markdown: ``marking`` (of the whole report) first and last, each open critical or
-    high incident with its own marking from ``markings`` (alert id -> marking)."""
-    banner = f"**{marking.line()}**"
+    high incident with its own marking from ``markings`` (alert id -> marking). Every value from the data is
+    literal text (``alerts.formats.escape.markdown_text``): no HTML, link, image, table cell or line of its own."""
+    banner = f"**{markdown_text(marking.line())}**"
     lines = [banner, ""]
-    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}):
+    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}, markdown_text):
         if kind == "h1":
             lines += [f"# {content}", ""]
         elif kind == "h2":
@@ -95,7 +109,7 @@ def markdown(figures: dict, marking: Marking, generated_at: datetime, viewer_nat
         elif kind == "table":
             header, rows = content
             lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                      *["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows], ""]
+                      *["| " + " | ".join(row) + " |" for row in rows], ""]
         elif kind == "li":
             lines.append(f"- {content}")
         else:
@@ -116,47 +130,67 @@ def _outlook(figures: dict) -> str:
     return " ".join(parts)
 
 
+#: The HTML page's one inline style sheet; its colours are filled in per report (``_STYLE.format``).
+_STYLE = """body{{font-family:sans-serif;margin:2.5em 2em}} .banner{{text-align:center;font-weight:bold;
+background:{background};color:{colour};padding:2px;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+.tlp{{background:#000;color:{tlp_colour};padding:0 4px}} table{{border-collapse:collapse;margin:.5em 0}}
+td,th{{border:1px solid #999;padding:2px 6px;text-align:left}}
+@media print {{ .banner{{position:fixed;left:0;right:0}} .top{{top:0}} .bottom{{bottom:0}} }}"""
+
+
+def html_style(marking: Marking, scheme: Classifications = Classifications()) -> str:
+    """The inline style sheet of the HTML page for ``marking``: banner coloured by level, TLP label colour."""
+    background, colour = LEVEL_COLOURS[min(scheme.rank(marking.classification), len(LEVEL_COLOURS) - 1)]
+    tlp_colour = TLP_COLOURS[marking.tlp.value] if marking.tlp else "#fff"
+    return _STYLE.format(background=background, colour=colour, tlp_colour=tlp_colour)
+
+
 def html_page(figures: dict, marking: Marking, generated_at: datetime, viewer_nation: str,
               markings: Mapping[str, Marking] | None = None, scheme: Classifications = Classifications()) -> str:
     """The same report as a print-friendly HTML page: the banner (``marking``, coloured by its rank in
-    ``scheme``, the TLP label in its FIRST colour) repeats on every printed page; incidents as in ``markdown``."""
-    esc = html.escape
+    ``scheme``, the TLP label in its FIRST colour) repeats on every printed page; incidents as in ``markdown``.
+    Built from ``markupsafe.Markup`` templates: every value is HTML-escaped; serve it with ``html_csp(page)``."""
     body = []
     for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}):
         if kind == "table":
             header, rows = content
-            body.append("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>"
-                        + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-                        + "</table>")
+            cells = Markup("").join(Markup("<th>{}</th>").format(h) for h in header)
+            trs = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(Markup("<td>{}</td>").format(c)
+                                                                                for c in row)) for row in rows)
+            body.append(Markup("<table><tr>{}</tr>{}</table>").format(cells, trs))
         else:
-            body.append(f"<{kind}>{esc(str(content))}</{kind}>")
-    background, colour = LEVEL_COLOURS[min(scheme.rank(marking.classification), len(LEVEL_COLOURS) - 1)]
-    banner = esc(marking.line().removesuffix(f" TLP:{marking.tlp.value}" if marking.tlp else ""))
+            body.append(Markup("<{0}>{1}</{0}>").format(Markup(kind), content))
+    banner = html_text(marking.line().removesuffix(f" TLP:{marking.tlp.value}" if marking.tlp else ""))
     if marking.tlp is not None:
-        banner += f' <span class="tlp">TLP:{esc(marking.tlp.value)}</span>'
-    tlp_colour = TLP_COLOURS[marking.tlp.value] if marking.tlp else "#fff"
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SITREP</title>
-<style>body{{font-family:sans-serif;margin:2.5em 2em}} .banner{{text-align:center;font-weight:bold;
-background:{background};color:{colour};padding:2px;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
-.tlp{{background:#000;color:{tlp_colour};padding:0 4px}} table{{border-collapse:collapse;margin:.5em 0}}
-td,th{{border:1px solid #999;padding:2px 6px;text-align:left}}
-@media print {{ .banner{{position:fixed;left:0;right:0}} .top{{top:0}} .bottom{{bottom:0}} }}</style></head>
+        banner += Markup(' <span class="tlp">TLP:{}</span>').format(marking.tlp.value)
+    return str(Markup("""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SITREP</title>
+<style>{style}</style></head>
 <body><div class="banner top">{banner}</div>
-{chr(10).join(body)}
-<div class="banner bottom">{banner}</div></body></html>"""
+{body}
+<div class="banner bottom">{banner}</div></body></html>""").format(
+        style=Markup(html_style(marking, scheme)), banner=banner, body=Markup("\n").join(body)))
+
+
+def html_csp(page: str) -> str:
+    """The Content-Security-Policy to serve an ``html_page`` with: nothing may load or run, the page's own
+    style sheet alone applies (by its hash), and no other site may frame it (W3C CSP Level 3)."""
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
+    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classifications()) -> str:
     """The incidents as CSV: a first row holding the marking line of these incidents (the most restrictive;
-    none: the lowest level of ``scheme``), then the header (``CSV_COLUMNS``), then one row each."""
+    none: the lowest level of ``scheme``), then the header (``CSV_COLUMNS``), then one row each. Every cell
+    is neutralised against formula injection (``alerts.formats.escape.csv_cell``) and quoted as RFC 4180 needs."""
     out = io.StringIO()
     markings = [stored.routing.marking(scheme) for stored in alerts]
-    csv.writer(out).writerow([most_restrictive(markings, scheme).line()])
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
+    writer = csv.writer(out)  # RFC 4180 quoting of separators, quotes and line breaks
+    writer.writerow([csv_cell(most_restrictive(markings, scheme).line())])
+    writer.writerow(CSV_COLUMNS)
     for stored, marking in zip(alerts, markings):
         alert = stored.alert
-        writer.writerow({
+        row = {
             "id": stored.id, "title": alert.title, "severity": alert.severity.value, "type": alert.type.value,
             "status": stored.status.value, "country": stored.placement.country or "",
             "region": stored.region_name, "reported_at": alert.reported_at.isoformat(),
@@ -166,7 +200,8 @@ def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classific
             "classification": marking.classification, "caveats": ";".join(marking.caveats),
             "tlp": marking.tlp.value if marking.tlp else "",
             "releasable_to": ";".join(marking.releasable_to) if marking.releasable_to is not None else "",
-        })
+        }
+        writer.writerow([csv_cell(row[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 
 

@@ -16,7 +16,7 @@ from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from alerts.actions.health import check
 from dashboard.api.models import AlertOut, AlertPage, AuditPage, Health, Me, Summary, errors
-from dashboard.params import alert_filters
+from dashboard.params import MAX_OFFSET, alert_filters
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
@@ -118,7 +118,7 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
 
 @router.get("/alerts", summary="Alerts visible to the caller, newest report first", response_model=AlertPage)
 def list_alerts(request: Request, filters: AlertQuery = Depends(alert_filters),
-                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                 viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """Filters as documented in ``alerts.core.query``; paging ``limit`` (at most 1000) and ``offset``."""
     centre = services.centre

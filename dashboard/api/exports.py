@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from alerts.actions import exports
+from alerts.formats.sitrep import html_csp
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
 from dashboard.api.models import errors, media
@@ -70,5 +71,5 @@ def get_sitrep(request: Request, filters: AlertQuery = Depends(alert_filters),
     if format == "geojson":
         return JSONResponse(body, media_type=media, headers=_attachment(filename))
     if format == "html":
-        return HTMLResponse(body)
+        return HTMLResponse(body, headers={"Content-Security-Policy": html_csp(body)})
     return PlainTextResponse(body, media_type=media, headers=_attachment(filename))

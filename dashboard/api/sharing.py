@@ -27,7 +27,7 @@ from alerts.core.viewer import Viewer
 from dashboard.api.alerts import alert_json, viewers_eyes
 from dashboard.api.models import AlertOut, errors
 from dashboard.auth.context import caller, services_of
-from dashboard.params import client_address
+from dashboard.params import MAX_OFFSET, client_address
 from dashboard.services import Services
 
 router = APIRouter()
@@ -115,7 +115,7 @@ def request_json(request: ReleasabilityRequest) -> dict[str, Any]:
 
 @router.get("/unrouted", summary="Alerts held as unrouted (no releasability decided), for admins to release",
             response_model=UnroutedPage, responses=errors(403))
-def list_unrouted(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+def list_unrouted(limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                   viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
     """Each with ``routing.origin`` (what the message says of its sender) and ``routing.reason``."""
     result = sharing.unrouted(services.centre, viewer, Page(limit, offset))

@@ -16,6 +16,9 @@ Degraded mode: a ``LiveStatus`` in the fan-out is sent as ``event: status``
 ``dashboard.outage``), without an id; while Redis is unreachable the re-check
 is skipped (nothing new can be read either), and the stream stays open, so it
 goes on from its cursor when Redis returns.
+A stream holds a ``Lease`` (``dashboard.live.limits``); when a newer stream of
+the same user pushes it out, it sends ``event: superseded`` with a day-long
+``retry`` and ends.
 """
 from __future__ import annotations
 
@@ -30,11 +33,16 @@ from alerts.store.client import UNAVAILABLE
 from alerts.store.streams import CursorTooOld
 from dashboard.live.fanout import FanOut
 from dashboard.outage import LiveStatus
+from dashboard.live.limits import SUPERSEDED_RETRY_MS, Lease
 
 KEEPALIVE_SECONDS = 15.0
 #: Events read from the stream per replay page.
 REPLAY_PAGE = 10_000
 _STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+#: The batch a superseded stream finds in its queue.
+_SUPERSEDED: list = []
+SUPERSEDED_FRAME = (f"event: superseded\nretry: {SUPERSEDED_RETRY_MS}\n"
+                    f"data: {json.dumps({'reason': 'a newer live stream of this user took its place'})}\n\n")
 
 
 def valid_cursor(value: str) -> bool:
@@ -59,6 +67,7 @@ async def sse_events(
     is_disconnected: Callable[[], "asyncio.Future[bool]"],
     recheck: Callable[[], Awaitable[bool]] | None = None,
     recheck_every: float = 2.0,
+    lease: Lease | None = None,
 ) -> AsyncIterator[str]:
     """The SSE body for one browser: the events after ``after`` (replayed), then live ones.
 
@@ -66,9 +75,12 @@ async def sse_events(
     cursor (it raises ``CursorTooOld`` for a cursor trimmed away or never
     reached); ``frame`` turns an event into an SSE frame, or None for one
     this browser may not see or did not ask for. ``recheck`` answers whether
-    the caller is still authorised (asked every ``recheck_every`` seconds).
+    the caller is still authorised (asked every ``recheck_every`` seconds). ``lease`` is given back when the
+    stream ends; once it is superseded the stream sends ``SUPERSEDED_FRAME`` and ends.
     """
     subscriber = fanout.subscribe()  # before the replay, so nothing falls between
+    if lease is not None:
+        lease.on_superseded(lambda: subscriber.offer(_SUPERSEDED))
     checked = time.monotonic()
 
     async def revoked() -> bool:
@@ -94,6 +106,9 @@ async def sse_events(
                 cursor = event.event_id
                 if (text := frame(event)) is not None:
                     yield text
+            if lease is not None and lease.superseded:
+                yield SUPERSEDED_FRAME
+                return
             if len(backlog) < REPLAY_PAGE:
                 break
         quiet = 0.0
@@ -113,6 +128,9 @@ async def sse_events(
                     yield ": keepalive\n\n"
                 continue
             quiet = 0.0
+            if events is _SUPERSEDED:
+                yield SUPERSEDED_FRAME
+                return
             if subscriber.overflowed:
                 return  # the browser reconnects and replays from its last id
             for event in events:
@@ -126,3 +144,5 @@ async def sse_events(
                     yield text
     finally:
         fanout.unsubscribe(subscriber)
+        if lease is not None:
+            lease.close()

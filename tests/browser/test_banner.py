@@ -47,7 +47,7 @@ def test_bnr002_the_map_banner_rises_live_to_the_most_restrictive_alert(server, 
     _publish(server, first)
     wait_for(lambda: first["id"] in server.alert_ids(officer), what="the first alert")
     sign_in(page, server.url, officer)
-    page.wait_for_function("document.body.dataset.live === 'open'", timeout=20_000)
+    page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=20_000)
     _banner_reads(page, "UNCLASSIFIED//REL TO SI, HR TLP:GREEN")
     assert "marking-level-0" in page.get_attribute(TOP, "class")
 

@@ -44,7 +44,7 @@ MAP_READY = (
 
 def _wait_live(page) -> None:
     """The live stream is open and the map has loaded its boundaries."""
-    page.wait_for_function("document.body.dataset.live === 'open'", timeout=20_000)
+    page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=20_000)
     page.wait_for_function(MAP_READY, timeout=30_000)
 
 

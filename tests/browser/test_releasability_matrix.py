@@ -73,7 +73,7 @@ def _check_banners(page, want, what: str) -> None:
 def _map(page, m: Matrix, name: str) -> None:
     want, seen = m.visible(name), _seen(m, name)
     page.goto(f"{m.server.url}/")
-    page.wait_for_function("document.body.dataset.live === 'open'", timeout=30_000)
+    page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=30_000)
     page.wait_for_function("n => document.querySelectorAll('#alert-list [data-alert-id]').length === n",
                            arg=len(seen) + 1, timeout=20_000)
     page.wait_for_function(f"() => {{ const g = document.querySelector('{GRAPH}'); return g && g.data && "

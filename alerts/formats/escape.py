@@ -1,0 +1,70 @@
+"""Text from a message made inert in an export: a spreadsheet cell, Markdown, HTML.
+
+Every renderer of an export passes what came from a message (titles, places,
+sources, caveats, user names) through one of these, so a hostile message can
+neither run a formula in the reader's spreadsheet nor add markup, links,
+images or table cells to a report.
+
+- ``csv_cell``: OWASP "CSV Injection"
+  (https://owasp.org/www-community/attacks/CSV_Injection) and ASVS 5.0
+  requirement 1.2.10: a cell whose first character a spreadsheet takes as the
+  start of a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return, line
+  feed, NUL, and their full-width forms) is prefixed with a single quote,
+  which spreadsheets read as "text" and do not show. The first character is
+  looked for after any leading white space, since spreadsheets trim it before
+  they evaluate (`` =1+1``). A plain number (``-12.5``) is left as it is.
+  Separators, quotes and line breaks inside a cell are the CSV writer's job
+  (RFC 4180 quoting: a cell holding one is quoted, so no cell can start a
+  new cell or row). ``defusedcsv`` was not used: it misses tab,
+  carriage return and leading white space.
+- ``markdown_text``: one line of literal text for CommonMark / GitHub
+  Flavored Markdown (https://spec.commonmark.org/0.31.2/#backslash-escapes):
+  ``<``, ``>`` and ``&`` become character references (so no renderer sees an
+  HTML tag or entity), and every ASCII punctuation character with a meaning
+  inside a line (``MARKDOWN_SPECIAL``: links and images, emphasis, code,
+  strike-through, table pipes, and the math, highlight, superscript and
+  attribute syntax of common extensions) is backslash-escaped; every line
+  break becomes a space, so a value never starts a line and can open no
+  block, heading, list item or table row. Punctuation that matters only at
+  the start of a line (``-``, ``+``, ``.``, ``:``, ``/``) is kept, so
+  markings such as ``SECRET//REL TO RS TLP:AMBER+STRICT`` read as they are.
+- ``html_text``: ``markupsafe.escape`` (``& < > " '``), for text in an HTML
+  element or a quoted attribute; build pages with ``markupsafe.Markup``
+  templates so every inserted value is escaped by construction.
+"""
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+#: First characters a spreadsheet takes as the start of a formula (OWASP, ASVS 1.2.10), with the
+#: full-width forms of = + - @ that some spreadsheets normalise.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+#: Line breaks of Unicode and of CommonMark (LF, CR, VT, FF, NEL, LS, PS) and tabs.
+_BREAKS = re.compile("[\n\r\t\v\f\x85\u2028\u2029]")
+#: ASCII punctuation backslash-escaped in Markdown text (CommonMark 0.31 section 2.4 allows any).
+MARKDOWN_SPECIAL = "\\`*_{}[]()!|~#=^$"
+_MARKDOWN = {c: "\\" + c for c in MARKDOWN_SPECIAL} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_MARKDOWN_TABLE = str.maketrans(_MARKDOWN)
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as text a spreadsheet shows and never evaluates: ``'`` prefixed when its first character
+    after leading white space starts a formula; a plain decimal number and "" are kept as they are."""
+    text = "" if value is None else str(value)
+    stripped = text.lstrip(" \u00a0\u3000")
+    if stripped and stripped[0] in FORMULA_STARTS and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as literal inline Markdown text on one line (see the module docstring)."""
+    return _BREAKS.sub(" ", "" if value is None else str(value)).translate(_MARKDOWN_TABLE)
+
+
+def html_text(value: object) -> Markup:
+    """``value`` escaped for HTML text or a quoted attribute value (``markupsafe.escape``)."""
+    return escape("" if value is None else str(value))

@@ -1,0 +1,83 @@
+"""Security headers on every response a real server gives: pages, sign-in, API, streams, static files, errors."""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from dashboard.edge.headers import SecurityHeaders, content_security_policy
+from tests.conftest import add_user
+
+EXPECTED = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin",
+            "cross-origin-opener-policy": "same-origin"}
+
+
+def _check(response: httpx.Response) -> None:
+    for name, value in EXPECTED.items():
+        assert response.headers.get(name) == value, (response.request.url, name, response.headers.get(name))
+    policy = dict(d.strip().split(" ", 1) for d in response.headers["content-security-policy"].split(";"))
+    assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'self'", response.request.url
+    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
+    assert "blob:" in policy["worker-src"]
+    assert "strict-transport-security" not in response.headers  # plain HTTP: no HSTS
+
+
+@pytest.fixture(scope="module")
+def viewer(app_server, redis_url):
+    return add_user(redis_url, app_server.prefix, "duty-edg", "duty_officer", "RS")
+
+
+def test_edg001_pages_sign_in_api_and_static_files_carry_the_headers(app_server, viewer):
+    web = httpx.Client(base_url=app_server.url, headers=viewer.headers, timeout=10)
+    page = web.get("/queue")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page.text)
+    assert scripts
+    responses = [page, web.get("/"), web.get("/login"), web.get("/api/v1/alerts"), web.get("/api/v1/me"),
+                 web.get("/assets/style.css"), web.get(scripts[0]), web.get("/_dash-layout"),
+                 web.get("/api/v1/health")]
+    assert [r.status_code for r in responses] == [200] * len(responses)
+    anonymous = httpx.Client(base_url=app_server.url, timeout=10)
+    responses += [anonymous.get("/api/v1/alerts"), anonymous.get("/queue", headers={"accept": "text/html"}),
+                  web.get("/api/v1/alerts/no-such-alert"), web.get("/api/v1/no-such-route")]
+    assert [r.status_code for r in responses[-4:]] == [401, 303, 404, 404]
+    with web.stream("GET", "/live/alerts") as stream:
+        assert stream.status_code == 200
+        responses.append(stream)
+    for response in responses:
+        _check(response)
+
+
+def test_edg002_an_error_answered_by_dash_carries_the_headers(app_server, viewer):
+    response = httpx.post(f"{app_server.url}/_dash-update-component", json={"output": "x.children"},
+                          headers=viewer.headers, timeout=10)
+    assert response.status_code == 500
+    _check(response)
+
+
+def test_edg003_an_exception_nobody_answered_is_a_500_with_the_headers():
+    async def broken(scope, receive, send):  # an ASGI app that fails before answering
+        raise RuntimeError("a bug")
+
+    app = SecurityHeaders(broken, content_security_policy(["'sha256-x'"]))
+    response = TestClient(app, raise_server_exceptions=False).get("/")
+    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
+    _check(response)
+
+
+def test_edg004_a_route_keeps_its_own_stricter_policy(app_server, viewer):
+    response = httpx.get(f"{app_server.url}/api/v1/sitrep", params={"format": "html"}, headers=viewer.headers,
+                         timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].startswith("default-src 'none'; style-src 'sha256-")
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["dash/no-such-file.js", "no_such_package/x.js", "dash/deps/x.v1_0m1.js",
+                                  "dash/..%2F..%2Fsetup.py", "plotly/package_data/%2E%2E/%2E%2E/setup.py"])
+def test_edg005_a_bad_component_suite_path_is_a_404(app_server, path):
+    response = httpx.get(f"{app_server.url}/_dash-component-suites/{path}", timeout=10)
+    assert response.status_code == 404, response.text
+    _check(response)
