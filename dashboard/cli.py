@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from alerts.core.roles import Role
 from dashboard import cli_exercises
