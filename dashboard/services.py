@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 
+from alerts.actions import sharing
 from alerts.actions.centre import Centre
 from alerts.actions.escalation import EscalationMonitor
 from alerts.actions.exercise_scheduler import ExerciseScheduler
@@ -84,7 +85,12 @@ class Services:
         return AlertPipeline(self.centre.alerts, self.regions, DeadLetters(self.client, self.keys.dead_letters),
                              max_bytes=self.settings.max_payload_bytes,
                              feeds=self.centre.feeds, scheme=self.centre.scheme,
-                             on_recorded=self.centre.workflow.open_checklists)
+                             on_recorded=self._recorded)
+
+    def _recorded(self, batch: list) -> None:
+        """What follows a recorded batch: checklists open, unrouted alerts are audited."""
+        self.centre.workflow.open_checklists(batch)
+        sharing.audit_held(self.centre, batch)
 
     def asset_pipeline(self) -> AssetPipeline:
         """The asset pipeline (positions and status of response assets)."""

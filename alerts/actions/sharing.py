@@ -17,7 +17,7 @@ from dataclasses import replace
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.actions.visibility import require, restricted, visible_alert
-from alerts.core.events import AlertReleased, ReleasabilityChanged, ReleasabilityDecided, ReleasabilityRequested
+from alerts.core.events import AlertHeld, AlertReleased, ReleasabilityChanged, ReleasabilityDecided, ReleasabilityRequested
 from alerts.core.model import StoredAlert
 from alerts.core.query import Page, QueryResult
 from alerts.core.roles import Permission
@@ -66,6 +66,15 @@ def _rerouted(centre: Centre, alert_id: str, change) -> tuple[StoredAlert, Store
     if result is None:
         raise NotFound(f"no alert {alert_id!r}")
     return result
+
+
+def audit_held(centre: Centre, recorded: list[StoredAlert]) -> None:
+    """Audit every unrouted alert of an ingest batch (``alert.unrouted``, by ``system``): held for the
+    admins, seen by nobody yet, but never unrecorded."""
+    for stored in recorded:
+        if not stored.routing.routed:
+            centre.audit.record("system", AlertHeld(stored.id, origin=stored.routing.origin,
+                                                    reason=stored.routing.reason))
 
 
 def release(centre: Centre, viewer: Viewer, alert_id: str, nations: list[str], reason: str, *,

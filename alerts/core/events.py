@@ -269,6 +269,15 @@ class SitrepExported(AuditEvent, action="export.sitrep"):
 
 # sharing (subject: the alert id)
 @dataclass(frozen=True)
+class AlertHeld(AuditEvent, action="alert.unrouted"):
+    """An alert stored as unrouted at ingest (subject: the alert id; what the message says of its sender
+    and why no releasability could be decided)."""
+
+    origin: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class AlertReleased(AuditEvent, action="alert.release"):
     """An unrouted alert released by an admin (subject: the alert id; to whom, its reporting nation, why)."""
 

@@ -122,3 +122,16 @@ def _now() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_shh010_an_unrouted_arrival_is_audited_for_the_auditor(centre, people):
+    """Held for the admins, seen by nobody yet, but recorded: who sent it and why it is unrouted."""
+    auditor = add_user(centre.services.settings.redis_url, centre.prefix, "aud-x", "auditor", "GR")
+    alert_id = ingest_raw(centre, cot_event(uid="ANDROID-zz-9-1-1", callsign="All", time=_now(), lat="43.85",
+                                            lon="18.41"))
+    entries = centre.api("/audit", auditor, limit=200).json()["items"]
+    held = [e for e in entries if e["action"] == "alert.unrouted" and e["object"] == alert_id]
+    assert len(held) == 1 and held[0]["actor"] == "system" and "ANDROID-zz" in held[0]["detail"]["origin"]
+    assert "no releasability" in held[0]["detail"]["reason"]
+    admin = centre.api("/audit", people["admin-mk"], limit=200).json()["items"]
+    assert not any(e["object"] == alert_id for e in admin)  # an admin may not see the alert: nor its entry
