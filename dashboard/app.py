@@ -18,7 +18,7 @@ from dash import Dash, dcc, html
 from alerts.actions.audit_retention import AuditRetention
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
-from dashboard import api
+from dashboard import api, callback_errors
 from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
 from dashboard.components.ids import SIGN_OUT, contract_element
@@ -122,6 +122,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         title="Crisis dashboard",
         update_title=None,
         suppress_callback_exceptions=True,
+        on_error=callback_errors.on_error,
     )
     _offer_page_callbacks()
 
