@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from alerts.core.asset_index import AssetIndex
 from alerts.core.coverage import Places
 from alerts.core.escalation import EscalationPolicy
+from alerts.core.events import AuditEvent
 from alerts.core.feeds import FeedRegistry
 from alerts.core.index import AlertIndex
 from alerts.core.markings import Classifications
+from alerts.core.viewer import Viewer
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
@@ -52,3 +54,8 @@ class Centre:
     exercises: ExerciseStore | None = None
     #: ``user name -> that user's nation`` (ISO2), None for no such account; the accounts store's lookup.
     nation_of: Callable[[str], str | None] = lambda name: None
+
+    def record(self, viewer: Viewer, event: AuditEvent, ip: str = "") -> str:
+        """Audit what ``viewer`` did (``event``), from ``ip`` or else the address the viewer's request came
+        from (``Viewer.address``): every front end's entries say from where. Returns the entry id."""
+        return self.audit.record(viewer.name, event, ip or viewer.address)

@@ -106,7 +106,7 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
         store_of(centre).add(exercise)
     except ValueError as error:
         raise Conflict(str(error)) from None
-    centre.audit.record(viewer.name, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=nations))
+    centre.record(viewer, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=nations))
     return exercise
 
 
@@ -169,14 +169,14 @@ def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[
 def start(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
     """STARTEX now (planned -> running)."""
     _, after = _changed(centre, viewer, exercise_id, lambda e: e.start(centre.clock()))
-    centre.audit.record(viewer.name, ExerciseStarted(exercise_id))
+    centre.record(viewer, ExerciseStarted(exercise_id))
     return after
 
 
 def pause(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
     """Pause play: no inject fires until resumed."""
     _, after = _changed(centre, viewer, exercise_id, lambda e: e.pause(centre.clock()))
-    centre.audit.record(viewer.name, ExercisePaused(exercise_id))
+    centre.record(viewer, ExercisePaused(exercise_id))
     return after
 
 
@@ -184,14 +184,14 @@ def resume(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
     """Resume play: every pending inject moves later by exactly the pause."""
     before, after = _changed(centre, viewer, exercise_id, lambda e: e.resume(centre.clock()))
     paused = (after.paused_for - before.paused_for).total_seconds()
-    centre.audit.record(viewer.name, ExerciseResumed(exercise_id, paused_s=paused))
+    centre.record(viewer, ExerciseResumed(exercise_id, paused_s=paused))
     return after
 
 
 def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = None) -> Exercise:
     """ENDEX now; unfired injects expire."""
     _, after = _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
-    centre.audit.record(viewer.name, ExerciseEnded(exercise_id, reason=reason or ""))
+    centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
     return after
 
 
@@ -273,7 +273,7 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
     if not any(i.number == number for i in current.injects):
         raise NotFound(f"exercise {exercise_id!r} has no inject {number}")
     _, after = _changed(centre, viewer, exercise_id, lambda e: e.skip(number))
-    centre.audit.record(viewer.name, InjectSkipped(exercise_id, inject=number))
+    centre.record(viewer, InjectSkipped(exercise_id, inject=number))
     return after
 
 

@@ -63,7 +63,7 @@ def alerts_geojson(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_t
     """The visible alerts matching ``query`` as a GeoJSON FeatureCollection (RFC 7946)."""
     require(viewer, Permission.EXPORT)
     alerts = visible_alerts(centre, viewer, query)
-    centre.audit.record(viewer.name, GeoJsonExported("alerts", count=len(alerts), query=query_text), ip)
+    centre.record(viewer, GeoJsonExported("alerts", count=len(alerts), query=query_text), ip)
     return feature_collection(alerts, scheme=centre.scheme)
 
 
@@ -71,7 +71,7 @@ def assets_geojson(centre: Centre, viewer: Viewer, *, ip: str = "") -> dict:
     """The assets released to ``viewer`` as a FeatureCollection (what ``crisisdash assets import`` reads)."""
     require(viewer, Permission.EXPORT)
     assets = visible_assets(centre, viewer)
-    centre.audit.record(viewer.name, GeoJsonExported("assets", count=len(assets)), ip)
+    centre.record(viewer, GeoJsonExported("assets", count=len(assets)), ip)
     return feature_collection([], assets, centre.scheme)
 
 
@@ -82,5 +82,5 @@ def cot_export(centre: Centre, viewer: Viewer, query: AlertQuery, *, query_text:
     alerts = [stored for stored in visible_alerts(centre, viewer, query) if stored.located]
     assets = visible_assets(centre, viewer)
     body = events_document(alerts, centre.clock(), assets, centre.scheme)
-    centre.audit.record(viewer.name, CotExported("cot", count=len(alerts) + len(assets), query=query_text), ip)
+    centre.record(viewer, CotExported("cot", count=len(alerts) + len(assets), query=query_text), ip)
     return body

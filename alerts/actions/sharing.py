@@ -96,7 +96,7 @@ def release(centre: Centre, viewer: Viewer, alert_id: str, nations: list[str], r
         raise Invalid(str(exc)) from None
     _, after = _rerouted(centre, alert_id, lambda stored: released(stored, nations, viewer.name, now, nation))
     centre.workflow.open_checklists([after])
-    centre.audit.record(viewer.name, AlertReleased(alert_id, releasable_to=after.routing.releasable_to,
+    centre.record(viewer, AlertReleased(alert_id, releasable_to=after.routing.releasable_to,
                                                    nation=after.routing.nation or "", reason=reason), ip)
     return after
 
@@ -120,7 +120,7 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
     before = list(stored.routing.releasable_to or [])
     if decides(viewer, stored):
         earlier, after = _rerouted(centre, alert_id, lambda current: changed(current, nations))
-        centre.audit.record(viewer.name, ReleasabilityChanged(alert_id, before=earlier.routing.releasable_to,
+        centre.record(viewer, ReleasabilityChanged(alert_id, before=earlier.routing.releasable_to,
                                                               after=after.routing.releasable_to, reason=reason), ip)
         return "changed", after
     if not viewer.can(Permission.CHANGE_RELEASABILITY):
@@ -131,7 +131,7 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
                                    requested_nation=viewer.nation, at=centre.clock(), before=before,
                                    after=proposed, reason=reason, decides=decider(stored))
     centre.requests.add(request)
-    centre.audit.record(viewer.name, ReleasabilityRequested(alert_id, request=request.id, before=before,
+    centre.record(viewer, ReleasabilityRequested(alert_id, request=request.id, before=before,
                                                             after=proposed, reason=reason), ip)
     return "requested", request
 
@@ -173,11 +173,11 @@ def decide(centre: Centre, viewer: Viewer, request_id: str, approve: bool, note:
     if changed_request is None:
         raise NotFound(f"no request {request_id!r}")
     after_request = changed_request[1]
-    centre.audit.record(viewer.name, ReleasabilityDecided(request.alert_id, request=request_id,
+    centre.record(viewer, ReleasabilityDecided(request.alert_id, request=request_id,
                                                           decision=state.value, note=after_request.note), ip)
     if approve:
         earlier, after = _rerouted(centre, request.alert_id, lambda current: changed(current, request.after))
-        centre.audit.record(viewer.name, ReleasabilityChanged(
+        centre.record(viewer, ReleasabilityChanged(
             request.alert_id, before=earlier.routing.releasable_to, after=after.routing.releasable_to,
             reason=f"{request.reason} (asked by {request.requested_by})", request=request_id), ip)
     return after_request

@@ -58,5 +58,5 @@ def _task(centre: Centre, viewer: Viewer, alert_id: str, asset_id: str, ip: str,
         raise NotFound(f"no asset {asset_id!r}")
     after = changed[1]
     centre.asset_index.put(after)
-    centre.audit.record(viewer.name, event(asset_id, alert_id=alert_id, status=after.status.value), ip)
+    centre.record(viewer, event(asset_id, alert_id=alert_id, status=after.status.value), ip)
     return shown_asset(centre, viewer, after)

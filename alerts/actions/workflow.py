@@ -107,7 +107,7 @@ def acknowledge(centre: Centre, viewer: Viewer, alert_id: str, *, via: str = "",
     first, mark = centre.workflow.acknowledge(stored.id, Mark(viewer.name, _now(centre)))
     if not first:
         raise Conflict(f"already acknowledged by {mark.by}", by=mark.by, at=mark.at)
-    centre.audit.record(viewer.name, Acknowledged(stored.id, via=via), ip)
+    centre.record(viewer, Acknowledged(stored.id, via=via), ip)
     return mark
 
 
@@ -130,7 +130,7 @@ def complete_step(centre: Centre, viewer: Viewer, alert_id: str, n: int, note: s
                        done_at=exc.mark.at) from None
     except WorkflowError as exc:
         raise Conflict(str(exc)) from None
-    centre.audit.record(viewer.name, StepCompleted(stored.id, step=n, note=note, via=via), ip)
+    centre.record(viewer, StepCompleted(stored.id, step=n, note=note, via=via), ip)
     return mark
 
 
@@ -148,5 +148,5 @@ def resolve(centre: Centre, viewer: Viewer, alert_id: str, note: str = "", *, vi
     first = centre.workflow.resolve(stored.id, mark)
     if first is not None:
         raise Conflict(f"already resolved by {first.by}", by=first.by, at=first.at)
-    centre.audit.record(viewer.name, Resolved(stored.id, note=note, via=via), ip)
+    centre.record(viewer, Resolved(stored.id, note=note, via=via), ip)
     return mark

@@ -8,7 +8,7 @@ Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import StoredAlert
@@ -32,6 +32,9 @@ class Viewer:
     nation: str | None
     via: str = "system"
     clearance: str | None = None
+    #: Where the request came from (an IP address; "" when unknown), for the audit trail: not part of who
+    #: the viewer is, so two requests of one user compare equal.
+    address: str = field(default="", compare=False)
 
     def can(self, permission: Permission) -> bool:
         """Whether this viewer's role has ``permission`` (the table in ``alerts.core.roles``)."""

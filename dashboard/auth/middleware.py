@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from http.cookies import SimpleCookie
 from urllib.parse import quote
 
@@ -133,6 +134,8 @@ class AuthMiddleware:
             if not sent or not secrets.compare_digest(sent, csrf):
                 await self._refuse(scope, receive, send, 403, "CSRF token missing or invalid")
                 return
+        client = scope.get("client")
+        viewer = replace(viewer, address=client[0] if client else "")  # the audit trail says from where
         scope.setdefault("state", {})["viewer"] = viewer
         token = enter(RequestContext(self.services, viewer))
         try:
