@@ -106,6 +106,7 @@ def serve(settings: Settings) -> None:
     from dashboard.app import create_app, shutdown
     from dashboard.demo.alerts import run_demo
     from dashboard.demo.assets import run_asset_demo
+    from dashboard.demo.exercise import start_demo_exercise
     from dashboard.demo.users import create_demo_users
 
     # uvicorn handles both signals itself while serving, then re-raises them to this handler.
@@ -126,6 +127,7 @@ def serve(settings: Settings) -> None:
                                         lambda s: run_asset_demo(services.client, services.keys, s), stop,
                                         critical=False))
             print(create_demo_users(services), flush=True)
+            print(start_demo_exercise(services), flush=True)
         app = create_app(settings, services)
         try:
             uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",

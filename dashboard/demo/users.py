@@ -12,6 +12,8 @@ DEMO_USERS = [  # name, role, nation, clearance
     ("demo-leader-hr", "leadership", "HR", "SECRET"),
     ("demo-admin-mk", "admin", "MK", "SECRET"),
     ("demo-auditor-al", "auditor", "AL", "UNCLASSIFIED"),
+    ("demo-excon", "exercise_control", "RS", "SECRET"),
+    ("demo-evaluator-rs", "evaluator", "RS", "RESTRICTED"),
 ]
 
 

@@ -18,3 +18,25 @@ def test_dem001_every_scenario_message_is_accepted_and_routed_as_designed(client
     for offset, markings in MARKINGS.items():
         routing = routed[f"demo-7-{offset:03d}"]
         assert routing.classification == markings["classification"] and routing.tlp.value == markings["tlp"]
+
+
+def test_dem002_the_demo_exercise_loads_the_sample_msel_starts_and_is_not_loaded_twice(centre, client, keys):
+    """The sample MSEL in docs/msel/ (earthquake plus cross-border chlorine release) is valid, is started by
+    the demo, and a second demo start keeps the exercise in play."""
+    from alerts.core.exercises import ExerciseState
+    from alerts.store.exercises import ExerciseStore
+    from dashboard.demo.exercise import EXCON, NAME, start_demo_exercise
+
+    class Services:  # what start_demo_exercise reads of the services
+        pass
+
+    services = Services()
+    services.centre = centre
+    centre.exercises = ExerciseStore(client, keys)
+    first = start_demo_exercise(services)
+    again = start_demo_exercise(services)
+    played = centre.exercises.all()
+    assert len(played) == 1 and played[0].name == NAME and played[0].state is ExerciseState.RUNNING
+    assert set(played[0].nations) == {"RS", "BA", "HR", "ME"} and len(played[0].injects) == 15
+    assert any(i.backup_for for i in played[0].injects) and played[0].id in first and played[0].id in again
+    assert EXCON.role == "exercise_control"
