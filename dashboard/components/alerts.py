@@ -20,6 +20,8 @@ from dash import dcc, html
 
 from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking
 from alerts.core.model import AlertType, Severity, StoredAlert
+from alerts.core.roles import Role
+from alerts.core.viewer import Viewer
 from dashboard.live.payloads import marking_data
 from layers.incidents import CLOSED_COLOUR, SEVERITY_COLOURS, TYPE_COLOURS, type_label
 
@@ -108,3 +110,9 @@ def legend() -> html.Div:
             html.P("Pale markers are exercises.", className="muted"),
         ],
     )
+
+
+def exercise_view_default(viewer: Viewer) -> str:
+    """The real/exercise switch's first position for ``viewer``: ``real`` (real only) for leadership, who
+    must never take play for reality in a briefing; ``all`` for everyone else. Switchable on the page."""
+    return "real" if viewer.role == Role.LEADERSHIP.value else "all"

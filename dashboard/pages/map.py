@@ -15,12 +15,26 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
 
 from alerts.actions import tasking
 from alerts.actions.errors import ActionError
 from alerts.actions.markings import marking_of_ids
-from alerts.actions.visibility import restricted, shown_asset, visible_alert, visible_assets
+from alerts.actions.visibility import (
+    restricted,
+    shown_asset,
+    visible_alert,
+    visible_assets,
+)
 from alerts.core.assets import AssetType
 from alerts.core.coverage import coverage
 from alerts.core.model import AlertType, Severity, StoredAlert
@@ -29,7 +43,7 @@ from alerts.core.roles import Permission
 from alerts.core.suitability import SUITABLE_CAPABILITIES
 from dashboard.auth.context import callback_context
 from dashboard.components import ids
-from dashboard.components.alerts import details_panel, legend
+from dashboard.components.alerts import details_panel, exercise_view_default, legend
 from dashboard.components.assets import asset_details, asset_legend, tasking_panel
 from dashboard.live.payloads import alert_data
 from layers.assets import ASSET_PREFIX, asset_traces
@@ -37,6 +51,7 @@ from layers.basemap import map_figure
 from layers.coverage import coverage_traces
 from layers.incidents import incident_traces, type_label
 from layers.traces import ASSET_DOT, ASSET_RING
+
 WINDOWS = [("1 h", 1), ("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720), ("all", 0)]
 COVERAGE_MINUTES = [15, 30, 60, 120]
 COVERAGE_CAPABILITIES = sorted({t.value for t in AssetType} | set().union(*SUITABLE_CAPABILITIES.values()))
@@ -63,7 +78,7 @@ def _asset_controls() -> html.Div:
 
 
 def _filters() -> html.Div:
-    services = callback_context().services
+    services, viewer = callback_context().services, callback_context().viewer
     countries = sorted(
         (c for c in services.regions.countries if c.core), key=lambda c: c.name
     ) + sorted((c for c in services.regions.countries if not c.core), key=lambda c: c.name)
@@ -103,7 +118,7 @@ def _filters() -> html.Div:
                 id=ids.FILTER_EXERCISE,
                 options=[{"label": "all", "value": "all"}, {"label": "real only", "value": "real"},
                          {"label": "exercise only", "value": "exercise"}],
-                value="all",
+                value=exercise_view_default(viewer),
                 inline=True,
             ),
         ],

@@ -15,7 +15,7 @@ from alerts.actions.situation import situation_for
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import marking_attributes
+from dashboard.components.alerts import exercise_view_default, marking_attributes
 from layers.situation import choropleth_figure, trend_figure
 
 WINDOWS = [("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720)]
@@ -38,7 +38,7 @@ def layout(**_query) -> html.Div:
             dcc.RadioItems(id="sit-window", options=[{"label": l, "value": h} for l, h in WINDOWS], value=24,
                            inline=True),
             html.Label("Show"),
-            dcc.RadioItems(id="sit-exercise", value="all", inline=True,
+            dcc.RadioItems(id="sit-exercise", value=exercise_view_default(callback_context().viewer), inline=True,
                            options=[{"label": "real and exercise", "value": "all"},
                                     {"label": "real only", "value": "real"},
                                     {"label": "exercise only", "value": "exercise"}]),
