@@ -45,7 +45,7 @@ from alerts.formats.geojson import feature_collection
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
 CSV_COLUMNS = ["id", "title", "severity", "type", "status", "country", "region", "reported_at", "received_at",
-               "exercise", "source", "lat", "lon", *MARKING_COLUMNS]
+               "exercise", "exercise_id", "inject", "source", "lat", "lon", *MARKING_COLUMNS]
 #: Banner colours (background, text) by classification rank, lowest first; the app's banner uses the same
 #: (``assets/style.css``, ``.marking-level-N``). A level beyond the list takes the last colour.
 LEVEL_COLOURS = [("#007a33", "#fff"), ("#502b85", "#fff"), ("#0033a0", "#fff"), ("#c8102e", "#fff"),
@@ -195,6 +195,7 @@ def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classific
             "status": stored.status.value, "country": stored.placement.country or "",
             "region": stored.region_name, "reported_at": alert.reported_at.isoformat(),
             "received_at": stored.received_at.isoformat(), "exercise": "EXERCISE" if alert.exercise else "",
+            "exercise_id": alert.exercise_id or "", "inject": str(alert.inject or ""),
             "source": alert.source, "lat": f"{stored.lat:.6f}" if stored.located else "",
             "lon": f"{stored.lon:.6f}" if stored.located else "",
             "classification": marking.classification, "caveats": ";".join(marking.caveats),

@@ -145,3 +145,22 @@ def test_xch010_exports_of_cap_and_cot_alerts_read_back_as_our_json_keeping_what
             extra = again.model_extra
             assert "cap_status" not in extra and "cot_type" not in extra and "sender" not in extra
             assert extra["producer_fields"] == {k: v for k, v in alert.portable()["producer_fields"].items()}
+
+
+def test_xch020_every_export_names_the_exercise_and_inject_an_alert_plays():
+    """CSV SITREP columns, GeoJSON properties and CoT opex carry the exercise id and MSEL inject."""
+    import csv
+    import io
+
+    from lxml import etree
+
+    from alerts.core.markings import Classifications
+    from alerts.formats.sitrep import incidents_csv
+
+    played = _stored(exercise=True, exercise_id="ex-77aa", inject=12)
+    rows = list(csv.DictReader(io.StringIO(incidents_csv([played], Classifications()).split("\n", 1)[1])))
+    assert (rows[0]["exercise"], rows[0]["exercise_id"], rows[0]["inject"]) == ("EXERCISE", "ex-77aa", "12")
+    properties = feature_collection([played])["features"][0]["properties"]
+    assert (properties["exercise"], properties["exercise_id"], properties["inject"]) == (True, "ex-77aa", 12)
+    event = etree.fromstring(event_bytes(played, datetime.now(UTC)))
+    assert event.get("opex") == "e-ex-77aa"
