@@ -43,7 +43,7 @@ from bench.common import (
 
 FULL = {"ingest_n": 50_000, "latency_m": 200, "map_sizes": [1_000, 10_000, 100_000]}
 QUICK = {"ingest_n": 5_000, "latency_m": 30, "map_sizes": [1_000, 10_000]}
-SECTIONS = ("ingest", "latency", "map", "assets", "ack")
+SECTIONS = ("ingest", "latency", "map", "assets", "ack", "msel")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -83,6 +83,7 @@ def plan(args: argparse.Namespace, prefix: str, places) -> list[tuple[str, Calla
         "map": lambda mod: mod.bench_map(sizes, places, repeats, args.repeats is not None),
         "assets": lambda mod: mod.bench_assets(args.assets, places),
         "ack": lambda mod: mod.bench_ack(url, prefix, 50, 3 if args.quick else 10),
+        "msel": lambda mod: mod.bench_msel(url, prefix, 1 if args.quick else 3),
     }
     wanted = {s.strip() for s in args.only.split(",") if s.strip()}
     return [(name, calls[name]) for name in SECTIONS if name in wanted]
