@@ -118,7 +118,7 @@ def test_deg001_external_valkey_killed_mid_burst_banner_503_health_then_live_aga
     try:
         user = add_user(url, prefix, "duty-flt", "duty_officer", "MK")
         sign_in(page, server.url, user, "/")
-        page.wait_for_function("document.body.dataset.live === 'open'", timeout=30_000)
+        page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=30_000)
         with Burst(url, Keys(prefix)) as burst:
             wait_for(burst.acked_count(60), what="60 acknowledged alerts")
             os.kill(valkey._process.pid, signal.SIGKILL)
@@ -126,7 +126,7 @@ def test_deg001_external_valkey_killed_mid_burst_banner_503_health_then_live_aga
             killed_after = len(burst.acked)
 
             # the open map: banner and "disconnected"
-            page.wait_for_function("document.body.dataset.degraded === 'on'", timeout=30_000)
+            page.wait_for_function("() => document.body.dataset.degraded === 'on'", timeout=30_000)
             assert BANNER.match(page.inner_text("#degraded-banner"))
             assert "disconnected" in page.inner_text("#live-status")
             # the API: 503 with a JSON reason and Retry-After
@@ -150,7 +150,7 @@ def test_deg001_external_valkey_killed_mid_burst_banner_503_health_then_live_aga
             back_at = time.monotonic()
             wait_for(lambda: httpx.get(f"{server.url}/api/v1/health", timeout=10).status_code == 200,
                      BACK_WITHIN_S, "health to be ok again")
-            page.wait_for_function("document.body.dataset.degraded === 'off' && document.body.dataset.live === 'open'",
+            page.wait_for_function("() => document.body.dataset.degraded === 'off' && document.body.dataset.live === 'open'",
                                    timeout=max(1, BACK_WITHIN_S - (time.monotonic() - back_at)) * 1000)
             wait_for(burst.acked_count(killed_after + 40), BACK_WITHIN_S, "alerts acknowledged after the restart")
         acked = set(burst.acked)
