@@ -159,6 +159,16 @@ def cmd_assets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _active_user(services, name: str):
+    """``(user, viewer)`` of an active account (the viewer as the command line acts for it), or
+    ``(None, None)`` after saying on stderr that there is none."""
+    user = services.accounts.get_user(name)
+    if user is None or user.disabled:
+        print(f"error: no active user {name!r}", file=sys.stderr)
+        return None, None
+    return user, user.viewer("cli", services.accounts.scheme)
+
+
 def cmd_cot(args: argparse.Namespace) -> int:
     """``crisisdash cot send``: stream incidents as CoT to a TAK server until SIGINT/SIGTERM."""
     import signal
@@ -169,11 +179,9 @@ def cmd_cot(args: argparse.Namespace) -> int:
     from dashboard.cot_sender import CotSender, Revoked
 
     services = _services(args)
-    user = services.accounts.get_user(args.user)
-    if user is None or user.disabled:
-        print(f"error: no active user {args.user!r}", file=sys.stderr)
+    user, viewer = _active_user(services, args.user)
+    if viewer is None:
         return 2
-    viewer = user.viewer("cli", services.accounts.scheme)
     if not viewer.can(Permission.EXPORT):
         print(f"error: role {viewer.role} may not export", file=sys.stderr)
         return 2
@@ -215,11 +223,9 @@ def cmd_sitrep(args: argparse.Namespace) -> int:
     from alerts.core.query import AlertQuery
 
     services = _services(args)
-    user = services.accounts.get_user(args.user)
-    if user is None or user.disabled:
-        print(f"error: no active user {args.user!r}", file=sys.stderr)
+    user, viewer = _active_user(services, args.user)
+    if viewer is None:
         return 2
-    viewer = user.viewer("cli", services.accounts.scheme)
     services.live.bootstrap()
     since = datetime.fromisoformat(args.since.replace("Z", "+00:00")) if args.since else None
     try:

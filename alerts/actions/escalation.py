@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from alerts.actions.centre import utc_now
+from alerts.actions.periodic import run_every
 from alerts.core.escalation import Escalation, EscalationPolicy, assess
 from alerts.core.events import Escalated
 from alerts.store.audit import AuditLog
@@ -54,9 +55,4 @@ class EscalationMonitor:
 
     def run(self, stop: threading.Event) -> None:
         """``check`` every ``interval`` seconds until ``stop`` is set; a failed pass is logged and retried."""
-        while not stop.is_set():
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001  a lost connection or a bad record must not stop escalation for good
-                log.exception("escalation check failed; retrying")
-            stop.wait(self.interval)
+        run_every(stop, self.interval, self.check, "escalation check", log)

@@ -16,6 +16,7 @@ import threading
 from alerts.actions.centre import Centre
 from alerts.actions.evaluation import missed_by_anyone
 from alerts.actions.exercises import store_of, tick
+from alerts.actions.periodic import run_every
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,4 @@ class ExerciseScheduler:
 
     def run(self, stop: threading.Event) -> None:
         """``check`` until ``stop`` is set; a failed pass is logged and retried."""
-        while not stop.is_set():
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001  a lost connection or a bad record must not stop play for good
-                log.exception("exercise scheduler pass failed; retrying")
-            stop.wait(self.interval)
+        run_every(stop, self.interval, self.check, "exercise scheduler pass", log)

@@ -39,3 +39,37 @@ def compare_and_set(read: Callable[[], bytes | None], parse: Callable[[bytes], T
         if write(after, raw):
             return before, after
     raise KeptChanging(f"{what} kept changing; gave up after {ATTEMPTS} attempts")
+
+
+# KEYS[1] a hash; ARGV[1] field, ARGV[2] expected value, ARGV[3] new value.
+_HASH_SWAP = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+class HashRecords:
+    """Records kept as JSON in one field each of a Redis hash, changed by ``compare_and_set``: the write
+    is one script that sets the field only if it still holds what was read (releasability requests,
+    exercises)."""
+
+    def __init__(self, client, key: str, parse: Callable[[bytes], T], what: str):
+        self.client = client
+        self.key = key
+        self.parse = parse
+        self.what = what
+        self._swap = client.register_script(_HASH_SWAP)
+
+    def change(self, field: str, change: Callable[[T], T | None]) -> tuple[T, T] | None:
+        """Apply ``change`` to the record in ``field`` atomically; ``(before, after)``, None if there is none.
+        The record type serialises with ``model_dump_json`` (pydantic)."""
+        return compare_and_set(
+            read=lambda: self.client.hget(self.key, field),
+            parse=self.parse,
+            change=change,
+            write=lambda after, raw: bool(self._swap(keys=[self.key], args=[field, raw, after.model_dump_json()])),
+            what=f"{self.what} {field!r}",
+        )

@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Callable
 
 from alerts.core.exercises import Exercise
-from alerts.store.cas import compare_and_set
+from alerts.store.cas import HashRecords, compare_and_set
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
 from alerts.store.producer import INBOX_MAXLEN
@@ -34,14 +34,6 @@ for i = 5, #ARGV do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'payload', ARGV[i])
 end
 return 1
-"""
-# KEYS[1] exercises hash; ARGV[1] id, ARGV[2] expected JSON, ARGV[3] new JSON.
-_SWAP = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0
 """
 # KEYS[1] lease; ARGV[1] holder, ARGV[2] milliseconds. Take it if free, or renew it if ours.
 _LEASE = """
@@ -66,7 +58,7 @@ class ExerciseStore:
         self.client = client
         self.keys = keys
         self._fire = client.register_script(_FIRE)
-        self._swap = client.register_script(_SWAP)
+        self._records = HashRecords(client, keys.exercises, Exercise.model_validate_json, "exercise")
         self._lease = client.register_script(_LEASE)
 
     def add(self, exercise: Exercise) -> None:
@@ -89,14 +81,7 @@ class ExerciseStore:
                ) -> tuple[Exercise, Exercise] | None:
         """Apply ``change`` atomically (``alerts.store.cas.compare_and_set``): ``(before, after)``, or None if
         there is no such exercise. ``change`` may raise (e.g. ``ExerciseStateError``) to refuse."""
-        return compare_and_set(
-            read=lambda: self.client.hget(self.keys.exercises, exercise_id),
-            parse=Exercise.model_validate_json,
-            change=change,
-            write=lambda after, raw: bool(self._swap(keys=[self.keys.exercises],
-                                                     args=[exercise_id, raw, after.model_dump_json()])),
-            what=f"exercise {exercise_id!r}",
-        )
+        return self._records.change(exercise_id, change)
 
     def fire(self, exercise_id: str, change: Callable[[Exercise], tuple[Exercise, list[str]] | None]
              ) -> tuple[Exercise, Exercise, list[str]] | None:

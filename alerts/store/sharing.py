@@ -12,18 +12,9 @@ import secrets
 from collections.abc import Callable
 
 from alerts.core.sharing import ReleasabilityRequest
-from alerts.store.cas import compare_and_set
+from alerts.store.cas import HashRecords
 from alerts.store.client import Client
 from alerts.store.keys import Keys
-
-# KEYS[1] the requests hash; ARGV[1] request id, ARGV[2] expected JSON, ARGV[3] new JSON.
-_SWAP = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0
-"""
 
 
 def new_request_id() -> str:
@@ -37,7 +28,8 @@ class ReleasabilityRequests:
     def __init__(self, client: Client, keys: Keys):
         self.client = client
         self.keys = keys
-        self._swap = client.register_script(_SWAP)
+        self._records = HashRecords(client, keys.releasability_requests, ReleasabilityRequest.model_validate_json,
+                                    "request")
 
     def add(self, request: ReleasabilityRequest) -> None:
         """Store a new request (its id must be new)."""
@@ -57,13 +49,4 @@ class ReleasabilityRequests:
     def change(self, request_id: str, change: Callable[[ReleasabilityRequest], ReleasabilityRequest | None]
                ) -> tuple[ReleasabilityRequest, ReleasabilityRequest] | None:
         """Apply ``change`` atomically (``alerts.store.cas.compare_and_set``); None if there is no such request."""
-        return compare_and_set(
-            read=lambda: self.client.hget(self.keys.releasability_requests, request_id),
-            parse=ReleasabilityRequest.model_validate_json,
-            change=change,
-            write=lambda after, raw: bool(self._swap(keys=[self.keys.releasability_requests],
-                                                     args=[request_id, raw, after.model_dump_json()])),
-            what=f"request {request_id!r}",
-        )
-
-
+        return self._records.change(request_id, change)

@@ -1,0 +1,19 @@
+"""The loop of every periodic job of a server process (escalation, the exercise scheduler): one pass every
+``interval`` seconds until stopped; a failed pass (a lost connection, a bad record) is logged and the next
+one runs, so no single failure stops the job for good."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+
+def run_every(stop: threading.Event, interval: float, step: Callable[[], object], what: str,
+              log: logging.Logger) -> None:
+    """Call ``step()`` every ``interval`` seconds until ``stop`` is set; log a failed pass as ``what``."""
+    while not stop.is_set():
+        try:
+            step()
+        except Exception:  # noqa: BLE001  see the module docstring
+            log.exception("%s failed; retrying", what)
+        stop.wait(interval)
