@@ -399,8 +399,8 @@ def audit_markers(m: Matrix, name: str) -> set[str]:
     person = BY_NAME[name]
     entries = [(actor, n) for actor, n in ACKS] + [("system", n) for n in ESCALATED] + \
         [(t.by, t.alert) for t in TASKS if t.by] + [(actor, n) for actor, n, _ in REQUESTS]
-    if person.role == "auditor":
-        return {f"QX{n:02d}Z" for _, n in entries}
+    if person.role == "auditor":  # and every unrouted arrival (alert.unrouted, by the system)
+        return {f"QX{n:02d}Z" for _, n in entries} | {s.marker for s in m.specs if s.releasable_to is None}
     assert person.role == "admin"
     return {f"QX{n:02d}Z" for actor, n in entries
             if (actor == "system" or BY_NAME[actor].nation == person.nation) and m.sees(name, n)}

@@ -23,7 +23,10 @@ def test_sip001_the_situation_page_shows_its_main_elements(server, users, page, 
     page.wait_for_selector("#sit-open-table", timeout=30_000)
     assert int(page.inner_text("#tile-critical")) >= 1
     assert "Bridge collapse" in page.inner_text("#sit-open-table")
-    assert "EXERCISE" in page.inner_text("#sit-open-table")
+    assert "EXERCISE" not in page.inner_text("#sit-open-table")  # leadership starts on real only
+    page.click("#sit-exercise label:has-text('real and exercise')")
+    page.wait_for_function("() => document.querySelector('#sit-open-table').innerText.includes('EXERCISE')",
+                           timeout=15_000)
     page.wait_for_function("() => document.querySelector('#sit-trend .js-plotly-plot')"
                            " && document.querySelector('#sit-trend .js-plotly-plot').data.length >= 1")
     page.wait_for_selector("#sit-countries canvas.maplibregl-canvas", timeout=30_000)
