@@ -137,7 +137,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     # would get a page without our scripts and styles. Run them now, everything registered.
     for hook in list(app.backend._before_request_funcs):  # noqa: SLF001
         hook()
-    install_edge(app.server, settings, app.csp_hashes())  # last: outermost, its headers on every answer
+    install_edge(app.server, settings, app.csp_hashes(), larger_bodies=api.LARGER_BODIES)  # last: outermost, its headers on every answer
     return app
 
 

@@ -13,9 +13,11 @@ images or table cells to a report.
   which spreadsheets read as "text" and do not show. The first character is
   looked for after any leading white space, since spreadsheets trim it before
   they evaluate (`` =1+1``). A plain number (``-12.5``) is left as it is.
-  Separators, quotes and line breaks inside a cell are the CSV writer's job
-  (RFC 4180 quoting: a cell holding one is quoted, so no cell can start a
-  new cell or row). ``defusedcsv`` was not used: it misses tab,
+  Separators, quotes and line breaks inside a cell are the CSV writer's job:
+  every cell is quoted (``csv.QUOTE_ALL``, as OWASP advises). A spreadsheet
+  whose locale splits on another separator (``;`` in much of the region) ends
+  a quoted cell there anyway, so a formula start after any such separator gets
+  its ``'`` too (``Road closed;'=1+1``). ``defusedcsv`` was not used: it misses tab,
   carriage return and leading white space.
 - ``markdown_text``: one line of literal text for CommonMark / GitHub
   Flavored Markdown (https://spec.commonmark.org/0.31.2/#backslash-escapes):
@@ -28,6 +30,9 @@ images or table cells to a report.
   block, heading, list item or table row. Punctuation that matters only at
   the start of a line (``-``, ``+``, ``.``, ``:``, ``/``) is kept, so
   markings such as ``SECRET//REL TO RS TLP:AMBER+STRICT`` read as they are.
+  A URL, a ``www.`` address or an e-mail address, which GFM and linkify
+  renderers turn into links by themselves (after escapes are resolved), is
+  put in a code span, where nothing is linked.
 - ``html_text``: ``markupsafe.escape`` (``& < > " '``), for text in an HTML
   element or a quoted attribute; build pages with ``markupsafe.Markup``
   templates so every inserted value is escaped by construction.
@@ -50,19 +55,46 @@ _MARKDOWN = {c: "\\" + c for c in MARKDOWN_SPECIAL} | {"<": "&lt;", ">": "&gt;",
 _MARKDOWN_TABLE = str.maketrans(_MARKDOWN)
 
 
+#: A separator some locale's spreadsheet splits CSV on, then what would start a formula in the next cell.
+_SEPARATED_FORMULA = re.compile("(?<=.)([,;|]|\t)([ \u00a0\u3000]*)(?=[=+\\-@\uff1d\uff0b\uff0d\uff20])")
+
+
 def csv_cell(value: object) -> str:
     """``value`` as text a spreadsheet shows and never evaluates: ``'`` prefixed when its first character
-    after leading white space starts a formula; a plain decimal number and "" are kept as they are."""
+    after leading white space starts a formula; a plain decimal number and "" are kept as they are. The same
+    ``'`` goes after every separator a locale may split on (``,``, ``;``, ``|``, tab) that is followed by a
+    formula start, since a spreadsheet that splits there ends the quoted cell and starts a new one
+    (OWASP: separator injection)."""
     text = "" if value is None else str(value)
     stripped = text.lstrip(" \u00a0\u3000")
-    if stripped and stripped[0] in FORMULA_STARTS and not _NUMBER.match(text):
+    text = _SEPARATED_FORMULA.sub(r"\1\2'", text)
+    if stripped and stripped[0] in FORMULA_STARTS and not _NUMBER.match(stripped):
         return "'" + text
     return text
 
 
+#: What a Markdown renderer could turn into a link by itself (GFM autolink literals, linkify): a URL with a
+#: scheme, a ``www.`` address, an e-mail address; each is put in a code span, where nothing is linked.
+_LINKABLE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://\S+|\bwww\.\S+|"
+                       r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def _code_span(text: str) -> str:
+    run = max((len(r) for r in re.findall(r"`+", text)), default=0)
+    fence = "`" * (run + 1)
+    return f"{fence} {text} {fence}" if run else f"{fence}{text}{fence}"
+
+
 def markdown_text(value: object) -> str:
     """``value`` as literal inline Markdown text on one line (see the module docstring)."""
-    return _BREAKS.sub(" ", "" if value is None else str(value)).translate(_MARKDOWN_TABLE)
+    text = _BREAKS.sub(" ", "" if value is None else str(value))
+    pieces, last = [], 0
+    for found in _LINKABLE.finditer(text):
+        pieces.append(text[last:found.start()].translate(_MARKDOWN_TABLE))
+        pieces.append(_code_span(found.group(0).replace("|", "\\|")))  # GFM splits table cells even there
+        last = found.end()
+    pieces.append(text[last:].translate(_MARKDOWN_TABLE))
+    return "".join(pieces)
 
 
 def html_text(value: object) -> Markup:

@@ -185,7 +185,7 @@ def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classific
     is neutralised against formula injection (``alerts.formats.escape.csv_cell``) and quoted as RFC 4180 needs."""
     out = io.StringIO()
     markings = [stored.routing.marking(scheme) for stored in alerts]
-    writer = csv.writer(out)  # RFC 4180 quoting of separators, quotes and line breaks
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # every cell quoted: no separator of any locale splits one
     writer.writerow([csv_cell(most_restrictive(markings, scheme).line())])
     writer.writerow(CSV_COLUMNS)
     for stored, marking in zip(alerts, markings):

@@ -22,6 +22,8 @@ from dashboard.live import routes as live_routes
 from dashboard.services import Services
 
 API_PREFIX = "/api/v1"
+#: Routes that take bodies over ``CRISIS_MAX_REQUEST_BYTES`` (path -> bytes): the MSEL upload.
+LARGER_BODIES = {API_PREFIX + "/exercises": exercises.MAX_UPLOAD}
 #: Every router of the API and the live streams, in the order they are matched.
 ROUTERS = (workflow.router, assets.router, sharing.router, exercises.router, alerts.router, exports.router)
 
@@ -48,6 +50,15 @@ def mount(server: FastAPI, services: Services) -> None:
     def unknown(path: str):
         """Anything else under the API prefix: 404 (not the Dash page the catch-all would serve)."""
         raise HTTPException(404, f"no API route {API_PREFIX}/{path}")
+
+    @server.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @server.api_route("/api", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @server.api_route("/_dash-component-suites/", methods=["GET"], include_in_schema=False)
+    @server.api_route("/favicon.ico", methods=["GET"], include_in_schema=False)
+    def not_a_page(path: str = ""):
+        """Paths that are no page (``/api`` itself, ``/api//v1/...``, the component folder, a favicon we do
+        not ship): 404, never the page shell (which names the Python and Dash versions)."""
+        raise HTTPException(404, "no such route")
 
     limits = EdgeLimits.build(services.settings, services.client, services.keys, services.centre.audit)
     server.state.edge_limits = limits

@@ -28,11 +28,13 @@ def _no_such_file(_request: Request, _exc: DependencyException) -> JSONResponse:
     return JSONResponse({"detail": "no such component file"}, status_code=404)
 
 
-def install(server: FastAPI, settings: Settings, script_hashes: Iterable[str]) -> None:
+def install(server: FastAPI, settings: Settings, script_hashes: Iterable[str],
+            larger_bodies: dict[str, int] | None = None) -> None:
     """Wrap ``server`` in the edge (see the module docstring); ``script_hashes`` are the CSP hash sources of
-    the inline scripts of Dash's index page (``Dash.csp_hashes()``)."""
+    the inline scripts of Dash's index page (``Dash.csp_hashes()``); ``larger_bodies`` the paths that take
+    bodies over ``max_request_bytes`` (path -> bytes)."""
     server.add_exception_handler(DependencyException, _no_such_file)
     server.state.stream_limits = StreamLimits(settings.max_streams_per_user, settings.max_streams)
-    server.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    server.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=larger_bodies)
     server.add_middleware(SecurityHeaders, policy=content_security_policy(script_hashes),
                           hsts_seconds=settings.hsts_seconds)

@@ -6,7 +6,8 @@ and refused as soon as it goes beyond; one within the limit is handed on to
 the app as it came. Either way the app never holds more than the limit, and
 the answer is ``413 {"detail": "request body over N bytes (CRISIS_MAX_REQUEST_BYTES)"}``
 (RFC 9110 section 15.5.14, "Content Too Large"). A ``Content-Length`` that is
-not a number is refused with 400.
+not a number is refused with 400. ``larger`` names the few paths that take more
+(exact path -> bytes: a MSEL upload), each still bounded.
 """
 from __future__ import annotations
 
@@ -16,21 +17,23 @@ import json
 class BodyLimit:
     """ASGI middleware refusing HTTP request bodies over ``max_bytes`` (see the module docstring)."""
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = _content_length(scope)
         if declared is not None:
             if not declared.isdigit():
                 await _refuse(send, 400, "Content-Length is not a number")
                 return
-            if int(declared) > self.max_bytes:
-                await _refuse(send, 413, self._too_large())
+            if int(declared) > limit:
+                await _refuse(send, 413, self._too_large(limit))
                 return
             await self.app(scope, receive, send)
             return
@@ -42,8 +45,8 @@ class BodyLimit:
                 messages.append(message)  # the client went away: let the app see that
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await _refuse(send, 413, self._too_large())
+            if size > limit:
+                await _refuse(send, 413, self._too_large(limit))
                 return
             messages.append(message)
             if not message.get("more_body", False):
@@ -54,8 +57,10 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> str:
-        return f"request body over {self.max_bytes} bytes (CRISIS_MAX_REQUEST_BYTES)"
+    def _too_large(self, limit: int) -> str:
+        if limit != self.max_bytes:
+            return f"request body over {limit} bytes (the most this route takes)"
+        return f"request body over {limit} bytes (CRISIS_MAX_REQUEST_BYTES)"
 
 
 def _content_length(scope) -> str | None:

@@ -83,13 +83,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        secure = scope.get("scheme") == "https"
         started = False
 
         async def send_with_headers(message):
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                # read now, not on the way in: a trusted proxy's X-Forwarded-Proto is applied to the scope by
+                # the proxy-headers middleware inside this one
+                secure = scope.get("scheme") == "https"
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)

@@ -30,6 +30,8 @@ def layout(**_query) -> html.Div:
         return html.Div("Only exercise control and evaluators may open exercise control.",
                         className="page-body denied")
     control = viewer.can(Permission.CONTROL_EXERCISES)
+    # the file travels base64-encoded (4/3 of its size) in one callback request, under CRISIS_MAX_REQUEST_BYTES
+    page_limit = callback_context().services.settings.max_request_bytes * 7 // 10
     sections = [
         html.Label(["Exercise", dcc.Dropdown(id="exercise-select", placeholder="choose an exercise",
                                              clearable=False)]),
@@ -48,10 +50,11 @@ def layout(**_query) -> html.Div:
         sections += [
             html.Section(className="msel-load", children=[
                 html.H3("Load a MSEL"),
-                html.P("CSV or XLSX with the columns listed in the README; every row is checked first.",
-                       className="muted"),
+                html.P(f"CSV or XLSX with the columns listed in the README; every row is checked first. Up to "
+                       f"{page_limit // 1024} KB here (a request's limit); larger MSELs and payload files: "
+                       "crisisdash exercise load, or POST /api/v1/exercises.", className="muted"),
                 dcc.Upload(id="msel-upload", children=html.Div(["Drop a MSEL here or ", html.A("choose a file")]),
-                           className="upload", max_size=20 * 1024 * 1024),
+                           className="upload", max_size=page_limit),
                 html.Label(["Name", dcc.Input(id="msel-name", type="text", maxLength=200)]),
                 html.Label(["Speed", dcc.Input(id="msel-speed", type="number", min=0.01, max=3600, value=1)]),
                 html.Button("Load", id="msel-load", className="primary"),

@@ -70,7 +70,7 @@ def _render(markdown: str) -> etree._Element:
 
 def test_esc004_markdown_text_renders_as_the_literal_text_on_one_line():
     tree = _render(f"| a | b |\n|---|---|\n| {markdown_text(HOSTILE)} | x |\n")
-    assert tree.xpath("//script|//img|//a|//strong|//code|//h1") == []
+    assert tree.xpath("//script|//img|//a|//strong|//h1") == []  # addresses are code spans: text, no link
     cells = tree.xpath("//tbody/tr")
     assert len(cells) == 1 and len(cells[0].findall("td")) == 2  # no cell and no row of its own
     shown = cells[0].findall("td")[0].xpath("string()")
@@ -95,7 +95,7 @@ def test_esc005_markdown_sitrep_shows_every_value_from_the_data_as_text():
     marking = Marking("UNCLASSIFIED", ("<u>X</u>",))
     report = sitrep.markdown(_figures(alerts), marking, NOW, "RS", {alerts[0].id: marking})
     tree = _render(report)
-    assert tree.xpath("//script|//img|//a|//i|//b|//u|//code|//h1[contains(., 'heading')]") == []
+    assert tree.xpath("//script|//img|//a|//i|//b|//u|//h1[contains(., 'heading')]") == []
     incidents = tree.xpath("//table")[1].xpath(".//tbody/tr")
     assert len(incidents) == 1 and len(incidents[0].findall("td")) == 6
     title = incidents[0].findall("td")[1].xpath("string()")
@@ -115,3 +115,24 @@ def test_esc006_html_sitrep_escapes_every_value_and_allows_only_its_own_style():
     policy = sitrep.html_csp(page)
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     assert html_text("<a href='x'>") == "&lt;a href=&#39;x&#39;&gt;"
+
+
+@pytest.mark.parametrize("text", ["see http://evil.example/?a=1 now", "www.evil.example/login", "mail ops@evil.example",
+                                  "ftp://x.y|z", "`code` and https://e.x/`q`"])
+def test_esc007_addresses_are_never_linked_even_by_gfm_or_linkify_renderers(text):
+    """GFM autolink literals and linkify turn bare URLs, www. addresses and e-mail addresses into links
+    after escapes are resolved: an address is shown as a code span instead, its text unchanged."""
+    rendered = MarkdownIt("gfm-like").render(f"| a |\n|---|\n| {markdown_text(text)} |\n")
+    tree = etree.HTML(f"<div>{rendered}</div>")
+    assert tree.xpath("//a") == [] and len(tree.xpath("//td")) == 1
+    assert tree.xpath("string(//td)").replace(" ", "") == text.replace(" ", "")
+
+
+def test_esc008_every_csv_cell_is_quoted_so_no_locale_separator_splits_one():
+    """Where a spreadsheet splits CSV on ``;`` (the region's locales), a title ``Road closed;=1+1`` must not
+    yield a cell ``=1+1`` (OWASP: quote every cell)."""
+    text = sitrep.incidents_csv([_stored("Road closed;=1+1;see notes")], Classifications())
+    line = text.splitlines()[2]
+    assert line.startswith('"') and '"Road closed;\'=1+1;see notes"' in line
+    cells = next(csv.reader(io.StringIO(line), delimiter=";"))
+    assert not any(c.lstrip().startswith("=") for c in cells), cells
