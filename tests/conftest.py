@@ -333,7 +333,9 @@ def serve_in_process(redis_url: str, **settings) -> Iterator[AppServer]:
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     port = free_port()
     app = create_app(Settings(redis_url=redis_url, prefix=prefix, port=port, **settings))
-    server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port, log_level="warning"))
+    # as `crisisdash serve` runs it: X-Forwarded-* only through the app's own trusted-proxy setting
+    server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port, log_level="warning",
+                                           proxy_headers=False))
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
     wait_for(lambda: server.started, 30, "the in-process server to start")

@@ -81,3 +81,29 @@ def test_edg005_a_bad_component_suite_path_is_a_404(app_server, path):
     response = httpx.get(f"{app_server.url}/_dash-component-suites/{path}", timeout=10)
     assert response.status_code == 404, response.text
     _check(response)
+
+
+def test_edg010_behind_a_trusted_proxy_https_brings_hsts_and_secure_cookies(redis_url):
+    """The proxy's X-Forwarded-Proto is applied inside the header middleware; it used to read the scheme
+    before, so a TLS-terminating proxy got neither HSTS nor ``Secure`` on the sign-in cookie."""
+    from tests.conftest import serve_in_process
+
+    for trusted, expect in (("127.0.0.1", True), ("", False)):
+        servers = serve_in_process(redis_url, trusted_proxies=trusted)
+        server = next(servers)
+        try:
+            response = httpx.get(f"{server.url}/login", headers={"X-Forwarded-Proto": "https",
+                                                                  "X-Forwarded-For": "203.0.113.9"}, timeout=10)
+            assert response.status_code == 200
+            assert ("strict-transport-security" in response.headers) is expect, trusted
+            cookies = response.headers.get_list("set-cookie")
+            assert cookies and all(("; secure" in c.lower()) is expect for c in cookies), cookies
+        finally:
+            servers.close()
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/v1", "/api//v1/me", "/api/v2/alerts", "/_dash-component-suites/",
+                                  "/favicon.ico"])
+def test_edg011_paths_that_are_no_page_are_404_not_the_page_shell(app_server, viewer, path):
+    response = httpx.get(f"{app_server.url}{path}", headers=viewer.headers, timeout=10)
+    assert response.status_code == 404 and "Dash" not in response.text, (path, response.text[:200])
