@@ -163,7 +163,8 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
     templates = templates or Templates.load(settings.checklists_dir)
     feeds = feeds if feeds is not None else load_feeds(settings)
     scheme = settings.scheme
-    client = connect(settings.redis_url)
+    # bounded: longer than any blocking read (2 s), so a hung Redis is "unreachable", never a hung request
+    client = connect(settings.redis_url, timeout=settings.redis_timeout_seconds, retry_on_timeout=False)
     keys = Keys(settings.prefix)
     alerts = AlertStore(client, keys)
     audit = AuditLog(client, keys)

@@ -47,6 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
             "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
             "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`)"),
+    Setting("redis_timeout_seconds", "", "CRISIS_REDIS_TIMEOUT", "10",
+            "longest wait for one Redis command (seconds); a server that does not answer in time counts as "
+            "unreachable (degraded mode), not as a request that hangs"),
     Setting("data_dir", "--data-dir", "CRISIS_DATA_DIR", "./data", "where the embedded Valkey keeps its data"),
     Setting("prefix", "--prefix", "CRISIS_PREFIX", "crisis", "prefix of every Redis key, channel and stream"),
     Setting("classifications", "", "CRISIS_CLASSIFICATIONS", "UNCLASSIFIED,RESTRICTED,CONFIDENTIAL,SECRET",
@@ -106,6 +109,7 @@ class Settings:
     max_streams_per_user: int = 4
     max_streams: int = 200
     redis_url: str | None = None
+    redis_timeout_seconds: float = 10.0
     data_dir: Path = Path("data")
     prefix: str = "crisis"
     demo: bool = False

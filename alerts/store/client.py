@@ -19,12 +19,14 @@ Client = redis.Redis
 
 def connect(url: str, *, timeout: float | None = None, health_check_interval: int = 30,
             retry_on_timeout: bool = True) -> redis.Redis:
-    """A client for ``url``; ``timeout`` (seconds) bounds each command's socket wait (None: none).
+    """A client for ``url``; ``timeout`` (seconds) bounds each command's socket wait and each connection
+    attempt (None: none), so a server that stops answering (a hung process, a lost route) raises
+    ``redis.TimeoutError`` (in ``UNAVAILABLE``) instead of blocking its caller for good.
 
     Blocking reads (``XREAD BLOCK``) need no timeout, or one longer than their block.
     """
-    return redis.Redis.from_url(url, socket_timeout=timeout, health_check_interval=health_check_interval,
-                                retry_on_timeout=retry_on_timeout)
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                health_check_interval=health_check_interval, retry_on_timeout=retry_on_timeout)
 
 
 def text(value: bytes | str) -> str:

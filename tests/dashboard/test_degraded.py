@@ -253,3 +253,35 @@ def test_deg003_health_is_not_ok_while_a_supervised_thread_is_dead_and_names_it(
         stop.set()
         services.supervisor.wait = original
     wait_for(lambda: app_server.api("/health").status_code == 200, what="health ok once the thread is gone")
+
+
+def test_deg004_a_hung_redis_is_unreachable_not_a_hung_request(tmp_path, monkeypatch):
+    """SIGSTOP, not SIGKILL: the server keeps its socket and never answers. Every request used to hang for as
+    long as Redis did, and health then said ok; with a bounded wait (CRISIS_REDIS_TIMEOUT) the API answers 503
+    within a few seconds, health names the cause, and everything is back once Redis answers again."""
+    port, data_dir = free_port(), tmp_path / "valkey"
+    valkey = _valkey(port, data_dir)
+    url, prefix = f"redis://127.0.0.1:{port}", f"hng-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("CRISIS_REDIS_TIMEOUT", "2")
+    server = start_server(url, prefix)
+    stopped = False
+    try:
+        user = add_user(url, prefix, "duty-hng", "duty_officer", "MK")
+        assert httpx.get(f"{server.url}/api/v1/alerts", headers=user.headers, timeout=10).status_code == 200
+        os.kill(valkey._process.pid, signal.SIGSTOP)
+        stopped = True
+        started = time.monotonic()
+        refused = wait_for(lambda: _status_503(server.url, user), 30, "a 503 from the API while Redis hangs")
+        assert refused.json()["reason"] == "redis_unavailable"
+        assert time.monotonic() - started < 30
+        health = httpx.get(f"{server.url}/api/v1/health", headers=user.headers, timeout=20)
+        assert health.status_code == 503 and any(BANNER_SINCE.match(r) for r in health.json()["reasons"])
+        os.kill(valkey._process.pid, signal.SIGCONT)
+        stopped = False
+        wait_for(lambda: httpx.get(f"{server.url}/api/v1/alerts", headers=user.headers, timeout=10).status_code == 200,
+                 BACK_WITHIN_S, "the API to answer again")
+    finally:
+        if stopped:
+            os.kill(valkey._process.pid, signal.SIGCONT)
+        stop_server(server)
+        valkey.stop()
