@@ -9,6 +9,7 @@ Call ``shutdown(app)`` to stop it.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from dash import Dash, dcc, html
 from alerts.actions.audit_retention import AuditRetention
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
+from alerts.store.client import UNAVAILABLE
 from dashboard import api, callback_errors
 from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
@@ -27,6 +29,7 @@ from dashboard.edge import install as install_edge
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 
+log = logging.getLogger(__name__)
 ATTRIBUTION = ("Boundaries: Made with Natural Earth; regions © OpenStreetMap contributors, "
                "Elastic Maps Service (ODbL).")
 
@@ -109,7 +112,11 @@ def _offer_page_callbacks() -> None:
 def create_app(settings: Settings, services: Services | None = None) -> Dash:
     """The Dash app (FastAPI backend) for ``settings``, its read models loaded and its live feed running."""
     services = services or build_services(settings)
-    services.live.bootstrap()
+    try:
+        services.live.bootstrap()
+    except UNAVAILABLE as error:  # Redis is away: serve the degraded banner; the live feed bootstraps later
+        log.warning("Redis unreachable at start (%s); serving in degraded mode until it answers", error)
+        services.outage.failed(f"{type(error).__name__}: {error}")
     services.live.start()
     retention = start_audit_retention(settings, services)
 

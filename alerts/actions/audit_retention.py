@@ -28,6 +28,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alerts.actions.periodic import run_every
 from alerts.core.events import stream_id_key
 from alerts.store.audit import AuditEntry, AuditLog
 
@@ -100,9 +101,4 @@ class AuditRetention:
     def run(self, stop: threading.Event) -> None:
         """``run_once`` now and every ``interval`` seconds until ``stop`` is set; a failed run is logged and
         tried again at the next interval (nothing is trimmed that was not archived)."""
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001  Redis away or the disk full: keep everything, try later
-                log.exception("audit retention failed; nothing was trimmed that was not archived")
-            stop.wait(self.interval)
+        run_every(stop, self.interval, self.run_once, "audit retention (nothing trimmed that was not archived)", log)

@@ -22,7 +22,7 @@ import threading
 from alerts.actions.centre import Centre
 from alerts.store.alerts import parse_event
 from alerts.store.assets import parse_asset_event
-from alerts.store.client import Client
+from alerts.store.client import UNAVAILABLE, Client
 from alerts.store.follow import StreamFollower
 from alerts.store.keys import Keys
 from dashboard.live.fanout import FanOut
@@ -48,26 +48,44 @@ class LiveFeed:
         if outage is not None:
             outage.listen(self._on_outage)
 
+    bootstrapped = False
+
     def bootstrap(self) -> None:
-        """Fill both read models from the store (cursor first, then the records)."""
+        """Fill both read models from the store (cursor first, then the records); raises what the store
+        raises (``UNAVAILABLE`` while Redis is away: ``start`` then bootstraps once it is back)."""
         centre = self.centre
         cursor = centre.alerts.last_event_id()
         centre.index.load(centre.alerts.all_alerts(), cursor)
         cursor = centre.assets.last_event_id()
         centre.asset_index.load(centre.assets.all(), cursor)
+        self.bootstrapped = True
 
     def start(self) -> None:
-        """Start following (a daemon thread); call ``bootstrap`` first."""
+        """Start following (a daemon thread). Without a ``bootstrap`` yet (Redis was away when the server
+        started), the thread bootstraps first, retrying every second and reporting the outage meanwhile,
+        so a server started during a Redis outage comes up and goes live by itself."""
+        if self.supervisor is not None:
+            self._thread = self.supervisor.start("live-feed", self._follow, self._stop)
+            return
+        self._thread = threading.Thread(target=self._follow, args=(self._stop,), name="live-feed", daemon=True)
+        self._thread.start()
+
+    def _follow(self, stop: threading.Event) -> None:
+        while not self.bootstrapped and not stop.is_set():
+            try:
+                self.bootstrap()
+            except UNAVAILABLE as error:
+                if self.outage is not None:
+                    self.outage.failed(f"{type(error).__name__}: {error}")
+                stop.wait(1.0)
+        if self.bootstrapped and self.outage is not None:
+            self.outage.recovered()
         follower = StreamFollower(
             self.client,
             {self.keys.events: self._on_alert_events, self.keys.assets_events: self._on_asset_events},
             {self.keys.events: self.centre.index.cursor, self.keys.assets_events: self.centre.asset_index.cursor},
             block_ms=self.block_ms, name="live feed", on_state=self._on_state if self.outage else None)
-        if self.supervisor is not None:
-            self._thread = self.supervisor.start("live-feed", follower.run, self._stop)
-            return
-        self._thread = threading.Thread(target=follower.run, args=(self._stop,), name="live-feed", daemon=True)
-        self._thread.start()
+        follower.run(stop)
 
     def stop(self) -> None:
         """Stop following (waits for the current read to end)."""

@@ -285,3 +285,37 @@ def test_deg004_a_hung_redis_is_unreachable_not_a_hung_request(tmp_path, monkeyp
             os.kill(valkey._process.pid, signal.SIGCONT)
         stop_server(server)
         valkey.stop()
+
+
+def test_deg005_serve_started_while_redis_is_down_comes_up_degraded_then_goes_live(tmp_path):
+    """A reboot during Redis maintenance: `serve` exited at start (its read models could not load); it must
+    answer the degraded banner and go live by itself once Redis is there."""
+    from tests.conftest import _spawn, server_log
+
+    port, data_dir = free_port(), tmp_path / "valkey"
+    url, prefix, web = f"redis://127.0.0.1:{port}", f"dwn-{uuid.uuid4().hex[:8]}", free_port()
+    process = _spawn(["serve", "--redis-url", url, "--prefix", prefix, "--port", str(web)])
+    valkey = None
+    try:
+        def health():
+            assert process.poll() is None, server_log(process)
+            try:
+                return httpx.get(f"http://127.0.0.1:{web}/api/v1/health", timeout=5)
+            except httpx.HTTPError:
+                return None
+
+        degraded = wait_for(lambda: (h := health()) is not None and h.status_code == 503 and h, 60,
+                            "the server to answer degraded")
+        assert any(BANNER_SINCE.match(r) for r in degraded.json()["reasons"]), degraded.json()
+        valkey = _valkey(port, data_dir)
+        wait_for(lambda: (h := health()) is not None and h.status_code == 200, BACK_WITHIN_S, "health to be ok")
+        user = add_user(url, prefix, "duty-dwn", "duty_officer", "MK")
+        alert = make_alert(source="MK", releasable_to=["MK"])
+        redis.Redis.from_url(url).xadd(Keys(prefix).inbox, {"payload": json.dumps(alert)})
+        wait_for(lambda: alert["id"] in api_ids(f"http://127.0.0.1:{web}", user), BACK_WITHIN_S,
+                 "a new alert ingested and in the API")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if valkey is not None:
+            valkey.stop()
