@@ -113,6 +113,9 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
         raise Forbidden(f"role {viewer.role} may not change releasability")
     reason = _reason(reason)
     stored = visible_alert(centre, viewer, alert_id)
+    if stored.alert.exercise_id:
+        raise Conflict("an exercise inject is released to its MSEL's `to` nations only; it cannot be widened "
+                       "to nations that do not play")
     try:
         proposed = changed(stored, nations).routing.releasable_to or []
     except SharingRefused as exc:

@@ -36,6 +36,8 @@ from alerts.core.nations import is_alpha2
 #: Bounds that keep one exercise a sensible size (a 500-inject MSEL is a large one).
 MAX_INJECTS = 2_000
 MAX_SPEED = 3_600.0
+#: The slowest play (exercise seconds per second): a hundred times slower than written.
+MIN_SPEED = 0.01
 
 
 class ExerciseState(StrEnum):
@@ -154,7 +156,7 @@ class Exercise(BaseModel):
     endex: AwareDatetime | None = None
     paused_at: AwareDatetime | None = None
     paused_for: timedelta = timedelta(0)
-    speed: float = Field(default=1.0, gt=0, le=MAX_SPEED, allow_inf_nan=False)
+    speed: float = Field(default=1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False)
     fired: dict[int, AwareDatetime] = Field(default_factory=dict)
     skipped: frozenset[int] = frozenset()
     triggered: dict[int, AwareDatetime] = Field(default_factory=dict)
@@ -172,6 +174,12 @@ class Exercise(BaseModel):
         for inject in self.injects:
             if inject.backup_for is not None and inject.backup_for not in numbers:
                 raise ValueError(f"inject {inject.number} backs up inject {inject.backup_for}, which is not in the MSEL")
+            seen, current = {inject.number}, inject.backup_for
+            while current is not None:  # a backup chain must end: in a cycle no inject would ever fire
+                if current in seen:
+                    raise ValueError(f"inject {inject.number}'s backups go round in a circle ({current})")
+                seen.add(current)
+                current = next((i.backup_for for i in self.injects if i.number == current), None)
             outside = set(inject.to) - set(self.nations)
             if outside:
                 raise ValueError(f"inject {inject.number} goes to {', '.join(sorted(outside))}, "

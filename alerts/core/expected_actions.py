@@ -89,6 +89,8 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _CLAUSE = re.compile(r"^(acknowledge|resolve|assign|step)(?:\s+(\S+))?\s+within\s+(\S+)$")
 _ARGUMENT = re.compile(r"^[a-z0-9_.:-]{1,100}$")
 MAX_CLAUSES = 10
+#: The longest deadline a clause may give (30 days, the longest an exercise inject may wait).
+MAX_DEADLINE_HOURS = 720
 
 
 def parse(text: str) -> tuple[Clause, ...]:
@@ -130,9 +132,13 @@ def parse_duration(text: str) -> timedelta:
     if found is None or not any(found.groups()):
         raise ExpectedActionError(f"{text!r} is not a duration such as 90s, 5m, 1h or 1h30m")
     hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    if hours > MAX_DEADLINE_HOURS or minutes > 60 * MAX_DEADLINE_HOURS or seconds > 3600 * MAX_DEADLINE_HOURS:
+        raise ExpectedActionError(f"{text!r}: a deadline is at most {MAX_DEADLINE_HOURS} hours")
     duration = timedelta(hours=hours, minutes=minutes, seconds=seconds)
     if not duration:
         raise ExpectedActionError(f"{text!r}: a deadline must be longer than zero")
+    if duration > timedelta(hours=MAX_DEADLINE_HOURS):
+        raise ExpectedActionError(f"{text!r}: a deadline is at most {MAX_DEADLINE_HOURS} hours")
     return duration
 
 

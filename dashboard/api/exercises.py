@@ -100,7 +100,7 @@ def list_exercises(viewer: Viewer = Depends(caller), services: Services = Depend
 @router.post("/exercises", summary="Load a MSEL (CSV or XLSX in the body) as a planned exercise",
              status_code=201, response_model=ExerciseOut, responses=errors(403, 409, 413, 422))
 async def load_exercise(request: Request, name: str = Query(min_length=1, max_length=200),
-                        speed: float = Query(1.0, gt=0, le=3600, allow_inf_nan=False),
+                        speed: float = Query(1.0, ge=0.01, le=3600, allow_inf_nan=False),
                         viewer: Viewer = Depends(caller), services: Services = Depends(services_of)):
     """The MSEL columns are in the README; payload files cannot be uploaded here (use the command line)."""
     data = bytearray()
@@ -131,6 +131,14 @@ def get_exercise(exercise_id: str, viewer: Viewer = Depends(caller),
     return exercise_json(exercises.exercise(services.centre, viewer, exercise_id), viewer, services.centre.clock())
 
 
+@router.post("/exercises/{exercise_id}/observations", summary="Record an observation", status_code=201,
+             responses=errors(403, 404, 422))
+def add_observation(exercise_id: str, body: ObservationBody = Body(...), viewer: Viewer = Depends(caller),
+                    services: Services = Depends(services_of)) -> dict:
+    """Audited (``exercise.observe``)."""
+    return evaluation.observe(services.centre, viewer, exercise_id, body.inject, body.text, body.rating)
+
+
 @router.post("/exercises/{exercise_id}/{action}", summary="Start, pause, resume or end an exercise",
              response_model=ExerciseOut, responses=errors(403, 404, 409))
 def control(exercise_id: str, action: Literal["start", "pause", "resume", "end"], viewer: Viewer = Depends(caller),
@@ -155,14 +163,6 @@ def get_evaluation(exercise_id: str, viewer: Viewer = Depends(caller),
                    services: Services = Depends(services_of)) -> dict:
     """Per inject and ``to`` nation: met / missed / pending with the time taken."""
     return evaluation.evaluation(services.centre, viewer, exercise_id)
-
-
-@router.post("/exercises/{exercise_id}/observations", summary="Record an observation", status_code=201,
-             responses=errors(403, 404, 422))
-def add_observation(exercise_id: str, body: ObservationBody = Body(...), viewer: Viewer = Depends(caller),
-                    services: Services = Depends(services_of)) -> dict:
-    """Audited (``exercise.observe``)."""
-    return evaluation.observe(services.centre, viewer, exercise_id, body.inject, body.text, body.rating)
 
 
 @router.get("/training/{user}", summary="A user's training record", responses=errors(403, 404))

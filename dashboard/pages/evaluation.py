@@ -53,6 +53,8 @@ dash.register_page(__name__, path="/evaluation", title="Evaluation · Crisis das
 def list_exercises(_tick, chosen):
     """The exercises, newest first (keeps the choice)."""
     context = callback_context()
+    if not exercises.controls(context.viewer):
+        return [], None
     found = exercises.exercises(context.services.centre, context.viewer)
     ids = [e.id for e in found]
     return ([{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found],

@@ -113,6 +113,8 @@ def _inject_rows(ex: Exercise, now: datetime, control: bool) -> html.Table:
 def list_exercises(changed, chosen):
     """The exercises, newest first; keeps the choice, else the one just loaded or the newest."""
     context = callback_context()
+    if not exercises.controls(context.viewer):  # the training audience never sees the MSEL (posted directly too)
+        return [], None
     found = exercises.exercises(context.services.centre, context.viewer)
     options = [{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found]
     ids = [e.id for e in found]
@@ -129,6 +131,7 @@ def show(exercise_id, _tick, _changed):
     context = callback_context()
     centre = context.services.centre
     try:
+        exercises.require_controls(context.viewer)  # the training audience never sees the MSEL
         ex = exercises.exercise(centre, context.viewer, exercise_id)
     except ActionError as exc:
         return exc.message, None

@@ -207,3 +207,13 @@ def test_exe003_a_bad_msel_is_refused_naming_rows_and_saves_nothing(world, centr
         exercises.load(centre, EXCON, bad, "BROKEN")
     assert {(p["row"], p["column"]) for p in caught.value.extra["problems"]} == {(4, "offset"), (4, "to")}
     assert exercises.exercises(centre, EXCON) == []
+
+
+def test_exe004_an_inject_cannot_be_released_to_a_nation_that_does_not_play(world, centre):
+    from alerts.actions import sharing
+
+    ex = exercises.load(centre, EXCON, msel(), "CLOSED")
+    exercises.start(centre, EXCON, ex.id)
+    world.advance(5)
+    with pytest.raises(Conflict, match="does not play|do not play"):
+        sharing.change_releasability(centre, DUTY["RS"], inject_alert_id(ex.id, 1), ["RS", "MK", "AL"], "widen")

@@ -102,6 +102,8 @@ def test_exr007_an_exercise_round_trips_as_json():
     (lambda: inject(1, -5), "offset"),
     (lambda: inject(1, 5, expected_action="wave within 5m"), "is not"),
     (lambda: Inject(number=1, offset=M, to=["RS"], type="other", severity="low", title="t"), "lat and lon"),
+    (lambda: exercise(inject(1, 5, backup_for=2), inject(2, 6, backup_for=1)), "circle"),
+    (lambda: exercise(inject(1, 5), speed=1e-9), "speed"),
 ])
 def test_exr008_an_inconsistent_exercise_is_refused(bad, says):
     with pytest.raises(ValidationError, match=says):

@@ -43,6 +43,9 @@ def test_exa001_clauses_parse_in_order_with_their_arguments_and_deadlines():
     ("acknowledge within 5 minutes", "is not"),
     ("acknowledge within 5x", "duration"),
     ("acknowledge within 0m", "longer than zero"),
+    ("acknowledge within 9999999999h", "at most 720 hours"),
+    ("acknowledge within 99999999999999h", "at most 720 hours"),
+    ("acknowledge within 50000m", "at most 720 hours"),
     ("assign <script> within 5m", "is not"),
     (" and ".join(["acknowledge within 5m"] * 11), "at most"),
 ])
