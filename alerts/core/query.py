@@ -20,6 +20,7 @@ Domain core: no Redis, no Dash.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -183,11 +184,13 @@ def _choice(value: str | None, allowed: set[str], name: str, default: str) -> st
     return value
 
 
+_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
 def _hours(value: str) -> float:
-    try:
-        hours = float(value)
-    except ValueError:
-        raise BadQuery("window_hours: must be a number") from None
+    if not _DECIMAL.match(value.strip()):  # float() would also take "1_0", "nan" and full-width digits
+        raise BadQuery("window_hours: must be a number (digits, optionally a decimal point)")
+    hours = float(value)
     if not math.isfinite(hours) or not 0 < hours <= MAX_WINDOW_HOURS:
         raise BadQuery(f"window_hours: must be a finite number of hours above 0 and at most {MAX_WINDOW_HOURS}")
     return hours

@@ -88,17 +88,18 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
     name = bounded(form.get("username", ""))
     next_path = _safe_next(form.get("next", "/"))
     fresh_csrf = secrets.token_urlsafe(24)
-    allowed, _limit = limits.sign_in(ip, name)
+    allowed, limit = limits.sign_in(ip, name)
     if not allowed.allowed:
-        return _refused(classification, fresh_csrf, next_path, allowed,
-                        "Too many sign-in attempts from your address; try again in {wait}.")
+        message = ("Too many sign-in attempts from your address; try again in {wait}." if limit == "login" else
+                   "Too many sign-in attempts at this centre right now (from everywhere); try again in {wait}.")
+        return _refused(classification, fresh_csrf, next_path, allowed, message)
     sent_csrf = form.get("csrf", "")
     if not sent_csrf or not secrets.compare_digest(sent_csrf, login_csrf):
         return _login_page(classification, fresh_csrf, next_path, "The form expired; please sign in again.", 403)
     address = address_key(ip)
     locked = limits.lock.check(name, address)
     if not locked.allowed:
-        audit.record(name or "?", SignInThrottled(name), ip)
+        audit.record_first(name or "?", SignInThrottled(name), ip, per=f"login-lock:{name}:{address}")
         return _refused(classification, fresh_csrf, next_path, locked,
                         "Too many failed attempts for this user name from your address; try again in {wait}.")
     user = services.accounts.authenticate(name, form.get("password", ""))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import add_user
 
-BAD_WINDOWS = ["nan", "NaN", "inf", "-inf", "1e20", "1e308", "0", "-5", "87841", "x"]
+BAD_WINDOWS = ["nan", "NaN", "inf", "-inf", "1e20", "1e308", "0", "-5", "87841", "x", "1_0", "\uff11", " 1 2"]
 
 
 @pytest.fixture(scope="module")
