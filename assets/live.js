@@ -205,6 +205,10 @@
     var id = JSON.parse(event.data).id;
     var known = liveIndex.has(id) || unlocated.has(id) || builtPosition(id) !== undefined ||
                 items.some(function (x) { return x.id === id; });
+    var card = document.getElementById("details-card");  // its details may be open: they go too
+    if (card && card.getAttribute("data-alert-id") === id && window.dash_clientside) {
+      window.dash_clientside.set_props(ids().details, {children: "This alert is no longer released to you."});
+    }
     if (!known || withdrawn.has(id)) { return; }
     withdrawn.add(id);
     items = items.filter(function (x) { return x.id !== id; });

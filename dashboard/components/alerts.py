@@ -79,6 +79,7 @@ def details_panel(stored: StoredAlert | None, scheme: Classifications) -> html.D
     return html.Div(
         className="details-card",
         id="details-card",
+        **{"data-alert-id": stored.id},
         **marking_attributes(marking),
         children=[
             html.Div(marking.line(), className="marking-line", id="details-marking"),

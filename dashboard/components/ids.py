@@ -53,7 +53,8 @@ def page_contract() -> dict:
     """What the browser scripts need to know: component ids, trace indices, list length."""
     return {
         "ids": {"map": INCIDENT_MAP, "list": ALERT_LIST, "count": SHOWN_COUNT, "status": LIVE_STATUS,
-                "selected": SELECTED_ALERT, "signOut": SIGN_OUT, "criticalBanner": CRITICAL_BANNER,
+                "selected": SELECTED_ALERT, "details": ALERT_DETAILS, "signOut": SIGN_OUT,
+                "criticalBanner": CRITICAL_BANNER,
                 "mute": MUTE_SOUND},
         "traces": trace_indices(),
         "listLimit": LIST_LIMIT,

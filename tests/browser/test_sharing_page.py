@@ -68,6 +68,8 @@ def test_shp002_the_originating_nation_narrows_an_alert_and_it_leaves_another_na
         _wait_live(gr)
         send_to_stream(client, keys, [payload(alert)])
         gr.wait_for_selector(f"#alert-list [data-alert-id='{alert['id']}']", timeout=20_000)
+        gr.click(f"#alert-list [data-alert-id='{alert['id']}']")  # GR reads its details
+        gr.wait_for_selector("#details-card:has-text('Shared then withdrawn')", timeout=15_000)
         sign_in(rs, server.url, users["duty-rs"], f"/sharing?alert={alert['id']}")
         assert rs.input_value("#change-alert") == alert["id"]
         _pick(rs, "#change-nations", "Serbia")
@@ -75,6 +77,8 @@ def test_shp002_the_originating_nation_narrows_an_alert_and_it_leaves_another_na
         rs.click("#change-submit")
         rs.wait_for_selector("#change-message:has-text('Released to RS')", timeout=15_000)
         gr.wait_for_selector(f"#alert-list [data-alert-id='{alert['id']}']", state="detached", timeout=20_000)
+        gr.wait_for_function("() => !document.querySelector('#alert-details').innerText.includes('Shared then')",
+                             timeout=5_000)  # nor its details, still open on GR's screen
         wait_for(lambda: alert["id"] not in gr.evaluate(
             "() => document.querySelector('#incident-map .js-plotly-plot').data"
             ".flatMap(t => Array.from(t.customdata || []))"), what="the point gone from the GR map")
