@@ -99,7 +99,7 @@ def test_sit003_exports_parse(redis_url, keys, regions):
     figures = situation(rows, times, T0 - timedelta(hours=12), T0 + timedelta(hours=2))
     alerts = [index.get(i) for i in rows["id"]]
     marking, *lines = sitrep.incidents_csv(alerts).splitlines(keepends=True)
-    assert marking.strip() == "UNCLASSIFIED"  # the first row: the marking of the file's incidents
+    assert next(csv.reader([marking])) == ["UNCLASSIFIED"]  # the first row: the marking of the file's incidents
     table = list(csv.DictReader(io.StringIO("".join(lines))))
     assert len(table) == 11 and set(table[0]) == set(sitrep.CSV_COLUMNS)
     assert {r["id"] for r in table if r["exercise"] == "EXERCISE"} == {"sit-8"}

@@ -20,7 +20,7 @@ WINDOW = {"since": "2015-05-05T00:00:00Z", "until": "2015-05-06T00:00:00Z"}
 def _csv_rows(text: str) -> list[dict]:
     """The incident rows of a SITREP CSV (its first row is the marking line, then the header)."""
     marking, _, rest = text.partition("\n")
-    assert marking.strip().startswith("UNCLASSIFIED"), marking
+    assert next(csv.reader([marking]))[0].startswith("UNCLASSIFIED"), marking  # a quoted CSV cell
     return list(csv.DictReader(io.StringIO(rest)))
 
 
