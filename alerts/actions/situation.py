@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from alerts.actions.centre import Centre
+from alerts.actions.errors import Invalid
 from alerts.actions.visibility import restricted, visible_assets
 from alerts.core.query import AlertQuery
 from alerts.core.situation import situation, summarise
@@ -28,9 +29,13 @@ def visible_assets_table(centre: Centre, viewer: Viewer) -> pd.DataFrame:
 
 
 def window(centre: Centre, since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    """``(since, until)`` with the defaults filled in: until now, since 24 hours before ``until``."""
+    """``(since, until)`` with the defaults filled in: until now, since 24 hours before ``until``; ``Invalid``
+    when ``since`` is not before ``until`` (an inverted period would report on nothing, as if all were calm)."""
     until = until or centre.clock()
-    return since or until - DEFAULT_WINDOW, until
+    since = since or until - DEFAULT_WINDOW
+    if since >= until:
+        raise Invalid(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
+    return since, until
 
 
 def situation_for(centre: Centre, viewer: Viewer, query: AlertQuery, since: datetime | None = None,

@@ -82,3 +82,12 @@ def test_sia003_the_cli_prints_a_sitrep(server, users, redis_url, seeded):
         [sys.executable, "-m", "dashboard.cli", "sitrep", "--user", users["resp-gr"].name, "--redis-url", redis_url,
          "--prefix", server.prefix], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert denied.returncode == 2 and "may not export" in denied.stderr
+
+
+def test_sia004_an_inverted_period_is_refused_not_reported_as_calm(server, users, seeded):
+    """``since`` after ``until`` used to answer 200 with an empty report: a SITREP saying nothing happened."""
+    lead = users["lead-hr"]
+    inverted = server.api("/sitrep", lead, format="md", since="2026-11-02T00:00:00Z", until="2026-11-01T00:00:00Z")
+    assert inverted.status_code == 422 and "must be before" in inverted.json()["detail"]
+    summary = server.api("/summary", lead, since="2026-11-02T00:00:00Z", until="2026-11-01T00:00:00Z")
+    assert summary.status_code == 422
