@@ -61,7 +61,10 @@
     if (!timer) { timer = setTimeout(draw, INTERVAL); }
   }
 
+  var superseded = false;
+
   function open(after) {
+    if (superseded) { return; }
     if (source) { source.close(); }
     source = new EventSource("/live/assets?after=" + encodeURIComponent(after));
     source.addEventListener("open", function () { document.body.dataset.assetsLive = "open"; });
@@ -73,7 +76,12 @@
     source.addEventListener("reload", function () { window.location.reload(); });
     // signed out, token or account revoked, rights changed: the page reloads under the new rights
     source.addEventListener("revoked", function () { source.close(); window.location.reload(); });
+    // a newer stream of the same user took this one's place: stay closed (see live.js)
+    source.addEventListener("superseded", function () {
+      superseded = true; source.close(); clearTimeout(retry); document.body.dataset.assetsLive = "superseded";
+    });
     source.addEventListener("error", function () {
+      if (superseded) { return; }
       document.body.dataset.assetsLive = "error";
       if (source.readyState === 2) {
         clearTimeout(retry);

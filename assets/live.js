@@ -32,6 +32,7 @@
   var listDirty = false, scheduled = false;
   var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapGone = [], mapTimer = null, lastMapDraw = 0;
   var liveIndex = new Map(), liveCount = 0, builtIndex = null, unlocated = new Set(), withdrawn = new Set();
+  var superseded = false;  // this tab's stream was taken over by a newer one of the same user
   var mapMarking = null;
 
   function pageContract() {
@@ -249,7 +250,15 @@
     source.addEventListener("reload", function () { window.location.reload(); });
     // signed out, token or account revoked, rights changed: the page reloads under the new rights
     source.addEventListener("revoked", function () { source.close(); window.location.reload(); });
+    // a newer stream of the same user took this one's place (CRISIS_MAX_STREAMS_PER_USER): stay closed, say
+    // so, and do not take the place back by ourselves (the watchdog would push the other tab out in turn)
+    source.addEventListener("superseded", function () {
+      superseded = true; source.close(); clearTimeout(retryTimer);
+      document.body.dataset.live = "superseded";
+      status("paused · live updates are in your newer tab · reload to bring them here", "warn");
+    });
     source.addEventListener("error", function () {
+      if (superseded) { return; }
       document.body.dataset.live = "error";
       if (source.readyState === 2) {
         // The browser gave up (e.g. the server answered an error while restarting):
@@ -265,6 +274,7 @@
   }
 
   function connect(newSpec) {
+    if (superseded) { return; }  // see the "superseded" listener
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
     clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
