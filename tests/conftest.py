@@ -285,16 +285,25 @@ def stop_server(server: RunningServer) -> None:
             server.process.kill()
 
 
-@pytest.fixture(scope="module")
-def server(redis_url) -> Iterator[RunningServer]:
-    """One ``crisisdash serve`` per test module, on its own prefix."""
+def serving(redis_url: str, **env: str) -> Iterator[RunningServer]:
+    """A ``crisisdash serve`` on a fresh prefix, with the environment variables ``env`` set while it starts;
+    stopped, and its keys deleted, when the generator is closed."""
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    running = start_server(redis_url, prefix)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        running = start_server(redis_url, prefix)
     try:
         yield running
     finally:
         stop_server(running)
         _delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+
+@pytest.fixture(scope="module")
+def server(redis_url) -> Iterator[RunningServer]:
+    """One ``crisisdash serve`` per test module, on its own prefix."""
+    yield from serving(redis_url)
 
 
 @dataclass
@@ -363,8 +372,8 @@ class TestUser:
 
 def add_user(redis_url: str, prefix: str, name: str, role: str, nation: str, clearance: str | None = None
              ) -> TestUser:
-    from alerts.store.keys import Keys
     from alerts.store.accounts import Accounts
+    from alerts.store.keys import Keys
 
     accounts = Accounts(redis.Redis.from_url(redis_url), Keys(prefix))
     password = f"pw-{uuid.uuid4().hex}"

@@ -83,7 +83,7 @@ class _FramingPage(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *_args):
-        pass
+        """Keep the test's output free of the framing page's request log."""
 
 
 def test_csp002_a_page_on_another_origin_cannot_frame_the_signed_in_app(server, users, browser):

@@ -3,24 +3,20 @@ moved to the newer one, stays closed and does not push the newer one out in turn
 "reconnecting…" forever, and the watchdog made tabs take turns going dead)."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
-import redis
 
 from tests.browser.test_map_live import _wait_live
-from tests.conftest import _delete_prefix, add_user, sign_in, start_server, stop_server
+from tests.conftest import add_user, serving, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_sup001_the_older_tab_says_its_updates_moved_and_stays_closed(redis_url, browser, monkeypatch):
-    monkeypatch.setenv("CRISIS_MAX_STREAMS_PER_USER", "1")
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    server = start_server(redis_url, prefix)
+def test_sup001_the_older_tab_says_its_updates_moved_and_stays_closed(redis_url, browser):
+    servers = serving(redis_url, CRISIS_MAX_STREAMS_PER_USER="1")
+    server = next(servers)
     context = browser.new_context()
     try:
-        user = add_user(redis_url, prefix, "sup-duty", "duty_officer", "RS")
+        user = add_user(redis_url, server.prefix, "sup-duty", "duty_officer", "RS")
         older = context.new_page()
         sign_in(older, server.url, user)
         _wait_live(older)
@@ -33,5 +29,4 @@ def test_sup001_the_older_tab_says_its_updates_moved_and_stays_closed(redis_url,
         assert newer.evaluate("() => document.body.dataset.live") == "open"
     finally:
         context.close()
-        stop_server(server)
-        _delete_prefix(redis.Redis.from_url(redis_url), prefix)
+        servers.close()

@@ -75,8 +75,9 @@ class World:
     def advance(self, minutes: float = 0) -> list[tuple[str, int]]:
         self.now += timedelta(minutes=minutes)
         fired = self.scheduler.check()
-        while self.ingest.run_once(block_ms=1):
-            pass
+        handled = self.ingest.run_once(block_ms=1)
+        while handled:  # drain the inbox: every fired inject through the real pipeline
+            handled = self.ingest.run_once(block_ms=1)
         sync(self.centre)
         return fired
 

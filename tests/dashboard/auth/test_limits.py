@@ -3,7 +3,6 @@ against a real ``crisisdash serve`` on a real Redis; clients bind loopback sourc
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -14,38 +13,23 @@ from alerts.store.audit import AuditLog
 from alerts.store.keys import Keys
 from tests.conftest import (
     RunningServer,
-    _delete_prefix,
     add_user,
-    start_server,
-    stop_server,
+    serving,
 )
 
 SETTINGS = {"CRISIS_LOGIN_RATE": "8/minute", "CRISIS_API_RATE": "30/minute"}
 
 
-def _serve(redis_url: str, env: dict[str, str]) -> Iterator[RunningServer]:
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        running = start_server(redis_url, prefix)
-    try:
-        yield running
-    finally:
-        stop_server(running)
-        _delete_prefix(redis.Redis.from_url(redis_url), prefix)
-
-
 @pytest.fixture(scope="module")
 def edge(redis_url) -> Iterator[RunningServer]:
     """A server with small limits and no trusted proxy."""
-    yield from _serve(redis_url, SETTINGS)
+    yield from serving(redis_url, **SETTINGS)
 
 
 @pytest.fixture(scope="module")
 def proxied(redis_url) -> Iterator[RunningServer]:
     """A server that trusts the proxy at 127.0.0.6 (only)."""
-    yield from _serve(redis_url, {**SETTINGS, "CRISIS_TRUSTED_PROXIES": "127.0.0.6"})
+    yield from serving(redis_url, **SETTINGS, CRISIS_TRUSTED_PROXIES="127.0.0.6")
 
 
 def _browser(server: RunningServer, source: str) -> httpx.Client:
