@@ -59,6 +59,7 @@ class ExerciseStore:
         self.keys = keys
         self._fire = client.register_script(_FIRE)
         self._records = HashRecords(client, keys.exercises, Exercise.model_validate_json, "exercise")
+        self._parsed: dict[bytes, Exercise] = {}
         self._lease = client.register_script(_LEASE)
 
     def add(self, exercise: Exercise) -> None:
@@ -72,8 +73,14 @@ class ExerciseStore:
         return Exercise.model_validate_json(raw) if raw else None
 
     def all(self) -> list[Exercise]:
-        """Every exercise, newest STARTEX first (planned ones, not started, first)."""
-        found = [Exercise.model_validate_json(r) for r in self.client.hvals(self.keys.exercises)]
+        """Every exercise, newest STARTEX first (planned ones, not started, first).
+
+        Read twice a second by the scheduler and every few seconds by each open page's band: a record is
+        parsed again only when its JSON changed (ended exercises with their MSELs stay parsed)."""
+        raws = self.client.hvals(self.keys.exercises)
+        parsed = {raw: self._parsed.get(raw) or Exercise.model_validate_json(raw) for raw in raws}
+        self._parsed = parsed
+        found = list(parsed.values())
         return sorted(found, key=lambda e: (e.startex is None, e.startex.timestamp() if e.startex else 0, e.id),
                       reverse=True)
 

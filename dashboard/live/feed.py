@@ -71,15 +71,17 @@ class LiveFeed:
         self._thread.start()
 
     def _follow(self, stop: threading.Event) -> None:
+        waited = False
         while not self.bootstrapped and not stop.is_set():
             try:
                 self.bootstrap()
             except UNAVAILABLE as error:
+                waited = True
                 if self.outage is not None:
                     self.outage.failed(f"{type(error).__name__}: {error}")
                 stop.wait(1.0)
-        if self.bootstrapped and self.outage is not None:
-            self.outage.recovered()
+        if waited and self.bootstrapped and self.outage is not None:
+            self.outage.recovered()  # the read models loaded at last (a restart of the follower says nothing)
         follower = StreamFollower(
             self.client,
             {self.keys.events: self._on_alert_events, self.keys.assets_events: self._on_asset_events},

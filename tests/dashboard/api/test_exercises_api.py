@@ -33,3 +33,16 @@ def test_exa101_the_training_audience_never_reads_the_msel_and_observations_post
     slow = httpx.post(f"{app_server.url}/api/v1/exercises", params={"name": "SLOW", "speed": 1e-9}, content=MSEL,
                       headers=excon.headers, timeout=20)
     assert slow.status_code == 422
+
+
+def test_exa102_a_msel_over_the_general_body_limit_uploads_over_the_api(app_server):
+    """The upload route takes up to 20 MB; every other request stops at CRISIS_MAX_REQUEST_BYTES (256 KB)."""
+    excon = add_user(app_server.services.settings.redis_url, app_server.prefix, "exa-excon2", "exercise_control", "RS")
+    rows = [f"{n},{n // 60}:{n % 60:02d}:00,RS,other,low,Inject {n} {'x' * 150},44.0,20.0," for n in range(1, 1801)]
+    big = "\n".join(["inject,offset,to,type,severity,title,lat,lon,expected_action", *rows]).encode()
+    assert len(big) > app_server.services.settings.max_request_bytes
+    loaded = httpx.post(f"{app_server.url}/api/v1/exercises", params={"name": "BIG"}, content=big,
+                        headers=excon.headers, timeout=60)
+    assert loaded.status_code == 201, loaded.text[:300]
+    other = httpx.post(f"{app_server.url}/api/v1/alerts/x/ack", content=big, headers=excon.headers, timeout=60)
+    assert other.status_code == 413
