@@ -21,8 +21,9 @@ from alerts.core.asset_index import AssetIndex
 from alerts.core.checklists import Templates
 from alerts.core.coverage import Places
 from alerts.core.feeds import FeedRegistry
-from alerts.core.geography import RegionIndex
+from alerts.core.geography import BoundaryFiles, RegionIndex
 from alerts.core.index import AlertIndex
+from alerts.core.reach import Reach
 from alerts.ingest.alerts import AlertPipeline
 from alerts.ingest.assets import AssetPipeline
 from alerts.ingest.workers import PubSubIngest, StreamIngest, default_consumer_name
@@ -181,6 +182,7 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
         scheme=scheme,
         feeds=feeds,
         exercises=ExerciseStore(client, keys),
+        reach=Reach.from_boundaries(BoundaryFiles(settings.assets_dir).admin0),
     )
     accounts = Accounts(client, keys, scheme)
     centre.nation_of = lambda name: (user.nation if (user := accounts.get_user(name)) is not None else None)

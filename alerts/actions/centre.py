@@ -18,6 +18,7 @@ from alerts.core.events import AuditEvent
 from alerts.core.feeds import FeedRegistry
 from alerts.core.index import AlertIndex
 from alerts.core.markings import Classifications
+from alerts.core.reach import Reach
 from alerts.core.viewer import Viewer
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
@@ -54,6 +55,8 @@ class Centre:
     exercises: ExerciseStore | None = None
     #: ``user name -> that user's nation`` (ISO2), None for no such account; the accounts store's lookup.
     nation_of: Callable[[str], str | None] = lambda name: None
+    #: Which assets can reach which places (``alerts.core.reach``); None: every asset reaches everywhere.
+    reach: Reach | None = None
 
     def record(self, viewer: Viewer, event: AuditEvent, ip: str = "") -> str:
         """Audit what ``viewer`` did (``event``), from ``ip`` or else the address the viewer's request came

@@ -20,13 +20,15 @@ from alerts.core.viewer import Viewer
 
 
 def suggestions(centre: Centre, viewer: Viewer, stored: StoredAlert, limit: int = 10) -> list[dict]:
-    """The nearest ready, suitable assets released to ``viewer`` for an alert it may see.
+    """The quickest ready, suitable assets released to ``viewer`` that can reach an alert it may see
+    (``alerts.core.suitability.suggest``, with the centre's ``reach``).
 
     Each ``{"asset": Asset, "distance_km": float (3 decimals), "eta_minutes": float (1 decimal)}``.
     """
     if not stored.located:  # an unlocated alert has no distance to anything
         return []
-    found = suggest(centre.asset_index.table(), stored.alert.type, stored.lon, stored.lat, viewer.nation, limit)
+    found = suggest(centre.asset_index.table(), stored.alert.type, stored.lon, stored.lat, viewer.nation, limit,
+                    centre.reach)
     return [{"asset": shown_asset(centre, viewer, s["asset"]), "distance_km": round(s["distance_km"], 3), "eta_minutes": round(s["eta_minutes"], 1)}
             for s in found]
 

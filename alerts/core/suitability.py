@@ -1,9 +1,12 @@
-"""Which assets suit which incident, and the nearest suitable ready assets for one.
+"""Which assets suit which incident, and the quickest suitable ready assets for one.
 
 An asset suits an incident when its type is listed for the incident type in
 ``SUITABLE_TYPES``, or when it has one of the capabilities listed in
-``SUITABLE_CAPABILITIES`` (the README carries the same table). Distances are
-geodesic on WGS84 (``alerts.core.crs.GEOD``), ETAs distance / speed.
+``SUITABLE_CAPABILITIES`` (the README carries the same table). Suggestions
+leave out the assets that cannot reach the incident at all (vessels inland,
+ground units across open sea: ``alerts.core.reach``) and rank the rest by
+ETA, distance / speed, with distances geodesic on WGS84
+(``alerts.core.crs.GEOD``).
 
 Domain core: no Redis, no Dash.
 """
@@ -14,6 +17,7 @@ import numpy as np
 from alerts.core.assets import Asset, AssetStatus, AssetType
 from alerts.core.crs import GEOD
 from alerts.core.model import AlertType
+from alerts.core.reach import DOMAIN_OF, Reach
 
 #: Which asset types suit which incident type.
 SUITABLE_TYPES: dict[AlertType, frozenset[AssetType]] = {
@@ -68,6 +72,7 @@ class AssetTable:
         self.speed = np.fromiter((a.speed_kmh for a in self.assets), float, n)
         self.ready = np.fromiter((a.status is AssetStatus.READY for a in self.assets), bool, n)
         self.type = np.array([a.type.value for a in self.assets], dtype=object)
+        self.domain = np.array([DOMAIN_OF[a.type].value for a in self.assets], dtype=object)
         self._capable: dict[str, np.ndarray] = {}
         self._visible: dict[str | None, np.ndarray] = {}
         self._suits: dict[str, np.ndarray] = {}
@@ -96,23 +101,29 @@ class AssetTable:
 
 
 def suggest(table: AssetTable, incident: AlertType | str, lon: float, lat: float,
-            nation: str | None, limit: int = 10) -> list[dict]:
-    """The nearest ready, releasable, suitable assets, nearest first.
+            nation: str | None, limit: int = 10, reach: Reach | None = None) -> list[dict]:
+    """The ready, releasable, suitable assets that can reach the incident, quickest first.
 
     Returns up to ``limit`` dicts ``{"asset": Asset, "distance_km": float,
-    "eta_minutes": float}``; distances are geodesic on WGS84 (one vectorised
-    ``Geod.inv`` over the candidates), ETA = distance / ``speed_kmh``.
+    "eta_minutes": float}``, by ETA (= distance / ``speed_kmh``), then
+    distance; distances are geodesic on WGS84 (one vectorised ``Geod.inv``
+    over the candidates). With ``reach`` (``alerts.core.reach.Reach``) the
+    assets that cannot reach ``lon``, ``lat`` are left out; without it every
+    asset is taken as reachable.
     """
     incident = AlertType(incident)
     candidates = np.flatnonzero(table.ready & table.visible(nation) & table.suits(incident))
+    if len(candidates) and reach is not None:
+        candidates = candidates[reach.reachable(table.domain[candidates], table.lon[candidates],
+                                                table.lat[candidates], lon, lat)]
     if not len(candidates):
         return []
     _, _, metres = GEOD.inv(np.full(len(candidates), lon), np.full(len(candidates), lat),
                             table.lon[candidates], table.lat[candidates])
     km = np.asarray(metres) / 1000.0
-    take = np.argsort(km, kind="stable")[:limit]
+    minutes = km / table.speed[candidates] * 60.0
+    take = np.lexsort((km, minutes))[:limit]
     return [
-        {"asset": table.assets[candidates[i]], "distance_km": float(km[i]),
-         "eta_minutes": float(km[i] / table.speed[candidates[i]] * 60.0)}
+        {"asset": table.assets[candidates[i]], "distance_km": float(km[i]), "eta_minutes": float(minutes[i])}
         for i in take
     ]

@@ -1,4 +1,4 @@
-"""Suitable assets for an incident, nearest first, as each nation may see them."""
+"""Suitable assets for an incident, quickest first, as each nation may see them."""
 from __future__ import annotations
 
 import math
@@ -17,14 +17,15 @@ def haversine_km(lat1, lon1, lat2, lon2, r=6371.0088) -> float:
     return 2 * r * math.asin(math.sqrt(h))
 
 
-def test_ast003_nearest_ranking_matches_an_independent_geodesic_computation():
+def test_ast003_eta_ranking_matches_an_independent_geodesic_computation():
     incident = (44.0, 20.0)  # lat, lon
     layout = [("a", 44.5, 20.0), ("b", 44.0, 21.2), ("c", 43.1, 19.0), ("d", 44.05, 20.05), ("e", 45.9, 22.0)]
     assets = [asset(i, lat, lon, speed_kmh=50 + 10 * n) for n, (i, lat, lon) in enumerate(layout)]
     assets.append(asset("unsuitable", 44.0, 20.01, type_="cyber_response_team"))
     assets.append(asset("busy", 44.0, 20.02, status="maintenance"))
     found = suggest(AssetTable(assets), "mass_casualty", incident[1], incident[0], "RS", limit=10)
-    expected = sorted(layout, key=lambda t: haversine_km(*incident, t[1], t[2]))
+    speed = {i: 50 + 10 * n for n, (i, _, _) in enumerate(layout)}
+    expected = sorted(layout, key=lambda t: haversine_km(*incident, t[1], t[2]) / speed[t[0]])
     assert [s["asset"].id for s in found] == [t[0] for t in expected]
     for s in found:
         km = haversine_km(*incident, s["asset"].position.lat, s["asset"].position.lon)

@@ -26,12 +26,15 @@ def _setup(server, users, redis_url):
         asset("asa-hr-helo", 44.60, 20.20, nation="HR", type_="utility_helicopter", releasable_to=["ALL"]),
         asset("asa-hr-cyber", 44.82, 20.46, nation="HR", type_="cyber_response_team", releasable_to=["ALL"]),
         asset("asa-hr-down", 44.82, 20.46, nation="HR", status="maintenance", releasable_to=["ALL"]),
+        # suits by capability and is the nearest, but a vessel cannot reach inland Belgrade
+        asset("asa-hr-boat", 44.821, 20.461, nation="HR", type_="coast_guard_vessel", capabilities=["medevac"],
+              releasable_to=["ALL"]),
     ])
     alert = make_alert(type="mass_casualty", location={"lat": 44.82, "lon": 20.46}, source="RS")
     secret = make_alert(type="mass_casualty", releasable_to=["RS"], source="RS")
     send_to_stream(client, keys, [payload(alert), payload(secret)])
     wait_for(lambda: {alert["id"], secret["id"]} <= server.alert_ids(users["duty-rs"]), what="alerts")
-    wait_for(lambda: len(server.api("/assets", users["duty-rs"]).json()["items"]) >= 5, what="assets loaded")
+    wait_for(lambda: len(server.api("/assets", users["duty-rs"]).json()["items"]) >= 6, what="assets loaded")
     return client, keys, alert, secret
 
 
@@ -46,15 +49,16 @@ def test_asa001_lists_suggestions_assign_release_audit_and_releasability(server,
     rs, gr, hr = users["duty-rs"], users["resp-gr"], users["lead-hr"]
 
     mine = lambda u, **p: {i for i in _ids(server.api("/assets", u, **p)) if i.startswith("asa-")}  # noqa: E731
-    assert mine(rs) == {"asa-rs-med", "asa-gr-med", "asa-hr-helo", "asa-hr-cyber", "asa-hr-down"}
-    assert mine(gr) == {"asa-gr-med", "asa-hr-helo", "asa-hr-cyber", "asa-hr-down"}
-    assert mine(hr) == {"asa-hr-helo", "asa-hr-cyber", "asa-hr-down"}
-    assert mine(rs, nation="HR", status="ready") == {"asa-hr-helo", "asa-hr-cyber"}
+    assert mine(rs) == {"asa-rs-med", "asa-gr-med", "asa-hr-helo", "asa-hr-cyber", "asa-hr-down", "asa-hr-boat"}
+    assert mine(gr) == {"asa-gr-med", "asa-hr-helo", "asa-hr-cyber", "asa-hr-down", "asa-hr-boat"}
+    assert mine(hr) == {"asa-hr-helo", "asa-hr-cyber", "asa-hr-down", "asa-hr-boat"}
+    assert mine(rs, nation="HR", status="ready") == {"asa-hr-helo", "asa-hr-cyber", "asa-hr-boat"}
     assert mine(rs, type="utility_helicopter") == {"asa-hr-helo"}
     assert server.api("/assets", rs, status="flying").status_code == 422
 
     url = f"/alerts/{alert['id']}/suggestions"
-    # Nearest first; the cyber team does not suit, the one in maintenance is not ready.
+    # Quickest first; the cyber team does not suit, the one in maintenance is not ready, the vessel
+    # cannot reach an inland incident.
     assert [i for i in _ids(server.api(url, rs)) if i.startswith("asa-")] == ["asa-rs-med", "asa-gr-med", "asa-hr-helo"]
     assert [i for i in _ids(server.api(url, gr)) if i.startswith("asa-")] == ["asa-gr-med", "asa-hr-helo"]
     first = server.api(url, rs).json()["items"][0]
