@@ -52,3 +52,26 @@ def test_lay002_built_points_and_live_points_follow_one_style_rule():
     assert by_id[alerts[0].id][0] == SEVERITY_COLOURS["critical"] and by_id[alerts[1].id][0] == CLOSED_COLOUR
     assert live_point(alerts[2])["opacity"] == OPACITY[True] < OPACITY[False]
     assert live_point(alerts[3])["lon"] is None
+
+
+def test_lay010_situation_scales_start_at_zero_with_whole_ticks_and_one_is_clearly_coloured():
+    """Field report: the scale started at the lowest count present, so countries with open
+    incidents looked like zero, and whole counts got fractional ticks."""
+    from layers.situation import FIRST_COUNT_COLOUR, choropleth_figure, trend_figure
+
+    trace = choropleth_figure({"RS": 1, "HR": 40, "unplaced": 3}, "/assets", "country")["data"][0]
+    assert trace["locations"] == ["RS", "HR"] and trace["zmin"] == 0 and trace["zmax"] == 40
+    position_of_one = 1 / 40
+    assert [position_of_one, FIRST_COUNT_COLOUR] in trace["colorscale"]
+    assert trace["colorscale"][0][1] != FIRST_COUNT_COLOUR
+    bar = trace["colorbar"]
+    assert bar["tick0"] == 0 and bar["dtick"] == 8 and bar["tickformat"] == "d"
+    assert choropleth_figure({"RS": 1}, "/assets", "country")["data"][0]["colorbar"]["dtick"] == 1
+
+    hours = ["2026-11-29T10:00:00+00:00", "2026-11-29T11:00:00+00:00"]
+    from layers.incidents import TYPE_COLOURS
+    by_type = {t.value: [0, 0] for t in TYPE_COLOURS}
+    by_type["hazmat"] = [1, 2]
+    by_type["cyber"] = [0, 1]
+    yaxis = trend_figure({"hours": hours, "by_type": by_type})["layout"]["yaxis"]
+    assert yaxis["dtick"] == 1 and yaxis["tickformat"] == "d" and yaxis["rangemode"] == "tozero"
