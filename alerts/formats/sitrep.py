@@ -33,7 +33,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 from markupsafe import Markup
 
@@ -54,6 +54,16 @@ LEVEL_COLOURS = [("#007a33", "#fff"), ("#502b85", "#fff"), ("#0033a0", "#fff"), 
 TLP_COLOURS = {"CLEAR": "#fff", "GREEN": "#33ff00", "AMBER": "#ffc000", "AMBER+STRICT": "#ffc000", "RED": "#ff2b2b"}
 
 
+def _reported(iso: str) -> str:
+    """``2026-11-29T10:05:00+00:00`` -> ``2026-11-29 10:05Z`` (the report's one time format: UTC, 24-hour)."""
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 asset``, ``2 assets``: English plural of a regular noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _minutes(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
 
@@ -66,7 +76,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
-        [quote(item["severity"].upper()), quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
+        [quote(_reported(item["reported_at"])), quote(item["severity"].upper()), quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
          quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(item["status"]),
          quote(item["owner"] or "-"), quote(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]
@@ -76,17 +86,17 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
         ("p", f"Period {quote(window['since'][:16])} to {quote(window['until'][:16])} UTC; "
               f"released to {quote(viewer_nation)}."),
         ("h2", "1. Situation"),
-        ("p", f"{figures['open_alerts']} open alerts: {severity['critical']} critical, {severity['high']} high, "
+        ("p", f"{_count(figures['open_alerts'], 'open alert')}: {severity['critical']} critical, {severity['high']} high, "
               f"{severity['medium']} medium, {severity['low']} low; {figures['escalated_alerts']} escalated."),
         ("table", (["Country", "Open"], [[quote(c), str(n)] for c, n in figures["open_by_country"].items()])),
         ("p", "Open critical and high incidents:"),
-        ("table", (["Severity", "Incident", "Where", "Status", "Owner", "Marking"], incidents)),
+        ("table", (["Reported (UTC)", "Severity", "Incident", "Where", "Status", "Owner", "Marking"], incidents)),
         ("h2", "2. Actions taken"),
-        ("p", f"{ack['count']} alerts acknowledged (median {_minutes(ack['median_s'])}, 90th percentile "
+        ("p", f"{_count(ack['count'], 'alert')} acknowledged (median {_minutes(ack['median_s'])}, 90th percentile "
               f"{_minutes(ack['p90_s'])}); {resolve['count']} resolved (median {_minutes(resolve['median_s'])}, "
               f"90th percentile {_minutes(resolve['p90_s'])})."),
         ("h2", "3. Resources committed"),
-        ("p", f"{assets['committed']} assets committed, {assets['ready']} ready."),
+        ("p", f"{_count(assets['committed'], 'asset')} committed, {assets['ready']} ready."),
         *[("li", f"{quote(nation)}: {c['committed']} committed, {c['ready']} ready")
           for nation, c in assets["by_nation"].items()],
         ("h2", "4. Outlook"),

@@ -112,6 +112,12 @@ def test_sit003_exports_parse(redis_url, keys, regions):
     for heading in ("## 1. Situation", "## 2. Actions taken", "## 3. Resources committed", "## 4. Outlook"):
         assert heading in report
     assert "10 alerts acknowledged (median 5.5 min" in report
+    # every open incident row starts with its report time, in the report's one format
+    urgent = figures["open_critical_high"][0]
+    reported = datetime.fromisoformat(urgent["reported_at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+    assert f"| {reported} | {urgent['severity'].upper()} |" in report
+    one = dict(figures, assets={"ready": 0, "committed": 1, "by_nation": {}, "by_type": {}})
+    assert "1 asset committed" in sitrep.markdown(one, Marking("UNCLASSIFIED"), T0, "RS")
     assert "EXERCISE" in report
     page = sitrep.html_page(figures, Marking("UNCLASSIFIED"), T0, "RS")
     assert page.count('class="banner') == 2 and "<h2>4. Outlook</h2>" in page

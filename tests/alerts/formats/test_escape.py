@@ -97,8 +97,8 @@ def test_esc005_markdown_sitrep_shows_every_value_from_the_data_as_text():
     tree = _render(report)
     assert tree.xpath("//script|//img|//a|//i|//b|//u|//h1[contains(., 'heading')]") == []
     incidents = tree.xpath("//table")[1].xpath(".//tbody/tr")
-    assert len(incidents) == 1 and len(incidents[0].findall("td")) == 6
-    title = incidents[0].findall("td")[1].xpath("string()")
+    assert len(incidents) == 1 and len(incidents[0].findall("td")) == 7
+    title = incidents[0].findall("td")[2].xpath("string()")
     assert "<script>alert(1)</script>" in title and "[click](http://evil.example)" in title
     assert "<u>X</u>" in tree.xpath("string(//p[1])")  # the banner's caveat, as text
     assert "![x](y): 0 committed" in tree.xpath("string(//li)")
@@ -110,7 +110,7 @@ def test_esc006_html_sitrep_escapes_every_value_and_allows_only_its_own_style():
     page = sitrep.html_page(_figures(alerts), marking, NOW, "RS", {alerts[0].id: marking})
     tree = etree.HTML(page)
     assert tree.xpath("//script|//img|//a|//body//style|//i|//b|//u") == []
-    assert HOSTILE.split("\n")[0] in tree.xpath("string(//table[2]//tr[2]/td[2])")
+    assert HOSTILE.split("\n")[0] in tree.xpath("string(//table[2]//tr[2]/td[3])")
     assert '"><script>x</script>' in tree.xpath("string(//div[contains(@class,'banner')])")
     policy = sitrep.html_csp(page)
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy

@@ -135,7 +135,7 @@ def test_emx007_markdown_and_html_banners_top_and_bottom_and_each_incident_marke
     report = sitrep.markdown(_figures(alerts), marking, NOW, "RS", markings)
     lines = report.strip().splitlines()
     assert lines[0] == lines[-1] == f"**{SECRET_LINE}**"
-    assert "| Severity | Incident | Where | Status | Owner | Marking |" in report
+    assert "| Reported (UTC) | Severity | Incident | Where | Status | Owner | Marking |" in report
     assert f"| Marked | RS | new | - | {SECRET_LINE} |" in report
     assert "| Open | RS | new | - | UNCLASSIFIED TLP:GREEN |" in report
     page = sitrep.html_page(_figures(alerts), marking, NOW, "RS", markings, SCHEME)

@@ -74,7 +74,7 @@ def test_emk002_every_sitrep_format_carries_the_marking_of_what_the_viewer_gets(
         collection = server.api("/sitrep", viewer, format="geojson", **DAY).json()
         assert collection["marking"]["line"] == banner
     officer_md = server.api("/sitrep", cleared["officer"], format="md", **DAY).text.splitlines()
-    incidents = {line.split(" | ")[1]: line for line in officer_md if line.startswith("| HIGH |")}
+    incidents = {line.split(" | ")[2]: line for line in officer_md if " | HIGH | " in line}
     assert incidents["Marked"].endswith(f"| {MARKED} |") and incidents["Open"].endswith(f"| {OPEN} |")
     _, rows = _csv(server.api("/sitrep", cleared["officer"], format="csv", **DAY).text)
     by_id = {r["id"]: r for r in rows}
