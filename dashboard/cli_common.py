@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,11 +23,13 @@ def settings_from(args: argparse.Namespace, **extra) -> Settings:
 
 def running_settings(args: argparse.Namespace) -> Settings:
     """Settings for commands that talk to a running deployment: the given Redis
-    URL, else the embedded Valkey of a ``crisisdash serve`` on the same data dir."""
+    URL, else the embedded Valkey of a ``crisisdash serve`` on the same data dir
+    (or, with no ``--data-dir`` given, of the only one running)."""
     from dashboard.runtime import embedded_url_if_running
 
     found = settings_from(args)
-    return found if found.redis_url else embedded_url_if_running(found)
+    return found if found.redis_url else embedded_url_if_running(
+        found, data_dir_given=args.data_dir is not None or bool(os.environ.get("CRISIS_DATA_DIR")))
 
 
 def services_for(args: argparse.Namespace):

@@ -20,8 +20,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import uvicorn
@@ -30,6 +29,7 @@ from alerts.core.checklists import TemplateError, Templates
 from alerts.core.feeds import FeedFileError, FeedRegistry
 from dashboard.edge.tls import uvicorn_tls
 from dashboard.embedded import EmbeddedValkey, running_url
+from dashboard.running import register, running, unregister
 from dashboard.services import Services, build_services, load_feeds
 from dashboard.settings import Settings
 
@@ -66,12 +66,23 @@ def redis_for(settings: Settings) -> Iterator[Settings]:
         yield store.settings
 
 
-def embedded_url_if_running(settings: Settings) -> Settings:
-    """Settings pointing at the embedded Valkey a running ``crisisdash serve`` started; else exit with advice."""
+def embedded_url_if_running(settings: Settings, data_dir_given: bool = True) -> Settings:
+    """Settings pointing at the embedded Valkey a running ``crisisdash serve`` started on the data directory;
+    without ``data_dir_given``, the only running one (``dashboard.running``) will do. Else exit saying exactly
+    which ``--data-dir`` or ``--redis-url`` to give."""
     url = running_url(Path(settings.data_dir) / "valkey")
-    if url is None:
-        raise SystemExit("no Redis: give --redis-url (or REDIS_URL), or start `crisisdash serve` first")
-    return replace(settings, redis_url=url)
+    if url is not None:
+        return replace(settings, redis_url=url)
+    serves = [s for s in running() if running_url(s.data_dir / "valkey")]
+    if len(serves) == 1 and not data_dir_given:
+        log.info("using the crisisdash serve on --data-dir %s (%s)", serves[0].data_dir, serves[0].address)
+        return replace(settings, redis_url=running_url(serves[0].data_dir / "valkey"), data_dir=serves[0].data_dir)
+    here = Path(settings.data_dir).resolve()
+    if serves:
+        choices = "; ".join(f"--data-dir {s.data_dir} (serving {s.address})" for s in serves)
+        raise SystemExit(f"no crisisdash serve runs on the data directory {here}; give one of: {choices}")
+    raise SystemExit(f"no crisisdash serve is running (as this user, on this machine; looked for its data in "
+                     f"{here}): start one with `crisisdash serve`, or give --redis-url URL (or REDIS_URL)")
 
 
 def load_templates(settings: Settings) -> Templates:
@@ -129,6 +140,8 @@ def serve(settings: Settings) -> None:
             print(create_demo_users(services), flush=True)
             print(start_demo_exercise(services), flush=True)
         app = create_app(settings, services)
+        scheme = "https" if settings.tls_certfile else "http"
+        entry = register(settings.data_dir, f"{scheme}://{settings.host}:{settings.port}") if store.embedded else None
         try:
             uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
                         timeout_graceful_shutdown=3, **uvicorn_tls(settings),
@@ -136,6 +149,8 @@ def serve(settings: Settings) -> None:
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
+            if entry is not None:
+                unregister(entry)
             stop.set()
             for thread in threads:
                 thread.join(timeout=5)

@@ -37,3 +37,31 @@ def test_ast008_cli_import_honours_the_deployments_clock_skew(redis_url, prefix,
     monkeypatch.setenv("CRISIS_MAX_CLOCK_SKEW", "900")
     assert main(["assets", "import", str(path), "--redis-url", redis_url, "--prefix", prefix]) == 0
     assert AssetStore(client, keys).get("mk-9").updated_at <= datetime.now(UTC)  # clamped to the centre's clock
+
+
+def _parsers(parser):
+    """Every parser and sub-parser of the command line, with its command path."""
+    import argparse
+
+    stack = [("crisisdash", parser)]
+    while stack:
+        path, current = stack.pop()
+        yield path, current
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend((f"{path} {name}", sub) for name, sub in action.choices.items())
+
+
+def test_cli001_every_argument_of_every_command_is_described_in_help():
+    """A newcomer reads ``--help``: no option or positional argument may be left undescribed."""
+    import argparse
+
+    from dashboard.cli import build_parser
+
+    bare = [f"{path}: {action.option_strings or action.dest}"
+            for path, parser in _parsers(build_parser())
+            for action in parser._actions
+            if not isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) and not action.help]
+    assert bare == []
+    publish = dict(_parsers(build_parser()))["crisisdash publish"].format_help()
+    assert "- reads standard input" in publish

@@ -50,11 +50,11 @@ def test_dur001_alerts_added_while_serve_is_killed_and_restarted_are_all_kept(re
         stop_server(server)
 
 
-def _serve_embedded(data_dir, port) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+def _serve_embedded(data_dir, port, prefix: str | None = None, **extra_env: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | extra_env
     return subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "serve", "--data-dir", str(data_dir), "--port", str(port),
-         "--prefix", f"emb-{uuid.uuid4().hex[:6]}"],
+         "--prefix", prefix or f"emb-{uuid.uuid4().hex[:6]}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -69,35 +69,55 @@ def _embedded_url(data_dir, not_pid: int | None = None) -> str:
     """The URL of the embedded Valkey once it runs (and is not the process ``not_pid``)."""
     from dashboard.embedded import running_url
 
-    wait_for(lambda: _state(data_dir).get("pid") not in (None, not_pid), what="a new embedded Valkey")
+    wait_for(lambda: _state(data_dir).get("pid") not in (None, not_pid), timeout=60, what="a new embedded Valkey")
     return wait_for(lambda: running_url(data_dir / "valkey"), what="the embedded Valkey")
 
 
+def _cli(*args: str, cwd, runtime_dir) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CRISIS_DATA_DIR")}
+    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env | {"XDG_RUNTIME_DIR": str(runtime_dir), "PYTHONPATH": str(ROOT)}, timeout=60)
+
+
 def test_dur002_embedded_valkey_persists_and_stops_with_the_app(tmp_path):
-    port = free_port()
-    first = _serve_embedded(tmp_path, port)
+    port, prefix = free_port(), f"emb-{uuid.uuid4().hex[:6]}"
+    data, runtime_dir, elsewhere = tmp_path / "data", tmp_path / "run", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = _serve_embedded(data, port, prefix, XDG_RUNTIME_DIR=str(runtime_dir))
     try:
-        url = _embedded_url(tmp_path)
+        url = _embedded_url(data)
         wait_for(lambda: _healthy(port), timeout=60, what="the app on the embedded Valkey")
         redis.Redis.from_url(url).set("durability-check", "kept")
-        pid = _state(tmp_path)["pid"]
+        pid = _state(data)["pid"]
+        # A newcomer's `publish` from another directory, without options, finds the one running serve ...
+        alert = make_alert()
+        (elsewhere / "alert.json").write_text(json.dumps(alert))
+        done = _cli("publish", "--stream", "--prefix", prefix, "alert.json", cwd=elsewhere, runtime_dir=runtime_dir)
+        assert done.returncode == 0, done.stderr
+        wait_for(lambda: redis.Redis.from_url(url).exists(Keys(prefix).alert(alert["id"])), what="the alert stored")
+        # ... and with a --data-dir where none runs, names the one to give.
+        wrong = _cli("publish", "--data-dir", "nowhere", "alert.json", cwd=elsewhere, runtime_dir=runtime_dir)
+        assert wrong.returncode != 0 and f"--data-dir {data}" in wrong.stderr and f":{port}" in wrong.stderr
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=30)
     assert not _alive(pid), "the embedded Valkey outlived the app"
+    gone = _cli("publish", "alert.json", cwd=elsewhere, runtime_dir=runtime_dir)
+    assert gone.returncode != 0 and "no crisisdash serve is running" in gone.stderr and "--redis-url" in gone.stderr
+    assert list(runtime_dir.glob("crisisdash/serve-*.json")) == []
 
-    second = _serve_embedded(tmp_path, port)
+    second = _serve_embedded(data, port)
     try:
-        url = _embedded_url(tmp_path, not_pid=pid)
+        url = _embedded_url(data, not_pid=pid)
         assert redis.Redis.from_url(url).get("durability-check") == b"kept"
         # A SIGKILLed app leaves its Valkey behind; the next start must stop that orphan first.
         second.send_signal(signal.SIGKILL)
         second.wait(timeout=10)
-        orphan = _state(tmp_path)["pid"]
+        orphan = _state(data)["pid"]
         assert _alive(orphan)
-        third = _serve_embedded(tmp_path, port)
+        third = _serve_embedded(data, port)
         try:
-            url = _embedded_url(tmp_path, not_pid=orphan)
+            url = _embedded_url(data, not_pid=orphan)
             wait_for(lambda: not _alive(orphan), what="the orphaned Valkey to be stopped")
             assert redis.Redis.from_url(url).get("durability-check") == b"kept"
         finally:
