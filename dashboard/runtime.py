@@ -115,7 +115,7 @@ def start_ingest(services: Services, stop: threading.Event) -> list[threading.Th
 def serve(settings: Settings) -> None:
     """Run the web server until SIGINT/SIGTERM, with ingest, escalation and the demo as configured."""
     from dashboard.app import create_app, shutdown
-    from dashboard.demo.alerts import run_demo
+    from dashboard.demo.alerts import new_run, run_demo
     from dashboard.demo.assets import run_asset_demo
     from dashboard.demo.exercise import start_demo_exercise
     from dashboard.demo.users import create_demo_users
@@ -132,7 +132,9 @@ def serve(settings: Settings) -> None:
         threads.append(start_thread(services, "escalation", services.escalation_monitor().run, stop))
         threads.append(start_thread(services, "exercises", services.exercise_scheduler().run, stop))
         if settings.demo:
-            threads.append(start_thread(services, "demo", lambda s: run_demo(services.client, services.keys, s),
+            run = new_run()
+            threads.append(start_thread(services, "demo",
+                                        lambda s: run_demo(services.client, services.keys, s, run),
                                         stop, critical=False))
             threads.append(start_thread(services, "asset-demo",
                                         lambda s: run_asset_demo(services.client, services.keys, s), stop,

@@ -1,9 +1,11 @@
-"""A short scripted exercise scenario for ``crisisdash serve --demo`` (fictional, all marked exercise)."""
+"""A short scripted exercise scenario for ``crisisdash serve --demo`` and ``crisisdash demo play`` (fictional,
+all marked exercise): played once per start and on demand, never in a loop."""
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from alerts.store.client import Client
@@ -89,18 +91,33 @@ def scenario_payloads(run: int, now: datetime) -> list[tuple[int, bytes]]:
     return payloads
 
 
-def run_demo(client: Client, keys: Keys, stop: threading.Event, pause_between_runs: float = 120.0) -> None:
-    """Play the scenario into the inbox stream, then replay it with fresh ids until stopped."""
-    run = int(datetime.now(UTC).timestamp())
-    while not stop.is_set():
-        started = datetime.now(UTC)
-        previous = 0
-        for offset, payload in scenario_payloads(run, started):
-            if stop.wait(offset - previous):
-                return
-            previous = offset
-            send_to_stream(client, keys, [payload])
-        log.info("demo scenario run %s played", run)
-        run += 1
-        if stop.wait(pause_between_runs):
-            return
+def play_scenario(client: Client, keys: Keys, run: int, wait: Callable[[float], bool],
+                  on_sent: Callable[[bytes], object] = lambda payload: None) -> bool:
+    """Play the scenario once into the inbox stream, ids unique to ``run``, paced by ``wait(seconds)`` (which
+    returns True to stop early). Playing the same ``run`` again adds nothing new: ingest drops the
+    duplicates. Returns whether it played to the end."""
+    previous = 0
+    for offset, payload in scenario_payloads(run, datetime.now(UTC)):
+        if wait(offset - previous):
+            return False
+        previous = offset
+        send_to_stream(client, keys, [payload])
+        on_sent(payload)
+    log.info("demo scenario run %s played", run)
+    return True
+
+
+def run_demo(client: Client, keys: Keys, stop: threading.Event, run: int,
+             wait: Callable[[float], bool] | None = None) -> None:
+    """``serve --demo``'s demo thread: play the scenario once (run ``run``, paced by ``wait``, default
+    ``stop.wait``), then idle until ``stop``.
+
+    Restarted after a failure (Redis gone), it plays the same run again, which adds only what the failed
+    attempt did not send. More runs on demand: ``crisisdash demo play``."""
+    if play_scenario(client, keys, run, wait or stop.wait):
+        stop.wait()
+
+
+def new_run() -> int:
+    """A run number no earlier run of this deployment used (the current Unix time, seconds)."""
+    return int(datetime.now(UTC).timestamp())

@@ -40,3 +40,47 @@ def test_dem002_the_demo_exercise_loads_the_sample_msel_starts_and_is_not_loaded
     assert set(played[0].nations) == {"RS", "BA", "HR", "ME"} and len(played[0].injects) == 15
     assert any(i.backup_for for i in played[0].injects) and played[0].id in first and played[0].id in again
     assert EXCON.role == "exercise_control"
+
+
+def test_dem003_the_scenario_plays_once_per_start_and_again_on_demand(client, keys, redis_url, prefix):
+    """Field report: the demo replayed its scenario in a loop, adding critical alerts for ever."""
+    import subprocess
+    import sys
+    import threading
+
+    from dashboard.demo.alerts import run_demo
+    from tests.conftest import ROOT, wait_for
+
+    stop = threading.Event()
+    thread = threading.Thread(target=run_demo, args=(client, keys, stop, 11), kwargs={"wait": lambda s: stop.is_set()})
+    thread.start()
+    once = len(SCENARIO) + 1
+    wait_for(lambda: client.xlen(keys.inbox) >= once, what="the scenario played")
+    assert thread.is_alive()  # played, and now idle until stopped (not playing again at once)
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and client.xlen(keys.inbox) == once
+
+    done = subprocess.run([sys.executable, "-m", "dashboard.cli", "demo", "play", "--at-once", "--redis-url",
+                           redis_url, "--prefix", prefix], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert client.xlen(keys.inbox) == 2 * once
+    assert done.stdout.count("sent: ") == once and "Chlorine leak at rail yard" in done.stdout
+
+
+def test_dem004_the_demo_users_are_printed_with_what_each_sees(centre, client, keys):
+    from alerts.store.accounts import Accounts
+    from dashboard.demo.users import DEMO_USERS, create_demo_users
+    from dashboard.settings import Settings
+
+    class Services:  # what create_demo_users reads of the services
+        pass
+
+    services = Services()
+    services.centre, services.settings = centre, Settings()
+    services.accounts = Accounts(client, keys, Settings().scheme)
+    printed = create_demo_users(services)
+    for name, role, nation, clearance, _ in DEMO_USERS:
+        line = next(line for line in printed.splitlines() if line.strip().startswith(name + " "))
+        assert role in line and f"{nation}, up to {clearance}" in line
+        assert services.accounts.get_user(name).nation == nation
