@@ -27,6 +27,7 @@ import uvicorn
 
 from alerts.core.checklists import TemplateError, Templates
 from alerts.core.feeds import FeedFileError, FeedRegistry
+from alerts.store.client import shown_url
 from dashboard.edge.tls import uvicorn_tls
 from dashboard.embedded import EmbeddedValkey, running_url
 from dashboard.running import register, running, unregister
@@ -52,7 +53,7 @@ def store_for(settings: Settings) -> Iterator[Store]:
         return
     embedded = EmbeddedValkey(settings.data_dir)
     url = embedded.start()
-    log.info("embedded Valkey at %s (data in %s)", url, embedded.data_dir)
+    log.info("embedded Valkey at %s (data in %s)", shown_url(url), embedded.data_dir)
     try:
         yield Store(replace(settings, redis_url=url), embedded)
     finally:
@@ -172,7 +173,7 @@ def ingest(settings: Settings) -> None:
             signal.signal(sig, lambda *_: stop.set())
         services = build_services(settings, templates, feeds)
         threads = start_ingest(services, stop)
-        log.info("ingest running on %s (prefix %s)", settings.redis_url, settings.prefix)
+        log.info("ingest running on %s (prefix %s)", shown_url(settings.redis_url), settings.prefix)
         stop.wait()
         for thread in threads:
             thread.join(timeout=5)

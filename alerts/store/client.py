@@ -7,6 +7,8 @@ on these, and only these); ``StoreError`` is any error the server answered.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import redis
 
 #: Exceptions meaning "the server cannot be reached right now" (retry later).
@@ -33,3 +35,17 @@ def text(value: bytes | str) -> str:
     """A reply value as text (replies are bytes unless the client decodes them)."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for a log line or a banner: its password (and a user name's secret part) replaced by
+    ``***``, e.g. ``redis://:s3cret@host:6379/0`` -> ``redis://:***@host:6379/0``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
