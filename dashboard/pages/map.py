@@ -45,6 +45,7 @@ from dashboard.auth.context import callback_context
 from dashboard.components import ids
 from dashboard.components.alerts import details_panel, exercise_view_default, legend
 from dashboard.components.assets import asset_details, asset_legend, tasking_panel
+from dashboard.components.graph import graph
 from dashboard.live.payloads import alert_data
 from layers.assets import ASSET_PREFIX, asset_traces
 from layers.basemap import map_figure
@@ -134,12 +135,8 @@ def layout(**_query) -> html.Div:
             html.Main(
                 className="map-area",
                 children=[
-                    dcc.Graph(
-                        id=ids.INCIDENT_MAP,
-                        className="incident-map",
-                        config={"scrollZoom": True, "displaylogo": False},
-                        style={"height": "100%"},
-                    ),
+                    graph(ids.INCIDENT_MAP, className="incident-map", config={"scrollZoom": True},
+                          style={"height": "100%"}),
                     html.Div(id=ids.LIVE_STATUS, className="live-status", children="connecting…"),
                 ],
             ),

@@ -16,6 +16,7 @@ from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import exercise_view_default, marking_attributes
+from dashboard.components.graph import graph
 from layers.situation import choropleth_figure, trend_figure
 
 WINDOWS = [("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720)]
@@ -46,10 +47,10 @@ def layout(**_query) -> html.Div:
         ]),
         html.Div(id="sit-tiles", className="tiles"),
         html.H3("Alerts per hour by type"),
-        dcc.Graph(id="sit-trend", config={"displaylogo": False}),
+        graph("sit-trend"),
         html.Div(className="choropleths", children=[
-            html.Div([html.H3("Open incidents by country"), dcc.Graph(id="sit-countries")]),
-            html.Div([html.H3("Open incidents by region"), dcc.Graph(id="sit-regions")]),
+            html.Div([html.H3("Open incidents by country"), graph("sit-countries")]),
+            html.Div([html.H3("Open incidents by region"), graph("sit-regions")]),
         ]),
         html.H3("Open critical and high incidents"),
         html.Div(id="sit-table"),
