@@ -33,8 +33,13 @@ from alerts.core.events import (
     InjectFired,
     InjectSkipped,
 )
-from alerts.core.exercises import Exercise, ExerciseState, ExerciseStateError, InjectState
-from alerts.core.injects import inject_alert_id, inject_document
+from alerts.core.exercises import (
+    Exercise,
+    ExerciseState,
+    ExerciseStateError,
+    InjectState,
+)
+from alerts.core.injects import inject_alert_ids, inject_documents
 from alerts.core.model import Alert
 from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
@@ -168,9 +173,18 @@ def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[
 
 def start(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
     """STARTEX now (planned -> running)."""
-    _, after = _changed(centre, viewer, exercise_id, lambda e: e.start(centre.clock()))
-    centre.record(viewer, ExerciseStarted(exercise_id))
-    return after
+    _changed(centre, viewer, exercise_id, lambda e: e.start(centre.clock()))
+    entry = centre.record(viewer, ExerciseStarted(exercise_id))
+    return _window(centre, exercise_id, audit_from=entry)
+
+
+def _window(centre: Centre, exercise_id: str, **ends: str) -> Exercise:
+    """Keep the audit entry id of STARTEX (``audit_from``) or ENDEX (``audit_to``) on the record: the window
+    of the trail its evaluation reads (``alerts.actions.evaluation``)."""
+    done = store_of(centre).change(exercise_id, lambda e: e.model_copy(update=ends))
+    if done is None:
+        raise NotFound(f"no exercise {exercise_id!r}")
+    return done[1]
 
 
 def pause(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
@@ -190,9 +204,9 @@ def resume(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
 
 def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = None) -> Exercise:
     """ENDEX now; unfired injects expire."""
-    _, after = _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
-    centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
-    return after
+    _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
+    entry = centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
+    return _window(centre, exercise_id, audit_to=entry)
 
 
 def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
@@ -223,7 +237,7 @@ def _documents(exercise: Exercise, numbers: list[int], now: datetime) -> list[st
                 payload = _decoded(inject.payload)
             except Rejected:  # checked at load; a message the decoders now refuse is sent as its MSEL row
                 payload = None
-        documents.append(json.dumps(inject_document(exercise, inject, now, payload)))
+        documents += [json.dumps(d) for d in inject_documents(exercise, inject, now, payload)]
     return documents
 
 
@@ -246,8 +260,8 @@ def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[in
     before, after, _ = done
     fired = sorted(set(after.fired) - set(before.fired))
     for number in fired:
-        centre.audit.record(actor, InjectFired(exercise_id, inject=number,
-                                               alert_id=inject_alert_id(exercise_id, number),
+        alert_ids = inject_alert_ids(exercise_id, after.inject(number)).values()
+        centre.audit.record(actor, InjectFired(exercise_id, inject=number, alert_id=",".join(alert_ids),
                                                cause="backup" if number in after.triggered else cause))
     return fired
 

@@ -5,8 +5,11 @@ routed, placed, checklisted, escalated and pushed exactly like real traffic (HSE
 training audience through their normal channels). What marks it is never left to the message:
 
 - ``exercise: true``, ``exercise_id`` and ``inject`` (the MSEL number), whatever a payload said;
-- ``releasable_to``: the inject's ``to`` nations (a payload's own releasability is replaced);
-- ``id``: ``<exercise id>.inject-<n>``, so a repeated send is a duplicate, never a second alert;
+- one alert **per ``to`` nation**, releasable to that nation only (a payload's own releasability is
+  replaced): each national operations centre gets its own copy to acknowledge, task and resolve, so one
+  nation's action is never credited to, nor blocks, another (HSEEP: each training audience is evaluated
+  on its own);
+- ``id``: ``<exercise id>.inject-<n>.<ISO2>``, so a repeated send is a duplicate, never a second alert;
 - ``source``: the MSEL ``from`` column (a nation code there makes that nation the reporting nation).
 
 A ``payload`` message (CAP, CoT or our JSON) is decoded by the caller with the live decoders; its type,
@@ -24,18 +27,34 @@ from alerts.core.exercises import Exercise, Inject
 from alerts.core.model import Alert
 
 
-def inject_alert_id(exercise_id: str, number: int) -> str:
-    """The id of the alert inject ``number`` of ``exercise_id`` plays, e.g. ``"ex-7.inject-12"``."""
-    return f"{exercise_id}.inject-{number}"
+def inject_alert_id(exercise_id: str, number: int, nation: str) -> str:
+    """The id of the alert inject ``number`` of ``exercise_id`` plays for ``nation`` (ISO2), e.g.
+    ``"ex-7.inject-12.RS"``."""
+    return f"{exercise_id}.inject-{number}.{nation}"
 
 
-def inject_document(exercise: Exercise, inject: Inject, fired_at: datetime, payload: Alert | None = None
-                    ) -> dict[str, Any]:
-    """Our JSON alert (schema v1) for ``inject`` of ``exercise`` fired at ``fired_at`` (aware UTC).
+def inject_alert_ids(exercise_id: str, inject: Inject) -> dict[str, str]:
+    """``nation -> alert id`` of every alert ``inject`` plays (one per ``to`` nation, in MSEL order)."""
+    return {nation: inject_alert_id(exercise_id, inject.number, nation) for nation in inject.to}
+
+
+def inject_documents(exercise: Exercise, inject: Inject, fired_at: datetime, payload: Alert | None = None
+                     ) -> list[dict[str, Any]]:
+    """``inject_document`` for each of the inject's ``to`` nations, in MSEL order."""
+    return [inject_document(exercise, inject, fired_at, payload, nation) for nation in inject.to]
+
+
+def inject_document(exercise: Exercise, inject: Inject, fired_at: datetime, payload: Alert | None = None,
+                    nation: str | None = None) -> dict[str, Any]:
+    """Our JSON alert (schema v1) for ``inject`` of ``exercise`` fired at ``fired_at`` (aware UTC), for
+    ``nation`` (one of its ``to`` nations; default the first).
 
     ``payload`` is the inject's message already decoded (None: built from the MSEL columns). The result
     validates as ``Alert``; the description names the exercise so a reader of any export knows it is play.
     """
+    nation = nation or inject.to[0]
+    if nation not in inject.to:
+        raise ValueError(f"inject {inject.number} does not go to {nation}")
     if payload is not None:
         document = payload.portable()
         for name in ("msg_type", "references"):  # an inject is always a new alert of its own
@@ -50,10 +69,10 @@ def inject_document(exercise: Exercise, inject: Inject, fired_at: datetime, payl
     banner = f"EXERCISE {exercise.name} - inject {inject.number}"
     description = str(document.get("description") or "")
     document.update({
-        "id": inject_alert_id(exercise.id, inject.number),
+        "id": inject_alert_id(exercise.id, inject.number, nation),
         "source": inject.sender if len(inject.sender) >= 2 else "EXCON",
         "reported_at": fired_at.isoformat(),
-        "releasable_to": list(inject.to),
+        "releasable_to": [nation],
         "exercise": True,
         "exercise_id": exercise.id,
         "inject": inject.number,
