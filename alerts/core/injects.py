@@ -12,6 +12,10 @@ training audience through their normal channels). What marks it is never left to
 - ``id``: ``<exercise id>.inject-<n>.<ISO2>``, so a repeated send is a duplicate, never a second alert;
 - ``source``: the MSEL ``from`` column (a nation code there makes that nation the reporting nation).
 
+Only the scheduler's injects carry these marks into the record: its inbox entries are signed
+(``alerts.store.inject_marks``); any other message loses ``exercise_id`` and ``inject`` (``unmarked``),
+and one using the reserved id form ``<exercise>.inject-<n>.<ISO2>`` is refused.
+
 A ``payload`` message (CAP, CoT or our JSON) is decoded by the caller with the live decoders; its type,
 severity, texts, place and markings are kept, its CAP/CoT-only fields travel under ``producer_fields``
 (``Alert.portable``), and the marks above are applied on top.
@@ -20,6 +24,7 @@ Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +36,24 @@ def inject_alert_id(exercise_id: str, number: int, nation: str) -> str:
     """The id of the alert inject ``number`` of ``exercise_id`` plays for ``nation`` (ISO2), e.g.
     ``"ex-7.inject-12.RS"``."""
     return f"{exercise_id}.inject-{number}.{nation}"
+
+
+#: The form of an inject's alert id; reserved for the exercise scheduler (``alerts.ingest.alerts``).
+_INJECT_ID = re.compile(r"^[A-Za-z0-9_.-]+\.inject-\d+\.[A-Z]{2}$")
+
+
+def is_inject_alert_id(alert_id: str) -> bool:
+    """Whether ``alert_id`` has the reserved form ``<exercise>.inject-<n>.<ISO2>``."""
+    return bool(_INJECT_ID.match(alert_id))
+
+
+def unmarked(alert: Alert) -> Alert:
+    """``alert`` as a producer's message (not the scheduler's) is taken: still an exercise alert if it says
+    so (CAP ``status=Exercise``, our ``exercise: true``), but no exercise's inject: ``exercise_id`` and
+    ``inject`` are dropped, so nothing a producer claims is scored or controlled as an inject."""
+    if alert.exercise_id is None and alert.inject is None:
+        return alert
+    return alert.model_copy(update={"exercise_id": None, "inject": None})
 
 
 def inject_alert_ids(exercise_id: str, inject: Inject) -> dict[str, str]:
