@@ -39,7 +39,7 @@ from alerts.core.exercises import (
     ExerciseStateError,
     InjectState,
 )
-from alerts.core.injects import inject_alert_ids, inject_documents
+from alerts.core.injects import ended_play, inject_alert_ids, inject_documents
 from alerts.core.model import Alert
 from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
@@ -206,7 +206,32 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
     """ENDEX now; unfired injects expire."""
     _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
     entry = centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
-    return _window(centre, exercise_id, audit_to=entry)
+    after = _window(centre, exercise_id, audit_to=entry)
+    close_injects(centre, after)
+    return after
+
+
+#: After ENDEX, how long the scheduler keeps closing injects' alerts that arrive late (e.g. ingested
+#: after an outage): see ``close_injects``.
+ENDEX_SWEEP = timedelta(minutes=10)
+
+
+def close_injects(centre: Centre, ex: Exercise) -> list[str]:
+    """At ENDEX: close every open alert of ``ex``'s fired injects as ``expired`` at ENDEX
+    (``alerts.core.injects.ended_play``), so none is escalated after play ended. Returns their ids.
+    ``end`` calls it, and the scheduler again for ``ENDEX_SWEEP`` after ENDEX (an inject fired just before
+    ENDEX may be ingested after it)."""
+    if ex.state is not ExerciseState.ENDED or ex.endex is None:
+        return []
+    ids = [alert_id for n in sorted(ex.fired) for alert_id in inject_alert_ids(ex.id, ex.inject(n)).values()]
+    closed = []
+    for alert_id, stored in zip(ids, centre.alerts.get_many(ids)):
+        if stored is None or not stored.status.is_open:
+            continue
+        done = centre.alerts.change(alert_id, lambda s: ended_play(s, ex.endex))
+        if done is not None and done[1] is not done[0]:
+            closed.append(alert_id)
+    return closed
 
 
 def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
@@ -292,11 +317,14 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
 
 
 def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], bool]) -> list[tuple[str, int]]:
-    """One scheduler step at ``centre.clock()``: for each running exercise, decide the backups of injects
+    """One scheduler step at ``centre.clock()``: close late-arriving injects of exercises that ended in the
+    last ``ENDEX_SWEEP`` (``close_injects``); for each running exercise, decide the backups of injects
     whose expected action can now be scored (``missed(exercise, inject, now)`` scores it), then fire every
     due inject. Returns ``(exercise id, inject)`` fired, in order."""
     now, fired = centre.clock(), []
     for found in store_of(centre).all():
+        if found.state is ExerciseState.ENDED and found.endex is not None and now - found.endex <= ENDEX_SWEEP:
+            close_injects(centre, found)
         if found.state is not ExerciseState.RUNNING:
             continue
         for inject in found.undecided(now):

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.core.exercises import Exercise, Inject
-from alerts.core.model import Alert
+from alerts.core.model import Alert, Status, StoredAlert
 
 
 def inject_alert_id(exercise_id: str, number: int, nation: str) -> str:
@@ -102,3 +102,11 @@ def inject_document(exercise: Exercise, inject: Inject, fired_at: datetime, payl
         "description": f"{banner}\n{description}".strip() if banner not in description else description,
     })
     return document
+
+
+def ended_play(stored: StoredAlert, endex: datetime) -> StoredAlert | None:
+    """An inject's alert once its exercise ended at ``endex``: closed as ``expired`` with ``expires_at`` the
+    ENDEX (play is over: it leaves the queue and is never escalated again); None when already closed."""
+    if not stored.status.is_open:
+        return None
+    return stored.model_copy(update={"status": Status.EXPIRED, "expires_at": endex})
