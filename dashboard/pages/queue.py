@@ -22,7 +22,11 @@ from alerts.core.response import CaseState
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import alert_marking_attributes, critical_banner, exercise_tag
+from dashboard.components.alerts import (
+    alert_marking_attributes,
+    critical_banner,
+    exercise_tag,
+)
 from dashboard.components.ids import CRITICAL_BANNER, MUTE_SOUND
 from layers.incidents import type_label
 
