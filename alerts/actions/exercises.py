@@ -142,16 +142,26 @@ REAL_WORLD_STOP = "REAL-WORLD STOP"
 
 def notices(centre: Centre, viewer: Viewer) -> list[dict]:
     """What the EXERCISE band of every page shows ``viewer``: ``{"kind": "running"|"paused"|"stopped", "id",
-    "name", "text"}`` for each exercise in play that it may know of, and for each stopped for a real-world
-    event in the last ``STOP_NOTICE`` (its reason). Empty: no band."""
+    "name", "text"}``: one for each exercise in play that it may know of, and one for each real-world stop
+    of the last ``STOP_NOTICE`` (its time and reason, once however many exercises it ended). A stop is
+    announced to **every** viewer, also of nations that do not play (a real-world event concerns all); the
+    exercises' names only to those who may know of them (``id``: their ids, space-separated). Empty: no band."""
     now, shown = centre.clock(), []
-    for ex in exercises(centre, viewer):
-        if ex.state in LIVE_STATES:
+    known = {e.id for e in exercises(centre, viewer)}
+    every = store_of(centre).all()
+    for ex in every:
+        if ex.id in known and ex.state in LIVE_STATES:
             paused = " - PAUSED" if ex.state is ExerciseState.PAUSED else ""
             shown.append({"kind": ex.state.value, "id": ex.id, "name": ex.name, "text": f"EXERCISE {ex.name}{paused}"})
-        elif (ex.end_reason or "").startswith(REAL_WORLD_STOP) and ex.endex and now - ex.endex <= STOP_NOTICE:
-            shown.append({"kind": "stopped", "id": ex.id, "name": ex.name,
-                          "text": f"EXERCISE {ex.name} STOPPED {ex.endex:%H:%M} UTC - {ex.end_reason}"})
+    stops: dict[tuple[str, str], list[Exercise]] = {}
+    for ex in every:
+        if (ex.end_reason or "").startswith(REAL_WORLD_STOP) and ex.endex and now - ex.endex <= STOP_NOTICE:
+            stops.setdefault((ex.end_reason, f"{ex.endex:%H:%M}"), []).append(ex)
+    for (reason, at), group in stops.items():
+        named = [e for e in group if e.id in known]
+        what = f"EXERCISE {', '.join(e.name for e in named)}" if named else "EXERCISE PLAY"
+        shown.append({"kind": "stopped", "id": " ".join(e.id for e in named), "name": ", ".join(e.name for e in named),
+                      "text": f"{what} STOPPED {at} UTC - {reason}"})
     return shown
 
 
@@ -235,15 +245,17 @@ def close_injects(centre: Centre, ex: Exercise) -> list[str]:
 
 
 def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
-    """The real-world stop: end every running, paused or planned exercise now, with ``reason`` (required,
-    shown on every page). Returns the exercises stopped."""
+    """The real-world stop: end every running or paused exercise now, with ``reason`` (required, announced
+    on every page, ``notices``). Planned exercises stay planned: they are not in play, so there is nothing to
+    halt, and exercise control decides later whether to start or cancel (``end``) them. Returns the
+    exercises stopped."""
     require(viewer, Permission.CONTROL_EXERCISES)
     reason = " ".join((reason or "").split())
     if not reason:
         raise Invalid("say why play stops (it is announced on every page)")
     stopped = []
     for found in store_of(centre).all():
-        if found.state is ExerciseState.ENDED:
+        if found.state not in LIVE_STATES:
             continue
         try:
             stopped.append(end(centre, viewer, found.id, reason=f"{REAL_WORLD_STOP}: {reason}"))
