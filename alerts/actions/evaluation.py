@@ -30,6 +30,7 @@ from alerts.core.expected_actions import ActionKind, Fact, Outcome, score
 from alerts.core.injects import inject_alert_id, inject_alert_ids
 from alerts.core.roles import Permission, Role
 from alerts.core.times import parse_instant
+from alerts.core.usernames import UserNameTooLong, normalise
 from alerts.core.viewer import Viewer
 
 #: HSEEP's ratings of performance: Performed without challenges, with Some challenges, with Major
@@ -142,9 +143,14 @@ def training(centre: Centre, viewer: Viewer, user: str) -> dict[str, Any]:
     """``user``'s training record: per exercise in which the user acted on an inject, the injects handled,
     what the user did and when, and whether the user's nation met each expected action.
 
-    Readers: the user, leadership of the user's nation, exercise control and evaluators; anyone else gets
-    ``Forbidden``; an unknown user ``NotFound`` (for readers who may read records at all)."""
+    ``user`` is normalised as account names are (``alerts.core.usernames``). Readers: the user, leadership of
+    the user's nation, exercise control and evaluators; anyone else gets ``Forbidden``; an unknown user
+    ``NotFound`` (for readers who may read records at all)."""
     require(viewer, Permission.VIEW)
+    try:
+        user = normalise(user)  # as accounts key it: "Duty-RS" is duty-rs (alerts.core.usernames)
+    except UserNameTooLong:
+        raise NotFound("no such user") from None
     nation = centre.nation_of(user)
     own = viewer.name == user
     lead = viewer.role == Role.LEADERSHIP.value and nation is not None and nation == viewer.nation

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
+from alerts.actions.msel_checks import msel_problems
 from alerts.actions.visibility import require
 from alerts.core.events import (
     ExerciseEnded,
@@ -45,7 +46,7 @@ from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
 from alerts.formats.decode import decode_alert
 from alerts.formats.errors import Rejected
-from alerts.formats.msel import MselError, read_msel
+from alerts.formats.msel import MselError, read_msel_rows
 from alerts.store.exercises import ExerciseStore, new_exercise_id
 
 LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
@@ -78,7 +79,8 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     """A new exercise named ``name`` from MSEL bytes (CSV or XLSX, ``alerts.formats.msel``), planned.
 
     Nations are every ``to`` nation of the injects; objectives, those given or else the injects'
-    ``objective`` column in order. A ``payload_file`` message must decode with the live decoders.
+    ``objective`` column in order. A ``payload_file`` message must decode with the live decoders, and every
+    inject pass ``alerts.actions.msel_checks`` (markings this deployment honours, checklist steps that exist).
     Raises ``Invalid`` with ``extra["problems"]`` (``row, column, message``) naming every problem.
     """
     require(viewer, Permission.CONTROL_EXERCISES)
@@ -86,19 +88,10 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     if not name:
         raise Invalid("give the exercise a name")
     try:
-        injects = read_msel(data, payloads)
+        rows = read_msel_rows(data, payloads)
     except MselError as error:
         raise Invalid(str(error), problems=[p.__dict__ for p in error.problems]) from None
-    problems = []
-    for inject in injects:
-        if inject.payload is not None:
-            try:
-                _decoded(inject.payload)
-            except Rejected as error:
-                problems.append({"row": 0, "column": "payload_file",
-                                 "message": f"inject {inject.number}: the message is refused: {error.reason}"})
-    if problems:
-        raise Invalid("the MSEL has problems:\n" + "\n".join(p["message"] for p in problems), problems=problems)
+    injects = [inject for _, inject in rows]
     nations = list(dict.fromkeys(n for i in injects for n in i.to))
     goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
     try:
@@ -107,6 +100,10 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     except ValidationError as error:
         raise Invalid(f"the exercise is not consistent: {error.errors()[0]['msg']}",
                       problems=[{"row": 0, "column": "", "message": e["msg"]} for e in error.errors()]) from None
+    problems = msel_problems(centre, exercise, {i.number: row for row, i in rows}, centre.clock())
+    if problems:
+        raise Invalid("the MSEL has problems:\n" + "\n".join(f"row {p['row']}, column {p['column']}: {p['message']}"
+                                                              for p in problems[:20]), problems=problems)
     try:
         store_of(centre).add(exercise)
     except ValueError as error:
