@@ -36,6 +36,7 @@ from alerts.store.dead_letters import DeadLetters
 from alerts.store.exercises import ExerciseStore
 from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
+from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
@@ -113,7 +114,8 @@ class Services:
 
         return {
             "ingest-stream": StreamIngest(alerts, StreamInbox(self.client, keys.inbox, keys.ingest_group, consumer),
-                                          heartbeat=beat("ingest-stream", keys.inbox)),
+                                          heartbeat=beat("ingest-stream", keys.inbox),
+                                          trusted=InjectMarks(self.client, keys).verify),
             "ingest-channel": PubSubIngest(alerts, ChannelInbox(self.client, keys.alerts_channel),
                                            heartbeat=beat("ingest-channel", keys.alerts_channel)),
             "asset-ingest-stream": StreamIngest(

@@ -132,13 +132,17 @@ def asset_pipeline(client, keys, **kwargs):
 
 
 def stream_ingest(pipeline, consumer: str = "c1", assets: bool = False, **kwargs):
-    """A ``StreamIngest`` reading the alert (or asset) inbox of the pipeline's store as ``consumer``."""
+    """A ``StreamIngest`` reading the alert (or asset) inbox of the pipeline's store as ``consumer``; the alert
+    inbox's trusts the exercise scheduler's marks, as ``serve`` does."""
     from alerts.ingest.workers import StreamIngest
     from alerts.store.inbox import StreamInbox
+    from alerts.store.inject_marks import InjectMarks
 
     store = pipeline.store
     keys = store.keys
     stream, group = (keys.assets_inbox, keys.assets_ingest_group) if assets else (keys.inbox, keys.ingest_group)
+    if not assets:
+        kwargs.setdefault("trusted", InjectMarks(store.client, keys).verify)
     return StreamIngest(pipeline, StreamInbox(store.client, stream, group, consumer), **kwargs)
 
 

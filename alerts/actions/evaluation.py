@@ -4,6 +4,9 @@
 (``alert.acknowledge``), checklist steps (``checklist.step_done``, with the step number), resolutions
 (``alert.resolve``) and taskings (``asset.assign``, matching the asset's id, type and capabilities), each on
 an inject's alert, at the entry's ``at`` time, credited to the actor's nation (the account's nation now).
+Each ``to`` nation has its own copy of an inject (``alerts.core.injects``) and is scored on that copy only,
+from its own users' actions. Only the exercise's window of the trail is read (STARTEX to ENDEX, by stream
+id, ``Exercise.audit_window``): actions after ENDEX do not count.
 ``alerts.core.expected_actions.score`` turns them into met / missed / pending per inject and per ``to``
 nation (HSEEP: expected player actions, evaluated per training audience).
 
@@ -22,11 +25,12 @@ from alerts.actions.errors import Forbidden, Invalid, NotFound
 from alerts.actions.exercises import controls, exercise, store_of
 from alerts.actions.visibility import require
 from alerts.core.events import ObservationRecorded
-from alerts.core.expected_actions import ActionKind, Fact, Outcome, score
 from alerts.core.exercises import Exercise
-from alerts.core.injects import inject_alert_id
+from alerts.core.expected_actions import ActionKind, Fact, Outcome, score
+from alerts.core.injects import inject_alert_id, inject_alert_ids
 from alerts.core.roles import Permission, Role
 from alerts.core.times import parse_instant
+from alerts.core.usernames import UserNameTooLong, normalise
 from alerts.core.viewer import Viewer
 
 #: HSEEP's ratings of performance: Performed without challenges, with Some challenges, with Major
@@ -37,11 +41,13 @@ _KINDS = {"alert.acknowledge": ActionKind.ACKNOWLEDGE, "checklist.step_done": Ac
           "alert.resolve": ActionKind.RESOLVE, "asset.assign": ActionKind.ASSIGN}
 
 
-def facts(centre: Centre, alert_ids: Iterable[str]) -> dict[str, list[tuple[str, Fact]]]:
+def facts(centre: Centre, alert_ids: Iterable[str], ex: Exercise | None = None) -> dict[str, list[tuple[str, Fact]]]:
     """``alert id -> [(actor, Fact)]`` for the given alerts, from the audit trail (oldest first); actors
-    without an account (``system``, ``cli:...``) are not players and are left out."""
+    without an account (``system``, ``cli:...``) are not players and are left out. With ``ex``, only the
+    exercise's window of the trail is read (``Exercise.audit_window``: STARTEX to ENDEX, by stream id)."""
     wanted, found = set(alert_ids), defaultdict(list)
-    for entry in centre.audit.read_all():
+    low, high = ex.audit_window() if ex is not None else ("-", "+")
+    for entry in centre.audit.read_range(low, high):
         kind = _KINDS.get(entry.action)
         if kind is None:
             continue
@@ -63,10 +69,19 @@ def facts(centre: Centre, alert_ids: Iterable[str]) -> dict[str, list[tuple[str,
     return found
 
 
-def _score(ex: Exercise, number: int, nation: str, alert_facts: list[tuple[str, Fact]], now: datetime):
+def _fired_alerts(ex: Exercise, numbers: Iterable[int]) -> dict[str, tuple[int, str]]:
+    """``alert id -> (inject, nation)`` of the alerts the fired injects among ``numbers`` play."""
+    return {alert_id: (n, nation) for n in numbers if n in ex.fired
+            for nation, alert_id in inject_alert_ids(ex.id, ex.inject(n)).items()}
+
+
+def _score(ex: Exercise, number: int, nation: str, by_alert: dict[str, list[tuple[str, Fact]]], now: datetime):
+    """``nation``'s score on inject ``number``: only what that nation's users did to that nation's own copy
+    of the inject (``alerts.core.injects``) counts."""
     inject = ex.inject(number)
     if number not in ex.fired or not inject.clauses:
         return None
+    alert_facts = by_alert.get(inject_alert_id(ex.id, number, nation), [])
     return score(inject.clauses, ex.fired[number], [f for _, f in alert_facts if f.nation == nation], now)
 
 
@@ -74,8 +89,8 @@ def missed_by_anyone(centre: Centre):
     """The scheduler's backup rule (``alerts.actions.exercises.tick``): an inject's expected action is missed
     when any of its ``to`` nations missed it."""
     def missed(ex: Exercise, number: int, now: datetime) -> bool:
-        alert_facts = facts(centre, [inject_alert_id(ex.id, number)]).get(inject_alert_id(ex.id, number), [])
-        return any((s := _score(ex, number, n, alert_facts, now)) is not None and s.outcome is Outcome.MISSED
+        by_alert = facts(centre, _fired_alerts(ex, [number]), ex)
+        return any((s := _score(ex, number, n, by_alert, now)) is not None and s.outcome is Outcome.MISSED
                    for n in ex.inject(number).to)
     return missed
 
@@ -86,20 +101,19 @@ def evaluation(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[str, An
     expected action or before firing), plus the observations."""
     require(viewer, Permission.EVALUATE_EXERCISES)
     ex, now = exercise(centre, viewer, exercise_id), centre.clock()
-    by_alert = facts(centre, [inject_alert_id(ex.id, n) for n in ex.fired])
+    by_alert = facts(centre, _fired_alerts(ex, ex.fired), ex)
     rows = []
     for inject in ex.injects:
-        alert_facts = by_alert.get(inject_alert_id(ex.id, inject.number), [])
         nations = {}
         for nation in inject.to:
-            got = _score(ex, inject.number, nation, alert_facts, now)
+            got = _score(ex, inject.number, nation, by_alert, now)
             nations[nation] = None if got is None else {
                 "outcome": got.outcome.value, "taken_s": got.taken.total_seconds() if got.taken else None,
                 "clauses": [{"clause": c, "outcome": o.value} for c, o in got.clauses]}
         rows.append({"inject": inject.number, "title": inject.title, "to": list(inject.to),
                      "objective": inject.objective, "state": ex.inject_state(inject.number).value,
                      "fired_at": ex.fired[inject.number].isoformat() if inject.number in ex.fired else None,
-                     "alert_id": inject_alert_id(ex.id, inject.number) if inject.number in ex.fired else None,
+                     "alert_ids": inject_alert_ids(ex.id, inject) if inject.number in ex.fired else None,
                      "expected_action": inject.expected_action, "backup_for": inject.backup_for,
                      "nations": nations})
     return {"exercise": ex.id, "name": ex.name, "state": ex.state.value, "at": now.isoformat(), "injects": rows,
@@ -129,9 +143,14 @@ def training(centre: Centre, viewer: Viewer, user: str) -> dict[str, Any]:
     """``user``'s training record: per exercise in which the user acted on an inject, the injects handled,
     what the user did and when, and whether the user's nation met each expected action.
 
-    Readers: the user, leadership of the user's nation, exercise control and evaluators; anyone else gets
-    ``Forbidden``; an unknown user ``NotFound`` (for readers who may read records at all)."""
+    ``user`` is normalised as account names are (``alerts.core.usernames``). Readers: the user, leadership of
+    the user's nation, exercise control and evaluators; anyone else gets ``Forbidden``; an unknown user
+    ``NotFound`` (for readers who may read records at all)."""
     require(viewer, Permission.VIEW)
+    try:
+        user = normalise(user)  # as accounts key it: "Duty-RS" is duty-rs (alerts.core.usernames)
+    except UserNameTooLong:
+        raise NotFound("no such user") from None
     nation = centre.nation_of(user)
     own = viewer.name == user
     lead = viewer.role == Role.LEADERSHIP.value and nation is not None and nation == viewer.nation
@@ -141,14 +160,16 @@ def training(centre: Centre, viewer: Viewer, user: str) -> dict[str, Any]:
         raise NotFound(f"no user {user!r}")
     now, records = centre.clock(), []
     for ex in store_of(centre).all():
-        ids = {inject_alert_id(ex.id, n): n for n in ex.fired}
+        ids = _fired_alerts(ex, ex.fired)
+        by_alert = facts(centre, ids, ex)
         handled = []
-        for alert_id, alert_facts in sorted(facts(centre, ids).items(), key=lambda kv: ids[kv[0]]):
+        for alert_id, alert_facts in sorted(by_alert.items(), key=lambda kv: ids[kv[0]]):
             mine = [f for actor, f in alert_facts if actor == user]
             if not mine:
                 continue
-            got = _score(ex, ids[alert_id], nation, alert_facts, now)
-            handled.append({"inject": ids[alert_id], "title": ex.inject(ids[alert_id]).title,
+            number = ids[alert_id][0]
+            got = _score(ex, number, nation, by_alert, now)
+            handled.append({"inject": number, "title": ex.inject(number).title,
                             "actions": [{"kind": f.kind.value, "at": f.at.isoformat()} for f in mine],
                             "expected": None if got is None else got.outcome.value,
                             "taken_s": got.taken.total_seconds() if got is not None and got.taken else None})

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
+from alerts.actions.msel_checks import msel_problems
 from alerts.actions.visibility import require
 from alerts.core.events import (
     ExerciseEnded,
@@ -33,14 +34,19 @@ from alerts.core.events import (
     InjectFired,
     InjectSkipped,
 )
-from alerts.core.exercises import Exercise, ExerciseState, ExerciseStateError, InjectState
-from alerts.core.injects import inject_alert_id, inject_document
+from alerts.core.exercises import (
+    Exercise,
+    ExerciseState,
+    ExerciseStateError,
+    InjectState,
+)
+from alerts.core.injects import ended_play, inject_alert_ids, inject_documents
 from alerts.core.model import Alert
 from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
 from alerts.formats.decode import decode_alert
 from alerts.formats.errors import Rejected
-from alerts.formats.msel import MselError, read_msel
+from alerts.formats.msel import MselError, read_msel_rows
 from alerts.store.exercises import ExerciseStore, new_exercise_id
 
 LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
@@ -73,7 +79,8 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     """A new exercise named ``name`` from MSEL bytes (CSV or XLSX, ``alerts.formats.msel``), planned.
 
     Nations are every ``to`` nation of the injects; objectives, those given or else the injects'
-    ``objective`` column in order. A ``payload_file`` message must decode with the live decoders.
+    ``objective`` column in order. A ``payload_file`` message must decode with the live decoders, and every
+    inject pass ``alerts.actions.msel_checks`` (markings this deployment honours, checklist steps that exist).
     Raises ``Invalid`` with ``extra["problems"]`` (``row, column, message``) naming every problem.
     """
     require(viewer, Permission.CONTROL_EXERCISES)
@@ -81,19 +88,10 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     if not name:
         raise Invalid("give the exercise a name")
     try:
-        injects = read_msel(data, payloads)
+        rows = read_msel_rows(data, payloads)
     except MselError as error:
         raise Invalid(str(error), problems=[p.__dict__ for p in error.problems]) from None
-    problems = []
-    for inject in injects:
-        if inject.payload is not None:
-            try:
-                _decoded(inject.payload)
-            except Rejected as error:
-                problems.append({"row": 0, "column": "payload_file",
-                                 "message": f"inject {inject.number}: the message is refused: {error.reason}"})
-    if problems:
-        raise Invalid("the MSEL has problems:\n" + "\n".join(p["message"] for p in problems), problems=problems)
+    injects = [inject for _, inject in rows]
     nations = list(dict.fromkeys(n for i in injects for n in i.to))
     goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
     try:
@@ -102,6 +100,10 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     except ValidationError as error:
         raise Invalid(f"the exercise is not consistent: {error.errors()[0]['msg']}",
                       problems=[{"row": 0, "column": "", "message": e["msg"]} for e in error.errors()]) from None
+    problems = msel_problems(centre, exercise, {i.number: row for row, i in rows}, centre.clock())
+    if problems:
+        raise Invalid("the MSEL has problems:\n" + "\n".join(f"row {p['row']}, column {p['column']}: {p['message']}"
+                                                              for p in problems[:20]), problems=problems)
     try:
         store_of(centre).add(exercise)
     except ValueError as error:
@@ -137,16 +139,26 @@ REAL_WORLD_STOP = "REAL-WORLD STOP"
 
 def notices(centre: Centre, viewer: Viewer) -> list[dict]:
     """What the EXERCISE band of every page shows ``viewer``: ``{"kind": "running"|"paused"|"stopped", "id",
-    "name", "text"}`` for each exercise in play that it may know of, and for each stopped for a real-world
-    event in the last ``STOP_NOTICE`` (its reason). Empty: no band."""
+    "name", "text"}``: one for each exercise in play that it may know of, and one for each real-world stop
+    of the last ``STOP_NOTICE`` (its time and reason, once however many exercises it ended). A stop is
+    announced to **every** viewer, also of nations that do not play (a real-world event concerns all); the
+    exercises' names only to those who may know of them (``id``: their ids, space-separated). Empty: no band."""
     now, shown = centre.clock(), []
-    for ex in exercises(centre, viewer):
-        if ex.state in LIVE_STATES:
+    known = {e.id for e in exercises(centre, viewer)}
+    every = store_of(centre).all()
+    for ex in every:
+        if ex.id in known and ex.state in LIVE_STATES:
             paused = " - PAUSED" if ex.state is ExerciseState.PAUSED else ""
             shown.append({"kind": ex.state.value, "id": ex.id, "name": ex.name, "text": f"EXERCISE {ex.name}{paused}"})
-        elif (ex.end_reason or "").startswith(REAL_WORLD_STOP) and ex.endex and now - ex.endex <= STOP_NOTICE:
-            shown.append({"kind": "stopped", "id": ex.id, "name": ex.name,
-                          "text": f"EXERCISE {ex.name} STOPPED {ex.endex:%H:%M} UTC - {ex.end_reason}"})
+    stops: dict[tuple[str, str], list[Exercise]] = {}
+    for ex in every:
+        if (ex.end_reason or "").startswith(REAL_WORLD_STOP) and ex.endex and now - ex.endex <= STOP_NOTICE:
+            stops.setdefault((ex.end_reason, f"{ex.endex:%H:%M}"), []).append(ex)
+    for (reason, at), group in stops.items():
+        named = [e for e in group if e.id in known]
+        what = f"EXERCISE {', '.join(e.name for e in named)}" if named else "EXERCISE PLAY"
+        shown.append({"kind": "stopped", "id": " ".join(e.id for e in named), "name": ", ".join(e.name for e in named),
+                      "text": f"{what} STOPPED {at} UTC - {reason}"})
     return shown
 
 
@@ -168,9 +180,18 @@ def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[
 
 def start(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
     """STARTEX now (planned -> running)."""
-    _, after = _changed(centre, viewer, exercise_id, lambda e: e.start(centre.clock()))
-    centre.record(viewer, ExerciseStarted(exercise_id))
-    return after
+    _changed(centre, viewer, exercise_id, lambda e: e.start(centre.clock()))
+    entry = centre.record(viewer, ExerciseStarted(exercise_id))
+    return _window(centre, exercise_id, audit_from=entry)
+
+
+def _window(centre: Centre, exercise_id: str, **ends: str) -> Exercise:
+    """Keep the audit entry id of STARTEX (``audit_from``) or ENDEX (``audit_to``) on the record: the window
+    of the trail its evaluation reads (``alerts.actions.evaluation``)."""
+    done = store_of(centre).change(exercise_id, lambda e: e.model_copy(update=ends))
+    if done is None:
+        raise NotFound(f"no exercise {exercise_id!r}")
+    return done[1]
 
 
 def pause(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
@@ -190,21 +211,48 @@ def resume(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
 
 def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = None) -> Exercise:
     """ENDEX now; unfired injects expire."""
-    _, after = _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
-    centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
+    _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
+    entry = centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
+    after = _window(centre, exercise_id, audit_to=entry)
+    close_injects(centre, after)
     return after
 
 
+#: After ENDEX, how long the scheduler keeps closing injects' alerts that arrive late (e.g. ingested
+#: after an outage): see ``close_injects``.
+ENDEX_SWEEP = timedelta(minutes=10)
+
+
+def close_injects(centre: Centre, ex: Exercise) -> list[str]:
+    """At ENDEX: close every open alert of ``ex``'s fired injects as ``expired`` at ENDEX
+    (``alerts.core.injects.ended_play``), so none is escalated after play ended. Returns their ids.
+    ``end`` calls it, and the scheduler again for ``ENDEX_SWEEP`` after ENDEX (an inject fired just before
+    ENDEX may be ingested after it)."""
+    if ex.state is not ExerciseState.ENDED or ex.endex is None:
+        return []
+    ids = [alert_id for n in sorted(ex.fired) for alert_id in inject_alert_ids(ex.id, ex.inject(n)).values()]
+    closed = []
+    for alert_id, stored in zip(ids, centre.alerts.get_many(ids)):
+        if stored is None or not stored.status.is_open:
+            continue
+        done = centre.alerts.change(alert_id, lambda s: ended_play(s, ex.endex))
+        if done is not None and done[1] is not done[0]:
+            closed.append(alert_id)
+    return closed
+
+
 def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
-    """The real-world stop: end every running, paused or planned exercise now, with ``reason`` (required,
-    shown on every page). Returns the exercises stopped."""
+    """The real-world stop: end every running or paused exercise now, with ``reason`` (required, announced
+    on every page, ``notices``). Planned exercises stay planned: they are not in play, so there is nothing to
+    halt, and exercise control decides later whether to start or cancel (``end``) them. Returns the
+    exercises stopped."""
     require(viewer, Permission.CONTROL_EXERCISES)
     reason = " ".join((reason or "").split())
     if not reason:
         raise Invalid("say why play stops (it is announced on every page)")
     stopped = []
     for found in store_of(centre).all():
-        if found.state is ExerciseState.ENDED:
+        if found.state not in LIVE_STATES:
             continue
         try:
             stopped.append(end(centre, viewer, found.id, reason=f"{REAL_WORLD_STOP}: {reason}"))
@@ -223,7 +271,7 @@ def _documents(exercise: Exercise, numbers: list[int], now: datetime) -> list[st
                 payload = _decoded(inject.payload)
             except Rejected:  # checked at load; a message the decoders now refuse is sent as its MSEL row
                 payload = None
-        documents.append(json.dumps(inject_document(exercise, inject, now, payload)))
+        documents += [json.dumps(d) for d in inject_documents(exercise, inject, now, payload)]
     return documents
 
 
@@ -246,8 +294,8 @@ def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[in
     before, after, _ = done
     fired = sorted(set(after.fired) - set(before.fired))
     for number in fired:
-        centre.audit.record(actor, InjectFired(exercise_id, inject=number,
-                                               alert_id=inject_alert_id(exercise_id, number),
+        alert_ids = inject_alert_ids(exercise_id, after.inject(number)).values()
+        centre.audit.record(actor, InjectFired(exercise_id, inject=number, alert_id=",".join(alert_ids),
                                                cause="backup" if number in after.triggered else cause))
     return fired
 
@@ -278,11 +326,14 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
 
 
 def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], bool]) -> list[tuple[str, int]]:
-    """One scheduler step at ``centre.clock()``: for each running exercise, decide the backups of injects
+    """One scheduler step at ``centre.clock()``: close late-arriving injects of exercises that ended in the
+    last ``ENDEX_SWEEP`` (``close_injects``); for each running exercise, decide the backups of injects
     whose expected action can now be scored (``missed(exercise, inject, now)`` scores it), then fire every
     due inject. Returns ``(exercise id, inject)`` fired, in order."""
     now, fired = centre.clock(), []
     for found in store_of(centre).all():
+        if found.state is ExerciseState.ENDED and found.endex is not None and now - found.endex <= ENDEX_SWEEP:
+            close_injects(centre, found)
         if found.state is not ExerciseState.RUNNING:
             continue
         for inject in found.undecided(now):

@@ -351,8 +351,8 @@ class ExerciseEnded(AuditEvent, action="exercise.end"):
 
 @dataclass(frozen=True)
 class InjectFired(AuditEvent, action="exercise.inject_fire"):
-    """An inject sent to the inbox (subject: the exercise id; the inject, its alert, and why: ``schedule``,
-    ``fire_now`` or ``backup``)."""
+    """An inject sent to the inbox (subject: the exercise id; the inject, its alerts (one per ``to`` nation,
+    comma-separated ids), and why: ``schedule``, ``fire_now`` or ``backup``)."""
 
     inject: int = 0
     alert_id: str = ""

@@ -142,7 +142,8 @@ class Exercise(BaseModel):
     ``endex`` (set when it starts and ends), ``paused_at`` (while paused) and ``paused_for`` (all pauses
     so far), ``speed`` (exercise seconds per wall-clock second, for dry runs), ``fired`` (inject number ->
     when), ``skipped``, ``triggered`` (backups called, number -> when), ``decided`` (injects whose backups
-    were decided: called, or not needed) and ``end_reason`` (set by a real-world stop)."""
+    were decided: called, or not needed), ``end_reason`` (set by a real-world stop) and ``audit_from`` /
+    ``audit_to``, the audit stream ids of STARTEX and ENDEX (``audit_window``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -162,6 +163,8 @@ class Exercise(BaseModel):
     triggered: dict[int, AwareDatetime] = Field(default_factory=dict)
     decided: frozenset[int] = frozenset()
     end_reason: str | None = Field(default=None, max_length=500)
+    audit_from: str | None = Field(default=None, max_length=40, pattern=r"^\d+-\d+$")
+    audit_to: str | None = Field(default=None, max_length=40, pattern=r"^\d+-\d+$")
 
     _validate_nations = field_validator("nations", mode="before")(lambda cls, v: _nations(v))
 
@@ -233,6 +236,11 @@ class Exercise(BaseModel):
             return None
         times = [t for t in (self.due_at(i.number, now) for i in self.injects) if t is not None]
         return min(times, default=None)
+
+    def audit_window(self) -> tuple[str, str]:
+        """The audit stream ids between which play happened, for ``XRANGE``: STARTEX's entry (``-`` when not
+        known) to ENDEX's (``+`` while in play)."""
+        return self.audit_from or "-", self.audit_to or "+"
 
     def backups_of(self, number: int) -> list[Inject]:
         """The injects that back up inject ``number``."""

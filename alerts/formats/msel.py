@@ -73,7 +73,12 @@ class MselError(ValueError):
 
 
 def read_msel(data: bytes, payloads: Callable[[str], str] | None = None) -> list[Inject]:
-    """The injects of a MSEL file (``data``: CSV in UTF-8, with or without BOM, or XLSX, told by its bytes).
+    """The injects of a MSEL file, in row order (``read_msel_rows`` without the row numbers)."""
+    return [inject for _, inject in read_msel_rows(data, payloads)]
+
+
+def read_msel_rows(data: bytes, payloads: Callable[[str], str] | None = None) -> list[tuple[int, Inject]]:
+    """``(spreadsheet row, inject)`` of a MSEL file (``data``: CSV in UTF-8, with or without BOM, or XLSX, told by its bytes).
 
     ``payloads(name)`` returns the text of a ``payload_file`` (the caller decides where files are, e.g. beside
     the MSEL); it raises ``OSError`` or ``ValueError`` for one that cannot be read. Without it, a row naming a
@@ -110,7 +115,7 @@ def read_msel(data: bytes, payloads: Callable[[str], str] | None = None) -> list
         raise MselError(problems)
     if not injects:
         raise MselError([Problem(0, "", "the MSEL has no injects")])
-    return [i for _, i in injects]
+    return injects
 
 
 def _blank(value: Any) -> bool:

@@ -2,7 +2,9 @@
 
 Per batch:
 
-1. every payload is decoded on its own (``decode_each``);
+1. every payload is decoded on its own (``decode_each``); only the exercise
+   scheduler's signed injects (``via`` ``INJECT_VIA``) keep an exercise id and
+   inject number (``_unmarked``);
 2. each alert is routed (``alerts.core.routing``: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
    be honoured dead-letter it); the points of the decoded alerts are placed
@@ -37,6 +39,7 @@ import numpy as np
 from alerts.core.feeds import FeedRegistry
 from alerts.core.geography import RegionIndex
 from alerts.core.identity import referenced_identities
+from alerts.core.injects import is_inject_alert_id, unmarked
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
 from alerts.core.references import closed_by
@@ -45,7 +48,13 @@ from alerts.core.shapes import bounded
 from alerts.core.validity import expires_at, on_receipt
 from alerts.formats.decode import decode_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
+from alerts.ingest.pipeline import (
+    INJECT_VIA,
+    BatchResult,
+    DeadLettering,
+    decode_each,
+    utc_now,
+)
 from alerts.store.alerts import AlertStore, recordable
 from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
@@ -99,7 +108,8 @@ class AlertPipeline(DeadLettering):
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
         result: BatchResult[StoredAlert] = BatchResult()
         dead: list[DeadLetter] = []
-        decoded = list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead))
+        decoded = self._unmarked(list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead)),
+                                 dead)
         encoded = self._encode(self._place(self._route(decoded, dead), dead), dead)
         recorded = self._record(encoded, dead)
         if recorded:
@@ -120,6 +130,23 @@ class AlertPipeline(DeadLettering):
         return result
 
     # --- steps ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _unmarked(decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]) -> list[tuple[str, bytes, Alert]]:
+        """Only payloads the exercise scheduler signed (``INJECT_VIA``) are an exercise's injects: others lose
+        ``exercise_id``/``inject`` (``alerts.core.injects.unmarked``), and one taking an inject's reserved id
+        is dead-lettered (it would take the key the real inject's alert is scored by)."""
+        kept = []
+        for via, raw, alert in decoded:
+            if via != INJECT_VIA:
+                if is_inject_alert_id(alert.id):
+                    dead.append(DeadLetter(via, raw, f"the id {alert.id!r} has the form reserved for exercise "
+                                                     "injects (<exercise>.inject-<n>.<ISO2>); only the exercise "
+                                                     "scheduler sends those"))
+                    continue
+                alert = unmarked(alert)
+            kept.append((via, raw, alert))
+        return kept
 
     def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
                ) -> list[tuple[str, bytes, Alert, Routing]]:

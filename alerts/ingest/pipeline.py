@@ -22,6 +22,10 @@ from alerts.store.dead_letters import DeadLetter, DeadLetters
 
 log = logging.getLogger(__name__)
 
+#: The ``via`` of a payload whose inbox entry carries the exercise scheduler's verified mark
+#: (``alerts.store.inject_marks``): only these may be an exercise's injects.
+INJECT_VIA = "inject"
+
 T = TypeVar("T")
 
 

@@ -17,6 +17,10 @@
   whatever is published while no worker listens is gone. For convenience
   feeds that are re-sent anyway.
 
+An inbox entry whose ``mark`` field verifies (``trusted``: the exercise scheduler's HMAC,
+``alerts.store.inject_marks``) is handed to the pipeline as ``via`` ``INJECT_VIA``; every other payload
+as ``stream`` or ``channel``, and the alert pipeline strips what it claims of an exercise's injects.
+
 A stream entry without a ``payload`` field, and an entry that was trimmed
 from the stream while it sat in another consumer's pending list, become dead
 letters naming the entry; nothing is dropped silently.
@@ -39,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from alerts.ingest.pipeline import BatchResult, Pipeline
+from alerts.ingest.pipeline import INJECT_VIA, BatchResult, Pipeline
 from alerts.store.client import UNAVAILABLE, text
 from alerts.store.dead_letters import DeadLetter
 from alerts.store.heartbeats import Heartbeat
@@ -134,9 +138,12 @@ class StreamIngest:
     """Consumes an inbox stream through its consumer group (see the module docstring)."""
 
     def __init__(self, pipeline: Pipeline, inbox: StreamInbox, *, batch: int = 500, block_ms: int = 1000,
-                 claim_idle_ms: int = 60_000, heartbeat: Heartbeat | None = None):
+                 claim_idle_ms: int = 60_000, heartbeat: Heartbeat | None = None,
+                 trusted: Callable[[bytes, bytes | None], bool] | None = None):
         self.pipeline = pipeline
         self.inbox = inbox
+        #: ``trusted(payload, mark)``: whether an entry's ``mark`` proves the exercise scheduler sent it.
+        self.trusted = trusted
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
@@ -176,7 +183,10 @@ class StreamIngest:
                           else f"stream entry {entry_id} is empty")
                 malformed.append(DeadLetter("stream", repr(fields).encode(), reason))
             else:
-                payloads.append(("stream", raw if isinstance(raw, bytes) else raw.encode()))
+                raw = raw if isinstance(raw, bytes) else raw.encode()
+                mark = fields.get(b"mark", fields.get("mark"))
+                marked = mark is not None and self.trusted is not None and self.trusted(raw, mark)
+                payloads.append((INJECT_VIA if marked else "stream", raw))
         entry_ids = [entry_id for entry_id, _ in entries]
         result = None
         with _Kept(self.inbox, entry_ids, max(self.claim_idle_ms / 4000, 0.01)):

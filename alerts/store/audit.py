@@ -122,6 +122,11 @@ class AuditLog:
         """Every entry, oldest first."""
         return [self._entry(eid, fields) for eid, fields in self.client.xrange(self.keys.audit)]
 
+    def read_range(self, low: str = "-", high: str = "+") -> list[AuditEntry]:
+        """The entries from stream id ``low`` to ``high`` (both included; ``-``/``+`` for the ends), oldest
+        first (``XRANGE``): what an exercise's evaluation reads, STARTEX to ENDEX."""
+        return [self._entry(eid, fields) for eid, fields in self.client.xrange(self.keys.audit, min=low, max=high)]
+
     # retention -----------------------------------------------------------------------------
     def length(self) -> int:
         """How many entries the stream holds."""

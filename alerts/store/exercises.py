@@ -8,7 +8,8 @@
 
 **Exactly once.** ``fire`` is one Lua script: if the record is still what the caller read, it writes the
 new record (the injects marked fired) *and* XADDs their alert documents to the inbox stream, or does
-neither. Two schedulers (two server processes) that read the same record cannot both fire an inject: the
+neither. Each entry carries the scheduler's ``mark`` (``alerts.store.inject_marks``), so ingest can tell
+an inject from a producer's message claiming to be one. Two schedulers (two server processes) that read the same record cannot both fire an inject: the
 second write finds the record changed, rereads, and the inject is no longer pending. A process that dies
 before the script ran fired nothing; after, everything. The lease (``hold_lease``) keeps one process
 scheduling at a time, so the others do not spin on a changed record; it is not what makes firing safe.
@@ -22,16 +23,17 @@ from collections.abc import Callable
 from alerts.core.exercises import Exercise
 from alerts.store.cas import HashRecords, compare_and_set
 from alerts.store.client import Client, text
+from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
 from alerts.store.producer import INBOX_MAXLEN
 
 # KEYS[1] exercises hash, KEYS[2] inbox stream; ARGV[1] id, ARGV[2] expected JSON, ARGV[3] new JSON,
-# ARGV[4] inbox maxlen, ARGV[5..] alert documents to send.
+# ARGV[4] inbox maxlen, ARGV[5..] alert documents to send, each followed by its mark.
 _FIRE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-for i = 5, #ARGV do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'payload', ARGV[i])
+for i = 5, #ARGV, 2 do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'payload', ARGV[i], 'mark', ARGV[i + 1])
 end
 return 1
 """
@@ -61,6 +63,7 @@ class ExerciseStore:
         self._records = HashRecords(client, keys.exercises, Exercise.model_validate_json, "exercise")
         self._parsed: dict[bytes, Exercise] = {}
         self._lease = client.register_script(_LEASE)
+        self.marks = InjectMarks(client, keys)
 
     def add(self, exercise: Exercise) -> None:
         """Store a new exercise; ``ValueError`` if its id exists."""
@@ -106,8 +109,9 @@ class ExerciseStore:
             return after
 
         def write(after: Exercise, raw: bytes) -> bool:
+            marked = [part for document in sent for part in (document, self.marks.sign(document))]
             return bool(self._fire(keys=[self.keys.exercises, self.keys.inbox],
-                                   args=[exercise_id, raw, after.model_dump_json(), INBOX_MAXLEN, *sent]))
+                                   args=[exercise_id, raw, after.model_dump_json(), INBOX_MAXLEN, *marked]))
 
         done = compare_and_set(read=lambda: self.client.hget(self.keys.exercises, exercise_id),
                                parse=Exercise.model_validate_json, change=apply, write=write,

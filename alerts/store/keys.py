@@ -42,6 +42,7 @@
 | ``{p}:exercises``             | hash     | exercise id -> JSON of the exercise (see ``alerts.store.exercises``) |
 | ``{p}:exercise-observations:{id}`` | list | an exercise's evaluator observations (JSON), oldest first |
 | ``{p}:exercise-scheduler``    | string   | the exercise scheduler lease: holder token (expires)      |
+| ``{p}:exercise-secret``       | string   | the key of the injects' HMAC mark (``alerts.store.inject_marks``) |
 """
 from __future__ import annotations
 
@@ -247,3 +248,8 @@ class Keys:
     def exercise_scheduler(self) -> str:
         """``{p}:exercise-scheduler``, string: the exercise scheduler lease: holder token (expires)."""
         return f"{self.prefix}:exercise-scheduler"
+
+    @property
+    def exercise_secret(self) -> str:
+        """``{p}:exercise-secret``, string: the key of the injects' HMAC mark (``alerts.store.inject_marks``)."""
+        return f"{self.prefix}:exercise-secret"

@@ -2,19 +2,30 @@
 
 Shown under the classification banner, never instead of it, while an exercise the viewer's nation plays
 in is running or paused ("EXERCISE <NAME>"), and for ``alerts.actions.exercises.STOP_NOTICE`` after a
-real-world stop (its reason). Rendered with the page, then refreshed every ``REFRESH_MS`` by one small
-callback, so a stop reaches every open page within that time.
+real-world stop (its reason). Rendered with the page, then re-read every ``REFRESH_MS`` by one small
+callback, so a stop reaches every open page within that time; the band is sent again only when what it
+says changed (``EXERCISE_BAND_SIG``).
+
+Not driven by the live event stream: that stream (``dashboard/live``) carries alert events on the map
+page only, while the band is on every page; a poll of one hash read every 3 s per open page is cheap
+(``alerts.store.exercises.ExerciseStore.all`` parses a record only when it changed).
 """
 from __future__ import annotations
 
+import json
+
 import dash
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from alerts.actions import exercises
 from alerts.actions.centre import Centre
 from alerts.core.viewer import Viewer
 from dashboard.auth.context import callback_context
-from dashboard.components.ids import EXERCISE_BAND, EXERCISE_BAND_TICK
+from dashboard.components.ids import (
+    EXERCISE_BAND,
+    EXERCISE_BAND_SIG,
+    EXERCISE_BAND_TICK,
+)
 
 #: How often open pages re-read the band (ms): a real-world stop shows within this time.
 REFRESH_MS = 3_000
@@ -34,12 +45,21 @@ def band(centre: Centre | None, viewer: Viewer) -> html.Div:
     return html.Div([
         html.Div(children, id=EXERCISE_BAND, className=class_name, role="status", **{"aria-live": "assertive"}),
         dcc.Interval(id=EXERCISE_BAND_TICK, interval=REFRESH_MS),
+        dcc.Store(id=EXERCISE_BAND_SIG, data=_signature(notices)),
     ])
 
 
+def _signature(notices: list[dict]) -> str:
+    return json.dumps(notices, sort_keys=True)
+
+
 @dash.callback(Output(EXERCISE_BAND, "children"), Output(EXERCISE_BAND, "className"),
-               Input(EXERCISE_BAND_TICK, "n_intervals"), prevent_initial_call=True)
-def refresh(_tick):
-    """Re-read the notices for the signed-in viewer."""
+               Output(EXERCISE_BAND_SIG, "data"), Input(EXERCISE_BAND_TICK, "n_intervals"),
+               State(EXERCISE_BAND_SIG, "data"), prevent_initial_call=True)
+def refresh(_tick, shown):
+    """Re-read the notices for the signed-in viewer; nothing is sent while they are what the page shows."""
     context = callback_context()
-    return _content(exercises.notices(context.services.centre, context.viewer))
+    notices = exercises.notices(context.services.centre, context.viewer)
+    if _signature(notices) == shown:
+        return dash.no_update, dash.no_update, dash.no_update
+    return (*_content(notices), _signature(notices))

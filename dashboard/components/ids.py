@@ -38,6 +38,7 @@ COVERAGE_GAPS = "coverage-gaps"
 # every page: the EXERCISE band
 EXERCISE_BAND = "exercise-band"
 EXERCISE_BAND_TICK = "exercise-band-tick"
+EXERCISE_BAND_SIG = "exercise-band-sig"
 # the response queue page
 CRITICAL_BANNER = "critical-banner"
 MUTE_SOUND = "mute-sound"

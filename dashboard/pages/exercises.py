@@ -2,12 +2,16 @@
 the injects count down, fire now, skip, and the real-world stop.
 
 Every button runs an ``alerts.actions.exercises`` use case, which checks the caller's rights on the server
-(a callback can be POSTed directly: hiding a button protects nothing). The inject table refreshes every
-second (countdowns); the final actions (end, skip, real-world stop) ask for confirmation.
+(a callback can be POSTed directly: hiding a button protects nothing). The page checks the exercise every
+second but renders the status and the inject table only when the exercise changed (``_signature``); the
+countdowns tick in the browser (``assets/responder.js``, from each row's ``data-deadline``). The table
+shows ``PAGE_SIZE`` injects a page. The final actions (end, skip, real-world stop) ask for confirmation.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from datetime import datetime
 
 import dash
@@ -20,6 +24,8 @@ from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
 
 TICK_MS = 1_000
+#: Injects per page of the table (a large MSEL has hundreds).
+PAGE_SIZE = 50
 CONTROLS = ("start", "pause", "resume", "end")
 
 
@@ -45,7 +51,11 @@ def layout(**_query) -> html.Div:
                                       message="End the exercise now? Injects not yet fired will not fire."),
         ]))
     sections += [html.Div(id="exercise-message", className="action-message", role="status"),
-                 html.Div(id="inject-table", className="inject-table-wrap")]
+                 html.Div(className="inject-pages", children=[
+                     html.Label(["Injects page ", dcc.Input(id="inject-page", type="number", min=1, step=1, value=1,
+                                                            debounce=True)]),
+                     html.Span(id="inject-pages", className="muted")]),
+                 html.Div(id="inject-table", className="inject-table-wrap"), dcc.Store(id="inject-table-sig")]
     if control:
         sections += [
             html.Section(className="msel-load", children=[
@@ -83,10 +93,20 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _inject_rows(ex: Exercise, now: datetime, control: bool) -> html.Table:
+def _countdown(ex: Exercise, due: datetime | None, now: datetime) -> html.Span | str:
+    """Time left until the inject is due: ticking in the browser while running, frozen while paused."""
+    if due is None:
+        return ""
+    if ex.paused_at is not None:
+        return html.Span(_clock((due - now).total_seconds()) + " (paused)", className="paused")
+    return html.Span(_clock((due - now).total_seconds()), className="countdown",
+                     **{"data-deadline": due.isoformat(), "data-what": ""})
+
+
+def _inject_rows(ex: Exercise, now: datetime, control: bool, page: int = 1) -> html.Table:
     header = ["#", "Offset", "Due (UTC)", "In", "State", "To", "Title", "Expected action", ""]
     rows = []
-    for inject in ex.injects:
+    for inject in ex.injects[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
         state = ex.inject_state(inject.number)
         due = ex.due_at(inject.number, now)
         buttons = []
@@ -95,17 +115,24 @@ def _inject_rows(ex: Exercise, now: datetime, control: bool) -> html.Table:
         if control and state.value in ("pending", "standby"):
             buttons.append(dcc.ConfirmDialogProvider(html.Button("Skip"), id={"type": "inject-skip", "n": inject.number},
                                                      message=f"Skip inject {inject.number}? It will not fire."))
+        shown_due = "paused" if due and ex.paused_at is not None else (f"{due:%H:%M:%S}" if due else "")
         rows.append(html.Tr(className=f"inject inject-{state.value}", **{"data-inject": str(inject.number)}, children=[
             html.Td(str(inject.number)), html.Td(_clock(inject.offset.total_seconds())),
-            html.Td(f"{due:%H:%M:%S}" if due else (f"{ex.fired[inject.number]:%H:%M:%S}"
-                                                   if inject.number in ex.fired else "")),
-            html.Td(_clock((due - now).total_seconds()) if due else ""), html.Td(state.value),
+            html.Td(shown_due or (f"{ex.fired[inject.number]:%H:%M:%S}" if inject.number in ex.fired else "")),
+            html.Td(_countdown(ex, due, now)), html.Td(state.value),
             html.Td(", ".join(inject.to)), html.Td(inject.title),
             html.Td(" · ".join(filter(None, [inject.expected_action,
                                             f"backup for {inject.backup_for}" if inject.backup_for else None]))),
             html.Td(buttons)]))
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
                       className="inject-table")
+
+
+def _signature(ex: Exercise, control: bool, page: int) -> str:
+    """What the rendered status and table depend on (the MSEL itself never changes once loaded)."""
+    parts = ex.model_dump(mode="json", include={"id", "state", "startex", "endex", "paused_at", "paused_for",
+                                                "speed", "fired", "skipped", "triggered", "end_reason"})
+    return hashlib.sha1(json.dumps([parts, control, page], sort_keys=True).encode()).hexdigest()
 
 
 @callback(Output("exercise-select", "options"), Output("exercise-select", "value"),
@@ -123,18 +150,27 @@ def list_exercises(changed, chosen):
 
 
 @callback(Output("exercise-status", "children"), Output("inject-table", "children"),
-          Input("exercise-select", "value"), Input("exercise-tick", "n_intervals"), Input("exercise-changed", "data"))
-def show(exercise_id, _tick, _changed):
-    """The chosen exercise's state and its injects with their countdowns."""
+          Output("inject-pages", "children"), Output("inject-table-sig", "data"),
+          Input("exercise-select", "value"), Input("exercise-tick", "n_intervals"), Input("exercise-changed", "data"),
+          Input("inject-page", "value"), State("inject-table-sig", "data"))
+def show(exercise_id, _tick, _changed, page, last_signature):
+    """The chosen exercise's state and one page of its injects with their countdowns; nothing is sent while
+    the exercise has not changed."""
     if not exercise_id:
-        return "No exercise loaded yet.", None
+        return "No exercise loaded yet.", None, "", None
     context = callback_context()
     centre = context.services.centre
     try:
         exercises.require_controls(context.viewer)  # the training audience never sees the MSEL
         ex = exercises.exercise(centre, context.viewer, exercise_id)
     except ActionError as exc:
-        return exc.message, None
+        return exc.message, None, "", None
+    pages = max(1, -(-len(ex.injects) // PAGE_SIZE))
+    page = min(max(1, int(page or 1)), pages)
+    control = context.viewer.can(Permission.CONTROL_EXERCISES)
+    signature = _signature(ex, control, page)
+    if signature == last_signature:
+        return (dash.no_update,) * 4
     now = centre.clock()
     started = f" · STARTEX {ex.startex:%d %b %H:%M:%S} UTC" if ex.startex else ""
     ended = f" · ENDEX {ex.endex:%H:%M:%S} UTC" if ex.endex else ""
@@ -142,7 +178,7 @@ def show(exercise_id, _tick, _changed):
     status = html.Span([html.B(ex.name), f" · {ex.state.value}{started}{ended} · {fired} of {len(ex.injects)} "
                         f"injects fired · nations {', '.join(ex.nations)}" + (f" · {ex.end_reason}" if ex.end_reason else "")],
                        **{"data-state": ex.state.value})
-    return status, _inject_rows(ex, now, context.viewer.can(Permission.CONTROL_EXERCISES))
+    return status, _inject_rows(ex, now, control, page), f"{page} of {pages}", signature
 
 
 def _act(do, *args) -> tuple[str, object]:

@@ -22,7 +22,11 @@ from alerts.core.response import CaseState
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import alert_marking_attributes, exercise_tag
+from dashboard.components.alerts import (
+    alert_marking_attributes,
+    critical_banner,
+    exercise_tag,
+)
 from dashboard.components.ids import CRITICAL_BANNER, MUTE_SOUND
 from layers.incidents import type_label
 
@@ -105,9 +109,7 @@ def _banner(entries: list[workflow.QueueEntry]):
     fresh = [e for e in entries if e.stored.alert.severity.value == "critical" and e.acknowledged is None]
     if not fresh:
         return [], True
-    titles = "; ".join(e.stored.alert.title for e in fresh[:3]) + (" …" if len(fresh) > 3 else "")
-    return [html.Strong(f"{len(fresh)} critical alert{'s' if len(fresh) > 1 else ''} awaiting acknowledgment: "),
-            html.Span(titles),
+    return [*critical_banner([e.stored.alert for e in fresh]),
             html.Span(className="critical-ids", hidden=True, **{"data-ids": " ".join(e.stored.id for e in fresh)})
             ], False
 

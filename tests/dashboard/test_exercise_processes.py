@@ -52,7 +52,7 @@ def test_exp001_two_processes_fire_each_inject_once_through_a_kill_and_restart(r
         wait_for(lambda: len(servers[0].alert_ids(rs, exercise="exercise")) == len(
             [n for n in range(1, INJECTS + 1) if n % 3 == 0]) or None, 30, "RS's injects in the API")
         assert servers[0].alert_ids(rs, exercise="exercise") == {
-            f"{exercise_id}.inject-{n}" for n in range(1, INJECTS + 1) if n % 3 == 0}
+            f"{exercise_id}.inject-{n}.RS" for n in range(1, INJECTS + 1) if n % 3 == 0}
     finally:
         for server in servers:
             stop_server(server)

@@ -105,7 +105,7 @@ def test_exe001_a_msel_runs_on_the_live_path_and_is_scored(world, client, keys):
     inbox_before = client.xlen(keys.inbox)
     assert fired_numbers(world.advance(1)) == [1]                        # on time: STARTEX + 0:05:00
     assert client.xlen(keys.inbox) == inbox_before + 1                   # through the inbox stream
-    first = visible_alert(centre, DUTY["RS"], inject_alert_id(ex.id, 1))
+    first = visible_alert(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"))
     assert (first.alert.exercise, first.alert.exercise_id, first.alert.inject, first.routing.releasable_to) == (
         True, ex.id, 1, ["RS"])
     assert "EXERCISE SEISMIC SHIELD 26" in first.alert.description
@@ -127,7 +127,7 @@ def test_exe001_a_msel_runs_on_the_live_path_and_is_scored(world, client, keys):
     exercises.fire_now(centre, EXCON, ex.id, 3)
     exercises.skip(centre, EXCON, ex.id, 8)
     world.advance(0)
-    visible_alert(centre, DUTY["MK"], inject_alert_id(ex.id, 3))
+    visible_alert(centre, DUTY["MK"], inject_alert_id(ex.id, 3, "MK"))
     with pytest.raises(Conflict):
         exercises.fire_now(centre, EXCON, ex.id, 3)
 
@@ -136,15 +136,15 @@ def test_exe001_a_msel_runs_on_the_live_path_and_is_scored(world, client, keys):
     centre.assets.put_many([make_asset("hr-med-1", 45.5, 15.7, nation="HR")])
     assert fired_numbers(world.advance(10)) == [4, 5]
     world.advance(2)
-    workflow.acknowledge(centre, DUTY["RS"], inject_alert_id(ex.id, 4))
-    workflow.acknowledge(centre, DUTY["HR"], inject_alert_id(ex.id, 5))
+    workflow.acknowledge(centre, DUTY["RS"], inject_alert_id(ex.id, 4, "RS"))
+    workflow.acknowledge(centre, DUTY["HR"], inject_alert_id(ex.id, 5, "HR"))
     assert fired_numbers(world.advance(3)) == [6]
-    tasking.assign(centre, DUTY["HR"], inject_alert_id(ex.id, 5), "hr-med-1")
+    tasking.assign(centre, DUTY["HR"], inject_alert_id(ex.id, 5, "HR"), "hr-med-1")
     state = exercises.exercise(centre, EXCON, ex.id)
     assert state.inject_state(7) is InjectState.STANDBY
     fired = world.advance(5.5)                                            # 6's deadline passes unacknowledged
     assert 7 in fired_numbers(fired)                                      # its backup fires at once
-    visible_alert(centre, DUTY["MK"], inject_alert_id(ex.id, 7))
+    visible_alert(centre, DUTY["MK"], inject_alert_id(ex.id, 7, "MK"))
 
     table = {row["inject"]: row for row in evaluation.evaluation(centre, EVAL, ex.id)["injects"]}
     assert table[4]["nations"]["RS"]["outcome"] == "met" and table[4]["nations"]["RS"]["taken_s"] == 120
@@ -196,8 +196,9 @@ def test_exe002_two_schedulers_racing_fire_each_inject_exactly_once(world, centr
         thread.join()
     expected = sorted(i.number for i in ex.injects if i.backup_for is None)
     assert sorted(fired_numbers(results)) == expected
-    sent = [json.loads(fields[b"payload"])["inject"] for _, fields in client.xrange(keys.inbox)]
-    assert sorted(sent) == expected
+    sent = [json.loads(fields[b"payload"]) for _, fields in client.xrange(keys.inbox)]
+    copies = sorted((d["inject"], *d["releasable_to"]) for d in sent)   # one copy per to nation, once
+    assert copies == sorted((i.number, n) for i in ex.injects if i.backup_for is None for n in i.to)
     assert ExerciseScheduler(centre, holder="a").check() == [] and ExerciseScheduler(centre, holder="b").check() == []
     assert centre.exercises.hold_lease("a", 5000) and not centre.exercises.hold_lease("b", 5000)
 
@@ -217,4 +218,4 @@ def test_exe004_an_inject_cannot_be_released_to_a_nation_that_does_not_play(worl
     exercises.start(centre, EXCON, ex.id)
     world.advance(5)
     with pytest.raises(Conflict, match="does not play|do not play"):
-        sharing.change_releasability(centre, DUTY["RS"], inject_alert_id(ex.id, 1), ["RS", "MK", "AL"], "widen")
+        sharing.change_releasability(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"), ["RS", "MK", "AL"], "widen")
