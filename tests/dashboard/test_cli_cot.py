@@ -1,0 +1,104 @@
+"""``crisisdash cot listen`` / ``cot subscribe`` as processes, and the CoT listener inside ``crisisdash serve``."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dashboard.cot_listener import parse_listen, spec_from_settings
+from dashboard.settings import Settings
+from tests.conftest import DATA, ROOT, add_user, free_port, serving, wait_for
+
+FEEDS = str(ROOT / "tests" / "data" / "feeds.toml")
+
+
+def fresh_emergency(uid_suffix: str = "") -> bytes:
+    """The ATAK 911 Alert of case 01a, dated now (its times rewritten relative to the clock)."""
+    now = datetime.now(UTC)
+    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
+    text = (DATA / "cases" / "01a_cot-911-uid-reuse.xml").read_text(encoding="utf-8")
+    text = text.replace("2026-11-29T13:40:00.361Z", stamp(now)).replace("2026-11-29T13:55:00.000Z",
+                                                                        stamp(now + timedelta(minutes=15)))
+    return text.replace("-9-1-1", f"{uid_suffix}-9-1-1").encode()
+
+
+def crisisdash(*args: str, **env: str) -> subprocess.Popen:
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+                               stdout=subprocess.PIPE, stderr=log, text=True)
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def send(port: int, data: bytes) -> None:
+    sock = wait_for(lambda: _connected(port), what=f"a listener on port {port}")
+    with sock:
+        sock.sendall(data)
+
+
+def _connected(port: int) -> socket.socket | None:
+    try:
+        return socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return None
+
+
+def test_cot001_a_tak_emergency_sent_to_serve_is_visible_to_its_nation_through_the_api(redis_url):
+    port = free_port()
+    servers = serving(redis_url, CRISIS_FEEDS=FEEDS, CRISIS_COT_LISTEN=f"tcp=127.0.0.1:{port}",
+                      CRISIS_COT_FEED="rs-tak")
+    server = next(servers)
+    try:
+        officer = add_user(redis_url, server.prefix, "rs-officer", "duty_officer", "RS")
+        outsider = add_user(redis_url, server.prefix, "hr-officer", "duty_officer", "HR")
+        send(port, fresh_emergency("-serve"))
+        uid = "ANDROID-0a1b2c3d4e5f6789-serve-9-1-1"
+        wait_for(lambda: uid in server.alert_ids(officer), what="the alert visible to RS")
+        assert uid not in server.alert_ids(outsider)  # the rs-tak feed releases to RS and BA only
+    finally:
+        servers.close()
+
+
+def test_cot002_cot_listen_puts_what_it_reads_on_the_inbox_tagged_with_its_feed(redis_url, client, keys):
+    port = free_port()
+    process = crisisdash("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
+                         "--tcp-port", str(port), "--feed", "rs-tak", CRISIS_FEEDS=FEEDS)
+    try:
+        assert "listening for CoT" in process.stdout.readline()
+        send(port, fresh_emergency() + b"\n" + fresh_emergency("-2"))
+        entries = wait_for(lambda: len(client.xrange(keys.inbox)) == 2 and client.xrange(keys.inbox),
+                           what="two inbox entries")
+        assert [fields[b"feed"] for _, fields in entries] == [b"rs-tak", b"rs-tak"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+
+
+@pytest.mark.parametrize("command", [["listen", "--tcp-port", "0"], ["subscribe", "--host", "127.0.0.1",
+                                                                     "--port", "1"]])
+def test_cot003_an_unknown_feed_is_refused_before_listening_or_connecting(redis_url, keys, command):
+    process = crisisdash("cot", *command, "--redis-url", redis_url, "--prefix", keys.prefix, "--feed", "nobody",
+                         CRISIS_FEEDS=FEEDS)
+    assert process.wait(timeout=30) == 2
+    process.log.seek(0)
+    assert "feed 'nobody' is not in the feed registry (known: " in process.log.read().decode()
+
+
+def test_cot004_the_listen_setting_is_checked_and_needs_a_feed():
+    assert parse_listen("tcp=8087, udp=239.2.3.1:6969,tls=10.0.0.1:8089") == {
+        "tcp": ("0.0.0.0", 8087), "udp": ("239.2.3.1", 6969), "tls": ("10.0.0.1", 8089)}
+    for wrong in ("http=80", "tcp=80,tcp=81", "tcp=port"):
+        with pytest.raises(ValueError):
+            parse_listen(wrong)
+    assert spec_from_settings(Settings()) is None
+    with pytest.raises(ValueError, match="CRISIS_COT_FEED"):
+        spec_from_settings(Settings(cot_listen="tcp=8087"))
+    with pytest.raises(ValueError, match="CRISIS_COT_LISTEN"):
+        spec_from_settings(Settings(cot_listen="tcp=99999", cot_feed="rs-tak"))
