@@ -1,7 +1,7 @@
 """``crisisdash cot listen`` and ``crisisdash cot subscribe``: take CoT from TAK devices and TAK servers.
 
 - ``cot listen [--tcp-port 8087] [--udp ADDR:PORT] [--tls-port 8089 --certfile F --keyfile F --cafile F]
-  --feed NAME``: the CoT listener (``alerts.ingest.tak.listener``) until SIGINT/SIGTERM.
+  [--offer-protobuf] --feed NAME``: the CoT listener (``alerts.ingest.tak.listener``) until SIGINT/SIGTERM.
 - ``cot subscribe --host HOST --port PORT [--tls --cafile F --certfile F --keyfile F] --feed NAME``: the TAK
   server bridge (``alerts.ingest.tak.subscriber``), reconnecting by itself, until SIGINT/SIGTERM.
 
@@ -49,7 +49,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
         spec = ListenSpec(args.feed, tcp=(args.bind, args.tcp_port) if args.tcp_port is not None else None,
                           tls=(args.bind, args.tls_port) if args.tls_port is not None else None,
                           udp=parse_address(args.udp) if args.udp else None,
-                          certfile=args.certfile, keyfile=args.keyfile, cafile=args.cafile)
+                          certfile=args.certfile, keyfile=args.keyfile, cafile=args.cafile,
+                          offer_protobuf=args.offer_protobuf)
         listener = build_listener(spec, settings, producer_client(settings), _feeds(settings))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -101,6 +102,9 @@ def add_parsers(cot_sub, common) -> None:
     listen.add_argument("--udp", metavar="ADDR:PORT",
                         help="UDP address, unicast or multicast (TAK's SA convention: 239.2.3.1:6969)")
     listen.add_argument("--tls-port", type=int, help="TLS port, client certificates required (convention: 8089)")
+    listen.add_argument("--offer-protobuf", action="store_true",
+                        help="announce TAK protocol v1 on connect, so TAK clients switch to protobuf (a client "
+                             "that sends and closes without reading then loses what was not yet read)")
     listen.add_argument("--bind", default="0.0.0.0", help="address the TCP and TLS ports listen on")
     listen.add_argument("--certfile", type=Path, help="PEM certificate (chain) of the TLS port")
     listen.add_argument("--keyfile", type=Path, help="PEM private key of --certfile")

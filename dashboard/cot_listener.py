@@ -33,6 +33,7 @@ class ListenSpec:
     certfile: Path | None = None
     keyfile: Path | None = None
     cafile: Path | None = None
+    offer_protobuf: bool = False  # announce TAK protocol v1 on connect (``alerts.ingest.tak.listener.Endpoints``)
 
 
 def parse_listen(text: str) -> dict[str, Address]:
@@ -99,5 +100,6 @@ def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: 
     if not (spec.tcp or spec.tls or spec.udp):
         raise ValueError("nothing to listen on: give a TCP port, a TLS port or a UDP address")
     inbox = InboxWriter(client, Keys(settings.prefix), check_feed(feeds, spec.feed))
-    endpoints = Endpoints(tcp=spec.tcp, tls=spec.tls, udp=spec.udp, tls_context=server_tls(spec))
+    endpoints = Endpoints(tcp=spec.tcp, tls=spec.tls, udp=spec.udp, tls_context=server_tls(spec),
+                          offer_protobuf=spec.offer_protobuf)
     return CotListener(inbox, endpoints, limits_of(settings))

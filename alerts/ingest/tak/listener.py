@@ -8,10 +8,11 @@ Protocol version 1 protobuf stored as its mesh form, pings and the protocol
 negotiation answered or counted.
 
 - **TCP** (conventionally 8087) and **TLS** (conventionally 8089): one
-  ``pump`` per connection (``alerts.ingest.tak.connection``). On connect the
-  listener announces TAK Protocol version 1 support (``t-x-takp-v``), as a
-  TAK server does; a client that asks for it (``t-x-takp-q``) is answered and
-  may then stream protobuf. Beyond ``Limits.max_connections`` open
+  ``pump`` per connection (``alerts.ingest.tak.connection``). With
+  ``Endpoints.offer_protobuf`` the listener announces TAK Protocol version 1
+  support on connect (``t-x-takp-v``), as a TAK server does; a client that
+  asks for it (``t-x-takp-q``, announced or not) is answered and may then
+  stream protobuf. Beyond ``Limits.max_connections`` open
   connections a new one is closed at once, logged and counted. TLS requires a
   client certificate signed by ``cafile`` (``tls_context``); a client without
   one fails the handshake and never reaches the inbox.
@@ -60,6 +61,10 @@ class Endpoints:
     tls: Address | None = None
     udp: Address | None = None
     tls_context: ssl.SSLContext | None = None
+    #: Announce TAK Protocol version 1 on connect (``t-x-takp-v``), so TAK clients may switch to protobuf.
+    #: Off by default: a client that sends and closes without reading (TAK's one-shot TCP) would reset the
+    #: connection on the unread announcement, and the reset discards what it sent that was not yet read.
+    offer_protobuf: bool = False
 
 
 def tls_context(certfile: Path, keyfile: Path, cafile: Path) -> ssl.SSLContext:
@@ -154,7 +159,8 @@ class CotListener:
         self._open += 1
         self.counters.connections += 1
         try:
-            writer.write(support_event(self.clock()))
+            if self.endpoints.offer_protobuf:
+                writer.write(support_event(self.clock()))
             ended = await pump(reader, writer, self.inbox, self.limits, peer, self.clock)
             log.debug("TAK connection %s ended: %s", peer, ended)
         finally:

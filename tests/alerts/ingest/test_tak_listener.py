@@ -95,12 +95,21 @@ def refused_without_a_word(sock: ssl.SSLSocket) -> bool:
 def test_tak101_xml_over_tcp_in_odd_chunks_reaches_the_inbox_tagged_with_the_feed(client, keys):
     stream = b"\n".join(EVENTS)
     with listening(client, keys, Endpoints(tcp=LOCAL)) as listener, connect(listener.ports["tcp"]) as sock:
-        assert b'type="t-x-takp-v"' in read_event(sock)  # protocol support announced on connect
         for start in range(0, len(stream), 333):  # cuts through tags, attributes and delimiters
             sock.sendall(stream[start:start + 333])
         assert payloads(client, keys, len(EVENTS)) == EVENTS
     assert {entry["feed"] for entry in inbox(client, keys)} == {b"rs-tak"}
     assert listener.counters.stored == len(EVENTS)
+
+
+def test_tak101b_a_one_shot_sender_that_closes_at_once_loses_nothing(client, keys):
+    """TAK's one-shot TCP: connect, send, close without reading. Anything written to such a client (the
+    protocol announcement did) makes its close a reset, which discarded the events not yet read."""
+    many = [e.replace(b'uid="', f'uid="{i}-'.encode(), 1) for i in range(300) for e in EVENTS]
+    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener:
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(b"".join(many))
+        assert payloads(client, keys, len(many)) == many
 
 
 def test_tak102_protobuf_after_negotiation_and_pings_are_not_stored(client, keys):
@@ -109,8 +118,9 @@ def test_tak102_protobuf_after_negotiation_and_pings_are_not_stored(client, keys
                b'hae="0" ce="999999" le="999999"/><detail><TakControl><TakRequest version="1"/></TakControl>'
                b"</detail></event>")
     ping = request.replace(b"t-x-takp-q", b"t-x-c-t")
-    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener, connect(listener.ports["tcp"]) as sock:
-        read_event(sock)
+    endpoints = Endpoints(tcp=LOCAL, offer_protobuf=True)
+    with listening(client, keys, endpoints) as listener, connect(listener.ports["tcp"]) as sock:
+        assert b'type="t-x-takp-v"' in read_event(sock)  # protocol support announced on connect
         sock.sendall(request)
         assert b'<TakResponse status="true"/>' in read_event(sock)
         sock.sendall(b"".join(bytes(xml2proto(e, TAKProtoVer.STREAM)) for e in EVENTS[:3]))
@@ -148,7 +158,8 @@ def certificates(tmp_path_factory):
 
 def test_tak104_tls_with_a_client_certificate_is_accepted_and_without_one_refused(client, keys, certificates):
     pki = certificates
-    endpoints = Endpoints(tls=LOCAL, tls_context=tls_context(pki.server_cert, pki.server_key, pki.ca))
+    endpoints = Endpoints(tls=LOCAL, tls_context=tls_context(pki.server_cert, pki.server_key, pki.ca),
+                          offer_protobuf=True)  # an accepted connection gets a word at once
     with listening(client, keys, endpoints) as listener:
         port = listener.ports["tls"]
         with_cert = client_tls_context(pki.ca, pki.client_cert, pki.client_key)
@@ -166,7 +177,6 @@ def test_tak104_tls_with_a_client_certificate_is_accepted_and_without_one_refuse
 def test_tak105_an_oversized_message_closes_the_connection_after_storing_what_came_before(client, keys):
     limits = Limits(max_message_bytes=4096)
     with listening(client, keys, Endpoints(tcp=LOCAL), limits) as listener, connect(listener.ports["tcp"]) as sock:
-        read_event(sock)
         sock.sendall(EVENTS[0] + b"<event " + b"a" * 10_000)
         assert closed_by_peer(sock)
         assert payloads(client, keys, 1) == [EVENTS[0]]
@@ -176,11 +186,10 @@ def test_tak105_an_oversized_message_closes_the_connection_after_storing_what_ca
 def test_tak106_connections_over_the_limit_are_closed_and_counted(client, keys):
     with listening(client, keys, Endpoints(tcp=LOCAL), Limits(max_connections=3)) as listener:
         kept = [connect(listener.ports["tcp"]) for _ in range(3)]
-        for sock in kept:
-            read_event(sock)  # each is being served
+        wait_for(lambda: listener.counters.connections == 3, what="3 connections served")
         extra = [connect(listener.ports["tcp"]) for _ in range(4)]
         for sock in extra:
-            assert sock.recv(4096) == b""  # closed without the protocol announcement
+            assert sock.recv(4096) == b""  # closed at once
         wait_for(lambda: listener.counters.refused == 4, what="4 refusals")
         kept[0].sendall(EVENTS[0])
         assert payloads(client, keys, 1) == [EVENTS[0]]
@@ -191,7 +200,6 @@ def test_tak106_connections_over_the_limit_are_closed_and_counted(client, keys):
 def test_tak107_a_silent_connection_is_closed_after_the_read_timeout(client, keys):
     with listening(client, keys, Endpoints(tcp=LOCAL), Limits(read_timeout=0.3)) as listener:
         with connect(listener.ports["tcp"]) as sock:
-            read_event(sock)
             assert closed_by_peer(sock)
         assert listener.counters.timeouts == 1
 
@@ -205,7 +213,6 @@ def test_tak108_back_pressure_nothing_is_lost_while_redis_is_unreachable(client,
     with running(listener):
         assert listener.ready.wait(10)
         with connect(listener.ports["tcp"]) as sock:
-            read_event(sock)
             sock.sendall(b"\n".join(EVENTS[:2]))
             wait_for(lambda: writer.counters.store_retries >= 2, what="retries while Redis is down")
             writer.client = client  # Redis is back
@@ -220,7 +227,6 @@ def test_tak109_a_cot_emergency_sent_to_the_listener_becomes_an_alert_of_its_fee
     store = AlertStore(client, keys)
     with listening(client, keys, Endpoints(tcp=LOCAL)) as listener, running(worker):
         with connect(listener.ports["tcp"]) as sock:
-            read_event(sock)
             sock.sendall(EMERGENCY[: len(EMERGENCY) // 2])
             sock.sendall(EMERGENCY[len(EMERGENCY) // 2:])
         alert = wait_for(lambda: store.get("ANDROID-0a1b2c3d4e5f6789-9-1-1"), what="the alert stored")
