@@ -20,7 +20,7 @@ chunks cut anywhere and returns the messages completed so far; a message over
 ``max_bytes`` (or a broken length prefix) sets ``Framer.error``, after which
 the connection must be closed (its framing is lost).
 
-Control messages (``control_kind``), matched on the bytes of the type
+A UDP datagram is one message (``datagram_messages``). Control messages (``control_kind``), matched on the bytes of the type
 attribute only: pings (``t-x-c-t``, ``t-x-c-t-r``) and protocol negotiation
 (``t-x-takp-*``). The listener counts them and does not store them; a
 negotiation request (``t-x-takp-q``) is answered with ``response_event``.
@@ -120,6 +120,17 @@ def _skip(buffer: bytearray) -> int:
     while count < len(buffer) and buffer[count] in _SKIPPED:
         count += 1
     return count
+
+
+def datagram_messages(data: bytes, max_bytes: int) -> list[bytes]:
+    """The messages of one UDP datagram: XML or protobuf mesh as received; a datagram in the streaming form
+    (``0xBF``, varint length, message: what pytak sends to a unicast address with ``TAK_PROTO=1``) in mesh
+    form. One whose streaming frame is broken is kept as received (ingest dead-letters it with the reason)."""
+    if not data.startswith(bytes([STREAM_MAGIC])) or data.startswith(MESH_HEADER):
+        return [data]
+    framer = Framer(max_bytes)
+    messages = framer.feed(data)
+    return messages if messages and framer.error is None and not framer.buffer else [data]
 
 
 def control_kind(message: bytes) -> str | None:

@@ -19,7 +19,9 @@ negotiation answered or counted.
 - **UDP** (situational awareness, conventionally multicast ``239.2.3.1:6969``;
   a multicast address joins the group on every interface): one message per
   datagram, XML or protobuf mesh (``0xBF 0x01 0xBF``), stored as received. A
-  datagram over the size limit is refused, logged and counted. The socket is
+  datagram over the size limit is refused, logged and counted. A datagram in
+  the streaming protobuf form (pytak sends those to unicast addresses) is
+  stored in mesh form like a stream's. The socket is
   not read while the inbox is being written; meanwhile the kernel's receive
   buffer holds what arrives, and what overflows it is lost by UDP itself
   (the kernel counts it: ``RcvbufErrors`` in ``/proc/net/snmp``).
@@ -44,7 +46,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alerts.ingest.tak.connection import Limits, pump, utc_now
-from alerts.ingest.tak.framing import control_kind, support_event
+from alerts.ingest.tak.framing import control_kind, datagram_messages, support_event
 from alerts.ingest.tak.inbox import InboxWriter
 
 log = logging.getLogger(__name__)
@@ -187,10 +189,12 @@ class CotListener:
                     if len(data) > size:
                         self.counters.oversized += 1
                         log.warning("UDP datagram of %d bytes from %s refused (limit %d)", len(data), sender, size)
-                    elif control_kind(data) is not None:
-                        self.counters.control += 1
-                    elif data.strip(b" \t\r\n\x00"):
-                        payloads.append(data)
+                        continue
+                    for message in datagram_messages(data, size):
+                        if control_kind(message) is not None:
+                            self.counters.control += 1
+                        elif message.strip(b" \t\r\n\x00"):
+                            payloads.append(message)
                 if payloads:
                     await self.inbox.put(payloads)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from takproto import TAKProtoVer, xml2proto
 
 from alerts.formats.cot.tak import MESH_HEADER, cot_xml_of
-from alerts.ingest.tak.framing import Framer, control_kind, response_event, support_event
+from alerts.ingest.tak.framing import Framer, control_kind, datagram_messages, response_event, support_event
 from tests.conftest import DATA
 
 SAMPLES = sorted((DATA / "cot").glob("*.xml"))
@@ -113,3 +113,12 @@ def test_tak011_the_negotiation_events_are_well_formed_cot_of_the_right_types():
     assert control_kind(response_event(NOW)) == "t-x-takp-r"
     assert b'<TakResponse status="true"/>' in response_event(NOW)
     assert b'time="2026-11-29T13:40:00.000Z"' in support_event(NOW)
+
+
+def test_tak012_a_datagram_is_one_message_and_a_streaming_protobuf_one_becomes_mesh():
+    stream = bytes(xml2proto(EVENTS[0], TAKProtoVer.STREAM))
+    mesh = bytes(xml2proto(EVENTS[0], TAKProtoVer.MESH))
+    assert datagram_messages(EVENTS[0], 1 << 20) == [EVENTS[0]]
+    assert datagram_messages(mesh, 1 << 20) == [mesh]
+    assert datagram_messages(stream, 1 << 20) == [mesh]
+    assert datagram_messages(stream[:-3], 1 << 20) == [stream[:-3]]  # truncated: kept as received
