@@ -19,10 +19,14 @@ Per batch:
 6. ``on_recorded`` runs (it opens checklists) before the worker acknowledges
    the batch.
 
+CoT position reports (``ForAssets``) are not alerts: with ``to_assets`` they are
+handed to asset ingest (its inbox stream) as step 1 meets them, counted in
+``BatchResult.forwarded``; without it they are dead-lettered like any refusal.
+
 Duplicates run steps 5 and 6 again, so work a crash interrupted is finished;
 both are idempotent. Every payload ends in exactly one place: recorded
-(``accepted``), a duplicate or repeat (``duplicates``), or a dead letter
-with the reason. Only an unreachable store escapes (the worker retries the
+(``accepted``), a duplicate or repeat (``duplicates``), handed to asset ingest
+(``forwarded``), or a dead letter with the reason. Only an unreachable store escapes (the worker retries the
 batch); any other failure of the batch call is narrowed down to the message
 that caused it.
 """
@@ -85,6 +89,7 @@ class AlertPipeline(DeadLettering):
         on_recorded: Callable[[list[StoredAlert]], object] | None = None,
         feeds: FeedRegistry | None = None,
         scheme: Classifications | None = None,
+        to_assets: Callable[[list[bytes]], object] | None = None,
     ):
         super().__init__(dead_letters, max_bytes, clock)
         self.store = store
@@ -94,12 +99,19 @@ class AlertPipeline(DeadLettering):
         #: Called with the alerts of each batch (new and duplicate), before the batch is
         #: acknowledged. It must be idempotent: a replayed batch calls it again.
         self.on_recorded = on_recorded
+        #: Where asset messages that came in as alerts go (CoT position reports, e.g. from the TAK
+        #: listener): asset ingest's inbox stream. None: they are dead-lettered.
+        self.to_assets = to_assets
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[StoredAlert]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
         result: BatchResult[StoredAlert] = BatchResult()
         dead: list[DeadLetter] = []
-        decoded = list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead))
+        for_assets: list[bytes] | None = [] if self.to_assets is not None else None
+        decoded = list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead, for_assets))
+        if for_assets:
+            self.to_assets(for_assets)  # before the batch is acknowledged; a replay sends them again
+            result.forwarded = len(for_assets)
         encoded = self._encode(self._place(self._route(decoded, dead), dead), dead)
         recorded = self._record(encoded, dead)
         if recorded:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
-from alerts.formats.errors import Rejected
+from alerts.formats.errors import ForAssets, Rejected
 from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.store.dead_letters import DeadLetter, DeadLetters
 
@@ -33,6 +33,7 @@ class BatchResult(Generic[T]):
     duplicates: list[str] = field(default_factory=list)  # ids stored before (alerts)
     stale: list[str] = field(default_factory=list)  # ids of updates older than the record (assets)
     dead: list[tuple[str, str]] = field(default_factory=list)  # (via, reason)
+    forwarded: int = 0  # asset messages handed to asset ingest (CoT position reports on the alert inbox)
 
 
 class Pipeline(Protocol):
@@ -65,9 +66,10 @@ class DeadLettering:
 
 
 def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
-                dead: list[DeadLetter]) -> Iterator[tuple[str, bytes, T]]:
+                dead: list[DeadLetter], for_assets: list[bytes] | None = None) -> Iterator[tuple[str, bytes, T]]:
     """``(via, raw, decoded)`` for each payload ``decode`` accepts, in order; the others are
-    appended to ``dead`` as they come (so dead letters keep the arrival order too).
+    appended to ``dead`` as they come (so dead letters keep the arrival order too), except that
+    the raw payloads refused as ``ForAssets`` go to ``for_assets`` when it is given.
 
     ``Rejected`` gives its reason; any other exception is a decoder bug,
     logged, and dead-lettered as an internal error, never lost.
@@ -75,6 +77,12 @@ def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
     for via, raw in payloads:
         try:
             decoded = decode(raw)
+        except ForAssets as exc:
+            if for_assets is not None:
+                for_assets.append(raw)
+            else:
+                dead.append(DeadLetter(via, raw, exc.reason))
+            continue
         except Rejected as exc:
             dead.append(DeadLetter(via, raw, exc.reason))
             continue

@@ -58,8 +58,9 @@ def default_consumer_name() -> str:
 
 def count(heartbeat: Heartbeat | None, result: BatchResult | None, malformed: int = 0) -> None:
     """Add what one batch came to (``result``, plus ``malformed`` stream entries dead-lettered) to the
-    worker's heartbeat figures: ``stored``, ``duplicates``, ``dead_letters``, and ``skipped_older`` when
-    updates older than their record were skipped (assets)."""
+    worker's heartbeat figures: ``stored``, ``duplicates``, ``dead_letters``, ``skipped_older`` when
+    updates older than their record were skipped (assets), and ``forwarded`` when position reports were
+    handed to asset ingest (alerts)."""
     if heartbeat is None:
         return
     result = result or BatchResult()
@@ -67,6 +68,8 @@ def count(heartbeat: Heartbeat | None, result: BatchResult | None, malformed: in
                     dead_letters=len(result.dead) + malformed)
     if result.stale:
         heartbeat.count(skipped_older=len(result.stale))
+    if result.forwarded:
+        heartbeat.count(forwarded=result.forwarded)
 
 
 def supervised(stop: threading.Event, body: Callable[[threading.Event], None], name: str = "ingest",

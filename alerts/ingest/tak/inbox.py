@@ -6,7 +6,9 @@ slow the sockets stop being read, the peers' TCP windows fill and they wait
 (back-pressure); nothing read is dropped. While Redis cannot be reached at all
 (``alerts.store.client.UNAVAILABLE``) ``put`` retries the same batch with
 back-off (``backoff`` doubling up to ``backoff_max`` seconds) until it is
-stored or the process stops. Delivery is at least once: a batch whose
+stored or the process stops (then the batch held is logged as an error with
+its size: the one way a message read can be lost is stopping the listener
+while Redis is gone). Delivery is at least once: a batch whose
 ``XADD`` reply was lost is sent again, and ingest recognises the copies by
 their identity.
 
@@ -58,6 +60,10 @@ class InboxWriter:
         while True:
             try:
                 await asyncio.to_thread(send_from_feed, self.client, self.keys, messages, self.feed)
+            except asyncio.CancelledError:
+                log.error("stopped while storing %d message(s) of feed %s: they may not be in the inbox",
+                          len(messages), self.feed)
+                raise
             except UNAVAILABLE as exc:
                 self.counters.store_retries += 1
                 log.warning("inbox stream unreachable (%s); %d message(s) of feed %s held, retrying in %.1f s",

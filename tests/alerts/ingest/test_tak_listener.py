@@ -256,3 +256,25 @@ def test_tak111_addresses_are_checked():
     assert parse_address("8087") == ("0.0.0.0", 8087)
     with pytest.raises(ValueError, match="port"):
         parse_address("host:eighty")
+
+
+def test_tak112_a_position_report_of_a_registered_unit_moves_its_asset_through_both_ingests(client, keys, regions):
+    from alerts.formats.assets import parse_import
+    from alerts.store.assets import AssetStore
+    from alerts.store.producer import send_assets
+    from tests.conftest import asset_pipeline
+
+    assets, _ = parse_import((DATA / "cases" / "14a_asset-import.geojson").read_bytes(), "14a.geojson")
+    AssetStore(client, keys).put_many(assets)
+    now = datetime(2026, 11, 29, 13, 48, 20, tzinfo=UTC)
+    alerts = alert_pipeline(client, keys, regions, clock=lambda: now,
+                            to_assets=lambda found: send_assets(client, keys, found))
+    report = (DATA / "cases" / "14c_cot-pli-correct-time-1.xml").read_bytes()
+    with listening(client, keys, Endpoints(udp=LOCAL)) as listener, running(stream_ingest(alerts)), \
+            running(stream_ingest(asset_pipeline(client, keys, clock=lambda: now), assets=True)):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(bytes(xml2proto(report)), ("127.0.0.1", listener.ports["udp"]))  # SA multicast form
+        moved = wait_for(lambda: (a := AssetStore(client, keys).get("ANDROID-qa-heli-rs-01")).position.lat == 43.9
+                         and a, what="the asset moved")
+    assert (moved.position.lat, moved.position.lon) == (43.9, 21.1)
+    assert not client.xlen(keys.dead_letters) and not client.xlen(keys.assets_dead)
