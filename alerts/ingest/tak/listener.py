@@ -207,7 +207,10 @@ def _peer(writer: asyncio.StreamWriter) -> str:
 def _udp_socket(address: Address) -> socket.socket:
     """A bound non-blocking UDP socket; a multicast address joins its group (IPv4, every interface)."""
     host, port = address
-    multicast = ipaddress.ip_address(host).is_multicast if host and host[0].isdigit() else False
+    try:
+        multicast = ipaddress.ip_address(host).is_multicast
+    except ValueError:  # a host name, or "" for every address
+        multicast = False
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -278,3 +278,17 @@ def test_tak112_a_position_report_of_a_registered_unit_moves_its_asset_through_b
                          and a, what="the asset moved")
     assert (moved.position.lat, moved.position.lon) == (43.9, 21.1)
     assert not client.xlen(keys.dead_letters) and not client.xlen(keys.assets_dead)
+
+
+def test_tak113_udp_multicast_situational_awareness_is_received(client, keys):
+    from alerts.ingest.tak.listener import _udp_socket
+
+    try:
+        _udp_socket(("239.2.3.1", 0)).close()
+    except OSError as exc:
+        pytest.skip(f"this host cannot join a multicast group: {exc}")
+    with listening(client, keys, Endpoints(udp=("239.2.3.1", 0))) as listener:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+            sock.sendto(bytes(xml2proto(EVENTS[0])), ("239.2.3.1", listener.ports["udp"]))
+            assert payloads(client, keys, 1) == [bytes(xml2proto(EVENTS[0]))]
