@@ -7,6 +7,7 @@ variable, raised before anything listens (the commands exit with it).
 """
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,9 @@ from alerts.core.feeds import FeedRegistry
 from alerts.ingest.tak.connection import Limits
 from alerts.ingest.tak.inbox import InboxWriter
 from alerts.ingest.tak.listener import Address, CotListener, Endpoints, parse_address, tls_context
+from alerts.ingest.workers import default_consumer_name
 from alerts.store.client import Client
+from alerts.store.heartbeats import Heartbeat
 from alerts.store.keys import Keys
 from dashboard.settings import Settings
 
@@ -96,10 +99,16 @@ def limits_of(settings: Settings) -> Limits:
 
 
 def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: FeedRegistry) -> CotListener:
-    """A ready-to-run listener for ``spec``; ``ValueError`` (feed, TLS, nothing to listen on) before any bind."""
+    """A ready-to-run listener for ``spec``; ``ValueError`` (feed, TLS, nothing to listen on) before any bind.
+
+    It beats under ``<consumer>/<pid>/cot-listener`` (``GET /api/v1/health``), like the ingest workers.
+    """
     if not (spec.tcp or spec.tls or spec.udp):
         raise ValueError("nothing to listen on: give a TCP port, a TLS port or a UDP address")
-    inbox = InboxWriter(client, Keys(settings.prefix), check_feed(feeds, spec.feed))
+    keys = Keys(settings.prefix)
+    inbox = InboxWriter(client, keys, check_feed(feeds, spec.feed))
     endpoints = Endpoints(tcp=spec.tcp, tls=spec.tls, udp=spec.udp, tls_context=server_tls(spec),
                           offer_protobuf=spec.offer_protobuf)
-    return CotListener(inbox, endpoints, limits_of(settings))
+    consumer = settings.consumer or default_consumer_name()
+    heartbeat = Heartbeat(client, keys, f"{consumer}/{os.getpid()}/cot-listener", stream="")
+    return CotListener(inbox, endpoints, limits_of(settings), heartbeat=heartbeat)

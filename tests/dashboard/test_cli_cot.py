@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,3 +103,36 @@ def test_cot004_the_listen_setting_is_checked_and_needs_a_feed():
         spec_from_settings(Settings(cot_listen="tcp=8087"))
     with pytest.raises(ValueError, match="CRISIS_COT_LISTEN"):
         spec_from_settings(Settings(cot_listen="tcp=99999", cot_feed="rs-tak"))
+
+
+def test_cot005_the_listener_beats_in_health_with_its_counts_and_retrying_while_redis_is_gone(redis_url, client, keys):
+    from alerts.core.feeds import FeedRegistry
+    from alerts.store import heartbeats
+    from alerts.store.client import connect as connect_redis
+    from dashboard.cot_listener import ListenSpec, build_listener
+
+    settings = Settings(prefix=keys.prefix)
+    feeds = FeedRegistry.load(FEEDS)
+    listener = build_listener(ListenSpec("rs-tak", tcp=("127.0.0.1", 0)), settings, client, feeds)
+    stop = threading.Event()
+    thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
+    thread.start()
+
+    def entry() -> dict:
+        return next((w for n, w in heartbeats.workers(client, keys).items() if n.endswith("/cot-listener")), {})
+
+    try:
+        wait_for(listener.ready.is_set, what="the listener")
+        send(listener.ports["tcp"], fresh_emergency())
+        wait_for(lambda: entry().get("counts", {}).get("stored") == 1, what="the count in the heartbeat")
+        listener.inbox.client = connect_redis("redis://127.0.0.1:1/0", timeout=0.2)  # Redis gone
+        send(listener.ports["tcp"], fresh_emergency("-2"))
+        wait_for(lambda: listener.inbox.waiting, what="the listener waiting for Redis")
+        wait_for(lambda: entry().get("state") == "retrying", what="retrying in the heartbeat")
+        assert "unreachable" in entry()["error"]
+        listener.inbox.client = client
+        wait_for(lambda: entry().get("state") == "running" and entry()["counts"]["stored"] == 2, what="recovered")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert entry() == {}  # a clean stop removes the entry

@@ -53,6 +53,8 @@ class InboxWriter:
         self.counters = counters or Counters()
         self.backoff = backoff
         self.backoff_max = backoff_max
+        #: Why messages are waiting for Redis right now ("" when none are).
+        self.waiting = ""
 
     async def put(self, messages: list[bytes]) -> None:
         """Store ``messages`` in order, waiting (and retrying) for as long as Redis is unreachable."""
@@ -65,6 +67,7 @@ class InboxWriter:
                           len(messages), self.feed)
                 raise
             except UNAVAILABLE as exc:
+                self.waiting = f"inbox stream unreachable: {exc}"
                 self.counters.store_retries += 1
                 log.warning("inbox stream unreachable (%s); %d message(s) of feed %s held, retrying in %.1f s",
                             exc, len(messages), self.feed, wait)
@@ -72,4 +75,5 @@ class InboxWriter:
                 wait = min(wait * 2, self.backoff_max)
                 continue
             self.counters.stored += len(messages)
+            self.waiting = ""
             return

@@ -26,6 +26,10 @@ negotiation answered or counted.
   buffer holds what arrives, and what overflows it is lost by UDP itself
   (the kernel counts it: ``RcvbufErrors`` in ``/proc/net/snmp``).
 
+With a ``Heartbeat`` the listener shows in ``GET /api/v1/health`` like an
+ingest worker: beating while it runs, ``retrying`` with the reason while its
+messages wait for Redis, its ``Counters`` as the counts.
+
 ``CotListener.run(stop)`` serves until ``stop`` is set (a thread of
 ``crisisdash serve`` or of ``crisisdash cot listen``); ``ready`` is set once
 every socket is bound and ``ports`` names the bound ports. Binding errors are
@@ -48,6 +52,7 @@ from pathlib import Path
 from alerts.ingest.tak.connection import Limits, pump, utc_now
 from alerts.ingest.tak.framing import control_kind, datagram_messages, support_event
 from alerts.ingest.tak.inbox import InboxWriter
+from alerts.store.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +102,9 @@ class CotListener:
     """Serves the configured endpoints until stopped (see the module docstring)."""
 
     def __init__(self, inbox: InboxWriter, endpoints: Endpoints, limits: Limits = Limits(),
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, heartbeat: Heartbeat | None = None):
         self.inbox = inbox
+        self.heartbeat = heartbeat
         self.endpoints = endpoints
         self.limits = limits
         self.clock = clock
@@ -133,13 +139,24 @@ class CotListener:
                 for task in tasks:
                     if task.done():
                         task.result()  # a dead UDP reader raises here, so the supervisor restarts us
+                await self._beat()
         finally:
+            if self.heartbeat is not None:
+                await asyncio.to_thread(self.heartbeat.stop)
             for server in servers:
                 server.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.ready.clear()
+
+    async def _beat(self) -> None:
+        """Write the heartbeat with the counters (at most once a second; ``retrying`` while the inbox waits)."""
+        if self.heartbeat is None:
+            return
+        self.heartbeat.counts = dict(vars(self.counters))
+        waiting = self.inbox.waiting
+        await asyncio.to_thread(self.heartbeat.beat, "retrying" if waiting else "running", waiting)
 
     async def _stream_server(self, name: str, address: Address, context: ssl.SSLContext | None):
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
