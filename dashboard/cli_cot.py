@@ -2,7 +2,7 @@
 
 - ``cot listen [--tcp-port 8087] [--udp ADDR:PORT] [--tls-port 8089 --certfile F --keyfile F --cafile F]
   [--offer-protobuf] --feed NAME``: the CoT listener (``alerts.ingest.tak.listener``) until SIGINT/SIGTERM.
-- ``cot subscribe --host HOST --port PORT [--tls --cafile F --certfile F --keyfile F] --feed NAME``: the TAK
+- ``cot subscribe --host HOST --port PORT [--tls --cafile F --certfile F --keyfile F] [--hello FILE] --feed NAME``: the TAK
   server bridge (``alerts.ingest.tak.subscriber``), reconnecting by itself, until SIGINT/SIGTERM.
 
 Both put every message on the durable inbox stream of the deployment (``--redis-url``, else the embedded
@@ -82,12 +82,13 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     try:
         feed = check_feed(_feeds(settings), args.feed)
         tls = client_tls_context(args.cafile, args.certfile, args.keyfile) if args.tls else None
+        hello = args.hello.read_bytes() if args.hello else None
     except (ValueError, OSError, ssl.SSLError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     inbox = InboxWriter(producer_client(settings), Keys(settings.prefix), feed)
     bridge = TakSubscriber(inbox, args.host, args.port, tls=tls, limits=limits_of(settings),
-                           backoff=settings.restart_backoff_seconds, backoff_max=settings.restart_backoff_max_seconds)
+                           backoff=settings.restart_backoff_seconds, backoff_max=settings.restart_backoff_max_seconds, hello=hello)
     print(f"taking CoT from TAK server {args.host}:{args.port} for feed {feed}", flush=True)
     bridge.run(_stop_on_signals())
     print(f"stopped: {bridge.counters}", flush=True)
@@ -120,5 +121,8 @@ def add_parsers(cot_sub, common) -> None:
     subscribe.add_argument("--cafile", type=Path, help="PEM CA of the server's certificate (default: the system's)")
     subscribe.add_argument("--certfile", type=Path, help="PEM client certificate the server requires")
     subscribe.add_argument("--keyfile", type=Path, help="PEM private key of --certfile")
+    subscribe.add_argument("--hello", type=Path, metavar="FILE",
+                           help="a CoT event (XML) sent on every connection first; some servers (FreeTAKServer) "
+                                "relay nothing to a client until it has sent its own position report")
     subscribe.add_argument("--feed", required=True, help="the [[feeds]] name (CRISIS_FEEDS) of what arrives here")
     subscribe.set_defaults(func=cmd_subscribe)

@@ -7,7 +7,9 @@ messages, back-pressure, the read timeout and size limit; a TAK server pings
 its clients, so a silent connection is a dead one) and, whenever the
 connection ends or cannot be made, connects again after a back-off that starts
 at ``backoff`` seconds and doubles up to ``backoff_max`` (reset once a
-connection has carried a message). It stays on XML: it never asks for protobuf,
+connection has carried a message). ``hello``, when given, is sent on every
+connection first: the CoT event (a position report of the bridge) some servers,
+FreeTAKServer among them, wait for before they relay anything to a client. It stays on XML: it never asks for protobuf,
 and frames protobuf if a server sends it anyway.
 """
 from __future__ import annotations
@@ -39,7 +41,8 @@ class TakSubscriber:
     """One outgoing connection to a TAK server, kept up until stopped (see the module docstring)."""
 
     def __init__(self, inbox: InboxWriter, host: str, port: int, *, tls: ssl.SSLContext | None = None,
-                 limits: Limits = Limits(), backoff: float = 0.5, backoff_max: float = 30.0):
+                 limits: Limits = Limits(), backoff: float = 0.5, backoff_max: float = 30.0,
+                 hello: bytes | None = None):
         self.inbox = inbox
         self.host = host
         self.port = port
@@ -47,6 +50,7 @@ class TakSubscriber:
         self.limits = limits
         self.backoff = backoff
         self.backoff_max = backoff_max
+        self.hello = hello
         self.counters = inbox.counters
         self.connected = threading.Event()  # set while a connection is up
 
@@ -83,6 +87,8 @@ class TakSubscriber:
             self.connected.set()
             stored = self.counters.stored
             log.info("connected to TAK server %s", peer)
+            if self.hello:
+                writer.write(self.hello)
             try:
                 ended = await pump(reader, writer, self.inbox, self.limits, peer)
             finally:

@@ -237,12 +237,15 @@ def test_tak109_a_cot_emergency_sent_to_the_listener_becomes_an_alert_of_its_fee
 def test_tak110_the_bridge_reconnects_to_a_tak_server_and_feeds_the_inbox(client, keys):
     server = socket.create_server(LOCAL)
     port = server.getsockname()[1]
-    bridge = TakSubscriber(InboxWriter(client, keys, "rs-tak"), "127.0.0.1", port, backoff=0.05, backoff_max=0.2)
+    bridge = TakSubscriber(InboxWriter(client, keys, "rs-tak"), "127.0.0.1", port, backoff=0.05, backoff_max=0.2,
+                           hello=EVENTS[5])
     with running(bridge):
         conn, _ = server.accept()
+        assert read_event(conn) == EVENTS[5]  # the bridge introduces itself on every connection
         conn.sendall(EVENTS[0] + EVENTS[1][:50])
         conn.close()  # the server drops the bridge mid-message
         conn, _ = server.accept()
+        assert read_event(conn) == EVENTS[5]
         conn.sendall(EVENTS[1] + bytes(xml2proto(EVENTS[2], TAKProtoVer.STREAM)))
         stored = payloads(client, keys, 3)
         conn.close()
