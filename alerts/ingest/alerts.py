@@ -3,7 +3,9 @@
 Per batch:
 
 1. every payload is decoded on its own (``decode_each``);
-2. each alert is routed (``alerts.core.routing``: reporting nation,
+2. each alert is routed (``alerts.core.routing``; a payload that came
+   ``via`` ``feed:<name>``, a listener's tagged stream entry, is of that feed
+   when its content matches none: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
    be honoured dead-letter it); the points of the decoded alerts are placed
    in one vectorised call; areas one by one, within the geometry budget
@@ -49,7 +51,7 @@ from alerts.core.shapes import bounded
 from alerts.core.validity import expires_at, on_receipt
 from alerts.formats.decode import decode_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
+from alerts.ingest.pipeline import FEED_VIA, BatchResult, DeadLettering, decode_each, utc_now
 from alerts.store.alerts import AlertStore, recordable
 from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
@@ -137,8 +139,9 @@ class AlertPipeline(DeadLettering):
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
         for via, raw, alert in decoded:
+            arrived_on = via.removeprefix(FEED_VIA) if via.startswith(FEED_VIA) else None
             try:
-                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme)))
+                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on)))
             except MarkingError as exc:
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed

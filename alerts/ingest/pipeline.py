@@ -1,6 +1,7 @@
 """The contract of an ingest pipeline, shared by alert and asset ingest.
 
-A pipeline takes a batch of ``(via, raw payload)`` and guarantees that every
+A pipeline takes a batch of ``(via, raw payload)`` (``via``: ``stream``,
+``channel``, or ``feed:<name>`` for a stream entry a listener tagged) and guarantees that every
 payload ends in exactly one place: accepted (stored), a duplicate or stale
 copy of something stored (counted), or a dead letter with the raw payload and
 the reason. It raises for no input: only a store that cannot be reached
@@ -21,6 +22,9 @@ from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.store.dead_letters import DeadLetter, DeadLetters
 
 log = logging.getLogger(__name__)
+
+#: The ``via`` of a stream entry a network listener tagged with its feed: ``feed:<name>`` (else ``stream``).
+FEED_VIA = "feed:"
 
 T = TypeVar("T")
 

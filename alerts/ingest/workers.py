@@ -17,6 +17,10 @@
   whatever is published while no worker listens is gone. For convenience
   feeds that are re-sent anyway.
 
+A stream entry may carry ``feed``, the feed of the listener that received it
+(``alerts.ingest.tak``): its payload then comes ``via`` ``feed:<name>``, the
+feed it is routed to when its content names none.
+
 A stream entry without a ``payload`` field, and an entry that was trimmed
 from the stream while it sat in another consumer's pending list, become dead
 letters naming the entry; nothing is dropped silently.
@@ -39,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from alerts.ingest.pipeline import BatchResult, Pipeline
+from alerts.ingest.pipeline import FEED_VIA, BatchResult, Pipeline
 from alerts.store.client import UNAVAILABLE, text
 from alerts.store.dead_letters import DeadLetter
 from alerts.store.heartbeats import Heartbeat
@@ -179,7 +183,9 @@ class StreamIngest:
                           else f"stream entry {entry_id} is empty")
                 malformed.append(DeadLetter("stream", repr(fields).encode(), reason))
             else:
-                payloads.append(("stream", raw if isinstance(raw, bytes) else raw.encode()))
+                feed = fields.get(b"feed", fields.get("feed"))
+                via = f"{FEED_VIA}{text(feed)}" if feed else "stream"
+                payloads.append((via, raw if isinstance(raw, bytes) else raw.encode()))
         entry_ids = [entry_id for entry_id, _ in entries]
         result = None
         with _Kept(self.inbox, entry_ids, max(self.claim_idle_ms / 4000, 0.01)):

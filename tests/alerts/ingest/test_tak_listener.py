@@ -234,6 +234,18 @@ def test_tak109_a_cot_emergency_sent_to_the_listener_becomes_an_alert_of_its_fee
     assert alert.routing.feed == "rs-tak" and alert.routing.nation == "RS"
 
 
+def test_tak109b_a_device_the_registry_does_not_know_is_routed_by_the_listener_s_feed(client, keys, regions):
+    feeds = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
+    received = datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC)
+    worker = stream_ingest(alert_pipeline(client, keys, regions, feeds=feeds, clock=lambda: received))
+    unknown = EMERGENCY.replace(b"ANDROID-0a1b2c3d4e5f6789", b"SQUAD-7")  # no feed has this uid prefix
+    with listening(client, keys, Endpoints(tcp=LOCAL), feed="rs-tak") as listener, running(worker):
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(unknown)
+        alert = wait_for(lambda: AlertStore(client, keys).get("SQUAD-7-9-1-1"), what="the alert stored")
+    assert alert.routing.feed == "rs-tak" and alert.routing.releasable_to == ["RS", "BA"]
+
+
 def test_tak110_the_bridge_reconnects_to_a_tak_server_and_feeds_the_inbox(client, keys):
     server = socket.create_server(LOCAL)
     port = server.getsockname()[1]
