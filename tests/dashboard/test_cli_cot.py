@@ -136,3 +136,41 @@ def test_cot005_the_listener_beats_in_health_with_its_counts_and_retrying_while_
         stop.set()
         thread.join(timeout=10)
     assert entry() == {}  # a clean stop removes the entry
+
+
+def test_cot006_cot_listen_stopped_mid_stream_stores_a_gapless_prefix_once_and_a_reconnect_resumes(
+        redis_url, client, keys):
+    port = free_port()
+    args = ("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
+            "--tcp-port", str(port), "--feed", "rs-tak")
+    sample = (DATA / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
+    events = [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="SEQ-{i}"'.encode()) for i in range(2000)]
+    stored = lambda: [fields[b"payload"] for _, fields in client.xrange(keys.inbox)]  # noqa: E731
+
+    process = crisisdash(*args, CRISIS_FEEDS=FEEDS)
+    assert "listening for CoT" in process.stdout.readline()
+    sock = wait_for(lambda: _connected(port), what="the listener")
+    stopped = False
+    try:
+        for i, event in enumerate(events):
+            if i == 1000:
+                wait_for(lambda: len(stored()) >= 500, what="500 events stored")
+                process.send_signal(signal.SIGTERM)  # stopped while the client streams
+                assert process.wait(timeout=15) == 0
+                stopped = True
+            sock.sendall(event)
+    except OSError:
+        assert stopped  # the connection ends with the listener, never before
+    finally:
+        sock.close()
+    first = stored()
+    assert first == events[:len(first)]  # in order, nothing skipped, nothing twice
+    process = crisisdash(*args, CRISIS_FEEDS=FEEDS)  # the listener is back; the client reconnects
+    try:
+        assert "listening for CoT" in process.stdout.readline()
+        send(port, b"".join(events[len(first):]))
+        wait_for(lambda: len(stored()) >= 2000, what="all 2,000 events")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    assert stored() == events
