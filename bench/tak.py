@@ -6,13 +6,16 @@ events per second from the first byte sent until the inbox stream holds all ``n`
 1,000 events/s for ``paced`` events and counts what the inbox holds (target: 0 lost). Baselines, same run:
 a raw TCP server that only reads and discards the same bytes (the socket's ceiling), and the direct
 ``XADD`` of the same events in pipelined batches of 500 (our Redis-stream path with no network listener).
+Last, ``n // 4`` ATAK 911 alerts (each its own device) go through the listener and the ingest worker the
+server runs (``bench.ingest.alert_worker``, in a thread) to stored alerts: events/s from the first byte
+sent until the events stream holds them all, and how many were dead-lettered (target: none).
 """
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alerts.ingest.tak.inbox import InboxWriter
 from alerts.ingest.tak.listener import CotListener, Endpoints
@@ -30,6 +33,42 @@ def events(n: int) -> list[bytes]:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     sample = sample.replace(b"2020-02-08T18:10:49.210Z", stamp.encode())
     return [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="BENCH-{i}"'.encode()) for i in range(n)]
+
+
+def emergencies(n: int) -> list[bytes]:
+    """``n`` ATAK 911 alerts (case 01a) dated now, each from its own device."""
+    sample = (ROOT / "tests" / "data" / "cases" / "01a_cot-911-uid-reuse.xml").read_text(encoding="utf-8")
+    now = datetime.now(UTC)
+    sample = sample.replace("2026-11-29T13:40:00.361Z", now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    sample = sample.replace("2026-11-29T13:55:00.000Z", (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    return [sample.replace("ANDROID-0a1b2c3d4e5f6789", f"BENCH-{i}").encode() for i in range(n)]
+
+
+def to_stored_alerts(client, url: str, prefix: str, n: int) -> dict:
+    """Events/s from a TCP client through the listener and the ingest worker to stored alerts."""
+    from alerts.core.geography import RegionIndex
+    from bench.common import ASSETS
+    from bench.ingest import alert_worker
+
+    keys = Keys(f"{prefix}:tak-ingest")
+    worker = alert_worker(client_for(url), keys, RegionIndex.from_assets(ASSETS), "bench-tak")
+    listener = CotListener(InboxWriter(client, keys, "bench"), Endpoints(tcp=("127.0.0.1", 0)))
+    stop = threading.Event()
+    threads = [threading.Thread(target=t.run, args=(stop,), daemon=True) for t in (listener, worker)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(listener.ready.is_set, 10, "the listener")
+        data = emergencies(n)
+        t0 = time.perf_counter()
+        _send(listener.ports["tcp"], data)
+        wait_for(lambda: client.xlen(keys.events) + client.xlen(keys.dead_letters) >= n, 300, f"{n} alerts")
+        seconds = time.perf_counter() - t0
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    return {"alerts_n": n, "alerts_per_s": n / seconds, "alerts_dead": client.xlen(keys.dead_letters)}
 
 
 def _send(port: int, data: list[bytes], per_second: float | None = None) -> None:
@@ -100,7 +139,8 @@ def bench_tak(url: str, prefix: str, n: int, paced: int) -> dict:
     finally:
         stop.set()
         thread.join(timeout=10)
-    return {"n": n, "bytes": sum(len(d) for d in data), "listener_per_s": n / listener_s,
+    stored = to_stored_alerts(client, url, prefix, max(n // 4, 100))
+    return {**stored, "n": n, "bytes": sum(len(d) for d in data), "listener_per_s": n / listener_s,
             "raw_tcp_per_s": n / raw_s, "xadd_per_s": n / xadd_s, "paced_offered": paced,
             "paced_per_s": PACED_PER_S, "paced_lost": paced - paced_stored, "target_per_s": TARGET_PER_S,
             "counters": vars(listener.counters)}
@@ -116,5 +156,8 @@ def report_tak(result: dict) -> None:
         ["same events, direct pipelined XADD (no listener)", fmt_rate(result["xadd_per_s"]), "-", ""],
         [f"{result['paced_offered']:,} events offered at {result['paced_per_s']:,} /s", f"{result['paced_lost']} lost",
          "-", "ok" if result["paced_lost"] == 0 else "LOST EVENTS"],
+        [f"{result['alerts_n']:,} ATAK 911 alerts over TCP -> listener -> ingest -> stored",
+         fmt_rate(result["alerts_per_s"]), "-",
+         "none dead-lettered" if result["alerts_dead"] == 0 else f"{result['alerts_dead']} DEAD-LETTERED"],
     ]
     print_table("7. CoT listener (TCP, XML)", ["figure", "value", "baseline (same run)", "verdict"], rows)
