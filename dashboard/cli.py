@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from alerts.core.roles import Role
-from dashboard import cli_demo, cli_exercises
+from dashboard import cli_cot, cli_demo, cli_exercises
 from dashboard.cli_common import add_redis_options as _common
 from dashboard.cli_common import os_user as _os_user
 from dashboard.cli_common import read_input as _read_input
@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-invalid", action="store_true", help="import the valid items even if some are not")
     assets.set_defaults(func=cmd_assets)
 
-    cot = sub.add_parser("cot", help="Cursor-on-Target out")
+    cot = sub.add_parser("cot", help="Cursor-on-Target out (send) and in (listen, subscribe)")
     cot_sub = cot.add_subparsers(dest="action", required=True)
     send = cot_sub.add_parser("send", help="stream incidents as CoT over TCP to a TAK server or client")
     _common(send)
@@ -315,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--port", type=int, required=True, help="TAK TCP input port (often 8087)")
     send.add_argument("--user", required=True,
                       help="send only what this user may see (its nation and clearance; needs the export right; audited)")
-    cot.set_defaults(func=cmd_cot)
+    send.set_defaults(func=cmd_cot)
+    cli_cot.add_parsers(cot_sub, _common)
 
     report = sub.add_parser("sitrep", help="print a SITREP (Markdown, HTML, CSV of incidents, GeoJSON)")
     _common(report)

@@ -1,8 +1,9 @@
 """Running one ``crisisdash`` process: the embedded Valkey, the background threads, the web server.
 
 ``serve`` runs the web server with, in the same process, the ingest workers
-(unless ``--no-ingest``), the escalation monitor and, with ``--demo``, the
-demo; ``ingest`` runs only the ingest workers (for scale-out). Both build
+(unless ``--no-ingest``), the escalation monitor, the CoT listener when
+``CRISIS_COT_LISTEN`` asks for one (``dashboard.cot_listener``) and, with
+``--demo``, the demo; ``ingest`` runs only the ingest workers (for scale-out). Both build
 their parts with ``dashboard.services.build_services``. SIGTERM unwinds like
 Ctrl-C, so the embedded Valkey is always stopped.
 
@@ -113,6 +114,18 @@ def start_ingest(services: Services, stop: threading.Event) -> list[threading.Th
     return [start_thread(services, name, worker.run, stop) for name, worker in services.ingest_workers().items()]
 
 
+def cot_listener(settings: Settings, services: Services, feeds: FeedRegistry):
+    """The CoT listener ``CRISIS_COT_LISTEN`` asks for (None: none), or exit naming what is wrong."""
+    from dashboard.cot_listener import build_listener, spec_from_settings
+
+    try:
+        spec = spec_from_settings(settings)
+        return None if spec is None else build_listener(spec, settings, services.client, feeds)
+    except ValueError as exc:
+        services.close()
+        raise SystemExit(f"CoT listener: {exc}") from None
+
+
 def serve(settings: Settings) -> None:
     """Run the web server until SIGINT/SIGTERM, with ingest, escalation and the demo as configured."""
     from dashboard.app import create_app, shutdown
@@ -127,11 +140,14 @@ def serve(settings: Settings) -> None:
     with store_for(settings) as store:
         settings = store.settings
         services = build_services(settings, templates, feeds)
+        listener = cot_listener(settings, services, feeds)
         stop = threading.Event()
         threads = [start_thread(services, "valkey", store.embedded.watch, stop)] if store.embedded else []
         threads += start_ingest(services, stop) if settings.run_ingest else []
         threads.append(start_thread(services, "escalation", services.escalation_monitor().run, stop))
         threads.append(start_thread(services, "exercises", services.exercise_scheduler().run, stop))
+        if listener is not None:
+            threads.append(start_thread(services, "cot-listener", listener.run, stop))
         if settings.demo:
             run = new_run()
             threads.append(start_thread(services, "demo",

@@ -38,6 +38,7 @@ from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
+from alerts.store.producer import send_assets
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
 from dashboard.live.feed import LiveFeed
@@ -87,7 +88,8 @@ class Services:
         return AlertPipeline(self.centre.alerts, self.regions, DeadLetters(self.client, self.keys.dead_letters),
                              max_bytes=self.settings.max_payload_bytes,
                              feeds=self.centre.feeds, scheme=self.centre.scheme,
-                             on_recorded=self._recorded)
+                             on_recorded=self._recorded,
+                             to_assets=lambda payloads: send_assets(self.client, self.keys, payloads))
 
     def _recorded(self, batch: list) -> None:
         """What follows a recorded batch: checklists open, unrouted alerts are audited."""

@@ -93,6 +93,21 @@ SETTINGS: tuple[Setting, ...] = (
             "longest wait between restarts of a dead background thread or the embedded Valkey (seconds)"),
     Setting("retry_after_seconds", "", "CRISIS_RETRY_AFTER", "5",
             "`Retry-After` of the 503 answered while Redis is unreachable (seconds; pages retry this often)"),
+    Setting("cot_listen", "", "CRISIS_COT_LISTEN", "(none: no CoT listener)",
+            "CoT listener `serve` runs (see [TAK](#tak-cursor-on-target-in)): comma-separated `tcp=[HOST:]PORT`, "
+            "`tls=[HOST:]PORT`, `udp=ADDR:PORT`, e.g. `tcp=8087,udp=239.2.3.1:6969`; needs `CRISIS_COT_FEED`"),
+    Setting("cot_feed", "", "CRISIS_COT_FEED", "(none)",
+            "name of the `[[feeds]]` entry (in `CRISIS_FEEDS`) whose messages the CoT listener receives; "
+            "an unknown name stops `serve`"),
+    Setting("cot_tls_certfile", "", "CRISIS_COT_TLS_CERTFILE", "(none)",
+            "PEM certificate (chain) of the CoT listener's `tls=` endpoint"),
+    Setting("cot_tls_keyfile", "", "CRISIS_COT_TLS_KEYFILE", "(none)", "PEM private key of the CoT certificate"),
+    Setting("cot_tls_cafile", "", "CRISIS_COT_TLS_CAFILE", "(none)",
+            "PEM CA certificate(s) a TAK client's certificate must be signed by (`tls=` requires one)"),
+    Setting("cot_max_connections", "", "CRISIS_COT_MAX_CONNECTIONS", "200",
+            "open TCP and TLS connections the CoT listener serves; one more is closed at once (logged, counted)"),
+    Setting("cot_read_timeout_seconds", "", "CRISIS_COT_READ_TIMEOUT", "120",
+            "a CoT connection that sends nothing for this long is closed (seconds; TAK clients ping well within)"),
 )
 
 
@@ -133,6 +148,13 @@ class Settings:
     restart_backoff_seconds: float = 0.5
     restart_backoff_max_seconds: float = 30.0
     retry_after_seconds: int = 5
+    cot_listen: str = ""
+    cot_feed: str = ""
+    cot_tls_certfile: Path | None = None
+    cot_tls_keyfile: Path | None = None
+    cot_tls_cafile: Path | None = None
+    cot_max_connections: int = 200
+    cot_read_timeout_seconds: float = 120.0
     assets_dir: Path = field(default=PROJECT_ROOT / "assets")
     checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from alerts.core.assets import MAX_CLOCK_SKEW, Asset, AssetUpdate, arrival_time
 from alerts.formats.cot.positions import decode_cot_position
+from alerts.formats.cot.tak import cot_xml_of, is_tak_protobuf
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.payload import DEFAULT_MAX_BYTES, json_text, looks_like_xml, payload_bytes
 from alerts.formats.xmlsafe import parse_xml
@@ -30,10 +31,12 @@ from alerts.formats.xmlsafe import parse_xml
 def decode_asset_message(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Asset | AssetUpdate:
     """One live payload: a whole ``Asset`` (it has a ``type``) or an ``AssetUpdate``; else ``Rejected``.
 
-    XML (a CoT position report) is decoded by the parser per its declaration
+    XML (a CoT position report; also as TAK protobuf, ``alerts.formats.cot.tak``) is decoded by the parser per its declaration
     and byte-order mark, like alerts; JSON must be UTF-8.
     """
     raw = payload_bytes(raw, max_bytes)
+    if is_tak_protobuf(raw):
+        return _decode_cot(cot_xml_of(raw))
     if looks_like_xml(raw):
         return _decode_cot(raw)
     text = json_text(raw)

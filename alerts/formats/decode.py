@@ -6,6 +6,9 @@ A payload is recognised by its content (``alerts.formats.payload``):
   and white space, in UTF-8, an ASCII-compatible encoding or UTF-16): CAP 1.2,
   an EDXL-DE envelope or Cursor-on-Target (``alerts.formats.xml``), decoded
   per its byte-order mark and encoding declaration;
+- TAK Protocol version 1 (protobuf, mesh header ``0xBF 0x01 0xBF``), as the
+  TAK listener stores it: rebuilt as its CoT XML event
+  (``alerts.formats.cot.tak``) and decoded as CoT;
 - anything else is JSON, strictly UTF-8 (RFC 8259): our schema v1, or one
   GeoJSON Feature of a known feed (``alerts.formats.json_alert``).
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 
 from alerts.core.model import Alert
+from alerts.formats.cot.tak import cot_xml_of, is_tak_protobuf
 from alerts.formats.errors import Rejected
 from alerts.formats.json_alert import decode_json_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES, json_text, looks_like_xml, payload_bytes
@@ -32,6 +36,8 @@ __all__ = ["DEFAULT_MAX_BYTES", "Rejected", "decode_alert"]
 def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
     """Decode one payload of at most ``max_bytes`` bytes; raise ``Rejected`` with a reason for anything invalid."""
     data = payload_bytes(raw, max_bytes)
+    if is_tak_protobuf(data):
+        return decode_xml_alert(cot_xml_of(data))
     if looks_like_xml(data):
         return decode_xml_alert(data, encoding="utf-8" if isinstance(raw, str) else None)
     return decode_json_alert(data, json_text(data))

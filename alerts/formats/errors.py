@@ -22,6 +22,11 @@ class Rejected(Exception):
         return self.reason
 
 
+class ForAssets(Rejected):
+    """Not an alert but an asset message (a CoT position report, ``a-*``): alert ingest, when it is told
+    where asset messages go, hands the payload to asset ingest instead of dead-lettering it."""
+
+
 def validation_reason(error: ValidationError, what: str = "alert") -> str:
     """``invalid <what>: <field>: <problem>; ...`` naming at most ``MAX_PROBLEMS`` problems."""
     problems = error.errors()

@@ -5,7 +5,9 @@ Per batch:
 1. every payload is decoded on its own (``decode_each``); only the exercise
    scheduler's signed injects (``via`` ``INJECT_VIA``) keep an exercise id and
    inject number (``_unmarked``);
-2. each alert is routed (``alerts.core.routing``: reporting nation,
+2. each alert is routed (``alerts.core.routing``; a payload that came
+   ``via`` ``feed:<name>``, a listener's tagged stream entry, is of that feed
+   when its content matches none: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
    be honoured dead-letter it); the points of the decoded alerts are placed
    in one vectorised call; areas one by one, within the geometry budget
@@ -21,10 +23,14 @@ Per batch:
 6. ``on_recorded`` runs (it opens checklists) before the worker acknowledges
    the batch.
 
+CoT position reports (``ForAssets``) are not alerts: with ``to_assets`` they are
+handed to asset ingest (its inbox stream) as step 1 meets them, counted in
+``BatchResult.forwarded``; without it they are dead-lettered like any refusal.
+
 Duplicates run steps 5 and 6 again, so work a crash interrupted is finished;
 both are idempotent. Every payload ends in exactly one place: recorded
-(``accepted``), a duplicate or repeat (``duplicates``), or a dead letter
-with the reason. Only an unreachable store escapes (the worker retries the
+(``accepted``), a duplicate or repeat (``duplicates``), handed to asset ingest
+(``forwarded``), or a dead letter with the reason. Only an unreachable store escapes (the worker retries the
 batch); any other failure of the batch call is narrowed down to the message
 that caused it.
 """
@@ -48,13 +54,7 @@ from alerts.core.shapes import bounded
 from alerts.core.validity import expires_at, on_receipt
 from alerts.formats.decode import decode_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import (
-    INJECT_VIA,
-    BatchResult,
-    DeadLettering,
-    decode_each,
-    utc_now,
-)
+from alerts.ingest.pipeline import FEED_VIA, INJECT_VIA, BatchResult, DeadLettering, decode_each, utc_now
 from alerts.store.alerts import AlertStore, recordable
 from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
@@ -94,6 +94,7 @@ class AlertPipeline(DeadLettering):
         on_recorded: Callable[[list[StoredAlert]], object] | None = None,
         feeds: FeedRegistry | None = None,
         scheme: Classifications | None = None,
+        to_assets: Callable[[list[bytes]], object] | None = None,
     ):
         super().__init__(dead_letters, max_bytes, clock)
         self.store = store
@@ -103,13 +104,20 @@ class AlertPipeline(DeadLettering):
         #: Called with the alerts of each batch (new and duplicate), before the batch is
         #: acknowledged. It must be idempotent: a replayed batch calls it again.
         self.on_recorded = on_recorded
+        #: Where asset messages that came in as alerts go (CoT position reports, e.g. from the TAK
+        #: listener): asset ingest's inbox stream. None: they are dead-lettered.
+        self.to_assets = to_assets
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[StoredAlert]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
         result: BatchResult[StoredAlert] = BatchResult()
         dead: list[DeadLetter] = []
-        decoded = self._unmarked(list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead)),
-                                 dead)
+        for_assets: list[bytes] | None = [] if self.to_assets is not None else None
+        decoded = self._unmarked(
+            list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead, for_assets)), dead)
+        if for_assets:
+            self.to_assets(for_assets)  # before the batch is acknowledged; a replay sends them again
+            result.forwarded = len(for_assets)
         encoded = self._encode(self._place(self._route(decoded, dead), dead), dead)
         recorded = self._record(encoded, dead)
         if recorded:
@@ -152,8 +160,9 @@ class AlertPipeline(DeadLettering):
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
         for via, raw, alert in decoded:
+            arrived_on = via.removeprefix(FEED_VIA) if via.startswith(FEED_VIA) else None
             try:
-                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme)))
+                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on)))
             except MarkingError as exc:
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed

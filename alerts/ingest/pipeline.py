@@ -1,6 +1,7 @@
 """The contract of an ingest pipeline, shared by alert and asset ingest.
 
-A pipeline takes a batch of ``(via, raw payload)`` and guarantees that every
+A pipeline takes a batch of ``(via, raw payload)`` (``via``: ``stream``,
+``channel``, or ``feed:<name>`` for a stream entry a listener tagged) and guarantees that every
 payload ends in exactly one place: accepted (stored), a duplicate or stale
 copy of something stored (counted), or a dead letter with the raw payload and
 the reason. It raises for no input: only a store that cannot be reached
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
-from alerts.formats.errors import Rejected
+from alerts.formats.errors import ForAssets, Rejected
 from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.store.dead_letters import DeadLetter, DeadLetters
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 #: The ``via`` of a payload whose inbox entry carries the exercise scheduler's verified mark
 #: (``alerts.store.inject_marks``): only these may be an exercise's injects.
 INJECT_VIA = "inject"
+#: The ``via`` of a stream entry a network listener tagged with its feed: ``feed:<name>`` (else ``stream``).
+FEED_VIA = "feed:"
 
 T = TypeVar("T")
 
@@ -37,6 +40,7 @@ class BatchResult(Generic[T]):
     duplicates: list[str] = field(default_factory=list)  # ids stored before (alerts)
     stale: list[str] = field(default_factory=list)  # ids of updates older than the record (assets)
     dead: list[tuple[str, str]] = field(default_factory=list)  # (via, reason)
+    forwarded: int = 0  # asset messages handed to asset ingest (CoT position reports on the alert inbox)
 
 
 class Pipeline(Protocol):
@@ -69,9 +73,10 @@ class DeadLettering:
 
 
 def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
-                dead: list[DeadLetter]) -> Iterator[tuple[str, bytes, T]]:
+                dead: list[DeadLetter], for_assets: list[bytes] | None = None) -> Iterator[tuple[str, bytes, T]]:
     """``(via, raw, decoded)`` for each payload ``decode`` accepts, in order; the others are
-    appended to ``dead`` as they come (so dead letters keep the arrival order too).
+    appended to ``dead`` as they come (so dead letters keep the arrival order too), except that
+    the raw payloads refused as ``ForAssets`` go to ``for_assets`` when it is given.
 
     ``Rejected`` gives its reason; any other exception is a decoder bug,
     logged, and dead-lettered as an internal error, never lost.
@@ -79,6 +84,12 @@ def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
     for via, raw in payloads:
         try:
             decoded = decode(raw)
+        except ForAssets as exc:
+            if for_assets is not None:
+                for_assets.append(raw)
+            else:
+                dead.append(DeadLetter(via, raw, exc.reason))
+            continue
         except Rejected as exc:
             dead.append(DeadLetter(via, raw, exc.reason))
             continue

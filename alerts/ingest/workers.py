@@ -20,6 +20,9 @@
 An inbox entry whose ``mark`` field verifies (``trusted``: the exercise scheduler's HMAC,
 ``alerts.store.inject_marks``) is handed to the pipeline as ``via`` ``INJECT_VIA``; every other payload
 as ``stream`` or ``channel``, and the alert pipeline strips what it claims of an exercise's injects.
+A stream entry may carry ``feed``, the feed of the listener that received it
+(``alerts.ingest.tak``): its payload then comes ``via`` ``feed:<name>``, the
+feed it is routed to when its content names none (a marked inject is never a listener's).
 
 A stream entry without a ``payload`` field, and an entry that was trimmed
 from the stream while it sat in another consumer's pending list, become dead
@@ -43,7 +46,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from alerts.ingest.pipeline import INJECT_VIA, BatchResult, Pipeline
+from alerts.ingest.pipeline import FEED_VIA, INJECT_VIA, BatchResult, Pipeline
 from alerts.store.client import UNAVAILABLE, text
 from alerts.store.dead_letters import DeadLetter
 from alerts.store.heartbeats import Heartbeat
@@ -62,8 +65,9 @@ def default_consumer_name() -> str:
 
 def count(heartbeat: Heartbeat | None, result: BatchResult | None, malformed: int = 0) -> None:
     """Add what one batch came to (``result``, plus ``malformed`` stream entries dead-lettered) to the
-    worker's heartbeat figures: ``stored``, ``duplicates``, ``dead_letters``, and ``skipped_older`` when
-    updates older than their record were skipped (assets)."""
+    worker's heartbeat figures: ``stored``, ``duplicates``, ``dead_letters``, ``skipped_older`` when
+    updates older than their record were skipped (assets), and ``forwarded`` when position reports were
+    handed to asset ingest (alerts)."""
     if heartbeat is None:
         return
     result = result or BatchResult()
@@ -71,6 +75,8 @@ def count(heartbeat: Heartbeat | None, result: BatchResult | None, malformed: in
                     dead_letters=len(result.dead) + malformed)
     if result.stale:
         heartbeat.count(skipped_older=len(result.stale))
+    if result.forwarded:
+        heartbeat.count(forwarded=result.forwarded)
 
 
 def supervised(stop: threading.Event, body: Callable[[threading.Event], None], name: str = "ingest",
@@ -185,8 +191,12 @@ class StreamIngest:
             else:
                 raw = raw if isinstance(raw, bytes) else raw.encode()
                 mark = fields.get(b"mark", fields.get("mark"))
-                marked = mark is not None and self.trusted is not None and self.trusted(raw, mark)
-                payloads.append((INJECT_VIA if marked else "stream", raw))
+                feed = fields.get(b"feed", fields.get("feed"))
+                if mark is not None and self.trusted is not None and self.trusted(raw, mark):
+                    via = INJECT_VIA
+                else:
+                    via = f"{FEED_VIA}{text(feed)}" if feed else "stream"
+                payloads.append((via, raw))
         entry_ids = [entry_id for entry_id, _ in entries]
         result = None
         with _Kept(self.inbox, entry_ids, max(self.claim_idle_ms / 4000, 0.01)):

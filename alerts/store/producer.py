@@ -1,7 +1,8 @@
 """Sending raw payloads to ingest: the channel (at-most-once) or the inbox stream (durable).
 
 Alerts go to ``{p}:alerts`` / ``{p}:alerts:inbox``, assets to ``{p}:assets`` /
-``{p}:assets:inbox`` (field ``payload``). The inbox streams are capped at about
+``{p}:assets:inbox`` (field ``payload``; a message from a network listener also
+carries ``feed``, the name of the feed it came in on). The inbox streams are capped at about
 ``INBOX_MAXLEN`` entries.
 """
 from __future__ import annotations
@@ -14,10 +15,10 @@ from alerts.store.keys import Keys
 INBOX_MAXLEN = 1_000_000
 
 
-def _xadd_all(client: Client, stream: str, payloads: Iterable[bytes | str]) -> list[str]:
+def _xadd_all(client: Client, stream: str, payloads: Iterable[bytes | str], **tags: str) -> list[str]:
     pipe = client.pipeline(transaction=False)
     for payload in payloads:
-        pipe.xadd(stream, {"payload": payload}, maxlen=INBOX_MAXLEN, approximate=True)
+        pipe.xadd(stream, {"payload": payload, **tags}, maxlen=INBOX_MAXLEN, approximate=True)
     return [text(i) for i in pipe.execute()]
 
 
@@ -32,6 +33,13 @@ def _publish_all(client: Client, channel: str, payloads: Iterable[bytes | str]) 
 def send_to_stream(client: Client, keys: Keys, payloads: Iterable[bytes | str]) -> list[str]:
     """XADD each alert payload to the inbox stream; returns the entry ids."""
     return _xadd_all(client, keys.inbox, payloads)
+
+
+def send_from_feed(client: Client, keys: Keys, payloads: Iterable[bytes], feed: str) -> list[str]:
+    """XADD each raw message a listener framed to the alert inbox stream, tagged ``feed`` (the feed's name);
+    returns the entry ids. Raises what the client raises (``alerts.store.client.UNAVAILABLE`` when Redis is
+    unreachable or slower than the client's timeout: the caller retries, at least once)."""
+    return _xadd_all(client, keys.inbox, payloads, feed=feed)
 
 
 def send_to_channel(client: Client, keys: Keys, payloads: Iterable[bytes | str]) -> int:

@@ -5,7 +5,8 @@ becomes exactly the alert it was made from. Otherwise only the emergency
 ("alarm") types become alerts: what ATAK and WinTAK send
 when a user presses 911 Alert, Ring The Bell, Troops In Contact, or when a
 geofence is breached, and the cancel of such an alarm. Position reports
-(``a-*``) and map markers (``b-m-*``) are refused for now. The mapping is
+(``a-*``) are refused as ``ForAssets`` (alert ingest hands them to asset ingest,
+``alerts.formats.cot.positions``) and map markers (``b-m-*``) are refused. The mapping is
 documented in ``docs/cap-mapping.md`` (section "Cursor-on-Target").
 
 Anything that cannot become an alert raises ``Rejected``.
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from alerts.core.model import Alert, AlertType, Location, Severity
 from alerts.formats.cot.fields import UNKNOWN_ERROR, cot_times, event_uid, has_fix, is_exercise, point
-from alerts.formats.errors import Rejected, validation_reason
+from alerts.formats.errors import ForAssets, Rejected, validation_reason
 from alerts.formats.json_alert import decode_alert_document
 from alerts.formats.text import free_text, one_line
 
@@ -62,7 +63,9 @@ def decode_cot_event(event: etree._Element) -> Alert:
     cot_type = (event.get("type") or "").strip()
     if not cot_type:
         raise Rejected("CoT event has no 'type' attribute")
-    if cot_type.startswith("a-") or cot_type.startswith("b-m-"):
+    if cot_type.startswith("a-"):
+        raise ForAssets(f"CoT {one_line(cot_type, 40)} is a position/marker report, not an alert")
+    if cot_type.startswith("b-m-"):
         raise Rejected(f"CoT {one_line(cot_type, 40)} is a position/marker report, not an alert")
     if cot_type not in ALERT_TYPES and cot_type != CANCEL_TYPE:
         accepted = ", ".join([*ALERT_TYPES, CANCEL_TYPE])

@@ -87,6 +87,18 @@ def test_rte011_a_tak_emergency_by_callsign_prefix_and_an_unregistered_one():
     assert not unknown.routed and "callsign All" in unknown.origin
 
 
+def test_rte011b_a_message_that_names_no_feed_takes_the_feed_of_the_listener_it_arrived_on():
+    unknown = decode_alert(cot_event(uid="ANDROID-x-9-1-1", callsign="All").encode())
+    assert not route(unknown, FEEDS, SCHEME).routed
+    tagged = route(unknown, FEEDS, SCHEME, arrived_on="rs-interior-ministry")
+    assert tagged.feed == "rs-interior-ministry" and tagged.nation == "RS" and tagged.routed
+    assert tagged.classification == "RESTRICTED"
+    # what the message says of its sender wins: a BA device relayed by another nation's listener stays BA's
+    ba_device = decode_alert(cot_event(uid="ANDROID-BA-77-9-1-1").encode())
+    assert route(ba_device, FEEDS, SCHEME, arrived_on="rs-interior-ministry").feed == "ba-armed-forces-tak"
+    assert not route(unknown, FEEDS, SCHEME, arrived_on="no-such-feed").routed  # a feed removed since
+
+
 def test_rte012_cot_access_caveat_and_releasable_to_attributes():
     routing = routed(cot_event(uid="ANDROID-x-9-1-1", markings="access='Confidential' caveat='FOUO' "
                                                                "releasableTo='SRB HRV'"), NO_FEEDS)

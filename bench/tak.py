@@ -1,0 +1,163 @@
+"""7. The CoT listener: CoT events/s from a TCP client through the listener into the inbox stream.
+
+One TCP client sends ``n`` ATAK position reports (XML, about 700 bytes each) as fast as it can to a
+``CotListener`` (``alerts.ingest.tak.listener``) on loopback, in a thread of this process; the figure is
+events per second from the first byte sent until the inbox stream holds all ``n``. A paced run then offers
+1,000 events/s for ``paced`` events and counts what the inbox holds (target: 0 lost). Baselines, same run:
+a raw TCP server that only reads and discards the same bytes (the socket's ceiling), and the direct
+``XADD`` of the same events in pipelined batches of 500 (our Redis-stream path with no network listener).
+Last, ``n // 4`` ATAK 911 alerts (each its own device) go through the listener and the ingest worker the
+server runs (``bench.ingest.alert_worker``, in a thread) to stored alerts: events/s from the first byte
+sent until the events stream holds them all, and how many were dead-lettered (target: none).
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from alerts.ingest.tak.inbox import InboxWriter
+from alerts.ingest.tak.listener import CotListener, Endpoints
+from alerts.store.keys import Keys
+from alerts.store.producer import send_from_feed
+from bench.common import ROOT, chunks, client_for, fmt_rate, print_table, wait_for
+
+TARGET_PER_S = 2_000
+PACED_PER_S = 1_000
+
+
+def events(n: int) -> list[bytes]:
+    """``n`` position reports of one sample, each with its own uid."""
+    sample = (ROOT / "tests" / "data" / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    sample = sample.replace(b"2020-02-08T18:10:49.210Z", stamp.encode())
+    return [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="BENCH-{i}"'.encode()) for i in range(n)]
+
+
+def emergencies(n: int) -> list[bytes]:
+    """``n`` ATAK 911 alerts (case 01a) dated now, each from its own device."""
+    sample = (ROOT / "tests" / "data" / "cases" / "01a_cot-911-uid-reuse.xml").read_text(encoding="utf-8")
+    now = datetime.now(UTC)
+    sample = sample.replace("2026-11-29T13:40:00.361Z", now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    sample = sample.replace("2026-11-29T13:55:00.000Z", (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    return [sample.replace("ANDROID-0a1b2c3d4e5f6789", f"BENCH-{i}").encode() for i in range(n)]
+
+
+def to_stored_alerts(client, url: str, prefix: str, n: int) -> dict:
+    """Events/s from a TCP client through the listener and the ingest worker to stored alerts."""
+    from alerts.core.geography import RegionIndex
+    from bench.common import ASSETS
+    from bench.ingest import alert_worker
+
+    keys = Keys(f"{prefix}:tak-ingest")
+    worker = alert_worker(client_for(url), keys, RegionIndex.from_assets(ASSETS), "bench-tak")
+    listener = CotListener(InboxWriter(client, keys, "bench"), Endpoints(tcp=("127.0.0.1", 0)))
+    stop = threading.Event()
+    threads = [threading.Thread(target=t.run, args=(stop,), daemon=True) for t in (listener, worker)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(listener.ready.is_set, 10, "the listener")
+        data = emergencies(n)
+        t0 = time.perf_counter()
+        _send(listener.ports["tcp"], data)
+        wait_for(lambda: client.xlen(keys.events) + client.xlen(keys.dead_letters) >= n, 300, f"{n} alerts")
+        seconds = time.perf_counter() - t0
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    return {"alerts_n": n, "alerts_per_s": n / seconds, "alerts_dead": client.xlen(keys.dead_letters)}
+
+
+def _send(port: int, data: list[bytes], per_second: float | None = None) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        if per_second is None:
+            sock.sendall(b"".join(data))
+            return
+        start = time.perf_counter()
+        for i, event in enumerate(data):
+            delay = start + i / per_second - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sock.sendall(event)
+
+
+def raw_tcp_baseline(data: list[bytes]) -> float:
+    """Seconds to push ``data`` through a loopback socket to a server that reads and discards it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    total = sum(len(d) for d in data)
+
+    def sink() -> None:
+        conn, _ = server.accept()
+        with conn:
+            received = 0
+            while received < total:
+                received += len(conn.recv(65_536)) or total
+    reader = threading.Thread(target=sink)
+    reader.start()
+    t0 = time.perf_counter()
+    _send(server.getsockname()[1], data)
+    reader.join()
+    elapsed = time.perf_counter() - t0
+    server.close()
+    return elapsed
+
+
+def bench_tak(url: str, prefix: str, n: int, paced: int) -> dict:
+    """Run the listener, baselines and the paced run; returns the figures (events/s, lost)."""
+    client = client_for(url, timeout=10)
+    data = events(n)
+    raw_s = raw_tcp_baseline(data)
+
+    keys = Keys(f"{prefix}:tak-xadd")
+    t0 = time.perf_counter()
+    for batch in chunks(data, 500):
+        send_from_feed(client, keys, batch, "bench")
+    xadd_s = time.perf_counter() - t0
+
+    keys = Keys(f"{prefix}:tak")
+    listener = CotListener(InboxWriter(client, keys, "bench"), Endpoints(tcp=("127.0.0.1", 0)))
+    stop = threading.Event()
+    thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(listener.ready.is_set, 10, "the listener")
+        port = listener.ports["tcp"]
+        t0 = time.perf_counter()
+        _send(port, data)
+        wait_for(lambda: client.xlen(keys.inbox) >= n, 120, f"{n} events in the inbox")
+        listener_s = time.perf_counter() - t0
+        offered = events(paced)
+        _send(port, offered, PACED_PER_S)
+        try:
+            wait_for(lambda: client.xlen(keys.inbox) >= n + paced, 30, "the paced events")
+        except TimeoutError:
+            pass  # reported as lost below
+        paced_stored = client.xlen(keys.inbox) - n
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    stored = to_stored_alerts(client, url, prefix, max(n // 4, 100))
+    return {**stored, "n": n, "bytes": sum(len(d) for d in data), "listener_per_s": n / listener_s,
+            "raw_tcp_per_s": n / raw_s, "xadd_per_s": n / xadd_s, "paced_offered": paced,
+            "paced_per_s": PACED_PER_S, "paced_lost": paced - paced_stored, "target_per_s": TARGET_PER_S,
+            "counters": vars(listener.counters)}
+
+
+def report_tak(result: dict) -> None:
+    """Print the listener's rate beside the raw socket and the direct XADD."""
+    rate = result["listener_per_s"]
+    rows = [
+        [f"{result['n']:,} CoT events over TCP -> listener -> inbox stream", fmt_rate(rate),
+         f"raw TCP read-and-discard {fmt_rate(result['raw_tcp_per_s'])}",
+         "at or over target" if rate >= result["target_per_s"] else f"UNDER {result['target_per_s']:,} /s target"],
+        ["same events, direct pipelined XADD (no listener)", fmt_rate(result["xadd_per_s"]), "-", ""],
+        [f"{result['paced_offered']:,} events offered at {result['paced_per_s']:,} /s", f"{result['paced_lost']} lost",
+         "-", "ok" if result["paced_lost"] == 0 else "LOST EVENTS"],
+        [f"{result['alerts_n']:,} ATAK 911 alerts over TCP -> listener -> ingest -> stored",
+         fmt_rate(result["alerts_per_s"]), "-",
+         "none dead-lettered" if result["alerts_dead"] == 0 else f"{result['alerts_dead']} DEAD-LETTERED"],
+    ]
+    print_table("7. CoT listener (TCP, XML)", ["figure", "value", "baseline (same run)", "verdict"], rows)

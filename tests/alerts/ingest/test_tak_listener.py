@@ -1,0 +1,309 @@
+"""The CoT listener and the TAK server bridge on real loopback sockets, writing to a real Redis."""
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from takproto import TAKProtoVer, xml2proto
+
+from alerts.core.feeds import FeedRegistry
+from alerts.core.model import Status
+from alerts.formats.cot.tak import MESH_HEADER
+from alerts.ingest.tak.connection import Limits
+from alerts.ingest.tak.inbox import InboxWriter
+from alerts.ingest.tak.listener import CotListener, Endpoints, parse_address, tls_context
+from alerts.ingest.tak.subscriber import TakSubscriber, client_tls_context
+from alerts.store.alerts import AlertStore
+from tests.alerts.ingest.tak_certs import issue_certificates
+from tests.conftest import DATA, ROOT, alert_pipeline, stream_ingest, wait_for
+
+EVENTS = [path.read_bytes().strip() for path in sorted((DATA / "cot").glob("*.xml"))]
+EMERGENCY = (DATA / "cases" / "01a_cot-911-uid-reuse.xml").read_bytes()
+LOCAL = ("127.0.0.1", 0)
+
+
+@contextmanager
+def running(target) -> Iterator[threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=target.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+@contextmanager
+def listening(client, keys, endpoints: Endpoints, limits: Limits = Limits(), feed: str = "rs-tak"
+              ) -> Iterator[CotListener]:
+    listener = CotListener(InboxWriter(client, keys, feed), endpoints, limits)
+    with running(listener):
+        assert listener.ready.wait(10)
+        yield listener
+
+
+def inbox(client, keys) -> list[dict[str, bytes]]:
+    return [{k.decode(): v for k, v in fields.items()} for _, fields in client.xrange(keys.inbox)]
+
+
+def payloads(client, keys, count: int) -> list[bytes]:
+    wait_for(lambda: len(inbox(client, keys)) >= count, what=f"{count} inbox entries")
+    return [entry["payload"] for entry in inbox(client, keys)]
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def read_event(sock: socket.socket) -> bytes:
+    data = b""
+    while b"</event>" not in data:
+        more = sock.recv(4096)
+        assert more, "closed before a whole event"
+        data += more
+    return data
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    """True once the listener has closed the connection (EOF or reset), reading and discarding the rest."""
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def refused_without_a_word(sock: ssl.SSLSocket) -> bool:
+    """The server ends the TLS connection (an alert, or EOF) before sending anything (TLS 1.3: on the first read)."""
+    try:
+        sock.sendall(EVENTS[1])
+        return sock.recv(4096) == b""
+    except (ssl.SSLError, ConnectionError):
+        return True
+
+
+def test_tak101_xml_over_tcp_in_odd_chunks_reaches_the_inbox_tagged_with_the_feed(client, keys):
+    stream = b"\n".join(EVENTS)
+    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener, connect(listener.ports["tcp"]) as sock:
+        for start in range(0, len(stream), 333):  # cuts through tags, attributes and delimiters
+            sock.sendall(stream[start:start + 333])
+        assert payloads(client, keys, len(EVENTS)) == EVENTS
+    assert {entry["feed"] for entry in inbox(client, keys)} == {b"rs-tak"}
+    assert listener.counters.stored == len(EVENTS)
+
+
+def test_tak101b_a_one_shot_sender_that_closes_at_once_loses_nothing(client, keys):
+    """TAK's one-shot TCP: connect, send, close without reading. Anything written to such a client (the
+    protocol announcement did) makes its close a reset, which discarded the events not yet read."""
+    many = [e.replace(b'uid="', f'uid="{i}-'.encode(), 1) for i in range(300) for e in EVENTS]
+    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener:
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(b"".join(many))
+        assert payloads(client, keys, len(many)) == many
+
+
+def test_tak102_protobuf_after_negotiation_and_pings_are_not_stored(client, keys):
+    request = (b'<event version="2.0" uid="ANDROID-1" type="t-x-takp-q" time="2026-01-01T00:00:00Z" '
+               b'start="2026-01-01T00:00:00Z" stale="2026-01-01T00:01:00Z" how="m-g"><point lat="0" lon="0" '
+               b'hae="0" ce="999999" le="999999"/><detail><TakControl><TakRequest version="1"/></TakControl>'
+               b"</detail></event>")
+    ping = request.replace(b"t-x-takp-q", b"t-x-c-t")
+    endpoints = Endpoints(tcp=LOCAL, offer_protobuf=True)
+    with listening(client, keys, endpoints) as listener, connect(listener.ports["tcp"]) as sock:
+        assert b'type="t-x-takp-v"' in read_event(sock)  # protocol support announced on connect
+        sock.sendall(request)
+        assert b'<TakResponse status="true"/>' in read_event(sock)
+        sock.sendall(b"".join(bytes(xml2proto(e, TAKProtoVer.STREAM)) for e in EVENTS[:3]))
+        sock.sendall(bytes(xml2proto(ping, TAKProtoVer.STREAM)))
+        sock.sendall(bytes(xml2proto(EVENTS[3], TAKProtoVer.STREAM)))
+        stored = payloads(client, keys, 4)
+    assert [p[3:] for p in stored] == [bytes(xml2proto(e))[3:] for e in EVENTS[:4]]
+    assert all(p.startswith(MESH_HEADER) for p in stored)
+    assert listener.counters.control == 2
+
+
+def test_tak103_udp_datagrams_xml_and_mesh_protobuf(client, keys):
+    with listening(client, keys, Endpoints(udp=LOCAL)) as listener:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(EVENTS[0], ("127.0.0.1", listener.ports["udp"]))
+            sock.sendto(bytes(xml2proto(EVENTS[1])), ("127.0.0.1", listener.ports["udp"]))
+            stored = payloads(client, keys, 2)
+    assert stored == [EVENTS[0], bytes(xml2proto(EVENTS[1]))]
+
+
+def test_tak103b_a_datagram_over_the_size_limit_is_refused_and_counted(client, keys):
+    limits = Limits(max_message_bytes=2000)
+    with listening(client, keys, Endpoints(udp=LOCAL), limits) as listener:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(b"<event>" + b"z" * 3000 + b"</event>", ("127.0.0.1", listener.ports["udp"]))
+            sock.sendto(EVENTS[0], ("127.0.0.1", listener.ports["udp"]))
+            assert payloads(client, keys, 1) == [EVENTS[0]]
+        assert listener.counters.oversized == 1
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    return issue_certificates(tmp_path_factory.mktemp("tak-pki"))
+
+
+def test_tak104_tls_with_a_client_certificate_is_accepted_and_without_one_refused(client, keys, certificates):
+    pki = certificates
+    endpoints = Endpoints(tls=LOCAL, tls_context=tls_context(pki.server_cert, pki.server_key, pki.ca),
+                          offer_protobuf=True)  # an accepted connection gets a word at once
+    with listening(client, keys, endpoints) as listener:
+        port = listener.ports["tls"]
+        with_cert = client_tls_context(pki.ca, pki.client_cert, pki.client_key)
+        with with_cert.wrap_socket(connect(port), server_hostname="127.0.0.1") as sock:
+            read_event(sock)
+            sock.sendall(EVENTS[0])
+            assert payloads(client, keys, 1) == [EVENTS[0]]
+        without = client_tls_context(pki.ca, None, None)
+        with without.wrap_socket(connect(port), server_hostname="127.0.0.1") as sock:
+            assert refused_without_a_word(sock)
+        assert len(inbox(client, keys)) == 1
+        assert listener.counters.connections == 1
+
+
+def test_tak105_an_oversized_message_closes_the_connection_after_storing_what_came_before(client, keys):
+    limits = Limits(max_message_bytes=4096)
+    with listening(client, keys, Endpoints(tcp=LOCAL), limits) as listener, connect(listener.ports["tcp"]) as sock:
+        sock.sendall(EVENTS[0] + b"<event " + b"a" * 10_000)
+        assert closed_by_peer(sock)
+        assert payloads(client, keys, 1) == [EVENTS[0]]
+        assert listener.counters.oversized == 1
+
+
+def test_tak106_connections_over_the_limit_are_closed_and_counted(client, keys):
+    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(max_connections=3)) as listener:
+        kept = [connect(listener.ports["tcp"]) for _ in range(3)]
+        wait_for(lambda: listener.counters.connections == 3, what="3 connections served")
+        extra = [connect(listener.ports["tcp"]) for _ in range(4)]
+        for sock in extra:
+            assert sock.recv(4096) == b""  # closed at once
+        wait_for(lambda: listener.counters.refused == 4, what="4 refusals")
+        kept[0].sendall(EVENTS[0])
+        assert payloads(client, keys, 1) == [EVENTS[0]]
+        for sock in kept + extra:
+            sock.close()
+
+
+def test_tak107_a_silent_connection_is_closed_after_the_read_timeout(client, keys):
+    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(read_timeout=0.3)) as listener:
+        with connect(listener.ports["tcp"]) as sock:
+            assert closed_by_peer(sock)
+        assert listener.counters.timeouts == 1
+
+
+def test_tak108_back_pressure_nothing_is_lost_while_redis_is_unreachable(client, keys, redis_url):
+    from alerts.store.client import connect as connect_redis
+
+    dead = connect_redis("redis://127.0.0.1:1/0", timeout=0.2)  # nothing listens there
+    writer = InboxWriter(dead, keys, "rs-tak", backoff=0.05, backoff_max=0.1)
+    listener = CotListener(writer, Endpoints(tcp=LOCAL))
+    with running(listener):
+        assert listener.ready.wait(10)
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(b"\n".join(EVENTS[:2]))
+            wait_for(lambda: writer.counters.store_retries >= 2, what="retries while Redis is down")
+            writer.client = client  # Redis is back
+            assert payloads(client, keys, 2) == EVENTS[:2]
+
+
+def test_tak109_a_cot_emergency_sent_to_the_listener_becomes_an_alert_of_its_feed(client, keys, regions):
+    feeds = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
+    received = datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC)
+    pipeline = alert_pipeline(client, keys, regions, feeds=feeds, clock=lambda: received)
+    worker = stream_ingest(pipeline)
+    store = AlertStore(client, keys)
+    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener, running(worker):
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(EMERGENCY[: len(EMERGENCY) // 2])
+            sock.sendall(EMERGENCY[len(EMERGENCY) // 2:])
+        alert = wait_for(lambda: store.get("ANDROID-0a1b2c3d4e5f6789-9-1-1"), what="the alert stored")
+    assert alert.status == Status.NEW
+    assert alert.routing.feed == "rs-tak" and alert.routing.nation == "RS"
+
+
+def test_tak109b_a_device_the_registry_does_not_know_is_routed_by_the_listener_s_feed(client, keys, regions):
+    feeds = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
+    received = datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC)
+    worker = stream_ingest(alert_pipeline(client, keys, regions, feeds=feeds, clock=lambda: received))
+    unknown = EMERGENCY.replace(b"ANDROID-0a1b2c3d4e5f6789", b"SQUAD-7")  # no feed has this uid prefix
+    with listening(client, keys, Endpoints(tcp=LOCAL), feed="rs-tak") as listener, running(worker):
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(unknown)
+        alert = wait_for(lambda: AlertStore(client, keys).get("SQUAD-7-9-1-1"), what="the alert stored")
+    assert alert.routing.feed == "rs-tak" and alert.routing.releasable_to == ["RS", "BA"]
+
+
+def test_tak110_the_bridge_reconnects_to_a_tak_server_and_feeds_the_inbox(client, keys):
+    server = socket.create_server(LOCAL)
+    port = server.getsockname()[1]
+    bridge = TakSubscriber(InboxWriter(client, keys, "rs-tak"), "127.0.0.1", port, backoff=0.05, backoff_max=0.2,
+                           hello=EVENTS[5])
+    with running(bridge):
+        conn, _ = server.accept()
+        assert read_event(conn) == EVENTS[5]  # the bridge introduces itself on every connection
+        conn.sendall(EVENTS[0] + EVENTS[1][:50])
+        conn.close()  # the server drops the bridge mid-message
+        conn, _ = server.accept()
+        assert read_event(conn) == EVENTS[5]
+        conn.sendall(EVENTS[1] + bytes(xml2proto(EVENTS[2], TAKProtoVer.STREAM)))
+        stored = payloads(client, keys, 3)
+        conn.close()
+    server.close()
+    assert stored[:2] == EVENTS[:2] and stored[2].startswith(MESH_HEADER)
+    assert bridge.counters.connections >= 2
+
+
+def test_tak111_addresses_are_checked():
+    assert parse_address("239.2.3.1:6969") == ("239.2.3.1", 6969)
+    assert parse_address("8087") == ("0.0.0.0", 8087)
+    with pytest.raises(ValueError, match="port"):
+        parse_address("host:eighty")
+
+
+def test_tak112_a_position_report_of_a_registered_unit_moves_its_asset_through_both_ingests(client, keys, regions):
+    from alerts.formats.assets import parse_import
+    from alerts.store.assets import AssetStore
+    from alerts.store.producer import send_assets
+    from tests.conftest import asset_pipeline
+
+    assets, _ = parse_import((DATA / "cases" / "14a_asset-import.geojson").read_bytes(), "14a.geojson")
+    AssetStore(client, keys).put_many(assets)
+    now = datetime(2026, 11, 29, 13, 48, 20, tzinfo=UTC)
+    alerts = alert_pipeline(client, keys, regions, clock=lambda: now,
+                            to_assets=lambda found: send_assets(client, keys, found))
+    report = (DATA / "cases" / "14c_cot-pli-correct-time-1.xml").read_bytes()
+    with listening(client, keys, Endpoints(udp=LOCAL)) as listener, running(stream_ingest(alerts)), \
+            running(stream_ingest(asset_pipeline(client, keys, clock=lambda: now), assets=True)):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(bytes(xml2proto(report)), ("127.0.0.1", listener.ports["udp"]))  # SA multicast form
+        moved = wait_for(lambda: (a := AssetStore(client, keys).get("ANDROID-qa-heli-rs-01")).position.lat == 43.9
+                         and a, what="the asset moved")
+    assert (moved.position.lat, moved.position.lon) == (43.9, 21.1)
+    assert not client.xlen(keys.dead_letters) and not client.xlen(keys.assets_dead)
+
+
+def test_tak113_udp_multicast_situational_awareness_is_received(client, keys):
+    from alerts.ingest.tak.listener import _udp_socket
+
+    try:
+        _udp_socket(("239.2.3.1", 0)).close()
+    except OSError as exc:
+        pytest.skip(f"this host cannot join a multicast group: {exc}")
+    with listening(client, keys, Endpoints(udp=("239.2.3.1", 0))) as listener:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+            sock.sendto(bytes(xml2proto(EVENTS[0])), ("239.2.3.1", listener.ports["udp"]))
+            assert payloads(client, keys, 1) == [bytes(xml2proto(EVENTS[0]))]

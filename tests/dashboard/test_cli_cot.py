@@ -1,0 +1,176 @@
+"""``crisisdash cot listen`` / ``cot subscribe`` as processes, and the CoT listener inside ``crisisdash serve``."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dashboard.cot_listener import parse_listen, spec_from_settings
+from dashboard.settings import Settings
+from tests.conftest import DATA, ROOT, add_user, free_port, serving, wait_for
+
+FEEDS = str(ROOT / "tests" / "data" / "feeds.toml")
+
+
+def fresh_emergency(uid_suffix: str = "") -> bytes:
+    """The ATAK 911 Alert of case 01a, dated now (its times rewritten relative to the clock)."""
+    now = datetime.now(UTC)
+    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
+    text = (DATA / "cases" / "01a_cot-911-uid-reuse.xml").read_text(encoding="utf-8")
+    text = text.replace("2026-11-29T13:40:00.361Z", stamp(now)).replace("2026-11-29T13:55:00.000Z",
+                                                                        stamp(now + timedelta(minutes=15)))
+    return text.replace("-9-1-1", f"{uid_suffix}-9-1-1").encode()
+
+
+def crisisdash(*args: str, **env: str) -> subprocess.Popen:
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+                               stdout=subprocess.PIPE, stderr=log, text=True)
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def send(port: int, data: bytes) -> None:
+    sock = wait_for(lambda: _connected(port), what=f"a listener on port {port}")
+    with sock:
+        sock.sendall(data)
+
+
+def _connected(port: int) -> socket.socket | None:
+    try:
+        return socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return None
+
+
+def test_cot001_a_tak_emergency_sent_to_serve_is_visible_to_its_nation_through_the_api(redis_url):
+    port = free_port()
+    servers = serving(redis_url, CRISIS_FEEDS=FEEDS, CRISIS_COT_LISTEN=f"tcp=127.0.0.1:{port}",
+                      CRISIS_COT_FEED="rs-tak")
+    server = next(servers)
+    try:
+        officer = add_user(redis_url, server.prefix, "rs-officer", "duty_officer", "RS")
+        outsider = add_user(redis_url, server.prefix, "hr-officer", "duty_officer", "HR")
+        send(port, fresh_emergency("-serve"))
+        uid = "ANDROID-0a1b2c3d4e5f6789-serve-9-1-1"
+        wait_for(lambda: uid in server.alert_ids(officer), what="the alert visible to RS")
+        assert uid not in server.alert_ids(outsider)  # the rs-tak feed releases to RS and BA only
+    finally:
+        servers.close()
+
+
+def test_cot002_cot_listen_puts_what_it_reads_on_the_inbox_tagged_with_its_feed(redis_url, client, keys):
+    port = free_port()
+    process = crisisdash("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
+                         "--tcp-port", str(port), "--feed", "rs-tak", CRISIS_FEEDS=FEEDS)
+    try:
+        assert "listening for CoT" in process.stdout.readline()
+        send(port, fresh_emergency() + b"\n" + fresh_emergency("-2"))
+        entries = wait_for(lambda: len(client.xrange(keys.inbox)) == 2 and client.xrange(keys.inbox),
+                           what="two inbox entries")
+        assert [fields[b"feed"] for _, fields in entries] == [b"rs-tak", b"rs-tak"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+
+
+@pytest.mark.parametrize("command", [["listen", "--tcp-port", "0"], ["subscribe", "--host", "127.0.0.1",
+                                                                     "--port", "1"]])
+def test_cot003_an_unknown_feed_is_refused_before_listening_or_connecting(redis_url, keys, command):
+    process = crisisdash("cot", *command, "--redis-url", redis_url, "--prefix", keys.prefix, "--feed", "nobody",
+                         CRISIS_FEEDS=FEEDS)
+    assert process.wait(timeout=30) == 2
+    process.log.seek(0)
+    assert "feed 'nobody' is not in the feed registry (known: " in process.log.read().decode()
+
+
+def test_cot004_the_listen_setting_is_checked_and_needs_a_feed():
+    assert parse_listen("tcp=8087, udp=239.2.3.1:6969,tls=10.0.0.1:8089") == {
+        "tcp": ("0.0.0.0", 8087), "udp": ("239.2.3.1", 6969), "tls": ("10.0.0.1", 8089)}
+    for wrong in ("http=80", "tcp=80,tcp=81", "tcp=port"):
+        with pytest.raises(ValueError):
+            parse_listen(wrong)
+    assert spec_from_settings(Settings()) is None
+    with pytest.raises(ValueError, match="CRISIS_COT_FEED"):
+        spec_from_settings(Settings(cot_listen="tcp=8087"))
+    with pytest.raises(ValueError, match="CRISIS_COT_LISTEN"):
+        spec_from_settings(Settings(cot_listen="tcp=99999", cot_feed="rs-tak"))
+
+
+def test_cot005_the_listener_beats_in_health_with_its_counts_and_retrying_while_redis_is_gone(redis_url, client, keys):
+    from alerts.core.feeds import FeedRegistry
+    from alerts.store import heartbeats
+    from alerts.store.client import connect as connect_redis
+    from dashboard.cot_listener import ListenSpec, build_listener
+
+    settings = Settings(prefix=keys.prefix)
+    feeds = FeedRegistry.load(FEEDS)
+    listener = build_listener(ListenSpec("rs-tak", tcp=("127.0.0.1", 0)), settings, client, feeds)
+    stop = threading.Event()
+    thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
+    thread.start()
+
+    def entry() -> dict:
+        return next((w for n, w in heartbeats.workers(client, keys).items() if n.endswith("/cot-listener")), {})
+
+    try:
+        wait_for(listener.ready.is_set, what="the listener")
+        send(listener.ports["tcp"], fresh_emergency())
+        wait_for(lambda: entry().get("counts", {}).get("stored") == 1, what="the count in the heartbeat")
+        listener.inbox.client = connect_redis("redis://127.0.0.1:1/0", timeout=0.2)  # Redis gone
+        send(listener.ports["tcp"], fresh_emergency("-2"))
+        wait_for(lambda: listener.inbox.waiting, what="the listener waiting for Redis")
+        wait_for(lambda: entry().get("state") == "retrying", what="retrying in the heartbeat")
+        assert "unreachable" in entry()["error"]
+        listener.inbox.client = client
+        wait_for(lambda: entry().get("state") == "running" and entry()["counts"]["stored"] == 2, what="recovered")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert entry() == {}  # a clean stop removes the entry
+
+
+def test_cot006_cot_listen_stopped_mid_stream_stores_a_gapless_prefix_once_and_a_reconnect_resumes(
+        redis_url, client, keys):
+    port = free_port()
+    args = ("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
+            "--tcp-port", str(port), "--feed", "rs-tak")
+    sample = (DATA / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
+    events = [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="SEQ-{i}"'.encode()) for i in range(2000)]
+    stored = lambda: [fields[b"payload"] for _, fields in client.xrange(keys.inbox)]  # noqa: E731
+
+    process = crisisdash(*args, CRISIS_FEEDS=FEEDS)
+    assert "listening for CoT" in process.stdout.readline()
+    sock = wait_for(lambda: _connected(port), what="the listener")
+    stopped = False
+    try:
+        for i, event in enumerate(events):
+            if i == 1000:
+                wait_for(lambda: len(stored()) >= 500, what="500 events stored")
+                process.send_signal(signal.SIGTERM)  # stopped while the client streams
+                assert process.wait(timeout=15) == 0
+                stopped = True
+            sock.sendall(event)
+    except OSError:
+        assert stopped  # the connection ends with the listener, never before
+    finally:
+        sock.close()
+    first = stored()
+    assert first == events[:len(first)]  # in order, nothing skipped, nothing twice
+    process = crisisdash(*args, CRISIS_FEEDS=FEEDS)  # the listener is back; the client reconnects
+    try:
+        assert "listening for CoT" in process.stdout.readline()
+        send(port, b"".join(events[len(first):]))
+        wait_for(lambda: len(stored()) >= 2000, what="all 2,000 events")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    assert stored() == events
