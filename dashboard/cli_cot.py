@@ -115,7 +115,7 @@ def add_parsers(cot_sub, common) -> None:
 
     subscribe = cot_sub.add_parser("subscribe", help="connect to a TAK server and take what it relays")
     common(subscribe)
-    subscribe.add_argument("--host", required=True)
+    subscribe.add_argument("--host", required=True, help="the TAK server to connect to")
     subscribe.add_argument("--port", type=int, required=True, help="the TAK server's streaming port (8087; TLS 8089)")
     subscribe.add_argument("--tls", action="store_true", help="connect with TLS")
     subscribe.add_argument("--cafile", type=Path, help="PEM CA of the server's certificate (default: the system's)")
