@@ -17,9 +17,11 @@ import dash
 from dash import Dash, dcc, html
 
 from alerts.actions.audit_retention import AuditRetention
+from alerts.actions.record_retention import RecordRetention
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from alerts.store.client import UNAVAILABLE
+from alerts.store.record import RecordStreams
 from dashboard import api, callback_errors
 from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
@@ -150,11 +152,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
 
 def start_audit_retention(settings: Settings, services: Services) -> threading.Event:
     """Run the audit retention (``alerts.actions.audit_retention``: archive, then trim) in a daemon thread,
-    now and hourly; returns the event that stops it."""
+    now and hourly, and the record retention (``alerts.actions.record_retention``) every minute; returns the
+    event that stops both."""
     retention = AuditRetention(services.centre.audit, settings.audit_archive,
                                timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
     stop = threading.Event()
     threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
+    record = RecordRetention(RecordStreams(services.client, services.keys), settings.record_archive,
+                             timedelta(days=settings.record_retention_days))
+    threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
     return stop
 
 

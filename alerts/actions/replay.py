@@ -31,6 +31,7 @@ from alerts.actions.visibility import require, restricted
 from alerts.core.assets import Asset
 from alerts.core.model import StoredAlert
 from alerts.core.record import (
+    EVALUATION_ACTIONS,
     STREAMS,
     Ack,
     RecordEvent,
@@ -135,7 +136,7 @@ class Sight:
         if event.asset is not None:
             return self.asset(event.asset)
         if event.kind.startswith("exercise."):
-            if event.kind == "exercise.observe":
+            if event.kind in EVALUATION_ACTIONS:
                 return controls(self.viewer)
             if not self._exercise(event.object):
                 return False

@@ -372,3 +372,21 @@ class ObservationRecorded(AuditEvent, action="exercise.observe"):
 
     inject: int = 0
     rating: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectiveRated(AuditEvent, action="exercise.rate"):
+    """An evaluator's HSEEP rating (P/S/M/U) of an exercise objective (subject: the exercise id)."""
+
+    objective: int = 0
+    rating: str = ""
+
+
+@dataclass(frozen=True)
+class ImprovementPlanned(AuditEvent, action="exercise.improvement"):
+    """An improvement plan item added or changed (subject: the exercise id; the item, owner, due, status)."""
+
+    item: str = ""
+    owner: str = ""
+    due: str = ""
+    status: str = ""

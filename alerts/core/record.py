@@ -41,8 +41,10 @@ RECORDED_ACTIONS = frozenset({
     "alert.release", "alert.releasability", "releasability.request", "releasability.decide",
     "asset.assign", "asset.release", "asset.import",
     "exercise.load", "exercise.start", "exercise.pause", "exercise.resume", "exercise.end",
-    "exercise.inject_fire", "exercise.inject_skip", "exercise.observe",
+    "exercise.inject_fire", "exercise.inject_skip", "exercise.observe", "exercise.rate", "exercise.improvement",
 })
+#: Recorded actions only exercise control and evaluators see (evaluation, not play).
+EVALUATION_ACTIONS = frozenset({"exercise.observe", "exercise.rate", "exercise.improvement"})
 #: Checkpoint spacing of ``Replay`` (events).
 EVERY = 1000
 
