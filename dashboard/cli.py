@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from alerts.core.roles import Role
-from dashboard import cli_exercises
+from dashboard import cli_aar, cli_exercises
 from dashboard.cli_common import add_redis_options as _common
 from dashboard.cli_common import os_user as _os_user
 from dashboard.cli_common import read_input as _read_input
@@ -323,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--user", required=True, help="whose releasability and export right apply (audited)")
     report.set_defaults(func=cmd_sitrep)
     cli_exercises.add_parser(sub, _common)
+    cli_aar.add_parser(sub, _common)
     return parser
 
 
