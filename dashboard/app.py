@@ -97,6 +97,7 @@ def _offer_page_callbacks() -> None:
         exercises,
         map,
         queue,
+        replay,
         sharing,
         situation,
     )
