@@ -6,17 +6,23 @@
 | ``GET /state?at=ISO8601`` | the alerts (with status and acknowledgment) and assets as they stood at ``at`` for the caller |
 
 Times are ISO 8601 with an offset; a time that is not one, or ``since`` after ``until``: 422. Who sees
-what: ``alerts.actions.replay`` (the alerts' own releasability and clearance rule).
+what: ``alerts.actions.replay`` (the alerts' own releasability and clearance rule). The answers are
+written straight as JSON in the shape of their response models (documented in ``/openapi.json``), not
+validated again alert by alert: a scrub asks for thousands of alerts many times a second.
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from alerts.actions import replay
 from alerts.actions.errors import Invalid
+from alerts.core.model import StoredAlert
 from alerts.core.record import RecordEvent
 from alerts.core.times import parse_instant
 from alerts.core.viewer import Viewer
@@ -82,11 +88,35 @@ def instant(value: str | None, name: str) -> datetime | None:
         raise Invalid(f"{name}: {exc}") from None
 
 
+#: ``id(record) -> (record, its JSON without superseded_by)``: the record's own JSON, made once per record
+#: object the in-memory record holds (records are frozen; the entry keeps the object, so its id stays its own).
+_SHOWN: dict[int, tuple[StoredAlert, dict]] = {}
+_SHOWN_MOST = 200_000
+_shown_lock = threading.Lock()
+
+
+def recorded_alert_json(stored: StoredAlert, may_see: Callable[[str], bool]) -> dict:
+    """``alert_json(stored, may_see)``, the viewer-independent part computed once per record object."""
+    key = id(stored)
+    with _shown_lock:
+        held = _SHOWN.get(key)
+    if held is None or held[0] is not stored:
+        held = (stored, alert_json(stored, lambda _id: False))
+        with _shown_lock:
+            if len(_SHOWN) >= _SHOWN_MOST:
+                _SHOWN.clear()
+            _SHOWN[key] = held
+    body = dict(held[1])
+    if stored.superseded_by and may_see(stored.superseded_by):
+        body["superseded_by"] = stored.superseded_by
+    return body
+
+
 def event_json(event: RecordEvent) -> dict:
     """One event as ``RecordEventOut``."""
     return {"id": event.id, "at": event.at.isoformat(), "stream": event.stream, "kind": event.kind,
             "actor": event.actor, "object": event.object, "detail": event.detail,
-            "alert": alert_json(event.alert, lambda _id: False) if event.alert is not None else None,
+            "alert": recorded_alert_json(event.alert, lambda _id: False) if event.alert is not None else None,
             "asset": asset_json(event.asset) if event.asset is not None else None}
 
 
@@ -96,25 +126,26 @@ def get_timeline(since: str | None = Query(None, description="ISO 8601 with offs
                  until: str | None = Query(None, description="ISO 8601 with offset; to (included)"),
                  exercise: str | None = Query(None, max_length=100, description="only this exercise's events"),
                  limit: int = Query(replay.MAX_EVENTS, ge=1, le=replay.MAX_EVENTS),
-                 viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> dict:
+                 viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> JSONResponse:
     """Alert changes, acknowledgments, steps, resolutions, escalations, asset positions and tasking,
     releasability changes, exercise control and observations, oldest first."""
     found = replay.timeline(services.centre, viewer, instant(since, "since"), instant(until, "until"),
                             exercise, limit)
-    return {"events": [event_json(e) for e in found.events], "truncated": found.truncated,
-            "record_from": found.record_from.isoformat() if found.record_from else None}
+    return JSONResponse({"events": [event_json(e) for e in found.events], "truncated": found.truncated,
+                         "record_from": found.record_from.isoformat() if found.record_from else None})
 
 
 @router.get("/state", summary="Alerts and assets as they stood at a moment, for the caller",
             response_model=StateOut, responses=errors(403, 422))
 def get_state(at: str = Query(..., description="ISO 8601 with offset"), viewer: Viewer = Depends(caller),
-              services: Services = Depends(services_of)) -> dict:
+              services: Services = Depends(services_of)) -> JSONResponse:
     """Rebuilt from the record (not from today's state)."""
     picture = replay.state_at(services.centre, viewer, instant(at, "at"))
     shown = {stored.id for stored, _ in picture.alerts}
-    return {"at": picture.at.isoformat(),
-            "alerts": [alert_json(stored, shown.__contains__) | {
-                "acknowledged_by": ack.by if ack else None,
-                "acknowledged_at": ack.at.isoformat() if ack else None} for stored, ack in picture.alerts],
-            "assets": [asset_json(a) for a in picture.assets],
-            "record_from": picture.record_from.isoformat() if picture.record_from else None}
+    return JSONResponse({
+        "at": picture.at.isoformat(),
+        "alerts": [recorded_alert_json(stored, shown.__contains__) | {
+            "acknowledged_by": ack.by if ack else None,
+            "acknowledged_at": ack.at.isoformat() if ack else None} for stored, ack in picture.alerts],
+        "assets": [asset_json(a) for a in picture.assets],
+        "record_from": picture.record_from.isoformat() if picture.record_from else None})
