@@ -29,6 +29,7 @@ from alerts.actions.errors import Invalid
 from alerts.actions.exercises import controls, exercise, plays_in
 from alerts.actions.visibility import require, restricted
 from alerts.core.assets import Asset
+from alerts.core.events import stream_id_key
 from alerts.core.model import StoredAlert
 from alerts.core.record import (
     EVALUATION_ACTIONS,
@@ -49,7 +50,9 @@ MAX_EVENTS = 50_000
 
 
 class RecordCache:
-    """The record of one centre in memory, brought up to date on each ``replay()`` (thread-safe)."""
+    """The record of one centre in memory, brought up to date on each ``refresh()`` (thread-safe): it holds
+    what the streams hold (their length caps and retention bound it); what they no longer hold is folded into
+    the base state, so a seek before that answers the picture as of the oldest event held."""
 
     def __init__(self, streams: RecordStreams):
         self.streams = streams
@@ -63,6 +66,10 @@ class RecordCache:
             for name in STREAMS:
                 events, self.cursors[name] = self.streams.read(name, after=self.cursors[name])
                 self.replay.extend(events)
+            oldest = [i for i in (self.streams.oldest_id(name) for name in STREAMS) if i is not None]
+            if oldest:  # what the streams no longer hold (archived, trimmed) is folded into the base state
+                self.replay.drop_before(min(oldest, key=stream_id_key))
+            self.replay.state_through(len(self.replay))  # every checkpoint built now, not during a seek
             return self.replay
 
 

@@ -60,3 +60,14 @@ def test_rec004_exercise_events_are_its_control_and_its_inject_alerts():
     assert names_exercise(RecordEvent("1-0", "audit", "exercise.start", object="ex-1"), "ex-1")
     assert names_exercise(RecordEvent("1-0", "audit", "alert.acknowledge", object="ex-1.inject-3"), "ex-1")
     assert not names_exercise(RecordEvent("1-0", "audit", "alert.acknowledge", object="ex-10.inject-3"), "ex-1")
+
+
+def test_rec005_dropping_old_events_keeps_the_picture_they_built():
+    events = _asset_events(1_200)
+    replay = Replay(every=100)
+    replay.extend(events)
+    at = instant_of(events[-1].id)
+    whole = replay.state_at(at).assets
+    replay.drop_before(events[700].id)
+    assert len(replay) == 500 and replay.state_at(at).assets == whole
+    assert replay.state_at(instant_of(events[900].id)).assets == state_at(events, instant_of(events[900].id)).assets
