@@ -92,6 +92,7 @@ def _offer_page_callbacks() -> None:
 
     from dashboard.components import exercise_band  # noqa: F401  (its callback)
     from dashboard.pages import (  # noqa: F401, A004
+        aar,
         audit,
         evaluation,
         exercises,
