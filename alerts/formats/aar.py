@@ -6,7 +6,9 @@ evidence), 3 Response times (per inject and nation, then median / 90th percentil
 has the overview, the times per alert and the summary. Times are shown in seconds (``-``: not done).
 
 Safe by construction (``alerts.formats.escape``): every value from the data is escaped (Markdown: literal
-one-line text; HTML: ``markupsafe``); the HTML page has no script and no inline style.
+one-line text; HTML: ``markupsafe``); the HTML page has no script and no inline style; in the XLSX workbook
+(openpyxl, one sheet ``AAR``, the same blocks one under another) every text cell is stored as text, never as a
+formula, whatever it starts with.
 """
 from __future__ import annotations
 
@@ -15,11 +17,17 @@ from markupsafe import Markup
 from alerts.core.aar import MEASURES, RATING_MEANING
 from alerts.formats.escape import html_text, markdown_text
 
-FORMATS = ("md", "html", "json")
+FORMATS = ("md", "html", "json", "xlsx")
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _seconds(value) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+def _raw(value) -> int | str:
+    """A time in whole seconds (a number, for the workbook), or ``-`` when not done."""
+    return "-" if value is None else round(value)
 
 
 def _blocks(report: dict) -> list[tuple]:
@@ -38,14 +46,14 @@ def _blocks(report: dict) -> list[tuple]:
                          f"{o['evidence']['missed']} / {o['evidence']['pending']}"] for o in report["objectives"]]))
         blocks.append(("h2", "Response per inject (seconds from firing)"))
         blocks.append(("table", ["inject", "title", "nation", *measures, "expected action"],
-                       [[i["inject"], i["title"], nation, *(_seconds(t[m]) for m in measures), t["expected"] or "-"]
+                       [[i["inject"], i["title"], nation, *(_raw(t[m]) for m in measures), t["expected"] or "-"]
                         for i in report["injects"] for nation, t in sorted(i["nations"].items())]))
     else:
         blocks += [("h1", "After-action report: incident window"),
                    ("p", f"From {report['since']} to {report['until']}; report at {report['at']}.")]
         blocks.append(("h2", "Response per alert (seconds from arrival)"))
         blocks.append(("table", ["alert", "title", "nation", *measures],
-                       [[a["alert_id"], a["title"], nation, *(_seconds(t[m]) for m in measures)]
+                       [[a["alert_id"], a["title"], nation, *(_raw(t[m]) for m in measures)]
                         for a in report["alerts"] for nation, t in sorted(a["nations"].items())]))
     blocks.append(("h2", "Per nation: median / 90th percentile (seconds)"))
     blocks.append(("table", ["nation", *measures],
@@ -97,3 +105,39 @@ def html(report: dict) -> str:
             body.append(Markup("<{0}>{1}</{0}>").format(Markup(block[0]), html_text(block[1])))
     return str(Markup('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>AAR</title></head>'
                       '<body class="aar">{}</body></html>').format(Markup("\n").join(body)))
+
+
+def xlsx(report: dict) -> bytes:
+    """The report as an XLSX workbook (module docstring)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "AAR"
+    bold = Font(bold=True)
+
+    def put(values: list, strong: bool = False) -> None:
+        sheet.append([None] * len(values))
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=sheet.max_row, column=column)
+            cell.value = value if isinstance(value, (int, float)) else "" if value is None else str(value)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula
+            if strong:
+                cell.font = bold
+
+    for block in _blocks(report):
+        if block[0] == "table":
+            put(block[1], strong=True)
+            for row in block[2]:
+                put(row)
+        else:
+            put([block[1]], strong=block[0] != "p")
+        sheet.append([])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+

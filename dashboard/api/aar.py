@@ -2,7 +2,7 @@
 
 | route | who | what |
 |-------|-----|------|
-| ``GET /exercises/{id}/aar?format=md\\|html\\|json`` | control, evaluators | the exercise's AAR |
+| ``GET /exercises/{id}/aar?format=md\\|html\\|json\\|xlsx`` | control, evaluators | the exercise's AAR |
 | ``GET /aar?since=&until=&format=`` | export permission | the AAR of a real incident window |
 | ``POST /exercises/{id}/ratings`` | control, evaluators | ``{"objective": n, "rating": "P"/"S"/"M"/"U", "note": ...}`` |
 | ``POST /exercises/{id}/improvements`` | control, evaluators | an improvement plan item ``{area, action, owner, due, status[, id]}`` |
@@ -20,13 +20,13 @@ from alerts.actions.errors import Invalid
 from alerts.core.aar import Improvement
 from alerts.core.viewer import Viewer
 from alerts.formats import aar as aar_format
-from dashboard.api.models import errors, media
+from dashboard.api.models import errors
 from dashboard.api.replay import instant
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
 router = APIRouter()
-Format = Literal["md", "html", "json"]
+Format = Literal["md", "html", "json", "xlsx"]
 
 
 class RatingBody(BaseModel):
@@ -44,10 +44,14 @@ def _answer(report: dict, format: str) -> Response:
         return PlainTextResponse(aar_format.markdown(report), media_type="text/markdown; charset=utf-8")
     if format == "html":
         return HTMLResponse(aar_format.html(report))
+    if format == "xlsx":
+        return Response(aar_format.xlsx(report), media_type=aar_format.XLSX_MEDIA,
+                        headers={"Content-Disposition": 'attachment; filename="aar.xlsx"'})
     return JSONResponse(report)
 
 
-_FORMATS = {**media("text/markdown", "the report as Markdown"), **media("text/html", "the report as HTML")}
+_FORMATS = {200: {"content": {"text/markdown": {}, "text/html": {}, aar_format.XLSX_MEDIA: {}},
+                   "description": "the report as JSON, Markdown, HTML or an XLSX workbook (format=)"}}
 
 
 @router.get("/exercises/{exercise_id}/aar", summary="The exercise's after-action report",

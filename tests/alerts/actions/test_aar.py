@@ -1,8 +1,10 @@
 """The after-action review on a real Redis with an injected clock: the figures equal the times the test made."""
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
 import pytest
 
 from alerts.actions import aar, evaluation, exercises, replay, tasking, workflow
@@ -73,7 +75,7 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     advance(1)
     workflow.resolve(centre, DUTY_RS, first, "water receding")    # RS: resolved 10 min after inject 1
     evaluation.observe(centre, EVAL, ex.id, 1, "RS acknowledged at once", "P")
-    evaluation.observe(centre, EVAL, ex.id, 2, "BA <script>alert(1)</script> missed the deadline", "M")
+    evaluation.observe(centre, EVAL, ex.id, 2, "=1+1 BA <script>alert(1)</script> missed the deadline", "M")
     aar.rate(centre, EVAL, ex.id, 1, "S", "one nation slow")
     item = aar.plan(centre, EVAL, ex.id, Improvement(area="Late acknowledgment in BA", action="Second watch desk",
                                                       owner="BA MoS", due="2027-03-01"))
@@ -98,6 +100,10 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     assert "| 1 | Flood on the Drina | RS | 120 | - | - | 600 | met |" in md
     assert "Second watch desk" in md and "EXERCISE" in md.splitlines()[0]
     assert "<script>" not in page and "&lt;script&gt;" in page and "<td>480</td>" in page
+    sheet = openpyxl.load_workbook(io.BytesIO(aar_format.xlsx(report))).active
+    cells = {c.value: c for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert cells["=1+1 BA <script>alert(1)</script> missed the deadline"].data_type == "s"  # text, not a formula
+    assert "Second watch desk" in cells and cells[480].data_type == "n"
 
     with pytest.raises(Forbidden):
         aar.exercise_report(centre, DUTY_RS, ex.id)
