@@ -160,7 +160,8 @@ def start_audit_retention(settings: Settings, services: Services) -> threading.E
                                timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
     stop = threading.Event()
     threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
-    record = RecordRetention(RecordStreams(services.client, services.keys), settings.record_archive,
+    streams = RecordStreams(services.client, services.keys)
+    record = RecordRetention(streams, settings.record_archive / settings.prefix,
                              timedelta(days=settings.record_retention_days))
     threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
     return stop

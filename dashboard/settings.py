@@ -76,7 +76,8 @@ SETTINGS: tuple[Setting, ...] = (
             "alert and asset events (the record that replay and the AAR read) older than this (days) are "
             "trimmed from their streams; every event is archived first, within a minute of being recorded"),
     Setting("record_archive_dir", "", "CRISIS_RECORD_ARCHIVE_DIR", "<data_dir>/record",
-            "where the alert and asset events are archived (one JSON Lines file per stream and day)"),
+            "where the alert and asset events are archived (a folder per key prefix, one JSON Lines file per stream "
+            "and day)"),
     Setting("audit_max_entries", "", "CRISIS_AUDIT_MAX_ENTRIES", "1000000",
             "the audit stream keeps at most this many entries; the oldest beyond are archived, then trimmed"),
     Setting("audit_archive_dir", "", "CRISIS_AUDIT_ARCHIVE_DIR", "<data_dir>/audit",

@@ -42,3 +42,14 @@ def test_rrt002_nothing_is_trimmed_that_the_archive_could_not_take(client, keys,
     with pytest.raises(OSError):
         retention.run_once()
     assert len(RecordStreams(client, keys).read("assets")[0]) == 1
+
+
+def test_rrt003_entries_capped_away_before_archiving_are_reported_as_lost(client, keys, centre, tmp_path):
+    first = centre.assets.put(make_asset("a", 44.0, 20.0))
+    retention = RecordRetention(RecordStreams(client, keys), tmp_path)
+    retention.run_once()
+    centre.assets.put(make_asset("b", 44.0, 20.0))
+    centre.assets.put(make_asset("c", 44.0, 20.0))
+    client.xtrim(keys.assets_events, maxlen=1, approximate=False)  # a length cap ran before the archive
+    assert retention.run_once()["assets"]["archived"] == 1 and retention.lost == 1
+    assert [i for i, _ in read_archive(tmp_path, "assets")][0] == first
