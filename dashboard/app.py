@@ -16,6 +16,7 @@ from datetime import timedelta
 import dash
 from dash import Dash, dcc, html
 
+from alerts.actions.replay import record_of
 from alerts.actions.audit_retention import AuditRetention
 from alerts.actions.record_retention import RecordRetention
 from alerts.core.markings import Classifications, Tlp
@@ -123,6 +124,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         services.outage.failed(f"{type(error).__name__}: {error}")
     services.live.start()
     retention = start_audit_retention(settings, services)
+    threading.Thread(target=warm_record, args=(services,), name="record-warm-up", daemon=True).start()
 
     app = Dash(
         __name__,
@@ -165,6 +167,15 @@ def start_audit_retention(settings: Settings, services: Services) -> threading.E
                              timedelta(days=settings.record_retention_days))
     threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
     return stop
+
+
+def warm_record(services: Services) -> None:
+    """Read the record into memory once (``alerts.actions.replay.record_of``), so the first replay seek of
+    this process does not pay for parsing it; a failure is logged and the first seek reads it instead."""
+    try:
+        record_of(services.centre)
+    except Exception:  # noqa: BLE001  a warm-up only: the first seek does the same work
+        log.warning("could not read the record ahead of the first replay seek", exc_info=True)
 
 
 def shutdown(app: Dash) -> None:
