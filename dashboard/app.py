@@ -16,9 +16,9 @@ from datetime import timedelta
 import dash
 from dash import Dash, dcc, html
 
-from alerts.actions.replay import record_of
 from alerts.actions.audit_retention import AuditRetention
 from alerts.actions.record_retention import RecordRetention
+from alerts.actions.replay import record_of
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from alerts.store.client import UNAVAILABLE
