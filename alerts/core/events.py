@@ -368,10 +368,12 @@ class InjectSkipped(AuditEvent, action="exercise.inject_skip"):
 
 @dataclass(frozen=True)
 class ObservationRecorded(AuditEvent, action="exercise.observe"):
-    """An evaluator's observation (subject: the exercise id; the inject and rating)."""
+    """An evaluator's observation (subject: the exercise id; the inject, rating and text: the record holds
+    what was observed, not only that something was)."""
 
     inject: int = 0
     rating: str = ""
+    text: str = ""
 
 
 @dataclass(frozen=True)

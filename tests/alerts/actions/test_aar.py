@@ -112,8 +112,10 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     # the exercise's timeline: control, injects and play, in order; BA never sees the RS-only evaluation
     kinds = [e.kind for e in replay.timeline(centre, DUTY_BA, exercise_id=ex.id).events]
     assert kinds.index("exercise.start") < kinds.index("alert.created") < kinds.index("alert.acknowledge")
-    assert "exercise.observe" not in kinds and "exercise.observe" in [
-        e.kind for e in replay.timeline(centre, EVAL, exercise_id=ex.id).events]
+    assert "exercise.observe" not in kinds
+    observed = [e for e in replay.timeline(centre, EVAL, exercise_id=ex.id).events if e.kind == "exercise.observe"]
+    assert [(e.actor, e.detail["inject"], e.detail["rating"], e.detail["text"]) for e in observed][0] == (
+        "eval", 1, "P", "RS acknowledged at once")
 
 
 def test_aar002_an_incident_aar_times_each_visible_alert_from_its_arrival(world):
