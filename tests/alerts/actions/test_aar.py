@@ -16,6 +16,7 @@ from alerts.core.viewer import Viewer
 from alerts.formats import aar as aar_format
 from alerts.store.audit import AuditLog
 from alerts.store.exercises import ExerciseStore
+from tests.alerts.actions.test_replay import live, rebuilt, redis_now
 from tests.alerts.actions.test_sharing import sync
 from tests.conftest import alert_pipeline, make_asset, stream_ingest
 
@@ -46,18 +47,22 @@ def world(centre, client, keys, regions):
     ingest.ensure_group()
     scheduler = ExerciseScheduler(centre, holder="test")
 
+    samples: list[tuple[datetime, dict]] = []
+
     def advance(minutes: float) -> None:
+        """Move the clock, fire what is due, ingest it; then sample the live state (per nation) and when."""
         now[0] += timedelta(minutes=minutes)
         scheduler.check()
         while ingest.run_once(block_ms=1):
             pass
         sync(centre)
+        samples.append((redis_now(client), {v.nation: live(centre, v)[0] for v in (DUTY_RS, DUTY_BA)}))
 
-    return centre, advance
+    return centre, advance, samples
 
 
 def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_nation(world):
-    centre, advance = world
+    centre, advance, samples = world
     ex = exercises.load(centre, EXCON, MSEL, "DRINA 26")
     centre.assets.put(make_asset("ba-med", 44.3, 19.2, nation="BA"))
     exercises.start(centre, EXCON, ex.id)
@@ -66,14 +71,22 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     advance(1)                                                    # +1 min: inject 2 fires
     advance(1)
     workflow.acknowledge(centre, DUTY_RS, first)                  # RS: 2 min after inject 1
+    advance(0)
     advance(1)
     workflow.complete_step(centre, DUTY_BA, first, 1)             # BA: first step 3 min after inject 1
     advance(1)
     tasking.assign(centre, DUTY_BA, first, "ba-med")              # BA: tasked 4 min after inject 1
     advance(5)
     workflow.acknowledge(centre, DUTY_BA, second)                 # BA: 8 min after inject 2, late
+    advance(0)
     advance(1)
     workflow.resolve(centre, DUTY_RS, first, "water receding")    # RS: resolved 10 min after inject 1
+    advance(0)
+    assert len(samples) == 10  # the live state per nation at ten moments of play equals the state rebuilt then
+    for at, seen in samples:
+        for viewer in (DUTY_RS, DUTY_BA):
+            assert rebuilt(centre, viewer, at)[0] == seen[viewer.nation], (at, viewer.nation)
+    assert second not in samples[-1][1]["RS"] and samples[-1][1]["RS"][first] == "resolved"
     evaluation.observe(centre, EVAL, ex.id, 1, "RS acknowledged at once", "P")
     evaluation.observe(centre, EVAL, ex.id, 2, "=1+1 BA <script>alert(1)</script> missed the deadline", "M")
     aar.rate(centre, EVAL, ex.id, 1, "S", "one nation slow")
@@ -119,7 +132,7 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
 
 
 def test_aar002_an_incident_aar_times_each_visible_alert_from_its_arrival(world):
-    centre, advance = world
+    centre, advance, _ = world
     ex = exercises.load(centre, EXCON, MSEL, "DRINA 26")
     exercises.start(centre, EXCON, ex.id)
     since = datetime.now(UTC) - timedelta(seconds=1)
