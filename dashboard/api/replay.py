@@ -33,6 +33,8 @@ from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
 
 router = APIRouter()
+#: Events one timeline answer holds unless ``limit`` says otherwise.
+DEFAULT_EVENTS = 5_000
 
 
 class RecordEventOut(BaseModel):
@@ -125,7 +127,8 @@ def event_json(event: RecordEvent) -> dict:
 def get_timeline(since: str | None = Query(None, description="ISO 8601 with offset; from (included)"),
                  until: str | None = Query(None, description="ISO 8601 with offset; to (included)"),
                  exercise: str | None = Query(None, max_length=100, description="only this exercise's events"),
-                 limit: int = Query(replay.MAX_EVENTS, ge=1, le=replay.MAX_EVENTS),
+                 limit: int = Query(DEFAULT_EVENTS, ge=1, le=replay.MAX_EVENTS,
+                                    description="at most this many events (the oldest first); truncated says if more"),
                  viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> JSONResponse:
     """Alert changes, acknowledgments, steps, resolutions, escalations, asset positions and tasking,
     releasability changes, exercise control and observations, oldest first."""

@@ -1,7 +1,7 @@
 """The replay page (``/replay``): the map and the alert list as they stood at a chosen moment, for the viewer.
 
-A time slider over the record (from its oldest event to now), a moment typed in (ISO 8601, "Go"), play at
-1x to 60x (``replay-play``: each tick moves the moment on by the speed times the tick), step to the next
+A time slider over the record (from its oldest event to now), a moment typed in (ISO 8601, "Go"), an
+exercise to jump to (its STARTEX; the timeline and "step" then keep to its events), play at 1x to 60x (``replay-play``: each tick moves the moment on by the speed times the tick), step to the next
 event the viewer may see, and the timeline of the events up to the moment beside the list. Everything is
 ``alerts.actions.replay`` (rebuilt from the record, filtered by the viewer's releasability and clearance as
 it stood then and stands now): what the viewer could not see then does not appear. The map is drawn by the
@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from alerts.actions import replay
+from alerts.actions import exercises, replay
 from alerts.actions.errors import ActionError
 from alerts.core.index import AlertIndex
 from alerts.core.query import AlertQuery
@@ -45,6 +45,15 @@ def _range() -> tuple[int, int]:
     return millis(start), millis(now)
 
 
+def _exercise_options() -> list[dict]:
+    """The exercises the viewer may know of that have started (newest first)."""
+    context = callback_context()
+    if context.services.centre.exercises is None:
+        return []
+    return [{"label": f"{e.name} (STARTEX {e.startex:%Y-%m-%d %H:%M} UTC)", "value": e.id}
+            for e in exercises.exercises(context.services.centre, context.viewer) if e.startex is not None]
+
+
 def layout(**_query) -> html.Div:
     """The page: controls, the map, the alert list and the timeline."""
     low, high = _range()
@@ -53,6 +62,8 @@ def layout(**_query) -> html.Div:
             html.H2("Replay"),
             html.Div(id="replay-time", className="replay-time", role="status"),
             dcc.Slider(id="replay-slider", min=low, max=high, value=high, step=1000, marks=None, updatemode="mouseup"),
+            html.Label(["Exercise", dcc.Dropdown(id="replay-exercise", placeholder="all events",
+                                                 options=_exercise_options())]),
             html.Label(["Moment (ISO 8601)", dcc.Input(id="replay-at", type="text", debounce=True,
                                                       placeholder="2026-11-29T10:00:00Z")]),
             html.Button("Go", id="replay-go"),
@@ -89,19 +100,29 @@ def toggle(_clicks, disabled):
 
 @callback(Output("replay-slider", "value"), Output("replay-slider", "max"), Output("replay-message", "children"),
           Input("replay-play", "n_intervals"), Input("replay-step", "n_clicks"), Input("replay-go", "n_clicks"),
-          Input("replay-at", "value"),
+          Input("replay-at", "value"), Input("replay-exercise", "value"),
           State("replay-slider", "value"), State("replay-speed", "value"), State("replay-slider", "max"),
           prevent_initial_call=True)
-def move(_tick, _step, _go, typed, value, speed, high):
-    """Move the moment: a play tick (speed x tick), the next event, or the moment typed in."""
+def move(_tick, _step, _go, typed, exercise_id, value, speed, high):
+    """Move the moment: a play tick (speed x tick), the next event (of the chosen exercise, if one is), the
+    moment typed in, or the chosen exercise's STARTEX."""
     context = callback_context()
     high = max(high or 0, millis(datetime.now(UTC)))
     value = value or high
+    if ctx.triggered_id == "replay-exercise":
+        if not exercise_id:
+            return value, high, ""
+        try:
+            started = exercises.exercise(context.services.centre, context.viewer, exercise_id).startex
+        except ActionError as exc:
+            return value, high, exc.message
+        return (millis(started), high, "") if started else (value, high, "not started yet")
     if ctx.triggered_id == "replay-play":
         return min(value + int(speed or 1) * TICK_MS, high), high, ""
     if ctx.triggered_id == "replay-step":
         since = datetime.fromtimestamp((value + 1) / 1000, UTC)
-        found = replay.timeline(context.services.centre, context.viewer, since=since, limit=1).events
+        found = replay.timeline(context.services.centre, context.viewer, since=since, limit=1,
+                                exercise_id=exercise_id or None).events
         return (millis(found[0].at), high, "") if found else (value, high, "no later event")
     try:
         at = parse_instant((typed or "").strip(), "moment")
@@ -121,15 +142,15 @@ def _alert_item(stored, ack) -> html.Li:
 
 @callback(Output("replay-map", "figure"), Output("replay-alerts", "children"), Output("replay-count", "children"),
           Output("replay-timeline", "children"), Output("replay-time", "children"),
-          Input("replay-slider", "value"))
-def render(value):
+          Input("replay-slider", "value"), Input("replay-exercise", "value"))
+def render(value, exercise_id=None):
     """The picture at the slider's moment, as the viewer could see it."""
     context = callback_context()
     at = datetime.fromtimestamp(value / 1000, UTC) if value else datetime.now(UTC)
     try:
         picture = replay.state_at(context.services.centre, context.viewer, at)
         events = replay.timeline(context.services.centre, context.viewer, since=at - TIMELINE_WINDOW,
-                                 until=at).events[-TIMELINE_SHOWN:]
+                                 until=at, exercise_id=exercise_id or None).events[-TIMELINE_SHOWN:]
     except ActionError as exc:
         return dash.no_update, [], "", [], exc.message
     index = AlertIndex()
