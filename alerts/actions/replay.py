@@ -58,11 +58,12 @@ class RecordCache:
         self.streams = streams
         self.replay = Replay()
         self.cursors = {name: "0-0" for name in STREAMS}
-        self._lock = threading.Lock()
+        #: Held while the record is read or changed; a seek holds it too, so no seek sees a half-made change.
+        self.lock = threading.RLock()
 
     def refresh(self) -> Replay:
         """Read what each stream holds after what was read before; the ``Replay`` over everything read."""
-        with self._lock:
+        with self.lock:
             for name in STREAMS:
                 events, self.cursors[name] = self.streams.read(name, after=self.cursors[name])
                 self.replay.extend(events)
@@ -77,13 +78,18 @@ _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def record_of(centre: Centre) -> Replay:
-    """The centre's record, up to date (one in-memory copy per centre per process)."""
+def cache_of(centre: Centre) -> RecordCache:
+    """The centre's in-memory record (one per centre per process)."""
     with _caches_lock:
         cache = _caches.get(centre.audit)
         if cache is None:
             cache = _caches[centre.audit] = RecordCache(RecordStreams(centre.audit.client, centre.audit.keys))
-    return cache.refresh()
+    return cache
+
+
+def record_of(centre: Centre) -> Replay:
+    """The centre's record, up to date."""
+    return cache_of(centre).refresh()
 
 
 @dataclass(frozen=True)
@@ -173,13 +179,16 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
     require(viewer, Permission.VIEW)
     if at.tzinfo is None:
         raise Invalid("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)")
-    replay = record_of(centre)
-    state = replay.state_at(at)
-    sight = Sight(centre, viewer, replay.state_through(len(replay)))
+    cache = cache_of(centre)
+    with cache.lock:
+        replay = cache.refresh()
+        state = replay.state_at(at)
+        sight = Sight(centre, viewer, replay.state_through(len(replay)))
+        record_from = _record_from(replay)
     alerts = sorted((a for a in state.alerts.values() if sight.alert(a)),
                     key=lambda a: a.alert.reported_at, reverse=True)
     assets = [sight.shown_asset(a, state) for _, a in sorted(state.assets.items()) if sight.asset(a)]
-    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts], assets, _record_from(replay))
+    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts], assets, record_from)
 
 
 def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, until: datetime | None = None,
@@ -196,20 +205,24 @@ def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, unti
         raise Invalid(f"limit is 1 to {MAX_EVENTS}")
     if exercise_id is not None:
         exercise(centre, viewer, exercise_id)  # NotFound when the viewer may not know of it
-    replay = record_of(centre)
-    start, stop = replay.between(since, until)
-    state = replay.state_through(start)
-    sight = Sight(centre, viewer, replay.state_through(len(replay)))
+    cache = cache_of(centre)
+    with cache.lock:
+        replay = cache.refresh()
+        start, stop = replay.between(since, until)
+        state = replay.state_through(start)
+        sight = Sight(centre, viewer, replay.state_through(len(replay)))
+        window = replay.events[start:stop]
+        record_from = _record_from(replay)
     shown: list[RecordEvent] = []
-    for event in replay.events[start:stop]:
+    for event in window:
         state.apply(event)
         if exercise_id is not None and not names_exercise(event, exercise_id):
             continue
         if sight.event(event, state):
             if len(shown) == limit:
-                return Timeline(shown, True, _record_from(replay))
+                return Timeline(shown, True, record_from)
             if event.asset is not None:
                 event = RecordEvent(event.id, event.stream, event.kind, object=event.object,
                                     asset=sight.shown_asset(event.asset, state))
             shown.append(event)
-    return Timeline(shown, False, _record_from(replay))
+    return Timeline(shown, False, record_from)
