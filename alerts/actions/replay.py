@@ -39,6 +39,7 @@ from alerts.core.record import (
     Replay,
     State,
     instant_of,
+    merge,
     names_exercise,
 )
 from alerts.core.roles import Permission
@@ -64,9 +65,11 @@ class RecordCache:
     def refresh(self) -> Replay:
         """Read what each stream holds after what was read before; the ``Replay`` over everything read."""
         with self.lock:
+            batches = []
             for name in STREAMS:
                 events, self.cursors[name] = self.streams.read(name, after=self.cursors[name])
-                self.replay.extend(events)
+                batches.append(events)
+            self.replay.extend(merge(*batches))  # in order: appended, not inserted
             oldest = [i for i in (self.streams.oldest_id(name) for name in STREAMS) if i is not None]
             if oldest:  # what the streams no longer hold (archived, trimmed) is folded into the base state
                 self.replay.drop_before(min(oldest, key=stream_id_key))
