@@ -14,8 +14,8 @@ nation and within its clearance, decided per record, never rewritten here):
   committed to nothing named (as ``alerts.actions.visibility.shown_asset``);
 - an **audit event** (who acknowledged, tasked, changed releasability...) is shown when every alert and
   asset it names is shown at that moment; exercise control events when the viewer may know of the exercise
-  (``alerts.actions.exercises.plays_in``); observations to exercise control and evaluators only; an event
-  naming nothing it can be judged by is not shown.
+  (``alerts.actions.exercises.plays_in``); observations, objective ratings and improvement items to exercise
+  control and evaluators only; an event naming nothing it can be judged by is not shown.
 """
 from __future__ import annotations
 
@@ -178,13 +178,17 @@ def _record_from(replay: Replay) -> datetime | None:
 
 def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
     """The alerts (with their status and acknowledgment) and assets as ``viewer`` could see them at ``at``
-    (aware), rebuilt from the record; ``Invalid`` for a naive ``at``."""
+    (aware), rebuilt from the record; ``Invalid`` for a naive ``at``, or one before the oldest event the
+    streams still hold when older ones were trimmed (they are in the archive)."""
     require(viewer, Permission.VIEW)
     if at.tzinfo is None:
         raise Invalid("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)")
     cache = cache_of(centre)
     with cache.lock:
         replay = cache.refresh()
+        if replay.folded_until is not None and at < replay.folded_until:
+            raise Invalid(f"at: the record held starts at {replay.folded_until.isoformat()}; older events are "
+                          "in the record archive")
         state = replay.state_at(at)
         sight = Sight(centre, viewer, replay.state_through(len(replay)))
         record_from = _record_from(replay)

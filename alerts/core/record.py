@@ -161,6 +161,9 @@ class Replay:
         self.events: list[RecordEvent] = []
         self._keys: list[tuple[int, int, int]] = []
         self._checkpoints: list[State] = [State()]  # _checkpoints[k] holds the first k * every events
+        #: The time of the newest event folded into the base state by ``drop_before`` (None: none dropped):
+        #: the picture before it cannot be rebuilt from what is held.
+        self.folded_until: datetime | None = None
 
     def __len__(self) -> int:
         return len(self.events)
@@ -185,6 +188,7 @@ class Replay:
         index = bisect_right(self._keys, (*stream_id_key(event_id), -1))
         if index:
             base = self.state_through(index)
+            self.folded_until = instant_of(self.events[index - 1].id)
             del self.events[:index], self._keys[:index]
             base.applied = 0
             self._checkpoints = [base]

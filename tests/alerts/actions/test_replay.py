@@ -146,3 +146,21 @@ def test_rpl002_timeline_window_and_bad_windows(centre, client, world):
         replay.timeline(centre, DUTY_RS, since=middle, until=instant_of("1000-0"))
     with pytest.raises(Invalid):
         replay.state_at(centre, DUTY_RS, datetime(2026, 1, 1))
+
+
+def test_rpl003_events_trimmed_from_the_streams_stay_in_the_picture_and_earlier_seeks_are_refused(
+        centre, client, keys, world):
+    send, _ = world
+    start = redis_now(client)
+    first = send(releasable_to=["ALL"])
+    before = redis_now(client)
+    assert first in rebuilt(centre, DUTY_RS, before)[0]        # the process holds the record from here on
+    second = send(releasable_to=["ALL"])
+    newest = client.xrevrange(keys.events, count=1)[0][0].decode()
+    for stream in (keys.events, keys.assets_events, keys.audit):  # retention trimmed everything older
+        client.xtrim(stream, minid=newest, approximate=False)
+    now = redis_now(client)
+    assert set(rebuilt(centre, DUTY_RS, now)[0]) == {first, second}  # folded into the base, not lost
+    assert set(rebuilt(centre, DUTY_RS, before)[0]) == {first}
+    with pytest.raises(Invalid):  # before the folded events: not rebuilt from what is held
+        replay.state_at(centre, DUTY_RS, start)

@@ -70,4 +70,5 @@ def test_rec005_dropping_old_events_keeps_the_picture_they_built():
     whole = replay.state_at(at).assets
     replay.drop_before(events[700].id)
     assert len(replay) == 500 and replay.state_at(at).assets == whole
+    assert replay.folded_until == instant_of(events[699].id)
     assert replay.state_at(instant_of(events[900].id)).assets == state_at(events, instant_of(events[900].id)).assets
