@@ -18,7 +18,7 @@ from dash import Dash, dcc, html
 
 from alerts.actions.audit_retention import AuditRetention
 from alerts.actions.record_retention import RecordRetention
-from alerts.actions.replay import record_of
+from alerts.actions.replay import record_of, seed_from_archive
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from alerts.store.client import UNAVAILABLE
@@ -124,7 +124,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         services.outage.failed(f"{type(error).__name__}: {error}")
     services.live.start()
     retention = start_audit_retention(settings, services)
-    threading.Thread(target=warm_record, args=(services,), name="record-warm-up", daemon=True).start()
+    threading.Thread(target=warm_record, args=(services, settings), name="record-warm-up", daemon=True).start()
 
     app = Dash(
         __name__,
@@ -169,10 +169,12 @@ def start_audit_retention(settings: Settings, services: Services) -> threading.E
     return stop
 
 
-def warm_record(services: Services) -> None:
-    """Read the record into memory once (``alerts.actions.replay.record_of``), so the first replay seek of
-    this process does not pay for parsing it; a failure is logged and the first seek reads it instead."""
+def warm_record(services: Services, settings: Settings) -> None:
+    """Read the record into memory once, the archived part first (``alerts.actions.replay.seed_from_archive``,
+    ``record_of``), so replay covers what was trimmed and the first seek of this process does not pay for
+    parsing it; a failure is logged and the first seek reads the streams instead."""
     try:
+        seed_from_archive(services.centre, settings.record_archive / settings.prefix, settings.audit_archive)
         record_of(services.centre)
     except Exception:  # noqa: BLE001  a warm-up only: the first seek does the same work
         log.warning("could not read the record ahead of the first replay seek", exc_info=True)

@@ -19,10 +19,12 @@ nation and within its clearance, decided per record, never rewritten here):
 """
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Invalid
@@ -93,6 +95,31 @@ def cache_of(centre: Centre) -> RecordCache:
 def record_of(centre: Centre) -> Replay:
     """The centre's record, up to date."""
     return cache_of(centre).refresh()
+
+
+def seed_from_archive(centre: Centre, record_dir: Path, audit_dir: Path) -> int:
+    """Before the first read: take the archived events into the centre's in-memory record (alert and asset
+    events from ``record_dir``, ``alerts.actions.record_retention``; audit entries from ``audit_dir``,
+    ``alerts.actions.audit_retention``), so events already trimmed from the streams are replayed too. Events
+    the streams still hold are not taken twice. Returns how many were taken (0 once the record was read)."""
+    from alerts.actions.record_retention import read_archive
+    from alerts.store.record import parse
+
+    cache = cache_of(centre)
+    with cache.lock:
+        if len(cache.replay) or any(c != "0-0" for c in cache.cursors.values()):
+            return 0
+        batches = [[e for e in (parse(name, i, f) for i, f in read_archive(record_dir, name)) if e is not None]
+                   for name in ("alerts", "assets")]
+        audit = []
+        for path in sorted(Path(audit_dir).glob("audit-*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    entry = json.loads(line)
+                    audit.append(parse("audit", entry["id"], {**entry, "detail": json.dumps(entry.get("detail"))}))
+        batches.append(sorted((e for e in audit if e is not None), key=lambda e: e.order))
+        cache.replay.extend(merge(*batches))
+        return len(cache.replay)
 
 
 @dataclass(frozen=True)

@@ -164,3 +164,26 @@ def test_rpl003_events_trimmed_from_the_streams_stay_in_the_picture_and_earlier_
     assert set(rebuilt(centre, DUTY_RS, before)[0]) == {first}
     with pytest.raises(Invalid):  # before the folded events: not rebuilt from what is held
         replay.state_at(centre, DUTY_RS, start)
+
+
+def test_rpl004_a_process_started_after_a_trim_replays_the_archived_events(centre, client, keys, world, tmp_path):
+    from datetime import timedelta
+
+    from alerts.actions.audit_retention import AuditRetention
+    from alerts.actions.record_retention import RecordRetention
+    from alerts.store.audit import AuditLog
+    from alerts.store.record import RecordStreams
+
+    send, _ = world
+    kept = send(releasable_to=["RS"])
+    workflow.acknowledge(centre, DUTY_RS, kept)
+    later = lambda: datetime.now(UTC) + timedelta(days=401)  # noqa: E731
+    RecordRetention(RecordStreams(client, keys), tmp_path / "record", clock=later).run_once()
+    AuditRetention(centre.audit, tmp_path / "audit", timedelta(days=400), 1_000_000, clock=later).run_once()
+    assert client.xlen(keys.events) == 0 and client.xlen(keys.audit) == 0  # archived, then trimmed
+    centre.audit = AuditLog(client, keys)  # another process: nothing read yet
+    assert replay.seed_from_archive(centre, tmp_path / "record", tmp_path / "audit") > 0
+    picture = replay.state_at(centre, DUTY_RS, redis_now(client))
+    assert [(a.id, a.status.value, ack.by) for a, ack in picture.alerts] == [(kept, "acknowledged", "duty-rs")]
+    assert replay.seed_from_archive(centre, tmp_path / "record", tmp_path / "audit") == 0  # once only
+    assert not replay.state_at(centre, DUTY_BA, redis_now(client)).alerts
