@@ -8,7 +8,8 @@ Redis or plain-Python version of the same work), so a slow machine shows up
 in both columns and the ratio still means something. Results are also written
 to ``bench/results/latest.json``. See ``bench/README.md`` for what each
 figure means; each section is its own module (``bench.ingest``,
-``bench.latency``, ``bench.map``, ``bench.assets``, ``bench.ack``, ``bench.msel``, ``bench.tak``).
+``bench.latency``, ``bench.map``, ``bench.assets``, ``bench.ack``, ``bench.msel``, ``bench.tak``,
+``bench.replay``).
 
 All Redis keys live under one fresh prefix (``bench-<uuid>:...``) and are
 deleted at the end, whatever happens.
@@ -43,7 +44,7 @@ from bench.common import (
 
 FULL = {"ingest_n": 50_000, "latency_m": 200, "map_sizes": [1_000, 10_000, 100_000]}
 QUICK = {"ingest_n": 5_000, "latency_m": 30, "map_sizes": [1_000, 10_000]}
-SECTIONS = ("ingest", "latency", "map", "assets", "ack", "msel", "tak")
+SECTIONS = ("ingest", "latency", "map", "assets", "ack", "msel", "tak", "replay")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -85,6 +86,7 @@ def plan(args: argparse.Namespace, prefix: str, places) -> list[tuple[str, Calla
         "ack": lambda mod: mod.bench_ack(url, prefix, 50, 3 if args.quick else 10),
         "msel": lambda mod: mod.bench_msel(url, prefix, 1 if args.quick else 3),
         "tak": lambda mod: mod.bench_tak(url, prefix, 5_000 if args.quick else 20_000, 1_000 if args.quick else 3_000),
+        "replay": lambda mod: mod.bench_replay(url, prefix, 20 if args.quick else 50),
     }
     wanted = {s.strip() for s in args.only.split(",") if s.strip()}
     return [(name, calls[name]) for name in SECTIONS if name in wanted]

@@ -17,9 +17,12 @@ import dash
 from dash import Dash, dcc, html
 
 from alerts.actions.audit_retention import AuditRetention
+from alerts.actions.record_retention import RecordRetention
+from alerts.actions.replay import record_of, seed_from_archive
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from alerts.store.client import UNAVAILABLE
+from alerts.store.record import RecordStreams
 from dashboard import api, callback_errors
 from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
@@ -90,11 +93,13 @@ def _offer_page_callbacks() -> None:
 
     from dashboard.components import exercise_band  # noqa: F401  (its callback)
     from dashboard.pages import (  # noqa: F401, A004
+        aar,
         audit,
         evaluation,
         exercises,
         map,
         queue,
+        replay,
         sharing,
         situation,
     )
@@ -119,6 +124,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         services.outage.failed(f"{type(error).__name__}: {error}")
     services.live.start()
     retention = start_audit_retention(settings, services)
+    threading.Thread(target=warm_record, args=(services, settings), name="record-warm-up", daemon=True).start()
 
     app = Dash(
         __name__,
@@ -150,12 +156,28 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
 
 def start_audit_retention(settings: Settings, services: Services) -> threading.Event:
     """Run the audit retention (``alerts.actions.audit_retention``: archive, then trim) in a daemon thread,
-    now and hourly; returns the event that stops it."""
+    now and hourly, and the record retention (``alerts.actions.record_retention``) every minute; returns the
+    event that stops both."""
     retention = AuditRetention(services.centre.audit, settings.audit_archive,
                                timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
     stop = threading.Event()
     threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
+    streams = RecordStreams(services.client, services.keys)
+    record = RecordRetention(streams, settings.record_archive / settings.prefix,
+                             timedelta(days=settings.record_retention_days))
+    threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
     return stop
+
+
+def warm_record(services: Services, settings: Settings) -> None:
+    """Read the record into memory once, the archived part first (``alerts.actions.replay.seed_from_archive``,
+    ``record_of``), so replay covers what was trimmed and the first seek of this process does not pay for
+    parsing it; a failure is logged and the first seek reads the streams instead."""
+    try:
+        seed_from_archive(services.centre, settings.record_archive / settings.prefix, settings.audit_archive)
+        record_of(services.centre)
+    except Exception:  # noqa: BLE001  a warm-up only: the first seek does the same work
+        log.warning("could not read the record ahead of the first replay seek", exc_info=True)
 
 
 def shutdown(app: Dash) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from alerts.core.roles import Role
-from dashboard import cli_cot, cli_demo, cli_exercises
+from dashboard import cli_aar, cli_cot, cli_demo, cli_exercises
 from dashboard.cli_common import add_redis_options as _common
 from dashboard.cli_common import os_user as _os_user
 from dashboard.cli_common import read_input as _read_input
@@ -327,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_sitrep)
     cli_exercises.add_parser(sub, _common)
     cli_demo.add_parser(sub, _common)
+    cli_aar.add_parser(sub, _common)
     return parser
 
 

@@ -70,8 +70,14 @@ SETTINGS: tuple[Setting, ...] = (
             "sign-in attempts from all addresses together (guards the server's password hashing); more: 429"),
     Setting("api_rate", "", "CRISIS_API_RATE", "1200/minute",
             "requests per API token or web session (API, pages, callbacks, live streams); more: 429"),
-    Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "90",
+    Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "400",
             "audit entries older than this (days) are archived, then trimmed from the stream"),
+    Setting("record_retention_days", "", "CRISIS_RECORD_RETENTION_DAYS", "400",
+            "alert and asset events (the record that replay and the AAR read) older than this (days) are "
+            "trimmed from their streams; every event is archived first, within a minute of being recorded"),
+    Setting("record_archive_dir", "", "CRISIS_RECORD_ARCHIVE_DIR", "<data_dir>/record",
+            "where the alert and asset events are archived (a folder per key prefix, one JSON Lines file per stream "
+            "and day)"),
     Setting("audit_max_entries", "", "CRISIS_AUDIT_MAX_ENTRIES", "1000000",
             "the audit stream keeps at most this many entries; the oldest beyond are archived, then trimmed"),
     Setting("audit_archive_dir", "", "CRISIS_AUDIT_ARCHIVE_DIR", "<data_dir>/audit",
@@ -137,7 +143,9 @@ class Settings:
     login_rate: str = "20/minute"
     login_rate_global: str = "600/minute"
     api_rate: str = "1200/minute"
-    audit_retention_days: float = 90.0
+    audit_retention_days: float = 400.0
+    record_retention_days: float = 400.0
+    record_archive_dir: Path | None = None
     audit_max_entries: int = 1_000_000
     audit_archive_dir: Path | None = None
     max_payload_bytes: int = 1_048_576
@@ -180,6 +188,11 @@ class Settings:
     def audit_archive(self) -> Path:
         """Where trimmed audit entries are archived: ``audit_archive_dir``, else ``<data_dir>/audit``."""
         return self.audit_archive_dir or Path(self.data_dir) / "audit"
+
+    @property
+    def record_archive(self) -> Path:
+        """Where the record's alert and asset events are archived: ``record_archive_dir``, else ``<data_dir>/record``."""
+        return self.record_archive_dir or Path(self.data_dir) / "record"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

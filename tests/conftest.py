@@ -247,6 +247,7 @@ class RunningServer:
 
 def _spawn(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("CRISIS_RECORD_ARCHIVE_DIR", tempfile.mkdtemp(prefix="crisis-test-record-"))  # not the repo's
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on it
     process = subprocess.Popen([sys.executable, "-m", "dashboard.cli", *args], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=log)
@@ -345,6 +346,7 @@ def serve_in_process(redis_url: str, **settings) -> Iterator[AppServer]:
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     port = free_port()
+    settings.setdefault("record_archive_dir", Path(tempfile.mkdtemp(prefix="crisis-test-record-")))  # not the repo's
     app = create_app(Settings(redis_url=redis_url, prefix=prefix, port=port, **settings))
     # as `crisisdash serve` runs it: X-Forwarded-* only through the app's own trusted-proxy setting
     server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port, log_level="warning",

@@ -871,3 +871,18 @@ def test_rmx010_after_the_whole_matrix_the_audit_trail_still_names_only_what_eac
             assert seen == named
         else:
             assert audit_markers(matrix, person.name) <= seen <= matrix.visible(person.name), person
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rmx011_the_record_replayed_holds_exactly_what_the_viewer_may_see(matrix, name):
+    """The timeline (every alert, asset and audit event of the record) and the state at now name exactly the
+    alerts ``/alerts`` does: the same releasability and clearance rule."""
+    want = matrix.visible(name)
+    timeline = matrix.get("/api/v1/timeline", name)
+    assert timeline.status_code == 200, timeline.text
+    assert markers(timeline.text) == want, name
+    state = matrix.get("/api/v1/state", name, at=datetime.now(UTC).isoformat())
+    assert state.status_code == 200, state.text
+    assert markers(state.text) == want, name
+    assert {a["id"] for a in state.json()["alerts"]} == {matrix.ids[s.n] for s in _seen(matrix, name)} | \
+        {SENTINEL_ALERT}

@@ -135,7 +135,7 @@ def observe(centre: Centre, viewer: Viewer, exercise_id: str, inject: int | None
     observation = {"by": viewer.name, "nation": viewer.nation, "at": centre.clock().isoformat(),
                    "inject": inject, "text": text, "rating": rating}
     store_of(centre).add_observation(ex.id, observation)
-    centre.record(viewer, ObservationRecorded(ex.id, inject=inject or 0, rating=rating or ""))
+    centre.record(viewer, ObservationRecorded(ex.id, inject=inject or 0, rating=rating or "", text=text))
     return observation
 
 

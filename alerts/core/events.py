@@ -368,7 +368,27 @@ class InjectSkipped(AuditEvent, action="exercise.inject_skip"):
 
 @dataclass(frozen=True)
 class ObservationRecorded(AuditEvent, action="exercise.observe"):
-    """An evaluator's observation (subject: the exercise id; the inject and rating)."""
+    """An evaluator's observation (subject: the exercise id; the inject, rating and text: the record holds
+    what was observed, not only that something was)."""
 
     inject: int = 0
     rating: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectiveRated(AuditEvent, action="exercise.rate"):
+    """An evaluator's HSEEP rating (P/S/M/U) of an exercise objective (subject: the exercise id)."""
+
+    objective: int = 0
+    rating: str = ""
+
+
+@dataclass(frozen=True)
+class ImprovementPlanned(AuditEvent, action="exercise.improvement"):
+    """An improvement plan item added or changed (subject: the exercise id; the item, owner, due, status)."""
+
+    item: str = ""
+    owner: str = ""
+    due: str = ""
+    status: str = ""

@@ -43,6 +43,10 @@
 | ``{p}:exercise-observations:{id}`` | list | an exercise's evaluator observations (JSON), oldest first |
 | ``{p}:exercise-scheduler``    | string   | the exercise scheduler lease: holder token (expires)      |
 | ``{p}:exercise-secret``       | string   | the key of the injects' HMAC mark (``alerts.store.inject_marks``) |
+| ``{p}:record:archived``       | hash     | record stream name -> newest id copied to the archive files (see ``alerts.store.record``) |
+| ``{p}:record:archive-lock``   | string   | held by the one process archiving and trimming the record streams (expires) |
+| ``{p}:aar-ratings:{id}``      | hash     | an exercise's objective number -> JSON HSEEP rating ``{rating, note, by, at}`` |
+| ``{p}:aar-improvements:{id}`` | hash     | an exercise's improvement plan: item id -> JSON ``{area, action, owner, due, status}`` |
 """
 from __future__ import annotations
 
@@ -253,3 +257,21 @@ class Keys:
     def exercise_secret(self) -> str:
         """``{p}:exercise-secret``, string: the key of the injects' HMAC mark (``alerts.store.inject_marks``)."""
         return f"{self.prefix}:exercise-secret"
+
+    @property
+    def record_archived(self) -> str:
+        """``{p}:record:archived``, hash: record stream name -> newest id copied to the archive files."""
+        return f"{self.prefix}:record:archived"
+
+    @property
+    def record_archive_lock(self) -> str:
+        """``{p}:record:archive-lock``, string: held by the process archiving and trimming the record streams."""
+        return f"{self.prefix}:record:archive-lock"
+
+    def aar_ratings(self, exercise_id: str) -> str:
+        """``{p}:aar-ratings:{id}``, hash: objective number -> JSON HSEEP rating ``{rating, note, by, at}``."""
+        return f"{self.prefix}:aar-ratings:{exercise_id}"
+
+    def aar_improvements(self, exercise_id: str) -> str:
+        """``{p}:aar-improvements:{id}``, hash: improvement plan item id -> JSON of the item."""
+        return f"{self.prefix}:aar-improvements:{exercise_id}"

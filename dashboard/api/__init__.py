@@ -14,7 +14,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from alerts.actions.errors import ActionError
 from alerts.core.query import BadQuery
-from dashboard.api import alerts, assets, exercises, exports, sharing, workflow
+from dashboard.api import (
+    aar,
+    alerts,
+    assets,
+    exercises,
+    exports,
+    replay,
+    sharing,
+    workflow,
+)
 from dashboard.auth import login
 from dashboard.auth.limits import EdgeLimits
 from dashboard.auth.middleware import AuthMiddleware
@@ -25,7 +34,8 @@ API_PREFIX = "/api/v1"
 #: Routes that take bodies over ``CRISIS_MAX_REQUEST_BYTES`` (path -> bytes): the MSEL upload.
 LARGER_BODIES = {API_PREFIX + "/exercises": exercises.MAX_UPLOAD}
 #: Every router of the API and the live streams, in the order they are matched.
-ROUTERS = (workflow.router, assets.router, sharing.router, exercises.router, alerts.router, exports.router)
+ROUTERS = (workflow.router, assets.router, sharing.router, aar.router, exercises.router, replay.router,
+           alerts.router, exports.router)
 
 
 def _action_error(_request: Request, exc: ActionError) -> JSONResponse:

@@ -1,0 +1,146 @@
+"""After-action review (AAR) as use cases: the report of an exercise or of a real incident window, and the
+parts evaluators enter (objective ratings, the improvement plan).
+
+**Exercise AAR** (``exercise_report``; exercise control and evaluators, ``evaluate_exercises``): per objective
+the evaluators' P/S/M/U rating beside the computed evidence (the expected-action outcomes of the injects that
+serve it); per inject and per ``to`` nation the time to acknowledge, to the first checklist step, to the
+first asset tasked and to resolve (seconds from the inject's firing; the facts ``alerts.actions.evaluation``
+reads from the audit trail, credited to the actor's nation) and the expected action's outcome
+(``alerts.actions.evaluation.evaluation``); per nation the median and 90th percentile
+(``alerts.core.aar.summary``); strengths and areas for improvement from the observations; the improvement
+plan. Marked with the highest classification of the inject alerts and ``EXERCISE``. Computed on demand from
+the record, so it is ready as soon as ENDEX is recorded.
+
+**Incident AAR** (``incident_report``; ``export``): the same times for every alert the caller may see that
+arrived in ``[since, until]`` (from its arrival), per alert and per nation, with the summary.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from alerts.actions import evaluation
+from alerts.actions.centre import Centre
+from alerts.actions.errors import Invalid, NotFound
+from alerts.actions.exercises import exercise
+from alerts.actions.replay import timeline
+from alerts.actions.visibility import require
+from alerts.core.aar import (
+    RATINGS,
+    Improvement,
+    Rating,
+    findings,
+    response_times,
+    summary,
+)
+from alerts.core.events import ImprovementPlanned, ObjectiveRated
+from alerts.core.injects import inject_alert_id
+from alerts.core.roles import Permission
+from alerts.core.viewer import Viewer
+from alerts.store.aar import AarStore
+
+
+def _store(centre: Centre) -> AarStore:
+    return AarStore(centre.audit.client, centre.audit.keys)
+
+
+def _marking(centre: Centre, levels: list[str | None], exercise: bool) -> str:
+    """The highest of ``levels`` (the deployment's lowest when none), and ``EXERCISE`` when it applies."""
+    ranks = {level: n for n, level in enumerate(centre.scheme.levels)}
+    top = max((lv for lv in levels if lv in ranks), key=ranks.__getitem__, default=centre.scheme.lowest)
+    return f"{top} // EXERCISE" if exercise else top
+
+
+def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[str, Any]:
+    """The AAR of ``exercise_id`` (module docstring) as a JSON-able dict: ``marking``, ``exercise``, ``name``,
+    ``state``, ``startex``, ``endex``, ``at``, ``objectives`` [{number, text, rating, evidence}], ``injects``
+    [{inject, title, objective, fired_at, alert_id, expected_action, nations: {ISO2: {acknowledge,
+    first_step, assign, resolve (seconds or None), expected (met/missed/pending/None)}}}], ``summary`` {ISO2:
+    {measure: {n, median, p90}}}, ``strengths``, ``areas_for_improvement``, ``notes`` (observations) and
+    ``improvements``. ``Forbidden`` without ``evaluate_exercises``; ``NotFound`` for an unknown exercise."""
+    scored = evaluation.evaluation(centre, viewer, exercise_id)
+    ex = exercise(centre, viewer, exercise_id)
+    alert_ids = {inject_alert_id(ex.id, n): n for n in ex.fired}
+    facts = evaluation.facts(centre, alert_ids)
+    injects, rows = [], []
+    for row in scored["injects"]:
+        number = row["inject"]
+        nations: dict[str, dict] = {}
+        if number in ex.fired:
+            times = response_times(ex.fired[number], [f for _, f in facts.get(inject_alert_id(ex.id, number), [])])
+            rows.append({n: t for n, t in times.items() if n in row["to"]})
+            for nation in row["to"]:
+                outcome = row["nations"].get(nation)
+                nations[nation] = dict(times.get(nation) or {m: None for m in
+                                                             ("acknowledge", "first_step", "assign", "resolve")})
+                nations[nation]["expected"] = outcome["outcome"] if outcome else None
+        injects.append({k: row[k] for k in ("inject", "title", "objective", "fired_at", "alert_id",
+                                            "expected_action")} | {"to": row["to"], "nations": nations})
+    ratings = _store(centre).ratings(ex.id)
+    objectives = []
+    for number, text in enumerate(ex.objectives, start=1):
+        serving = [i for i in injects if i["objective"] and i["objective"].strip().lower() == text.strip().lower()]
+        outcomes = [n["expected"] for i in serving for n in i["nations"].values() if n["expected"]]
+        rated = ratings.get(number)
+        objectives.append({"number": number, "text": text,
+                           "rating": rated.model_dump(mode="json") if rated else None,
+                           "evidence": {"injects": [i["inject"] for i in serving],
+                                        **{o: outcomes.count(o) for o in ("met", "missed", "pending")}}})
+    stored = centre.alerts.get_many(list(alert_ids))
+    return {"marking": _marking(centre, [s.routing.classification for s in stored if s], True),
+            "exercise": ex.id, "name": ex.name, "state": ex.state.value,
+            "startex": ex.startex.isoformat() if ex.startex else None,
+            "endex": ex.endex.isoformat() if ex.endex else None, "at": scored["at"],
+            "objectives": objectives, "injects": injects, "summary": summary(rows),
+            **findings(scored["observations"]),
+            "improvements": [i.model_dump(mode="json") for i in _store(centre).improvements(ex.id)]}
+
+
+def incident_report(centre: Centre, viewer: Viewer, since: datetime, until: datetime) -> dict[str, Any]:
+    """The AAR of a real incident window: every alert ``viewer`` may see that arrived from ``since`` to
+    ``until`` (aware), with ``alerts`` [{alert_id, title, severity, received_at, nations: {ISO2: times}}] and
+    the ``summary``; ``marking`` the highest classification among them. ``Forbidden`` without ``export``;
+    ``Invalid`` when ``since`` is after ``until``."""
+    require(viewer, Permission.EXPORT)
+    created = [e.alert for e in timeline(centre, viewer, since, until).events if e.kind == "alert.created"]
+    facts = evaluation.facts(centre, [a.id for a in created])
+    alerts, rows = [], []
+    for stored in created:
+        start = stored.routing.released_at or stored.received_at
+        times = response_times(start, [f for _, f in facts.get(stored.id, [])])
+        rows.append(times)
+        alerts.append({"alert_id": stored.id, "title": stored.alert.title, "severity": stored.alert.severity.value,
+                       "received_at": start.isoformat(), "nations": times})
+    return {"marking": _marking(centre, [a.routing.classification for a in created],
+                                any(a.alert.exercise for a in created)),
+            "since": since.isoformat(), "until": until.isoformat(), "at": centre.clock().isoformat(),
+            "alerts": alerts, "summary": summary(rows)}
+
+
+def rate(centre: Centre, viewer: Viewer, exercise_id: str, objective: int, rating: str, note: str = "") -> Rating:
+    """An evaluator rates objective ``objective`` (from 1) P, S, M or U (HSEEP), with an optional note;
+    audited. ``NotFound`` for an objective the exercise does not have; ``Invalid`` for another rating."""
+    require(viewer, Permission.EVALUATE_EXERCISES)
+    ex = exercise(centre, viewer, exercise_id)
+    if not 1 <= objective <= len(ex.objectives):
+        raise NotFound(f"exercise {exercise_id!r} has no objective {objective}")
+    if rating not in RATINGS:
+        raise Invalid(f"a rating is one of {', '.join(RATINGS)} (HSEEP: P, S, M, U)")
+    rated = Rating(objective=objective, rating=rating, note=note, by=viewer.name, at=centre.clock())
+    _store(centre).rate(ex.id, rated)
+    centre.record(viewer, ObjectiveRated(ex.id, objective=objective, rating=rating))
+    return rated
+
+
+def plan(centre: Centre, viewer: Viewer, exercise_id: str, item: Improvement) -> Improvement:
+    """Add an improvement plan item (or, with the ``id`` of one, replace it); audited. ``NotFound`` for an
+    ``id`` the plan does not hold."""
+    require(viewer, Permission.EVALUATE_EXERCISES)
+    ex = exercise(centre, viewer, exercise_id)
+    store = _store(centre)
+    if item.id and not store.has_item(ex.id, item.id):
+        raise NotFound(f"exercise {exercise_id!r} has no improvement {item.id!r}")
+    stored = store.plan(ex.id, item.model_copy(update={"by": viewer.name, "at": centre.clock()}))
+    centre.record(viewer, ImprovementPlanned(ex.id, item=stored.id, owner=stored.owner, due=stored.due.isoformat(),
+                                             status=stored.status.value))
+    return stored

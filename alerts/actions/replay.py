@@ -1,0 +1,262 @@
+"""Replay as use cases: the timeline of the record and the picture at a moment, as one viewer could see them.
+
+The record is ``alerts.core.record`` (three streams merged); each process keeps it in memory
+(``RecordCache``: a ``Replay`` with checkpoints), reading only what is new on each call, so a seek costs a
+checkpoint copy and at most ``EVERY`` events applied, whatever the record's length.
+
+Who sees what (the alerts' own rule, ``alerts.actions.visibility.restricted``: released to the viewer's
+nation and within its clearance, decided per record, never rewritten here):
+
+- an **alert** is shown at a moment when it was releasable to the viewer as it stood *then* and is still
+  releasable as it stands *now* (the newest record): released later, it does not appear before its release;
+  narrowed later, it does not appear at all (when in doubt, hide);
+- an **asset** likewise (``Asset.visible_to``); tasked to an alert the viewer may not see, it shows as
+  committed to nothing named (as ``alerts.actions.visibility.shown_asset``);
+- an **audit event** (who acknowledged, tasked, changed releasability...) is shown when every alert and
+  asset it names is shown at that moment; exercise control events when the viewer may know of the exercise
+  (``alerts.actions.exercises.plays_in``); observations, objective ratings and improvement items to exercise
+  control and evaluators only; an event naming nothing it can be judged by is not shown.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alerts.actions.centre import Centre
+from alerts.actions.errors import Invalid
+from alerts.actions.exercises import controls, exercise, plays_in
+from alerts.actions.visibility import require, restricted
+from alerts.core.assets import Asset
+from alerts.core.events import stream_id_key
+from alerts.core.model import StoredAlert
+from alerts.core.record import (
+    EVALUATION_ACTIONS,
+    STREAMS,
+    Ack,
+    RecordEvent,
+    Replay,
+    State,
+    instant_of,
+    merge,
+    names_exercise,
+)
+from alerts.core.roles import Permission
+from alerts.core.viewer import Viewer
+from alerts.store.record import RecordStreams
+
+#: The most events one timeline call returns.
+MAX_EVENTS = 50_000
+
+
+class RecordCache:
+    """The record of one centre in memory, brought up to date on each ``refresh()`` (thread-safe): it holds
+    what the streams hold (their length caps and retention bound it); what they no longer hold is folded into
+    the base state, so a seek before that answers the picture as of the oldest event held."""
+
+    def __init__(self, streams: RecordStreams):
+        self.streams = streams
+        self.replay = Replay()
+        self.cursors = {name: "0-0" for name in STREAMS}
+        #: Held while the record is read or changed; a seek holds it too, so no seek sees a half-made change.
+        self.lock = threading.RLock()
+
+    def refresh(self) -> Replay:
+        """Read what each stream holds after what was read before; the ``Replay`` over everything read."""
+        with self.lock:
+            batches = []
+            for name in STREAMS:
+                events, self.cursors[name] = self.streams.read(name, after=self.cursors[name])
+                batches.append(events)
+            self.replay.extend(merge(*batches))  # in order: appended, not inserted
+            oldest = [i for i in (self.streams.oldest_id(name) for name in STREAMS) if i is not None]
+            if oldest:  # what the streams no longer hold (archived, trimmed) is folded into the base state
+                self.replay.drop_before(min(oldest, key=stream_id_key))
+            self.replay.state_through(len(self.replay))  # every checkpoint built now, not during a seek
+            return self.replay
+
+
+_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def cache_of(centre: Centre) -> RecordCache:
+    """The centre's in-memory record (one per centre per process)."""
+    with _caches_lock:
+        cache = _caches.get(centre.audit)
+        if cache is None:
+            cache = _caches[centre.audit] = RecordCache(RecordStreams(centre.audit.client, centre.audit.keys))
+    return cache
+
+
+def record_of(centre: Centre) -> Replay:
+    """The centre's record, up to date."""
+    return cache_of(centre).refresh()
+
+
+def seed_from_archive(centre: Centre, record_dir: Path, audit_dir: Path) -> int:
+    """Before the first read: take the archived events into the centre's in-memory record (alert and asset
+    events from ``record_dir``, ``alerts.actions.record_retention``; audit entries from ``audit_dir``,
+    ``alerts.actions.audit_retention``), so events already trimmed from the streams are replayed too. Events
+    the streams still hold are not taken twice. Returns how many were taken (0 once the record was read)."""
+    from alerts.actions.record_retention import read_archive
+    from alerts.store.record import parse
+
+    cache = cache_of(centre)
+    with cache.lock:
+        if len(cache.replay) or any(c != "0-0" for c in cache.cursors.values()):
+            return 0
+        batches = [[e for e in (parse(name, i, f) for i, f in read_archive(record_dir, name)) if e is not None]
+                   for name in ("alerts", "assets")]
+        audit = []
+        for path in sorted(Path(audit_dir).glob("audit-*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    entry = json.loads(line)
+                    audit.append(parse("audit", entry["id"], {**entry, "detail": json.dumps(entry.get("detail"))}))
+        batches.append(sorted((e for e in audit if e is not None), key=lambda e: e.order))
+        cache.replay.extend(merge(*batches))
+        return len(cache.replay)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What a viewer could see at ``at``: ``alerts`` (record as it stood, its ``Ack`` or None), newest report
+    first; ``assets`` by id; ``record_from``: the time of the oldest event held (None: empty record)."""
+
+    at: datetime
+    alerts: list[tuple[StoredAlert, Ack | None]]
+    assets: list[Asset]
+    record_from: datetime | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The events a viewer may see, oldest first; ``truncated`` when more than ``limit`` matched."""
+
+    events: list[RecordEvent]
+    truncated: bool
+    record_from: datetime | None
+
+
+class Sight:
+    """What one viewer may see of the record (the module docstring), against the record's newest state."""
+
+    def __init__(self, centre: Centre, viewer: Viewer, latest: State):
+        self.centre = centre
+        self.viewer = viewer
+        self.query = restricted(centre, viewer)
+        self.latest = latest
+        self._exercises: dict[str, bool] = {}
+
+    def alert(self, then: StoredAlert | None) -> bool:
+        """Whether the alert, as ``then``, is shown (releasable then and now)."""
+        if then is None:
+            return False
+        now = self.latest.alerts.get(then.id, then)
+        return self.query.releasable(then) and self.query.releasable(now)
+
+    def asset(self, then: Asset | None) -> bool:
+        """Whether the asset, as ``then``, is shown (released to the viewer then and now)."""
+        if then is None:
+            return False
+        now = self.latest.assets.get(then.id, then)
+        return then.visible_to(self.viewer.nation) and now.visible_to(self.viewer.nation)
+
+    def shown_asset(self, asset: Asset, state: State) -> Asset:
+        """``asset`` with ``assigned_to`` dropped unless that alert is shown in ``state``."""
+        if asset.assigned_to is None or self.alert(state.alerts.get(asset.assigned_to)):
+            return asset
+        return asset.model_copy(update={"assigned_to": None})
+
+    def event(self, event: RecordEvent, state: State) -> bool:
+        """Whether ``event`` is shown, ``state`` being the picture right after it."""
+        if event.alert is not None:
+            return self.alert(event.alert)
+        if event.asset is not None:
+            return self.asset(event.asset)
+        if event.kind.startswith("exercise."):
+            if event.kind in EVALUATION_ACTIONS:
+                return controls(self.viewer)
+            if not self._exercise(event.object):
+                return False
+        named = [a for a in event.alert_ids if a in state.alerts or a == event.detail.get("alert_id")]
+        # an alert named before it was recorded (an inject fired, ingested a moment later): as recorded since
+        verdicts = [self.alert(state.alerts.get(a) or self.latest.alerts.get(a)) for a in named]
+        if event.object in state.assets:
+            verdicts.append(self.asset(state.assets[event.object]))
+        if event.kind.startswith("exercise.") and not event.detail.get("alert_id"):
+            verdicts.append(True)
+        return bool(verdicts) and all(verdicts)
+
+    def _exercise(self, exercise_id: str) -> bool:
+        if exercise_id not in self._exercises:
+            found = self.centre.exercises.get(exercise_id) if self.centre.exercises is not None else None
+            self._exercises[exercise_id] = found is not None and plays_in(self.viewer, found)
+        return self._exercises[exercise_id]
+
+
+def _record_from(replay: Replay) -> datetime | None:
+    return instant_of(replay.events[0].id) if replay.events else None
+
+
+def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
+    """The alerts (with their status and acknowledgment) and assets as ``viewer`` could see them at ``at``
+    (aware), rebuilt from the record; ``Invalid`` for a naive ``at``, or one before the oldest event the
+    streams still hold when older ones were trimmed (they are in the archive)."""
+    require(viewer, Permission.VIEW)
+    if at.tzinfo is None:
+        raise Invalid("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)")
+    cache = cache_of(centre)
+    with cache.lock:
+        replay = cache.refresh()
+        if replay.folded_until is not None and at < replay.folded_until:
+            raise Invalid(f"at: the record held starts at {replay.folded_until.isoformat()}; older events are "
+                          "in the record archive")
+        state = replay.state_at(at)
+        sight = Sight(centre, viewer, replay.state_through(len(replay)))
+        record_from = _record_from(replay)
+    alerts = sorted((a for a in state.alerts.values() if sight.alert(a)),
+                    key=lambda a: a.alert.reported_at, reverse=True)
+    assets = [sight.shown_asset(a, state) for _, a in sorted(state.assets.items()) if sight.asset(a)]
+    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts], assets, record_from)
+
+
+def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, until: datetime | None = None,
+             exercise_id: str | None = None, limit: int = MAX_EVENTS) -> Timeline:
+    """The record's events from ``since`` to ``until`` (both included, aware; None: no bound), oldest first,
+    those of ``exercise_id`` only when given, each shown only if ``viewer`` may see it (module docstring).
+
+    Raises ``Invalid`` when ``since`` is after ``until`` or ``limit`` is not 1 to ``MAX_EVENTS``;
+    ``NotFound`` for an exercise the viewer may not know of."""
+    require(viewer, Permission.VIEW)
+    if since is not None and until is not None and since > until:
+        raise Invalid("since is after until")
+    if not 1 <= limit <= MAX_EVENTS:
+        raise Invalid(f"limit is 1 to {MAX_EVENTS}")
+    if exercise_id is not None:
+        exercise(centre, viewer, exercise_id)  # NotFound when the viewer may not know of it
+    cache = cache_of(centre)
+    with cache.lock:
+        replay = cache.refresh()
+        start, stop = replay.between(since, until)
+        state = replay.state_through(start)
+        sight = Sight(centre, viewer, replay.state_through(len(replay)))
+        window = replay.events[start:stop]
+        record_from = _record_from(replay)
+    shown: list[RecordEvent] = []
+    for event in window:
+        state.apply(event)
+        if exercise_id is not None and not names_exercise(event, exercise_id):
+            continue
+        if sight.event(event, state):
+            if len(shown) == limit:
+                return Timeline(shown, True, record_from)
+            if event.asset is not None:
+                event = RecordEvent(event.id, event.stream, event.kind, object=event.object,
+                                    asset=sight.shown_asset(event.asset, state))
+            shown.append(event)
+    return Timeline(shown, False, record_from)

@@ -1,0 +1,109 @@
+"""The after-action review page (``/aar``, exercise control and evaluators): an exercise's AAR as it stands,
+the HSEEP rating of each objective and the improvement plan, with links to the Markdown and HTML exports.
+
+The report is ``alerts.actions.aar.exercise_report`` rendered by ``alerts.formats.aar.markdown`` (every value
+escaped); ratings and plan items go through ``alerts.actions.aar.rate`` / ``plan`` (audited).
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+from pydantic import ValidationError
+
+from alerts.actions import aar, exercises
+from alerts.actions.errors import ActionError
+from alerts.core.aar import RATING_MEANING, Improvement
+from alerts.core.roles import Permission
+from alerts.formats import aar as aar_format
+from dashboard.auth.context import callback_context
+
+
+def layout(**_query) -> html.Div:
+    """The page; others get a refusal naming who may."""
+    if not callback_context().viewer.can(Permission.EVALUATE_EXERCISES):
+        return html.Div("Only exercise control and evaluators may read the after-action review.",
+                        className="page-body denied")
+    return html.Div(className="page-body aar-page", children=[
+        html.H2("After-action review"),
+        html.Label(["Exercise", dcc.Dropdown(id="aar-select", placeholder="choose an exercise", clearable=False)]),
+        html.Div(id="aar-links", className="aar-links"),
+        html.Section(className="observation-form", children=[
+            html.H3("Rate an objective (HSEEP)"),
+            html.Label(["Objective number", dcc.Input(id="aar-objective", type="number", min=1)]),
+            html.Label(["Rating", dcc.Dropdown(id="aar-rating", options=[
+                {"label": f"{k}: {v}", "value": k} for k, v in RATING_MEANING.items()])]),
+            html.Label(["Note", dcc.Input(id="aar-note", type="text", maxLength=2000)]),
+            html.Button("Rate", id="aar-rate", className="primary"),
+            html.H3("Improvement plan item"),
+            html.Label(["Area for improvement", dcc.Input(id="aar-area", type="text", maxLength=500)]),
+            html.Label(["Corrective action", dcc.Input(id="aar-action", type="text", maxLength=2000)]),
+            html.Label(["Owner", dcc.Input(id="aar-owner", type="text", maxLength=200)]),
+            html.Label(["Due (YYYY-MM-DD)", dcc.Input(id="aar-due", type="text")]),
+            html.Button("Add to the plan", id="aar-plan", className="primary"),
+            html.Div(id="aar-message", className="action-message", role="status"),
+        ]),
+        dcc.Markdown(id="aar-report", className="aar-report"),
+        dcc.Store(id="aar-changed"),
+    ])
+
+
+dash.register_page(__name__, path="/aar", title="After-action review · Crisis dashboard", name="AAR",
+                   layout=layout, permission=Permission.EVALUATE_EXERCISES)
+
+
+@callback(Output("aar-select", "options"), Output("aar-select", "value"), Input("aar-changed", "data"),
+          State("aar-select", "value"))
+def list_exercises(_changed, chosen):
+    """The exercises, newest first (keeps the choice)."""
+    context = callback_context()
+    if not exercises.controls(context.viewer):
+        return [], None
+    found = exercises.exercises(context.services.centre, context.viewer)
+    ids = [e.id for e in found]
+    return ([{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found],
+            chosen if chosen in ids else (ids[0] if ids else None))
+
+
+@callback(Output("aar-report", "children"), Output("aar-links", "children"),
+          Input("aar-select", "value"), Input("aar-changed", "data"))
+def show(exercise_id, _changed):
+    """The report as it stands, and its exports."""
+    if not exercise_id:
+        return "No exercise yet.", None
+    context = callback_context()
+    try:
+        report = aar.exercise_report(context.services.centre, context.viewer, exercise_id)
+    except ActionError as exc:
+        return exc.message, None
+    base = f"/api/v1/exercises/{quote(exercise_id, safe='')}/aar"
+    links = [html.A("Markdown", href=f"{base}?format=md", id="aar-md"), " · ",
+             html.A("HTML", href=f"{base}?format=html", id="aar-html", target="_blank"), " · ",
+             html.A("JSON", href=f"{base}?format=json")]
+    return aar_format.markdown(report), links
+
+
+@callback(Output("aar-message", "children"), Output("aar-changed", "data"),
+          Input("aar-rate", "n_clicks"), Input("aar-plan", "n_clicks"), State("aar-select", "value"),
+          State("aar-objective", "value"), State("aar-rating", "value"), State("aar-note", "value"),
+          State("aar-area", "value"), State("aar-action", "value"), State("aar-owner", "value"),
+          State("aar-due", "value"), prevent_initial_call=True)
+def enter(rate_clicks, plan_clicks, exercise_id, objective, rating, note, area, action, owner, due):
+    """Rate an objective or add a plan item (the use cases check the role and the values)."""
+    if not exercise_id:
+        return "Choose an exercise first.", dash.no_update
+    context = callback_context()
+    try:
+        if dash.ctx.triggered_id == "aar-rate":
+            if not objective or not rating:
+                return "Give the objective's number and a rating.", dash.no_update
+            aar.rate(context.services.centre, context.viewer, exercise_id, int(objective), rating, note or "")
+            return f"Objective {int(objective)} rated {rating}.", (rate_clicks or 0) + (plan_clicks or 0)
+        item = Improvement(area=area or "", action=action or "", owner=owner or "", due=due or "")
+        aar.plan(context.services.centre, context.viewer, exercise_id, item)
+    except ValidationError as exc:
+        return f"The plan item needs {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", dash.no_update
+    except ActionError as exc:
+        return exc.message, dash.no_update
+    return "Added to the improvement plan.", (rate_clicks or 0) + (plan_clicks or 0)

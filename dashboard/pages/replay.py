@@ -1,0 +1,163 @@
+"""The replay page (``/replay``): the map and the alert list as they stood at a chosen moment, for the viewer.
+
+A time slider over the record (from its oldest event to now), a moment typed in (ISO 8601, "Go"), an
+exercise to jump to (its STARTEX; the timeline and "step" then keep to its events), play at 1x to 60x (``replay-play``: each tick moves the moment on by the speed times the tick), step to the next
+event the viewer may see, and the timeline of the events up to the moment beside the list. Everything is
+``alerts.actions.replay`` (rebuilt from the record, filtered by the viewer's releasability and clearance as
+it stood then and stands now): what the viewer could not see then does not appear. The map is drawn by the
+live map's layers (``layers``) from an in-memory read model of the picture.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html
+
+from alerts.actions import exercises, replay
+from alerts.actions.errors import ActionError
+from alerts.core.index import AlertIndex
+from alerts.core.query import AlertQuery
+from alerts.core.record import instant_of, millis
+from alerts.core.times import parse_instant
+from dashboard.auth.context import callback_context
+from dashboard.components.alerts import legend
+from dashboard.components.assets import asset_legend
+from layers.assets import asset_traces
+from layers.basemap import map_figure
+from layers.coverage import coverage_traces
+from layers.incidents import incident_traces
+
+TICK_MS = 1_000
+SPEEDS = (1, 5, 15, 60)
+#: Events shown in the timeline beside the list (the latest up to the moment).
+TIMELINE_SHOWN = 40
+#: How far back the timeline beside the list looks.
+TIMELINE_WINDOW = timedelta(hours=6)
+
+
+def _range() -> tuple[int, int]:
+    """The slider's bounds (Unix ms): the record's oldest event (or an hour ago) to now."""
+    now = datetime.now(UTC)
+    centre = callback_context().services.centre
+    events = replay.record_of(centre).events
+    start = instant_of(events[0].id) if events else now - timedelta(hours=1)
+    return millis(start), millis(now)
+
+
+def _exercise_options() -> list[dict]:
+    """The exercises the viewer may know of that have started (newest first)."""
+    context = callback_context()
+    if context.services.centre.exercises is None:
+        return []
+    return [{"label": f"{e.name} (STARTEX {e.startex:%Y-%m-%d %H:%M} UTC)", "value": e.id}
+            for e in exercises.exercises(context.services.centre, context.viewer) if e.startex is not None]
+
+
+def layout(**_query) -> html.Div:
+    """The page: controls, the map, the alert list and the timeline."""
+    low, high = _range()
+    return html.Div(className="map-page replay-page", children=[
+        html.Aside(className="sidebar", children=[
+            html.H2("Replay"),
+            html.Div(id="replay-time", className="replay-time", role="status"),
+            dcc.Slider(id="replay-slider", min=low, max=high, value=high, step=1000, marks=None, updatemode="mouseup"),
+            html.Label(["Exercise", dcc.Dropdown(id="replay-exercise", placeholder="all events",
+                                                 options=_exercise_options())]),
+            html.Label(["Moment (ISO 8601)", dcc.Input(id="replay-at", type="text", debounce=True,
+                                                      placeholder="2026-11-29T10:00:00Z")]),
+            html.Button("Go", id="replay-go"),
+            html.Button("Step to next event", id="replay-step"),
+            html.Button("Play", id="replay-toggle"),
+            html.Label(["Speed", dcc.RadioItems(id="replay-speed", value=15, inline=True,
+                                                options=[{"label": f"{s}×", "value": s} for s in SPEEDS])]),
+            html.Div(id="replay-message", className="action-message", role="status"),
+            legend(), asset_legend(),
+        ]),
+        html.Main(className="map-area", children=[
+            dcc.Graph(id="replay-map", className="incident-map", config={"scrollZoom": True, "displaylogo": False},
+                      style={"height": "100%"}),
+        ]),
+        html.Aside(className="feed", children=[
+            html.H2(["Alerts then ", html.Span(id="replay-count", className="count")]),
+            html.Ul(id="replay-alerts", className="alert-list"),
+            html.H2("Timeline"),
+            html.Ol(id="replay-timeline", className="replay-timeline"),
+        ]),
+        dcc.Interval(id="replay-play", interval=TICK_MS, disabled=True),
+    ])
+
+
+dash.register_page(__name__, path="/replay", title="Replay · Crisis dashboard", name="Replay", layout=layout)
+
+
+@callback(Output("replay-play", "disabled"), Output("replay-toggle", "children"),
+          Input("replay-toggle", "n_clicks"), State("replay-play", "disabled"), prevent_initial_call=True)
+def toggle(_clicks, disabled):
+    """Play / pause."""
+    return (False, "Pause") if disabled else (True, "Play")
+
+
+@callback(Output("replay-slider", "value"), Output("replay-slider", "max"), Output("replay-message", "children"),
+          Input("replay-play", "n_intervals"), Input("replay-step", "n_clicks"), Input("replay-go", "n_clicks"),
+          Input("replay-at", "value"), Input("replay-exercise", "value"),
+          State("replay-slider", "value"), State("replay-speed", "value"), State("replay-slider", "max"),
+          prevent_initial_call=True)
+def move(_tick, _step, _go, typed, exercise_id, value, speed, high):
+    """Move the moment: a play tick (speed x tick), the next event (of the chosen exercise, if one is), the
+    moment typed in, or the chosen exercise's STARTEX."""
+    context = callback_context()
+    high = max(high or 0, millis(datetime.now(UTC)))
+    value = value or high
+    if ctx.triggered_id == "replay-exercise":
+        if not exercise_id:
+            return value, high, ""
+        try:
+            started = exercises.exercise(context.services.centre, context.viewer, exercise_id).startex
+        except ActionError as exc:
+            return value, high, exc.message
+        return (millis(started), high, "") if started else (value, high, "not started yet")
+    if ctx.triggered_id == "replay-play":
+        return min(value + int(speed or 1) * TICK_MS, high), high, ""
+    if ctx.triggered_id == "replay-step":
+        since = datetime.fromtimestamp((value + 1) / 1000, UTC)
+        found = replay.timeline(context.services.centre, context.viewer, since=since, limit=1,
+                                exercise_id=exercise_id or None).events
+        return (millis(found[0].at), high, "") if found else (value, high, "no later event")
+    try:
+        at = parse_instant((typed or "").strip(), "moment")
+    except ValueError as exc:
+        return value, high, str(exc)
+    return millis(at), max(high, millis(at)), ""
+
+
+def _alert_item(stored, ack) -> html.Li:
+    status = stored.status.value
+    who = f" by {ack.by}" if ack else ""
+    return html.Li(className=f"replay-alert severity-{stored.alert.severity.value} status-{status}",
+                   **{"data-alert-id": stored.id, "data-status": status},
+                   children=[html.Strong(stored.alert.title), html.Span(f" {stored.alert.severity.value} · "),
+                             html.Span(status.replace("_", " ") + who, className="replay-status")])
+
+
+@callback(Output("replay-map", "figure"), Output("replay-alerts", "children"), Output("replay-count", "children"),
+          Output("replay-timeline", "children"), Output("replay-time", "children"),
+          Input("replay-slider", "value"), Input("replay-exercise", "value"))
+def render(value, exercise_id=None):
+    """The picture at the slider's moment, as the viewer could see it."""
+    context = callback_context()
+    at = datetime.fromtimestamp(value / 1000, UTC) if value else datetime.now(UTC)
+    try:
+        picture = replay.state_at(context.services.centre, context.viewer, at)
+        events = replay.timeline(context.services.centre, context.viewer, since=at - TIMELINE_WINDOW,
+                                 until=at, exercise_id=exercise_id or None).events[-TIMELINE_SHOWN:]
+    except ActionError as exc:
+        return dash.no_update, [], "", [], exc.message
+    index = AlertIndex()
+    index.load((stored for stored, _ in picture.alerts), "0-0")
+    traces = incident_traces(index.select(AlertQuery())) + asset_traces(picture.assets) + coverage_traces(None)
+    figure = map_figure(traces, dash.get_asset_url(""), uirevision="replay")
+    items = [_alert_item(stored, ack) for stored, ack in picture.alerts]
+    timeline = [html.Li(f"{e.at.strftime('%H:%M:%S')} {e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""),
+                        **{"data-event-id": e.id}) for e in reversed(events)]
+    return figure, items, str(len(items)), timeline, f"As it stood at {at.isoformat(timespec='milliseconds')}"

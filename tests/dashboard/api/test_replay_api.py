@@ -1,0 +1,41 @@
+"""Timeline, state at a moment and the AAR over HTTP: shapes, the caller's releasability, bad times -> 422."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from tests.conftest import add_user, make_alert
+
+
+def test_rpa001_timeline_and_state_answer_per_nation_and_refuse_bad_times(app_server):
+    url, prefix = app_server.services.settings.redis_url, app_server.prefix
+    rs = add_user(url, prefix, "rpa-duty-rs", "duty_officer", "RS")
+    ba = add_user(url, prefix, "rpa-duty-ba", "duty_officer", "BA")
+    shared, own = make_alert(releasable_to=["RS", "BA"]), make_alert(releasable_to=["RS"], title="RS eyes only")
+    app_server.ingest(shared, own)
+    ack = httpx.post(f"{app_server.url}/api/v1/alerts/{shared['id']}/ack", headers=rs.headers, timeout=10)
+    assert ack.status_code == 200, ack.text
+    later = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+
+    for user, expected in ((rs, {shared["id"], own["id"]}), (ba, {shared["id"]})):
+        state = app_server.api("/state", user, at=later)
+        assert state.status_code == 200, state.text
+        assert {a["id"] for a in state.json()["alerts"]} == expected
+        assert {a["id"]: a["status"] for a in state.json()["alerts"]}[shared["id"]] == "acknowledged"
+        assert {a["id"]: a["acknowledged_by"] for a in state.json()["alerts"]}[shared["id"]] == "rpa-duty-rs"
+        events = app_server.api("/timeline", user).json()["events"]
+        assert {e["object"] for e in events if e["stream"] == "alerts"} == expected
+        assert [e["id"] for e in events] == sorted((e["id"] for e in events),
+                                                   key=lambda i: tuple(map(int, i.split("-"))))
+    assert "RS eyes only" not in app_server.api("/timeline", ba).text
+
+    assert app_server.api("/state", rs, at="yesterday").status_code == 422
+    assert app_server.api("/state", rs).status_code == 422
+    assert app_server.api("/timeline", rs, since="2026-13-01T00:00:00Z").status_code == 422
+    assert app_server.api("/timeline", rs, since=later, until="2020-01-01T00:00:00Z").status_code == 422
+    assert app_server.api("/aar", rs, since=later, until="2020-01-01T00:00:00Z").status_code == 422
+    assert app_server.api("/timeline", rs, exercise="ex-nope").status_code == 404
+    report = app_server.api("/aar", rs, since="2020-01-01T00:00:00Z", until=later, format="md")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/markdown")
+    assert shared["id"].replace("-", "\\-") in report.text or shared["id"] in report.text

@@ -1,0 +1,38 @@
+"""The replay page's callbacks over a signed-in session: choosing an exercise jumps to its STARTEX; a viewer
+whose nation does not play cannot jump to it; a bad moment is refused with the reason."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from tests.conftest import add_user
+from tests.dashboard.api.test_leaks import _callback, _web
+
+MSEL = b"""inject,offset,to,type,severity,title,lat,lon,expected_action
+1,1:00:00,RS,hazmat,high,Leak at the plant,44.8,20.4,acknowledge within 5m
+"""
+
+
+def test_rpc001_an_exercise_jumps_to_its_startex_for_those_who_may_know_of_it(app_server):
+    url, prefix = app_server.services.settings.redis_url, app_server.prefix
+    excon = add_user(url, prefix, "rpc-excon", "exercise_control", "RS")
+    player, stranger = (add_user(url, prefix, "rpc-duty-rs", "duty_officer", "RS"),
+                        add_user(url, prefix, "rpc-duty-hr", "duty_officer", "HR"))
+    loaded = httpx.post(f"{app_server.url}/api/v1/exercises", params={"name": "PLANT"}, content=MSEL,
+                        headers=excon.headers, timeout=20).json()
+    started = httpx.post(f"{app_server.url}/api/v1/exercises/{loaded['id']}/start", headers=excon.headers,
+                         timeout=20).json()
+    startex_ms = int(datetime.fromisoformat(started["startex"]).timestamp() * 1000)
+    values = {"replay-exercise.value": loaded["id"], "replay-slider.value": 1, "replay-slider.max": 2,
+              "replay-speed.value": 15}
+    web = _web(app_server, player)
+    moved = _callback(web, "replay-message", values, "replay-exercise.value")
+    bad = _callback(web, "replay-message", {**values, "replay-at.value": "half past ten"}, "replay-at.value")
+    web.close()
+    assert moved["replay-slider"]["value"] == startex_ms
+    assert bad["replay-slider"]["value"] == 1 and "moment" in bad["replay-message"]["children"]
+    web = _web(app_server, stranger)
+    refused = _callback(web, "replay-message", values, "replay-exercise.value")
+    web.close()
+    assert refused["replay-slider"]["value"] == 1 and "no exercise" in refused["replay-message"]["children"]
