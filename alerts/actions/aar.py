@@ -34,7 +34,7 @@ from alerts.core.aar import (
     summary,
 )
 from alerts.core.events import ImprovementPlanned, ObjectiveRated
-from alerts.core.injects import inject_alert_id
+from alerts.core.injects import inject_alert_ids
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from alerts.store.aar import AarStore
@@ -54,27 +54,33 @@ def _marking(centre: Centre, levels: list[str | None], exercise: bool) -> str:
 def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[str, Any]:
     """The AAR of ``exercise_id`` (module docstring) as a JSON-able dict: ``marking``, ``exercise``, ``name``,
     ``state``, ``startex``, ``endex``, ``at``, ``objectives`` [{number, text, rating, evidence}], ``injects``
-    [{inject, title, objective, fired_at, alert_id, expected_action, nations: {ISO2: {acknowledge,
+    [{inject, title, objective, fired_at, alert_ids ({ISO2: the id of that nation's copy}), expected_action,
+    nations: {ISO2: {acknowledge,
     first_step, assign, resolve (seconds or None), expected (met/missed/pending/None)}}}], ``summary`` {ISO2:
     {measure: {n, median, p90}}}, ``strengths``, ``areas_for_improvement``, ``notes`` (observations) and
     ``improvements``. ``Forbidden`` without ``evaluate_exercises``; ``NotFound`` for an unknown exercise."""
     scored = evaluation.evaluation(centre, viewer, exercise_id)
     ex = exercise(centre, viewer, exercise_id)
-    alert_ids = {inject_alert_id(ex.id, n): n for n in ex.fired}
-    facts = evaluation.facts(centre, alert_ids)
+    copies = {n: inject_alert_ids(ex.id, ex.inject(n)) for n in ex.fired}  # inject -> {nation: alert id}
+    alert_ids = [alert_id for per_nation in copies.values() for alert_id in per_nation.values()]
+    facts = evaluation.facts(centre, alert_ids, ex)
     injects, rows = [], []
     for row in scored["injects"]:
         number = row["inject"]
         nations: dict[str, dict] = {}
         if number in ex.fired:
-            times = response_times(ex.fired[number], [f for _, f in facts.get(inject_alert_id(ex.id, number), [])])
-            rows.append({n: t for n, t in times.items() if n in row["to"]})
+            played = {}  # each nation is timed on its own copy of the inject
             for nation in row["to"]:
+                copy = copies[number].get(nation)
+                times = response_times(ex.fired[number], [f for _, f in facts.get(copy, [])]) if copy else {}
+                if nation in times:
+                    played[nation] = times[nation]
                 outcome = row["nations"].get(nation)
                 nations[nation] = dict(times.get(nation) or {m: None for m in
                                                              ("acknowledge", "first_step", "assign", "resolve")})
                 nations[nation]["expected"] = outcome["outcome"] if outcome else None
-        injects.append({k: row[k] for k in ("inject", "title", "objective", "fired_at", "alert_id",
+            rows.append(played)
+        injects.append({k: row[k] for k in ("inject", "title", "objective", "fired_at", "alert_ids",
                                             "expected_action")} | {"to": row["to"], "nations": nations})
     ratings = _store(centre).ratings(ex.id)
     objectives = []

@@ -67,15 +67,18 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     centre.assets.put(make_asset("ba-med", 44.3, 19.2, nation="BA"))
     exercises.start(centre, EXCON, ex.id)
     advance(1)                                                    # inject 1 fires at STARTEX + 1 min
-    first, second = inject_alert_id(ex.id, 1), inject_alert_id(ex.id, 2)
+    # each nation plays its own copy of inject 1
+    first, first_ba, second = (inject_alert_id(ex.id, 1, "RS"), inject_alert_id(ex.id, 1, "BA"),
+                               inject_alert_id(ex.id, 2, "BA"))
     advance(1)                                                    # +1 min: inject 2 fires
     advance(1)
     workflow.acknowledge(centre, DUTY_RS, first)                  # RS: 2 min after inject 1
     advance(0)
     advance(1)
-    workflow.complete_step(centre, DUTY_BA, first, 1)             # BA: first step 3 min after inject 1
+    workflow.acknowledge(centre, DUTY_BA, first_ba)               # BA: 3 min after inject 1
+    workflow.complete_step(centre, DUTY_BA, first_ba, 1)          # BA: first step 3 min after inject 1
     advance(1)
-    tasking.assign(centre, DUTY_BA, first, "ba-med")              # BA: tasked 4 min after inject 1
+    tasking.assign(centre, DUTY_BA, first_ba, "ba-med")           # BA: tasked 4 min after inject 1
     advance(5)
     workflow.acknowledge(centre, DUTY_BA, second)                 # BA: 8 min after inject 2, late
     advance(0)
@@ -98,13 +101,13 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     one, two = report["injects"]
     assert one["nations"]["RS"] == {"acknowledge": 120, "first_step": None, "assign": None, "resolve": 600,
                                     "expected": "met"}
-    assert one["nations"]["BA"] == {"acknowledge": None, "first_step": 180, "assign": 240, "resolve": None,
-                                    "expected": "missed"}
+    assert one["nations"]["BA"] == {"acknowledge": 180, "first_step": 180, "assign": 240, "resolve": None,
+                                    "expected": "met"}
     assert two["nations"]["BA"]["acknowledge"] == 480 and two["nations"]["BA"]["expected"] == "missed"
-    assert report["summary"]["BA"]["acknowledge"] == {"n": 1, "median": 480, "p90": 480}
+    assert report["summary"]["BA"]["acknowledge"]["n"] == 2 and report["summary"]["BA"]["acknowledge"]["median"] == 330
     assert report["summary"]["RS"]["resolve"] == {"n": 1, "median": 600, "p90": 600}
     assert report["objectives"][0]["rating"]["rating"] == "S" and report["objectives"][0]["evidence"] == {
-        "injects": [1], "met": 1, "missed": 1, "pending": 0}
+        "injects": [1], "met": 2, "missed": 0, "pending": 0}
     assert [o["inject"] for o in report["strengths"]] == [1]
     assert [o["inject"] for o in report["areas_for_improvement"]] == [2]
     assert report["improvements"][0]["id"] == item.id and report["marking"].endswith("EXERCISE")
@@ -137,8 +140,11 @@ def test_aar002_an_incident_aar_times_each_visible_alert_from_its_arrival(world)
     exercises.start(centre, EXCON, ex.id)
     since = datetime.now(UTC) - timedelta(seconds=1)
     advance(2)
-    workflow.acknowledge(centre, DUTY_BA, inject_alert_id(ex.id, 2))
+    workflow.acknowledge(centre, DUTY_BA, inject_alert_id(ex.id, 2, "BA"))
     report = aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1))
-    assert [a["alert_id"] for a in report["alerts"]] == [inject_alert_id(ex.id, 1)]  # RS does not see inject 2
+    # RS sees only its own copy of inject 1: not BA's copy, not inject 2
+    assert [a["alert_id"] for a in report["alerts"]] == [inject_alert_id(ex.id, 1, "RS")]
     report = aar.incident_report(centre, DUTY_BA, since, datetime.now(UTC) + timedelta(seconds=1))
-    assert {a["alert_id"]: a["nations"] for a in report["alerts"]}[inject_alert_id(ex.id, 2)]["BA"]["acknowledge"] == 0
+    by_id = {a["alert_id"]: a["nations"] for a in report["alerts"]}
+    assert set(by_id) == {inject_alert_id(ex.id, 1, "BA"), inject_alert_id(ex.id, 2, "BA")}
+    assert by_id[inject_alert_id(ex.id, 2, "BA")]["BA"]["acknowledge"] == 0
