@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from alerts.core.events import UserAdded
+from dashboard.edge.tls import served_url
 
 DEMO_USERS = [  # name, role, nation, clearance
     ("demo-duty-rs", "duty_officer", "RS", "CONFIDENTIAL"),
@@ -31,5 +32,5 @@ def create_demo_users(services) -> str:
         else:
             services.accounts.set_password(name, password)
         lines.append(f"  {name:<20} {role:<13} {nation}  {clearance:<13} password: {password}")
-    lines.append(f"Open http://{services.settings.host}:{services.settings.port}/ and sign in.")
+    lines.append(f"Open {served_url(services.settings)} and sign in.")
     return "\n".join(lines)

@@ -40,3 +40,23 @@ def test_dem002_the_demo_exercise_loads_the_sample_msel_starts_and_is_not_loaded
     assert set(played[0].nations) == {"RS", "BA", "HR", "ME"} and len(played[0].injects) == 15
     assert any(i.backup_for for i in played[0].injects) and played[0].id in first and played[0].id in again
     assert EXCON.role == "exercise_control"
+
+
+def test_dem003_the_start_up_banner_names_the_scheme_the_server_speaks(redis_url, prefix):
+    """``serve --demo`` prints where to open the dashboard: https:// when it serves TLS (--certfile/--keyfile),
+    http:// otherwise; an IPv6 listen address in brackets."""
+    from pathlib import Path
+
+    from dashboard.demo.users import create_demo_users
+    from dashboard.services import build_services
+    from dashboard.settings import Settings
+
+    tls = {"tls_certfile": Path("cert.pem"), "tls_keyfile": Path("key.pem")}
+    for extra, expected in (({"port": 8443, **tls}, "Open https://127.0.0.1:8443/ and sign in."),
+                            ({"port": 8050}, "Open http://127.0.0.1:8050/ and sign in."),
+                            ({"host": "::1", "port": 8050}, "Open http://[::1]:8050/ and sign in.")):
+        services = build_services(Settings(redis_url=redis_url, prefix=prefix, **extra))
+        try:
+            assert create_demo_users(services).splitlines()[-1] == expected
+        finally:
+            services.close()
