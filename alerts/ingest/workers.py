@@ -34,9 +34,14 @@ Each worker counts what its batches came to in its heartbeat (``count``:
 
 Supervision (``supervised``): whatever a worker's loop raises, it is logged,
 recorded in the worker's heartbeat (``alerts.store.heartbeats``) and the loop
-is restarted after a back-off (0.2 s doubling to ``MAX_BACKOFF`` s); a lost
-connection is waited out the same way. A payload never stops a worker: the
-pipeline dead-letters it (``alerts.ingest.pipeline``).
+is restarted after a back-off (0.2 s doubling to ``MAX_BACKOFF`` s). A lost
+connection has its own, shorter back-off (0.2 s doubling to
+``MAX_REDIS_RETRY`` s): a retry is one cheap connection attempt, and ingest
+resumes within about that long of Redis answering again, however long or
+often it was away (with the bug back-off, repeated Valkey deaths left it
+~30 s behind). Both start again from 0.2 s after a run of a minute. A
+payload never stops a worker: the pipeline dead-letters it
+(``alerts.ingest.pipeline``).
 """
 from __future__ import annotations
 
@@ -54,7 +59,10 @@ from alerts.store.inbox import ChannelInbox, Entry, StreamInbox
 
 log = logging.getLogger(__name__)
 
+#: Longest wait before a worker whose loop failed (a bug) runs it again (seconds).
 MAX_BACKOFF = 30.0
+#: Longest wait before a worker that lost Redis tries again (seconds).
+MAX_REDIS_RETRY = 2.0
 
 
 def default_consumer_name() -> str:
@@ -87,7 +95,7 @@ def supervised(stop: threading.Event, body: Callable[[threading.Event], None], n
     traceback; both are recorded in ``heartbeat`` (state ``retrying``). The
     heartbeat's entry is removed when the worker stops cleanly.
     """
-    delay = 0.2
+    delay = retry = 0.2  # the back-offs after a failure (a bug) and after a lost connection
     try:
         while not stop.is_set():
             started = time.monotonic()
@@ -95,17 +103,20 @@ def supervised(stop: threading.Event, body: Callable[[threading.Event], None], n
                 body(stop)
                 continue
             except UNAVAILABLE as exc:
-                log.warning("%s lost Redis (%s); retrying in %.1fs", name, exc, delay)
+                if time.monotonic() - started > 60:  # it ran a good while: start the back-off again
+                    delay = retry = 0.2
+                wait, retry = retry, min(retry * 2, MAX_REDIS_RETRY)
+                log.warning("%s lost Redis (%s); retrying in %.1fs", name, exc, wait)
                 error = f"Redis unavailable: {exc}"
             except Exception as exc:  # noqa: BLE001  a bug must not stop ingest for good
-                log.exception("%s failed; restarting in %.1fs", name, delay)
+                if time.monotonic() - started > 60:
+                    delay = retry = 0.2
+                wait, delay = delay, min(delay * 2, MAX_BACKOFF)
+                log.exception("%s failed; restarting in %.1fs", name, wait)
                 error = f"{type(exc).__name__}: {exc}"
             if heartbeat is not None:
                 heartbeat.beat("retrying", error)
-            if time.monotonic() - started > 60:  # it ran a good while: start the back-off again
-                delay = 0.2
-            stop.wait(delay)
-            delay = min(delay * 2, MAX_BACKOFF)
+            stop.wait(wait)
     finally:
         if heartbeat is not None:
             heartbeat.stop()

@@ -1,4 +1,4 @@
-"""The HTTP API under ``/api/v1`` (JSON; OpenAPI at ``/openapi.json``, browsable at ``/docs``).
+"""The HTTP API under ``/api/v1`` (JSON; OpenAPI at ``/openapi.json``; no ``/docs``: it would load from a CDN).
 
 ``mount`` adds every router, the one mapping from domain errors to HTTP
 status (``ActionError`` -> its status with ``{"detail": message, ...extra}``,
@@ -65,9 +65,13 @@ def mount(server: FastAPI, services: Services) -> None:
     @server.api_route("/api", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @server.api_route("/_dash-component-suites/", methods=["GET"], include_in_schema=False)
     @server.api_route("/favicon.ico", methods=["GET"], include_in_schema=False)
+    @server.api_route("/docs", methods=["GET"], include_in_schema=False)
+    @server.api_route("/docs/{path:path}", methods=["GET"], include_in_schema=False)
+    @server.api_route("/redoc", methods=["GET"], include_in_schema=False)
     def not_a_page(path: str = ""):
         """Paths that are no page (``/api`` itself, ``/api//v1/...``, the component folder, a favicon we do
-        not ship): 404, never the page shell (which names the Python and Dash versions)."""
+        not ship, FastAPI's ``/docs`` and ``/redoc``, off in ``create_app`` as they load from a CDN): 404,
+        never the page shell (which names the Python and Dash versions)."""
         raise HTTPException(404, "no such route")
 
     limits = EdgeLimits.build(services.settings, services.client, services.keys, services.centre.audit)

@@ -10,10 +10,16 @@
   pick its own address. ``address_key`` groups an IPv6 client by its /64
   (one host usually holds a whole /64).
 - **Sign-in** (``POST /login``): ``CRISIS_LOGIN_RATE`` attempts per client
-  address, then ``CRISIS_LOGIN_RATE_GLOBAL`` over all addresses (it guards the
-  server's argon2 work; a distributed flood can exhaust it for everyone, the
-  usual trade-off of a global limit, OWASP Credential Stuffing cheat sheet),
-  then the lock per (user name, address) pair (``alerts.store.throttle``).
+  address (refused before the password is checked: it bounds each address's
+  guesses and argon2 work), then the lock per (user name, address) pair
+  (``alerts.store.throttle``), then ``CRISIS_LOGIN_RATE_GLOBAL`` over all
+  addresses. Anyone can fill a global limit (from many addresses), so it never
+  refuses a correct password: over it, the password is still checked, a
+  correct one signs in and a wrong one is answered 429 instead of 401 (and
+  counts against its pair). It slows a distributed guesser's feedback and
+  marks the flood in the audit trail; the work per address stays bounded by
+  the per-address limit (OWASP Credential Stuffing and Authentication cheat
+  sheets: lockouts must not let an attacker lock legitimate users out).
 - **API** (everything a token or a session reaches): ``CRISIS_API_RATE``
   requests per token (by its id) or per session (by its cookie's digest).
 
@@ -93,16 +99,19 @@ class EdgeLimits:
                    audit)
 
     def sign_in(self, host: str, actor: str) -> tuple[Verdict, str]:
-        """Count one sign-in attempt from ``host``: ``(verdict, which limit refused it or "")``; a refusal is
-        audited (once per address, limit and hour) as ``actor`` (the name tried)."""
+        """Count one sign-in attempt from ``host``: ``(verdict, which limit is over or "")``.
+
+        ``"login"``: the address's own limit refused it (audited here, once per address and hour, as
+        ``actor``, the name tried; the attempt goes no further). ``"login-global"``: the address was within
+        its limit but all addresses together are over theirs; the caller refuses only a wrong password then,
+        and audits that with ``refused`` (see the module docstring)."""
         subject = address_key(host)
-        for limit, scope_subject, rate in (("login", subject, self.login_rate),
-                                           ("login-global", "all", self.login_rate_global)):
-            verdict = self.limiter.hit(limit, scope_subject, rate)
-            if not verdict.allowed:
-                self.refused(actor, subject, limit, verdict, host)
-                return verdict, limit
-        return Verdict(True), ""
+        verdict = self.limiter.hit("login", subject, self.login_rate)
+        if not verdict.allowed:
+            self.refused(actor, subject, "login", verdict, host)
+            return verdict, "login"
+        verdict = self.limiter.hit("login-global", "all", self.login_rate_global)
+        return verdict, "" if verdict.allowed else "login-global"
 
     def api(self, subject: str, actor: str, host: str) -> Verdict:
         """Count one request of a token id or ``session_subject``; a refusal is audited as ``actor``."""

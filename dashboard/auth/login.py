@@ -4,10 +4,10 @@ The form carries its own CSRF token (double-submit: a hidden field and an
 HttpOnly cookie scoped to ``/login``). A successful sign-in sets the session
 cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) and the CSRF cookie the
 Dash renderer echoes. Every attempt is audited. Attempts are rate-limited per
-client address and overall, and failures lock a (user name, client address)
-pair for a while (``dashboard.auth.limits``, ``alerts.store.throttle``): a
-refusal is the form again with a message saying how long to wait, status 429
-and ``Retry-After``. User names are normalised and capped before anything is
+client address and overall (the overall limit refuses only wrong passwords),
+and failures lock a (user name, client address) pair for a while
+(``dashboard.auth.limits``, ``alerts.store.throttle``): a refusal is the form
+again with a message saying how long to wait, status 429 and ``Retry-After``. User names are normalised and capped before anything is
 keyed, stored or audited (``alerts.core.usernames``).
 """
 from __future__ import annotations
@@ -80,19 +80,19 @@ async def login(request: Request, services: Services = Depends(services_of)) -> 
 
 def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
             secure: bool) -> Response:
-    """One sign-in attempt from the client address ``ip``, in this order: the rate limits (per address, then
-    global; 429), the form's CSRF token (403), the lock of the (user name, address) pair (429), the password
-    (401; a failure counts against the pair), else a session (303 to ``next``). The user name is normalised
+    """One sign-in attempt from the client address ``ip``, in this order: the address's rate limit (429), the
+    form's CSRF token (403), the lock of the (user name, address) pair (429), the password (401; a failure
+    counts against the pair; 429 instead while all addresses together are over the global limit), else a
+    session (303 to ``next``): a correct password is never refused by the global limit, which anyone can fill. The user name is normalised
     and capped first (``alerts.core.usernames.bounded``), so nothing longer is keyed or audited."""
     audit, classification = services.centre.audit, services.centre.scheme.lowest
     name = bounded(form.get("username", ""))
     next_path = _safe_next(form.get("next", "/"))
     fresh_csrf = secrets.token_urlsafe(24)
     allowed, limit = limits.sign_in(ip, name)
-    if not allowed.allowed:
-        message = ("Too many sign-in attempts from your address; try again in {wait}." if limit == "login" else
-                   "Too many sign-in attempts at this centre right now (from everywhere); try again in {wait}.")
-        return _refused(classification, fresh_csrf, next_path, allowed, message)
+    if limit == "login":
+        return _refused(classification, fresh_csrf, next_path, allowed,
+                        "Too many sign-in attempts from your address; try again in {wait}.")
     sent_csrf = form.get("csrf", "")
     if not sent_csrf or not secrets.compare_digest(sent_csrf, login_csrf):
         return _login_page(classification, fresh_csrf, next_path, "The form expired; please sign in again.", 403)
@@ -106,6 +106,10 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
     if user is None:
         limits.lock.failed(name, address)
         audit.record(name or "?", SignInFailed(name), ip)
+        if limit == "login-global":  # over the global limit: a wrong password waits, a right one never does
+            limits.refused(name, address, limit, allowed, ip)
+            return _refused(classification, fresh_csrf, next_path, allowed, "Too many failed sign-ins at this "
+                            "centre right now (from everywhere); check your password and try again in {wait}.")
         return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
     limits.lock.succeeded(name, address)
     cookie, csrf = services.accounts.create_session(user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from alerts.core.events import UserAdded
+from dashboard.edge.tls import served_url
 
 DEMO_USERS = [  # name, role, nation, clearance, what to try first
     ("demo-duty-rs", "duty_officer", "RS", "CONFIDENTIAL", "the live map (/): acknowledge, task assets"),
@@ -34,5 +35,5 @@ def create_demo_users(services) -> str:
             services.accounts.set_password(name, password)
         sees = f"{nation}, up to {clearance}"
         lines.append(f"  {name:<20} {role:<17} {sees:<31} {password:<14} {first}")
-    lines.append(f"Open http://{services.settings.host}:{services.settings.port}/ and sign in.")
+    lines.append(f"Open {served_url(services.settings)} and sign in.")
     return "\n".join(lines)

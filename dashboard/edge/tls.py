@@ -2,7 +2,8 @@
 
 ``check_tls`` refuses, before anything starts, a certificate without its key
 (or the reverse) and files that cannot be read; ``uvicorn_tls`` gives
-``uvicorn.run`` its ``ssl_certfile``/``ssl_keyfile``. Served over HTTPS (or
+``uvicorn.run`` its ``ssl_certfile``/``ssl_keyfile``; ``served_url`` is the
+address the start-up banner prints (``https://`` when serving TLS). Served over HTTPS (or
 behind a proxy that terminates TLS and says so with ``X-Forwarded-Proto``),
 responses carry HSTS and ``Secure`` cookies (``dashboard.edge.headers``).
 """
@@ -28,3 +29,11 @@ def uvicorn_tls(settings: Settings) -> dict[str, str]:
     if not settings.tls_certfile:
         return {}
     return {"ssl_certfile": str(settings.tls_certfile), "ssl_keyfile": str(settings.tls_keyfile)}
+
+
+def served_url(settings: Settings) -> str:
+    """Where this server answers, for people: ``https://HOST:PORT/`` with TLS settings, else ``http://``;
+    an IPv6 host in brackets (RFC 3986 §3.2.2)."""
+    scheme = "https" if settings.tls_certfile else "http"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{scheme}://{host}:{settings.port}/"

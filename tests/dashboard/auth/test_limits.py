@@ -126,3 +126,22 @@ def test_lim005_a_megabyte_user_name_stores_a_few_kilobytes(edge):
     assert bytes_after - bytes_before < 6_000, bytes_after - bytes_before
     entry = [e for e in _audit(edge) if e.action == "login.failure"][-1]
     assert len(entry.object) < 80 and entry.object.startswith("a" * 64)
+
+
+def test_lim006_a_flood_from_many_addresses_never_refuses_a_correct_password(redis_url):
+    """The global sign-in limit: once others have filled it, a wrong password is refused (429) but a correct
+    one from an address that is not itself limited, for a pair that is not locked, still signs in."""
+    flooded = serving(redis_url, CRISIS_LOGIN_RATE_GLOBAL="4/minute")
+    server = next(flooded)
+    try:
+        owner = add_user(redis_url, server.prefix, "lim-erin", "responder", "SI")
+        for i in range(4):  # four addresses, one failure each: the global budget is spent
+            assert _sign_in(_browser(server, f"127.0.0.{20 + i}"), "lim-erin", "guess").status_code == 401
+        wrong = _sign_in(_browser(server, "127.0.0.30"), "lim-erin", "guess")
+        assert wrong.status_code == 429 and int(wrong.headers["retry-after"]) >= 1
+        assert "from everywhere" in wrong.text
+        assert _sign_in(_browser(server, "127.0.0.31"), owner.name, owner.password).status_code == 303
+        limited = [e for e in _audit(server) if e.action == "rate.limited"]
+        assert [e.detail["limit"] for e in limited] == ["login-global"]
+    finally:
+        flooded.close()

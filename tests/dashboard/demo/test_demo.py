@@ -84,3 +84,23 @@ def test_dem004_the_demo_users_are_printed_with_what_each_sees(centre, client, k
         line = next(line for line in printed.splitlines() if line.strip().startswith(name + " "))
         assert role in line and f"{nation}, up to {clearance}" in line
         assert services.accounts.get_user(name).nation == nation
+
+
+def test_dem005_the_start_up_banner_names_the_scheme_the_server_speaks(redis_url, prefix):
+    """``serve --demo`` prints where to open the dashboard: https:// when it serves TLS (--certfile/--keyfile),
+    http:// otherwise; an IPv6 listen address in brackets."""
+    from pathlib import Path
+
+    from dashboard.demo.users import create_demo_users
+    from dashboard.services import build_services
+    from dashboard.settings import Settings
+
+    tls = {"tls_certfile": Path("cert.pem"), "tls_keyfile": Path("key.pem")}
+    for extra, expected in (({"port": 8443, **tls}, "Open https://127.0.0.1:8443/ and sign in."),
+                            ({"port": 8050}, "Open http://127.0.0.1:8050/ and sign in."),
+                            ({"host": "::1", "port": 8050}, "Open http://[::1]:8050/ and sign in.")):
+        services = build_services(Settings(redis_url=redis_url, prefix=prefix, **extra))
+        try:
+            assert create_demo_users(services).splitlines()[-1] == expected
+        finally:
+            services.close()

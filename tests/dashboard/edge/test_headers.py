@@ -107,3 +107,13 @@ def test_edg010_behind_a_trusted_proxy_https_brings_hsts_and_secure_cookies(redi
 def test_edg011_paths_that_are_no_page_are_404_not_the_page_shell(app_server, viewer, path):
     response = httpx.get(f"{app_server.url}{path}", headers=viewer.headers, timeout=10)
     assert response.status_code == 404 and "Dash" not in response.text, (path, response.text[:200])
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+def test_edg012_no_api_browser_that_would_load_from_a_cdn(app_server, viewer, path):
+    """FastAPI's Swagger UI and ReDoc pages load their scripts from a CDN (refused by the CSP, unreachable
+    air-gapped) and no installed package ships them: they are off; the description stays at /openapi.json."""
+    response = httpx.get(f"{app_server.url}{path}", headers=viewer.headers, timeout=10)
+    assert response.status_code == 404 and "cdn" not in response.text.lower(), (path, response.text[:200])
+    described = httpx.get(f"{app_server.url}/openapi.json", headers=viewer.headers, timeout=10)
+    assert described.status_code == 200 and "/api/v1/alerts" in described.json()["paths"]
