@@ -237,3 +237,51 @@ def test_map009_the_page_carries_the_contract_the_scripts_read(server, users, pa
     page.wait_for_selector("#crisis-contract", state="attached")
     contract = json.loads(page.get_attribute("#crisis-contract", "data-contract"))
     assert contract == json.loads(json.dumps(page_contract()))
+
+
+def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalations_live(server, users, browser,
+                                                                                         redis_url):
+    """A GeoJSON fetch failing once (as while the server restarts) left "Map error." and a map that never
+    loaded: the page draws it again. An escalation (the real monitor, its clock moved) shows at once on the
+    list item and the point's label (it reached the page only at the 60 s rebuild, without its level)."""
+    from datetime import timedelta
+
+    from alerts.actions.escalation import EscalationMonitor
+    from alerts.core.checklists import Templates
+    from alerts.core.escalation import EscalationPolicy
+    from alerts.store.alerts import AlertStore
+    from alerts.store.workflow import WorkflowStore
+    from tests.conftest import ROOT
+
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    failed: list[str] = []
+
+    def fail_once(route):
+        if not failed:
+            failed.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*.geojson", fail_once)
+    page = context.new_page()
+    try:
+        sign_in(page, server.url, users["duty-rs"])
+        _wait_live(page)
+        assert failed and int(page.evaluate("() => document.body.dataset.mapRetries || 0")) >= 1
+        alert = make_alert(title="Escalates live", source="RS", releasable_to=["RS"], severity="critical")
+        send_to_stream(client, keys, [payload(alert)])
+        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="0"]', timeout=15_000)
+        _wait_on_map(page, [alert["id"]])  # the graph draws again after the recovery
+        store = AlertStore(client, keys)
+        workflow = WorkflowStore(client, keys, store, Templates.load(ROOT / "checklists"))
+        wait_for(lambda: workflow.state(alert["id"]), what="the alert's checklist")
+        late = store.get(alert["id"]).received_at + timedelta(minutes=3)
+        assert [e.level for e in EscalationMonitor(workflow, EscalationPolicy(), clock=lambda: late).check()] == [1]
+        item = page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="1"]', timeout=10_000)
+        assert "ESCALATED L1" in item.inner_text()
+        wait_for(lambda: "ESCALATED L1" in ((_core_style(page, alert["id"]) or {}).get("text") or ""), timeout=10,
+                 what="the point's label")
+    finally:
+        context.close()
