@@ -3,7 +3,8 @@
 The figure is built on the server from the read model whenever filters change
 (and by a slow watchdog), with the latest alerts as plain data; the page
 renders the list, and new and changed alerts arrive afterwards by server push
-(``assets/live.js`` over ``/live/alerts``) as partial updates to the map and
+(``assets/live.js`` over the page's one stream, ``/live/map``, which carries the
+asset positions too) as partial updates to the map and
 the list. The build returns the stream cursor it reflects, so the browser
 resumes exactly after it: no gap, no duplicate. It returns too the marking of
 everything it shows (``marking``: the most restrictive over the matching
