@@ -42,6 +42,15 @@ MAP_READY = (
 )
 
 
+#: Every outline source of the map (the layout's GeoJSON layers, sources ``...-map-<n>``) has loaded its features.
+OUTLINES_LOADED = (
+    f"() => {{ const g = document.querySelector('{GRAPH}'); const m = g._fullLayout.map._subplot.map;"
+    " const s = m.getStyle().sources; const ids = Object.keys(s).filter(id => /-map-\\d+$/.test(id));"
+    " return ids.length >= 3 && ids.every(id => m.isSourceLoaded(id) && typeof s[id].data === 'object'"
+    " && s[id].data.features.length > 0); }"
+)
+
+
 def _wait_live(page) -> None:
     """The live stream is open and the map has loaded its boundaries."""
     page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=20_000)
@@ -269,6 +278,7 @@ def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalatio
     try:
         sign_in(page, server.url, users["duty-rs"])
         _wait_live(page)
+        page.wait_for_function(OUTLINES_LOADED, timeout=30_000)  # every outline, the failed one fetched again
         assert failed and int(page.evaluate("() => document.body.dataset.mapRetries || 0")) >= 1
         alert = make_alert(title="Escalates live", source="RS", releasable_to=["RS"], severity="critical")
         send_to_stream(client, keys, [payload(alert)])
