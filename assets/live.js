@@ -260,6 +260,7 @@
 
   function rebuild() {
     if (source) { source.close(); }
+    heard();  // the stale watchdog waits for the build's new stream
     status("catching up · rebuilding the map", "warn");
     document.body.dataset.rebuilds = String(Number(document.body.dataset.rebuilds || 0) + 1);
     window.dash_clientside.set_props(ids().watchdog, {n_intervals: Date.now()});
