@@ -3,14 +3,17 @@
  *
  * The server builds the map and sends, with it, the latest alerts as plain
  * data and the events-stream cursor it reflects (the "live-source" store).
- * This script renders the latest-alerts list from that data, then opens a
- * server-sent-events stream (/live/alerts) with the page's filters from that
- * cursor and applies each event as a partial update (Dash Patch):
+ * This script renders the latest-alerts list from that data, then opens the
+ * page's one server-sent-events stream (/live/map: alerts and assets in one
+ * connection, so several map tabs do not use up the browser's six connections
+ * per host) with the page's filters from the alert and asset cursors, and
+ * applies each event as a partial update (Dash Patch):
  *   - "alert": a new alert; its point is appended to the live traces and it
  *     is put at the top of the list;
- *   - "update": a change to an alert (acknowledged, resolved, cancelled...);
- *     its point is restyled where it is (built or live trace) and its list
- *     item re-rendered;
+ *   - "update": a change to an alert (acknowledged, escalated, resolved,
+ *     cancelled...); its point is restyled where it is (built or live trace)
+ *     and its list item re-rendered (an escalated one says "ESCALATED L1");
+ *   - "asset": handed to assets_live.js (window.crisisAssets);
  *   - "withdraw": the alert is no longer released to this viewer (its
  *     releasability narrowed): its point and list item are removed.
  * Every point's colours, opacities and hover text come computed from the
@@ -21,6 +24,12 @@
  * its line shown small); the map carries the marking of everything it shows
  * ("data-marking" on the graph: the build's "marking", raised by every alert
  * that arrives or changes), so the banners (marking.js) rise live.
+ * Stale feed: the server pings a quiet stream ("ping" every spec.ping_ms); when
+ * neither an event nor a ping arrived for STALE_PINGS intervals the feed is
+ * marked stale (data-live="stale") and reopened from the last event applied,
+ * so a dead connection never looks live. "rebuild" (the replay would be too
+ * long, or the cursor is older than the server keeps) re-runs the map's build,
+ * which gives fresh cursors, instead of replaying.
  * Component ids and trace indices come from the page contract
  * (#crisis-contract, written by dashboard.components.ids), never from literals.
  */
@@ -34,6 +43,7 @@
   var liveIndex = new Map(), liveCount = 0, builtIndex = null, unlocated = new Set(), withdrawn = new Set();
   var superseded = false;  // this tab's stream was taken over by a newer one of the same user
   var mapMarking = null;
+  var STALE_PINGS = 3, lastHeard = 0, staleTimer = null;
 
   function pageContract() {
     if (!contract) {
@@ -64,6 +74,7 @@
     var place = [a.region, a.country].filter(Boolean).join(", ") || (a.point.lon === null ? "unlocated" : "—");
     var children = [el("Span", "sev sev-" + a.severity, a.severity.toUpperCase())];
     if (a.exercise) { children.push(el("Span", "exercise-tag", "EXERCISE")); }
+    if (a.escalation) { children.push(el("Span", "escalation-tag", a.escalation_label)); }
     children.push(el("Span", "title", a.title));
     children.push(el("Div", "meta", [a.type_label, " · ", place, " · ", a.reported_label, " · ",
                                      a.status.replace("_", " ")]));
@@ -72,6 +83,7 @@
     }
     var cls = "alert-item severity-" + a.severity + (a.exercise ? " exercise" : "") + (a.open ? "" : " closed");
     return el("Li", cls, children, {key: a.id, "data-alert-id": a.id, "data-status": a.status,
+                                    "data-escalation": String(a.escalation || 0),
                                     "data-marking": JSON.stringify(a.marking || null)});
   }
 
@@ -227,14 +239,55 @@
     document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
   }
 
+  function heard() { lastHeard = Date.now(); }
+
+  // No event and no ping for STALE_PINGS intervals: the connection is dead even if it looks open.
+  function watchStale() {
+    clearInterval(staleTimer);
+    var every = spec.ping_ms || 15000;
+    staleTimer = setInterval(function () {
+      if (superseded || !source || Date.now() - lastHeard < STALE_PINGS * every) { return; }
+      document.body.dataset.live = "stale";
+      document.body.dataset.staleCount = String(Number(document.body.dataset.staleCount || 0) + 1);
+      status("stale · no word from the server since " + new Date(lastHeard).toISOString().slice(11, 19) +
+             " UTC · reconnecting", "warn");
+      document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected"}}));
+      open(lastId || startCursor());
+    }, Math.max(100, every / 2));
+  }
+
+  function startCursor() { return spec.after + "," + spec.assets_after; }
+
+  function rebuild() {
+    if (source) { source.close(); }
+    heard();  // the stale watchdog waits for the build's new stream
+    status("catching up · rebuilding the map", "warn");
+    document.body.dataset.rebuilds = String(Number(document.body.dataset.rebuilds || 0) + 1);
+    window.dash_clientside.set_props(ids().watchdog, {n_intervals: Date.now()});
+  }
+
   function open(after) {
     if (source) { source.close(); }
-    var url = "/live/alerts?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(after);
+    heard();
+    var url = "/live/map?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(after);
     source = new EventSource(url);
     source.addEventListener("open", function () {
+      heard();
       status("live", "ok"); document.body.dataset.live = "open";
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
     });
+    source.addEventListener("message", heard);
+    ["alert", "update", "withdraw", "asset", "status", "ping"].forEach(function (name) {
+      source.addEventListener(name, heard);
+    });
+    source.addEventListener("ping", function () {
+      if (document.body.dataset.live === "stale") { status("live", "ok"); document.body.dataset.live = "open"; }
+    });
+    source.addEventListener("asset", function (e) {
+      if (e.lastEventId) { lastId = e.lastEventId; }
+      if (window.crisisAssets) { window.crisisAssets.onAsset(e); }
+    });
+    source.addEventListener("rebuild", rebuild);
     source.addEventListener("alert", function (e) { onEvent(e, "alert"); });
     source.addEventListener("update", function (e) { onEvent(e, "update"); });
     source.addEventListener("withdraw", onWithdraw);
@@ -253,7 +306,7 @@
     // a newer stream of the same user took this one's place (CRISIS_MAX_STREAMS_PER_USER): stay closed, say
     // so, and do not take the place back by ourselves (the watchdog would push the other tab out in turn)
     source.addEventListener("superseded", function () {
-      superseded = true; source.close(); clearTimeout(retryTimer);
+      superseded = true; source.close(); clearTimeout(retryTimer); clearInterval(staleTimer);
       document.body.dataset.live = "superseded";
       status("paused · live updates are in your newer tab · reload to bring them here", "warn");
     });
@@ -266,7 +319,7 @@
         status("disconnected · retrying", "warn");
         document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected"}}));
         clearTimeout(retryTimer);
-        retryTimer = setTimeout(function () { open(lastId || spec.after); }, 2000);
+        retryTimer = setTimeout(function () { open(lastId || startCursor()); }, 2000);
       } else {
         status("reconnecting…", "warn");
       }
@@ -281,8 +334,10 @@
     withdrawn = new Set();
     mapMarking = null; markMap(spec.marking);
     items = (spec.items || []).slice(); shown = spec.shown || 0;
+    if (window.crisisAssets) { window.crisisAssets.reset(spec); }
     renderList();
-    open(spec.after);
+    open(startCursor());
+    watchStale();
   }
 
   // A click on an item of the latest-alerts list selects that alert (one

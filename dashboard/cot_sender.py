@@ -25,8 +25,13 @@ import threading
 from collections.abc import Callable
 
 from alerts.actions.centre import Centre
-from alerts.actions.visibility import restricted, shown_asset
-from alerts.core.events import ALERT_ROUTED
+from alerts.actions.visibility import (
+    LOST,
+    asset_released,
+    restricted,
+    shown_asset,
+    sight,
+)
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
 from alerts.formats.cot.encode import stream_bytes, withdrawal_bytes
@@ -91,21 +96,22 @@ class CotSender:
             if open_.matches(stored):
                 self._send(connection, stored)
         for asset in self.centre.assets.all():
-            if asset.visible_to(self.viewer.nation):
+            if asset_released(self.viewer, asset):
                 self._send(connection, self._shown(asset))
 
         def on_alerts(entries):
             for entry_id, fields in entries:
                 event = parse_event(entry_id, fields)
-                if self.released.releasable(event.alert):
-                    self._send(connection, event.alert)
-                elif event.kind == ALERT_ROUTED and self.released.releasable(event.seen_before()):
+                seen = sight(self.released, event)
+                if seen == LOST:
                     self._withdraw(connection, event.alert)  # no longer released to this user: off its TAK map
+                elif seen is not None:
+                    self._send(connection, event.alert)
 
         def on_assets(entries):
             for entry_id, fields in entries:
                 asset = parse_asset_event(entry_id, fields).asset
-                if asset.visible_to(self.viewer.nation):
+                if asset_released(self.viewer, asset):
                     self._send(connection, self._shown(asset))
 
         follower = StreamFollower(self.client, {self.keys.events: on_alerts, self.keys.assets_events: on_assets},

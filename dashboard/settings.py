@@ -41,8 +41,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_request_bytes", "", "CRISIS_MAX_REQUEST_BYTES", "262144",
             "largest request body the web server reads (bytes); a larger one is answered 413"),
     Setting("max_streams_per_user", "", "CRISIS_MAX_STREAMS_PER_USER", "4",
-            "live streams of each kind (`/live/alerts`, `/live/assets`) one user may hold in a server process; "
-            "one more closes that user's oldest"),
+            "live streams of each kind (`/live/map`, `/live/alerts`, `/live/assets`) one user may hold in a "
+            "server process (a map tab holds one `/live/map`); one more closes that user's oldest"),
+    Setting("live_ping_seconds", "", "CRISIS_LIVE_PING", "15",
+            "a quiet live stream sends `event: ping` this often (seconds); the map marks its feed stale and "
+            "reconnects after three intervals without any event"),
     Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
             "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
@@ -130,6 +133,7 @@ class Settings:
     max_request_bytes: int = 262_144
     max_streams_per_user: int = 4
     max_streams: int = 200
+    live_ping_seconds: float = 15.0
     redis_url: str | None = None
     redis_timeout_seconds: float = 10.0
     data_dir: Path = Path("data")

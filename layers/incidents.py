@@ -15,9 +15,8 @@ colour (``CLOSED_COLOUR``).
 """
 from __future__ import annotations
 
-from html import escape
-
 import base64
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -61,15 +60,23 @@ def type_label(value: str) -> str:
 
 
 def hover_label(id_: str, title: str, severity: str, type_: str, country: str, region: str,
-                reported_at: str, exercise: bool, status: str = "new") -> str:
-    """The hover text of one incident (HTML as plotly renders it; every message text escaped)."""
+                reported_at: str, exercise: bool, status: str = "new", escalation: int = 0) -> str:
+    """The hover text of one incident (HTML as plotly renders it; every message text escaped); an escalated
+    one says ``ESCALATED L<level>`` (``escalation_label``)."""
     exercise_tag = "<b>EXERCISE</b><br>" if exercise else ""
+    escalated = f" · <b>{escalation_label(escalation)}</b>" if escalation else ""
     place = ", ".join(p for p in (region, country) if p) or "unplaced"
     return (
         f"{exercise_tag}<b>{escape(title)}</b><br>"
-        f"{severity.upper()} · {type_label(type_)} · {escape(status.replace('_', ' '))}<br>{escape(place)}<br>"
+        f"{severity.upper()} · {type_label(type_)} · {escape(status.replace('_', ' '))}{escalated}<br>"
+        f"{escape(place)}<br>"
         f"{reported_at}<br><span style='font-size:10px'>{escape(id_)}</span>"
     )
+
+
+def escalation_label(level: int) -> str:
+    """How an escalation level reads on the map and the list: ``ESCALATED L1`` (empty for 0)."""
+    return f"ESCALATED L{int(level)}" if level else ""
 
 
 def core_colour(severity: str, is_open: bool) -> str:
@@ -119,7 +126,7 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
         hover_label(*fields)
         for fields in zip(
             ids, rows["title"], rows["severity"], rows["type"], rows["country"], rows["region"], reported, exercise,
-            rows["status"],
+            rows["status"], rows["escalation"],
         )
     ]
     traces = {
@@ -145,6 +152,6 @@ def live_point(stored: StoredAlert) -> dict:
         "text": hover_label(
             stored.id, alert.title, alert.severity.value, alert.type.value,
             stored.placement.country or "", stored.region_name,
-            alert.reported_at.strftime(TIME_FORMAT), alert.exercise, stored.status.value,
+            alert.reported_at.strftime(TIME_FORMAT), alert.exercise, stored.status.value, stored.escalation_level,
         ),
     }

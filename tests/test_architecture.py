@@ -181,11 +181,46 @@ def test_arc007_every_module_and_public_function_and_class_has_a_docstring():
     assert missing == []
 
 
+#: Names whose call makes a Redis client or connection pool (redis-py), however it was imported.
+REDIS_MAKERS = {"Redis", "StrictRedis", "ConnectionPool", "BlockingConnectionPool", "Sentinel", "from_url",
+                "RedisCluster"}
+#: Where Redis clients may be made: the store, and the one wiring point.
+REDIS_MAKERS_ALLOWED = ("alerts.store", "dashboard.app")
+
+
+def redis_clients_made(source: str) -> list[str]:
+    """The calls in ``source`` that make a Redis client or pool (``redis.Redis(...)``, ``StrictRedis(...)``,
+    ``ConnectionPool(...)``, ``Redis.from_url(...)``, ``redis.from_url(...)``, an imported alias of one ...)."""
+    tree = ast.parse(source)
+    aliases = {alias.asname or alias.name: alias.name for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("redis", "valkey")
+               for alias in node.names}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if aliases.get(name, name) in REDIS_MAKERS:
+            found.append(ast.unparse(func))
+    return found
+
+
 def test_arc008_the_app_is_wired_in_one_place():
-    """Redis clients are made by the store's ``connect`` only, and the services by one builder."""
+    """Redis clients and pools are made in the store (its ``connect``) and the wiring point only, and the
+    services by one builder."""
     for name, path in modules().items():
         text = path.read_text(encoding="utf-8")
-        if name != "alerts.store.client":
-            assert "Redis.from_url" not in text and "redis.Redis(" not in text, name
+        if not name.startswith(REDIS_MAKERS_ALLOWED):
+            assert redis_clients_made(text) == [], name
         if name != "dashboard.services":
             assert "WorkflowStore(" not in text and "Centre(" not in text, name
+
+
+def test_arc009_every_way_of_making_a_redis_client_is_caught():
+    samples = ["import redis\nredis.Redis(host='x')", "import redis\nredis.StrictRedis()",
+               "from redis import ConnectionPool\nConnectionPool(host='x')", "import redis\nredis.from_url('u')",
+               "from redis import Redis as R\nR.from_url('u')", "from redis import StrictRedis as S\nS()",
+               "import redis\nredis.BlockingConnectionPool()", "from redis.sentinel import Sentinel\nSentinel([])"]
+    assert [s for s in samples if not redis_clients_made(s)] == []
+    assert redis_clients_made("import httpx\nhttpx.Client()") == []

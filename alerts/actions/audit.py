@@ -42,7 +42,7 @@ from urllib.parse import unquote
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Invalid
-from alerts.actions.visibility import require, restricted
+from alerts.actions.visibility import asset_released, require, restricted
 from alerts.core.assets import Asset
 from alerts.core.model import StoredAlert
 from alerts.core.roles import Permission
@@ -138,6 +138,7 @@ class _Reader:
 
     def __init__(self, centre: Centre, viewer: Viewer, user_nation: UserNation):
         self.centre = centre
+        self.viewer = viewer
         self.nation = viewer.nation
         self.query = restricted(centre, viewer)
         self._user_nation = user_nation
@@ -175,7 +176,7 @@ class _Reader:
                     yield self.query.releasable(named)
         asset = self._asset(entry.object)
         if asset is not None:
-            yield asset.visible_to(self.nation)
+            yield asset_released(self.viewer, asset)
 
     def _user(self, name: str) -> str | None:
         if not name or name.startswith("cli:") or name == "system":

@@ -4,20 +4,32 @@ Releasability: an alert (or asset) not released to the viewer, or above its
 clearance, answers exactly as if it did not exist (``NotFound``). An asset
 released to the viewer but tasked to an alert the viewer may not see shows
 as committed, to nothing it can name (``shown_asset``): every read path of
-assets goes through ``visible_assets`` / ``visible_asset``. Permissions:
-``require`` raises ``Forbidden`` naming what the role may not do.
+assets goes through ``visible_assets`` / ``visible_asset``; whether an asset
+is released to a viewer at all is ``asset_released``. How one alert event
+changes what a viewer sees (it comes into sight, changes in sight, or goes out
+of sight) is ``sight``: the live streams and the TAK sender both ask it.
+Permissions: ``require`` raises ``Forbidden`` naming what the role may not do.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Literal
 
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Forbidden, NotFound
 from alerts.core.assets import Asset
+from alerts.core.events import ALERT_CREATED, ALERT_ROUTED, AlertEvent
 from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
+
+#: How an alert event changes a viewer's picture (``sight``).
+Sight = Literal["gained", "changed", "lost"]
+GAINED: Sight = "gained"
+CHANGED: Sight = "changed"
+LOST: Sight = "lost"
 
 
 def require(viewer: Viewer, permission: Permission) -> None:
@@ -45,6 +57,34 @@ def visible_alerts(centre: Centre, viewer: Viewer, query: AlertQuery) -> list[St
     return [centre.index.get(alert_id) for alert_id in rows["id"]]
 
 
+def sight(query: AlertQuery, event: AlertEvent) -> Sight | None:
+    """What ``event`` means to a viewer of ``query`` (already ``restricted`` to the viewer):
+
+    - ``"gained"``: the alert comes into sight (recorded and matching; or re-routed so that it is now
+      released to the viewer and matches);
+    - ``"changed"``: an alert the viewer sees (whatever its new status: a viewer of open alerts learns
+      that one closed) changed;
+    - ``"lost"``: re-routed so that it is no longer released to the viewer;
+    - None: nothing the viewer sees or asked for.
+    """
+    if event.kind == ALERT_CREATED:
+        return GAINED if query.matches(event.alert) else None
+    changes = replace(query, status="all")
+    now = changes.matches(event.alert)
+    if event.kind != ALERT_ROUTED:
+        return CHANGED if now else None
+    before = changes.matches(event.seen_before())
+    if now:
+        return CHANGED if before else GAINED if query.matches(event.alert) else None
+    return LOST if before else None
+
+
+def asset_released(viewer: Viewer, asset: Asset) -> bool:
+    """Whether ``asset`` is released to ``viewer`` (its nation is among the asset's releasable nations,
+    or the asset is released to all)."""
+    return asset.visible_to(viewer.nation)
+
+
 def shown_asset(centre: Centre, viewer: Viewer, asset: Asset,
                 lookup: Callable[[str], StoredAlert | None] | None = None) -> Asset:
     """``asset`` as ``viewer`` may see it: ``assigned_to`` kept only when the viewer may see that alert
@@ -60,16 +100,15 @@ def shown_asset(centre: Centre, viewer: Viewer, asset: Asset,
 
 def visible_assets(centre: Centre, viewer: Viewer) -> list[Asset]:
     """Every asset released to ``viewer``, each as ``shown_asset`` gives it."""
-    return [shown_asset(centre, viewer, asset) for asset in centre.asset_index.visible(viewer.nation)]
+    return [shown_asset(centre, viewer, asset) for asset in centre.asset_index.all() if asset_released(viewer, asset)]
 
 
 def visible_asset(centre: Centre, viewer: Viewer, asset_id: str) -> Asset:
     """The asset, if it exists and is released to ``viewer`` (read from the store: tasking needs
     the newest record), as ``shown_asset`` gives it; else ``NotFound``."""
-    asset = centre.asset_index.get(asset_id, viewer.nation)
-    if asset is None:
-        stored = centre.assets.get(asset_id)
-        asset = stored if stored is not None and stored.visible_to(viewer.nation) else None
-    if asset is None:
+    asset = centre.asset_index.get(asset_id, None)
+    if asset is None or not asset_released(viewer, asset):
+        asset = centre.assets.get(asset_id)
+    if asset is None or not asset_released(viewer, asset):
         raise NotFound(f"no asset {asset_id!r}")
     return shown_asset(centre, viewer, asset)

@@ -20,7 +20,7 @@ from alerts.core.query import AlertQuery, Page, QueryResult
 COLUMNS = [
     "id", "identifier", "lon", "lat", "severity", "severity_rank", "type", "title", "country", "countries",
     "region", "region_code", "reported_at", "received_at", "exercise", "status", "open", "source",
-    "releasable", "routed", "classification", "nation",
+    "escalation", "releasable", "routed", "classification", "nation",
 ]
 
 
@@ -45,6 +45,7 @@ def _row(stored: StoredAlert) -> dict:
         "status": stored.status.value,
         "open": stored.status.is_open,
         "source": alert.source,
+        "escalation": stored.escalation_level,
         "releasable": frozenset(stored.releasable_nations()),
         "routed": stored.routing.routed,
         "classification": stored.routing.classification or "",

@@ -346,7 +346,8 @@ class StoredAlert(BaseModel):
     for an unlocated alert. ``expires_at`` is when its validity ends (CAP
     ``expires``, CoT ``stale``, our ``expires``); ``stale`` marks a CoT
     emergency that was already stale when it arrived (it waits for a fresh
-    report before it escalates).
+    report before it escalates). ``escalation_level`` is the level reached (0
+    none, 1 duty desk, 2 leadership), raised by ``WorkflowStore.escalate``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -361,10 +362,9 @@ class StoredAlert(BaseModel):
     lat: float | None = None
     expires_at: datetime | None = None
     stale: bool = False
-    #: The id of the update or cancellation that closed this alert, if one did.
-    superseded_by: str | None = None
-    #: Reporting nation, releasability and markings (None only while being built: see ``model_post_init``).
-    routing: Routing = None  # type: ignore[assignment]
+    superseded_by: str | None = None  # the id of the update or cancellation that closed it, if one did
+    escalation_level: int = 0
+    routing: Routing = None  # type: ignore[assignment]  # nation, releasability, markings (see model_post_init)
 
     def model_post_init(self, _context: Any) -> None:
         """Derive ``identity`` (``alerts.core.identity.identity_of``) and, for a record without one,

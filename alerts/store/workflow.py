@@ -15,7 +15,10 @@ what may be done are ``alerts.core.response``):
 - **Escalation levels only go up, once each**: a Lua script records the level
   and PUBLISHes the message (``Escalation.message``) on ``{p}:escalations`` only
   if that level was not reached yet (and, for an unacknowledged alert, only if
-  it is still unacknowledged and unresolved).
+  it is still unacknowledged and unresolved). The process whose script won then
+  raises the stored alert's ``escalation_level`` (compare-and-set, never down),
+  which appends ``alert.updated`` to the events stream: the read models and the
+  live streams learn of an escalation as of any other change.
 - The alert's status is advanced on its stored record through
   ``AlertStore.change`` (compare-and-set, never backwards), so the read models
   and live streams learn it.
@@ -268,4 +271,15 @@ class WorkflowStore:
             args=[escalation.alert_id, escalation.level, record, json.dumps(escalation.message()),
                   "1" if escalation.cause == UNACKNOWLEDGED else "0", self.keys.escalations_channel],
         )
+        if done:
+            self.raise_level(escalation.alert_id, escalation.level)
         return bool(done)
+
+    def raise_level(self, alert_id: str, level: int) -> None:
+        """Raise the stored alert's ``escalation_level`` to ``level`` (never down; nothing if it is there)."""
+        def raise_(stored: StoredAlert) -> StoredAlert | None:
+            if stored.escalation_level >= level:
+                return None
+            return stored.model_copy(update={"escalation_level": level})
+
+        self.alerts.change(alert_id, raise_)

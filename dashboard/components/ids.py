@@ -12,6 +12,7 @@ import json
 
 from dash import html
 
+from layers.assets import ASSET_PREFIX
 from layers.traces import trace_indices
 
 # the live map page
@@ -21,7 +22,6 @@ SHOWN_COUNT = "shown-count"
 LIVE_STATUS = "live-status"
 LIVE_SOURCE = "live-source"
 LIVE_CONNECTION = "live-connection"
-ASSET_CONNECTION = "asset-connection"
 SELECTED_ALERT = "selected-alert"
 ALERT_DETAILS = "alert-details"
 ASSET_SUGGESTIONS = "asset-suggestions"
@@ -51,14 +51,16 @@ LIST_LIMIT = 50
 
 
 def page_contract() -> dict:
-    """What the browser scripts need to know: component ids, trace indices, list length."""
+    """What the browser scripts need to know: component ids, trace indices, list length, the prefix of an
+    asset's id on the map (``assetPrefix``)."""
     return {
         "ids": {"map": INCIDENT_MAP, "list": ALERT_LIST, "count": SHOWN_COUNT, "status": LIVE_STATUS,
                 "selected": SELECTED_ALERT, "details": ALERT_DETAILS, "signOut": SIGN_OUT,
                 "criticalBanner": CRITICAL_BANNER,
-                "mute": MUTE_SOUND},
+                "mute": MUTE_SOUND, "watchdog": WATCHDOG},
         "traces": trace_indices(),
         "listLimit": LIST_LIMIT,
+        "assetPrefix": ASSET_PREFIX,
     }
 
 

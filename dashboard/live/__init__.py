@@ -4,8 +4,10 @@
   streams, applies each event to the process's read models and hands it to
   the fan-outs.
 - ``fanout`` / ``sse``: each open page is a subscriber and gets server-sent
-  events; ``Last-Event-ID`` replays exactly what it missed.
+  events; ``Last-Event-ID`` replays exactly what it missed (capped: beyond
+  it, ``rebuild``); a quiet stream pings.
 - ``payloads``: what an event carries: plain data (no page markup); the page
   renders it (``assets/live.js``, ``assets/assets_live.js``).
-- ``routes``: ``/live/alerts`` and ``/live/assets``.
+- ``routes``: ``/live/map`` (both in one connection: what the map page opens),
+  ``/live/alerts`` and ``/live/assets``.
 """

@@ -20,11 +20,13 @@ class Subscriber:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue
     overflowed: bool = False
+    #: What the subscriber's batches are queued with: ``(tag, batch)`` (one queue may take several fan-outs).
+    tag: int = 0
 
     def offer(self, events: list) -> None:
-        """Queue a batch (runs on the subscriber's event loop)."""
+        """Queue ``(tag, events)`` (runs on the subscriber's event loop)."""
         try:
-            self.queue.put_nowait(events)
+            self.queue.put_nowait((self.tag, events))
         except asyncio.QueueFull:
             self.overflowed = True
 
@@ -36,9 +38,9 @@ class FanOut:
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
 
-    def subscribe(self) -> Subscriber:
-        """A new subscriber on the running event loop."""
-        subscriber = Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=QUEUE_LIMIT))
+    def subscribe(self, queue: asyncio.Queue | None = None, tag: int = 0) -> Subscriber:
+        """A new subscriber on the running event loop, queueing ``(tag, batch)`` on ``queue`` (default: its own)."""
+        subscriber = Subscriber(asyncio.get_running_loop(), queue or asyncio.Queue(maxsize=QUEUE_LIMIT), tag=tag)
         with self._lock:
             self._subscribers.add(subscriber)
         return subscriber

@@ -1,7 +1,7 @@
 """How many live streams one server process holds: per user and kind, and in all.
 
 ``StreamLimits.open(user, kind)`` admits a new stream (``kind`` is
-``alerts`` or ``assets``) and gives its ``Lease``:
+``map``, ``alerts`` or ``assets``; a map tab holds one ``map`` stream) and gives its ``Lease``:
 
 - a user who already holds ``per_user`` streams of that kind has the oldest
   of them closed first: its lease is superseded, and that stream sends

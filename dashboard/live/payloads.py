@@ -15,7 +15,7 @@ from alerts.core.assets import Asset
 from alerts.core.markings import Classifications
 from alerts.core.model import StoredAlert
 from layers.assets import asset_point
-from layers.incidents import live_point, type_label
+from layers.incidents import escalation_label, live_point, type_label
 
 
 def marking_data(stored: StoredAlert, scheme: Classifications | None = None) -> dict:
@@ -34,8 +34,9 @@ def alert_data(stored: StoredAlert) -> dict:
 
     ``id``, ``title``, ``severity``, ``type``, ``type_label``, ``status``,
     ``open``, ``exercise``, ``country``, ``region``, ``reported_at`` (ISO 8601),
-    ``reported_label`` (``27 Nov 14:05 UTC``), ``marking`` (``marking_data``),
-    ``point`` (see ``layers.incidents.live_point``).
+    ``reported_label`` (``27 Nov 14:05 UTC``), ``escalation`` (the level reached: 0 none, 1 duty desk,
+    2 leadership), ``escalation_label`` (``ESCALATED L1``; empty for 0), ``marking`` (``marking_data``),
+    ``point`` (see ``layers.incidents.live_point``; its hover text names the escalation too).
     """
     alert = stored.alert
     return {
@@ -51,6 +52,8 @@ def alert_data(stored: StoredAlert) -> dict:
         "region": stored.region_name,
         "reported_at": alert.reported_at.isoformat(),
         "reported_label": alert.reported_at.strftime("%d %b %H:%M UTC"),
+        "escalation": stored.escalation_level,
+        "escalation_label": escalation_label(stored.escalation_level),
         "marking": marking_data(stored),
         "point": live_point(stored),
     }

@@ -3,7 +3,8 @@
 The figure is built on the server from the read model whenever filters change
 (and by a slow watchdog), with the latest alerts as plain data; the page
 renders the list, and new and changed alerts arrive afterwards by server push
-(``assets/live.js`` over ``/live/alerts``) as partial updates to the map and
+(``assets/live.js`` over the page's one stream, ``/live/map``, which carries the
+asset positions too) as partial updates to the map and
 the list. The build returns the stream cursor it reflects, so the browser
 resumes exactly after it: no gap, no duplicate. It returns too the marking of
 everything it shows (``marking``: the most restrictive over the matching
@@ -31,8 +32,8 @@ from alerts.actions.errors import ActionError
 from alerts.actions.markings import marking_of_ids
 from alerts.actions.visibility import (
     restricted,
-    shown_asset,
     visible_alert,
+    visible_asset,
     visible_assets,
 )
 from alerts.core.assets import AssetType
@@ -152,7 +153,6 @@ def layout(**_query) -> html.Div:
             dcc.Store(id=ids.LIVE_SOURCE),
             dcc.Store(id=ids.SELECTED_ALERT),
             dcc.Store(id=ids.LIVE_CONNECTION),
-            dcc.Store(id=ids.ASSET_CONNECTION),
             dcc.Interval(id=ids.WATCHDOG, interval=60_000),
         ],
     )
@@ -212,6 +212,7 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
         "marking": marking_of_ids(centre, rows["id"]).as_dict(),
         "assets_after": asset_cursor,
         "asset_ids": [a.id for a in assets],
+        "ping_ms": int(services.settings.live_ping_seconds * 1000),
     }
     return figure, str(len(rows)), source, _gaps_summary(covered)
 
@@ -248,8 +249,10 @@ def show_details(click_data, selected):
     if not alert_id:
         return dash.no_update, dash.no_update
     if clicked_asset:
-        asset = centre.asset_index.get(alert_id.removeprefix(ASSET_PREFIX), viewer.nation)
-        shown = shown_asset(centre, viewer, asset) if asset is not None else None  # names only alerts it may see
+        try:  # released to the viewer, naming only alerts it may see
+            shown = visible_asset(centre, viewer, alert_id.removeprefix(ASSET_PREFIX))
+        except ActionError:
+            shown = None
         return asset_details(shown, viewer.can(Permission.TASK_ASSETS)), []
     try:
         stored: StoredAlert | None = visible_alert(centre, viewer, alert_id)
@@ -295,11 +298,5 @@ def task_asset(clicks):
 clientside_callback(
     ClientsideFunction(namespace="crisis", function_name="connectLive"),
     Output(ids.LIVE_CONNECTION, "data"),
-    Input(ids.LIVE_SOURCE, "data"),
-)
-
-clientside_callback(
-    ClientsideFunction(namespace="crisisAssets", function_name="connect"),
-    Output(ids.ASSET_CONNECTION, "data"),
     Input(ids.LIVE_SOURCE, "data"),
 )

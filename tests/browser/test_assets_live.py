@@ -35,7 +35,6 @@ def test_asb001_a_live_position_update_moves_the_asset_on_the_map(server, users,
                     asset("asb-gr-secret", 40.6, 22.9, nation="GR", releasable_to=["GR"])])
     sign_in(page, server.url, users["duty-rs"])
     _wait_live(page)
-    page.wait_for_function("() => document.body.dataset.assetsLive === 'open'", timeout=20_000)
     wait_for(lambda: _asset_point(page, "asb-rs-helo"), what="the asset on the map")
     assert _asset_point(page, "asb-rs-helo") == pytest.approx([44.0, 20.0])
     assert _asset_point(page, "asb-gr-secret") is None

@@ -27,3 +27,14 @@ def test_ids002_the_contract_names_every_trace_in_drawing_order():
     assert [name for name, _ in sorted(traces.items(), key=lambda kv: kv[1])] == [
         t.replace(" ", "_") for t in MAP_TRACES]
     assert ids.page_contract()["listLimit"] == ids.LIST_LIMIT
+
+
+def test_ids003_the_asset_id_prefix_comes_from_the_contract():
+    """``assets_live.js`` spelled ``"asset:"`` itself; it reads ``assetPrefix`` from the page like the ids."""
+    from layers.assets import ASSET_PREFIX
+
+    assert ids.page_contract()["assetPrefix"] == ASSET_PREFIX
+    for path in SCRIPTS:
+        text = path.read_text(encoding="utf-8")
+        assert f'"{ASSET_PREFIX}"' not in text and f"'{ASSET_PREFIX}'" not in text, path.name
+    assert "assetPrefix" in (ROOT / "assets" / "assets_live.js").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from tests.conftest import ROOT, add_user, make_alert, wait_for
 
 #: Exactly the fields of an alert event (``dashboard.live.payloads.alert_data``).
 ALERT_FIELDS = {"id", "title", "severity", "type", "type_label", "status", "open", "exercise", "country", "region",
-                "reported_at", "reported_label", "marking", "point"}
+                "reported_at", "reported_label", "escalation", "escalation_label", "marking", "point"}
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +30,23 @@ class Stream:
         self.response = response
         self.lines = response.iter_lines()
 
-    def next_event(self) -> tuple[str, dict]:
-        """The next ``(event name, data)``; comments and ``retry`` are skipped."""
+    last_id: str | None = None
+
+    def next_event(self, pings: bool = False) -> tuple[str, dict]:
+        """The next ``(event name, data)``; comments, ``retry`` and (unless ``pings``) pings are skipped.
+        ``last_id`` is the last ``id:`` read."""
         name, data = "", []
         for line in self.lines:
             if line.startswith("event: "):
                 name = line[7:]
             elif line.startswith("data: "):
                 data.append(line[6:])
+            elif line.startswith("id: "):
+                self.last_id = line[4:]
             elif line == "" and name:
-                return name, json.loads("\n".join(data))
+                if name != "ping" or pings:
+                    return name, json.loads("\n".join(data))
+                name, data = "", []
         raise AssertionError("the stream ended")
 
     def until(self, alert_id: str, name: str) -> dict:
@@ -113,21 +120,32 @@ def test_lpu004_the_live_and_api_modules_build_no_page_components():
             assert not names & {"dash", "plotly", "dashboard.components"}, path
 
 
-def test_lpu005_a_reconnect_replays_everything_missed_page_by_page(app_server, officer, monkeypatch):
+def test_lpu005_a_reconnect_replays_what_was_missed_up_to_the_cap_then_asks_for_a_rebuild(
+        app_server, officer, monkeypatch):
+    """At most ``REPLAY_LIMIT`` events are replayed after a cursor; more, or ``0-0`` on a longer stream, gets
+    ``event: rebuild`` and the stream ends (``0-0`` replayed the whole stream before)."""
     import dashboard.live.sse as sse
 
-    monkeypatch.setattr(sse, "REPLAY_PAGE", 4)  # so that 11 missed events take three pages
     cursor = app_server.services.centre.alerts.last_event_id()
     missed = [make_alert(source="RS", releasable_to=["RS"]) for _ in range(11)]
     app_server.ingest(*missed)
-    got = []
-    with httpx.stream("GET", f"{app_server.url}/live/alerts", headers={**officer.headers, "Last-Event-ID": cursor},
-                      timeout=httpx.Timeout(15, read=15)) as response:
-        live = Stream(response)
-        while len(got) < len(missed):
-            name, data = live.next_event()
-            got.append(data["id"])
-    assert got == [a["id"] for a in missed]
+
+    def first_events(last_event_id: str, count: int) -> list[tuple[str, dict]]:
+        with httpx.stream("GET", f"{app_server.url}/live/alerts",
+                          headers={**officer.headers, "Last-Event-ID": last_event_id},
+                          timeout=httpx.Timeout(15, read=15)) as response:
+            live = Stream(response)
+            got = [live.next_event()]
+            while got[-1][0] != "rebuild" and len(got) < count:
+                got.append(live.next_event())
+            return got
+
+    monkeypatch.setattr(sse, "REPLAY_LIMIT", 11)
+    assert [data["id"] for _, data in first_events(cursor, 11)] == [a["id"] for a in missed]
+    monkeypatch.setattr(sse, "REPLAY_LIMIT", 10)
+    for last_event_id in (cursor, "0-0"):
+        (name, data), = first_events(last_event_id, 11)
+        assert name == "rebuild" and data["limit"] == 10 and "more than 10" in data["reason"]
 
 
 @pytest.mark.parametrize("junk", ["abc", "1-0-0", "-", "+", ">", "0-abc", "1" * 30])
@@ -151,3 +169,64 @@ def test_lpu008_a_viewer_of_open_alerts_learns_that_one_closed(app_server, offic
         live.until(alert["id"], "alert")
         app_server.ingest(make_alert(source="RS", releasable_to=["RS"], msg_type="cancel", references=[alert["id"]]))
         assert live.until(alert["id"], "update")["status"] == "cancelled"
+
+
+def test_lpu009_an_escalation_is_pushed_live_with_its_level(app_server, officer):
+    """The escalation monitor (its clock moved, not slept) raises the level; the stream sends ``update`` with it."""
+    from datetime import timedelta
+
+    from alerts.actions.escalation import EscalationMonitor
+
+    centre = app_server.services.centre
+    alert = make_alert(source="RS", releasable_to=["RS"], severity="critical")
+    with stream(app_server, officer) as live:
+        app_server.ingest(alert)
+        assert live.until(alert["id"], "alert")["escalation"] == 0
+        received = centre.alerts.get(alert["id"]).received_at
+        monitor = EscalationMonitor(centre.workflow, centre.policy, clock=lambda: received + timedelta(minutes=3))
+        assert [e.level for e in monitor.check()] == [1]
+        update = live.until(alert["id"], "update")
+    assert update["escalation"] == 1 and update["escalation_label"] == "ESCALATED L1"
+    assert "ESCALATED L1" in update["point"]["text"]
+    assert wait_for(lambda: centre.index.get(alert["id"]).escalation_level == 1, what="the read model")
+
+
+def test_lpu010_the_map_stream_carries_alerts_and_assets_in_one_connection(app_server, officer):
+    """``/live/map``: both kinds of event, ids ``<alerts id>,<assets id>``; a reconnect with that id resumes
+    each part exactly (nothing again, nothing missed)."""
+    from tests.conftest import make_asset
+
+    services = app_server.services
+    alert = make_alert(source="RS", releasable_to=["RS"])
+    url = f"{app_server.url}/live/map"
+    with httpx.stream("GET", url, headers=officer.headers, timeout=httpx.Timeout(15, read=15)) as response:
+        assert response.status_code == 200
+        live = Stream(response)
+        app_server.ingest(alert)
+        assert live.until(alert["id"], "alert")["id"] == alert["id"]
+        alerts_id = live.last_id
+        services.asset_pipeline().process([("test", make_asset("map-amb-1", 42.0, 21.4).model_dump_json().encode())])
+        assert live.until("map-amb-1", "asset")["id"] == "map-amb-1"
+        both = live.last_id
+    assert alerts_id.split(",")[0] == both.split(",")[0] and alerts_id.split(",")[1] != both.split(",")[1]
+    later = make_alert(source="RS", releasable_to=["RS"])
+    app_server.ingest(later)
+    with httpx.stream("GET", url, headers={**officer.headers, "Last-Event-ID": both},
+                      timeout=httpx.Timeout(15, read=15)) as response:
+        name, data = Stream(response).next_event()
+    assert (name, data["id"]) == ("alert", later["id"])
+    bad = httpx.get(url, headers={**officer.headers, "Last-Event-ID": both.split(",")[0]}, timeout=10)
+    assert bad.status_code == 422
+
+
+def test_lpu011_a_quiet_stream_sends_ping_events_at_the_set_interval(app_server, officer, monkeypatch):
+    """Keepalive is a real event (``event: ping``), which EventSource sees; a comment was invisible to it."""
+    from dataclasses import replace
+
+    services = app_server.services
+    monkeypatch.setattr(services, "settings", replace(services.settings, live_ping_seconds=0.2))
+    for path in ("/live/map", "/live/alerts", "/live/assets"):
+        with httpx.stream("GET", f"{app_server.url}{path}", headers=officer.headers,
+                          timeout=httpx.Timeout(15, read=15)) as response:
+            live = Stream(response)
+            assert [live.next_event(pings=True) for _ in range(2)] == [("ping", {}), ("ping", {})]
