@@ -23,6 +23,7 @@ from alerts.core.times import parse_instant
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import legend
 from dashboard.components.assets import asset_legend
+from dashboard.components.graph import graph
 from layers.assets import asset_traces
 from layers.basemap import map_figure
 from layers.coverage import coverage_traces
@@ -75,8 +76,7 @@ def layout(**_query) -> html.Div:
             legend(), asset_legend(),
         ]),
         html.Main(className="map-area", children=[
-            dcc.Graph(id="replay-map", className="incident-map", config={"scrollZoom": True, "displaylogo": False},
-                      style={"height": "100%"}),
+            graph("replay-map", className="incident-map", config={"scrollZoom": True}, style={"height": "100%"}),
         ]),
         html.Aside(className="feed", children=[
             html.H2(["Alerts then ", html.Span(id="replay-count", className="count")]),
