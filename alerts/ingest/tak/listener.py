@@ -173,7 +173,10 @@ class CotListener:
 
     async def _stream_server(self, name: str, address: Address, context: ssl.SSLContext | None):
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._connection(name, reader, writer)
+            try:
+                await self._connection(name, reader, writer)
+            except asyncio.CancelledError:
+                pass  # the listener is stopping: the connection ends with it
 
         server = await asyncio.start_server(connected, address[0], address[1], ssl=context,
                                             ssl_handshake_timeout=self.limits.read_timeout if context else None,
@@ -193,13 +196,16 @@ class CotListener:
         self.counters.connections += 1
         ended = threading.Event()
         self._ending.add(ended)
+        tasks: list[asyncio.Task] = []
         try:
             if self.endpoints.offer_protobuf:
                 writer.write(support_event(self.clock()))
             stream = await asyncio.to_thread(self.outbound, peer) if self.outbound is not None else None
             reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock))
+            tasks.append(reading)
             if stream is not None:
                 sending = asyncio.create_task(run_outbound(stream, writer, ended, peer, self.limits.read_timeout))
+                tasks.append(sending)
                 await asyncio.wait({reading, sending}, return_when=asyncio.FIRST_COMPLETED)
                 if not reading.done():
                     writer.close()  # the outbound stream ended (revoked): the connection ends; what was read is stored
@@ -207,6 +213,8 @@ class CotListener:
         finally:
             ended.set()
             self._ending.discard(ended)
+            for task in tasks:
+                task.cancel()  # done ones ignore it; a stopping listener cancels what still runs
             self._open -= 1
             writer.close()
             try:
