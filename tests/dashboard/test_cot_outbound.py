@@ -81,13 +81,14 @@ class TakClient:
 
 
 @contextmanager
-def listening(tmp_path, centre, client, keys, feed: str, ba_outbound: str = "true"):
+def listening(tmp_path, centre, client, keys, feed: str, ba_outbound: str = "true", pki=None):
     path = tmp_path / "feeds.toml"
     if not path.exists():
         path.write_text(FEEDS.format(ba=ba_outbound), encoding="utf-8")
     settings = Settings(prefix=keys.prefix, feeds_file=path)
-    listener = build_listener(ListenSpec(feed, tcp=("127.0.0.1", 0)), settings, client,
-                              FeedRegistry.load(path), centre)
+    spec = ListenSpec(feed, tcp=("127.0.0.1", 0)) if pki is None else ListenSpec(
+        feed, tls=("127.0.0.1", 0), certfile=pki.server_cert, keyfile=pki.server_key, cafile=pki.ca)
+    listener = build_listener(spec, settings, client, FeedRegistry.load(path), centre)
     stop = threading.Event()
     thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
     thread.start()
@@ -182,3 +183,40 @@ def test_cob003_revoking_outbound_in_the_registry_or_stopping_the_listener_ends_
         assert decode_alert(device.events(1)[0]).id == first["id"]  # open incidents first
         stopping = ba
     assert device.closed_by_peer() and stopping.ready.is_set() is False
+
+
+def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with_its_certificate(
+        tmp_path, centre, client, keys, regions):
+    """A real TAK client library (pytak) with a client certificate: what it sends is stored, and its reader
+    gets the incident published to the centre; the audit trail names the feed and the certificate."""
+    import asyncio
+    from configparser import ConfigParser
+
+    import pytak
+
+    from tests.alerts.ingest.tak_certs import issue_certificates
+
+    pki = issue_certificates(tmp_path)
+    pipeline = alert_pipeline(client, keys, regions)
+    incident = make_alert(source="BA", releasable_to=["BA"], title="For the BA devices")
+    with listening(tmp_path, centre, client, keys, "ba-tak", pki=pki) as ba:
+        parser = ConfigParser()
+        parser["ba"] = {"COT_URL": f"tls://127.0.0.1:{ba.ports['tls']}", "PYTAK_TLS_CLIENT_CERT": str(pki.client_cert),
+                        "PYTAK_TLS_CLIENT_KEY": str(pki.client_key), "PYTAK_TLS_CLIENT_CAFILE": str(pki.ca),
+                        "PYTAK_TLS_DONT_CHECK_HOSTNAME": "1"}
+
+        async def device() -> bytes:
+            reader, writer = await pytak.protocol_factory(parser["ba"])
+            await pytak.TXWorker(asyncio.Queue(), parser["ba"], writer).send_data(_position("BA-unit-tls"))
+            await asyncio.to_thread(wait_for, lambda: any(b"BA-unit-tls" in f[b"payload"]
+                                                          for _, f in client.xrange(keys.inbox)), 15, "stored")
+            await asyncio.to_thread(pipeline.process, [("test", payload(incident))])
+            received = await asyncio.wait_for(reader.readuntil(b"</event>"), 20)
+            writer.close()
+            return received
+
+        received = asyncio.run(device())
+    assert decode_alert(received[received.index(b"<event"):]).id == incident["id"]
+    audit = [{k.decode(): v.decode() for k, v in f.items()} for _, f in client.xrange(keys.audit)]
+    entry = next(e for e in audit if e["actor"] == "feed:ba-tak")
+    assert "tak-outbound" in str(entry) and "CN=ANDROID-test" in str(entry)
