@@ -17,6 +17,7 @@ from dashboard.settings import Settings
 from tests.conftest import DATA, ROOT, add_user, free_port, serving, wait_for
 
 FEEDS = str(ROOT / "tests" / "data" / "feeds.toml")
+FEEDS_TEXT = (ROOT / "tests" / "data" / "feeds.toml").read_text(encoding="utf-8")
 
 
 def fresh_emergency(uid_suffix: str = "") -> bytes:
@@ -240,3 +241,35 @@ def test_cot007_serve_killed_mid_stream_stores_each_event_read_once_and_the_reco
         assert set(ids) == {f"ANDROID-0a1b2c3d4e5f6789-kill{i}-9-1-1" for i in range(2000)}
     finally:
         stop_server(server)
+
+
+def test_cot008_cot_listen_of_an_outbound_feed_sends_its_nations_picture_back(
+        redis_url, client, keys, regions, tmp_path):
+    from alerts.formats.decode import decode_alert
+    from tests.conftest import alert_pipeline, make_alert, payload
+
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(FEEDS_TEXT.replace('cot_uid_prefix = "ANDROID-"', 'cot_uid_prefix = "ANDROID-"\noutbound = true'),
+                     encoding="utf-8")
+    port = free_port()
+    process = crisisdash("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
+                         "--tcp-port", str(port), "--feed", "rs-tak", CRISIS_FEEDS=str(feeds))
+    try:
+        assert "listening for CoT" in process.stdout.readline()
+        sock = wait_for(lambda: _connected(port), what="the listener")
+        with sock:
+            sock.sendall(fresh_emergency("-both-ways"))  # the device sends ...
+            incident = make_alert(source="RS", releasable_to=["RS"], title="For RS devices")
+            alert_pipeline(client, keys, regions).process([("test", payload(incident))])
+            buffer = b""
+            while b"For RS devices" not in buffer:  # ... and receives the centre's picture
+                chunk = sock.recv(65536)
+                assert chunk, "the listener closed the connection"
+                buffer += chunk
+        event = buffer[buffer.rindex(b"<event", 0, buffer.index(b"For RS devices")):]
+        assert decode_alert(event[:event.index(b"</event>") + 8]).id == incident["id"]
+        wait_for(lambda: any(b"-both-ways-9-1-1" in fields[b"payload"] for _, fields in client.xrange(keys.inbox)),
+                 what="what the device sent, in the inbox")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
