@@ -200,7 +200,7 @@ class CotListener:
         try:
             if self.endpoints.offer_protobuf:
                 writer.write(support_event(self.clock()))
-            stream = await asyncio.to_thread(self.outbound, peer) if self.outbound is not None else None
+            stream = await self._outbound_for(peer)
             reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock))
             tasks.append(reading)
             if stream is not None:
@@ -221,6 +221,17 @@ class CotListener:
                 await writer.wait_closed()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
+
+    async def _outbound_for(self, peer: Peer):
+        """The connection's outbound stream, or None: none configured, or the factory failed (logged; the
+        connection still receives: what a device sends never depends on what it may be sent)."""
+        if self.outbound is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.outbound, peer)
+        except Exception:  # noqa: BLE001  e.g. Redis gone while auditing: no outbound, inbound goes on
+            log.exception("CoT outbound to %s:%s not started; the connection only receives", peer.via, peer.address)
+            return None
 
     async def _udp(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
