@@ -37,7 +37,7 @@ def events(n: int) -> list[bytes]:
     sample = (ROOT / "tests" / "data" / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     sample = sample.replace(b"2020-02-08T18:10:49.210Z", stamp.encode())
-    return [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="BENCH-{i}"'.encode()) for i in range(n)]
+    return [sample.replace(b"uid='ANDROID-R52JB0CDC4E'", f"uid='BENCH-{i}'".encode()) for i in range(n)]
 
 
 def emergencies(n: int) -> list[bytes]:

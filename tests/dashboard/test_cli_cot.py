@@ -145,7 +145,8 @@ def test_cot006_cot_listen_stopped_mid_stream_stores_a_gapless_prefix_once_and_a
     args = ("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
             "--tcp-port", str(port), "--feed", "rs-tak")
     sample = (DATA / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
-    events = [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="SEQ-{i}"'.encode()) for i in range(2000)]
+    events = [sample.replace(b"uid='ANDROID-R52JB0CDC4E'", f"uid='SEQ-{i}'".encode()) for i in range(2000)]
+    assert len(set(events)) == 2000  # each its own uid, so a skip or a duplicate shows
     stored = lambda: [fields[b"payload"] for _, fields in client.xrange(keys.inbox)]  # noqa: E731
 
     process = crisisdash(*args, CRISIS_FEEDS=FEEDS)
