@@ -9,12 +9,17 @@ a raw TCP server that only reads and discards the same bytes (the socket's ceili
 Last, ``n // 4`` ATAK 911 alerts (each its own device) go through the listener and the ingest worker the
 server runs (``bench.ingest.alert_worker``, in a thread) to stored alerts: events/s from the first byte
 sent until the events stream holds them all, and how many were dead-lettered (target: none).
+And the same ``n // 4`` ATAK 911 alerts to an SSE client: a real ``crisisdash serve`` (subprocess) runs the
+listener (``CRISIS_COT_LISTEN``, feed ``rs-tak`` of ``tests/data/feeds.toml``) and its ingest, and a plain
+HTTP client of an RS duty officer (API token) reads ``/live/alerts``; events/s from the first byte sent
+until that client has received every one of them (``bench.latency.SseListener``).
 """
 from __future__ import annotations
 
 import socket
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from alerts.ingest.tak.inbox import InboxWriter
@@ -32,7 +37,7 @@ def events(n: int) -> list[bytes]:
     sample = (ROOT / "tests" / "data" / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     sample = sample.replace(b"2020-02-08T18:10:49.210Z", stamp.encode())
-    return [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="BENCH-{i}"'.encode()) for i in range(n)]
+    return [sample.replace(b"uid='ANDROID-R52JB0CDC4E'", f"uid='BENCH-{i}'".encode()) for i in range(n)]
 
 
 def emergencies(n: int) -> list[bytes]:
@@ -69,6 +74,57 @@ def to_stored_alerts(client, url: str, prefix: str, n: int) -> dict:
         for thread in threads:
             thread.join(timeout=10)
     return {"alerts_n": n, "alerts_per_s": n / seconds, "alerts_dead": client.xlen(keys.dead_letters)}
+
+
+def to_sse_client(url: str, prefix: str, n: int) -> dict:
+    """Events/s from a TCP client through the listener of a real ``serve`` to an SSE client of ``/live/alerts``."""
+    import os
+
+    from alerts.store.accounts import Accounts
+    from bench.latency import SseListener
+    from tests.conftest import free_port, start_server, stop_server
+
+    run_prefix = f"{prefix}:tak-sse"
+    port = free_port()
+    env = {"CRISIS_FEEDS": str(ROOT / "tests" / "data" / "feeds.toml"),
+           "CRISIS_COT_LISTEN": f"tcp=127.0.0.1:{port}", "CRISIS_COT_FEED": "rs-tak"}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        server = start_server(url, run_prefix)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    sse = None
+    try:
+        accounts = Accounts(client_for(url), Keys(run_prefix))
+        accounts.add_user("bench-rs", "duty_officer", "RS", uuid.uuid4().hex)
+        _, token = accounts.create_token("bench-rs")
+        sse = SseListener(server.url + "/live/alerts", {})
+        sse.client.headers["Authorization"] = f"Bearer {token}"
+        sse.start()
+        sse.connected.wait(10)
+        data = emergencies(n)
+        wanted = {f"BENCH-{i}-9-1-1" for i in range(n)}
+        t0 = time.perf_counter()
+        _send(port, data)
+        try:
+            wait_for(lambda: wanted <= dict(sse.received).keys(), 300, f"{n} alerts at the SSE client")
+        except TimeoutError:
+            pass  # reported as missing below
+        seconds = time.perf_counter() - t0
+        arrived = len(wanted & dict(sse.received).keys())
+    finally:
+        if sse is not None:
+            sse.stop.set()  # the server ending the stream is expected now, not an error
+        stop_server(server)
+        if sse is not None:
+            sse.close()
+    return {"sse_n": n, "sse_per_s": arrived / seconds, "sse_missing": n - arrived, "sse_status": sse.status,
+            "sse_error": sse.error}
 
 
 def _send(port: int, data: list[bytes], per_second: float | None = None) -> None:
@@ -140,6 +196,7 @@ def bench_tak(url: str, prefix: str, n: int, paced: int) -> dict:
         stop.set()
         thread.join(timeout=10)
     stored = to_stored_alerts(client, url, prefix, max(n // 4, 100))
+    stored.update(to_sse_client(url, prefix, max(n // 4, 100)))
     return {**stored, "n": n, "bytes": sum(len(d) for d in data), "listener_per_s": n / listener_s,
             "raw_tcp_per_s": n / raw_s, "xadd_per_s": n / xadd_s, "paced_offered": paced,
             "paced_per_s": PACED_PER_S, "paced_lost": paced - paced_stored, "target_per_s": TARGET_PER_S,
@@ -159,5 +216,9 @@ def report_tak(result: dict) -> None:
         [f"{result['alerts_n']:,} ATAK 911 alerts over TCP -> listener -> ingest -> stored",
          fmt_rate(result["alerts_per_s"]), "-",
          "none dead-lettered" if result["alerts_dead"] == 0 else f"{result['alerts_dead']} DEAD-LETTERED"],
+        [f"{result['sse_n']:,} ATAK 911 alerts over TCP -> serve (listener, ingest) -> SSE client",
+         fmt_rate(result["sse_per_s"]), "-",
+         "all received" if result["sse_missing"] == 0 else
+         f"{result['sse_missing']} MISSING (HTTP {result['sse_status']}, {result['sse_error']})"],
     ]
     print_table("7. CoT listener (TCP, XML)", ["figure", "value", "baseline (same run)", "verdict"], rows)

@@ -1,7 +1,9 @@
 """``crisisdash cot listen`` and ``crisisdash cot subscribe``: take CoT from TAK devices and TAK servers.
 
 - ``cot listen [--tcp-port 8087] [--udp ADDR:PORT] [--tls-port 8089 --certfile F --keyfile F --cafile F]
-  [--offer-protobuf] --feed NAME``: the CoT listener (``alerts.ingest.tak.listener``) until SIGINT/SIGTERM.
+  [--offer-protobuf] --feed NAME``: the CoT listener (``alerts.ingest.tak.listener``) until SIGINT/SIGTERM;
+  when the feed has ``outbound = true`` its TCP and TLS clients also receive the centre's picture
+  (``dashboard.cot_outbound``).
 - ``cot subscribe --host HOST --port PORT [--tls --cafile F --certfile F --keyfile F] [--hello FILE] --feed NAME``: the TAK
   server bridge (``alerts.ingest.tak.subscriber``), reconnecting by itself, until SIGINT/SIGTERM.
 
@@ -42,7 +44,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     """Run the CoT listener until SIGINT/SIGTERM; 2 when the feed, an address or a TLS file is wrong."""
     from alerts.ingest.tak.listener import parse_address
     from dashboard.cot_listener import ListenSpec, build_listener
-    from dashboard.services import producer_client
+    from dashboard.services import build_services, producer_client
 
     settings = running_settings(args)
     try:
@@ -51,7 +53,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
                           udp=parse_address(args.udp) if args.udp else None,
                           certfile=args.certfile, keyfile=args.keyfile, cafile=args.cafile,
                           offer_protobuf=args.offer_protobuf)
-        listener = build_listener(spec, settings, producer_client(settings), _feeds(settings))
+        feeds = _feeds(settings)
+        feed = feeds.get(args.feed)
+        if feed is not None and feed.outbound:  # its clients receive the centre's picture: the full services
+            services = build_services(settings, feeds=feeds)
+            listener = build_listener(spec, settings, services.client, feeds, services.centre)
+        else:
+            listener = build_listener(spec, settings, producer_client(settings), feeds)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from alerts.actions.centre import Centre
 from alerts.core.feeds import FeedRegistry
 from alerts.ingest.tak.connection import Limits
 from alerts.ingest.tak.inbox import InboxWriter
@@ -20,6 +21,7 @@ from alerts.ingest.workers import default_consumer_name
 from alerts.store.client import Client
 from alerts.store.heartbeats import Heartbeat
 from alerts.store.keys import Keys
+from dashboard.cot_outbound import FeedOutbound, RegistryWatch
 from dashboard.settings import Settings
 
 _KINDS = ("tcp", "tls", "udp")
@@ -98,17 +100,26 @@ def limits_of(settings: Settings) -> Limits:
                   max_message_bytes=settings.max_payload_bytes)
 
 
-def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: FeedRegistry) -> CotListener:
+def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: FeedRegistry,
+                   centre: Centre | None = None) -> CotListener:
     """A ready-to-run listener for ``spec``; ``ValueError`` (feed, TLS, nothing to listen on) before any bind.
 
     It beats under ``<consumer>/<pid>/cot-listener`` (``GET /api/v1/health``), like the ingest workers.
+    When the feed has ``outbound = true``, its TCP and TLS clients also receive the centre's picture
+    (``dashboard.cot_outbound``; ``centre`` is then required: ``ValueError`` without it).
     """
     if not (spec.tcp or spec.tls or spec.udp):
         raise ValueError("nothing to listen on: give a TCP port, a TLS port or a UDP address")
     keys = Keys(settings.prefix)
     inbox = InboxWriter(client, keys, check_feed(feeds, spec.feed))
+    outbound = None
+    if feeds.get(spec.feed).outbound:
+        if centre is None:
+            raise ValueError(f"feed {spec.feed!r} has outbound = true but no centre was given")
+        rights = RegistryWatch(feeds, spec.feed, settings.feeds_file, settings.scheme)
+        outbound = FeedOutbound(centre, client, keys, rights)
     endpoints = Endpoints(tcp=spec.tcp, tls=spec.tls, udp=spec.udp, tls_context=server_tls(spec),
                           offer_protobuf=spec.offer_protobuf)
     consumer = settings.consumer or default_consumer_name()
     heartbeat = Heartbeat(client, keys, f"{consumer}/{os.getpid()}/cot-listener", stream="")
-    return CotListener(inbox, endpoints, limits_of(settings), heartbeat=heartbeat)
+    return CotListener(inbox, endpoints, limits_of(settings), heartbeat=heartbeat, outbound=outbound)

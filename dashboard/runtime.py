@@ -121,7 +121,7 @@ def cot_listener(settings: Settings, services: Services, feeds: FeedRegistry):
 
     try:
         spec = spec_from_settings(settings)
-        return None if spec is None else build_listener(spec, settings, services.client, feeds)
+        return None if spec is None else build_listener(spec, settings, services.client, feeds, services.centre)
     except ValueError as exc:
         services.close()
         raise SystemExit(f"CoT listener: {exc}") from None

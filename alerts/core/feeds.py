@@ -15,8 +15,17 @@ with one ``[[feeds]]`` table per producer:
     cot_uid_prefix = ["RS-"]               # CoT event uid starts with
     cot_callsign_prefix = ["SRB "]         # CoT contact callsign starts with
     source = ["RS-SECTOR"]                 # our JSON "source", exact
+    outbound = true                        # optional: TAK clients on its listener receive the centre's picture
+    clearance = "RESTRICTED"               # optional: the highest level that picture carries (default: the lowest)
 
 Each recogniser is a string or a list of strings; a feed needs at least one.
+
+``outbound`` (default false) lets the TAK clients connected to the CoT
+listener of this feed receive, on the same connection, the incidents and
+assets the feed may see: released to its ``nation``, up to its ``clearance``
+(``alerts.actions.cot_picture.feed_viewer``). Anyone who can reach a plain
+TCP port gets that picture, so turn it on for a TLS-only listener unless the
+network itself is closed.
 A message is recognised by what its format carries, the most specific rule
 winning: a CAP message by its ``sender`` (an exact sender before the longest
 matching domain); a CoT event by its uid (the longest prefix), else its
@@ -66,6 +75,8 @@ class Feed(BaseModel):
     cot_uid_prefix: list[str] = Field(default_factory=list)
     cot_callsign_prefix: list[str] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
+    outbound: bool = False
+    clearance: str | None = None
 
     @field_validator("cap_sender", "cot_uid_prefix", "cot_callsign_prefix", "source", mode="before")
     @classmethod
@@ -216,13 +227,14 @@ class FeedRegistry:
         return next((f for f in self.feeds if origin.source in f.source), None)
 
     def check(self, scheme: Classifications) -> None:
-        """Raise ``FeedFileError`` for a feed classification that is not one of ``scheme``'s levels."""
+        """Raise ``FeedFileError`` for a feed classification or clearance that is not one of ``scheme``'s levels."""
         for feed in self.feeds:
-            if feed.classification is not None:
-                try:
-                    scheme.level(feed.classification)
-                except MarkingError as exc:
-                    raise FeedFileError(f"feed {feed.name!r}: classification: {exc}") from None
+            for field in ("classification", "clearance"):
+                if getattr(feed, field) is not None:
+                    try:
+                        scheme.level(getattr(feed, field))
+                    except MarkingError as exc:
+                        raise FeedFileError(f"feed {feed.name!r}: {field}: {exc}") from None
 
     @classmethod
     def parse(cls, text: str, source: str, scheme: Classifications | None = None) -> "FeedRegistry":

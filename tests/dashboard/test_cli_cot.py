@@ -17,6 +17,7 @@ from dashboard.settings import Settings
 from tests.conftest import DATA, ROOT, add_user, free_port, serving, wait_for
 
 FEEDS = str(ROOT / "tests" / "data" / "feeds.toml")
+FEEDS_TEXT = (ROOT / "tests" / "data" / "feeds.toml").read_text(encoding="utf-8")
 
 
 def fresh_emergency(uid_suffix: str = "") -> bytes:
@@ -144,7 +145,8 @@ def test_cot006_cot_listen_stopped_mid_stream_stores_a_gapless_prefix_once_and_a
     args = ("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
             "--tcp-port", str(port), "--feed", "rs-tak")
     sample = (DATA / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
-    events = [sample.replace(b'uid="ANDROID-R52JB0CDC4E"', f'uid="SEQ-{i}"'.encode()) for i in range(2000)]
+    events = [sample.replace(b"uid='ANDROID-R52JB0CDC4E'", f"uid='SEQ-{i}'".encode()) for i in range(2000)]
+    assert len(set(events)) == 2000  # each its own uid, so a skip or a duplicate shows
     stored = lambda: [fields[b"payload"] for _, fields in client.xrange(keys.inbox)]  # noqa: E731
 
     process = crisisdash(*args, CRISIS_FEEDS=FEEDS)
@@ -174,3 +176,101 @@ def test_cot006_cot_listen_stopped_mid_stream_stores_a_gapless_prefix_once_and_a
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     assert stored() == events
+
+
+def test_cot007_serve_killed_mid_stream_stores_each_event_read_once_and_the_reconnect_resumes(
+        redis_url, client, keys):
+    """SIGKILL a ``crisisdash serve`` running the CoT listener while a TCP client streams 2,000 TAK emergencies.
+
+    What a hard kill can lose, and so what is not asserted: TCP has no application acknowledgement, so the
+    client's ``sendall`` returns once the bytes are in its own socket buffer. Whatever was in the kernel
+    buffers between client and listener, and the one batch the listener had read but not yet written to
+    Redis, are gone with the process, and the client cannot tell where that began: how many of the
+    2,000 survive the kill is not a fixed number.
+
+    What is asserted: the inbox stream holds, after the kill, exactly a prefix of what was sent (every
+    event the listener read and acknowledged to the stream, in order, none twice, none skipped before the
+    last one stored); the client's reconnect to the restarted ``serve`` resumes after that prefix (it
+    sends what is not stored: a TAK client would resend its current picture) and everything it sent after
+    the restart is stored, so the inbox ends as the 2,000 events exactly; and the restarted ingest, which
+    takes over the entries the killed one had read but not acknowledged, creates each alert exactly once.
+    """
+    from alerts.core.events import ALERT_CREATED
+    from alerts.store.alerts import parse_event
+    from tests.conftest import start_server, stop_server
+
+    port = free_port()
+    env = {"CRISIS_FEEDS": FEEDS, "CRISIS_COT_LISTEN": f"tcp=127.0.0.1:{port}", "CRISIS_COT_FEED": "rs-tak"}
+    events = [fresh_emergency(f"-kill{i}").strip() for i in range(2000)]
+    stored = lambda: [fields[b"payload"] for _, fields in client.xrange(keys.inbox)]  # noqa: E731
+
+    def start():
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            return start_server(redis_url, keys.prefix)
+
+    server = start()
+    sock = wait_for(lambda: _connected(port), what="the listener in serve")
+    killed = False
+    try:
+        for i, event in enumerate(events):
+            if i == 1000:
+                wait_for(lambda: len(stored()) >= 500, what="500 events stored")
+                server.process.kill()  # SIGKILL while the client streams
+                server.process.wait(timeout=15)
+                killed = True
+            sock.sendall(event)
+    except OSError:
+        assert killed  # the connection ends with the process, never before
+    finally:
+        sock.close()
+    first = stored()
+    assert len(first) >= 500 and first == events[:len(first)]  # a prefix: in order, nothing twice or skipped
+    server = start()  # serve is back; the client reconnects and sends the rest
+    try:
+        send(port, b"".join(events[len(first):]))
+        wait_for(lambda: len(stored()) >= 2000, what="all 2,000 events in the inbox")
+        assert stored() == events
+
+        def created() -> list[str]:
+            return [parse_event(entry_id, fields).alert.id for entry_id, fields in client.xrange(keys.events)
+                    if fields[b"kind"] == ALERT_CREATED.encode()]
+        wait_for(lambda: len(created()) >= 2000, timeout=240, what="2,000 alerts created by ingest")
+        ids = created()
+        assert len(ids) == len(set(ids)) == 2000
+        assert set(ids) == {f"ANDROID-0a1b2c3d4e5f6789-kill{i}-9-1-1" for i in range(2000)}
+    finally:
+        stop_server(server)
+
+
+def test_cot008_cot_listen_of_an_outbound_feed_sends_its_nations_picture_back(
+        redis_url, client, keys, regions, tmp_path):
+    from alerts.formats.decode import decode_alert
+    from tests.conftest import alert_pipeline, make_alert, payload
+
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(FEEDS_TEXT.replace('cot_uid_prefix = "ANDROID-"', 'cot_uid_prefix = "ANDROID-"\noutbound = true'),
+                     encoding="utf-8")
+    port = free_port()
+    process = crisisdash("cot", "listen", "--redis-url", redis_url, "--prefix", keys.prefix, "--bind", "127.0.0.1",
+                         "--tcp-port", str(port), "--feed", "rs-tak", CRISIS_FEEDS=str(feeds))
+    try:
+        assert "listening for CoT" in process.stdout.readline()
+        sock = wait_for(lambda: _connected(port), what="the listener")
+        with sock:
+            sock.sendall(fresh_emergency("-both-ways"))  # the device sends ...
+            incident = make_alert(source="RS", releasable_to=["RS"], title="For RS devices")
+            alert_pipeline(client, keys, regions).process([("test", payload(incident))])
+            buffer = b""
+            while b"For RS devices" not in buffer:  # ... and receives the centre's picture
+                chunk = sock.recv(65536)
+                assert chunk, "the listener closed the connection"
+                buffer += chunk
+        event = buffer[buffer.rindex(b"<event", 0, buffer.index(b"For RS devices")):]
+        assert decode_alert(event[:event.index(b"</event>") + 8]).id == incident["id"]
+        wait_for(lambda: any(b"-both-ways-9-1-1" in fields[b"payload"] for _, fields in client.xrange(keys.inbox)),
+                 what="what the device sent, in the inbox")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0

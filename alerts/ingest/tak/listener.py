@@ -26,6 +26,13 @@ negotiation answered or counted.
   buffer holds what arrives, and what overflows it is lost by UDP itself
   (the kernel counts it: ``RcvbufErrors`` in ``/proc/net/snmp``).
 
+With an ``outbound`` factory (``alerts.ingest.tak.outbound``), a TCP or TLS
+connection also carries CoT back to the client, on the same socket, for as
+long as both ends keep it open: the factory decides per connection (None:
+receive only), and every outbound stream stops when the connection ends or the
+listener stops; a stream that ends by itself (its rights revoked) closes the
+connection after what was read from it is stored.
+
 With a ``Heartbeat`` the listener shows in ``GET /api/v1/health`` like an
 ingest worker: beating while it runs, ``retrying`` with the reason while its
 messages wait for Redis, its ``Counters`` as the counts.
@@ -52,6 +59,7 @@ from pathlib import Path
 from alerts.ingest.tak.connection import Limits, pump, utc_now
 from alerts.ingest.tak.framing import control_kind, datagram_messages, support_event
 from alerts.ingest.tak.inbox import InboxWriter
+from alerts.ingest.tak.outbound import OutboundFactory, Peer, certificate_subject, run_outbound
 from alerts.store.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -102,8 +110,11 @@ class CotListener:
     """Serves the configured endpoints until stopped (see the module docstring)."""
 
     def __init__(self, inbox: InboxWriter, endpoints: Endpoints, limits: Limits = Limits(),
-                 clock: Callable[[], datetime] = utc_now, heartbeat: Heartbeat | None = None):
+                 clock: Callable[[], datetime] = utc_now, heartbeat: Heartbeat | None = None,
+                 outbound: OutboundFactory | None = None):
         self.inbox = inbox
+        self.outbound = outbound
+        self._ending: set[threading.Event] = set()
         self.heartbeat = heartbeat
         self.endpoints = endpoints
         self.limits = limits
@@ -141,6 +152,8 @@ class CotListener:
                         task.result()  # a dead UDP reader raises here, so the supervisor restarts us
                 await self._beat()
         finally:
+            for ended in list(self._ending):
+                ended.set()  # every outbound stream stops with the listener
             if self.heartbeat is not None:
                 await asyncio.to_thread(self.heartbeat.stop)
             for server in servers:
@@ -160,7 +173,10 @@ class CotListener:
 
     async def _stream_server(self, name: str, address: Address, context: ssl.SSLContext | None):
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._connection(name, reader, writer)
+            try:
+                await self._connection(name, reader, writer)
+            except asyncio.CancelledError:
+                pass  # the listener is stopping: the connection ends with it
 
         server = await asyncio.start_server(connected, address[0], address[1], ssl=context,
                                             ssl_handshake_timeout=self.limits.read_timeout if context else None,
@@ -169,26 +185,53 @@ class CotListener:
         return server
 
     async def _connection(self, via: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = f"{via}:{_peer(writer)}"
+        peer = Peer(via, _peer(writer), certificate_subject(writer) if via == "tls" else "")
+        name = f"{via}:{peer.address}"
         if self._open >= self.limits.max_connections:
             self.counters.refused += 1
-            log.warning("TAK connection %s refused: %d connections open (limit)", peer, self._open)
+            log.warning("TAK connection %s refused: %d connections open (limit)", name, self._open)
             writer.close()
             return
         self._open += 1
         self.counters.connections += 1
+        ended = threading.Event()
+        self._ending.add(ended)
+        tasks: list[asyncio.Task] = []
         try:
             if self.endpoints.offer_protobuf:
                 writer.write(support_event(self.clock()))
-            ended = await pump(reader, writer, self.inbox, self.limits, peer, self.clock)
-            log.debug("TAK connection %s ended: %s", peer, ended)
+            stream = await self._outbound_for(peer)
+            reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock))
+            tasks.append(reading)
+            if stream is not None:
+                sending = asyncio.create_task(run_outbound(stream, writer, ended, peer, self.limits.read_timeout))
+                tasks.append(sending)
+                await asyncio.wait({reading, sending}, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():
+                    writer.close()  # the outbound stream ended (revoked): the connection ends; what was read is stored
+            log.debug("TAK connection %s ended: %s", name, await reading)
         finally:
+            ended.set()
+            self._ending.discard(ended)
+            for task in tasks:
+                task.cancel()  # done ones ignore it; a stopping listener cancels what still runs
             self._open -= 1
             writer.close()
             try:
                 await writer.wait_closed()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
+
+    async def _outbound_for(self, peer: Peer):
+        """The connection's outbound stream, or None: none configured, or the factory failed (logged; the
+        connection still receives: what a device sends never depends on what it may be sent)."""
+        if self.outbound is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.outbound, peer)
+        except Exception:  # noqa: BLE001  e.g. Redis gone while auditing: no outbound, inbound goes on
+            log.exception("CoT outbound to %s:%s not started; the connection only receives", peer.via, peer.address)
+            return None
 
     async def _udp(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()

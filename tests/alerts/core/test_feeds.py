@@ -126,3 +126,12 @@ def test_fed006_serve_stops_on_a_bad_registry_naming_file_and_field(tmp_path: Pa
                              cwd=ROOT, env={"CRISIS_FEEDS": str(tmp_path / "none.toml"), "PATH": "/usr/bin:/bin"},
                              capture_output=True, text=True, timeout=60)
     assert "bad feed registry: none.toml: cannot read" in missing.stderr, missing.stderr
+
+
+def test_fed007_outbound_is_off_unless_asked_and_the_clearance_must_be_a_level():
+    base = '[[feeds]]\nname = "ba"\nnation = "BA"\nreleasable_to = "BA"\ncot_uid_prefix = "BA-"\n'
+    assert FeedRegistry.parse(base, "f.toml").get("ba").outbound is False
+    feed = FeedRegistry.parse(base + 'outbound = true\nclearance = "RESTRICTED"\n', "f.toml").get("ba")
+    assert feed.outbound is True and feed.clearance == "RESTRICTED"
+    with pytest.raises(FeedFileError, match=r"f.toml: feed 'ba': clearance"):
+        FeedRegistry.parse(base + 'outbound = true\nclearance = "COSMIC"\n', "f.toml")

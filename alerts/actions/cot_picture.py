@@ -1,0 +1,140 @@
+"""The centre's picture as a viewer may see it, as a stream of CoT events (``cot send`` and the TAK listener's
+outbound stream).
+
+``CotPicture.stream(send, stop)`` hands ``send`` one CoT event (bytes) at a
+time: first every open incident and every response asset the viewer may see
+(its nation's releasability and its clearance), then, following the alert and
+asset events streams (``alerts.store.follow``), every change to one: a new
+incident, an update, and a closed one (resolved, cancelled or expired) as its
+stale event followed by a TAK deletion (``alerts.formats.cot.encode``), and a
+TAK deletion for one whose releasability no longer includes the viewer. Called
+again (a reconnect) it sends the open incidents again and then everything
+that changed since the last event read before, closures included. An item
+that cannot be rendered is logged and skipped; it never stops the stream.
+
+``authorised()`` is asked before the first event and about every second; once
+it says no, ``stream`` raises ``Revoked`` (a user disabled or its rights
+changed; a feed whose registry entry changed), so a TAK stream never outlives
+the rights it was opened under.
+
+The viewer of a TAK listener's outbound stream is its feed (``feed_viewer``):
+the feed's ``nation`` and the feed's ``clearance`` (``alerts.core.feeds``;
+unset: the deployment's lowest level), named ``feed:<name>`` in the audit trail.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from alerts.actions.centre import Centre
+from alerts.actions.visibility import LOST, asset_released, released_now, restricted, shown_asset, sight
+from alerts.core.feeds import Feed
+from alerts.core.markings import Classifications
+from alerts.core.query import AlertQuery
+from alerts.core.roles import Role
+from alerts.core.viewer import Viewer
+from alerts.formats.cot.encode import stream_bytes, withdrawal_bytes
+from alerts.store.alerts import parse_event
+from alerts.store.assets import parse_asset_event
+from alerts.store.client import Client
+from alerts.store.follow import StreamFollower
+from alerts.store.keys import Keys
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[bytes], None]
+
+
+class Revoked(Exception):
+    """The stream's viewer may no longer receive it (a user disabled, or the user's or feed's rights changed)."""
+
+
+def feed_viewer(feed: Feed, scheme: Classifications) -> Viewer:
+    """The viewer a feed's TAK devices are: ``feed:<name>``, the feed's nation, its clearance (default: the
+    lowest level of ``scheme``); role responder (it only reads), via ``tak``."""
+    return Viewer(name=f"feed:{feed.name}", role=Role.RESPONDER.value, nation=feed.nation, via="tak",
+                  clearance=feed.clearance or scheme.lowest)
+
+
+class CotPicture:
+    """The CoT stream of what ``viewer`` may see (see the module docstring); ``sent`` counts the events sent."""
+
+    def __init__(self, centre: Centre, client: Client, keys: Keys, viewer: Viewer,
+                 authorised: Callable[[], bool] = lambda: True):
+        self.centre = centre
+        self.client = client
+        self.keys = keys
+        self.viewer = viewer
+        self.authorised = authorised
+        self.released = restricted(centre, viewer)
+        self.sent = 0
+        #: Where following resumes when ``stream`` is called again (None until the first call).
+        self.cursors: dict[str, str] | None = None
+
+    def check(self) -> None:
+        """Raise ``Revoked`` unless ``authorised()``."""
+        if not self.authorised():
+            raise Revoked(f"{self.viewer.name} may no longer receive this feed")
+
+    def stream(self, send: Send, stop: threading.Event, block_ms: int = 1000) -> None:
+        """Send the opening picture, then every change, until ``stop`` is set.
+
+        Raises ``Revoked``; whatever ``send`` raises (``OSError`` for a lost peer) ends it too, and the
+        next call resumes after the last event read (``cursors``).
+        """
+        self.check()
+        if self.cursors is None:
+            self.cursors = {self.keys.events: self.centre.alerts.last_event_id(),
+                            self.keys.assets_events: self.centre.assets.last_event_id()}
+        open_ = restricted(self.centre, self.viewer, AlertQuery(status="open"))
+        for stored in self.centre.alerts.all_alerts():
+            if open_.matches(stored):
+                self._send(send, stored)
+        for asset in self.centre.assets.all():
+            if asset_released(self.viewer, asset):
+                self._send(send, self._shown(asset))
+
+        def on_alerts(entries):
+            for entry_id, fields in entries:
+                event = parse_event(entry_id, fields)
+                seen = sight(self.released, event)
+                if seen == LOST:
+                    self._withdraw(send, event.alert)  # no longer released to this viewer: off its TAK map
+                elif seen is not None and released_now(self.centre, self.released, event.alert.id):
+                    self._send(send, event.alert)
+
+        def on_assets(entries):
+            for entry_id, fields in entries:
+                asset = parse_asset_event(entry_id, fields).asset
+                if asset_released(self.viewer, asset):
+                    self._send(send, self._shown(asset))
+
+        follower = StreamFollower(self.client, {self.keys.events: on_alerts, self.keys.assets_events: on_assets},
+                                  self.cursors, block_ms=block_ms, count=500, name=f"CoT picture of {self.viewer.name}")
+        try:
+            while not stop.is_set():
+                self.check()
+                follower.step()
+        finally:
+            self.cursors = follower.cursors  # what the next call resumes from
+
+    def _shown(self, asset):
+        """The asset as the viewer may see it (``alerts.actions.visibility.shown_asset``, from the store)."""
+        return shown_asset(self.centre, self.viewer, asset, lookup=self.centre.alerts.get)
+
+    def _withdraw(self, send: Send, stored) -> None:
+        """Delete an incident the viewer may no longer see from the TAK picture (a ``t-x-d-d`` for its uid)."""
+        data = withdrawal_bytes(stored, self.centre.clock())
+        if data:
+            send(data)
+            self.sent += 1
+
+    def _send(self, send: Send, item) -> None:
+        try:
+            data = stream_bytes(item, self.centre.clock(), self.centre.scheme)
+        except Exception:  # noqa: BLE001  one odd record must not stop the feed
+            log.exception("CoT picture: could not render %r; skipped", getattr(item, "id", item))
+            return
+        send(data)
+        self.sent += 1

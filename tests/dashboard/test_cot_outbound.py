@@ -1,0 +1,222 @@
+"""The CoT listener's outbound stream: a TAK client of a feed with ``outbound = true`` receives, on the
+connection it sends on, the incidents released to its feed's nation (as ``cot send`` renders them)."""
+from __future__ import annotations
+
+import socket
+import threading
+from contextlib import contextmanager
+
+from lxml import etree
+
+from alerts.core.feeds import FeedRegistry
+from alerts.formats.decode import decode_alert
+from dashboard.cot_listener import ListenSpec, build_listener
+from dashboard.settings import Settings
+from tests.conftest import DATA, alert_pipeline, make_alert, mark, payload, wait_for
+
+FEEDS = """
+[[feeds]]
+name = "ba-tak"
+nation = "BA"
+releasable_to = ["BA"]
+cot_uid_prefix = "BA-"
+outbound = {ba}
+
+[[feeds]]
+name = "hr-tak"
+nation = "HR"
+releasable_to = ["HR"]
+cot_uid_prefix = "HR-"
+outbound = true
+
+[[feeds]]
+name = "rs-tak"
+nation = "RS"
+releasable_to = ["RS"]
+cot_uid_prefix = "RS-"
+"""
+
+
+def _position(uid: str) -> bytes:
+    sample = (DATA / "cot" / "fts_a-f-G-U-C.xml").read_bytes().strip()
+    return sample.replace(b"uid='ANDROID-R52JB0CDC4E'", f"uid='{uid}'".encode())
+
+
+class TakClient:
+    """A plain TCP TAK client: sends CoT, reads the CoT events written back (one ``</event>`` at a time)."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buffer = b""
+
+    def events(self, want: int) -> list[bytes]:
+        found = []
+        while len(found) < want:
+            if b"</event>" in self.buffer:
+                event, self.buffer = self.buffer.split(b"</event>", 1)
+                found.append((event + b"</event>").strip())
+                continue
+            chunk = self.sock.recv(65536)
+            assert chunk, f"connection closed after {len(found)} of {want} events"
+            self.buffer += chunk
+        return found
+
+    def until(self, found, limit: int = 10) -> list[bytes]:
+        """Events read up to and including the first for which ``found(event)`` holds (at most ``limit``)."""
+        seen = []
+        while len(seen) < limit:
+            seen += self.events(1)
+            if found(seen[-1]):
+                return seen
+        raise AssertionError(f"not among the next {limit} events: {[_uid(e) for e in seen]}")
+
+    def closed_by_peer(self) -> bool:
+        """Whether the listener closed the connection (reads and discards whatever comes before)."""
+        try:
+            while chunk := self.sock.recv(65536):
+                self.buffer += chunk
+        except ConnectionResetError:
+            pass
+        return True
+
+
+@contextmanager
+def listening(tmp_path, centre, client, keys, feed: str, ba_outbound: str = "true", pki=None):
+    path = tmp_path / "feeds.toml"
+    if not path.exists():
+        path.write_text(FEEDS.format(ba=ba_outbound), encoding="utf-8")
+    settings = Settings(prefix=keys.prefix, feeds_file=path)
+    spec = ListenSpec(feed, tcp=("127.0.0.1", 0)) if pki is None else ListenSpec(
+        feed, tls=("127.0.0.1", 0), certfile=pki.server_cert, keyfile=pki.server_key, cafile=pki.ca)
+    listener = build_listener(spec, settings, client, FeedRegistry.load(path), centre)
+    stop = threading.Event()
+    thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(listener.ready.is_set, what="the listener")
+        yield listener
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _uid(event: bytes) -> str:
+    return etree.fromstring(event).get("uid")
+
+
+def test_cob001_a_tak_client_receives_its_nations_incidents_on_the_connection_it_sends_on(
+        tmp_path, centre, client, keys, regions):
+    pipeline = alert_pipeline(client, keys, regions, on_recorded=centre.workflow.open_checklists)
+    with listening(tmp_path, centre, client, keys, "ba-tak") as ba, \
+            listening(tmp_path, centre, client, keys, "hr-tak") as hr:
+        device, other = TakClient(ba.ports["tcp"]), TakClient(hr.ports["tcp"])
+        device.sock.sendall(_position("BA-unit-1"))  # the same client sends ...
+        wait_for(lambda: any(b"BA-unit-1" in f[b"payload"] and f[b"feed"] == b"ba-tak"
+                             for _, f in client.xrange(keys.inbox)), what="the device's report in the inbox")
+        ba_only = make_alert(source="BA", releasable_to=["BA"], title="BA only")
+        both = make_alert(source="BA", releasable_to=["BA", "HR"], title="BA and HR")
+        pipeline.process([("test", payload(ba_only)), ("test", payload(both))])
+        # ... and receives the centre's picture, as cot send renders it
+        assert [decode_alert(e).id for e in device.events(2)] == [ba_only["id"], both["id"]]
+        # HR's feed gets the shared one first: the BA-only incident was never sent to it
+        assert decode_alert(other.events(1)[0]).id == both["id"]
+
+        pipeline.process([("test", payload(make_alert(source="BA", releasable_to=["BA"], msg_type="update",
+                                                      references=[both["id"]], title="BA and HR, updated")))])
+        device.until(lambda e: decode_alert(e).title == "BA and HR, updated")
+        pipeline.process([("test", payload(make_alert(source="BA", releasable_to=["BA"], msg_type="cancel",
+                                                      references=[both["id"]])))])
+        by_uid = {_uid(e): e for e in device.until(lambda e: _uid(e) == f"crisis.alert.{both['id']}.delete")}
+        assert etree.fromstring(by_uid[f"crisis.alert.{both['id']}"]).find("detail/crisis").get(
+            "status") == "cancelled"
+        centre.workflow.acknowledge(ba_only["id"], mark("duty-ba"))
+        centre.workflow.resolve(ba_only["id"], mark("duty-ba"))
+        resolved = device.until(lambda e: _uid(e) == f"crisis.alert.{ba_only['id']}.delete")
+        statuses = [etree.fromstring(e).find("detail/crisis").get("status") for e in resolved[:-1]
+                    if _uid(e) == f"crisis.alert.{ba_only['id']}"]
+        assert statuses == ["acknowledged", "resolved"]
+        device.sock.close()
+        other.sock.close()
+    audit = [f for _, f in client.xrange(keys.audit)]
+    assert any(f[b"actor"] == b"feed:ba-tak" and b"tak-outbound" in b"".join(f.values()) for f in audit)
+
+
+def test_cob002_a_feed_without_outbound_only_receives(tmp_path, centre, client, keys, regions):
+    pipeline = alert_pipeline(client, keys, regions)
+    with listening(tmp_path, centre, client, keys, "rs-tak") as rs, \
+            listening(tmp_path, centre, client, keys, "hr-tak") as hr:
+        assert rs.outbound is None and hr.outbound is not None
+        shown = make_alert(source="RS", releasable_to=["ALL"])
+        pipeline.process([("test", payload(shown))])  # open before the RS device connects
+        device, witness = TakClient(rs.ports["tcp"]), TakClient(hr.ports["tcp"])
+        assert decode_alert(witness.events(1)[0]).id == shown["id"]  # an outbound feed gets it on connect ...
+        device.sock.sendall(_position("RS-unit-1"))
+        wait_for(lambda: any(b"RS-unit-1" in f[b"payload"] for _, f in client.xrange(keys.inbox)),
+                 what="the RS report in the inbox")
+        device.sock.setblocking(False)
+        try:
+            data = device.sock.recv(65536)
+        except BlockingIOError:
+            data = None  # open, and nothing written to it
+        assert data is None  # ... a feed without outbound only receives (b"" would be a closed connection)
+        device.sock.close()
+        witness.sock.close()
+
+
+def test_cob003_revoking_outbound_in_the_registry_or_stopping_the_listener_ends_the_stream(
+        tmp_path, centre, client, keys, regions):
+    pipeline = alert_pipeline(client, keys, regions)
+    with listening(tmp_path, centre, client, keys, "ba-tak") as ba:
+        device = TakClient(ba.ports["tcp"])
+        first = make_alert(source="BA", releasable_to=["BA"])
+        pipeline.process([("test", payload(first))])
+        assert decode_alert(device.events(1)[0]).id == first["id"]
+        (tmp_path / "feeds.toml").write_text(FEEDS.format(ba="false"), encoding="utf-8")
+        assert device.closed_by_peer()  # recv returned b"": the listener closed the connection
+        later = TakClient(ba.ports["tcp"])  # a reconnect is a receive-only connection now
+        later.sock.sendall(_position("BA-unit-2"))
+        wait_for(lambda: any(b"BA-unit-2" in f[b"payload"] for _, f in client.xrange(keys.inbox)),
+                 what="the report sent after the revocation")
+        (tmp_path / "feeds.toml").write_text(FEEDS.format(ba="true"), encoding="utf-8")
+    with listening(tmp_path, centre, client, keys, "ba-tak") as ba:
+        device = TakClient(ba.ports["tcp"])
+        assert decode_alert(device.events(1)[0]).id == first["id"]  # open incidents first
+        stopping = ba
+    assert device.closed_by_peer() and stopping.ready.is_set() is False
+
+
+def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with_its_certificate(
+        tmp_path, centre, client, keys, regions):
+    """A real TAK client library (pytak) with a client certificate: what it sends is stored, and its reader
+    gets the incident published to the centre; the audit trail names the feed and the certificate."""
+    import asyncio
+    from configparser import ConfigParser
+
+    import pytak
+
+    from tests.alerts.ingest.tak_certs import issue_certificates
+
+    pki = issue_certificates(tmp_path)
+    pipeline = alert_pipeline(client, keys, regions)
+    incident = make_alert(source="BA", releasable_to=["BA"], title="For the BA devices")
+    with listening(tmp_path, centre, client, keys, "ba-tak", pki=pki) as ba:
+        parser = ConfigParser()
+        parser["ba"] = {"COT_URL": f"tls://127.0.0.1:{ba.ports['tls']}", "PYTAK_TLS_CLIENT_CERT": str(pki.client_cert),
+                        "PYTAK_TLS_CLIENT_KEY": str(pki.client_key), "PYTAK_TLS_CLIENT_CAFILE": str(pki.ca),
+                        "PYTAK_TLS_DONT_CHECK_HOSTNAME": "1"}
+
+        async def device() -> bytes:
+            reader, writer = await pytak.protocol_factory(parser["ba"])
+            await pytak.TXWorker(asyncio.Queue(), parser["ba"], writer).send_data(_position("BA-unit-tls"))
+            await asyncio.to_thread(wait_for, lambda: any(b"BA-unit-tls" in f[b"payload"]
+                                                          for _, f in client.xrange(keys.inbox)), 15, "stored")
+            await asyncio.to_thread(pipeline.process, [("test", payload(incident))])
+            received = await asyncio.wait_for(reader.readuntil(b"</event>"), 20)
+            writer.close()
+            return received
+
+        received = asyncio.run(device())
+    assert decode_alert(received[received.index(b"<event"):]).id == incident["id"]
+    audit = [{k.decode(): v.decode() for k, v in f.items()} for _, f in client.xrange(keys.audit)]
+    entry = next(e for e in audit if e["actor"] == "feed:ba-tak")
+    assert "tak-outbound" in str(entry) and "CN=ANDROID-test" in str(entry)
