@@ -29,7 +29,7 @@ from pathlib import Path
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Invalid
 from alerts.actions.exercises import controls, exercise, plays_in
-from alerts.actions.visibility import require, restricted
+from alerts.actions.visibility import asset_released, require, restricted
 from alerts.core.assets import Asset
 from alerts.core.events import stream_id_key
 from alerts.core.model import StoredAlert
@@ -164,7 +164,7 @@ class Sight:
         if then is None:
             return False
         now = self.latest.assets.get(then.id, then)
-        return then.visible_to(self.viewer.nation) and now.visible_to(self.viewer.nation)
+        return asset_released(self.viewer, then) and asset_released(self.viewer, now)
 
     def shown_asset(self, asset: Asset, state: State) -> Asset:
         """``asset`` with ``assigned_to`` dropped unless that alert is shown in ``state``."""

@@ -79,6 +79,22 @@ def sight(query: AlertQuery, event: AlertEvent) -> Sight | None:
     return LOST if before else None
 
 
+def released_now(centre: Centre, query: AlertQuery, alert_id: str) -> bool:
+    """Whether the alert ``alert_id`` is released *now* to the viewer of ``query`` (``restricted``): its current
+    routing in the read model, not the one an event recorded. A replayed event (a reconnect after a cursor)
+    carries the alert as it was then; once narrowed, or classified above the viewer's clearance, its content
+    must not be sent again. An alert the read model does not hold yet (just recorded) is judged by its event."""
+    current = centre.index.get(alert_id)
+    return current is None or query.releasable(current)
+
+
+def asset_released_now(centre: Centre, viewer: Viewer, asset: Asset) -> bool:
+    """Whether ``asset`` is released to ``viewer`` both as the event recorded it and as it stands now in the
+    asset read model (see ``released_now``)."""
+    current = centre.asset_index.get(asset.id, None)
+    return asset_released(viewer, asset) and (current is None or asset_released(viewer, current))
+
+
 def asset_released(viewer: Viewer, asset: Asset) -> bool:
     """Whether ``asset`` is released to ``viewer`` (its nation is among the asset's releasable nations,
     or the asset is released to all)."""

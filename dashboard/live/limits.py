@@ -14,6 +14,9 @@
   ``Retry-After``).
 
 A stream releases its lease when it ends (``Lease.close``, idempotent).
+When the server stops, ``StreamLimits.end_all`` ends every open stream (its
+browser reconnects to whichever server answers next) and refuses new ones,
+so a shutdown never waits for, or cancels, a stream that would never end.
 Counts are per process (each server process has its own; streams are not
 shared between processes). Thread-safe; a lease is superseded on the event
 loop of its stream.
@@ -43,13 +46,22 @@ class Lease:
     order: int
     release: Callable[["Lease"], None]
     superseded: bool = False
+    #: Set when the server stops (``StreamLimits.end_all``): the stream ends quietly.
+    ending: bool = False
     _wake: Callable[[], None] | None = field(default=None, repr=False)
 
     def on_superseded(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` (on the stream's event loop) when this lease is superseded (at once if it is)."""
+        """Call ``wake`` (on the stream's event loop) when this lease is superseded or ending (at once if it
+        is)."""
         loop = asyncio.get_running_loop()
         self._wake = lambda: loop.call_soon_threadsafe(wake)
-        if self.superseded:
+        if self.superseded or self.ending:
+            self._wake()
+
+    def end(self) -> None:
+        """Mark the lease ending (the server stops) and wake its stream."""
+        self.ending = True
+        if self._wake is not None:
             self._wake()
 
     def supersede(self) -> None:
@@ -75,6 +87,7 @@ class StreamLimits:
         self._count = 0
         self._order = itertools.count()
         self._lock = threading.Lock()
+        self._stopping = False
 
     def open(self, user: str, kind: str) -> Lease:
         """A lease for a new stream of ``user``; supersedes that user's oldest of ``kind`` when at the limit.
@@ -82,6 +95,8 @@ class StreamLimits:
         Raises ``TooManyStreams`` when the process holds ``total`` streams and none is the user's to give up.
         """
         with self._lock:
+            if self._stopping:
+                raise TooManyStreams("this server is stopping; try again in a moment")
             mine = self._held.setdefault((user, kind), [])
             oldest = mine.pop(0) if len(mine) >= self.per_user else None
             if oldest is None and self._count >= self.total:
@@ -94,6 +109,15 @@ class StreamLimits:
         if oldest is not None:
             oldest.supersede()
         return lease
+
+    def end_all(self) -> int:
+        """The server stops: end every open stream and refuse new ones. Returns how many were open."""
+        with self._lock:
+            self._stopping = True
+            open_now = [lease for held in self._held.values() for lease in held]
+        for lease in open_now:
+            lease.end()
+        return len(open_now)
 
     def _release(self, lease: Lease) -> None:
         with self._lock:

@@ -36,7 +36,8 @@ from alerts.actions.visibility import (
     CHANGED,
     GAINED,
     LOST,
-    asset_released,
+    asset_released_now,
+    released_now,
     restricted,
     shown_asset,
     sight,
@@ -69,8 +70,8 @@ def _lease(request: Request, viewer: Viewer, kind: str) -> Lease:
 def _cursors(request: Request, after: str | None, defaults: list[str]) -> list[str]:
     """Where each source resumes: ``Last-Event-ID``, else ``after``, else now; 422 unless it is one stream id
     per source (joined by ``,``)."""
-    raw = request.headers.get("last-event-id") or after
-    cursors = raw.split(",") if raw else defaults
+    raw = (request.headers.get("last-event-id") or after or "").strip()
+    cursors = [c.strip() for c in raw.split(",")] if raw else defaults
     if len(cursors) != len(defaults) or not all(valid_cursor(c) for c in cursors):
         shape = ",".join(["1700000000000-0"] * len(defaults))
         raise HTTPException(422, f"Last-Event-ID / after: not a stream id (e.g. {shape})")
@@ -84,14 +85,16 @@ def _alert_source(centre: Centre, viewer: Viewer, filters: AlertQuery, services:
         name = ALERT_EVENT_NAMES.get(sight(query, event))
         if name == "withdraw":
             return name, json.dumps({"id": event.alert.id})
-        return (name, json.dumps(alert_data(event.alert))) if name else None
+        if name is None or not released_now(centre, query, event.alert.id):
+            return None  # a replayed event of an alert no longer released to the viewer: its content never again
+        return name, json.dumps(alert_data(event.alert))
 
     return Source(services.live.alerts, centre.alerts.events_since, cursor, frame)
 
 
 def _asset_source(centre: Centre, viewer: Viewer, services: Services, cursor: str) -> Source:
     def frame(event: AssetEvent) -> Frame:
-        if not asset_released(viewer, event.asset):
+        if not asset_released_now(centre, viewer, event.asset):
             return None
         return "asset", json.dumps(asset_data(shown_asset(centre, viewer, event.asset)))
 

@@ -155,8 +155,9 @@ async def sse_events(
             for event in backlog:
                 if (text := send(tag, event)) is not None:
                     yield text
-            if lease is not None and lease.superseded:
-                yield SUPERSEDED_FRAME
+            if lease is not None and (lease.superseded or lease.ending):
+                if not lease.ending:
+                    yield SUPERSEDED_FRAME
                 return
         last = time.monotonic()  # when this browser last heard from us
         while True:
@@ -176,8 +177,9 @@ async def sse_events(
             except TimeoutError:
                 continue
             if events is _SUPERSEDED:
-                yield SUPERSEDED_FRAME
-                return
+                if lease is None or not lease.ending:
+                    yield SUPERSEDED_FRAME
+                return  # superseded, or the server stops: the browser reconnects
             if any(subscriber.overflowed for subscriber in subscribers):
                 return  # the browser reconnects and replays from its last id
             for event in events:

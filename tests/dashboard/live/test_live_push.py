@@ -155,9 +155,11 @@ def test_lpu006_a_cursor_that_is_not_a_stream_id_is_refused(app_server, officer,
     assert response.status_code == 422 and "stream id" in response.json()["detail"]
 
 
-def test_lpu007_a_cursor_the_stream_never_reached_gets_reload(app_server, officer):
-    with httpx.stream("GET", f"{app_server.url}/live/alerts", headers={**officer.headers,
-                      "Last-Event-ID": "9999999999999-0"}, timeout=httpx.Timeout(15, read=15)) as response:
+@pytest.mark.parametrize("cursor", ["9999999999999-0", " 9999999999999-0", "9999999999999-0 "])
+def test_lpu007_a_cursor_the_stream_never_reached_gets_reload(app_server, officer, cursor):
+    """Header white space around the id is not part of it (either side: it was refused on the right only)."""
+    with httpx.stream("GET", f"{app_server.url}/live/alerts", params={"after": cursor},
+                      headers=officer.headers, timeout=httpx.Timeout(15, read=15)) as response:
         name, data = Stream(response).next_event()
     assert name == "reload" and "ahead" in data["reason"]
 
@@ -230,3 +232,28 @@ def test_lpu011_a_quiet_stream_sends_ping_events_at_the_set_interval(app_server,
                           timeout=httpx.Timeout(15, read=15)) as response:
             live = Stream(response)
             assert [live.next_event(pings=True) for _ in range(2)] == [("ping", {}), ("ping", {})]
+
+
+def test_lpu012_a_replay_never_sends_an_alert_no_longer_released_to_the_viewer(app_server, officer):
+    """Breaker: a new HR user resuming from ``0-0`` was sent an alert narrowed to RS before it existed (the
+    event's snapshot of the routing was judged, not the routing now); only its withdraw may go out."""
+    services = app_server.services
+    hr = add_user(services.settings.redis_url, app_server.prefix, "duty-live-hr", "duty_officer", "HR")
+    cursor = services.centre.alerts.last_event_id()
+    narrowed, kept = (make_alert(source="RS", releasable_to=["RS", "HR"]) for _ in range(2))
+    app_server.ingest(narrowed, kept)
+    wait_for(lambda: services.centre.index.get(kept["id"]) is not None, what="the read model")
+    response = httpx.post(f"{app_server.url}/api/v1/alerts/{narrowed['id']}/releasability", headers=officer.headers,
+                          json={"releasable_to": ["RS"], "reason": "narrowed"}, timeout=10)
+    assert response.status_code == 200, response.text
+    wait_for(lambda: services.centre.index.get(narrowed["id"]).routing.releasable_to == ["RS"], what="narrowed")
+    for last_event_id in (cursor, "0-0"):
+        seen = []
+        with httpx.stream("GET", f"{app_server.url}/live/alerts", headers={**hr.headers, "Last-Event-ID": last_event_id},
+                          timeout=httpx.Timeout(15, read=15)) as response:
+            live = Stream(response)
+            while not seen or seen[-1] != ("withdraw", narrowed["id"]):
+                name, data = live.next_event()
+                seen.append((name, data.get("id")))
+        assert ("alert", kept["id"]) in seen
+        assert [name for name, alert_id in seen if alert_id == narrowed["id"]] == ["withdraw"]
