@@ -116,7 +116,7 @@ def shown_asset(centre: Centre, viewer: Viewer, asset: Asset,
 
 def visible_assets(centre: Centre, viewer: Viewer) -> list[Asset]:
     """Every asset released to ``viewer``, each as ``shown_asset`` gives it."""
-    return [shown_asset(centre, viewer, asset) for asset in centre.asset_index.all() if asset_released(viewer, asset)]
+    return [shown_asset(centre, viewer, asset) for asset in centre.asset_index.visible(viewer.nation)]
 
 
 def visible_asset(centre: Centre, viewer: Viewer, asset_id: str) -> Asset:
