@@ -21,7 +21,7 @@ from alerts.core.query import AlertQuery
 from alerts.core.record import instant_of, millis
 from alerts.core.times import parse_instant
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import legend
+from dashboard.components.alerts import alert_marking_attributes, exercise_tag, legend
 from dashboard.components.assets import asset_legend
 from dashboard.components.graph import graph
 from layers.assets import asset_traces
@@ -131,13 +131,21 @@ def move(_tick, _step, _go, typed, exercise_id, value, speed, high):
     return millis(at), max(high, millis(at)), ""
 
 
-def _alert_item(stored, ack) -> html.Li:
+def _alert_item(stored, ack, scheme) -> html.Li:
+    """One alert of the list as it stood: marked (``data-marking``, so the banner covers it, and its marking
+    line), EXERCISE when it is one, its status, and who acknowledged it (only that: the record names no actor
+    for the other status changes)."""
     status = stored.status.value
-    who = f" by {ack.by}" if ack else ""
+    shown = status.replace("_", " ")
+    if ack is not None:
+        shown = f"acknowledged by {ack.by}" if status == "acknowledged" else f"{shown} · acknowledged by {ack.by}"
     return html.Li(className=f"replay-alert severity-{stored.alert.severity.value} status-{status}",
                    **{"data-alert-id": stored.id, "data-status": status},
-                   children=[html.Strong(stored.alert.title), html.Span(f" {stored.alert.severity.value} · "),
-                             html.Span(status.replace("_", " ") + who, className="replay-status")])
+                   **alert_marking_attributes(stored, scheme),
+                   children=[html.Span(stored.routing.marking(scheme).line(), className="marking-tag"), " ",
+                             exercise_tag(stored.alert.exercise), " ", html.Strong(stored.alert.title),
+                             html.Span(f" {stored.alert.severity.value} · "),
+                             html.Span(shown, className="replay-status")])
 
 
 @callback(Output("replay-map", "figure"), Output("replay-alerts", "children"), Output("replay-count", "children"),
@@ -157,7 +165,8 @@ def render(value, exercise_id=None):
     index.load((stored for stored, _ in picture.alerts), "0-0")
     traces = incident_traces(index.select(AlertQuery())) + asset_traces(picture.assets) + coverage_traces(None)
     figure = map_figure(traces, dash.get_asset_url(""), uirevision="replay")
-    items = [_alert_item(stored, ack) for stored, ack in picture.alerts]
+    scheme = context.services.centre.scheme
+    items = [_alert_item(stored, ack, scheme) for stored, ack in picture.alerts]
     timeline = [html.Li(f"{e.at.strftime('%H:%M:%S')} {e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""),
                         **{"data-event-id": e.id}) for e in reversed(events)]
     return figure, items, str(len(items)), timeline, f"As it stood at {at.isoformat(timespec='milliseconds')}"

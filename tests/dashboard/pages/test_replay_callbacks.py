@@ -2,11 +2,12 @@
 whose nation does not play cannot jump to it; a bad moment is refused with the reason."""
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.conftest import add_user
+from tests.conftest import add_user, make_alert
 from tests.dashboard.api.test_leaks import _callback, _web
 
 MSEL = b"""inject,offset,to,type,severity,title,lat,lon,expected_action
@@ -36,3 +37,25 @@ def test_rpc001_an_exercise_jumps_to_its_startex_for_those_who_may_know_of_it(ap
     refused = _callback(web, "replay-message", values, "replay-exercise.value")
     web.close()
     assert refused["replay-slider"]["value"] == 1 and "no exercise" in refused["replay-message"]["children"]
+
+
+def test_rpc002_the_list_is_marked_tags_exercises_and_names_only_who_acknowledged(app_server):
+    url, prefix = app_server.services.settings.redis_url, app_server.prefix
+    acker = add_user(url, prefix, "rpc-ack-ba", "duty_officer", "BA", "SECRET")
+    resolver = add_user(url, prefix, "rpc-res-ba", "duty_officer", "BA", "SECRET")
+    secret = make_alert(source="BA", releasable_to=["BA"], classification="SECRET", title="Secret report")
+    drill = make_alert(source="BA", releasable_to=["BA"], exercise=True, title="Drill report")
+    app_server.ingest(secret, drill)
+    for user, action in ((acker, "ack"), (resolver, "resolve")):
+        done = httpx.post(f"{app_server.url}/api/v1/alerts/{secret['id']}/{action}", json={}, headers=user.headers,
+                          timeout=10)
+        assert done.status_code == 200, done.text
+    now_ms = int((datetime.now(UTC) + timedelta(seconds=1)).timestamp() * 1000)
+    web = _web(app_server, resolver)
+    shown = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    web.close()
+    items = {i["props"]["data-alert-id"]: i["props"] for i in shown["replay-alerts"]["children"]}
+    assert json.loads(items[secret["id"]]["data-marking"])["classification"] == "SECRET"
+    text = str(items[secret["id"]]["children"])
+    assert "SECRET//REL TO BA" in text and "resolved by" not in text and "acknowledged by rpc-ack-ba" in text
+    assert "EXERCISE" in str(items[drill["id"]]["children"]) and "EXERCISE" not in text
