@@ -69,7 +69,7 @@ def incident_aar(since: str = Query(..., description="ISO 8601 with offset"),
                  until: str = Query(..., description="ISO 8601 with offset"), format: Format = Query("json"),
                  viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
     """Response times per alert and nation for the alerts the caller may see that arrived in the window."""
-    start, end = instant(since, "since"), instant(until, "until")
+    start, end = instant(since, "since", required=True), instant(until, "until", required=True)
     if start > end:
         raise Invalid("since is after until")
     return _answer(aar.incident_report(services.centre, viewer, start, end), format)
