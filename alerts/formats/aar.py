@@ -50,7 +50,9 @@ def _blocks(report: dict) -> list[tuple]:
                         for i in report["injects"] for nation, t in sorted(i["nations"].items())]))
     else:
         blocks += [("h1", "After-action report: incident window"),
-                   ("p", f"From {report['since']} to {report['until']}; report at {report['at']}.")]
+                   ("p", f"From {report['since']} to {report['until']}; report at {report['at']}; exercise alerts "
+                         + ("included." if report.get("include_exercise")
+                            else f"left out ({report.get('exercise_alerts', 0)})."))]
         blocks.append(("h2", "Response per alert (seconds from arrival)"))
         blocks.append(("table", ["alert", "title", "nation", *measures],
                        [[a["alert_id"], a["title"], nation, *(_raw(t[m]) for m in measures)]

@@ -3,7 +3,7 @@
 | route | who | what |
 |-------|-----|------|
 | ``GET /exercises/{id}/aar?format=md\\|html\\|json\\|xlsx`` | control, evaluators | the exercise's AAR |
-| ``GET /aar?since=&until=&format=`` | export permission | the AAR of a real incident window |
+| ``GET /aar?since=&until=&format=&include_exercise=`` | export permission | the AAR of a real incident window |
 | ``POST /exercises/{id}/ratings`` | control, evaluators | ``{"objective": n, "rating": "P"/"S"/"M"/"U", "note": ...}`` |
 | ``POST /exercises/{id}/improvements`` | control, evaluators | an improvement plan item ``{area, action, owner, due, status[, id]}`` |
 """
@@ -67,12 +67,14 @@ def exercise_aar(exercise_id: str, format: Format = Query("json"), viewer: Viewe
             responses={**_FORMATS, **errors(403, 422)})
 def incident_aar(since: str = Query(..., description="ISO 8601 with offset"),
                  until: str = Query(..., description="ISO 8601 with offset"), format: Format = Query("json"),
+                 include_exercise: bool = Query(False, description="count exercise alerts too (left out by default)"),
                  viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
-    """Response times per alert and nation for the alerts the caller may see that arrived in the window."""
+    """Response times per alert and nation for the alerts that reached the caller in the window (recorded,
+    released or widened to its nation then), real alerts only unless ``include_exercise``."""
     start, end = instant(since, "since", required=True), instant(until, "until", required=True)
     if start > end:
         raise Invalid("since is after until")
-    return _answer(aar.incident_report(services.centre, viewer, start, end), format)
+    return _answer(aar.incident_report(services.centre, viewer, start, end, include_exercise), format)
 
 
 @router.post("/exercises/{exercise_id}/ratings", summary="Rate an objective (HSEEP P/S/M/U)", status_code=201,

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pytest
 
-from alerts.actions import aar, evaluation, exercises, replay, tasking, workflow
+from alerts.actions import (
+    aar,
+    evaluation,
+    exercises,
+    replay,
+    sharing,
+    tasking,
+    workflow,
+)
 from alerts.actions.errors import Forbidden, NotFound
 from alerts.actions.exercise_scheduler import ExerciseScheduler
 from alerts.core.aar import Improvement
@@ -16,9 +24,16 @@ from alerts.core.viewer import Viewer
 from alerts.formats import aar as aar_format
 from alerts.store.audit import AuditLog
 from alerts.store.exercises import ExerciseStore
+from alerts.store.producer import send_to_stream
 from tests.alerts.actions.test_replay import live, rebuilt, redis_now
 from tests.alerts.actions.test_sharing import sync
-from tests.conftest import alert_pipeline, make_asset, stream_ingest
+from tests.conftest import (
+    alert_pipeline,
+    make_alert,
+    make_asset,
+    payload,
+    stream_ingest,
+)
 
 
 def person(name: str, role: str, nation: str | None) -> Viewer:
@@ -141,10 +156,30 @@ def test_aar002_an_incident_aar_times_each_visible_alert_from_its_arrival(world)
     since = datetime.now(UTC) - timedelta(seconds=1)
     advance(2)
     workflow.acknowledge(centre, DUTY_BA, inject_alert_id(ex.id, 2, "BA"))
-    report = aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1))
+    assert aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1))["alerts"] == []
+    report = aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1), True)
     # RS sees only its own copy of inject 1: not BA's copy, not inject 2
     assert [a["alert_id"] for a in report["alerts"]] == [inject_alert_id(ex.id, 1, "RS")]
-    report = aar.incident_report(centre, DUTY_BA, since, datetime.now(UTC) + timedelta(seconds=1))
+    report = aar.incident_report(centre, DUTY_BA, since, datetime.now(UTC) + timedelta(seconds=1), True)
     by_id = {a["alert_id"]: a["nations"] for a in report["alerts"]}
     assert set(by_id) == {inject_alert_id(ex.id, 1, "BA"), inject_alert_id(ex.id, 2, "BA")}
     assert by_id[inject_alert_id(ex.id, 2, "BA")]["BA"]["acknowledge"] == 0
+
+
+def test_aar003_an_incident_aar_counts_real_alerts_from_when_they_reached_the_viewer(world, client, keys):
+    centre, advance, _ = world
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    widened = make_alert(source="RS", releasable_to=["RS"], title="RS report shared later")
+    drill = make_alert(source="BA", releasable_to=["BA"], exercise=True, title="Drill")
+    send_to_stream(client, keys, [payload(widened), payload(drill)])
+    advance(1)
+    sharing.change_releasability(centre, DUTY_RS, widened["id"], ["RS", "BA"], "BA needs it")
+    advance(2)
+    workflow.acknowledge(centre, DUTY_BA, widened["id"])
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    report = aar.incident_report(centre, DUTY_BA, since, until)
+    assert [a["alert_id"] for a in report["alerts"]] == [widened["id"]]  # the drill left out
+    assert report["alerts"][0]["nations"]["BA"]["acknowledge"] == 120  # from the widening, by the clock
+    assert report["exercise_alerts"] == 1 and "EXERCISE" not in report["marking"]
+    both = aar.incident_report(centre, DUTY_BA, since, until, include_exercise=True)
+    assert {a["alert_id"] for a in both["alerts"]} == {widened["id"], drill["id"]} and "EXERCISE" in both["marking"]
