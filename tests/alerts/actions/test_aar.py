@@ -183,3 +183,18 @@ def test_aar003_an_incident_aar_counts_real_alerts_from_when_they_reached_the_vi
     assert report["exercise_alerts"] == 1 and "EXERCISE" not in report["marking"]
     both = aar.incident_report(centre, DUTY_BA, since, until, include_exercise=True)
     assert {a["alert_id"] for a in both["alerts"]} == {widened["id"], drill["id"]} and "EXERCISE" in both["marking"]
+
+
+def test_aar004_each_nation_sees_the_firing_of_its_own_copy_of_a_multi_nation_inject(world):
+    centre, advance, _ = world
+    ex = exercises.load(centre, EXCON, MSEL, "DRINA 26")
+    exercises.start(centre, EXCON, ex.id)
+    advance(1)  # inject 1 fires to RS and BA: one copy each
+
+    def firings(viewer) -> list[str]:
+        return [e.detail["alert_id"] for e in replay.timeline(centre, viewer, exercise_id=ex.id).events
+                if e.kind == "exercise.inject_fire"]
+
+    assert firings(DUTY_RS) == [inject_alert_id(ex.id, 1, "RS")]
+    assert firings(DUTY_BA) == [inject_alert_id(ex.id, 1, "BA")]
+    assert [set(f.split(",")) for f in firings(EXCON)] == [{inject_alert_id(ex.id, 1, n) for n in ("RS", "BA")}]
