@@ -38,6 +38,7 @@ from alerts.core.aar import (
 from alerts.core.events import (
     ALERT_CREATED,
     ALERT_ROUTED,
+    AarExported,
     ImprovementPlanned,
     ObjectiveRated,
 )
@@ -168,6 +169,20 @@ def incident_report(centre: Centre, viewer: Viewer, since: datetime, until: date
             "since": since.isoformat(), "until": until.isoformat(), "at": centre.clock().isoformat(),
             "include_exercise": include_exercise, "exercise_alerts": played,
             "alerts": alerts, "summary": summary(rows)}
+
+
+def audit_export(centre: Centre, viewer: Viewer, report: dict[str, Any], format_: str, *, ip: str = "",
+                 actor: str | None = None) -> None:
+    """Audit an AAR export (``export.aar``, as a SITREP's): ``report`` (of ``exercise_report`` or
+    ``incident_report``) handed out as ``format_``; ``actor`` names who (default the viewer; the CLI passes
+    ``cli:<user>``)."""
+    if "exercise" in report:
+        event = AarExported(report["exercise"], format=format_,
+                            alerts=sum(len(i["alert_ids"] or {}) for i in report["injects"]))
+    else:
+        event = AarExported("incident", format=format_, window={"since": report["since"], "until": report["until"]},
+                            alerts=len(report["alerts"]))
+    centre.audit.record(actor or viewer.name, event, ip or viewer.address)
 
 
 def rate(centre: Centre, viewer: Viewer, exercise_id: str, objective: int, rating: str, note: str = "") -> Rating:
