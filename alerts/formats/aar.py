@@ -30,8 +30,9 @@ def _raw(value) -> int | str:
     return "-" if value is None else round(value)
 
 
-def _blocks(report: dict) -> list[tuple]:
-    """The report as ``("h1"|"h2"|"p", text)`` and ``("table", header, rows)`` blocks, in order."""
+def blocks(report: dict) -> list[tuple]:
+    """The report as ``("h1"|"h2"|"p", text)`` and ``("table", header, rows)`` blocks, in order: plain values,
+    not yet escaped (each renderer escapes for its format; a page renders them as text nodes)."""
     measures = [name for name, _ in MEASURES]
     blocks: list[tuple] = [("p", report["marking"])]
     if "exercise" in report:
@@ -77,7 +78,7 @@ def _blocks(report: dict) -> list[tuple]:
 def markdown(report: dict) -> str:
     """The report as Markdown (every value escaped)."""
     out = []
-    for block in _blocks(report):
+    for block in blocks(report):
         kind = block[0]
         if kind == "table":
             _, header, rows = block
@@ -96,7 +97,7 @@ def markdown(report: dict) -> str:
 def html(report: dict) -> str:
     """The report as a standalone HTML page (every value escaped; no script, no inline style)."""
     body = []
-    for block in _blocks(report):
+    for block in blocks(report):
         if block[0] == "table":
             _, header, rows = block
             head = Markup("").join(Markup("<th>{}</th>").format(html_text(h)) for h in header)
@@ -131,7 +132,7 @@ def xlsx(report: dict) -> bytes:
             if strong:
                 cell.font = bold
 
-    for block in _blocks(report):
+    for block in blocks(report):
         if block[0] == "table":
             put(block[1], strong=True)
             for row in block[2]:
