@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -245,9 +246,11 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
 
 
 def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, until: datetime | None = None,
-             exercise_id: str | None = None, limit: int = MAX_EVENTS) -> Timeline:
+             exercise_id: str | None = None, limit: int = MAX_EVENTS,
+             streams: Collection[str] | None = None) -> Timeline:
     """The record's events from ``since`` to ``until`` (both included, aware; None: no bound), oldest first,
-    those of ``exercise_id`` only when given, each shown only if ``viewer`` may see it (module docstring).
+    those of ``exercise_id`` only when given, of ``streams`` (names of ``STREAMS``) only when given, each
+    shown only if ``viewer`` may see it (module docstring); at most ``limit`` of them.
 
     Raises ``Invalid`` when ``since`` is after ``until`` or ``limit`` is not 1 to ``MAX_EVENTS``;
     ``NotFound`` for an exercise the viewer may not know of."""
@@ -270,6 +273,8 @@ def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, unti
     for event in window:
         state.apply(event)
         if exercise_id is not None and not names_exercise(event, exercise_id):
+            continue
+        if streams is not None and event.stream not in streams:
             continue
         if sight.event(event, state):
             if len(shown) == limit:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.conftest import add_user, make_alert
+from tests.conftest import add_user, make_alert, make_asset
 from tests.dashboard.api.test_leaks import _callback, _web
 
 MSEL = b"""inject,offset,to,type,severity,title,lat,lon,expected_action
@@ -59,3 +59,35 @@ def test_rpc002_the_list_is_marked_tags_exercises_and_names_only_who_acknowledge
     text = str(items[secret["id"]]["children"])
     assert "SECRET//REL TO BA" in text and "resolved by" not in text and "acknowledged by rpc-ack-ba" in text
     assert "EXERCISE" in str(items[drill["id"]]["children"]) and "EXERCISE" not in text
+
+
+def test_rpc003_play_moves_by_real_time_and_step_can_skip_asset_movements(app_server):
+    from dashboard.pages.replay import TICK_MS, advance
+
+    assert advance(1_000, 60, last_tick=10_000, now=12_500, high=10**9) == 1_000 + 60 * 2_500  # 2.5 s later
+    assert advance(1_000, 5, last_tick=None, now=12_500, high=10**9) == 1_000 + 5 * TICK_MS  # the first tick
+    assert advance(1_000, 60, last_tick=0, now=10**6, high=5_000) == 5_000  # never past now
+
+    rs = add_user(app_server.services.settings.redis_url, app_server.prefix, "rpc-step-rs", "duty_officer", "RS")
+    before = int(datetime.now(UTC).timestamp() * 1000) - 1
+    centre = app_server.services.centre
+    for i in range(3):
+        centre.assets.put(make_asset(f"rpc-a{i}", 44.0, 20.0 + i / 10))
+    alert = make_alert(source="RS", releasable_to=["RS"])
+    app_server.ingest(alert)
+    web = _web(app_server, rs)
+    values = {"replay-slider.value": before, "replay-slider.max": before + 10, "replay-slider.min": before - 10,
+              "replay-speed.value": 15}
+    step = lambda kind: _callback(web, "replay-message", {**values, "replay-step-kind.value": kind},  # noqa: E731
+                                  "replay-step.n_clicks")["replay-slider"]["value"]
+    by_alert, by_any = step("alerts"), step("all")
+    early = _callback(web, "replay-message", {**values, "replay-at.value": "2000-01-01T00:00:00Z"},
+                      "replay-at.value")
+    late = _callback(web, "replay-message", {**values, "replay-at.value": "2199-01-01T00:00:00Z"}, "replay-at.value")
+    web.close()
+    events = app_server.api("/timeline", rs, since=datetime.fromtimestamp(before / 1000, UTC).isoformat()).json()
+    first_alert = next(e for e in events["events"] if e["stream"] == "alerts")
+    assert by_alert == int(datetime.fromisoformat(first_alert["at"]).timestamp() * 1000) and by_any < by_alert
+    assert early["replay-slider"]["value"] == before - 10 and "record starts" in early["replay-message"]["children"]
+    assert late["replay-slider"]["value"] == late["replay-slider"]["max"] < before + 120_000
+    assert "after now" in late["replay-message"]["children"]
