@@ -18,7 +18,7 @@ for.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from alerts.actions import evaluation
@@ -31,6 +31,7 @@ from alerts.core.aar import (
     RATINGS,
     Improvement,
     Rating,
+    check_due,
     findings,
     response_times,
     summary,
@@ -201,11 +202,16 @@ def rate(centre: Centre, viewer: Viewer, exercise_id: str, objective: int, ratin
 
 
 def plan(centre: Centre, viewer: Viewer, exercise_id: str, item: Improvement) -> Improvement:
-    """Add an improvement plan item (or, with the ``id`` of one, replace it); audited. ``NotFound`` for an
-    ``id`` the plan does not hold."""
+    """Add an improvement plan item (or, with the ``id`` of one, replace it); audited. ``Invalid`` for a due
+    date out of range (``alerts.core.aar.check_due``, by the centre's clock); ``NotFound`` for an ``id`` the
+    plan does not hold."""
     require(viewer, Permission.EVALUATE_EXERCISES)
     ex = exercise(centre, viewer, exercise_id)
     store = _store(centre)
+    try:
+        check_due(item.due, centre.clock().astimezone(UTC).date())
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
     if item.id and not store.has_item(ex.id, item.id):
         raise NotFound(f"exercise {exercise_id!r} has no improvement {item.id!r}")
     stored = store.plan(ex.id, item.model_copy(update={"by": viewer.name, "at": centre.clock()}))

@@ -16,7 +16,7 @@ from alerts.actions import (
     tasking,
     workflow,
 )
-from alerts.actions.errors import Forbidden, NotFound
+from alerts.actions.errors import Forbidden, Invalid, NotFound
 from alerts.actions.exercise_scheduler import ExerciseScheduler
 from alerts.core.aar import Improvement
 from alerts.core.injects import inject_alert_id
@@ -198,3 +198,14 @@ def test_aar004_each_nation_sees_the_firing_of_its_own_copy_of_a_multi_nation_in
     assert firings(DUTY_RS) == [inject_alert_id(ex.id, 1, "RS")]
     assert firings(DUTY_BA) == [inject_alert_id(ex.id, 1, "BA")]
     assert [set(f.split(",")) for f in firings(EXCON)] == [{inject_alert_id(ex.id, 1, n) for n in ("RS", "BA")}]
+
+
+def test_aar005_an_improvement_due_date_must_be_a_plausible_one_by_the_centre_clock(world):
+    centre, _, _ = world
+    ex = exercises.load(centre, EXCON, MSEL, "DRINA 26")
+    today = centre.clock().date()
+    item = lambda due: Improvement(area="A", action="B", owner="C", due=due)  # noqa: E731
+    for due in ("1900-01-01", "9999-12-31", (today - timedelta(days=400)).isoformat()):
+        with pytest.raises(Invalid, match="due"):
+            aar.plan(centre, EVAL, ex.id, item(due))
+    assert aar.plan(centre, EVAL, ex.id, item((today + timedelta(days=90)).isoformat())).due > today
