@@ -2,7 +2,8 @@
 the HSEEP rating of each objective and the improvement plan, with links to the Markdown and HTML exports.
 
 The report is ``alerts.actions.aar.exercise_report`` laid out by ``alerts.formats.aar.blocks`` and rendered
-as Dash text nodes (headings, paragraphs, tables: shown as text, never parsed as Markdown or HTML); ratings and plan items go through ``alerts.actions.aar.rate`` / ``plan`` (audited).
+as Dash text nodes (headings, paragraphs, tables: shown as text, never parsed as Markdown or HTML); ratings
+and plan items go through ``alerts.actions.aar.rate`` / ``plan`` (audited).
 """
 from __future__ import annotations
 
