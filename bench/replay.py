@@ -6,7 +6,8 @@ explicit stream ids spread evenly over the 6 hours before now, each entry exactl
 in progress, resolved), 30,000 ``asset.updated`` (200 assets moving) and 10,000 audit entries
 (acknowledgments, steps, resolutions, taskings by users of five nations).
 
-Figures: the first seek (the record read and parsed into memory, checkpoints built), then ``state_at`` at
+Figures: the warm-up a server does at start (``replay.record_of``: the record read and parsed into memory,
+checkpoints built), the first seek after it, then ``state_at`` at
 ``seeks`` random moments for a duty officer of one nation, p50/p95, each the whole answer of
 ``GET /api/v1/state`` without HTTP (``dashboard.api.replay.get_state``: rebuild, releasability, JSON of every
 alert and asset shown, encoded); and an incident AAR over the 6 hours (``alerts.actions.aar.incident_report``).
@@ -130,6 +131,9 @@ def bench_replay(url: str, prefix: str, seeks: int = 50) -> dict:
         return len(get_state(at.isoformat(), viewer, services).body)  # the JSON answer, encoded
 
     t0 = time.perf_counter()
+    replay.record_of(centre)  # what a server does at start (dashboard.app.warm_record), before the first seek
+    warm_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
     answer(start + timedelta(hours=HOURS / 2))
     first_ms = (time.perf_counter() - t0) * 1000
     rng, times, sizes = random.Random(5), [], []
@@ -142,7 +146,7 @@ def bench_replay(url: str, prefix: str, seeks: int = 50) -> dict:
     report = aar.incident_report(centre, viewer, start, end)
     aar_ms = (time.perf_counter() - t0) * 1000
     result = {"events": written, "held": len(replay.record_of(centre)), "hours": HOURS, "seeks": seeks,
-              "first_seek_ms": first_ms, "state_ms": p50_p95_max(times), "answer_bytes_median": sorted(sizes)[len(sizes) // 2],
+              "warm_up_ms": warm_ms, "first_seek_ms": first_ms, "state_ms": p50_p95_max(times), "answer_bytes_median": sorted(sizes)[len(sizes) // 2],
               "aar_ms": aar_ms, "aar_alerts": len(report["alerts"]), "baseline_full_read_ms": baseline_ms,
               "target_ms": TARGET_MS}
     client.close()
@@ -154,7 +158,9 @@ def report_replay(r: dict) -> None:
     s = r["state_ms"]
     print_table(f"7. Replay over a {r['hours']}-hour record of {r['events']:,} events (target: state?at= under 1 s)",
                 ["figure", "ms", "baseline: full XRANGE of the record (ms)"],
-                [["first seek (record read, parsed, checkpoints)", fmt_ms(r["first_seek_ms"]), fmt_ms(r["baseline_full_read_ms"])],
+                [["warm-up at server start (record read, parsed, checkpoints)", fmt_ms(r["warm_up_ms"]),
+                  fmt_ms(r["baseline_full_read_ms"])],
+                 ["first seek after the warm-up", fmt_ms(r["first_seek_ms"]), fmt_ms(r["baseline_full_read_ms"])],
                  [f"state?at= p50 / p95 / max ({r['seeks']} seeks)",
                   f"{fmt_ms(s['p50'])} / {fmt_ms(s['p95'])} / {fmt_ms(s['max'])}", fmt_ms(r["baseline_full_read_ms"])],
                  [f"incident AAR over the record ({r['aar_alerts']:,} alerts)", fmt_ms(r["aar_ms"]),

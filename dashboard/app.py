@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import dash
@@ -124,8 +125,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         log.warning("Redis unreachable at start (%s); serving in degraded mode until it answers", error)
         services.outage.failed(f"{type(error).__name__}: {error}")
     services.live.start()
-    retention = start_audit_retention(settings, services)
-    threading.Thread(target=warm_record, args=(services, settings), name="record-warm-up", daemon=True).start()
+    retention = start_audit_retention(settings, services, before=lambda: warm_record(services, settings))
 
     app = Dash(
         __name__,
@@ -158,25 +158,35 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     return app
 
 
-def start_audit_retention(settings: Settings, services: Services) -> threading.Event:
+def start_audit_retention(settings: Settings, services: Services,
+                          before: Callable[[], None] | None = None) -> threading.Event:
     """Run the audit retention (``alerts.actions.audit_retention``: archive, then trim) in a daemon thread,
     now and hourly, and the record retention (``alerts.actions.record_retention``) every minute; returns the
-    event that stops both."""
+    event that stops both. ``before`` (the record warm-up, ``warm_record``) runs first in a thread of its own
+    and both start when it is done: nothing is trimmed between its read of the archive and of the streams."""
     retention = AuditRetention(services.centre.audit, settings.audit_archive,
                                timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
     stop = threading.Event()
-    threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
     streams = RecordStreams(services.client, services.keys)
     record = RecordRetention(streams, settings.record_archive / settings.prefix,
                              timedelta(days=settings.record_retention_days))
-    threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
+
+    def start() -> None:
+        if before is not None:
+            before()
+        threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
+        threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
+
+    threading.Thread(target=start, name="record-warm-up", daemon=True).start()
     return stop
 
 
 def warm_record(services: Services, settings: Settings) -> None:
     """Read the record into memory once, the archived part first (``alerts.actions.replay.seed_from_archive``,
     ``record_of``), so replay covers what was trimmed and the first seek of this process does not pay for
-    parsing it; a failure is logged and the first seek reads the streams instead."""
+    parsing it; a failure is logged and the first seek reads the streams instead. It runs at start, in the
+    background (a seek before it ends waits for it: the record's lock; ``bench/README.md`` section 8 gives
+    its time on a 50,000-event record), before the retention jobs may trim anything."""
     try:
         seed_from_archive(services.centre, settings.record_archive / settings.prefix, settings.audit_archive)
         record_of(services.centre)

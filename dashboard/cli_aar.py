@@ -2,7 +2,7 @@
 
 The operator at the command line has the deployment's Redis, so reads as an evaluator
 (``cli:<os user>``), like ``crisisdash exercise``; the report is ``alerts.actions.aar.exercise_report``
-rendered by ``alerts.formats.aar``.
+rendered by ``alerts.formats.aar``; audited (``export.aar``, by ``cli:<os user>``).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def cmd_aar(args: argparse.Namespace) -> int:
     viewer = Viewer(name=f"cli:{os_user()}", role=Role.EVALUATOR.value, nation=None, via="cli")
     try:
         report = aar.exercise_report(built.centre, viewer, args.id)
+        aar.audit_export(built.centre, viewer, report, args.format)
     except ActionError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

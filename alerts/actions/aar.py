@@ -11,12 +11,14 @@ reads from the audit trail, credited to the actor's nation) and the expected act
 plan. Marked with the highest classification of the inject alerts and ``EXERCISE``. Computed on demand from
 the record, so it is ready as soon as ENDEX is recorded.
 
-**Incident AAR** (``incident_report``; ``export``): the same times for every alert the caller may see that
-arrived in ``[since, until]`` (from its arrival), per alert and per nation, with the summary.
+**Incident AAR** (``incident_report``; ``export``): the same times for every alert that reached the caller in
+``[since, until]``, from its arrival (recorded, released from Unrouted, or widened to the caller's nation:
+``arrivals``), per alert and per nation, with the summary; real alerts only unless exercise alerts are asked
+for.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from alerts.actions import evaluation
@@ -24,20 +26,32 @@ from alerts.actions.centre import Centre
 from alerts.actions.errors import Invalid, NotFound
 from alerts.actions.exercises import exercise
 from alerts.actions.replay import timeline
-from alerts.actions.visibility import require
+from alerts.actions.visibility import require, restricted
 from alerts.core.aar import (
     RATINGS,
     Improvement,
     Rating,
+    check_due,
     findings,
     response_times,
     summary,
 )
-from alerts.core.events import ImprovementPlanned, ObjectiveRated
+from alerts.core.events import (
+    ALERT_CREATED,
+    ALERT_ROUTED,
+    AarExported,
+    ImprovementPlanned,
+    ObjectiveRated,
+)
 from alerts.core.injects import inject_alert_ids
+from alerts.core.model import StoredAlert
 from alerts.core.roles import Permission
+from alerts.core.times import parse_instant
 from alerts.core.viewer import Viewer
 from alerts.store.aar import AarStore
+
+#: Audit actions that change who may see an alert (their ``at``: when it reached the nations it took in).
+RELEASE_ACTIONS = frozenset({"alert.release", "alert.releasability", "releasability.decide"})
 
 
 def _store(centre: Centre) -> AarStore:
@@ -102,25 +116,74 @@ def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[st
             "improvements": [i.model_dump(mode="json") for i in _store(centre).improvements(ex.id)]}
 
 
-def incident_report(centre: Centre, viewer: Viewer, since: datetime, until: datetime) -> dict[str, Any]:
-    """The AAR of a real incident window: every alert ``viewer`` may see that arrived from ``since`` to
-    ``until`` (aware), with ``alerts`` [{alert_id, title, severity, received_at, nations: {ISO2: times}}] and
-    the ``summary``; ``marking`` the highest classification among them. ``Forbidden`` without ``export``;
-    ``Invalid`` when ``since`` is after ``until``."""
+def arrivals(centre: Centre, viewer: Viewer, since: datetime, until: datetime) -> list[tuple[StoredAlert, datetime]]:
+    """The alerts that reached ``viewer`` from ``since`` to ``until`` (aware), in order, each with when: its
+    recording (``released_at`` or ``received_at``) when the viewer could see it from the start; its release
+    from Unrouted (``released_at``) or the releasability change that took in the viewer's nation (that audit
+    entry's time) when it reached the viewer later. Only what the viewer may see (``timeline``)."""
+    query = restricted(centre, viewer)
+    found: dict[str, tuple[StoredAlert, datetime]] = {}
+    widened: set[str] = set()  # reached the viewer by a change whose audit entry gives the time
+    for event in timeline(centre, viewer, since, until).events:
+        if event.alert is None:
+            if event.kind in RELEASE_ACTIONS and event.object in widened:
+                widened.discard(event.object)
+                found[event.object] = (found[event.object][0], parse_instant(event.detail["at"]))
+            continue
+        stored = event.alert
+        if stored.id in found:
+            continue
+        if event.kind == ALERT_CREATED:
+            found[stored.id] = (stored, stored.routing.released_at or stored.received_at)
+        elif event.kind == ALERT_ROUTED and event.previous is not None and not query.releasable(
+                stored.model_copy(update={"routing": event.previous})):
+            released = event.previous.releasable_to is None and stored.routing.released_at is not None
+            found[stored.id] = (stored, stored.routing.released_at if released else event.at)
+            if not released:
+                widened.add(stored.id)
+    return list(found.values())
+
+
+def incident_report(centre: Centre, viewer: Viewer, since: datetime, until: datetime,
+                    include_exercise: bool = False) -> dict[str, Any]:
+    """The AAR of a real incident window: every alert that reached ``viewer`` from ``since`` to ``until``
+    (aware; ``arrivals``), timed from its arrival, with ``alerts`` [{alert_id, title, severity, received_at
+    (the arrival), exercise, nations: {ISO2: times}}] and the ``summary``; ``marking`` the highest
+    classification among them (``EXERCISE`` added when exercise alerts are in). Exercise alerts are left out
+    unless ``include_exercise`` (``exercise_alerts``: how many were found, in or out), so play never counts
+    in a real response's figures. ``Forbidden`` without ``export``; ``Invalid`` when ``since`` is after
+    ``until``."""
     require(viewer, Permission.EXPORT)
-    created = [e.alert for e in timeline(centre, viewer, since, until).events if e.kind == "alert.created"]
-    facts = evaluation.facts(centre, [a.id for a in created])
+    arrived = arrivals(centre, viewer, since, until)
+    played = sum(1 for stored, _ in arrived if stored.alert.exercise)
+    if not include_exercise:
+        arrived = [(stored, start) for stored, start in arrived if not stored.alert.exercise]
+    facts = evaluation.facts(centre, [stored.id for stored, _ in arrived])
     alerts, rows = [], []
-    for stored in created:
-        start = stored.routing.released_at or stored.received_at
+    for stored, start in arrived:
         times = response_times(start, [f for _, f in facts.get(stored.id, [])])
         rows.append(times)
         alerts.append({"alert_id": stored.id, "title": stored.alert.title, "severity": stored.alert.severity.value,
-                       "received_at": start.isoformat(), "nations": times})
-    return {"marking": _marking(centre, [a.routing.classification for a in created],
-                                any(a.alert.exercise for a in created)),
+                       "received_at": start.isoformat(), "exercise": stored.alert.exercise, "nations": times})
+    return {"marking": _marking(centre, [s.routing.classification for s, _ in arrived],
+                                any(s.alert.exercise for s, _ in arrived)),
             "since": since.isoformat(), "until": until.isoformat(), "at": centre.clock().isoformat(),
+            "include_exercise": include_exercise, "exercise_alerts": played,
             "alerts": alerts, "summary": summary(rows)}
+
+
+def audit_export(centre: Centre, viewer: Viewer, report: dict[str, Any], format_: str, *, ip: str = "",
+                 actor: str | None = None) -> None:
+    """Audit an AAR export (``export.aar``, as a SITREP's): ``report`` (of ``exercise_report`` or
+    ``incident_report``) handed out as ``format_``; ``actor`` names who (default the viewer; the CLI passes
+    ``cli:<user>``)."""
+    if "exercise" in report:
+        event = AarExported(report["exercise"], format=format_,
+                            alerts=sum(len(i["alert_ids"] or {}) for i in report["injects"]))
+    else:
+        event = AarExported("incident", format=format_, window={"since": report["since"], "until": report["until"]},
+                            alerts=len(report["alerts"]))
+    centre.audit.record(actor or viewer.name, event, ip or viewer.address)
 
 
 def rate(centre: Centre, viewer: Viewer, exercise_id: str, objective: int, rating: str, note: str = "") -> Rating:
@@ -139,11 +202,16 @@ def rate(centre: Centre, viewer: Viewer, exercise_id: str, objective: int, ratin
 
 
 def plan(centre: Centre, viewer: Viewer, exercise_id: str, item: Improvement) -> Improvement:
-    """Add an improvement plan item (or, with the ``id`` of one, replace it); audited. ``NotFound`` for an
-    ``id`` the plan does not hold."""
+    """Add an improvement plan item (or, with the ``id`` of one, replace it); audited. ``Invalid`` for a due
+    date out of range (``alerts.core.aar.check_due``, by the centre's clock); ``NotFound`` for an ``id`` the
+    plan does not hold."""
     require(viewer, Permission.EVALUATE_EXERCISES)
     ex = exercise(centre, viewer, exercise_id)
     store = _store(centre)
+    try:
+        check_due(item.due, centre.clock().astimezone(UTC).date())
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
     if item.id and not store.has_item(ex.id, item.id):
         raise NotFound(f"exercise {exercise_id!r} has no improvement {item.id!r}")
     stored = store.plan(ex.id, item.model_copy(update={"by": viewer.name, "at": centre.clock()}))

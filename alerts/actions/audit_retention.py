@@ -6,7 +6,8 @@ Nothing auditable is lost silently: each entry past either bound is first
 appended to the JSON Lines file of its day (UTC, from its stream id),
 ``<archive dir>/audit-YYYY-MM-DD.jsonl``, one object per line with ``id``,
 ``at``, ``actor``, ``action``, ``object``, ``detail``, ``ip`` and
-``truncated``; the file is flushed and fsync'ed, and only then are exactly
+``truncated``; the file (0600, in a 0700 folder: ``alerts.actions.archive_files``)
+is flushed and fsync'ed, and only then are exactly
 those entries trimmed (``XTRIM MINID``). A crash between the two archives
 them again on the next run: the archive is at-least-once, and a repeated
 line carries the same ``id``.
@@ -21,13 +22,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alerts.actions.archive_files import append_lines, private_dir, tighten
 from alerts.actions.periodic import run_every
 from alerts.core.events import stream_id_key
 from alerts.store.audit import AuditEntry, AuditLog
@@ -60,6 +61,7 @@ class AuditRetention:
         if token is None:
             return 0
         try:
+            tighten(self.archive_dir)
             return self._archive_and_trim()
         finally:
             self.audit.unlock(token)
@@ -85,7 +87,7 @@ class AuditRetention:
 
     def _append(self, entries: list[AuditEntry]) -> None:
         """Append ``entries`` to their days' files, flushed and fsync'ed before returning."""
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.archive_dir)
         by_day: dict[str, list[str]] = {}
         for entry in entries:
             day = datetime.fromtimestamp(stream_id_key(entry.entry_id)[0] / 1000, UTC).date().isoformat()
@@ -93,10 +95,7 @@ class AuditRetention:
             record["id"] = record.pop("entry_id")
             by_day.setdefault(day, []).append(json.dumps(record, ensure_ascii=False, sort_keys=True))
         for day, lines in by_day.items():
-            with open(self.archive_dir / f"audit-{day}.jsonl", "a", encoding="utf-8") as archive:
-                archive.write("\n".join(lines) + "\n")
-                archive.flush()
-                os.fsync(archive.fileno())
+            append_lines(self.archive_dir / f"audit-{day}.jsonl", lines)
 
     def run(self, stop: threading.Event) -> None:
         """``run_once`` now and every ``interval`` seconds until ``stop`` is set; a failed run is logged and

@@ -7,8 +7,9 @@ The record (``alerts.core.record``) is the alert events stream ``{p}:events``, t
 1. **archives** every entry after the stream's archive cursor (``alerts.store.record``) by appending it to
    ``<archive dir>/<stream>-YYYY-MM-DD.jsonl`` (its UTC day, from its stream id): one JSON object per line,
    ``{"id": ..., "fields": {...}}`` with the entry's fields as stored (``kind``, ``alert`` / ``asset`` JSON,
-   ``previous``); the file is flushed and fsync'ed and only then is the cursor moved on. A crash in
-   between archives those entries again: at-least-once, a repeated line has the same ``id``;
+   ``previous``); the file (0600, in a 0700 folder: ``alerts.actions.archive_files``) is flushed and
+   fsync'ed and only then is the cursor moved on. A crash in between archives those entries again:
+   at-least-once, a repeated line has the same ``id``;
 2. **trims** the entries older than ``max_age`` (``CRISIS_RECORD_RETENTION_DAYS``, default 400 days) that are
    archived (at or before the cursor), exactly (``XTRIM MINID``).
 
@@ -22,13 +23,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alerts.actions.archive_files import append_lines, private_dir, tighten
 from alerts.actions.periodic import run_every
 from alerts.core.events import stream_id_key
 from alerts.core.record import instant_of
@@ -65,6 +66,7 @@ class RecordRetention:
         if not self.streams.lock(token, LOCK_SECONDS):
             return {}
         try:
+            tighten(self.archive_dir)
             return {stream: self._stream(stream) for stream in ARCHIVED}
         finally:
             self.streams.unlock(token)
@@ -92,16 +94,13 @@ class RecordRetention:
 
     def _archive(self, stream: str, entries: list[tuple[str, dict]]) -> int:
         """Append ``entries`` to their days' files, fsync'ed, then move the cursor past them."""
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.archive_dir)
         by_day: dict[str, list[str]] = {}
         for entry_id, fields in entries:
             day = instant_of(entry_id).date().isoformat()
             by_day.setdefault(day, []).append(json.dumps({"id": entry_id, "fields": fields}, ensure_ascii=False))
         for day, lines in by_day.items():
-            with open(self.archive_dir / f"{stream}-{day}.jsonl", "a", encoding="utf-8") as archive:
-                archive.write("\n".join(lines) + "\n")
-                archive.flush()
-                os.fsync(archive.fileno())
+            append_lines(self.archive_dir / f"{stream}-{day}.jsonl", lines)
         self.streams.set_archive_cursor(stream, entries[-1][0])
         return len(entries)
 

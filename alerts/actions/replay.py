@@ -13,7 +13,9 @@ nation and within its clearance, decided per record, never rewritten here):
 - an **asset** likewise (``Asset.visible_to``); tasked to an alert the viewer may not see, it shows as
   committed to nothing named (as ``alerts.actions.visibility.shown_asset``);
 - an **audit event** (who acknowledged, tasked, changed releasability...) is shown when every alert and
-  asset it names is shown at that moment; exercise control events when the viewer may know of the exercise
+  asset it names is shown at that moment; one naming a multi-nation inject's copies (``exercise.inject_fire``:
+  one copy per playing nation) when the viewer sees one of them, narrowed to those (exercise control and
+  evaluators: every firing, whole); exercise control events when the viewer may know of the exercise
   (``alerts.actions.exercises.plays_in``); observations, objective ratings and improvement items to exercise
   control and evaluators only; an event naming nothing it can be judged by is not shown.
 """
@@ -22,7 +24,8 @@ from __future__ import annotations
 import json
 import threading
 import weakref
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -183,7 +186,9 @@ class Sight:
                 return controls(self.viewer)
             if not self._exercise(event.object):
                 return False
-        named = [a for a in event.alert_ids if a in state.alerts or a == event.detail.get("alert_id")]
+        if len(event.copies) > 1:  # a multi-nation inject: its firing is shown to whoever sees one of its copies
+            return controls(self.viewer) or bool(self.copies_seen(event, state))
+        named = [a for a in event.alert_ids if a in state.alerts or a in event.copies]
         # an alert named before it was recorded (an inject fired, ingested a moment later): as recorded since
         verdicts = [self.alert(state.alerts.get(a) or self.latest.alerts.get(a)) for a in named]
         if event.object in state.assets:
@@ -191,6 +196,21 @@ class Sight:
         if event.kind.startswith("exercise.") and not event.detail.get("alert_id"):
             verdicts.append(True)
         return bool(verdicts) and all(verdicts)
+
+    def copies_seen(self, event: RecordEvent, state: State) -> list[str]:
+        """The copies ``event`` names (``RecordEvent.copies``) that the viewer sees, as recorded by ``state``
+        or, when not yet recorded (an inject fired, ingested a moment later), as recorded since."""
+        return [a for a in event.copies if self.alert(state.alerts.get(a) or self.latest.alerts.get(a))]
+
+    def shown(self, event: RecordEvent, state: State) -> RecordEvent:
+        """``event`` as the viewer is shown it (``event`` being shown): an asset tasked to an alert it may not
+        see as committed to nothing named; a multi-nation inject's firing naming only the copies it sees
+        (exercise control and evaluators: every copy)."""
+        if event.asset is not None:
+            return replace(event, asset=self.shown_asset(event.asset, state))
+        if len(event.copies) > 1 and not controls(self.viewer):
+            return replace(event, detail={**event.detail, "alert_id": ",".join(self.copies_seen(event, state))})
+        return event
 
     def _exercise(self, exercise_id: str) -> bool:
         if exercise_id not in self._exercises:
@@ -226,9 +246,11 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
 
 
 def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, until: datetime | None = None,
-             exercise_id: str | None = None, limit: int = MAX_EVENTS) -> Timeline:
+             exercise_id: str | None = None, limit: int = MAX_EVENTS,
+             streams: Collection[str] | None = None) -> Timeline:
     """The record's events from ``since`` to ``until`` (both included, aware; None: no bound), oldest first,
-    those of ``exercise_id`` only when given, each shown only if ``viewer`` may see it (module docstring).
+    those of ``exercise_id`` only when given, of ``streams`` (names of ``STREAMS``) only when given, each
+    shown only if ``viewer`` may see it (module docstring); at most ``limit`` of them.
 
     Raises ``Invalid`` when ``since`` is after ``until`` or ``limit`` is not 1 to ``MAX_EVENTS``;
     ``NotFound`` for an exercise the viewer may not know of."""
@@ -252,11 +274,10 @@ def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, unti
         state.apply(event)
         if exercise_id is not None and not names_exercise(event, exercise_id):
             continue
+        if streams is not None and event.stream not in streams:
+            continue
         if sight.event(event, state):
             if len(shown) == limit:
                 return Timeline(shown, True, record_from)
-            if event.asset is not None:
-                event = RecordEvent(event.id, event.stream, event.kind, object=event.object,
-                                    asset=sight.shown_asset(event.asset, state))
-            shown.append(event)
+            shown.append(sight.shown(event, state))
     return Timeline(shown, False, record_from)

@@ -10,7 +10,9 @@
   challenges, performed with Some challenges, with Major challenges, Unable to be performed).
 - **Strengths and areas for improvement** (``findings``): observations rated P are strengths; S, M and U
   are areas for improvement; unrated ones are notes.
-- **Improvement plan**: ``Improvement`` items, each with an owner, a due date and a status.
+- **Improvement plan**: ``Improvement`` items, each with an owner, a due date and a status; the due date
+  within ``DUE_BEFORE`` before and ``DUE_AFTER`` after the day it is entered (``check_due``), and within the
+  range of ``alerts.core.times`` (a placeholder such as 1900-01-01 or 9999-12-31 is a mistake, not a plan).
 
 Domain core: no Redis, no Dash.
 """
@@ -19,17 +21,21 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.core.expected_actions import ActionKind, Fact
+from alerts.core.times import check_range
 
 #: The measures, in report order: (name, what ends the clock).
 MEASURES = (("acknowledge", ActionKind.ACKNOWLEDGE), ("first_step", ActionKind.STEP),
             ("assign", ActionKind.ASSIGN), ("resolve", ActionKind.RESOLVE))
 RATINGS = ("P", "S", "M", "U")
+#: How far before / after the day it is entered an improvement may be due.
+DUE_BEFORE = timedelta(days=366)
+DUE_AFTER = timedelta(days=10 * 366)
 RATING_MEANING = {"P": "Performed without challenges", "S": "Performed with some challenges",
                   "M": "Performed with major challenges", "U": "Unable to be performed"}
 
@@ -43,6 +49,16 @@ def response_times(start: datetime, facts: Iterable[Fact]) -> dict[str, dict[str
             if fact.kind is kind and row[name] is None:
                 row[name] = max((fact.at - start).total_seconds(), 0.0)
     return firsts
+
+
+def check_due(due: date, today: date) -> date:
+    """``due`` unchanged, or ``ValueError`` saying the accepted range: from ``today - DUE_BEFORE`` to
+    ``today + DUE_AFTER``, and within ``alerts.core.times.EARLIEST`` .. ``LATEST``."""
+    check_range(datetime.combine(due, time(), UTC), "due", due.isoformat())
+    if not today - DUE_BEFORE <= due <= today + DUE_AFTER:
+        raise ValueError(f"due {due.isoformat()} is outside {(today - DUE_BEFORE).isoformat()} to "
+                         f"{(today + DUE_AFTER).isoformat()} (a year back to ten years ahead)")
+    return due
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -108,14 +108,10 @@ class SignedIn(AuditEvent, action="login.success"):
 class SignInFailed(AuditEvent, action="login.failure"):
     """A failed sign-in (subject: the name tried)."""
 
-    pass
-
 
 @dataclass(frozen=True)
 class SignInThrottled(AuditEvent, action="login.throttled"):
     """A sign-in refused because the (user name, client address) pair is locked (subject: the name)."""
-
-    pass
 
 
 @dataclass(frozen=True)
@@ -131,8 +127,6 @@ class RateLimited(AuditEvent, action="rate.limited"):
 @dataclass(frozen=True)
 class SignedOut(AuditEvent, action="logout"):
     """A sign-out (subject: the user)."""
-
-    pass
 
 
 @dataclass(frozen=True)
@@ -154,8 +148,6 @@ class TokenCreated(AuditEvent, action="token.create"):
 @dataclass(frozen=True)
 class TokenRevoked(AuditEvent, action="token.revoke"):
     """A revoked API token (subject: its id)."""
-
-    pass
 
 
 @dataclass(frozen=True)
@@ -179,8 +171,6 @@ class UserChanged(AuditEvent, action="user.change"):
 @dataclass(frozen=True)
 class UserDisabled(AuditEvent, action="user.disable"):
     """A disabled user (subject: the name); its tokens are revoked."""
-
-    pass
 
 
 # the response to an alert (subject: the alert id)
@@ -265,6 +255,16 @@ class SitrepExported(AuditEvent, action="export.sitrep"):
 
     window: dict | None = None
     incidents: int = 0
+
+
+@dataclass(frozen=True)
+class AarExported(AuditEvent, action="export.aar"):
+    """An after-action report exported (subject: the exercise id, or ``incident``; the format, the incident
+    window ``{since, until}`` and how many alerts it covers)."""
+
+    format: str = ""
+    window: dict | None = None
+    alerts: int = 0
 
 
 # sharing (subject: the alert id)

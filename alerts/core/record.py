@@ -99,9 +99,14 @@ class RecordEvent:
         if self.asset is not None:
             return (self.asset.assigned_to,) if self.asset.assigned_to else ()
         named = [self.object] if self.object else []
-        if self.detail.get("alert_id"):
-            named.append(str(self.detail["alert_id"]))
-        return tuple(dict.fromkeys(named))
+        return tuple(dict.fromkeys([*named, *self.copies]))
+
+    @property
+    def copies(self) -> tuple[str, ...]:
+        """The alert ids of the audit detail's ``alert_id``: one, or a multi-nation inject's copies, one per
+        playing nation, comma-joined (``exercise.inject_fire``)."""
+        value = str(self.detail.get("alert_id") or "")
+        return tuple(part for part in (p.strip() for p in value.split(",")) if part)
 
 
 def merge(*streams: Iterable[RecordEvent]) -> list[RecordEvent]:

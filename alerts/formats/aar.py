@@ -30,8 +30,9 @@ def _raw(value) -> int | str:
     return "-" if value is None else round(value)
 
 
-def _blocks(report: dict) -> list[tuple]:
-    """The report as ``("h1"|"h2"|"p", text)`` and ``("table", header, rows)`` blocks, in order."""
+def blocks(report: dict) -> list[tuple]:
+    """The report as ``("h1"|"h2"|"p", text)`` and ``("table", header, rows)`` blocks, in order: plain values,
+    not yet escaped (each renderer escapes for its format; a page renders them as text nodes)."""
     measures = [name for name, _ in MEASURES]
     blocks: list[tuple] = [("p", report["marking"])]
     if "exercise" in report:
@@ -50,7 +51,9 @@ def _blocks(report: dict) -> list[tuple]:
                         for i in report["injects"] for nation, t in sorted(i["nations"].items())]))
     else:
         blocks += [("h1", "After-action report: incident window"),
-                   ("p", f"From {report['since']} to {report['until']}; report at {report['at']}.")]
+                   ("p", f"From {report['since']} to {report['until']}; report at {report['at']}; exercise alerts "
+                         + ("included." if report.get("include_exercise")
+                            else f"left out ({report.get('exercise_alerts', 0)})."))]
         blocks.append(("h2", "Response per alert (seconds from arrival)"))
         blocks.append(("table", ["alert", "title", "nation", *measures],
                        [[a["alert_id"], a["title"], nation, *(_raw(t[m]) for m in measures)]
@@ -75,7 +78,7 @@ def _blocks(report: dict) -> list[tuple]:
 def markdown(report: dict) -> str:
     """The report as Markdown (every value escaped)."""
     out = []
-    for block in _blocks(report):
+    for block in blocks(report):
         kind = block[0]
         if kind == "table":
             _, header, rows = block
@@ -94,7 +97,7 @@ def markdown(report: dict) -> str:
 def html(report: dict) -> str:
     """The report as a standalone HTML page (every value escaped; no script, no inline style)."""
     body = []
-    for block in _blocks(report):
+    for block in blocks(report):
         if block[0] == "table":
             _, header, rows = block
             head = Markup("").join(Markup("<th>{}</th>").format(html_text(h)) for h in header)
@@ -129,7 +132,7 @@ def xlsx(report: dict) -> bytes:
             if strong:
                 cell.font = bold
 
-    for block in _blocks(report):
+    for block in blocks(report):
         if block[0] == "table":
             put(block[1], strong=True)
             for row in block[2]:

@@ -2,8 +2,8 @@
 
 | route | who | what |
 |-------|-----|------|
-| ``GET /exercises/{id}/aar?format=md\\|html\\|json\\|xlsx`` | control, evaluators | the exercise's AAR |
-| ``GET /aar?since=&until=&format=`` | export permission | the AAR of a real incident window |
+| ``GET /exercises/{id}/aar?format=md\\|html\\|json\\|xlsx`` | control, evaluators | the exercise's AAR (audited ``export.aar``, as every AAR answer) |
+| ``GET /aar?since=&until=&format=&include_exercise=`` | export permission | the AAR of a real incident window |
 | ``POST /exercises/{id}/ratings`` | control, evaluators | ``{"objective": n, "rating": "P"/"S"/"M"/"U", "note": ...}`` |
 | ``POST /exercises/{id}/improvements`` | control, evaluators | an improvement plan item ``{area, action, owner, due, status[, id]}`` |
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,7 @@ from alerts.formats import aar as aar_format
 from dashboard.api.models import errors
 from dashboard.api.replay import instant
 from dashboard.auth.context import caller, services_of
+from dashboard.params import client_address
 from dashboard.services import Services
 
 router = APIRouter()
@@ -56,23 +57,31 @@ _FORMATS = {200: {"content": {"text/markdown": {}, "text/html": {}, aar_format.X
 
 @router.get("/exercises/{exercise_id}/aar", summary="The exercise's after-action report",
             responses={**_FORMATS, **errors(403, 404)})
-def exercise_aar(exercise_id: str, format: Format = Query("json"), viewer: Viewer = Depends(caller),
-                 services: Services = Depends(services_of)) -> Response:
+def exercise_aar(exercise_id: str, request: Request, format: Format = Query("json"),
+                 viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
     """Objectives rated P/S/M/U with evidence, response times per inject and nation, median and 90th
-    percentile per nation, strengths, areas for improvement, the improvement plan; marked EXERCISE."""
-    return _answer(aar.exercise_report(services.centre, viewer, exercise_id), format)
+    percentile per nation, strengths, areas for improvement, the improvement plan; marked EXERCISE. Audited
+    (``export.aar``)."""
+    report = aar.exercise_report(services.centre, viewer, exercise_id)
+    aar.audit_export(services.centre, viewer, report, format, ip=client_address(request))
+    return _answer(report, format)
 
 
 @router.get("/aar", summary="The after-action report of a real incident window",
             responses={**_FORMATS, **errors(403, 422)})
-def incident_aar(since: str = Query(..., description="ISO 8601 with offset"),
+def incident_aar(request: Request, since: str = Query(..., description="ISO 8601 with offset"),
                  until: str = Query(..., description="ISO 8601 with offset"), format: Format = Query("json"),
+                 include_exercise: bool = Query(False, description="count exercise alerts too (left out by default)"),
                  viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> Response:
-    """Response times per alert and nation for the alerts the caller may see that arrived in the window."""
-    start, end = instant(since, "since"), instant(until, "until")
+    """Response times per alert and nation for the alerts that reached the caller in the window (recorded,
+    released or widened to its nation then), real alerts only unless ``include_exercise``. Audited
+    (``export.aar``)."""
+    start, end = instant(since, "since", required=True), instant(until, "until", required=True)
     if start > end:
         raise Invalid("since is after until")
-    return _answer(aar.incident_report(services.centre, viewer, start, end), format)
+    report = aar.incident_report(services.centre, viewer, start, end, include_exercise)
+    aar.audit_export(services.centre, viewer, report, format, ip=client_address(request))
+    return _answer(report, format)
 
 
 @router.post("/exercises/{exercise_id}/ratings", summary="Rate an objective (HSEEP P/S/M/U)", status_code=201,

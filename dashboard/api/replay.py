@@ -5,7 +5,8 @@
 | ``GET /timeline?since=&until=&exercise=&limit=`` | the record's events in order (``alerts.core.record``), each only if the caller may see it |
 | ``GET /state?at=ISO8601`` | the alerts (with status and acknowledgment) and assets as they stood at ``at`` for the caller |
 
-Times are ISO 8601 with an offset; a time that is not one, or ``since`` after ``until``: 422. Who sees
+Times are ISO 8601 with an offset; a time that is not one, a blank ``at``, or ``since`` after ``until``: 422
+(a blank ``since`` / ``until`` is no bound). Who sees
 what: ``alerts.actions.replay`` (the alerts' own releasability and clearance rule). The answers are
 written straight as JSON in the shape of their response models (documented in ``/openapi.json``), not
 validated again alert by alert: a scrub asks for thousands of alerts many times a second.
@@ -80,9 +81,12 @@ class StateOut(BaseModel):
     record_from: str | None
 
 
-def instant(value: str | None, name: str) -> datetime | None:
-    """``value`` (ISO 8601 with an offset) as an aware time; None for None; ``Invalid`` (422) naming ``name``."""
-    if value is None or value == "":
+def instant(value: str | None, name: str, required: bool = False) -> datetime | None:
+    """``value`` (ISO 8601 with an offset) as an aware time; None when absent or blank (empty or white space),
+    unless ``required``; ``Invalid`` (422) naming ``name`` for a blank required value or one that is not a time."""
+    if value is None or not value.strip():
+        if required:
+            raise Invalid(f"{name}: give a time (ISO 8601 with an offset, e.g. 2026-01-01T10:00:00Z)")
         return None
     try:
         return parse_instant(value, name)
@@ -143,7 +147,7 @@ def get_timeline(since: str | None = Query(None, description="ISO 8601 with offs
 def get_state(at: str = Query(..., description="ISO 8601 with offset"), viewer: Viewer = Depends(caller),
               services: Services = Depends(services_of)) -> JSONResponse:
     """Rebuilt from the record (not from today's state)."""
-    picture = replay.state_at(services.centre, viewer, instant(at, "at"))
+    picture = replay.state_at(services.centre, viewer, instant(at, "at", required=True))
     shown = {stored.id for stored, _ in picture.alerts}
     return JSONResponse({
         "at": picture.at.isoformat(),

@@ -1,8 +1,9 @@
 """The after-action review page (``/aar``, exercise control and evaluators): an exercise's AAR as it stands,
 the HSEEP rating of each objective and the improvement plan, with links to the Markdown and HTML exports.
 
-The report is ``alerts.actions.aar.exercise_report`` rendered by ``alerts.formats.aar.markdown`` (every value
-escaped); ratings and plan items go through ``alerts.actions.aar.rate`` / ``plan`` (audited).
+The report is ``alerts.actions.aar.exercise_report`` laid out by ``alerts.formats.aar.blocks`` and rendered
+as Dash text nodes (headings, paragraphs, tables: shown as text, never parsed as Markdown or HTML); ratings
+and plan items go through ``alerts.actions.aar.rate`` / ``plan`` (audited).
 """
 from __future__ import annotations
 
@@ -44,9 +45,23 @@ def layout(**_query) -> html.Div:
             html.Button("Add to the plan", id="aar-plan", className="primary"),
             html.Div(id="aar-message", className="action-message", role="status"),
         ]),
-        dcc.Markdown(id="aar-report", className="aar-report"),
+        html.Div(id="aar-report", className="aar-report"),
         dcc.Store(id="aar-changed"),
     ])
+
+
+def report_view(report: dict) -> list:
+    """The report's blocks (``alerts.formats.aar.blocks``) as headings, paragraphs and tables of text."""
+    shown: list = []
+    for block in aar_format.blocks(report):
+        if block[0] == "table":
+            _, header, rows = block
+            body = [html.Tr([html.Td(str(c)) for c in row]) for row in rows] or [
+                html.Tr([html.Td("-") for _ in header])]
+            shown.append(html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(body)]))
+        else:
+            shown.append({"h1": html.H3, "h2": html.H4, "p": html.P}[block[0]](str(block[1])))
+    return shown
 
 
 dash.register_page(__name__, path="/aar", title="After-action review · Crisis dashboard", name="AAR",
@@ -81,7 +96,7 @@ def show(exercise_id, _changed):
     links = [html.A("Markdown", href=f"{base}?format=md", id="aar-md"), " · ",
              html.A("HTML", href=f"{base}?format=html", id="aar-html", target="_blank"), " · ",
              html.A("JSON", href=f"{base}?format=json")]
-    return aar_format.markdown(report), links
+    return report_view(report), links
 
 
 @callback(Output("aar-message", "children"), Output("aar-changed", "data"),

@@ -1,8 +1,12 @@
 """The replay page (``/replay``): the map and the alert list as they stood at a chosen moment, for the viewer.
 
 A time slider over the record (from its oldest event to now), a moment typed in (ISO 8601, "Go"), an
-exercise to jump to (its STARTEX; the timeline and "step" then keep to its events), play at 1x to 60x (``replay-play``: each tick moves the moment on by the speed times the tick), step to the next
-event the viewer may see, and the timeline of the events up to the moment beside the list. Everything is
+exercise to jump to (its STARTEX; the timeline and "step" then keep to its events), play at 1x to 60x
+(``replay-play``: each tick moves the moment on by the speed times the real time since the previous tick, by
+the centre's clock, ``advance``), step to the next event the viewer may see (alert events: everything but
+asset movements, ``ALERT_STREAMS``; or all events), and the timeline of the events up to the moment beside the
+list (the same choice). A moment typed before the record's start goes to the start, one after now to now,
+saying so. Everything is
 ``alerts.actions.replay`` (rebuilt from the record, filtered by the viewer's releasability and clearance as
 it stood then and stands now): what the viewer could not see then does not appear. The map is drawn by the
 live map's layers (``layers``) from an in-memory read model of the picture.
@@ -21,7 +25,7 @@ from alerts.core.query import AlertQuery
 from alerts.core.record import instant_of, millis
 from alerts.core.times import parse_instant
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import legend
+from dashboard.components.alerts import alert_marking_attributes, exercise_tag, legend
 from dashboard.components.assets import asset_legend
 from dashboard.components.graph import graph
 from layers.assets import asset_traces
@@ -35,6 +39,22 @@ SPEEDS = (1, 5, 15, 60)
 TIMELINE_SHOWN = 40
 #: How far back the timeline beside the list looks.
 TIMELINE_WINDOW = timedelta(hours=6)
+#: The record's streams of "alert events" (step and timeline): alert changes and audit entries (who acknowledged,
+#: stepped, tasked, released; exercise control), not the asset movements that outnumber them.
+ALERT_STREAMS = frozenset({"alerts", "audit"})
+STEP_CHOICES = {"alerts": "alert events", "all": "all events"}
+
+
+def advance(value: int, speed: int, last_tick: int | None, now: int, high: int) -> int:
+    """The moment (Unix ms) after a play tick at ``now`` (Unix ms, the centre's clock): ``speed`` times the
+    real time since ``last_tick`` (the previous tick; None at the first, which counts one ``TICK_MS``), at
+    most ``high``."""
+    elapsed = TICK_MS if last_tick is None else max(now - last_tick, 0)
+    return min(value + int(speed or 1) * elapsed, high)
+
+
+def _streams(step_kind: str | None) -> frozenset[str] | None:
+    return None if step_kind == "all" else ALERT_STREAMS
 
 
 def _range() -> tuple[int, int]:
@@ -69,6 +89,8 @@ def layout(**_query) -> html.Div:
                                                       placeholder="2026-11-29T10:00:00Z")]),
             html.Button("Go", id="replay-go"),
             html.Button("Step to next event", id="replay-step"),
+            dcc.RadioItems(id="replay-step-kind", value="alerts", inline=True,
+                           options=[{"label": v, "value": k} for k, v in STEP_CHOICES.items()]),
             html.Button("Play", id="replay-toggle"),
             html.Label(["Speed", dcc.RadioItems(id="replay-speed", value=15, inline=True,
                                                 options=[{"label": f"{s}×", "value": s} for s in SPEEDS])]),
@@ -85,6 +107,7 @@ def layout(**_query) -> html.Div:
             html.Ol(id="replay-timeline", className="replay-timeline"),
         ]),
         dcc.Interval(id="replay-play", interval=TICK_MS, disabled=True),
+        dcc.Store(id="replay-last-tick"),
     ])
 
 
@@ -92,72 +115,91 @@ dash.register_page(__name__, path="/replay", title="Replay · Crisis dashboard",
 
 
 @callback(Output("replay-play", "disabled"), Output("replay-toggle", "children"),
+          Output("replay-last-tick", "data", allow_duplicate=True),
           Input("replay-toggle", "n_clicks"), State("replay-play", "disabled"), prevent_initial_call=True)
 def toggle(_clicks, disabled):
-    """Play / pause."""
-    return (False, "Pause") if disabled else (True, "Play")
+    """Play / pause (the first tick after either counts one tick)."""
+    return (False, "Pause", None) if disabled else (True, "Play", None)
 
 
 @callback(Output("replay-slider", "value"), Output("replay-slider", "max"), Output("replay-message", "children"),
+          Output("replay-last-tick", "data"),
           Input("replay-play", "n_intervals"), Input("replay-step", "n_clicks"), Input("replay-go", "n_clicks"),
           Input("replay-at", "value"), Input("replay-exercise", "value"),
           State("replay-slider", "value"), State("replay-speed", "value"), State("replay-slider", "max"),
+          State("replay-slider", "min"), State("replay-last-tick", "data"), State("replay-step-kind", "value"),
           prevent_initial_call=True)
-def move(_tick, _step, _go, typed, exercise_id, value, speed, high):
-    """Move the moment: a play tick (speed x tick), the next event (of the chosen exercise, if one is), the
-    moment typed in, or the chosen exercise's STARTEX."""
+def move(_tick, _step, _go, typed, exercise_id, value, speed, high, low, last_tick, step_kind):
+    """Move the moment: a play tick (``advance``), the next event (of the chosen exercise, if one is; alert
+    events or all), the moment typed in (kept within the record's start and now), or the exercise's STARTEX."""
     context = callback_context()
-    high = max(high or 0, millis(datetime.now(UTC)))
+    now = millis(context.services.centre.clock())
+    high = max(high or 0, now)
     value = value or high
     if ctx.triggered_id == "replay-exercise":
         if not exercise_id:
-            return value, high, ""
+            return value, high, "", None
         try:
             started = exercises.exercise(context.services.centre, context.viewer, exercise_id).startex
         except ActionError as exc:
-            return value, high, exc.message
-        return (millis(started), high, "") if started else (value, high, "not started yet")
+            return value, high, exc.message, None
+        return (millis(started), high, "", None) if started else (value, high, "not started yet", None)
     if ctx.triggered_id == "replay-play":
-        return min(value + int(speed or 1) * TICK_MS, high), high, ""
+        return advance(value, speed, last_tick, now, high), high, "", now
     if ctx.triggered_id == "replay-step":
         since = datetime.fromtimestamp((value + 1) / 1000, UTC)
         found = replay.timeline(context.services.centre, context.viewer, since=since, limit=1,
-                                exercise_id=exercise_id or None).events
-        return (millis(found[0].at), high, "") if found else (value, high, "no later event")
+                                exercise_id=exercise_id or None, streams=_streams(step_kind)).events
+        return (millis(found[0].at), high, "", None) if found else (value, high, "no later event", None)
     try:
-        at = parse_instant((typed or "").strip(), "moment")
+        at = millis(parse_instant((typed or "").strip(), "moment"))
     except ValueError as exc:
-        return value, high, str(exc)
-    return millis(at), max(high, millis(at)), ""
+        return value, high, str(exc), None
+    if low is not None and at < low:
+        start = datetime.fromtimestamp(low / 1000, UTC).isoformat(timespec="seconds")
+        return low, high, f"the record starts at {start}: showing its start", None
+    if at > high:
+        return high, high, "that is after now: showing now", None
+    return at, high, "", None
 
 
-def _alert_item(stored, ack) -> html.Li:
+def _alert_item(stored, ack, scheme) -> html.Li:
+    """One alert of the list as it stood: marked (``data-marking``, so the banner covers it, and its marking
+    line), EXERCISE when it is one, its status, and who acknowledged it (only that: the record names no actor
+    for the other status changes)."""
     status = stored.status.value
-    who = f" by {ack.by}" if ack else ""
+    shown = status.replace("_", " ")
+    if ack is not None:
+        shown = f"acknowledged by {ack.by}" if status == "acknowledged" else f"{shown} · acknowledged by {ack.by}"
     return html.Li(className=f"replay-alert severity-{stored.alert.severity.value} status-{status}",
                    **{"data-alert-id": stored.id, "data-status": status},
-                   children=[html.Strong(stored.alert.title), html.Span(f" {stored.alert.severity.value} · "),
-                             html.Span(status.replace("_", " ") + who, className="replay-status")])
+                   **alert_marking_attributes(stored, scheme),
+                   children=[html.Span(stored.routing.marking(scheme).line(), className="marking-tag"), " ",
+                             exercise_tag(stored.alert.exercise), " ", html.Strong(stored.alert.title),
+                             html.Span(f" {stored.alert.severity.value} · "),
+                             html.Span(shown, className="replay-status")])
 
 
 @callback(Output("replay-map", "figure"), Output("replay-alerts", "children"), Output("replay-count", "children"),
           Output("replay-timeline", "children"), Output("replay-time", "children"),
-          Input("replay-slider", "value"), Input("replay-exercise", "value"))
-def render(value, exercise_id=None):
+          Input("replay-slider", "value"), Input("replay-exercise", "value"), Input("replay-step-kind", "value"))
+def render(value, exercise_id=None, step_kind=None):
     """The picture at the slider's moment, as the viewer could see it."""
     context = callback_context()
     at = datetime.fromtimestamp(value / 1000, UTC) if value else datetime.now(UTC)
     try:
         picture = replay.state_at(context.services.centre, context.viewer, at)
         events = replay.timeline(context.services.centre, context.viewer, since=at - TIMELINE_WINDOW,
-                                 until=at, exercise_id=exercise_id or None).events[-TIMELINE_SHOWN:]
+                                 until=at, exercise_id=exercise_id or None,
+                                 streams=_streams(step_kind)).events[-TIMELINE_SHOWN:]
     except ActionError as exc:
         return dash.no_update, [], "", [], exc.message
     index = AlertIndex()
     index.load((stored for stored, _ in picture.alerts), "0-0")
     traces = incident_traces(index.select(AlertQuery())) + asset_traces(picture.assets) + coverage_traces(None)
     figure = map_figure(traces, dash.get_asset_url(""), uirevision="replay")
-    items = [_alert_item(stored, ack) for stored, ack in picture.alerts]
+    scheme = context.services.centre.scheme
+    items = [_alert_item(stored, ack, scheme) for stored, ack in picture.alerts]
     timeline = [html.Li(f"{e.at.strftime('%H:%M:%S')} {e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""),
                         **{"data-event-id": e.id}) for e in reversed(events)]
     return figure, items, str(len(items)), timeline, f"As it stood at {at.isoformat(timespec='milliseconds')}"

@@ -19,3 +19,12 @@ def test_aar101_the_aar_command_prints_the_report_as_markdown_and_html(redis_url
     page = capsys.readouterr().out
     assert "<h1>After-action report: CLI &lt;AAR&gt; (EXERCISE)</h1>" in page and "<AAR>" not in page
     assert main(["aar", "ex-unknown", *common]) == 2
+    import redis
+
+    from alerts.store.audit import AuditLog
+    from alerts.store.keys import Keys
+
+    exported = [e for e in AuditLog(redis.Redis.from_url(redis_url), Keys(prefix)).read_all()
+                if e.action == "export.aar"]
+    assert [(e.object, e.detail["format"]) for e in exported] == [(exercise_id, "md"), (exercise_id, "html")]
+    assert all(e.actor.startswith("cli:") for e in exported)

@@ -7,8 +7,16 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pytest
 
-from alerts.actions import aar, evaluation, exercises, replay, tasking, workflow
-from alerts.actions.errors import Forbidden, NotFound
+from alerts.actions import (
+    aar,
+    evaluation,
+    exercises,
+    replay,
+    sharing,
+    tasking,
+    workflow,
+)
+from alerts.actions.errors import Forbidden, Invalid, NotFound
 from alerts.actions.exercise_scheduler import ExerciseScheduler
 from alerts.core.aar import Improvement
 from alerts.core.injects import inject_alert_id
@@ -16,9 +24,16 @@ from alerts.core.viewer import Viewer
 from alerts.formats import aar as aar_format
 from alerts.store.audit import AuditLog
 from alerts.store.exercises import ExerciseStore
+from alerts.store.producer import send_to_stream
 from tests.alerts.actions.test_replay import live, rebuilt, redis_now
 from tests.alerts.actions.test_sharing import sync
-from tests.conftest import alert_pipeline, make_asset, stream_ingest
+from tests.conftest import (
+    alert_pipeline,
+    make_alert,
+    make_asset,
+    payload,
+    stream_ingest,
+)
 
 
 def person(name: str, role: str, nation: str | None) -> Viewer:
@@ -141,10 +156,56 @@ def test_aar002_an_incident_aar_times_each_visible_alert_from_its_arrival(world)
     since = datetime.now(UTC) - timedelta(seconds=1)
     advance(2)
     workflow.acknowledge(centre, DUTY_BA, inject_alert_id(ex.id, 2, "BA"))
-    report = aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1))
+    assert aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1))["alerts"] == []
+    report = aar.incident_report(centre, DUTY_RS, since, datetime.now(UTC) + timedelta(seconds=1), True)
     # RS sees only its own copy of inject 1: not BA's copy, not inject 2
     assert [a["alert_id"] for a in report["alerts"]] == [inject_alert_id(ex.id, 1, "RS")]
-    report = aar.incident_report(centre, DUTY_BA, since, datetime.now(UTC) + timedelta(seconds=1))
+    report = aar.incident_report(centre, DUTY_BA, since, datetime.now(UTC) + timedelta(seconds=1), True)
     by_id = {a["alert_id"]: a["nations"] for a in report["alerts"]}
     assert set(by_id) == {inject_alert_id(ex.id, 1, "BA"), inject_alert_id(ex.id, 2, "BA")}
     assert by_id[inject_alert_id(ex.id, 2, "BA")]["BA"]["acknowledge"] == 0
+
+
+def test_aar003_an_incident_aar_counts_real_alerts_from_when_they_reached_the_viewer(world, client, keys):
+    centre, advance, _ = world
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    widened = make_alert(source="RS", releasable_to=["RS"], title="RS report shared later")
+    drill = make_alert(source="BA", releasable_to=["BA"], exercise=True, title="Drill")
+    send_to_stream(client, keys, [payload(widened), payload(drill)])
+    advance(1)
+    sharing.change_releasability(centre, DUTY_RS, widened["id"], ["RS", "BA"], "BA needs it")
+    advance(2)
+    workflow.acknowledge(centre, DUTY_BA, widened["id"])
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    report = aar.incident_report(centre, DUTY_BA, since, until)
+    assert [a["alert_id"] for a in report["alerts"]] == [widened["id"]]  # the drill left out
+    assert report["alerts"][0]["nations"]["BA"]["acknowledge"] == 120  # from the widening, by the clock
+    assert report["exercise_alerts"] == 1 and "EXERCISE" not in report["marking"]
+    both = aar.incident_report(centre, DUTY_BA, since, until, include_exercise=True)
+    assert {a["alert_id"] for a in both["alerts"]} == {widened["id"], drill["id"]} and "EXERCISE" in both["marking"]
+
+
+def test_aar004_each_nation_sees_the_firing_of_its_own_copy_of_a_multi_nation_inject(world):
+    centre, advance, _ = world
+    ex = exercises.load(centre, EXCON, MSEL, "DRINA 26")
+    exercises.start(centre, EXCON, ex.id)
+    advance(1)  # inject 1 fires to RS and BA: one copy each
+
+    def firings(viewer) -> list[str]:
+        return [e.detail["alert_id"] for e in replay.timeline(centre, viewer, exercise_id=ex.id).events
+                if e.kind == "exercise.inject_fire"]
+
+    assert firings(DUTY_RS) == [inject_alert_id(ex.id, 1, "RS")]
+    assert firings(DUTY_BA) == [inject_alert_id(ex.id, 1, "BA")]
+    assert [set(f.split(",")) for f in firings(EXCON)] == [{inject_alert_id(ex.id, 1, n) for n in ("RS", "BA")}]
+
+
+def test_aar005_an_improvement_due_date_must_be_a_plausible_one_by_the_centre_clock(world):
+    centre, _, _ = world
+    ex = exercises.load(centre, EXCON, MSEL, "DRINA 26")
+    today = centre.clock().date()
+    item = lambda due: Improvement(area="A", action="B", owner="C", due=due)  # noqa: E731
+    for due in ("1900-01-01", "9999-12-31", (today - timedelta(days=400)).isoformat()):
+        with pytest.raises(Invalid, match="due"):
+            aar.plan(centre, EVAL, ex.id, item(due))
+    assert aar.plan(centre, EVAL, ex.id, item((today + timedelta(days=90)).isoformat())).due > today

@@ -98,3 +98,12 @@ def test_ret006_a_truncated_entry_is_for_the_auditor_only(client, keys, centre):
     nations = account_nations(accounts)
     assert [e.entry_id for e in audit_entries(centre, admin, nations).entries] == [plain]
     assert [e.entry_id for e in audit_entries(centre, auditor, nations).entries] == [cut, plain]
+
+
+def test_ret007_the_archive_is_for_the_service_account_only(client, keys, tmp_path):
+    audit = AuditLog(client, keys)
+    _fill(audit, 3)
+    folder = tmp_path / "audit"
+    AuditRetention(audit, folder, timedelta(days=90), max_entries=1).run_once()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert [p.stat().st_mode & 0o777 for p in folder.iterdir()] == [0o600]

@@ -53,3 +53,16 @@ def test_rrt003_entries_capped_away_before_archiving_are_reported_as_lost(client
     client.xtrim(keys.assets_events, maxlen=1, approximate=False)  # a length cap ran before the archive
     assert retention.run_once()["assets"]["archived"] == 1 and retention.lost == 1
     assert [i for i, _ in read_archive(tmp_path, "assets")][0] == first
+
+
+def test_rrt004_the_archive_is_for_the_service_account_only(client, keys, centre, tmp_path):
+    centre.assets.put(make_asset("a", 44.0, 20.0))
+    older = tmp_path / "older"  # an archive folder and file made before, world-readable
+    older.mkdir(mode=0o755)
+    (older / "alerts-2020-01-01.jsonl").write_text("")
+    (older / "alerts-2020-01-01.jsonl").chmod(0o644)
+    for folder in (tmp_path / "record" / "crisis", older):
+        RecordRetention(RecordStreams(client, keys), folder).run_once()
+        assert {(p.name, p.stat().st_mode & 0o777) for p in (folder, *folder.iterdir())} >= {(folder.name, 0o700)}
+        assert all(p.stat().st_mode & 0o777 == 0o600 for p in folder.iterdir()), list(folder.iterdir())
+    assert (tmp_path / "record").stat().st_mode & 0o777 == 0o700

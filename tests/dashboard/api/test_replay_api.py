@@ -39,3 +39,32 @@ def test_rpa001_timeline_and_state_answer_per_nation_and_refuse_bad_times(app_se
     report = app_server.api("/aar", rs, since="2020-01-01T00:00:00Z", until=later, format="md")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/markdown")
     assert shared["id"].replace("-", "\\-") in report.text or shared["id"] in report.text
+
+
+def test_rpa002_blank_times_are_refused_with_a_reason_not_a_server_error(app_server):
+    rs = add_user(app_server.services.settings.redis_url, app_server.prefix, "rpa-blank-rs", "duty_officer", "RS")
+    later = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    for blank in ("", "   "):
+        for path, params in (("/state", {"at": blank}), ("/aar", {"since": blank, "until": later}),
+                             ("/aar", {"since": "2020-01-01T00:00:00Z", "until": blank})):
+            answer = app_server.api(path, rs, **params)
+            assert answer.status_code == 422, (path, params, answer.text)
+            assert "give a time" in answer.text
+        assert app_server.api("/timeline", rs, since=blank, until=blank).status_code == 200
+
+
+def test_rpa003_every_aar_download_is_audited(app_server):
+    import redis
+
+    from alerts.store.audit import AuditLog
+    from alerts.store.keys import Keys
+
+    url, prefix = app_server.services.settings.redis_url, app_server.prefix
+    lead = add_user(url, prefix, "rpa-lead-rs", "duty_officer", "RS")
+    window = {"since": "2020-01-01T00:00:00Z", "until": (datetime.now(UTC) + timedelta(seconds=1)).isoformat()}
+    for format_ in ("md", "xlsx"):
+        assert app_server.api("/aar", lead, format=format_, **window).status_code == 200
+    exported = [e for e in AuditLog(redis.Redis.from_url(url), Keys(prefix)).read_all()
+                if e.action == "export.aar" and e.actor == lead.name]
+    assert [(e.object, e.detail["format"]) for e in exported] == [("incident", "md"), ("incident", "xlsx")]
+    assert exported[0].detail["window"]["since"].startswith("2020-01-01")

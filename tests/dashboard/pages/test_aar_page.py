@@ -35,6 +35,7 @@ def test_aap001_an_evaluator_rates_and_plans_and_the_report_shows_it(app_server)
                           "aar-select.value"))
     web.close()
     assert "Performed with major challenges" in shown and "Drill the sirens" in shown
+    assert "PLANT (EXERCISE)" in shown and "\\" not in shown  # shown as text, no Markdown escapes
     html_report = httpx.get(f"{app_server.url}/api/v1/exercises/{exercise_id}/aar", params={"format": "html"},
                             headers=evaluator.headers, timeout=20)
     assert html_report.status_code == 200 and "<td>RS civil protection</td>" in html_report.text

@@ -2,11 +2,12 @@
 whose nation does not play cannot jump to it; a bad moment is refused with the reason."""
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.conftest import add_user
+from tests.conftest import add_user, make_alert, make_asset
 from tests.dashboard.api.test_leaks import _callback, _web
 
 MSEL = b"""inject,offset,to,type,severity,title,lat,lon,expected_action
@@ -36,3 +37,57 @@ def test_rpc001_an_exercise_jumps_to_its_startex_for_those_who_may_know_of_it(ap
     refused = _callback(web, "replay-message", values, "replay-exercise.value")
     web.close()
     assert refused["replay-slider"]["value"] == 1 and "no exercise" in refused["replay-message"]["children"]
+
+
+def test_rpc002_the_list_is_marked_tags_exercises_and_names_only_who_acknowledged(app_server):
+    url, prefix = app_server.services.settings.redis_url, app_server.prefix
+    acker = add_user(url, prefix, "rpc-ack-ba", "duty_officer", "BA", "SECRET")
+    resolver = add_user(url, prefix, "rpc-res-ba", "duty_officer", "BA", "SECRET")
+    secret = make_alert(source="BA", releasable_to=["BA"], classification="SECRET", title="Secret report")
+    drill = make_alert(source="BA", releasable_to=["BA"], exercise=True, title="Drill report")
+    app_server.ingest(secret, drill)
+    for user, action in ((acker, "ack"), (resolver, "resolve")):
+        done = httpx.post(f"{app_server.url}/api/v1/alerts/{secret['id']}/{action}", json={}, headers=user.headers,
+                          timeout=10)
+        assert done.status_code == 200, done.text
+    now_ms = int((datetime.now(UTC) + timedelta(seconds=1)).timestamp() * 1000)
+    web = _web(app_server, resolver)
+    shown = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    web.close()
+    items = {i["props"]["data-alert-id"]: i["props"] for i in shown["replay-alerts"]["children"]}
+    assert json.loads(items[secret["id"]]["data-marking"])["classification"] == "SECRET"
+    text = str(items[secret["id"]]["children"])
+    assert "SECRET//REL TO BA" in text and "resolved by" not in text and "acknowledged by rpc-ack-ba" in text
+    assert "EXERCISE" in str(items[drill["id"]]["children"]) and "EXERCISE" not in text
+
+
+def test_rpc003_play_moves_by_real_time_and_step_can_skip_asset_movements(app_server):
+    from dashboard.pages.replay import TICK_MS, advance
+
+    assert advance(1_000, 60, last_tick=10_000, now=12_500, high=10**9) == 1_000 + 60 * 2_500  # 2.5 s later
+    assert advance(1_000, 5, last_tick=None, now=12_500, high=10**9) == 1_000 + 5 * TICK_MS  # the first tick
+    assert advance(1_000, 60, last_tick=0, now=10**6, high=5_000) == 5_000  # never past now
+
+    rs = add_user(app_server.services.settings.redis_url, app_server.prefix, "rpc-step-rs", "duty_officer", "RS")
+    before = int(datetime.now(UTC).timestamp() * 1000) - 1
+    centre = app_server.services.centre
+    for i in range(3):
+        centre.assets.put(make_asset(f"rpc-a{i}", 44.0, 20.0 + i / 10))
+    alert = make_alert(source="RS", releasable_to=["RS"])
+    app_server.ingest(alert)
+    web = _web(app_server, rs)
+    values = {"replay-slider.value": before, "replay-slider.max": before + 10, "replay-slider.min": before - 10,
+              "replay-speed.value": 15}
+    step = lambda kind: _callback(web, "replay-message", {**values, "replay-step-kind.value": kind},  # noqa: E731
+                                  "replay-step.n_clicks")["replay-slider"]["value"]
+    by_alert, by_any = step("alerts"), step("all")
+    early = _callback(web, "replay-message", {**values, "replay-at.value": "2000-01-01T00:00:00Z"},
+                      "replay-at.value")
+    late = _callback(web, "replay-message", {**values, "replay-at.value": "2199-01-01T00:00:00Z"}, "replay-at.value")
+    web.close()
+    events = app_server.api("/timeline", rs, since=datetime.fromtimestamp(before / 1000, UTC).isoformat()).json()
+    first_alert = next(e for e in events["events"] if e["stream"] == "alerts")
+    assert by_alert == int(datetime.fromisoformat(first_alert["at"]).timestamp() * 1000) and by_any < by_alert
+    assert early["replay-slider"]["value"] == before - 10 and "record starts" in early["replay-message"]["children"]
+    assert late["replay-slider"]["value"] == late["replay-slider"]["max"] < before + 120_000
+    assert "after now" in late["replay-message"]["children"]
