@@ -34,7 +34,7 @@ from alerts.core.aar import (
     summary,
 )
 from alerts.core.events import ImprovementPlanned, ObjectiveRated
-from alerts.core.injects import inject_alert_ids
+from alerts.core.injects import sent_alert_ids
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from alerts.store.aar import AarStore
@@ -61,7 +61,7 @@ def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[st
     ``improvements``. ``Forbidden`` without ``evaluate_exercises``; ``NotFound`` for an unknown exercise."""
     scored = evaluation.evaluation(centre, viewer, exercise_id)
     ex = exercise(centre, viewer, exercise_id)
-    copies = {n: inject_alert_ids(ex.id, ex.inject(n)) for n in ex.fired}  # inject -> {nation: alert id}
+    copies = {n: sent_alert_ids(ex, n) for n in ex.fired}  # inject -> {nation: alert id}
     alert_ids = [alert_id for per_nation in copies.values() for alert_id in per_nation.values()]
     facts = evaluation.facts(centre, alert_ids, ex)
     injects, rows = [], []

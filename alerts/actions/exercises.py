@@ -25,7 +25,9 @@ from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.actions.msel_checks import msel_problems
 from alerts.actions.visibility import require
+from alerts.core.assets import TaskingRefused, released
 from alerts.core.events import (
+    AssetReleased,
     ExerciseEnded,
     ExerciseLoaded,
     ExercisePaused,
@@ -40,7 +42,7 @@ from alerts.core.exercises import (
     ExerciseStateError,
     InjectState,
 )
-from alerts.core.injects import ended_play, inject_alert_ids, inject_documents
+from alerts.core.injects import ended_play, inject_documents, sent_alert_ids
 from alerts.core.model import Alert
 from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
@@ -214,7 +216,7 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
     _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
     entry = centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
     after = _window(centre, exercise_id, audit_to=entry)
-    close_injects(centre, after)
+    close_injects(centre, after, viewer.name)
     return after
 
 
@@ -223,14 +225,17 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
 ENDEX_SWEEP = timedelta(minutes=10)
 
 
-def close_injects(centre: Centre, ex: Exercise) -> list[str]:
+def close_injects(centre: Centre, ex: Exercise, actor: str = SYSTEM.name) -> list[str]:
     """At ENDEX: close every open alert of ``ex``'s fired injects as ``expired`` at ENDEX
-    (``alerts.core.injects.ended_play``), so none is escalated after play ended. Returns their ids.
-    ``end`` calls it, and the scheduler again for ``ENDEX_SWEEP`` after ENDEX (an inject fired just before
-    ENDEX may be ingested after it)."""
+    (``alerts.core.injects.ended_play``), so none is escalated after play ended, and release every asset
+    still tasked to one of them (real assets go back to ``ready`` for real work; each release audited as
+    ``asset.release`` by ``actor``: whoever ended play, or ``system``). Returns the ids of the alerts closed.
+    ``end`` calls it (the real-world stop too), and the scheduler again for ``ENDEX_SWEEP`` after ENDEX
+    (an inject fired just before ENDEX may be ingested after it)."""
     if ex.state is not ExerciseState.ENDED or ex.endex is None:
         return []
-    ids = [alert_id for n in sorted(ex.fired) for alert_id in inject_alert_ids(ex.id, ex.inject(n)).values()]
+    ids = [alert_id for n in sorted(ex.fired) for alert_id in sent_alert_ids(ex, n).values()]
+    _release_assets(centre, set(ids), actor)
     closed = []
     for alert_id, stored in zip(ids, centre.alerts.get_many(ids)):
         if stored is None or not stored.status.is_open:
@@ -239,6 +244,19 @@ def close_injects(centre: Centre, ex: Exercise) -> list[str]:
         if done is not None and done[1] is not done[0]:
             closed.append(alert_id)
     return closed
+
+
+def _release_assets(centre: Centre, alert_ids: set[str], actor: str) -> None:
+    for asset in centre.assets.all():
+        if asset.assigned_to not in alert_ids:
+            continue
+        try:
+            done = centre.assets.change(asset.id, lambda a, to=asset.assigned_to: released(a, to, centre.clock()))
+        except TaskingRefused:  # released or retasked meanwhile
+            continue
+        if done is not None:
+            centre.asset_index.put(done[1])
+            centre.audit.record(actor, AssetReleased(asset.id, alert_id=asset.assigned_to, status=done[1].status.value))
 
 
 def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
@@ -294,7 +312,7 @@ def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[in
     before, after, _ = done
     fired = sorted(set(after.fired) - set(before.fired))
     for number in fired:
-        alert_ids = inject_alert_ids(exercise_id, after.inject(number)).values()
+        alert_ids = sent_alert_ids(after, number).values()
         centre.audit.record(actor, InjectFired(exercise_id, inject=number, alert_id=",".join(alert_ids),
                                                cause="backup" if number in after.triggered else cause))
     return fired
@@ -325,11 +343,11 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
     return after
 
 
-def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], bool]) -> list[tuple[str, int]]:
+def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], set[str]]) -> list[tuple[str, int]]:
     """One scheduler step at ``centre.clock()``: close late-arriving injects of exercises that ended in the
     last ``ENDEX_SWEEP`` (``close_injects``); for each running exercise, decide the backups of injects
-    whose expected action can now be scored (``missed(exercise, inject, now)`` scores it), then fire every
-    due inject. Returns ``(exercise id, inject)`` fired, in order."""
+    whose expected action can now be scored (``missed(exercise, inject, now)``: the nations that missed it;
+    backups go to those only), then fire every due inject. Returns ``(exercise id, inject)`` fired, in order."""
     now, fired = centre.clock(), []
     for found in store_of(centre).all():
         if found.state is ExerciseState.ENDED and found.endex is not None and now - found.endex <= ENDEX_SWEEP:
