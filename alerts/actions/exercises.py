@@ -37,10 +37,14 @@ from alerts.core.events import (
     InjectSkipped,
 )
 from alerts.core.exercises import (
+    MAX_SPEED,
+    MIN_SPEED,
     Exercise,
     ExerciseState,
     ExerciseStateError,
+    Inject,
     InjectState,
+    exercise_name,
 )
 from alerts.core.injects import ended_play, inject_documents, sent_alert_ids
 from alerts.core.model import Alert
@@ -48,7 +52,7 @@ from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
 from alerts.formats.decode import decode_alert
 from alerts.formats.errors import Rejected
-from alerts.formats.msel import MselError, read_msel_rows
+from alerts.formats.msel import MselError, Problem, read_msel_rows
 from alerts.store.exercises import ExerciseStore, new_exercise_id
 
 LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
@@ -86,31 +90,43 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     Raises ``Invalid`` with ``extra["problems"]`` (``row, column, message``) naming every problem.
     """
     require(viewer, Permission.CONTROL_EXERCISES)
-    name = " ".join((name or "").split())
-    if not name:
-        raise Invalid("give the exercise a name")
     try:
-        rows = read_msel_rows(data, payloads)
+        name = exercise_name(name)
+    except ValueError as error:
+        raise Invalid(f"name: {error}", problems=[{"row": 0, "column": "name", "message": str(error)}]) from None
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise Invalid(f"speed: between {MIN_SPEED} and {MAX_SPEED}",
+                      problems=[{"row": 0, "column": "speed", "message": f"between {MIN_SPEED} and {MAX_SPEED}"}])
+    exercise_id = exercise_id or new_exercise_id()
+
+    def planned(injects: list) -> Exercise:
+        nations = list(dict.fromkeys(n for i in injects for n in i.to))
+        goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
+        return Exercise.model_construct(id=exercise_id, name=name, nations=tuple(nations), objectives=tuple(goals),
+                                        injects=tuple(injects), speed=speed)
+
+    def deployment(rows: list[tuple[int, Inject]]) -> list[Problem]:  # in the same pass as the rows' own
+        numbers = {i.number: row for row, i in rows}
+        return [Problem(**p) for p in msel_problems(centre, planned([i for _, i in rows]), numbers, centre.clock())]
+
+    try:
+        rows = read_msel_rows(data, payloads, deployment)
     except MselError as error:
         raise Invalid(str(error), problems=[p.__dict__ for p in error.problems]) from None
     injects = [inject for _, inject in rows]
-    nations = list(dict.fromkeys(n for i in injects for n in i.to))
-    goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
+    draft = planned(injects)
     try:
-        exercise = Exercise(id=exercise_id or new_exercise_id(), name=name, nations=nations, objectives=goals,
-                            injects=injects, speed=speed)
-    except ValidationError as error:
+        exercise = Exercise(**{field: getattr(draft, field) for field in ("id", "name", "nations", "objectives",
+                                                                        "injects", "speed")})
+    except ValidationError as error:  # the rows' checks above catch what a MSEL can get wrong; this is a guard
         raise Invalid(f"the exercise is not consistent: {error.errors()[0]['msg']}",
-                      problems=[{"row": 0, "column": "", "message": e["msg"]} for e in error.errors()]) from None
-    problems = msel_problems(centre, exercise, {i.number: row for row, i in rows}, centre.clock())
-    if problems:
-        raise Invalid("the MSEL has problems:\n" + "\n".join(f"row {p['row']}, column {p['column']}: {p['message']}"
-                                                              for p in problems[:20]), problems=problems)
+                      problems=[{"row": 0, "column": ".".join(map(str, e["loc"][:1])), "message": e["msg"]}
+                                for e in error.errors()]) from None
     try:
         store_of(centre).add(exercise)
     except ValueError as error:
         raise Conflict(str(error)) from None
-    centre.record(viewer, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=nations))
+    centre.record(viewer, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=list(exercise.nations)))
     return exercise
 
 

@@ -20,6 +20,7 @@ Time is always passed in (aware UTC datetimes): nothing here reads a clock. Doma
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -67,6 +68,29 @@ class InjectState(StrEnum):
 class ExerciseStateError(ValueError):
     """A control action the exercise's state does not allow (e.g. resume a running exercise); the message
     says the state and what is allowed. The API maps it to 409."""
+
+
+#: The longest exercise name (it is shown in the EXERCISE band of every page).
+MAX_NAME = 200
+
+
+def exercise_name(text: str | None) -> str:
+    """``text`` as an exercise's name: runs of spaces made one, ends trimmed, 1 to ``MAX_NAME`` characters.
+
+    Raises ``ValueError`` for an empty name, or one holding a control character (Unicode Cc: NUL, newline,
+    tab...), a format character (Cf: the bidirectional controls such as U+202E, which could reverse the
+    EXERCISE band's text; zero-width ones) or a line/paragraph separator (Zl, Zp)."""
+    text = text or ""
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValueError(f"U+{ord(bad):04X} ({unicodedata.name(bad, 'a control character')}) is not allowed "
+                         "in a name: control and bidirectional-control characters could hide or reverse it")
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("give the exercise a name")
+    if len(text) > MAX_NAME:
+        raise ValueError(f"at most {MAX_NAME} characters")
+    return text
 
 
 def _nations(values: Any) -> tuple[str, ...]:
@@ -154,7 +178,7 @@ class Exercise(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     nations: tuple[str, ...]
     objectives: tuple[str, ...] = ()
     injects: tuple[Inject, ...] = Field(max_length=MAX_INJECTS)
@@ -175,6 +199,7 @@ class Exercise(BaseModel):
     audit_to: str | None = Field(default=None, max_length=40, pattern=r"^\d+-\d+$")
 
     _validate_nations = field_validator("nations", mode="before")(lambda cls, v: _nations(v))
+    _validate_name = field_validator("name")(lambda cls, v: exercise_name(v))
 
     @model_validator(mode="after")
     def _consistent(self) -> Exercise:
@@ -185,6 +210,9 @@ class Exercise(BaseModel):
         for inject in self.injects:
             if inject.backup_for is not None and inject.backup_for not in numbers:
                 raise ValueError(f"inject {inject.number} backs up inject {inject.backup_for}, which is not in the MSEL")
+            if inject.backup_for is not None and not self.inject(inject.backup_for).expected_action:
+                raise ValueError(f"inject {inject.number} backs up inject {inject.backup_for}, which has no "
+                                 "expected_action (the backup could never fire)")
             seen, current = {inject.number}, inject.backup_for
             while current is not None:  # a backup chain must end: in a cycle no inject would ever fire
                 if current in seen:
