@@ -137,13 +137,24 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
     return iter(csv.reader(io.StringIO(text)))
 
 
+class _Formula(str):
+    """An XLSX cell holding a formula with no saved (cached) value: a problem of its row and column."""
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     import openpyxl  # only when an XLSX comes
 
+    def sheet_rows(values: bool) -> list[tuple]:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
+        return list(book.worksheets[0].iter_rows(max_row=MAX_INJECTS + 2, max_col=2 * len(COLUMNS),
+                                                 values_only=True))
+
     try:  # read at most the rows and columns a MSEL may hold: a small file can unpack to a huge sheet
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = list(book.worksheets[0].iter_rows(max_row=MAX_INJECTS + 2, max_col=2 * len(COLUMNS),
-                                                  values_only=True))
+        rows = sheet_rows(values=True)
+        if any(v is None for row in rows for v in row):  # a formula never calculated reads as empty
+            formulas = sheet_rows(values=False)
+            rows = [tuple(_Formula(f) if v is None and isinstance(f, str) and f.startswith("=") else v
+                          for v, f in zip(row, frow, strict=False)) for row, frow in zip(rows, formulas, strict=False)]
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         raise MselError([Problem(0, "", f"not a readable XLSX workbook ({type(error).__name__}: {error})")]) from None
     return iter(rows)
@@ -181,6 +192,9 @@ def _inject(row: int, cells: dict[str, Any], payloads: Callable[[str], str] | No
     for column, value in cells.items():
         text = value.strip() if isinstance(value, str) else value
         try:
+            if isinstance(value, _Formula):
+                raise ValueError(f"the formula {value[:60]} has no saved value: formulas must be saved as values "
+                                 "(calculate and save the workbook in a spreadsheet program, or paste values)")
             if column == "offset":
                 fields["offset"] = _offset(value)
             elif column == "to":
