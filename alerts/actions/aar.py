@@ -56,7 +56,7 @@ def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[st
     ``state``, ``startex``, ``endex``, ``at``, ``objectives`` [{number, text, rating, evidence}], ``injects``
     [{inject, title, objective, fired_at, alert_ids ({ISO2: the id of that nation's copy}), expected_action,
     nations: {ISO2: {acknowledge,
-    first_step, assign, resolve (seconds or None), expected (met/missed/pending/None)}}}], ``summary`` {ISO2:
+    first_step, assign, resolve (seconds or None), expected (met/missed/pending/ended/None)}}}], ``summary`` {ISO2:
     {measure: {n, median, p90}}}, ``strengths``, ``areas_for_improvement``, ``notes`` (observations) and
     ``improvements``. ``Forbidden`` without ``evaluate_exercises``; ``NotFound`` for an unknown exercise."""
     scored = evaluation.evaluation(centre, viewer, exercise_id)
@@ -91,7 +91,7 @@ def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[st
         objectives.append({"number": number, "text": text,
                            "rating": rated.model_dump(mode="json") if rated else None,
                            "evidence": {"injects": [i["inject"] for i in serving],
-                                        **{o: outcomes.count(o) for o in ("met", "missed", "pending")}}})
+                                        **{o: outcomes.count(o) for o in ("met", "missed", "pending", "ended")}}})
     stored = centre.alerts.get_many(list(alert_ids))
     return {"marking": _marking(centre, [s.routing.classification for s in stored if s], True),
             "exercise": ex.id, "name": ex.name, "state": ex.state.value,
