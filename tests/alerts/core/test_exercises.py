@@ -104,7 +104,6 @@ def test_exr007_an_exercise_round_trips_as_json():
     (lambda: Inject(number=1, offset=M, to=["RS"], type="other", severity="low", title="t"), "lat and lon"),
     (lambda: exercise(inject(1, 5, backup_for=2, expected_action="acknowledge within 5m"),
                       inject(2, 6, backup_for=1, expected_action="acknowledge within 5m")), "circle"),
-    (lambda: exercise(inject(1, 5), inject(2, 6, backup_for=1)), "no expected_action"),
     (lambda: exercise(inject(1, 5), speed=1e-9), "speed"),
 ])
 def test_exr008_an_inconsistent_exercise_is_refused(bad, says):
