@@ -232,7 +232,7 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
     _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
     entry = centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
     after = _window(centre, exercise_id, audit_to=entry)
-    close_injects(centre, after, viewer.name)
+    close_injects(centre, after, viewer.name, every_asset=True)
     return after
 
 
@@ -241,17 +241,19 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
 ENDEX_SWEEP = timedelta(minutes=10)
 
 
-def close_injects(centre: Centre, ex: Exercise, actor: str = SYSTEM.name) -> list[str]:
+def close_injects(centre: Centre, ex: Exercise, actor: str = SYSTEM.name, every_asset: bool = False) -> list[str]:
     """At ENDEX: close every open alert of ``ex``'s fired injects as ``expired`` at ENDEX
     (``alerts.core.injects.ended_play``), so none is escalated after play ended, and release every asset
     still tasked to one of them (real assets go back to ``ready`` for real work; each release audited as
-    ``asset.release`` by ``actor``: whoever ended play, or ``system``). Returns the ids of the alerts closed.
+    ``asset.release`` by ``actor``: whoever ended play, or ``system``; ``every_asset``: look through the
+    stored assets, as ``end`` does once, else through this process's asset read model, as the scheduler's
+    sweep does every pass). Returns the ids of the alerts closed.
     ``end`` calls it (the real-world stop too), and the scheduler again for ``ENDEX_SWEEP`` after ENDEX
     (an inject fired just before ENDEX may be ingested after it)."""
     if ex.state is not ExerciseState.ENDED or ex.endex is None:
         return []
     ids = [alert_id for n in sorted(ex.fired) for alert_id in sent_alert_ids(ex, n).values()]
-    _release_assets(centre, set(ids), actor)
+    _release_assets(centre, set(ids), actor, centre.assets.all() if every_asset else centre.asset_index.all())
     closed = []
     for alert_id, stored in zip(ids, centre.alerts.get_many(ids)):
         if stored is None or not stored.status.is_open:
@@ -262,8 +264,8 @@ def close_injects(centre: Centre, ex: Exercise, actor: str = SYSTEM.name) -> lis
     return closed
 
 
-def _release_assets(centre: Centre, alert_ids: set[str], actor: str) -> None:
-    for asset in centre.assets.all():
+def _release_assets(centre: Centre, alert_ids: set[str], actor: str, assets: list) -> None:
+    for asset in assets:
         if asset.assigned_to not in alert_ids:
             continue
         try:
