@@ -43,7 +43,7 @@ from alerts.core.events import (
     ImprovementPlanned,
     ObjectiveRated,
 )
-from alerts.core.injects import inject_alert_ids
+from alerts.core.injects import sent_alert_ids
 from alerts.core.model import StoredAlert
 from alerts.core.roles import Permission
 from alerts.core.times import parse_instant
@@ -70,12 +70,12 @@ def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[st
     ``state``, ``startex``, ``endex``, ``at``, ``objectives`` [{number, text, rating, evidence}], ``injects``
     [{inject, title, objective, fired_at, alert_ids ({ISO2: the id of that nation's copy}), expected_action,
     nations: {ISO2: {acknowledge,
-    first_step, assign, resolve (seconds or None), expected (met/missed/pending/None)}}}], ``summary`` {ISO2:
+    first_step, assign, resolve (seconds or None), expected (met/missed/pending/ended/None)}}}], ``summary`` {ISO2:
     {measure: {n, median, p90}}}, ``strengths``, ``areas_for_improvement``, ``notes`` (observations) and
     ``improvements``. ``Forbidden`` without ``evaluate_exercises``; ``NotFound`` for an unknown exercise."""
     scored = evaluation.evaluation(centre, viewer, exercise_id)
     ex = exercise(centre, viewer, exercise_id)
-    copies = {n: inject_alert_ids(ex.id, ex.inject(n)) for n in ex.fired}  # inject -> {nation: alert id}
+    copies = {n: sent_alert_ids(ex, n) for n in ex.fired}  # inject -> {nation: alert id}
     alert_ids = [alert_id for per_nation in copies.values() for alert_id in per_nation.values()]
     facts = evaluation.facts(centre, alert_ids, ex)
     injects, rows = [], []
@@ -105,7 +105,7 @@ def exercise_report(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[st
         objectives.append({"number": number, "text": text,
                            "rating": rated.model_dump(mode="json") if rated else None,
                            "evidence": {"injects": [i["inject"] for i in serving],
-                                        **{o: outcomes.count(o) for o in ("met", "missed", "pending")}}})
+                                        **{o: outcomes.count(o) for o in ("met", "missed", "pending", "ended")}}})
     stored = centre.alerts.get_many(list(alert_ids))
     return {"marking": _marking(centre, [s.routing.classification for s in stored if s], True),
             "exercise": ex.id, "name": ex.name, "state": ex.state.value,

@@ -25,9 +25,9 @@ from alerts.actions.errors import Forbidden, Invalid, NotFound
 from alerts.actions.exercises import controls, exercise, store_of
 from alerts.actions.visibility import require
 from alerts.core.events import ObservationRecorded
-from alerts.core.exercises import Exercise
+from alerts.core.exercises import Exercise, ExerciseState
 from alerts.core.expected_actions import ActionKind, Fact, Outcome, score
-from alerts.core.injects import inject_alert_id, inject_alert_ids
+from alerts.core.injects import inject_alert_id, sent_alert_ids
 from alerts.core.roles import Permission, Role
 from alerts.core.times import parse_instant
 from alerts.core.usernames import UserNameTooLong, normalise
@@ -72,33 +72,39 @@ def facts(centre: Centre, alert_ids: Iterable[str], ex: Exercise | None = None) 
 def _fired_alerts(ex: Exercise, numbers: Iterable[int]) -> dict[str, tuple[int, str]]:
     """``alert id -> (inject, nation)`` of the alerts the fired injects among ``numbers`` play."""
     return {alert_id: (n, nation) for n in numbers if n in ex.fired
-            for nation, alert_id in inject_alert_ids(ex.id, ex.inject(n)).items()}
+            for nation, alert_id in sent_alert_ids(ex, n).items()}
 
 
 def _score(ex: Exercise, number: int, nation: str, by_alert: dict[str, list[tuple[str, Fact]]], now: datetime):
     """``nation``'s score on inject ``number``: only what that nation's users did to that nation's own copy
-    of the inject (``alerts.core.injects``) counts."""
+    of the inject (``alerts.core.injects``) counts, on the play clock (``Exercise.play_elapsed``: pauses
+    left out, ``speed`` applied); after ENDEX the outcome is final (``ended`` when play ended before a
+    deadline). None when the inject has no expected action, has not fired, or did not go to ``nation``."""
     inject = ex.inject(number)
-    if number not in ex.fired or not inject.clauses:
+    if number not in ex.fired or not inject.clauses or nation not in ex.sent_to(number):
         return None
+    fired = ex.fired[number]
     alert_facts = by_alert.get(inject_alert_id(ex.id, number, nation), [])
-    return score(inject.clauses, ex.fired[number], [f for _, f in alert_facts if f.nation == nation], now)
+    return score(inject.clauses, fired, [f for _, f in alert_facts if f.nation == nation], now,
+                 elapsed=lambda at: ex.play_elapsed(fired, at),
+                 ended_at=ex.endex if ex.state is ExerciseState.ENDED else None)
 
 
-def missed_by_anyone(centre: Centre):
-    """The scheduler's backup rule (``alerts.actions.exercises.tick``): an inject's expected action is missed
-    when any of its ``to`` nations missed it."""
-    def missed(ex: Exercise, number: int, now: datetime) -> bool:
+def missed_by(centre: Centre):
+    """The scheduler's backup rule (``alerts.actions.exercises.tick``): the nations of an inject that missed
+    its expected action (its backups go to those only)."""
+    def missed(ex: Exercise, number: int, now: datetime) -> set[str]:
         by_alert = facts(centre, _fired_alerts(ex, [number]), ex)
-        return any((s := _score(ex, number, n, by_alert, now)) is not None and s.outcome is Outcome.MISSED
-                   for n in ex.inject(number).to)
+        return {n for n in ex.sent_to(number)
+                if (s := _score(ex, number, n, by_alert, now)) is not None and s.outcome is Outcome.MISSED}
     return missed
 
 
 def evaluation(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[str, Any]:
     """The evaluation table at ``centre.clock()``: one row per inject, in MSEL order, with its state, when it
     fired, its expected action and per ``to`` nation ``{outcome, taken_s, clauses}`` (None without an
-    expected action or before firing), plus the observations."""
+    expected action, before firing, or for a nation a backup did not go to), plus the observations.
+    Outcomes: ``met``, ``missed``, ``pending``, ``ended`` (play ended before the deadline: not a miss)."""
     require(viewer, Permission.EVALUATE_EXERCISES)
     ex, now = exercise(centre, viewer, exercise_id), centre.clock()
     by_alert = facts(centre, _fired_alerts(ex, ex.fired), ex)
@@ -113,7 +119,7 @@ def evaluation(centre: Centre, viewer: Viewer, exercise_id: str) -> dict[str, An
         rows.append({"inject": inject.number, "title": inject.title, "to": list(inject.to),
                      "objective": inject.objective, "state": ex.inject_state(inject.number).value,
                      "fired_at": ex.fired[inject.number].isoformat() if inject.number in ex.fired else None,
-                     "alert_ids": inject_alert_ids(ex.id, inject) if inject.number in ex.fired else None,
+                     "alert_ids": sent_alert_ids(ex, inject.number) if inject.number in ex.fired else None,
                      "expected_action": inject.expected_action, "backup_for": inject.backup_for,
                      "nations": nations})
     return {"exercise": ex.id, "name": ex.name, "state": ex.state.value, "at": now.isoformat(), "injects": rows,

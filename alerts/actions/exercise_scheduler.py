@@ -14,7 +14,7 @@ import secrets
 import threading
 
 from alerts.actions.centre import Centre
-from alerts.actions.evaluation import missed_by_anyone
+from alerts.actions.evaluation import missed_by
 from alerts.actions.exercises import store_of, tick
 from alerts.actions.periodic import run_every
 
@@ -29,7 +29,7 @@ class ExerciseScheduler:
         self.interval = interval
         self.lease_ms = int(lease_s * 1000)
         self.holder = holder or secrets.token_hex(8)
-        self._missed = missed_by_anyone(centre)
+        self._missed = missed_by(centre)
 
     def check(self) -> list[tuple[str, int]]:
         """One pass: ``(exercise id, inject)`` fired by it (none when another process holds the lease)."""

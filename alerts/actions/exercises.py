@@ -25,7 +25,9 @@ from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.actions.msel_checks import msel_problems
 from alerts.actions.visibility import require
+from alerts.core.assets import TaskingRefused, released
 from alerts.core.events import (
+    AssetReleased,
     ExerciseEnded,
     ExerciseLoaded,
     ExercisePaused,
@@ -35,18 +37,22 @@ from alerts.core.events import (
     InjectSkipped,
 )
 from alerts.core.exercises import (
+    MAX_SPEED,
+    MIN_SPEED,
     Exercise,
     ExerciseState,
     ExerciseStateError,
+    Inject,
     InjectState,
+    exercise_name,
 )
-from alerts.core.injects import ended_play, inject_alert_ids, inject_documents
+from alerts.core.injects import ended_play, inject_documents, sent_alert_ids
 from alerts.core.model import Alert
 from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
 from alerts.formats.decode import decode_alert
 from alerts.formats.errors import Rejected
-from alerts.formats.msel import MselError, read_msel_rows
+from alerts.formats.msel import MselError, Problem, read_msel_rows
 from alerts.store.exercises import ExerciseStore, new_exercise_id
 
 LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
@@ -84,31 +90,43 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     Raises ``Invalid`` with ``extra["problems"]`` (``row, column, message``) naming every problem.
     """
     require(viewer, Permission.CONTROL_EXERCISES)
-    name = " ".join((name or "").split())
-    if not name:
-        raise Invalid("give the exercise a name")
     try:
-        rows = read_msel_rows(data, payloads)
+        name = exercise_name(name)
+    except ValueError as error:
+        raise Invalid(f"name: {error}", problems=[{"row": 0, "column": "name", "message": str(error)}]) from None
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise Invalid(f"speed: between {MIN_SPEED} and {MAX_SPEED}",
+                      problems=[{"row": 0, "column": "speed", "message": f"between {MIN_SPEED} and {MAX_SPEED}"}])
+    exercise_id = exercise_id or new_exercise_id()
+
+    def planned(injects: list) -> Exercise:
+        nations = list(dict.fromkeys(n for i in injects for n in i.to))
+        goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
+        return Exercise.model_construct(id=exercise_id, name=name, nations=tuple(nations), objectives=tuple(goals),
+                                        injects=tuple(injects), speed=speed)
+
+    def deployment(rows: list[tuple[int, Inject]]) -> list[Problem]:  # in the same pass as the rows' own
+        numbers = {i.number: row for row, i in rows}
+        return [Problem(**p) for p in msel_problems(centre, planned([i for _, i in rows]), numbers, centre.clock())]
+
+    try:
+        rows = read_msel_rows(data, payloads, deployment)
     except MselError as error:
         raise Invalid(str(error), problems=[p.__dict__ for p in error.problems]) from None
     injects = [inject for _, inject in rows]
-    nations = list(dict.fromkeys(n for i in injects for n in i.to))
-    goals = objectives or list(dict.fromkeys(i.objective for i in injects if i.objective))
+    draft = planned(injects)
     try:
-        exercise = Exercise(id=exercise_id or new_exercise_id(), name=name, nations=nations, objectives=goals,
-                            injects=injects, speed=speed)
-    except ValidationError as error:
+        exercise = Exercise(**{field: getattr(draft, field) for field in ("id", "name", "nations", "objectives",
+                                                                        "injects", "speed")})
+    except ValidationError as error:  # the rows' checks above catch what a MSEL can get wrong; this is a guard
         raise Invalid(f"the exercise is not consistent: {error.errors()[0]['msg']}",
-                      problems=[{"row": 0, "column": "", "message": e["msg"]} for e in error.errors()]) from None
-    problems = msel_problems(centre, exercise, {i.number: row for row, i in rows}, centre.clock())
-    if problems:
-        raise Invalid("the MSEL has problems:\n" + "\n".join(f"row {p['row']}, column {p['column']}: {p['message']}"
-                                                              for p in problems[:20]), problems=problems)
+                      problems=[{"row": 0, "column": ".".join(map(str, e["loc"][:1])), "message": e["msg"]}
+                                for e in error.errors()]) from None
     try:
         store_of(centre).add(exercise)
     except ValueError as error:
         raise Conflict(str(error)) from None
-    centre.record(viewer, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=nations))
+    centre.record(viewer, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=list(exercise.nations)))
     return exercise
 
 
@@ -214,7 +232,7 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
     _changed(centre, viewer, exercise_id, lambda e: e.end(centre.clock(), reason))
     entry = centre.record(viewer, ExerciseEnded(exercise_id, reason=reason or ""))
     after = _window(centre, exercise_id, audit_to=entry)
-    close_injects(centre, after)
+    close_injects(centre, after, viewer.name, every_asset=True)
     return after
 
 
@@ -223,14 +241,19 @@ def end(centre: Centre, viewer: Viewer, exercise_id: str, reason: str | None = N
 ENDEX_SWEEP = timedelta(minutes=10)
 
 
-def close_injects(centre: Centre, ex: Exercise) -> list[str]:
+def close_injects(centre: Centre, ex: Exercise, actor: str = SYSTEM.name, every_asset: bool = False) -> list[str]:
     """At ENDEX: close every open alert of ``ex``'s fired injects as ``expired`` at ENDEX
-    (``alerts.core.injects.ended_play``), so none is escalated after play ended. Returns their ids.
-    ``end`` calls it, and the scheduler again for ``ENDEX_SWEEP`` after ENDEX (an inject fired just before
-    ENDEX may be ingested after it)."""
+    (``alerts.core.injects.ended_play``), so none is escalated after play ended, and release every asset
+    still tasked to one of them (real assets go back to ``ready`` for real work; each release audited as
+    ``asset.release`` by ``actor``: whoever ended play, or ``system``; ``every_asset``: look through the
+    stored assets, as ``end`` does once, else through this process's asset read model, as the scheduler's
+    sweep does every pass). Returns the ids of the alerts closed.
+    ``end`` calls it (the real-world stop too), and the scheduler again for ``ENDEX_SWEEP`` after ENDEX
+    (an inject fired just before ENDEX may be ingested after it)."""
     if ex.state is not ExerciseState.ENDED or ex.endex is None:
         return []
-    ids = [alert_id for n in sorted(ex.fired) for alert_id in inject_alert_ids(ex.id, ex.inject(n)).values()]
+    ids = [alert_id for n in sorted(ex.fired) for alert_id in sent_alert_ids(ex, n).values()]
+    _release_assets(centre, set(ids), actor, centre.assets.all() if every_asset else centre.asset_index.all())
     closed = []
     for alert_id, stored in zip(ids, centre.alerts.get_many(ids)):
         if stored is None or not stored.status.is_open:
@@ -239,6 +262,19 @@ def close_injects(centre: Centre, ex: Exercise) -> list[str]:
         if done is not None and done[1] is not done[0]:
             closed.append(alert_id)
     return closed
+
+
+def _release_assets(centre: Centre, alert_ids: set[str], actor: str, assets: list) -> None:
+    for asset in assets:
+        if asset.assigned_to not in alert_ids:
+            continue
+        try:
+            done = centre.assets.change(asset.id, lambda a, to=asset.assigned_to: released(a, to, centre.clock()))
+        except TaskingRefused:  # released or retasked meanwhile
+            continue
+        if done is not None:
+            centre.asset_index.put(done[1])
+            centre.audit.record(actor, AssetReleased(asset.id, alert_id=asset.assigned_to, status=done[1].status.value))
 
 
 def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
@@ -294,7 +330,7 @@ def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[in
     before, after, _ = done
     fired = sorted(set(after.fired) - set(before.fired))
     for number in fired:
-        alert_ids = inject_alert_ids(exercise_id, after.inject(number)).values()
+        alert_ids = sent_alert_ids(after, number).values()
         centre.audit.record(actor, InjectFired(exercise_id, inject=number, alert_id=",".join(alert_ids),
                                                cause="backup" if number in after.triggered else cause))
     return fired
@@ -325,11 +361,11 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
     return after
 
 
-def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], bool]) -> list[tuple[str, int]]:
+def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], set[str]]) -> list[tuple[str, int]]:
     """One scheduler step at ``centre.clock()``: close late-arriving injects of exercises that ended in the
     last ``ENDEX_SWEEP`` (``close_injects``); for each running exercise, decide the backups of injects
-    whose expected action can now be scored (``missed(exercise, inject, now)`` scores it), then fire every
-    due inject. Returns ``(exercise id, inject)`` fired, in order."""
+    whose expected action can now be scored (``missed(exercise, inject, now)``: the nations that missed it;
+    backups go to those only), then fire every due inject. Returns ``(exercise id, inject)`` fired, in order."""
     now, fired = centre.clock(), []
     for found in store_of(centre).all():
         if found.state is ExerciseState.ENDED and found.endex is not None and now - found.endex <= ENDEX_SWEEP:

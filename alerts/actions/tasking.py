@@ -3,7 +3,8 @@
 Assign and release need ``task_assets`` (``Forbidden``); the alert and the
 asset must both be released to the viewer (``NotFound``); the asset's state
 decides (``alerts.core.assets.assigned`` / ``released``, ``Conflict``
-otherwise). The change is a compare-and-set on the stored asset, shown at
+otherwise); nothing is tasked to a closed alert (``alerts.core.response.check_open``: resolved, cancelled,
+expired), while releasing from one stays allowed. The change is a compare-and-set on the stored asset, shown at
 once in this process's asset read model, and audited.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from alerts.actions.visibility import require, shown_asset, visible_alert, visib
 from alerts.core.assets import Asset, TaskingRefused, assigned, released
 from alerts.core.events import AssetAssigned, AssetReleased
 from alerts.core.model import StoredAlert
+from alerts.core.response import AlreadyClosed, check_open
 from alerts.core.roles import Permission
 from alerts.core.suitability import suggest
 from alerts.core.viewer import Viewer
@@ -52,6 +54,11 @@ def _task(centre: Centre, viewer: Viewer, alert_id: str, asset_id: str, ip: str,
     require(viewer, Permission.TASK_ASSETS)
     visible_alert(centre, viewer, alert_id)
     visible_asset(centre, viewer, asset_id)
+    if rule is assigned:
+        try:
+            check_open(centre.alerts.get(alert_id), centre.workflow.state(alert_id))
+        except AlreadyClosed as exc:
+            raise Conflict(f"cannot task an asset to {alert_id!r}: {exc}") from None
     try:
         changed = centre.assets.change(asset_id, lambda asset: rule(asset, alert_id, centre.clock()))
     except TaskingRefused as exc:

@@ -2,7 +2,7 @@
 
 Each action checks the viewer's permission (``Forbidden``) and that the alert
 is released to the viewer (``NotFound``), applies the rules of
-``alerts.core.response`` (``Conflict`` with the reason), writes through
+``alerts.core.response`` (``Conflict`` with the reason; nothing is done on a closed alert, ``check_open``), writes through
 ``alerts.store.workflow`` (first one wins, atomically across processes) and
 appends an audit event. ``via`` records where the action came from (``api``,
 ``queue``...), ``ip`` the caller's address.
@@ -19,8 +19,8 @@ from alerts.core.escalation import Case, next_deadline, urgency
 from alerts.core.events import Acknowledged, Resolved, StepCompleted
 from alerts.core.model import Severity, StoredAlert
 from alerts.core.query import AlertQuery
-from alerts.core.response import (AlreadyDone, CaseState, Mark, NoSuchStep, WorkflowError, check_resolve,
-                                  check_step)
+from alerts.core.response import (AlreadyDone, CaseState, Mark, NoSuchStep, WorkflowError, check_open,
+                                  check_resolve, check_step)
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 
@@ -100,10 +100,18 @@ def _now(centre: Centre) -> str:
     return centre.clock().isoformat()
 
 
+def _check_open(centre: Centre, alert_id: str, state: CaseState | None) -> None:
+    try:
+        check_open(centre.alerts.get(alert_id), state)
+    except WorkflowError as exc:
+        raise Conflict(str(exc)) from None
+
+
 def acknowledge(centre: Centre, viewer: Viewer, alert_id: str, *, via: str = "", ip: str = "") -> Mark:
     """Acknowledge: the first acknowledgment wins; every later one is a ``Conflict`` naming the first (by, at)."""
     require(viewer, Permission.ACKNOWLEDGE)
-    stored, _ = case_for(centre, viewer, alert_id)
+    stored, state = case_for(centre, viewer, alert_id)
+    _check_open(centre, alert_id, state)
     first, mark = centre.workflow.acknowledge(stored.id, Mark(viewer.name, _now(centre)))
     if not first:
         raise Conflict(f"already acknowledged by {mark.by}", by=mark.by, at=mark.at)
@@ -119,6 +127,7 @@ def complete_step(centre: Centre, viewer: Viewer, alert_id: str, n: int, note: s
     note = (note or "").strip()[:NOTE_MAX]
     mark = Mark(viewer.name, _now(centre), note)
     try:
+        check_open(centre.alerts.get(alert_id))
         check_step(state, n)
         first = centre.workflow.mark_step(stored.id, n, mark)
         if first is not None:

@@ -4,8 +4,12 @@ Vocabulary (HSEEP; NATO exercise control): the **MSEL** (Master Scenario Events 
 **injects** the exercise control cell (EXCON, the white cell) feeds the training audience; **STARTEX** and
 **ENDEX** start and end play. An inject is due at ``STARTEX + offset / speed`` plus every pause so far
 (``paused_for``): pausing shifts every pending inject by exactly the paused time, so resuming after a long
-pause never fires a burst of overdue injects. A **backup** inject (``backup_for``) stands by until the
-expected action of the inject it backs up is missed; it is then due at once.
+pause never fires a burst of overdue injects. Expected actions run on the same play clock
+(``play_elapsed``): their ``within`` windows stop while paused and are exercise time, so a ``speed`` of 15
+makes ``within 15m`` one wall-clock minute. A **backup** inject (``backup_for``) stands by until the
+expected action of the inject it backs up is missed; it is then due at once, and goes only to those of its
+``to`` nations that missed it (expected actions are scored per nation), plus any of its nations the backed-up
+inject did not go to.
 
 States: ``planned`` -> ``running`` <-> ``paused`` -> ``ended`` (``end`` also from ``planned``: cancelled).
 Each transition is a method returning a new frozen ``Exercise``; an impossible one raises
@@ -16,6 +20,8 @@ Time is always passed in (aware UTC datetimes): nothing here reads a clock. Doma
 """
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -62,6 +68,31 @@ class InjectState(StrEnum):
 class ExerciseStateError(ValueError):
     """A control action the exercise's state does not allow (e.g. resume a running exercise); the message
     says the state and what is allowed. The API maps it to 409."""
+
+
+#: The longest exercise name (it is shown in the EXERCISE band of every page).
+MAX_NAME = 200
+
+
+def exercise_name(text: str | None) -> str:
+    """``text`` as an exercise's name: runs of spaces made one, ends trimmed, 1 to ``MAX_NAME`` characters.
+
+    Raises ``ValueError`` for an empty name, or one holding a control character (Unicode Cc: NUL, newline,
+    tab...), a format character (Cf: the bidirectional controls such as U+202E, which could reverse the
+    EXERCISE band's text; zero-width ones) or a line/paragraph separator (Zl, Zp). Checked when a MSEL is
+    loaded (``alerts.actions.exercises.load``), not when a stored record is read, so no record already kept
+    can stop the exercise list from loading."""
+    text = text or ""
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValueError(f"U+{ord(bad):04X} ({unicodedata.name(bad, 'a control character')}) is not allowed "
+                         "in a name: control and bidirectional-control characters could hide or reverse it")
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("give the exercise a name")
+    if len(text) > MAX_NAME:
+        raise ValueError(f"at most {MAX_NAME} characters")
+    return text
 
 
 def _nations(values: Any) -> tuple[str, ...]:
@@ -142,13 +173,14 @@ class Exercise(BaseModel):
     ``endex`` (set when it starts and ends), ``paused_at`` (while paused) and ``paused_for`` (all pauses
     so far), ``speed`` (exercise seconds per wall-clock second, for dry runs), ``fired`` (inject number ->
     when), ``skipped``, ``triggered`` (backups called, number -> when), ``decided`` (injects whose backups
-    were decided: called, or not needed), ``end_reason`` (set by a real-world stop) and ``audit_from`` /
+    were decided: called, or not needed), ``backup_to`` (a called backup -> the nations it goes to),
+``pauses`` (every pause that ended, ``(from, to)``), ``end_reason`` (set by a real-world stop) and ``audit_from`` /
     ``audit_to``, the audit stream ids of STARTEX and ENDEX (``audit_window``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     nations: tuple[str, ...]
     objectives: tuple[str, ...] = ()
     injects: tuple[Inject, ...] = Field(max_length=MAX_INJECTS)
@@ -162,6 +194,8 @@ class Exercise(BaseModel):
     skipped: frozenset[int] = frozenset()
     triggered: dict[int, AwareDatetime] = Field(default_factory=dict)
     decided: frozenset[int] = frozenset()
+    backup_to: dict[int, tuple[str, ...]] = Field(default_factory=dict)
+    pauses: tuple[tuple[AwareDatetime, AwareDatetime], ...] = ()
     end_reason: str | None = Field(default=None, max_length=500)
     audit_from: str | None = Field(default=None, max_length=40, pattern=r"^\d+-\d+$")
     audit_to: str | None = Field(default=None, max_length=40, pattern=r"^\d+-\d+$")
@@ -242,6 +276,20 @@ class Exercise(BaseModel):
         known) to ENDEX's (``+`` while in play)."""
         return self.audit_from or "-", self.audit_to or "+"
 
+    def sent_to(self, number: int) -> tuple[str, ...]:
+        """The nations inject ``number`` goes (or went) to: a called backup's ``backup_to``, else its ``to``."""
+        return self.backup_to.get(number) or self.inject(number).to
+
+    def paused_between(self, since: datetime, until: datetime) -> timedelta:
+        """How much of ``since`` .. ``until`` play was paused (ended pauses, and the one in progress)."""
+        spans = [*self.pauses, *([(self.paused_at, until)] if self.paused_at is not None else [])]
+        return sum((max(timedelta(0), min(b, until) - max(a, since)) for a, b in spans), timedelta(0))
+
+    def play_elapsed(self, since: datetime, until: datetime) -> timedelta:
+        """Exercise time from ``since`` to ``until`` (wall clock): paused time left out, times ``speed``.
+        The clock expected actions are scored on (negative when ``until`` is before ``since``)."""
+        return (until - since - self.paused_between(since, until)) * self.speed
+
     def backups_of(self, number: int) -> list[Inject]:
         """The injects that back up inject ``number``."""
         return [i for i in self.injects if i.backup_for == number]
@@ -267,15 +315,17 @@ class Exercise(BaseModel):
         """Paused -> running: every pending inject moves later by exactly ``now - paused_at``."""
         self._require("resume", ExerciseState.PAUSED)
         return self.model_copy(update={"state": ExerciseState.RUNNING, "paused_at": None,
-                                       "paused_for": self.paused_for + (now - self.paused_at)})
+                                       "paused_for": self.paused_for + (now - self.paused_at),
+                                       "pauses": (*self.pauses, (self.paused_at, now))})
 
     def end(self, now: datetime, reason: str | None = None) -> Exercise:
         """ENDEX at ``now``, from any state but ended: unfired injects expire. ``reason`` says why play
         stopped early (a real-world stop)."""
         self._require("end", ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
         paused_for = self.paused_for + (now - self.paused_at if self.paused_at is not None else timedelta(0))
+        pauses = (*self.pauses, (self.paused_at, now)) if self.paused_at is not None else self.pauses
         return self.model_copy(update={"state": ExerciseState.ENDED, "endex": now, "paused_at": None,
-                                       "paused_for": paused_for, "end_reason": reason})
+                                       "paused_for": paused_for, "pauses": pauses, "end_reason": reason})
 
     def mark_fired(self, number: int, now: datetime) -> Exercise:
         """Inject ``number`` fired at ``now`` (on schedule, or "fire now" from EXCON, a standby backup
@@ -294,15 +344,23 @@ class Exercise(BaseModel):
 
     def undecided(self, now: datetime) -> list[Inject]:
         """Fired injects with backups whose expected action can be scored by ``now`` (its last deadline
-        has passed) and has not been: the scheduler scores them and calls ``decide``."""
+        has passed, on the play clock: ``play_elapsed``) and has not been: the scheduler scores them and
+        calls ``decide``."""
         return [i for i in self.injects if i.number in self.fired and i.number not in self.decided
                 and self.backups_of(i.number) and i.clauses
-                and now > self.fired[i.number] + max(c.within for c in i.clauses)]
+                and self.play_elapsed(self.fired[i.number], now) > max(c.within for c in i.clauses)]
 
-    def decide(self, number: int, missed: bool, now: datetime) -> Exercise:
-        """Record the backup decision for inject ``number``: if its expected action was ``missed``, its
-        standby backups are due at ``now``; either way it is not decided again."""
-        waiting = {b.number: now for b in self.backups_of(number)
-                   if missed and self.inject_state(b.number) is InjectState.STANDBY}
-        return self.model_copy(update={"triggered": {**self.triggered, **waiting},
+    def decide(self, number: int, missed: bool | Iterable[str], now: datetime) -> Exercise:
+        """Record the backup decision for inject ``number``: ``missed`` names the nations that missed its
+        expected action (True: all its ``to`` nations). Each standby backup is due at ``now``, to those of its
+        ``to`` nations that missed (and any the inject did not go to), if there are any; either way the
+        inject is not decided again."""
+        original = self.inject(number).to
+        nations = set(original if missed is True else () if missed is False else missed)
+        triggered, backup_to = dict(self.triggered), dict(self.backup_to)
+        for backup in self.backups_of(number):
+            to = tuple(n for n in backup.to if n in nations or n not in original)
+            if nations and to and self.inject_state(backup.number) is InjectState.STANDBY:
+                triggered[backup.number], backup_to[backup.number] = now, to
+        return self.model_copy(update={"triggered": triggered, "backup_to": backup_to,
                                        "decided": self.decided | {number}})

@@ -10,18 +10,21 @@ more clauses joined by ``and``::
     acknowledge within 5m and assign medical_team within 30m
 
 A duration is a whole number with a unit: ``s``, ``m`` (minutes), ``h``; ``1h30m`` combines them. Keywords
-are case-insensitive. Deadlines count from the moment the inject fired, in wall-clock time.
+are case-insensitive. Deadlines count from the moment the inject fired, in exercise time: the caller's
+``elapsed`` clock leaves paused time out and applies the exercise's speed (``Exercise.play_elapsed``).
 
 Scoring (``score``) reads *facts*: what a nation's users did to the inject's alert, taken from the events and
 audit record by the caller. An expected action is **met** when every clause has a matching fact within its
 deadline (the time taken is that of the last clause met), **missed** as soon as one clause's deadline has
-passed without one, else **pending**.
+passed without one, **ended** when play ended (ENDEX, a real-world stop) before a clause's deadline and
+it was not met (final: the training audience had no chance to miss it), else **pending**.
 
 Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,6 +45,7 @@ class Outcome(StrEnum):
     MET = "met"
     MISSED = "missed"
     PENDING = "pending"
+    ENDED = "ended"
 
 
 class ExpectedActionError(ValueError):
@@ -154,31 +158,33 @@ def deadline(clauses: tuple[Clause, ...]) -> timedelta:
     return max(c.within for c in clauses)
 
 
-def score(clauses: tuple[Clause, ...], fired_at: datetime, facts: list[Fact], now: datetime) -> Score:
+def score(clauses: tuple[Clause, ...], fired_at: datetime, facts: list[Fact], now: datetime, *,
+          elapsed: Callable[[datetime], timedelta] | None = None, ended_at: datetime | None = None) -> Score:
     """Score ``clauses`` against one nation's ``facts`` about the inject's alert, at ``now``.
 
-    A fact counts for a clause when its kind matches, its ``matches`` hold the clause's argument (if any),
-    and it happened between ``fired_at`` and ``fired_at + within`` (inclusive). Facts need not be sorted.
+    ``elapsed(t)`` is the exercise time from firing to ``t`` (default: wall clock, ``t - fired_at``). A fact
+    counts for a clause when its kind matches, its ``matches`` hold the clause's argument (if any), and
+    ``0 <= elapsed(fact.at) <= within``; with ``ended_at`` (ENDEX), only facts up to it. A clause not met
+    is missed once ``elapsed(now)`` (capped at ENDEX) passes ``within``; ended if play ended first. Facts
+    need not be sorted; ``taken`` is exercise time.
     """
+    elapsed = elapsed or (lambda at: at - fired_at)
+    until = min(now, ended_at) if ended_at is not None else now
     results: list[tuple[str, Outcome]] = []
     last_met: timedelta | None = None
     for clause in clauses:
-        limit = fired_at + clause.within
-        times = [f.at for f in facts if f.kind is clause.kind and fired_at <= f.at <= limit
+        times = [elapsed(f.at) for f in facts if f.kind is clause.kind and f.at <= until
+                 and timedelta(0) <= elapsed(f.at) <= clause.within
                  and (clause.argument is None or clause.argument in f.matches)]
         if times:
             results.append((clause.text(), Outcome.MET))
-            taken = min(times) - fired_at
-            last_met = taken if last_met is None else max(last_met, taken)
-        elif now > limit:
+            last_met = min(times) if last_met is None else max(last_met, min(times))
+        elif elapsed(until) > clause.within:
             results.append((clause.text(), Outcome.MISSED))
+        elif ended_at is not None and now >= ended_at:
+            results.append((clause.text(), Outcome.ENDED))
         else:
             results.append((clause.text(), Outcome.PENDING))
     outcomes = {o for _, o in results}
-    if Outcome.MISSED in outcomes:
-        overall = Outcome.MISSED
-    elif Outcome.PENDING in outcomes:
-        overall = Outcome.PENDING
-    else:
-        overall = Outcome.MET
+    overall = next((o for o in (Outcome.MISSED, Outcome.PENDING, Outcome.ENDED) if o in outcomes), Outcome.MET)
     return Score(overall, last_met if overall is Outcome.MET else None, tuple(results))

@@ -56,15 +56,23 @@ def unmarked(alert: Alert) -> Alert:
     return alert.model_copy(update={"exercise_id": None, "inject": None})
 
 
-def inject_alert_ids(exercise_id: str, inject: Inject) -> dict[str, str]:
-    """``nation -> alert id`` of every alert ``inject`` plays (one per ``to`` nation, in MSEL order)."""
-    return {nation: inject_alert_id(exercise_id, inject.number, nation) for nation in inject.to}
+def inject_alert_ids(exercise_id: str, inject: Inject, nations: tuple[str, ...] | None = None) -> dict[str, str]:
+    """``nation -> alert id`` of every alert ``inject`` plays (one per ``to`` nation, in MSEL order; or per
+    nation of ``nations``)."""
+    return {nation: inject_alert_id(exercise_id, inject.number, nation) for nation in nations or inject.to}
+
+
+def sent_alert_ids(exercise: Exercise, number: int) -> dict[str, str]:
+    """``nation -> alert id`` of the alerts inject ``number`` plays for the nations it goes to
+    (``Exercise.sent_to``: a called backup goes only to the nations that missed)."""
+    return inject_alert_ids(exercise.id, exercise.inject(number), exercise.sent_to(number))
 
 
 def inject_documents(exercise: Exercise, inject: Inject, fired_at: datetime, payload: Alert | None = None
                      ) -> list[dict[str, Any]]:
-    """``inject_document`` for each of the inject's ``to`` nations, in MSEL order."""
-    return [inject_document(exercise, inject, fired_at, payload, nation) for nation in inject.to]
+    """``inject_document`` for each nation the inject goes to (``Exercise.sent_to``), in MSEL order."""
+    return [inject_document(exercise, inject, fired_at, payload, nation)
+            for nation in exercise.sent_to(inject.number)]
 
 
 def inject_document(exercise: Exercise, inject: Inject, fired_at: datetime, payload: Alert | None = None,

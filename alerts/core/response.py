@@ -5,7 +5,8 @@ Status moves ``new`` -> ``acknowledged`` (the first acknowledgment) ->
 later message) and ``expired`` (its validity ended) close it too. It only ever moves forward, so concurrent
 writers that each advance it (an acknowledgment, a step, a resolution) can
 never move it back (``advanced``). A step needs an acknowledgment first, and
-nothing is done on a closed alert (``check_step``, ``check_resolve``).
+nothing is done on a closed alert: one rule, ``check_open``, for every action (acknowledge, a checklist
+step, resolve, tasking an asset; releasing one stays allowed, so nothing is left committed to it).
 
 The atomic "first one wins" parts (one acknowledgment, each step once, one
 resolution) are the store's (``alerts.store.workflow``); the decisions are here.
@@ -63,7 +64,7 @@ class AlreadyDone(WorkflowError):
 
 
 class AlreadyClosed(WorkflowError):
-    """The alert is resolved or cancelled."""
+    """The alert is closed: resolved, cancelled or expired."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,19 @@ def check_step(state: CaseState | None, n: int) -> None:
         raise AlreadyDone(state.done[n])
 
 
-def check_resolve(stored: StoredAlert | None) -> None:
-    """Raise ``AlreadyClosed`` if the alert was cancelled (a resolved one is answered by the store)."""
-    if stored is not None and not stored.status.is_open and stored.status != Status.RESOLVED:
+def check_open(stored: StoredAlert | None, state: CaseState | None = None) -> None:
+    """The rule for every action on an alert's response (acknowledge, a checklist step, resolve, task an
+    asset): raise ``AlreadyClosed`` when the alert is closed: its stored status resolved, cancelled or
+    expired (also an alert recorded expired on arrival, and an exercise inject's alert after ENDEX), or its
+    response (``state``) resolved. ``stored`` None (not known): nothing to refuse here."""
+    if stored is not None and not stored.status.is_open:
         raise AlreadyClosed(f"the alert is {stored.status.value}")
+    if state is not None and state.resolution is not None:
+        raise AlreadyClosed("the alert is resolved")
+
+
+def check_resolve(stored: StoredAlert | None) -> None:
+    """``check_open`` for a resolution, except that a resolved alert is answered by the store (naming who
+    resolved it first)."""
+    if stored is not None and stored.status != Status.RESOLVED:
+        check_open(stored)

@@ -77,12 +77,16 @@ def read_msel(data: bytes, payloads: Callable[[str], str] | None = None) -> list
     return [inject for _, inject in read_msel_rows(data, payloads)]
 
 
-def read_msel_rows(data: bytes, payloads: Callable[[str], str] | None = None) -> list[tuple[int, Inject]]:
+def read_msel_rows(data: bytes, payloads: Callable[[str], str] | None = None,
+                   checks: Callable[[list[tuple[int, Inject]]], list[Problem]] | None = None
+                   ) -> list[tuple[int, Inject]]:
     """``(spreadsheet row, inject)`` of a MSEL file (``data``: CSV in UTF-8, with or without BOM, or XLSX, told by its bytes).
 
     ``payloads(name)`` returns the text of a ``payload_file`` (the caller decides where files are, e.g. beside
     the MSEL); it raises ``OSError`` or ``ValueError`` for one that cannot be read. Without it, a row naming a
-    payload file is a problem. Raises ``MselError`` naming every problem.
+    payload file is a problem. ``checks(rows)`` adds the caller's own problems of the rows that are valid on
+    their own (e.g. the deployment's, ``alerts.actions.msel_checks``), so every problem comes in one pass.
+    Raises ``MselError`` naming every problem by row and column.
     """
     if len(data) > MAX_MSEL_BYTES:
         raise MselError([Problem(0, "", f"the file is {len(data)} bytes; at most {MAX_MSEL_BYTES} are taken")])
@@ -98,7 +102,7 @@ def read_msel_rows(data: bytes, payloads: Callable[[str], str] | None = None) ->
     if problems:
         raise MselError(problems)
     injects: list[tuple[int, Inject]] = []
-    numbered: list[tuple[int, int, int | None]] = []  # (row, inject, backup_for) as written, valid or not
+    numbered: list[tuple[int, int, int | None, bool]] = []  # (row, inject, backup_for, expected?) as written
     for number, values in enumerate(rows, start=2):
         if number - 1 > MAX_INJECTS:
             problems.append(Problem(number, "", f"a MSEL holds at most {MAX_INJECTS} injects"))
@@ -106,11 +110,14 @@ def read_msel_rows(data: bytes, payloads: Callable[[str], str] | None = None) ->
         cells = {n: v for n, v in zip(names, values, strict=False) if n and not _blank(v)}
         if not cells:
             continue
-        numbered.append((number, _whole(cells.get("inject")), _whole(cells.get("backup_for"))))
+        numbered.append((number, _whole(cells.get("inject")), _whole(cells.get("backup_for")),
+                         "expected_action" in cells))
         inject = _inject(number, cells, payloads, problems)
         if inject is not None:
             injects.append((number, inject))
     problems += _cross_checks(numbered)
+    if checks is not None and injects:
+        problems += checks(injects)
     if problems:
         raise MselError(problems)
     if not injects:
@@ -130,13 +137,24 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
     return iter(csv.reader(io.StringIO(text)))
 
 
+class _Formula(str):
+    """An XLSX cell holding a formula with no saved (cached) value: a problem of its row and column."""
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     import openpyxl  # only when an XLSX comes
 
+    def sheet_rows(values: bool) -> list[tuple]:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=values)
+        return list(book.worksheets[0].iter_rows(max_row=MAX_INJECTS + 2, max_col=2 * len(COLUMNS),
+                                                 values_only=True))
+
     try:  # read at most the rows and columns a MSEL may hold: a small file can unpack to a huge sheet
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = list(book.worksheets[0].iter_rows(max_row=MAX_INJECTS + 2, max_col=2 * len(COLUMNS),
-                                                  values_only=True))
+        rows = sheet_rows(values=True)
+        if any(v is None for row in rows for v in row):  # a formula never calculated reads as empty
+            formulas = sheet_rows(values=False)
+            rows = [tuple(_Formula(f) if v is None and isinstance(f, str) and f.startswith("=") else v
+                          for v, f in zip(row, frow, strict=False)) for row, frow in zip(rows, formulas, strict=False)]
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         raise MselError([Problem(0, "", f"not a readable XLSX workbook ({type(error).__name__}: {error})")]) from None
     return iter(rows)
@@ -174,6 +192,9 @@ def _inject(row: int, cells: dict[str, Any], payloads: Callable[[str], str] | No
     for column, value in cells.items():
         text = value.strip() if isinstance(value, str) else value
         try:
+            if isinstance(value, _Formula):
+                raise ValueError(f"the formula {value[:60]} has no saved value: formulas must be saved as values "
+                                 "(calculate and save the workbook in a spreadsheet program, or paste values)")
             if column == "offset":
                 fields["offset"] = _offset(value)
             elif column == "to":
@@ -206,16 +227,32 @@ def _inject(row: int, cells: dict[str, Any], payloads: Callable[[str], str] | No
     return None if unreadable else inject
 
 
-def _cross_checks(numbered: list[tuple[int, int | None, int | None]]) -> list[Problem]:
-    """Inject numbers that repeat, and backups of injects the MSEL does not hold (rows as written)."""
-    problems, first = [], {}
-    for row, number, _ in numbered:
+def _cross_checks(numbered: list[tuple[int, int | None, int | None, bool]]) -> list[Problem]:
+    """Across rows (as written): inject numbers that repeat; backups of an inject the MSEL does not hold, of
+    one with no ``expected_action`` (it could never be missed, so the backup never fires), or in a circle."""
+    problems, first, expects, backs = [], {}, {}, {}
+    for row, number, backup_for, expected in numbered:
         if number is None:
             continue
         if number in first:
             problems.append(Problem(row, "inject", f"inject {number} is also in row {first[number]}"))
         first.setdefault(number, row)
-    for row, _, backup_for in numbered:
-        if backup_for is not None and backup_for not in first:
+        expects.setdefault(number, expected)
+        backs.setdefault(number, backup_for)
+    for row, number, backup_for, _ in numbered:
+        if backup_for is None or backup_for == number:  # backing up itself: the row's own problem
+            continue
+        if backup_for not in first:
             problems.append(Problem(row, "backup_for", f"inject {backup_for} is not in the MSEL"))
+        elif not expects[backup_for]:
+            problems.append(Problem(row, "backup_for", f"inject {backup_for} has no expected_action, so it can "
+                                                       "never be missed and this backup would never fire"))
+        seen, current = {number}, backup_for
+        while current in backs and current is not None:
+            if current in seen:
+                problems.append(Problem(row, "backup_for", f"backups go round in a circle (inject {number} backs "
+                                                           f"up {backup_for}, which is backed up, in turn, by it)"))
+                break
+            seen.add(current)
+            current = backs[current]
     return problems

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alerts.actions import evaluation, exercises
 from alerts.actions.errors import Invalid
 from alerts.core.exercises import Exercise
-from alerts.core.injects import inject_alert_ids
+from alerts.core.injects import sent_alert_ids
 from alerts.core.viewer import Viewer
 from dashboard.api.models import errors
 from dashboard.auth.context import caller, services_of
@@ -84,7 +84,7 @@ def exercise_json(ex: Exercise, viewer: Viewer, now: datetime) -> dict[str, Any]
                 "state": ex.inject_state(inject.number).value,
                 "due_at": (due.isoformat() if (due := ex.due_at(inject.number, now)) else None),
                 "fired_at": ex.fired[inject.number].isoformat() if inject.number in ex.fired else None,
-                "alert_ids": inject_alert_ids(ex.id, inject) if inject.number in ex.fired else None,
+                "alert_ids": sent_alert_ids(ex, inject.number) if inject.number in ex.fired else None,
                 "has_payload": inject.payload is not None}
             for inject in ex.injects]
     return shown

@@ -2,7 +2,7 @@
 
 Shown under the classification banner, never instead of it, while an exercise the viewer's nation plays
 in is running or paused ("EXERCISE <NAME>"), and for ``alerts.actions.exercises.STOP_NOTICE`` after a
-real-world stop (its reason). Rendered with the page, then re-read every ``REFRESH_MS`` by one small
+real-world stop (its reason) as a separate red notice beside it. Rendered with the page, then re-read every ``REFRESH_MS`` by one small
 callback, so a stop reaches every open page within that time; the band is sent again only when what it
 says changed (``EXERCISE_BAND_SIG``).
 
@@ -32,10 +32,18 @@ REFRESH_MS = 3_000
 
 
 def _content(notices: list[dict]) -> tuple[list, str]:
-    items = [html.Span(n["text"], className=f"exercise-notice exercise-{n['kind']}", **{"data-exercise-id": n["id"]})
-             for n in notices]
-    stopped = any(n["kind"] == "stopped" for n in notices)
-    return items, "exercise-band" + (" stopped" if stopped else "") + ("" if notices else " hidden")
+    """The band's children and class: exercises in play in the striped EXERCISE band (``exercise-play``),
+    real-world stops in a separate red notice (``exercise-stop``), so play started after a stop is never
+    shown as stopped nor merged into the stop's text. The container's ``stopped`` class only marks that a
+    stop notice is there."""
+    def spans(kinds: tuple[str, ...]) -> list:
+        return [html.Span(n["text"], className=f"exercise-notice exercise-{n['kind']}",
+                          **{"data-exercise-id": n["id"]}) for n in notices if n["kind"] in kinds]
+
+    play, stops = spans(("running", "paused")), spans(("stopped",))
+    children = ([html.Div(play, className="exercise-play")] if play else []) + (
+        [html.Div(stops, className="exercise-stop")] if stops else [])
+    return children, "exercise-band" + (" stopped" if stops else "") + ("" if notices else " hidden")
 
 
 def band(centre: Centre | None, viewer: Viewer) -> html.Div:

@@ -14,7 +14,7 @@ from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
 
 TICK_MS = 5_000
-OUTCOME_TEXT = {"met": "met", "missed": "MISSED", "pending": "pending"}
+OUTCOME_TEXT = {"met": "met", "missed": "MISSED", "pending": "pending", "ended": "ended by ENDEX"}
 
 
 def layout(**_query) -> html.Div:

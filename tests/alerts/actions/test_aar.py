@@ -122,7 +122,7 @@ def test_aar001_an_exercise_aar_gives_the_times_the_players_took_per_inject_and_
     assert report["summary"]["BA"]["acknowledge"]["n"] == 2 and report["summary"]["BA"]["acknowledge"]["median"] == 330
     assert report["summary"]["RS"]["resolve"] == {"n": 1, "median": 600, "p90": 600}
     assert report["objectives"][0]["rating"]["rating"] == "S" and report["objectives"][0]["evidence"] == {
-        "injects": [1], "met": 2, "missed": 0, "pending": 0}
+        "injects": [1], "met": 2, "missed": 0, "pending": 0, "ended": 0}
     assert [o["inject"] for o in report["strengths"]] == [1]
     assert [o["inject"] for o in report["areas_for_improvement"]] == [2]
     assert report["improvements"][0]["id"] == item.id and report["marking"].endswith("EXERCISE")

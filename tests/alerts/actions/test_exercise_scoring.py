@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alerts.actions import evaluation, exercises, workflow
-from alerts.actions.errors import NotFound
+from alerts.actions.errors import Conflict, NotFound
 from alerts.actions.visibility import visible_alert
 from alerts.core.injects import inject_alert_id
 from tests.alerts.actions.test_exercises import DUTY, EVAL, EXCON, HEADER, World
@@ -48,11 +48,12 @@ def test_exs002_evaluation_reads_only_startex_to_endex(world):
     world.advance(1)
     world.advance(1)
     exercises.end(centre, EXCON, ex.id)
-    workflow.acknowledge(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"))  # after ENDEX: not play
+    with pytest.raises(Conflict):                       # after ENDEX: closed, and not play
+        workflow.acknowledge(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"))
     ended = exercises.exercise(centre, EXCON, ex.id)
     low, high = ended.audit_window()
     assert low != "-" and high != "+"
     assert [e.action for e in centre.audit.read_range(low, high)][0] == "exercise.start"
     world.advance(40)
     row = evaluation.evaluation(centre, EVAL, ex.id)["injects"][0]
-    assert row["nations"]["RS"]["outcome"] == "missed"
+    assert row["nations"]["RS"]["outcome"] == "ended"          # play ended before the deadline: not a miss

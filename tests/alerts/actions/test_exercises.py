@@ -176,7 +176,7 @@ def test_exe002_two_schedulers_racing_fire_each_inject_exactly_once(world, centr
     is bypassed (``tick`` directly), so only the one-script firing keeps injects from repeating."""
     import threading
 
-    from alerts.actions.evaluation import missed_by_anyone
+    from alerts.actions.evaluation import missed_by
 
     ex = exercises.load(centre, EXCON, msel(), "TWIN")
     exercises.start(centre, EXCON, ex.id)
@@ -187,7 +187,7 @@ def test_exe002_two_schedulers_racing_fire_each_inject_exactly_once(world, centr
     def run():
         start.wait()
         for _ in range(5):
-            results.extend(exercises.tick(centre, missed_by_anyone(centre)))
+            results.extend(exercises.tick(centre, missed_by(centre)))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:

@@ -54,3 +54,27 @@ def test_msc003_a_training_record_is_found_by_any_form_of_the_user_name(world):
     workflow.acknowledge(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"))
     own = evaluation.training(centre, DUTY["RS"], " Duty-RS ")
     assert own["user"] == "duty-rs" and [i["expected"] for i in own["exercises"][0]["injects"]] == ["met"]
+
+
+def test_msc010_backups_that_could_never_fire_are_named_by_row_and_column(world):
+    msel = "\n".join([HEADER, "1,0:01:00,EXCON,RS,other,low,No expectation,44.0,20.0,,OBJ-1,",
+                      "2,0:02:00,EXCON,RS,other,low,Backup of 1,44.0,20.0,,OBJ-1,1",
+                      "3,0:03:00,EXCON,RS,other,low,Circle A,44.0,20.0,acknowledge within 5m,OBJ-1,4",
+                      "4,0:04:00,EXCON,RS,other,low,Circle B,44.0,20.0,acknowledge within 5m,OBJ-1,3"]).encode()
+    assert _problems(world.centre, msel) == {(3, "backup_for"), (4, "backup_for"), (5, "backup_for")}
+
+
+def test_msc011_row_and_deployment_problems_come_in_one_pass(world):
+    msel = "\n".join([HEADER, "1,0:01,EXCON,RS,other,low,Bad offset,44.0,20.0,,OBJ-1,",
+                      "2,0:02:00,EXCON,RS,hazmat,high,Step too far,44.0,20.0,step 99 within 5m,OBJ-1,"]).encode()
+    assert _problems(world.centre, msel) == {(2, "offset"), (3, "expected_action")}
+
+
+@pytest.mark.parametrize("name", ["EX\u202eESICREXE", "TWO\nLINES", "NUL\x00", "\u200b"])
+def test_msc012_a_bad_name_is_refused_on_its_own(world, name):
+    msel = "\n".join([HEADER, "1,0:01:00,EXCON,RS,other,low,Fine,44.0,20.0,,OBJ-1,"]).encode()
+    with pytest.raises(Invalid) as caught:
+        exercises.load(world.centre, EXCON, msel, name)
+    assert str(caught.value).startswith("name: ")
+    assert [(p["row"], p["column"]) for p in caught.value.extra["problems"]] == [(0, "name")]
+    assert exercises.exercises(world.centre, EXCON) == []

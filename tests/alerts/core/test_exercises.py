@@ -89,7 +89,7 @@ def test_exr006_a_backup_stands_by_until_its_primary_is_missed_then_is_due_at_on
 
 
 def test_exr007_an_exercise_round_trips_as_json():
-    ex = exercise(inject(1, 5), inject(2, 6, backup_for=1)).start(T0).pause(T0 + M).resume(T0 + 3 * M)
+    ex = exercise(inject(1, 5, expected_action="acknowledge within 5m"), inject(2, 6, backup_for=1)).start(T0).pause(T0 + M).resume(T0 + 3 * M)
     ex = ex.mark_fired(1, T0 + 7 * M).decide(1, missed=True, now=T0 + 13 * M).end(T0 + 14 * M, 'real-world flood')
     assert Exercise.model_validate_json(ex.model_dump_json()) == ex
 
@@ -102,7 +102,8 @@ def test_exr007_an_exercise_round_trips_as_json():
     (lambda: inject(1, -5), "offset"),
     (lambda: inject(1, 5, expected_action="wave within 5m"), "is not"),
     (lambda: Inject(number=1, offset=M, to=["RS"], type="other", severity="low", title="t"), "lat and lon"),
-    (lambda: exercise(inject(1, 5, backup_for=2), inject(2, 6, backup_for=1)), "circle"),
+    (lambda: exercise(inject(1, 5, backup_for=2, expected_action="acknowledge within 5m"),
+                      inject(2, 6, backup_for=1, expected_action="acknowledge within 5m")), "circle"),
     (lambda: exercise(inject(1, 5), speed=1e-9), "speed"),
 ])
 def test_exr008_an_inconsistent_exercise_is_refused(bad, says):

@@ -92,3 +92,19 @@ def test_msl005_payload_files_come_from_the_callers_reader():
     assert read_msel(data.replace(b"gone.xml", b"cap-1.xml"), reader)[1].payload == "<alert/>"
     with pytest.raises(MselError, match="payload files are read only"):
         read_msel(data)
+
+
+def test_msl020_a_formula_with_no_saved_value_says_so():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    cells = ROWS[0].split(",")
+    sheet.append([int(cells[0]), *cells[1:9], float(cells[9]), float(cells[10]), *cells[11:]])
+    sheet["H2"] = '=CONCAT("M6.1 ", "earthquake")'   # openpyxl saves no cached value, as a generator would
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(MselError) as caught:
+        read_msel(data.getvalue())
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column) == (2, "title") and "formulas must be saved as values" in problem.message
+

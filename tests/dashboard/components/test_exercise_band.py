@@ -24,3 +24,16 @@ def test_xbd001_the_band_is_sent_only_when_it_changes(app_server):
     assert "hidden" in first["exercise-band"]["className"]
     assert _refresh(web, shown) == {}
     web.close()
+
+
+def test_xbd002_a_stop_is_its_own_notice_and_later_play_keeps_the_normal_band():
+    from dashboard.components.exercise_band import _content
+
+    notices = [{"kind": "running", "id": "ex-2", "name": "LATER", "text": "EXERCISE LATER"},
+               {"kind": "stopped", "id": "ex-1", "name": "DRINA",
+                "text": "EXERCISE DRINA STOPPED 10:00 UTC - REAL-WORLD STOP: flood"}]
+    children, class_name = _content(notices)
+    by_class = {c.className: [span.children for span in c.children] for c in children}
+    assert by_class == {"exercise-play": ["EXERCISE LATER"],
+                        "exercise-stop": ["EXERCISE DRINA STOPPED 10:00 UTC - REAL-WORLD STOP: flood"]}
+    assert _content(notices[:1])[1] == "exercise-band"             # play alone: the normal band

@@ -49,3 +49,11 @@ def test_ecp001_the_inject_table_is_sent_only_when_the_exercise_changes(app_serv
     changed = _show(web, ex.id, 1, signature).json()["response"]       # changed: rendered again
     assert _rows(changed["inject-table"]["children"]) == PAGE_SIZE
     web.close()
+
+
+def test_xcp020_long_unbroken_titles_wrap_in_the_inject_table():
+    from pathlib import Path
+
+    css = (Path(__file__).parents[3] / "assets" / "style.css").read_text()
+    rule = next(line for line in css.splitlines() if line.startswith(".inject-table th, .inject-table td"))
+    assert "overflow-wrap: anywhere" in rule
