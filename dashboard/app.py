@@ -187,4 +187,7 @@ def warm_record(services: Services, settings: Settings) -> None:
 def shutdown(app: Dash) -> None:
     """Stop the live feed and close the Redis client of ``app``."""
     getattr(app.server.state, "audit_retention", threading.Event()).set()
+    checks = getattr(app.server.state, "password_checks", None)
+    if checks is not None:
+        checks.close()
     app.server.state.services.close()

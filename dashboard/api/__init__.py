@@ -25,6 +25,7 @@ from dashboard.api import (
     workflow,
 )
 from dashboard.auth import login
+from dashboard.auth.checks import PasswordChecks
 from dashboard.auth.limits import EdgeLimits
 from dashboard.auth.middleware import AuthMiddleware
 from dashboard.live import routes as live_routes
@@ -76,6 +77,7 @@ def mount(server: FastAPI, services: Services) -> None:
 
     limits = EdgeLimits.build(services.settings, services.client, services.keys, services.centre.audit)
     server.state.edge_limits = limits
+    server.state.password_checks = PasswordChecks(services.settings.login_checks)  # sign-ins' own threads
     server.add_middleware(AuthMiddleware, services=services, limits=limits)  # runs before Dash's own middleware
     # Outermost: the client's address from X-Forwarded-For only when the peer is a trusted proxy.
     server.add_middleware(ProxyHeadersMiddleware, trusted_hosts=services.settings.trusted_proxy_list)
