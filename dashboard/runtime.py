@@ -29,7 +29,7 @@ import uvicorn
 from alerts.core.checklists import TemplateError, Templates
 from alerts.core.feeds import FeedFileError, FeedRegistry
 from alerts.store.client import shown_url
-from dashboard.edge.tls import uvicorn_tls
+from dashboard.edge.server import uvicorn_options
 from dashboard.embedded import EmbeddedValkey, running_url
 from dashboard.running import register, running, unregister
 from dashboard.services import Services, build_services, load_feeds
@@ -163,9 +163,8 @@ def serve(settings: Settings) -> None:
         scheme = "https" if settings.tls_certfile else "http"
         entry = register(settings.data_dir, f"{scheme}://{settings.host}:{settings.port}") if store.embedded else None
         try:
-            uvicorn.run(app.server, host=settings.host, port=settings.port, log_level="warning",
-                        timeout_graceful_shutdown=3, **uvicorn_tls(settings),
-                        proxy_headers=False)  # X-Forwarded-*: only from CRISIS_TRUSTED_PROXIES (dashboard.api.mount)
+            uvicorn.run(app.server, host=settings.host, port=settings.port, timeout_graceful_shutdown=3,
+                        **uvicorn_options(settings))  # bounded request heads; no proxy headers; TLS
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:

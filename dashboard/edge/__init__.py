@@ -2,8 +2,9 @@
 
 ``install(server, settings, script_hashes)`` puts, in front of everything the
 server answers (outermost first): ``SecurityHeaders`` (``headers``: CSP, frame
-protection, HSTS and ``Secure`` cookies over HTTPS), ``BodyLimit`` (``body``:
-413 past ``max_request_bytes``); answers 404 (not 500) for a path under
+protection, HSTS and ``Secure`` cookies over HTTPS), ``HeadLimit`` (``server``:
+431 for too many or too large headers), ``BodyLimit`` (``body``: 413 past
+``max_request_bytes``); answers 404 (not 500) for a path under
 ``/_dash-component-suites/`` that names no file Dash serves; and gives the
 process its ``StreamLimits`` (``dashboard.live.limits``) at
 ``server.state.stream_limits``. ``tls`` runs the server over HTTPS. Call it
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from dashboard.edge.body import BodyLimit
 from dashboard.edge.headers import SecurityHeaders, content_security_policy
+from dashboard.edge.server import HeadLimit
 from dashboard.live.limits import StreamLimits
 from dashboard.settings import Settings
 
@@ -36,5 +38,6 @@ def install(server: FastAPI, settings: Settings, script_hashes: Iterable[str],
     server.add_exception_handler(DependencyException, _no_such_file)
     server.state.stream_limits = StreamLimits(settings.max_streams_per_user, settings.max_streams)
     server.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=larger_bodies)
+    server.add_middleware(HeadLimit)
     server.add_middleware(SecurityHeaders, policy=content_security_policy(script_hashes),
                           hsts_seconds=settings.hsts_seconds)
