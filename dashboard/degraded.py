@@ -14,7 +14,10 @@ outage and gets the same answer:
   ``{"detail": the banner's text, "reason": "redis_unavailable", "since": ISO
   8601 UTC, "retry_after": seconds}``.
 
-Both carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
+- websockets (Dash's): accepted and closed with code 1013 (Try Again Later)
+  and the banner's text as the reason, never a traceback.
+
+Both answers carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
 (``assets/degraded.js`` shows the banner on an open page when a callback gets
 such an answer). Static files are passed through untouched; so is
 ``/api/v1/health``, which names the cause itself, except that while Redis is
@@ -36,6 +39,8 @@ CREDENTIALS = {b"authorization", b"cookie"}
 #: The header that marks an answer of degraded mode (its value: since when, ISO 8601 UTC).
 DEGRADED_HEADER = "x-crisis-degraded"
 REASON = "redis_unavailable"
+#: The close code of a websocket refused while Redis is away (RFC 6455 §7.4.1: Try Again Later).
+TRY_AGAIN_LATER = 1013
 
 
 def _is_page(scope) -> bool:
@@ -70,6 +75,9 @@ class DegradedMiddleware:
         self.retry_after = retry_after
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] in PASS_PATHS or scope["path"].startswith(PASS_PREFIXES):
             await self.app(scope, receive, send)
             return
@@ -98,6 +106,37 @@ class DegradedMiddleware:
                 await self.app(anonymous(scope), receive, send)
             else:
                 await self._answer(scope, send)
+
+    async def _websocket(self, scope, receive, send) -> None:
+        """A websocket while Redis is away, or one whose handling fails with ``UNAVAILABLE``: accepted (if it was
+        not yet) and closed with 1013 Try Again Later (RFC 6455 §7.4.1), the reason in words; never a traceback."""
+        state = {"accepted": False, "closed": False}
+
+        async def watched_send(message):
+            if message["type"] == "websocket.accept":
+                state["accepted"] = True
+            elif message["type"] == "websocket.close":
+                state["closed"] = True
+            await send(message)
+
+        if not self.outage.down:
+            try:
+                await self.app(scope, receive, watched_send)
+                return
+            except UNAVAILABLE as exc:
+                self.outage.failed(f"Redis unreachable: {exc}")
+        if state["closed"]:
+            return
+        try:
+            if not state["accepted"]:
+                message = await receive()
+                if message["type"] != "websocket.connect":
+                    return
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER,
+                        "reason": (self.outage.message() or "live data unavailable, retrying")[:120]})
+        except OSError:  # the client has gone already
+            return
 
     async def _answer(self, scope, send) -> None:
         snapshot = self.outage.snapshot()
