@@ -31,6 +31,8 @@ from dashboard.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from dashboard.services import Services
 
 LOGIN_CSRF_COOKIE = "login_csrf"
+#: What a sampled ``login.failure`` says (past the global sign-in limit only the first of a minute is written).
+SAMPLED = "first failure of this minute past the global sign-in limit"
 #: ``Retry-After`` (seconds) of a sign-in refused because every sign-in slot is taken.
 BUSY_RETRY_AFTER = 1
 
@@ -116,11 +118,14 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
                         "Too many failed attempts for this user name from your address; try again in {wait}.")
     user = services.accounts.authenticate(name, form.get("password", ""))
     if user is None:
-        audit.record(name or "?", SignInFailed(name), ip)
         if limit == "login-global":  # over the global limit: a wrong password waits, a right one never does
+            # ...and is sampled: one entry a minute, with the previous minute's count, however many addresses
+            audit.record_counted(name or "?", lambda n: SignInFailed(name, sampled=SAMPLED, previous_minute=n), ip,
+                                 per="login-failure-global")
             limits.refused(name, address, limit, allowed, ip)
             return _refused(classification, fresh_csrf, next_path, allowed, "Too many failed sign-ins at this "
                             "centre right now (from everywhere); check your password and try again in {wait}.")
+        audit.record(name or "?", SignInFailed(name), ip)
         return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
     limits.lock.succeeded(name, address)
     cookie, csrf = services.accounts.create_session(user)

@@ -106,3 +106,20 @@ def test_sil002_concurrent_wrong_passwords_cannot_race_the_lock(wide_pool):
     assert sorted(f.result().status_code for f in futures) == [401] * 5 + [429] * 15
     failures = [e for e in wide_pool.services.centre.audit.read_all() if e.action == "login.failure"]
     assert len(failures) == 5
+
+
+def test_sil003_past_the_global_limit_failures_are_sampled_in_the_audit(redis_url):
+    """Ten wrong sign-ins from ten addresses with a global limit of three: three audited in full, the rest
+    sampled (one entry a minute, at most two if the minute turns), not one entry per address."""
+    running = serve_in_process(redis_url, login_rate="1000/minute", login_rate_global="3/minute")
+    server = next(running)
+    try:
+        form = _form(server)
+        codes = [_post(server, form, f"sil-x{i}", f"127.0.0.{60 + i}").status_code for i in range(10)]
+        assert codes == [401] * 3 + [429] * 7
+        failures = [e for e in server.services.centre.audit.read_all() if e.action == "login.failure"]
+        full, sampled = failures[:3], failures[3:]
+        assert [e.object for e in full] == ["sil-x0", "sil-x1", "sil-x2"] and "sampled" not in full[0].detail
+        assert 1 <= len(sampled) <= 2 and sampled[0].object == "sil-x3" and sampled[0].detail["sampled"]
+    finally:
+        running.close()
