@@ -84,12 +84,15 @@ def test_emb003_a_hung_server_is_killed_after_missed_pings_and_started_again(tmp
         wait_for(lambda: raised, 30, "watch to give up on the stopped server")
         assert isinstance(raised[0], ValkeyHung) and "answered no PING 3 times" in str(raised[0])
         assert embedded.server._process.poll() is not None  # killed, not left stopped
-        restarted = threading.Thread(target=embedded.watch, args=(stop,), daemon=True)
+        restarted = threading.Thread(target=embedded.watch, args=(stop,), name="emb003-watch", daemon=True)
         restarted.start()
         url = wait_for(lambda: embedded.pid != first and _url_of(embedded), 30, "the server to start again")
         assert redis.Redis.from_url(url).get("kept") == b"yes"
     finally:
         stop.set()
+        for thread in threading.enumerate():
+            if thread.name == "emb003-watch":
+                thread.join(timeout=10)  # ends at its next poll, before the server is stopped under it
         embedded.stop()
 
 
