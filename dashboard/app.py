@@ -148,7 +148,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     app.server.state.audit_retention = retention
     api.mount(app.server, services)
     # outermost (after the authentication that needs Redis): a 503 with a reason while Redis is away
-    app.server.add_middleware(DegradedMiddleware, outage=services.outage, retry_after=settings.retry_after_seconds)
+    app.server.add_middleware(DegradedMiddleware, outage=services.outage, retry_after=settings.retry_after_seconds,
+                              marking=settings.scheme.lowest)
     # Dash's FastAPI backend sets itself up (assets, scripts, the pages router) in hooks run
     # before a request to "/" or "/_dash-*" only: a first visit to another page (e.g. /queue)
     # would get a page without our scripts and styles. Run them now, everything registered.
@@ -197,4 +198,7 @@ def warm_record(services: Services, settings: Settings) -> None:
 def shutdown(app: Dash) -> None:
     """Stop the live feed and close the Redis client of ``app``."""
     getattr(app.server.state, "audit_retention", threading.Event()).set()
+    checks = getattr(app.server.state, "password_checks", None)
+    if checks is not None:
+        checks.close()
     app.server.state.services.close()

@@ -14,7 +14,10 @@ outage and gets the same answer:
   ``{"detail": the banner's text, "reason": "redis_unavailable", "since": ISO
   8601 UTC, "retry_after": seconds}``.
 
-Both carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
+- websockets (Dash's): accepted and closed with code 1013 (Try Again Later)
+  and the banner's text as the reason, never a traceback.
+
+Both answers carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
 (``assets/degraded.js`` shows the banner on an open page when a callback gets
 such an answer). Static files are passed through untouched; so is
 ``/api/v1/health``, which names the cause itself, except that while Redis is
@@ -36,6 +39,8 @@ CREDENTIALS = {b"authorization", b"cookie"}
 #: The header that marks an answer of degraded mode (its value: since when, ISO 8601 UTC).
 DEGRADED_HEADER = "x-crisis-degraded"
 REASON = "redis_unavailable"
+#: The close code of a websocket refused while Redis is away (RFC 6455 §7.4.1: Try Again Later).
+TRY_AGAIN_LATER = 1013
 
 
 def _is_page(scope) -> bool:
@@ -49,27 +54,33 @@ def anonymous(scope) -> dict:
     return {**scope, "headers": [(k, v) for k, v in scope.get("headers", []) if k not in CREDENTIALS]}
 
 
-def degraded_page(message: str, retry_after: int) -> str:
-    """The HTML page answered for a page while Redis is away (the banner, and a reload every ``retry_after`` s)."""
+def degraded_page(message: str, retry_after: int, marking: str = "") -> str:
+    """The HTML page answered for a page while Redis is away (the banner, and a reload every ``retry_after`` s),
+    marked at top and bottom with ``marking`` (the deployment's lowest classification) like every page."""
     text = html.escape(message[:1].upper() + message[1:])
+    line = (f'<div class="classification {{}} marking-level-0">{html.escape(marking)}</div>' if marking else "")
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="refresh" content="{int(retry_after)}">'
             f'<title>Crisis dashboard: live data unavailable</title>'
-            f'<link rel="stylesheet" href="/assets/style.css"></head><body>'
+            f'<link rel="stylesheet" href="/assets/style.css"></head><body>{line.format("top")}'
             f'<div id="degraded-banner" class="degraded-banner" role="alert">{text}</div>'
             f'<main class="degraded"><p>The dashboard cannot reach its data store. This page tries again every '
-            f'{int(retry_after)} seconds and comes back by itself.</p></main></body></html>')
+            f'{int(retry_after)} seconds and comes back by itself.</p></main>{line.format("bottom")}</body></html>')
 
 
 class DegradedMiddleware:
     """Answers 503 while ``outage`` is on (see the module docstring); ``retry_after`` in seconds."""
 
-    def __init__(self, app, outage: Outage, retry_after: int = 5):
+    def __init__(self, app, outage: Outage, retry_after: int = 5, marking: str = ""):
         self.app = app
         self.outage = outage
         self.retry_after = retry_after
+        self.marking = marking
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] in PASS_PATHS or scope["path"].startswith(PASS_PREFIXES):
             await self.app(scope, receive, send)
             return
@@ -99,11 +110,42 @@ class DegradedMiddleware:
             else:
                 await self._answer(scope, send)
 
+    async def _websocket(self, scope, receive, send) -> None:
+        """A websocket while Redis is away, or one whose handling fails with ``UNAVAILABLE``: accepted (if it was
+        not yet) and closed with 1013 Try Again Later (RFC 6455 §7.4.1), the reason in words; never a traceback."""
+        state = {"accepted": False, "closed": False}
+
+        async def watched_send(message):
+            if message["type"] == "websocket.accept":
+                state["accepted"] = True
+            elif message["type"] == "websocket.close":
+                state["closed"] = True
+            await send(message)
+
+        if not self.outage.down:
+            try:
+                await self.app(scope, receive, watched_send)
+                return
+            except UNAVAILABLE as exc:
+                self.outage.failed(f"Redis unreachable: {exc}")
+        if state["closed"]:
+            return
+        try:
+            if not state["accepted"]:
+                message = await receive()
+                if message["type"] != "websocket.connect":
+                    return
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER,
+                        "reason": (self.outage.message() or "live data unavailable, retrying")[:120]})
+        except OSError:  # the client has gone already
+            return
+
     async def _answer(self, scope, send) -> None:
         snapshot = self.outage.snapshot()
         message = self.outage.message() or "live data unavailable, retrying"
         if _is_page(scope):
-            body = degraded_page(message, self.retry_after).encode()
+            body = degraded_page(message, self.retry_after, self.marking).encode()
             kind = b"text/html; charset=utf-8"
         else:
             body = json.dumps({"detail": message, "reason": REASON, "since": snapshot["since"],

@@ -11,7 +11,12 @@ Supervision (``crisisdash serve``): ``watch(stop)`` runs in a supervised thread
 raises ``ValkeyExited``; the supervisor logs it and, after its back-off, calls
 ``watch`` again, which starts the server anew on the **same port** and data
 directory (so every client reconnects to the URL it has, and the data comes
-back from the append-only file).
+back from the append-only file). A server that is alive but does not answer
+(stopped with SIGSTOP, wedged) is found too: ``watch`` PINGs it every
+``ping_s`` seconds (each PING waits ``ping_timeout_s``); after ``max_missed``
+PINGs in a row without an answer it kills the process (SIGKILL) and raises
+``ValkeyHung``, so the supervisor restarts it like a crashed one, and health
+names the cause.
 
 Access: the data folder is the server's user's only (0700), and the server
 asks for a password (``requirepass``), made once and kept in
@@ -143,8 +148,20 @@ class _Server(ValkeyServer):
             client.close()
 
 
+def _answers(client) -> bool:
+    """Whether the server answers a PING now (within the client's timeout)."""
+    try:
+        return bool(client.ping())
+    except (*UNAVAILABLE, StoreError):
+        return False
+
+
 class ValkeyExited(RuntimeError):
     """The embedded Valkey process exited by itself (crashed or was killed); the message gives its exit code."""
+
+
+class ValkeyHung(RuntimeError):
+    """The embedded Valkey process was alive but answered no PING for a while, and was killed."""
 
 
 class EmbeddedValkey:
@@ -184,23 +201,41 @@ class EmbeddedValkey:
         (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.pid, "port": self.server.port}))
         return _url(self.server.port, password)
 
-    def watch(self, stop: threading.Event, poll_s: float = 0.5) -> None:
-        """Until ``stop`` is set: start the server if it is not running, then wait for its process to end.
+    def watch(self, stop: threading.Event, poll_s: float = 0.5, ping_s: float = 5.0, ping_timeout_s: float = 2.0,
+              max_missed: int = 3) -> None:
+        """Until ``stop`` is set: start the server if it is not running, then wait for its process to end while
+        PINGing it every ``ping_s`` seconds (each waiting ``ping_timeout_s`` at most).
 
-        Raises ``ValkeyExited`` when the process ends by itself (see the module docstring); checks ``stop``
-        every ``poll_s`` seconds.
+        Raises ``ValkeyExited`` when the process ends by itself, ``ValkeyHung`` (after killing it) when
+        ``max_missed`` PINGs in a row go unanswered (see the module docstring); checks ``stop`` every
+        ``poll_s`` seconds.
         """
         process = getattr(self.server, "_process", None)
         if process is None or process.poll() is not None:
             log.warning("starting the embedded Valkey again on port %s (data in %s)", self.port, self.data_dir)
             self.start()
             process = self.server._process  # noqa: SLF001
-        while not stop.is_set():
-            try:
-                code = process.wait(timeout=poll_s)
-            except subprocess.TimeoutExpired:
-                continue
-            raise ValkeyExited(f"embedded Valkey (pid {process.pid}) exited with code {code}")
+        pinger = connect(_url(self.port, _password(self.data_dir)), timeout=ping_timeout_s, retry_on_timeout=False)
+        missed, next_ping = 0, time.monotonic() + ping_s
+        try:
+            while not stop.is_set():
+                try:
+                    code = process.wait(timeout=poll_s)
+                except subprocess.TimeoutExpired:
+                    pass
+                else:
+                    raise ValkeyExited(f"embedded Valkey (pid {process.pid}) exited with code {code}")
+                if time.monotonic() < next_ping:
+                    continue
+                missed = 0 if _answers(pinger) else missed + 1
+                next_ping = time.monotonic() + ping_s
+                if missed >= max_missed and not stop.is_set():
+                    process.kill()  # SIGKILL works on a stopped process too
+                    process.wait(timeout=10)
+                    raise ValkeyHung(f"embedded Valkey (pid {process.pid}) answered no PING {missed} times in a "
+                                     f"row (each waited {ping_timeout_s:g} s): killed, to be restarted")
+        finally:
+            pinger.close()
 
     def stop(self) -> None:
         """Stop the server (it flushes its AOF) and forget its state file."""

@@ -24,14 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-
 from alerts.core.checklists import TemplateError, Templates
 from alerts.core.feeds import FeedFileError, FeedRegistry
 from alerts.store.client import shown_url
-from dashboard.edge.tls import uvicorn_tls
+from dashboard.edge.server import serve_app, uvicorn_options
 from dashboard.embedded import EmbeddedValkey, running_url
 from dashboard.running import register, running, unregister
-from dashboard.server import serve_app
 from dashboard.services import Services, build_services, load_feeds
 from dashboard.settings import Settings
 
@@ -163,10 +161,8 @@ def serve(settings: Settings) -> None:
         scheme = "https" if settings.tls_certfile else "http"
         entry = register(settings.data_dir, f"{scheme}://{settings.host}:{settings.port}") if store.embedded else None
         try:
-            serve_app(app.server, app.server.state.stream_limits.end_all,
-                      host=settings.host, port=settings.port, log_level="warning",
-                      timeout_graceful_shutdown=3, **uvicorn_tls(settings),
-                      proxy_headers=False)  # X-Forwarded-*: only from CRISIS_TRUSTED_PROXIES (dashboard.api.mount)
+            serve_app(app.server, app.server.state.stream_limits.end_all, host=settings.host, port=settings.port,
+                      timeout_graceful_shutdown=3, **uvicorn_options(settings))  # bounded heads; no proxy headers
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:

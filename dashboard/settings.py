@@ -72,6 +72,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_rate_global", "", "CRISIS_LOGIN_RATE_GLOBAL", "600/minute",
             "sign-in attempts from all addresses together; past it a wrong password is answered 429 (a correct "
             "one still signs in)"),
+    Setting("login_checks", "", "CRISIS_LOGIN_CHECKS", "4",
+            "sign-ins (argon2 password checks) a server process runs at once, in their own threads; as many "
+            "more may wait, and one more is answered 503 with `Retry-After` at once (signed-in requests never "
+            "wait behind sign-ins)"),
     Setting("api_rate", "", "CRISIS_API_RATE", "1200/minute",
             "requests per API token or web session (API, pages, callbacks, live streams); more: 429"),
     Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "400",
@@ -147,6 +151,7 @@ class Settings:
     login_lockout_seconds: float = 900.0
     login_rate: str = "20/minute"
     login_rate_global: str = "600/minute"
+    login_checks: int = 4
     api_rate: str = "1200/minute"
     audit_retention_days: float = 400.0
     record_retention_days: float = 400.0

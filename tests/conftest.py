@@ -342,15 +342,16 @@ def serve_in_process(redis_url: str, **settings) -> Iterator[AppServer]:
     import uvicorn
 
     from dashboard.app import create_app, shutdown
+    from dashboard.edge.server import uvicorn_options
     from dashboard.settings import Settings
 
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     port = free_port()
     settings.setdefault("record_archive_dir", Path(tempfile.mkdtemp(prefix="crisis-test-record-")))  # not the repo's
     app = create_app(Settings(redis_url=redis_url, prefix=prefix, port=port, **settings))
-    # as `crisisdash serve` runs it: X-Forwarded-* only through the app's own trusted-proxy setting
-    server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port, log_level="warning",
-                                           proxy_headers=False))
+    # as `crisisdash serve` runs it (dashboard.edge.server): bounded heads, X-Forwarded-* only when trusted
+    server = uvicorn.Server(uvicorn.Config(app.server, host="127.0.0.1", port=port,
+                                           **uvicorn_options(app.server.state.services.settings)))
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
     wait_for(lambda: server.started, 30, "the in-process server to start")

@@ -106,7 +106,12 @@ class SignedIn(AuditEvent, action="login.success"):
 
 @dataclass(frozen=True)
 class SignInFailed(AuditEvent, action="login.failure"):
-    """A failed sign-in (subject: the name tried)."""
+    """A failed sign-in (subject: the name tried). Past the global sign-in limit failures are sampled: only
+    the first of each minute is written, with ``sampled`` saying so and ``previous_minute`` the number of
+    failures (written or not) counted in the minute before."""
+
+    sampled: str = ""
+    previous_minute: int | None = None
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,23 @@ class AuditLog:
             return None
         return self.record(actor, event, ip)
 
+    def record_counted(self, actor: str, event: Callable[[int], AuditEvent], ip: str = "", *, per: str,
+                       period: int = 60) -> str | None:
+        """Count an event of ``per`` in its ``period`` (seconds of the clock, aligned; a minute by default) and
+        ``record`` only the first of each period: ``event(n)`` builds it, ``n`` being how many were counted in
+        the period before (0: none). Returns the entry id, or None when this one was only counted. The counts
+        live ``2 * period`` seconds (``Keys.audit_first``)."""
+        bucket = int(self.clock().timestamp() // period)
+        key = self.keys.audit_first(per, bucket)
+        pipe = self.client.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 2 * period)
+        pipe.get(self.keys.audit_first(per, bucket - 1))
+        seen, _, before = pipe.execute()
+        if int(seen) != 1:
+            return None
+        return self.record(actor, event(int(before or 0)), ip)
+
     def read(self, count: int = 200, before: str = "+") -> list[AuditEntry]:
         """At most ``count`` entries up to ``before``, newest first: ``+`` for the newest, a stream id
         (that entry included) or ``(<stream id>`` (excluded: where the previous page ended).

@@ -14,7 +14,10 @@
   ``max_failures`` failures, each within ``window`` seconds of the one
   before, the pair is refused until ``window`` seconds after the last
   failure; a success clears the pair. Failures from one address never lock
-  the same name signing in from another.
+  the same name signing in from another. Sign-in ``reserve``s its attempt
+  (counts it as a failure) in the same script that checks the lock, before
+  the password is checked: concurrent attempts cannot all pass the check
+  before the first failure is counted.
 
 Time is the injected ``clock`` (epoch seconds, default ``time.time``), passed
 to the scripts, so windows are exact under test; each key's Redis expiry is
@@ -50,17 +53,18 @@ return {1, '0'}
 """
 
 _LOCK = """
-local now, window, most = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, window, most, mode = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local state = redis.call('HMGET', KEYS[1], 'count', 'last')
 local count, last = tonumber(state[1] or '0'), tonumber(state[2] or '0')
 if now - last >= window then count = 0 end
-if ARGV[4] == 'fail' and count < most then
+if count >= most then return {0, tostring(last + window - now)} end
+if mode == 'fail' or mode == 'reserve' then
   count = count + 1
   last = now
   redis.call('HSET', KEYS[1], 'count', count, 'last', string.format('%.6f', now))
   redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(window * 1000)))
 end
-if count >= most then return {0, tostring(last + window - now)} end
+if mode == 'fail' and count >= most then return {0, tostring(last + window - now)} end
 return {1, '0'}
 """
 
@@ -117,6 +121,13 @@ class SignInLock:
     def check(self, name: str, address: str) -> Verdict:
         """Whether ``name`` may try to sign in from ``address`` now (not locked); counts nothing."""
         return self._run(name, address, "check")
+
+    def reserve(self, name: str, address: str) -> Verdict:
+        """Count an attempt before its password is checked, atomically with the check of the lock: refused
+        (``Verdict(False, seconds)``) when the pair is locked, else counted as a failure until ``succeeded``
+        clears it. So however many attempts run at once, at most ``max_failures`` passwords are checked per
+        pair and lock period."""
+        return self._run(name, address, "reserve")
 
     def failed(self, name: str, address: str) -> Verdict:
         """Count a failed sign-in; returns whether the pair may still try (False: it is locked now)."""

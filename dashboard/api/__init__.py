@@ -9,7 +9,7 @@ handlers only translate: the work is in ``alerts.actions``.
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from alerts.actions.errors import ActionError
@@ -25,6 +25,7 @@ from dashboard.api import (
     workflow,
 )
 from dashboard.auth import login
+from dashboard.auth.checks import PasswordChecks
 from dashboard.auth.limits import EdgeLimits
 from dashboard.auth.middleware import AuthMiddleware
 from dashboard.live import routes as live_routes
@@ -64,18 +65,24 @@ def mount(server: FastAPI, services: Services) -> None:
     @server.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @server.api_route("/api", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @server.api_route("/_dash-component-suites/", methods=["GET"], include_in_schema=False)
-    @server.api_route("/favicon.ico", methods=["GET"], include_in_schema=False)
     @server.api_route("/docs", methods=["GET"], include_in_schema=False)
     @server.api_route("/docs/{path:path}", methods=["GET"], include_in_schema=False)
     @server.api_route("/redoc", methods=["GET"], include_in_schema=False)
     def not_a_page(path: str = ""):
-        """Paths that are no page (``/api`` itself, ``/api//v1/...``, the component folder, a favicon we do
-        not ship, FastAPI's ``/docs`` and ``/redoc``, off in ``create_app`` as they load from a CDN): 404,
+        """Paths that are no page (``/api`` itself, ``/api//v1/...``, the component folder, FastAPI's ``/docs`` and ``/redoc``, off in ``create_app`` as they load from a CDN): 404,
         never the page shell (which names the Python and Dash versions)."""
         raise HTTPException(404, "no such route")
 
+    favicon = services.settings.assets_dir / "favicon.ico"
+
+    @server.get("/favicon.ico", include_in_schema=False)
+    def favicon_ico() -> FileResponse:
+        """The site's icon (``assets/favicon.ico``), where browsers look for it without a link tag."""
+        return FileResponse(favicon, media_type="image/x-icon")
+
     limits = EdgeLimits.build(services.settings, services.client, services.keys, services.centre.audit)
     server.state.edge_limits = limits
+    server.state.password_checks = PasswordChecks(services.settings.login_checks)  # sign-ins' own threads
     server.add_middleware(AuthMiddleware, services=services, limits=limits)  # runs before Dash's own middleware
     # Outermost: the client's address from X-Forwarded-For only when the peer is a trusted proxy.
     server.add_middleware(ProxyHeadersMiddleware, trusted_hosts=services.settings.trusted_proxy_list)

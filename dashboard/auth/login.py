@@ -19,18 +19,22 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from alerts.core.events import SignedIn, SignedOut, SignInFailed, SignInThrottled
 from alerts.core.usernames import bounded
 from alerts.core.viewer import Viewer
 from alerts.store.throttle import Verdict
+from dashboard.auth.checks import Busy
 from dashboard.auth.context import caller, services_of
 from dashboard.auth.limits import EdgeLimits, address_key, retry_after
 from dashboard.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from dashboard.services import Services
 
 LOGIN_CSRF_COOKIE = "login_csrf"
+#: What a sampled ``login.failure`` says (past the global sign-in limit only the first of a minute is written).
+SAMPLED = "first failure of this minute past the global sign-in limit"
+#: ``Retry-After`` (seconds) of a sign-in refused because every sign-in slot is taken.
+BUSY_RETRY_AFTER = 1
 
 router = APIRouter()
 
@@ -72,10 +76,20 @@ def login_form(next: str = "/", services: Services = Depends(services_of)) -> HT
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, services: Services = Depends(services_of)) -> Response:
-    """Read the form, then check it off the event loop (Redis and argon2 block): see ``attempt``."""
+    """Read the form, then check it off the event loop (Redis and argon2 block) in the sign-ins' own bounded
+    pool (``dashboard.auth.checks``): see ``attempt``. When that pool and its queue are full: 503 with
+    ``Retry-After`` at once, nothing counted or checked."""
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
-    return await run_in_threadpool(attempt, services, request.app.state.edge_limits, form, _ip(request),
-                                   request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https")
+    try:
+        return await request.app.state.password_checks.run(
+            attempt, services, request.app.state.edge_limits, form, _ip(request),
+            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https")
+    except Busy:
+        response = _login_page(services.centre.scheme.lowest, secrets.token_urlsafe(24),
+                               _safe_next(form.get("next", "/")),
+                               "The centre is busy with other sign-ins; try again in a second.", 503)
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return response
 
 
 def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
@@ -97,19 +111,21 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
     if not sent_csrf or not secrets.compare_digest(sent_csrf, login_csrf):
         return _login_page(classification, fresh_csrf, next_path, "The form expired; please sign in again.", 403)
     address = address_key(ip)
-    locked = limits.lock.check(name, address)
+    locked = limits.lock.reserve(name, address)  # counted as a failure now, atomically: no race past the lock
     if not locked.allowed:
         audit.record_first(name or "?", SignInThrottled(name), ip, per=f"login-lock:{name}:{address}")
         return _refused(classification, fresh_csrf, next_path, locked,
                         "Too many failed attempts for this user name from your address; try again in {wait}.")
     user = services.accounts.authenticate(name, form.get("password", ""))
     if user is None:
-        limits.lock.failed(name, address)
-        audit.record(name or "?", SignInFailed(name), ip)
         if limit == "login-global":  # over the global limit: a wrong password waits, a right one never does
+            # ...and is sampled: one entry a minute, with the previous minute's count, however many addresses
+            audit.record_counted(name or "?", lambda n: SignInFailed(name, sampled=SAMPLED, previous_minute=n), ip,
+                                 per="login-failure-global")
             limits.refused(name, address, limit, allowed, ip)
             return _refused(classification, fresh_csrf, next_path, allowed, "Too many failed sign-ins at this "
                             "centre right now (from everywhere); check your password and try again in {wait}.")
+        audit.record(name or "?", SignInFailed(name), ip)
         return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
     limits.lock.succeeded(name, address)
     cookie, csrf = services.accounts.create_session(user)

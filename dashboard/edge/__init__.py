@@ -2,8 +2,10 @@
 
 ``install(server, settings, script_hashes)`` puts, in front of everything the
 server answers (outermost first): ``SecurityHeaders`` (``headers``: CSP, frame
-protection, HSTS and ``Secure`` cookies over HTTPS), ``BodyLimit`` (``body``:
-413 past ``max_request_bytes``); answers 404 (not 500) for a path under
+protection, HSTS and ``Secure`` cookies over HTTPS), ``HeadLimit`` (``server``:
+431 for too many or too large headers), ``BodyLimit`` (``body``: 413 past
+``max_request_bytes``), ``NotFound`` (``notfound``: 404 for a path that is no
+page, route or static file, not Dash's page shell); answers 404 (not 500) for a path under
 ``/_dash-component-suites/`` that names no file Dash serves; and gives the
 process its ``StreamLimits`` (``dashboard.live.limits``) at
 ``server.state.stream_limits``. ``tls`` runs the server over HTTPS. Call it
@@ -20,6 +22,8 @@ from fastapi.responses import JSONResponse
 
 from dashboard.edge.body import BodyLimit
 from dashboard.edge.headers import SecurityHeaders, content_security_policy
+from dashboard.edge.notfound import NotFound
+from dashboard.edge.server import HeadLimit
 from dashboard.live.limits import StreamLimits
 from dashboard.settings import Settings
 
@@ -35,6 +39,8 @@ def install(server: FastAPI, settings: Settings, script_hashes: Iterable[str],
     bodies over ``max_request_bytes`` (path -> bytes)."""
     server.add_exception_handler(DependencyException, _no_such_file)
     server.state.stream_limits = StreamLimits(settings.max_streams_per_user, settings.max_streams)
+    server.add_middleware(NotFound, server=server, marking=settings.scheme.lowest)
     server.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=larger_bodies)
+    server.add_middleware(HeadLimit)
     server.add_middleware(SecurityHeaders, policy=content_security_policy(script_hashes),
                           hsts_seconds=settings.hsts_seconds)

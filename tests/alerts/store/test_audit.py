@@ -58,3 +58,19 @@ def test_aud103_token_use_is_written_once_per_token_and_hour(client, keys):
     uses = [(e.object, e.at[:13], e.detail.get("method")) for e in audit.read_all()]
     assert uses == [("tok1", "2026-11-27T10", "GET"), ("tok2", "2026-11-27T10", "GET"),
                     ("tok1", "2026-11-27T11", "POST")]
+
+
+def test_aud110_counted_events_write_one_entry_a_minute_with_the_minute_before_counted(client, keys):
+    now = [datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC)]
+    audit = AuditLog(client, keys, clock=lambda: now[0])
+
+    def fail(i: int):
+        return audit.record_counted("?", lambda n: SignInFailed(f"name-{i}", sampled="s", previous_minute=n),
+                                    f"10.0.{i}.1", per="flood")
+
+    written = [fail(i) for i in range(50)]  # fifty addresses in one minute: one entry
+    assert written[0] is not None and written[1:] == [None] * 49
+    now[0] += timedelta(minutes=1)
+    assert [fail(i) is not None for i in range(50, 53)] == [True, False, False]
+    entries = audit.read_all()
+    assert [(e.object, e.detail["previous_minute"]) for e in entries] == [("name-0", 0), ("name-50", 50)]

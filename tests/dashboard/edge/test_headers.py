@@ -102,11 +102,29 @@ def test_edg010_behind_a_trusted_proxy_https_brings_hsts_and_secure_cookies(redi
             servers.close()
 
 
+NOT_PAGES = ["/live/nope", "/openapi.yaml", "/_dash-nope", "/apinope", "/nonexistent-page"]
+
+
 @pytest.mark.parametrize("path", ["/api", "/api/v1", "/api//v1/me", "/api/v2/alerts", "/_dash-component-suites/",
-                                  "/favicon.ico"])
-def test_edg011_paths_that_are_no_page_are_404_not_the_page_shell(app_server, viewer, path):
-    response = httpx.get(f"{app_server.url}{path}", headers=viewer.headers, timeout=10)
+                                  *NOT_PAGES])
+@pytest.mark.parametrize("accept", ["text/html", "*/*"])
+def test_edg011_paths_that_are_no_page_are_404_not_the_page_shell(app_server, viewer, path, accept):
+    response = httpx.get(f"{app_server.url}{path}", headers={**viewer.headers, "Accept": accept}, timeout=10)
     assert response.status_code == 404 and "Dash" not in response.text, (path, response.text[:200])
+    if accept == "text/html" and path in NOT_PAGES:  # answered by the edge as a page, marked like every page
+        assert "Not found" in response.text and "UNCLASSIFIED" in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/queue", "/audit", "/assets/style.css", "/openapi.json"])
+def test_edg013_pages_routes_and_static_files_are_still_served(app_server, viewer, path):
+    response = httpx.get(f"{app_server.url}{path}", headers={**viewer.headers, "Accept": "text/html"}, timeout=10)
+    assert response.status_code == 200, (path, response.text[:200])
+
+
+def test_edg014_the_site_icon_is_served_to_anyone(app_server):
+    response = httpx.get(f"{app_server.url}/favicon.ico", timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00" and "x-content-type-options" in response.headers
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])

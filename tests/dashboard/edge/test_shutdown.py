@@ -9,7 +9,7 @@ import httpx
 from tests.conftest import add_user, server_log, serving
 
 
-def test_srv001_sigterm_with_open_live_streams_ends_them_and_stops_cleanly(redis_url):
+def test_shd001_sigterm_with_open_live_streams_ends_them_and_stops_cleanly(redis_url):
     """Breaker: with map tabs open, SIGTERM waited out uvicorn's graceful timeout, then logged
     'Cancel 4 running task(s)' and a traceback per stream."""
     running = serving(redis_url)

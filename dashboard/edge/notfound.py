@@ -1,0 +1,60 @@
+"""``NotFound``: 404 for a path that is no page, route or static file, instead of Dash's page shell.
+
+Dash's FastAPI backend adds a catch-all ``GET /{path:path}`` that answers
+the app's page (200) for any path, so ``/live/nope`` or ``/openapi.yaml``
+looked like pages. This middleware answers 404 for a ``GET``/``HEAD`` whose
+path no route but that catch-all matches and which is no registered page
+(``dash.page_registry``, with or without a trailing slash): a page request
+(``Accept: text/html``) gets a small HTML page with the deployment's lowest
+classification marking, anything else JSON ``{"detail": "Not Found"}``.
+"""
+from __future__ import annotations
+
+import html
+
+import dash
+from starlette.routing import Match
+
+CATCH_ALL = {"{path:path}", "/{path:path}"}
+
+
+def _not_found_page(marking: str) -> bytes:
+    banner = f'<div class="classification top marking-level-0">{html.escape(marking)}</div>'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not found · Crisis dashboard'
+            f'</title><link rel="stylesheet" href="/assets/style.css"></head><body><div class="frame">{banner}'
+            f'<main class="not-found"><h1>Not found</h1><p>There is no page at this address. '
+            f'<a href="/">Go to the live map</a>.</p></main>{banner.replace(" top ", " bottom ")}</div>'
+            f'</body></html>').encode()
+
+
+class NotFound:
+    """ASGI middleware (see the module docstring) over the FastAPI ``server`` whose routes it consults."""
+
+    def __init__(self, app, server, marking: str):
+        self.app = app
+        self.server = server
+        self.page = _not_found_page(marking)
+
+    def _known(self, scope) -> bool:
+        path = scope["path"]
+        pages = {page["path"] for page in dash.page_registry.values()}
+        if path in pages or (path.endswith("/") and path.rstrip("/") in pages):
+            return True
+        for route in self.server.router.routes:
+            if getattr(route, "path", None) in CATCH_ALL:
+                continue
+            match, _ = route.matches(scope)
+            if match != Match.NONE:
+                return True
+        return False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or self._known(scope):
+            await self.app(scope, receive, send)
+            return
+        accept = next((v for k, v in scope.get("headers", []) if k == b"accept"), b"")
+        body, kind = ((self.page, b"text/html; charset=utf-8") if b"text/html" in accept
+                      else (b'{"detail": "Not Found"}', b"application/json"))
+        await send({"type": "http.response.start", "status": 404,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
