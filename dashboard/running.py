@@ -54,7 +54,8 @@ def unregister(entry: Path) -> None:
     entry.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (signal 0; one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -73,7 +74,7 @@ def running() -> list[RunningServe]:
             serve = RunningServe(int(state["pid"]), Path(state["data_dir"]), str(state["address"]))
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _alive(serve.pid):
+        if alive(serve.pid):
             found.append(serve)
         else:
             entry.unlink(missing_ok=True)

@@ -13,12 +13,13 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 from pydantic import ValidationError
 
-from alerts.actions import aar, exercises
+from alerts.actions import aar
 from alerts.actions.errors import ActionError
 from alerts.core.aar import RATING_MEANING, Improvement
 from alerts.core.roles import Permission
 from alerts.formats import aar as aar_format
 from dashboard.auth.context import callback_context
+from dashboard.components.exercise_choice import exercise_choice
 
 
 def layout(**_query) -> html.Div:
@@ -72,13 +73,7 @@ dash.register_page(__name__, path="/aar", title="After-action review · Crisis d
           State("aar-select", "value"))
 def list_exercises(_changed, chosen):
     """The exercises, newest first (keeps the choice)."""
-    context = callback_context()
-    if not exercises.controls(context.viewer):
-        return [], None
-    found = exercises.exercises(context.services.centre, context.viewer)
-    ids = [e.id for e in found]
-    return ([{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found],
-            chosen if chosen in ids else (ids[0] if ids else None))
+    return exercise_choice(chosen)
 
 
 @callback(Output("aar-report", "children"), Output("aar-links", "children"),

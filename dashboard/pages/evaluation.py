@@ -8,10 +8,11 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from alerts.actions import evaluation, exercises
+from alerts.actions import evaluation
 from alerts.actions.errors import ActionError
 from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
+from dashboard.components.exercise_choice import exercise_choice
 
 TICK_MS = 5_000
 OUTCOME_TEXT = {"met": "met", "missed": "MISSED", "pending": "pending", "ended": "ended by ENDEX"}
@@ -52,13 +53,7 @@ dash.register_page(__name__, path="/evaluation", title="Evaluation · Crisis das
           Input("evaluation-tick", "n_intervals"), State("evaluation-select", "value"))
 def list_exercises(_tick, chosen):
     """The exercises, newest first (keeps the choice)."""
-    context = callback_context()
-    if not exercises.controls(context.viewer):
-        return [], None
-    found = exercises.exercises(context.services.centre, context.viewer)
-    ids = [e.id for e in found]
-    return ([{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found],
-            chosen if chosen in ids else (ids[0] if ids else None))
+    return exercise_choice(chosen)
 
 
 def _cell(score: dict | None) -> html.Td:
