@@ -190,6 +190,7 @@ def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with
     """A real TAK client library (pytak) with a client certificate: what it sends is stored, and its reader
     gets the incident published to the centre; the audit trail names the feed and the certificate."""
     import asyncio
+    import concurrent.futures
     from configparser import ConfigParser
 
     import pytak
@@ -215,7 +216,10 @@ def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with
             writer.close()
             return received
 
-        received = asyncio.run(device())
+        # its own thread: a page test earlier in the same process (playwright's sync API) may leave an event
+        # loop running in this one, where asyncio.run refuses to start
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            received = pool.submit(asyncio.run, device()).result(timeout=120)
     assert decode_alert(received[received.index(b"<event"):]).id == incident["id"]
     audit = [{k.decode(): v.decode() for k, v in f.items()} for _, f in client.xrange(keys.audit)]
     entry = next(e for e in audit if e["actor"] == "feed:ba-tak")
