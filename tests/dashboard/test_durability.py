@@ -123,9 +123,10 @@ def test_dur002_embedded_valkey_persists_and_stops_with_the_app(tmp_path):
             url = _embedded_url(data, not_pid=orphan)
             wait_for(lambda: not _alive(orphan), what="the orphaned Valkey to be stopped")
             assert redis.Redis.from_url(url).get("durability-check") == b"kept"
+            wait_for(lambda: _healthy(port), timeout=60, what="the third app up")  # stopped once started
         finally:
             third.send_signal(signal.SIGTERM)
-            third.wait(timeout=30)
+            third.wait(timeout=60)
     finally:
         if second.poll() is None:
             second.kill()
