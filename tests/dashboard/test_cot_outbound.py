@@ -2,6 +2,7 @@
 connection it sends on, the incidents released to its feed's nation (as ``cot send`` renders them)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from contextlib import contextmanager
@@ -72,11 +73,9 @@ class TakClient:
 
     def closed_by_peer(self) -> bool:
         """Whether the listener closed the connection (reads and discards whatever comes before)."""
-        try:
+        with contextlib.suppress(ConnectionResetError):
             while chunk := self.sock.recv(65536):
                 self.buffer += chunk
-        except ConnectionResetError:
-            pass
         return True
 
 

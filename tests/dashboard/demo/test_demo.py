@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from dashboard.demo.alerts import MARKINGS, SCENARIO, scenario_payloads
 from tests.conftest import alert_pipeline
@@ -27,11 +28,7 @@ def test_dem002_the_demo_exercise_loads_the_sample_msel_starts_and_is_not_loaded
     from alerts.store.exercises import ExerciseStore
     from dashboard.demo.exercise import EXCON, NAME, start_demo_exercise
 
-    class Services:  # what start_demo_exercise reads of the services
-        pass
-
-    services = Services()
-    services.centre = centre
+    services = SimpleNamespace(centre=centre)  # what start_demo_exercise reads of the services
     centre.exercises = ExerciseStore(client, keys)
     first = start_demo_exercise(services)
     again = start_demo_exercise(services)
@@ -73,12 +70,8 @@ def test_dem004_the_demo_users_are_printed_with_what_each_sees(centre, client, k
     from dashboard.demo.users import DEMO_USERS, create_demo_users
     from dashboard.settings import Settings
 
-    class Services:  # what create_demo_users reads of the services
-        pass
-
-    services = Services()
-    services.centre, services.settings = centre, Settings()
-    services.accounts = Accounts(client, keys, Settings().scheme)
+    # what create_demo_users reads of the services
+    services = SimpleNamespace(centre=centre, settings=Settings(), accounts=Accounts(client, keys, Settings().scheme))
     printed = create_demo_users(services)
     for name, role, nation, clearance, _ in DEMO_USERS:
         line = next(line for line in printed.splitlines() if line.strip().startswith(name + " "))

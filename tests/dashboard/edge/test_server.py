@@ -2,6 +2,7 @@
 over ``MAX_HEAD_BYTES`` is refused and its connection closed before the app reads it."""
 from __future__ import annotations
 
+import contextlib
 import socket
 from urllib.parse import urlsplit
 
@@ -20,11 +21,9 @@ def _exchange(url: str, headers: list[str]) -> bytes:
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused while still sending: what it answered is still to be read
         answer = b""
-        try:
+        with contextlib.suppress(ConnectionResetError):  # closed with our unread bytes still in its buffer
             while chunk := sock.recv(65536):
                 answer += chunk
-        except ConnectionResetError:  # closed with our unread bytes still in its buffer
-            pass
     return answer
 
 
