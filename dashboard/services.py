@@ -38,7 +38,7 @@ from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
-from alerts.store.producer import send_assets
+from alerts.store.producer import forward_assets
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
 from dashboard.live.feed import LiveFeed
@@ -89,7 +89,7 @@ class Services:
                              max_bytes=self.settings.max_payload_bytes,
                              feeds=self.centre.feeds, scheme=self.centre.scheme,
                              on_recorded=self._recorded,
-                             to_assets=lambda payloads: send_assets(self.client, self.keys, payloads))
+                             to_assets=lambda payloads: forward_assets(self.client, self.keys, payloads))
 
     def _recorded(self, batch: list) -> None:
         """What follows a recorded batch: checklists open, unrouted alerts are audited."""
@@ -99,7 +99,7 @@ class Services:
     def asset_pipeline(self) -> AssetPipeline:
         """The asset pipeline (positions and status of response assets)."""
         return AssetPipeline(self.centre.assets, DeadLetters(self.client, self.keys.assets_dead),
-                             max_bytes=self.settings.max_payload_bytes,
+                             max_bytes=self.settings.max_payload_bytes, feeds=self.centre.feeds,
                              max_skew=timedelta(seconds=self.settings.max_clock_skew_seconds))
 
     def ingest_workers(self) -> dict[str, StreamIngest | PubSubIngest]:

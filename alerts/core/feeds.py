@@ -16,6 +16,7 @@ with one ``[[feeds]]`` table per producer:
     cot_callsign_prefix = ["SRB "]         # CoT contact callsign starts with
     source = ["RS-SECTOR"]                 # our JSON "source", exact
     outbound = true                        # optional: TAK clients on its listener receive the centre's picture
+    relay = true                           # optional: its listener carries other feeds' traffic (a TAK server)
     clearance = "RESTRICTED"               # optional: the highest level that picture carries (default: the lowest)
 
 Each recogniser is a string or a list of strings; a feed needs at least one.
@@ -26,6 +27,14 @@ assets the feed may see: released to its ``nation``, up to its ``clearance``
 (``alerts.actions.cot_picture.feed_viewer``). Anyone who can reach a plain
 TCP port gets that picture, so turn it on for a TLS-only listener unless the
 network itself is closed.
+``relay`` (default false) is for a listener or bridge whose traffic comes
+from many producers, e.g. a TAK server relaying several nations' devices:
+its messages are recognised by content (below) and only the unrecognised
+ones take this feed's defaults. A message that arrived on the listener of a
+feed that is **not** a relay is that feed's, whatever its content says: a
+device on the MK listener cannot speak for BA by choosing a ``BA-`` uid
+(``FeedRegistry.sender``).
+
 A message is recognised by what its format carries, the most specific rule
 winning: a CAP message by its ``sender`` (an exact sender before the longest
 matching domain); a CoT event by its uid (the longest prefix), else its
@@ -77,6 +86,7 @@ class Feed(BaseModel):
     source: list[str] = Field(default_factory=list)
     outbound: bool = False
     clearance: str | None = None
+    relay: bool = False
 
     @field_validator("cap_sender", "cot_uid_prefix", "cot_callsign_prefix", "source", mode="before")
     @classmethod
@@ -225,6 +235,23 @@ class FeedRegistry:
             return _longest(origin.cot_callsign, [(p, f) for f in self.feeds for p in f.cot_callsign_prefix
                                                   if origin.cot_callsign.startswith(p)])
         return next((f for f in self.feeds if origin.source in f.source), None)
+
+    def sender(self, origin: Origin, arrived_on: str | None = None) -> Feed | None:
+        """The feed a message speaks for: the feed of the listener it ``arrived_on`` (an inbox entry's ``feed``
+        tag) unless that feed is a ``relay``; else (a relay, or no listener) the feed its content matches
+        (``match``), a relay's own defaults when it matches none. None: unregistered, or it arrived on a
+        listener whose feed is not registered (any more): then what the content claims is not trusted either.
+
+        This is the trust rule of ``alerts.core.routing`` and of asset position reports: a listener's feed is
+        authenticated by how the message arrived (its port, its client certificate), the content only by
+        what it claims.
+        """
+        if not arrived_on:
+            return self.match(origin)
+        listener = self.get(arrived_on)
+        if listener is None:
+            return None  # a listener whose feed is not (or no longer) registered vouches for nothing
+        return self.match(origin) or listener if listener.relay else listener
 
     def check(self, scheme: Classifications) -> None:
         """Raise ``FeedFileError`` for a feed classification or clearance that is not one of ``scheme``'s levels."""

@@ -2,7 +2,7 @@
 
 | step | rule |
 |------|------|
-| feed | the registered feed the message comes from (``alerts.core.feeds.FeedRegistry.match``); else the feed of the listener it arrived on (``arrived_on``, the TAK listener's and bridge's ``--feed``) |
+| feed | the feed of the listener it arrived on (``arrived_on``, the TAK listener's and bridge's ``--feed``), whatever the content claims, unless that feed is a ``relay``; else the registered feed its content matches (``alerts.core.feeds.FeedRegistry.sender``) |
 | reporting nation | the feed's nation; else our JSON ``source`` when it is an ISO 3166-1 alpha-2 code; else unknown |
 | releasability | what the message says (below); else the feed's ``releasable_to``; else **unrouted** |
 | classification | what the message says; else the feed's; else the lowest level |
@@ -104,10 +104,10 @@ def route(alert: Alert, feeds: FeedRegistry, scheme: Classifications, arrived_on
     """The routing of ``alert`` (see the module docstring); raises ``MarkingError`` for markings it cannot honour.
 
     ``arrived_on`` names the feed of the listener that received the message (the inbox entry's ``feed`` tag):
-    it is the message's feed when the message itself matches none.
+    it is the message's feed unless it is a relay (``FeedRegistry.sender``).
     """
     origin = origin_of(alert)
-    feed = feeds.match(origin) or (feeds.get(arrived_on) if arrived_on else None)
+    feed = feeds.sender(origin, arrived_on)
     level, caveats, tlp = _said_markings(alert, origin, scheme)
     source = alert.source.upper()
     nation = feed.nation if feed else (source if origin.format == "json" and is_alpha2(source) else None)

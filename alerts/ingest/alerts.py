@@ -24,7 +24,8 @@ Per batch:
    the batch.
 
 CoT position reports (``ForAssets``) are not alerts: with ``to_assets`` they are
-handed to asset ingest (its inbox stream) as step 1 meets them, counted in
+handed to asset ingest (its inbox stream, with the feed of the listener they
+arrived on, which decides whose assets they may move) as step 1 meets them, counted in
 ``BatchResult.forwarded``; without it they are dead-lettered like any refusal.
 
 Duplicates run steps 5 and 6 again, so work a crash interrupted is finished;
@@ -54,7 +55,7 @@ from alerts.core.shapes import bounded
 from alerts.core.validity import expires_at, on_receipt
 from alerts.formats.decode import decode_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import FEED_VIA, INJECT_VIA, BatchResult, DeadLettering, decode_each, utc_now
+from alerts.ingest.pipeline import INJECT_VIA, BatchResult, DeadLettering, arrived_on, decode_each, utc_now
 from alerts.store.alerts import AlertStore, recordable
 from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
@@ -94,7 +95,7 @@ class AlertPipeline(DeadLettering):
         on_recorded: Callable[[list[StoredAlert]], object] | None = None,
         feeds: FeedRegistry | None = None,
         scheme: Classifications | None = None,
-        to_assets: Callable[[list[bytes]], object] | None = None,
+        to_assets: Callable[[list[tuple[str | None, bytes]]], object] | None = None,
     ):
         super().__init__(dead_letters, max_bytes, clock)
         self.store = store
@@ -112,11 +113,12 @@ class AlertPipeline(DeadLettering):
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
         result: BatchResult[StoredAlert] = BatchResult()
         dead: list[DeadLetter] = []
-        for_assets: list[bytes] | None = [] if self.to_assets is not None else None
+        for_assets: list[tuple[str, bytes]] | None = [] if self.to_assets is not None else None
         decoded = self._unmarked(
             list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead, for_assets)), dead)
         if for_assets:
-            self.to_assets(for_assets)  # before the batch is acknowledged; a replay sends them again
+            # before the batch is acknowledged; a replay sends them again
+            self.to_assets([(arrived_on(via), raw) for via, raw in for_assets])
             result.forwarded = len(for_assets)
         encoded = self._encode(self._place(self._route(decoded, dead), dead), dead)
         recorded = self._record(encoded, dead)
@@ -160,9 +162,8 @@ class AlertPipeline(DeadLettering):
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
         for via, raw, alert in decoded:
-            arrived_on = via.removeprefix(FEED_VIA) if via.startswith(FEED_VIA) else None
             try:
-                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on)))
+                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on(via))))
             except MarkingError as exc:
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed

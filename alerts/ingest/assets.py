@@ -14,6 +14,14 @@ skipped, logged and counted (``BatchResult.stale``, the worker's
 asset back. Anything invalid and an update for an asset nobody imported are
 dead letters too. Whole assets are written in arrival order with the
 updates between them.
+
+An update that arrived on a network listener (``via`` ``feed:<name>``: a CoT
+position report from a TAK device, forwarded by alert ingest) moves only an
+asset of the nation of the feed it speaks for (``FeedRegistry.sender``: the
+listener's feed, or for a ``relay`` feed the one its uid names); one for
+another nation's asset is a dead letter with the reason, so a device on one
+nation's listener cannot move another nation's units. Updates from the
+internal streams (untagged) are trusted as before.
 """
 from __future__ import annotations
 
@@ -22,9 +30,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from alerts.core.assets import MAX_CLOCK_SKEW, Asset, AssetUpdate, apply_update, received
+from alerts.core.feeds import Feed, FeedRegistry, Origin
 from alerts.formats.assets import decode_asset_message
 from alerts.formats.payload import DEFAULT_MAX_BYTES
-from alerts.ingest.pipeline import BatchResult, DeadLettering, decode_each, utc_now
+from alerts.ingest.pipeline import BatchResult, DeadLettering, arrived_on, decode_each, utc_now
 from alerts.store.assets import AssetStore
 from alerts.store.dead_letters import DeadLetter, DeadLetters
 
@@ -34,14 +43,20 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_SKEW = MAX_CLOCK_SKEW
 
 
+class _OtherNation(Exception):
+    """A position report from one nation's feed for another nation's asset (the message is the reason)."""
+
+
 class AssetPipeline(DeadLettering):
     """Decode, merge, store, dead-letter (the contract of ``alerts.ingest.pipeline``)."""
 
     def __init__(self, store: AssetStore, dead_letters: DeadLetters, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 clock: Callable[[], datetime] = utc_now, max_skew: timedelta = DEFAULT_MAX_SKEW):
+                 clock: Callable[[], datetime] = utc_now, max_skew: timedelta = DEFAULT_MAX_SKEW,
+                 feeds: FeedRegistry | None = None):
         super().__init__(dead_letters, max_bytes, clock)
         self.store = store
         self.max_skew = max_skew
+        self.feeds = feeds if feeds is not None else FeedRegistry()
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[Asset]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
@@ -58,8 +73,17 @@ class AssetPipeline(DeadLettering):
                 whole[message.id] = message
                 continue
             self._write(whole, result)  # keep the order: whole assets before this update are written first
+            listener = arrived_on(via)
+            sender = self.feeds.sender(Origin("cot", cot_uid=message.id), listener) if listener else None
+            if listener and sender is None:
+                dead.append(DeadLetter(via, raw, f"position report from feed {listener!r}, which is not registered: "
+                                                 "it may move no asset"))
+                continue
             try:
-                outcome = self._update(message)
+                outcome = self._update(message, sender)
+            except _OtherNation as exc:
+                dead.append(DeadLetter(via, raw, str(exc)))
+                continue
             except Exception as exc:  # noqa: BLE001  one bad update must not sink the batch
                 log.exception("could not apply an asset update")
                 dead.append(DeadLetter(via, raw, f"could not apply the update: {type(exc).__name__}: {exc}"))
@@ -84,10 +108,18 @@ class AssetPipeline(DeadLettering):
             result.accepted += list(whole.values())
             whole.clear()
 
-    def _update(self, update: AssetUpdate) -> Asset | bool | None:
-        """The asset after ``update``; False: stale (skipped); None: no such asset."""
+    def _update(self, update: AssetUpdate, sender: Feed | None) -> Asset | bool | None:
+        """The asset after ``update``; False: stale (skipped); None: no such asset; ``_OtherNation`` when
+        ``sender`` (the feed the report speaks for; None: trusted) is of another nation than the asset."""
         now = self.clock()
-        changed = self.store.change(update.id, lambda current: apply_update(current, update, now))
+
+        def change(current: Asset) -> Asset:
+            if sender is not None and current.nation != sender.nation:
+                raise _OtherNation(f"position report for asset {current.id!r} of {current.nation} arrived from feed "
+                                   f"{sender.name!r} of {sender.nation}: only the asset's own nation moves it")
+            return apply_update(current, update, now)
+
+        changed = self.store.change(update.id, change)
         if changed is None:
             return None
         before, after = changed

@@ -72,11 +72,17 @@ class DeadLettering:
         self.dead_letters.add(letters, self.clock())
 
 
+def arrived_on(via: str) -> str | None:
+    """The feed of the listener a payload arrived on (``via`` ``feed:<name>``), else None."""
+    return via.removeprefix(FEED_VIA) if via.startswith(FEED_VIA) else None
+
+
 def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
-                dead: list[DeadLetter], for_assets: list[bytes] | None = None) -> Iterator[tuple[str, bytes, T]]:
+                dead: list[DeadLetter], for_assets: list[tuple[str, bytes]] | None = None
+                ) -> Iterator[tuple[str, bytes, T]]:
     """``(via, raw, decoded)`` for each payload ``decode`` accepts, in order; the others are
     appended to ``dead`` as they come (so dead letters keep the arrival order too), except that
-    the raw payloads refused as ``ForAssets`` go to ``for_assets`` when it is given.
+    the ``(via, raw)`` payloads refused as ``ForAssets`` go to ``for_assets`` when it is given.
 
     ``Rejected`` gives its reason; any other exception is a decoder bug,
     logged, and dead-lettered as an internal error, never lost.
@@ -86,7 +92,7 @@ def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
             decoded = decode(raw)
         except ForAssets as exc:
             if for_assets is not None:
-                for_assets.append(raw)
+                for_assets.append((via, raw))
             else:
                 dead.append(DeadLetter(via, raw, exc.reason))
             continue

@@ -47,6 +47,16 @@ def send_to_channel(client: Client, keys: Keys, payloads: Iterable[bytes | str])
     return _publish_all(client, keys.alerts_channel, payloads)
 
 
+def forward_assets(client: Client, keys: Keys, payloads: Iterable[tuple[str | None, bytes]]) -> list[str]:
+    """XADD position reports alert ingest met to the asset inbox stream, each ``(feed, raw)`` tagged with the
+    feed of the listener it arrived on (None: untagged); returns the entry ids."""
+    pipe = client.pipeline(transaction=False)
+    for feed, payload in payloads:
+        pipe.xadd(keys.assets_inbox, {"payload": payload, **({"feed": feed} if feed else {})},
+                  maxlen=INBOX_MAXLEN, approximate=True)
+    return [text(i) for i in pipe.execute()]
+
+
 def send_assets(client: Client, keys: Keys, payloads: Iterable[bytes | str], stream: bool = True) -> int:
     """Send asset payloads to ingest (the asset inbox stream, or the asset channel); returns how many."""
     payloads = list(payloads)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from alerts.core.feeds import FeedRegistry
+from alerts.core.feeds import Feed, FeedRegistry
 from alerts.core.markings import Classifications, MarkingError, Tlp
 from alerts.core.routing import route
 from alerts.formats.decode import decode_alert
@@ -93,10 +93,24 @@ def test_rte011b_a_message_that_names_no_feed_takes_the_feed_of_the_listener_it_
     tagged = route(unknown, FEEDS, SCHEME, arrived_on="rs-interior-ministry")
     assert tagged.feed == "rs-interior-ministry" and tagged.nation == "RS" and tagged.routed
     assert tagged.classification == "RESTRICTED"
-    # what the message says of its sender wins: a BA device relayed by another nation's listener stays BA's
-    ba_device = decode_alert(cot_event(uid="ANDROID-BA-77-9-1-1").encode())
-    assert route(ba_device, FEEDS, SCHEME, arrived_on="rs-interior-ministry").feed == "ba-armed-forces-tak"
     assert not route(unknown, FEEDS, SCHEME, arrived_on="no-such-feed").routed  # a feed removed since
+
+
+def test_rte011c_a_device_on_one_nations_listener_cannot_speak_for_another_by_its_uid():
+    """The listener's feed is authenticated by how the message arrived; a ``BA-`` uid is only a claim."""
+    ba_device = decode_alert(cot_event(uid="ANDROID-BA-77-9-1-1").encode())
+    assert route(ba_device, FEEDS, SCHEME).feed == "ba-armed-forces-tak"  # untagged: recognised by content
+    on_rs = route(ba_device, FEEDS, SCHEME, arrived_on="rs-interior-ministry")
+    assert on_rs.feed == "rs-interior-ministry" and on_rs.nation == "RS"
+
+
+def test_rte011d_a_relay_feed_carries_other_feeds_traffic_recognised_by_content():
+    relay = Feed(name="regional-tak-server", nation="MK", releasable_to=["MK"], cot_uid_prefix=["MK-"], relay=True)
+    feeds = FeedRegistry([*FEEDS.feeds, relay])
+    ba_device = decode_alert(cot_event(uid="ANDROID-BA-77-9-1-1").encode())
+    assert route(ba_device, feeds, SCHEME, arrived_on="regional-tak-server").nation == "BA"
+    unknown = decode_alert(cot_event(uid="ANDROID-x-9-1-1", callsign="All").encode())
+    assert route(unknown, feeds, SCHEME, arrived_on="regional-tak-server").feed == "regional-tak-server"
 
 
 def test_rte012_cot_access_caveat_and_releasable_to_attributes():
@@ -146,3 +160,9 @@ def test_rte023_usgs_feed_is_public():
             "properties": {"mag": 4.1, "place": "near Belgrade", "time": 1714557600000, "type": "earthquake",
                            "net": "us", "code": "7000abcd", "title": "M 4.1 - near Belgrade"}}
     assert routed(usgs, NO_FEEDS).releasable_to == ["ALL"]
+
+
+def test_rte011e_a_listener_feed_that_is_not_registered_vouches_for_nothing():
+    ba_device = decode_alert(cot_event(uid="ANDROID-BA-77-9-1-1").encode())
+    routing = route(ba_device, FEEDS, SCHEME, arrived_on="removed-feed")
+    assert not routing.routed and routing.feed is None and routing.nation is None

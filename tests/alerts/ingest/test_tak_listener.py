@@ -271,26 +271,45 @@ def test_tak111_addresses_are_checked():
         parse_address("host:eighty")
 
 
-def test_tak112_a_position_report_of_a_registered_unit_moves_its_asset_through_both_ingests(client, keys, regions):
+def _report_through_both_ingests(client, keys, regions, feed: str):
+    """The 14c position report sent over UDP to a listener of ``feed``; returns the asset store."""
     from alerts.formats.assets import parse_import
     from alerts.store.assets import AssetStore
-    from alerts.store.producer import send_assets
+    from alerts.store.producer import forward_assets
     from tests.conftest import asset_pipeline
 
+    feeds = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
     assets, _ = parse_import((DATA / "cases" / "14a_asset-import.geojson").read_bytes(), "14a.geojson")
-    AssetStore(client, keys).put_many(assets)
+    store = AssetStore(client, keys)
+    store.put_many(assets)
     now = datetime(2026, 11, 29, 13, 48, 20, tzinfo=UTC)
-    alerts = alert_pipeline(client, keys, regions, clock=lambda: now,
-                            to_assets=lambda found: send_assets(client, keys, found))
+    alerts = alert_pipeline(client, keys, regions, clock=lambda: now, feeds=feeds,
+                            to_assets=lambda found: forward_assets(client, keys, found))
     report = (DATA / "cases" / "14c_cot-pli-correct-time-1.xml").read_bytes()
-    with listening(client, keys, Endpoints(udp=LOCAL)) as listener, running(stream_ingest(alerts)), \
-            running(stream_ingest(asset_pipeline(client, keys, clock=lambda: now), assets=True)):
+    with listening(client, keys, Endpoints(udp=LOCAL), feed=feed) as listener, running(stream_ingest(alerts)), \
+            running(stream_ingest(asset_pipeline(client, keys, clock=lambda: now, feeds=feeds), assets=True)):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(bytes(xml2proto(report)), ("127.0.0.1", listener.ports["udp"]))  # SA multicast form
-        moved = wait_for(lambda: (a := AssetStore(client, keys).get("ANDROID-qa-heli-rs-01")).position.lat == 43.9
-                         and a, what="the asset moved")
+        wait_for(lambda: store.get("ANDROID-qa-heli-rs-01").position.lat == 43.9 or client.xlen(keys.assets_dead),
+                 what="the asset moved or the report dead-lettered")
+    return store
+
+
+def test_tak112_a_position_report_of_a_registered_unit_moves_its_asset_through_both_ingests(client, keys, regions):
+    moved = _report_through_both_ingests(client, keys, regions, "rs-tak").get("ANDROID-qa-heli-rs-01")
     assert (moved.position.lat, moved.position.lon) == (43.9, 21.1)
     assert not client.xlen(keys.dead_letters) and not client.xlen(keys.assets_dead)
+
+
+@pytest.mark.parametrize("feed", ["mk-crisis-centre", "no-such-feed"])
+def test_tak112b_a_position_report_on_another_nations_listener_moves_nothing_and_says_why(client, keys, regions, feed):
+    """The RS helicopter's uid is an RS feed's prefix, but the report came in on the MK listener (or one whose
+    feed is not registered): a device there cannot move RS units, whatever uid it takes."""
+    unmoved = _report_through_both_ingests(client, keys, regions, feed).get("ANDROID-qa-heli-rs-01")
+    assert (unmoved.position.lat, unmoved.position.lon) == (44.8125, 20.4612)
+    (_, letter), = client.xrange(keys.assets_dead)
+    reason = letter[b"reason"].decode()
+    assert feed in reason and ("only the asset's own nation" in reason or "not registered" in reason), reason
 
 
 def test_tak113_udp_multicast_situational_awareness_is_received(client, keys):
