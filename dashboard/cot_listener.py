@@ -95,9 +95,10 @@ def server_tls(spec: ListenSpec) -> ssl.SSLContext | None:
 
 
 def limits_of(settings: Settings) -> Limits:
-    """The listener's limits from the settings (connections, read timeout, the ingest payload limit)."""
-    return Limits(max_connections=settings.cot_max_connections, read_timeout=settings.cot_read_timeout_seconds,
-                  max_message_bytes=settings.max_payload_bytes)
+    """The listener's limits from the settings (connections, timeouts, the ingest payload limit)."""
+    return Limits(max_connections=settings.cot_max_connections, max_per_address=settings.cot_max_per_address,
+                  read_timeout=settings.cot_read_timeout_seconds,
+                  message_timeout=settings.cot_message_timeout_seconds, max_message_bytes=settings.max_payload_bytes)
 
 
 def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: FeedRegistry,

@@ -119,7 +119,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cot_tls_cafile", "", "CRISIS_COT_TLS_CAFILE", "(none)",
             "PEM CA certificate(s) a TAK client's certificate must be signed by (`tls=` requires one)"),
     Setting("cot_max_connections", "", "CRISIS_COT_MAX_CONNECTIONS", "200",
-            "open TCP and TLS connections the CoT listener serves; one more is closed at once (logged, counted)"),
+            "open connections the CoT listener serves on each of TCP and TLS; one more is closed at once (logged, "
+            "counted)"),
+    Setting("cot_max_per_address", "", "CRISIS_COT_MAX_PER_ADDRESS", "16",
+            "open connections from one client address, on each of TCP and TLS; one more is closed at once"),
+    Setting("cot_message_timeout_seconds", "", "CRISIS_COT_MESSAGE_TIMEOUT", "30",
+            "a CoT message begun must be complete within this long, or its connection is closed (seconds)"),
     Setting("cot_read_timeout_seconds", "", "CRISIS_COT_READ_TIMEOUT", "120",
             "a CoT connection that sends nothing for this long is closed (seconds; TAK clients ping well within)"),
 )
@@ -172,6 +177,8 @@ class Settings:
     cot_tls_keyfile: Path | None = None
     cot_tls_cafile: Path | None = None
     cot_max_connections: int = 200
+    cot_max_per_address: int = 16
+    cot_message_timeout_seconds: float = 30.0
     cot_read_timeout_seconds: float = 120.0
     assets_dir: Path = field(default=PROJECT_ROOT / "assets")
     checklists_dir: Path = field(default=PROJECT_ROOT / "checklists")

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from google.protobuf.message import DecodeError
 from lxml import etree
 from takproto import parse_mesh
+from takproto.proto import TakMessage
 
 from alerts.formats.errors import Rejected
 from alerts.formats.xmlsafe import parse_xml
@@ -40,6 +41,14 @@ _TIMES = (("time", "sendTime"), ("start", "startTime"), ("stale", "staleTime"))
 def is_tak_protobuf(data: bytes) -> bool:
     """Whether ``data`` is a TAK Protocol version 1 message in mesh form (starts with ``MESH_HEADER``)."""
     return data.startswith(MESH_HEADER)
+
+
+def tak_message(body: bytes) -> TakMessage | None:
+    """One serialised ``TakMessage`` (no header) parsed by the protobuf library, or None if it is not one."""
+    try:
+        return TakMessage.FromString(body)
+    except (DecodeError, ValueError, RuntimeError):
+        return None
 
 
 def _iso(millis: int) -> str:

@@ -6,9 +6,14 @@ bytes at a time, frames them (``alerts.ingest.tak.framing``) and awaits the
 inbox writer before it reads again (back-pressure, see
 ``alerts.ingest.tak.inbox``). It ends, and says why, when the peer closes,
 when nothing arrives for ``Limits.read_timeout`` seconds (TAK clients ping
-well within a minute), or when a message is over ``Limits.max_message_bytes``
-or its length prefix is broken: the messages framed before it are stored
-first, then the connection is closed, logged and counted.
+well within a minute), when a message begun is not complete within
+``Limits.message_timeout`` seconds however slowly its bytes trickle in (a
+slow-read attack holds a connection no longer than that), or when a message
+is over ``Limits.max_message_bytes`` or its length prefix is broken: the
+messages framed before it are stored first, then the connection is closed,
+logged and counted. Whatever was read of a message the connection ended in
+(``Framer.flush``) is stored too, so ingest dead-letters it with the reason:
+nothing read is dropped silently.
 """
 from __future__ import annotations
 
@@ -34,8 +39,11 @@ def utc_now() -> datetime:
 class Limits:
     """The listener's and bridge's limits (seconds and bytes)."""
 
-    max_connections: int = 200  # open TCP and TLS connections in all; one more is closed at once
+    max_connections: int = 200  # open connections per endpoint (TCP, TLS each); one more is closed at once
+    max_per_address: int = 16  # open connections from one client address, per endpoint
     read_timeout: float = 120.0  # a connection silent this long is closed
+    message_timeout: float = 30.0  # a message begun must be complete within this long
+    handshake_timeout: float = 10.0  # a TLS handshake must be done within this long
     max_message_bytes: int = DEFAULT_MAX_BYTES  # one message (XML event or protobuf message)
     read_size: int = 65_536  # bytes read from a socket at a time
 
@@ -44,35 +52,61 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
                peer: str, clock: Callable[[], datetime] = utc_now) -> str:
     """Read one connection until it ends; returns why: ``closed``, ``timeout``, ``oversized`` or ``broken``."""
     framer = Framer(limits.max_message_bytes)
-    counters = inbox.counters
-    while True:
-        try:
-            data = await asyncio.wait_for(reader.read(limits.read_size), limits.read_timeout)
-        except TimeoutError:
-            counters.timeouts += 1
-            log.info("TAK connection %s closed: nothing received for %.0f s", peer, limits.read_timeout)
-            return "timeout"
-        except (ConnectionError, OSError) as exc:
-            log.info("TAK connection %s lost: %s", peer, exc)
-            return "closed"
-        if not data:
-            return "closed"
-        payloads = []
-        for message in framer.feed(data):
-            kind = control_kind(message)
-            if kind is None:
-                payloads.append(message)
-                continue
-            counters.control += 1
-            if kind == "t-x-takp-q":
-                writer.write(response_event(clock()))
-        if payloads:
-            await inbox.put(payloads)
-        if framer.error is not None:
-            oversized = framer.oversized
-            if oversized:
-                counters.oversized += 1
-            else:
-                counters.broken += 1
-            log.warning("TAK connection %s closed: %s", peer, framer.error)
-            return "oversized" if oversized else "broken"
+    loop = asyncio.get_running_loop()
+    begun: float | None = None  # when the message now pending began (loop time)
+    try:
+        while True:
+            wait = limits.read_timeout
+            if begun is not None:
+                wait = min(wait, begun + limits.message_timeout - loop.time())
+            try:
+                data = await asyncio.wait_for(reader.read(limits.read_size), max(wait, 0))
+            except TimeoutError:
+                inbox.counters.timeouts += 1
+                if begun is not None and loop.time() >= begun + limits.message_timeout:
+                    log.info("TAK connection %s closed: a message begun was not complete within %.0f s",
+                             peer, limits.message_timeout)
+                else:
+                    log.info("TAK connection %s closed: nothing received for %.0f s", peer, limits.read_timeout)
+                return "timeout"
+            except (ConnectionError, OSError) as exc:
+                log.info("TAK connection %s lost: %s", peer, exc)
+                return "closed"
+            if not data:
+                return "closed"
+            messages = framer.feed(data)
+            await _store(messages, inbox, writer, clock)
+            if not framer.pending:
+                begun = None
+            elif messages or begun is None:
+                begun = loop.time()  # the message now pending began in this read
+            if framer.error is not None:
+                oversized = framer.oversized
+                if oversized:
+                    inbox.counters.oversized += 1
+                else:
+                    inbox.counters.broken += 1
+                log.warning("TAK connection %s closed: %s", peer, framer.error)
+                return "oversized" if oversized else "broken"
+    finally:
+        left = framer.flush()
+        if left:
+            log.info("TAK connection %s ended inside a message: %d byte(s) stored for ingest to dead-letter", peer,
+                     sum(map(len, left)))
+            await _store(left, inbox, None, clock)
+
+
+async def _store(messages: list[bytes], inbox: InboxWriter, writer: asyncio.StreamWriter | None,
+                 clock: Callable[[], datetime]) -> None:
+    """Count (and answer, while ``writer`` is open) the control messages; put the others on the inbox."""
+    payloads = []
+    for message in messages:
+        kind = control_kind(message)
+        if kind is None:
+            payloads.append(message)
+            continue
+        inbox.counters.control += 1
+        if kind == "t-x-takp-q" and writer is not None:
+            writer.write(response_event(clock()))
+    if payloads:
+        await inbox.put(payloads)

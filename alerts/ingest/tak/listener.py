@@ -13,9 +13,13 @@ negotiation answered or counted.
   support on connect (``t-x-takp-v``), as a TAK server does; a client that
   asks for it (``t-x-takp-q``, announced or not) is answered and may then
   stream protobuf. Beyond ``Limits.max_connections`` open
-  connections a new one is closed at once, logged and counted. TLS requires a
+  connections on an endpoint, or ``Limits.max_per_address`` from one client
+  address on it, a new one is closed at once, logged and counted: each
+  endpoint has its own count, so a flood of plain TCP connections leaves
+  room on TLS, and one address cannot take all the room. TLS requires a
   client certificate signed by ``cafile`` (``tls_context``); a client without
-  one fails the handshake and never reaches the inbox.
+  one fails the handshake and never reaches the inbox; a handshake not done
+  within ``Limits.handshake_timeout`` seconds is dropped.
 - **UDP** (situational awareness, conventionally multicast ``239.2.3.1:6969``;
   a multicast address joins the group on every interface): one message per
   datagram, XML or protobuf mesh (``0xBF 0x01 0xBF``), stored as received. A
@@ -51,6 +55,7 @@ import socket
 import ssl
 import struct
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,7 +127,7 @@ class CotListener:
         self.counters = inbox.counters
         self.ports: dict[str, int] = {}
         self.ready = threading.Event()
-        self._open = 0
+        self._open: Counter[tuple[str, str]] = Counter()  # open connections by (endpoint, "") and (endpoint, address)
 
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set (blocking; its own event loop)."""
@@ -179,7 +184,7 @@ class CotListener:
                 pass  # the listener is stopping: the connection ends with it
 
         server = await asyncio.start_server(connected, address[0], address[1], ssl=context,
-                                            ssl_handshake_timeout=self.limits.read_timeout if context else None,
+                                            ssl_handshake_timeout=self.limits.handshake_timeout if context else None,
                                             limit=self.limits.read_size)
         self.ports[name] = server.sockets[0].getsockname()[1]
         return server
@@ -187,12 +192,17 @@ class CotListener:
     async def _connection(self, via: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = Peer(via, _peer(writer), certificate_subject(writer) if via == "tls" else "")
         name = f"{via}:{peer.address}"
-        if self._open >= self.limits.max_connections:
+        host = peer.address.rpartition(":")[0]
+        slots = ((via, ""), (via, host))
+        if self._open[slots[0]] >= self.limits.max_connections or \
+                self._open[slots[1]] >= self.limits.max_per_address:
             self.counters.refused += 1
-            log.warning("TAK connection %s refused: %d connections open (limit)", name, self._open)
+            log.warning("TAK connection %s refused: %d open on %s, %d from %s (limits %d, %d)", name,
+                        self._open[slots[0]], via, self._open[slots[1]], host, self.limits.max_connections,
+                        self.limits.max_per_address)
             writer.close()
             return
-        self._open += 1
+        self._open.update(slots)
         self.counters.connections += 1
         ended = threading.Event()
         self._ending.add(ended)
@@ -215,7 +225,9 @@ class CotListener:
             self._ending.discard(ended)
             for task in tasks:
                 task.cancel()  # done ones ignore it; a stopping listener cancels what still runs
-            self._open -= 1
+            self._open.subtract(slots)
+            if not self._open[slots[1]]:
+                del self._open[slots[1]]  # no count kept for an address with nothing open
             writer.close()
             try:
                 await writer.wait_closed()

@@ -5,7 +5,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from takproto import TAKProtoVer, xml2proto
 
@@ -122,3 +122,107 @@ def test_tak012_a_datagram_is_one_message_and_a_streaming_protobuf_one_becomes_m
     assert datagram_messages(mesh, 1 << 20) == [mesh]
     assert datagram_messages(stream, 1 << 20) == [mesh]
     assert datagram_messages(stream[:-3], 1 << 20) == [stream[:-3]]  # truncated: kept as received
+
+
+# --- the message's own structure decides where it ends (breaker findings: a 911 lost after a ping) ------------
+
+PING = b'<event version="2.0" uid="ping-1" type="t-x-c-t" how="h-g-i-g-o" time="2026-11-29T13:40:00Z"/>'
+EMERGENCY = (b'<event version="2.0" uid="ANDROID-BA-7-9-1-1" type="b-a-o-tbl" how="h-e" time="2026-11-29T13:40:00Z" '
+             b'start="2026-11-29T13:40:00Z" stale="2026-11-29T13:50:00Z"><point lat="43.85" lon="18.41" hae="0" '
+             b'ce="10" le="10"/><detail><emergency type="911 Alert">BIH Bravo</emergency></detail></event>')
+
+
+def test_tak013_a_self_closed_ping_is_a_whole_message_and_the_911_after_it_is_its_own():
+    found, framer = frame_in_pieces(PING + EMERGENCY, [len(PING) - 1, len(PING) + 3])
+    assert found == [PING, EMERGENCY] and not framer.pending
+    assert [control_kind(m) for m in found] == ["t-x-c-t", None]
+
+
+@pytest.mark.parametrize("decoy", [
+    b"<remarks><![CDATA[<event type='t-x-c-t'> </event> />]]></remarks>",
+    b"<!-- <event type=\"t-x-c-t\"/> </event> -->",
+    b"<remarks>type=\"t-x-c-t\"</remarks>",
+])
+def test_tak014_cdata_comments_and_text_neither_end_an_event_nor_make_it_a_ping(decoy):
+    event = EMERGENCY.replace(b"<detail>", b"<detail>" + decoy)
+    found, framer = frame_in_pieces(event + PING, list(range(0, len(event), 7)))
+    assert found == [event, PING] and control_kind(found[0]) is None
+    assert control_kind(b"<!-- <event type='t-x-c-t'/> -->" + EMERGENCY) is None
+
+
+def test_tak015_attribute_values_may_hold_the_delimiters_and_the_type_is_read_from_the_type_attribute_only():
+    tricky = EMERGENCY.replace(b'how="h-e"', b"how=\"h-e\" remarks='a/> b > </event> x type=\"t-x-c-t\"'")
+    assert frame_in_pieces(tricky + PING, [40, 90])[0] == [tricky, PING]
+    assert control_kind(tricky) is None
+
+
+@pytest.mark.parametrize("end", [b"</event >", b"</event\n>", b"</event\r\n\t >"])
+def test_tak016_an_end_tag_with_white_space_before_its_bracket_ends_the_event(end):
+    event = EMERGENCY.replace(b"</event>", end)
+    assert frame_in_pieces(event + PING, [len(event) - 2, len(event) - 1])[0] == [event, PING]
+
+
+@pytest.mark.parametrize("junk", [b"garbage\n", b"HTTP/1.1 200 OK\r\n\r\n", b"</detail></event>", b"<foo>bar</foo>",
+                                  EMERGENCY[:120]])
+def test_tak017_junk_is_a_message_of_its_own_and_never_takes_the_next_event_with_it(junk):
+    found, framer = frame_in_pieces(junk + EMERGENCY + PING, [5, len(junk) + 3])
+    assert found[-2:] == [EMERGENCY, PING] and b"".join(found[:-2]).strip() == junk.strip()
+
+
+def _stream_frame(body: bytes, length: int) -> bytes:
+    return bytes([0xBF]) + bytes(_Varint(length)) + body
+
+
+def _Varint(value: int) -> bytearray:  # noqa: N802
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return out
+
+
+def test_tak018_a_protobuf_frame_that_does_not_parse_gives_back_the_xml_event_it_swallowed():
+    body = bytes(xml2proto(EVENTS[0], TAKProtoVer.MESH))[3:]
+    assert Framer(1 << 20).feed(_stream_frame(body, len(body))) == [MESH_HEADER + body]
+    broken = _stream_frame(body, len(body) + 40)  # a length 40 bytes too long: it takes in the next event's start
+    found, framer = frame_in_pieces(broken + EMERGENCY + PING, [len(broken) + 10])
+    assert found == [broken, EMERGENCY, PING]
+
+
+def test_tak019_what_is_left_when_the_connection_ends_is_flushed_never_dropped():
+    framer = Framer(1 << 20)
+    assert framer.feed(EMERGENCY + EMERGENCY[:100]) == [EMERGENCY] and framer.pending
+    assert framer.flush() == [EMERGENCY[:100]] and not framer.pending
+    proto = bytes(xml2proto(EVENTS[0], TAKProtoVer.STREAM))
+    assert framer.feed(proto[:-5] + b"\n") == []  # a frame cut short ...
+    assert framer.flush() == [proto[:-5]]  # ... is handed on as read
+    assert framer.feed(proto[:20] + EMERGENCY[:50]) == []  # a frame cut short with an event cut short after it
+    assert framer.flush() == [proto[:20], EMERGENCY[:50]]
+
+
+_PIECES = st.sampled_from([EMERGENCY, PING, EVENTS[0], EVENTS[3], b"junk ", b"\x00\n", b"<?xml version='1.0'?>",
+                           EMERGENCY[:60], EMERGENCY[:150], b"</event>", b"<!-- c -->", b"<![CDATA[ </event> ]]>",
+                           b"a/>", b"<event", b"'", b'"'])
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.lists(_PIECES, max_size=12), st.lists(st.integers(min_value=0, max_value=3000), max_size=12))
+def test_tak020_nothing_read_is_lost_and_every_whole_event_after_junk_comes_out_whole(pieces, cuts):
+    stream = b"".join(pieces)
+    found, framer = frame_in_pieces(stream, [c for c in cuts if c <= len(stream)])
+    found += framer.flush()
+    assert framer.error is None
+
+    def solid(data: bytes) -> bytes:
+        return bytes(b for b in data if b not in b" \t\r\n\x00")
+    assert solid(b"".join(found)) == solid(stream)
+    for before, piece in zip([b""] + pieces, pieces):
+        if piece in (EMERGENCY, PING) and not before.startswith((b"<?xml", b"<!--")):  # (a prolog of the event)
+            assert piece in found
+
+
+def test_tak021_an_event_cut_off_after_its_declaration_is_flushed_with_it():
+    framer = Framer(1 << 20)
+    assert framer.feed(EVENTS[0][:70]) == []
+    assert framer.flush() == [EVENTS[0][:70]]

@@ -195,6 +195,53 @@ def test_tak106_connections_over_the_limit_are_closed_and_counted(client, keys):
             sock.close()
 
 
+def connect_from(port: int, source: str) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+
+
+def test_tak106b_one_address_cannot_take_all_the_room_and_a_tcp_flood_leaves_room_on_tls(client, keys, certificates):
+    pki = certificates
+    endpoints = Endpoints(tcp=LOCAL, tls=LOCAL, tls_context=tls_context(pki.server_cert, pki.server_key, pki.ca))
+    with listening(client, keys, endpoints, Limits(max_connections=5, max_per_address=3)) as listener:
+        flood = [connect_from(listener.ports["tcp"], "127.0.0.2") for _ in range(3)]
+        wait_for(lambda: listener.counters.connections == 3, what="3 connections from 127.0.0.2")
+        one_more = connect_from(listener.ports["tcp"], "127.0.0.2")
+        assert closed_by_peer(one_more)  # over the per-address limit
+        others = [connect_from(listener.ports["tcp"], "127.0.0.3") for _ in range(2)]
+        wait_for(lambda: listener.counters.connections == 5, what="2 more from 127.0.0.3")
+        assert closed_by_peer(connect_from(listener.ports["tcp"], "127.0.0.4"))  # TCP is full ...
+        with_cert = client_tls_context(pki.ca, pki.client_cert, pki.client_key)
+        with with_cert.wrap_socket(connect_from(listener.ports["tls"], "127.0.0.2"), server_hostname="127.0.0.1") \
+                as sock:  # ... TLS is not, even from the flooding address
+            sock.sendall(EVENTS[0])
+            assert payloads(client, keys, 1) == [EVENTS[0]]
+        assert listener.counters.refused == 2
+        for sock in flood + others + [one_more]:
+            sock.close()
+
+
+def test_tak106c_what_a_connection_sent_of_a_message_it_did_not_finish_is_stored_when_it_closes(client, keys):
+    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener:
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(EVENTS[0] + EVENTS[1][:100])
+        assert payloads(client, keys, 2) == [EVENTS[0], EVENTS[1][:100]]
+
+
+def test_tak107b_a_message_trickling_in_is_cut_off_at_the_message_timeout_and_what_came_is_stored(client, keys):
+    limits = Limits(message_timeout=0.5, read_timeout=60)
+    with listening(client, keys, Endpoints(tcp=LOCAL), limits) as listener, connect(listener.ports["tcp"]) as sock:
+        sock.sendall(EVENTS[0][:10])
+        sent = 10
+        with suppress(OSError):  # a byte at a time, each within the read timeout, until the listener hangs up
+            while listener.counters.timeouts == 0 and sent < len(EVENTS[0]) - 1:
+                sock.sendall(EVENTS[0][sent:sent + 1])
+                sent += 1
+                threading.Event().wait(0.05)  # the trickle itself (what is tested), not a wait for an outcome
+        assert closed_by_peer(sock) and listener.counters.timeouts == 1
+        assert payloads(client, keys, 1)[0] == EVENTS[0][:len(payloads(client, keys, 1)[0])]
+        assert sent < len(EVENTS[0]) - 1  # it was cut off before the message was complete
+
+
 def test_tak107_a_silent_connection_is_closed_after_the_read_timeout(client, keys):
     with listening(client, keys, Endpoints(tcp=LOCAL), Limits(read_timeout=0.3)) as listener:
         with connect(listener.ports["tcp"]) as sock:
@@ -232,6 +279,26 @@ def test_tak109_a_cot_emergency_sent_to_the_listener_becomes_an_alert_of_its_fee
     assert alert.routing.feed == "rs-tak" and alert.routing.nation == "RS"
 
 
+def test_tak109c_pings_junk_and_cut_off_messages_around_emergencies_take_none_with_them(client, keys, regions):
+    """The breaker's stream: a self-closed ping right before a 911, junk before another, a message cut off at the
+    end. Both emergencies become alerts; the junk and the cut-off message are dead letters with a reason."""
+    feeds = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
+    received = datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC)
+    worker = stream_ingest(alert_pipeline(client, keys, regions, feeds=feeds, clock=lambda: received))
+    ping = b'<event version="2.0" uid="ANDROID-0a1b2c3d4e5f6789" type="t-x-c-t" how="h-g-i-g-o"/>'
+    second = EMERGENCY.replace(b"ANDROID-0a1b2c3d4e5f6789", b"ANDROID-ffff")
+    cdata = second.replace(b"<detail>", b"<detail><remarks><![CDATA[type='t-x-c-t' </event>]]></remarks>")
+    store = AlertStore(client, keys)
+    with listening(client, keys, Endpoints(tcp=LOCAL)) as listener, running(worker):
+        with connect(listener.ports["tcp"]) as sock:
+            sock.sendall(ping + EMERGENCY + b"\x00 junk that is no CoT </event>" + cdata + b"<event uid='cut")
+        wait_for(lambda: store.get("ANDROID-0a1b2c3d4e5f6789-9-1-1") and store.get("ANDROID-ffff-9-1-1")
+                 and client.xlen(keys.dead_letters) == 2, what="2 alerts and 2 dead letters")
+    assert listener.counters.control == 1
+    reasons = [fields[b"reason"].decode() for _, fields in client.xrange(keys.dead_letters)]
+    assert all(reasons) and len(reasons) == 2
+
+
 def test_tak109b_a_device_the_registry_does_not_know_is_routed_by_the_listener_s_feed(client, keys, regions):
     feeds = FeedRegistry.load(ROOT / "tests" / "data" / "feeds.toml")
     received = datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC)
@@ -257,10 +324,11 @@ def test_tak110_the_bridge_reconnects_to_a_tak_server_and_feeds_the_inbox(client
         conn, _ = server.accept()
         assert read_event(conn) == EVENTS[5]
         conn.sendall(EVENTS[1] + bytes(xml2proto(EVENTS[2], TAKProtoVer.STREAM)))
-        stored = payloads(client, keys, 3)
+        stored = payloads(client, keys, 4)
         conn.close()
     server.close()
-    assert stored[:2] == EVENTS[:2] and stored[2].startswith(MESH_HEADER)
+    # what the server sent of the message it was cut off in is stored too (ingest dead-letters it)
+    assert stored[:3] == [EVENTS[0], EVENTS[1][:50], EVENTS[1]] and stored[3].startswith(MESH_HEADER)
     assert bridge.counters.connections >= 2
 
 
