@@ -16,9 +16,11 @@ back-off (``CRISIS_RESTART_BACKOFF``, ``CRISIS_RESTART_BACKOFF_MAX``), and
 """
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -169,8 +171,7 @@ def serve(settings: Settings) -> None:
             if entry is not None:
                 unregister(entry)
             stop.set()
-            for thread in threads:
-                thread.join(timeout=5)
+            join_all(threads, timeout=5)
             shutdown(app)
 
 
@@ -188,7 +189,18 @@ def ingest(settings: Settings) -> None:
         services = build_services(settings, templates, feeds)
         threads = start_ingest(services, stop)
         log.info("ingest running on %s (prefix %s)", shown_url(settings.redis_url), settings.prefix)
+        gc.freeze()  # what start-up made lives until the end: no collection scans it again, nor at exit
         stop.wait()
-        for thread in threads:
-            thread.join(timeout=5)
+        join_all(threads, timeout=5)
         services.close()
+
+
+def join_all(threads: list[threading.Thread], timeout: float) -> None:
+    """Wait for ``threads`` to end, ``timeout`` seconds for them all (not each); the ones still running are
+    logged by name (they are daemon threads: the process ends without them)."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    late = [thread.name for thread in threads if thread.is_alive()]
+    if late:
+        log.warning("still running %.0f s after the stop, left behind: %s", timeout, ", ".join(late))
