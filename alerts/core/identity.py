@@ -3,8 +3,8 @@
 | format | identity | the same alert again | source |
 |--------|----------|----------------------|--------|
 | CAP 1.2 | ``cap:<sender>/<identifier>`` | the same sender and identifier | CAP 1.2 section 3.2.1: a message is identified by sender and identifier; ``references`` lists ``sender,identifier,sent`` |
-| CoT emergency | ``cot:<uid>`` | a repeated report of an open emergency with that uid | ATAK raises 911 etc. on uid ``<device>-9-1-1`` and cancels it with ``b-a-o-can`` on the same uid; the next emergency reuses the uid |
-| CoT cancel | ``cot-cancel:<uid>@<time>`` | the same cancel resent | |
+| CoT emergency | ``cot:<uid>``; off a TAK listener ``cot:<feed>/<uid>`` | a repeated report of an open emergency with that uid (from that feed) | ATAK raises 911 etc. on uid ``<device>-9-1-1`` and cancels it with ``b-a-o-can`` on the same uid; the next emergency reuses the uid |
+| CoT cancel | ``cot-cancel:<uid>@<time>``; off a TAK listener ``cot-cancel:<feed>/<uid>@<time>`` | the same cancel resent | |
 | our JSON | ``json:<source>/<id>`` | the same source and id | this project's schema v1 |
 
 The format is read from the extras only its decoder sets (``cap_status`` and
@@ -25,14 +25,17 @@ alert (key ``<uid>~<12 hex digits of the message's identity and time>``).
 References (CAP Update/Cancel, CoT cancels, our ``msg_type``/``references``)
 name identities the same way: a CAP reference only counts for the same
 sender, ours only for the same source, so one producer cannot close another's
-alerts; a CoT cancel names its uid.
+alerts; a CoT cancel names its uid. A CoT uid is chosen by the device, so what
+arrived on a TAK listener is scoped by the feed it came through (the routing's
+feed, else the listener's): a device on the MK listener can neither take a BA
+emergency's uid (its 911 is MK's own alert, BA's stays BA's) nor cancel it.
 
 Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 #: An ``alerts.core.model.Alert`` (typed loosely: the model computes identities with these functions).
 Alert = Any
@@ -50,18 +53,31 @@ def cap_identity(sender: str, identifier: str) -> str:
     return f"cap:{_part(sender)}/{_part(identifier)}"
 
 
-def identity_of(alert: Alert) -> str:
-    """The producer identity of ``alert`` (see the module docstring)."""
+def _cot_scope(scope: str | None) -> str:
+    return f"{_part(scope)}/" if scope else ""
+
+
+def identity_of(alert: Alert, scope: str | None = None) -> str:
+    """The producer identity of ``alert`` (see the module docstring); ``scope``: the feed a CoT message
+    arrived through on a TAK listener (None: the internal streams)."""
     extra = alert.model_extra or {}
     if "cap_status" in extra and "sender" in extra:
         return cap_identity(str(extra["sender"]), alert.id)
     cot_type = extra.get("cot_type")
     if cot_type == COT_CANCEL:
         uid = (alert.references or [alert.id])[0]
-        return f"cot-cancel:{_part(uid)}@{alert.reported_at.isoformat()}"
+        return f"cot-cancel:{_cot_scope(scope)}{_part(uid)}@{alert.reported_at.isoformat()}"
     if cot_type:
-        return f"cot:{_part(alert.id)}"
+        return f"cot:{_cot_scope(scope)}{_part(alert.id)}"
     return f"json:{_part(alert.source)}/{_part(alert.id)}"
+
+
+def scope_of(identity: str) -> str | None:
+    """The feed scope of a CoT identity (``identity_of``'s ``scope``), else None."""
+    kind, _, rest = identity.partition(":")
+    if kind not in ("cot", "cot-cancel") or "/" not in rest:
+        return None
+    return unquote(rest.split("/", 1)[0])
 
 
 def renewable(alert: Alert) -> bool:
@@ -70,8 +86,9 @@ def renewable(alert: Alert) -> bool:
     return bool(cot_type) and cot_type != COT_CANCEL
 
 
-def referenced_identities(alert: Alert) -> list[str]:
-    """The identities ``alert`` updates or cancels (none for a plain alert)."""
+def referenced_identities(alert: Alert, scope: str | None = None) -> list[str]:
+    """The identities ``alert`` updates or cancels (none for a plain alert); ``scope`` as for ``identity_of``
+    (a CoT cancel closes only the emergencies of its own scope)."""
     if alert.msg_type == "alert" or not alert.references:
         return []
     extra = alert.model_extra or {}
@@ -83,7 +100,7 @@ def referenced_identities(alert: Alert) -> list[str]:
                 found.append(cap_identity(sender, ref["identifier"]))
         return list(dict.fromkeys(found))
     if extra.get("cot_type"):
-        return [f"cot:{_part(ref)}" for ref in dict.fromkeys(alert.references)]
+        return [f"cot:{_cot_scope(scope)}{_part(ref)}" for ref in dict.fromkeys(alert.references)]
     own = identity_of(alert)
     return [i for i in (f"json:{_part(alert.source)}/{_part(ref)}" for ref in dict.fromkeys(alert.references))
             if i != own]

@@ -12,6 +12,8 @@ A payload is recognised by its content (``alerts.formats.payload``):
 - anything else is JSON, strictly UTF-8 (RFC 8259): our schema v1, or one
   GeoJSON Feature of a known feed (``alerts.formats.json_alert``).
 
+What a TAK listener read is decoded by ``decode_tak_alert`` instead: CoT only.
+
 A payload given as ``str`` is its UTF-8 encoding; an XML one is read as that
 text, whatever its declaration says. Every refusal is a ``Rejected`` with a
 reason; nothing else is raised for any input (a decoder that falls over is
@@ -30,7 +32,7 @@ from alerts.formats.xml import decode_xml_alert
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_MAX_BYTES", "Rejected", "decode_alert"]
+__all__ = ["DEFAULT_MAX_BYTES", "Rejected", "decode_alert", "decode_tak_alert"]
 
 
 def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
@@ -41,3 +43,17 @@ def decode_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
     if looks_like_xml(data):
         return decode_xml_alert(data, encoding="utf-8" if isinstance(raw, str) else None)
     return decode_json_alert(data, json_text(data))
+
+
+def decode_tak_alert(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Alert:
+    """A payload a TAK listener or bridge read (its inbox entry is tagged with the feed): CoT only, XML or TAK
+    protobuf, decoded by its type as a device's event. CAP, JSON, GeoJSON and our own ``detail/crisis``
+    extension are refused (``Rejected``): they could name any sender, id or reference, and a TAK port is open
+    to every device of the feed, so only what a TAK device sends is taken from it.
+    """
+    data = payload_bytes(raw, max_bytes)
+    if is_tak_protobuf(data):
+        return decode_xml_alert(cot_xml_of(data), cot_only=True)
+    if looks_like_xml(data):
+        return decode_xml_alert(data, encoding="utf-8" if isinstance(raw, str) else None, cot_only=True)
+    raise Rejected("a TAK listener carries CoT only (XML or TAK protobuf); this payload is neither")

@@ -37,15 +37,21 @@ log = logging.getLogger(__name__)
 INTERNAL_ERROR = "XML alert could not be decoded (internal error"
 
 
-def decode_xml_alert(raw: bytes, encoding: str | None = None) -> Alert:
+def decode_xml_alert(raw: bytes, encoding: str | None = None, *, cot_only: bool = False) -> Alert:
     """One XML payload (its bytes) as an alert; ``Rejected`` with a reason for anything else.
 
     ``encoding`` is None to decode per byte-order mark and declaration, or
     ``"utf-8"`` for the UTF-8 form of a payload that arrived as text
-    (``alerts.formats.xmlsafe.parse_xml``).
+    (``alerts.formats.xmlsafe.parse_xml``). ``cot_only``: a CoT ``<event>`` as a
+    TAK device sends it, nothing else (see ``alerts.formats.decode.decode_tak_alert``).
     """
     root = parse_xml(raw, encoding)
     try:
+        if cot_only:
+            if not (isinstance(root.tag, str) and root.tag == "event"):
+                name = etree.QName(root).localname if isinstance(root.tag, str) else "none"
+                raise Rejected(f"a TAK listener carries CoT only: root element <{name}> is not a CoT <event>")
+            return cot.decode_cot_event(root, ours=False)
         return _dispatch(root)
     except Rejected:
         raise

@@ -2,7 +2,8 @@
 
 Per batch:
 
-1. every payload is decoded on its own (``decode_each``); only the exercise
+1. every payload is decoded on its own (``decode_each``; what a TAK listener
+   read, ``via`` ``feed:<name>``, as CoT only: ``decode_tak_alert``); only the exercise
    scheduler's signed injects (``via`` ``INJECT_VIA``) keep an exercise id and
    inject number (``_unmarked``);
 2. each alert is routed (``alerts.core.routing``; a payload that came
@@ -45,7 +46,7 @@ import numpy as np
 
 from alerts.core.feeds import FeedRegistry
 from alerts.core.geography import RegionIndex
-from alerts.core.identity import referenced_identities
+from alerts.core.identity import identity_of, referenced_identities, scope_of
 from alerts.core.injects import is_inject_alert_id, unmarked
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
@@ -53,7 +54,7 @@ from alerts.core.references import closed_by
 from alerts.core.routing import route
 from alerts.core.shapes import bounded
 from alerts.core.validity import expires_at, on_receipt
-from alerts.formats.decode import decode_alert
+from alerts.formats.decode import decode_alert, decode_tak_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.ingest.pipeline import INJECT_VIA, BatchResult, DeadLettering, arrived_on, decode_each, utc_now
 from alerts.store.alerts import AlertStore, recordable
@@ -67,8 +68,9 @@ Clock = Callable[[], datetime]
 
 
 def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple[float, float] | None,
-                 routing: Routing | None = None) -> StoredAlert:
-    """An accepted alert as recorded: routed, placed, received ``now``, its status on receipt.
+                 routing: Routing | None = None, identity: str = "") -> StoredAlert:
+    """An accepted alert as recorded: routed, placed, received ``now``, its status on receipt, recognised by
+    ``identity`` (default: ``alerts.core.identity.identity_of`` the alert).
 
     A cancel is born cancelled; an alert whose validity already ended is born
     expired; a CoT emergency already stale is open but ``stale``.
@@ -78,7 +80,8 @@ def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple
         status = Status.CANCELLED
     lon, lat = point if point is not None else (None, None)
     return StoredAlert(alert=alert, placement=placement, received_at=now, status=status or Status.NEW,
-                       lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale, routing=routing)
+                       lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale, routing=routing,
+                       identity=identity)
 
 
 class AlertPipeline(DeadLettering):
@@ -115,7 +118,7 @@ class AlertPipeline(DeadLettering):
         dead: list[DeadLetter] = []
         for_assets: list[tuple[str, bytes]] | None = [] if self.to_assets is not None else None
         decoded = self._unmarked(
-            list(decode_each(payloads, lambda raw: decode_alert(raw, self.max_bytes), dead, for_assets)), dead)
+            list(decode_each(payloads, self._decode, dead, for_assets)), dead)
         if for_assets:
             # before the batch is acknowledged; a replay sends them again
             self.to_assets([(arrived_on(via), raw) for via, raw in for_assets])
@@ -140,6 +143,12 @@ class AlertPipeline(DeadLettering):
         return result
 
     # --- steps ----------------------------------------------------------------------------
+
+    def _decode(self, via: str, raw: bytes) -> Alert:
+        """A payload a TAK listener read (``via`` ``feed:<name>``) is CoT only (``decode_tak_alert``)."""
+        if arrived_on(via):
+            return decode_tak_alert(raw, self.max_bytes)
+        return decode_alert(raw, self.max_bytes)
 
     @staticmethod
     def _unmarked(decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]) -> list[tuple[str, bytes, Alert]]:
@@ -188,7 +197,10 @@ class AlertPipeline(DeadLettering):
                     placement, point = self.regions.place_area(geometry, approximate), (spot.x, spot.y)
                 else:
                     placement, point = Placement(), None  # unlocated
-                placed.append((via, raw, stored_alert(alert, placement, now, point, routing)))
+                listener = arrived_on(via)
+                scope = (routing.feed or listener) if listener else None
+                placed.append((via, raw, stored_alert(alert, placement, now, point, routing,
+                                                      identity_of(alert, scope))))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch
                 log.exception("could not place alert %r", alert.id)
                 dead.append(DeadLetter("placement", raw, f"could not place the alert: {type(exc).__name__}: {exc}"))
@@ -251,7 +263,7 @@ class AlertPipeline(DeadLettering):
     def _apply_references(self, batch: list[StoredAlert]) -> None:
         """Close what each update or cancel names (kept for later when it is not here yet)."""
         pairs = [(identity, {"by": newer.id, "at": int(self.clock().timestamp())}, newer)
-                 for newer in batch for identity in referenced_identities(newer.alert)]
+                 for newer in batch for identity in referenced_identities(newer.alert, scope_of(newer.identity))]
         if not pairs:
             return
         targets = self.store.resolve_references([(identity, entry) for identity, entry, _ in pairs],

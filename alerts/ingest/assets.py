@@ -63,7 +63,8 @@ class AssetPipeline(DeadLettering):
         result: BatchResult[Asset] = BatchResult()
         dead: list[DeadLetter] = []
         whole: dict[str, Asset] = {}
-        for via, raw, message in decode_each(payloads, lambda raw: decode_asset_message(raw, self.max_bytes), dead):
+        decode = lambda _via, raw: decode_asset_message(raw, self.max_bytes)  # noqa: E731
+        for via, raw, message in decode_each(payloads, decode, dead):
             try:
                 message = received(message, self.clock(), self.max_skew)
             except ValueError as exc:

@@ -77,10 +77,10 @@ def arrived_on(via: str) -> str | None:
     return via.removeprefix(FEED_VIA) if via.startswith(FEED_VIA) else None
 
 
-def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
+def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[str, bytes], T],
                 dead: list[DeadLetter], for_assets: list[tuple[str, bytes]] | None = None
                 ) -> Iterator[tuple[str, bytes, T]]:
-    """``(via, raw, decoded)`` for each payload ``decode`` accepts, in order; the others are
+    """``(via, raw, decoded)`` for each payload ``decode(via, raw)`` accepts, in order; the others are
     appended to ``dead`` as they come (so dead letters keep the arrival order too), except that
     the ``(via, raw)`` payloads refused as ``ForAssets`` go to ``for_assets`` when it is given.
 
@@ -89,7 +89,7 @@ def decode_each(payloads: list[tuple[str, bytes]], decode: Callable[[bytes], T],
     """
     for via, raw in payloads:
         try:
-            decoded = decode(raw)
+            decoded = decode(via, raw)
         except ForAssets as exc:
             if for_assets is not None:
                 for_assets.append((via, raw))

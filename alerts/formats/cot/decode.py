@@ -51,12 +51,14 @@ def _crisis_detail(crisis: etree._Element) -> Alert:
     return decode_alert_document(document)
 
 
-def decode_cot_event(event: etree._Element) -> Alert:
+def decode_cot_event(event: etree._Element, ours: bool = True) -> Alert:
     """A CoT ``<event>`` (ours, or an ATAK/WinTAK emergency or its cancel) as an alert; raises ``Rejected``.
 
     The event's ``time``, ``start`` and ``stale`` are checked whatever it carries (``cot_times``).
+    ``ours`` False (an event off a TAK listener, where any device may write anything): a ``detail/crisis``
+    is not taken as ours, the event is decoded by its type like any device's.
     """
-    crisis = event.find("detail/crisis")
+    crisis = event.find("detail/crisis") if ours else None
     if crisis is not None:
         cot_times(event)
         return _crisis_detail(crisis)

@@ -5,13 +5,14 @@ connected to a TAK server). ``pump`` reads at most ``Limits.read_size``
 bytes at a time, frames them (``alerts.ingest.tak.framing``) and awaits the
 inbox writer before it reads again (back-pressure, see
 ``alerts.ingest.tak.inbox``). It ends, and says why, when the peer closes,
-when nothing arrives for ``Limits.read_timeout`` seconds (TAK clients ping
-well within a minute), when a message begun is not complete within
+when nothing but white space arrives for ``Limits.read_timeout`` seconds (TAK
+clients ping well within a minute), when a message begun is not complete within
 ``Limits.message_timeout`` seconds however slowly its bytes trickle in (a
 slow-read attack holds a connection no longer than that), or when a message
 is over ``Limits.max_message_bytes`` or its length prefix is broken: the
 messages framed before it are stored first, then the connection is closed,
-logged and counted. Whatever was read of a message the connection ended in
+logged and counted, and a dead letter with the reason keeps the start of what
+was refused (``InboxWriter.refuse``). Whatever was read of a message the connection ended in
 (``Framer.flush``) is stored too, so ingest dead-letters it with the reason:
 nothing read is dropped silently.
 """
@@ -54,9 +55,10 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
     framer = Framer(limits.max_message_bytes)
     loop = asyncio.get_running_loop()
     begun: float | None = None  # when the message now pending began (loop time)
+    heard = loop.time()  # when the last bytes that were not white space or NULs arrived
     try:
         while True:
-            wait = limits.read_timeout
+            wait = heard + limits.read_timeout - loop.time()  # white space alone keeps no connection open
             if begun is not None:
                 wait = min(wait, begun + limits.message_timeout - loop.time())
             try:
@@ -74,6 +76,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
                 return "closed"
             if not data:
                 return "closed"
+            if data.strip(b" \t\r\n\x00"):
+                heard = loop.time()
             messages = framer.feed(data)
             await _store(messages, inbox, writer, clock)
             if not framer.pending:
@@ -87,6 +91,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
                 else:
                     inbox.counters.broken += 1
                 log.warning("TAK connection %s closed: %s", peer, framer.error)
+                await inbox.refuse(framer.refused, f"{framer.error}; the connection was closed (its framing is "
+                                   f"lost), the first {len(framer.refused)} bytes are kept here", clock())
                 return "oversized" if oversized else "broken"
     finally:
         left = framer.flush()

@@ -6,8 +6,9 @@ A TAK stream (TCP or TLS) carries, one after another:
   declaration, comments, white space), then one ``<event>`` element, which
   ends at its end tag (``</event>``, white space allowed before the ``>``) or,
   for an empty element (``<event .../>``, a ping), at its start tag's ``/>``.
-  The scan knows attribute quotes, CDATA sections and comments, so an
-  ``</event>`` or ``/>`` inside them ends nothing. White space and NUL bytes
+  The scan knows attribute quotes, CDATA sections, comments and processing
+  instructions, so an ``</event>`` or ``/>`` inside them ends nothing; a UTF-8
+  byte-order mark may begin a message. White space and NUL bytes
   (some clients' keep-alives) between messages are skipped. A ``<`` inside
   the start tag, or an ``<event`` or ``<?xml`` inside the body, cannot be
   part of a CoT event: the event was cut off there (see resynchronisation).
@@ -52,6 +53,9 @@ from datetime import datetime, timedelta
 from alerts.formats.cot.tak import MESH_HEADER, tak_message
 
 STREAM_MAGIC = 0xBF
+_BOM = b"\xef\xbb\xbf"
+#: How much of a message refused for its size is kept (``Framer.refused``) for the dead letter that says why.
+REFUSED_KEPT = 65_536
 _SKIPPED = b" \t\r\n\x00"
 _VARINT_MAX_BYTES = 10
 #: Where an XML message can begin: what a resynchronisation looks for.
@@ -59,7 +63,7 @@ _RESYNC = re.compile(rb"<\?xml[\s?]|<event[\s/>]")
 _EVENT_OPEN = re.compile(rb"<event[\s/>]")
 _TAG_STOP = re.compile(rb"[\"'<>]")
 #: At a ``<`` in an event's body: CDATA, a comment, or the event's end tag.
-_BODY_TOKEN = re.compile(rb"<(?:(!\[CDATA\[)|(!--)|/event\s*>)")
+_BODY_TOKEN = re.compile(rb"<(?:(!\[CDATA\[)|(!--)|(\?)|/event\s*>)")
 _BODY_PREFIXES = (b"<![CDATA[", b"<!--", b"</event")
 _PROLOG_PREFIXES = (b"<!--", b"<event")  # ("<?" is known at once)
 #: The root start tag of an XML message (after its prolog) and its attributes.
@@ -76,6 +80,7 @@ class Framer:
         self.buffer = bytearray()
         self.error: str | None = None  # why framing stopped
         self.oversized = False  # it stopped at a message over the limit (else: a broken length prefix)
+        self.refused = b""  # the start (at most REFUSED_KEPT bytes) of what it stopped at
         self._reset()
 
     def _reset(self) -> None:
@@ -153,6 +158,8 @@ class Framer:
                 at = self._at
                 while at < len(buffer) and buffer[at] in _SKIPPED:
                     at += 1
+                if at == 0 and buffer.startswith(_BOM):
+                    at = len(_BOM)  # a UTF-8 byte-order mark may begin an XML document: it stays with it
                 self._at = at
                 rest = bytes(buffer[at:at + 9])
                 if not rest:
@@ -226,6 +233,8 @@ class Framer:
                 self._closer, self._at = b"]]>", token.end()
             elif token.group(2):
                 self._closer, self._at = b"-->", token.end()
+            elif token.group(3):
+                self._closer, self._at = b"?>", token.end()  # a processing instruction
             else:
                 return self._take(token.end())
 
@@ -259,6 +268,7 @@ class Framer:
     def _fail(self, reason: str, oversized: bool = True) -> None:
         self.error = reason
         self.oversized = oversized
+        self.refused = bytes(self.buffer[:REFUSED_KEPT])
         self.buffer.clear()
 
 
@@ -271,14 +281,18 @@ def _skip(buffer: bytearray) -> int:
 
 
 def datagram_messages(data: bytes, max_bytes: int) -> list[bytes]:
-    """The messages of one UDP datagram: XML or protobuf mesh as received; a datagram in the streaming form
-    (``0xBF``, varint length, message: what pytak sends to a unicast address with ``TAK_PROTO=1``) in mesh
-    form. One whose streaming frame is broken is kept as received (ingest dead-letters it with the reason)."""
-    if not data.startswith(bytes([STREAM_MAGIC])) or data.startswith(MESH_HEADER):
+    """The messages of one UDP datagram, framed like a stream's (``Framer``, then ``flush``): NULs and white
+    space around an event are dropped, two events in one datagram are two messages, junk is its own. A
+    protobuf mesh datagram (``0xBF 0x01 0xBF``) is one message as received; one in the streaming form (``0xBF``,
+    varint length, message: what pytak sends to a unicast address with ``TAK_PROTO=1``) becomes mesh form. A
+    datagram the framer refuses (a broken length prefix) is kept as received (ingest dead-letters it with the
+    reason)."""
+    if data.startswith(MESH_HEADER):
         return [data]
     framer = Framer(max_bytes)
     messages = framer.feed(data)
-    return messages if messages and framer.error is None and not framer.buffer else [data]
+    messages += framer.flush()
+    return messages if framer.error is None else [data]
 
 
 def control_kind(message: bytes) -> str | None:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from alerts.store.client import UNAVAILABLE, Client
+from alerts.store.dead_letters import DeadLetter, DeadLetters
 from alerts.store.keys import Keys
 from alerts.store.producer import send_from_feed
 
@@ -36,7 +38,7 @@ class Counters:
     control: int = 0  # pings and protocol negotiation, answered or counted, not stored
     oversized: int = 0  # connections closed (or datagrams refused) for a message over the size limit
     broken: int = 0  # connections closed for a broken protobuf length prefix
-    refused: int = 0  # connections refused over the connection limit
+    refused: int = 0  # connections refused over the connection limits
     timeouts: int = 0  # connections closed after the read timeout
     store_retries: int = 0  # batches sent again because Redis could not be reached
     connections: int = 0  # connections accepted (or made, by the bridge)
@@ -55,6 +57,16 @@ class InboxWriter:
         self.backoff_max = backoff_max
         #: Why messages are waiting for Redis right now ("" when none are).
         self.waiting = ""
+
+    async def refuse(self, start: bytes, reason: str, at: datetime) -> None:
+        """Keep a dead letter (``keys.dead_letters``, via ``feed:<name>``) for a message the listener refused
+        unread (over the size limit, a broken length prefix): ``start`` is its beginning, ``reason`` why. A
+        failure to write it is logged (the refusal itself is logged and counted already)."""
+        letter = DeadLetter(f"feed:{self.feed}", start, reason)
+        try:
+            await asyncio.to_thread(DeadLetters(self.client, self.keys.dead_letters).add, [letter], at)
+        except UNAVAILABLE as exc:
+            log.error("could not keep the dead letter of a refused message of feed %s: %s", self.feed, exc)
 
     async def put(self, messages: list[bytes]) -> None:
         """Store ``messages`` in order, waiting (and retrying) for as long as Redis is unreachable."""

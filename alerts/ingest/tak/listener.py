@@ -19,7 +19,9 @@ negotiation answered or counted.
   room on TLS, and one address cannot take all the room. TLS requires a
   client certificate signed by ``cafile`` (``tls_context``); a client without
   one fails the handshake and never reaches the inbox; a handshake not done
-  within ``Limits.handshake_timeout`` seconds is dropped.
+  within ``Limits.handshake_timeout`` seconds is dropped. (A failed handshake
+  happens inside asyncio's TLS layer, before the listener sees a connection:
+  it is neither logged nor counted here.)
 - **UDP** (situational awareness, conventionally multicast ``239.2.3.1:6969``;
   a multicast address joins the group on every interface): one message per
   datagram, XML or protobuf mesh (``0xBF 0x01 0xBF``), stored as received. A
@@ -41,7 +43,8 @@ With a ``Heartbeat`` the listener shows in ``GET /api/v1/health`` like an
 ingest worker: beating while it runs, ``retrying`` with the reason while its
 messages wait for Redis, its ``Counters`` as the counts.
 
-``CotListener.run(stop)`` serves until ``stop`` is set (a thread of
+``CotListener.run(stop)`` serves until ``stop`` is set (then every open
+connection is ended after what it read is stored) (a thread of
 ``crisisdash serve`` or of ``crisisdash cot listen``); ``ready`` is set once
 every socket is bound and ``ports`` names the bound ports. Binding errors are
 raised from ``run``.
@@ -127,6 +130,7 @@ class CotListener:
         self.counters = inbox.counters
         self.ports: dict[str, int] = {}
         self.ready = threading.Event()
+        self._connections: set[asyncio.Task] = set()
         self._open: Counter[tuple[str, str]] = Counter()  # open connections by (endpoint, "") and (endpoint, address)
 
     def run(self, stop: threading.Event) -> None:
@@ -159,10 +163,13 @@ class CotListener:
         finally:
             for ended in list(self._ending):
                 ended.set()  # every outbound stream stops with the listener
+            for server in servers:
+                server.close()  # no new connection ...
+            for connection in list(self._connections):
+                connection.cancel()  # ... and each open one stores what it read, then ends
+            await asyncio.gather(*self._connections, return_exceptions=True)
             if self.heartbeat is not None:
                 await asyncio.to_thread(self.heartbeat.stop)
-            for server in servers:
-                server.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -178,10 +185,14 @@ class CotListener:
 
     async def _stream_server(self, name: str, address: Address, context: ssl.SSLContext | None):
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            self._connections.add(task)
             try:
-                await self._connection(name, reader, writer)
+                await self._connection(name, reader, writer, context)
             except asyncio.CancelledError:
                 pass  # the listener is stopping: the connection ends with it
+            finally:
+                self._connections.discard(task)
 
         server = await asyncio.start_server(connected, address[0], address[1], ssl=context,
                                             ssl_handshake_timeout=self.limits.handshake_timeout if context else None,
@@ -189,10 +200,11 @@ class CotListener:
         self.ports[name] = server.sockets[0].getsockname()[1]
         return server
 
-    async def _connection(self, via: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = Peer(via, _peer(writer), certificate_subject(writer) if via == "tls" else "")
-        name = f"{via}:{peer.address}"
-        host = peer.address.rpartition(":")[0]
+    async def _connection(self, via: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                          context: ssl.SSLContext | None = None) -> None:
+        address = _peer(writer)
+        name = f"{via}:{address}"
+        host = address.rpartition(":")[0]
         slots = ((via, ""), (via, host))
         if self._open[slots[0]] >= self.limits.max_connections or \
                 self._open[slots[1]] >= self.limits.max_per_address:
@@ -203,11 +215,12 @@ class CotListener:
             writer.close()
             return
         self._open.update(slots)
-        self.counters.connections += 1
         ended = threading.Event()
         self._ending.add(ended)
         tasks: list[asyncio.Task] = []
         try:
+            peer = Peer(via, address, certificate_subject(writer) if context is not None else "")
+            self.counters.connections += 1
             if self.endpoints.offer_protobuf:
                 writer.write(support_event(self.clock()))
             stream = await self._outbound_for(peer)

@@ -201,6 +201,10 @@ def test_tak019_what_is_left_when_the_connection_ends_is_flushed_never_dropped()
     assert framer.flush() == [proto[:20], EMERGENCY[:50]]
 
 
+def solid(data: bytes) -> bytes:
+    return bytes(b for b in data if b not in b" \t\r\n\x00")
+
+
 _PIECES = st.sampled_from([EMERGENCY, PING, EVENTS[0], EVENTS[3], b"junk ", b"\x00\n", b"<?xml version='1.0'?>",
                            EMERGENCY[:60], EMERGENCY[:150], b"</event>", b"<!-- c -->", b"<![CDATA[ </event> ]]>",
                            b"a/>", b"<event", b"'", b'"'])
@@ -214,10 +218,9 @@ def test_tak020_nothing_read_is_lost_and_every_whole_event_after_junk_comes_out_
     found += framer.flush()
     assert framer.error is None
 
-    def solid(data: bytes) -> bytes:
-        return bytes(b for b in data if b not in b" \t\r\n\x00")
     assert solid(b"".join(found)) == solid(stream)
-    for before, piece in zip([b""] + pieces, pieces):
+    solid_pieces = [p for p in pieces if solid(p)]  # white space and NULs between pieces belong to neither
+    for before, piece in zip([b""] + solid_pieces, solid_pieces):
         if piece in (EMERGENCY, PING) and not before.startswith((b"<?xml", b"<!--")):  # (a prolog of the event)
             assert piece in found
 
@@ -226,3 +229,16 @@ def test_tak021_an_event_cut_off_after_its_declaration_is_flushed_with_it():
     framer = Framer(1 << 20)
     assert framer.feed(EVENTS[0][:70]) == []
     assert framer.flush() == [EVENTS[0][:70]]
+
+
+def test_tak022_a_byte_order_mark_and_processing_instructions_belong_to_the_event():
+    bom = b"\xef\xbb\xbf" + EVENTS[0]
+    assert Framer(1 << 20).feed(bom + PING) == [bom, PING]
+    with_pi = EMERGENCY.replace(b"<detail>", b"<detail><?app note </event> /> ?>")
+    assert frame_in_pieces(with_pi + PING, [len(with_pi) // 2])[0] == [with_pi, PING]
+
+
+def test_tak023_a_datagram_is_framed_like_a_stream():
+    assert datagram_messages(EMERGENCY + b"\x00", 1 << 20) == [EMERGENCY]
+    assert datagram_messages(EMERGENCY + b"\n" + PING, 1 << 20) == [EMERGENCY, PING]
+    assert datagram_messages(b"junk" + EMERGENCY, 1 << 20) == [b"junk", EMERGENCY]

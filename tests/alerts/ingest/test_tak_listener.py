@@ -179,6 +179,9 @@ def test_tak105_an_oversized_message_closes_the_connection_after_storing_what_ca
         assert closed_by_peer(sock)
         assert payloads(client, keys, 1) == [EVENTS[0]]
         assert listener.counters.oversized == 1
+    (_, letter), = client.xrange(keys.dead_letters)  # the refusal leaves a dead letter with the reason
+    assert letter[b"via"] == b"feed:rs-tak" and b"limit of 4096" in letter[b"reason"]
+    assert letter[b"payload"].startswith(b"<event aaaa")
 
 
 def test_tak106_connections_over_the_limit_are_closed_and_counted(client, keys):
@@ -247,6 +250,29 @@ def test_tak107_a_silent_connection_is_closed_after_the_read_timeout(client, key
         with connect(listener.ports["tcp"]) as sock:
             assert closed_by_peer(sock)
         assert listener.counters.timeouts == 1
+
+
+def test_tak107c_white_space_alone_does_not_keep_a_connection_open(client, keys):
+    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(read_timeout=0.5)) as listener:
+        with connect(listener.ports["tcp"]) as sock:
+            with suppress(OSError):  # newlines, each well within the read timeout, until the listener hangs up
+                while listener.counters.timeouts == 0:
+                    sock.sendall(b"\n")
+                    threading.Event().wait(0.1)  # the keep-alive itself (what is tested), not a wait for an outcome
+            assert closed_by_peer(sock)
+        assert listener.counters.timeouts == 1
+
+
+def test_tak107d_stopping_the_listener_ends_open_connections_and_keeps_what_they_had_sent(client, keys):
+    listener = CotListener(InboxWriter(client, keys, "rs-tak"), Endpoints(tcp=LOCAL))
+    with running(listener) as stop:
+        assert listener.ready.wait(10)
+        idle = [connect(listener.ports["tcp"]) for _ in range(3)]
+        idle[0].sendall(EVENTS[0] + EVENTS[1][:80])
+        wait_for(lambda: listener.counters.connections == 3 and len(inbox(client, keys)) == 1, what="3 connections")
+        stop.set()
+        assert all(closed_by_peer(sock) for sock in idle)
+    assert payloads(client, keys, 2) == [EVENTS[0], EVENTS[1][:80]]
 
 
 def test_tak108_back_pressure_nothing_is_lost_while_redis_is_unreachable(client, keys, redis_url):

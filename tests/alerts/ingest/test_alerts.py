@@ -1,0 +1,79 @@
+"""What a TAK listener read is trusted only as far as the listener vouches: CoT only, scoped by its feed."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from alerts.core.feeds import Feed, FeedRegistry
+from alerts.core.model import Placement, Status, StoredAlert
+from alerts.formats.cot.encode import event_bytes
+from alerts.formats.decode import decode_alert
+from tests.alerts.formats.test_cap import cap_xml
+from tests.alerts.formats.test_cot import cot_event
+from tests.conftest import alert_pipeline, make_alert, payload
+
+FEEDS = FeedRegistry([
+    Feed(name="ba-tak", nation="BA", releasable_to=["BA"], cot_uid_prefix=["BIH-"]),
+    Feed(name="mk-tak", nation="MK", releasable_to=["MK"], cot_uid_prefix=["MKD-"]),
+    Feed(name="rs-json", nation="RS", releasable_to=["RS"], source=["RS"], cap_sender=["alerts@mup.gov.rs"]),
+])
+RECEIVED = datetime(2024, 5, 1, 10, 1, tzinfo=UTC)
+BA, MK = "feed:ba-tak", "feed:mk-tak"
+
+
+@pytest.fixture
+def pipeline(client, keys, regions):
+    return alert_pipeline(client, keys, regions, feeds=FEEDS, clock=lambda: RECEIVED)
+
+
+def _reasons(client, keys) -> list[str]:
+    return [fields[b"reason"].decode() for _, fields in client.xrange(keys.dead_letters)]
+
+
+def test_alr001_a_listener_takes_no_json_cap_or_crisis_detail_so_none_can_claim_another_sender(pipeline, client,
+                                                                                            keys):
+    rs_alert = make_alert(source="RS", title="RS real")
+    pipeline.process([("stream", payload(rs_alert))])
+    cancel_json = make_alert(source="RS", msg_type="cancel", references=[rs_alert["id"]])
+    cancel_cap = cap_xml(sender="alerts@mup.gov.rs", msg_type="Cancel")
+    forged = StoredAlert(alert=decode_alert(payload(cancel_json)), placement=Placement(), received_at=RECEIVED,
+                         lon=20.46, lat=44.81)
+    crisis = event_bytes(forged, RECEIVED)  # our own detail/crisis extension, as a device could forge it
+    assert b"<crisis" in crisis
+    result = pipeline.process([(BA, payload(cancel_json)), (BA, cancel_cap.encode()), (BA, crisis)])
+    assert not result.accepted and len(result.dead) == 3
+    assert pipeline.store.get(rs_alert["id"]).status is Status.NEW
+    reasons = _reasons(client, keys)
+    assert sum("CoT only" in r for r in reasons) == 2, reasons  # JSON and CAP
+    assert "marker report" in reasons[2]  # the forged event is decoded by its own type: a map marker
+    assert json.loads(payload(cancel_json))["source"] == "RS"
+
+
+def test_alr002_another_nations_device_can_neither_cancel_nor_take_a_ba_emergency(pipeline):
+    ba_911 = cot_event(uid="BIH-C1-9-1-1", callsign="BIH Bravo").encode()
+    mk_cancel = cot_event(cot_type="b-a-o-can", uid="BIH-C1-9-1-1").encode()
+    pipeline.process([(BA, ba_911)])
+    pipeline.process([(MK, mk_cancel)])  # on the MK listener, with BA's uid
+    ba = pipeline.store.get("BIH-C1-9-1-1")
+    assert ba.status is Status.NEW and ba.routing.nation == "BA"
+    pipeline.process([(BA, mk_cancel)])  # BA's own device cancels it
+    assert pipeline.store.get("BIH-C1-9-1-1").status is Status.CANCELLED
+
+
+def test_alr003_an_emergency_uid_taken_first_on_another_listener_does_not_swallow_the_real_one(pipeline):
+    squat = cot_event(uid="BIH-D1-9-1-1", lat="41.99", lon="21.43").encode()  # Skopje, on the MK listener
+    real = cot_event(uid="BIH-D1-9-1-1").encode()
+    first = pipeline.process([(MK, squat)])
+    second = pipeline.process([(BA, real)])
+    assert len(first.accepted) == 1 and len(second.accepted) == 1 and not second.duplicates
+    by_nation = {a.routing.nation: a for a in first.accepted + second.accepted}
+    assert set(by_nation) == {"MK", "BA"} and by_nation["MK"].id != by_nation["BA"].id
+    assert pipeline.process([(BA, real)]).duplicates == [by_nation["BA"].id]  # BA's repeat is BA's alert
+
+
+def test_alr004_the_internal_stream_keeps_every_format(pipeline):
+    result = pipeline.process([("stream", payload(make_alert(source="RS"))),
+                               ("stream", cap_xml(sender="alerts@mup.gov.rs").encode())])
+    assert len(result.accepted) == 2 and not result.dead
