@@ -89,7 +89,8 @@ class Services:
                              max_bytes=self.settings.max_payload_bytes,
                              feeds=self.centre.feeds, scheme=self.centre.scheme,
                              on_recorded=self._recorded,
-                             to_assets=lambda payloads: forward_assets(self.client, self.keys, payloads))
+                             to_assets=lambda payloads: forward_assets(self.client, self.keys, payloads),
+                             max_skew=timedelta(seconds=self.settings.max_clock_skew_seconds))
 
     def _recorded(self, batch: list) -> None:
         """What follows a recorded batch: checklists open, unrouted alerts are audited."""

@@ -96,8 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
             "how often each server process checks for escalations (seconds)"),
     Setting("max_clock_skew_seconds", "", "CRISIS_MAX_CLOCK_SKEW", "120",
-            "an asset report dated further ahead of the centre's clock than this (seconds) is refused; "
-            "one ahead by less is dated now"),
+            "an asset report or a CoT emergency or cancel dated further ahead of the centre's clock than this "
+            "(seconds) is refused; an asset report ahead by less is dated now"),
     Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
             "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
     Setting("restart_backoff_seconds", "", "CRISIS_RESTART_BACKOFF", "0.5",

@@ -3,8 +3,8 @@
 | format | identity | the same alert again | source |
 |--------|----------|----------------------|--------|
 | CAP 1.2 | ``cap:<sender>/<identifier>`` | the same sender and identifier | CAP 1.2 section 3.2.1: a message is identified by sender and identifier; ``references`` lists ``sender,identifier,sent`` |
-| CoT emergency | ``cot:<uid>``; off a TAK listener ``cot:<feed>/<uid>`` | a repeated report of an open emergency with that uid (from that feed) | ATAK raises 911 etc. on uid ``<device>-9-1-1`` and cancels it with ``b-a-o-can`` on the same uid; the next emergency reuses the uid |
-| CoT cancel | ``cot-cancel:<uid>@<time>``; off a TAK listener ``cot-cancel:<feed>/<uid>@<time>`` | the same cancel resent | |
+| CoT emergency | ``cot:<scope>/<uid>`` (unregistered: ``cot:<uid>``) | a repeated report of an open emergency with that uid (from that feed) | ATAK raises 911 etc. on uid ``<device>-9-1-1`` and cancels it with ``b-a-o-can`` on the same uid; the next emergency reuses the uid |
+| CoT cancel | ``cot-cancel:<scope>/<uid>@<time>`` (unregistered: ``cot-cancel:<uid>@<time>``) | the same cancel resent | |
 | our JSON | ``json:<source>/<id>`` | the same source and id | this project's schema v1 |
 
 The format is read from the extras only its decoder sets (``cap_status`` and
@@ -25,10 +25,14 @@ alert (key ``<uid>~<12 hex digits of the message's identity and time>``).
 References (CAP Update/Cancel, CoT cancels, our ``msg_type``/``references``)
 name identities the same way: a CAP reference only counts for the same
 sender, ours only for the same source, so one producer cannot close another's
-alerts; a CoT cancel names its uid. A CoT uid is chosen by the device, so what
-arrived on a TAK listener is scoped by the feed it came through (the routing's
-feed, else the listener's): a device on the MK listener can neither take a BA
-emergency's uid (its 911 is MK's own alert, BA's stays BA's) nor cancel it.
+alerts; a CoT cancel names its uid. A CoT uid is chosen by the device, so CoT
+identities are scoped by the way in: what arrived on a TAK listener by the
+listener's feed (a relay's too, so an emergency and its cancel relayed by one
+TAK server meet whatever feed each was recognised as), what came by the
+internal stream by the feed it was routed to (so a registered device's report
+is the same alert whichever way it came); unscoped only when unregistered. A
+device on the MK listener can neither take a BA emergency's uid (its 911 is
+MK's own alert, BA's stays BA's) nor cancel it.
 
 Domain core: no Redis, no Dash.
 """
@@ -58,8 +62,8 @@ def _cot_scope(scope: str | None) -> str:
 
 
 def identity_of(alert: Alert, scope: str | None = None) -> str:
-    """The producer identity of ``alert`` (see the module docstring); ``scope``: the feed a CoT message
-    arrived through on a TAK listener (None: the internal streams)."""
+    """The producer identity of ``alert`` (see the module docstring); ``scope``: for a CoT message, the feed of
+    the TAK listener it arrived on, else the feed it was routed to (None: unregistered)."""
     extra = alert.model_extra or {}
     if "cap_status" in extra and "sender" in extra:
         return cap_identity(str(extra["sender"]), alert.id)

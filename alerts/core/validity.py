@@ -12,12 +12,18 @@
   someone cancels it): already stale on receipt it stays open with
   ``stale: true`` and does not escalate until a fresh report of it arrives;
   it never expires by itself.
+- A CoT emergency or cancel dated more than ``max_skew`` (the deployment's
+  ``max_clock_skew``, default 2 minutes, as for asset reports) ahead of the
+  centre's clock is refused (``dated_ahead``): its time decides which
+  emergencies a cancel closes and which report of a uid is the first, so a
+  device with a wrong (or a hostile) clock could cancel tomorrow's emergency
+  today, or hold a uid against the real device.
 
 Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alerts.core.identity import renewable
 from alerts.core.model import Alert, Status, StoredAlert
@@ -54,3 +60,14 @@ def lapsed(stored: StoredAlert, now: datetime) -> bool:
     """Whether an open alert should now be marked expired (never a CoT emergency)."""
     return (stored.status.is_open and stored.expires_at is not None and stored.expires_at <= now
             and not renewable(stored.alert))
+
+
+def dated_ahead(alert: Alert, now: datetime, max_skew: timedelta) -> str | None:
+    """Why a CoT emergency or cancel dated more than ``max_skew`` ahead of ``now`` is refused, else None
+    (see the module docstring; other formats' times decide nothing and are not checked here)."""
+    if not (alert.model_extra or {}).get("cot_type"):
+        return None
+    if alert.reported_at <= now + max_skew:
+        return None
+    return (f"CoT event dated {alert.reported_at.isoformat()}, {alert.reported_at - now} ahead of the centre's "
+            f"clock (at most {max_skew} is accepted): the sending device's clock is probably wrong")

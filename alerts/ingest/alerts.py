@@ -6,7 +6,8 @@ Per batch:
    read, ``via`` ``feed:<name>``, as CoT only: ``decode_tak_alert``); only the exercise
    scheduler's signed injects (``via`` ``INJECT_VIA``) keep an exercise id and
    inject number (``_unmarked``);
-2. each alert is routed (``alerts.core.routing``; a payload that came
+2. a CoT event dated beyond the clock skew is dead-lettered
+   (``alerts.core.validity.dated_ahead``); each alert is routed (``alerts.core.routing``; a payload that came
    ``via`` ``feed:<name>``, a listener's tagged stream entry, is of that feed
    when its content matches none: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
@@ -40,10 +41,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
+from alerts.core.assets import MAX_CLOCK_SKEW
 from alerts.core.feeds import FeedRegistry
 from alerts.core.geography import RegionIndex
 from alerts.core.identity import identity_of, referenced_identities, scope_of
@@ -53,7 +55,7 @@ from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
 from alerts.core.references import closed_by
 from alerts.core.routing import route
 from alerts.core.shapes import bounded
-from alerts.core.validity import expires_at, on_receipt
+from alerts.core.validity import dated_ahead, expires_at, on_receipt
 from alerts.formats.decode import decode_alert, decode_tak_alert
 from alerts.formats.payload import DEFAULT_MAX_BYTES
 from alerts.ingest.pipeline import INJECT_VIA, BatchResult, DeadLettering, arrived_on, decode_each, utc_now
@@ -99,8 +101,11 @@ class AlertPipeline(DeadLettering):
         feeds: FeedRegistry | None = None,
         scheme: Classifications | None = None,
         to_assets: Callable[[list[tuple[str | None, bytes]]], object] | None = None,
+        max_skew: timedelta = MAX_CLOCK_SKEW,
     ):
         super().__init__(dead_letters, max_bytes, clock)
+        #: How far ahead of the clock a CoT event may be dated (``alerts.core.validity.dated_ahead``).
+        self.max_skew = max_skew
         self.store = store
         self.regions = regions
         self.feeds = feeds if feeds is not None else FeedRegistry()
@@ -170,7 +175,12 @@ class AlertPipeline(DeadLettering):
     def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
+        now = self.clock()
         for via, raw, alert in decoded:
+            ahead = dated_ahead(alert, now, self.max_skew)
+            if ahead is not None:
+                dead.append(DeadLetter(via, raw, ahead))
+                continue
             try:
                 routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on(via))))
             except MarkingError as exc:
@@ -197,8 +207,7 @@ class AlertPipeline(DeadLettering):
                     placement, point = self.regions.place_area(geometry, approximate), (spot.x, spot.y)
                 else:
                     placement, point = Placement(), None  # unlocated
-                listener = arrived_on(via)
-                scope = (routing.feed or listener) if listener else None
+                scope = arrived_on(via) or routing.feed  # see alerts.core.identity
                 placed.append((via, raw, stored_alert(alert, placement, now, point, routing,
                                                       identity_of(alert, scope))))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch

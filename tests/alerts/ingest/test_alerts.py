@@ -77,3 +77,38 @@ def test_alr004_the_internal_stream_keeps_every_format(pipeline):
     result = pipeline.process([("stream", payload(make_alert(source="RS"))),
                                ("stream", cap_xml(sender="alerts@mup.gov.rs").encode())])
     assert len(result.accepted) == 2 and not result.dead
+
+
+FUTURE = "2024-05-03T10:00:00.000Z"  # two days ahead of RECEIVED
+
+
+@pytest.mark.parametrize("cot_type", ["b-a-o-can", "b-a-o-tbl"])
+def test_alr005_a_cot_event_dated_beyond_the_clock_skew_is_refused_so_it_can_hold_or_cancel_nothing(
+        pipeline, client, keys, cot_type):
+    early = cot_event(cot_type=cot_type, uid="BIH-F1-9-1-1", time=FUTURE).encode()
+    assert not pipeline.process([(BA, early)]).accepted
+    assert "ahead of the centre's clock" in _reasons(client, keys)[0]
+    real = pipeline.process([(BA, cot_event(uid="BIH-F1-9-1-1", callsign="BIH real").encode())])
+    (alert,) = real.accepted
+    assert alert.status is Status.NEW and alert.alert.model_extra["callsign"] == "BIH real"
+
+
+def test_alr006_a_relayed_emergency_and_its_cancel_meet_whatever_feed_each_was_recognised_as(client, keys, regions):
+    relay = Feed(name="regional-tak", nation="HR", releasable_to=["HR"], cot_uid_prefix=["HRV-"], relay=True)
+    feeds = FeedRegistry([*FEEDS.feeds, Feed(name="ba-callsigns", nation="BA", releasable_to=["BA"],
+                                             cot_callsign_prefix=["BIH "]), relay])
+    pipeline = alert_pipeline(client, keys, regions, feeds=feeds, clock=lambda: RECEIVED)
+    emergency = cot_event(uid="ANDROID-abc-9-1-1", callsign="BIH Alpha").encode()
+    cancel = cot_event(cot_type="b-a-o-can", uid="ANDROID-abc-9-1-1", callsign=None).encode()  # no contact
+    (raised,) = pipeline.process([("feed:regional-tak", emergency)]).accepted
+    assert raised.routing.nation == "BA"
+    pipeline.process([("feed:regional-tak", cancel)])
+    assert pipeline.store.get(raised.id).status is Status.CANCELLED
+
+
+def test_alr007_a_registered_devices_report_is_one_alert_whichever_way_it_came(pipeline):
+    report = cot_event(uid="BIH-W1-9-1-1").encode()
+    (first,) = pipeline.process([(BA, report)]).accepted
+    assert pipeline.process([("stream", report)]).duplicates == [first.id]
+    pipeline.process([("stream", cot_event(cot_type="b-a-o-can", uid="BIH-W1-9-1-1").encode())])
+    assert pipeline.store.get(first.id).status is Status.CANCELLED
