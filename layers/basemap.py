@@ -1,11 +1,19 @@
-"""The base map: a blank MapLibre style plus country and region outlines from shipped GeoJSON.
+"""The base map: a blank MapLibre style plus country and region outlines and place names from shipped data.
 
-No tile server, no sprites, no glyphs: the style (``OFFLINE_STYLE``) names no
-outside resource, and the outlines are GeoJSON files served from our own assets.
+No tile server, no sprites, no glyph server: the styles (``OFFLINE_STYLE``,
+``labelled_style``) name no outside resource; the outlines are GeoJSON files
+served from our own assets, and the place names (``layers.labels``) are drawn
+with font files served from our own assets too.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from layers.labels import font_faces, label_layers
 from layers.traces import in_order
+
+#: The shipped assets (``assets/``: boundaries, places, fonts).
+SHIPPED_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 REGION_CENTRE = {"lat": 42.3, "lon": 21.8}
 REGION_ZOOM = 4.6
@@ -41,14 +49,20 @@ OFFLINE_STYLE = {
 }
 
 
+def labelled_style(assets_url: str) -> dict:
+    """``OFFLINE_STYLE`` plus the ``font-faces`` place names are drawn with (``layers.labels``); still no
+    ``glyphs`` URL, so MapLibre draws text itself from those fonts."""
+    return {**OFFLINE_STYLE, "id": "crisis-offline-labelled", "font-faces": font_faces(assets_url)}
+
+
 def map_figure(traces: list[dict], assets_url: str, uirevision: str = "map") -> dict:
-    """The whole figure as a plain dict (``dcc.Graph`` takes it as is)."""
+    """The whole figure as a plain dict (``dcc.Graph`` takes it as is): outlines, place names, ``traces``."""
     layout = dict(
         map={
-            "style": OFFLINE_STYLE,
+            "style": labelled_style(assets_url),
             "center": REGION_CENTRE,
             "zoom": REGION_ZOOM,
-            "layers": boundary_layers(assets_url),
+            "layers": boundary_layers(assets_url) + label_layers(SHIPPED_ASSETS),
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         showlegend=False,

@@ -6,7 +6,6 @@ import math
 from layers.basemap import COUNTRY_OUTLINES, OFFLINE_STYLE, REGION_CENTRE, REGION_OUTLINES
 from layers.incidents import TYPE_COLOURS, type_label
 
-
 #: Open-incident fills: a count of 1 is already clearly coloured, never the pale "none" end of a scale.
 FIRST_COUNT_COLOUR, MOST_COUNT_COLOUR = "#fdbb84", "#b30000"
 

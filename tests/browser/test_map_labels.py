@@ -1,0 +1,54 @@
+"""Place names on the base map, drawn from the shipped fonts with every outside request blocked."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser.test_map_live import GRAPH, MAP_READY
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+#: The names MapLibre has placed on screen (symbol layers only), once at least ``least`` of them are.
+RENDERED_NAMES = (
+    f"least => {{ try {{ const g = document.querySelector('{GRAPH}'); const m = g._fullLayout.map._subplot.map;"
+    " const ids = m.getStyle().layers.filter(l => l.type === 'symbol').map(l => l.id);"
+    " const names = m.queryRenderedFeatures({layers: ids}).map(f => f.properties.name);"
+    " return names.length >= least ? Array.from(new Set(names)) : false; } catch (e) { return false; } }"
+)
+
+#: The font faces MapLibre registered for drawing text, with their load status.
+FONT_FACES = "() => Array.from(document.fonts).filter(f => f.family.startsWith('maplibre-gl-font-face')).map(f => f.status)"
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_lab001_country_and_city_names_render_from_shipped_fonts_with_the_network_blocked(server, users, browser,
+                                                                                          size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    outside, local, warnings = [], [], []
+
+    def route(route):
+        if (urlparse(route.request.url).hostname or "") in ("127.0.0.1", "localhost", "::1"):
+            local.append(route.request.url)
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda message: warnings.append(message.text) if message.type in ("warning", "error")
+            else None)
+    sign_in(page, server.url, users["duty-rs"])
+    page.wait_for_function(MAP_READY, timeout=30_000)
+    names = page.wait_for_function(RENDERED_NAMES, arg=8, timeout=30_000).json_value()
+    assert {"Serbia", "Croatia", "Belgrade", "Sofia"} <= set(names), names  # (one that would collide is left out)
+    assert "loaded" in page.evaluate(FONT_FACES)  # drawn with a shipped face, not a system font
+    assert any(url.endswith(".woff2") and "/assets/fonts/" in url for url in local)
+    assert outside == []
+    if os.environ.get("CRISIS_SCREENSHOTS"):  # a directory: keep what the page looked like, for review
+        page.screenshot(path=f"{os.environ['CRISIS_SCREENSHOTS']}/map-labels-{size[0]}.png")
+    assert not [w for w in warnings if "glyph" in w.lower() or "font face" in w.lower() or "Image" in w], warnings
+    context.close()
