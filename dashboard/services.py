@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +40,7 @@ from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
+from alerts.store.lease import Lease
 from alerts.store.producer import send_assets
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
@@ -127,14 +130,25 @@ class Services:
                                                  heartbeat=beat("asset-ingest-channel", keys.assets_channel)),
         }
 
+    def lease(self, name: str, ttl_s: float) -> Lease:
+        """This process's claim on the job lease ``name`` (``alerts.store.lease``), ``ttl_s`` seconds long; its
+        token ``<hostname>/<pid>/<random>`` says which process holds it."""
+        token = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+        return Lease(self.client, self.keys.lease(name), self.keys.fencing(name), ttl_ms=int(ttl_s * 1000),
+                     token=token)
+
     def escalation_monitor(self) -> EscalationMonitor:
-        """The escalation monitor (several processes may run one: each level fires once)."""
+        """The escalation monitor: every ``serve`` process runs one, the one holding the ``escalation`` lease
+        checks (``lease_seconds``, at least three ticks); each level fires once whatever happens."""
+        tick = self.settings.escalation_tick_seconds
         return EscalationMonitor(self.centre.workflow, self.centre.policy, audit=self.centre.audit,
-                                 interval=self.settings.escalation_tick_seconds)
+                                 interval=tick, lease=self.lease("escalation", max(self.settings.lease_seconds,
+                                                                                   3 * tick)))
 
     def exercise_scheduler(self) -> ExerciseScheduler:
-        """The exercise scheduler (every process runs one; the lease lets one fire at a time)."""
-        return ExerciseScheduler(self.centre)
+        """The exercise scheduler: every ``serve`` process runs one, the one holding the ``exercises`` lease
+        (``lease_seconds``) fires."""
+        return ExerciseScheduler(self.centre, lease=self.lease("exercises", self.settings.lease_seconds))
 
     def close(self) -> None:
         """Stop the live feed (if started) and close the Redis client."""

@@ -94,7 +94,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("escalation_minutes", "", "CRISIS_ESCALATION_MINUTES", "critical=2,high=5,medium=15,low=60",
             "acknowledgment deadlines by severity, in minutes"),
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
-            "how often each server process checks for escalations (seconds)"),
+            "how often the escalation monitor checks for escalations (seconds)"),
+    Setting("lease_seconds", "", "CRISIS_LEASE_SECONDS", "15",
+            "lease of the escalation monitor and the exercise scheduler, which run in one server process of a "
+            "deployment at a time: another takes over within this long of the holder's death (seconds; at "
+            "least three escalation ticks are used)"),
     Setting("max_clock_skew_seconds", "", "CRISIS_MAX_CLOCK_SKEW", "120",
             "an asset report dated further ahead of the centre's clock than this (seconds) is refused; "
             "one ahead by less is dated now"),
@@ -161,6 +165,7 @@ class Settings:
     max_payload_bytes: int = 1_048_576
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
+    lease_seconds: float = 15.0
     max_clock_skew_seconds: float = 120.0
     consumer: str | None = None
     restart_backoff_seconds: float = 0.5

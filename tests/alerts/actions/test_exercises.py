@@ -17,6 +17,7 @@ from alerts.core.injects import inject_alert_id
 from alerts.core.viewer import Viewer
 from alerts.store.audit import AuditLog
 from alerts.store.exercises import ExerciseStore
+from alerts.store.lease import Lease
 from tests.alerts.actions.test_sharing import sync
 from tests.conftest import alert_pipeline, make_asset, stream_ingest
 
@@ -70,7 +71,7 @@ class World:
                                   on_recorded=centre.workflow.open_checklists)
         self.ingest = stream_ingest(pipeline, block_ms=1)
         self.ingest.ensure_group()
-        self.scheduler = ExerciseScheduler(centre, holder="test")
+        self.scheduler = ExerciseScheduler(centre)
 
     def advance(self, minutes: float = 0) -> list[tuple[str, int]]:
         self.now += timedelta(minutes=minutes)
@@ -199,8 +200,9 @@ def test_exe002_two_schedulers_racing_fire_each_inject_exactly_once(world, centr
     sent = [json.loads(fields[b"payload"]) for _, fields in client.xrange(keys.inbox)]
     copies = sorted((d["inject"], *d["releasable_to"]) for d in sent)   # one copy per to nation, once
     assert copies == sorted((i.number, n) for i in ex.injects if i.backup_for is None for n in i.to)
-    assert ExerciseScheduler(centre, holder="a").check() == [] and ExerciseScheduler(centre, holder="b").check() == []
-    assert centre.exercises.hold_lease("a", 5000) and not centre.exercises.hold_lease("b", 5000)
+    lease_a, lease_b = (Lease(client, keys.lease("exercises"), keys.fencing("exercises"), ttl_ms=5000) for _ in "ab")
+    assert ExerciseScheduler(centre, lease=lease_a).check() == [] and ExerciseScheduler(centre, lease=lease_b).check() == []
+    assert lease_a.current() is not None and lease_b.current() is None  # one scheduler holds it
 
 
 def test_exe003_a_bad_msel_is_refused_naming_rows_and_saves_nothing(world, centre):
