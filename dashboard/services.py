@@ -117,14 +117,19 @@ class Services:
         def beat(name: str, stream: str) -> Heartbeat:
             return Heartbeat(self.client, keys, f"{consumer}/{os.getpid()}/{name}", stream)
 
+        def inbox(stream: str, group: str) -> StreamInbox:  # acknowledged after WAIT, if asked for
+            return StreamInbox(self.client, stream, group, consumer, wait_replicas=self.settings.wait_replicas,
+                               wait_timeout_ms=int(self.settings.wait_timeout_seconds * 1000),
+                               mark_key=keys.replicated)
+
         return {
-            "ingest-stream": StreamIngest(alerts, StreamInbox(self.client, keys.inbox, keys.ingest_group, consumer),
+            "ingest-stream": StreamIngest(alerts, inbox(keys.inbox, keys.ingest_group),
                                           heartbeat=beat("ingest-stream", keys.inbox),
                                           trusted=InjectMarks(self.client, keys).verify),
             "ingest-channel": PubSubIngest(alerts, ChannelInbox(self.client, keys.alerts_channel),
                                            heartbeat=beat("ingest-channel", keys.alerts_channel)),
             "asset-ingest-stream": StreamIngest(
-                assets, StreamInbox(self.client, keys.assets_inbox, keys.assets_ingest_group, consumer),
+                assets, inbox(keys.assets_inbox, keys.assets_ingest_group),
                 heartbeat=beat("asset-ingest-stream", keys.assets_inbox)),
             "asset-ingest-channel": PubSubIngest(assets, ChannelInbox(self.client, keys.assets_channel),
                                                  heartbeat=beat("asset-ingest-channel", keys.assets_channel)),

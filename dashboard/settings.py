@@ -95,6 +95,12 @@ SETTINGS: tuple[Setting, ...] = (
             "acknowledgment deadlines by severity, in minutes"),
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
             "how often the escalation monitor checks for escalations (seconds)"),
+    Setting("wait_replicas", "", "CRISIS_WAIT_REPLICAS", "0",
+            "replicas every ingest write must reach (Redis `WAIT`) before the inbox entry is acknowledged; 0: "
+            "no wait (see [docs/ha.md](docs/ha.md))"),
+    Setting("wait_timeout_seconds", "", "CRISIS_WAIT_TIMEOUT", "1",
+            "longest `WAIT` for those replicas (seconds); fewer in time: the entries stay pending and ingest "
+            "retries"),
     Setting("lease_seconds", "", "CRISIS_LEASE_SECONDS", "15",
             "lease of the escalation monitor and the exercise scheduler, which run in one server process of a "
             "deployment at a time: another takes over within this long of the holder's death (seconds; at "
@@ -166,6 +172,8 @@ class Settings:
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
     lease_seconds: float = 15.0
+    wait_replicas: int = 0
+    wait_timeout_seconds: float = 1.0
     max_clock_skew_seconds: float = 120.0
     consumer: str | None = None
     restart_backoff_seconds: float = 0.5

@@ -41,6 +41,7 @@
 | ``{p}:assets-ingest``         | group    | consumer group of asset ingest workers on the asset inbox  |
 | ``{p}:exercises``             | hash     | exercise id -> JSON of the exercise (see ``alerts.store.exercises``) |
 | ``{p}:exercise-observations:{id}`` | list | an exercise's evaluator observations (JSON), oldest first |
+| ``{p}:replicated``            | hash     | inbox stream -> the last entry id acknowledged after ``WAIT`` confirmed it (``CRISIS_WAIT_REPLICAS``) |
 | ``{p}:lease:{name}``          | string   | a job's lease (``escalation``, ``exercises``): ``<fencing number>:<token>`` (expires; ``alerts.store.lease``) |
 | ``{p}:fencing:{name}``        | string   | the last fencing number handed out for that lease (``INCR``) |
 | ``{p}:exercise-secret``       | string   | the key of the injects' HMAC mark (``alerts.store.inject_marks``) |
@@ -248,6 +249,12 @@ class Keys:
     def exercise_observations(self, exercise_id: str) -> str:
         """``{p}:exercise-observations:{id}``, list: an exercise's evaluator observations (JSON), oldest first."""
         return f"{self.prefix}:exercise-observations:{exercise_id}"
+
+    @property
+    def replicated(self) -> str:
+        """``{p}:replicated``, hash: inbox stream -> the last entry id acknowledged after ``WAIT`` confirmed it
+        (``CRISIS_WAIT_REPLICAS``)."""
+        return f"{self.prefix}:replicated"
 
     def lease(self, name: str) -> str:
         """``{p}:lease:{name}``, string: a job's lease (``escalation``, ``exercises``): ``<fencing number>:<token>``
