@@ -49,7 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
             "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
-            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`)"),
+            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`, or through Sentinel: "
+            "`redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`, see [docs/ha.md](docs/ha.md))"),
     Setting("redis_timeout_seconds", "", "CRISIS_REDIS_TIMEOUT", "10",
             "longest wait for one Redis command (seconds); a server that does not answer in time counts as "
             "unreachable (degraded mode), not as a request that hangs"),
