@@ -221,3 +221,22 @@ def test_exe004_an_inject_cannot_be_released_to_a_nation_that_does_not_play(worl
     world.advance(5)
     with pytest.raises(Conflict, match="does not play|do not play"):
         sharing.change_releasability(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"), ["RS", "MK", "AL"], "widen")
+
+
+def test_exe005_a_scheduler_whose_lease_was_taken_fires_nothing(world, centre, client, keys):
+    from alerts.actions.evaluation import missed_by
+    from alerts.store.lease import StaleFence
+
+    ex = exercises.load(centre, EXCON, msel(), "FENCED")
+    exercises.start(centre, EXCON, ex.id)
+    world.now += timedelta(minutes=6)  # inject 1 is due
+    stale, successor = (Lease(client, keys.lease("exercises"), keys.fencing("exercises"), ttl_ms=60_000)
+                        for _ in "ab")
+    fence = stale.hold()
+    client.delete(keys.lease("exercises"))  # as when it expires (a paused holder)
+    assert successor.hold().number == fence.number + 1
+    inbox_before = client.xlen(keys.inbox)
+    with pytest.raises(StaleFence):
+        exercises.tick(centre, missed_by(centre), fence)
+    assert client.xlen(keys.inbox) == inbox_before and exercises.exercise(centre, EXCON, ex.id).fired == {}
+    assert fired_numbers(exercises.tick(centre, missed_by(centre), successor.current())) == [1]
