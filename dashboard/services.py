@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +40,7 @@ from alerts.store.heartbeats import Heartbeat
 from alerts.store.inbox import ChannelInbox, StreamInbox
 from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
+from alerts.store.lease import Lease
 from alerts.store.producer import forward_assets
 from alerts.store.sharing import ReleasabilityRequests
 from alerts.store.workflow import WorkflowStore
@@ -115,27 +118,43 @@ class Services:
         def beat(name: str, stream: str) -> Heartbeat:
             return Heartbeat(self.client, keys, f"{consumer}/{os.getpid()}/{name}", stream)
 
+        def inbox(stream: str, group: str) -> StreamInbox:  # acknowledged after WAIT, if asked for
+            return StreamInbox(self.client, stream, group, consumer, wait_replicas=self.settings.wait_replicas,
+                               wait_timeout_ms=int(self.settings.wait_timeout_seconds * 1000),
+                               mark_key=keys.replicated)
+
         return {
-            "ingest-stream": StreamIngest(alerts, StreamInbox(self.client, keys.inbox, keys.ingest_group, consumer),
+            "ingest-stream": StreamIngest(alerts, inbox(keys.inbox, keys.ingest_group),
                                           heartbeat=beat("ingest-stream", keys.inbox),
                                           trusted=InjectMarks(self.client, keys).verify),
             "ingest-channel": PubSubIngest(alerts, ChannelInbox(self.client, keys.alerts_channel),
                                            heartbeat=beat("ingest-channel", keys.alerts_channel)),
             "asset-ingest-stream": StreamIngest(
-                assets, StreamInbox(self.client, keys.assets_inbox, keys.assets_ingest_group, consumer),
+                assets, inbox(keys.assets_inbox, keys.assets_ingest_group),
                 heartbeat=beat("asset-ingest-stream", keys.assets_inbox)),
             "asset-ingest-channel": PubSubIngest(assets, ChannelInbox(self.client, keys.assets_channel),
                                                  heartbeat=beat("asset-ingest-channel", keys.assets_channel)),
         }
 
+    def lease(self, name: str, ttl_s: float) -> Lease:
+        """This process's claim on the job lease ``name`` (``alerts.store.lease``), ``ttl_s`` seconds long; its
+        token ``<hostname>/<pid>/<random>`` says which process holds it."""
+        token = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+        return Lease(self.client, self.keys.lease(name), self.keys.fencing(name), ttl_ms=int(ttl_s * 1000),
+                     token=token)
+
     def escalation_monitor(self) -> EscalationMonitor:
-        """The escalation monitor (several processes may run one: each level fires once)."""
+        """The escalation monitor: every ``serve`` process runs one, the one holding the ``escalation`` lease
+        checks (``lease_seconds``, at least three ticks); each level fires once whatever happens."""
+        tick = self.settings.escalation_tick_seconds
         return EscalationMonitor(self.centre.workflow, self.centre.policy, audit=self.centre.audit,
-                                 interval=self.settings.escalation_tick_seconds)
+                                 interval=tick, lease=self.lease("escalation", max(self.settings.lease_seconds,
+                                                                                   3 * tick)))
 
     def exercise_scheduler(self) -> ExerciseScheduler:
-        """The exercise scheduler (every process runs one; the lease lets one fire at a time)."""
-        return ExerciseScheduler(self.centre)
+        """The exercise scheduler: every ``serve`` process runs one, the one holding the ``exercises`` lease
+        (``lease_seconds``) fires."""
+        return ExerciseScheduler(self.centre, lease=self.lease("exercises", self.settings.lease_seconds))
 
     def close(self) -> None:
         """Stop the live feed (if started) and close the Redis client."""

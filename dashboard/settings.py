@@ -49,7 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
             "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
-            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`)"),
+            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`, or through Sentinel: "
+            "`redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`, see [docs/ha.md](docs/ha.md))"),
     Setting("redis_timeout_seconds", "", "CRISIS_REDIS_TIMEOUT", "10",
             "longest wait for one Redis command (seconds); a server that does not answer in time counts as "
             "unreachable (degraded mode), not as a request that hangs"),
@@ -94,7 +95,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("escalation_minutes", "", "CRISIS_ESCALATION_MINUTES", "critical=2,high=5,medium=15,low=60",
             "acknowledgment deadlines by severity, in minutes"),
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
-            "how often each server process checks for escalations (seconds)"),
+            "how often the escalation monitor checks for escalations (seconds)"),
+    Setting("wait_replicas", "", "CRISIS_WAIT_REPLICAS", "0",
+            "replicas every ingest write must reach (Redis `WAIT`) before the inbox entry is acknowledged; 0: "
+            "no wait (see [docs/ha.md](docs/ha.md))"),
+    Setting("wait_timeout_seconds", "", "CRISIS_WAIT_TIMEOUT", "1",
+            "longest `WAIT` for those replicas (seconds); fewer in time: the entries stay pending and ingest "
+            "retries"),
+    Setting("lease_seconds", "", "CRISIS_LEASE_SECONDS", "15",
+            "lease of the escalation monitor and the exercise scheduler, which run in one server process of a "
+            "deployment at a time: another takes over within this long of the holder's death (seconds; at "
+            "least three escalation ticks are used)"),
     Setting("max_clock_skew_seconds", "", "CRISIS_MAX_CLOCK_SKEW", "120",
             "an asset report or a CoT emergency or cancel dated further ahead of the centre's clock than this "
             "(seconds) is refused; an asset report ahead by less is dated now"),
@@ -166,6 +177,9 @@ class Settings:
     max_payload_bytes: int = 1_048_576
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
+    lease_seconds: float = 15.0
+    wait_replicas: int = 0
+    wait_timeout_seconds: float = 1.0
     max_clock_skew_seconds: float = 120.0
     consumer: str | None = None
     restart_backoff_seconds: float = 0.5

@@ -54,6 +54,7 @@ from alerts.formats.decode import decode_alert
 from alerts.formats.errors import Rejected
 from alerts.formats.msel import MselError, Problem, read_msel_rows
 from alerts.store.exercises import ExerciseStore, new_exercise_id
+from alerts.store.lease import Fence
 
 LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
 
@@ -312,7 +313,7 @@ def _documents(exercise: Exercise, numbers: list[int], now: datetime) -> list[st
 
 
 def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[int]], actor: str, cause: str,
-          now: datetime) -> list[int]:
+          now: datetime, fence: Fence | None = None) -> list[int]:
     """Fire the injects ``wanted(exercise)`` names that are still pending or on standby, exactly once."""
     def change(before: Exercise) -> tuple[Exercise, list[str]] | None:
         numbers = [n for n in wanted(before)
@@ -324,7 +325,7 @@ def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[in
             after = after.mark_fired(number, now)
         return after, _documents(before, numbers, now)
 
-    done = store_of(centre).fire(exercise_id, change)
+    done = store_of(centre).fire(exercise_id, change, fence)
     if done is None:
         raise NotFound(f"no exercise {exercise_id!r}")
     before, after, _ = done
@@ -361,11 +362,13 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
     return after
 
 
-def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], set[str]]) -> list[tuple[str, int]]:
+def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], set[str]], fence: Fence | None = None
+         ) -> list[tuple[str, int]]:
     """One scheduler step at ``centre.clock()``: close late-arriving injects of exercises that ended in the
     last ``ENDEX_SWEEP`` (``close_injects``); for each running exercise, decide the backups of injects
     whose expected action can now be scored (``missed(exercise, inject, now)``: the nations that missed it;
-    backups go to those only), then fire every due inject. Returns ``(exercise id, inject)`` fired, in order."""
+    backups go to those only), then fire every due inject, fenced by ``fence`` (the scheduler's lease: a stale
+    one raises ``StaleFence`` and fires nothing). Returns ``(exercise id, inject)`` fired, in order."""
     now, fired = centre.clock(), []
     for found in store_of(centre).all():
         if found.state is ExerciseState.ENDED and found.endex is not None and now - found.endex <= ENDEX_SWEEP:
@@ -377,7 +380,7 @@ def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], set[str]]) 
             store_of(centre).change(found.id, lambda e, n=inject.number, m=was_missed: (
                 e.decide(n, m, now) if n not in e.decided else None))
         for number in _fire(centre, found.id, lambda e: [i.number for i in e.due(now)], SYSTEM.name,
-                            "schedule", now):
+                            "schedule", now, fence):
             fired.append((found.id, number))
     return fired
 

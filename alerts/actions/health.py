@@ -10,7 +10,8 @@ The answer is ``ok``, or ``degraded`` with the reasons, when:
 - an inbox has undelivered entries and no live worker reads it.
 
 Anonymous callers get only ``status`` and ``reasons``; the figures (workers,
-inboxes, read model) are for administrators (``figures``).
+inboxes, read model, and who holds each job lease: ``leases``, ``alerts.store.lease``) are for
+administrators (``figures``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from collections.abc import Callable
 from alerts.store import heartbeats
 from alerts.store.client import Client, StoreError
 from alerts.store.keys import Keys
+from alerts.store.lease import holder
+
+#: The job leases health reports (``dashboard.services.Services.lease``).
+LEASES = ("escalation", "exercises")
 
 WORKER_SILENT_SECONDS = 15.0
 PENDING_STUCK_SECONDS = 300.0
@@ -26,7 +31,8 @@ PENDING_STUCK_SECONDS = 300.0
 
 def check(client: Client, keys: Keys, now: Callable[[], float], *, silent_after: float = WORKER_SILENT_SECONDS,
           stuck_after: float = PENDING_STUCK_SECONDS) -> dict:
-    """``{"status", "reasons", "redis", "workers", "inboxes"}`` (see the module docstring); never raises.
+    """``{"status", "reasons", "redis", "workers", "inboxes", "leases"}`` (see the module docstring; ``leases``:
+    job name -> ``{"fencing", "holder"}``, or None while free); never raises.
 
     ``now`` gives epoch seconds; the thresholds are in seconds.
     """
@@ -35,9 +41,12 @@ def check(client: Client, keys: Keys, now: Callable[[], float], *, silent_after:
         workers = heartbeats.workers(client, keys)
         inboxes = {"alerts": heartbeats.inbox_figures(client, keys.inbox, keys.ingest_group),
                    "assets": heartbeats.inbox_figures(client, keys.assets_inbox, keys.assets_ingest_group)}
+        held = {name: holder(client, keys.lease(name)) for name in LEASES}
     except StoreError as exc:
         return {"status": "degraded", "reasons": [f"Redis unavailable: {exc}"], "redis": f"down: {exc}",
-                "workers": {}, "inboxes": {}}
+                "workers": {}, "inboxes": {}, "leases": {}}
+    leases = {name: None if found is None else {"fencing": found[0], "holder": found[1]}
+              for name, found in held.items()}
     reasons = []
     at = now()
     live_streams = set()
@@ -57,4 +66,4 @@ def check(client: Client, keys: Keys, now: Callable[[], float], *, silent_after:
         if figures["lag"] and stream not in live_streams:
             reasons.append(f"{label} inbox: {figures['lag']} entries waiting and no live worker reads it")
     return {"status": "degraded" if reasons else "ok", "reasons": reasons, "redis": "ok", "workers": workers,
-            "inboxes": inboxes}
+            "inboxes": inboxes, "leases": leases}

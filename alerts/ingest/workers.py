@@ -6,7 +6,11 @@
   so a worker killed mid-batch leaves its entries pending and the next start
   (same consumer name) or another worker (``XAUTOCLAIM`` after
   ``claim_idle_ms``) handles them again; recording is idempotent, so a replay
-  makes no second record. While a batch is being handled its worker keeps
+  makes no second record. With ``CRISIS_WAIT_REPLICAS`` set, a batch is
+  acknowledged only once that many replicas confirmed its writes
+  (``alerts.store.inbox.NotReplicated`` otherwise: the worker's heartbeat says
+  ``retrying`` with the reason, and the entries stay pending until they do).
+  While a batch is being handled its worker keeps
   its entries (``StreamInbox.keep`` every quarter of ``claim_idle_ms``), so a
   batch slower than ``claim_idle_ms`` is never claimed and handled a second
   time by a live worker's neighbour (which dead-lettered its bad payloads
@@ -55,7 +59,7 @@ from alerts.ingest.pipeline import FEED_VIA, INJECT_VIA, BatchResult, Pipeline
 from alerts.store.client import UNAVAILABLE, text
 from alerts.store.dead_letters import DeadLetter
 from alerts.store.heartbeats import Heartbeat
-from alerts.store.inbox import ChannelInbox, Entry, StreamInbox
+from alerts.store.inbox import ChannelInbox, Entry, NotReplicated, StreamInbox
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +110,12 @@ def supervised(stop: threading.Event, body: Callable[[threading.Event], None], n
                 if time.monotonic() - started > 60:  # it ran a good while: start the back-off again
                     delay = retry = 0.2
                 wait, retry = retry, min(retry * 2, MAX_REDIS_RETRY)
-                log.warning("%s lost Redis (%s); retrying in %.1fs", name, exc, wait)
-                error = f"Redis unavailable: {exc}"
+                if isinstance(exc, NotReplicated):
+                    log.warning("%s: %s; retrying in %.1fs", name, exc, wait)
+                    error = f"not replicated: {exc}"
+                else:
+                    log.warning("%s lost Redis (%s); retrying in %.1fs", name, exc, wait)
+                    error = f"Redis unavailable: {exc}"
             except Exception as exc:  # noqa: BLE001  a bug must not stop ingest for good
                 if time.monotonic() - started > 60:
                     delay = retry = 0.2

@@ -4,15 +4,17 @@
 |--------------------------------------|--------|---------------------------------------------------------------|
 | ``{p}:exercises``                    | hash   | exercise id -> JSON of ``alerts.core.exercises.Exercise``      |
 | ``{p}:exercise-observations:{id}``   | list   | an exercise's evaluator observations, JSON, oldest first       |
-| ``{p}:exercise-scheduler``           | string | the scheduler lease: holder token, expires (PX)               |
+| ``{p}:lease:exercises``              | string | the scheduler lease (``alerts.store.lease``)                  |
 
 **Exactly once.** ``fire`` is one Lua script: if the record is still what the caller read, it writes the
 new record (the injects marked fired) *and* XADDs their alert documents to the inbox stream, or does
 neither. Each entry carries the scheduler's ``mark`` (``alerts.store.inject_marks``), so ingest can tell
 an inject from a producer's message claiming to be one. Two schedulers (two server processes) that read the same record cannot both fire an inject: the
 second write finds the record changed, rereads, and the inject is no longer pending. A process that dies
-before the script ran fired nothing; after, everything. The lease (``hold_lease``) keeps one process
-scheduling at a time, so the others do not spin on a changed record; it is not what makes firing safe.
+before the script ran fired nothing; after, everything. The scheduler's lease (``alerts.store.lease``) keeps
+one process scheduling at a time, so the others do not spin on a changed record; it is not what makes
+firing safe. Given the lease's ``Fence``, ``fire`` writes nothing once that lease no longer holds
+(``StaleFence``).
 """
 from __future__ import annotations
 
@@ -25,26 +27,19 @@ from alerts.store.cas import HashRecords, compare_and_set
 from alerts.store.client import Client, text
 from alerts.store.inject_marks import InjectMarks
 from alerts.store.keys import Keys
+from alerts.store.lease import FENCE_CHECK, Fence, StaleFence, fence_args
 from alerts.store.producer import INBOX_MAXLEN
 
-# KEYS[1] exercises hash, KEYS[2] inbox stream; ARGV[1] id, ARGV[2] expected JSON, ARGV[3] new JSON,
-# ARGV[4] inbox maxlen, ARGV[5..] alert documents to send, each followed by its mark.
-_FIRE = """
+# KEYS[1] exercises hash, KEYS[2] inbox stream, KEYS[3] the scheduler lease; ARGV[1] id, ARGV[2] expected
+# JSON, ARGV[3] new JSON, ARGV[4] inbox maxlen, ARGV[5] the fence ('' for none), ARGV[6..] alert documents
+# to send, each followed by its mark. Returns 1 if written, 0 if the record changed, -1 if the fence is stale.
+_FIRE = FENCE_CHECK.format(key=3, value=5) + """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'payload', ARGV[i], 'mark', ARGV[i + 1])
 end
 return 1
-"""
-# KEYS[1] lease; ARGV[1] holder, ARGV[2] milliseconds. Take it if free, or renew it if ours.
-_LEASE = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
 """
 
 
@@ -62,7 +57,6 @@ class ExerciseStore:
         self._fire = client.register_script(_FIRE)
         self._records = HashRecords(client, keys.exercises, Exercise.model_validate_json, "exercise")
         self._parsed: dict[bytes, Exercise] = {}
-        self._lease = client.register_script(_LEASE)
         self.marks = InjectMarks(client, keys)
 
     def add(self, exercise: Exercise) -> None:
@@ -93,11 +87,12 @@ class ExerciseStore:
         there is no such exercise. ``change`` may raise (e.g. ``ExerciseStateError``) to refuse."""
         return self._records.change(exercise_id, change)
 
-    def fire(self, exercise_id: str, change: Callable[[Exercise], tuple[Exercise, list[str]] | None]
-             ) -> tuple[Exercise, Exercise, list[str]] | None:
+    def fire(self, exercise_id: str, change: Callable[[Exercise], tuple[Exercise, list[str]] | None],
+             fence: Fence | None = None) -> tuple[Exercise, Exercise, list[str]] | None:
         """Fire injects exactly once: ``change(exercise)`` gives the exercise with injects marked fired and
         the alert documents (JSON text) to send, or None for nothing to do; both are written in one script.
-        Returns ``(before, after, documents sent)``, or None when there is no such exercise."""
+        Returns ``(before, after, documents sent)``, or None when there is no such exercise. With ``fence``
+        (the scheduler's lease), ``StaleFence`` and nothing written once that lease no longer holds."""
         sent: list[str] = []
 
         def apply(before: Exercise) -> Exercise | None:
@@ -110,8 +105,13 @@ class ExerciseStore:
 
         def write(after: Exercise, raw: bytes) -> bool:
             marked = [part for document in sent for part in (document, self.marks.sign(document))]
-            return bool(self._fire(keys=[self.keys.exercises, self.keys.inbox],
-                                   args=[exercise_id, raw, after.model_dump_json(), INBOX_MAXLEN, *marked]))
+            lease_key, fence_value = fence_args(fence, self.keys.lease("exercises"))
+            done = self._fire(keys=[self.keys.exercises, self.keys.inbox, lease_key],
+                              args=[exercise_id, raw, after.model_dump_json(), INBOX_MAXLEN, fence_value, *marked])
+            if done == -1:
+                raise StaleFence(f"injects of exercise {exercise_id} not fired: the scheduler lease of fencing "
+                                 f"number {fence.number if fence else '?'} no longer holds")
+            return bool(done)
 
         done = compare_and_set(read=lambda: self.client.hget(self.keys.exercises, exercise_id),
                                parse=Exercise.model_validate_json, change=apply, write=write,
@@ -120,11 +120,6 @@ class ExerciseStore:
             return None
         before, after = done
         return before, after, (list(sent) if after is not before else [])
-
-    def hold_lease(self, holder: str, milliseconds: int) -> bool:
-        """Take or renew the scheduler lease for ``holder`` (a token unique to the process) for
-        ``milliseconds``; False while another holder has it."""
-        return bool(self._lease(keys=[self.keys.exercise_scheduler], args=[holder, milliseconds]))
 
     def add_observation(self, exercise_id: str, observation: dict) -> int:
         """Append an observation (JSON-able dict); returns how many the exercise has."""

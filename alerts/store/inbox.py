@@ -3,7 +3,13 @@
 - ``StreamInbox``: ``XREADGROUP`` for new entries, this consumer's pending
   entries after a restart, ``XAUTOCLAIM`` for entries a dead consumer left
   idle, ``XCLAIM ... JUSTID`` to keep a batch's entries while it is being
-  handled (``keep``), ``XACK`` once handled. At-least-once.
+  handled (``keep``), ``XACK`` once handled. At-least-once. With
+  ``wait_replicas`` (``CRISIS_WAIT_REPLICAS``) above 0, ``ack`` first makes
+  sure everything written so far reached that many replicas (``WAIT``, see
+  ``StreamInbox.replicated``); if they do not confirm in time it raises
+  ``NotReplicated`` and acknowledges nothing, so the entries stay pending and
+  are handled again (idempotently) once the replicas are back: an entry is
+  never acknowledged while its effects exist on the primary alone.
 - ``ChannelInbox``: a pub/sub subscription. At-most-once: what is published
   while nobody listens is gone (Redis pub/sub semantics).
 
@@ -22,14 +28,30 @@ from alerts.store.client import Client, text
 Entry = tuple[str, dict | None]
 
 
-class StreamInbox:
-    """One stream read by one consumer of one consumer group."""
+class NotReplicated(redis.ConnectionError):
+    """Fewer replicas than required confirmed the writes before an acknowledgment (``WAIT``); the entries
+    were left pending. A kind of "unavailable": workers wait and retry, as for a lost connection."""
 
-    def __init__(self, client: Client, stream: str, group: str, consumer: str):
+
+class StreamInbox:
+    """One stream read by one consumer of one consumer group.
+
+    ``wait_replicas``: how many replicas must confirm every write made so far before ``ack`` acknowledges
+    (0: no ``WAIT``); ``wait_timeout_ms``: how long ``WAIT`` may block (milliseconds); ``mark_key``: the
+    hash ``replicated`` writes the last acknowledged entry id to (``Keys.replicated``; needed with
+    ``wait_replicas``)."""
+
+    def __init__(self, client: Client, stream: str, group: str, consumer: str, *, wait_replicas: int = 0,
+                 wait_timeout_ms: int = 1000, mark_key: str | None = None):
+        if wait_replicas and not mark_key:
+            raise ValueError("waiting for replicas needs a mark key")
         self.client = client
         self.stream = stream
         self.group = group
         self.consumer = consumer
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
+        self.mark_key = mark_key
 
     def ensure_group(self) -> None:
         """Create the consumer group (and the stream) if missing; from the stream's start."""
@@ -75,9 +97,30 @@ class StreamInbox:
             self.client.xclaim(self.stream, self.group, self.consumer, 0, entry_ids, justid=True)
 
     def ack(self, entry_ids: list[str]) -> None:
-        """Acknowledge handled entries (they leave the pending list)."""
+        """Acknowledge handled entries (they leave the pending list); with ``wait_replicas``, only once
+        ``replicated`` confirmed what was written for them (else ``NotReplicated``, nothing acknowledged)."""
         if entry_ids:
+            if self.wait_replicas:
+                self.replicated(entry_ids[-1])
             self.client.xack(self.stream, self.group, *entry_ids)
+
+    def replicated(self, entry_id: str) -> int:
+        """Block until ``wait_replicas`` replicas confirm every write this server took so far, up to
+        ``wait_timeout_ms``; returns how many did, or raises ``NotReplicated`` when fewer.
+
+        ``WAIT`` counts the writes of the connection it is sent on, and the client's other connections
+        (a pool) may have made this batch's writes: so one write goes first on the same connection (the
+        entry id into ``mark_key``, field the stream), which places that connection's offset past
+        everything the server took before it, whichever connection sent it."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.mark_key, self.stream, entry_id)
+        pipe.execute_command("WAIT", self.wait_replicas, self.wait_timeout_ms)
+        _, reached = pipe.execute()
+        if int(reached) < self.wait_replicas:
+            raise NotReplicated(f"{int(reached)} of {self.wait_replicas} replica(s) (CRISIS_WAIT_REPLICAS) confirmed "
+                                f"the writes within {self.wait_timeout_ms} ms: entries of {self.stream} up to "
+                                f"{entry_id} left pending, to be handled again")
+        return int(reached)
 
     def pending_count(self) -> int:
         """How many entries are delivered but not yet acknowledged, over the whole group."""

@@ -41,7 +41,9 @@
 | ``{p}:assets-ingest``         | group    | consumer group of asset ingest workers on the asset inbox  |
 | ``{p}:exercises``             | hash     | exercise id -> JSON of the exercise (see ``alerts.store.exercises``) |
 | ``{p}:exercise-observations:{id}`` | list | an exercise's evaluator observations (JSON), oldest first |
-| ``{p}:exercise-scheduler``    | string   | the exercise scheduler lease: holder token (expires)      |
+| ``{p}:replicated``            | hash     | inbox stream -> the last entry id acknowledged after ``WAIT`` confirmed it (``CRISIS_WAIT_REPLICAS``) |
+| ``{p}:lease:{name}``          | string   | a job's lease (``escalation``, ``exercises``): ``<fencing number>:<token>`` (expires; ``alerts.store.lease``) |
+| ``{p}:fencing:{name}``        | string   | the last fencing number handed out for that lease (``INCR``) |
 | ``{p}:exercise-secret``       | string   | the key of the injects' HMAC mark (``alerts.store.inject_marks``) |
 | ``{p}:record:archived``       | hash     | record stream name -> newest id copied to the archive files (see ``alerts.store.record``) |
 | ``{p}:record:archive-lock``   | string   | held by the one process archiving and trimming the record streams (expires) |
@@ -249,9 +251,19 @@ class Keys:
         return f"{self.prefix}:exercise-observations:{exercise_id}"
 
     @property
-    def exercise_scheduler(self) -> str:
-        """``{p}:exercise-scheduler``, string: the exercise scheduler lease: holder token (expires)."""
-        return f"{self.prefix}:exercise-scheduler"
+    def replicated(self) -> str:
+        """``{p}:replicated``, hash: inbox stream -> the last entry id acknowledged after ``WAIT`` confirmed it
+        (``CRISIS_WAIT_REPLICAS``)."""
+        return f"{self.prefix}:replicated"
+
+    def lease(self, name: str) -> str:
+        """``{p}:lease:{name}``, string: a job's lease (``escalation``, ``exercises``): ``<fencing number>:<token>``
+        (expires; ``alerts.store.lease``)."""
+        return f"{self.prefix}:lease:{name}"
+
+    def fencing(self, name: str) -> str:
+        """``{p}:fencing:{name}``, string: the last fencing number handed out for that lease (``INCR``)."""
+        return f"{self.prefix}:fencing:{name}"
 
     @property
     def exercise_secret(self) -> str:

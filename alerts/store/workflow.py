@@ -12,7 +12,9 @@ what may be done are ``alerts.core.response``):
 - **One acknowledgment per alert**: ``HSETNX`` in a Lua script that returns the
   existing ``{by, at}`` to everyone after the first, atomically across processes.
 - **Each step done once** (``HSETNX`` per step); **one resolution** (``HSETNX``).
-- **Escalation levels only go up, once each**: a Lua script records the level
+- **Escalation levels only go up, once each**: a Lua script (fenced: given the
+  escalation lease's ``Fence``, it refuses to write once that lease expired or
+  passed on, and ``escalate`` raises ``StaleFence``; ``alerts.store.lease``) records the level
   and PUBLISHes the message (``Escalation.message``) on ``{p}:escalations`` only
   if that level was not reached yet (and, for an unacknowledged alert, only if
   it is still unacknowledged and unresolved). The process whose script won then
@@ -38,6 +40,7 @@ from alerts.core.validity import lapsed
 from alerts.store.alerts import AlertStore
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
+from alerts.store.lease import FENCE_CHECK, Fence, StaleFence, fence_args
 
 _CHUNK = 500
 
@@ -82,10 +85,11 @@ end
 return {0, redis.call('HGET', KEYS[1], ARGV[1])}
 """
 
-# KEYS[1] escalation hash, KEYS[2] acks hash, KEYS[3] resolutions hash;
+# KEYS[1] escalation hash, KEYS[2] acks hash, KEYS[3] resolutions hash, KEYS[4] the escalation lease;
 # ARGV[1] alert id, ARGV[2] level, ARGV[3] record JSON, ARGV[4] message JSON,
-# ARGV[5] '1' if the cause is "not acknowledged", ARGV[6] the channel.
-_ESCALATE = """
+# ARGV[5] '1' if the cause is "not acknowledged", ARGV[6] the channel, ARGV[7] the fence ('' for none).
+# Returns 1 if recorded, 0 if that level was reached (or is moot), -1 if the fence no longer holds.
+_ESCALATE = FENCE_CHECK.format(key=4, value=7) + """
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 0 end
 if ARGV[5] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -262,15 +266,22 @@ class WorkflowStore:
             found += self.alerts.get_many(alert_ids[start:start + _CHUNK])
         return found
 
-    def escalate(self, escalation: Escalation) -> bool:
-        """Record and announce ``escalation`` unless its level was reached; True if it was new."""
+    def escalate(self, escalation: Escalation, fence: Fence | None = None) -> bool:
+        """Record and announce ``escalation`` unless its level was reached; True if it was new.
+
+        With ``fence`` (the escalation lease's), nothing is written once that lease no longer holds:
+        ``StaleFence``."""
         record = json.dumps({"level": escalation.level, "reason": escalation.reason,
                              "at": escalation.at.isoformat(), "cause": escalation.cause})
+        lease_key, fence_value = fence_args(fence, self.keys.lease("escalation"))
         done = self._escalate(
-            keys=[self.keys.escalation, self.keys.acks, self.keys.resolutions],
+            keys=[self.keys.escalation, self.keys.acks, self.keys.resolutions, lease_key],
             args=[escalation.alert_id, escalation.level, record, json.dumps(escalation.message()),
-                  "1" if escalation.cause == UNACKNOWLEDGED else "0", self.keys.escalations_channel],
+                  "1" if escalation.cause == UNACKNOWLEDGED else "0", self.keys.escalations_channel, fence_value],
         )
+        if done == -1:
+            raise StaleFence(f"escalation of {escalation.alert_id} to level {escalation.level} refused: "
+                             f"the lease of fencing number {fence.number if fence else '?'} no longer holds")
         if done:
             self.raise_level(escalation.alert_id, escalation.level)
         return bool(done)

@@ -8,16 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from alerts.actions.audit import account_nations, audit_entries
+from alerts.actions.health import check
 from alerts.actions.situation import summary as situation_summary
 from alerts.actions.visibility import restricted, visible_alert
 from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery, Page
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
-from alerts.actions.health import check
 from dashboard.api.models import AlertOut, AlertPage, AuditPage, Health, Me, Summary, errors
-from dashboard.params import MAX_OFFSET, alert_filters
 from dashboard.auth.context import caller, services_of
+from dashboard.params import MAX_OFFSET, alert_filters
 from dashboard.services import Services
 
 router = APIRouter()
@@ -72,7 +72,7 @@ def degraded_report(services: Services) -> dict:
     if outage.down:
         report = {"status": "degraded", "reasons": [f"Redis unavailable since {outage.snapshot()['since_label']}: "
                                                     f"{outage.reason}"],
-                  "redis": f"down: {outage.reason}", "workers": {}, "inboxes": {}}
+                  "redis": f"down: {outage.reason}", "workers": {}, "inboxes": {}, "leases": {}}
     else:
         report = check(services.client, services.keys, time.time)
         if report["redis"] != "ok":
@@ -97,7 +97,8 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
     ``Redis unavailable since HH:MM UTC`` and each critical thread not running (``degraded_report``).
 
     Signed-in callers also get the ``reasons``; those with ``read_audit`` (admins, auditors) the figures:
-    Redis, every worker's heartbeat, what each inbox owes, the read model's cursor, open live streams,
+    Redis, every worker's heartbeat, what each inbox owes, who holds each job lease, the read model's
+    cursor, open live streams,
     and ``alerts_loaded``, counted over the alerts the caller may see.
     """
     report = degraded_report(services)
@@ -110,6 +111,7 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
     if viewer is not None and viewer.can(Permission.READ_AUDIT):
         centre = services.centre
         body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
+                 "leases": report["leases"],
                  "alerts_loaded": len(centre.index.select(restricted(centre, viewer))),
                  "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count,
                  "threads": services.supervisor.report(), "live": services.outage.snapshot()}

@@ -58,6 +58,9 @@ class Health(BaseModel):
     redis: str | None = None
     workers: dict[str, dict[str, Any]] | None = Field(None, description="name -> last heartbeat")
     inboxes: dict[str, dict[str, Any]] | None = Field(None, description="pending, oldest_pending_s, lag")
+    leases: dict[str, dict[str, Any] | None] | None = Field(
+        None, description="job lease (escalation, exercises) -> fencing number and holder (host/pid/token), "
+                          "null while free")
     alerts_loaded: int | None = Field(None, description="alerts in the read model that the caller may see")
     cursor: str | None = None
     live_clients: int | None = None

@@ -60,7 +60,7 @@ def world(centre, client, keys, regions):
     ingest = stream_ingest(alert_pipeline(client, keys, regions, store=centre.alerts, clock=lambda: now[0],
                                           on_recorded=centre.workflow.open_checklists), block_ms=1)
     ingest.ensure_group()
-    scheduler = ExerciseScheduler(centre, holder="test")
+    scheduler = ExerciseScheduler(centre)
 
     samples: list[tuple[datetime, dict]] = []
 

@@ -17,6 +17,7 @@ from alerts.core.injects import inject_alert_id
 from alerts.core.viewer import Viewer
 from alerts.store.audit import AuditLog
 from alerts.store.exercises import ExerciseStore
+from alerts.store.lease import Lease
 from tests.alerts.actions.test_sharing import sync
 from tests.conftest import alert_pipeline, make_asset, stream_ingest
 
@@ -70,7 +71,7 @@ class World:
                                   on_recorded=centre.workflow.open_checklists)
         self.ingest = stream_ingest(pipeline, block_ms=1)
         self.ingest.ensure_group()
-        self.scheduler = ExerciseScheduler(centre, holder="test")
+        self.scheduler = ExerciseScheduler(centre)
 
     def advance(self, minutes: float = 0) -> list[tuple[str, int]]:
         self.now += timedelta(minutes=minutes)
@@ -199,8 +200,9 @@ def test_exe002_two_schedulers_racing_fire_each_inject_exactly_once(world, centr
     sent = [json.loads(fields[b"payload"]) for _, fields in client.xrange(keys.inbox)]
     copies = sorted((d["inject"], *d["releasable_to"]) for d in sent)   # one copy per to nation, once
     assert copies == sorted((i.number, n) for i in ex.injects if i.backup_for is None for n in i.to)
-    assert ExerciseScheduler(centre, holder="a").check() == [] and ExerciseScheduler(centre, holder="b").check() == []
-    assert centre.exercises.hold_lease("a", 5000) and not centre.exercises.hold_lease("b", 5000)
+    lease_a, lease_b = (Lease(client, keys.lease("exercises"), keys.fencing("exercises"), ttl_ms=5000) for _ in "ab")
+    assert ExerciseScheduler(centre, lease=lease_a).check() == [] and ExerciseScheduler(centre, lease=lease_b).check() == []
+    assert lease_a.current() is not None and lease_b.current() is None  # one scheduler holds it
 
 
 def test_exe003_a_bad_msel_is_refused_naming_rows_and_saves_nothing(world, centre):
@@ -219,3 +221,22 @@ def test_exe004_an_inject_cannot_be_released_to_a_nation_that_does_not_play(worl
     world.advance(5)
     with pytest.raises(Conflict, match="does not play|do not play"):
         sharing.change_releasability(centre, DUTY["RS"], inject_alert_id(ex.id, 1, "RS"), ["RS", "MK", "AL"], "widen")
+
+
+def test_exe005_a_scheduler_whose_lease_was_taken_fires_nothing(world, centre, client, keys):
+    from alerts.actions.evaluation import missed_by
+    from alerts.store.lease import StaleFence
+
+    ex = exercises.load(centre, EXCON, msel(), "FENCED")
+    exercises.start(centre, EXCON, ex.id)
+    world.now += timedelta(minutes=6)  # inject 1 is due
+    stale, successor = (Lease(client, keys.lease("exercises"), keys.fencing("exercises"), ttl_ms=60_000)
+                        for _ in "ab")
+    fence = stale.hold()
+    client.delete(keys.lease("exercises"))  # as when it expires (a paused holder)
+    assert successor.hold().number == fence.number + 1
+    inbox_before = client.xlen(keys.inbox)
+    with pytest.raises(StaleFence):
+        exercises.tick(centre, missed_by(centre), fence)
+    assert client.xlen(keys.inbox) == inbox_before and exercises.exercise(centre, EXCON, ex.id).fired == {}
+    assert fired_numbers(exercises.tick(centre, missed_by(centre), successor.current())) == [1]

@@ -87,3 +87,12 @@ def test_hlt005_duplicates_and_dead_letters_are_counted_in_the_workers_health_fi
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def test_hlt005_health_names_who_holds_each_job_lease(client, keys):
+    from alerts.store.lease import Lease
+
+    assert check(client, keys, time.time)["leases"] == {"escalation": None, "exercises": None}
+    lease = Lease(client, keys.lease("escalation"), keys.fencing("escalation"), ttl_ms=10_000, token="host/42/ab")
+    fence = lease.hold()
+    assert check(client, keys, time.time)["leases"]["escalation"] == {"fencing": fence.number, "holder": "host/42/ab"}

