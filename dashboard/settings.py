@@ -46,6 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("live_ping_seconds", "", "CRISIS_LIVE_PING", "15",
             "a quiet live stream sends `event: ping` this often (seconds); the map marks its feed stale and "
             "reconnects after three intervals without any event"),
+    Setting("live_max_lag_seconds", "", "CRISIS_LIVE_MAX_LAG", "30",
+            "a live stream whose oldest undelivered event is older than this (seconds; above 0) has its backlog "
+            "dropped and is sent `event: rebuild` (the map rebuilds its picture), so a slow browser costs the "
+            "server a bounded backlog"),
     Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
             "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
@@ -154,6 +158,7 @@ class Settings:
     max_streams_per_user: int = 4
     max_streams: int = 200
     live_ping_seconds: float = 15.0
+    live_max_lag_seconds: float = 30.0
     redis_url: str | None = None
     redis_timeout_seconds: float = 10.0
     data_dir: Path = Path("data")
@@ -258,6 +263,8 @@ class Settings:
                 Rate.parse(getattr(settings, name))
             except ValueError as exc:
                 raise ValueError(f"{_env_of(name)}: {exc}") from None
+        if not settings.live_max_lag_seconds > 0:  # also refuses nan
+            raise ValueError(f"CRISIS_LIVE_MAX_LAG={settings.live_max_lag_seconds!r}: must be above 0 seconds")
         try:
             settings.trusted_proxy_list  # noqa: B018  (fail fast on a bad CRISIS_TRUSTED_PROXIES)
         except ValueError as exc:

@@ -5,7 +5,8 @@ clearance, answers exactly as if it did not exist (``NotFound``). An asset
 released to the viewer but tasked to an alert the viewer may not see shows
 as committed, to nothing it can name (``shown_asset``): every read path of
 assets goes through ``visible_assets`` / ``visible_asset``; whether an asset
-is released to a viewer at all is ``asset_released``. How one alert event
+is released to a viewer at all is ``asset_released`` (for a live event,
+``asset_seen_now``). How one alert event
 changes what a viewer sees (it comes into sight, changes in sight, or goes out
 of sight) is ``sight``: the live streams and the TAK sender both ask it.
 Permissions: ``require`` raises ``Forbidden`` naming what the role may not do.
@@ -88,11 +89,16 @@ def released_now(centre: Centre, query: AlertQuery, alert_id: str) -> bool:
     return current is None or query.releasable(current)
 
 
-def asset_released_now(centre: Centre, viewer: Viewer, asset: Asset) -> bool:
-    """Whether ``asset`` is released to ``viewer`` both as the event recorded it and as it stands now in the
-    asset read model (see ``released_now``)."""
+def asset_seen_now(centre: Centre, query: AlertQuery, asset: Asset) -> Asset | None:
+    """``asset`` (as an event recorded it) as the viewer of ``query`` (``restricted(centre, viewer)``, no
+    filters) may see it now: None unless it is released to the query's nation both as recorded and as it stands
+    now in the asset read model (see ``released_now``); else as ``shown_asset`` gives it. It depends on the
+    viewer only through ``query`` (its nation and clearance), so the live streams share its answer among viewers
+    with equal queries."""
     current = centre.asset_index.get(asset.id, None)
-    return asset_released(viewer, asset) and (current is None or asset_released(viewer, current))
+    if not asset.visible_to(query.nation) or (current is not None and not current.visible_to(query.nation)):
+        return None
+    return _shown(centre, query, asset)
 
 
 def asset_released(viewer: Viewer, asset: Asset) -> bool:
@@ -106,10 +112,15 @@ def shown_asset(centre: Centre, viewer: Viewer, asset: Asset,
     """``asset`` as ``viewer`` may see it: ``assigned_to`` kept only when the viewer may see that alert
     (else None: the asset shows as committed, to nothing named). ``lookup`` finds the alert (default:
     the read model; a process without one passes the store's ``get``)."""
+    return _shown(centre, restricted(centre, viewer), asset, lookup)
+
+
+def _shown(centre: Centre, query: AlertQuery, asset: Asset,
+           lookup: Callable[[str], StoredAlert | None] | None = None) -> Asset:
     if asset.assigned_to is None:
         return asset
     tasked = (lookup or centre.index.get)(asset.assigned_to)
-    if tasked is not None and restricted(centre, viewer).releasable(tasked):
+    if tasked is not None and query.releasable(tasked):
         return asset
     return asset.model_copy(update={"assigned_to": None})
 

@@ -24,8 +24,10 @@ COLUMNS = [
 ]
 
 
-def _row(stored: StoredAlert) -> dict:
+def _row(stored: StoredAlert, shared: dict[frozenset, frozenset]) -> dict:
+    """The alert's row of the table; its sets of countries and nations are ``shared`` (few distinct ones)."""
     alert = stored.alert
+    countries, releasable = frozenset(stored.placement.countries), frozenset(stored.releasable_nations())
     return {
         "id": stored.id,
         "identifier": alert.id,
@@ -36,7 +38,7 @@ def _row(stored: StoredAlert) -> dict:
         "type": alert.type.value,
         "title": alert.title,
         "country": stored.placement.country or "",
-        "countries": frozenset(stored.placement.countries),
+        "countries": shared.setdefault(countries, countries),
         "region": stored.region_name,
         "region_code": stored.placement.regions[0].code if stored.placement.regions else "",
         "reported_at": alert.reported_at,
@@ -46,7 +48,7 @@ def _row(stored: StoredAlert) -> dict:
         "open": stored.status.is_open,
         "source": alert.source,
         "escalation": stored.escalation_level,
-        "releasable": frozenset(stored.releasable_nations()),
+        "releasable": shared.setdefault(releasable, releasable),
         "routed": stored.routing.routed,
         "classification": stored.routing.classification or "",
         "nation": stored.routing.nation or "",
@@ -65,16 +67,17 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 
 class AlertIndex:
-    """Every alert in memory, as records and as one incrementally updated table (see the module docstring)."""
+    """Every alert in memory, as records and as one incrementally updated table (see the module docstring).
+
+    A row (a dict per alert) is kept only until the table has it: the table and the records hold the rest."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._alerts: dict[str, StoredAlert] = {}
         self._position: dict[str, int] = {}
-        self._rows: list[dict] = []
+        self._pending: dict[int, dict] = {}  # rows (by position) not in the table yet
+        self._sets: dict[frozenset, frozenset] = {}  # one of each set of countries or nations (``_row``)
         self._table: pd.DataFrame | None = None
-        self._added: list[int] = []  # positions appended since the table was built
-        self._replaced: set[int] = set()  # positions changed since the table was built
         self.cursor = "0-0"  # id of the last event applied
         self.version = 0
 
@@ -86,9 +89,7 @@ class AlertIndex:
         with self._lock:
             for stored in alerts:
                 self._put(stored)
-            self._added, self._replaced = [], set()
             self.cursor = cursor
-            self._table = None
             self.version += 1
 
     def apply(self, event: AlertEvent) -> bool:
@@ -104,12 +105,8 @@ class AlertIndex:
     def _put(self, stored: StoredAlert) -> None:
         position = self._position.get(stored.id)
         if position is None:
-            position = self._position[stored.id] = len(self._rows)
-            self._rows.append(_row(stored))
-            self._added.append(position)
-        else:
-            self._rows[position] = _row(stored)
-            self._replaced.add(position)
+            position = self._position[stored.id] = len(self._position)
+        self._pending[position] = _row(stored, self._sets)
         self._alerts[stored.id] = stored
 
     def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:
@@ -126,20 +123,20 @@ class AlertIndex:
         new rows appended, changed rows replaced.
         """
         with self._lock:
-            if self._table is None:
-                self._table = _frame(self._rows)
-            elif self._added or self._replaced:
-                table = self._table
-                replaced = sorted(p for p in self._replaced if p < len(table))
+            pending, table = self._pending, self._table
+            if table is None:
+                table = _frame([pending[p] for p in range(len(self._position))])
+            elif pending:
+                replaced = sorted(p for p in pending if p < len(table))
                 if replaced:
                     table = table.copy()
-                    table.iloc[replaced] = _frame([self._rows[p] for p in replaced]).to_numpy()
+                    table.iloc[replaced] = _frame([pending[p] for p in replaced]).to_numpy()
                     table = table.astype(_DTYPES)
-                if self._added:
-                    table = pd.concat([table, _frame([self._rows[p] for p in self._added])], ignore_index=True)
-                self._table = table
-            self._added, self._replaced = [], set()
-            return self._table
+                if len(table) < len(self._position):
+                    added = [pending[p] for p in range(len(table), len(self._position))]
+                    table = pd.concat([table, _frame(added)], ignore_index=True)
+            self._table, self._pending = table, {}
+            return table
 
     def select(self, query: AlertQuery) -> pd.DataFrame:
         """Matching rows, newest report first."""

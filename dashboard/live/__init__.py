@@ -5,7 +5,10 @@
   the fan-outs.
 - ``fanout`` / ``sse``: each open page is a subscriber and gets server-sent
   events; ``Last-Event-ID`` replays exactly what it missed (capped: beyond
-  it, ``rebuild``); a quiet stream pings.
+  it, ``rebuild``); a quiet stream pings. Each live event is framed once per
+  group of viewers who see the same thing (same filters, nation, clearance)
+  and shared; a stream more than ``CRISIS_LIVE_MAX_LAG`` seconds behind has
+  its backlog dropped and gets ``rebuild``.
 - ``payloads``: what an event carries: plain data (no page markup); the page
   renders it (``assets/live.js``, ``assets/assets_live.js``).
 - ``routes``: ``/live/map`` (both in one connection: what the map page opens),

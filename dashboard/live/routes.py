@@ -13,7 +13,11 @@ the filters of ``/live/alerts``, events of both, ids ``<alerts id>,<assets id>``
 Every stream resumes after ``Last-Event-ID`` (or ``after``; for ``/live/map``
 both cursors joined by ``,``; anything but stream ids answers 422), sends only
 what the viewer may see, pings (``event: ping``) when quiet, and caps its
-replay (``event: rebuild``; see ``dashboard.live.sse``). With a ``status``
+replay (``event: rebuild``; see ``dashboard.live.sse``); a stream that falls
+more than ``live_max_lag_seconds`` (``CRISIS_LIVE_MAX_LAG``) behind the live
+feed gets ``event: rebuild`` too, its backlog dropped. Viewers with the same
+filters, nation and clearance share each live event's frame (built once for
+them all: ``Source.key`` is the viewer's ``restricted`` query). With a ``status``
 filter, ``update`` events are sent whatever the new status, so a viewer of
 open alerts learns that one closed. The streams re-check their caller every
 few seconds (``dashboard.auth.recheck``) and end with ``revoked`` once the
@@ -26,6 +30,7 @@ one past the process's total answers 503.
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -36,10 +41,9 @@ from alerts.actions.visibility import (
     CHANGED,
     GAINED,
     LOST,
-    asset_released_now,
+    asset_seen_now,
     released_now,
     restricted,
-    shown_asset,
     sight,
 )
 from alerts.core.events import AlertEvent, AssetEvent
@@ -78,35 +82,43 @@ def _cursors(request: Request, after: str | None, defaults: list[str]) -> list[s
     return cursors
 
 
+def _alert_frame(centre: Centre, query: AlertQuery, event: AlertEvent) -> Frame:
+    """What ``event`` is sent as to the viewers of ``query`` (``restricted``); depends on nothing else."""
+    name = ALERT_EVENT_NAMES.get(sight(query, event))
+    if name == "withdraw":
+        return name, json.dumps({"id": event.alert.id})
+    if name is None or not released_now(centre, query, event.alert.id):
+        return None  # a replayed event of an alert no longer released to the viewer: its content never again
+    return name, json.dumps(alert_data(event.alert))
+
+
+def _asset_frame(centre: Centre, query: AlertQuery, event: AssetEvent) -> Frame:
+    """What ``event`` is sent as to the viewers of ``query`` (``restricted``, no filters); depends on nothing
+    else."""
+    asset = asset_seen_now(centre, query, event.asset)
+    return None if asset is None else ("asset", json.dumps(asset_data(asset)))
+
+
 def _alert_source(centre: Centre, viewer: Viewer, filters: AlertQuery, services: Services, cursor: str) -> Source:
+    # the group key is everything the frame depends on: the viewer's filters, nation and clearance (the query)
     query = restricted(centre, viewer, filters)
-
-    def frame(event: AlertEvent) -> Frame:
-        name = ALERT_EVENT_NAMES.get(sight(query, event))
-        if name == "withdraw":
-            return name, json.dumps({"id": event.alert.id})
-        if name is None or not released_now(centre, query, event.alert.id):
-            return None  # a replayed event of an alert no longer released to the viewer: its content never again
-        return name, json.dumps(alert_data(event.alert))
-
-    return Source(services.live.alerts, centre.alerts.events_since, cursor, frame)
+    return Source(services.live.alerts, centre.alerts.events_since, cursor, partial(_alert_frame, centre, query),
+                  key=("alert", query))
 
 
 def _asset_source(centre: Centre, viewer: Viewer, services: Services, cursor: str) -> Source:
-    def frame(event: AssetEvent) -> Frame:
-        if not asset_released_now(centre, viewer, event.asset):
-            return None
-        return "asset", json.dumps(asset_data(shown_asset(centre, viewer, event.asset)))
-
-    return Source(services.live.assets, centre.assets.events_since, cursor, frame)
+    query = restricted(centre, viewer)  # nation and clearance: all the asset frame depends on
+    return Source(services.live.assets, centre.assets.events_since, cursor, partial(_asset_frame, centre, query),
+                  key=("asset", query))
 
 
 def _stream(request: Request, viewer: Viewer, services: Services, kind: str,
             sources: list[Source]) -> StreamingResponse:
     """The SSE response; its lease is given back when it ends (also if its body never started)."""
     lease = _lease(request, viewer, kind)
+    settings = services.settings
     body = sse_events(sources, request.is_disconnected, Recheck(services, request.scope, viewer), lease=lease,
-                      ping_every=services.settings.live_ping_seconds)
+                      ping_every=settings.live_ping_seconds, max_lag=settings.live_max_lag_seconds)
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS,
                              background=BackgroundTask(lease.close))
 

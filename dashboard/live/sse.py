@@ -35,6 +35,22 @@ events stream (a browser keeps at most six HTTP/1.1 connections per host).
 - A stream holds a ``Lease`` (``dashboard.live.limits``); when a newer stream of
   the same user pushes it out, it sends ``event: superseded`` with a day-long
   ``retry`` and ends.
+- **Behind**: a stream whose oldest waiting batch is more than ``max_lag``
+  seconds old (default ``MAX_LAG_SECONDS``; ``CRISIS_LIVE_MAX_LAG``) has its
+  backlog dropped and sends ``event: rebuild`` (``{"reason", "limit",
+  "max_lag"}``) and ends, as for a replay past its cap; more than
+  ``QUEUE_LIMIT`` waiting batches end the stream (the browser reconnects and
+  replays). See ``dashboard.live.fanout.Inbox``.
+- **Shared frames**: a live event's frame is built once per group of streams
+  that see the same thing (``Source.key``: equal keys on one fan-out must mean
+  equal ``frame`` results, so the key holds everything ``frame`` depends on:
+  for alerts and assets, the viewer's ``restricted`` query, i.e. its filters,
+  nation and clearance), by the first stream of the group that reaches the
+  event; the others send the same text with their own ``id:``. A frame is
+  judged against the read model when that first stream builds it; a later
+  change of the alert comes to every stream of the group as its own event
+  (``withdraw`` once releasability narrows). Replayed events (after a cursor)
+  are framed for each stream alone. The frames of one batch go out as one write.
 
 ``valid_cursor`` tells a stream id from anything else (the route answers 422).
 """
@@ -44,13 +60,13 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from alerts.core.events import stream_id_key
 from alerts.store.client import UNAVAILABLE
 from alerts.store.streams import CursorTooOld
-from dashboard.live.fanout import QUEUE_LIMIT, FanOut
+from dashboard.live.fanout import MAX_LAG_SECONDS, QUEUE_LIMIT, Batch, Clock, FanOut, Inbox
 from dashboard.live.limits import SUPERSEDED_RETRY_MS, Lease
 from dashboard.outage import LiveStatus
 
@@ -59,26 +75,29 @@ PING_SECONDS = 15.0
 #: At most this many events per source are replayed after a cursor; more gets ``event: rebuild``.
 REPLAY_LIMIT = 10_000
 _STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
-#: The batch a superseded stream finds in its queue.
-_SUPERSEDED: list = []
 SUPERSEDED_FRAME = (f"event: superseded\nretry: {SUPERSEDED_RETRY_MS}\n"
                     f"data: {json.dumps({'reason': 'a newer live stream of this user took its place'})}\n\n")
 PING_FRAME = "event: ping\ndata: {}\n\n"
 
 #: What a source's ``frame`` gives for an event: ``(event name, data text)``, or None to send nothing.
 Frame = tuple[str, str] | None
+#: A frame as a group shares it: ``("event: <name>\n", "data: ...\n...\n")``; each stream puts its ``id:`` between.
+Shared = tuple[str, str] | None
 
 
 @dataclass
 class Source:
     """One events stream a live stream follows: its fan-out, how to read its events after a cursor
     (``load_backlog(cursor, count)``, raising ``CursorTooOld``), where to start (``cursor``, a stream id),
-    and ``frame``, which turns one of its events into ``(event name, data)`` or None (not for this browser)."""
+    ``frame``, which turns one of its events into ``(event name, data)`` or None (not for this browser), and
+    ``key``, the group whose streams share each live event's frame: streams with equal keys on one fan-out must
+    get equal frames, so ``key`` must hold everything ``frame`` depends on (see the module docstring)."""
 
     fanout: FanOut
     load_backlog: Callable[[str, int], list]
     cursor: str
     frame: Callable[[object], Frame]
+    key: Hashable
 
 
 def valid_cursor(value: str) -> bool:
@@ -95,8 +114,16 @@ def sse_frame(event: str, data: str, event_id: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _rebuild(reason: str) -> str:
-    return sse_frame("rebuild", json.dumps({"reason": reason, "limit": REPLAY_LIMIT}))
+def shared_frame(framed: Frame) -> Shared:
+    """``framed`` split around where the ``id:`` goes: ``head + f"id: {id}\\n" + tail`` is ``sse_frame``."""
+    if framed is None:
+        return None
+    name, data = framed
+    return f"event: {name}\n", "".join(f"data: {line}\n" for line in data.splitlines() or [""]) + "\n"
+
+
+def _rebuild(reason: str, **more) -> str:
+    return sse_frame("rebuild", json.dumps({"reason": reason, "limit": REPLAY_LIMIT, **more}))
 
 
 async def sse_events(
@@ -106,19 +133,22 @@ async def sse_events(
     recheck_every: float = 2.0,
     lease: Lease | None = None,
     ping_every: float = PING_SECONDS,
+    max_lag: float = MAX_LAG_SECONDS,
+    clock: Clock = time.monotonic,
 ) -> AsyncIterator[str]:
     """The SSE body for one browser: the events of ``sources`` after their cursors (replayed, at most
     ``REPLAY_LIMIT`` each), then live ones, with ``event: ping`` every ``ping_every`` seconds of quiet.
 
     ``recheck`` answers whether the caller is still authorised (asked every ``recheck_every`` seconds).
     ``lease`` is given back when the stream ends; once it is superseded the stream sends
-    ``SUPERSEDED_FRAME`` and ends.
+    ``SUPERSEDED_FRAME`` and ends. A stream more than ``max_lag`` seconds behind its fan-outs (``clock``: theirs,
+    monotonic seconds) sends ``event: rebuild`` and ends (``dashboard.live.fanout.Inbox``).
     """
-    queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
+    inbox = Inbox(QUEUE_LIMIT, max_lag, clock)
     # subscribed before the replay, so nothing falls between
-    subscribers = [source.fanout.subscribe(queue, tag) for tag, source in enumerate(sources)]
+    subscribers = [source.fanout.subscribe(inbox, tag) for tag, source in enumerate(sources)]
     if lease is not None:
-        lease.on_superseded(lambda: subscribers[0].offer(_SUPERSEDED))
+        lease.on_superseded(inbox.stop)
     cursors = [source.cursor for source in sources]
     checked = time.monotonic()
 
@@ -139,6 +169,36 @@ async def sse_events(
         cursors[tag] = event.event_id
         framed = sources[tag].frame(event)
         return sse_frame(framed[0], framed[1], event_id()) if framed is not None else None
+
+    def send_batch(tag: int, batch: Batch) -> str:
+        """The batch's events for this stream, as one text: each frame from the group's shared ones."""
+        source, parts = sources[tag], []
+        shared = batch.frames_of(source.key)
+        for index, event in enumerate(batch.events):
+            if isinstance(event, LiveStatus):
+                if tag == 0:  # every fan-out carries it: send it once
+                    parts.append(sse_frame("status", json.dumps(event.data)))
+                continue
+            if stream_id_key(event.event_id) <= stream_id_key(cursors[tag]):
+                continue
+            cursors[tag] = event.event_id
+            try:
+                framed = shared[index]
+            except KeyError:
+                framed = shared.setdefault(index, shared_frame(source.frame(event)))
+            if framed is not None:
+                parts.append(f"{framed[0]}id: {event_id()}\n{framed[1]}")
+        return "".join(parts)
+
+    def ended() -> str | None:
+        """What the stream sends as it ends because its inbox closed ("" for nothing), or None: it goes on."""
+        if inbox.stopped:
+            return "" if lease is None or lease.ending else SUPERSEDED_FRAME
+        if inbox.behind:
+            return _rebuild(f"more than {max_lag:g} s behind the live feed", max_lag=max_lag)
+        if inbox.overflowed:
+            return ""  # the browser reconnects and replays from its last id
+        return None
 
     try:
         yield "retry: 1000\n\n"
@@ -172,27 +232,16 @@ async def sse_events(
             wait = ping_every - (time.monotonic() - last)
             if recheck is not None:
                 wait = min(wait, recheck_every)
-            try:
-                tag, events = await asyncio.wait_for(queue.get(), max(wait, 0.01))
-            except TimeoutError:
+            item = await inbox.get(max(wait, 0.01))
+            if (last_words := ended()) is not None:
+                if last_words:
+                    yield last_words
+                return
+            if item is None:
                 continue
-            if events is _SUPERSEDED:
-                if lease is None or not lease.ending:
-                    yield SUPERSEDED_FRAME
-                return  # superseded, or the server stops: the browser reconnects
-            if any(subscriber.overflowed for subscriber in subscribers):
-                return  # the browser reconnects and replays from its last id
-            for event in events:
-                if isinstance(event, LiveStatus):
-                    if tag == 0:  # every fan-out carries it: send it once
-                        yield sse_frame("status", json.dumps(event.data))
-                        last = time.monotonic()
-                    continue
-                if stream_id_key(event.event_id) <= stream_id_key(cursors[tag]):
-                    continue
-                if (text := send(tag, event)) is not None:
-                    yield text
-                    last = time.monotonic()
+            if text := send_batch(*item):
+                yield text
+                last = time.monotonic()
     finally:
         for source, subscriber in zip(sources, subscribers):
             source.fanout.unsubscribe(subscriber)

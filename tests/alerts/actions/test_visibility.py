@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from alerts.actions.visibility import CHANGED, GAINED, LOST, asset_released, sight
+from alerts.actions.visibility import CHANGED, GAINED, LOST, asset_released, asset_seen_now, shown_asset, sight
+from alerts.core.asset_index import AssetIndex
 from alerts.core.events import ALERT_CREATED, ALERT_ROUTED, ALERT_UPDATED, AlertEvent
+from alerts.core.index import AlertIndex
 from alerts.core.markings import Classifications
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
 from alerts.core.query import AlertQuery
@@ -61,3 +64,25 @@ def test_vis003_the_rules_are_written_once():
                 continue
             found += [f"{name}: {m.group(0)}" for m in rules.finditer(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_vis004_a_live_asset_event_is_judged_by_the_viewers_restricted_query_alone():
+    """``asset_seen_now`` (what the live streams share among viewers of one query) answers as ``asset_released``
+    and ``shown_asset`` for the viewer, both as the event recorded the asset and as the read model holds it now."""
+    scheme = Classifications()
+    alerts, assets = AlertIndex(), AssetIndex()
+    to_hr = _event(ALERT_CREATED, TO_HR).alert
+    alerts.load([to_hr], "1-0")
+    centre = SimpleNamespace(index=alerts, asset_index=assets, scheme=scheme)
+    tasked = make_asset("amb", 42.0, 21.0, releasable_to=["RS", "HR"], status="committed", assigned_to=to_hr.id)
+    hr = Viewer(name="duty-hr", role="duty_officer", nation="HR", clearance="UNCLASSIFIED")
+    gr = Viewer(name="duty-gr", role="duty_officer", nation="GR", clearance="UNCLASSIFIED")
+    for viewer in (RS, hr):
+        seen = asset_seen_now(centre, viewer.restrict(AlertQuery(), scheme), tasked)
+        assert seen == shown_asset(centre, viewer, tasked)
+    assert asset_seen_now(centre, RS.restrict(AlertQuery(), scheme), tasked).assigned_to is None  # HR's alert
+    assert asset_seen_now(centre, hr.restrict(AlertQuery(), scheme), tasked).assigned_to == to_hr.id
+    assert asset_seen_now(centre, gr.restrict(AlertQuery(), scheme), tasked) is None
+    assets.put(tasked.model_copy(update={"releasable_to": ["HR"]}))  # narrowed since the event: RS sees it no more
+    assert asset_seen_now(centre, RS.restrict(AlertQuery(), scheme), tasked) is None
+    assert asset_seen_now(centre, hr.restrict(AlertQuery(), scheme), tasked) is not None

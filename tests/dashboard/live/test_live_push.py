@@ -257,3 +257,48 @@ def test_lpu012_a_replay_never_sends_an_alert_no_longer_released_to_the_viewer(a
                 seen.append((name, data.get("id")))
         assert ("alert", kept["id"]) in seen
         assert [name for name, alert_id in seen if alert_id == narrowed["id"]] == ["withdraw"]
+
+
+def test_lpu013_each_live_event_is_built_once_per_nation_and_clearance_and_never_sent_across_them(
+        app_server, officer, monkeypatch):
+    """Three RS viewers with the same filters share one frame; an HR viewer and a cleared RS viewer each get
+    their own. An alert released to HR only, or above a viewer's clearance, reaches nobody else."""
+    from collections import Counter
+    from contextlib import ExitStack
+    from dataclasses import replace
+
+    import dashboard.live.routes as routes
+
+    services = app_server.services
+    url, prefix = services.settings.redis_url, app_server.prefix
+    viewers = [officer] + [add_user(url, prefix, f"duty-group-rs{i}", "duty_officer", "RS") for i in (2, 3)]
+    viewers.append(add_user(url, prefix, "duty-group-hr", "duty_officer", "HR"))
+    viewers.append(add_user(url, prefix, "duty-group-conf", "duty_officer", "RS", clearance="CONFIDENTIAL"))
+    monkeypatch.setattr(services, "settings", replace(services.settings, live_ping_seconds=0.2))
+    built = Counter()
+
+    def counting(stored):
+        built[stored.id] += 1
+        return alert_data(stored)
+
+    alert_data = routes.alert_data
+    monkeypatch.setattr(routes, "alert_data", counting)
+    to_all, to_hr, confidential, last = (make_alert(source="RS", releasable_to=r, **more) for r, more in (
+        (["ALL"], {}), (["HR"], {}), (["RS"], {"classification": "CONFIDENTIAL"}), (["ALL"], {})))
+    with ExitStack() as stack:
+        streams = [stack.enter_context(stream(app_server, viewer)) for viewer in viewers]
+        for live in streams:  # a ping comes once the replay is over: from here every event arrives live
+            assert live.next_event(pings=True)[0] == "ping"
+        app_server.ingest(to_all, to_hr, confidential, last)
+        seen = []
+        for live in streams:
+            ids = []
+            while last["id"] not in ids:
+                name, data = live.next_event()
+                ids += [data["id"]] if name == "alert" else []
+            seen.append(ids)
+    assert seen[:3] == [[to_all["id"], last["id"]]] * 3
+    assert seen[3] == [to_all["id"], to_hr["id"], last["id"]]
+    assert seen[4] == [to_all["id"], confidential["id"], last["id"]]
+    # one build per group that sees it: RS, HR and RS-CONFIDENTIAL (not one per viewer: 5)
+    assert built == {to_all["id"]: 3, to_hr["id"]: 1, confidential["id"]: 1, last["id"]: 3}
