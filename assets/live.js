@@ -54,7 +54,7 @@
   var superseded = false;  // this tab's stream was taken over by a newer one of the same user
   var mapMarking = null;
   var STALE_PINGS = 3, lastHeard = 0, staleTimer = null;
-  var held = [], hovering = false, focused = false, selectedId = null;
+  var held = [], hovering = false, focused = false, selectedId = null, observed = null;
 
   function pageContract() {
     if (!contract) {
@@ -118,6 +118,11 @@
     dc.set_props(ids().newPill, {children: held.length + " new", hidden: held.length === 0,
                                  "aria-label": held.length + " new alerts: show them"});
     document.body.dataset.heldAlerts = String(held.length);
+    var box = document.getElementById(ids().feedList);
+    if (box && box !== observed && window.ResizeObserver) {  // the detail sheet opening shrinks the list
+      observed = box;
+      new window.ResizeObserver(function () { if (selectedId !== null) { scrollToSelected(0); } }).observe(box);
+    }
   }
 
   // --- pause on hover: the list holds still under the pointer or the focus ---
