@@ -420,7 +420,12 @@
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
     withdrawn = new Set();
     mapMarking = null; markMap(spec.marking);
-    items = (spec.items || []).slice(); shown = spec.shown || 0; held = [];
+    var fresh = (spec.items || []).slice(), listed = new Set(items.map(function (x) { return x.id; }));
+    if (paused() && items.length) {  // a rebuild under the pointer: what was listed stays, the rest is held
+      held = fresh.filter(function (x) { return !listed.has(x.id); });
+      items = fresh.filter(function (x) { return listed.has(x.id); });
+    } else { items = fresh; held = []; }
+    shown = spec.shown || 0;
     if (window.crisisAssets) { window.crisisAssets.reset(spec); }
     renderList();
     open(startCursor());
