@@ -54,7 +54,8 @@
   var superseded = false;  // this tab's stream was taken over by a newer one of the same user
   var mapMarking = null;
   var STALE_PINGS = 3, lastHeard = 0, staleTimer = null;
-  var held = [], hovering = false, focused = false, selectedId = null, observed = null;
+  var held = [], hovering = false, focused = false, selectedId = null, observed = null, listSig = null;
+  var restoring = false;
 
   function pageContract() {
     if (!contract) {
@@ -113,7 +114,13 @@
     listDirty = false;
     var dc = window.dash_clientside;
     if (held.length && !paused()) { release(); }
-    dc.set_props(ids().list, {children: items.map(listItem)});
+    var sig = JSON.stringify([selectedId, items]);
+    if (sig !== listSig) {  // a list drawn anew loses the keyboard focus: drawn only when it changed, focus put back
+      listSig = sig;
+      var had = document.activeElement && listItemOf(document.activeElement);
+      dc.set_props(ids().list, {children: items.map(listItem)});
+      if (had) { refocus(had.getAttribute("data-alert-id"), 20); }
+    }
     dc.set_props(ids().count, {children: String(shown)});
     dc.set_props(ids().newPill, {children: held.length + " new", hidden: held.length === 0,
                                  "aria-label": held.length + " new alerts: show them"});
@@ -123,6 +130,19 @@
       observed = box;
       new window.ResizeObserver(function () { if (selectedId !== null) { scrollToSelected(0); } }).observe(box);
     }
+  }
+
+  function refocus(id, tries) {
+    var list = document.getElementById(ids().list), item = null;
+    Array.prototype.forEach.call(list ? list.querySelectorAll("[data-alert-id]") : [], function (li) {
+      if (li.getAttribute("data-alert-id") === id) { item = li; }
+    });
+    if (item && document.activeElement !== item && !inFeed(document.activeElement)) {
+      restoring = true;
+      item.focus({preventScroll: true});
+      restoring = false;
+    }
+    if (tries > 0) { window.requestAnimationFrame(function () { refocus(id, tries - 1); }); }
   }
 
   // --- pause on hover: the list holds still under the pointer or the focus ---
@@ -425,7 +445,7 @@
       held = fresh.filter(function (x) { return !listed.has(x.id); });
       items = fresh.filter(function (x) { return listed.has(x.id); });
     } else { items = fresh; held = []; }
-    shown = spec.shown || 0;
+    shown = spec.shown || 0; listSig = null;
     if (window.crisisAssets) { window.crisisAssets.reset(spec); }
     renderList();
     open(startCursor());
@@ -435,7 +455,7 @@
   // A click on an item of the latest-alerts list selects that alert (one
   // listener for the whole list, however many items arrive); so do Enter and
   // Space on a focused item. The "N new" pill shows what the list held.
-  function listItemOf(target) {
+  function listItemOf(target) {  // (hoisted: renderList uses it too)
     return target && target.closest && target.closest("#" + ids().list + " [data-alert-id]");
   }
 
@@ -476,13 +496,15 @@
   document.addEventListener("mouseout", function (event) {
     if (pageContract() && !event.relatedTarget && hovering) { hovering = false; settle(); }  // left the window
   });
+  // The keyboard focus holds it from a focus reached by keyboard in the list until the focus goes elsewhere
+  // or the pointer is pressed outside it (a list item drawn anew does not count: its focus is put back).
   document.addEventListener("focusin", function (event) {
-    if (!pageContract()) { return; }
+    if (!pageContract() || restoring) { return; }
     var within = inFeed(event.target) && event.target.matches(":focus-visible");  // keyboard focus, not a click
     if (within !== focused) { focused = within; settle(); }
   });
-  document.addEventListener("focusout", function (event) {
-    if (pageContract() && focused && !inFeed(event.relatedTarget)) { focused = false; settle(); }
+  document.addEventListener("mousedown", function (event) {
+    if (pageContract() && focused && !inFeed(event.target)) { focused = false; settle(); }
   });
 
   window.crisisLive = {select: select, unselect: unselect};
