@@ -189,8 +189,12 @@
     scrollToSelected(60);
   }
 
+  // Closing the sheet is a selection of nothing, through the same store: a details answer still on its
+  // way is then outdated (Dash drops it) and cannot open the sheet again.
   function unselect() {
     selectedId = null;
+    window.dash_clientside.set_props(ids().sheet, {hidden: true});
+    window.dash_clientside.set_props(ids().selected, {data: {id: null, kind: "none", at: Date.now()}});
     renderList();
   }
 
@@ -465,7 +469,6 @@
     if (item) { select({id: item.getAttribute("data-alert-id"), kind: "alert"}); }
     if (event.target && event.target.closest && event.target.closest("#" + ids().newPill)) { showHeld(); }
     if (event.target && event.target.closest && event.target.closest("#" + ids().sheetClose)) {
-      window.dash_clientside.set_props(ids().sheet, {hidden: true});
       unselect();
     }
   });
@@ -479,7 +482,6 @@
     }
     var sheet = document.getElementById(ids().sheet);
     if (event.key === "Escape" && sheet && !sheet.hidden && sheet.contains(event.target)) {
-      window.dash_clientside.set_props(ids().sheet, {hidden: true});
       unselect();
     }
   });

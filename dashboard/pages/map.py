@@ -256,11 +256,12 @@ def _gaps_summary(covered) -> list:
 def show_details(selected):
     """Details of what is selected (in the list, on the map or in its picker: ``assets/live.js``,
     ``assets/map_select.js``): ``{"id": alert id}`` or ``{"kind": "asset", "id": asset id}``, shown in the
-    detail sheet. Only what is released to the viewer is shown, whatever id is posted."""
+    detail sheet; no id (the sheet closed) hides it. Only what is released to the viewer is shown, whatever
+    id is posted."""
     selected = selected or {}
     item_id = selected.get("id")
     if not item_id or not isinstance(item_id, str):
-        return dash.no_update, dash.no_update, dash.no_update
+        return [], [], True
     context = callback_context()
     centre, viewer = context.services.centre, context.viewer
     if selected.get("kind") == "asset":
