@@ -30,6 +30,16 @@
  * so a dead connection never looks live. "rebuild" (the replay would be too
  * long, or the cursor is older than the server keeps) re-runs the map's build,
  * which gives fresh cursors, instead of replaying.
+ * Pause on hover: while the pointer is over the list (or the focus is in it)
+ * new alerts do not move it; they are held, and the "N new" pill says how
+ * many; clicked (or once the pointer and focus have left), it shows them.
+ * Changes to alerts already listed are shown in place meanwhile.
+ * Selection: a click (or Enter / Space on a focused item) selects an alert;
+ * window.crisisLive.select is the one way in, for the list and the map
+ * (map_select.js) alike. The selected item is highlighted (aria-current),
+ * scrolled into view inside the list (never the page), and its details are
+ * shown in the detail sheet (the map page's show_details).
+ * Times the browser writes itself use crisisTime.label (crisis_time.js).
  * Component ids and trace indices come from the page contract
  * (#crisis-contract, written by dashboard.components.ids), never from literals.
  */
@@ -44,6 +54,8 @@
   var superseded = false;  // this tab's stream was taken over by a newer one of the same user
   var mapMarking = null;
   var STALE_PINGS = 3, lastHeard = 0, staleTimer = null;
+  var held = [], hovering = false, focused = false, selectedId = null, observed = null, listSig = null;
+  var restoring = false;
 
   function pageContract() {
     if (!contract) {
@@ -56,12 +68,18 @@
   function ids() { return pageContract().ids; }
   function traces() { return pageContract().traces; }
 
-  function status(text, cls) {
+  // The status chip; "at" (a Date) is the instant its text names, whose local time shows on hover.
+  function status(text, cls, at) {
     var el = document.getElementById(ids().status);
-    if (el) { el.textContent = text; el.className = "live-status " + (cls || ""); }
+    if (!el) { return; }
+    el.textContent = text; el.className = "live-status " + (cls || "");
+    if (at) { el.setAttribute("data-utc", at.toISOString()); el.title = window.crisisTime.local(at); }
+    else { el.removeAttribute("data-utc"); el.removeAttribute("title"); }
   }
 
-  function utcTime() { return new Date().toISOString().slice(11, 19) + " UTC"; }
+  function utcTime(at) {
+    return window.crisisTime ? window.crisisTime.label(at || new Date(), false) : "";
+  }
 
   // --- the list: rendered here from plain data, for built and live items alike ---
   function el(type, className, children, extra) {
@@ -76,13 +94,18 @@
     if (a.exercise) { children.push(el("Span", "exercise-tag", "EXERCISE")); }
     if (a.escalation) { children.push(el("Span", "escalation-tag", a.escalation_label)); }
     children.push(el("Span", "title", a.title));
-    children.push(el("Div", "meta", [a.type_label, " · ", place, " · ", a.reported_label, " · ",
-                                     a.status.replace("_", " ")]));
+    children.push(el("Div", "meta", [a.type_label, " · ", place, " · ",
+                                     el("Time", "utc-time", a.reported_label,
+                                        {dateTime: a.reported_at, "data-utc": a.reported_at}),
+                                     " · ", a.status.replace("_", " ")]));
     if (a.marking && window.crisisMarking) {
       children.push(el("Div", "marking-tag", window.crisisMarking.line(a.marking)));
     }
-    var cls = "alert-item severity-" + a.severity + (a.exercise ? " exercise" : "") + (a.open ? "" : " closed");
-    return el("Li", cls, children, {key: a.id, "data-alert-id": a.id, "data-status": a.status,
+    var chosen = a.id === selectedId;
+    var cls = "alert-item severity-" + a.severity + (a.exercise ? " exercise" : "") + (a.open ? "" : " closed") +
+      (chosen ? " selected" : "");
+    return el("Li", cls, children, {key: a.id, "data-alert-id": a.id, "data-status": a.status, tabIndex: 0,
+                                    "aria-current": chosen ? "true" : "false",
                                     "data-escalation": String(a.escalation || 0),
                                     "data-marking": JSON.stringify(a.marking || null)});
   }
@@ -90,8 +113,89 @@
   function renderList() {
     listDirty = false;
     var dc = window.dash_clientside;
-    dc.set_props(ids().list, {children: items.map(listItem)});
+    if (held.length && !paused()) { release(); }
+    var sig = JSON.stringify([selectedId, items]);
+    if (sig !== listSig) {  // a list drawn anew loses the keyboard focus: drawn only when it changed, focus put back
+      listSig = sig;
+      var had = document.activeElement && listItemOf(document.activeElement);
+      dc.set_props(ids().list, {children: items.map(listItem)});
+      if (had) { refocus(had.getAttribute("data-alert-id"), 20); }
+    }
     dc.set_props(ids().count, {children: String(shown)});
+    dc.set_props(ids().newPill, {children: held.length + " new", hidden: held.length === 0,
+                                 "aria-label": held.length + " new alerts: show them"});
+    document.body.dataset.heldAlerts = String(held.length);
+    var box = document.getElementById(ids().feedList);
+    if (box && box !== observed && window.ResizeObserver) {  // the detail sheet opening shrinks the list
+      observed = box;
+      new window.ResizeObserver(function () { if (selectedId !== null) { scrollToSelected(0); } }).observe(box);
+    }
+  }
+
+  function refocus(id, tries) {
+    var list = document.getElementById(ids().list), item = null;
+    Array.prototype.forEach.call(list ? list.querySelectorAll("[data-alert-id]") : [], function (li) {
+      if (li.getAttribute("data-alert-id") === id) { item = li; }
+    });
+    if (item && document.activeElement !== item && !inFeed(document.activeElement)) {
+      restoring = true;
+      item.focus({preventScroll: true});
+      restoring = false;
+    }
+    if (tries > 0) { window.requestAnimationFrame(function () { refocus(id, tries - 1); }); }
+  }
+
+  // --- pause on hover: the list holds still under the pointer or the focus ---
+  function paused() { return hovering || focused; }
+
+  function release() {
+    items = held.concat(items);
+    items.length = Math.min(items.length, pageContract().listLimit);
+    held = [];
+  }
+
+  function showHeld() {
+    release();
+    renderList();
+    var box = document.getElementById(ids().feedList);
+    if (box) { box.scrollTop = 0; }
+  }
+
+  function inFeed(node) {
+    var box = document.getElementById(ids().feedList);
+    return !!(box && node && box.contains(node));
+  }
+
+  // --- selection: one way in for the list and the map ---
+  function scrollToSelected(tries) {
+    var box = document.getElementById(ids().feedList);
+    var item = box && selectedId !== null && box.querySelector('.alert-item.selected');
+    if (!item || item.getAttribute("data-alert-id") !== selectedId) {
+      if (tries > 0 && selectedId !== null && items.some(function (x) { return x.id === selectedId; })) {
+        window.requestAnimationFrame(function () { scrollToSelected(tries - 1); });
+      }
+      return;
+    }
+    var r = item.getBoundingClientRect(), c = box.getBoundingClientRect();  // the list scrolls, never the page
+    if (r.top < c.top) { box.scrollTop -= c.top - r.top + 4; }
+    else if (r.bottom > c.bottom) { box.scrollTop += r.bottom - c.bottom + 4; }
+  }
+
+  function select(selection) {
+    selectedId = selection.kind === "asset" ? null : selection.id;
+    window.dash_clientside.set_props(ids().selected, {data: {id: selection.id, kind: selection.kind || "alert",
+                                                            at: Date.now()}});
+    renderList();
+    scrollToSelected(60);
+  }
+
+  // Closing the sheet is a selection of nothing, through the same store: a details answer still on its
+  // way is then outdated (Dash drops it) and cannot open the sheet again.
+  function unselect() {
+    selectedId = null;
+    window.dash_clientside.set_props(ids().sheet, {hidden: true});
+    window.dash_clientside.set_props(ids().selected, {data: {id: null, kind: "none", at: Date.now()}});
+    renderList();
   }
 
   function scheduleList() {
@@ -133,10 +237,12 @@
     var fig = new window.dash_clientside.Patch(), any = false;
     if (fresh.length) {
       var col = function (key) { return fresh.map(function (a) { return a.point[key]; }); };
-      [t.live_ring, t.live_core].forEach(function (n) {
+      [t.live_halo, t.live_ring, t.live_core].forEach(function (n) {
         fig.extend(["data", n, "lat"], col("lat"));
         fig.extend(["data", n, "lon"], col("lon"));
       });
+      fig.extend(["data", t.live_halo, "marker", "color"], col("halo"));
+      fig.extend(["data", t.live_halo, "marker", "opacity"], col("halo_opacity"));
       fig.extend(["data", t.live_ring, "marker", "color"], col("ring"));
       fig.extend(["data", t.live_ring, "marker", "opacity"], col("ring_opacity"));
       fig.extend(["data", t.live_core, "marker", "color"], col("core"));
@@ -154,7 +260,7 @@
       any = true;
     });
     gone.forEach(function (g) {  // keep the index (later points stay where they are); draw and name nothing
-      [g.core, g.ring].forEach(function (n) {
+      [g.core, g.ring, g.halo].forEach(function (n) {
         fig.assign(["data", n, "lat", g.at], null);
         fig.assign(["data", n, "lon", g.at], null);
       });
@@ -179,7 +285,10 @@
   // --- events ---
   function place(a, isNew) {
     var at = items.findIndex(function (x) { return x.id === a.id; });
-    if (at >= 0) { items[at] = a; } else if (isNew) {
+    var waiting = held.findIndex(function (x) { return x.id === a.id; });
+    if (at >= 0) { items[at] = a; } else if (waiting >= 0) { held[waiting] = a; } else if (isNew && paused()) {
+      held.unshift(a);  // the list holds still: the pill counts it
+    } else if (isNew) {
       items.unshift(a);
       items.length = Math.min(items.length, pageContract().listLimit);
     }
@@ -195,7 +304,7 @@
     var located = a.point.lon !== null && a.point.lat !== null;  // an unlocated alert is listed, never drawn
     var back = withdrawn.delete(a.id);  // released to this viewer again: drawn anew
     var known = !back && (liveIndex.has(a.id) || unlocated.has(a.id) || builtPosition(a.id) !== undefined ||
-                          items.some(function (x) { return x.id === a.id; }));
+                          items.concat(held).some(function (x) { return x.id === a.id; }));
     if (known) {
       if (located) { mapChanged[a.id] = a; }
       place(a, false);
@@ -206,7 +315,8 @@
     }
     scheduleList();
     scheduleMap();
-    status((kind === "alert" ? "live · last alert " : "live · last change ") + utcTime(), "ok");
+    var now = new Date();
+    status((kind === "alert" ? "live · last alert " : "live · last change ") + utcTime(now), "ok", now);
     document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
   }
 
@@ -217,7 +327,7 @@
     }
     var id = JSON.parse(event.data).id;
     var known = liveIndex.has(id) || unlocated.has(id) || builtPosition(id) !== undefined ||
-                items.some(function (x) { return x.id === id; });
+                items.concat(held).some(function (x) { return x.id === id; });
     var card = document.getElementById("details-card");  // its details may be open: they go too
     if (card && card.getAttribute("data-alert-id") === id && window.dash_clientside) {
       window.dash_clientside.set_props(ids().details, {children: "This alert is no longer released to you."});
@@ -225,13 +335,14 @@
     if (!known || withdrawn.has(id)) { return; }
     withdrawn.add(id);
     items = items.filter(function (x) { return x.id !== id; });
+    held = held.filter(function (x) { return x.id !== id; });
     shown = Math.max(0, shown - 1);
     unlocated.delete(id);
     delete mapChanged[id];
     var t = traces(), at = liveIndex.get(id);  // a point not drawn yet is drawn, then hidden, in one patch
-    if (at !== undefined) { mapGone.push({at: at, core: t.live_core, ring: t.live_ring}); }
+    if (at !== undefined) { mapGone.push({at: at, core: t.live_core, ring: t.live_ring, halo: t.live_halo}); }
     else if ((at = builtPosition(id)) !== undefined) {
-      mapGone.push({at: at, core: t.incidents_core, ring: t.incidents_ring});
+      mapGone.push({at: at, core: t.incidents_core, ring: t.incidents_ring, halo: t.incidents_halo});
     }
     liveIndex.delete(id);
     scheduleList();
@@ -249,8 +360,8 @@
       if (superseded || !source || Date.now() - lastHeard < STALE_PINGS * every) { return; }
       document.body.dataset.live = "stale";
       document.body.dataset.staleCount = String(Number(document.body.dataset.staleCount || 0) + 1);
-      status("stale · no word from the server since " + new Date(lastHeard).toISOString().slice(11, 19) +
-             " UTC · reconnecting", "warn");
+      status("stale · no word from the server since " + utcTime(new Date(lastHeard)) + " · reconnecting", "warn",
+             new Date(lastHeard));
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected"}}));
       open(lastId || startCursor());
     }, Math.max(100, every / 2));
@@ -333,7 +444,12 @@
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
     withdrawn = new Set();
     mapMarking = null; markMap(spec.marking);
-    items = (spec.items || []).slice(); shown = spec.shown || 0;
+    var fresh = (spec.items || []).slice(), listed = new Set(items.map(function (x) { return x.id; }));
+    if (paused() && items.length) {  // a rebuild under the pointer: what was listed stays, the rest is held
+      held = fresh.filter(function (x) { return !listed.has(x.id); });
+      items = fresh.filter(function (x) { return listed.has(x.id); });
+    } else { items = fresh; held = []; }
+    shown = spec.shown || 0; listSig = null;
     if (window.crisisAssets) { window.crisisAssets.reset(spec); }
     renderList();
     open(startCursor());
@@ -341,15 +457,59 @@
   }
 
   // A click on an item of the latest-alerts list selects that alert (one
-  // listener for the whole list, however many items arrive).
+  // listener for the whole list, however many items arrive); so do Enter and
+  // Space on a focused item. The "N new" pill shows what the list held.
+  function listItemOf(target) {  // (hoisted: renderList uses it too)
+    return target && target.closest && target.closest("#" + ids().list + " [data-alert-id]");
+  }
+
   document.addEventListener("click", function (event) {
-    if (!pageContract()) { return; }
-    var item = event.target && event.target.closest && event.target.closest("#" + ids().list + " [data-alert-id]");
-    if (item) {
-      window.dash_clientside.set_props(ids().selected,
-        {data: {id: item.getAttribute("data-alert-id"), at: Date.now()}});
+    if (!pageContract() || !document.getElementById(ids().list)) { return; }
+    var item = listItemOf(event.target);
+    if (item) { select({id: item.getAttribute("data-alert-id"), kind: "alert"}); }
+    if (event.target && event.target.closest && event.target.closest("#" + ids().newPill)) { showHeld(); }
+    if (event.target && event.target.closest && event.target.closest("#" + ids().sheetClose)) {
+      unselect();
     }
   });
+
+  document.addEventListener("keydown", function (event) {
+    if (!pageContract() || !document.getElementById(ids().list)) { return; }
+    var item = listItemOf(event.target);
+    if (item && event.target === item && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      select({id: item.getAttribute("data-alert-id"), kind: "alert"});
+    }
+    var sheet = document.getElementById(ids().sheet);
+    if (event.key === "Escape" && sheet && !sheet.hidden && sheet.contains(event.target)) {
+      unselect();
+    }
+  });
+
+  // The list holds still while the pointer is over it or the focus is in it.
+  function settle() {
+    if (!paused() && held.length) { scheduleList(); }
+  }
+  document.addEventListener("mouseover", function (event) {
+    if (!pageContract()) { return; }
+    var over = inFeed(event.target);
+    if (over !== hovering) { hovering = over; settle(); }
+  });
+  document.addEventListener("mouseout", function (event) {
+    if (pageContract() && !event.relatedTarget && hovering) { hovering = false; settle(); }  // left the window
+  });
+  // The keyboard focus holds it from a focus reached by keyboard in the list until the focus goes elsewhere
+  // or the pointer is pressed outside it (a list item drawn anew does not count: its focus is put back).
+  document.addEventListener("focusin", function (event) {
+    if (!pageContract() || restoring) { return; }
+    var within = inFeed(event.target) && event.target.matches(":focus-visible");  // keyboard focus, not a click
+    if (within !== focused) { focused = within; settle(); }
+  });
+  document.addEventListener("mousedown", function (event) {
+    if (pageContract() && focused && !inFeed(event.target)) { focused = false; settle(); }
+  });
+
+  window.crisisLive = {select: select, unselect: unselect};
 
   // A closed stream (the server refused it) is reopened by the watchdog rebuild;
   // EventSource itself retries every dropped connection.

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from alerts.core.time_labels import epoch_label
+
 log = logging.getLogger(__name__)
 
 LIVE, DISCONNECTED = "live", "disconnected"
@@ -30,7 +32,7 @@ LIVE, DISCONNECTED = "live", "disconnected"
 
 def label(epoch: float) -> str:
     """``HH:MM UTC`` of an epoch time (seconds), as the banner shows it."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M UTC")
+    return epoch_label(epoch)
 
 
 @dataclass(frozen=True)

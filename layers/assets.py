@@ -1,6 +1,6 @@
 """Response assets as map traces: circle markers only (the map runs air-gapped).
 
-Two traces, drawn above the incidents: a ring whose colour and size say the
+Two traces, drawn below the incidents (``layers.traces``): a ring whose colour and size say the
 type group (ground, specialist, medical, air, maritime) and, inside it, a dot
 whose colour says the status (ready, committed, maintenance, off duty);
 assets off duty or in maintenance are drawn paler. Coordinates are plain
@@ -31,7 +31,10 @@ GROUP_COLOURS = {
 }
 GROUP_SIZES = {TypeGroup.GROUND: 15, TypeGroup.SPECIALIST: 15, TypeGroup.MEDICAL: 15,
                TypeGroup.AIR: 19, TypeGroup.MARITIME: 19}
-DOT_SIZE = 8
+#: The status dot's size (px). Larger than an incident's core (``layers.incidents.CORE_SIZE``) on purpose:
+#: plotly picks the hover label by distance minus radius, floored at ``1 - 3/radius`` inside a marker, so
+#: inside both the smaller marker wins; a larger asset dot lets the incident above it answer hover.
+DOT_SIZE = 10
 ASSET_PREFIX = "asset:"
 
 

@@ -17,6 +17,9 @@ SHIPPED_ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 REGION_CENTRE = {"lat": 42.3, "lon": 21.8}
 REGION_ZOOM = 4.6
+#: The core nations' extent (west, south, east, north; degrees): the opening view fits it to the map's size
+#: in the browser (``assets/map_select.js``), Ljubljana to the Black Sea coast at phone and desktop sizes.
+REGION_BOUNDS = (13.3, 34.9, 29.8, 48.3)
 
 #: Asset paths (relative to the app's assets URL) of the outlines drawn.
 COUNTRY_OUTLINES = "geo/admin0_ne50m.geojson"

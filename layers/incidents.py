@@ -2,14 +2,20 @@
 
 Named marker icons and map text would make MapLibre fetch sprites and glyphs
 from the internet, so incidents are drawn as two circles instead: a coloured
-ring (type) behind a smaller dot (severity). Exercise incidents are drawn
-paler and say EXERCISE in their hover label.
+ring (type) behind a smaller dot (severity). Exercise incidents are as strong
+as real ones (never paler): a third, larger circle behind the ring, the
+EXERCISE halo in the colour of the EXERCISE tag (``EXERCISE_HALO``), marks them,
+and their hover label starts with EXERCISE. A real incident's halo point is
+there but transparent, so the halo, ring and core traces keep one index per
+incident.
 
-The incident traces (``layers.traces``: incidents ring and core, live ring and
-core) hold the incidents present when the figure was built (NumPy arrays, sent
-as typed arrays); the live ones start empty and receive live additions through
-partial updates. ``point_style`` is the one style rule for both: the browser
-places what it computes (``live_point``) and never styles a point itself.
+The incident traces (``layers.traces``: incidents halo, ring and core; live
+halo, ring and core) hold the incidents present when the figure was built
+(NumPy arrays, sent as typed arrays); the live ones start empty and receive
+live additions through partial updates. ``exercise_style`` is the one style
+rule of exercise and real incidents for both: the built traces take their
+opacities and halo from it, and the browser places what ``live_point``
+computes with it, never styling a point itself.
 Closed incidents (resolved, cancelled) keep their ring but lose their severity
 colour (``CLOSED_COLOUR``).
 """
@@ -22,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from alerts.core.model import AlertType, Severity, StoredAlert
-from layers.traces import INCIDENT_CORE, INCIDENT_RING, LIVE_CORE, LIVE_RING, MAP_TRACES
+from alerts.core.time_labels import utc_label
+from layers.traces import INCIDENT_CORE, INCIDENT_HALO, INCIDENT_RING, LIVE_CORE, LIVE_HALO, LIVE_RING, MAP_TRACES
 
 SEVERITY_COLOURS = {
     Severity.CRITICAL: "#b10026",
@@ -46,12 +53,17 @@ TYPE_COLOURS = {
 
 #: The core colour of a resolved or cancelled incident.
 CLOSED_COLOUR = "#9e9e9e"
-#: Marker opacity of real and of exercise incidents (exercises are paler).
-OPACITY = {False: 0.95, True: 0.45}
-RING_OPACITY_FACTOR = 0.75
+#: The exercise halo's colour: the EXERCISE tag's (``assets/style.css`` ``.exercise-tag``), edged dark.
+EXERCISE_HALO = "#f5c400"
 CORE_SIZE = 9
 RING_SIZE = 17
-TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
+HALO_SIZE = 25
+
+
+def exercise_style(exercise: bool) -> dict:
+    """The one style rule of an incident by whether it is played: core and ring opacities, halo colour and
+    opacity. Exercise incidents are exactly as opaque as real ones and carry a visible halo."""
+    return {"opacity": 0.95, "ring_opacity": 0.8, "halo": EXERCISE_HALO, "halo_opacity": 1.0 if exercise else 0.0}
 
 
 def type_label(value: str) -> str:
@@ -84,10 +96,10 @@ def core_colour(severity: str, is_open: bool) -> str:
     return SEVERITY_COLOURS[Severity(severity)] if is_open else CLOSED_COLOUR
 
 
-def _ring(name: str, lon, lat, colours, opacity) -> dict:
-    """The type ring: drawn only, no hover (the core above it answers)."""
+def _ring(name: str, lon, lat, colours, opacity, size: int = RING_SIZE) -> dict:
+    """A type ring or an exercise halo: drawn only, no hover (the core above it answers)."""
     return {"type": "scattermap", "name": name, "lon": lon, "lat": lat, "mode": "markers",
-            "marker": {"size": RING_SIZE, "color": colours, "opacity": opacity},
+            "marker": {"size": size, "color": colours, "opacity": opacity},
             "hoverinfo": "skip", "showlegend": False}
 
 
@@ -105,7 +117,7 @@ def typed(values: np.ndarray) -> dict:
 
 
 def incident_traces(rows: pd.DataFrame) -> list[dict]:
-    """Four traces for the given rows of the alert table (see ``AlertIndex.table``).
+    """Six traces (halo, ring and core, built and live) for the given rows of the alert table (see ``AlertIndex.table``).
 
     Unlocated alerts (no position) are left out: they are listed, never drawn.
     Plain trace dicts with typed arrays: plotly's per-value validation of
@@ -116,12 +128,13 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
     lat = typed(rows["lat"].to_numpy(dtype=float))
     ids = rows["id"].tolist()
     exercise = rows["exercise"].to_numpy(dtype=bool)
-    opacity = np.where(exercise, OPACITY[True], OPACITY[False])
-    ring_opacity = typed(opacity * RING_OPACITY_FACTOR)
-    opacity = typed(opacity)
+    played, real = exercise_style(True), exercise_style(False)
+    style = {key: typed(np.where(exercise, played[key], real[key])) for key in ("opacity", "ring_opacity",
+                                                                                 "halo_opacity")}
+    halo_colours = np.where(exercise, played["halo"], real["halo"]).tolist()
     ring_colours = rows["type"].map({t.value: c for t, c in TYPE_COLOURS.items()}).tolist()
     core_colours = [core_colour(s, o) for s, o in zip(rows["severity"], rows["open"])]
-    reported = rows["reported_at"].dt.strftime(TIME_FORMAT).tolist()
+    reported = [utc_label(at) for at in rows["reported_at"]]
     texts = [
         hover_label(*fields)
         for fields in zip(
@@ -130,8 +143,10 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
         )
     ]
     traces = {
-        INCIDENT_RING: _ring(MAP_TRACES[INCIDENT_RING], lon, lat, ring_colours, ring_opacity),
-        INCIDENT_CORE: _core(MAP_TRACES[INCIDENT_CORE], lon, lat, core_colours, opacity, ids, texts),
+        INCIDENT_HALO: _ring(MAP_TRACES[INCIDENT_HALO], lon, lat, halo_colours, style["halo_opacity"], HALO_SIZE),
+        INCIDENT_RING: _ring(MAP_TRACES[INCIDENT_RING], lon, lat, ring_colours, style["ring_opacity"]),
+        INCIDENT_CORE: _core(MAP_TRACES[INCIDENT_CORE], lon, lat, core_colours, style["opacity"], ids, texts),
+        LIVE_HALO: _ring(MAP_TRACES[LIVE_HALO], [], [], [], [], HALO_SIZE),
         LIVE_RING: _ring(MAP_TRACES[LIVE_RING], [], [], [], []),
         LIVE_CORE: _core(MAP_TRACES[LIVE_CORE], [], [], [], [], [], []),
     }
@@ -139,19 +154,18 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
 
 
 def live_point(stored: StoredAlert) -> dict:
-    """One incident's point as the browser places it: position, colours, opacities and hover text."""
+    """One incident's point as the browser places it: position, colours, opacities (``exercise_style``:
+    ``opacity``, ``ring_opacity``, ``halo``, ``halo_opacity``) and hover text."""
     alert = stored.alert
-    opacity = OPACITY[alert.exercise]
     return {
         "lon": stored.lon,
         "lat": stored.lat,
         "ring": TYPE_COLOURS[alert.type],
         "core": core_colour(alert.severity.value, stored.status.is_open),
-        "opacity": opacity,
-        "ring_opacity": round(opacity * RING_OPACITY_FACTOR, 4),
+        **exercise_style(alert.exercise),
         "text": hover_label(
             stored.id, alert.title, alert.severity.value, alert.type.value,
             stored.placement.country or "", stored.region_name,
-            alert.reported_at.strftime(TIME_FORMAT), alert.exercise, stored.status.value, stored.escalation_level,
+            utc_label(alert.reported_at), alert.exercise, stored.status.value, stored.escalation_level,
         ),
     }

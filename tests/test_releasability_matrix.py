@@ -782,8 +782,6 @@ def map_response(m: Matrix, name: str) -> dict:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_rmx009_dash_callbacks_posted_directly(matrix, name):
-    from layers.traces import ASSET_DOT
-
     want, seen, client = matrix.visible(name), _seen(matrix, name), web(matrix, name)
     # the map's rebuild: figure (points, hover), the list it starts from, its marking
     built = map_response(matrix, name)
@@ -801,9 +799,9 @@ def test_rmx009_dash_callbacks_posted_directly(matrix, name):
         assert markers(json.dumps(details)) == ({spec.marker} & want), spec.marker
     # details of every asset, as if clicked on the map
     for asset in [*ASSETS, SENTINEL_ASSET, "qa-ghost"]:
-        click = {"points": [{"curveNumber": ASSET_DOT, "pointNumber": 0, "customdata": f"asset:{asset}"}]}
-        details = json.dumps(dash_callback(client, "alert-details.children", {"incident-map.clickData": click},
-                                           "incident-map.clickData"))
+        picked = {"kind": "asset", "id": asset}  # as the map's picker selects it (assets/map_select.js)
+        details = json.dumps(dash_callback(client, "alert-details.children", {"selected-alert.data": picked},
+                                           "selected-alert.data"))
         task = next((t for t in TASKS if t.asset == asset), None)
         allowed = {matrix.spec(task.alert).marker} if task and asset_visible(name, asset) and \
             matrix.sees(name, task.alert) else set()

@@ -22,8 +22,9 @@ from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking
 from alerts.core.model import Alert, AlertType, Severity, StoredAlert
 from alerts.core.roles import Role
 from alerts.core.viewer import Viewer
+from dashboard.components.times import utc_time
 from dashboard.live.payloads import marking_data
-from layers.incidents import CLOSED_COLOUR, SEVERITY_COLOURS, TYPE_COLOURS, type_label
+from layers.incidents import CLOSED_COLOUR, EXERCISE_HALO, SEVERITY_COLOURS, TYPE_COLOURS, type_label
 
 #: The page where an alert's releasability is changed or requested (``?alert=<id>``).
 SHARING_PATH = "/sharing"
@@ -69,8 +70,8 @@ def details_panel(stored: StoredAlert | None, scheme: Classifications) -> html.D
         ("Status", stored.status.value),
         ("Country", f"{stored.placement.country_name or '—'} ({stored.placement.country or '?'})"),
         ("Regions", regions),
-        ("Reported", alert.reported_at.isoformat()),
-        ("Received", stored.received_at.isoformat(timespec="seconds")),
+        ("Reported", utc_time(alert.reported_at, id="details-reported")),
+        ("Received", utc_time(stored.received_at)),
         ("Source", alert.source),
         ("Marking", marking.line()),
         ("Releasable to", _releasability(stored)),
@@ -99,7 +100,7 @@ def swatch(colour: str, label: str, ring: bool) -> html.Span:
 
 
 def legend() -> html.Div:
-    """The incident legend: severity (dot), type (ring), closed, exercises paler."""
+    """The incident legend: severity (dot), type (ring), closed, the exercise halo; drawing order."""
     return html.Div(
         className="legend",
         children=[
@@ -108,7 +109,9 @@ def legend() -> html.Div:
             html.H4("Type (ring)"),
             html.Div([swatch(TYPE_COLOURS[t], type_label(t.value), True) for t in AlertType]),
             html.Div([swatch(CLOSED_COLOUR, "closed (resolved or cancelled)", False)]),
-            html.P("Pale markers are exercises.", className="muted"),
+            html.Div([swatch(EXERCISE_HALO, "exercise (outer gold ring; EXERCISE in its label)", True)]),
+            html.P("Incidents are drawn above assets. Where several features overlap, a click lists them all.",
+                   className="muted"),
         ],
     )
 

@@ -5,6 +5,7 @@ from dash import html
 
 from alerts.core.assets import Asset, AssetStatus, TypeGroup
 from dashboard.components.alerts import swatch
+from dashboard.components.times import utc_time
 from layers.assets import GROUP_COLOURS, STATUS_COLOURS
 
 
@@ -39,7 +40,7 @@ def asset_details(asset: Asset | None, can_task: bool) -> html.Div:
         ("Capabilities", ", ".join(asset.capabilities) or "—"), ("Speed", f"{asset.speed_kmh:g} km/h"),
         ("Position", f"{asset.position.lat:.4f}, {asset.position.lon:.4f}"),
         ("Home base", f"{asset.home_base.lat:.4f}, {asset.home_base.lon:.4f}"),
-        ("Releasable to", releasable), ("Updated", asset.updated_at.isoformat(timespec="seconds")),
+        ("Releasable to", releasable), ("Updated", utc_time(asset.updated_at)),
     ]
     release = _button("release", asset.id, asset.assigned_to, "Release") if can_task and asset.assigned_to else None
     return html.Div(className="details-card", id="asset-card", children=[

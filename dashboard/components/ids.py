@@ -13,7 +13,8 @@ import json
 from dash import html
 
 from layers.assets import ASSET_PREFIX
-from layers.traces import trace_indices
+from layers.basemap import REGION_BOUNDS
+from layers.traces import hit_layers, trace_indices
 
 # the live map page
 INCIDENT_MAP = "incident-map"
@@ -35,6 +36,12 @@ LAYER_TOGGLES = "layer-toggles"
 COVERAGE_CAPABILITY = "coverage-capability"
 COVERAGE_MINUTES = "coverage-minutes"
 COVERAGE_GAPS = "coverage-gaps"
+FEED_LIST = "feed-list"  # the list and its "N new" pill: the list holds still while the pointer or focus is in it
+NEW_PILL = "new-alerts-pill"
+DETAIL_SHEET = "detail-sheet"  # the selected alert's (or asset's) details: side sheet / bottom sheet
+DETAIL_CLOSE = "detail-close"
+MAP_PICKER = "map-picker"  # what is under the pointer, when several features are there
+FILTER_PANEL = "filter-panel"
 # every page: the EXERCISE band
 EXERCISE_BAND = "exercise-band"
 EXERCISE_BAND_TICK = "exercise-band-tick"
@@ -51,14 +58,19 @@ LIST_LIMIT = 50
 
 
 def page_contract() -> dict:
-    """What the browser scripts need to know: component ids, trace indices, list length, the prefix of an
-    asset's id on the map (``assetPrefix``)."""
+    """What the browser scripts need to know: component ids, trace indices, what a click may pick and in which
+    order (``hits``, ``layers.traces.hit_layers``), the opening view's extent (``regionBounds``: west, south,
+    east, north), list length, the prefix of an asset's id on the map (``assetPrefix``)."""
     return {
         "ids": {"map": INCIDENT_MAP, "list": ALERT_LIST, "count": SHOWN_COUNT, "status": LIVE_STATUS,
                 "selected": SELECTED_ALERT, "details": ALERT_DETAILS, "signOut": SIGN_OUT,
                 "criticalBanner": CRITICAL_BANNER,
-                "mute": MUTE_SOUND, "watchdog": WATCHDOG},
+                "mute": MUTE_SOUND, "watchdog": WATCHDOG,
+                "feedList": FEED_LIST, "newPill": NEW_PILL, "sheet": DETAIL_SHEET, "sheetClose": DETAIL_CLOSE,
+                "picker": MAP_PICKER, "filters": FILTER_PANEL},
         "traces": trace_indices(),
+        "hits": hit_layers(),
+        "regionBounds": list(REGION_BOUNDS),
         "listLimit": LIST_LIMIT,
         "assetPrefix": ASSET_PREFIX,
     }

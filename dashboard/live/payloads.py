@@ -14,6 +14,7 @@ from __future__ import annotations
 from alerts.core.assets import Asset
 from alerts.core.markings import Classifications
 from alerts.core.model import StoredAlert
+from alerts.core.time_labels import utc_label
 from layers.assets import asset_point
 from layers.incidents import escalation_label, live_point, type_label
 
@@ -34,7 +35,7 @@ def alert_data(stored: StoredAlert) -> dict:
 
     ``id``, ``title``, ``severity``, ``type``, ``type_label``, ``status``,
     ``open``, ``exercise``, ``country``, ``region``, ``reported_at`` (ISO 8601),
-    ``reported_label`` (``27 Nov 14:05 UTC``), ``escalation`` (the level reached: 0 none, 1 duty desk,
+    ``reported_label`` (``2026-11-27 14:05 UTC``, ``alerts.core.time_labels``), ``escalation`` (the level reached: 0 none, 1 duty desk,
     2 leadership), ``escalation_label`` (``ESCALATED L1``; empty for 0), ``marking`` (``marking_data``),
     ``point`` (see ``layers.incidents.live_point``; its hover text names the escalation too).
     """
@@ -51,7 +52,7 @@ def alert_data(stored: StoredAlert) -> dict:
         "country": stored.placement.country or "",
         "region": stored.region_name,
         "reported_at": alert.reported_at.isoformat(),
-        "reported_label": alert.reported_at.strftime("%d %b %H:%M UTC"),
+        "reported_label": utc_label(alert.reported_at),
         "escalation": stored.escalation_level,
         "escalation_label": escalation_label(stored.escalation_level),
         "marking": marking_data(stored),

@@ -21,6 +21,7 @@ from alerts.actions import exercises
 from alerts.actions.errors import ActionError
 from alerts.core.exercises import Exercise
 from alerts.core.roles import Permission
+from alerts.core.time_labels import utc_label
 from dashboard.auth.context import callback_context
 
 TICK_MS = 1_000
@@ -115,10 +116,10 @@ def _inject_rows(ex: Exercise, now: datetime, control: bool, page: int = 1) -> h
         if control and state.value in ("pending", "standby"):
             buttons.append(dcc.ConfirmDialogProvider(html.Button("Skip"), id={"type": "inject-skip", "n": inject.number},
                                                      message=f"Skip inject {inject.number}? It will not fire."))
-        shown_due = "paused" if due and ex.paused_at is not None else (f"{due:%H:%M:%S}" if due else "")
+        shown_due = "paused" if due and ex.paused_at is not None else (utc_label(due, date=False, seconds=True) if due else "")
         rows.append(html.Tr(className=f"inject inject-{state.value}", **{"data-inject": str(inject.number)}, children=[
             html.Td(str(inject.number)), html.Td(_clock(inject.offset.total_seconds())),
-            html.Td(shown_due or (f"{ex.fired[inject.number]:%H:%M:%S}" if inject.number in ex.fired else "")),
+            html.Td(shown_due or (utc_label(ex.fired[inject.number], date=False, seconds=True) if inject.number in ex.fired else "")),
             html.Td(_countdown(ex, due, now)), html.Td(state.value),
             html.Td(", ".join(inject.to)), html.Td(inject.title),
             html.Td(" · ".join(filter(None, [inject.expected_action,
@@ -172,8 +173,8 @@ def show(exercise_id, _tick, _changed, page, last_signature):
     if signature == last_signature:
         return (dash.no_update,) * 4
     now = centre.clock()
-    started = f" · STARTEX {ex.startex:%d %b %H:%M:%S} UTC" if ex.startex else ""
-    ended = f" · ENDEX {ex.endex:%H:%M:%S} UTC" if ex.endex else ""
+    started = f" · STARTEX {utc_label(ex.startex, seconds=True)}" if ex.startex else ""
+    ended = f" · ENDEX {utc_label(ex.endex, date=False, seconds=True)}" if ex.endex else ""
     fired = len(ex.fired)
     status = html.Span([html.B(ex.name), f" · {ex.state.value}{started}{ended} · {fired} of {len(ex.injects)} "
                         f"injects fired · nations {', '.join(ex.nations)}" + (f" · {ex.end_reason}" if ex.end_reason else "")],

@@ -48,11 +48,10 @@ from dashboard.components.alerts import details_panel, exercise_view_default, le
 from dashboard.components.assets import asset_details, asset_legend, tasking_panel
 from dashboard.components.graph import graph
 from dashboard.live.payloads import alert_data
-from layers.assets import ASSET_PREFIX, asset_traces
+from layers.assets import asset_traces
 from layers.basemap import map_figure
 from layers.coverage import coverage_traces
 from layers.incidents import incident_traces, type_label
-from layers.traces import ASSET_DOT, ASSET_RING
 
 WINDOWS = [("1 h", 1), ("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720), ("all", 0)]
 COVERAGE_MINUTES = [15, 30, 60, 120]
@@ -128,26 +127,47 @@ def _filters() -> html.Div:
 
 
 def layout(**_query) -> html.Div:
-    """The page: filters and legends, the map, the latest alerts with details and tasking."""
+    """The page: filters and legends (collapsible), the map with its picker, the latest alerts, the detail sheet.
+
+    Phone first (390 px): one column that scrolls as a page (filters folded, the map, the whole list), the
+    details in a bottom sheet; from 901 px three columns, the details in a side sheet under the list.
+    """
     return html.Div(
         className="map-page",
         children=[
-            html.Aside(className="sidebar", children=[_filters(), _asset_controls(), legend(), asset_legend()]),
+            html.Details(id=ids.FILTER_PANEL, className="sidebar", children=[
+                html.Summary("Filters and layers", className="filter-summary"),
+                _filters(), _asset_controls(), legend(), asset_legend()]),
             html.Main(
                 className="map-area",
                 children=[
                     graph(ids.INCIDENT_MAP, className="incident-map", config={"scrollZoom": True},
                           style={"height": "100%"}),
-                    html.Div(id=ids.LIVE_STATUS, className="live-status", children="connecting…"),
+                    html.Div(id=ids.LIVE_STATUS, className="live-status", children="connecting…", role="status"),
+                    html.Div(id=ids.MAP_PICKER, className="map-picker", hidden=True, role="dialog",
+                             **{"aria-label": "Features under the pointer"}),
                 ],
             ),
             html.Aside(
                 className="feed",
+                **{"aria-label": "Latest alerts"},
                 children=[
                     html.H2(["Latest alerts ", html.Span(id=ids.SHOWN_COUNT, className="count")]),
-                    html.Ul(id=ids.ALERT_LIST, className="alert-list"),
-                    html.Div(id=ids.ALERT_DETAILS, className="details"),
-                    html.Div(id=ids.ASSET_SUGGESTIONS, className="details"),
+                    html.Div(id=ids.FEED_LIST, className="feed-list", children=[
+                        html.Button(id=ids.NEW_PILL, className="new-pill", hidden=True, type="button",
+                                    **{"aria-live": "polite"}),
+                        html.Ul(id=ids.ALERT_LIST, className="alert-list", **{"aria-label": "Latest alerts"}),
+                    ]),
+                    html.Section(id=ids.DETAIL_SHEET, className="detail-sheet", hidden=True,
+                                 **{"aria-labelledby": "detail-sheet-title"}, children=[
+                        html.Div(className="sheet-head", children=[
+                            html.H2("Details", id="detail-sheet-title"),
+                            html.Button("Close", id=ids.DETAIL_CLOSE, className="sheet-close", type="button",
+                                        **{"aria-label": "Close details"}),
+                        ]),
+                        html.Div(id=ids.ALERT_DETAILS, className="details"),
+                        html.Div(id=ids.ASSET_SUGGESTIONS, className="details"),
+                    ]),
                 ],
             ),
             dcc.Store(id=ids.LIVE_SOURCE),
@@ -201,7 +221,7 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
                                                    datetime.now(UTC)))
     cursor = centre.index.cursor  # taken before reading: live events after it follow
     rows = centre.index.select(query)
-    traces = incident_traces(rows) + asset_traces(assets, "assets" in layers) + coverage_traces(covered)
+    traces = coverage_traces(covered) + asset_traces(assets, "assets" in layers) + incident_traces(rows)
     figure = map_figure(traces, dash.get_asset_url(""))
     source = {
         "query": encode_query(severities, types, countries, window_hours, exercise),
@@ -229,36 +249,32 @@ def _gaps_summary(covered) -> list:
 @callback(
     Output(ids.ALERT_DETAILS, "children"),
     Output(ids.ASSET_SUGGESTIONS, "children"),
-    Input(ids.INCIDENT_MAP, "clickData"),
+    Output(ids.DETAIL_SHEET, "hidden"),
     Input(ids.SELECTED_ALERT, "data"),
     prevent_initial_call=True,
 )
-def show_details(click_data, selected):
-    """Details of the incident (or asset) clicked on the map, or of the alert selected in the list."""
+def show_details(selected):
+    """Details of what is selected (in the list, on the map or in its picker: ``assets/live.js``,
+    ``assets/map_select.js``): ``{"id": alert id}`` or ``{"kind": "asset", "id": asset id}``, shown in the
+    detail sheet; no id (the sheet closed) hides it. Only what is released to the viewer is shown, whatever
+    id is posted."""
+    selected = selected or {}
+    item_id = selected.get("id")
+    if not item_id or not isinstance(item_id, str):
+        return [], [], True
     context = callback_context()
     centre, viewer = context.services.centre, context.viewer
-    clicked_asset = False
-    if dash.ctx.triggered_id == ids.SELECTED_ALERT:
-        alert_id = (selected or {}).get("id")
-    elif click_data and click_data.get("points"):
-        point = click_data["points"][0]
-        alert_id = point.get("customdata")
-        clicked_asset = point.get("curveNumber") in (ASSET_RING, ASSET_DOT)  # by trace, whatever an alert's id
-    else:
-        return dash.no_update, dash.no_update
-    if not alert_id:
-        return dash.no_update, dash.no_update
-    if clicked_asset:
+    if selected.get("kind") == "asset":
         try:  # released to the viewer, naming only alerts it may see
-            shown = visible_asset(centre, viewer, alert_id.removeprefix(ASSET_PREFIX))
+            shown = visible_asset(centre, viewer, item_id)
         except ActionError:
             shown = None
-        return asset_details(shown, viewer.can(Permission.TASK_ASSETS)), []
+        return asset_details(shown, viewer.can(Permission.TASK_ASSETS)), [], False
     try:
-        stored: StoredAlert | None = visible_alert(centre, viewer, alert_id)
+        stored: StoredAlert | None = visible_alert(centre, viewer, item_id)
     except ActionError:
         stored = None
-    return details_panel(stored, centre.scheme), _tasking(stored)
+    return details_panel(stored, centre.scheme), _tasking(stored), False
 
 
 def _tasking(stored: StoredAlert | None, message: str = "") -> list:

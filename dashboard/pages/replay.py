@@ -23,6 +23,7 @@ from alerts.actions.errors import ActionError
 from alerts.core.index import AlertIndex
 from alerts.core.query import AlertQuery
 from alerts.core.record import instant_of, millis
+from alerts.core.time_labels import utc_label
 from alerts.core.times import parse_instant
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import alert_marking_attributes, exercise_tag, legend
@@ -71,7 +72,7 @@ def _exercise_options() -> list[dict]:
     context = callback_context()
     if context.services.centre.exercises is None:
         return []
-    return [{"label": f"{e.name} (STARTEX {e.startex:%Y-%m-%d %H:%M} UTC)", "value": e.id}
+    return [{"label": f"{e.name} (STARTEX {utc_label(e.startex)})", "value": e.id}
             for e in exercises.exercises(context.services.centre, context.viewer) if e.startex is not None]
 
 
@@ -200,6 +201,6 @@ def render(value, exercise_id=None, step_kind=None):
     figure = map_figure(traces, dash.get_asset_url(""), uirevision="replay")
     scheme = context.services.centre.scheme
     items = [_alert_item(stored, ack, scheme) for stored, ack in picture.alerts]
-    timeline = [html.Li(f"{e.at.strftime('%H:%M:%S')} {e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""),
+    timeline = [html.Li(f"{utc_label(e.at, date=False, seconds=True)} {e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""),
                         **{"data-event-id": e.id}) for e in reversed(events)]
     return figure, items, str(len(items)), timeline, f"As it stood at {at.isoformat(timespec='milliseconds')}"

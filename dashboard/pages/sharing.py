@@ -22,6 +22,7 @@ from alerts.core.roles import Permission
 from alerts.core.sharing import ReleasabilityRequest
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import alert_marking_attributes
+from dashboard.components.times import utc_time
 
 TICK_MS = 5000
 SHOWN = 200
@@ -130,7 +131,7 @@ def show_unrouted(_tick, _changed):
     header = html.Tr([html.Th(h) for h in ("Alert", "Severity", "Title", "Origin", "Why unrouted", "Received")])
     rows = [html.Tr(**{"data-alert-id": s.id}, **alert_marking_attributes(s, centre.scheme), children=[
         html.Td(s.id), html.Td(s.alert.severity.value), html.Td(s.alert.title), html.Td(s.routing.origin),
-        html.Td(s.routing.reason), html.Td(s.received_at.strftime("%d %b %H:%M UTC"))]) for s in result.alerts]
+        html.Td(s.routing.reason), html.Td(utc_time(s.received_at))]) for s in result.alerts]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="unrouted-table"), str(result.total)
 
 

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from alerts.store.producer import send_assets
 from alerts.store.assets import AssetStore
 from alerts.store.keys import Keys
-from alerts.store.producer import send_to_stream
-from tests.conftest import make_asset as asset
+from alerts.store.producer import send_assets, send_to_stream
+from layers.traces import ASSET_DOT, COVERAGE_AREA, COVERAGE_GAPS
 from tests.browser.test_map_live import GRAPH, _wait_live
 from tests.conftest import make_alert, payload, sign_in, wait_for
-from layers.traces import ASSET_DOT
+from tests.conftest import make_asset as asset
 
 pytestmark = pytest.mark.browser
 
@@ -85,11 +84,11 @@ def test_asb003_the_coverage_layer_draws_the_reach_and_lists_the_gaps(server, us
                            "'1 ready asset(s) reach ' + (147 - document.querySelectorAll('#gap-list li').length)"
                            " + ' places; ' + document.querySelectorAll('#gap-list li').length + ' out of reach:'",
                            timeout=15_000)
-    page.wait_for_function(f"() => (document.querySelector('{GRAPH}').data[6].lon || []).length > 10 && "
-                           f"document.querySelector('{GRAPH}').data[7].lon.length === "
+    page.wait_for_function(f"() => (document.querySelector('{GRAPH}').data[{COVERAGE_AREA}].lon || []).length > 10 && "
+                           f"document.querySelector('{GRAPH}').data[{COVERAGE_GAPS}].lon.length === "
                            "document.querySelectorAll('#gap-list li').length", timeout=15_000)
     assert page.inner_text("#coverage-summary").startswith("1 ready asset(s) reach ")
     gaps = page.locator("#gap-list li").all_inner_texts()
     assert "Belgrade (RS)" not in gaps and "Zagreb (HR)" in gaps
-    drawn = page.evaluate(f"() => document.querySelector('{GRAPH}').data[7].lon.length")
+    drawn = page.evaluate(f"() => document.querySelector('{GRAPH}').data[{COVERAGE_GAPS}].lon.length")
     assert drawn == len(gaps)

@@ -10,6 +10,7 @@ import redis
 
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_channel, send_to_stream
+from layers.traces import INCIDENT_CORE, LIVE_CORE
 from tests.conftest import make_alert, payload, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ GRAPH = "#incident-map .js-plotly-plot"
 
 
 def _live_ids(page) -> list[str]:
-    return page.evaluate(f"() => (document.querySelector('{GRAPH}').data[3].customdata || [])")
+    return page.evaluate(f"() => (document.querySelector('{GRAPH}').data[{LIVE_CORE}].customdata || [])")
 
 
 def _all_map_ids(page) -> list[str]:
@@ -31,7 +32,7 @@ def _wait_on_map(page, ids: list[str]) -> None:
     """Wait until the map's live traces hold these ids (the graph redraws after the list)."""
     page.wait_for_function(
         f"ids => {{ const g = document.querySelector('{GRAPH}'); if (!g || !g.data) return false;"
-        " const d = g.data[3].customdata || []; return ids.every(id => Array.from(d).includes(id)); }",
+        f" const d = g.data[{LIVE_CORE}].customdata || []; return ids.every(id => Array.from(d).includes(id)); }}",
         arg=ids, timeout=15_000)
 
 
@@ -174,10 +175,12 @@ def test_map006_ten_thousand_incidents_stay_usable(server, users, page, redis_ur
              timeout=120, what="10,000 alerts ingested")
     sign_in(page, server.url, user)
     page.wait_for_function(f"() => {{ const g = document.querySelector('{GRAPH}');"
-                           " return !!g && !!g._fullData && g._fullData.length > 1 && g._fullData[1].lat.length >= 10000; }", timeout=60_000)
+                           f" return !!g && !!g._fullData && g._fullData.length > 1 && g._fullData[{INCIDENT_CORE}].lat.length >= 10000; }}",
+                           timeout=60_000)
     assert int(page.inner_text("#shown-count")) >= 10_000
     page.locator("#filter-severity input[value=critical]").uncheck()
-    page.wait_for_function(f"() => document.querySelector('{GRAPH}')._fullData[1].lat.length < 9000", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector('{GRAPH}')._fullData[{INCIDENT_CORE}].lat.length < 9000",
+                           timeout=60_000)
     assert page.locator("#alert-list li").count() == 50
 
 

@@ -13,8 +13,28 @@ from alerts.core.query import AlertQuery
 from layers.assets import asset_traces
 from layers.basemap import map_figure
 from layers.coverage import coverage_traces
-from layers.incidents import CLOSED_COLOUR, OPACITY, SEVERITY_COLOURS, incident_traces, live_point
-from layers.traces import INCIDENT_CORE, MAP_TRACES, in_order
+from layers.incidents import (
+    CLOSED_COLOUR,
+    CORE_SIZE,
+    EXERCISE_HALO,
+    SEVERITY_COLOURS,
+    exercise_style,
+    incident_traces,
+    live_point,
+)
+from layers.traces import (
+    ASSET_DOT,
+    ASSET_RING,
+    HIT_LAYERS,
+    INCIDENT_CORE,
+    INCIDENT_HALO,
+    INCIDENT_RING,
+    LIVE_CORE,
+    LIVE_HALO,
+    LIVE_RING,
+    MAP_TRACES,
+    in_order,
+)
 from tests.conftest import make_alert
 
 
@@ -33,24 +53,46 @@ def test_lay001_the_figure_holds_every_trace_in_the_one_order():
     traces = incident_traces(AlertIndex().select(AlertQuery())) + asset_traces([]) + coverage_traces(None)
     figure = map_figure(traces, "/assets/")
     assert tuple(t["name"] for t in figure["data"]) == MAP_TRACES
-    with pytest.raises(ValueError, match="out of order"):
-        in_order(list(reversed(traces)))
+    assert in_order(list(reversed(traces))) == figure["data"]  # arranged by name, whoever built them
+    with pytest.raises(ValueError, match="missing"):
+        in_order(traces[1:])
+    with pytest.raises(ValueError, match="twice"):
+        in_order(traces + traces[:1])
+
+
+def test_lay003_incidents_are_drawn_above_assets_and_every_core_above_every_ring():
+    """Field report: an asset within 0-2 px of most incidents was drawn on top of it."""
+    assert max(ASSET_RING, ASSET_DOT) < min(INCIDENT_HALO, LIVE_HALO)
+    assert max(INCIDENT_HALO, LIVE_HALO) < min(INCIDENT_RING, LIVE_RING) < max(INCIDENT_RING, LIVE_RING) \
+        < min(INCIDENT_CORE, LIVE_CORE)
+    assert [kind for kind, _, _ in HIT_LAYERS] == ["incident", "incident", "asset"]  # incidents picked first
+    from layers.assets import DOT_SIZE
+    assert DOT_SIZE > CORE_SIZE  # plotly's hover favours the smaller marker: the incident's core must be it
 
 
 def test_lay002_built_points_and_live_points_follow_one_style_rule():
+    """Field report: live exercise alerts were drawn like real ones, and exercises paler than real ones."""
     alerts = [stored(severity="critical"), stored(Status.CANCELLED, severity="critical"),
               stored(exercise=True, severity="low"), stored(located=False, title="Somewhere")]
     index = AlertIndex()
     index.load(alerts, "0-0")
-    core = incident_traces(index.select(AlertQuery()))[INCIDENT_CORE]
+    traces = incident_traces(index.select(AlertQuery()))
+    core, ring, halo = (traces[i - INCIDENT_HALO] for i in (INCIDENT_CORE, INCIDENT_RING, INCIDENT_HALO))
     assert len(core["customdata"]) == 3 and alerts[3].id not in core["customdata"]  # unlocated: listed, not drawn
-    by_id = dict(zip(core["customdata"], zip(core["marker"]["color"], decoded(core["marker"]["opacity"]))))
+    built = {id_: {"core": c, "opacity": round(float(o), 3), "ring_opacity": round(float(r), 3), "halo": h,
+                   "halo_opacity": round(float(ho), 3)}
+             for id_, c, o, r, h, ho in zip(core["customdata"], core["marker"]["color"],
+                                             decoded(core["marker"]["opacity"]), decoded(ring["marker"]["opacity"]),
+                                             halo["marker"]["color"], decoded(halo["marker"]["opacity"]))}
     for alert in alerts[:3]:
-        colour, opacity = by_id[alert.id]
         point = live_point(alert)
-        assert (colour, round(float(opacity), 2)) == (point["core"], point["opacity"])
-    assert by_id[alerts[0].id][0] == SEVERITY_COLOURS["critical"] and by_id[alerts[1].id][0] == CLOSED_COLOUR
-    assert live_point(alerts[2])["opacity"] == OPACITY[True] < OPACITY[False]
+        assert built[alert.id] == {k: round(v, 3) if isinstance(v, float) else v for k, v in point.items()
+                                   if k in built[alert.id]}
+    assert built[alerts[0].id]["core"] == SEVERITY_COLOURS["critical"] and built[alerts[1].id]["core"] == CLOSED_COLOUR
+    played, real = live_point(alerts[2]), live_point(alerts[0])
+    assert played["opacity"] == real["opacity"] and played["ring_opacity"] == real["ring_opacity"]  # never paler
+    assert played["halo"] == EXERCISE_HALO and played["halo_opacity"] == 1.0 and real["halo_opacity"] == 0.0
+    assert exercise_style(True)["halo_opacity"] == 1.0
     assert live_point(alerts[3])["lon"] is None
 
 

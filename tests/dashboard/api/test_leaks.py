@@ -23,7 +23,6 @@ from dashboard.components import ids
 from layers.traces import ASSET_DOT
 from tests.conftest import ROOT, add_user, make_alert, make_asset, payload, wait_for
 
-
 # --- shared set-up ---------------------------------------------------------------------------------
 
 
@@ -289,9 +288,9 @@ def test_lk009_map_hover_never_names_the_alert(app_server, people, tasked):
 
 
 def _details(app_server, user, asset_id: str) -> str:
-    click = {"points": [{"curveNumber": ASSET_DOT, "pointNumber": 0, "customdata": f"asset:{asset_id}"}]}
-    response = _callback(_web(app_server, user), ids.ALERT_DETAILS, {f"{ids.INCIDENT_MAP}.clickData": click},
-                         f"{ids.INCIDENT_MAP}.clickData")
+    picked = {"kind": "asset", "id": asset_id}  # as the map's picker selects it (assets/map_select.js)
+    response = _callback(_web(app_server, user), ids.ALERT_DETAILS, {f"{ids.SELECTED_ALERT}.data": picked},
+                         f"{ids.SELECTED_ALERT}.data")
     return json.dumps(response)
 
 

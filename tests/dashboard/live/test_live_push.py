@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from alerts.core.query import parse_query
-from layers.incidents import CLOSED_COLOUR
+from layers.incidents import CLOSED_COLOUR, exercise_style
 from tests.conftest import ROOT, add_user, make_alert, wait_for
 
 #: Exactly the fields of an alert event (``dashboard.live.payloads.alert_data``).
@@ -103,9 +103,12 @@ def test_lpu003_events_carry_plain_data_not_page_markup(app_server, officer):
         data = live.until(alert["id"], "alert")
     assert set(data) == ALERT_FIELDS
     assert data["title"] == "<b>Plain</b>" and data["exercise"] is True
-    assert set(data["point"]) == {"lon", "lat", "ring", "core", "opacity", "ring_opacity", "text"}
+    assert set(data["point"]) == {"lon", "lat", "ring", "core", "opacity", "ring_opacity", "halo", "halo_opacity",
+                                  "text"}
     assert "&lt;b&gt;Plain" in data["point"]["text"]  # hover text escapes what came from a message
-    assert data["point"]["opacity"] < 0.5  # exercises are pale, live as after a reload
+    # an exercise is as strong as a real incident and wears the halo, live as after a reload
+    assert {k: data["point"][k] for k in exercise_style(True)} == exercise_style(True)
+    assert data["point"]["halo_opacity"] == 1.0 and data["point"]["opacity"] == exercise_style(False)["opacity"]
     text = json.dumps(data)
     assert '"props"' not in text and '"namespace"' not in text
 

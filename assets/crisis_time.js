@@ -1,0 +1,42 @@
+/*
+ * One time format for what the browser writes itself: 24-hour UTC with the
+ * zone shown ("14:05 UTC", "2026-11-30 14:05 UTC"), as the server writes its
+ * own text (alerts/core/time_labels.py). Every element carrying an instant in
+ * data-utc (ISO 8601) gets the viewer's local time as its title when the
+ * pointer or the focus reaches it ("local time 2026-11-30 15:05 (UTC+01:00)").
+ */
+(function () {
+  "use strict";
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function asDate(value) { return value instanceof Date ? value : new Date(value); }
+
+  // The one formatter: utc("2026-11-30T14:05:09Z", true) -> "2026-11-30 14:05 UTC".
+  function label(value, withDate, withSeconds) {
+    var d = asDate(value);
+    if (isNaN(d.getTime())) { return ""; }
+    var time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + (withSeconds ? ":" + pad(d.getUTCSeconds()) : "");
+    var date = d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " ";
+    return (withDate ? date : "") + time + " UTC";
+  }
+
+  function local(value) {
+    var d = asDate(value);
+    if (isNaN(d.getTime())) { return ""; }
+    var offset = -d.getTimezoneOffset(), sign = offset < 0 ? "-" : "+";
+    offset = Math.abs(offset);
+    return "local time " + d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes()) + " (UTC" + sign + pad(Math.floor(offset / 60)) + ":" +
+      pad(offset % 60) + ")";
+  }
+
+  function titled(event) {
+    var el = event.target && event.target.closest && event.target.closest("[data-utc]");
+    if (el) { el.title = local(el.getAttribute("data-utc")); }
+  }
+
+  document.addEventListener("mouseover", titled);
+  document.addEventListener("focusin", titled);
+  window.crisisTime = {label: label, local: local};
+})();
