@@ -31,9 +31,13 @@ from dashboard.supervisor import Supervisor
 
 
 class LiveFeed:
-    """Keeps ``centre.index`` and ``centre.asset_index`` current and fans their events out."""
+    """Keeps ``centre.index`` and ``centre.asset_index`` current and fans their events out.
 
-    def __init__(self, centre: Centre, client: Client, keys: Keys, *, block_ms: int = 2000,
+    ``block_ms``: how long one read waits for new events (milliseconds); a stop waits at most that long for
+    the read under way (an idle follower costs two reads a second).
+    """
+
+    def __init__(self, centre: Centre, client: Client, keys: Keys, *, block_ms: int = 500,
                  outage: Outage | None = None, supervisor: Supervisor | None = None):
         self.centre = centre
         self.client = client
