@@ -6,6 +6,7 @@ prefix, so tests never collide and nothing is flushed that is not theirs.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -198,6 +200,26 @@ def make_alert(**overrides) -> dict:
 
 def payload(alert: dict) -> bytes:
     return json.dumps(alert).encode()
+
+
+def run_async(main: Callable[[], object]):
+    """``asyncio.run(main())`` in a thread of its own, returning its result or raising its error: in a test
+    worker that has run a browser test, playwright's event loop is running in the main thread, where
+    ``asyncio.run`` refuses to start another."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001  handed to the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="run-async")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition"):

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,11 +25,9 @@ def free_port() -> int:
 def _wait(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        try:
+        with suppress(redis.RedisError):  # not up yet: ask again
             if predicate():
                 return
-        except redis.RedisError:
-            pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)

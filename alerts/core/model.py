@@ -18,7 +18,6 @@ import numpy as np
 import shapely
 import shapely.geometry
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
@@ -28,6 +27,7 @@ from pydantic import (
 from alerts.core.identity import identity_of
 from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tlp
 from alerts.core.nations import is_alpha2
+from alerts.core.records import Record
 from alerts.core.shapes import bounded, check_budget
 from alerts.core.times import Instant
 
@@ -50,26 +50,6 @@ RESERVED_EXTRAS = CAP_EXTRAS | COT_EXTRAS | INGEST_EXTRAS
 MAX_REFERENCES = 100
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class Record(BaseModel):
-    """A pydantic model whose instances share one "fields set" when every field was given.
-
-    Pydantic keeps, per instance, the set of the field names it was given (``model_fields_set``): 0.2-2 KB
-    each, over half of what a stored alert costs in memory (its records are read back from their JSON, where
-    every field is given). A full set cannot change (no field name is missing from it; these models are
-    frozen, and a copy gets its own set), so one per class is shared. Nothing else differs.
-    """
-
-    def model_post_init(self, _context: Any) -> None:
-        """Share the class's full fields set when this instance was given every field (see the class)."""
-        cls = type(self)
-        full = cls.__dict__.get("_full_fields_set")
-        if full is None:
-            full = set(cls.model_fields)
-            type.__setattr__(cls, "_full_fields_set", full)
-        if self.__pydantic_fields_set__ == full:
-            object.__setattr__(self, "__pydantic_fields_set__", full)
 
 
 class AlertType(StrEnum):
@@ -116,8 +96,6 @@ class Status(StrEnum):
     def is_open(self) -> bool:
         """Whether the alert still needs work."""
         return self not in (Status.RESOLVED, Status.CANCELLED, Status.EXPIRED)
-
-
 
 
 class Location(Record):

@@ -128,7 +128,8 @@ class AlertPipeline(DeadLettering):
             # before the batch is acknowledged; a replay sends them again
             self.to_assets([(arrived_on(via), raw) for via, raw in for_assets])
             result.forwarded = len(for_assets)
-        encoded = self._encode(self._place(self._route(decoded, dead), dead), dead)
+        now = self.clock()  # one moment for the whole batch
+        encoded = self._encode(self._place(self._route(decoded, dead, now), dead, now), dead)
         recorded = self._record(encoded, dead)
         if recorded:
             for stored, outcome in recorded:
@@ -172,10 +173,9 @@ class AlertPipeline(DeadLettering):
             kept.append((via, raw, alert))
         return kept
 
-    def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter]
+    def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter], now: datetime
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
-        now = self.clock()
         for via, raw, alert in decoded:
             ahead = dated_ahead(alert, now, self.max_skew)
             if ahead is not None:
@@ -187,11 +187,10 @@ class AlertPipeline(DeadLettering):
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed
 
-    def _place(self, decoded: list[tuple[str, bytes, Alert, Routing]], dead: list[DeadLetter]
+    def _place(self, decoded: list[tuple[str, bytes, Alert, Routing]], dead: list[DeadLetter], now: datetime
                ) -> list[tuple[str, bytes, StoredAlert]]:
         if not decoded:
             return []
-        now = self.clock()
         located = [(i, alert.location.lon, alert.location.lat) for i, (_, _, alert, _) in enumerate(decoded)
                    if alert.location is not None]
         placements = dict(zip((i for i, _, _ in located), self.regions.place_points(

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from contextlib import suppress
 
 import pytest
 
@@ -46,14 +47,12 @@ class Producer:
         for _ in range(ALERTS):
             alert = make_alert()
             while True:
-                try:
+                with suppress(*UNAVAILABLE):  # a failover under way: the alert is sent again
                     pipe = self.client.pipeline(transaction=False)
                     pipe.xadd(self.keys.inbox, {"payload": payload(alert)})
                     pipe.execute_command("WAIT", 1, 500)
                     if pipe.execute()[1] >= 1:
                         break
-                except UNAVAILABLE:
-                    pass
                 self.resent += 1
                 time.sleep(0.05)  # a failover under way: ask again shortly
             self.sent.append(alert["id"])

@@ -11,6 +11,7 @@ import pytest
 import dashboard.live.sse as sse
 from dashboard.live.fanout import Batch, FanOut, Inbox
 from dashboard.live.sse import Source, sse_events
+from tests.conftest import run_async
 
 
 class Clock:
@@ -81,7 +82,7 @@ def test_fan001_a_stream_that_falls_behind_gets_rebuild_its_backlog_dropped_and_
         await fast.aclose()
         assert len(fanout) == 0
 
-    asyncio.run(main())
+    run_async(main)
 
 
 def test_fan002_a_stream_reading_an_old_batch_rebuilds_even_when_nothing_new_arrives():
@@ -97,7 +98,7 @@ def test_fan002_a_stream_reading_an_old_batch_rebuilds_even_when_nothing_new_arr
         (name, data), = _events(await anext(stream))
         assert name == "rebuild" and data["max_lag"] == 5
 
-    asyncio.run(main())
+    run_async(main)
 
 
 def test_fan003_within_the_lag_a_backlog_is_delivered_in_order():
@@ -115,7 +116,7 @@ def test_fan003_within_the_lag_a_backlog_is_delivered_in_order():
             got += _events(await anext(stream))
         assert got == [("alert", {"n": n}) for n in range(1, 6)]
 
-    asyncio.run(main())
+    run_async(main)
 
 
 def test_fan004_past_the_size_limit_the_backlog_is_dropped_and_the_stream_ends_for_a_replay(monkeypatch):
@@ -134,7 +135,7 @@ def test_fan004_past_the_size_limit_the_backlog_is_dropped_and_the_stream_ends_f
         with pytest.raises(StopAsyncIteration):
             await anext(stream)
 
-    asyncio.run(main())
+    run_async(main)
 
 
 def test_fan005_an_inbox_refuses_a_lag_of_zero_and_takes_nothing_once_closed():

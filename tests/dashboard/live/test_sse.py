@@ -3,13 +3,13 @@ sending it with its own ``id:``; streams of other groups get their own frames (t
 nations and clearances is ``test_live_push.py::test_lpu013``)."""
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from types import SimpleNamespace
 
 from dashboard.live.fanout import FanOut
 from dashboard.live.sse import Source, shared_frame, sse_events, sse_frame
+from tests.conftest import run_async
 
 
 async def _never_disconnected() -> bool:
@@ -48,7 +48,7 @@ def test_sse001_a_live_event_is_framed_once_per_group_and_each_stream_sends_its_
             await stream.aclose()
         return texts
 
-    texts = asyncio.run(main())
+    texts = run_async(main)
     assert built == {"A": 2, "B": 2}  # two events, two groups: four frames for five streams, not ten
     a = sse_frame("alert", json.dumps({"n": 1, "for": "A"}), "1-0") + sse_frame("alert", json.dumps(
         {"n": 2, "for": "A"}), "2-0")
@@ -83,7 +83,7 @@ def test_sse003_a_replayed_event_is_framed_for_its_stream_and_not_sent_again_liv
         await stream.aclose()
         return got
 
-    replayed, live = asyncio.run(main())
+    replayed, live = run_async(main)
     assert replayed == sse_frame("alert", json.dumps({"n": 1}), "1-0")
     assert live == sse_frame("alert", json.dumps({"n": 2}), "2-0")
     assert built == {1: 1, 2: 1}
