@@ -65,9 +65,11 @@ def test_lep001_two_serve_processes_escalate_once_and_the_survivor_takes_over(re
         two = _overdue(client, keys)
         wait_for(lambda: _escalated(client, keys, two) == 1, 30, "the next overdue alert to escalate")
 
-        audit = [(e.object, e.detail["level"]) for e in AuditLog(client, keys).read_all()
-                 if e.action == "alert.escalate"]
-        assert sorted(audit) == sorted([(one, 1), (two, 1)])
+        def audited() -> list:  # the audit entry follows the (fenced) escalation write: wait for it
+            return sorted((e.object, e.detail["level"]) for e in AuditLog(client, keys).read_all()
+                          if e.action == "alert.escalate")
+        wait_for(lambda: len(audited()) >= 2, 10, "both escalations audited")
+        assert audited() == sorted([(one, 1), (two, 1)])
         messages, deadline = [], time.monotonic() + 10
         while ((message := pubsub.get_message(timeout=0.5)) is not None
                or (len(messages) < 2 and time.monotonic() < deadline)):
