@@ -96,6 +96,12 @@ def _subset(labels: dict, keep) -> dict:
 
 
 def label_layers(assets_dir: Path) -> list[dict]:
+    """``_label_layers`` (built once per directory: every map figure carries them)."""
+    return list(_label_layers(assets_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _label_layers(assets_dir: Path) -> tuple[dict, ...]:
     """Plotly ``layout.map.layers`` entries (symbol layers, drawn below every trace): the places beyond the
     major ones from ``CITY_MINZOOM``, the major places, then country names (placed first). No icon (``icon`` empty: a named icon would
     be fetched from a CDN by plotly)."""
@@ -106,9 +112,9 @@ def label_layers(assets_dir: Path) -> list[dict]:
                 "symbol": {"icon": "", "text": "{name}", "placement": "point",
                            "textfont": {"size": size, "color": color}}, **extra}
 
-    return [  # bottom to top: MapLibre places the top layer's labels first
+    return (  # bottom to top: MapLibre places the top layer's labels first
         layer(_subset(labels, lambda p: p["kind"] != "country" and p["rank"] > MAJOR_RANK), 10, "#3a3a3a",
               minzoom=CITY_MINZOOM),
         layer(_subset(labels, lambda p: p["kind"] != "country" and p["rank"] <= MAJOR_RANK), 11, "#1f1f1f"),
         layer(_subset(labels, lambda p: p["kind"] == "country"), 13, "#5b5346"),
-    ]
+    )

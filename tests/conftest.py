@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -200,6 +201,24 @@ def make_alert(**overrides) -> dict:
 
 def payload(alert: dict) -> bytes:
     return json.dumps(alert).encode()
+
+
+def block_outside(context) -> tuple[list[str], list[str]]:
+    """Route every request of a playwright ``context``: this machine's go through, any other is aborted.
+    Returns ``(outside, local)``: the URLs attempted elsewhere and those served here, as they happen."""
+    outside: list[str] = []
+    local: list[str] = []
+
+    def route(route) -> None:
+        if (urlparse(route.request.url).hostname or "") in ("127.0.0.1", "localhost", "::1"):
+            local.append(route.request.url)
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    return outside, local
 
 
 def run_async(main: Callable[[], object]):

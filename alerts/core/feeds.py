@@ -251,7 +251,9 @@ class FeedRegistry:
         listener = self.get(arrived_on)
         if listener is None:
             return None  # a listener whose feed is not (or no longer) registered vouches for nothing
-        return self.match(origin) or listener if listener.relay else listener
+        if listener.relay:
+            return self.match(origin) or listener
+        return listener
 
     def check(self, scheme: Classifications) -> None:
         """Raise ``FeedFileError`` for a feed classification or clearance that is not one of ``scheme``'s levels."""

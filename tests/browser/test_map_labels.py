@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
 
 import pytest
 
 from layers.basemap import SHIPPED_ASSETS
 from layers.labels import label_points
 from tests.browser.test_map_live import GRAPH, MAP_READY
-from tests.conftest import sign_in
+from tests.conftest import block_outside, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,17 +34,8 @@ FONT_FACES = "() => Array.from(document.fonts).filter(f => f.family.startsWith('
 def test_lab001_country_and_city_names_render_from_shipped_fonts_with_the_network_blocked(server, users, browser,
                                                                                           size):
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-    outside, local, warnings = [], [], []
-
-    def route(route):
-        if (urlparse(route.request.url).hostname or "") in ("127.0.0.1", "localhost", "::1"):
-            local.append(route.request.url)
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
+    outside, local = block_outside(context)
+    warnings: list[str] = []
     page = context.new_page()
     page.on("console", lambda message: warnings.append(message.text) if message.type in ("warning", "error")
             else None)

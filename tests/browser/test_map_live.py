@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -11,7 +10,7 @@ import redis
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_channel, send_to_stream
 from layers.traces import INCIDENT_CORE, LIVE_CORE
-from tests.conftest import make_alert, payload, sign_in, wait_for
+from tests.conftest import block_outside, make_alert, payload, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -65,19 +64,7 @@ def _publish_channel(client, keys, alert) -> None:
 
 def test_map001_air_gapped_map_renders_without_any_outside_request(server, users, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    attempted_outside: list[str] = []
-    served_locally: list[str] = []
-
-    def route(route):
-        host = urlparse(route.request.url).hostname or ""
-        if host in ("127.0.0.1", "localhost", "::1"):
-            served_locally.append(route.request.url)
-            route.continue_()
-        else:
-            attempted_outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
+    attempted_outside, served_locally = block_outside(context)
     page = context.new_page()
     sign_in(page, server.url, users["duty-rs"])
     page.wait_for_selector(f"{GRAPH} canvas.maplibregl-canvas", timeout=30_000)
