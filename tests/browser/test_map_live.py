@@ -272,7 +272,7 @@ def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalatio
         assert failed and int(page.evaluate("() => document.body.dataset.mapRetries || 0")) >= 1
         alert = make_alert(title="Escalates live", source="RS", releasable_to=["RS"], severity="critical")
         send_to_stream(client, keys, [payload(alert)])
-        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="0"]', timeout=15_000)
+        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="0"]', timeout=30_000)
         _wait_on_map(page, [alert["id"]])  # the graph draws again after the recovery
         store = AlertStore(client, keys)
         workflow = WorkflowStore(client, keys, store, Templates.load(ROOT / "checklists"))

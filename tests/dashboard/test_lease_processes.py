@@ -54,8 +54,14 @@ def test_lep001_two_serve_processes_escalate_once_and_the_survivor_takes_over(re
         assert first in by_pid and _holder_pid(client, keys, "exercises") in by_pid
         number = holder(client, keys.lease("escalation"))[0]
 
+        def audited() -> list:  # the audit entry follows the (fenced) escalation write: wait for it
+            return sorted((e.object, e.detail["level"]) for e in AuditLog(client, keys).read_all()
+                          if e.action == "alert.escalate")
+
         one = _overdue(client, keys)
         wait_for(lambda: _escalated(client, keys, one) == 1, 30, "the overdue alert to escalate")
+        # (a kill between the escalation write and its audit entry would leave the first one unaudited)
+        wait_for(lambda: (one, 1) in audited(), 30, "the first escalation audited")
 
         by_pid[first].kill()  # SIGKILL: no release; the lease has to expire
         survivor = next(pid for pid in by_pid if pid != first)
@@ -64,11 +70,7 @@ def test_lep001_two_serve_processes_escalate_once_and_the_survivor_takes_over(re
         assert holder(client, keys.lease("escalation"))[0] == number + 1  # a new grant, a higher fence
         two = _overdue(client, keys)
         wait_for(lambda: _escalated(client, keys, two) == 1, 30, "the next overdue alert to escalate")
-
-        def audited() -> list:  # the audit entry follows the (fenced) escalation write: wait for it
-            return sorted((e.object, e.detail["level"]) for e in AuditLog(client, keys).read_all()
-                          if e.action == "alert.escalate")
-        wait_for(lambda: len(audited()) >= 2, 10, "both escalations audited")
+        wait_for(lambda: len(audited()) >= 2, 30, "both escalations audited")
         assert audited() == sorted([(one, 1), (two, 1)])
         messages, deadline = [], time.monotonic() + 10
         while ((message := pubsub.get_message(timeout=0.5)) is not None

@@ -96,7 +96,7 @@ def test_sen001_ingest_carries_on_through_a_failover_losing_and_repeating_nothin
             nodes.name)) and int(address[1]) != old.port and int(address[1]), 60, "a failover")
         assert new_port == nodes.replicas[0].port
         old.start()  # comes back empty; the sentinels make it the new primary's replica
-        linked(old, 60)
+        linked(old, 120)  # (a full resync under a loaded CI machine took over a minute once)
 
         thread.join(timeout=180)
         assert producer.done.is_set(), f"the producer sent {len(producer.sent)} of {ALERTS}"
