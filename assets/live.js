@@ -137,6 +137,10 @@
     Array.prototype.forEach.call(list ? list.querySelectorAll("[data-alert-id]") : [], function (li) {
       if (li.getAttribute("data-alert-id") === id) { item = li; }
     });
+    // only while the focus is lost (on the body: the redraw removed the focused item), never taken back from
+    // where the user moved it since (e.g. the detail sheet's Close button: an Enter there re-selected the item)
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (!lost && !inFeed(document.activeElement)) { return; }
     if (item && document.activeElement !== item && !inFeed(document.activeElement)) {
       restoring = true;
       item.focus({preventScroll: true});
