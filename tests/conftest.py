@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -253,10 +254,31 @@ def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str =
         time.sleep(0.02)
 
 
+#: Ports tests listen on: below the kernel's ephemeral range (32768-60999 by default), which the outgoing
+#: connections of every test draw from: a port the OS handed out as free (bind to 0) was taken by one of them
+#: before the server bound it ("Port ... is already in use", flaky). Each xdist worker has its own share.
+_PORTS = range(12000, 27000)
+_handed: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback TCP port nothing listens on now, from this worker's share of ``_PORTS``, not handed out
+    before by this process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    share = _PORTS[index::count]
+    for port in random.sample(share, len(share)):
+        if port in _handed:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed.add(port)
+        return port
+    raise RuntimeError("no free test port left")
 
 
 @dataclass

