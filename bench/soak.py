@@ -7,16 +7,22 @@ workers) on its own prefix ``bench-<uuid>:soak``; ``viewers`` duty officers
 (nation MK) each signed in through the real ``/login`` form (session cookie),
 each holding a ``/live/alerts`` stream open (server-sent events, resumed with
 ``Last-Event-ID`` if it drops or is told to ``rebuild``) for ``minutes``, while a producer thread XADDs
-synthetic alerts (``bench.common.make_alerts``, 90 % releasable to all) to the
-inbox at ``rate`` alerts/s in ticks of 100 ms. Meanwhile one API request
+messages to the inbox at ``rate`` alerts/s in ticks of 100 ms: synthetic alerts
+(``bench.common.make_alerts``, 90 % releasable to all) and, once an alert is ``--lifetime`` seconds
+old, its cancellation (``msg_type`` ``cancel``), so in a steady state half the messages open an
+incident and half close one, as in a long crisis where incidents end. The server keeps a closed alert
+in memory for ``--horizon`` seconds (``CRISIS_MEMORY_HORIZON``), so what it holds levels off at about
+``rate / 2 * (lifetime + horizon)`` alerts (``--lifetime 0``: nothing is cancelled, and the read model
+holds every alert sent). Meanwhile one API request
 a second (``GET /api/v1/alerts?limit=50``, ``/api/v1/summary``,
 ``/api/v1/me`` in turn, as a rotating viewer) is timed.
 
 Figures (times in ms, memory in MiB printed as MB):
 
 - **server RSS over time** (``VmRSS`` of the server process every ``--sample-s``
-  seconds, with the alerts stored so far: the read model keeps every alert in
-  memory, so RSS is expected to grow with the alerts);
+  seconds, with the alerts stored so far and the alerts its read model holds,
+  from ``/api/v1/health`` as an admin), and **the RSS slope over the second half
+  of the run** (MB per minute: about 0 when flat);
 - **a fresh server's RSS on the same alerts**: at the end a second server
   starts on the same prefix, loads every stored alert and answers the same
   API requests. Nothing a long run could accumulate is in it, so a leak shows
@@ -26,8 +32,8 @@ Figures (times in ms, memory in MiB printed as MB):
 - **errors** (expected 0): non-2xx API answers, live streams that ended or
   failed, streams told to ``rebuild`` (they fell ``CRISIS_LIVE_MAX_LAG``
   seconds behind the live feed; each resumes from its last id), alerts a viewer should have received (released to MK) but did not
-  by the end (60 s after the producer stopped), and alerts sent but not
-  stored; plus how far the producer fell behind its rate.
+  by the end (60 s after the producer stopped), and alerts sent (new ones and
+  cancellations) that are not stored; plus how far the producer fell behind its rate.
 
 ``--per-alert`` measures instead, in this process, what one stored alert
 costs the read model (``tracemalloc``: the ``StoredAlert`` object, then the
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import itertools
 import os
 import random
@@ -189,19 +196,48 @@ def time_requests(base: str, cookies: list[dict[str, str]], count: int, every_s:
     return latencies, errors
 
 
-def produce(url: str, keys: Keys, rate: float, stop: threading.Event, sent: list[dict]) -> None:
-    """XADD ``rate`` alerts/s to the inbox in ticks of 100 ms until ``stop``; appends each alert sent to ``sent``."""
+def produce(url: str, keys: Keys, rate: float, lifetime: float, stop: threading.Event, sent: list[dict]) -> None:
+    """XADD ``rate`` messages/s to the inbox in ticks of 100 ms until ``stop``: the cancellation of each alert
+    sent ``lifetime`` seconds before (none with 0), then new alerts for the rest of the tick; appends each
+    message sent to ``sent``."""
     client, rng, places = client_for(url), random.Random(7), load_places()
     per_tick, tick, n = max(1, round(rate / 10)), 0, 0
+    to_cancel: collections.deque[tuple[float, dict]] = collections.deque()
     started = time.monotonic()
     while not stop.is_set():
-        alerts = make_alerts(per_tick, "soak", rng, places, spread_minutes=60, start=n)
-        send_to_stream(client, keys, encode(alerts))
-        sent.extend(alerts)
-        n += per_tick
+        now, messages = time.monotonic(), []
+        while lifetime and to_cancel and to_cancel[0][0] <= now and len(messages) < per_tick:
+            original = to_cancel.popleft()[1]
+            messages.append({**original, "id": f"{original['id']}-cancel", "msg_type": "cancel",
+                             "references": [original["id"]], "title": f"Cancel {original['id']}"})
+        alerts = make_alerts(per_tick - len(messages), "soak", rng, places, spread_minutes=60, start=n)
+        to_cancel.extend((now + lifetime, a) for a in alerts)
+        messages += alerts
+        send_to_stream(client, keys, encode(messages))
+        sent.extend(messages)
+        n += len(alerts)
         tick += 1
         stop.wait(max(0.0, started + tick * 0.1 - time.monotonic()))
     client.close()
+
+
+def held(base: str, cookies: dict[str, str]) -> int | None:
+    """The alerts the server's read model holds (``/api/v1/health`` as an admin; None if it did not say)."""
+    try:
+        return httpx.get(f"{base}/api/v1/health", cookies=cookies, timeout=30).json().get("alerts_held")
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def not_stored(redis, keys: Keys, sent: list[dict]) -> int:
+    """How many of the messages ``sent`` have no stored alert (by id, pipelined ``EXISTS``)."""
+    missing = 0
+    for start in range(0, len(sent), 1000):
+        with redis.pipeline(transaction=False) as pipe:
+            for message in sent[start:start + 1000]:
+                pipe.exists(keys.alert(message["id"]))
+            missing += sum(1 for found in pipe.execute() if not found)
+    return missing
 
 
 def fresh_server_rss(url: str, prefix: str, cookies: dict[str, str], stored: int) -> float | None:
@@ -224,7 +260,8 @@ def fresh_server_rss(url: str, prefix: str, cookies: dict[str, str], stored: int
         stop_server(fresh)
 
 
-def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -> dict:
+def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float, lifetime: float = 60.0,
+         horizon: float = 60.0) -> dict:
     """Run the soak (module docstring); returns the figures and prints the tables."""
     from tests.conftest import add_user, start_server, stop_server
 
@@ -232,16 +269,19 @@ def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -
     redis = client_for(url)
     # all viewers sign in from 127.0.0.1 at start: room for them in the per-address sign-in rate
     os.environ.setdefault("CRISIS_LOGIN_RATE", f"{max(20, 2 * viewers)}/minute")
+    os.environ["CRISIS_MEMORY_HORIZON"] = str(horizon)
     server = start_server(url, prefix)
     keys = Keys(prefix)
     try:
         users = [add_user(url, prefix, f"viewer-{i:03d}", "duty_officer", "MK") for i in range(viewers)]
         cookies = [sign_in(server.url, u.name, u.password) for u in users]
+        admin = add_user(url, prefix, "soak-admin", "admin", "MK")
+        admin_cookies = sign_in(server.url, admin.name, admin.password)
         base_lat, base_err = time_requests(server.url, cookies, 90, 0.05)
         streams = Viewers(server.url, cookies)
         streams.start()
         stop, sent, samples = threading.Event(), [], []
-        producer = threading.Thread(target=produce, args=(url, keys, rate, stop, sent), daemon=True)
+        producer = threading.Thread(target=produce, args=(url, keys, rate, lifetime, stop, sent), daemon=True)
         load_lat: list[float] = []
         load_err: list[str] = []
         sampler = threading.Thread(target=lambda: (r := time_requests(server.url, cookies, 10**9, 1.0, stop),
@@ -250,18 +290,19 @@ def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -
         producer.start()
         sampler.start()
         while (elapsed := time.monotonic() - started) < minutes * 60:
-            samples.append((elapsed, rss_mb(server.process.pid), redis.xlen(keys.events)))
+            samples.append((elapsed, rss_mb(server.process.pid), len(sent), held(server.url, admin_cookies)))
             stop.wait(min(sample_s, max(0.0, minutes * 60 - elapsed)))
         stop.set()
         producer.join()
         sampler.join()
         wall = time.monotonic() - started
         deadline = time.monotonic() + 60
-        while redis.xlen(keys.events) < len(sent) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        stored = redis.xlen(keys.events)
-        samples.append((time.monotonic() - started, rss_mb(server.process.pid), stored))
-        owed = {a["id"] for a in sent if a["releasable_to"] in (["ALL"], ["MK"])}
+        while (missing_stored := not_stored(redis, keys, sent)) and time.monotonic() < deadline:
+            time.sleep(1)
+        stored = len(sent) - missing_stored
+        samples.append((time.monotonic() - started, rss_mb(server.process.pid), len(sent),
+                        held(server.url, admin_cookies)))
+        owed = {a["id"] for a in sent if a["releasable_to"] in (["ALL"], ["MK"]) and "msg_type" not in a}
         while time.monotonic() < deadline and any(owed - got for got in streams.received):
             time.sleep(0.2)
         missing = sum(len(owed - got) for got in streams.received)
@@ -272,7 +313,8 @@ def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -
         delete_prefix(redis, prefix)
         redis.close()
     figures = {
-        "viewers": viewers, "minutes": minutes, "rate": rate, "sent": len(sent), "achieved_rate": len(sent) / wall,
+        "viewers": viewers, "minutes": minutes, "rate": rate, "lifetime": lifetime, "horizon": horizon,
+        "sent": len(sent), "achieved_rate": len(sent) / wall, "rss_slope": slope(samples),
         "stored": stored, "rss": samples, "fresh_rss": fresh_rss, "api_load_ms": {"p50": pct(load_lat, 50), "p95": pct(load_lat, 95),
                                                           "max": max(load_lat, default=None), "n": len(load_lat)},
         "api_baseline_ms": {"p50": pct(base_lat, 50), "p95": pct(base_lat, 95), "max": max(base_lat, default=None),
@@ -280,20 +322,33 @@ def soak(url: str, viewers: int, minutes: float, rate: float, sample_s: float) -
         "errors": {"api": len(load_err) + len(base_err), "stream_drops": streams.drops,
                    "stream_rebuilds": streams.rebuilds,
                    "stream_failures": len(streams.failures), "events_missing": missing,
-                   "not_stored": max(0, len(sent) - stored)},
+                   "not_stored": missing_stored},
         "error_samples": (load_err + base_err + streams.failures)[:5],
     }
     report(figures)
     return figures
 
 
+def slope(samples: list[tuple]) -> float | None:
+    """Least-squares RSS slope (MB per minute) over the second half of the run's samples (None: too few)."""
+    late = [(t, mb) for t, mb, *_ in samples if mb is not None and t >= samples[-1][0] / 2]
+    if len(late) < 3:
+        return None
+    mean_t, mean_mb = sum(t for t, _ in late) / len(late), sum(mb for _, mb in late) / len(late)
+    spread = sum((t - mean_t) ** 2 for t, _ in late)
+    return 60 * sum((t - mean_t) * (mb - mean_mb) for t, mb in late) / spread if spread else None
+
+
 def report(f: dict) -> None:
     """Print the soak's tables (``soak`` figures)."""
-    first = f["rss"][0][1] or 0.0
     print_table(f"soak: server RSS over time ({f['viewers']} viewers, {f['rate']:.0f} alerts/s, "
-                f"{f['minutes']:g} min)", ["t (s)", "RSS (MB)", "alerts stored", "MB per 1,000 alerts since start"],
-                [[f"{t:.0f}", f"{mb:.0f}" if mb else "?", f"{n:,}",
-                  f"{(mb - first) / (n / 1000):.2f}" if mb and n else "—"] for t, mb, n in f["rss"]])
+                f"{f['minutes']:g} min; cancelled after {f['lifetime']:g} s, held {f['horizon']:g} s after)",
+                ["t (s)", "RSS (MB)", "messages sent", "alerts held"],
+                [[f"{t:.0f}", f"{mb:.0f}" if mb else "?", f"{n:,}", "?" if kept is None else f"{kept:,}"]
+                 for t, mb, n, kept in f["rss"]])
+    rss_slope = f.get("rss_slope")
+    print(f"RSS slope over the second half: {'?' if rss_slope is None else f'{rss_slope:+.1f}'} MB/min "
+          f"(RSS at the first sample: {f['rss'][0][1] or 0:.0f} MB)")
     if f.get("fresh_rss"):
         print(f"a fresh server on the same {f['stored']:,} alerts: RSS {f['fresh_rss']:.0f} MB "
               f"(the soaked server: {f['rss'][-1][1]:.0f} MB)")
@@ -364,6 +419,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--viewers", type=int, default=50, help="signed-in viewers with a live stream (default 50)")
     parser.add_argument("--minutes", type=float, default=10.0, help="how long the load lasts (default 10)")
     parser.add_argument("--rate", type=float, default=100.0, help="alerts per second ingested (default 100)")
+    parser.add_argument("--lifetime", type=float, default=60.0,
+                        help="seconds after which each alert is cancelled (default 60; 0: never)")
+    parser.add_argument("--horizon", type=float, default=60.0,
+                        help="the server's CRISIS_MEMORY_HORIZON, seconds (default 60)")
     parser.add_argument("--sample-s", type=float, default=10.0, help="seconds between RSS samples (default 10)")
     parser.add_argument("--per-alert", action="store_true", help="measure one alert's memory and live frame")
     args = parser.parse_args(argv)
@@ -371,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.per_alert:
         per_alert(args.redis_url)
         return
-    soak(args.redis_url, args.viewers, args.minutes, args.rate, args.sample_s)
+    soak(args.redis_url, args.viewers, args.minutes, args.rate, args.sample_s, args.lifetime, args.horizon)
     print(f"load average after: {loadavg()}")
 
 

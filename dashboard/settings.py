@@ -113,6 +113,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_clock_skew_seconds", "", "CRISIS_MAX_CLOCK_SKEW", "120",
             "an asset report or a CoT emergency or cancel dated further ahead of the centre's clock than this "
             "(seconds) is refused; an asset report ahead by less is dated now"),
+    Setting("memory_horizon_seconds", "", "CRISIS_MEMORY_HORIZON", "604800",
+            "a closed (resolved, cancelled, expired) alert leaves each server process's in-memory picture this "
+            "long after it closed (seconds; default 7 days): lists, maps and summaries cover open alerts and "
+            "those closed within it, an older one is still read by id from Redis (see "
+            "[Memory](#memory-the-horizon))"),
     Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
             "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
     Setting("restart_backoff_seconds", "", "CRISIS_RESTART_BACKOFF", "0.5",
@@ -186,6 +191,7 @@ class Settings:
     wait_replicas: int = 0
     wait_timeout_seconds: float = 1.0
     max_clock_skew_seconds: float = 120.0
+    memory_horizon_seconds: float = 604800.0
     consumer: str | None = None
     restart_backoff_seconds: float = 0.5
     restart_backoff_max_seconds: float = 30.0
@@ -263,6 +269,8 @@ class Settings:
                 Rate.parse(getattr(settings, name))
             except ValueError as exc:
                 raise ValueError(f"{_env_of(name)}: {exc}") from None
+        if not settings.memory_horizon_seconds > 0:  # also refuses nan
+            raise ValueError(f"CRISIS_MEMORY_HORIZON={settings.memory_horizon_seconds!r}: must be above 0 seconds")
         if not settings.live_max_lag_seconds > 0:  # also refuses nan
             raise ValueError(f"CRISIS_LIVE_MAX_LAG={settings.live_max_lag_seconds!r}: must be above 0 seconds")
         try:

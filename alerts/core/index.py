@@ -5,12 +5,29 @@ stored alerts, then fed every event in stream order. Maps, lists, the API and
 summaries read it instead of Redis, so a filter over 100,000 alerts is a
 vectorised mask, not 100,000 round trips. It is safe to read from several
 threads while one writer applies events.
+
+**Horizon.** With a ``horizon``, an alert that has been closed (resolved,
+cancelled or expired: ``Status.is_open`` false) for longer than it leaves
+memory: its record and its row go, so what a process holds is the open
+alerts plus the recently closed ones, not every alert ever received, and a
+server's memory stays flat under a steady flow of alerts that open and close.
+"Now" is the time of the last event applied (the stream id's milliseconds), so
+the read model ages with the stream, not with a wall clock. An alert closes at
+the time of the event that closed it; alerts loaded at start-up close at their
+``received_at`` (when they closed was not recorded: a lower bound), so closed
+alerts received longer than the horizon before the stream's last event are
+not loaded at all. An evicted alert is still in Redis (and the record
+archive): ``get`` fetches it by id with ``fetch``; an event about it (a late
+change) puts it back. Lists, maps and summaries cover only what is held.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from alerts.core.events import AlertEvent, stream_id_key
@@ -66,18 +83,34 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return table.astype(_DTYPES)
 
 
+#: Longest an alert past the horizon waits to leave memory with the next batch (``AlertIndex._evict``).
+_MOST_SLACK = timedelta(seconds=60)
+
+
+def stream_time(event_id: str) -> datetime:
+    """The time a Redis stream id (``"<ms>-<seq>"``) was given, UTC (``"0-0"``: the epoch)."""
+    return datetime.fromtimestamp(stream_id_key(event_id)[0] / 1000, UTC)
+
+
 class AlertIndex:
     """Every alert in memory, as records and as one incrementally updated table (see the module docstring).
 
-    A row (a dict per alert) is kept only until the table has it: the table and the records hold the rest."""
+    A row (a dict per alert) is kept only until the table has it: the table and the records hold the rest.
+    ``horizon``: how long a closed alert stays held (None: for ever); ``fetch(alert_id)``: the stored alert
+    by id from the store (None: not stored), for ``get`` of one that is not held."""
 
-    def __init__(self) -> None:
+    def __init__(self, horizon: timedelta | None = None,
+                 fetch: Callable[[str], StoredAlert | None] | None = None) -> None:
         self._lock = threading.RLock()
         self._alerts: dict[str, StoredAlert] = {}
         self._position: dict[str, int] = {}
         self._pending: dict[int, dict] = {}  # rows (by position) not in the table yet
         self._sets: dict[frozenset, frozenset] = {}  # one of each set of countries or nations (``_row``)
         self._table: pd.DataFrame | None = None
+        self.horizon, self._fetch = horizon, fetch
+        self._closed_at: dict[str, datetime] = {}  # held closed alerts: when they closed
+        self._closing: deque[tuple[datetime, str]] = deque()  # the same, in the order they closed
+        self.evicted = 0  # alerts that left memory so far (see the module docstring)
         self.cursor = "0-0"  # id of the last event applied
         self.version = 0
 
@@ -85,10 +118,19 @@ class AlertIndex:
         return len(self._alerts)
 
     def load(self, alerts: Iterable[StoredAlert], cursor: str) -> None:
-        """Fill from stored alerts read after ``cursor`` was taken as the stream position."""
+        """Fill from stored alerts read after ``cursor`` was taken as the stream position (closed alerts
+        received longer than the horizon before it are left out: see the module docstring)."""
+        cutoff = None if self.horizon is None else stream_time(cursor) - self.horizon
         with self._lock:
+            closed = []
             for stored in alerts:
+                if cutoff is not None and not stored.status.is_open:
+                    if stored.received_at < cutoff:
+                        continue
+                    closed.append((stored.received_at, stored.id))
                 self._put(stored)
+            for at, alert_id in sorted(closed):
+                self._closed(alert_id, at)
             self.cursor = cursor
             self.version += 1
 
@@ -100,6 +142,11 @@ class AlertIndex:
             self._put(event.alert)
             self.cursor = event.event_id
             self.version += 1
+            if self.horizon is not None:
+                now = stream_time(event.event_id)
+                if not event.alert.status.is_open:
+                    self._closed(event.alert.id, now)
+                self._evict(now)
             return True
 
     def _put(self, stored: StoredAlert) -> None:
@@ -109,15 +156,46 @@ class AlertIndex:
         self._pending[position] = _row(stored, self._sets)
         self._alerts[stored.id] = stored
 
+    def _closed(self, alert_id: str, at: datetime) -> None:
+        """Note that held alert ``alert_id`` closed at ``at`` (the first time only); ``at`` never precedes
+        the last one noted (the queue stays in order)."""
+        if alert_id not in self._closed_at:
+            at = max(at, self._closing[-1][0]) if self._closing else at
+            self._closed_at[alert_id] = at
+            self._closing.append((at, alert_id))
+
+    def _evict(self, now: datetime) -> None:
+        """Drop the alerts closed before ``now - horizon`` (records, rows, positions); caller holds the lock."""
+        if self.horizon is None or not self._closing:
+            return
+        cutoff, gone = now - self.horizon, []
+        if self._closing[0][0] >= cutoff - min(self.horizon / 20, _MOST_SLACK):
+            return  # (in batches: each eviction copies the table once)
+        while self._closing and self._closing[0][0] < cutoff:
+            _, alert_id = self._closing.popleft()
+            gone.append(alert_id)
+        table = self.table()  # every pending row in it, so positions are rows
+        drop = [self._position[i] for i in gone]
+        for alert_id in gone:
+            del self._alerts[alert_id], self._closed_at[alert_id]
+        keep = np.ones(len(table), dtype=bool)
+        keep[drop] = False
+        self._table = table[keep].reset_index(drop=True)
+        self._position = {alert_id: n for n, alert_id in enumerate(self._table["id"])}
+        self.evicted += len(gone)
+
     def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:
-        """One alert, or None if it does not exist *or the query may not see it*."""
+        """One alert, or None if it does not exist *or the query may not see it*. An alert that is not held
+        (beyond the horizon) is fetched from the store, when the index was given ``fetch``."""
         stored = self._alerts.get(alert_id)
+        if stored is None and self._fetch is not None:
+            stored = self._fetch(alert_id)
         if stored is None or (query is not None and not query.releasable(stored)):
             return None
         return stored
 
     def table(self) -> pd.DataFrame:
-        """All alerts as one table, row i being the i-th alert first seen.
+        """Every alert held as one table, in the order first seen (row ``i`` the ``i``-th still held).
 
         Built once, then brought up to date with only what changed since:
         new rows appended, changed rows replaced.
@@ -148,5 +226,5 @@ class AlertIndex:
         """A page of the alerts ``query`` matches, newest report first, with the total."""
         rows = self.select(query)
         ids = rows["id"].iloc[page.offset : page.offset + page.limit]
-        return QueryResult(total=len(rows), alerts=[self._alerts[i] for i in ids])
+        return QueryResult(total=len(rows), alerts=[stored for i in ids if (stored := self.get(i)) is not None])
 

@@ -113,6 +113,7 @@ def health(request: Request, services: Services = Depends(services_of)) -> JSONR
         body |= {"redis": report["redis"], "workers": report["workers"], "inboxes": report["inboxes"],
                  "leases": report["leases"],
                  "alerts_loaded": len(centre.index.select(restricted(centre, viewer))),
+                 "alerts_held": len(centre.index), "alerts_evicted": centre.index.evicted,
                  "cursor": centre.index.cursor, "live_clients": services.live.subscriber_count,
                  "threads": services.supervisor.report(), "live": services.outage.snapshot()}
     return JSONResponse(body, status_code=200 if report["status"] == "ok" else 503)
