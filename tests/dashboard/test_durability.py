@@ -104,7 +104,7 @@ def test_dur002_embedded_valkey_persists_and_stops_with_the_app(tmp_path):
     assert not _alive(pid), "the embedded Valkey outlived the app"
     logged = first.stdout.read()
     password = (data / "valkey" / "password").read_text().strip()
-    assert "embedded Valkey at 127.0.0.1:" in logged and password not in logged
+    assert f"embedded Valkey on the socket {(data / 'valkey' / 'valkey.sock').resolve()}" in logged and password not in logged
     gone = _cli("publish", "alert.json", cwd=elsewhere, runtime_dir=runtime_dir)
     assert gone.returncode != 0 and "no crisisdash serve is running" in gone.stderr and "--redis-url" in gone.stderr
     assert list(runtime_dir.glob("crisisdash/serve-*.json")) == []
