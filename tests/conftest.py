@@ -253,10 +253,29 @@ def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str =
         time.sleep(0.02)
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now: the kernel's choice, or with ``CRISIS_TEST_PORTS=LOW-HIGH`` (a machine whose
+    test runs share port ranges) one of that range not handed out before by this process."""
+    span = os.environ.get("CRISIS_TEST_PORTS", "")
+    if not span:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    low, _, high = span.partition("-")
+    for port in range(int(low), int(high) + 1):
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port left in CRISIS_TEST_PORTS={span}")
 
 
 @dataclass

