@@ -153,19 +153,43 @@ def cluster_node(directory: Path, node_timeout_ms: int = 2000) -> Node:
     return node
 
 
+def _bus_port(node: Node) -> int:
+    return int(node.args[node.args.index("--cluster-port") + 1])
+
+
 @dataclass
 class Cluster:
-    """A started Redis Cluster of primaries (each serving an equal range of slots); ``stop()`` ends them."""
+    """A started Redis Cluster: ``nodes`` the primaries (each serving an equal range of slots, in order),
+    ``replicas`` those added by ``add_replica``; ``stop()`` ends them all."""
 
     nodes: list[Node]
+    replicas: list[Node] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         """``redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...`` (``alerts.store.client.cluster_parts``)."""
         return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
 
+    def primary_of(self, key: str) -> Node:
+        """The primary serving ``key``'s hash slot (``CLUSTER KEYSLOT``)."""
+        slot, count = int(self.nodes[0].client().cluster("KEYSLOT", key)), len(self.nodes)
+        return next(node for n, node in enumerate(self.nodes) if n * SLOTS // count <= slot < (n + 1) * SLOTS // count)
+
+    def add_replica(self, primary: Node, directory: Path, timeout: float = 20.0) -> Node:
+        """Start a cluster node under ``directory`` and make it a replica of ``primary`` (``CLUSTER MEET``,
+        ``CLUSTER REPLICATE``); returns once it has synced and every node knows it."""
+        replica = cluster_node(directory).start()
+        self.replicas.append(replica)
+        primary.client().execute_command("CLUSTER MEET", "127.0.0.1", replica.port, _bus_port(replica))
+        primary_id = primary.client(decode_responses=True).execute_command("CLUSTER MYID")
+        _wait(lambda: replica.client().execute_command("CLUSTER REPLICATE", primary_id), timeout,
+              f"the node on {replica.port} to know the primary on {primary.port}")
+        linked(replica, timeout)
+        _wait(lambda: _cluster_ok([*self.nodes, *self.replicas]), timeout, "the cluster to be ok")
+        return replica
+
     def stop(self) -> None:
-        for node in self.nodes:
+        for node in (*self.replicas, *self.nodes):
             node.stop()
 
 
@@ -189,8 +213,7 @@ def cluster(directory: Path, primaries: int = 3, timeout: float = 20.0) -> Clust
             client = node.client()
             client.execute_command("CLUSTER ADDSLOTSRANGE", n * SLOTS // primaries, (n + 1) * SLOTS // primaries - 1)
             if n:
-                bus = int(node.args[node.args.index("--cluster-port") + 1])
-                started.nodes[0].client().execute_command("CLUSTER MEET", "127.0.0.1", node.port, bus)
+                started.nodes[0].client().execute_command("CLUSTER MEET", "127.0.0.1", node.port, _bus_port(node))
         _wait(lambda: _cluster_ok(started.nodes), timeout, "the cluster to be ok")
     except BaseException:
         started.stop()

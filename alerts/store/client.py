@@ -170,6 +170,20 @@ def connect(url: str, *, timeout: float | None = None, health_check_interval: in
     return redis.Redis.from_url(url, **options)
 
 
+def is_cluster_client(client: Client) -> bool:
+    """Whether ``client`` is a cluster's (``connect`` on a ``redis+cluster://`` URL)."""
+    return isinstance(client, RedisCluster)
+
+
+def server_of(client: Client, key: str) -> redis.Redis:
+    """A single-server client of the server that holds ``key``: ``client`` itself, or for a cluster the client
+    of the primary serving ``key``'s slot (as the cluster's slot map says now). For what must run on one
+    server, e.g. a write and the ``WAIT`` that counts it, on one connection of a pipeline."""
+    if is_cluster_client(client):
+        return client.get_redis_connection(client.get_node_from_key(key))
+    return client
+
+
 def text(value: bytes | str) -> str:
     """A reply value as text (replies are bytes unless the client decodes them)."""
     return value.decode() if isinstance(value, bytes) else str(value)

@@ -160,15 +160,16 @@ class WorkflowStore:
         for start in range(0, len(alert_ids), _CHUNK):
             chunk = alert_ids[start:start + _CHUNK]
             pipe = self.client.pipeline(transaction=False)
-            pipe.mget([self.keys.checklist(i) for i in chunk])
+            for alert_id in chunk:  # GETs, not one MGET: a cluster pipeline refuses MGET (redis-py)
+                pipe.get(self.keys.checklist(alert_id))
             for alert_id in chunk:
                 pipe.hgetall(self.keys.checklist_done(alert_id))
             pipe.hmget(self.keys.acks, chunk)
             pipe.hmget(self.keys.resolutions, chunk)
             pipe.hmget(self.keys.escalation, chunk)
             replies = pipe.execute()
-            checklists, dones = replies[0], replies[1:1 + len(chunk)]
-            acks, resolutions, escalations = replies[1 + len(chunk):]
+            checklists, dones = replies[:len(chunk)], replies[len(chunk):2 * len(chunk)]
+            acks, resolutions, escalations = replies[2 * len(chunk):]
             for i, alert_id in enumerate(chunk):
                 if not checklists[i]:
                     continue
