@@ -146,10 +146,11 @@ SLOTS = 16384
 
 def cluster_node(directory: Path, node_timeout_ms: int = 2000) -> Node:
     """A cluster data node (not started): ``cluster-enabled``, its bus on a second free port (not port+10000),
-    its ``nodes.conf`` in ``directory``, no persistence."""
+    its ``nodes.conf`` in ``directory``, no persistence, a replica's first sync without delay."""
     node = data_node(directory)
     node.args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                  "--cluster-port", str(free_port()), "--cluster-node-timeout", str(node_timeout_ms)]
+                  "--cluster-port", str(free_port()), "--cluster-node-timeout", str(node_timeout_ms),
+                  "--repl-diskless-sync-delay", "0"]  # a replica added syncs at once (not after 5 s)
     return node
 
 

@@ -25,7 +25,8 @@ the key prefix must carry a hash tag, e.g. ``{crisis}`` (``check_prefix`` refuse
 fix). All the data then lives on one primary (and its replicas): a cluster gives failover and fits an existing
 cluster, not more write throughput. The cluster must answer when the client is made (``RedisCluster`` reads
 the slot map at once: ``redis.exceptions.RedisClusterException`` otherwise). ``UNAVAILABLE`` covers the
-cluster's "not now" answers too (``CLUSTERDOWN``, a slot without a primary).
+cluster's "not now" answers too (``CLUSTERDOWN``, a slot without a primary, no node answering:
+``ClusterUnreachable``).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ClusterDownError, SlotNotCoveredError
+from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError
 from redis.sentinel import Sentinel
 
 from alerts.store.keys import hash_tag
@@ -44,6 +45,12 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.Tim
                                                 ClusterDownError, SlotNotCoveredError)
 #: Any error from the store (an answered error, or unreachable).
 StoreError = redis.RedisError
+class ClusterUnreachable(redis.ConnectionError):
+    """No node of the cluster answered when the client read its slot map again (after a lost node), or the
+    map it read leaves slots without a primary: a lost connection for the callers (``UNAVAILABLE``). redis-py
+    says ``RedisClusterException``, which is not even a ``redis.RedisError``."""
+
+
 #: The client type every adapter takes (a single server's, or a cluster's).
 Client = redis.Redis | RedisCluster
 
@@ -165,8 +172,10 @@ def connect(url: str, *, timeout: float | None = None, health_check_interval: in
     if is_cluster(url):
         parts = cluster_parts(url)
         options.pop("health_check_interval")  # not a RedisCluster option (it checks its nodes itself)
-        return RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in parts.nodes],
-                            username=parts.username, password=parts.password, **options)
+        client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in parts.nodes],
+                              username=parts.username, password=parts.password, **options)
+        _unreachable_as_connection_error(client)
+        return client
     return redis.Redis.from_url(url, **options)
 
 
@@ -182,6 +191,22 @@ def server_of(client: Client, key: str) -> redis.Redis:
     if is_cluster_client(client):
         return client.get_redis_connection(client.get_node_from_key(key))
     return client
+
+
+def _unreachable_as_connection_error(client: RedisCluster) -> None:
+    """Make the slot map's re-reading (``NodesManager.initialize``: after a lost node, by the client, its
+    pipelines and its pub/subs alike) raise ``ClusterUnreachable`` where redis-py raises
+    ``RedisClusterException`` (no node answers, slots left uncovered)."""
+    manager = client.nodes_manager
+    initialize = manager.initialize
+
+    def initialize_or_unreachable(*args, **kwargs):
+        try:
+            return initialize(*args, **kwargs)
+        except RedisClusterException as exc:
+            raise ClusterUnreachable(f"Redis Cluster unreachable: {exc}") from exc
+
+    manager.initialize = initialize_or_unreachable
 
 
 def text(value: bytes | str) -> str:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from alerts.store.client import check_prefix, cluster_parts, connect
+from alerts.store.client import UNAVAILABLE, ClusterUnreachable, check_prefix, cluster_parts, connect
 from alerts.store.keys import Keys, hash_tag
 from tests.conftest import ROOT, free_port, make_alert, make_asset, mark, payload, start_server, stop_server, wait_for
 from tests.valkey_nodes import cluster
@@ -194,3 +194,18 @@ def test_clu003_a_prefix_without_a_hash_tag_is_refused_on_a_cluster(nodes):
     assert started.returncode != 0
     assert "needs every key of the deployment in one hash slot" in started.stderr
     assert "--prefix '{crisis}'" in started.stderr
+
+
+def test_clu004_a_cluster_with_no_node_answering_is_unavailable_not_an_error(tmp_path):
+    lone = cluster(tmp_path, primaries=1)
+    try:
+        client = connect(lone.url, timeout=2)
+        key = f"{_tagged()}:k"
+        client.set(key, "1")
+        lone.nodes[0].kill()
+        for _ in range(2):  # the lost connection, then the slot map read again from no node
+            with pytest.raises(UNAVAILABLE) as lost:
+                client.get(key)
+        assert isinstance(lost.value, ClusterUnreachable)  # redis-py's RedisClusterException, translated
+    finally:
+        lone.stop()
