@@ -45,6 +45,8 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.Tim
                                                 ClusterDownError, SlotNotCoveredError)
 #: Any error from the store (an answered error, or unreachable).
 StoreError = redis.RedisError
+
+
 class ClusterUnreachable(redis.ConnectionError):
     """No node of the cluster answered when the client read its slot map again (after a lost node), or the
     map it read leaves slots without a primary: a lost connection for the callers (``UNAVAILABLE``). redis-py

@@ -1,5 +1,8 @@
 """Every Redis key, channel and stream name, under one prefix. Nobody spells a key twice.
 
+On a Redis Cluster the prefix is a hash tag (``{crisis}``: ``hash_tag``), so that every name below hashes to
+one slot; on a single server any prefix goes (default ``crisis``).
+
 | name                          | kind     | holds                                                     |
 |-------------------------------|----------|-----------------------------------------------------------|
 | ``{p}:alerts``                | channel  | producers PUBLISH raw alert payloads here (at-most-once)  |
