@@ -173,7 +173,8 @@ def connect(url: str, *, timeout: float | None = None, health_check_interval: in
                                    **options)
     if is_cluster(url):
         parts = cluster_parts(url)
-        options.pop("health_check_interval")  # not a RedisCluster option (it checks its nodes itself)
+        for name in ("health_check_interval", "retry_on_timeout"):  # not RedisCluster options (deprecated:
+            options.pop(name)                                       # its retries cover timeouts anyway)
         client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in parts.nodes],
                               username=parts.username, password=parts.password, **options)
         _unreachable_as_connection_error(client)
