@@ -2,16 +2,20 @@
 (``tests.valkey_nodes.cluster``), every key under a ``{tag}`` prefix (one slot).
 
 - clu001: every Lua script of the stores runs on the cluster (each store driven once; the scripts the stores
-  register, found in their source, must all be cached on the slot's primary afterwards);
+  register, found in their source, must all be cached on the slot's primary afterwards), and touches only keys
+  it declared in KEYS (a ``MONITOR`` of the primary: the server itself allows undeclared keys of its slots);
 - clu002: a ``crisisdash serve`` on ``redis+cluster://`` ingests alerts from the inbox stream and the
   channel, opens their checklists, and acknowledges inbox entries only after ``WAIT 1`` (a replica of the
   slot's primary) confirmed them;
-- clu003: a prefix without a hash tag is refused at start, saying to give a ``{tag}`` prefix.
+- clu003: a prefix without a hash tag is refused at start, saying to give a ``{tag}`` prefix;
+- clu004: a cluster with no node answering is "unavailable" (``UNAVAILABLE``), as a lost server is.
 """
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
+import re
 import subprocess
 import sys
 import uuid
@@ -19,6 +23,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import redis
 
 from alerts.store.client import UNAVAILABLE, ClusterUnreachable, check_prefix, cluster_parts, connect
 from alerts.store.keys import Keys, hash_tag
@@ -38,24 +43,62 @@ def _tagged() -> str:
 
 
 def _registered_scripts() -> dict[str, str]:
-    """Every Lua script a store registers (``client.register_script(NAME)`` in ``alerts/store``), by
-    ``module.NAME``: its SHA-1, as ``SCRIPT EXISTS`` knows it."""
+    """Every Lua script a store registers (``client.register_script(NAME)`` or ``(module.NAME)`` in
+    ``alerts/store``), by ``module.NAME``: its SHA-1, as ``SCRIPT EXISTS`` knows it."""
     found = {}
     for path in sorted((ROOT / "alerts" / "store").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        constants = {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-                     for target in node.targets if isinstance(target, ast.Name)}
-        for node in ast.walk(tree):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "register_script":
                 (argument,) = node.args
-                module, name = (argument.value.id, argument.attr) if isinstance(argument, ast.Attribute) \
-                    else (path.stem, argument.id)
-                source = constants.get(name) if module == path.stem else None
-                if source is None:  # another module's script (identities.RECORD): read it from there
-                    source = getattr(__import__(f"alerts.store.{module}", fromlist=[name]), name)
+                module, name = ((argument.value.id, argument.attr) if isinstance(argument, ast.Attribute)
+                                else (path.stem, argument.id))
+                source = getattr(importlib.import_module(f"alerts.store.{module}"), name)
                 found[f"{module}.{name}"] = hashlib.sha1(source.encode()).hexdigest()
     return found
+
+
+_TOKEN = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"a": b"\a", b"b": b"\b"}
+
+
+def _unquoted(token: bytes) -> bytes:
+    """A ``MONITOR`` argument as it was sent (the server quotes it like ``sdscatrepr``)."""
+    return re.sub(rb"\\(x[0-9a-f]{2}|.)", lambda m: bytes([int(m[1][1:], 16)]) if len(m[1]) == 3
+                  else _ESCAPES.get(m[1], m[1]), token)
+
+
+class ScriptKeys:
+    """A ``MONITOR`` of one node, read once ``end_key`` is written: for every command a Lua script ran, the
+    keys it touched (``COMMAND GETKEYS``) that the script run (the ``EVALSHA`` before it) did not declare."""
+
+    def __init__(self, node):
+        self.node = node
+        self.connection = node.client().connection_pool.get_connection()
+        self.connection.send_command("MONITOR")
+        assert self.connection.read_response() == b"OK"
+
+    def undeclared(self, end_key: str) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """``(commands run by scripts, [(command, key it touched undeclared)...])`` up to ``end_key``'s write."""
+        declared: set[bytes] = set()
+        ran, found = 0, []
+        while True:
+            line = self.connection.read_response()
+            words = [_unquoted(t) for t in _TOKEN.findall(line.partition(b"] ")[2])]
+            if words[:2] == [b"SET", end_key.encode()]:
+                return ran, found
+            if words and words[0].upper() in (b"EVALSHA", b"EVAL"):
+                declared = set(words[3:3 + int(words[2])])
+            elif b" lua] " in line:
+                ran += 1
+                try:
+                    touched = self.node.client().command_getkeys(*words)
+                except redis.ResponseError:  # no key at all (PUBLISH)
+                    touched = []
+                touched = [key.encode() if isinstance(key, str) else key for key in touched]
+                found += [(words[0], key) for key in touched if key not in declared]
+
+    def close(self) -> None:
+        self.connection.disconnect()
 
 
 def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templates):
@@ -75,6 +118,7 @@ def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templa
     primary = nodes.primary_of(prefix)
     for node in nodes.nodes:
         node.client().script_flush()  # this cluster's own cache: what runs below loads its script again
+    monitor = ScriptKeys(primary)
     services = build_services(Settings(redis_url=nodes.url, prefix=prefix, checklists_dir=ROOT / "checklists"),
                                  templates)
     client, keys, centre = services.client, services.keys, services.centre
@@ -121,7 +165,11 @@ def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templa
         cached = primary.client().script_exists(*scripts.values())
         assert dict(zip(scripts, cached)) == dict.fromkeys(scripts, True)  # every script ran on the cluster
         assert {hash_tag(k.decode()) for k in client.scan_iter(match=f"{prefix}:*")} == {prefix[1:-1]}
+        client.set(f"{prefix}:monitor-end", "1")
+        ran, undeclared = monitor.undeclared(f"{prefix}:monitor-end")
+        assert ran > 30 and undeclared == []  # every key a script touched was one of its KEYS
     finally:
+        monitor.close()
         services.close()
 
 
