@@ -33,7 +33,7 @@ from alerts.store.accounts import Accounts
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from alerts.store.audit import AuditLog
-from alerts.store.client import Client, connect
+from alerts.store.client import Client, check_prefix, connect
 from alerts.store.dead_letters import DeadLetters
 from alerts.store.exercises import ExerciseStore
 from alerts.store.heartbeats import Heartbeat
@@ -188,6 +188,7 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
     templates = templates or Templates.load(settings.checklists_dir)
     feeds = feeds if feeds is not None else load_feeds(settings)
     scheme = settings.scheme
+    check_prefix(settings.redis_url, settings.prefix)  # on a cluster, every key in one slot (ValueError)
     # bounded: longer than any blocking read (2 s), so a hung Redis is "unreachable", never a hung request
     client = connect(settings.redis_url, timeout=settings.redis_timeout_seconds, retry_on_timeout=False)
     keys = Keys(settings.prefix)

@@ -15,6 +15,7 @@ from pathlib import Path
 from alerts.core.escalation import EscalationPolicy
 from alerts.core.markings import Classifications
 from alerts.core.rates import Rate
+from alerts.store.client import check_prefix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,13 +54,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
             "live streams a server process holds in all; beyond it a new one is answered 503"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
-            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`, or through Sentinel: "
-            "`redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`, see [docs/ha.md](docs/ha.md))"),
+            "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`, through Sentinel: "
+            "`redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`, or a cluster: "
+            "`redis+cluster://HOST:PORT[,HOST:PORT...]` with a `{tag}` prefix; see [docs/ha.md](docs/ha.md))"),
     Setting("redis_timeout_seconds", "", "CRISIS_REDIS_TIMEOUT", "10",
             "longest wait for one Redis command (seconds); a server that does not answer in time counts as "
             "unreachable (degraded mode), not as a request that hangs"),
     Setting("data_dir", "--data-dir", "CRISIS_DATA_DIR", "./data", "where the embedded Valkey keeps its data"),
-    Setting("prefix", "--prefix", "CRISIS_PREFIX", "crisis", "prefix of every Redis key, channel and stream"),
+    Setting("prefix", "--prefix", "CRISIS_PREFIX", "crisis",
+            "prefix of every Redis key, channel and stream; on a Redis Cluster a hash tag such as `{crisis}`"),
     Setting("classifications", "", "CRISIS_CLASSIFICATIONS", "UNCLASSIFIED,RESTRICTED,CONFIDENTIAL,SECRET",
             "classification levels, lowest first (markings, clearances; the lowest is the default)"),
     Setting("feeds_file", "", "CRISIS_FEEDS", "(none)",
@@ -278,7 +281,9 @@ class Settings:
         except ValueError as exc:
             raise ValueError(f"CRISIS_TRUSTED_PROXIES: {exc}") from None
         given = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **given)
+        settings = replace(settings, **given)
+        check_prefix(settings.redis_url, settings.prefix)  # a cluster needs a {tag} prefix: say so at start
+        return settings
 
 
 def _env_of(name: str) -> str:

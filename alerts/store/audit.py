@@ -117,7 +117,7 @@ class AuditLog:
         live ``2 * period`` seconds (``Keys.audit_first``)."""
         bucket = int(self.clock().timestamp() // period)
         key = self.keys.audit_first(per, bucket)
-        pipe = self.client.pipeline()
+        pipe = self.client.pipeline(transaction=True)  # explicit: a cluster pipeline is not one by default
         pipe.incr(key)
         pipe.expire(key, 2 * period)
         pipe.get(self.keys.audit_first(per, bucket - 1))

@@ -1,8 +1,9 @@
 """Connecting to Redis or Valkey: the one place a client is made, and what "unavailable" means.
 
-``connect`` takes a ``redis://`` (or ``rediss://``, ``unix://``) URL, or a Sentinel URL
+``connect`` takes a ``redis://`` (or ``rediss://``, ``unix://``) URL, a Sentinel URL
 ``redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`` (see
-``sentinel_parts``); every other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
+``sentinel_parts``), or a Redis/Valkey Cluster URL ``redis+cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]``
+(see ``cluster_parts``); every other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
 exceptions that mean the server cannot be reached (a worker waits and retries on these, and only these);
 ``StoreError`` is any error the server answered.
 
@@ -14,6 +15,18 @@ answering as a demoted replica answers ``READONLY``, which redis-py turns into a
 new primary. Nothing else changes for the callers: they retry on ``UNAVAILABLE`` as after any lost
 connection. The password (and user) of the URL are the data nodes'; the sentinels are asked without one
 (``sentinel`` has no ``requirepass`` by default), with the same timeouts.
+
+**Cluster.** ``redis+cluster://`` gives a ``redis.cluster.RedisCluster`` started from the listed nodes (any
+of the cluster's nodes; the rest are discovered with ``CLUSTER SLOTS``; the port defaults to 6379; no
+database: a cluster has only db 0). It sends each command to the primary serving its key's hash slot and
+follows ``MOVED`` redirections and failovers (a primary's replica promoted by the cluster). Every key of a
+deployment must be in one slot, so that scripts, ``MGET``, multi-stream ``XREAD`` and pipelines keep working:
+the key prefix must carry a hash tag, e.g. ``{crisis}`` (``check_prefix`` refuses one without, naming the
+fix). All the data then lives on one primary (and its replicas): a cluster gives failover and fits an existing
+cluster, not more write throughput. The cluster must answer when the client is made (``RedisCluster`` reads
+the slot map at once: ``redis.exceptions.RedisClusterException`` otherwise). ``UNAVAILABLE`` covers the
+cluster's "not now" answers too (``CLUSTERDOWN``, a slot without a primary, no node answering:
+``ClusterUnreachable``).
 """
 from __future__ import annotations
 
@@ -21,17 +34,32 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError
 from redis.sentinel import Sentinel
 
+from alerts.store.keys import hash_tag
+
 #: Exceptions meaning "the server cannot be reached right now" (retry later).
-UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
+UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError,
+                                                ClusterDownError, SlotNotCoveredError)
 #: Any error from the store (an answered error, or unreachable).
 StoreError = redis.RedisError
-#: The client type every adapter takes.
-Client = redis.Redis
+
+
+class ClusterUnreachable(redis.ConnectionError):
+    """No node of the cluster answered when the client read its slot map again (after a lost node), or the
+    map it read leaves slots without a primary: a lost connection for the callers (``UNAVAILABLE``). redis-py
+    says ``RedisClusterException``, which is not even a ``redis.RedisError``."""
+
+
+#: The client type every adapter takes (a single server's, or a cluster's).
+Client = redis.Redis | RedisCluster
 
 #: The scheme of a Sentinel URL.
 SENTINEL_SCHEME = "redis+sentinel"
+#: The scheme of a Redis/Valkey Cluster URL.
+CLUSTER_SCHEME = "redis+cluster"
 
 
 @dataclass(frozen=True)
@@ -49,29 +77,7 @@ class SentinelParts:
 def sentinel_parts(url: str) -> SentinelParts:
     """Parse ``redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`` (an IPv6 host in
     brackets, ``[::1]:26379``; the port defaults to 26379). ``ValueError`` naming what is wrong otherwise."""
-    scheme, sep, rest = url.partition("://")
-    if scheme != SENTINEL_SCHEME or not sep:
-        raise ValueError(f"not a {SENTINEL_SCHEME}:// URL")
-    netloc, _, path = rest.partition("/")
-    userinfo, at, hosts = netloc.rpartition("@")
-    username = password = None
-    if at:
-        user, colon, secret = userinfo.partition(":")
-        username, password = (unquote(user) or None), (unquote(secret) if colon else None)
-    sentinels = []
-    for item in hosts.split(","):
-        item = item.strip()
-        if item.startswith("["):
-            host, _, port = item[1:].partition("]")
-            port = port.removeprefix(":")
-        else:
-            host, _, port = item.rpartition(":") if ":" in item else (item, "", "")
-        if not host:
-            raise ValueError(f"sentinel {item!r}: no host (HOST:PORT)")
-        try:
-            sentinels.append((host, int(port) if port else 26379))
-        except ValueError:
-            raise ValueError(f"sentinel {item!r}: the port is not a number") from None
+    path, username, password, sentinels = _split(url, SENTINEL_SCHEME, "sentinel", 26379)
     names = [part for part in path.split("/") if part]
     if not names or len(names) > 2:
         raise ValueError("give the primary's name after the sentinels: .../MASTER_NAME[/DB]")
@@ -82,12 +88,78 @@ def sentinel_parts(url: str) -> SentinelParts:
     return SentinelParts(sentinels, unquote(names[0]), db, username, password)
 
 
+def _split(url: str, scheme: str, what: str, default_port: int
+           ) -> tuple[str, str | None, str | None, list[tuple[str, int]]]:
+    """``scheme://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...][/PATH]`` as (PATH, user, password, hosts)."""
+    given, sep, rest = url.partition("://")
+    if given != scheme or not sep:
+        raise ValueError(f"not a {scheme}:// URL")
+    netloc, _, path = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    username = password = None
+    if at:
+        user, colon, secret = userinfo.partition(":")
+        username, password = (unquote(user) or None), (unquote(secret) if colon else None)
+    found = []
+    for item in hosts.split(","):
+        item = item.strip()
+        if item.startswith("["):
+            host, _, port = item[1:].partition("]")
+            port = port.removeprefix(":")
+        else:
+            host, _, port = item.rpartition(":") if ":" in item else (item, "", "")
+        if not host:
+            raise ValueError(f"{what} {item!r}: no host (HOST:PORT)")
+        try:
+            found.append((host, int(port) if port else default_port))
+        except ValueError:
+            raise ValueError(f"{what} {item!r}: the port is not a number") from None
+    return path, username, password, found
+
+
+@dataclass(frozen=True)
+class ClusterParts:
+    """What a ``redis+cluster://`` URL names: startup nodes ``(host, port)``, and the user and password of
+    every node (None: none)."""
+
+    nodes: list[tuple[str, int]]
+    username: str | None = None
+    password: str | None = None
+
+
+def cluster_parts(url: str) -> ClusterParts:
+    """Parse ``redis+cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]`` (an IPv6 host in brackets; the port
+    defaults to 6379; a trailing ``/`` or ``/0`` is allowed, no other database: a cluster has only db 0).
+    ``ValueError`` naming what is wrong otherwise."""
+    path, username, password, nodes = _split(url, CLUSTER_SCHEME, "cluster node", 6379)
+    if path.strip("/") not in ("", "0"):
+        raise ValueError(f"a cluster has only database 0, not {path!r}: give the nodes only, "
+                         f"{CLUSTER_SCHEME}://HOST:PORT[,HOST:PORT...]")
+    return ClusterParts(nodes, username, password)
+
+
+def is_cluster(url: str | None) -> bool:
+    """Whether ``url`` is a ``redis+cluster://`` URL."""
+    return bool(url) and url.startswith(CLUSTER_SCHEME + "://")
+
+
+def check_prefix(url: str | None, prefix: str) -> None:
+    """Refuse (``ValueError`` saying what to give instead) a key ``prefix`` without a hash tag for a cluster
+    ``url``: every key of a deployment must hash to one slot (``alerts.store.keys.hash_tag``). Any prefix
+    goes for every other URL."""
+    if is_cluster(url) and hash_tag(prefix) is None:
+        raise ValueError(f"Redis Cluster needs every key of the deployment in one hash slot: give a key prefix "
+                         f"that is a hash tag, such as --prefix '{{{prefix or 'crisis'}}}' (CRISIS_PREFIX), "
+                         f"not {prefix!r} (a tag is a non-empty name in braces, the first braces of the prefix)")
+
+
 def connect(url: str, *, timeout: float | None = None, health_check_interval: int = 30,
-            retry_on_timeout: bool = True) -> redis.Redis:
+            retry_on_timeout: bool = True) -> Client:
     """A client for ``url``; ``timeout`` (seconds) bounds each command's socket wait and each connection
     attempt (None: none), so a server that stops answering (a hung process, a lost route) raises
     ``redis.TimeoutError`` (in ``UNAVAILABLE``) instead of blocking its caller for good. A Sentinel URL
-    gives a client of the current primary that follows failovers (the module docstring).
+    gives a client of the current primary that follows failovers, a cluster URL a ``RedisCluster`` (the
+    module docstring; it raises ``redis.exceptions.RedisClusterException`` when no node answers).
 
     Blocking reads (``XREAD BLOCK``) need no timeout, or one longer than their block.
     """
@@ -99,7 +171,45 @@ def connect(url: str, *, timeout: float | None = None, health_check_interval: in
                                                               "socket_connect_timeout": timeout})
         return sentinel.master_for(parts.master, db=parts.db, username=parts.username, password=parts.password,
                                    **options)
+    if is_cluster(url):
+        parts = cluster_parts(url)
+        for name in ("health_check_interval", "retry_on_timeout"):  # not RedisCluster options (deprecated:
+            options.pop(name)                                       # its retries cover timeouts anyway)
+        client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in parts.nodes],
+                              username=parts.username, password=parts.password, **options)
+        _unreachable_as_connection_error(client)
+        return client
     return redis.Redis.from_url(url, **options)
+
+
+def is_cluster_client(client: Client) -> bool:
+    """Whether ``client`` is a cluster's (``connect`` on a ``redis+cluster://`` URL)."""
+    return isinstance(client, RedisCluster)
+
+
+def server_of(client: Client, key: str) -> redis.Redis:
+    """A single-server client of the server that holds ``key``: ``client`` itself, or for a cluster the client
+    of the primary serving ``key``'s slot (as the cluster's slot map says now). For what must run on one
+    server, e.g. a write and the ``WAIT`` that counts it, on one connection of a pipeline."""
+    if is_cluster_client(client):
+        return client.get_redis_connection(client.get_node_from_key(key))
+    return client
+
+
+def _unreachable_as_connection_error(client: RedisCluster) -> None:
+    """Make the slot map's re-reading (``NodesManager.initialize``: after a lost node, by the client, its
+    pipelines and its pub/subs alike) raise ``ClusterUnreachable`` where redis-py raises
+    ``RedisClusterException`` (no node answers, slots left uncovered)."""
+    manager = client.nodes_manager
+    initialize = manager.initialize
+
+    def initialize_or_unreachable(*args, **kwargs):
+        try:
+            return initialize(*args, **kwargs)
+        except RedisClusterException as exc:
+            raise ClusterUnreachable(f"Redis Cluster unreachable: {exc}") from exc
+
+    manager.initialize = initialize_or_unreachable
 
 
 def text(value: bytes | str) -> str:

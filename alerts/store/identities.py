@@ -1,6 +1,8 @@
 """Recording alerts by producer identity, and references in any order (the Lua half of ``alerts.core.identity``).
 
-``RECORD`` records a batch atomically. Per alert it decides, from the
+``RECORD`` records a batch, each alert atomically (the whole batch in one
+call, unless a key turns out to be needed that was not declared: see
+``record``). Per alert it decides, from the
 identity keys (``Keys.identity``), whether the message is a new alert, a
 duplicate of a recorded one, or (for a renewable CoT emergency) a repeat
 report of the open one; chooses the alert's key (its producer id, or a
@@ -18,13 +20,19 @@ identity, ``PENDING_RETENTION_SECONDS`` old and ``MAX_PENDING_IDENTITIES``
 identities in all; the oldest go first) and handed back by ``RECORD`` when
 the alert arrives. So a cancel and its alert give the same end state in
 either order, whichever workers handle them.
+
+Both declare every key they touch in ``KEYS`` (a Redis Cluster routes a script
+by them, and all are in the one slot of the prefix's hash tag); the key names
+``RECORD`` derives (a suffixed key, the alert an identity names now) are
+checked against that list before they are touched.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 
-from alerts.store.client import Client, text
+from alerts.store.client import Client, StoreError, text
 from alerts.store.keys import Keys
 
 #: How long a reference to an alert not received yet is kept (seconds; 7 days).
@@ -32,106 +40,130 @@ PENDING_RETENTION_SECONDS = 7 * 24 * 3600
 MAX_PENDING_IDENTITIES = 100_000
 MAX_PENDING_PER_IDENTITY = 20
 
-# KEYS[1] events stream. ARGV[1] maxlen, ARGV[2] event kind, ARGV[3] alert key prefix,
-# ARGV[4] identity key prefix, ARGV[5] message key prefix, ARGV[6] pending-refs hash, then 7 values
-# per alert: producer id, identity, message key ('' unless renewable), message time (epoch s),
-# expiry (epoch s or ''), unused, the alert's JSON without "key".
+# KEYS[1] events stream, KEYS[2] pending-refs hash, then every identity, message and alert key the batch may
+# touch, in any order (``_declared``). ARGV[1] maxlen, ARGV[2] event kind, ARGV[3] alert key prefix,
+# ARGV[4] identity key prefix, ARGV[5] message key prefix, ARGV[6] unused, then 7 values per alert: producer
+# id, identity, message key ('' unless renewable), message time (epoch s), expiry (epoch s or ''), unused,
+# the alert's JSON without "key".
 # Returns per alert {outcome, key, event id or '', pending references JSON or ''}:
-# outcome 1 new, 0 duplicate, 2 repeat report of the open alert of a renewable identity.
+# outcome 1 new, 0 duplicate, 2 repeat report of the open alert of a renewable identity. An alert whose
+# handling needs a key that was not declared is left untouched, as are those after it: the reply then ends
+# with {3, that key}, and the caller runs the rest again declaring it (every key a script touches is one of
+# its KEYS, as a Redis Cluster requires).
 RECORD = """
+local declared = {}
+for j = 3, #KEYS do declared[KEYS[j]] = true end
+local missing = nil
+-- the key prefix .. name if declared; else nil, and it is the one missing
+local function key(prefix, name)
+  local k = prefix .. name
+  if declared[k] then return k end
+  missing = k
+  return nil
+end
 -- The first free key of base~<12 hex of sha1(seed)>, then of sha1(seed#1), sha1(seed#2)...: a key held by
 -- another alert (a producer may send an id that looks like a suffixed key) is never overwritten.
 local function free_key(base, seed)
-  local key = base .. '~' .. string.sub(redis.sha1hex(seed), 1, 12)
+  local name = base .. '~' .. string.sub(redis.sha1hex(seed), 1, 12)
   local n = 0
-  while redis.call('EXISTS', ARGV[3] .. key) == 1 do
+  while true do
+    local k = key(ARGV[3], name)
+    if not k then return nil end
+    if redis.call('EXISTS', k) == 0 then return name end
     n = n + 1
-    key = base .. '~' .. string.sub(redis.sha1hex(seed .. '#' .. n), 1, 12)
+    name = base .. '~' .. string.sub(redis.sha1hex(seed .. '#' .. n), 1, 12)
   end
-  return key
 end
 local function closed(record)
   local status = record['status']
   return status == 'resolved' or status == 'cancelled' or status == 'expired'
 end
-local replies = {}
-local any_pending = redis.call('EXISTS', ARGV[6]) == 1
-for i = 7, #ARGV, 7 do
+-- one alert: its reply, or nil (nothing written) when a key it needs was not declared
+local function handle(i)
   local id, identity, mkey, mtime, expiry, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 6]
-  local idkey = ARGV[4] .. identity
-  local reply = nil
+  local idkey = key(ARGV[4], identity)
+  if not idkey then return nil end
+  local mkeyname = nil
   if mkey ~= '' then
-    local seen = redis.call('GET', ARGV[5] .. mkey)
-    if seen then reply = {0, seen, ''} end
+    mkeyname = key(ARGV[5], mkey)
+    if not mkeyname then return nil end
+    local seen = redis.call('GET', mkeyname)
+    if seen then return {0, seen, ''} end
   end
+  local current = redis.call('GET', idkey)
+  local name = id
+  if current then
+    local current_key, current_expiry = string.match(current, '^(.*)|([^|]*)$')
+    if mkey == '' then return {0, current_key, ''} end
+    local current_alert = key(ARGV[3], current_key)
+    if not current_alert then return nil end
+    local raw = redis.call('GET', current_alert)
+    local record = raw and cjson.decode(raw)
+    -- an alert stale on receipt waits for its fresh report; a live one that lapsed is over
+    local went_stale = record and record['stale'] ~= true and current_expiry ~= ''
+                       and tonumber(current_expiry) < tonumber(mtime)
+    if record and not closed(record) and not went_stale then
+      redis.call('SET', mkeyname, current_key)
+      if expiry ~= '' then redis.call('SET', idkey, current_key .. '|' .. expiry) end
+      return {2, current_key, ''}
+    end
+    name = free_key(id, mkey)
+  else
+    local own = key(ARGV[3], id)
+    if not own then return nil end
+    if redis.call('EXISTS', own) == 1 then name = free_key(id, identity) end
+  end
+  if not name then return nil end
+  local record = '{"key":' .. cjson.encode(name) .. ',' .. string.sub(json, 2)
+  redis.call('SET', ARGV[3] .. name, record)  -- declared: free_key or the EXISTS above checked it
+  redis.call('SET', idkey, name .. '|' .. expiry)
+  if mkeyname then redis.call('SET', mkeyname, name) end
+  local event = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'kind', ARGV[2], 'alert', record)
+  return {1, name, event}
+end
+local replies = {}
+local any_pending = redis.call('EXISTS', KEYS[2]) == 1
+for i = 7, #ARGV, 7 do
+  local reply = handle(i)
   if not reply then
-    local current = redis.call('GET', idkey)
-    local key = id
-    if current then
-      local current_key, current_expiry = string.match(current, '^(.*)|([^|]*)$')
-      if mkey == '' then
-        reply = {0, current_key, ''}
-      else
-        local raw = redis.call('GET', ARGV[3] .. current_key)
-        local record = raw and cjson.decode(raw)
-        -- an alert stale on receipt waits for its fresh report; a live one that lapsed is over
-        local went_stale = record and record['stale'] ~= true and current_expiry ~= ''
-                           and tonumber(current_expiry) < tonumber(mtime)
-        if record and not closed(record) and not went_stale then
-          redis.call('SET', ARGV[5] .. mkey, current_key)
-          if expiry ~= '' then redis.call('SET', idkey, current_key .. '|' .. expiry) end
-          reply = {2, current_key, ''}
-        else
-          key = free_key(id, mkey)
-        end
-      end
-    elseif redis.call('EXISTS', ARGV[3] .. key) == 1 then
-      key = free_key(id, identity)
-    end
-    if not reply then
-      local record = '{"key":' .. cjson.encode(key) .. ',' .. string.sub(json, 2)
-      redis.call('SET', ARGV[3] .. key, record)
-      redis.call('SET', idkey, key .. '|' .. expiry)
-      if mkey ~= '' then redis.call('SET', ARGV[5] .. mkey, key) end
-      local event = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'kind', ARGV[2], 'alert', record)
-      reply = {1, key, event}
-    end
+    replies[#replies + 1] = {3, missing}
+    return replies
   end
-  reply[4] = any_pending and redis.call('HGET', ARGV[6], identity) or ''
+  reply[4] = any_pending and redis.call('HGET', KEYS[2], ARGV[i + 1]) or ''
   replies[#replies + 1] = reply
 end
 return replies
 """
 
-# ARGV[1] identity key prefix, ARGV[2] pending hash, ARGV[3] pending age zset, ARGV[4] now (epoch s),
-# ARGV[5] retention (s), ARGV[6] max identities, ARGV[7] max per identity, then (identity, entry JSON) pairs.
+# KEYS[1] pending hash, KEYS[2] pending age zset, then the identity key of each pair; ARGV[1] now (epoch s),
+# ARGV[2] retention (s), ARGV[3] max identities, ARGV[4] max per identity, then (identity, entry JSON) pairs.
 # Returns per pair the key of the alert the identity names now, or false (the reference is kept).
 REFERENCE = """
 local replies = {}
-for i = 8, #ARGV, 2 do
-  local current = redis.call('GET', ARGV[1] .. ARGV[i])
+for i = 5, #ARGV, 2 do
+  local current = redis.call('GET', KEYS[2 + (i - 3) / 2])
   if current then
     replies[#replies + 1] = string.match(current, '^(.*)|')
   else
     local entry = cjson.decode(ARGV[i + 1])
-    local raw = redis.call('HGET', ARGV[2], ARGV[i])
+    local raw = redis.call('HGET', KEYS[1], ARGV[i])
     local entries = raw and cjson.decode(raw) or {}
     local known = false
     for _, e in ipairs(entries) do if e['by'] == entry['by'] then known = true end end
-    if not known and #entries < tonumber(ARGV[7]) then entries[#entries + 1] = entry end
-    redis.call('HSET', ARGV[2], ARGV[i], cjson.encode(entries))
-    redis.call('ZADD', ARGV[3], 'NX', ARGV[4], ARGV[i])
+    if not known and #entries < tonumber(ARGV[4]) then entries[#entries + 1] = entry end
+    redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(entries))
+    redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[i])
     replies[#replies + 1] = false
   end
 end
-local old = redis.call('ZRANGEBYSCORE', ARGV[3], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[5])))
-local over = redis.call('ZCARD', ARGV[3]) - #old - tonumber(ARGV[6])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[1]) - tonumber(ARGV[2])))
+local over = redis.call('ZCARD', KEYS[2]) - #old - tonumber(ARGV[3])
 if over > 0 then
-  for _, identity in ipairs(redis.call('ZRANGE', ARGV[3], #old, #old + over - 1)) do old[#old + 1] = identity end
+  for _, identity in ipairs(redis.call('ZRANGE', KEYS[2], #old, #old + over - 1)) do old[#old + 1] = identity end
 end
 for _, identity in ipairs(old) do
-  redis.call('HDEL', ARGV[2], identity)
-  redis.call('ZREM', ARGV[3], identity)
+  redis.call('HDEL', KEYS[1], identity)
+  redis.call('ZREM', KEYS[2], identity)
 end
 return replies
 """
@@ -176,21 +208,58 @@ class RecordResult:
 
 
 _OUTCOMES = {1: "new", 0: "duplicate", 2: "repeat"}
+_UNDECLARED = 3
+
+
+def _suffixed(base: str, seed: str) -> str:
+    """The first suffixed key ``RECORD``'s ``free_key`` tries: ``base~<12 hex of sha1(seed)>``."""
+    return f"{base}~{hashlib.sha1(seed.encode()).hexdigest()[:12]}"
+
+
+def _declared(client: Client, keys: Keys, items: list[Recordable]) -> set[str]:
+    """The keys ``RECORD`` is expected to touch for ``items``: each one's identity, message and own alert
+    key, its first suffixed keys, and for a renewable identity already recorded the alert it names now (read
+    here: one ``MGET``, only when there are renewable items). What turns out to be missing still is named by
+    the script (``record``)."""
+    found: set[str] = set()
+    for item in items:
+        found |= {keys.identity(item.identity), keys.alert(item.producer_id),
+                  keys.alert(_suffixed(item.producer_id, item.identity))}
+        if item.message_key:
+            found |= {keys.message(item.message_key), keys.alert(_suffixed(item.producer_id, item.message_key))}
+    renewable = sorted({keys.identity(item.identity) for item in items if item.message_key})
+    if renewable:
+        for value in client.mget(renewable):
+            if value:
+                found.add(keys.alert(text(value).rpartition("|")[0]))
+    return found
 
 
 def record(client: Client, keys: Keys, script, items: list[Recordable], maxlen: int, kind: str) -> list[RecordResult]:
-    """Run ``RECORD`` (registered as ``script``) over ``items``; one atomic call."""
+    """Run ``RECORD`` (registered as ``script``) over ``items``: one atomic call, declaring every key it
+    touches (``_declared``); each alert the script finds needing one more key (a suffixed key taken, an
+    identity recorded meanwhile) starts one more call, for it and the alerts after it. Raises
+    ``redis.RedisError`` when Redis cannot answer (or, past ``8 + 4 * len(items)`` calls, keys keep moving)."""
+    results: list[RecordResult] = []
     if not items:
-        return []
-    args: list = [maxlen, kind, keys.alert(""), keys.identity(""), keys.message(""), keys.pending_refs]
-    for item in items:
-        args += [item.producer_id, item.identity, item.message_key, repr(item.message_epoch),
-                 "" if item.expiry_epoch is None else repr(item.expiry_epoch), "", item.json]
-    results = []
-    for outcome, key, event_id, pending in script(keys=[keys.events], args=args):
-        results.append(RecordResult(text(key), _OUTCOMES[int(outcome)], text(event_id) or None,
-                                    json.loads(pending) if pending else []))
-    return results
+        return results
+    declared = _declared(client, keys, items)
+    for _ in range(8 + 4 * len(items)):
+        left = items[len(results):]
+        args: list = [maxlen, kind, keys.alert(""), keys.identity(""), keys.message(""), ""]
+        for item in left:
+            args += [item.producer_id, item.identity, item.message_key, repr(item.message_epoch),
+                     "" if item.expiry_epoch is None else repr(item.expiry_epoch), "", item.json]
+        for reply in script(keys=[keys.events, keys.pending_refs, *sorted(declared)], args=args):
+            if int(reply[0]) == _UNDECLARED:
+                declared.add(text(reply[1]))
+                break
+            outcome, key, event_id, pending = reply
+            results.append(RecordResult(text(key), _OUTCOMES[int(outcome)], text(event_id) or None,
+                                        json.loads(pending) if pending else []))
+        if len(results) == len(items):
+            return results
+    raise StoreError(f"recording {len(items) - len(results)} alert(s) kept needing keys not declared")
 
 
 def reference(client: Client, keys: Keys, script, pairs: list[tuple[str, dict]], now_epoch: float) -> list[str | None]:
@@ -198,11 +267,11 @@ def reference(client: Client, keys: Keys, script, pairs: list[tuple[str, dict]],
     None when the entry was kept pending."""
     if not pairs:
         return []
-    args: list = [keys.identity(""), keys.pending_refs, keys.pending_refs_age, repr(now_epoch),
-                  PENDING_RETENTION_SECONDS, MAX_PENDING_IDENTITIES, MAX_PENDING_PER_IDENTITY]
+    script_keys = [keys.pending_refs, keys.pending_refs_age] + [keys.identity(identity) for identity, _ in pairs]
+    args: list = [repr(now_epoch), PENDING_RETENTION_SECONDS, MAX_PENDING_IDENTITIES, MAX_PENDING_PER_IDENTITY]
     for identity, entry in pairs:
         args += [identity, json.dumps(entry)]
-    return [text(reply) if reply else None for reply in script(args=args)]
+    return [text(reply) if reply else None for reply in script(keys=script_keys, args=args)]
 
 
 def forget_pending(client: Client, keys: Keys, identity: str) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 
 import redis
 
-from alerts.store.client import Client, text
+from alerts.store.client import Client, server_of, text
 
 Entry = tuple[str, dict | None]
 
@@ -111,11 +111,17 @@ class StreamInbox:
         ``WAIT`` counts the writes of the connection it is sent on, and the client's other connections
         (a pool) may have made this batch's writes: so one write goes first on the same connection (the
         entry id into ``mark_key``, field the stream), which places that connection's offset past
-        everything the server took before it, whichever connection sent it."""
-        pipe = self.client.pipeline(transaction=False)
+        everything the server took before it, whichever connection sent it. On a cluster both go to the
+        primary holding ``mark_key`` (every key of the deployment is in its slot: ``server_of``); one that
+        answers it no longer is (``MOVED``, ``READONLY``: a failover) is ``NotReplicated`` too."""
+        pipe = server_of(self.client, self.mark_key).pipeline(transaction=False)
         pipe.hset(self.mark_key, self.stream, entry_id)
         pipe.execute_command("WAIT", self.wait_replicas, self.wait_timeout_ms)
-        _, reached = pipe.execute()
+        try:
+            _, reached = pipe.execute()
+        except (redis.exceptions.MovedError, redis.exceptions.ReadOnlyError) as exc:  # a cluster failover
+            raise NotReplicated(f"the server of {self.mark_key} is no longer its primary ({exc}): entries of "
+                                f"{self.stream} up to {entry_id} left pending, to be handled again") from exc
         if int(reached) < self.wait_replicas:
             raise NotReplicated(f"{int(reached)} of {self.wait_replicas} replica(s) (CRISIS_WAIT_REPLICAS) confirmed "
                                 f"the writes within {self.wait_timeout_ms} ms: entries of {self.stream} up to "

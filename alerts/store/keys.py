@@ -1,5 +1,8 @@
 """Every Redis key, channel and stream name, under one prefix. Nobody spells a key twice.
 
+On a Redis Cluster the prefix is a hash tag (``{crisis}``: ``hash_tag``), so that every name below hashes to
+one slot; on a single server any prefix goes (default ``crisis``).
+
 | name                          | kind     | holds                                                     |
 |-------------------------------|----------|-----------------------------------------------------------|
 | ``{p}:alerts``                | channel  | producers PUBLISH raw alert payloads here (at-most-once)  |
@@ -55,6 +58,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_PREFIX = "crisis"
+
+
+def hash_tag(prefix: str) -> str | None:
+    """The hash tag every key under ``prefix`` is placed by in a Redis Cluster, or None when it has none.
+
+    A cluster hashes a key by the text between its first ``{`` and the first ``}`` after it, when that text is
+    not empty (else by the whole key). The prefix starts every key, so when the prefix itself holds such a
+    tag (``{crisis}``, ``ops{crisis}``), every key of the deployment is in that tag's one slot; otherwise the
+    keys spread over the cluster. ``hash_tag("{crisis}") == "crisis"``; ``hash_tag("crisis")`` and
+    ``hash_tag("{}crisis")`` are None.
+    """
+    start = prefix.find("{")
+    end = prefix.find("}", start + 1) if start >= 0 else -1
+    return prefix[start + 1:end] if end > start + 1 else None
 
 
 @dataclass(frozen=True)

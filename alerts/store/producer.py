@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alerts.store.client import Client, text
+from alerts.store.client import Client, is_cluster_client, text
 from alerts.store.keys import Keys
 
 INBOX_MAXLEN = 1_000_000
@@ -23,10 +23,13 @@ def _xadd_all(client: Client, stream: str, payloads: Iterable[bytes | str], **ta
 
 
 def _publish_all(client: Client, channel: str, payloads: Iterable[bytes | str]) -> int:
-    pipe = client.pipeline(transaction=False)
-    for payload in payloads:
-        pipe.publish(channel, payload)
-    replies = pipe.execute()
+    if is_cluster_client(client):  # a cluster pipeline refuses PUBLISH (redis-py): one at a time
+        replies = [client.publish(channel, payload) for payload in payloads]
+    else:
+        pipe = client.pipeline(transaction=False)
+        for payload in payloads:
+            pipe.publish(channel, payload)
+        replies = pipe.execute()
     return int(replies[-1]) if replies else 0
 
 

@@ -44,7 +44,8 @@ from alerts.store.lease import FENCE_CHECK, Fence, StaleFence, fence_args
 
 _CHUNK = 500
 
-# KEYS[1] open-cases set; ARGV: (checklist key, alert key, alert id, checklist JSON) quadruples.
+# KEYS[1] open-cases set, then (checklist key, alert key) pairs; ARGV: (alert id, checklist JSON) pairs, one
+# per pair of keys.
 # The checklist's clock starts at the *stored* alert's received_at (or, for an alert released
 # from Unrouted, its routing.released_at: when the centre became accountable), read here and
 # kept as the checklist's "received_at": a worker that handled a duplicate copy of the alert
@@ -53,10 +54,11 @@ _CHUNK = 500
 # Returns 1/0 per alert (0: it had one already, it is closed, or it is not stored).
 _CREATE = """
 local created = {}
-for i = 1, #ARGV, 4 do
+for i = 1, #ARGV, 2 do
   local made = 0
-  if redis.call('EXISTS', ARGV[i]) == 0 then
-    local raw = redis.call('GET', ARGV[i + 1])
+  local checklist, alert = KEYS[i + 1], KEYS[i + 2]
+  if redis.call('EXISTS', checklist) == 0 then
+    local raw = redis.call('GET', alert)
     local record = raw and cjson.decode(raw)
     local status = record and record['status']
     local routing = record and record['routing']
@@ -67,8 +69,8 @@ for i = 1, #ARGV, 4 do
       if routing ~= nil and routing['released_at'] ~= nil and routing['released_at'] ~= cjson.null then
         start = routing['released_at']
       end
-      redis.call('SET', ARGV[i], '{"received_at":' .. cjson.encode(start) .. ',' .. string.sub(ARGV[i + 3], 2))
-      redis.call('SADD', KEYS[1], ARGV[i + 2])
+      redis.call('SET', checklist, '{"received_at":' .. cjson.encode(start) .. ',' .. string.sub(ARGV[i + 1], 2))
+      redis.call('SADD', KEYS[1], ARGV[i])
       made = 1
     end
   end
@@ -138,11 +140,11 @@ class WorkflowStore:
         created: list[str] = []
         for start in range(0, len(alerts), _CHUNK):
             chunk = alerts[start:start + _CHUNK]
-            args: list = []
+            keys, args = [self.keys.open_cases], []
             for stored in chunk:
-                args += [self.keys.checklist(stored.id), self.keys.alert(stored.id), stored.id,
-                         _checklist_json(stored, self.templates)]
-            replies = self._create(keys=[self.keys.open_cases], args=args)
+                keys += [self.keys.checklist(stored.id), self.keys.alert(stored.id)]
+                args += [stored.id, _checklist_json(stored, self.templates)]
+            replies = self._create(keys=keys, args=args)
             created += [stored.id for stored, reply in zip(chunk, replies) if reply == 1]
         return created
 
@@ -158,15 +160,16 @@ class WorkflowStore:
         for start in range(0, len(alert_ids), _CHUNK):
             chunk = alert_ids[start:start + _CHUNK]
             pipe = self.client.pipeline(transaction=False)
-            pipe.mget([self.keys.checklist(i) for i in chunk])
+            for alert_id in chunk:  # GETs, not one MGET: a cluster pipeline refuses MGET (redis-py)
+                pipe.get(self.keys.checklist(alert_id))
             for alert_id in chunk:
                 pipe.hgetall(self.keys.checklist_done(alert_id))
             pipe.hmget(self.keys.acks, chunk)
             pipe.hmget(self.keys.resolutions, chunk)
             pipe.hmget(self.keys.escalation, chunk)
             replies = pipe.execute()
-            checklists, dones = replies[0], replies[1:1 + len(chunk)]
-            acks, resolutions, escalations = replies[1 + len(chunk):]
+            checklists, dones = replies[:len(chunk)], replies[len(chunk):2 * len(chunk)]
+            acks, resolutions, escalations = replies[2 * len(chunk):]
             for i, alert_id in enumerate(chunk):
                 if not checklists[i]:
                     continue

