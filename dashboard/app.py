@@ -141,6 +141,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         suppress_callback_exceptions=True,
         on_error=callback_errors.on_error,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # WCAG 3.1.1
     _offer_page_callbacks()
 
     app.layout = lambda: _frame(settings)

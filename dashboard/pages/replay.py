@@ -83,6 +83,7 @@ def layout(**_query) -> html.Div:
         html.Aside(className="sidebar", children=[
             html.H2("Replay"),
             html.Div(id="replay-time", className="replay-time", role="status"),
+            html.Label("Moment on the timeline", htmlFor="replay-slider", className="visually-hidden"),
             dcc.Slider(id="replay-slider", min=low, max=high, value=high, step=1000, marks=None, updatemode="mouseup"),
             html.Label(["Exercise", dcc.Dropdown(id="replay-exercise", placeholder="all events",
                                                  options=_exercise_options())]),
@@ -90,6 +91,7 @@ def layout(**_query) -> html.Div:
                                                       placeholder="2026-11-29T10:00:00Z")]),
             html.Button("Go", id="replay-go"),
             html.Button("Step to next event", id="replay-step"),
+            html.Label("Step by", htmlFor="replay-step-kind"),
             dcc.RadioItems(id="replay-step-kind", value="alerts", inline=True,
                            options=[{"label": v, "value": k} for k, v in STEP_CHOICES.items()]),
             html.Button("Play", id="replay-toggle"),

@@ -1,0 +1,90 @@
+/*
+ * Repairs of Dash 4 component markup that fails WCAG 2.2 (found by axe-core; tests/browser/test_accessibility.py).
+ *
+ * Dash 4.4's dcc.Checklist and dcc.RadioItems draw a `role="listbox"` of `<label role="option">`s, each
+ * holding a native checkbox or radio: the listbox has no accessible name (axe: aria-input-field-name) and
+ * its options hold interactive inputs (nested-interactive). The native inputs inside their labels are
+ * accessible by themselves, so the list becomes a named `group` (`radiogroup` for radios) and the labels
+ * plain labels. dcc.Dropdown keeps a hidden `<input aria-hidden="true" tabindex="0">` that only forwards
+ * the focus to its trigger button (aria-hidden-focus): taken out of the tab order (the trigger button is
+ * in it). dcc.Slider's thumb (`role="slider"`) gets the name of the control's label, dcc.Upload's hidden
+ * file input the text of its drop zone.
+ *
+ * A control's name is the text of `label[for=<the component's id>]`, else of the `<label>` around it,
+ * else of the `<label>` just before it. dcc components take no aria-* properties, hence this script; it
+ * watches the page, so controls drawn later (other pages, callbacks) are repaired too.
+ */
+(function () {
+  "use strict";
+
+  function text(label) {
+    var first = label && Array.prototype.find.call(label.childNodes, function (n) {
+      return n.nodeType === 3 && n.textContent.trim();
+    });
+    return first ? first.textContent.trim() : (label ? label.textContent.trim() : "");
+  }
+
+  function nameOf(control) {
+    var owner = control.id ? control : control.closest("[id]");
+    if (owner && owner.id) {
+      var byFor = document.querySelector('label[for="' + CSS.escape(owner.id) + '"]');
+      if (byFor) { return text(byFor); }
+    }
+    var around = control.closest("label");
+    if (around) { return text(around); }
+    var before = (owner || control).previousElementSibling;
+    return before && before.tagName === "LABEL" ? text(before) : "";
+  }
+
+  function repair(root) {
+    if (!root.querySelectorAll) { return; }
+    root.querySelectorAll('[role="listbox"]').forEach(function (list) {
+      var input = list.querySelector("label input");
+      if (!input) { return; }  // a real listbox (a dropdown's menu): left alone
+      list.setAttribute("role", input.type === "radio" ? "radiogroup" : "group");
+      var name = nameOf(list);
+      if (name && !list.getAttribute("aria-label")) { list.setAttribute("aria-label", name); }
+    });
+    root.querySelectorAll('[role="group"] label[role="option"], [role="radiogroup"] label[role="option"], ' +
+                          '[role="group"] label[aria-selected], [role="radiogroup"] label[aria-selected]')
+      .forEach(function (option) { option.removeAttribute("role"); option.removeAttribute("aria-selected"); });
+    root.querySelectorAll('.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
+      if (target.tabIndex !== -1) { target.tabIndex = -1; }
+    });
+    // dcc.Upload's file input is hidden behind its drop zone: it takes the drop zone's text as its name
+    root.querySelectorAll('input[type="file"]:not([aria-label])').forEach(function (input) {
+      var zone = input.parentElement && input.parentElement.closest("[id]");
+      var name = zone ? zone.textContent.trim() : "";
+      if (name) { input.setAttribute("aria-label", name); }
+    });
+    root.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach(function (thumb) {
+      var name = nameOf(thumb);
+      if (name) { thumb.setAttribute("aria-label", name); }
+    });
+  }
+
+  var pending = false;
+  function schedule() {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; repair(document); });
+  }
+
+  function start() {
+    repair(document);
+    new MutationObserver(function (records) {
+      for (var i = 0; i < records.length; i++) {
+        var r = records[i];
+        if (r.type === "childList" || (r.attributeName === "role" && r.target.getAttribute("role") === "listbox") ||
+            (r.attributeName === "aria-selected" && r.target.tagName === "LABEL") ||
+            (r.attributeName === "tabindex" && r.target.classList.contains("dash-dropdown-focus-target"))) {
+          schedule();
+          return;
+        }
+      }
+    }).observe(document.body, {childList: true, subtree: true, attributes: true,
+                               attributeFilter: ["role", "aria-selected", "tabindex"]});
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();
