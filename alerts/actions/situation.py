@@ -41,12 +41,17 @@ def window(centre: Centre, since: datetime | None, until: datetime | None) -> tu
 def situation_for(centre: Centre, viewer: Viewer, query: AlertQuery, since: datetime | None = None,
                   until: datetime | None = None) -> tuple[dict, pd.DataFrame]:
     """The figures (``alerts.core.situation.situation``) over what ``viewer`` may see matching ``query``,
-    and the matching rows (all times: the window only bounds the time-bound figures)."""
+    and the matching rows (all times: the window only bounds the time-bound figures). When the window
+    starts before ``AlertIndex.held_since``, the figures carry ``held_since`` (ISO 8601): alerts closed
+    before it may be missing (README, "Memory: the horizon")."""
     since, until = window(centre, since, until)
     scoped = restricted(centre, viewer, AlertQuery(severities=query.severities, types=query.types,
                                                    countries=query.countries, exercise=query.exercise))
     rows = centre.index.select(scoped)
     figures = situation(rows, centre.workflow.response_times(), since, until, visible_assets_table(centre, viewer))
+    held_since = centre.index.held_since
+    if held_since is not None and since < held_since:  # the period reaches back past what memory holds
+        figures["held_since"] = held_since.isoformat()
     return figures, rows
 
 

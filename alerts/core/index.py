@@ -126,6 +126,7 @@ class AlertIndex:
             for stored in alerts:
                 if cutoff is not None and not stored.status.is_open:
                     if stored.received_at < cutoff:
+                        self.evicted += 1  # (not held: as if it had left)
                         continue
                     closed.append((stored.received_at, stored.id))
                 self._put(stored)
@@ -184,6 +185,17 @@ class AlertIndex:
         self._position = {alert_id: n for n, alert_id in enumerate(self._table["id"])}
         self.evicted += len(gone)
 
+    @property
+    def held_since(self) -> datetime | None:
+        """Closed alerts that closed before this time may be missing from what is held (None: nothing has
+        left, every alert is held): answers over a period that starts earlier say so."""
+        if self.horizon is None or not self.evicted:
+            return None
+        try:
+            return stream_time(self.cursor) - self.horizon
+        except OverflowError:
+            return None
+
     def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:
         """One alert, or None if it does not exist *or the query may not see it*. An alert that is not held
         (beyond the horizon) is fetched from the store, when the index was given ``fetch``."""
@@ -223,8 +235,14 @@ class AlertIndex:
         return matching.sort_values("reported_at", ascending=False, kind="stable")
 
     def search(self, query: AlertQuery, page: Page = Page()) -> QueryResult:
-        """A page of the alerts ``query`` matches, newest report first, with the total."""
+        """A page of the alerts ``query`` matches, newest report first, with the total. A query for one
+        producer ``identifier`` also finds the alert of that id when it is not held (``fetch``)."""
         rows = self.select(query)
-        ids = rows["id"].iloc[page.offset : page.offset + page.limit]
-        return QueryResult(total=len(rows), alerts=[stored for i in ids if (stored := self.get(i)) is not None])
+        ids = list(rows["id"])
+        if query.identifier is not None and query.identifier not in self._alerts and self._fetch is not None:
+            stored = self.get(query.identifier)
+            if stored is not None and query.matches(stored):
+                ids = sorted([*ids, stored.id], key=lambda i: self.get(i).alert.reported_at, reverse=True)
+        chosen = ids[page.offset : page.offset + page.limit]
+        return QueryResult(total=len(ids), alerts=[stored for i in chosen if (stored := self.get(i)) is not None])
 

@@ -64,6 +64,14 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _partial(figures: dict, quote: Callable[[object], str]) -> str:
+    """The note a report whose period reaches back past what the server holds in memory carries."""
+    if not figures.get("held_since"):
+        return ""
+    return (f" Alerts closed before {quote(figures['held_since'][:16])} UTC are not included (the server "
+            "holds closed alerts for CRISIS_MEMORY_HORIZON after they close).")
+
+
 def _minutes(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
 
@@ -84,7 +92,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
     return [
         ("h1", f"SITREP {generated_at:%Y-%m-%d %H:%M} UTC"),
         ("p", f"Period {quote(window['since'][:16])} to {quote(window['until'][:16])} UTC; "
-              f"released to {quote(viewer_nation)}."),
+              f"released to {quote(viewer_nation)}." + _partial(figures, quote)),
         ("h2", "1. Situation"),
         ("p", f"{_count(figures['open_alerts'], 'open alert')}: {severity['critical']} critical, {severity['high']} high, "
               f"{severity['medium']} medium, {severity['low']} low; {figures['escalated_alerts']} escalated."),

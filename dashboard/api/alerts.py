@@ -127,8 +127,11 @@ def list_alerts(request: Request, filters: AlertQuery = Depends(alert_filters),
     centre = services.centre
     result = centre.index.search(restricted(centre, viewer, filters), Page(limit=limit, offset=offset))
     eyes = viewers_eyes(services, viewer)
-    return {"total": result.total, "limit": limit, "offset": offset,
-            "items": [alert_json(a, eyes) for a in result.alerts]}
+    page = {"total": result.total, "limit": limit, "offset": offset, "items": [alert_json(a, eyes) for a in result.alerts]}
+    held_since = centre.index.held_since
+    if held_since is not None and filters.status != "open" and (filters.since is None or filters.since < held_since):
+        page["held_since"] = held_since.isoformat()
+    return page
 
 
 @router.get("/alerts/{alert_id:path}", summary="One alert by id (URL-encode the id)", response_model=AlertOut,

@@ -47,6 +47,9 @@ class AlertPage(BaseModel):
     limit: int
     offset: int
     items: list[AlertOut]
+    held_since: str | None = Field(None, description="set when alerts closed before this time (ISO 8601) may "
+                                   "be missing: they left the server's memory (README, Memory: the horizon); "
+                                   "by id they are still found")
 
 
 class Health(BaseModel):

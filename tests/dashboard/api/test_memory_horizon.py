@@ -2,6 +2,7 @@
 ``CRISIS_MEMORY_HORIZON`` and is still read by id from Redis."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -38,3 +39,17 @@ def test_hzn101_a_cancelled_alert_leaves_the_lists_after_the_horizon_and_stays_r
     assert kept["id"] in server.alert_ids(user)  # open: held however long
     body = server.api(f"/alerts/{quote(gone['id'], safe='')}", user).json()
     assert body["status"] == "cancelled" and body["title"] == "Cancelled soon"  # from Redis, by id
+
+    # by the producer's id too, and every answer over a period reaching back past the horizon says so
+    found = server.api("/alerts", user, identifier=gone["id"]).json()
+    assert [item["id"] for item in found["items"]] == [gone["id"]] and found["total"] == 1
+    listed = server.api("/alerts", user).json()
+    held_since = datetime.fromisoformat(listed["held_since"])
+    assert datetime.now(UTC) - timedelta(minutes=5) < held_since < datetime.now(UTC)
+    assert server.api("/alerts", user, status="open").json()["held_since"] is None  # open alerts: all held
+    summary = server.api("/summary", user).json()
+    assert datetime.fromisoformat(summary["held_since"]) >= held_since
+    sitrep = server.api("/sitrep", user, format="md").text
+    assert "Alerts closed before" in sitrep and "CRISIS_MEMORY_HORIZON" in sitrep
+    recent = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    assert "Alerts closed before" not in server.api("/sitrep", user, format="md", since=recent).text
