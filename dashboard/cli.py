@@ -39,6 +39,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     """``crisisdash publish``: send alert files (a GeoJSON FeatureCollection as one alert per feature)."""
     from alerts.formats.geojson import split_payloads
+    from alerts.store.inbox import NotReplicated
     from alerts.store.keys import Keys
     from alerts.store.producer import send_to_channel, send_to_stream
     from dashboard.services import producer_client
@@ -50,8 +51,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     client = producer_client(settings)
     keys = Keys(settings.prefix)
     if args.stream:
-        ids = send_to_stream(client, keys, payloads)
-        print(f"added {len(ids)} payload(s) to {keys.inbox}")
+        try:
+            ids = send_to_stream(client, keys, payloads, settings.wait_replicas,
+                                 int(settings.wait_timeout_seconds * 1000))
+        except NotReplicated as exc:
+            print(f"error: added to {keys.inbox}, but {exc}", file=sys.stderr)
+            return 1
+        replicated = f", held by {settings.wait_replicas} replica(s)" if settings.wait_replicas else ""
+        print(f"added {len(ids)} payload(s) to {keys.inbox}{replicated}")
     else:
         listeners = send_to_channel(client, keys, payloads)
         print(f"published {len(payloads)} payload(s) on {keys.alerts_channel} ({listeners} ingest listener(s))")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alerts.store.client import Client, is_cluster_client, text
+from alerts.store.client import Client, is_cluster_client, server_of, text
+from alerts.store.inbox import NotReplicated
 from alerts.store.keys import Keys
 
 INBOX_MAXLEN = 1_000_000
@@ -33,9 +34,27 @@ def _publish_all(client: Client, channel: str, payloads: Iterable[bytes | str]) 
     return int(replies[-1]) if replies else 0
 
 
-def send_to_stream(client: Client, keys: Keys, payloads: Iterable[bytes | str]) -> list[str]:
-    """XADD each alert payload to the inbox stream; returns the entry ids."""
-    return _xadd_all(client, keys.inbox, payloads)
+def send_to_stream(client: Client, keys: Keys, payloads: Iterable[bytes | str], wait_replicas: int = 0,
+                   wait_timeout_ms: int = 1000) -> list[str]:
+    """XADD each alert payload to the inbox stream; returns the entry ids.
+
+    With ``wait_replicas`` above 0 the entries are added and ``WAIT wait_replicas wait_timeout_ms`` sent on
+    one connection (one pipeline, on a cluster to the inbox's primary), so its reply counts the replicas
+    that hold them: fewer raises ``alerts.store.inbox.NotReplicated`` (the entries are on the primary and
+    may be lost with it in a failover; sending them again is safe, an alert id is recorded once). Source:
+    Redis ``WAIT`` (docs/ha.md, "What a failover can lose")."""
+    if not wait_replicas:
+        return _xadd_all(client, keys.inbox, payloads)
+    pipe = server_of(client, keys.inbox).pipeline(transaction=False)
+    for payload in payloads:
+        pipe.xadd(keys.inbox, {"payload": payload}, maxlen=INBOX_MAXLEN, approximate=True)
+    pipe.execute_command("WAIT", wait_replicas, wait_timeout_ms)
+    *ids, reached = pipe.execute()
+    if int(reached) < wait_replicas:
+        raise NotReplicated(f"{int(reached)} of {wait_replicas} replica(s) (CRISIS_WAIT_REPLICAS) confirmed the "
+                            f"{len(ids)} entries within {wait_timeout_ms} ms: they are on the primary only; send "
+                            "them again once the replicas are back (an alert id is recorded once)")
+    return [text(i) for i in ids]
 
 
 def send_from_feed(client: Client, keys: Keys, payloads: Iterable[bytes], feed: str) -> list[str]:

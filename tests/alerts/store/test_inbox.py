@@ -98,3 +98,31 @@ def test_inb003_wait_zero_sends_no_wait_and_needs_no_mark(client, keys):
     assert inbox.pending_count() == 0 and not client.exists(keys.replicated)
     with pytest.raises(ValueError):
         StreamInbox(client, keys.inbox, keys.ingest_group, "c1", wait_replicas=1)
+
+
+def test_inb004_a_producer_waits_for_the_replica_and_publish_says_when_it_did_not(nodes, tmp_path, monkeypatch,
+                                                                               capsys):
+    """``crisisdash publish`` did not ``WAIT``: an alert it reported as added could be lost with the primary.
+    With ``CRISIS_WAIT_REPLICAS`` it now adds and waits on one connection, and fails loudly when the replicas
+    did not confirm."""
+    from alerts.store.producer import send_to_stream
+    from dashboard.cli import main
+
+    client, keys = nodes.primary.client(), Keys("inb004")
+    alert = make_alert()
+    [entry] = send_to_stream(client, keys, [payload(alert)], wait_replicas=1, wait_timeout_ms=2000)
+    assert nodes.replicas[0].client().xrange(keys.inbox, entry, entry)  # on the replica when it returned
+    (tmp_path / "alert.json").write_text(payload(make_alert()).decode())
+    monkeypatch.setenv("CRISIS_WAIT_REPLICAS", "1")
+    monkeypatch.setenv("CRISIS_WAIT_TIMEOUT", "0.2")
+    argv = ["publish", "--stream", "--redis-url", nodes.primary.url, "--prefix", "inb004",
+            str(tmp_path / "alert.json")]
+    assert main(argv) == 0 and "held by 1 replica(s)" in capsys.readouterr().out
+
+    nodes.replicas[0].stop()
+    wait_for(lambda: client.info("replication")["connected_slaves"] == 0, 20, "the primary to lose its replica")
+    with pytest.raises(NotReplicated, match="0 of 1 replica"):
+        send_to_stream(client, keys, [payload(make_alert())], wait_replicas=1, wait_timeout_ms=200)
+    assert main(argv) == 1
+    assert "0 of 1 replica(s)" in capsys.readouterr().err
+    assert client.xlen(keys.inbox) == 4  # added on the primary all the same: sent again, recorded once
