@@ -104,8 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
             "how often the escalation monitor checks for escalations (seconds)"),
     Setting("wait_replicas", "", "CRISIS_WAIT_REPLICAS", "0",
-            "replicas every ingest write must reach (Redis `WAIT`) before the inbox entry is acknowledged; 0: "
-            "no wait (see [docs/ha.md](docs/ha.md))"),
+            "replicas every ingest write must reach (Redis `WAIT`) before the inbox entry is acknowledged, and "
+            "that `crisisdash publish --stream` waits for (it exits 1 when fewer confirm); 0: no wait (see "
+            "[docs/ha.md](docs/ha.md))"),
     Setting("wait_timeout_seconds", "", "CRISIS_WAIT_TIMEOUT", "1",
             "longest `WAIT` for those replicas (seconds); fewer in time: the entries stay pending and ingest "
             "retries"),
