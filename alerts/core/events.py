@@ -123,10 +123,14 @@ class SignInThrottled(AuditEvent, action="login.throttled"):
 class RateLimited(AuditEvent, action="rate.limited"):
     """Requests refused with 429 by a rate limit (subject: the client address, or the token id / ``session``;
     ``limit``: which one, e.g. ``login``, ``login-global``, ``api``). Audited once per subject and limit per
-    hour (``AuditLog.record_first``)."""
+    hour (``AuditLog.record_first``); a limit over all addresses (``login-global``) only once per minute, for
+    the first refusal of the minute whatever its address, with ``sampled`` saying so and ``previous_minute`` the
+    number of refusals (written or not) counted in the minute before (``AuditLog.record_counted``)."""
 
     limit: str = ""
     retry_after: int = 0
+    sampled: str = ""
+    previous_minute: int | None = None
 
 
 @dataclass(frozen=True)

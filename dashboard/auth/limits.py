@@ -26,7 +26,10 @@
 A refusal is 429 Too Many Requests (RFC 6585 §4) with ``Retry-After``: whole
 seconds, rounded up (RFC 9110 §10.2.3); the API answers JSON ``{"detail",
 "reason": "rate_limited", "limit", "retry_after"}``. Each refusal is audited
-once per subject, limit and hour (``rate.limited``).
+once per subject, limit and hour (``rate.limited``); refusals by a limit over
+all addresses (``login-global``, which a flood from many addresses reaches) are
+sampled instead: one entry per limit and minute, with the count of the minute
+before, so the flood cannot fill the audit stream.
 """
 from __future__ import annotations
 
@@ -44,6 +47,12 @@ from alerts.core.rates import Rate
 from alerts.store.audit import AuditLog
 from alerts.store.throttle import RateLimiter, SignInLock, Verdict
 from dashboard.settings import Settings
+
+
+#: Limits over all addresses: their refusals are audited once per minute, not once per address and hour.
+SAMPLED_LIMITS = frozenset({"login-global"})
+#: What a sampled ``rate.limited`` says.
+SAMPLED = "first refusal of this minute by a limit over all addresses"
 
 
 def address_key(host: str) -> str:
@@ -122,7 +131,14 @@ class EdgeLimits:
 
     def refused(self, actor: str, subject: str, limit: str, verdict: Verdict, host: str) -> None:
         """Audit a refusal, once per ``subject`` and ``limit`` per hour (a session is named ``session``, never
-        by its digest)."""
+        by its digest); for a limit in ``SAMPLED_LIMITS``, once per minute whatever the subject (the first
+        refusal of the minute, with the count of the minute before: ``RateLimited.previous_minute``)."""
         shown = "session" if subject.startswith("session:") else subject
+        if limit in SAMPLED_LIMITS:
+            seconds = retry_after(verdict)
+            self.audit.record_counted(
+                actor or "?", lambda n: RateLimited(shown, limit=limit, retry_after=seconds, sampled=SAMPLED,
+                                                    previous_minute=n), host, per=f"rate-limited:{limit}")
+            return
         self.audit.record_first(actor or "?", RateLimited(shown, limit=limit, retry_after=retry_after(verdict)),
                                 host, per=f"{limit}:{subject}")
