@@ -40,7 +40,7 @@ from markupsafe import Markup
 from alerts.core.assets import Asset
 from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
-from alerts.formats.escape import csv_cell, html_text, markdown_text
+from alerts.formats.escape import csv_cell, html_text, markdown_marking, markdown_text
 from alerts.formats.geojson import feature_collection
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
@@ -69,16 +69,19 @@ def _minutes(seconds: float | None) -> str:
 
 
 def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings: Mapping[str, Marking],
-            quote: Callable[[object], str] = str) -> list[tuple[str, object]]:
+            quote: Callable[[object], str] = str, quote_marking: Callable[[object], str] | None = None
+            ) -> list[tuple[str, object]]:
     """The report as blocks (``h1``, ``h2``, ``p``, ``li``, ``table``), rendered by both formats; every value
-    from the data passes through ``quote`` (the format's escaping of literal text)."""
+    from the data passes through ``quote`` (the format's escaping of literal text), a marking line through
+    ``quote_marking`` (default ``quote``)."""
+    marking_text = quote_marking or quote
     window = figures["window"]
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
         [quote(_reported(item["reported_at"])), quote(item["severity"].upper()), quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
          quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(item["status"]),
-         quote(item["owner"] or "-"), quote(markings[item["id"]].line() if item["id"] in markings else "-")]
+         quote(item["owner"] or "-"), marking_text(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]
     ]
     return [
@@ -109,9 +112,10 @@ def markdown(figures: dict, marking: Marking, generated_at: datetime, viewer_nat
     """The SITREP as Markdown: ``marking`` (of the whole report) first and last, each open critical or
     high incident with its own marking from ``markings`` (alert id -> marking). Every value from the data is
     literal text (``alerts.formats.escape.markdown_text``): no HTML, link, image, table cell or line of its own."""
-    banner = f"**{markdown_text(marking.line())}**"
+    banner = f"**{markdown_marking(marking.line())}**"
     lines = [banner, ""]
-    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}, markdown_text):
+    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}, markdown_text,
+                                 markdown_marking):
         if kind == "h1":
             lines += [f"# {content}", ""]
         elif kind == "h2":
