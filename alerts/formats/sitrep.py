@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import re
 import io
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -186,11 +187,13 @@ def html_page(figures: dict, marking: Marking, generated_at: datetime, viewer_na
 
 
 def html_csp(page: str) -> str:
-    """The Content-Security-Policy to serve an ``html_page`` with: nothing may load or run, the page's own
-    style sheet alone applies (by its hash), and no other site may frame it (W3C CSP Level 3)."""
-    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
-    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
-    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    """The Content-Security-Policy to serve an HTML export (``html_page``, the AAR's page) with: nothing may load
+    or run, the page's own ``<style>`` sheets alone apply (by their hashes; none: no style at all), and no other
+    site may frame it (W3C CSP Level 3)."""
+    styles = re.findall(r"<style>(.*?)</style>", page, flags=re.DOTALL)
+    sources = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
+                       + "'" for style in styles) or "'none'"
+    return f"default-src 'none'; style-src {sources}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classifications()) -> str:
