@@ -15,7 +15,6 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from alerts.actions.errors import ActionError
 from alerts.core.query import BadQuery
@@ -31,7 +30,7 @@ from dashboard.api import (
 )
 from dashboard.auth import login
 from dashboard.auth.checks import PasswordChecks
-from dashboard.auth.limits import EdgeLimits
+from dashboard.auth.limits import EdgeLimits, ForwardedFor
 from dashboard.auth.middleware import AuthMiddleware
 from dashboard.live import routes as live_routes
 from dashboard.services import Services
@@ -111,4 +110,4 @@ def mount(server: FastAPI, services: Services) -> None:
     server.state.password_checks = PasswordChecks(services.settings.login_checks)  # sign-ins' own threads
     server.add_middleware(AuthMiddleware, services=services, limits=limits)  # runs before Dash's own middleware
     # Outermost: the client's address from X-Forwarded-For only when the peer is a trusted proxy.
-    server.add_middleware(ProxyHeadersMiddleware, trusted_hosts=services.settings.trusted_proxy_list)
+    server.add_middleware(ForwardedFor, trusted_hosts=services.settings.trusted_proxy_list)
