@@ -31,6 +31,7 @@ from dashboard.components import exercise_band
 from dashboard.components.ids import SIGN_OUT, contract_element
 from dashboard.degraded import DegradedMiddleware
 from dashboard.edge import install as install_edge
+from dashboard.edge.jsonbody import JsonBody
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 
@@ -147,6 +148,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     app.layout = lambda: _frame(settings)
     app.server.state.services = services
     app.server.state.audit_retention = retention
+    # inside the authentication (added next), outside Dash's own middleware, which parses callback bodies
+    app.server.add_middleware(JsonBody, callbacks=lambda: app.callback_map)
     api.mount(app.server, services)
     # outermost (after the authentication that needs Redis): a 503 with a reason while Redis is away
     app.server.add_middleware(DegradedMiddleware, outage=services.outage, retry_after=settings.retry_after_seconds,

@@ -6,7 +6,9 @@ process's ``Outage`` says Redis is away; and a request that fails with one of
 ``alerts.store.client.UNAVAILABLE`` before its answer started both starts the
 outage and gets the same answer:
 
-- pages (a ``GET`` that accepts ``text/html``): 503, an HTML page whose banner
+- pages (a browser's request: a ``GET`` or ``POST`` that accepts
+  ``text/html`` or posts a form, such as the sign-in form; never under
+  ``/api/``, ``/_dash-`` or ``/live/``): 503, an HTML page whose banner
   (``#degraded-banner``) says "Live data unavailable since HH:MM UTC,
   retrying" and which reloads itself every ``retry_after`` seconds (a
   ``<meta http-equiv=refresh>``: no script), so it comes back by itself;
@@ -43,9 +45,15 @@ REASON = "redis_unavailable"
 TRY_AGAIN_LATER = 1013
 
 
+#: Request bodies only a browser's form sends.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _is_page(scope) -> bool:
-    accept = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept"), "")
-    return (scope.get("method") == "GET" and "text/html" in accept
+    """Whether a browser asked (see the module docstring): the answer is the banner page, not JSON."""
+    headers = {k: v.decode("latin-1") for k, v in scope.get("headers", []) if k in (b"accept", b"content-type")}
+    form = headers.get(b"content-type", "").split(";")[0].strip().lower() in FORM_TYPES
+    return (scope.get("method") in ("GET", "POST") and ("text/html" in headers.get(b"accept", "") or form)
             and not scope["path"].startswith(("/api/", "/_dash-", "/live/")))
 
 

@@ -8,8 +8,10 @@ nothing else in the app reads the environment.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alerts.core.escalation import EscalationPolicy
@@ -121,7 +123,7 @@ SETTINGS: tuple[Setting, ...] = (
             "a closed (resolved, cancelled, expired) alert leaves each server process's in-memory picture this "
             "long after it closed (seconds; default 7 days): lists, maps and summaries cover open alerts and "
             "those closed within it, an older one is still read by id from Redis (see "
-            "[Memory](#memory-the-horizon))"),
+            "[Memory](#memory-the-horizon)); `inf` (or a span longer than dates reach back) never evicts"),
     Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
             "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
     Setting("restart_backoff_seconds", "", "CRISIS_RESTART_BACKOFF", "0.5",
@@ -231,6 +233,17 @@ class Settings:
         return found
 
     @property
+    def memory_horizon(self) -> timedelta | None:
+        """``memory_horizon_seconds`` as the read model's horizon (``alerts.core.index.AlertIndex``): None (never
+        evict) for ``inf`` and for a span longer than dates reach back from now (before year 1: no alert can be
+        that old), else a ``timedelta``."""
+        seconds = self.memory_horizon_seconds
+        reach = (datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).total_seconds()
+        if not math.isfinite(seconds) or seconds >= reach:
+            return None
+        return timedelta(seconds=seconds)
+
+    @property
     def audit_archive(self) -> Path:
         """Where trimmed audit entries are archived: ``audit_archive_dir``, else ``<data_dir>/audit``."""
         return self.audit_archive_dir or Path(self.data_dir) / "audit"
@@ -274,7 +287,8 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"{_env_of(name)}: {exc}") from None
         if not settings.memory_horizon_seconds > 0:  # also refuses nan
-            raise ValueError(f"CRISIS_MEMORY_HORIZON={settings.memory_horizon_seconds!r}: must be above 0 seconds")
+            raise ValueError(f"CRISIS_MEMORY_HORIZON={settings.memory_horizon_seconds!r}: must be above 0 seconds "
+                             "(inf: never evict)")
         if not settings.live_max_lag_seconds > 0:  # also refuses nan
             raise ValueError(f"CRISIS_LIVE_MAX_LAG={settings.live_max_lag_seconds!r}: must be above 0 seconds")
         try:

@@ -106,9 +106,8 @@ class SignedIn(AuditEvent, action="login.success"):
 
 @dataclass(frozen=True)
 class SignInFailed(AuditEvent, action="login.failure"):
-    """A failed sign-in (subject: the name tried). Past the global sign-in limit failures are sampled: only
-    the first of each minute is written, with ``sampled`` saying so and ``previous_minute`` the number of
-    failures (written or not) counted in the minute before."""
+    """A failed sign-in (subject: the name tried). Past the global sign-in limit only the first of each minute
+    is written, with ``sampled`` and ``previous_minute`` (failures, written or not, in the minute before)."""
 
     sampled: str = ""
     previous_minute: int | None = None
@@ -122,11 +121,13 @@ class SignInThrottled(AuditEvent, action="login.throttled"):
 @dataclass(frozen=True)
 class RateLimited(AuditEvent, action="rate.limited"):
     """Requests refused with 429 by a rate limit (subject: the client address, or the token id / ``session``;
-    ``limit``: which one, e.g. ``login``, ``login-global``, ``api``). Audited once per subject and limit per
-    hour (``AuditLog.record_first``)."""
+    ``limit``: ``login``, ``login-global``, ``api``). Once per subject and limit per hour; ``login-global``
+    once per minute whatever the address, with ``sampled`` and ``previous_minute`` (the count of the minute before)."""
 
     limit: str = ""
     retry_after: int = 0
+    sampled: str = ""
+    previous_minute: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,8 @@ class SignedOut(AuditEvent, action="logout"):
 
 @dataclass(frozen=True)
 class TokenUsed(AuditEvent, action="token.use"):
-    """An API call authenticated by a token (subject: the token id; the method and path). Aggregated: only the
-    first use of each token in each clock hour is audited (``AuditLog.record_first``)."""
+    """An API call authenticated by a token (subject: the token id; the method and the route's template, e.g.
+    ``/api/v1/alerts/{alert_id}``, never one call's id). Only the first use per token and clock hour is audited."""
 
     method: str = ""
     path: str = ""

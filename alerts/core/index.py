@@ -87,6 +87,15 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 _MOST_SLACK = timedelta(seconds=60)
 
 
+def before(now: datetime, span: timedelta) -> datetime:
+    """``now - span``, or the earliest date (``datetime.min``, UTC) when that is before year 1 (a horizon longer
+    than dates reach back: nothing is that old)."""
+    try:
+        return now - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def stream_time(event_id: str) -> datetime:
     """The time a Redis stream id (``"<ms>-<seq>"``) was given, UTC (``"0-0"``: the epoch)."""
     return datetime.fromtimestamp(stream_id_key(event_id)[0] / 1000, UTC)
@@ -120,7 +129,7 @@ class AlertIndex:
     def load(self, alerts: Iterable[StoredAlert], cursor: str) -> None:
         """Fill from stored alerts read after ``cursor`` was taken as the stream position (closed alerts
         received longer than the horizon before it are left out: see the module docstring)."""
-        cutoff = None if self.horizon is None else stream_time(cursor) - self.horizon
+        cutoff = None if self.horizon is None else before(stream_time(cursor), self.horizon)
         with self._lock:
             closed = []
             for stored in alerts:
@@ -169,8 +178,8 @@ class AlertIndex:
         """Drop the alerts closed before ``now - horizon`` (records, rows, positions); caller holds the lock."""
         if self.horizon is None or not self._closing:
             return
-        cutoff, gone = now - self.horizon, []
-        if self._closing[0][0] >= cutoff - min(self.horizon / 20, _MOST_SLACK):
+        cutoff, gone = before(now, self.horizon), []
+        if self._closing[0][0] >= before(cutoff, min(self.horizon / 20, _MOST_SLACK)):
             return  # (in batches: each eviction copies the table once)
         while self._closing and self._closing[0][0] < cutoff:
             _, alert_id = self._closing.popleft()

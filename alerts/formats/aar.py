@@ -15,7 +15,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from alerts.core.aar import MEASURES, RATING_MEANING
-from alerts.formats.escape import html_text, markdown_text
+from alerts.formats.escape import html_text, markdown_marking, markdown_text
 
 FORMATS = ("md", "html", "json", "xlsx")
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -89,7 +89,8 @@ def markdown(report: dict) -> str:
                 out.append("| " + " | ".join("-" for _ in header) + " |")
         else:
             prefix = {"h1": "# ", "h2": "## ", "p": ""}[kind]
-            out.append(prefix + markdown_text(block[1]))
+            marking = kind == "p" and block[1] == report["marking"]  # the banner: one readable line
+            out.append(prefix + (markdown_marking if marking else markdown_text)(block[1]))
         out.append("")
     return "\n".join(out)
 

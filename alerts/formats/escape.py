@@ -32,7 +32,15 @@ images or table cells to a report.
   markings such as ``SECRET//REL TO RS TLP:AMBER+STRICT`` read as they are.
   A URL, a ``www.`` address or an e-mail address, which GFM and linkify
   renderers turn into links by themselves (after escapes are resolved), is
-  put in a code span, where nothing is linked.
+  put in a code span, where nothing is linked: GFM's autolink literals by
+  pattern, and everything linkify-it-py (the linkifier markdown-it uses)
+  finds, fuzzy links without a scheme (``evil-portal.com/login``), e-mail
+  addresses and IP addresses included; the text left between code spans is
+  looked at again until it holds no link.
+- ``markdown_marking``: a classification marking line (banner, a row's
+  marking) for Markdown: as ``markdown_text`` when nothing in it could be
+  linked, else the whole line as one code span, so a caveat such as
+  ``WWW.EVIL.EXAMPLE`` links nothing and the marking stays one readable line.
 - ``html_text``: ``markupsafe.escape`` (``& < > " '``), for text in an HTML
   element or a quoted attribute; build pages with ``markupsafe.Markup``
   templates so every inserted value is escaped by construction.
@@ -41,6 +49,7 @@ from __future__ import annotations
 
 import re
 
+from linkify_it import LinkifyIt
 from markupsafe import Markup, escape
 
 #: First characters a spreadsheet takes as the start of a formula (OWASP, ASVS 1.2.10), with the
@@ -85,16 +94,60 @@ def _code_span(text: str) -> str:
     return f"{fence} {text} {fence}" if run else f"{fence}{text}{fence}"
 
 
+#: The linkifier of markdown-it (``MarkdownIt(...).enable("linkify")``), with fuzzy IP addresses as well.
+_LINKIFY = LinkifyIt(options={"fuzzy_link": True, "fuzzy_email": True, "fuzzy_ip": True})
+
+
+def _link_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``text`` a GFM or linkify renderer could link, merged, in order."""
+    spans = [(m.start(), m.end()) for m in _LINKABLE.finditer(text)]
+    return _merged(spans + [(m.index, m.last_index) for m in (_LINKIFY.match(text) or [])])
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans sorted, those that overlap or touch made one."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _linked(text: str) -> list[tuple[int, int]]:
+    """``_link_spans``, then those of the text left between them (a linkifier sees those pieces apart once the
+    spans are code), until none is left."""
+    spans = _link_spans(text)
+    for _ in range(8):  # each round only adds spans inside what was plain text; bounded all the same
+        gaps = [(end, start) for (_, end), (start, _) in zip([(0, 0), *spans], [*spans, (len(text), len(text))],
+                                                            strict=True)]
+        more = [(a + s, a + e) for a, b in gaps if a < b for s, e in _link_spans(text[a:b])]
+        if not more:
+            break
+        spans = _merged(spans + more)
+    return spans
+
+
 def markdown_text(value: object) -> str:
     """``value`` as literal inline Markdown text on one line (see the module docstring)."""
     text = _BREAKS.sub(" ", "" if value is None else str(value))
     pieces, last = [], 0
-    for found in _LINKABLE.finditer(text):
-        pieces.append(text[last:found.start()].translate(_MARKDOWN_TABLE))
-        pieces.append(_code_span(found.group(0).replace("|", "\\|")))  # GFM splits table cells even there
-        last = found.end()
+    for start, end in _linked(text):
+        pieces.append(text[last:start].translate(_MARKDOWN_TABLE))
+        pieces.append(_code_span(text[start:end].replace("|", "\\|")))  # GFM splits table cells even there
+        last = end
     pieces.append(text[last:].translate(_MARKDOWN_TABLE))
     return "".join(pieces)
+
+
+def markdown_marking(value: object) -> str:
+    """A marking line as literal Markdown on one line: ``markdown_text``, or the whole line as one code span
+    when anything in it could be linked (see the module docstring)."""
+    text = _BREAKS.sub(" ", "" if value is None else str(value))
+    if _linked(text):
+        return _code_span(text.replace("|", "\\|"))
+    return markdown_text(text)
 
 
 def html_text(value: object) -> Markup:

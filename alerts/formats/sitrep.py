@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import re
 import io
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from markupsafe import Markup
 from alerts.core.assets import Asset
 from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
-from alerts.formats.escape import csv_cell, html_text, markdown_text
+from alerts.formats.escape import csv_cell, html_text, markdown_marking, markdown_text
 from alerts.formats.geojson import feature_collection
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
@@ -77,16 +78,19 @@ def _minutes(seconds: float | None) -> str:
 
 
 def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings: Mapping[str, Marking],
-            quote: Callable[[object], str] = str) -> list[tuple[str, object]]:
+            quote: Callable[[object], str] = str, quote_marking: Callable[[object], str] | None = None
+            ) -> list[tuple[str, object]]:
     """The report as blocks (``h1``, ``h2``, ``p``, ``li``, ``table``), rendered by both formats; every value
-    from the data passes through ``quote`` (the format's escaping of literal text)."""
+    from the data passes through ``quote`` (the format's escaping of literal text), a marking line through
+    ``quote_marking`` (default ``quote``)."""
+    marking_text = quote_marking or quote
     window = figures["window"]
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
         [quote(_reported(item["reported_at"])), quote(item["severity"].upper()), quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
          quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(item["status"]),
-         quote(item["owner"] or "-"), quote(markings[item["id"]].line() if item["id"] in markings else "-")]
+         quote(item["owner"] or "-"), marking_text(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]
     ]
     return [
@@ -117,9 +121,10 @@ def markdown(figures: dict, marking: Marking, generated_at: datetime, viewer_nat
     """The SITREP as Markdown: ``marking`` (of the whole report) first and last, each open critical or
     high incident with its own marking from ``markings`` (alert id -> marking). Every value from the data is
     literal text (``alerts.formats.escape.markdown_text``): no HTML, link, image, table cell or line of its own."""
-    banner = f"**{markdown_text(marking.line())}**"
+    banner = f"**{markdown_marking(marking.line())}**"
     lines = [banner, ""]
-    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}, markdown_text):
+    for kind, content in _blocks(figures, generated_at, viewer_nation, markings or {}, markdown_text,
+                                 markdown_marking):
         if kind == "h1":
             lines += [f"# {content}", ""]
         elif kind == "h2":
@@ -190,11 +195,13 @@ def html_page(figures: dict, marking: Marking, generated_at: datetime, viewer_na
 
 
 def html_csp(page: str) -> str:
-    """The Content-Security-Policy to serve an ``html_page`` with: nothing may load or run, the page's own
-    style sheet alone applies (by its hash), and no other site may frame it (W3C CSP Level 3)."""
-    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
-    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
-    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    """The Content-Security-Policy to serve an HTML export (``html_page``, the AAR's page) with: nothing may load
+    or run, the page's own ``<style>`` sheets alone apply (by their hashes; none: no style at all), and no other
+    site may frame it (W3C CSP Level 3)."""
+    styles = re.findall(r"<style>(.*?)</style>", page, flags=re.DOTALL)
+    sources = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii")
+                       + "'" for style in styles) or "'none'"
+    return f"default-src 'none'; style-src {sources}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classifications()) -> str:

@@ -104,10 +104,16 @@ class AuditLog:
                      ) -> str | None:
         """``record`` only the first event of ``per`` (e.g. a token id) in each ``period`` seconds of the clock
         (aligned: clock hours by default); returns the entry id, or None when this one was left out."""
-        bucket = int(self.clock().timestamp() // period)
-        if not self.client.set(self.keys.audit_first(per, bucket), "1", nx=True, ex=2 * period):
+        if not self.claim_first(per, period):
             return None
         return self.record(actor, event, ip)
+
+    def claim_first(self, per: str, period: int = 3600) -> bool:
+        """Whether this is the first call for ``per`` in its ``period`` seconds of the clock (aligned), which
+        ``record_first`` then records; for a caller that writes the entry later (``record``), when it knows
+        what to write."""
+        bucket = int(self.clock().timestamp() // period)
+        return bool(self.client.set(self.keys.audit_first(per, bucket), "1", nx=True, ex=2 * period))
 
     def record_counted(self, actor: str, event: Callable[[int], AuditEvent], ip: str = "", *, per: str,
                        period: int = 60) -> str | None:

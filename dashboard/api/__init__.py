@@ -2,15 +2,19 @@
 
 ``mount`` adds every router, the one mapping from domain errors to HTTP
 status (``ActionError`` -> its status with ``{"detail": message, ...extra}``,
-``BadQuery`` -> 422), ``AuthMiddleware`` in front of everything and, in front
+``BadQuery`` -> 422, a request that fails validation -> 422 whose errors echo no
+value JSON cannot carry: ``_invalid``), ``AuthMiddleware`` in front of everything and, in front
 of that, the trusted-proxy handling of ``X-Forwarded-For`` (``dashboard.auth.limits``). Route
 handlers only translate: the work is in ``alerts.actions``.
 """
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from alerts.actions.errors import ActionError
 from alerts.core.query import BadQuery
@@ -26,7 +30,7 @@ from dashboard.api import (
 )
 from dashboard.auth import login
 from dashboard.auth.checks import PasswordChecks
-from dashboard.auth.limits import EdgeLimits
+from dashboard.auth.limits import EdgeLimits, ForwardedFor
 from dashboard.auth.middleware import AuthMiddleware
 from dashboard.live import routes as live_routes
 from dashboard.services import Services
@@ -47,10 +51,31 @@ def _bad_query(_request: Request, exc: BadQuery) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+def _finite(value) -> bool:
+    """``value`` (JSON-able) holds no NaN or infinity."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 ``{"detail": [errors]}``, but an error's ``input`` or ``ctx`` holding a non-finite number
+    (which JSON cannot carry: FastAPI's own answer failed with a 500) is left out, never echoed."""
+    found = []
+    for error in jsonable_encoder(exc.errors()):
+        found.append({k: v for k, v in error.items() if k not in ("input", "ctx") or _finite(v)})
+    return JSONResponse({"detail": found}, status_code=422)
+
+
 def mount(server: FastAPI, services: Services) -> None:
     """Add the API, the live streams and sign-in to ``server``, all behind ``AuthMiddleware``."""
     server.add_exception_handler(ActionError, _action_error)
     server.add_exception_handler(BadQuery, _bad_query)
+    server.add_exception_handler(RequestValidationError, _invalid)
     server.include_router(login.router)
     for router in ROUTERS:  # the /alerts/{id}/... routes come before /alerts/{id}, which takes any path
         server.include_router(router, prefix=API_PREFIX)
@@ -85,4 +110,4 @@ def mount(server: FastAPI, services: Services) -> None:
     server.state.password_checks = PasswordChecks(services.settings.login_checks)  # sign-ins' own threads
     server.add_middleware(AuthMiddleware, services=services, limits=limits)  # runs before Dash's own middleware
     # Outermost: the client's address from X-Forwarded-For only when the peer is a trusted proxy.
-    server.add_middleware(ProxyHeadersMiddleware, trusted_hosts=services.settings.trusted_proxy_list)
+    server.add_middleware(ForwardedFor, trusted_hosts=services.settings.trusted_proxy_list)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.actions import aar
@@ -20,7 +20,7 @@ from alerts.actions.errors import Invalid
 from alerts.core.aar import Improvement
 from alerts.core.viewer import Viewer
 from alerts.formats import aar as aar_format
-from dashboard.api.models import errors
+from dashboard.api.models import errors, html_export
 from dashboard.api.replay import instant
 from dashboard.auth.context import caller, services_of
 from dashboard.params import client_address
@@ -44,7 +44,7 @@ def _answer(report: dict, format: str) -> Response:
     if format == "md":
         return PlainTextResponse(aar_format.markdown(report), media_type="text/markdown; charset=utf-8")
     if format == "html":
-        return HTMLResponse(aar_format.html(report))
+        return html_export(aar_format.html(report))
     if format == "xlsx":
         return Response(aar_format.xlsx(report), media_type=aar_format.XLSX_MEDIA,
                         headers={"Content-Disposition": 'attachment; filename="aar.xlsx"'})

@@ -6,13 +6,12 @@ marking of its content (see docs/sitrep.md); the work is ``alerts.actions.export
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from alerts.actions import exports
-from alerts.formats.sitrep import html_csp
 from alerts.core.query import AlertQuery
 from alerts.core.viewer import Viewer
-from dashboard.api.models import errors, media
+from dashboard.api.models import errors, html_export, media
 from dashboard.params import alert_filters, client_address
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
@@ -71,5 +70,5 @@ def get_sitrep(request: Request, filters: AlertQuery = Depends(alert_filters),
     if format == "geojson":
         return JSONResponse(body, media_type=media, headers=_attachment(filename))
     if format == "html":
-        return HTMLResponse(body, headers={"Content-Security-Policy": html_csp(body)})
+        return html_export(body)
     return PlainTextResponse(body, media_type=media, headers=_attachment(filename))

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
+
+from alerts.formats.sitrep import html_csp
 
 
 class Position(BaseModel):
@@ -231,3 +234,9 @@ def errors(*codes: int) -> dict:
 def media(media_type: str, description: str) -> dict:
     """OpenAPI ``responses`` for a 200 that is not JSON."""
     return {200: {"content": {media_type: {}}, "description": description}}
+
+
+def html_export(page: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """An HTML export (the SITREP's, the AAR's page) as served: with the strict CSP of exports
+    (``alerts.formats.sitrep.html_csp``: nothing loads or runs, only the page's own styles), never the app's."""
+    return HTMLResponse(page, headers={**(headers or {}), "Content-Security-Policy": html_csp(page)})

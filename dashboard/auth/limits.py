@@ -4,10 +4,13 @@
   proxy, ``X-Forwarded-For`` (and ``X-Forwarded-Proto``) are believed only
   from a peer listed in ``CRISIS_TRUSTED_PROXIES``; the client is then the
   right-most address in the header that is not itself a trusted proxy
-  (uvicorn's ``ProxyHeadersMiddleware``, which ``dashboard.api.mount`` puts in
+  (uvicorn's ``ProxyHeadersMiddleware`` as ``ForwardedFor``, which ``dashboard.api.mount`` puts in
   front of the app; MDN "X-Forwarded-For", RFC 7239 §5.2 for the meaning of
   the chain). From any other peer the headers are ignored, so a client cannot
-  pick its own address. ``address_key`` groups an IPv6 client by its /64
+  pick its own address. An entry that is not an IP address (with or without a
+  port: ``garbage``, ``999.999.1.1``, a name) is ignored (``ForwardedFor``): the
+  rule runs over the valid entries only, so the client is the next valid hop,
+  or the peer itself when none is valid. ``address_key`` groups an IPv6 client by its /64
   (one host usually holds a whole /64).
 - **Sign-in** (``POST /login``): ``CRISIS_LOGIN_RATE`` attempts per client
   address (refused before the password is checked: it bounds each address's
@@ -26,7 +29,10 @@
 A refusal is 429 Too Many Requests (RFC 6585 §4) with ``Retry-After``: whole
 seconds, rounded up (RFC 9110 §10.2.3); the API answers JSON ``{"detail",
 "reason": "rate_limited", "limit", "retry_after"}``. Each refusal is audited
-once per subject, limit and hour (``rate.limited``).
+once per subject, limit and hour (``rate.limited``); refusals by a limit over
+all addresses (``login-global``, which a flood from many addresses reaches) are
+sampled instead: one entry per limit and minute, with the count of the minute
+before, so the flood cannot fill the audit stream.
 """
 from __future__ import annotations
 
@@ -38,12 +44,59 @@ import time
 from collections.abc import Callable
 
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from alerts.core.events import RateLimited
 from alerts.core.rates import Rate
 from alerts.store.audit import AuditLog
 from alerts.store.throttle import RateLimiter, SignInLock, Verdict
 from dashboard.settings import Settings
+
+
+def _forwarded_address(entry: str) -> bool:
+    """Whether one ``X-Forwarded-For`` entry is an IP address (``1.2.3.4``, ``1.2.3.4:80``, ``2001:db8::1``,
+    ``[2001:db8::1]:80``)."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        end = entry.find("]")
+        host, rest = entry[1:end], entry[end + 1:]
+        if end < 0 or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return False
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+        if not port.isdigit():
+            return False
+    else:
+        host = entry
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class ForwardedFor(ProxyHeadersMiddleware):
+    """uvicorn's ``ProxyHeadersMiddleware`` (trusted proxies: ``trusted_hosts``) over only the ``X-Forwarded-For``
+    entries that are IP addresses (see the module docstring); the scope's headers are replaced in place, as
+    the outer middleware read the scope the inner ones change (the scheme)."""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            found = [value for name, value in scope.get("headers", []) if name == b"x-forwarded-for"]
+            if found:
+                entries = ",".join(v.decode("latin-1") for v in found).split(",")
+                valid = ", ".join(e.strip() for e in entries if _forwarded_address(e))
+                headers = [(n, v) for n, v in scope["headers"] if n != b"x-forwarded-for"]
+                if valid:
+                    headers.append((b"x-forwarded-for", valid.encode("latin-1")))
+                scope["headers"] = headers
+        await super().__call__(scope, receive, send)
+
+
+#: Limits over all addresses: their refusals are audited once per minute, not once per address and hour.
+SAMPLED_LIMITS = frozenset({"login-global"})
+#: What a sampled ``rate.limited`` says.
+SAMPLED = "first refusal of this minute by a limit over all addresses"
 
 
 def address_key(host: str) -> str:
@@ -122,7 +175,14 @@ class EdgeLimits:
 
     def refused(self, actor: str, subject: str, limit: str, verdict: Verdict, host: str) -> None:
         """Audit a refusal, once per ``subject`` and ``limit`` per hour (a session is named ``session``, never
-        by its digest)."""
+        by its digest); for a limit in ``SAMPLED_LIMITS``, once per minute whatever the subject (the first
+        refusal of the minute, with the count of the minute before: ``RateLimited.previous_minute``)."""
         shown = "session" if subject.startswith("session:") else subject
+        if limit in SAMPLED_LIMITS:
+            seconds = retry_after(verdict)
+            self.audit.record_counted(
+                actor or "?", lambda n: RateLimited(shown, limit=limit, retry_after=seconds, sampled=SAMPLED,
+                                                    previous_minute=n), host, per=f"rate-limited:{limit}")
+            return
         self.audit.record_first(actor or "?", RateLimited(shown, limit=limit, retry_after=retry_after(verdict)),
                                 host, per=f"{limit}:{subject}")

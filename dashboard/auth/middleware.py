@@ -14,7 +14,10 @@
 - Every authenticated request counts against its token's or session's rate
   (``CRISIS_API_RATE``, ``dashboard.auth.limits``): past it, 429 with
   ``Retry-After`` (a websocket is closed with 4429). A token's use is audited
-  once per token and clock hour (``token.use``).
+  once per token and clock hour (``token.use``), with the method and the path
+  template of the route that answered (``route_template``; ``/api/v1/alerts/{alert_id}``,
+  not the id: the entry stands for the hour, so it names no one call's object),
+  written when the answer starts.
 """
 from __future__ import annotations
 
@@ -95,6 +98,20 @@ def identify(services: Services, scope) -> tuple[Viewer, str, str] | None:
     return None
 
 
+def route_template(scope) -> str:
+    """The path template of the route that took the request, prefix included (``/api/v1/alerts/{alert_id}``:
+    the route FastAPI put in the scope, its ``path_format`` after the part of the path its router's prefix
+    took), or, for none, the path's first segment and ``/...``: never a concrete id."""
+    route, path = scope.get("route"), scope.get("path", "/")
+    regex, template = getattr(route, "path_regex", None), getattr(route, "path_format", None)
+    if regex is not None and isinstance(template, str):
+        for at in [i for i, c in enumerate(path) if c == "/"]:  # the longest tail the route's own path matches
+            if regex.match(path[at:]):
+                return path[:at] + template
+    first = path.lstrip("/").split("/", 1)[0]
+    return f"/{first}/..." if first else "/"
+
+
 class AuthMiddleware:
     """Authenticates every request (see the module docstring) against ``services.accounts``."""
 
@@ -122,7 +139,9 @@ class AuthMiddleware:
         if found is None:
             await self._refuse(scope, receive, send, 401, "authentication required")
             return
-        viewer, csrf, verdict = found
+        viewer, csrf, verdict, first_use = found
+        if first_use:
+            send = self._audit_use(scope, send, viewer.name, first_use)
         if not verdict.allowed:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 4429, "reason": "rate limited"})
@@ -142,10 +161,32 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
         finally:
             leave(token)
+            if first_use:
+                await send.record()  # the app answered nothing (it failed, or a websocket ended unaccepted)
 
-    def _authenticate(self, scope) -> tuple[Viewer, str, Verdict] | None:
-        """(viewer, the session's CSRF token or "", the rate limit's verdict) for a valid token or session,
-        else None; a token's first use in each hour is audited."""
+    def _audit_use(self, scope, send, actor: str, token_id: str):
+        """``send`` that audits the token's use (``token.use``) as the answer starts (the route is known then),
+        or as the app ends without one."""
+        done = False
+
+        async def record() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                used = TokenUsed(token_id, method=scope.get("method", "WS"), path=route_template(scope))
+                await run_in_threadpool(self.services.centre.audit.record, actor, used, client_ip(scope))
+
+        async def send_and_audit(message):
+            if message["type"] in ("http.response.start", "websocket.accept", "websocket.close"):
+                await record()
+            await send(message)
+
+        send_and_audit.record = record  # type: ignore[attr-defined]
+        return send_and_audit
+
+    def _authenticate(self, scope) -> tuple[Viewer, str, Verdict, str] | None:
+        """(viewer, the session's CSRF token or "", the rate limit's verdict, the token id when this is its
+        first use in the hour, to be audited, else "") for a valid token or session, else None."""
         found = identify(self.services, scope)
         if found is None:
             return None
@@ -153,11 +194,8 @@ class AuthMiddleware:
         ip = client_ip(scope)
         subject = f"token:{token_id}" if token_id else session_subject(cookies(scope).get(SESSION_COOKIE, ""))
         verdict = self.limits.api(subject, viewer.name, ip)
-        if token_id:
-            self.services.centre.audit.record_first(
-                viewer.name, TokenUsed(token_id, method=scope.get("method", "WS"), path=scope["path"]), ip,
-                per=f"token:{token_id}")
-        return viewer, csrf, verdict
+        first = bool(token_id) and self.services.centre.audit.claim_first(f"token:{token_id}")
+        return viewer, csrf, verdict, token_id if first else ""
 
     async def _refuse(self, scope, receive, send, status: int, reason: str) -> None:
         if scope["type"] == "websocket":

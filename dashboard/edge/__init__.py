@@ -5,12 +5,16 @@ server answers (outermost first): ``SecurityHeaders`` (``headers``: CSP, frame
 protection, HSTS and ``Secure`` cookies over HTTPS), ``HeadLimit`` (``server``:
 431 for too many or too large headers), ``BodyLimit`` (``body``: 413 past
 ``max_request_bytes``), ``NotFound`` (``notfound``: 404 for a path that is no
-page, route or static file, not Dash's page shell); answers 404 (not 500) for a path under
+page, route or static file, not Dash's page shell; 405 for a GET of a
+POST-only route); answers 404 (not 500) for a path under
 ``/_dash-component-suites/`` that names no file Dash serves; and gives the
 process its ``StreamLimits`` (``dashboard.live.limits``) at
 ``server.state.stream_limits``. ``tls`` runs the server over HTTPS. Call it
 last in ``create_app``, after every other middleware, so its headers are on
-every answer, the others' refusals included.
+every answer, the others' refusals included. ``JsonBody`` (``jsonbody``: 422 for
+a JSON body with ``NaN``/``Infinity``, 400 for a body Dash's callback endpoint
+cannot use) is installed by ``create_app`` inside the authentication, so only
+callers it lets through have their bodies parsed.
 """
 from __future__ import annotations
 

@@ -20,8 +20,10 @@ Besides: ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``,
 ``Cross-Origin-Opener-Policy: same-origin``, ``Cross-Origin-Resource-Policy:
 same-origin``, and a ``Permissions-Policy`` that turns off camera, microphone
 and geolocation (OWASP Secure Headers Project, OWASP HTTP Headers Cheat Sheet).
-A response that sets a header itself keeps its own (the HTML SITREP has a
-stricter CSP). Over HTTPS (uvicorn with a certificate, or a trusted proxy's
+A response that sets a header itself keeps its own (an HTML export, the
+SITREP's or the AAR's, has a stricter CSP: ``dashboard.api.models.html_export``);
+an HTML answer under ``/api/`` that sets none gets ``API_HTML_CSP`` (nothing
+loads, runs or applies), never the pages' CSP. Over HTTPS (uvicorn with a certificate, or a trusted proxy's
 ``X-Forwarded-Proto: https``, see the README) every response also carries
 ``Strict-Transport-Security: max-age=<hsts_seconds>`` (RFC 6797) and every
 cookie set is marked ``Secure``.
@@ -36,6 +38,10 @@ import json
 from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
+
+
+#: The CSP of an HTML answer under ``/api/`` that brings none of its own: nothing loads, runs or styles it.
+API_HTML_CSP = "default-src 'none'; style-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 def content_security_policy(script_hashes: Iterable[str]) -> str:
@@ -93,6 +99,9 @@ class SecurityHeaders:
                 # the proxy-headers middleware inside this one
                 secure = scope.get("scheme") == "https"
                 headers = MutableHeaders(scope=message)
+                if scope.get("path", "").startswith("/api/") and headers.get("content-type", "").startswith(
+                        "text/html"):
+                    headers.setdefault("content-security-policy", API_HTML_CSP)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
                 if secure:

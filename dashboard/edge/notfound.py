@@ -6,7 +6,11 @@ looked like pages. This middleware answers 404 for a ``GET``/``HEAD`` whose
 path no route but that catch-all matches and which is no registered page
 (``dash.page_registry``, with or without a trailing slash): a page request
 (``Accept: text/html``) gets a small HTML page with the deployment's lowest
-classification marking, anything else JSON ``{"detail": "Not Found"}``.
+classification marking, anything else JSON ``{"detail": "Not Found"}``. A
+``GET``/``HEAD`` of a path that only routes of other methods take (Dash's
+``POST``-only ``/_dash-update-component``, ``/api/v1/alerts/{id}/resolve``...)
+is ``405 {"detail": "Method Not Allowed"}`` with ``Allow`` (RFC 9110 section
+15.5.6), not the page shell the catch-all would answer.
 """
 from __future__ import annotations
 
@@ -35,22 +39,31 @@ class NotFound:
         self.server = server
         self.page = _not_found_page(marking)
 
-    def _known(self, scope) -> bool:
+    def _known(self, scope) -> bool | set[str]:
+        """True when a page or a route (besides the catch-all) takes ``scope``; the methods of the routes that
+        take its path with another method only; else False."""
         path = scope["path"]
         pages = {page["path"] for page in dash.page_registry.values()}
         if path in pages or (path.endswith("/") and path.rstrip("/") in pages):
             return True
-        for route in self.server.router.routes:
-            if getattr(route, "path", None) in CATCH_ALL:
-                continue
-            match, _ = route.matches(scope)
-            if match != Match.NONE:
-                return True
-        return False
+        routes = [r for r in self.server.router.routes if getattr(r, "path", None) not in CATCH_ALL]
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            return True
+        others = {method for method in ("POST", "PUT", "PATCH", "DELETE")
+                  if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)}
+        return others or False
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or self._known(scope):
+        known = (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")) and self._known(scope)
+        if known is True or scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
+            return
+        if known:
+            body = b'{"detail": "Method Not Allowed"}'
+            await send({"type": "http.response.start", "status": 405,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                    (b"allow", ", ".join(sorted(known)).encode())]})
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
             return
         accept = next((v for k, v in scope.get("headers", []) if k == b"accept"), b"")
         body, kind = ((self.page, b"text/html; charset=utf-8") if b"text/html" in accept

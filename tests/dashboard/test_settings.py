@@ -12,3 +12,15 @@ def test_set001_the_live_lag_bound_is_read_from_its_variable_and_must_be_above_z
     for bad in ("0", "-1", "nan"):
         with pytest.raises(ValueError, match="CRISIS_LIVE_MAX_LAG"):
             Settings.from_env({"CRISIS_LIVE_MAX_LAG": bad})
+
+
+def test_set002_an_infinite_or_dateless_memory_horizon_means_never_evict_nan_and_non_positive_are_refused():
+    from datetime import timedelta
+
+    assert Settings.from_env({}).memory_horizon == timedelta(days=7)
+    assert Settings.from_env({"CRISIS_MEMORY_HORIZON": "2.5"}).memory_horizon == timedelta(seconds=2.5)
+    for never in ("inf", "Infinity", "1e11", "1e300"):  # longer than dates reach back: nothing is that old
+        assert Settings.from_env({"CRISIS_MEMORY_HORIZON": never}).memory_horizon is None
+    for bad in ("0", "-1", "nan", "-inf"):
+        with pytest.raises(ValueError, match="CRISIS_MEMORY_HORIZON=.*must be above 0 seconds"):
+            Settings.from_env({"CRISIS_MEMORY_HORIZON": bad})

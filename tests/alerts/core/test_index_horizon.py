@@ -120,3 +120,12 @@ def test_hzn005_under_a_steady_flow_what_is_held_is_the_open_alerts_and_those_cl
                 assert victim not in held
         assert held == set(index._alerts)
     pd.testing.assert_frame_equal(index.table(), afresh(index))
+
+
+def test_hzn003_a_horizon_reaching_back_before_year_1_keeps_everything_instead_of_failing():
+    span = timedelta(days=800_000)  # about 2,190 years: before year 1 from any stream time of this era
+    index = AlertIndex(horizon=span)
+    index.load([stored("open"), stored("closed", status=Status.RESOLVED)], at(0))  # load's cutoff
+    index.apply(AlertEvent(at(1), ALERT_UPDATED, stored("open", status=Status.CANCELLED)))  # eviction's cutoff
+    index.apply(AlertEvent(at(10), ALERT_CREATED, stored("later")))
+    assert sorted(index.table()["id"]) == ["closed", "later", "open"] and index.evicted == 0

@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from alerts.core.markings import Classifications, Marking
 from alerts.core.model import Alert, Placement, Routing, StoredAlert
 from alerts.formats import sitrep
-from alerts.formats.escape import FORMULA_STARTS, csv_cell, html_text, markdown_text
+from alerts.formats.escape import FORMULA_STARTS, csv_cell, html_text, markdown_marking, markdown_text
 from tests.conftest import make_alert
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -136,3 +136,33 @@ def test_esc008_every_csv_cell_is_quoted_so_no_locale_separator_splits_one():
     assert line.startswith('"') and '"Road closed;\'=1+1;see notes"' in line
     cells = next(csv.reader(io.StringIO(line), delimiter=";"))
     assert not any(c.lstrip().startswith("=") for c in cells), cells
+
+
+LINKIFY = MarkdownIt("commonmark", {"linkify": True}).enable(["linkify", "table"])
+
+
+@pytest.mark.parametrize("text", ["Report casualties at evil-portal.com/login", "see x.org,y.org and a.com.evil.org",
+                                  "IP 10.1.2.3/admin", "mail ops@evil-portal.com now", "σπίτι.gr/x here",
+                                  "evil-portal.com`tick`example.org", "example.museum|other.com"])
+def test_esc009_fuzzy_links_without_a_scheme_are_never_linked_by_markdown_it_linkify(text):
+    """markdown-it with linkify (linkify-it-py) links ``evil-portal.com/login`` with no scheme: every link it
+    would find is a code span instead, in running text and in a table cell alike, the text unchanged."""
+    running = etree.HTML(f"<div>{LINKIFY.render(markdown_text(text))}</div>")
+    table = f"| a |\n|---|\n| {markdown_text(text)} |\n"
+    cell = etree.HTML(f"<div>{LINKIFY.render(table)}</div>")
+    assert running.xpath("//a") == [] and cell.xpath("//a") == []
+    assert cell.xpath("string(//td)").replace(" ", "") == text.replace(" ", "")  # as it was, in one cell
+    if "|" not in text:  # (outside a table, a code span shows the cell's escaped pipe as it is)
+        assert running.xpath("string(//p)").replace(" ", "") == text.replace(" ", "")
+
+
+def test_esc010_a_marking_with_a_linkable_caveat_stays_one_readable_line():
+    marking = Marking("RESTRICTED", ("WWW.EVIL.EXAMPLE",), releasable_to=("RS",))
+    line = marking.line()
+    assert line == "RESTRICTED//WWW.EVIL.EXAMPLE//REL TO RS"
+    page = sitrep.markdown(_figures([]), marking, NOW, "RS")
+    banner = page.splitlines()[0]
+    assert banner == f"**`{line}`**"  # the whole line one code span: read as it is, nothing linked
+    rendered = etree.HTML(f"<div>{MarkdownIt('gfm-like').render(banner)}</div>")
+    assert rendered.xpath("//a") == [] and rendered.xpath("string(//code)") == line
+    assert markdown_marking("SECRET//REL TO RS") == markdown_text("SECRET//REL TO RS")  # nothing to link: as before

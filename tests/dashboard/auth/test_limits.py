@@ -147,3 +147,17 @@ def test_lim006_a_flood_from_many_addresses_never_refuses_a_correct_password(red
         assert [e.detail["limit"] for e in limited] == ["login-global"]
     finally:
         flooded.close()
+
+
+def test_lim007_forwarded_entries_that_are_no_ip_address_are_ignored(proxied):
+    """Behind the trusted proxy: an entry that is not an address never becomes the client (nor its limit key);
+    the next valid hop does, or the proxy itself when there is none."""
+    proxy = _browser(proxied, "127.0.0.6")
+    cases = [("garbage", "lim-xff1", "127.0.0.6"), ("999.999.1.1", "lim-xff2", "127.0.0.6"),
+             ("a" * 3000, "lim-xff3", "127.0.0.6"), ("198.51.100.77, garbage", "lim-xff4", "198.51.100.77"),
+             ("203.0.113.50:4711, 999.1.1.1:80, 127.0.0.6", "lim-xff5", "203.0.113.50"),
+             ("[2001:db8::5]:443, not-an-ip", "lim-xff6", "2001:db8::5")]
+    for forwarded, name, _ in cases:
+        assert _sign_in(proxy, name, "wrong-password", {"X-Forwarded-For": forwarded}).status_code == 401
+    ips = {e.object: e.ip for e in _audit(proxied) if e.object.startswith("lim-xff")}
+    assert ips == {name: client for _, name, client in cases}

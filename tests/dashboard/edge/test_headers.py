@@ -7,7 +7,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from dashboard.edge.headers import SecurityHeaders, content_security_policy
+from dashboard.edge.headers import API_HTML_CSP, SecurityHeaders, content_security_policy
 from tests.conftest import add_user
 
 EXPECTED = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin",
@@ -50,10 +50,10 @@ def test_edg001_pages_sign_in_api_and_static_files_carry_the_headers(app_server,
         _check(response)
 
 
-def test_edg002_an_error_answered_by_dash_carries_the_headers(app_server, viewer):
+def test_edg002_a_refused_callback_request_carries_the_headers(app_server, viewer):
     response = httpx.post(f"{app_server.url}/_dash-update-component", json={"output": "x.children"},
                           headers=viewer.headers, timeout=10)
-    assert response.status_code == 500
+    assert response.status_code == 400  # no such callback: refused before Dash (dashboard/edge/jsonbody.py)
     _check(response)
 
 
@@ -135,3 +135,25 @@ def test_edg012_no_api_browser_that_would_load_from_a_cdn(app_server, viewer, pa
     assert response.status_code == 404 and "cdn" not in response.text.lower(), (path, response.text[:200])
     described = httpx.get(f"{app_server.url}/openapi.json", headers=viewer.headers, timeout=10)
     assert described.status_code == 200 and "/api/v1/alerts" in described.json()["paths"]
+
+
+def test_edg010_every_html_export_gets_the_strict_policy_never_the_pages_one(app_server, viewer):
+    """The SITREP's and the AAR's HTML (an incident window's and an exercise's go through the same answer) are
+    served with the exports' CSP: nothing may load or run, only their own styles (by hash) apply."""
+    window = {"since": "2026-01-01T00:00:00+00:00", "until": "2026-01-02T00:00:00+00:00", "format": "html"}
+    for path, params in (("/api/v1/sitrep", {"format": "html"}), ("/api/v1/aar", window)):
+        response = httpx.get(f"{app_server.url}{path}", params=params, headers=viewer.headers, timeout=10)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html"), path
+        policy = response.headers["content-security-policy"]
+        assert policy.startswith("default-src 'none'; style-src ") and "script-src" not in policy, (path, policy)
+        assert "frame-ancestors 'none'" in policy and "'self'" not in policy
+
+
+def test_edg011_an_html_answer_under_the_api_without_its_own_policy_gets_the_strict_one():
+    async def html_route(scope, receive, send):  # an API route answering HTML and forgetting its CSP
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": b"<p>report</p>"})
+
+    client = TestClient(SecurityHeaders(html_route, content_security_policy(["'sha256-x'"])))
+    assert client.get("/api/v1/some/report").headers["content-security-policy"] == API_HTML_CSP
+    assert "script-src 'self'" in client.get("/queue").headers["content-security-policy"]  # pages: theirs
