@@ -106,17 +106,21 @@ class SignedIn(AuditEvent, action="login.success"):
 
 @dataclass(frozen=True)
 class SignInFailed(AuditEvent, action="login.failure"):
-    """A failed sign-in (subject: the name tried). Past the global sign-in limit failures are sampled: only
-    the first of each minute is written, with ``sampled`` saying so and ``previous_minute`` the number of
-    failures (written or not) counted in the minute before."""
-
-    sampled: str = ""
-    previous_minute: int | None = None
+    """A failed sign-in: a wrong password was checked (subject: the name tried)."""
 
 
 @dataclass(frozen=True)
 class SignInThrottled(AuditEvent, action="login.throttled"):
-    """A sign-in refused because the (user name, client address) pair is locked (subject: the name)."""
+    """A sign-in refused without its password being checked (subject: the name tried). ``limit``: ``pair``
+    (the (user name, address) pair is locked; written once per pair and hour), ``device`` (the device
+    cookie's lock; likewise), ``account`` (the name's failure budget is spent) or ``login-global`` (the
+    global sign-in limit). The last two are sampled: only the first of each minute (per name for
+    ``account``) is written, with ``sampled`` saying so and ``previous_minute`` the number of refusals
+    (written or not) counted in the minute before."""
+
+    limit: str = ""
+    sampled: str = ""
+    previous_minute: int | None = None
 
 
 @dataclass(frozen=True)

@@ -108,18 +108,25 @@ def test_sil002_concurrent_wrong_passwords_cannot_race_the_lock(wide_pool):
     assert len(failures) == 5
 
 
-def test_sil003_past_the_global_limit_failures_are_sampled_in_the_audit(redis_url):
-    """Ten wrong sign-ins from ten addresses with a global limit of three: three audited in full, the rest
-    sampled (one entry a minute, at most two if the minute turns), not one entry per address."""
-    running = serve_in_process(redis_url, login_rate="1000/minute", login_rate_global="3/minute")
+def test_sil003_past_the_global_limit_refusals_are_unchecked_and_sampled_in_the_audit(redis_url):
+    """Ten wrong sign-ins from ten addresses with a global limit of three (an hour): three checked and audited in full
+    (``login.failure``); the other seven are refused without a password check and sampled (one
+    ``login.throttled`` a minute, at most two if the minute turns), not one entry per address."""
+    running = serve_in_process(redis_url, login_rate="1000/minute", login_rate_global="3/hour")
     server = next(running)
     try:
         form = _form(server)
+        checks = []
+        real = server.services.accounts.authenticate
+        server.services.accounts.authenticate = lambda name, password: checks.append(name) or real(name, password)
         codes = [_post(server, form, f"sil-x{i}", f"127.0.0.{60 + i}").status_code for i in range(10)]
         assert codes == [401] * 3 + [429] * 7
-        failures = [e for e in server.services.centre.audit.read_all() if e.action == "login.failure"]
-        full, sampled = failures[:3], failures[3:]
-        assert [e.object for e in full] == ["sil-x0", "sil-x1", "sil-x2"] and "sampled" not in full[0].detail
+        assert checks == ["sil-x0", "sil-x1", "sil-x2"]  # past the limit no argon2 work at all
+        entries = server.services.centre.audit.read_all()
+        failures = [e for e in entries if e.action == "login.failure"]
+        assert [e.object for e in failures] == ["sil-x0", "sil-x1", "sil-x2"] and failures[0].detail == {}
+        sampled = [e for e in entries if e.action == "login.throttled"]
         assert 1 <= len(sampled) <= 2 and sampled[0].object == "sil-x3" and sampled[0].detail["sampled"]
+        assert sampled[0].detail["limit"] == "login-global"
     finally:
         running.close()
