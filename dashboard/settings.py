@@ -85,7 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_checks", "", "CRISIS_LOGIN_CHECKS", "4",
             "sign-ins (argon2 password checks) a server process runs at once, in their own threads; as many "
             "more may wait, and one more is answered 503 with `Retry-After` at once (signed-in requests never "
-            "wait behind sign-ins)"),
+            "wait behind sign-ins); browsers holding a device cookie for the name they sign in as have a second "
+            "lane of the same size, which unknown clients cannot fill"),
     Setting("api_rate", "", "CRISIS_API_RATE", "1200/minute",
             "requests per API token or web session (API, pages, callbacks, live streams); more: 429"),
     Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "400",

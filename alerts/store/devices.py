@@ -91,6 +91,18 @@ class Devices:
         issued = self.client.zscore(self.keys.devices(name), found[1])
         return found[1] if issued is not None and float(issued) + DEVICE_SECONDS > self.clock() else None
 
+    def signed(self, name: str, value: str) -> bool:
+        """Whether ``value`` carries our signature and names ``name``, without asking Redis (so it may run on
+        an event loop): revocation is not checked (``holder`` does), and before this process has read the
+        secret (its first sign-in form) the answer is False."""
+        if self._secret is None or not value or len(value) > 512:
+            return False
+        try:
+            found = URLSafeSerializer(self._secret, salt="device").loads(value)
+        except BadSignature:
+            return False
+        return isinstance(found, list) and len(found) == 2 and found[0] == name
+
     def forget(self, name: str, nonce: str) -> None:
         """Stop accepting one device cookie of ``name`` (it was replaced by a new one)."""
         self.client.zrem(self.keys.devices(name), nonce)

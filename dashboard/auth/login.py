@@ -89,15 +89,17 @@ def login_form(request: Request, next: str = "/", services: Services = Depends(s
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, services: Services = Depends(services_of)) -> Response:
     """Read the form, then check it off the event loop (Redis and argon2 block) in the sign-ins' own bounded
-    pool (``dashboard.auth.checks``): see ``attempt``. When that pool and its queue are full: 503 with
-    ``Retry-After`` at once, nothing counted or checked."""
+    pool (``dashboard.auth.checks``; its lane of known devices when the request carries a device cookie signed
+    for the name): see ``attempt``. When that lane and its queue are full: 503 with ``Retry-After`` at once,
+    nothing counted or checked."""
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     name = bounded(form.get("username", ""))
+    device = request.cookies.get(device_cookie_name(name), "")
     try:
         return await request.app.state.password_checks.run(
             attempt, services, request.app.state.edge_limits, form, _ip(request),
-            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https",
-            request.cookies.get(device_cookie_name(name), ""))
+            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https", device,
+            known=_devices(request).signed(name, device))  # users' own browsers have their own lane
     except Busy:
         response = _login_page(services.centre.scheme.lowest, _devices(request).form_token(),
                                _safe_next(form.get("next", "/")),
