@@ -80,12 +80,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_rate", "", "CRISIS_LOGIN_RATE", "20/minute",
             "sign-in attempts per client address (a burst of that many, then evenly spread); more: 429"),
     Setting("login_rate_global", "", "CRISIS_LOGIN_RATE_GLOBAL", "600/minute",
-            "sign-in attempts from all addresses together; past it a wrong password is answered 429 (a correct "
-            "one still signs in)"),
+            "sign-in attempts from all addresses together; past it an attempt from a browser without a device "
+            "cookie for that user name is answered 429 without checking the password (a device cookie holder "
+            "is still checked)"),
+    Setting("login_account_failures", "", "CRISIS_LOGIN_ACCOUNT_FAILURES", "50/hour",
+            "failed sign-ins of one user name from all addresses together (a budget of that many, refilled "
+            "evenly); past it an attempt for that name from a browser without a device cookie for it is "
+            "answered 429 without checking the password (see [throttling](#users-roles-and-releasability))"),
     Setting("login_checks", "", "CRISIS_LOGIN_CHECKS", "4",
             "sign-ins (argon2 password checks) a server process runs at once, in their own threads; as many "
             "more may wait, and one more is answered 503 with `Retry-After` at once (signed-in requests never "
-            "wait behind sign-ins)"),
+            "wait behind sign-ins); browsers holding a device cookie for the name they sign in as have a second "
+            "lane of the same size, which unknown clients cannot fill"),
     Setting("api_rate", "", "CRISIS_API_RATE", "1200/minute",
             "requests per API token or web session (API, pages, callbacks, live streams); more: 429"),
     Setting("audit_retention_days", "", "CRISIS_AUDIT_RETENTION_DAYS", "400",
@@ -183,6 +189,7 @@ class Settings:
     login_lockout_seconds: float = 900.0
     login_rate: str = "20/minute"
     login_rate_global: str = "600/minute"
+    login_account_failures: str = "50/hour"
     login_checks: int = 4
     api_rate: str = "1200/minute"
     audit_retention_days: float = 400.0
@@ -281,7 +288,7 @@ class Settings:
             settings.escalation_policy  # noqa: B018  (fail fast on a bad CRISIS_ESCALATION_MINUTES)
         except ValueError as exc:
             raise ValueError(f"CRISIS_ESCALATION_MINUTES: {exc}") from None
-        for name in ("login_rate", "login_rate_global", "api_rate"):
+        for name in ("login_rate", "login_rate_global", "login_account_failures", "api_rate"):
             try:
                 Rate.parse(getattr(settings, name))
             except ValueError as exc:

@@ -106,23 +106,24 @@ class SignedIn(AuditEvent, action="login.success"):
 
 @dataclass(frozen=True)
 class SignInFailed(AuditEvent, action="login.failure"):
-    """A failed sign-in (subject: the name tried). Past the global sign-in limit only the first of each minute
-    is written, with ``sampled`` and ``previous_minute`` (failures, written or not, in the minute before)."""
+    """A failed sign-in: a wrong password was checked (subject: the name tried)."""
 
+
+@dataclass(frozen=True)
+class SignInThrottled(AuditEvent, action="login.throttled"):
+    """A sign-in refused unchecked (subject: the name tried). ``limit``: ``pair`` / ``device`` (a locked pair or
+    device cookie; once per hour), ``account`` (the name's budget), ``login-global``: these two sampled (first
+    of each minute, per name for ``account``; ``previous_minute``: refusals counted in the minute before)."""
+
+    limit: str = ""
     sampled: str = ""
     previous_minute: int | None = None
 
 
 @dataclass(frozen=True)
-class SignInThrottled(AuditEvent, action="login.throttled"):
-    """A sign-in refused because the (user name, client address) pair is locked (subject: the name)."""
-
-
-@dataclass(frozen=True)
 class RateLimited(AuditEvent, action="rate.limited"):
-    """Requests refused with 429 by a rate limit (subject: the client address, or the token id / ``session``;
-    ``limit``: ``login``, ``login-global``, ``api``). Once per subject and limit per hour; ``login-global``
-    once per minute whatever the address, with ``sampled`` and ``previous_minute`` (the count of the minute before)."""
+    """Requests refused 429 by a rate limit (subject: the address, token id or ``session``; ``limit``: ``login``,
+    ``login-global``, ``api``). Once per subject, limit and hour; ``login-global`` sampled per minute as above."""
 
     limit: str = ""
     retry_after: int = 0

@@ -10,6 +10,8 @@
   characters), so the key ``{p}:user:{name}`` always holds the normal form.
   Accounts made before normalising were already in that form (lower-case
   ASCII), so they sign in unchanged: no migration.
+- Device cookies (``alerts.store.devices``) are revoked here too: disabling a
+  user or changing its password deletes ``Keys.devices``.
 - Sign-in throttling is not here: ``alerts.store.throttle`` (per user name and
   client address, and rate limits).
 - Clearance: each user holds one classification level of the deployment's
@@ -166,13 +168,14 @@ class Accounts:
         return before, self.get_user(name)  # type: ignore[return-value]
 
     def set_password(self, name: str, password: str) -> None:
-        """Replace a user's password (argon2id); raises ``AccountError``."""
+        """Replace a user's password (argon2id) and revoke its device cookies; raises ``AccountError``."""
         name = _normal(name)
         if self.get_user(name) is None:
             raise AccountError(f"no user {name!r}")
         if len(password) < 10:
             raise AccountError("passwords need at least 10 characters")
         self.client.hset(self.keys.user(name), "password", _hasher.hash(password))
+        self.client.delete(self.keys.devices(name))  # its device cookies (alerts.store.devices) stop counting
 
     def get_user(self, name: str) -> User | None:
         """The user (``name`` is normalised first), or None (also for a name too long to be anyone's)."""
@@ -192,11 +195,13 @@ class Accounts:
         return [u for u in (self.get_user(n) for n in names) if u is not None]
 
     def disable_user(self, name: str) -> None:
-        """Disable a user and revoke all its tokens; raises ``AccountError`` for no such user."""
+        """Disable a user and revoke all its tokens and device cookies; raises ``AccountError`` for no such
+        user."""
         name = _normal(name)
         if self.get_user(name) is None:
             raise AccountError(f"no user {name!r}")
         self.client.hset(self.keys.user(name), "disabled", "1")
+        self.client.delete(self.keys.devices(name))  # its device cookies (alerts.store.devices) stop counting
         for token_id in self.client.smembers(self.keys.user_tokens(name)):
             self.revoke_token(text(token_id))
         self._changed()

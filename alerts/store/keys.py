@@ -288,6 +288,17 @@ class Keys:
         return f"{self.prefix}:exercise-secret"
 
     @property
+    def device_secret(self) -> str:
+        """``{p}:device-secret``, string: the key that signs device cookies and sign-in forms
+        (``alerts.store.devices``)."""
+        return f"{self.prefix}:device-secret"
+
+    def devices(self, name: str) -> str:
+        """``{p}:devices:{name}``, sorted set: the nonces of a user's device cookies, scored by when each was
+        issued (epoch seconds; expires with the newest)."""
+        return f"{self.prefix}:devices:{name}"
+
+    @property
     def record_archived(self) -> str:
         """``{p}:record:archived``, hash: record stream name -> newest id copied to the archive files."""
         return f"{self.prefix}:record:archived"

@@ -9,6 +9,9 @@
   exactly when the next hit would pass (``Verdict.retry_after``, seconds),
   which becomes ``Retry-After`` (RFC 9110 §10.2.3) on a 429 (RFC 6585 §4).
   Refused hits cost nothing, so a client that waits as told always gets in.
+  ``refund`` gives one counted hit back (sign-in counts an attempt against
+  its user name's failure budget before the password is checked, and gives
+  it back when the password was right).
 - ``SignInLock``: failed sign-ins per (user name, client address) pair
   (OWASP Authentication and Credential Stuffing cheat sheets). After
   ``max_failures`` failures, each within ``window`` seconds of the one
@@ -52,6 +55,14 @@ redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX', math.max(1, mat
 return {1, '0'}
 """
 
+_REFUND = """
+local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0') - interval
+if tat <= now then redis.call('DEL', KEYS[1]) return 0 end
+redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.max(1, math.ceil((tat - now) * 1000)))
+return 1
+"""
+
 _LOCK = """
 local now, window, most, mode = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local state = redis.call('HMGET', KEYS[1], 'count', 'last')
@@ -90,6 +101,7 @@ class RateLimiter:
         self.keys = keys
         self.clock = clock
         self._script = client.register_script(_GCRA)
+        self._refund = client.register_script(_REFUND)
 
     def hit(self, scope: str, subject: str, rate: Rate) -> Verdict:
         """Count one hit of ``subject`` (e.g. an address) in ``scope`` (e.g. ``login``) against ``rate``.
@@ -100,6 +112,12 @@ class RateLimiter:
         reply = self._script(keys=[self.keys.rate(scope, subject)],
                              args=[repr(self.clock()), repr(rate.interval), rate.count])
         return _verdict(reply)
+
+
+    def refund(self, scope: str, subject: str, rate: Rate) -> None:
+        """Give back one hit counted by ``hit`` (e.g. an attempt counted before it was known not to be a
+        failure): the subject's TAT moves back one interval, never before now."""
+        self._refund(keys=[self.keys.rate(scope, subject)], args=[repr(self.clock()), repr(rate.interval)])
 
 
 class SignInLock:

@@ -12,17 +12,24 @@
   rule runs over the valid entries only, so the client is the next valid hop,
   or the peer itself when none is valid. ``address_key`` groups an IPv6 client by its /64
   (one host usually holds a whole /64).
-- **Sign-in** (``POST /login``): ``CRISIS_LOGIN_RATE`` attempts per client
-  address (refused before the password is checked: it bounds each address's
-  guesses and argon2 work), then the lock per (user name, address) pair
-  (``alerts.store.throttle``), then ``CRISIS_LOGIN_RATE_GLOBAL`` over all
-  addresses. Anyone can fill a global limit (from many addresses), so it never
-  refuses a correct password: over it, the password is still checked, a
-  correct one signs in and a wrong one is answered 429 instead of 401 (and
-  counts against its pair). It slows a distributed guesser's feedback and
-  marks the flood in the audit trail; the work per address stays bounded by
-  the per-address limit (OWASP Credential Stuffing and Authentication cheat
-  sheets: lockouts must not let an attacker lock legitimate users out).
+- **Sign-in** (``POST /login``, in this order; ``dashboard.auth.login``):
+  ``CRISIS_LOGIN_RATE`` attempts per client address (refused before
+  anything else), and ``CRISIS_LOGIN_RATE_GLOBAL`` over all addresses; then
+  the form's signed CSRF token; then whether the client holds a valid
+  **device cookie** for the user name (``alerts.store.devices``; OWASP "Slow
+  Down Online Guessing Attacks with Device Cookies"). A client without one
+  is refused 429 *without its password being checked* (no argon2 work, and
+  the answer is the same for a right and a wrong password: no oracle) past
+  the global limit, and past the name's failure budget
+  ``CRISIS_LOGIN_ACCOUNT_FAILURES`` (failures from all addresses together,
+  so rotating addresses gains nothing); within both, the lock per (user
+  name, address) pair applies (``alerts.store.throttle``). A client with a
+  device cookie for the name is checked whatever the global limit and the
+  budget say; its failures lock only (user name, that device) and do not
+  spend the name's budget, so nobody else's guessing locks a user out of a
+  browser it has signed in with. A user's first sign-in from a new browser
+  during a flood does wait (the trade-off OWASP describes: the lockout hits
+  untrusted clients only).
 - **API** (everything a token or a session reaches): ``CRISIS_API_RATE``
   requests per token (by its id) or per session (by its cookie's digest).
 
@@ -49,6 +56,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from alerts.core.events import RateLimited
 from alerts.core.rates import Rate
 from alerts.store.audit import AuditLog
+from alerts.store.devices import Devices
 from alerts.store.throttle import RateLimiter, SignInLock, Verdict
 from dashboard.settings import Settings
 
@@ -135,12 +143,15 @@ class EdgeLimits:
     """The limits of one server process (settings from ``CRISIS_LOGIN_*`` and ``CRISIS_API_RATE``), counted in
     Redis; ``clock`` (epoch seconds) is injectable."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter, lock: SignInLock, audit: AuditLog):
+    def __init__(self, settings: Settings, limiter: RateLimiter, lock: SignInLock, audit: AuditLog,
+                 devices: Devices):
         self.limiter = limiter
         self.lock = lock
         self.audit = audit
+        self.devices = devices
         self.login_rate = Rate.parse(settings.login_rate)
         self.login_rate_global = Rate.parse(settings.login_rate_global)
+        self.account_failures = Rate.parse(settings.login_account_failures)
         self.api_rate = Rate.parse(settings.api_rate)
 
     @classmethod
@@ -149,15 +160,15 @@ class EdgeLimits:
         """The limits over one Redis client and key space."""
         return cls(settings, RateLimiter(client, keys, clock),
                    SignInLock(client, keys, settings.login_max_failures, settings.login_lockout_seconds, clock),
-                   audit)
+                   audit, Devices(client, keys, clock))
 
     def sign_in(self, host: str, actor: str) -> tuple[Verdict, str]:
         """Count one sign-in attempt from ``host``: ``(verdict, which limit is over or "")``.
 
         ``"login"``: the address's own limit refused it (audited here, once per address and hour, as
         ``actor``, the name tried; the attempt goes no further). ``"login-global"``: the address was within
-        its limit but all addresses together are over theirs; the caller refuses only a wrong password then,
-        and audits that with ``refused`` (see the module docstring)."""
+        its limit but all addresses together are over theirs; the caller refuses a client without a device
+        cookie then, and audits that with ``refused`` (see the module docstring)."""
         subject = address_key(host)
         verdict = self.limiter.hit("login", subject, self.login_rate)
         if not verdict.allowed:
@@ -165,6 +176,17 @@ class EdgeLimits:
             return verdict, "login"
         verdict = self.limiter.hit("login-global", "all", self.login_rate_global)
         return verdict, "" if verdict.allowed else "login-global"
+
+    def account(self, name: str) -> Verdict:
+        """Count one attempt against the failure budget of the user name ``name`` (``CRISIS_LOGIN_ACCOUNT_FAILURES``,
+        all addresses together), before its password is checked: ``Verdict(False, seconds)`` when the budget
+        is spent (nothing counted). Give it back with ``not_failed`` when the attempt turns out not to be a
+        failure."""
+        return self.limiter.hit("login-account", name, self.account_failures)
+
+    def not_failed(self, name: str) -> None:
+        """Give back an attempt ``account`` counted (a correct password, or one refused unchecked)."""
+        self.limiter.refund("login-account", name, self.account_failures)
 
     def api(self, subject: str, actor: str, host: str) -> Verdict:
         """Count one request of a token id or ``session_subject``; a refusal is audited as ``actor``."""

@@ -1,20 +1,26 @@
 """Sign-in and sign-out: ``GET /login`` (the form), ``POST /login``, ``POST /logout``.
 
 The form carries its own CSRF token (double-submit: a hidden field and an
-HttpOnly cookie scoped to ``/login``). A successful sign-in sets the session
-cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) and the CSRF cookie the
-Dash renderer echoes. Every attempt is audited. Attempts are rate-limited per
-client address and overall (the overall limit refuses only wrong passwords),
-and failures lock a (user name, client address) pair for a while
-(``dashboard.auth.limits``, ``alerts.store.throttle``): a refusal is the form
-again with a message saying how long to wait, status 429 and ``Retry-After``. User names are normalised and capped before anything is
-keyed, stored or audited (``alerts.core.usernames``).
+HttpOnly cookie scoped to ``/login``), signed with the deployment's secret
+(``alerts.store.devices``), so only a pair this server issued passes. A
+successful sign-in sets the session cookie (HttpOnly, SameSite=Strict, Secure
+over HTTPS), the CSRF cookie the Dash renderer echoes, and a device cookie for
+the user (HttpOnly, SameSite=Strict, Secure over HTTPS, path ``/login``, 180
+days). Every attempt is audited (refusals once per pair and hour, or sampled
+per minute). Attempts are rate-limited per client address and overall; past
+the overall limit, or past the user name's failure budget (all addresses
+together), only clients holding a device cookie for that name have their
+password checked; failures lock a (user name, client address) pair, or a
+(user name, device) pair for a device cookie holder (``dashboard.auth.limits``,
+``alerts.store.throttle``). A refusal is the form again with a message saying
+how long to wait, status 429 and ``Retry-After``, and costs no password check.
+User names are normalised and capped before anything is keyed, stored or
+audited (``alerts.core.usernames``).
 """
 from __future__ import annotations
 
 import html
 import math
-import secrets
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
@@ -23,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from alerts.core.events import SignedIn, SignedOut, SignInFailed, SignInThrottled
 from alerts.core.usernames import bounded
 from alerts.core.viewer import Viewer
+from alerts.store.devices import DEVICE_SECONDS, Devices, device_cookie_name
 from alerts.store.throttle import Verdict
 from dashboard.auth.checks import Busy
 from dashboard.auth.context import caller, services_of
@@ -31,8 +38,8 @@ from dashboard.auth.middleware import CSRF_COOKIE, SESSION_COOKIE
 from dashboard.services import Services
 
 LOGIN_CSRF_COOKIE = "login_csrf"
-#: What a sampled ``login.failure`` says (past the global sign-in limit only the first of a minute is written).
-SAMPLED = "first failure of this minute past the global sign-in limit"
+#: What a sampled ``login.throttled`` says (only the first refusal of a minute is written).
+SAMPLED = "first refusal of this minute"
 #: ``Retry-After`` (seconds) of a sign-in refused because every sign-in slot is taken.
 BUSY_RETRY_AFTER = 1
 
@@ -68,24 +75,33 @@ def _ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def _devices(request: Request) -> Devices:
+    return request.app.state.edge_limits.devices
+
+
 @router.get("/login", include_in_schema=False)
-def login_form(next: str = "/", services: Services = Depends(services_of)) -> HTMLResponse:  # noqa: A002
+def login_form(request: Request, next: str = "/", services: Services = Depends(services_of)  # noqa: A002
+               ) -> HTMLResponse:
     """The sign-in form."""
-    return _login_page(services.centre.scheme.lowest, secrets.token_urlsafe(24), _safe_next(next))
+    return _login_page(services.centre.scheme.lowest, _devices(request).form_token(), _safe_next(next))
 
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, services: Services = Depends(services_of)) -> Response:
     """Read the form, then check it off the event loop (Redis and argon2 block) in the sign-ins' own bounded
-    pool (``dashboard.auth.checks``): see ``attempt``. When that pool and its queue are full: 503 with
-    ``Retry-After`` at once, nothing counted or checked."""
+    pool (``dashboard.auth.checks``; its lane of known devices when the request carries a device cookie signed
+    for the name): see ``attempt``. When that lane and its queue are full: 503 with ``Retry-After`` at once,
+    nothing counted or checked."""
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    name = bounded(form.get("username", ""))
+    device = request.cookies.get(device_cookie_name(name), "")
     try:
         return await request.app.state.password_checks.run(
             attempt, services, request.app.state.edge_limits, form, _ip(request),
-            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https")
+            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https", device,
+            known=_devices(request).signed(name, device))  # users' own browsers have their own lane
     except Busy:
-        response = _login_page(services.centre.scheme.lowest, secrets.token_urlsafe(24),
+        response = _login_page(services.centre.scheme.lowest, _devices(request).form_token(),
                                _safe_next(form.get("next", "/")),
                                "The centre is busy with other sign-ins; try again in a second.", 503)
         response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
@@ -93,46 +109,71 @@ async def login(request: Request, services: Services = Depends(services_of)) -> 
 
 
 def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
-            secure: bool) -> Response:
-    """One sign-in attempt from the client address ``ip``, in this order: the address's rate limit (429), the
-    form's CSRF token (403), the lock of the (user name, address) pair (429), the password (401; a failure
-    counts against the pair; 429 instead while all addresses together are over the global limit), else a
-    session (303 to ``next``): a correct password is never refused by the global limit, which anyone can fill. The user name is normalised
-    and capped first (``alerts.core.usernames.bounded``), so nothing longer is keyed or audited."""
+            secure: bool, device_cookie: str = "") -> Response:
+    """One sign-in attempt from the client address ``ip`` with the device cookie ``device_cookie`` ("" for
+    none), in this order: the address's rate limit (429); the form's signed CSRF token (403); whether the
+    device cookie is valid for the name; without one, the global limit and then the name's failure budget
+    (429 without checking the password); the lock of the (name, address) pair, or of the (name, device)
+    pair for a device cookie holder (429); the password (401; a failure counts against the pair and, without
+    a device cookie, the name's budget); else a session and a new device cookie (303 to ``next``). The user
+    name is normalised and capped first (``alerts.core.usernames.bounded``), so nothing longer is keyed or
+    audited. Every refusal before the password costs no argon2 work."""
     audit, classification = services.centre.audit, services.centre.scheme.lowest
     name = bounded(form.get("username", ""))
     next_path = _safe_next(form.get("next", "/"))
-    fresh_csrf = secrets.token_urlsafe(24)
     allowed, limit = limits.sign_in(ip, name)
     if limit == "login":
-        return _refused(classification, fresh_csrf, next_path, allowed,
+        return _refused(classification, limits.devices.form_token(), next_path, allowed,
                         "Too many sign-in attempts from your address; try again in {wait}.")
-    sent_csrf = form.get("csrf", "")
-    if not sent_csrf or not secrets.compare_digest(sent_csrf, login_csrf):
-        return _login_page(classification, fresh_csrf, next_path, "The form expired; please sign in again.", 403)
+    if not limits.devices.form_valid(form.get("csrf", ""), login_csrf):
+        return _login_page(classification, limits.devices.form_token(), next_path,
+                           "The form expired; please sign in again.", 403)
+    fresh_csrf = limits.devices.form_token()
+    device = limits.devices.holder(name, device_cookie)
     address = address_key(ip)
-    locked = limits.lock.reserve(name, address)  # counted as a failure now, atomically: no race past the lock
+    if device is None:
+        if limit == "login-global":  # past the global limit only known browsers are checked
+            audit.record_counted(name or "?", lambda n: SignInThrottled(name, limit=limit, sampled=SAMPLED,
+                                                                        previous_minute=n),
+                                 ip, per="login-throttled-global")
+            limits.refused(name, address, limit, allowed, ip)
+            return _refused(classification, fresh_csrf, next_path, allowed, "Too many sign-ins at this centre "
+                            "right now (from everywhere); try again in {wait}, or from a browser you have "
+                            "signed in with before.")
+        budget = limits.account(name)
+        if not budget.allowed:
+            audit.record_counted(name or "?", lambda n: SignInThrottled(name, limit="account", sampled=SAMPLED,
+                                                                        previous_minute=n),
+                                 ip, per=f"login-throttled-account:{name}")
+            return _refused(classification, fresh_csrf, next_path, budget, "Too many failed sign-ins for this "
+                            "user name (from everywhere); try again in {wait}, or from a browser you have "
+                            "signed in with before.")
+    subject = address if device is None else f"device:{device}"
+    locked = limits.lock.reserve(name, subject)  # counted as a failure now, atomically: no race past the lock
     if not locked.allowed:
-        audit.record_first(name or "?", SignInThrottled(name), ip, per=f"login-lock:{name}:{address}")
+        if device is None:
+            limits.not_failed(name)  # refused unchecked: not a failure of the name's budget
+        kind = "pair" if device is None else "device"
+        audit.record_first(name or "?", SignInThrottled(name, limit=kind), ip, per=f"login-lock:{name}:{subject}")
+        where = "from your address" if device is None else "from this browser"
         return _refused(classification, fresh_csrf, next_path, locked,
-                        "Too many failed attempts for this user name from your address; try again in {wait}.")
+                        f"Too many failed attempts for this user name {where}; try again in {{wait}}.")
     user = services.accounts.authenticate(name, form.get("password", ""))
     if user is None:
-        if limit == "login-global":  # over the global limit: a wrong password waits, a right one never does
-            # ...and is sampled: one entry a minute, with the previous minute's count, however many addresses
-            audit.record_counted(name or "?", lambda n: SignInFailed(name, sampled=SAMPLED, previous_minute=n), ip,
-                                 per="login-failure-global")
-            limits.refused(name, address, limit, allowed, ip)
-            return _refused(classification, fresh_csrf, next_path, allowed, "Too many failed sign-ins at this "
-                            "centre right now (from everywhere); check your password and try again in {wait}.")
         audit.record(name or "?", SignInFailed(name), ip)
         return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
-    limits.lock.succeeded(name, address)
+    limits.lock.succeeded(name, subject)
+    if device is None:
+        limits.not_failed(name)
+    else:
+        limits.devices.forget(name, device)  # replaced by the new one below
     cookie, csrf = services.accounts.create_session(user)
     audit.record(user.name, SignedIn(user.name, role=user.role.value), ip)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict", secure=secure, path="/")
     response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=secure, path="/")
+    response.set_cookie(device_cookie_name(user.name), limits.devices.issue(user.name), max_age=DEVICE_SECONDS,
+                        httponly=True, samesite="strict", secure=secure, path="/login")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -19,13 +19,15 @@ class Held:
     """Wraps ``accounts.authenticate``: counts the checks running at once (and the most ever), and holds
     each until ``release``."""
 
-    def __init__(self, accounts):
-        self.accounts, self.real = accounts, accounts.authenticate
+    def __init__(self, accounts, names: str = ""):
+        self.accounts, self.real, self.names = accounts, accounts.authenticate, names  # holds names starting so
         self.running = self.most = 0
         self.lock, self.gate = threading.Lock(), threading.Event()
         accounts.authenticate = self
 
     def __call__(self, name, password):
+        if not name.startswith(self.names):
+            return self.real(name, password)
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
@@ -83,6 +85,36 @@ def test_sil001_a_flood_of_sign_ins_never_holds_up_a_signed_in_request(small_poo
     assert sorted(f.result().status_code for f in futures) == [401] * 4 + [503] * 41
 
 
+def test_sil004_a_browser_with_a_device_cookie_has_its_own_lane(small_pool, redis_url):
+    """With every slot (running and waiting) of the sign-ins taken by a flood of unknown clients, the user's
+    own browser, holding the device cookie of an earlier sign-in, still signs in at once; the same user from a
+    new browser is turned away (503) like the flood."""
+    user = add_user(redis_url, small_pool.prefix, "sil-kim", "responder", "SI")
+    home = httpx.Client(base_url=small_pool.url, timeout=60)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', home.get("/login").text).group(1)
+    assert home.post("/login", data={"username": user.name, "password": user.password, "csrf": csrf}
+                     ).status_code == 303
+    csrf = re.search(r'name="csrf" value="([^"]+)"', home.get("/login").text).group(1)
+    form = _form(small_pool)
+    held = Held(small_pool.services.accounts, names="nobody-")
+    flood = ThreadPoolExecutor(8)
+    try:
+        futures = [flood.submit(_post, small_pool, form, f"nobody-{i}", "127.0.0.70") for i in range(5)]
+        wait_for(lambda: held.running == 2 and sum(f.done() for f in futures) == 1, 30,
+                 "two checks running, two waiting, one refused")
+        assert futures[[f.done() for f in futures].index(True)].result().status_code == 503
+        stranger = httpx.post(f"{small_pool.url}/login", cookies={"login_csrf": form[1]}, timeout=30,
+                              data={"username": user.name, "password": user.password, "csrf": form[0]})
+        assert stranger.status_code == 503
+        mine = home.post("/login", data={"username": user.name, "password": user.password, "csrf": csrf})
+        assert mine.status_code == 303 and held.running == 2  # the flood's checks are still held
+    finally:
+        held.release()
+        flood.shutdown(wait=True)
+        home.close()
+    assert sorted(f.result().status_code for f in futures) == [401] * 4 + [503]
+
+
 @pytest.fixture
 def wide_pool(redis_url) -> Iterator[AppServer]:
     yield from serve_in_process(redis_url, login_checks=16, login_rate="1000/minute",
@@ -108,18 +140,25 @@ def test_sil002_concurrent_wrong_passwords_cannot_race_the_lock(wide_pool):
     assert len(failures) == 5
 
 
-def test_sil003_past_the_global_limit_failures_are_sampled_in_the_audit(redis_url):
-    """Ten wrong sign-ins from ten addresses with a global limit of three: three audited in full, the rest
-    sampled (one entry a minute, at most two if the minute turns), not one entry per address."""
-    running = serve_in_process(redis_url, login_rate="1000/minute", login_rate_global="3/minute")
+def test_sil003_past_the_global_limit_refusals_are_unchecked_and_sampled_in_the_audit(redis_url):
+    """Ten wrong sign-ins from ten addresses with a global limit of three (an hour): three checked and audited in full
+    (``login.failure``); the other seven are refused without a password check and sampled (one
+    ``login.throttled`` a minute, at most two if the minute turns), not one entry per address."""
+    running = serve_in_process(redis_url, login_rate="1000/minute", login_rate_global="3/hour")
     server = next(running)
     try:
         form = _form(server)
+        checks = []
+        real = server.services.accounts.authenticate
+        server.services.accounts.authenticate = lambda name, password: checks.append(name) or real(name, password)
         codes = [_post(server, form, f"sil-x{i}", f"127.0.0.{60 + i}").status_code for i in range(10)]
         assert codes == [401] * 3 + [429] * 7
-        failures = [e for e in server.services.centre.audit.read_all() if e.action == "login.failure"]
-        full, sampled = failures[:3], failures[3:]
-        assert [e.object for e in full] == ["sil-x0", "sil-x1", "sil-x2"] and "sampled" not in full[0].detail
+        assert checks == ["sil-x0", "sil-x1", "sil-x2"]  # past the limit no argon2 work at all
+        entries = server.services.centre.audit.read_all()
+        failures = [e for e in entries if e.action == "login.failure"]
+        assert [e.object for e in failures] == ["sil-x0", "sil-x1", "sil-x2"] and failures[0].detail == {}
+        sampled = [e for e in entries if e.action == "login.throttled"]
         assert 1 <= len(sampled) <= 2 and sampled[0].object == "sil-x3" and sampled[0].detail["sampled"]
+        assert sampled[0].detail["limit"] == "login-global"
     finally:
         running.close()
