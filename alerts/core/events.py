@@ -5,10 +5,8 @@ Two kinds:
 - **Stream events** (``AlertEvent``, ``AssetEvent``) carry a whole record and
   the id Redis gave them on their events stream (``event_id``, e.g.
   ``"1700000000000-0"``), which is also the cursor a client resumes from.
-  ``kind`` is ``alert.created``, ``alert.updated``, ``alert.routed`` (its
-  releasability changed: released from Unrouted, widened or narrowed; the
-  event also carries the ``previous`` routing, so a live stream can tell who
-  gains and who loses sight of it) or ``asset.updated``.
+  ``kind`` is ``alert.created``, ``alert.updated``, ``alert.routed`` (its releasability changed; the event
+  carries the ``previous`` routing: a live stream tells who gains and who loses sight) or ``asset.updated``.
 - **Audit events** (``Acknowledged``, ``StepCompleted`` ... ``SignedIn``) are
   what a person or the system did. Each class names its audit action once, in
   its class statement (``class Acknowledged(AuditEvent, action="alert.acknowledge")``),
