@@ -149,8 +149,8 @@ def test_lim006_past_the_global_limit_only_a_known_browser_is_checked(redis_url)
         assert right.status_code == 429 and right.text == wrong.text.replace(*_csrf_pair(wrong, right))
         assert _sign_in(known, owner.name, owner.password).status_code == 303
         limited = [e for e in _audit(server) if e.action == "rate.limited"]
-        assert [(e.object, e.detail["limit"]) for e in limited] == [("127.0.0.30", "login-global"),
-                                                                    ("127.0.0.32", "login-global")]
+        # sampled: the first refusal of the minute whatever the address (a flood cannot fill the stream)
+        assert [(e.object, e.detail["limit"]) for e in limited] == [("127.0.0.30", "login-global")]
     finally:
         flooded.close()
 
