@@ -40,7 +40,8 @@
     if (!root.querySelectorAll) { return; }
     root.querySelectorAll('[role="listbox"]').forEach(function (list) {
       var input = list.querySelector("label input");
-      if (!input) { return; }  // a real listbox (a dropdown's menu): left alone
+      // a dropdown's menu is a real listbox (the same options list, class dash-dropdown-options): left alone
+      if (!input || list.classList.contains("dash-dropdown-options")) { return; }
       list.setAttribute("role", input.type === "radio" ? "radiogroup" : "group");
       var name = nameOf(list);
       if (name && !list.getAttribute("aria-label")) { list.setAttribute("aria-label", name); }

@@ -87,11 +87,12 @@ def test_a11y002_every_page_for_the_role_has_no_serious_violation(seeded, browse
         for path in PAGES:
             page.goto(f"{seeded.url}{path}")
             try:
-                page.wait_for_function(SETTLED, timeout=30_000)
+                page.wait_for_function(SETTLED, timeout=60_000)  # (the map's first figure takes long under load)
             except PlaywrightTimeout:
-                pytest.fail(f"{path} did not settle for {role}: "
-                            + page.evaluate("() => Array.from(document.querySelectorAll('[data-dash-is-loading]'))"
-                                            ".map(e => e.id || e.className).join(', ')"))
+                pytest.fail(f"{path} did not settle for {role}: " + page.evaluate(
+                    "() => (document.getElementById('_pages_content') ? 'loading: ' : 'no page content; ') + "
+                    "Array.from(document.querySelectorAll('[data-dash-is-loading]')).map(e => e.id || e.className)"
+                    ".join(', ')"))
             if path == "/":
                 page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=30_000)
             violations = _serious(page)

@@ -281,7 +281,7 @@ def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalatio
         escalated = {e.alert_id: e.level for e in EscalationMonitor(workflow, EscalationPolicy(),
                                                                       clock=lambda: late).check()}
         assert escalated[alert["id"]] == 1  # (the module's other critical alerts escalate too)
-        item = page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="1"]', timeout=10_000)
+        item = page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="1"]', timeout=30_000)
         assert "ESCALATED L1" in item.inner_text()
         wait_for(lambda: "ESCALATED L1" in ((_core_style(page, alert["id"]) or {}).get("text") or ""), timeout=10,
                  what="the point's label")

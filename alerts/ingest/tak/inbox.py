@@ -72,11 +72,21 @@ class InboxWriter:
         """Store ``messages`` in order, waiting (and retrying) for as long as Redis is unreachable."""
         wait = self.backoff
         while True:
+            sending = asyncio.ensure_future(asyncio.to_thread(send_from_feed, self.client, self.keys, messages,
+                                                              self.feed))
             try:
-                await asyncio.to_thread(send_from_feed, self.client, self.keys, messages, self.feed)
+                await asyncio.shield(sending)
             except asyncio.CancelledError:
-                log.error("stopped while storing %d message(s) of feed %s: they may not be in the inbox",
-                          len(messages), self.feed)
+                # Stopped while the batch is on its way (its thread cannot be stopped): let it land before the
+                # connection stores anything after it (what it read past this batch), or the inbox would hold
+                # them out of order, and the process could exit before the thread wrote it.
+                try:
+                    await sending
+                except UNAVAILABLE as exc:
+                    log.error("stopped while storing %d message(s) of feed %s, and Redis could not be reached "
+                              "(%s): they are not in the inbox", len(messages), self.feed, exc)
+                else:
+                    self.counters.stored += len(messages)
                 raise
             except UNAVAILABLE as exc:
                 self.waiting = f"inbox stream unreachable: {exc}"

@@ -1,6 +1,7 @@
 """The CoT listener and the TAK server bridge on real loopback sockets, writing to a real Redis."""
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -418,3 +419,38 @@ def test_tak113_udp_multicast_situational_awareness_is_received(client, keys):
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
             sock.sendto(bytes(xml2proto(EVENTS[0])), ("239.2.3.1", listener.ports["udp"]))
             assert payloads(client, keys, 1) == [bytes(xml2proto(EVENTS[0]))]
+
+
+def test_tak090_a_stop_during_a_store_lets_the_batch_land_before_anything_after_it(tmp_path):
+    """A listener stopped mid-stream stored 0-544, then 636 on, and 545-635 later or never (cot006 under
+    load): the stop cancelled the connection while its batch was on its way in a thread, and the connection
+    then stored what it had read after it. Now a cancelled ``put`` returns only once its batch is stored."""
+    from alerts.ingest.tak.inbox import InboxWriter
+    from alerts.store.keys import Keys
+    from tests.conftest import run_async
+    from tests.valkey_nodes import data_node
+
+    node = data_node(tmp_path).start()
+    try:
+        client, keys = node.client(), Keys("tak090")
+        writer = InboxWriter(client, keys, "rs-tak")
+        batch = [f"<event uid='B-{i}'/>".encode() for i in range(5)]
+        seen = {}
+
+        async def main():
+            client.execute_command("CLIENT", "PAUSE", 400, "WRITE")  # the batch's XADD waits in the server
+            task = asyncio.ensure_future(writer.put(batch))
+            for _ in range(3):  # a few turns of the loop: the batch's thread is started (it waits on the server)
+                await asyncio.sleep(0)
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            seen["at_cancel"] = client.xlen(keys.inbox)
+            await writer.put([b"<event uid='after'/>"])  # what the connection stores next, on its way out
+
+        run_async(main)
+        assert seen["at_cancel"] == len(batch)  # landed before the cancelled put returned
+        stored = [fields[b"payload"] for _, fields in client.xrange(keys.inbox)]
+        assert stored == [*batch, b"<event uid='after'/>"] and writer.counters.stored == len(batch) + 1
+    finally:
+        node.stop()
