@@ -32,11 +32,11 @@
 
   function refresh() {
     var c = contract(), path = window.location.pathname, how = c && c.live.refresh[path];
-    if (!how || due[path] || !window.dash_clientside || !document.getElementById(how.store)) { return; }
+    if (!how || due[path] || !window.dash_clientside) { return; }  // (a dcc.Store draws no element)
     var wait = Math.max(0, (lastRefresh[path] || 0) + how.ms - Date.now());
     due[path] = window.setTimeout(function () {
       due[path] = null; lastRefresh[path] = Date.now();
-      if (window.location.pathname !== path || !document.getElementById(how.store)) { return; }
+      if (window.location.pathname !== path) { return; }
       window.dash_clientside.set_props(how.store, {data: Date.now()});
       document.body.dataset.pageRefreshes = String(Number(document.body.dataset.pageRefreshes || 0) + 1);
     }, wait);

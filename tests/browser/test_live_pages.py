@@ -1,0 +1,184 @@
+"""Live everywhere, in a real headless Chromium at desktop (1440x900) and phone (390x844) sizes.
+
+The queue and the situation page update by the live push, never by polling; the queue's checklist opens in a
+sheet inside the viewport, closed by Escape with the focus back on the alert; resolving with steps open asks in
+a dialog; a new unacknowledged critical alert raises the alarm on every page (strip, title, announcement), says
+EXERCISE for exercise play, clears on acknowledgment, and never for an alert not released to the viewer.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import httpx
+import pytest
+import redis
+
+from alerts.store.keys import Keys
+from dashboard.components.ids import EXERCISE_BAND_TICK as BAND_TICK
+from alerts.store.producer import send_to_stream
+from tests.browser.test_map_operator import SIZES, _inside_viewport
+from tests.conftest import make_alert, payload, sign_in, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(params=sorted(SIZES))
+def sized(request, browser):
+    """A browser context at one of the two sizes (its name in ``context.size``)."""
+    context = browser.new_context(viewport=SIZES[request.param])
+    context.size = request.param
+    yield context
+    context.close()
+
+
+def _send(server, *alerts: dict) -> None:
+    send_to_stream(redis.Redis.from_url(server.redis_url), Keys(server.prefix), [payload(a) for a in alerts])
+
+
+def _post(server, user, path: str, **body) -> httpx.Response:
+    return httpx.post(f"{server.url}/api/v1{path}", headers=user.headers, json=body or None, timeout=10)
+
+
+def _callbacks(requests: list) -> list[list[str]]:
+    """The changed inputs of each Dash callback request the page made."""
+    found = []
+    for request in requests:
+        if "_dash-update-component" in request.url and request.post_data:
+            found.append(json.loads(request.post_data).get("changedPropIds", []))
+    return found
+
+
+def _item(alert_id: str) -> str:
+    return f'#queue li[data-alert-id="{alert_id}"]'
+
+
+def test_lvp001_the_queue_follows_changes_made_elsewhere_by_push_without_polling(server, users, sized):
+    """An acknowledgment and a step done through the API (another user) show on an open queue, each through
+    one callback its live event asked for; the page has no timer that asks the server anything."""
+    officer = users["duty-rs"]
+    other = _other_officer(server, sized.size)
+    alert = make_alert(source="RS", releasable_to=["RS"], severity="high", title=f"Pushed to the queue {sized.size}")
+    _send(server, alert)
+    wait_for(lambda: alert["id"] in server.alert_ids(officer), what="the alert recorded")
+    page = sized.new_page()
+    sign_in(page, server.url, officer, path="/queue")
+    page.wait_for_selector(_item(alert["id"]), timeout=15_000)
+    page.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=15_000)
+    requests: list = []
+    page.on("request", lambda r: requests.append(r))
+
+    assert _post(server, other, f"/alerts/{quote(alert['id'], safe='')}/ack").status_code == 200
+    page.wait_for_function(
+        "([sel, who]) => { const li = document.querySelector(sel); return li && li.innerText.includes('by ' + who); }",
+        arg=[_item(alert["id"]), other.name], timeout=10_000)
+    assert _post(server, other, f"/alerts/{quote(alert['id'], safe='')}/checklist/1/done").status_code == 200
+    page.wait_for_function("sel => /in progress/.test(document.querySelector(sel).innerText)",
+                           arg=_item(alert["id"]), timeout=10_000)
+
+    triggers = _callbacks(requests)
+    assert triggers.count(["queue-live.data"]) >= 2, triggers  # the queue read again, each time asked by a push
+    # nothing on a timer: the only one left is every page's EXERCISE band (see dashboard.components.exercise_band)
+    assert [t for t in triggers if any(i.endswith("n_intervals") and not i.startswith(BAND_TICK) for i in t)] == []
+    assert page.locator("#queue-tick").count() == 0
+
+
+def _other_officer(server, size: str):
+    from tests.conftest import add_user
+
+    return add_user(server.redis_url, server.prefix, f"duty-rs-2-{size}", "duty_officer", "RS")
+
+
+def test_lvp002_the_checklist_opens_in_view_closes_with_escape_and_resolving_open_work_asks(server, users, sized):
+    officer = users["duty-rs"]
+    many = [make_alert(source="RS", releasable_to=["RS"], severity="medium", title=f"Queue filler {sized.size} {i}")
+            for i in range(24)]
+    _send(server, *many)
+    wait_for(lambda: {a["id"] for a in many} <= server.alert_ids(officer), what="the queue filled")
+    page = sized.new_page()
+    sign_in(page, server.url, officer, path="/queue")
+    page.wait_for_selector(_item(many[0]["id"]), timeout=15_000)
+    last = page.locator("#queue li[data-alert-id]").last
+    alert_id = last.get_attribute("data-alert-id")
+    button = page.locator(f"{_item(alert_id)} .open-button")
+    assert button.bounding_box()["y"] > SIZES[sized.size]["height"]  # far down a long queue
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.wait_for_selector(f'#checklist-panel.open .case[data-alert-id="{alert_id}"]', timeout=10_000)
+    wait_for(lambda: _inside_viewport(page, "#checklist-panel"), timeout=10, what="the sheet in view")
+    assert _inside_viewport(page, "#checklist-title")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'checklist-title'",
+                           timeout=5_000)
+
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('#checklist-panel').classList.contains('open')",
+                           timeout=10_000)
+    page.wait_for_function(
+        "id => { const a = document.activeElement; return a && a.classList.contains('open-button') &&"
+        " a.closest('[data-alert-id]').getAttribute('data-alert-id') === id; }", arg=alert_id, timeout=10_000)
+
+    page.keyboard.press("Enter")  # the focused Checklist button opens it again
+    page.wait_for_selector(f'#checklist-panel.open .case[data-alert-id="{alert_id}"] .resolve-ask',
+                           timeout=10_000)
+    page.click("#checklist-panel .resolve-ask")
+    dialog = page.locator("#resolve-dialog")
+    dialog.wait_for(state="visible", timeout=5_000)
+    assert page.evaluate("document.querySelector('#resolve-dialog').open") is True
+    assert page.get_attribute("#resolve-dialog", "aria-labelledby") == "resolve-dialog-title"
+    assert "still open" in dialog.inner_text()
+    page.click("#resolve-dialog .dialog-cancel")
+    dialog.wait_for(state="hidden", timeout=5_000)
+    assert server.api(f"/alerts/{quote(alert_id, safe='')}/checklist", officer).json()["status"] == "new"
+    assert page.evaluate("document.activeElement.classList.contains('resolve-ask')")
+
+    page.click("#checklist-panel .resolve-ask")
+    dialog.wait_for(state="visible", timeout=5_000)
+    page.click("#resolve-dialog .resolve-confirm")
+    page.wait_for_selector(f'#checklist-panel .case[data-alert-id="{alert_id}"][data-resolved="1"]', timeout=10_000)
+    assert "Resolved by " + officer.name in page.inner_text("#checklist-panel .case-status")
+    assert page.locator("#checklist-panel .countdown").count() == 0
+    assert page.locator(_item(alert_id)).count() == 0  # out of the queue
+
+
+def test_lvp003_a_critical_alert_raises_the_alarm_on_every_page_and_acknowledgment_clears_it(server, users, sized):
+    """Queue and situation pages open in two tabs; a critical exercise alert published to the stream rings both
+    (strip, title, aria-live), saying EXERCISE; one not released to the viewer rings nothing; an acknowledgment
+    through the API clears both."""
+    officer = users["duty-rs"]
+    pages = {}
+    for path in ("/queue", "/situation"):
+        page = sized.new_page()
+        if not pages:
+            sign_in(page, server.url, officer, path=path)
+        else:
+            page.goto(f"{server.url}{path}")
+            page.wait_for_selector("#whoami", timeout=20_000)
+        page.wait_for_function("() => document.body.dataset.pageLive === 'open' && document.body.dataset.alarm",
+                               timeout=15_000)
+        pages[path] = page
+    hidden = make_alert(source="HR", releasable_to=["HR"], severity="critical", title=f"Not for RS {sized.size}")
+    drill = make_alert(source="RS", releasable_to=["RS"], severity="critical", exercise=True,
+                       title=f"Drill alarm {sized.size}")
+    before = {path: int(page.evaluate("document.body.dataset.alarm")) for path, page in pages.items()}
+    _send(server, hidden)  # recorded first: an alarm that counted it would count it with the drill too
+    wait_for(lambda: hidden["id"] in server.alert_ids(users["lead-hr"]), what="the HR alert recorded")
+    _send(server, drill)
+    for path, page in pages.items():
+        page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path] + 1, timeout=10_000)
+        strip = page.locator("#critical-banner")
+        assert f"Drill alarm {sized.size}" in strip.inner_text() and "EXERCISE" in strip.inner_text()
+        assert "Not for RS" not in strip.inner_text()
+        assert page.title().startswith(f"({before[path] + 1}) ")
+        page.wait_for_function("t => document.querySelector('#alarm-announce').textContent.includes(t)",
+                               arg=f"Drill alarm {sized.size}", timeout=5_000)
+        announce = page.locator("#alarm-announce")
+        assert announce.get_attribute("aria-live") == "assertive" and "EXERCISE" in announce.text_content()
+        assert "ringing" in strip.get_attribute("class")
+        if before[path] == 0:
+            assert "exercise" in strip.get_attribute("class")
+        assert page.locator("#mute-sound").inner_text().startswith("Sound: click")  # no interaction yet
+    assert _post(server, officer, f"/alerts/{quote(drill['id'], safe='')}/ack").status_code == 200
+    for path, page in pages.items():
+        page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path], timeout=10_000)
+        assert f"Drill alarm {sized.size}" not in page.locator("#critical-banner").inner_text()
+        assert page.title().startswith("(") == (before[path] > 0)
