@@ -64,11 +64,12 @@
     var back = opener;
     opener = null;
     window.dash_clientside.set_props(ids().selectedCase, {data: null});
-    if (back) {
+    if (back) {  // once the sheet is closed and the queue drawn without the selection
       until(function () {
-        var panel = byId("checklistPanel");
-        return panel && !panel.classList.contains("open") ? openButtonOf(back) : null;
-      }, function (button) { button.focus(); }, 300);
+        var panel = byId("checklistPanel"), button = openButtonOf(back);
+        return panel && !panel.classList.contains("open") && button &&
+          button.getAttribute("aria-expanded") === "false" ? button : null;
+      }, function (button) { button.focus(); }, 600);
     }
   }
 

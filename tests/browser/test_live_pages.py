@@ -53,34 +53,68 @@ def _item(alert_id: str) -> str:
     return f'#queue li[data-alert-id="{alert_id}"]'
 
 
-def test_lvp001_the_queue_follows_changes_made_elsewhere_by_push_without_polling(server, users, sized):
-    """An acknowledgment and a step done through the API (another user) show on an open queue, each through
-    one callback its live event asked for; the page has no timer that asks the server anything."""
+def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_rings_the_alarm(server, users, sized):
+    """An acknowledgment and a step done through the API by another user show on an open queue, each through one
+    callback its live event asked for (no timer asks the server anything). Then, with the situation page open in
+    a second tab, a critical exercise alert published to the stream rings both (strip, title, aria-live), saying
+    EXERCISE; one not released to the viewer rings nothing; an acknowledgment through the API clears both."""
     officer = users["duty-rs"]
     other = _other_officer(server, sized.size)
     alert = make_alert(source="RS", releasable_to=["RS"], severity="high", title=f"Pushed to the queue {sized.size}")
     _send(server, alert)
     wait_for(lambda: alert["id"] in server.alert_ids(officer), what="the alert recorded")
-    page = sized.new_page()
-    sign_in(page, server.url, officer, path="/queue")
-    page.wait_for_selector(_item(alert["id"]), timeout=15_000)
-    page.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=15_000)
+    queue = sized.new_page()
+    sign_in(queue, server.url, officer, path="/queue")
+    queue.wait_for_selector(_item(alert["id"]), timeout=15_000)
+    queue.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=15_000)
     requests: list = []
-    page.on("request", lambda r: requests.append(r))
+    queue.on("request", lambda r: requests.append(r))
 
     assert _post(server, other, f"/alerts/{quote(alert['id'], safe='')}/ack").status_code == 200
-    page.wait_for_function(
+    queue.wait_for_function(
         "([sel, who]) => { const li = document.querySelector(sel); return li && li.innerText.includes('by ' + who); }",
         arg=[_item(alert["id"]), other.name], timeout=10_000)
     assert _post(server, other, f"/alerts/{quote(alert['id'], safe='')}/checklist/1/done").status_code == 200
-    page.wait_for_function("sel => /in progress/.test(document.querySelector(sel).innerText)",
-                           arg=_item(alert["id"]), timeout=10_000)
-
+    queue.wait_for_function("sel => /in progress/.test(document.querySelector(sel).innerText)",
+                            arg=_item(alert["id"]), timeout=10_000)
     triggers = _callbacks(requests)
     assert triggers.count(["queue-live.data"]) >= 2, triggers  # the queue read again, each time asked by a push
     # nothing on a timer: the only one left is every page's EXERCISE band (see dashboard.components.exercise_band)
     assert [t for t in triggers if any(i.endswith("n_intervals") and not i.startswith(BAND_TICK) for i in t)] == []
-    assert page.locator("#queue-tick").count() == 0
+    assert queue.locator("#queue-tick").count() == 0
+
+    situation = sized.new_page()
+    situation.goto(f"{server.url}/situation")
+    pages = {"/queue": queue, "/situation": situation}
+    for page in pages.values():
+        page.wait_for_function("() => document.body.dataset.pageLive === 'open' && document.body.dataset.alarm",
+                               timeout=15_000)
+    hidden = make_alert(source="HR", releasable_to=["HR"], severity="critical", title=f"Not for RS {sized.size}")
+    drill = make_alert(source="RS", releasable_to=["RS"], severity="critical", exercise=True,
+                       title=f"Drill alarm {sized.size}")
+    before = {path: int(page.evaluate("document.body.dataset.alarm")) for path, page in pages.items()}
+    _send(server, hidden)  # recorded first: an alarm that counted it would count it with the drill too
+    wait_for(lambda: hidden["id"] in server.alert_ids(users["lead-hr"]), what="the HR alert recorded")
+    _send(server, drill)
+    for path, page in pages.items():
+        page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path] + 1, timeout=10_000)
+        strip = page.locator("#critical-banner")
+        assert f"Drill alarm {sized.size}" in strip.inner_text() and "EXERCISE" in strip.inner_text()
+        assert "Not for RS" not in strip.inner_text()
+        assert page.title().startswith(f"({before[path] + 1}) ")
+        page.wait_for_function("t => document.querySelector('#alarm-announce').textContent.includes(t)",
+                               arg=f"Drill alarm {sized.size}", timeout=5_000)
+        announce = page.locator("#alarm-announce")
+        assert announce.get_attribute("aria-live") == "assertive" and "EXERCISE" in announce.text_content()
+        assert "ringing" in strip.get_attribute("class")
+        if before[path] == 0:
+            assert "exercise" in strip.get_attribute("class")
+        assert page.locator("#mute-sound").inner_text().startswith("Sound: click")  # no interaction yet
+    assert _post(server, officer, f"/alerts/{quote(drill['id'], safe='')}/ack").status_code == 200
+    for path, page in pages.items():
+        page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path], timeout=10_000)
+        assert f"Drill alarm {sized.size}" not in page.locator("#critical-banner").inner_text()
+        assert page.title().startswith("(") == (before[path] > 0)
 
 
 def _other_officer(server, size: str):
@@ -115,6 +149,7 @@ def test_lvp002_the_checklist_opens_in_view_closes_with_escape_and_resolving_ope
                            timeout=10_000)
     page.wait_for_function(
         "id => { const a = document.activeElement; return a && a.classList.contains('open-button') &&"
+        " a.getAttribute('aria-expanded') === 'false' &&"
         " a.closest('[data-alert-id]').getAttribute('data-alert-id') === id; }", arg=alert_id, timeout=10_000)
 
     page.keyboard.press("Enter")  # the focused Checklist button opens it again
@@ -138,47 +173,3 @@ def test_lvp002_the_checklist_opens_in_view_closes_with_escape_and_resolving_ope
     assert "Resolved by " + officer.name in page.inner_text("#checklist-panel .case-status")
     assert page.locator("#checklist-panel .countdown").count() == 0
     assert page.locator(_item(alert_id)).count() == 0  # out of the queue
-
-
-def test_lvp003_a_critical_alert_raises_the_alarm_on_every_page_and_acknowledgment_clears_it(server, users, sized):
-    """Queue and situation pages open in two tabs; a critical exercise alert published to the stream rings both
-    (strip, title, aria-live), saying EXERCISE; one not released to the viewer rings nothing; an acknowledgment
-    through the API clears both."""
-    officer = users["duty-rs"]
-    pages = {}
-    for path in ("/queue", "/situation"):
-        page = sized.new_page()
-        if not pages:
-            sign_in(page, server.url, officer, path=path)
-        else:
-            page.goto(f"{server.url}{path}")
-            page.wait_for_selector("#whoami", timeout=20_000)
-        page.wait_for_function("() => document.body.dataset.pageLive === 'open' && document.body.dataset.alarm",
-                               timeout=15_000)
-        pages[path] = page
-    hidden = make_alert(source="HR", releasable_to=["HR"], severity="critical", title=f"Not for RS {sized.size}")
-    drill = make_alert(source="RS", releasable_to=["RS"], severity="critical", exercise=True,
-                       title=f"Drill alarm {sized.size}")
-    before = {path: int(page.evaluate("document.body.dataset.alarm")) for path, page in pages.items()}
-    _send(server, hidden)  # recorded first: an alarm that counted it would count it with the drill too
-    wait_for(lambda: hidden["id"] in server.alert_ids(users["lead-hr"]), what="the HR alert recorded")
-    _send(server, drill)
-    for path, page in pages.items():
-        page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path] + 1, timeout=10_000)
-        strip = page.locator("#critical-banner")
-        assert f"Drill alarm {sized.size}" in strip.inner_text() and "EXERCISE" in strip.inner_text()
-        assert "Not for RS" not in strip.inner_text()
-        assert page.title().startswith(f"({before[path] + 1}) ")
-        page.wait_for_function("t => document.querySelector('#alarm-announce').textContent.includes(t)",
-                               arg=f"Drill alarm {sized.size}", timeout=5_000)
-        announce = page.locator("#alarm-announce")
-        assert announce.get_attribute("aria-live") == "assertive" and "EXERCISE" in announce.text_content()
-        assert "ringing" in strip.get_attribute("class")
-        if before[path] == 0:
-            assert "exercise" in strip.get_attribute("class")
-        assert page.locator("#mute-sound").inner_text().startswith("Sound: click")  # no interaction yet
-    assert _post(server, officer, f"/alerts/{quote(drill['id'], safe='')}/ack").status_code == 200
-    for path, page in pages.items():
-        page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path], timeout=10_000)
-        assert f"Drill alarm {sized.size}" not in page.locator("#critical-banner").inner_text()
-        assert page.title().startswith("(") == (before[path] > 0)
