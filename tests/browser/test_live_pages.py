@@ -110,6 +110,10 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
         if before[path] == 0:
             assert "exercise" in strip.get_attribute("class")
         assert page.locator("#mute-sound").inner_text().startswith("Sound: click")  # no interaction yet
+    queue.locator(".queue-head h2").click()  # the first interaction: the tone owed sounds, the button says so
+    queue.wait_for_function("() => document.body.dataset.soundAllowed === '1' && Number(document.body.dataset.beeps) >= 1",
+                            timeout=5_000)
+    assert queue.locator("#mute-sound").inner_text() == "Sound on"
     assert _post(server, officer, f"/alerts/{quote(drill['id'], safe='')}/ack").status_code == 200
     for path, page in pages.items():
         page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path], timeout=10_000)
