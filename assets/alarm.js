@@ -6,7 +6,8 @@
  * live.js on the map) hands it on as the DOM event "crisis:alarm". This script then
  *   - fills the alarm strip (#criticalBanner of the contract), which has a height of its own reserved in the
  *     frame from the start, so ringing never moves the page: red when it rings, striped gold and saying
- *     EXERCISE when every alerting alert is exercise play, quiet grey otherwise;
+ *     EXERCISE when every alerting alert is exercise play, quiet grey otherwise; each title shown carries its
+ *     alert's marking (data-marking), so the classification banners rise to it (marking.js);
  *   - prefixes the tab's title with the count ("(2) "), kept there when the page changes the title;
  *   - announces each new one in the aria-live="assertive" region (#alarmAnnounce);
  *   - plays a short tone (Web Audio, generated here: no sound file) for each new one. Browsers allow sound
@@ -79,7 +80,9 @@
     (ringing ? alarm.newest : []).forEach(function (a, i) {
       if (i) { text.append("; "); }
       if (a.exercise && !alarm.exercise_only) { text.appendChild(tag("EXERCISE", "exercise-tag")); text.append(" "); }
-      text.append(a.title);
+      var title = tag(a.title, "alarm-title");  // marked: the classification banners rise to it (marking.js)
+      title.setAttribute("data-marking", JSON.stringify(a.marking));
+      text.appendChild(title);
     });
     if (alarm.count > alarm.newest.length) { text.append(" …"); }
   }

@@ -141,11 +141,17 @@ def refresh_queue(_live, _changed, selected, last_signature):
 )
 def select_case(clicks):
     """The alert whose Checklist button was clicked."""
-    if not dash.ctx.triggered_id or not any(clicks or ()):
-        return dash.no_update
-    if not dash.ctx.triggered or not dash.ctx.triggered[0]["value"]:
-        return dash.no_update  # a button appeared, nobody clicked it
-    return dash.ctx.triggered_id["id"]
+    clicked = _clicked()
+    return dash.no_update if clicked is None else clicked["id"]
+
+
+def _clicked() -> dict | None:
+    """The id of the button this callback was fired for by a click, or None: buttons that appeared (the queue
+    or the panel drawn again) fire it too, with no clicks, and may come in one request with a real click."""
+    for trigger in dash.ctx.triggered or ():
+        if trigger.get("value") and trigger["prop_id"].endswith(".n_clicks"):
+            return json.loads(trigger["prop_id"].rsplit(".", 1)[0])
+    return None
 
 
 def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
@@ -270,8 +276,8 @@ def show_checklist(alert_id, _changed, _live, last_signature):
 )
 def act(_acks, _dones, _resolves, notes, note_ids, selected):
     """Acknowledge, complete a step or resolve: the server checks the role and releasability every time."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not dash.ctx.triggered or not dash.ctx.triggered[0]["value"]:
+    trigger = _clicked()
+    if trigger is None:
         return dash.no_update, dash.no_update  # buttons appeared, nobody clicked
     context = callback_context()
     centre, viewer = context.services.centre, context.viewer
@@ -290,4 +296,4 @@ def act(_acks, _dones, _resolves, notes, note_ids, selected):
             message = f"Step {trigger['n']} done."
     except ActionError as exc:
         return dash.no_update, html.Span(exc.message[:1].upper() + exc.message[1:] + ".", className="refused")
-    return {"trigger": trigger, "at": dash.ctx.triggered[0]["value"]}, message
+    return {"trigger": trigger, "at": [t["value"] for t in dash.ctx.triggered]}, message

@@ -83,12 +83,18 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
     assert [t for t in triggers if any(i.endswith("n_intervals") and not i.startswith(BAND_TICK) for i in t)] == []
     assert queue.locator("#queue-tick").count() == 0
 
-    situation = sized.new_page()
-    situation.goto(f"{server.url}/situation")
-    pages = {"/queue": queue, "/situation": situation}
+    pages = {"/queue": queue}
+    # the situation page, and another: the map (its own stream) on phone, the sharing page on desktop
+    for path in ("/situation", "/" if sized.size == "phone" else "/sharing"):
+        pages[path] = sized.new_page()
+        pages[path].goto(f"{server.url}{path}")
     for page in pages.values():
-        page.wait_for_function("() => document.body.dataset.pageLive === 'open' && document.body.dataset.alarm",
-                               timeout=15_000)
+        page.wait_for_function("() => document.body.dataset.alarm !== undefined", timeout=20_000)
+    situation = pages["/situation"]
+    situation.wait_for_selector("#tile-critical", timeout=15_000)
+    critical = int(situation.inner_text("#tile-critical"))
+    situation_requests: list = []
+    situation.on("request", lambda r: situation_requests.append(r))
     hidden = make_alert(source="HR", releasable_to=["HR"], severity="critical", title=f"Not for RS {sized.size}")
     drill = make_alert(source="RS", releasable_to=["RS"], severity="critical", exercise=True,
                        title=f"Drill alarm {sized.size}")
@@ -101,6 +107,8 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
         strip = page.locator("#critical-banner")
         assert f"Drill alarm {sized.size}" in strip.inner_text() and "EXERCISE" in strip.inner_text()
         assert "Not for RS" not in strip.inner_text()
+        marked = strip.locator(".alarm-title", has_text=f"Drill alarm {sized.size}").get_attribute("data-marking")
+        assert json.loads(marked)["releasable_to"] == ["RS"]  # the banners rise to what the strip shows
         assert page.title().startswith(f"({before[path] + 1}) ")
         page.wait_for_function("t => document.querySelector('#alarm-announce').textContent.includes(t)",
                                arg=f"Drill alarm {sized.size}", timeout=5_000)
@@ -114,6 +122,11 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
     queue.wait_for_function("() => document.body.dataset.soundAllowed === '1' && Number(document.body.dataset.beeps) >= 1",
                             timeout=5_000)
     assert queue.locator("#mute-sound").inner_text() == "Sound on"
+    situation.wait_for_function("n => Number(document.querySelector('#tile-critical').innerText) === n",
+                                arg=critical + 1, timeout=10_000)  # its figures read again, asked by the push
+    assert ["sit-live.data"] in _callbacks(situation_requests)
+    assert [t for t in _callbacks(situation_requests)
+            if any(i.endswith("n_intervals") and not i.startswith(BAND_TICK) for i in t)] == []
     assert _post(server, officer, f"/alerts/{quote(drill['id'], safe='')}/ack").status_code == 200
     for path, page in pages.items():
         page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path], timeout=10_000)
