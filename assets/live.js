@@ -132,7 +132,8 @@
     Array.prototype.forEach.call(list ? list.querySelectorAll("[data-alert-id]") : [], function (li) {
       if (li.getAttribute("data-alert-id") === id) { item = li; }
     });
-    if (item && document.activeElement !== item && !inFeed(document.activeElement)) {
+    var now = document.activeElement;  // put back only a focus the redraw lost (to the body), never one moved on
+    if (item && now !== item && (!now || now === document.body)) {
       restoring = true;
       item.focus({preventScroll: true});
       restoring = false;
