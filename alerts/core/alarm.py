@@ -21,11 +21,14 @@ from alerts.core.model import Severity, Status, StoredAlert
 
 #: How many of the alarming alerts a page is told about by name (the rest only count).
 NEWEST = 3
+#: The rule, as data (``alerts.actions.alarm`` applies it to the read model's table): this severity, this status.
+ALARM_SEVERITY = Severity.CRITICAL
+ALARM_STATUS = Status.NEW
 
 
 def alarms(stored: StoredAlert) -> bool:
     """Whether ``stored`` sounds the alarm: critical and still ``new`` (open, acknowledged by nobody)."""
-    return stored.alert.severity is Severity.CRITICAL and stored.status is Status.NEW
+    return stored.alert.severity is ALARM_SEVERITY and stored.status is ALARM_STATUS
 
 
 @dataclass(frozen=True)
