@@ -12,14 +12,10 @@
  */
 (function () {
   "use strict";
-  var contract = null;
   var index = {}, count = 0, pending = {}, timer = null;
   var INTERVAL = 250;
 
-  function pageContract() {
-    if (!contract) { contract = JSON.parse(document.getElementById("crisis-contract").getAttribute("data-contract")); }
-    return contract;
-  }
+  function pageContract() { return window.crisisContract.get(); }  // contract.js
 
   function draw() {
     timer = null;

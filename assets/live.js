@@ -15,7 +15,9 @@
  *     and its list item re-rendered (an escalated one says "ESCALATED L1");
  *   - "asset": handed to assets_live.js (window.crisisAssets);
  *   - "withdraw": the alert is no longer released to this viewer (its
- *     releasability narrowed): its point and list item are removed.
+ *     releasability narrowed): its point and list item are removed;
+ *   - "alarm": the critical alarm (no id, the state now), handed on as the
+ *     DOM event "crisis:alarm" (alarm.js), as page_live.js does on other pages.
  * Every point's colours, opacities and hover text come computed from the
  * server (payload "point"), so built and live points look alike. EventSource
  * reconnects by itself and sends Last-Event-ID, so the server replays what
@@ -45,7 +47,6 @@
  */
 (function () {
   "use strict";
-  var contract = null;
   var source = null, spec = null, lastId = null, retryTimer = null;
   var items = [], shown = 0, applied = new Set();
   var listDirty = false, scheduled = false;
@@ -57,13 +58,7 @@
   var held = [], hovering = false, focused = false, selectedId = null, observed = null, listSig = null;
   var restoring = false;
 
-  function pageContract() {
-    if (!contract) {
-      var el = document.getElementById("crisis-contract");
-      contract = el ? JSON.parse(el.getAttribute("data-contract")) : null;
-    }
-    return contract;
-  }
+  function pageContract() { return window.crisisContract.get(); }  // contract.js
 
   function ids() { return pageContract().ids; }
   function traces() { return pageContract().traces; }
@@ -137,11 +132,8 @@
     Array.prototype.forEach.call(list ? list.querySelectorAll("[data-alert-id]") : [], function (li) {
       if (li.getAttribute("data-alert-id") === id) { item = li; }
     });
-    // only while the focus is lost (on the body: the redraw removed the focused item), never taken back from
-    // where the user moved it since (e.g. the detail sheet's Close button: an Enter there re-selected the item)
-    var lost = !document.activeElement || document.activeElement === document.body;
-    if (!lost && !inFeed(document.activeElement)) { return; }
-    if (item && document.activeElement !== item && !inFeed(document.activeElement)) {
+    var now = document.activeElement;  // put back only a focus the redraw lost (to the body), never one moved on
+    if (item && now !== item && (!now || now === document.body)) {
       restoring = true;
       item.focus({preventScroll: true});
       restoring = false;
@@ -384,7 +376,7 @@
   function open(after) {
     if (source) { source.close(); }
     heard();
-    var url = "/live/map?" + (spec.query ? spec.query + "&" : "") + "after=" + encodeURIComponent(after);
+    var url = "/live/map?" + (spec.query ? spec.query + "&" : "") + "alarm=true&after=" + encodeURIComponent(after);
     source = new EventSource(url);
     source.addEventListener("open", function () {
       heard();
@@ -392,8 +384,11 @@
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
     });
     source.addEventListener("message", heard);
-    ["alert", "update", "withdraw", "asset", "status", "ping"].forEach(function (name) {
+    ["alert", "update", "withdraw", "asset", "status", "ping", "alarm"].forEach(function (name) {
       source.addEventListener(name, heard);
+    });
+    source.addEventListener("alarm", function (e) {  // the critical alarm (no id): alarm.js shows it
+      document.dispatchEvent(new CustomEvent("crisis:alarm", {detail: JSON.parse(e.data)}));
     });
     source.addEventListener("ping", function () {
       if (document.body.dataset.live === "stale") { status("live", "ok"); document.body.dataset.live = "open"; }

@@ -20,15 +20,9 @@
 (function () {
   "use strict";
   var TOLERANCE = 2, DRAG = 5;
-  var contract = null, down = null, fitted = null, unfolded = null;
+  var down = null, fitted = null, unfolded = null;
 
-  function pageContract() {
-    if (!contract) {
-      var el = document.getElementById("crisis-contract");
-      contract = el ? JSON.parse(el.getAttribute("data-contract")) : null;
-    }
-    return contract;
-  }
+  function pageContract() { return window.crisisContract.get(); }  // contract.js
 
   function ids() { return pageContract().ids; }
 

@@ -1,47 +1,22 @@
 /*
- * Response queue helpers: ticking countdowns, and a short alarm beep (WebAudio,
- * no sound file) for each new unacknowledged critical alert, which can be muted.
- * The server renders the deadlines (data-deadline); nothing here decides anything.
- * Component ids come from the page contract (#crisis-contract).
+ * Response queue helpers: ticking countdowns, the checklist sheet, the resolve dialog. The server renders
+ * the deadlines (data-deadline) and decides everything; nothing here does. Component ids come from the page
+ * contract (contract.js). The critical alarm and its sound are every page's (alarm.js).
+ *
+ * The checklist sheet (#checklistPanel: a side sheet on desktop, a bottom sheet on phone, always in view):
+ * opened by an alert's Checklist button, which it remembers; once the chosen alert's checklist is drawn
+ * the focus moves to its title. Its close button, or Escape anywhere in the queue page while it is open,
+ * unselects the alert (the store #selectedCase: a user's action, not a callback's) and puts the focus back
+ * on that alert's Checklist button.
+ * Resolve with steps open: the "Resolve…" button opens the modal dialog (#resolveDialog, showModal: focus
+ * kept inside, Escape cancels); "Cancel" closes it and the focus returns to "Resolve…"; "Resolve anyway"
+ * is the server's resolve button.
  */
 (function () {
   "use strict";
-  var MUTE_KEY = "crisis.queue.muted";
-  var beeped = new Set(), audio = null, contract = null;
 
-  function ids() {
-    if (!contract) {
-      var el = document.getElementById("crisis-contract");
-      contract = el ? JSON.parse(el.getAttribute("data-contract")) : {ids: {}};
-    }
-    return contract.ids;
-  }
-
-  function muted() { return window.localStorage.getItem(MUTE_KEY) === "1"; }
-
-  function showMute() {
-    var button = document.getElementById(ids().mute);
-    if (button) {
-      button.textContent = muted() ? "Sound off" : "Sound on";
-      button.setAttribute("aria-pressed", muted() ? "true" : "false");
-    }
-  }
-
-  function beep() {
-    if (muted()) { return; }
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      [0, 0.3].forEach(function (offset) {
-        var osc = audio.createOscillator(), gain = audio.createGain();
-        osc.type = "square"; osc.frequency.value = 880;
-        gain.gain.setValueAtTime(0.15, audio.currentTime + offset);
-        gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + offset + 0.2);
-        osc.connect(gain); gain.connect(audio.destination);
-        osc.start(audio.currentTime + offset); osc.stop(audio.currentTime + offset + 0.22);
-      });
-      document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
-    } catch (e) { /* no audio device, or not allowed before a click: the banner still shows */ }
-  }
+  function ids() { return window.crisisContract.ids(); }  // contract.js
+  function byId(key) { var id = ids()[key]; return id ? document.getElementById(id) : null; }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -50,7 +25,7 @@
     return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s % 60);
   }
 
-  function tick() {
+  function tick() {  // local only: no request
     var now = Date.now();
     document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
       var left = Date.parse(el.getAttribute("data-deadline")) - now;
@@ -59,22 +34,84 @@
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 60000);
     });
-    var critical = document.querySelector("#" + ids().criticalBanner + " .critical-ids");
-    if (critical) {
-      var fresh = false;
-      (critical.getAttribute("data-ids") || "").split(" ").forEach(function (id) {
-        if (id && !beeped.has(id)) { beeped.add(id); fresh = true; }
-      });
-      if (fresh) { beep(); }
-    }
-    showMute();
   }
 
+  // --- the checklist sheet ---
+  var opener = null;  // the alert id whose Checklist button opened the sheet
+
+  function openButtonOf(alertId) {
+    var found = null;
+    document.querySelectorAll("[data-alert-id] .open-button").forEach(function (b) {
+      if (b.closest("[data-alert-id]").getAttribute("data-alert-id") === alertId) { found = b; }
+    });
+    return found;
+  }
+
+  function until(find, then, tries) {  // the page draws after a callback answers: wait for it, a frame at a time
+    var el = find();
+    if (el) { then(el); return; }
+    if (tries > 0) { window.requestAnimationFrame(function () { until(find, then, tries - 1); }); }
+  }
+
+  function focusSheet(alertId) {
+    until(function () {
+      var panel = byId("checklistPanel"), card = panel && panel.querySelector(".case");
+      return card && card.getAttribute("data-alert-id") === alertId ? card.querySelector("h3") : null;
+    }, function (title) { title.focus({preventScroll: true}); }, 300);
+  }
+
+  function closeSheet() {
+    var back = opener;
+    opener = null;
+    window.dash_clientside.set_props(ids().selectedCase, {data: null});
+    if (back) {  // once the sheet is closed and the queue drawn without the selection
+      until(function () {
+        var panel = byId("checklistPanel"), button = openButtonOf(back);
+        return panel && !panel.classList.contains("open") && button &&
+          button.getAttribute("aria-expanded") === "false" ? button : null;
+      }, function (button) { button.focus(); }, 600);
+    }
+  }
+
+  function sheetOpen() { var panel = byId("checklistPanel"); return !!(panel && panel.classList.contains("open")); }
+
   document.addEventListener("click", function (event) {
-    if (event.target && event.target.id === ids().mute) {
-      window.localStorage.setItem(MUTE_KEY, muted() ? "0" : "1");
-      showMute();
+    var target = event.target;
+    if (!target || !target.closest || !byId("checklistPanel")) { return; }
+    var open = target.closest(".open-button");
+    if (open) {
+      opener = open.closest("[data-alert-id]").getAttribute("data-alert-id");
+      focusSheet(opener);
+      return;
+    }
+    if (target.closest("#" + ids().checklistClose)) { closeSheet(); return; }
+    if (target.closest(".resolve-ask")) {
+      var dialog = byId("resolveDialog");
+      if (dialog && !dialog.open) { dialog.showModal(); }
+      return;
+    }
+    if (target.closest(".dialog-cancel")) {
+      var d = target.closest("dialog");
+      if (d) { d.close(); }
     }
   });
+
+  // A dialog closed (Cancel, Escape): the focus goes back to the button that opened it.
+  document.addEventListener("close", function (event) {
+    if (event.target && event.target.id === ids().resolveDialog) {
+      var ask = document.querySelector("#" + ids().checklistPanel + " .resolve-ask");
+      if (ask) { ask.focus(); }
+      document.body.dataset.resolveDialogClosed = String(Number(document.body.dataset.resolveDialogClosed || 0) + 1);
+    }
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !sheetOpen()) { return; }
+    var dialog = byId("resolveDialog");
+    if (dialog && dialog.open) { return; }  // Escape closes the dialog first (the browser does)
+    event.preventDefault();
+    closeSheet();
+  });
+
   window.setInterval(tick, 1000);
 })();

@@ -28,7 +28,14 @@ from alerts.store.record import RecordStreams
 from dashboard import api, callback_errors
 from dashboard.auth.context import context_if_any
 from dashboard.components import exercise_band
-from dashboard.components.ids import SIGN_OUT, contract_element
+from dashboard.components.ids import (
+    ALARM_ANNOUNCE,
+    ALARM_TEXT,
+    CRITICAL_BANNER,
+    MUTE_SOUND,
+    SIGN_OUT,
+    contract_element,
+)
 from dashboard.degraded import DegradedMiddleware
 from dashboard.edge import install as install_edge
 from dashboard.edge.jsonbody import JsonBody
@@ -48,6 +55,27 @@ def classification_banner(scheme: Classifications, where: str) -> html.Div:
     return html.Div(scheme.lowest, className=f"classification {where} marking-level-0", id=f"classification-{where}",
                     **{"data-marking-banner": where, "data-levels": json.dumps(scheme.levels),
                        "data-tlps": json.dumps([t.value for t in Tlp])})
+
+
+#: What the sound button says until the browser allows sound (``assets/alarm.js`` then says on / off).
+SOUND_BLOCKED = "Sound: click anywhere to allow"
+SOUND_RULE = ("Browsers play no sound on a page before you click or press a key on it (their autoplay rule). "
+              "After that, a short tone sounds for each new critical alert; this button mutes it.")
+
+
+def alarm_strip() -> html.Div:
+    """The critical alarm of every page (``assets/alarm.js`` fills it from the page's live stream): a strip of
+    reserved height under the navigation, so it never moves the page when it rings; the sound button, which
+    explains the browsers' autoplay rule; and the ``aria-live="assertive"`` region a new critical alert is
+    announced in."""
+    return html.Div(className="alarm-holder", children=[
+        html.Div(id=CRITICAL_BANNER, className="alarm-strip quiet", **{"data-alarm": "0"}, children=[
+            html.Span(id=ALARM_TEXT, className="alarm-text", children="No critical alert awaiting acknowledgment"),
+            html.Button(SOUND_BLOCKED, id=MUTE_SOUND, className="mute-sound", title=SOUND_RULE,
+                        **{"aria-pressed": "false", "data-blocked": SOUND_BLOCKED}),
+        ]),
+        html.Div(id=ALARM_ANNOUNCE, className="visually-hidden", **{"aria-live": "assertive", "aria-atomic": "true"}),
+    ])
 
 
 def _frame(settings: Settings) -> html.Div:
@@ -71,6 +99,7 @@ def _frame(settings: Settings) -> html.Div:
                     html.Button("Sign out", id=SIGN_OUT, className="sign-out"),
                 ],
             ),
+            alarm_strip(),
             html.Div(dash.page_container, className="page"),
             html.Footer(className="attribution", children=ATTRIBUTION),
             classification_banner(settings.scheme, "bottom"),

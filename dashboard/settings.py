@@ -44,8 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_request_bytes", "", "CRISIS_MAX_REQUEST_BYTES", "262144",
             "largest request body the web server reads (bytes); a larger one is answered 413"),
     Setting("max_streams_per_user", "", "CRISIS_MAX_STREAMS_PER_USER", "4",
-            "live streams of each kind (`/live/map`, `/live/alerts`, `/live/assets`) one user may hold in a "
-            "server process (a map tab holds one `/live/map`); one more closes that user's oldest"),
+            "live streams of each kind (`/live/map`, `/live/alerts`, `/live/assets`, `/live/alarm`) one user may "
+            "hold in a server process (each page holds one: see Pages); one more closes that user's oldest"),
     Setting("live_ping_seconds", "", "CRISIS_LIVE_PING", "15",
             "a quiet live stream sends `event: ping` this often (seconds); the map marks its feed stale and "
             "reconnects after three intervals without any event"),

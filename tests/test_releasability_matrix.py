@@ -808,7 +808,7 @@ def test_rmx009_dash_callbacks_posted_directly(matrix, name):
         assert markers(details) == allowed, asset
         assert (asset in details) == (asset in ASSETS and asset_visible(name, asset) or asset == SENTINEL_ASSET)
     # the response queue and every alert's checklist panel
-    queue = dash_callback(client, "queue.children", {"queue-tick.n_intervals": 1}, "queue-tick.n_intervals")
+    queue = dash_callback(client, "queue.children", {"queue-live.data": 1}, "queue-live.data")
     assert markers(json.dumps(queue)) == want
     assert set(find_props(queue, "data-alert-id")) == {matrix.ids[s.n] for s in seen} | {SENTINEL_ALERT}
     rows = [r for r in find_props(queue["queue"], "props") if "data-alert-id" in r and "data-marking" in r]
@@ -829,7 +829,7 @@ def test_rmx009_dash_callbacks_posted_directly(matrix, name):
             assert panel.replace(alert_id, "ID") == ghost.replace(GHOST, "ID"), spec.marker
     # the situation page: table, tiles, marking
     situation = dash_callback(client, "sit-tiles.children", {"sit-window.value": 24, "sit-exercise.value": "all",
-                                                             "sit-refresh.n_intervals": 1}, "sit-window.value")
+                                                             "sit-live.data": 1}, "sit-window.value")
     assert markers(json.dumps(situation)) == want
     marking = json.loads(find_props(situation["sit-tiles"], "data-marking")[0])
     assert same_marking(marking, marking_for(seen)), marking

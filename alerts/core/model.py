@@ -344,8 +344,8 @@ class StoredAlert(Record):
     for an unlocated alert. ``expires_at`` is when its validity ends (CAP
     ``expires``, CoT ``stale``, our ``expires``); ``stale`` marks a CoT
     emergency that was already stale when it arrived (it waits for a fresh
-    report before it escalates). ``escalation_level`` is the level reached (0
-    none, 1 duty desk, 2 leadership), raised by ``WorkflowStore.escalate``.
+    report before it escalates). ``escalation_level`` is the level reached (0 none, 1 duty desk, 2 leadership),
+    raised by ``WorkflowStore.escalate``; ``steps_done`` its checklist steps done (``WorkflowStore.mark_step``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -362,6 +362,7 @@ class StoredAlert(Record):
     stale: bool = False
     superseded_by: str | None = None  # the id of the update or cancellation that closed it, if one did
     escalation_level: int = 0
+    steps_done: int = 0
     routing: Routing = None  # type: ignore[assignment]  # nation, releasability, markings (see model_post_init)
 
     def model_post_init(self, _context: Any) -> None:

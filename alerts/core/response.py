@@ -107,6 +107,12 @@ class CaseState:
         """0 (none), 1 (duty desk) or 2 (leadership)."""
         return int(self.escalation["level"]) if self.escalation else 0
 
+    @property
+    def open_steps(self) -> list[ChecklistStep]:
+        """The steps not done yet. Work is open while there are any: resolving then asks for confirmation
+        first (a final action confirms when work is open), and a resolved alert leaves them undone."""
+        return [s for s in self.steps if s.n not in self.done]
+
     def case(self, open_: bool = True) -> Case:
         """What escalation needs to know (``alerts.core.escalation.Case``)."""
         return Case(

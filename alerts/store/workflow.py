@@ -23,7 +23,8 @@ what may be done are ``alerts.core.response``):
   live streams learn of an escalation as of any other change.
 - The alert's status is advanced on its stored record through
   ``AlertStore.change`` (compare-and-set, never backwards), so the read models
-  and live streams learn it.
+  and live streams learn it; so is its count of steps done (``steps_done``),
+  so a step done by anyone reaches every open page live.
 """
 from __future__ import annotations
 
@@ -213,10 +214,21 @@ class WorkflowStore:
         return bool(first), Mark.parse(raw)  # type: ignore[return-value]
 
     def mark_step(self, alert_id: str, n: int, mark: Mark) -> Mark | None:
-        """Record step ``n`` done; None if recorded now, else the mark of whoever did it first."""
+        """Record step ``n`` done; None if recorded now, else the mark of whoever did it first.
+
+        The stored alert then moves to ``in_progress`` and its ``steps_done`` to the steps done now (never
+        down), in one write: every step done appends ``alert.updated``, so open pages learn of it live."""
         if not self.client.hsetnx(self.keys.checklist_done(alert_id), str(n), mark.json()):
             return Mark.parse(self.client.hget(self.keys.checklist_done(alert_id), str(n)))
-        self.advance_status(alert_id, Status.IN_PROGRESS)
+        done = int(self.client.hlen(self.keys.checklist_done(alert_id)))
+
+        def progress(stored: StoredAlert) -> StoredAlert | None:
+            status = advanced(stored.status, Status.IN_PROGRESS) or stored.status
+            if status is stored.status and stored.steps_done >= done:
+                return None
+            return stored.model_copy(update={"status": status, "steps_done": max(done, stored.steps_done)})
+
+        self.alerts.change(alert_id, progress)
         return None
 
     def resolve(self, alert_id: str, mark: Mark) -> Mark | None:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from dash import dcc, html
 
 from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking
-from alerts.core.model import Alert, AlertType, Severity, StoredAlert
+from alerts.core.model import AlertType, Severity, StoredAlert
 from alerts.core.roles import Role
 from alerts.core.viewer import Viewer
 from dashboard.components.times import utc_time
@@ -114,21 +114,6 @@ def legend() -> html.Div:
                    className="muted"),
         ],
     )
-
-
-def critical_banner(fresh: list[Alert]) -> list:
-    """The text of the queue's critical banner for ``fresh`` (critical alerts awaiting acknowledgment, most
-    urgent first): how many, and the first three titles. Exercise alerts are marked EXERCISE there as
-    everywhere; when all are, the count says "critical EXERCISE alerts", else how many are exercise."""
-    played = sum(1 for a in fresh if a.exercise)
-    kind = "EXERCISE " if played == len(fresh) else ""
-    mixed = f" ({played} EXERCISE)" if 0 < played < len(fresh) else ""
-    titles: list = []
-    for alert in fresh[:3]:
-        titles += (["; "] if titles else []) + ([exercise_tag(True), " "] if alert.exercise else []) + [alert.title]
-    titles += [" …"] if len(fresh) > 3 else []
-    return [html.Strong(f"{len(fresh)} critical {kind}alert{'s' if len(fresh) > 1 else ''}{mixed} awaiting "
-                        "acknowledgment: "), html.Span(titles)]
 
 
 def exercise_view_default(viewer: Viewer) -> str:

@@ -6,9 +6,11 @@ real-world stop (its reason) as a separate red notice beside it. Rendered with t
 callback, so a stop reaches every open page within that time; the band is sent again only when what it
 says changed (``EXERCISE_BAND_SIG``).
 
-Not driven by the live event stream: that stream (``dashboard/live``) carries alert events on the map
-page only, while the band is on every page; a poll of one hash read every 3 s per open page is cheap
-(``alerts.store.exercises.ExerciseStore.all`` parses a record only when it changed).
+Not driven by the live push yet: every page holds a live stream now (``assets/page_live.js``), but an
+exercise's state changes are not on the events streams the live feed follows (they are a hash,
+``alerts.store.exercises``); until they are, a poll of that hash every 3 s per open page is cheap
+(``alerts.store.exercises.ExerciseStore.all`` parses a record only when it changed). It is the one timer
+left that asks the server anything on the queue and situation pages.
 """
 from __future__ import annotations
 

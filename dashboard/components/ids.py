@@ -47,25 +47,43 @@ EXERCISE_BAND = "exercise-band"
 EXERCISE_BAND_TICK = "exercise-band-tick"
 EXERCISE_BAND_SIG = "exercise-band-sig"
 # the response queue page
+QUEUE_LIVE = "queue-live"  # a store the page's live stream sets (assets/page_live.js): the queue is read again
+SELECTED_CASE = "selected-case"
+CHECKLIST_PANEL = "checklist-panel"  # the selected alert's checklist: side sheet (desktop) / bottom sheet (phone)
+CHECKLIST_CLOSE = "checklist-close"
+RESOLVE_DIALOG = "resolve-dialog"  # "resolve with N steps open?" (a modal dialog)
+# the situation page
+SITUATION_LIVE = "sit-live"  # as QUEUE_LIVE
+# every page: the critical alarm (assets/alarm.js), a strip of reserved height under the navigation
 CRITICAL_BANNER = "critical-banner"
+ALARM_TEXT = "alarm-text"
 MUTE_SOUND = "mute-sound"
-# every page
+ALARM_ANNOUNCE = "alarm-announce"  # aria-live="assertive": a new critical alert is announced
 SIGN_OUT = "sign-out"
 CONTRACT = "crisis-contract"  # the one id the scripts know by name
 
 #: How many alerts the latest-alerts list shows.
 LIST_LIMIT = 50
+#: The live stream each page opens (``assets/page_live.js``): the map opens its own ``/live/map`` (``live.js``),
+#: which carries the alarm too; the queue the alerts and the alarm; the situation page alerts, assets (its
+#: ready/committed tile) and the alarm; every other page the alarm alone. ``refresh``: the store a page's live events set (so its callbacks read the page again),
+#: at most once per ``ms``.
+LIVE_PAGES = {"/": "map", "/queue": "alerts", "/situation": "all"}
+LIVE_URLS = {"alerts": "/live/alerts?alarm=true", "all": "/live/map?alarm=true", "alarm": "/live/alarm"}
+LIVE_REFRESH = {"/queue": {"store": QUEUE_LIVE, "ms": 200}, "/situation": {"store": SITUATION_LIVE, "ms": 1000}}
 
 
 def page_contract() -> dict:
     """What the browser scripts need to know: component ids, trace indices, what a click may pick and in which
     order (``hits``, ``layers.traces.hit_layers``), the opening view's extent (``regionBounds``: west, south,
-    east, north), list length, the prefix of an asset's id on the map (``assetPrefix``)."""
+    east, north), list length, the prefix of an asset's id on the map (``assetPrefix``), which live stream each
+    page opens and what its events refresh (``live``: ``LIVE_PAGES``, ``LIVE_URLS``, ``LIVE_REFRESH``)."""
     return {
         "ids": {"map": INCIDENT_MAP, "list": ALERT_LIST, "count": SHOWN_COUNT, "status": LIVE_STATUS,
                 "selected": SELECTED_ALERT, "details": ALERT_DETAILS, "signOut": SIGN_OUT,
-                "criticalBanner": CRITICAL_BANNER,
-                "mute": MUTE_SOUND, "watchdog": WATCHDOG,
+                "criticalBanner": CRITICAL_BANNER, "alarmText": ALARM_TEXT, "alarmAnnounce": ALARM_ANNOUNCE,
+                "mute": MUTE_SOUND, "watchdog": WATCHDOG, "selectedCase": SELECTED_CASE,
+                "checklistPanel": CHECKLIST_PANEL, "checklistClose": CHECKLIST_CLOSE, "resolveDialog": RESOLVE_DIALOG,
                 "feedList": FEED_LIST, "newPill": NEW_PILL, "sheet": DETAIL_SHEET, "sheetClose": DETAIL_CLOSE,
                 "picker": MAP_PICKER, "filters": FILTER_PANEL},
         "traces": trace_indices(),
@@ -73,6 +91,7 @@ def page_contract() -> dict:
         "regionBounds": list(REGION_BOUNDS),
         "listLimit": LIST_LIMIT,
         "assetPrefix": ASSET_PREFIX,
+        "live": {"pages": LIVE_PAGES, "urls": LIVE_URLS, "refresh": LIVE_REFRESH},
     }
 
 

@@ -12,5 +12,8 @@
 - ``payloads``: what an event carries: plain data (no page markup); the page
   renders it (``assets/live.js``, ``assets/assets_live.js``).
 - ``routes``: ``/live/map`` (both in one connection: what the map page opens),
-  ``/live/alerts`` and ``/live/assets``.
+  ``/live/alerts`` and ``/live/assets``; ``/live/alarm`` (what every other page
+  but the queue and the situation page opens), the viewer's critical alarm, a
+  state source (``sse``) that ``/live/map`` and ``/live/alerts`` carry too with
+  ``alarm=true``.
 """

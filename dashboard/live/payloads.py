@@ -5,12 +5,15 @@ list and the map point alike; the page renders it (``assets/live.js``) the
 same way for alerts present when the page was built and for alerts that
 arrive live. ``asset_data`` is one asset's point (``layers.assets.asset_point``).
 
+``alarm_data`` is the critical alarm of one viewer (``alerts.core.alarm``): a count and the newest few.
+
 Each alert carries its ``marking`` (``marking_data``), which the page puts on
 what shows the alert (``data-marking``) and folds into the classification
 banner (``assets/marking.js``).
 """
 from __future__ import annotations
 
+from alerts.core.alarm import Alarm
 from alerts.core.assets import Asset
 from alerts.core.markings import Classifications
 from alerts.core.model import StoredAlert
@@ -36,7 +39,8 @@ def alert_data(stored: StoredAlert) -> dict:
     ``id``, ``title``, ``severity``, ``type``, ``type_label``, ``status``,
     ``open``, ``exercise``, ``country``, ``region``, ``reported_at`` (ISO 8601),
     ``reported_label`` (``2026-11-27 14:05 UTC``, ``alerts.core.time_labels``), ``escalation`` (the level reached: 0 none, 1 duty desk,
-    2 leadership), ``escalation_label`` (``ESCALATED L1``; empty for 0), ``marking`` (``marking_data``),
+    2 leadership), ``escalation_label`` (``ESCALATED L1``; empty for 0), ``steps_done`` (checklist steps done),
+    ``marking`` (``marking_data``),
     ``point`` (see ``layers.incidents.live_point``; its hover text names the escalation too).
     """
     alert = stored.alert
@@ -55,6 +59,7 @@ def alert_data(stored: StoredAlert) -> dict:
         "reported_label": utc_label(alert.reported_at),
         "escalation": stored.escalation_level,
         "escalation_label": escalation_label(stored.escalation_level),
+        "steps_done": stored.steps_done,
         "marking": marking_data(stored),
         "point": live_point(stored),
     }
@@ -63,3 +68,14 @@ def alert_data(stored: StoredAlert) -> dict:
 def asset_data(asset: Asset) -> dict:
     """One asset's map point as plain data (``layers.assets.asset_point``)."""
     return asset_point(asset)
+
+
+def alarm_data(alarm: Alarm) -> dict:
+    """The critical alarm as plain data (``alerts.core.alarm``): ``count`` (alarming alerts the viewer may
+    see), ``headline`` (``Alarm.headline``), ``exercise`` (how many of them are exercise play), ``exercise_only`` (all of them are), ``newest``
+    (at most ``alerts.core.alarm.NEWEST``, most recently reported first: ``id``, ``title``, ``exercise``,
+    ``reported_label``, ``marking``), never the whole list."""
+    return {"count": alarm.count, "headline": alarm.headline, "exercise": alarm.exercise, "exercise_only": alarm.exercise_only,
+            "newest": [{"id": a.id, "title": a.alert.title, "exercise": a.alert.exercise,
+                        "reported_label": utc_label(a.alert.reported_at), "marking": marking_data(a)}
+                       for a in alarm.newest]}

@@ -26,16 +26,23 @@ clearance. Each stream takes a place of ``dashboard.live.limits.StreamLimits``
 (``app.state.stream_limits``; kinds ``map``, ``alerts``, ``assets``): one past
 a user's limit pushes out that user's oldest of that kind (``event: superseded``);
 one past the process's total answers 503.
+
+The critical alarm (``alerts.core.alarm``: critical alerts nobody acknowledged, of those the viewer may
+see; their count and the newest few, never the whole list) is ``event: alarm``, sent as the stream opens
+and after each event that changes it: on ``/live/alarm`` (kind ``alarm``: what every page but the map, queue
+and situation opens) and, with ``alarm=true``, on ``/live/map`` and ``/live/alerts``. It is a state, not an
+event (``dashboard.live.sse``, state sources): it has no id and is not replayed.
 """
 from __future__ import annotations
 
 import json
 from functools import partial
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
+from alerts.actions.alarm import alarm_for, concerns
 from alerts.actions.centre import Centre
 from alerts.actions.visibility import (
     CHANGED,
@@ -52,7 +59,7 @@ from alerts.core.viewer import Viewer
 from dashboard.auth.context import caller, services_of
 from dashboard.auth.recheck import Recheck
 from dashboard.live.limits import Lease, TooManyStreams
-from dashboard.live.payloads import alert_data, asset_data
+from dashboard.live.payloads import alarm_data, alert_data, asset_data
 from dashboard.live.sse import Frame, Source, sse_events, valid_cursor
 from dashboard.params import alert_filters
 from dashboard.services import Services
@@ -112,6 +119,23 @@ def _asset_source(centre: Centre, viewer: Viewer, services: Services, cursor: st
                   key=("asset", query))
 
 
+def _alarm_frame(centre: Centre, query: AlertQuery, event: AlertEvent | None = None) -> Frame:
+    """``alarm`` with the viewer's critical alarm now (``alarm_data``) when ``event`` (None: as the stream
+    opens) concerns a critical alert the viewer sees, saw or comes to see; else nothing. ``query`` is the
+    viewer's ``restricted`` query without filters: the alarm is the same on every page."""
+    if event is not None and (not concerns(event) or sight(query, event) is None):
+        return None
+    return "alarm", json.dumps(alarm_data(alarm_for(centre, query)))
+
+
+def _alarm_source(centre: Centre, viewer: Viewer, services: Services) -> Source:
+    """The critical alarm as a state source (``dashboard.live.sse``) on the alerts fan-out."""
+    query = restricted(centre, viewer)  # nation and clearance: all the alarm depends on
+    return Source(services.live.alerts, lambda _cursor, _count: [], centre.index.cursor,
+                  partial(_alarm_frame, centre, query), key=("alarm", query),
+                  opening=partial(_alarm_frame, centre, query))
+
+
 def _stream(request: Request, viewer: Viewer, services: Services, kind: str,
             sources: list[Source]) -> StreamingResponse:
     """The SSE response; its lease is given back when it ends (also if its body never started)."""
@@ -125,6 +149,8 @@ def _stream(request: Request, viewer: Viewer, services: Services, kind: str,
 
 _COMMON = ("rebuild (the replay would exceed its cap, or the cursor was trimmed), reload, ping, status, revoked, "
            "superseded")
+_ALARM = ("also send event alarm (the caller's critical alarm: count and newest few, dashboard.live.payloads."
+          "alarm_data) as the stream opens and whenever it changes")
 _ERRORS = {422: {"description": "a filter or the cursor is not valid"},
            503: {"description": "the server holds its limit of live streams"}}
 
@@ -135,12 +161,15 @@ _ERRORS = {422: {"description": "a filter or the cursor is not valid"},
                              "description": f"events alert, update, withdraw, asset, {_COMMON}"},
                        **_ERRORS})
 async def live_map(request: Request, filters: AlertQuery = Depends(alert_filters), after: str | None = None,
-                   viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> StreamingResponse:
+                   alarm: bool = Query(False, description=_ALARM), viewer: Viewer = Depends(caller),
+                   services: Services = Depends(services_of)) -> StreamingResponse:
     """``/live/alerts`` and ``/live/assets`` in one connection; ``after`` is ``<alerts id>,<assets id>``."""
     centre = services.centre
     alerts_at, assets_at = _cursors(request, after, [centre.index.cursor, centre.asset_index.cursor])
-    return _stream(request, viewer, services, "map", [_alert_source(centre, viewer, filters, services, alerts_at),
-                                                      _asset_source(centre, viewer, services, assets_at)])
+    sources = [_alert_source(centre, viewer, filters, services, alerts_at),
+               _asset_source(centre, viewer, services, assets_at)]
+    return _stream(request, viewer, services, "map", sources + ([_alarm_source(centre, viewer, services)]
+                                                               if alarm else []))
 
 
 @router.get("/live/alerts", summary="Server-sent events: alerts as they arrive and change (see dashboard.live)",
@@ -149,12 +178,26 @@ async def live_map(request: Request, filters: AlertQuery = Depends(alert_filters
                              "description": f"events alert, update, withdraw, {_COMMON}"},
                        **_ERRORS})
 async def live_alerts(request: Request, filters: AlertQuery = Depends(alert_filters), after: str | None = None,
-                      viewer: Viewer = Depends(caller),
+                      alarm: bool = Query(False, description=_ALARM), viewer: Viewer = Depends(caller),
                       services: Services = Depends(services_of)) -> StreamingResponse:
     """Events ``alert`` (new), ``update`` (changed) and ``withdraw``, filtered like ``/api/v1/alerts``."""
     centre = services.centre
     (cursor,) = _cursors(request, after, [centre.index.cursor])
-    return _stream(request, viewer, services, "alerts", [_alert_source(centre, viewer, filters, services, cursor)])
+    sources = [_alert_source(centre, viewer, filters, services, cursor)]
+    return _stream(request, viewer, services, "alerts", sources + ([_alarm_source(centre, viewer, services)]
+                                                                  if alarm else []))
+
+
+@router.get("/live/alarm", summary="Server-sent events: the caller's critical alarm (what every other page opens)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "events alarm, ping, status, revoked, superseded"},
+                       503: _ERRORS[503]})
+async def live_alarm(request: Request, viewer: Viewer = Depends(caller),
+                     services: Services = Depends(services_of)) -> StreamingResponse:
+    """Event ``alarm`` as the stream opens and whenever it changes (``dashboard.live.payloads.alarm_data``)."""
+    centre = services.centre
+    return _stream(request, viewer, services, "alarm", [_alarm_source(centre, viewer, services)])
 
 
 @router.get("/live/assets", summary="Server-sent events: asset positions and status as they change",

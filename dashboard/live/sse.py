@@ -41,6 +41,10 @@ events stream (a browser keeps at most six HTTP/1.1 connections per host).
   "max_lag"}``) and ends, as for a replay past its cap; more than
   ``QUEUE_LIMIT`` waiting batches end the stream (the browser reconnects and
   replays). See ``dashboard.live.fanout.Inbox``.
+- **State sources** (``Source.opening``; the critical alarm): a frame that is
+  the whole current state of something the events change. Sent once as the
+  stream opens, then at most once per batch (its last), without ``id:``; the
+  event ids (and so ``Last-Event-ID``) name only the other sources' cursors.
 - **Shared frames**: a live event's frame is built once per group of streams
   that see the same thing (``Source.key``: equal keys on one fan-out must mean
   equal ``frame`` results, so the key holds everything ``frame`` depends on:
@@ -98,6 +102,16 @@ class Source:
     cursor: str
     frame: Callable[[object], Frame]
     key: Hashable
+    #: Set for a **state source** (the critical alarm): each of its frames is the whole current state of
+    #: something derived from the events, not an event. It is not resumed (its cursor is not part of the event
+    #: id and nothing is replayed): the stream opens with ``opening()`` (the state now), and of each batch only
+    #: the last frame is sent; its frames carry no ``id:``.
+    opening: Callable[[], Frame] | None = None
+
+    @property
+    def is_state(self) -> bool:
+        """Whether this is a state source (``opening``)."""
+        return self.opening is not None
 
 
 def valid_cursor(value: str) -> bool:
@@ -153,7 +167,7 @@ async def sse_events(
     checked = time.monotonic()
 
     def event_id() -> str:
-        return ",".join(cursors)
+        return ",".join(c for c, source in zip(cursors, sources) if not source.is_state)
 
     async def revoked() -> bool:
         nonlocal checked
@@ -170,9 +184,29 @@ async def sse_events(
         framed = sources[tag].frame(event)
         return sse_frame(framed[0], framed[1], event_id()) if framed is not None else None
 
+    def send_state(tag: int, batch: Batch) -> str:
+        """A state source's last frame of the batch (built from the last event that has one), without id."""
+        source = sources[tag]
+        shared = batch.frames_of(source.key)
+        statuses = "".join(sse_frame("status", json.dumps(e.data)) for e in batch.events
+                           if isinstance(e, LiveStatus)) if tag == 0 else ""  # once: as send_batch
+        for index in range(len(batch.events) - 1, -1, -1):
+            event = batch.events[index]
+            if isinstance(event, LiveStatus):
+                continue
+            try:
+                framed = shared[index]
+            except KeyError:
+                framed = shared.setdefault(index, shared_frame(source.frame(event)))
+            if framed is not None:
+                return statuses + framed[0] + framed[1]
+        return statuses
+
     def send_batch(tag: int, batch: Batch) -> str:
         """The batch's events for this stream, as one text: each frame from the group's shared ones."""
         source, parts = sources[tag], []
+        if source.is_state:
+            return send_state(tag, batch)
         shared = batch.frames_of(source.key)
         for index, event in enumerate(batch.events):
             if isinstance(event, LiveStatus):
@@ -203,6 +237,10 @@ async def sse_events(
     try:
         yield "retry: 1000\n\n"
         for tag, source in enumerate(sources):
+            if source.opening is not None:
+                if (opened := source.opening()) is not None:
+                    yield sse_frame(*opened)
+                continue
             try:
                 backlog = await asyncio.to_thread(source.load_backlog, cursors[tag], REPLAY_LIMIT + 1)
             except CursorTooOld as exc:

@@ -1,11 +1,15 @@
 """The response queue: open alerts most urgent first, one-click acknowledgment, the selected alert's checklist.
 
-The queue is rebuilt on the server every two seconds from the read model (so
-new alerts appear without a reload) and only sent when it changed; the
-countdowns tick in the browser (``assets/responder.js``), which also sounds a
-short, mutable beep for each new unacknowledged critical alert. Every button
-is checked on the server (``alerts.actions.workflow``): a callback can be
-POSTed directly, so hiding a button protects nothing.
+Live, not polled: the page's live stream (``/live/alerts``, ``assets/page_live.js``) sets ``QUEUE_LIVE``
+on every change to an alert the viewer may see (a new alert; an acknowledgment, a step done, an escalation
+or a resolution, by anyone, from any page or the API), and the queue and the open checklist are read again
+from the read model and sent only when they changed. The countdowns tick in the browser
+(``assets/responder.js``); the critical alarm (banner, title, sound, announcement) is every page's
+(``assets/alarm.js``). The checklist opens in a side sheet (desktop) or a bottom sheet (phone), always in
+view, closed by its button or Escape (the focus goes back to the alert's Checklist button). Resolving an
+alert with steps still open asks first, in a modal dialog; a resolved alert's checklist says so, with no
+countdowns. Every button is checked on the server (``alerts.actions.workflow``): a callback can be POSTed
+directly, so hiding a button protects nothing.
 """
 from __future__ import annotations
 
@@ -22,38 +26,33 @@ from alerts.core.response import CaseState
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import (
-    alert_marking_attributes,
-    critical_banner,
-    exercise_tag,
-)
-from dashboard.components.ids import CRITICAL_BANNER, MUTE_SOUND
+from dashboard.components.alerts import alert_marking_attributes, exercise_tag
+from dashboard.components.ids import CHECKLIST_CLOSE, CHECKLIST_PANEL, QUEUE_LIVE, RESOLVE_DIALOG, SELECTED_CASE
 from layers.incidents import type_label
 
-TICK_MS = 2000
+NO_SELECTION = "Select an alert to see its checklist."
 
 
 def layout(**_query) -> html.Div:
-    """The page: banner, the queue, the selected alert's checklist."""
+    """The page: the queue and the selected alert's checklist (a sheet)."""
     return html.Div(
         className="page-body queue-page",
         children=[
-            html.Div(id=CRITICAL_BANNER, className="critical-banner", hidden=True, role="alert"),
             html.Div(className="queue-head", children=[
                 html.H2(["Response queue ", html.Span(id="queue-count", className="count")]),
-                html.Button("Sound on", id=MUTE_SOUND, className="mute-sound", title="Mute or unmute the alarm"),
             ]),
             html.Div(id="action-message", className="action-message", role="status"),
             html.Div(className="queue-layout", children=[
                 html.Ul(id="queue", className="queue"),
-                html.Section(id="checklist-panel", className="checklist-panel",
-                             children=html.P("Select an alert to see its checklist.", className="muted")),
+                html.Section(id=CHECKLIST_PANEL, className="checklist-panel", role="region",
+                             **{"aria-label": "Checklist"},
+                             children=html.P(NO_SELECTION, className="muted")),
             ]),
-            dcc.Store(id="selected-case"),
+            dcc.Store(id=SELECTED_CASE),
             dcc.Store(id="queue-sig"),
             dcc.Store(id="panel-sig"),
             dcc.Store(id="workflow-changed"),
-            dcc.Interval(id="queue-tick", interval=TICK_MS),
+            dcc.Store(id=QUEUE_LIVE),
         ],
     )
 
@@ -85,7 +84,9 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
     actions = []
     if ack is None and viewer.can(Permission.ACKNOWLEDGE):
         actions.append(html.Button("Acknowledge", id={"type": "ack", "id": entry.stored.id}, className="ack-button"))
-    actions.append(html.Button("Checklist", id={"type": "select-case", "id": entry.stored.id}, className="open-button"))
+    actions.append(html.Button("Checklist", id={"type": "select-case", "id": entry.stored.id}, className="open-button",
+                               **{"aria-controls": CHECKLIST_PANEL,
+                                  "aria-expanded": "true" if entry.stored.id == selected else "false"}))
     return html.Li(
         className=" ".join(classes),
         **{"data-alert-id": entry.stored.id, "data-critical-new": "1" if new_critical else "0"},
@@ -105,15 +106,6 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
     )
 
 
-def _banner(entries: list[workflow.QueueEntry]):
-    fresh = [e for e in entries if e.stored.alert.severity.value == "critical" and e.acknowledged is None]
-    if not fresh:
-        return [], True
-    return [*critical_banner([e.stored.alert for e in fresh]),
-            html.Span(className="critical-ids", hidden=True, **{"data-ids": " ".join(e.stored.id for e in fresh)})
-            ], False
-
-
 def _signature(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, default=str).encode()).hexdigest()
 
@@ -121,16 +113,14 @@ def _signature(*parts) -> str:
 @callback(
     Output("queue", "children"),
     Output("queue-count", "children"),
-    Output(CRITICAL_BANNER, "children"),
-    Output(CRITICAL_BANNER, "hidden"),
     Output("queue-sig", "data"),
-    Input("queue-tick", "n_intervals"),
+    Input(QUEUE_LIVE, "data"),
     Input("workflow-changed", "data"),
-    Input("selected-case", "data"),
+    Input(SELECTED_CASE, "data"),
     State("queue-sig", "data"),
 )
-def refresh_queue(_tick, _changed, selected, last_signature):
-    """The queue, most urgent first, and the critical banner; nothing is sent when unchanged."""
+def refresh_queue(_live, _changed, selected, last_signature):
+    """The queue, most urgent first (read again on each live event); nothing is sent when unchanged."""
     context = callback_context()
     viewer = context.viewer
     centre = context.services.centre
@@ -138,25 +128,30 @@ def refresh_queue(_tick, _changed, selected, last_signature):
     signature = _signature(selected, [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status,
                                        e.stored.routing.marking(centre.scheme)) for e in entries])
     if signature == last_signature:
-        return (dash.no_update,) * 5
-    banner, hidden = _banner(entries)
+        return (dash.no_update,) * 3
     items = ([_queue_item(e, viewer, selected, centre.scheme) for e in entries]
              or [html.Li("No open alerts.", className="muted")])
-    return items, str(len(entries)), banner, hidden, signature
+    return items, str(len(entries)), signature
 
 
 @callback(
-    Output("selected-case", "data"),
+    Output(SELECTED_CASE, "data"),
     Input({"type": "select-case", "id": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
 def select_case(clicks):
     """The alert whose Checklist button was clicked."""
-    if not dash.ctx.triggered_id or not any(clicks or ()):
-        return dash.no_update
-    if not dash.ctx.triggered or not dash.ctx.triggered[0]["value"]:
-        return dash.no_update  # a button appeared, nobody clicked it
-    return dash.ctx.triggered_id["id"]
+    clicked = _clicked()
+    return dash.no_update if clicked is None else clicked["id"]
+
+
+def _clicked() -> dict | None:
+    """The id of the button this callback was fired for by a click, or None: buttons that appeared (the queue
+    or the panel drawn again) fire it too, with no clicks, and may come in one request with a real click."""
+    for trigger in dash.ctx.triggered or ():
+        if trigger.get("value") and trigger["prop_id"].endswith(".n_clicks"):
+            return json.loads(trigger["prop_id"].rsplit(".", 1)[0])
+    return None
 
 
 def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
@@ -166,6 +161,8 @@ def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
     if done:
         body = html.Div(className="step-done", children=[
             f"✓ done by {done.by} at {done.at[11:16]} UTC", html.Div(done.note, className="step-note") if done.note else None])
+    elif state.resolution is not None:
+        body = html.Div("not done: the alert was resolved", className="step-closed")
     else:
         body = html.Div(className="step-open", children=[
             html.Span("", className="countdown", **{"data-deadline": step.due_at.isoformat(), "data-what": "due"}),
@@ -177,45 +174,93 @@ def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
                    children=[html.Div(head, className="step-head"), body])
 
 
+def _resolve_controls(alert_id: str, state: CaseState) -> list:
+    """Resolve: at once when every step is done; else a button that opens a modal dialog (``RESOLVE_DIALOG``,
+    ``assets/responder.js``) naming the steps still open, whose "Resolve anyway" resolves and "Cancel" (or
+    Escape) leaves the alert open."""
+    left = state.open_steps
+    if not left:
+        return [html.Button("Resolve", id={"type": "resolve", "id": alert_id}, className="resolve-button")]
+    many = f"{len(left)} of {len(state.steps)} checklist steps are" if len(left) > 1 else "1 checklist step is"
+    return [
+        html.Button("Resolve…", className="resolve-button resolve-ask", id="resolve-ask",
+                    **{"aria-haspopup": "dialog", "aria-controls": RESOLVE_DIALOG}),
+        html.Dialog(id=RESOLVE_DIALOG, className="resolve-dialog", **{"aria-labelledby": "resolve-dialog-title",
+                                                                      "aria-describedby": "resolve-dialog-text"},
+                    children=[
+            html.H4("Resolve with work still open?", id="resolve-dialog-title"),
+            html.P([f"{many} still open: ", ", ".join(f"{s.n}. {s.title}" for s in left[:5]),
+                    " …" if len(left) > 5 else "", ". Resolving closes the alert; they stay undone."],
+                   id="resolve-dialog-text"),
+            html.Div(className="dialog-actions", children=[
+                html.Button("Cancel", className="dialog-cancel", id="resolve-cancel", autoFocus=True),
+                html.Button("Resolve anyway", id={"type": "resolve", "id": alert_id},
+                            className="resolve-button resolve-confirm"),
+            ]),
+        ]),
+    ]
+
+
+def _status_line(state: CaseState) -> list:
+    if state.resolution is not None:
+        by = state.resolution
+        return [html.Strong(f"Resolved by {by.by} at {by.at[11:19]} UTC", className="resolved-tag"),
+                f" · note: {by.note}" if by.note else ""]
+    return [f"Acknowledged by {state.ack.by} at {state.ack.at[11:19]} UTC" if state.ack
+            else "Not acknowledged yet: acknowledge it to work the checklist.",
+            f" · escalated to level {state.escalation_level}" if state.escalation_level else ""]
+
+
+def _close_button() -> html.Button:
+    return html.Button("×", id=CHECKLIST_CLOSE, className="sheet-close", title="Close (Escape)",
+                       **{"aria-label": "Close the checklist"})
+
+
 def _panel(alert_id: str | None, viewer: Viewer):
     if not alert_id:
-        return html.P("Select an alert to see its checklist.", className="muted"), None
+        return html.P(NO_SELECTION, className="muted"), None
     centre = callback_context().services.centre
     try:
         stored, state = workflow.case_for(centre, viewer, alert_id)
     except ActionError as exc:
-        return html.P(exc.message, className="muted"), None
+        return html.Div([_close_button(), html.P(exc.message, className="muted")], className="sheet-head"), None
     if state is None:
-        return html.P("This alert has no checklist.", className="muted"), None
+        return html.Div([_close_button(), html.P("This alert has no checklist.", className="muted")],
+                        className="sheet-head"), None
     signature = _signature(alert_id, state.ack, sorted(state.done.items()), state.resolution, state.escalation,
                            stored.routing.marking(centre.scheme))
     may_work = state.ack is not None and state.resolution is None and viewer.can(Permission.COMPLETE_STEP)
-    header = [html.H3([exercise_tag(stored.alert.exercise), " ", stored.alert.title]),
-              html.P([f"Acknowledged by {state.ack.by} at {state.ack.at[11:19]} UTC" if state.ack
-                      else "Not acknowledged yet: acknowledge it to work the checklist.",
-                      f" · escalated to level {state.escalation_level}" if state.escalation_level else ""],
-                     className="case-status")]
-    if viewer.can(Permission.RESOLVE) and state.resolution is None:
-        header.append(html.Button("Resolve", id={"type": "resolve", "id": alert_id}, className="resolve-button"))
+    resolved = state.resolution is not None
+    header = [html.Div(className="sheet-head", children=[
+                  html.H3([exercise_tag(stored.alert.exercise), " ", stored.alert.title], tabIndex=-1,
+                          id="checklist-title"),
+                  _close_button()]),
+              html.P(_status_line(state), className="case-status" + (" resolved" if resolved else ""))]
+    if viewer.can(Permission.RESOLVE) and not resolved:
+        header += _resolve_controls(alert_id, state)
     steps = html.Ol([_step(s, state, viewer, may_work) for s in state.steps], className="steps", id="steps")
-    return html.Div([*header, steps], className="case", **{"data-alert-id": alert_id},
+    return html.Div([*header, steps], className="case" + (" is-resolved" if resolved else ""),
+                    **{"data-alert-id": alert_id, "data-resolved": "1" if resolved else "0"},
                     **alert_marking_attributes(stored, centre.scheme)), signature
 
 
 @callback(
-    Output("checklist-panel", "children"),
+    Output(CHECKLIST_PANEL, "children"),
+    Output(CHECKLIST_PANEL, "className"),
     Output("panel-sig", "data"),
-    Input("selected-case", "data"),
+    Input(SELECTED_CASE, "data"),
     Input("workflow-changed", "data"),
-    Input("queue-tick", "n_intervals"),
+    Input(QUEUE_LIVE, "data"),
     State("panel-sig", "data"),
 )
-def show_checklist(alert_id, _changed, _tick, last_signature):
-    """The selected alert's checklist; not re-sent while unchanged (keeps what is being typed)."""
+def show_checklist(alert_id, _changed, _live, last_signature):
+    """The selected alert's checklist in its sheet (open while an alert is selected); read again on each live
+    event, but not re-sent while unchanged (keeps what is being typed)."""
     panel, signature = _panel(alert_id, callback_context().viewer)
+    class_name = "checklist-panel" + (" open" if alert_id else "")
     if signature is not None and signature == last_signature:
-        return dash.no_update, dash.no_update  # unchanged: keep what is being typed
-    return panel, signature
+        return dash.no_update, class_name, dash.no_update  # unchanged: keep what is being typed
+    return panel, class_name, signature
 
 
 @callback(
@@ -226,13 +271,13 @@ def show_checklist(alert_id, _changed, _tick, last_signature):
     Input({"type": "resolve", "id": ALL}, "n_clicks"),
     State({"type": "step-note", "n": ALL}, "value"),
     State({"type": "step-note", "n": ALL}, "id"),
-    State("selected-case", "data"),
+    State(SELECTED_CASE, "data"),
     prevent_initial_call=True,
 )
 def act(_acks, _dones, _resolves, notes, note_ids, selected):
     """Acknowledge, complete a step or resolve: the server checks the role and releasability every time."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not dash.ctx.triggered or not dash.ctx.triggered[0]["value"]:
+    trigger = _clicked()
+    if trigger is None:
         return dash.no_update, dash.no_update  # buttons appeared, nobody clicked
     context = callback_context()
     centre, viewer = context.services.centre, context.viewer
@@ -251,4 +296,4 @@ def act(_acks, _dones, _resolves, notes, note_ids, selected):
             message = f"Step {trigger['n']} done."
     except ActionError as exc:
         return dash.no_update, html.Span(exc.message[:1].upper() + exc.message[1:] + ".", className="refused")
-    return {"trigger": trigger, "at": dash.ctx.triggered[0]["value"]}, message
+    return {"trigger": trigger, "at": [t["value"] for t in dash.ctx.triggered]}, message

@@ -2,6 +2,9 @@
 
 Its figures are aggregates: one hidden element (``#sit-marking``, with the tiles) carries the marking of the
 alerts they are drawn from (``alerts.actions.markings.situation_marking``), which the banner shows.
+
+Live, not polled: the page's live stream (``/live/alerts``, ``assets/page_live.js``) sets ``SITUATION_LIVE``
+on every change to an alert the viewer may see (at most once a second), and the figures are read again.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from alerts.core.roles import Permission
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import exercise_view_default, marking_attributes
 from dashboard.components.graph import graph
+from dashboard.components.ids import SITUATION_LIVE
 from layers.situation import choropleth_figure, trend_figure
 
 WINDOWS = [("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720)]
@@ -54,7 +58,7 @@ def layout(**_query) -> html.Div:
         ]),
         html.H3("Open critical and high incidents"),
         html.Div(id="sit-table"),
-        dcc.Interval(id="sit-refresh", interval=15_000),
+        dcc.Store(id=SITUATION_LIVE),
     ])
 
 
@@ -65,10 +69,11 @@ dash.register_page(__name__, path="/situation", title="Situation · Crisis dashb
 @callback(
     Output("sit-tiles", "children"), Output("sit-trend", "figure"), Output("sit-countries", "figure"),
     Output("sit-regions", "figure"), Output("sit-table", "children"), Output("sit-export", "children"),
-    Input("sit-window", "value"), Input("sit-exercise", "value"), Input("sit-refresh", "n_intervals"),
+    Input("sit-window", "value"), Input("sit-exercise", "value"), Input(SITUATION_LIVE, "data"),
 )
-def refresh(window_hours, exercise, _tick):
-    """Every figure of the page, for the chosen window and real/exercise switch."""
+def refresh(window_hours, exercise, _live):
+    """Every figure of the page, for the chosen window and real/exercise switch; read again on each live
+    event (``SITUATION_LIVE``, at most once a second)."""
     context = callback_context()
     viewer = context.viewer
     centre = context.services.centre

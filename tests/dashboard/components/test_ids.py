@@ -38,3 +38,13 @@ def test_ids003_the_asset_id_prefix_comes_from_the_contract():
         text = path.read_text(encoding="utf-8")
         assert f'"{ASSET_PREFIX}"' not in text and f"'{ASSET_PREFIX}'" not in text, path.name
     assert "assetPrefix" in (ROOT / "assets" / "assets_live.js").read_text(encoding="utf-8")
+
+
+def test_ids004_one_script_reads_the_page_contract():
+    """``contract.js`` is the one reader of the contract element; every other script asks it."""
+    readers = [p.name for p in SCRIPTS if f'"{ids.CONTRACT}"' in p.read_text(encoding="utf-8")]
+    assert readers == ["contract.js"]
+    for path in SCRIPTS:
+        text = path.read_text(encoding="utf-8")
+        if "pageContract" in text or "ids()" in text:
+            assert "crisisContract" in text or path.name == "contract.js", path.name

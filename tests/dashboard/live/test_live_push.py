@@ -15,7 +15,7 @@ from tests.conftest import ROOT, add_user, make_alert, wait_for
 
 #: Exactly the fields of an alert event (``dashboard.live.payloads.alert_data``).
 ALERT_FIELDS = {"id", "title", "severity", "type", "type_label", "status", "open", "exercise", "country", "region",
-                "reported_at", "reported_label", "escalation", "escalation_label", "marking", "point"}
+                "reported_at", "reported_label", "escalation", "escalation_label", "steps_done", "marking", "point"}
 
 
 @pytest.fixture(scope="module")
@@ -305,3 +305,67 @@ def test_lpu013_each_live_event_is_built_once_per_nation_and_clearance_and_never
     assert seen[4] == [to_all["id"], confidential["id"], last["id"]]
     # one build per group that sees it: RS, HR and RS-CONFIDENTIAL (not one per viewer: 5)
     assert built == {to_all["id"]: 3, to_hr["id"]: 1, confidential["id"]: 1, last["id"]: 3}
+
+
+def _post(app_server, user, path: str, **body) -> httpx.Response:
+    return httpx.post(f"{app_server.url}/api/v1{path}", headers=user.headers, json=body or None, timeout=10)
+
+
+def test_lpu020_every_step_done_by_anyone_is_pushed_with_the_progress(app_server, officer):
+    """Only the first step used to change the alert (status ``in_progress``): later steps done by another user
+    reached no open page. Each now updates the stored alert's ``steps_done``, which is pushed."""
+    other = add_user(app_server.services.settings.redis_url, app_server.prefix, "duty-live-2", "duty_officer", "RS")
+    alert = make_alert(source="RS", releasable_to=["RS"], severity="high")
+    with stream(app_server, officer) as live:
+        app_server.ingest(alert)
+        assert live.until(alert["id"], "alert")["steps_done"] == 0
+        assert _post(app_server, other, f"/alerts/{alert['id']}/ack").status_code == 200
+        assert live.until(alert["id"], "update")["status"] == "acknowledged"
+        for n in (1, 2):
+            assert _post(app_server, other, f"/alerts/{alert['id']}/checklist/{n}/done", note="x").status_code == 200
+            update = live.until(alert["id"], "update")
+            assert (update["status"], update["steps_done"]) == ("in_progress", n)
+
+
+@contextmanager
+def alarm_stream(app_server, user) -> Iterator[Stream]:
+    with httpx.stream("GET", f"{app_server.url}/live/alarm", headers=user.headers,
+                      timeout=httpx.Timeout(15, read=15)) as response:
+        assert response.status_code == 200, response.read()
+        yield Stream(response)
+
+
+def _alarm(live: Stream) -> dict:
+    while True:
+        event, data = live.next_event()
+        if event == "alarm":
+            return data
+
+
+def test_lpu021_the_alarm_stream_opens_with_the_alarm_and_follows_it_within_releasability(app_server, officer):
+    """``/live/alarm``: the count and the newest few (never the whole list), no id; a critical alert not released
+    to the viewer changes nothing and is never named; an acknowledgment by anyone clears it."""
+    centre = app_server.services.centre  # (the module's other tests leave alerts: the counts are relative)
+    hidden = make_alert(source="HR", releasable_to=["HR"], severity="critical", title="Not for RS eyes")
+    mine = [make_alert(source="RS", releasable_to=["RS"], severity="critical", title=f"Alarm {i}",
+                       exercise=i == 0) for i in range(5)]
+    with alarm_stream(app_server, officer) as live:
+        before = _alarm(live)
+        assert live.last_id is None  # a state, not an event: no id
+        assert set(before) == {"count", "headline", "exercise", "exercise_only", "newest"}
+        app_server.ingest(hidden)
+        app_server.ingest(*mine)
+        seen = [_alarm(live)]
+        while seen[-1]["count"] < before["count"] + 5:
+            seen.append(_alarm(live))
+        now = seen[-1]
+        assert "Not for RS eyes" not in json.dumps(seen)
+        assert len(now["newest"]) == 3 and {a["title"] for a in now["newest"]} <= {m["title"] for m in mine}
+        assert now["headline"].startswith(f"{now['count']} critical alerts")
+        for alert in mine:
+            assert _post(app_server, officer, f"/alerts/{alert['id']}/ack").status_code == 200
+        now = _alarm(live)
+        while now["count"] > before["count"]:
+            now = _alarm(live)
+        assert all(a["id"] not in {m["id"] for m in mine} for a in now["newest"])
+    wait_for(lambda: centre.index.get(hidden["id"]) is not None, what="the hidden alert recorded")

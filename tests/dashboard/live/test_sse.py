@@ -87,3 +87,31 @@ def test_sse003_a_replayed_event_is_framed_for_its_stream_and_not_sent_again_liv
     assert replayed == sse_frame("alert", json.dumps({"n": 1}), "1-0")
     assert live == sse_frame("alert", json.dumps({"n": 2}), "2-0")
     assert built == {1: 1, 2: 1}
+
+
+def test_sse004_a_state_source_opens_with_its_state_sends_one_frame_per_batch_and_no_id():
+    """The alarm's kind of source: its opening frame first; of a batch, only the last frame (built from the last
+    event that has one, once per group); never an ``id:``, and the other source's ids leave it out."""
+    built = Counter()
+
+    def state(event=None):
+        built["opening" if event is None else event.n] += 1
+        return None if event is not None and event.n == 3 else ("alarm", json.dumps({"at": getattr(event, "n", 0)}))
+
+    async def main():
+        alerts = FanOut()
+        sources = [Source(alerts, lambda c, count: [], "0-0", lambda e: ("alert", json.dumps({"n": e.n})), key="A"),
+                   Source(alerts, lambda c, count: [], "", state, key="S", opening=state)]
+        stream = sse_events(sources, _never_disconnected, ping_every=3600)
+        first = [await anext(stream), await anext(stream)]  # retry, then the opening state
+        alerts.publish([_event(1), _event(2), _event(3)])
+        live = [await anext(stream), await anext(stream)]
+        await stream.aclose()
+        return first, live
+
+    (retry, opening), live = run_async(main)
+    assert opening == sse_frame("alarm", json.dumps({"at": 0}))
+    assert sorted(live, key=lambda t: t.startswith("event: alarm")) == [
+        "".join(sse_frame("alert", json.dumps({"n": n}), f"{n}-0") for n in (1, 2, 3)),
+        sse_frame("alarm", json.dumps({"at": 2}))]  # event 3 changes no state: event 2's is the batch's last
+    assert built == {"opening": 1, 3: 1, 2: 1}  # framed from the end until one answered

@@ -1,0 +1,140 @@
+/*
+ * The critical alarm of every page: a new critical alert nobody acknowledged is unmissable.
+ *
+ * The page's live stream sends "alarm" (dashboard.live.payloads.alarm_data: the count of such alerts the
+ * viewer may see, a headline, and the newest few, never all of them); the stream's owner (page_live.js, or
+ * live.js on the map) hands it on as the DOM event "crisis:alarm". This script then
+ *   - fills the alarm strip (#criticalBanner of the contract), which has a height of its own reserved in the
+ *     frame from the start, so ringing never moves the page: red when it rings, striped gold and saying
+ *     EXERCISE when every alerting alert is exercise play, quiet grey otherwise; each title shown carries its
+ *     alert's marking (data-marking), so the classification banners rise to it (marking.js);
+ *   - prefixes the tab's title with the count ("(2) "), kept there when the page changes the title;
+ *   - announces each new one in the aria-live="assertive" region (#alarmAnnounce);
+ *   - plays a short tone (Web Audio, generated here: no sound file) for each new one. Browsers allow sound
+ *     only after the user clicked or pressed a key on the page (autoplay rule): until then the sound button
+ *     says so, and an alarm that rang meanwhile sounds at that first click or key. The button mutes it
+ *     (remembered in this browser).
+ * It clears when the alerts are acknowledged (by anyone: the stream sends the new state).
+ * document.body.dataset: alarm (the count), alarmExercise ("1" when all are exercise), alarmAnnounced and
+ * beeps (how many so far), soundAllowed ("1" after the first interaction).
+ */
+(function () {
+  "use strict";
+  var MUTE_KEY = "crisis.alarm.muted";
+  var viaButton = false, last = null, known = new Set(), count = 0, allowed = false, owed = false, audio = null, observer = null;
+  var TITLE_PREFIX = /^\(\d+\) /;
+
+  function ids() { return window.crisisContract.ids(); }  // contract.js
+  function byId(key) { var id = ids()[key]; return id ? document.getElementById(id) : null; }
+  function muted() { return window.localStorage.getItem(MUTE_KEY) === "1"; }
+  function bump(key) { document.body.dataset[key] = String(Number(document.body.dataset[key] || 0) + 1); }
+
+  function showSound() {
+    var button = byId("mute");
+    if (!button) { return; }
+    button.textContent = !allowed ? button.getAttribute("data-blocked") : (muted() ? "Sound off" : "Sound on");
+    button.setAttribute("aria-pressed", allowed && muted() ? "true" : "false");
+  }
+
+  function tone() {
+    if (muted()) { return; }
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") { audio.resume(); }
+      [0, 0.3].forEach(function (offset) {
+        var osc = audio.createOscillator(), gain = audio.createGain(), at = audio.currentTime + offset;
+        osc.type = "square"; osc.frequency.value = 880;
+        gain.gain.setValueAtTime(0.15, at);
+        gain.gain.exponentialRampToValueAtTime(0.001, at + 0.2);
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(at); osc.stop(at + 0.22);
+      });
+      bump("beeps");
+    } catch (e) { /* no audio device: the strip, the title and the announcement still say it */ }
+  }
+
+  function title() {
+    var base = document.title.replace(TITLE_PREFIX, "");
+    var wanted = count > 0 ? "(" + count + ") " + base : base;
+    if (document.title !== wanted) { document.title = wanted; }
+  }
+
+  function watchTitle() {  // the pages set the title as they change: keep the count in front
+    var el = document.querySelector("title");
+    if (observer || !el || !window.MutationObserver) { return; }
+    observer = new window.MutationObserver(title);
+    observer.observe(el, {childList: true, characterData: true, subtree: true});
+  }
+
+  function tag(text, cls) { var s = document.createElement("span"); s.className = cls; s.textContent = text; return s; }
+
+  function strip(alarm) {
+    var el = byId("criticalBanner"), text = byId("alarmText");
+    if (!el || !text) { return; }
+    var ringing = alarm.count > 0;
+    el.className = "alarm-strip " + (!ringing ? "quiet" : (alarm.exercise_only ? "ringing exercise" : "ringing"));
+    el.setAttribute("data-alarm", String(alarm.count));
+    text.textContent = "";
+    if (ringing && alarm.exercise_only) { text.appendChild(tag("EXERCISE", "exercise-tag")); text.append(" "); }
+    text.appendChild(tag(alarm.headline + (ringing ? ": " : ""), "alarm-headline"));
+    (ringing ? alarm.newest : []).forEach(function (a, i) {
+      if (i) { text.append("; "); }
+      if (a.exercise && !alarm.exercise_only) { text.appendChild(tag("EXERCISE", "exercise-tag")); text.append(" "); }
+      var title = tag(a.title, "alarm-title");  // marked: the classification banners rise to it (marking.js)
+      title.setAttribute("data-marking", JSON.stringify(a.marking));
+      text.appendChild(title);
+    });
+    if (alarm.count > alarm.newest.length) { text.append(" …"); }
+  }
+
+  function announce(fresh, alarm) {
+    var el = byId("alarmAnnounce");
+    if (!el) { return; }
+    var words = fresh.map(function (a) {
+      return (a.exercise ? "EXERCISE. " : "") + "Critical alert awaiting acknowledgment: " + a.title + ".";
+    });
+    if (alarm.count > 1) { words.push(alarm.headline + "."); }
+    el.textContent = "";
+    window.setTimeout(function () { el.textContent = words.join(" "); bump("alarmAnnounced"); }, 50);
+  }
+
+  function apply(alarm) {
+    var sig = JSON.stringify(alarm);
+    if (sig === last) { return; }
+    last = sig;
+    count = alarm.count;
+    var fresh = alarm.newest.filter(function (a) { return !known.has(a.id); });
+    alarm.newest.forEach(function (a) { known.add(a.id); });
+    strip(alarm);
+    title(); watchTitle();
+    document.body.dataset.alarm = String(alarm.count);
+    document.body.dataset.alarmExercise = alarm.exercise_only ? "1" : "0";
+    if (fresh.length && alarm.count > 0) {
+      announce(fresh, alarm);
+      if (allowed) { tone(); } else { owed = true; }
+    }
+    showSound();
+  }
+
+  function allow(event) {  // the first click or key press on the page: sound is allowed from now on
+    if (allowed) { return; }
+    allowed = true;
+    viaButton = !!(event && event.target && event.target === byId("mute"));  // that click only allows
+    document.body.dataset.soundAllowed = "1";
+    if (owed && count > 0) { tone(); }
+    owed = false;
+    showSound();
+  }
+
+  document.addEventListener("crisis:alarm", function (event) { if (event.detail) { apply(event.detail); } });
+  document.addEventListener("pointerdown", allow, true);
+  document.addEventListener("keydown", allow, true);
+  document.addEventListener("click", function (event) {
+    var button = byId("mute");
+    if (button && event.target === button) {
+      if (viaButton) { viaButton = false; return; }
+      window.localStorage.setItem(MUTE_KEY, muted() ? "0" : "1");
+      showSound();
+    }
+  });
+})();
