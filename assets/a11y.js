@@ -36,9 +36,15 @@
     return before && before.tagName === "LABEL" ? text(before) : "";
   }
 
+  function within(root, selector) {  // the elements under root matching selector, root itself included
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) { found.unshift(root); }
+    return found;
+  }
+
   function repair(root) {
     if (!root.querySelectorAll) { return; }
-    root.querySelectorAll('[role="listbox"]').forEach(function (list) {
+    within(root, '[role="listbox"]').forEach(function (list) {
       var input = list.querySelector("label input");
       // a dropdown's menu is a real listbox (the same options list, class dash-dropdown-options): left alone
       if (!input || list.classList.contains("dash-dropdown-options")) { return; }
@@ -46,43 +52,35 @@
       var name = nameOf(list);
       if (name && !list.getAttribute("aria-label")) { list.setAttribute("aria-label", name); }
     });
-    root.querySelectorAll('[role="group"] label[role="option"], [role="radiogroup"] label[role="option"], ' +
-                          '[role="group"] label[aria-selected], [role="radiogroup"] label[aria-selected]')
+    within(root, '[role="group"] label[role="option"], [role="radiogroup"] label[role="option"], ' +
+                 '[role="group"] label[aria-selected], [role="radiogroup"] label[aria-selected]')
       .forEach(function (option) { option.removeAttribute("role"); option.removeAttribute("aria-selected"); });
-    root.querySelectorAll('.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
+    within(root, '.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
       if (target.tabIndex !== -1) { target.tabIndex = -1; }
     });
     // dcc.Upload's file input is hidden behind its drop zone: it takes the drop zone's text as its name
-    root.querySelectorAll('input[type="file"]:not([aria-label])').forEach(function (input) {
+    within(root, 'input[type="file"]:not([aria-label])').forEach(function (input) {
       var zone = input.parentElement && input.parentElement.closest("[id]");
       var name = zone ? zone.textContent.trim() : "";
       if (name) { input.setAttribute("aria-label", name); }
     });
-    root.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach(function (thumb) {
+    within(root, '[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach(function (thumb) {
       var name = nameOf(thumb);
       if (name) { thumb.setAttribute("aria-label", name); }
     });
   }
 
-  var pending = false;
-  function schedule() {
-    if (pending) { return; }
-    pending = true;
-    window.requestAnimationFrame(function () { pending = false; repair(document); });
-  }
-
+  // Repaired in the observer's callback (a microtask after the change, before the next paint), only under
+  // what changed: a screen reader or a check never meets the markup before the repair.
   function start() {
     repair(document);
     new MutationObserver(function (records) {
-      for (var i = 0; i < records.length; i++) {
-        var r = records[i];
-        if (r.type === "childList" || (r.attributeName === "role" && r.target.getAttribute("role") === "listbox") ||
-            (r.attributeName === "aria-selected" && r.target.tagName === "LABEL") ||
-            (r.attributeName === "tabindex" && r.target.classList.contains("dash-dropdown-focus-target"))) {
-          schedule();
-          return;
-        }
-      }
+      var roots = new Set();
+      records.forEach(function (r) {
+        var root = r.type === "childList" ? r.target : r.target.parentElement;
+        if (root && root.querySelectorAll) { roots.add(root.closest ? (root.closest("[id]") || root) : root); }
+      });
+      roots.forEach(repair);
     }).observe(document.body, {childList: true, subtree: true, attributes: true,
                                attributeFilter: ["role", "aria-selected", "tabindex"]});
   }

@@ -9,12 +9,12 @@ handlers only translate: the work is in ``alerts.actions``.
 """
 from __future__ import annotations
 
-import math
+import json
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from alerts.actions.errors import ActionError
 from alerts.core.query import BadQuery
@@ -51,24 +51,13 @@ def _bad_query(_request: Request, exc: BadQuery) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
-def _finite(value) -> bool:
-    """``value`` (JSON-able) holds no NaN or infinity."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(_finite(v) for v in value)
-    return True
-
-
-def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's 422 ``{"detail": [errors]}``, but an error's ``input`` or ``ctx`` holding a non-finite number
-    (which JSON cannot carry: FastAPI's own answer failed with a 500) is left out, never echoed."""
-    found = []
-    for error in jsonable_encoder(exc.errors()):
-        found.append({k: v for k, v in error.items() if k not in ("input", "ctx") or _finite(v)})
-    return JSONResponse({"detail": found}, status_code=422)
+def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's 422 ``{"detail": [errors]}`` with each error's ``loc``, ``msg`` and ``type`` only: what was
+    sent is never echoed (a non-finite number, which JSON cannot carry, or a lone surrogate, which UTF-8
+    cannot, made FastAPI's own answer fail with a 500), and the answer is ASCII JSON whatever ``msg`` holds."""
+    found = [{k: error[k] for k in ("loc", "msg", "type") if k in error} for error in exc.errors()]
+    return Response(json.dumps({"detail": jsonable_encoder(found)}, ensure_ascii=True), status_code=422,
+                    media_type="application/json")
 
 
 def mount(server: FastAPI, services: Services) -> None:

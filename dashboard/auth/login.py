@@ -111,9 +111,9 @@ async def login(request: Request, services: Services = Depends(services_of)) -> 
 def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
             secure: bool, device_cookie: str = "") -> Response:
     """One sign-in attempt from the client address ``ip`` with the device cookie ``device_cookie`` ("" for
-    none), in this order: the address's rate limit (429); the form's signed CSRF token (403); whether the
-    device cookie is valid for the name; without one, the global limit and then the name's failure budget
-    (429 without checking the password); the lock of the (name, address) pair, or of the (name, device)
+    none), in this order: the form's signed CSRF token (403; counted nowhere); whether the device cookie is
+    valid for the name; without one, the address's rate limit, the global limit and then the name's failure
+    budget (429 without checking the password); the lock of the (name, address) pair, or of the (name, device)
     pair for a device cookie holder (429); the password (401; a failure counts against the pair and, without
     a device cookie, the name's budget); else a session and a new device cookie (303 to ``next``). The user
     name is normalised and capped first (``alerts.core.usernames.bounded``), so nothing longer is keyed or
@@ -121,16 +121,18 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
     audit, classification = services.centre.audit, services.centre.scheme.lowest
     name = bounded(form.get("username", ""))
     next_path = _safe_next(form.get("next", "/"))
-    allowed, limit = limits.sign_in(ip, name)
-    if limit == "login":
-        return _refused(classification, limits.devices.form_token(), next_path, allowed,
-                        "Too many sign-in attempts from your address; try again in {wait}.")
-    if not limits.devices.form_valid(form.get("csrf", ""), login_csrf):
-        return _login_page(classification, limits.devices.form_token(), next_path,
+    if not limits.devices.form_valid(form.get("csrf", ""), login_csrf):  # first: a post the server never
+        return _login_page(classification, limits.devices.form_token(), next_path,  # asked for counts nowhere
                            "The form expired; please sign in again.", 403)
     fresh_csrf = limits.devices.form_token()
     device = limits.devices.holder(name, device_cookie)
     address = address_key(ip)
+    # the address's limit and the global one count clients without a device cookie: nobody at the same
+    # address (NAT, a tunnel, 127.0.0.1) can lock a user out of the browser they signed in with before
+    allowed, limit = limits.sign_in(ip, name) if device is None else (None, "")
+    if limit == "login":
+        return _refused(classification, fresh_csrf, next_path, allowed,
+                        "Too many sign-in attempts from your address; try again in {wait}.")
     if device is None:
         if limit == "login-global":  # past the global limit only known browsers are checked
             audit.record_counted(name or "?", lambda n: SignInThrottled(name, limit=limit, sampled=SAMPLED,

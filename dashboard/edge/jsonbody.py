@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,52 @@ def _number(text: str) -> float:
     return value
 
 
+#: Deepest nesting of arrays and objects a JSON body may have (the app's bodies nest a few levels; a deep one
+#: made ``json.loads``, or the 422 that echoed it, recurse until ``RecursionError``: a 500).
+MAX_DEPTH = 64
+TOO_DEEP = f"the body nests arrays or objects deeper than {MAX_DEPTH} levels"
+
+
+SURROGATE = "the body holds a lone UTF-16 surrogate (\\ud800-\\udfff): no text can hold it"
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _depth(value) -> int:
+    """How deep arrays and objects nest in ``value`` (iteratively: no recursion to run out of); raises
+    ``NonFinite(SURROGATE)`` for a string (a key or a value) holding a lone surrogate, which JSON's
+    ``\\uXXXX`` escapes can carry but UTF-8 cannot (an answer echoing it failed with a 500)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, str):
+            if _SURROGATES.search(item):
+                raise NonFinite(SURROGATE)
+        elif isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if isinstance(item, dict):
+                todo.extend((key, level + 1) for key in item)
+            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def strict_loads(body: bytes | str):
     """``json.loads`` that raises ``NonFinite`` for ``NaN``, ``Infinity``, ``-Infinity`` and a number that
-    overflows a float (``1e999``), and for an integer too long to read; ``json.JSONDecodeError`` for
-    anything that is no JSON."""
+    overflows a float (``1e999``), for an integer too long to read, for arrays or objects nested deeper
+    than ``MAX_DEPTH`` (its message ``TOO_DEEP``) and for a lone surrogate in a string (``SURROGATE``);
+    ``json.JSONDecodeError`` for anything that is no JSON."""
     try:
-        return json.loads(body, parse_constant=_constant, parse_float=_number)
+        value = json.loads(body, parse_constant=_constant, parse_float=_number)
     except NonFinite:
         raise
     except json.JSONDecodeError:
         raise
+    except RecursionError as error:
+        raise NonFinite(TOO_DEEP) from error
     except ValueError as error:  # int() past sys.get_int_max_str_digits
         raise NonFinite(NON_FINITE) from error
+    if _depth(value) > MAX_DEPTH:
+        raise NonFinite(TOO_DEEP)
+    return value
 
 
 def _is_prop(item) -> bool:

@@ -17,6 +17,13 @@ pytestmark = pytest.mark.browser
 GRAPH = "#incident-map .js-plotly-plot"
 
 
+def _wait_item(page, selector: str, timeout_s: int) -> None:
+    """Until an element matching ``selector`` is in the page. (``wait_for_selector`` timed out under load
+    with the element there: the live list draws itself anew as events arrive, and Playwright's handle on a
+    replaced element never settled; the page's own ``querySelector`` does not race with that.)"""
+    page.wait_for_function("sel => !!document.querySelector(sel)", arg=selector, timeout=timeout_s * 1000)
+
+
 def _live_ids(page) -> list[str]:
     return page.evaluate(f"() => (document.querySelector('{GRAPH}').data[{LIVE_CORE}].customdata || [])")
 
@@ -209,7 +216,7 @@ def test_map008_acknowledged_and_cancelled_alerts_change_on_the_page_at_once(ser
     wait_for(lambda: built["id"] in server.alert_ids(officer), what="the first alert")
     sign_in(page, server.url, officer)
     _wait_live(page)
-    page.wait_for_selector(f'[data-alert-id="{built["id"]}"][data-status="new"]', timeout=15_000)
+    _wait_item(page, f'[data-alert-id="{built["id"]}"][data-status="new"]', 30)
     live = make_alert(title="Arrived live", source="RS", releasable_to=["RS"], severity="critical")
     send_to_stream(client, keys, [payload(live)])
     _wait_on_map(page, [live["id"]])
@@ -217,12 +224,12 @@ def test_map008_acknowledged_and_cancelled_alerts_change_on_the_page_at_once(ser
     for alert in (built, live):
         assert httpx.post(f"{server.url}/api/v1/alerts/{alert['id']}/ack", headers=officer.headers,
                           timeout=10).status_code == 200
-        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="acknowledged"]', timeout=10_000)
+        _wait_item(page, f'[data-alert-id="{alert["id"]}"][data-status="acknowledged"]', 30)
     cancels = [make_alert(source="RS", releasable_to=["RS"], msg_type="cancel", references=[a["id"]])
                for a in (built, live)]
     send_to_stream(client, keys, [payload(c) for c in cancels])
     for alert in (built, live):
-        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-status="cancelled"]', timeout=10_000)
+        _wait_item(page, f'[data-alert-id="{alert["id"]}"][data-status="cancelled"]', 30)
         wait_for(lambda a=alert: (_core_style(page, a["id"]) or {}).get("colour") == CLOSED_COLOUR, timeout=10,
                  what="the point restyled as closed")
         assert "cancelled" in _core_style(page, alert["id"])["text"]
@@ -272,7 +279,7 @@ def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalatio
         assert failed and int(page.evaluate("() => document.body.dataset.mapRetries || 0")) >= 1
         alert = make_alert(title="Escalates live", source="RS", releasable_to=["RS"], severity="critical")
         send_to_stream(client, keys, [payload(alert)])
-        page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="0"]', timeout=30_000)
+        _wait_item(page, f'[data-alert-id="{alert["id"]}"][data-escalation="0"]', 30)
         _wait_on_map(page, [alert["id"]])  # the graph draws again after the recovery
         store = AlertStore(client, keys)
         workflow = WorkflowStore(client, keys, store, Templates.load(ROOT / "checklists"))
@@ -281,8 +288,8 @@ def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalatio
         escalated = {e.alert_id: e.level for e in EscalationMonitor(workflow, EscalationPolicy(),
                                                                       clock=lambda: late).check()}
         assert escalated[alert["id"]] == 1  # (the module's other critical alerts escalate too)
-        item = page.wait_for_selector(f'[data-alert-id="{alert["id"]}"][data-escalation="1"]', timeout=30_000)
-        assert "ESCALATED L1" in item.inner_text()
+        _wait_item(page, f'[data-alert-id="{alert["id"]}"][data-escalation="1"]', 30)
+        assert "ESCALATED L1" in page.inner_text(f'[data-alert-id="{alert["id"]}"]')
         wait_for(lambda: "ESCALATED L1" in ((_core_style(page, alert["id"]) or {}).get("text") or ""), timeout=10,
                  what="the point's label")
     finally:

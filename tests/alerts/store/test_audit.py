@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.core.events import AuditEvent, SignInFailed, TokenUsed
+from alerts.core.events import AuditEvent, SignInFailed, SignInThrottled, TokenUsed
 from alerts.store.audit import LIMITS, TRUNCATED, AuditLog
 
 
@@ -65,8 +65,8 @@ def test_aud110_counted_events_write_one_entry_a_minute_with_the_minute_before_c
     audit = AuditLog(client, keys, clock=lambda: now[0])
 
     def fail(i: int):
-        return audit.record_counted("?", lambda n: SignInFailed(f"name-{i}", sampled="s", previous_minute=n),
-                                    f"10.0.{i}.1", per="flood")
+        return audit.record_counted("?", lambda n: SignInThrottled(f"name-{i}", limit="login-global", sampled="s",
+                                                                    previous_minute=n), f"10.0.{i}.1", per="flood")
 
     written = [fail(i) for i in range(50)]  # fifty addresses in one minute: one entry
     assert written[0] is not None and written[1:] == [None] * 49

@@ -103,7 +103,7 @@ class ScriptKeys:
 
 def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templates):
     from alerts.core.escalation import Escalation
-    from alerts.core.events import SignInFailed
+    from alerts.core.events import SignInThrottled
     from alerts.core.exercises import Exercise
     from alerts.core.model import Severity, Status
     from alerts.core.rates import Rate
@@ -158,7 +158,8 @@ def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templa
 
         assert RateLimiter(client, keys).hit("api", "someone", Rate.parse("5/minute")).allowed  # throttle _GCRA
         assert SignInLock(client, keys).failed("someone", "127.0.0.1").allowed  # throttle _LOCK
-        counted = [centre.audit.record_counted("someone", lambda n: SignInFailed("someone", previous_minute=n),
+        counted = [centre.audit.record_counted("someone", lambda n: SignInThrottled("someone", limit="login-global",
+                                                                                    previous_minute=n),
                                                per="clu001") for _ in range(2)]  # a MULTI/EXEC pipeline
         assert counted[0] is not None and counted[1] is None
 

@@ -167,3 +167,28 @@ def test_dev006_a_login_form_pair_the_server_never_issued_is_refused_before_anyt
     assert form.cookies["login_csrf"] == token and Devices(guarded.services.client, guarded.services.keys
                                                            ).form_valid(token, token)
     assert not Devices(guarded.services.client, guarded.services.keys).form_valid("ä" + token, "ä" + token)
+
+
+@pytest.fixture
+def tight_address(redis_url) -> Iterator[AppServer]:
+    yield from serve_in_process(redis_url, **{**LIMITS, "login_rate": "5/hour"})
+
+
+def test_dev007_posts_from_the_users_address_never_lock_their_own_browser(tight_address, redis_url):
+    """21 junk POSTs a minute from 127.0.0.1 (no form token) locked every user of that address out of sign-in,
+    their own browsers included: the address's limit counted before the form token and the device cookie.
+    Now a post without a token the server issued counts nowhere, and a device cookie holder is not counted
+    by the address's limit (its own lock keeps guessing bounded)."""
+    server = tight_address
+    user = add_user(redis_url, server.prefix, "dev-kim", "responder", "SI")
+    home = _browser(server, "127.0.4.1")
+    assert _sign_in(home, user.name, user.password).status_code == 303  # the browser gets its device cookie
+    checks = Checks(server)
+    junk = _browser(server, "127.0.4.1")
+    for _ in range(10):  # no form token: refused, counted nowhere, no password checked
+        assert junk.post("/login", data={"username": "x", "password": "y"}).status_code == 403
+    assert checks.names == []
+    stranger = _browser(server, "127.0.4.1")  # a guesser with real form tokens, from the same address
+    answers = [_sign_in(stranger, f"someone-{i}", "guess").status_code for i in range(5)]
+    assert answers == [401] * 4 + [429]  # the address's limit (5/hour, the user's first sign-in one) holds
+    assert _sign_in(home, user.name, user.password).status_code == 303  # the user's browser is not locked out

@@ -45,7 +45,8 @@ def test_jsn002_finite_bodies_still_reach_the_routes(edge, redis_url):
     officer = add_user(redis_url, edge.prefix, "duty-jsn2", "duty_officer", "RS")
     answer = httpx.post(f"{edge.url}/api/v1/alerts/none/resolve", json={"note": 1.5e300}, headers=officer.headers,
                         timeout=10)
-    assert answer.status_code == 422 and answer.json()["detail"][0]["input"] == 1.5e300  # a str was due: judged
+    detail = answer.json()["detail"][0]
+    assert answer.status_code == 422 and detail["loc"] == ["body", "note"] and "input" not in detail  # judged
     missing = httpx.post(f"{edge.url}/api/v1/alerts/none/resolve", json={"note": "done"}, headers=officer.headers,
                          timeout=10)
     assert missing.status_code == 404  # no such alert: the route ran
@@ -54,13 +55,28 @@ def test_jsn002_finite_bodies_still_reach_the_routes(edge, redis_url):
     assert broken.status_code == 422 and "JSON decode error" in broken.text
 
 
-def test_jsn003_a_validation_error_holding_a_non_finite_input_is_answered_without_it():
+def test_jsn003_a_validation_error_never_echoes_what_was_sent():
+    """A non-finite number (which JSON cannot carry) or a lone surrogate (which UTF-8 cannot) echoed in a 422
+    made the answer itself fail with a 500 and the connection drop: nothing sent is echoed, ASCII JSON."""
     error = RequestValidationError([{"type": "string_type", "loc": ("body", "note"), "msg": "Input should be a "
                                      "valid string", "input": math.nan}, {"type": "x", "loc": ("query", "q"),
-                                                                          "msg": "m", "input": "kept"}])
+                                                                          "msg": "m \ud800", "input": "\ud800"}])
     answer = _invalid(None, error)
     body = json.loads(answer.body)
-    assert answer.status_code == 422 and "input" not in body["detail"][0] and body["detail"][1]["input"] == "kept"
+    assert answer.status_code == 422 and all("input" not in d and "ctx" not in d for d in body["detail"])
+    assert body["detail"][0]["loc"] == ["body", "note"] and answer.body.isascii()
+
+
+def test_jsn006_deep_bodies_and_lone_surrogates_are_refused_or_judged_never_a_500(edge, redis_url):
+    officer = add_user(redis_url, edge.prefix, "duty-jsn6", "duty_officer", "RS")
+    deep = b'{"n":' + b"[" * 3000 + b"]" * 3000 + b"}"
+    for path, headers in (("/login", {}), ("/api/v1/alerts/none/resolve", officer.headers)):
+        answer = httpx.post(f"{edge.url}{path}", content=deep, headers={**headers, "content-type": "application/json"},
+                            timeout=10)
+        assert answer.status_code == 422 and "deeper than" in answer.json()["detail"], (path, answer.text)
+    surrogate = httpx.post(f"{edge.url}/api/v1/alerts/none/resolve", content=b'{"note": "\\ud800"}',
+                           headers={**officer.headers, "content-type": "application/json"}, timeout=10)
+    assert surrogate.status_code == 422 and "surrogate" in surrogate.json()["detail"]
 
 
 def _callback_request(app) -> dict:
