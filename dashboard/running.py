@@ -12,7 +12,9 @@ and removes it at stop; an entry whose process is gone is ignored (and
 removed). The directory is ``$XDG_RUNTIME_DIR/crisisdash`` (the XDG Base
 Directory specification's per-user runtime directory) or, without it,
 ``<temp dir>/crisisdash-<uid>``, created with mode 0700. Entries hold no
-secret: the password stays in the data directory.
+secret: the password stays in the data directory. A registry folder, an entry, or a data folder's Valkey
+state that is not this user's alone (``private``) is not believed: in a shared temporary folder another
+user could otherwise make it first and point this user's commands at their own server.
 """
 from __future__ import annotations
 
@@ -32,11 +34,37 @@ class RunningServe:
     address: str
 
 
+class UntrustedPath(RuntimeError):
+    """A registry or data folder this user does not own alone (another user made it, or may write in it):
+    what it says is not to be believed (it could send this user's commands, alerts and passwords to another
+    user's server). The message names the path and what is wrong."""
+
+
+def private(path: Path) -> str | None:
+    """Why ``path`` cannot be trusted as this user's own (``None``: it can): it must be owned by this user and,
+    for a folder, open to nobody else (mode ``0o077`` bits clear); a file must not be writable by others."""
+    try:
+        info = Path(path).stat()
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    if info.st_uid != os.getuid():
+        return f"{path} is owned by uid {info.st_uid}, not by you (uid {os.getuid()})"
+    loose = 0o077 if Path(path).is_dir() else 0o022
+    if info.st_mode & loose:
+        return f"{path} is open to other users (mode {info.st_mode & 0o777:o})"
+    return None
+
+
 def registry_dir() -> Path:
-    """The registry directory (module docstring), created 0700 if missing."""
+    """The registry directory (module docstring), created 0700 if missing; ``UntrustedPath`` when it exists
+    but is not this user's alone (someone made it first, e.g. in a shared temporary folder)."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     path = Path(runtime) / "crisisdash" if runtime else Path(tempfile.gettempdir()) / f"crisisdash-{os.getuid()}"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    problem = private(path)
+    if problem is not None:
+        raise UntrustedPath(f"the registry of running servers cannot be trusted: {problem}; remove it, or set "
+                            "XDG_RUNTIME_DIR to a folder of your own")
     return path
 
 
@@ -69,6 +97,8 @@ def running() -> list[RunningServe]:
     """The ``serve`` processes that are running now, by data directory (stale entries are removed)."""
     found = []
     for entry in sorted(registry_dir().glob("serve-*.json")):
+        if private(entry) is not None:
+            continue  # not written by this user's serve
         try:
             state = json.loads(entry.read_text())
             serve = RunningServe(int(state["pid"]), Path(state["data_dir"]), str(state["address"]))

@@ -31,7 +31,7 @@ from alerts.core.feeds import FeedFileError, FeedRegistry
 from alerts.store.client import shown_url
 from dashboard.edge.server import serve_app, uvicorn_options
 from dashboard.embedded import EmbeddedValkey, running_url
-from dashboard.running import register, running, unregister
+from dashboard.running import UntrustedPath, register, running, unregister
 from dashboard.services import Services, build_services, load_feeds
 from dashboard.settings import Settings
 
@@ -72,7 +72,15 @@ def redis_for(settings: Settings) -> Iterator[Settings]:
 def embedded_url_if_running(settings: Settings, data_dir_given: bool = True) -> Settings:
     """Settings pointing at the embedded Valkey a running ``crisisdash serve`` started on the data directory;
     without ``data_dir_given``, the only running one (``dashboard.running``) will do. Else exit saying exactly
-    which ``--data-dir`` or ``--redis-url`` to give."""
+    which ``--data-dir`` or ``--redis-url`` to give (or why a data folder or the registry cannot be trusted:
+    ``dashboard.running.UntrustedPath``)."""
+    try:
+        return _embedded_url_if_running(settings, data_dir_given)
+    except UntrustedPath as exc:
+        raise SystemExit(f"{exc}: give --redis-url URL, or --data-dir of your own") from None
+
+
+def _embedded_url_if_running(settings: Settings, data_dir_given: bool) -> Settings:
     url = running_url(Path(settings.data_dir) / "valkey")
     if url is not None:
         return replace(settings, redis_url=url)

@@ -196,13 +196,15 @@ class AlertIndex:
 
     @property
     def held_since(self) -> datetime | None:
-        """Closed alerts that closed before this time may be missing from what is held (None: nothing has
-        left, every alert is held): answers over a period that starts earlier say so."""
-        if self.horizon is None or not self.evicted:
+        """Closed alerts that closed before this time may be missing from what is held (None: no horizon,
+        every alert is held): answers over a period that starts earlier say so. It follows from the horizon
+        and the stream's time alone (floored to the minute), never from whether an alert left, so it tells
+        a viewer nothing about alerts they may not see."""
+        if self.horizon is None:
             return None
         try:
-            return stream_time(self.cursor) - self.horizon
-        except OverflowError:
+            return (stream_time(self.cursor) - self.horizon).replace(second=0, microsecond=0)
+        except (OverflowError, ValueError):
             return None
 
     def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:

@@ -24,3 +24,17 @@ def test_set002_an_infinite_or_dateless_memory_horizon_means_never_evict_nan_and
     for bad in ("0", "-1", "nan", "-inf"):
         with pytest.raises(ValueError, match="CRISIS_MEMORY_HORIZON=.*must be above 0 seconds"):
             Settings.from_env({"CRISIS_MEMORY_HORIZON": bad})
+
+
+def test_set003_a_bad_setting_stops_a_command_with_one_line_naming_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "dashboard.cli", "serve", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "CRISIS_MEMORY_HORIZON": "nan"})
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("crisisdash: CRISIS_MEMORY_HORIZON=")

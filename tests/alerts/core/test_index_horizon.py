@@ -129,3 +129,11 @@ def test_hzn003_a_horizon_reaching_back_before_year_1_keeps_everything_instead_o
     index.apply(AlertEvent(at(1), ALERT_UPDATED, stored("open", status=Status.CANCELLED)))  # eviction's cutoff
     index.apply(AlertEvent(at(10), ALERT_CREATED, stored("later")))
     assert sorted(index.table()["id"]) == ["closed", "later", "open"] and index.evicted == 0
+
+
+def test_hzn006_held_since_follows_the_clock_and_the_horizon_never_what_left():
+    """It was set only once an alert had left, so a nation saw that another's hidden alert was evicted."""
+    index = AlertIndex(horizon=timedelta(seconds=60))
+    index.load([stored("a")], at(90.5))
+    assert index.held_since == T0.replace(second=0) and index.evicted == 0  # (T0 + 30.5 s, to the minute)
+    assert AlertIndex().held_since is None
