@@ -89,7 +89,8 @@ def test_a11y002_every_page_for_the_role_has_no_serious_violation(seeded, browse
             try:
                 page.wait_for_function(SETTLED, timeout=60_000)  # (the map's first figure takes long under load)
             except PlaywrightTimeout:
-                pytest.fail(f"{path} did not settle for {role}: " + page.evaluate(
+                pytest.fail(f"{path} did not settle for {role} (at {page.url}: "
+                            f"{page.evaluate('() => document.body.innerText.slice(0, 200)')!r}): " + page.evaluate(
                     "() => (document.getElementById('_pages_content') ? 'loading: ' : 'no page content; ') + "
                     "Array.from(document.querySelectorAll('[data-dash-is-loading]')).map(e => e.id || e.className)"
                     ".join(', ')"))

@@ -156,7 +156,9 @@ def test_clu001_every_lua_script_of_the_stores_runs_on_the_cluster(nodes, templa
         assert fired is not None and fired[2] == [document]  # exercises _FIRE
         assert client.xlen(keys.inbox) == 1
 
-        assert RateLimiter(client, keys).hit("api", "someone", Rate.parse("5/minute")).allowed  # throttle _GCRA
+        limiter = RateLimiter(client, keys)
+        assert limiter.hit("api", "someone", Rate.parse("5/minute")).allowed  # throttle _GCRA
+        limiter.refund("api", "someone", Rate.parse("5/minute"))  # throttle _REFUND
         assert SignInLock(client, keys).failed("someone", "127.0.0.1").allowed  # throttle _LOCK
         counted = [centre.audit.record_counted("someone", lambda n: SignInThrottled("someone", limit="login-global",
                                                                                     previous_minute=n),
