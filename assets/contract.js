@@ -3,6 +3,11 @@
  * script in assets/ uses for component ids, trace indices and the like, never literals of its own.
  * window.crisisContract.get() is the contract (null until the frame is drawn, e.g. on the sign-in page);
  * .ids() its component ids ({} until then).
+ *
+ * The page's language (alerts.i18n): window.crisisContract.t("English text") is the text in the page's
+ * language; .tn("one", "many", n) the form for the count n (CLDR plural categories by Intl.PluralRules, the
+ * rule gettext uses on the server); .fmt(text, {name: value}) fills %(name)s placeholders. Scripts bind
+ * them as `var t = crisisContract.t` so that `python -m alerts.i18n.extract` finds their messages.
  */
 (function () {
   "use strict";
@@ -16,5 +21,31 @@
     return cached;
   }
 
-  window.crisisContract = {get: get, ids: function () { var c = get(); return c ? c.ids : {}; }};
+  function language() { var c = get(); return (c && c.i18n) || {tag: "en", cldr: "en", plural: ["one", "other"], messages: {}}; }
+
+  function t(message) {
+    var found = language().messages[message];
+    return typeof found === "string" && found ? found : message;
+  }
+
+  function tn(singular, plural, n) {
+    var lang = language(), found = lang.messages[singular];
+    if (found && typeof found === "object") {
+      var category = "other";
+      try { category = new Intl.PluralRules(lang.cldr).select(n); } catch (e) { /* unknown locale: other */ }
+      if (found[category]) { return found[category]; }
+      if (found.other) { return found.other; }
+    }
+    return n === 1 ? singular : plural;
+  }
+
+  function fmt(text, values) {
+    return String(text).replace(/%\((\w+)\)s/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
+
+  window.crisisContract = {get: get, ids: function () { var c = get(); return c ? c.ids : {}; },
+                           t: t, tn: tn, fmt: fmt, language: function () { return language().tag; },
+                           locale: function () { return language().cldr; }};
 })();

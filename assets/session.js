@@ -8,3 +8,11 @@ document.addEventListener("click", function (event) {
                     headers: {"X-CSRFToken": match ? decodeURIComponent(match[1]) : ""}})
     .finally(function () { window.location.href = "/login"; });
 });
+
+/* A language chosen in the top bar (dashboard.components.language) is stored: reload the page in it. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  crisisLanguage: {reload: function (saved) {
+    if (saved) { window.location.reload(); }
+    return window.dash_clientside.no_update;
+  }}
+});

@@ -18,16 +18,19 @@ import dash
 from dash import Dash, dcc, html
 from fastapi import FastAPI
 
+from alerts import i18n
 from alerts.actions.audit_retention import AuditRetention
 from alerts.actions.record_retention import RecordRetention
 from alerts.actions.replay import record_of, seed_from_archive
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_, terms
+from alerts.i18n import gettext as _
 from alerts.store.client import UNAVAILABLE
 from alerts.store.record import RecordStreams
 from dashboard import api, callback_errors
 from dashboard.auth.context import context_if_any
-from dashboard.components import exercise_band
+from dashboard.components import exercise_band, language
 from dashboard.components.ids import (
     ALARM_ANNOUNCE,
     ALARM_TEXT,
@@ -43,8 +46,8 @@ from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 
 log = logging.getLogger(__name__)
-ATTRIBUTION = ("Boundaries: Made with Natural Earth; regions © OpenStreetMap contributors, "
-               "Elastic Maps Service (ODbL).")
+ATTRIBUTION = N_("Boundaries: Made with Natural Earth; regions © OpenStreetMap contributors, "
+                  "Elastic Maps Service (ODbL).")
 
 
 def classification_banner(scheme: Classifications, where: str) -> html.Div:
@@ -53,14 +56,14 @@ def classification_banner(scheme: Classifications, where: str) -> html.Div:
     levels (``data-levels``, lowest first) and the TLP labels (``data-tlps``), so the script ranks
     markings as the server does; ``marking-level-N`` (N the level's rank) colours it."""
     return html.Div(scheme.lowest, className=f"classification {where} marking-level-0", id=f"classification-{where}",
-                    **{"data-marking-banner": where, "data-levels": json.dumps(scheme.levels),
+                    **language.UNTRANSLATED, **{"data-marking-banner": where, "data-levels": json.dumps(scheme.levels),
                        "data-tlps": json.dumps([t.value for t in Tlp])})
 
 
 #: What the sound button says until the browser allows sound (``assets/alarm.js`` then says on / off).
-SOUND_BLOCKED = "Sound: click anywhere to allow"
-SOUND_RULE = ("Browsers play no sound on a page before you click or press a key on it (their autoplay rule). "
-              "After that, a short tone sounds for each new critical alert; this button mutes it.")
+SOUND_BLOCKED = N_("Sound: click anywhere to allow")
+SOUND_RULE = N_("Browsers play no sound on a page before you click or press a key on it (their autoplay rule). "
+                "After that, a short tone sounds for each new critical alert; this button mutes it.")
 
 
 def alarm_strip() -> html.Div:
@@ -70,9 +73,9 @@ def alarm_strip() -> html.Div:
     announced in."""
     return html.Div(className="alarm-holder", children=[
         html.Div(id=CRITICAL_BANNER, className="alarm-strip quiet", **{"data-alarm": "0"}, children=[
-            html.Span(id=ALARM_TEXT, className="alarm-text", children="No critical alert awaiting acknowledgment"),
-            html.Button(SOUND_BLOCKED, id=MUTE_SOUND, className="mute-sound", title=SOUND_RULE,
-                        **{"aria-pressed": "false", "data-blocked": SOUND_BLOCKED}),
+            html.Span(id=ALARM_TEXT, className="alarm-text", children=_("No critical alert awaiting acknowledgment")),
+            html.Button(_(SOUND_BLOCKED), id=MUTE_SOUND, className="mute-sound", title=_(SOUND_RULE),
+                        **{"aria-pressed": "false", "data-blocked": _(SOUND_BLOCKED)}),
         ]),
         html.Div(id=ALARM_ANNOUNCE, className="visually-hidden", **{"aria-live": "assertive", "aria-atomic": "true"}),
     ])
@@ -92,16 +95,17 @@ def _frame(settings: Settings) -> html.Div:
             html.Header(
                 className="topbar",
                 children=[
-                    html.Span("Crisis Response Coordination", className="brand"),
-                    html.Nav([dcc.Link(page["name"], href=page["relative_path"]) for page in pages]),
-                    html.Span(className="whoami", id="whoami",
-                              children=f"{viewer.name} · {viewer.role.replace('_', ' ')} · {viewer.nation}"),
-                    html.Button("Sign out", id=SIGN_OUT, className="sign-out"),
+                    html.Span(_("Crisis Response Coordination"), className="brand"),
+                    html.Nav([dcc.Link(_(page["name"]), href=page["relative_path"]) for page in pages]),
+                    html.Span(className="whoami", id="whoami", **language.UNTRANSLATED,
+                              children=f"{viewer.name} · {terms.role(viewer.role)} · {viewer.nation}"),
+                    language.chooser(viewer),
+                    html.Button(_("Sign out"), id=SIGN_OUT, className="sign-out"),
                 ],
             ),
             alarm_strip(),
             html.Div(dash.page_container, className="page"),
-            html.Footer(className="attribution", children=ATTRIBUTION),
+            html.Footer(className="attribution", children=_(ATTRIBUTION)),
             classification_banner(settings.scheme, "bottom"),
             contract_element(),
         ],
@@ -123,7 +127,7 @@ def _offer_page_callbacks() -> None:
     global _page_callbacks
     from dash import _callback
 
-    from dashboard.components import exercise_band  # noqa: F401  (its callback)
+    from dashboard.components import exercise_band, language  # noqa: F401  (their callbacks)
     from dashboard.pages import (  # noqa: F401, A004
         aar,
         audit,
@@ -148,6 +152,7 @@ def _offer_page_callbacks() -> None:
 
 def create_app(settings: Settings, services: Services | None = None) -> Dash:
     """The Dash app (FastAPI backend) for ``settings``, its read models loaded and its live feed running."""
+    i18n.load_all()  # a broken catalogue stops the start, not a page
     services = services or build_services(settings)
     try:
         services.live.bootstrap()
@@ -172,6 +177,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         on_error=callback_errors.on_error,
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # WCAG 3.1.1
+    interpolate = app.interpolate_index
+    app.interpolate_index = lambda **parts: interpolate(**parts).replace(  # the request's language
+        '<html lang="en">', f'<html lang="{i18n.current()}">', 1)
     _offer_page_callbacks()
 
     app.layout = lambda: _frame(settings)

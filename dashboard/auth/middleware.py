@@ -30,6 +30,7 @@ from urllib.parse import quote
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from alerts import i18n
 from alerts.core.events import TokenUsed
 from alerts.core.viewer import Viewer
 from alerts.store.throttle import Verdict
@@ -157,9 +158,11 @@ class AuthMiddleware:
         viewer = replace(viewer, address=client[0] if client else "")  # the audit trail says from where
         scope.setdefault("state", {})["viewer"] = viewer
         token = enter(RequestContext(self.services, viewer))
+        spoken = i18n.use(viewer.language or i18n.negotiate(header(scope, b"accept-language")))
         try:
             await self.app(scope, receive, send)
         finally:
+            i18n.reset(spoken)
             leave(token)
             if first_use:
                 await send.record()  # the app answered nothing (it failed, or a websocket ended unaccepted)

@@ -12,6 +12,7 @@ import json
 
 from dash import html
 
+from alerts import i18n
 from layers.assets import ASSET_PREFIX
 from layers.basemap import REGION_BOUNDS
 from layers.traces import hit_layers, trace_indices
@@ -75,7 +76,8 @@ LIVE_REFRESH = {"/queue": {"store": QUEUE_LIVE, "ms": 200}, "/situation": {"stor
 
 def page_contract() -> dict:
     """What the browser scripts need to know: component ids, trace indices, what a click may pick and in which
-    order (``hits``, ``layers.traces.hit_layers``), the opening view's extent (``regionBounds``: west, south,
+    order (``hits``, ``layers.traces.hit_layers``), the page's language and the messages its scripts show
+    (``i18n``, ``alerts.i18n.browser_catalogue``), the opening view's extent (``regionBounds``: west, south,
     east, north), list length, the prefix of an asset's id on the map (``assetPrefix``), which live stream each
     page opens and what its events refresh (``live``: ``LIVE_PAGES``, ``LIVE_URLS``, ``LIVE_REFRESH``)."""
     return {
@@ -92,6 +94,7 @@ def page_contract() -> dict:
         "listLimit": LIST_LIMIT,
         "assetPrefix": ASSET_PREFIX,
         "live": {"pages": LIVE_PAGES, "urls": LIVE_URLS, "refresh": LIVE_REFRESH},
+        "i18n": i18n.browser_catalogue(),
     }
 
 
