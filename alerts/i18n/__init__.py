@@ -194,22 +194,16 @@ def load(tag: str) -> Catalogue:
     if tag in FALLBACK:
         translations.add_fallback(load(FALLBACK[tag]).translations)
     categories = plural_categories(tag)
-    browser = {}
-    fallback = load(FALLBACK[tag]).browser if tag in FALLBACK else {}
+    browser = dict(load(FALLBACK[tag]).browser) if tag in FALLBACK else {}
     for message in catalog:
         if not message.id or not any(path.endswith(".js") for path, _line in message.locations):
             continue
         if isinstance(message.id, tuple):
-            forms = message.string if any(message.string) else ()
-            key = message.id[0]
-            if forms:
-                browser[key] = {c: forms[i] for i, c in enumerate(categories) if i < len(forms) and forms[i]}
-            elif key in fallback:
-                browser[key] = fallback[key]
+            if any(message.string):
+                browser[message.id[0]] = {c: message.string[i] for i, c in enumerate(categories)
+                                          if i < len(message.string) and message.string[i]}
         elif message.string:
             browser[message.id] = message.string
-        elif message.id in fallback:
-            browser[message.id] = fallback[message.id]
     return Catalogue(tag, translations, browser)
 
 

@@ -31,3 +31,19 @@ def test_acc002_an_account_stored_the_old_way_still_signs_in(client, keys):
     accounts = Accounts(client, keys)
     assert accounts.authenticate("Old-Timer ", PASSWORD).name == "old-timer"
     assert [u.name for u in accounts.list_users()] == ["old-timer"]
+
+
+def test_acc003_a_user_keeps_the_language_chosen_and_can_follow_the_browser_again(client, keys):
+    accounts = Accounts(client, keys)
+    accounts.add_user("ana", "duty_officer", "HR", PASSWORD)
+    assert accounts.get_user("ana").language == ""
+    accounts.set_language("Ana", "SR-cyrl")  # BCP 47 tags are case-insensitive: stored in their shipped form
+    assert accounts.get_user("ana").language == "sr-Cyrl"
+    assert accounts.get_user("ana").viewer("session", accounts.scheme).language == "sr-Cyrl"
+    with pytest.raises(AccountError, match="no user interface"):
+        accounts.set_language("ana", "sr-SR")  # not a BCP 47 tag of a shipped language
+    with pytest.raises(AccountError, match="no user"):
+        accounts.set_language("nobody", "el")
+    assert accounts.get_user("ana").language == "sr-Cyrl"
+    accounts.set_language("ana", "")
+    assert accounts.get_user("ana").language == ""

@@ -1,0 +1,1 @@
+"""Tests of alerts.i18n: the interface languages and their catalogues."""
