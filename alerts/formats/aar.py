@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from alerts import i18n
 from alerts.core.aar import MEASURES, RATING_MEANING
 from alerts.formats.escape import html_text, markdown_marking, markdown_text
-from alerts.i18n import N_
+from alerts.i18n import N_, current, number
 from alerts.i18n import gettext as _
 
 FORMATS = ("md", "html", "json", "xlsx")
@@ -87,7 +86,7 @@ def blocks(report: dict) -> list[tuple]:
                     _("From %(since)s to %(until)s; report at %(at)s; exercise alerts left out (%(n)s)."))
         blocks += [("h1", _("After-action report: incident window")),
                    ("p", sentence % {"since": report["since"], "until": report["until"], "at": report["at"],
-                                     "n": i18n.number(report.get("exercise_alerts", 0))})]
+                                     "n": number(report.get("exercise_alerts", 0))})]
         blocks.append(("h2", _("Response per alert (seconds from arrival)")))
         blocks.append(("table", [_("alert"), _("title"), _("nation"), *measure_words],
                        [[a["alert_id"], a["title"], nation, *(_raw(t[m]) for m in measures)]
@@ -143,7 +142,7 @@ def html(report: dict) -> str:
         else:
             body.append(Markup("<{0}>{1}</{0}>").format(Markup(block[0]), html_text(block[1])))
     return str(Markup('<!doctype html><html lang="{}"><head><meta charset="utf-8"><title>AAR</title></head>'
-                      '<body class="aar">{}</body></html>').format(i18n.current(), Markup("\n").join(body)))
+                      '<body class="aar">{}</body></html>').format(current(), Markup("\n").join(body)))
 
 
 def xlsx(report: dict) -> bytes:

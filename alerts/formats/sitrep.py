@@ -44,14 +44,13 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup
 
-from alerts import i18n
 from alerts.core.assets import Asset
 from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
 from alerts.formats.escape import csv_cell, html_text, markdown_marking, markdown_text
 from alerts.formats.geojson import feature_collection
+from alerts.i18n import current, ngettext, number, terms
 from alerts.i18n import gettext as _
-from alerts.i18n import ngettext, terms
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
 CSV_COLUMNS = ["id", "title", "severity", "type", "status", "country", "region", "reported_at", "received_at",
@@ -78,7 +77,7 @@ def _partial(figures: dict, quote: Callable[[object], str]) -> str:
 
 
 def _minutes(seconds: float | None) -> str:
-    return _("n/a") if seconds is None else _("%(minutes)s min") % {"minutes": i18n.number(seconds / 60, 1)}
+    return _("n/a") if seconds is None else _("%(minutes)s min") % {"minutes": number(seconds / 60, 1)}
 
 
 def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings: Mapping[str, Marking],
@@ -98,7 +97,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
          quote(item["owner"] or "-"), marking_text(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]
     ]
-    n = i18n.number
+    n = number
     return [
         ("h1", f"SITREP {generated_at:%Y-%m-%d %H:%M} UTC"),
         ("p", _("Period %(since)s to %(until)s UTC; released to %(nation)s.") % {
@@ -167,11 +166,11 @@ def _outlook(figures: dict) -> str:
     if unowned:
         parts.append(ngettext("%(n)s critical or high incident has no owner yet and needs acknowledgment.",
                               "%(n)s critical or high incidents have no owner yet and need acknowledgment.",
-                              len(unowned)) % {"n": i18n.number(len(unowned))})
+                              len(unowned)) % {"n": number(len(unowned))})
     if figures["escalated_alerts"]:
         parts.append(ngettext("%(n)s alert is escalated and awaits action.",
                               "%(n)s alerts are escalated and await action.",
-                              figures["escalated_alerts"]) % {"n": i18n.number(figures["escalated_alerts"])})
+                              figures["escalated_alerts"]) % {"n": number(figures["escalated_alerts"])})
     if not parts:
         parts.append(_("No open critical or high incident is without an owner."))
     return " ".join(parts)
@@ -215,7 +214,7 @@ def html_page(figures: dict, marking: Marking, generated_at: datetime, viewer_na
 <body><div class="banner top">{banner}</div>
 {body}
 <div class="banner bottom">{banner}</div></body></html>""").format(
-        lang=i18n.current(), style=Markup(html_style(marking, scheme)), banner=banner, body=Markup("\n").join(body)))
+        lang=current(), style=Markup(html_style(marking, scheme)), banner=banner, body=Markup("\n").join(body)))
 
 
 def html_csp(page: str) -> str:
