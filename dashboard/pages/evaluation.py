@@ -102,7 +102,9 @@ def show(exercise_id, _tick, _added):
     observations = [html.Li([f"{o['at'][11:16]} UTC · ",
                              html.Span(f"{o['by']} ({o['nation'] or '-'})", **UNTRANSLATED),
                              " · " + _("inject %(n)s") % {"n": o["inject"]} if o["inject"] else "",
-                             f" · {o['rating']}" if o["rating"] else "", ": ", html.Span(o["text"], **UNTRANSLATED)])
+                             " · " if o["rating"] else "",
+                             html.Span(o["rating"], **UNTRANSLATED) if o["rating"] else "",  # an HSEEP letter
+                             ": ", html.Span(o["text"], **UNTRANSLATED)])
                     for o in table["observations"]]
     return (html.Table([html.Thead(header), html.Tbody(rows)], className="inject-table evaluation-table"),
             html.Div([html.H3(_("Observations")), html.Ul(observations) if observations else
