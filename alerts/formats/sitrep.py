@@ -19,6 +19,12 @@ Markings (``alerts.core.markings``), in the form each format expects:
 
 Content without alerts carries the lowest level.
 
+Language: the narrative (Markdown, HTML) is written in the current language (``alerts.i18n.current``: the
+requesting user's), headings, sentences, column headers and the words for severities and statuses
+(``alerts.i18n.terms``); titles, places, owners, nations and markings are shown as they are, and the terms
+SITREP, EXERCISE and UTC are kept. CSV and GeoJSON are data: their column names, property keys and coded
+values stay English (``CSV_COLUMNS``), whatever the language.
+
 Safe by construction (``alerts.formats.escape``): in Markdown every value
 from the data (titles, places, owners, nations, markings) is escaped as
 literal one-line text; the HTML page is built from ``markupsafe.Markup``
@@ -31,8 +37,8 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
-import re
 import io
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -43,6 +49,8 @@ from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
 from alerts.formats.escape import csv_cell, html_text, markdown_marking, markdown_text
 from alerts.formats.geojson import feature_collection
+from alerts.i18n import current, ngettext, number, terms
+from alerts.i18n import gettext as _
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
 CSV_COLUMNS = ["id", "title", "severity", "type", "status", "country", "region", "reported_at", "received_at",
@@ -60,21 +68,16 @@ def _reported(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 asset``, ``2 assets``: English plural of a regular noun."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _partial(figures: dict, quote: Callable[[object], str]) -> str:
     """The note a report whose period reaches back past what the server holds in memory carries."""
     if not figures.get("held_since"):
         return ""
-    return (f" Alerts closed before {quote(figures['held_since'][:16])} UTC are not included (the server "
-            "holds closed alerts for CRISIS_MEMORY_HORIZON after they close).")
+    return " " + _("Alerts closed before %(time)s UTC are not included (the server holds closed alerts for "
+                   "CRISIS_MEMORY_HORIZON after they close).") % {"time": quote(figures["held_since"][:16])}
 
 
 def _minutes(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
+    return _("n/a") if seconds is None else _("%(minutes)s min") % {"minutes": number(seconds / 60, 1)}
 
 
 def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings: Mapping[str, Marking],
@@ -82,36 +85,52 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
             ) -> list[tuple[str, object]]:
     """The report as blocks (``h1``, ``h2``, ``p``, ``li``, ``table``), rendered by both formats; every value
     from the data passes through ``quote`` (the format's escaping of literal text), a marking line through
-    ``quote_marking`` (default ``quote``)."""
+    ``quote_marking`` (default ``quote``); the words are in the current language (module docstring)."""
     marking_text = quote_marking or quote
     window = figures["window"]
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
-        [quote(_reported(item["reported_at"])), quote(item["severity"].upper()), quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
-         quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(item["status"]),
+        [quote(_reported(item["reported_at"])), quote(terms.severity(item["severity"]).upper()),
+         quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
+         quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(terms.status(item["status"])),
          quote(item["owner"] or "-"), marking_text(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]
     ]
+    n = number
     return [
         ("h1", f"SITREP {generated_at:%Y-%m-%d %H:%M} UTC"),
-        ("p", f"Period {quote(window['since'][:16])} to {quote(window['until'][:16])} UTC; "
-              f"released to {quote(viewer_nation)}." + _partial(figures, quote)),
-        ("h2", "1. Situation"),
-        ("p", f"{_count(figures['open_alerts'], 'open alert')}: {severity['critical']} critical, {severity['high']} high, "
-              f"{severity['medium']} medium, {severity['low']} low; {figures['escalated_alerts']} escalated."),
-        ("table", (["Country", "Open"], [[quote(c), str(n)] for c, n in figures["open_by_country"].items()])),
-        ("p", "Open critical and high incidents:"),
-        ("table", (["Reported (UTC)", "Severity", "Incident", "Where", "Status", "Owner", "Marking"], incidents)),
-        ("h2", "2. Actions taken"),
-        ("p", f"{_count(ack['count'], 'alert')} acknowledged (median {_minutes(ack['median_s'])}, 90th percentile "
-              f"{_minutes(ack['p90_s'])}); {resolve['count']} resolved (median {_minutes(resolve['median_s'])}, "
-              f"90th percentile {_minutes(resolve['p90_s'])})."),
-        ("h2", "3. Resources committed"),
-        ("p", f"{_count(assets['committed'], 'asset')} committed, {assets['ready']} ready."),
-        *[("li", f"{quote(nation)}: {c['committed']} committed, {c['ready']} ready")
+        ("p", _("Period %(since)s to %(until)s UTC; released to %(nation)s.") % {
+            "since": quote(window["since"][:16]), "until": quote(window["until"][:16]),
+            "nation": quote(viewer_nation)} + _partial(figures, quote)),
+        ("h2", _("1. Situation")),
+        ("p", ngettext("%(n)s open alert: %(critical)s critical, %(high)s high, %(medium)s medium, %(low)s low; "
+                       "%(escalated)s escalated.",
+                       "%(n)s open alerts: %(critical)s critical, %(high)s high, %(medium)s medium, %(low)s low; "
+                       "%(escalated)s escalated.", figures["open_alerts"]) % {
+            "n": n(figures["open_alerts"]), "critical": n(severity["critical"]), "high": n(severity["high"]),
+            "medium": n(severity["medium"]), "low": n(severity["low"]), "escalated": n(figures["escalated_alerts"])}),
+        ("table", ([_("Country"), _("Open")],
+                   [[_("unplaced") if c == "unplaced" else quote(c), n(count)]
+                    for c, count in figures["open_by_country"].items()])),
+        ("p", _("Open critical and high incidents:")),
+        ("table", ([_("Reported (UTC)"), _("Severity"), _("Incident"), _("Where"), _("Status"), _("Owner"),
+                    _("Marking")], incidents)),
+        ("h2", _("2. Actions taken")),
+        ("p", ngettext("%(n)s alert acknowledged (median %(median)s, 90th percentile %(p90)s); %(resolved)s resolved "
+                       "(median %(resolve_median)s, 90th percentile %(resolve_p90)s).",
+                       "%(n)s alerts acknowledged (median %(median)s, 90th percentile %(p90)s); %(resolved)s resolved "
+                       "(median %(resolve_median)s, 90th percentile %(resolve_p90)s).", ack["count"]) % {
+            "n": n(ack["count"]), "median": _minutes(ack["median_s"]), "p90": _minutes(ack["p90_s"]),
+            "resolved": n(resolve["count"]), "resolve_median": _minutes(resolve["median_s"]),
+            "resolve_p90": _minutes(resolve["p90_s"])}),
+        ("h2", _("3. Resources committed")),
+        ("p", ngettext("%(n)s asset committed, %(ready)s ready.", "%(n)s assets committed, %(ready)s ready.",
+                       assets["committed"]) % {"n": n(assets["committed"]), "ready": n(assets["ready"])}),
+        *[("li", _("%(nation)s: %(committed)s committed, %(ready)s ready") % {
+            "nation": quote(nation), "committed": n(c["committed"]), "ready": n(c["ready"])})
           for nation, c in assets["by_nation"].items()],
-        ("h2", "4. Outlook"),
+        ("h2", _("4. Outlook")),
         ("p", _outlook(figures)),
     ]
 
@@ -145,11 +164,15 @@ def _outlook(figures: dict) -> str:
     unowned = [i for i in figures["open_critical_high"] if not i["owner"]]
     parts = []
     if unowned:
-        parts.append(f"{len(unowned)} critical or high incidents have no owner yet and need acknowledgment.")
+        parts.append(ngettext("%(n)s critical or high incident has no owner yet and needs acknowledgment.",
+                              "%(n)s critical or high incidents have no owner yet and need acknowledgment.",
+                              len(unowned)) % {"n": number(len(unowned))})
     if figures["escalated_alerts"]:
-        parts.append(f"{figures['escalated_alerts']} alerts are escalated and await action.")
+        parts.append(ngettext("%(n)s alert is escalated and awaits action.",
+                              "%(n)s alerts are escalated and await action.",
+                              figures["escalated_alerts"]) % {"n": number(figures["escalated_alerts"])})
     if not parts:
-        parts.append("No open critical or high incident is without an owner.")
+        parts.append(_("No open critical or high incident is without an owner."))
     return " ".join(parts)
 
 
@@ -186,12 +209,12 @@ def html_page(figures: dict, marking: Marking, generated_at: datetime, viewer_na
     banner = html_text(marking.line().removesuffix(f" TLP:{marking.tlp.value}" if marking.tlp else ""))
     if marking.tlp is not None:
         banner += Markup(' <span class="tlp">TLP:{}</span>').format(marking.tlp.value)
-    return str(Markup("""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SITREP</title>
+    return str(Markup("""<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>SITREP</title>
 <style>{style}</style></head>
 <body><div class="banner top">{banner}</div>
 {body}
 <div class="banner bottom">{banner}</div></body></html>""").format(
-        style=Markup(html_style(marking, scheme)), banner=banner, body=Markup("\n").join(body)))
+        lang=current(), style=Markup(html_style(marking, scheme)), banner=banner, body=Markup("\n").join(body)))
 
 
 def html_csp(page: str) -> str:

@@ -17,75 +17,99 @@ from datetime import datetime
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
+from alerts import i18n
 from alerts.actions import exercises
 from alerts.actions.errors import ActionError
 from alerts.core.exercises import Exercise
 from alerts.core.roles import Permission
 from alerts.core.time_labels import utc_label
+from alerts.i18n import N_, ngettext
+from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
+from dashboard.components.language import UNTRANSLATED, page_title
 
 TICK_MS = 1_000
 #: Injects per page of the table (a large MSEL has hundreds).
 PAGE_SIZE = 50
 CONTROLS = ("start", "pause", "resume", "end")
+#: The control buttons' words, and what the page says once each is done.
+CONTROL_LABELS = {"start": N_("Start"), "pause": N_("Pause"), "resume": N_("Resume")}
+CONTROL_DONE = {"start": N_("Start: done."), "pause": N_("Pause: done."), "resume": N_("Resume: done.")}
+#: An exercise's and an inject's state in words (``alerts.core.exercises``); an unknown state as itself.
+EXERCISE_STATES = {"planned": N_("planned"), "running": N_("running"), "paused": N_("paused"), "ended": N_("ended")}
+INJECT_STATES = {"pending": N_("pending"), "standby": N_("standby"), "fired": N_("fired"), "skipped": N_("skipped"),
+                 "expired": N_("expired")}
+
+
+def exercise_state(state: str) -> str:
+    """An exercise's state (``running``) in the current language."""
+    return _(EXERCISE_STATES[state]) if state in EXERCISE_STATES else state
+
+
+def inject_state(state: str) -> str:
+    """An inject's state (``fired``) in the current language."""
+    return _(INJECT_STATES[state]) if state in INJECT_STATES else state
 
 
 def layout(**_query) -> html.Div:
     """The control page for exercise control and evaluators; others get a refusal naming who may."""
     viewer = callback_context().viewer
     if not exercises.controls(viewer):
-        return html.Div("Only exercise control and evaluators may open exercise control.",
+        return html.Div(_("Only exercise control and evaluators may open exercise control."),
                         className="page-body denied")
     control = viewer.can(Permission.CONTROL_EXERCISES)
     # the file travels base64-encoded (4/3 of its size) in one callback request, under CRISIS_MAX_REQUEST_BYTES
     page_limit = callback_context().services.settings.max_request_bytes * 7 // 10
     sections = [
-        html.Label(["Exercise", dcc.Dropdown(id="exercise-select", placeholder="choose an exercise",
-                                             clearable=False)]),
+        html.Label([_("Exercise"), dcc.Dropdown(id="exercise-select", placeholder=_("choose an exercise"),
+                                                clearable=False)]),
         html.Div(id="exercise-status", className="exercise-status", role="status"),
     ]
     if control:
         sections.append(html.Div(className="exercise-controls", children=[
-            *(html.Button(action.capitalize(), id={"type": "exercise-control", "action": action},
+            *(html.Button(_(CONTROL_LABELS[action]), id={"type": "exercise-control", "action": action},
                           className="primary" if action == "start" else "") for action in CONTROLS[:3]),
-            dcc.ConfirmDialogProvider(html.Button("End (ENDEX)", id="exercise-end-button"), id="exercise-end",
-                                      message="End the exercise now? Injects not yet fired will not fire."),
+            dcc.ConfirmDialogProvider(html.Button(_("End (ENDEX)"), id="exercise-end-button"), id="exercise-end",
+                                      message=_("End the exercise now? Injects not yet fired will not fire.")),
         ]))
     sections += [html.Div(id="exercise-message", className="action-message", role="status"),
                  html.Div(className="inject-pages", children=[
-                     html.Label(["Injects page ", dcc.Input(id="inject-page", type="number", min=1, step=1, value=1,
-                                                            debounce=True)]),
+                     html.Label([_("Injects page"), " ", dcc.Input(id="inject-page", type="number", min=1, step=1,
+                                                                   value=1, debounce=True)]),
                      html.Span(id="inject-pages", className="muted")]),
                  html.Div(id="inject-table", className="inject-table-wrap"), dcc.Store(id="inject-table-sig")]
     if control:
         sections += [
             html.Section(className="msel-load", children=[
-                html.H3("Load a MSEL"),
-                html.P(f"CSV or XLSX with the columns listed in the README; every row is checked first. Up to "
-                       f"{page_limit // 1024} KB here (a request's limit); larger MSELs and payload files: "
-                       "crisisdash exercise load, or POST /api/v1/exercises.", className="muted"),
-                dcc.Upload(id="msel-upload", children=html.Div(["Drop a MSEL here or ", html.A("choose a file")]),
+                html.H3(_("Load a MSEL")),
+                html.P(_("CSV or XLSX with the columns listed in the README; every row is checked first. Up to "
+                         "%(kb)s KB here (a request's limit); larger MSELs and payload files: "
+                         "crisisdash exercise load, or POST /api/v1/exercises.")
+                       % {"kb": i18n.number(page_limit // 1024)},
+                       className="muted"),
+                dcc.Upload(id="msel-upload", children=html.Div([_("Drop a MSEL here or"), " ",
+                                                                html.A(_("choose a file"))]),
                            className="upload", max_size=page_limit),
-                html.Label(["Name", dcc.Input(id="msel-name", type="text", maxLength=200)]),
-                html.Label(["Speed", dcc.Input(id="msel-speed", type="number", min=0.01, max=3600, value=1)]),
-                html.Button("Load", id="msel-load", className="primary"),
+                html.Label([_("Name"), dcc.Input(id="msel-name", type="text", maxLength=200)]),
+                html.Label([_("Speed"), dcc.Input(id="msel-speed", type="number", min=0.01, max=3600, value=1)]),
+                html.Button(_("Load"), id="msel-load", className="primary"),
                 html.Div(id="msel-message", className="action-message", role="status"),
             ]),
             html.Section(className="real-world-stop", children=[
-                html.H3("Real-world stop"),
-                html.P("Ends every exercise at once and announces it on every page.", className="muted"),
-                html.Label(["Why", dcc.Input(id="stop-reason", type="text", maxLength=300)]),
-                dcc.ConfirmDialogProvider(html.Button("STOP ALL EXERCISES", className="danger"), id="stop-all",
-                                          message="Stop every exercise now for a real-world event?"),
+                html.H3(_("Real-world stop")),
+                html.P(_("Ends every exercise at once and announces it on every page."), className="muted"),
+                html.Label([_("Why"), dcc.Input(id="stop-reason", type="text", maxLength=300)]),
+                dcc.ConfirmDialogProvider(html.Button(_("STOP ALL EXERCISES"), className="danger"), id="stop-all",
+                                          message=_("Stop every exercise now for a real-world event?")),
                 html.Div(id="stop-message", className="action-message", role="status"),
             ]),
         ]
     return html.Div(className="page-body exercises-page", children=[
-        html.H2("Exercise control"), *sections, dcc.Interval(id="exercise-tick", interval=TICK_MS),
+        html.H2(_("Exercise control")), *sections, dcc.Interval(id="exercise-tick", interval=TICK_MS),
         dcc.Store(id="exercise-changed")])
 
 
-dash.register_page(__name__, path="/exercises", title="Exercise control · Crisis dashboard", name="Exercises",
+dash.register_page(__name__, path="/exercises", title=page_title(N_("Exercise control")), name=N_("Exercises"),
                    layout=layout, permission=Permission.EVALUATE_EXERCISES)
 
 
@@ -99,31 +123,33 @@ def _countdown(ex: Exercise, due: datetime | None, now: datetime) -> html.Span |
     if due is None:
         return ""
     if ex.paused_at is not None:
-        return html.Span(_clock((due - now).total_seconds()) + " (paused)", className="paused")
+        return html.Span(_("%(left)s (paused)") % {"left": _clock((due - now).total_seconds())}, className="paused")
     return html.Span(_clock((due - now).total_seconds()), className="countdown",
                      **{"data-deadline": due.isoformat(), "data-what": ""})
 
 
 def _inject_rows(ex: Exercise, now: datetime, control: bool, page: int = 1) -> html.Table:
-    header = ["#", "Offset", "Due (UTC)", "In", "State", "To", "Title", "Expected action", ""]
+    header = ["#", _("Offset"), _("Due (UTC)"), _("In"), _("State"), _("To"), _("Title"), _("Expected action"), ""]
     rows = []
     for inject in ex.injects[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]:
         state = ex.inject_state(inject.number)
         due = ex.due_at(inject.number, now)
         buttons = []
         if control and state.value in ("pending", "standby") and ex.state.value in ("running", "paused"):
-            buttons.append(html.Button("Fire now", id={"type": "inject-fire", "n": inject.number}))
+            buttons.append(html.Button(_("Fire now"), id={"type": "inject-fire", "n": inject.number}))
         if control and state.value in ("pending", "standby"):
-            buttons.append(dcc.ConfirmDialogProvider(html.Button("Skip"), id={"type": "inject-skip", "n": inject.number},
-                                                     message=f"Skip inject {inject.number}? It will not fire."))
-        shown_due = "paused" if due and ex.paused_at is not None else (utc_label(due, date=False, seconds=True) if due else "")
+            buttons.append(dcc.ConfirmDialogProvider(
+                html.Button(_("Skip")), id={"type": "inject-skip", "n": inject.number},
+                message=_("Skip inject %(n)s? It will not fire.") % {"n": inject.number}))
+        shown_due = _("paused") if due and ex.paused_at is not None else (utc_label(due, date=False, seconds=True) if due else "")
         rows.append(html.Tr(className=f"inject inject-{state.value}", **{"data-inject": str(inject.number)}, children=[
             html.Td(str(inject.number)), html.Td(_clock(inject.offset.total_seconds())),
             html.Td(shown_due or (utc_label(ex.fired[inject.number], date=False, seconds=True) if inject.number in ex.fired else "")),
-            html.Td(_countdown(ex, due, now)), html.Td(state.value),
-            html.Td(", ".join(inject.to)), html.Td(inject.title),
-            html.Td(" · ".join(filter(None, [inject.expected_action,
-                                            f"backup for {inject.backup_for}" if inject.backup_for else None]))),
+            html.Td(_countdown(ex, due, now)), html.Td(inject_state(state.value)),
+            html.Td(", ".join(inject.to), **UNTRANSLATED), html.Td(inject.title, **UNTRANSLATED),
+            html.Td([html.Span(inject.expected_action, **UNTRANSLATED) if inject.expected_action else None,
+                     " · " if inject.expected_action and inject.backup_for else None,
+                     _("backup for %(n)s") % {"n": inject.backup_for} if inject.backup_for else None]),
             html.Td(buttons)]))
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
                       className="inject-table")
@@ -158,7 +184,7 @@ def show(exercise_id, _tick, _changed, page, last_signature):
     """The chosen exercise's state and one page of its injects with their countdowns; nothing is sent while
     the exercise has not changed."""
     if not exercise_id:
-        return "No exercise loaded yet.", None, "", None
+        return _("No exercise loaded yet."), None, "", None
     context = callback_context()
     centre = context.services.centre
     try:
@@ -176,10 +202,14 @@ def show(exercise_id, _tick, _changed, page, last_signature):
     started = f" · STARTEX {utc_label(ex.startex, seconds=True)}" if ex.startex else ""
     ended = f" · ENDEX {utc_label(ex.endex, date=False, seconds=True)}" if ex.endex else ""
     fired = len(ex.fired)
-    status = html.Span([html.B(ex.name), f" · {ex.state.value}{started}{ended} · {fired} of {len(ex.injects)} "
-                        f"injects fired · nations {', '.join(ex.nations)}" + (f" · {ex.end_reason}" if ex.end_reason else "")],
+    fired_text = ngettext("%(fired)s of %(n)s inject fired", "%(fired)s of %(n)s injects fired", len(ex.injects)) % {
+        "fired": i18n.number(fired), "n": i18n.number(len(ex.injects))}
+    status = html.Span([html.B(ex.name, **UNTRANSLATED), f" · {exercise_state(ex.state.value)}{started}{ended} · ",
+                        fired_text, " · ", _("nations %(nations)s") % {"nations": ", ".join(ex.nations)},
+                        *([" · ", html.Span(ex.end_reason, **UNTRANSLATED)] if ex.end_reason else [])],
                        **{"data-state": ex.state.value})
-    return status, _inject_rows(ex, now, control, page), f"{page} of {pages}", signature
+    pages_text = _("%(page)s of %(pages)s") % {"page": i18n.number(page), "pages": i18n.number(pages)}
+    return status, _inject_rows(ex, now, control, page), pages_text, signature
 
 
 def _act(do, *args) -> tuple[str, object]:
@@ -202,14 +232,15 @@ def control(_controls, _end, _fires, _skips, exercise_id):
         return dash.no_update, dash.no_update
     if pressed == "exercise-end":
         message, changed = _act(exercises.end, exercise_id)
-        return message or "Ended (ENDEX).", changed
+        return message or _("Ended (ENDEX)."), changed
     if pressed["type"] == "exercise-control":
         message, changed = _act(getattr(exercises, pressed["action"]), exercise_id)
-        return message or f"{pressed['action'].capitalize()}: done.", changed
+        done = CONTROL_DONE.get(pressed["action"])
+        return message or (_(done) if done else f"{pressed['action'].capitalize()}: done."), changed
     do = exercises.fire_now if pressed["type"] == "inject-fire" else exercises.skip
     message, changed = _act(do, exercise_id, pressed["n"])
-    verb = "fired" if pressed["type"] == "inject-fire" else "skipped"
-    return message or f"Inject {pressed['n']} {verb}.", changed
+    done = _("Inject %(n)s fired.") if pressed["type"] == "inject-fire" else _("Inject %(n)s skipped.")
+    return message or done % {"n": pressed["n"]}, changed
 
 
 @callback(Output("msel-message", "children"), Output("exercise-changed", "data", allow_duplicate=True),
@@ -218,7 +249,7 @@ def control(_controls, _end, _fires, _skips, exercise_id):
 def load(_clicks, contents, name, speed):
     """Load the uploaded MSEL as a planned exercise; every problem listed by row and column."""
     if not contents:
-        return "Choose a MSEL file first.", dash.no_update
+        return _("Choose a MSEL file first."), dash.no_update
     data = base64.b64decode(contents.split(",", 1)[1])
     context = callback_context()
     try:
@@ -226,10 +257,19 @@ def load(_clicks, contents, name, speed):
     except ActionError as exc:
         problems = exc.extra.get("problems") or []
         return html.Div([html.P(exc.message.split("\n")[0]),
-                         html.Ul([html.Li((f"row {p['row']}, " if p["row"] else "") +
-                                          (f"column {p['column']}: " if p["column"] else "") + p["message"])
-                                  for p in problems[:50]])], className="msel-problems"), dash.no_update
-    return f"Loaded {ex.name}: {len(ex.injects)} injects for {', '.join(ex.nations)} ({ex.id}).", ex.id
+                         html.Ul([html.Li(_problem(p)) for p in problems[:50]])], className="msel-problems"), \
+            dash.no_update
+    return ngettext("Loaded %(name)s: %(n)s inject for %(nations)s (%(id)s).",
+                    "Loaded %(name)s: %(n)s injects for %(nations)s (%(id)s).", len(ex.injects)) % {
+        "name": ex.name, "n": len(ex.injects), "nations": ", ".join(ex.nations), "id": ex.id}, ex.id
+
+
+def _problem(problem: dict) -> list:
+    """One problem of a MSEL: where (row, column; in words) and what (the loader's message, as it is)."""
+    where = (_("row %(row)s, column %(column)s: ") % problem if problem["row"] and problem["column"] else
+             _("row %(row)s, ") % problem if problem["row"] else
+             _("column %(column)s: ") % problem if problem["column"] else "")
+    return [where, problem["message"]]
 
 
 @callback(Output("stop-message", "children"), Output("exercise-changed", "data", allow_duplicate=True),
@@ -241,4 +281,5 @@ def stop_all(_clicks, reason):
         stopped = exercises.stop_all(context.services.centre, context.viewer, reason or "")
     except ActionError as exc:
         return exc.message, dash.no_update
-    return f"Stopped {len(stopped)} exercise(s).", stopped[0].id if stopped else dash.no_update
+    return (ngettext("Stopped %(n)s exercise.", "Stopped %(n)s exercises.", len(stopped)) % {"n": len(stopped)},
+            stopped[0].id if stopped else dash.no_update)

@@ -25,10 +25,13 @@ from alerts.core.query import AlertQuery
 from alerts.core.record import instant_of, millis
 from alerts.core.time_labels import utc_label
 from alerts.core.times import parse_instant
+from alerts.i18n import N_, terms
+from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import alert_marking_attributes, exercise_tag, legend
 from dashboard.components.assets import asset_legend
 from dashboard.components.graph import graph
+from dashboard.components.language import UNTRANSLATED, page_title
 from layers.assets import asset_traces
 from layers.basemap import map_figure
 from layers.coverage import coverage_traces
@@ -43,7 +46,7 @@ TIMELINE_WINDOW = timedelta(hours=6)
 #: The record's streams of "alert events" (step and timeline): alert changes and audit entries (who acknowledged,
 #: stepped, tasked, released; exercise control), not the asset movements that outnumber them.
 ALERT_STREAMS = frozenset({"alerts", "audit"})
-STEP_CHOICES = {"alerts": "alert events", "all": "all events"}
+STEP_CHOICES = {"alerts": N_("alert events"), "all": N_("all events")}
 
 
 def advance(value: int, speed: int, last_tick: int | None, now: int, high: int) -> int:
@@ -81,21 +84,21 @@ def layout(**_query) -> html.Div:
     low, high = _range()
     return html.Div(className="map-page replay-page", children=[
         html.Aside(className="sidebar", children=[
-            html.H2("Replay"),
+            html.H2(_("Replay")),
             html.Div(id="replay-time", className="replay-time", role="status"),
-            html.Label("Moment on the timeline", htmlFor="replay-slider", className="visually-hidden"),
+            html.Label(_("Moment on the timeline"), htmlFor="replay-slider", className="visually-hidden"),
             dcc.Slider(id="replay-slider", min=low, max=high, value=high, step=1000, marks=None, updatemode="mouseup"),
-            html.Label(["Exercise", dcc.Dropdown(id="replay-exercise", placeholder="all events",
-                                                 options=_exercise_options())]),
-            html.Label(["Moment (ISO 8601)", dcc.Input(id="replay-at", type="text", debounce=True,
-                                                      placeholder="2026-11-29T10:00:00Z")]),
-            html.Button("Go", id="replay-go"),
-            html.Button("Step to next event", id="replay-step"),
-            html.Label("Step by", htmlFor="replay-step-kind"),
+            html.Label([_("Exercise"), dcc.Dropdown(id="replay-exercise", placeholder=_("all events"),
+                                                    options=_exercise_options())]),
+            html.Label([_("Moment (ISO 8601)"), dcc.Input(id="replay-at", type="text", debounce=True,
+                                                         placeholder="2026-11-29T10:00:00Z")]),
+            html.Button(_("Go"), id="replay-go"),
+            html.Button(_("Step to next event"), id="replay-step"),
+            html.Label(_("Step by"), htmlFor="replay-step-kind"),
             dcc.RadioItems(id="replay-step-kind", value="alerts", inline=True,
-                           options=[{"label": v, "value": k} for k, v in STEP_CHOICES.items()]),
-            html.Button("Play", id="replay-toggle"),
-            html.Label(["Speed", dcc.RadioItems(id="replay-speed", value=15, inline=True,
+                           options=[{"label": _(v), "value": k} for k, v in STEP_CHOICES.items()]),
+            html.Button(_("Play"), id="replay-toggle"),
+            html.Label([_("Speed"), dcc.RadioItems(id="replay-speed", value=15, inline=True,
                                                 options=[{"label": f"{s}×", "value": s} for s in SPEEDS])]),
             html.Div(id="replay-message", className="action-message", role="status"),
             legend(), asset_legend(),
@@ -104,9 +107,9 @@ def layout(**_query) -> html.Div:
             graph("replay-map", className="incident-map", config={"scrollZoom": True}, style={"height": "100%"}),
         ]),
         html.Aside(className="feed", children=[
-            html.H2(["Alerts then ", html.Span(id="replay-count", className="count")]),
+            html.H2([_("Alerts then"), " ", html.Span(id="replay-count", className="count")]),
             html.Ul(id="replay-alerts", className="alert-list"),
-            html.H2("Timeline"),
+            html.H2(_("Timeline")),
             html.Ol(id="replay-timeline", className="replay-timeline"),
         ]),
         dcc.Interval(id="replay-play", interval=TICK_MS, disabled=True),
@@ -114,7 +117,7 @@ def layout(**_query) -> html.Div:
     ])
 
 
-dash.register_page(__name__, path="/replay", title="Replay · Crisis dashboard", name="Replay", layout=layout)
+dash.register_page(__name__, path="/replay", title=page_title(N_("Replay")), name=N_("Replay"), layout=layout)
 
 
 @callback(Output("replay-play", "disabled"), Output("replay-toggle", "children"),
@@ -122,7 +125,7 @@ dash.register_page(__name__, path="/replay", title="Replay · Crisis dashboard",
           Input("replay-toggle", "n_clicks"), State("replay-play", "disabled"), prevent_initial_call=True)
 def toggle(_clicks, disabled):
     """Play / pause (the first tick after either counts one tick)."""
-    return (False, "Pause", None) if disabled else (True, "Play", None)
+    return (False, _("Pause"), None) if disabled else (True, _("Play"), None)
 
 
 @callback(Output("replay-slider", "value"), Output("replay-slider", "max"), Output("replay-message", "children"),
@@ -146,23 +149,23 @@ def move(_tick, _step, _go, typed, exercise_id, value, speed, high, low, last_ti
             started = exercises.exercise(context.services.centre, context.viewer, exercise_id).startex
         except ActionError as exc:
             return value, high, exc.message, None
-        return (millis(started), high, "", None) if started else (value, high, "not started yet", None)
+        return (millis(started), high, "", None) if started else (value, high, _("not started yet"), None)
     if ctx.triggered_id == "replay-play":
         return advance(value, speed, last_tick, now, high), high, "", now
     if ctx.triggered_id == "replay-step":
         since = datetime.fromtimestamp((value + 1) / 1000, UTC)
         found = replay.timeline(context.services.centre, context.viewer, since=since, limit=1,
                                 exercise_id=exercise_id or None, streams=_streams(step_kind)).events
-        return (millis(found[0].at), high, "", None) if found else (value, high, "no later event", None)
+        return (millis(found[0].at), high, "", None) if found else (value, high, _("no later event"), None)
     try:
         at = millis(parse_instant((typed or "").strip(), "moment"))
     except ValueError as exc:
         return value, high, str(exc), None
     if low is not None and at < low:
         start = datetime.fromtimestamp(low / 1000, UTC).isoformat(timespec="seconds")
-        return low, high, f"the record starts at {start}: showing its start", None
+        return low, high, _("the record starts at %(start)s: showing its start") % {"start": start}, None
     if at > high:
-        return high, high, "that is after now: showing now", None
+        return high, high, _("that is after now: showing now"), None
     return at, high, "", None
 
 
@@ -171,15 +174,17 @@ def _alert_item(stored, ack, scheme) -> html.Li:
     line), EXERCISE when it is one, its status, and who acknowledged it (only that: the record names no actor
     for the other status changes)."""
     status = stored.status.value
-    shown = status.replace("_", " ")
+    shown = terms.status(status)
     if ack is not None:
-        shown = f"acknowledged by {ack.by}" if status == "acknowledged" else f"{shown} · acknowledged by {ack.by}"
+        by = _("acknowledged by %(who)s") % {"who": ack.by}
+        shown = by if status == "acknowledged" else f"{shown} · {by}"
     return html.Li(className=f"replay-alert severity-{stored.alert.severity.value} status-{status}",
                    **{"data-alert-id": stored.id, "data-status": status},
                    **alert_marking_attributes(stored, scheme),
-                   children=[html.Span(stored.routing.marking(scheme).line(), className="marking-tag"), " ",
-                             exercise_tag(stored.alert.exercise), " ", html.Strong(stored.alert.title),
-                             html.Span(f" {stored.alert.severity.value} · "),
+                   children=[html.Span(stored.routing.marking(scheme).line(), className="marking-tag",
+                                       **UNTRANSLATED), " ",
+                             exercise_tag(stored.alert.exercise), " ", html.Strong(stored.alert.title, **UNTRANSLATED),
+                             html.Span(f" {terms.severity(stored.alert.severity.value)} · "),
                              html.Span(shown, className="replay-status")])
 
 
@@ -203,6 +208,8 @@ def render(value, exercise_id=None, step_kind=None):
     figure = map_figure(traces, dash.get_asset_url(""), uirevision="replay")
     scheme = context.services.centre.scheme
     items = [_alert_item(stored, ack, scheme) for stored, ack in picture.alerts]
-    timeline = [html.Li(f"{utc_label(e.at, date=False, seconds=True)} {e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""),
+    timeline = [html.Li([utc_label(e.at, date=False, seconds=True), " ",  # the record's own words: as recorded
+                         html.Span(f"{e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""), **UNTRANSLATED)],
                         **{"data-event-id": e.id}) for e in reversed(events)]
-    return figure, items, str(len(items)), timeline, f"As it stood at {at.isoformat(timespec='milliseconds')}"
+    return (figure, items, str(len(items)), timeline,
+            _("As it stood at %(at)s") % {"at": at.isoformat(timespec="milliseconds")})

@@ -20,8 +20,11 @@ from alerts.core.nations import KOSOVO
 from alerts.core.query import Page
 from alerts.core.roles import Permission
 from alerts.core.sharing import ReleasabilityRequest
+from alerts.i18n import N_, terms
+from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import alert_marking_attributes
+from dashboard.components.language import UNTRANSLATED, page_title
 from dashboard.components.times import utc_time
 
 TICK_MS = 5000
@@ -29,25 +32,26 @@ SHOWN = 200
 
 
 def nation_options() -> list[dict]:
-    """``ALL`` then every country (ISO 3166-1 alpha-2, Kosovo ``XK``) for the nation pickers."""
-    countries = [(c.alpha_2, c.name) for c in pycountry.countries] + [(KOSOVO, "Kosovo")]
-    return [{"label": "ALL: every nation", "value": RELEASABLE_TO_ALL}] + [
-        {"label": f"{code} · {name}", "value": code} for code, name in sorted(countries)]
+    """``ALL`` then every country (ISO 3166-1 alpha-2, Kosovo ``XK``) for the nation pickers, named in the
+    current language (``alerts.i18n.terms.country``)."""
+    codes = sorted({c.alpha_2 for c in pycountry.countries} | {KOSOVO})
+    return [{"label": _("ALL: every nation"), "value": RELEASABLE_TO_ALL}] + [
+        {"label": f"{code} · {terms.country(code)}", "value": code} for code in codes]
 
 
 def _form(prefix: str, alert_id: str | None, with_nation: bool) -> html.Div:
     fields = [
-        html.Label(["Alert id", dcc.Input(id=f"{prefix}-alert", value=alert_id or "", type="text",
+        html.Label([_("Alert id"), dcc.Input(id=f"{prefix}-alert", value=alert_id or "", type="text",
                                           className="alert-id-input")]),
-        html.Label(["Release to", dcc.Dropdown(id=f"{prefix}-nations", options=nation_options(), multi=True,
-                                               placeholder="nations (ISO 3166-1)")]),
+        html.Label([_("Release to"), dcc.Dropdown(id=f"{prefix}-nations", options=nation_options(), multi=True,
+                                                  placeholder=_("nations (ISO 3166-1)"))]),
     ]
     if with_nation:
-        fields.append(html.Label(["Reporting nation (when unknown)", dcc.Dropdown(
-            id=f"{prefix}-nation", options=nation_options()[1:], placeholder="as the message says")]))
+        fields.append(html.Label([_("Reporting nation (when unknown)"), dcc.Dropdown(
+            id=f"{prefix}-nation", options=nation_options()[1:], placeholder=_("as the message says"))]))
     fields += [
-        html.Label(["Why", dcc.Textarea(id=f"{prefix}-reason", maxLength=500, className="reason")]),
-        html.Button("Release" if prefix == "release" else "Change or ask", id=f"{prefix}-submit",
+        html.Label([_("Why"), dcc.Textarea(id=f"{prefix}-reason", maxLength=500, className="reason")]),
+        html.Button(_("Release") if prefix == "release" else _("Change or ask"), id=f"{prefix}-submit",
                     className="primary"),
         html.Div(id=f"{prefix}-message", className="action-message", role="status"),
     ]
@@ -61,39 +65,41 @@ def layout(alert: str | None = None, **_query) -> html.Div:
     sections = []
     if viewer.can(Permission.CHANGE_RELEASABILITY) or viewer.can(Permission.RELEASE_UNROUTED):
         sections.append(html.Section(className="sharing-change", children=[
-            html.H3("Change releasability"),
-            html.P("The originating nation's duty officers change it at once; anyone else asks them. "
-                   "The reporting nation always keeps its own alert.", className="muted"),
+            html.H3(_("Change releasability")),
+            html.P(_("The originating nation's duty officers change it at once; anyone else asks them. "
+                     "The reporting nation always keeps its own alert."), className="muted"),
             _form("change", alert_id, with_nation=False),
         ]))
         sections.append(html.Section(className="sharing-requests", children=[
-            html.H3("Requests"), html.Div(id="sharing-requests")]))
+            html.H3(_("Requests")), html.Div(id="sharing-requests")]))
     if viewer.can(Permission.RELEASE_UNROUTED):
         sections.append(html.Section(className="sharing-unrouted", children=[
-            html.H3(["Unrouted ", html.Span(id="unrouted-count", className="count")]),
-            html.P("Alerts nobody may see yet: no releasability in the message and no registered feed. "
-                   "Release each to the nations that should work it.", className="muted"),
+            html.H3([_("Unrouted"), " ", html.Span(id="unrouted-count", className="count")]),
+            html.P(_("Alerts nobody may see yet: no releasability in the message and no registered feed. "
+                     "Release each to the nations that should work it."), className="muted"),
             html.Div(id="unrouted-list"),
             _form("release", alert_id, with_nation=True),
         ]))
     if not sections:
-        sections.append(html.P("Your role does not share alerts.", className="denied"))
+        sections.append(html.P(_("Your role does not share alerts."), className="denied"))
     return html.Div(className="page-body sharing-page", children=[
-        html.H2("Sharing"), *sections, dcc.Interval(id="sharing-tick", interval=TICK_MS),
+        html.H2(_("Sharing")), *sections, dcc.Interval(id="sharing-tick", interval=TICK_MS),
         dcc.Store(id="sharing-changed")])
 
 
-dash.register_page(__name__, path="/sharing", title="Sharing · Crisis dashboard", name="Sharing", layout=layout)
+dash.register_page(__name__, path="/sharing", title=page_title(N_("Sharing")), name=N_("Sharing"), layout=layout)
 
 
 def _request_row(request: ReleasabilityRequest, may_decide: bool, marking: dict) -> html.Tr:
-    buttons = [html.Button("Approve", id={"type": "approve-request", "id": request.id}, className="ack-button"),
-               html.Button("Decline", id={"type": "decline-request", "id": request.id})] if may_decide else \
-        [html.Span("awaiting " + (request.decides or "the admins"), className="muted")]
+    buttons = [html.Button(_("Approve"), id={"type": "approve-request", "id": request.id}, className="ack-button"),
+               html.Button(_("Decline"), id={"type": "decline-request", "id": request.id})] if may_decide else \
+        [html.Span(_("awaiting %(who)s") % {"who": request.decides} if request.decides else _("awaiting the admins"),
+                   className="muted")]
     return html.Tr(**{"data-request-id": request.id}, **marking, children=[
-        html.Td(request.alert_id), html.Td(f"{request.requested_by} ({request.requested_nation})"),
-        html.Td(", ".join(request.before)), html.Td(", ".join(request.after)), html.Td(request.reason),
-        html.Td(buttons)])
+        html.Td(request.alert_id, **UNTRANSLATED),
+        html.Td(f"{request.requested_by} ({request.requested_nation})", **UNTRANSLATED),
+        html.Td(", ".join(request.before), **UNTRANSLATED), html.Td(", ".join(request.after), **UNTRANSLATED),
+        html.Td(request.reason, **UNTRANSLATED), html.Td(buttons)])
 
 
 @callback(Output("sharing-requests", "children"), Input("sharing-tick", "n_intervals"),
@@ -104,9 +110,9 @@ def show_requests(_tick, _changed):
     viewer = context.viewer
     found = sharing.requests_for(context.services.centre, viewer)
     if not found:
-        return html.P("No pending requests.", className="muted")
+        return html.P(_("No pending requests."), className="muted")
     centre = context.services.centre
-    header = html.Tr([html.Th(h) for h in ("Alert", "Asked by", "Now", "Asked for", "Why", "")])
+    header = html.Tr([html.Th(h) for h in (_("Alert"), _("Asked by"), _("Now"), _("Asked for"), _("Why"), "")])
 
     def marking(request: ReleasabilityRequest) -> dict:  # the row quotes the alert: the banner covers its marking
         stored = centre.index.get(request.alert_id)
@@ -127,11 +133,14 @@ def show_unrouted(_tick, _changed):
     except ActionError as exc:
         return html.P(exc.message, className="denied"), ""
     if not result.total:
-        return html.P("Nothing is unrouted.", className="muted"), "0"
-    header = html.Tr([html.Th(h) for h in ("Alert", "Severity", "Title", "Origin", "Why unrouted", "Received")])
+        return html.P(_("Nothing is unrouted."), className="muted"), "0"
+    header = html.Tr([html.Th(h) for h in (_("Alert"), _("Severity"), _("Title"), _("Origin"), _("Why unrouted"),
+                                           _("Received"))])
+    # origin and reason are recorded with the alert when it arrived (English): shown as recorded
     rows = [html.Tr(**{"data-alert-id": s.id}, **alert_marking_attributes(s, centre.scheme), children=[
-        html.Td(s.id), html.Td(s.alert.severity.value), html.Td(s.alert.title), html.Td(s.routing.origin),
-        html.Td(s.routing.reason), html.Td(utc_time(s.received_at))]) for s in result.alerts]
+        html.Td(s.id, **UNTRANSLATED), html.Td(terms.severity(s.alert.severity.value)),
+        html.Td(s.alert.title, **UNTRANSLATED), html.Td(s.routing.origin, **UNTRANSLATED),
+        html.Td(s.routing.reason, **UNTRANSLATED), html.Td(utc_time(s.received_at))]) for s in result.alerts]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="unrouted-table"), str(result.total)
 
 
@@ -148,8 +157,10 @@ def change(_clicks, alert_id, nations, reason):
     except ActionError as exc:
         return exc.message, dash.no_update
     if outcome == "changed":
-        return f"Released to {', '.join(result.routing.releasable_to or [])}.", result.id
-    return f"Asked {result.decides or 'the admins'} (request {result.id}).", result.id
+        return _("Released to %(nations)s.") % {"nations": ", ".join(result.routing.releasable_to or [])}, result.id
+    if result.decides:
+        return _("Asked %(who)s (request %(id)s).") % {"who": result.decides, "id": result.id}, result.id
+    return _("Asked the admins (request %(id)s).") % {"id": result.id}, result.id
 
 
 @callback(Output("release-message", "children"), Output("sharing-changed", "data", allow_duplicate=True),
@@ -164,7 +175,9 @@ def release(_clicks, alert_id, nations, nation, reason):
                                  reason or "", nation=nation or None)
     except ActionError as exc:
         return exc.message, dash.no_update
-    return f"Released {stored.id} to {', '.join(stored.routing.releasable_to or [])}.", stored.id
+    return _("Released %(id)s to %(nations)s.") % {"id": stored.id,
+                                                    "nations": ", ".join(stored.routing.releasable_to or [])}, \
+        stored.id
 
 
 @callback(Output("sharing-changed", "data", allow_duplicate=True),
