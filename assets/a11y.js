@@ -13,6 +13,10 @@
  * A control's name is the text of `label[for=<the component's id>]`, else of the `<label>` around it,
  * else of the `<label>` just before it. dcc components take no aria-* properties, hence this script; it
  * watches the page, so controls drawn later (other pages, callbacks) are repaired too.
+ *
+ * Content never translated (an alert's headline, a name, a marking: `data-translate="no"`,
+ * dashboard.components.language.UNTRANSLATED, which Dash cannot spell as HTML's own attribute) also gets
+ * HTML's `translate="no"`, so a browser's page translator leaves it alone, whenever it is drawn.
  */
 (function () {
   "use strict";
@@ -68,6 +72,9 @@
       var name = nameOf(thumb);
       if (name) { thumb.setAttribute("aria-label", name); }
     });
+    within(root, '[data-translate="no"]:not([translate="no"])').forEach(function (content) {
+      content.setAttribute("translate", "no");
+    });
   }
 
   // Repaired in the observer's callback (a microtask after the change, before the next paint), only under
@@ -82,7 +89,7 @@
       });
       roots.forEach(repair);
     }).observe(document.body, {childList: true, subtree: true, attributes: true,
-                               attributeFilter: ["role", "aria-selected", "tabindex"]});
+                               attributeFilter: ["role", "aria-selected", "tabindex", "data-translate"]});
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }

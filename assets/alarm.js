@@ -7,7 +7,9 @@
  *   - fills the alarm strip (#criticalBanner of the contract), which has a height of its own reserved in the
  *     frame from the start, so ringing never moves the page: red when it rings, striped gold and saying
  *     EXERCISE when every alerting alert is exercise play, quiet grey otherwise; each title shown carries its
- *     alert's marking (data-marking), so the classification banners rise to it (marking.js);
+ *     alert's marking (data-marking), so the classification banners rise to it (marking.js), and is content
+ *     (data-translate="no"); everything else is in the page's language (contract.js), the headline too:
+ *     made here from the counts (the stream's "headline" is English, alerts.core.alarm);
  *   - prefixes the tab's title with the count ("(2) "), kept there when the page changes the title;
  *   - announces each new one in the aria-live="assertive" region (#alarmAnnounce);
  *   - plays a short tone (Web Audio, generated here: no sound file) for each new one. Browsers allow sound
@@ -23,6 +25,10 @@
   var MUTE_KEY = "crisis.alarm.muted";
   var viaButton = false, last = null, known = new Set(), count = 0, allowed = false, owed = false, audio = null, observer = null;
   var TITLE_PREFIX = /^\(\d+\) /;
+  // the page's language (contract.js, which loads after this script: looked up when text is made)
+  function t(message) { return window.crisisContract.t(message); }
+  function tn(singular, plural, n) { return window.crisisContract.tn(singular, plural, n); }
+  function fmt(text, values) { return window.crisisContract.fmt(text, values); }
 
   function ids() { return window.crisisContract.ids(); }  // contract.js
   function byId(key) { var id = ids()[key]; return id ? document.getElementById(id) : null; }
@@ -32,7 +38,7 @@
   function showSound() {
     var button = byId("mute");
     if (!button) { return; }
-    button.textContent = !allowed ? button.getAttribute("data-blocked") : (muted() ? "Sound off" : "Sound on");
+    button.textContent = !allowed ? button.getAttribute("data-blocked") : (muted() ? t("Sound off") : t("Sound on"));
     button.setAttribute("aria-pressed", allowed && muted() ? "true" : "false");
   }
 
@@ -68,6 +74,25 @@
 
   function tag(text, cls) { var s = document.createElement("span"); s.className = cls; s.textContent = text; return s; }
 
+  // The strip's first words in the page's language, from the counts (alerts.core.alarm.Alarm.headline says
+  // the same in English; the server's own text is kept only for a payload without the counts).
+  function headline(alarm) {
+    var n = alarm.count, drills = alarm.exercise;
+    if (typeof n !== "number" || typeof drills !== "number") { return alarm.headline; }
+    if (!n) { return t("No critical alert awaiting acknowledgment"); }
+    if (alarm.exercise_only) {
+      return fmt(tn("%(n)s critical EXERCISE alert awaiting acknowledgment",
+                    "%(n)s critical EXERCISE alerts awaiting acknowledgment", n), {n: n});
+    }
+    if (drills > 0 && drills < n) {
+      return fmt(tn("%(n)s critical alert (%(exercise)s EXERCISE) awaiting acknowledgment",
+                    "%(n)s critical alerts (%(exercise)s EXERCISE) awaiting acknowledgment", n),
+                 {n: n, exercise: drills});
+    }
+    return fmt(tn("%(n)s critical alert awaiting acknowledgment", "%(n)s critical alerts awaiting acknowledgment", n),
+               {n: n});
+  }
+
   function strip(alarm) {
     var el = byId("criticalBanner"), text = byId("alarmText");
     if (!el || !text) { return; }
@@ -75,13 +100,14 @@
     el.className = "alarm-strip " + (!ringing ? "quiet" : (alarm.exercise_only ? "ringing exercise" : "ringing"));
     el.setAttribute("data-alarm", String(alarm.count));
     text.textContent = "";
-    if (ringing && alarm.exercise_only) { text.appendChild(tag("EXERCISE", "exercise-tag")); text.append(" "); }
-    text.appendChild(tag(alarm.headline + (ringing ? ": " : ""), "alarm-headline"));
+    if (ringing && alarm.exercise_only) { text.appendChild(tag(t("EXERCISE"), "exercise-tag")); text.append(" "); }
+    text.appendChild(tag(headline(alarm) + (ringing ? ": " : ""), "alarm-headline"));
     (ringing ? alarm.newest : []).forEach(function (a, i) {
       if (i) { text.append("; "); }
-      if (a.exercise && !alarm.exercise_only) { text.appendChild(tag("EXERCISE", "exercise-tag")); text.append(" "); }
+      if (a.exercise && !alarm.exercise_only) { text.appendChild(tag(t("EXERCISE"), "exercise-tag")); text.append(" "); }
       var title = tag(a.title, "alarm-title");  // marked: the classification banners rise to it (marking.js)
       title.setAttribute("data-marking", JSON.stringify(a.marking));
+      title.setAttribute("data-translate", "no");  // the alert's headline: content, never translated
       text.appendChild(title);
     });
     if (alarm.count > alarm.newest.length) { text.append(" …"); }
@@ -91,9 +117,10 @@
     var el = byId("alarmAnnounce");
     if (!el) { return; }
     var words = fresh.map(function (a) {
-      return (a.exercise ? "EXERCISE. " : "") + "Critical alert awaiting acknowledgment: " + a.title + ".";
+      return fmt(a.exercise ? t("EXERCISE. Critical alert awaiting acknowledgment: %(title)s.")
+                            : t("Critical alert awaiting acknowledgment: %(title)s."), {title: a.title});
     });
-    if (alarm.count > 1) { words.push(alarm.headline + "."); }
+    if (alarm.count > 1) { words.push(headline(alarm) + "."); }
     el.textContent = "";
     window.setTimeout(function () { el.textContent = words.join(" "); bump("alarmAnnounced"); }, 50);
   }

@@ -1,6 +1,7 @@
 /*
- * Degraded mode on an open page: a banner "Live data unavailable since HH:MM UTC, retrying"
- * while the server cannot reach its data store, gone by itself when it can again.
+ * Degraded mode on an open page: a banner "Live data unavailable since HH:MM UTC, retrying" (in the
+ * page's language, contract.js) while the server cannot reach its data store, gone by itself when it
+ * can again.
  *
  * The banner (#degraded-banner, created here at the top of the page) is shown when
  *   - a live stream sends "status" {"state": "disconnected", "since_label": "HH:MM UTC"}
@@ -12,6 +13,9 @@
  */
 (function () {
   "use strict";
+  // the page's language (contract.js, which loads after this script: looked up when the banner is written)
+  function t(message) { return window.crisisContract.t(message); }
+  function fmt(text, values) { return window.crisisContract.fmt(text, values); }
 
   function banner() {
     var el = document.getElementById("degraded-banner");
@@ -34,7 +38,7 @@
     if (el.hidden || !el.dataset.since) {
       el.dataset.since = sinceLabel || nowLabel();
     }
-    el.textContent = "Live data unavailable since " + el.dataset.since + ", retrying";
+    el.textContent = fmt(t("Live data unavailable since %(since)s, retrying"), {since: el.dataset.since});
     el.hidden = false;
     document.body.dataset.degraded = "on";
   }

@@ -11,7 +11,9 @@ outage and gets the same answer:
   ``/api/``, ``/_dash-`` or ``/live/``): 503, an HTML page whose banner
   (``#degraded-banner``) says "Live data unavailable since HH:MM UTC,
   retrying" and which reloads itself every ``retry_after`` seconds (a
-  ``<meta http-equiv=refresh>``: no script), so it comes back by itself;
+  ``<meta http-equiv=refresh>``: no script), so it comes back by itself. It
+  speaks the browser's language (``Accept-Language``, ``alerts.i18n.negotiate``:
+  nobody's session can be read while Redis is away);
 - everything else (API, Dash callbacks, live streams): 503 JSON
   ``{"detail": the banner's text, "reason": "redis_unavailable", "since": ISO
   8601 UTC, "retry_after": seconds}``.
@@ -31,6 +33,9 @@ from __future__ import annotations
 import html
 import json
 
+from alerts import i18n
+from alerts.i18n import gettext as _
+from alerts.i18n import ngettext
 from alerts.store.client import UNAVAILABLE
 from dashboard.outage import Outage
 
@@ -63,17 +68,24 @@ def anonymous(scope) -> dict:
 
 
 def degraded_page(message: str, retry_after: int, marking: str = "") -> str:
-    """The HTML page answered for a page while Redis is away (the banner, and a reload every ``retry_after`` s),
-    marked at top and bottom with ``marking`` (the deployment's lowest classification) like every page."""
+    """The HTML page answered for a page while Redis is away (the banner, ``message`` in the current language,
+    and a reload every ``retry_after`` s), in the current language (``alerts.i18n``), marked at top and bottom
+    with ``marking`` (the deployment's lowest classification, never translated) like every page."""
     text = html.escape(message[:1].upper() + message[1:])
-    line = (f'<div class="classification {{}} marking-level-0">{html.escape(marking)}</div>' if marking else "")
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    line = (f'<div class="classification {{}} marking-level-0" data-translate="no" translate="no">'
+            f'{html.escape(marking)}</div>' if marking else "")
+    title = html.escape(_("Crisis dashboard: live data unavailable"))
+    note = html.escape(ngettext(
+        "The dashboard cannot reach its data store. This page tries again every %(n)s second and comes back by "
+        "itself.",
+        "The dashboard cannot reach its data store. This page tries again every %(n)s seconds and comes back by "
+        "itself.", int(retry_after)) % {"n": i18n.number(int(retry_after))})
+    return (f'<!DOCTYPE html><html lang="{i18n.current()}"><head><meta charset="utf-8">'
             f'<meta http-equiv="refresh" content="{int(retry_after)}">'
-            f'<title>Crisis dashboard: live data unavailable</title>'
+            f'<title>{title}</title>'
             f'<link rel="stylesheet" href="/assets/style.css"></head><body>{line.format("top")}'
             f'<div id="degraded-banner" class="degraded-banner" role="alert">{text}</div>'
-            f'<main class="degraded"><p>The dashboard cannot reach its data store. This page tries again every '
-            f'{int(retry_after)} seconds and comes back by itself.</p></main>{line.format("bottom")}</body></html>')
+            f'<main class="degraded"><p>{note}</p></main>{line.format("bottom")}</body></html>')
 
 
 class DegradedMiddleware:
@@ -152,8 +164,14 @@ class DegradedMiddleware:
     async def _answer(self, scope, send) -> None:
         snapshot = self.outage.snapshot()
         message = self.outage.message() or "live data unavailable, retrying"
-        if _is_page(scope):
-            body = degraded_page(message, self.retry_after, self.marking).encode()
+        if _is_page(scope):  # for people: in the browser's language (no session can be read now)
+            accept = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept-language"), None)
+            spoken = i18n.use(i18n.negotiate(accept))
+            try:
+                banner = self.outage.banner() or _("Live data unavailable, retrying")
+                body = degraded_page(banner, self.retry_after, self.marking).encode()
+            finally:
+                i18n.reset(spoken)
             kind = b"text/html; charset=utf-8"
         else:
             body = json.dumps({"detail": message, "reason": REASON, "since": snapshot["since"],

@@ -12,7 +12,9 @@ Each change of state is handed to the listeners (``listen``) from the thread
 that noticed it: the live feed turns it into an SSE ``status`` event for every
 open page. ``snapshot`` is ``{"state": "live" | "disconnected", "since": ISO
 8601 UTC or null, "since_label": "HH:MM UTC" or "", "reason": text}``. Time is
-injectable (``clock``: epoch seconds).
+injectable (``clock``: epoch seconds). ``message`` is the state in words for
+machines and logs (English); ``banner`` the same for people, in the current
+language (``alerts.i18n``).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alerts.core.time_labels import epoch_label
+from alerts.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,12 @@ class Outage:
     def message(self) -> str:
         """What the banner says: ``live data unavailable since HH:MM UTC, retrying`` ("" while live)."""
         return f"live data unavailable since {label(self.since)}, retrying" if self.since is not None else ""
+
+    def banner(self) -> str:
+        """What the banner shows people, in the current language: ``Live data unavailable since HH:MM UTC,
+        retrying`` in English ("" while live)."""
+        since = self.since
+        return "" if since is None else _("Live data unavailable since %(since)s, retrying") % {"since": label(since)}
 
     def _announce(self) -> None:
         snapshot = self.snapshot()

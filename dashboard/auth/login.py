@@ -16,6 +16,11 @@ password checked; failures lock a (user name, client address) pair, or a
 how long to wait, status 429 and ``Retry-After``, and costs no password check.
 User names are normalised and capped before anything is keyed, stored or
 audited (``alerts.core.usernames``).
+
+The page is served before anyone signs in, so it speaks the best shipped
+match of the browser's ``Accept-Language`` (``alerts.i18n.negotiate``), its
+messages too (``<html lang>`` says which); the classification marking is
+never translated (``translate="no"``).
 """
 from __future__ import annotations
 
@@ -26,9 +31,12 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from alerts import i18n
 from alerts.core.events import SignedIn, SignedOut, SignInFailed, SignInThrottled
 from alerts.core.usernames import bounded
 from alerts.core.viewer import Viewer
+from alerts.i18n import gettext as _
+from alerts.i18n import ngettext
 from alerts.store.devices import DEVICE_SECONDS, Devices, device_cookie_name
 from alerts.store.throttle import Verdict
 from dashboard.auth.checks import Busy
@@ -46,21 +54,31 @@ BUSY_RETRY_AFTER = 1
 router = APIRouter()
 
 
+def _language(request: Request) -> str:
+    """The shipped language the browser asks for (``Accept-Language``): nobody is signed in to have chosen one."""
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
 def _login_page(classification: str, csrf: str, next_path: str, message: str = "", status: int = 200) -> HTMLResponse:
+    """The form in the current language (``message``: already in it), marked with ``classification``."""
     banner = html.escape(classification)
     note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
-    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+    text = {key: html.escape(value) for key, value in {
+        "title": f"{_('Sign in')} · {_('Crisis dashboard')}", "heading": _("Crisis Response Coordination"),
+        "user": _("User name"), "password": _("Password"), "submit": _("Sign in")}.items()}
+    marked = 'data-translate="no" translate="no"'  # the marking: never translated
+    body = f"""<!doctype html><html lang="{i18n.current()}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Crisis dashboard</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body><div class="frame"><div class="classification top marking-level-0">{banner}</div>
-<main class="login"><h1>Crisis Response Coordination</h1>{note}
+<title>{text["title"]}</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body><div class="frame"><div class="classification top marking-level-0" {marked}>{banner}</div>
+<main class="login"><h1>{text["heading"]}</h1>{note}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="{html.escape(csrf)}">
 <input type="hidden" name="next" value="{html.escape(next_path)}">
-<label>User name <input name="username" autocomplete="username" required autofocus></label>
-<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Sign in</button></form></main>
-<div class="classification bottom marking-level-0">{banner}</div></div></body></html>"""
+<label>{text["user"]} <input name="username" autocomplete="username" required autofocus></label>
+<label>{text["password"]} <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">{text["submit"]}</button></form></main>
+<div class="classification bottom marking-level-0" {marked}>{banner}</div></div></body></html>"""
     response = HTMLResponse(body, status_code=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/login")
     return response
@@ -82,8 +100,12 @@ def _devices(request: Request) -> Devices:
 @router.get("/login", include_in_schema=False)
 def login_form(request: Request, next: str = "/", services: Services = Depends(services_of)  # noqa: A002
                ) -> HTMLResponse:
-    """The sign-in form."""
-    return _login_page(services.centre.scheme.lowest, _devices(request).form_token(), _safe_next(next))
+    """The sign-in form, in the browser's language."""
+    spoken = i18n.use(_language(request))
+    try:
+        return _login_page(services.centre.scheme.lowest, _devices(request).form_token(), _safe_next(next))
+    finally:
+        i18n.reset(spoken)
 
 
 @router.post("/login", include_in_schema=False)
@@ -91,25 +113,30 @@ async def login(request: Request, services: Services = Depends(services_of)) -> 
     """Read the form, then check it off the event loop (Redis and argon2 block) in the sign-ins' own bounded
     pool (``dashboard.auth.checks``; its lane of known devices when the request carries a device cookie signed
     for the name): see ``attempt``. When that lane and its queue are full: 503 with ``Retry-After`` at once,
-    nothing counted or checked."""
+    nothing counted or checked. Answers in the browser's language."""
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     name = bounded(form.get("username", ""))
     device = request.cookies.get(device_cookie_name(name), "")
+    language = _language(request)
     try:
         return await request.app.state.password_checks.run(
             attempt, services, request.app.state.edge_limits, form, _ip(request),
-            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https", device,
+            request.cookies.get(LOGIN_CSRF_COOKIE, ""), request.url.scheme == "https", device, language,
             known=_devices(request).signed(name, device))  # users' own browsers have their own lane
     except Busy:
-        response = _login_page(services.centre.scheme.lowest, _devices(request).form_token(),
-                               _safe_next(form.get("next", "/")),
-                               "The centre is busy with other sign-ins; try again in a second.", 503)
+        spoken = i18n.use(language)
+        try:
+            response = _login_page(services.centre.scheme.lowest, _devices(request).form_token(),
+                                   _safe_next(form.get("next", "/")),
+                                   _("The centre is busy with other sign-ins; try again in a second."), 503)
+        finally:
+            i18n.reset(spoken)
         response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
         return response
 
 
 def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
-            secure: bool, device_cookie: str = "") -> Response:
+            secure: bool, device_cookie: str = "", language: str = i18n.SOURCE) -> Response:
     """One sign-in attempt from the client address ``ip`` with the device cookie ``device_cookie`` ("" for
     none), in this order: the form's signed CSRF token (403; counted nowhere); whether the device cookie is
     valid for the name; without one, the address's rate limit, the global limit and then the name's failure
@@ -117,13 +144,23 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
     pair for a device cookie holder (429); the password (401; a failure counts against the pair and, without
     a device cookie, the name's budget); else a session and a new device cookie (303 to ``next``). The user
     name is normalised and capped first (``alerts.core.usernames.bounded``), so nothing longer is keyed or
-    audited. Every refusal before the password costs no argon2 work."""
+    audited. Every refusal before the password costs no argon2 work. A page answered is in ``language`` (a
+    shipped tag; this runs in a pool thread, outside the request's context)."""
+    spoken = i18n.use(language)
+    try:
+        return _attempt(services, limits, form, ip, login_csrf, secure, device_cookie)
+    finally:
+        i18n.reset(spoken)
+
+
+def _attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: str, login_csrf: str,
+             secure: bool, device_cookie: str) -> Response:
     audit, classification = services.centre.audit, services.centre.scheme.lowest
     name = bounded(form.get("username", ""))
     next_path = _safe_next(form.get("next", "/"))
     if not limits.devices.form_valid(form.get("csrf", ""), login_csrf):  # first: a post the server never
         return _login_page(classification, limits.devices.form_token(), next_path,  # asked for counts nowhere
-                           "The form expired; please sign in again.", 403)
+                           _("The form expired; please sign in again."), 403)
     fresh_csrf = limits.devices.form_token()
     device = limits.devices.holder(name, device_cookie)
     address = address_key(ip)
@@ -132,24 +169,24 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
     allowed, limit = limits.sign_in(ip, name) if device is None else (None, "")
     if limit == "login":
         return _refused(classification, fresh_csrf, next_path, allowed,
-                        "Too many sign-in attempts from your address; try again in {wait}.")
+                        _("Too many sign-in attempts from your address; try again in %(wait)s."))
     if device is None:
         if limit == "login-global":  # past the global limit only known browsers are checked
             audit.record_counted(name or "?", lambda n: SignInThrottled(name, limit=limit, sampled=SAMPLED,
                                                                         previous_minute=n),
                                  ip, per="login-throttled-global")
             limits.refused(name, address, limit, allowed, ip)
-            return _refused(classification, fresh_csrf, next_path, allowed, "Too many sign-ins at this centre "
-                            "right now (from everywhere); try again in {wait}, or from a browser you have "
-                            "signed in with before.")
+            return _refused(classification, fresh_csrf, next_path, allowed, _(
+                "Too many sign-ins at this centre right now (from everywhere); try again in %(wait)s, or from a "
+                "browser you have signed in with before."))
         budget = limits.account(name)
         if not budget.allowed:
             audit.record_counted(name or "?", lambda n: SignInThrottled(name, limit="account", sampled=SAMPLED,
                                                                         previous_minute=n),
                                  ip, per=f"login-throttled-account:{name}")
-            return _refused(classification, fresh_csrf, next_path, budget, "Too many failed sign-ins for this "
-                            "user name (from everywhere); try again in {wait}, or from a browser you have "
-                            "signed in with before.")
+            return _refused(classification, fresh_csrf, next_path, budget, _(
+                "Too many failed sign-ins for this user name (from everywhere); try again in %(wait)s, or from a "
+                "browser you have signed in with before."))
     subject = address if device is None else f"device:{device}"
     locked = limits.lock.reserve(name, subject)  # counted as a failure now, atomically: no race past the lock
     if not locked.allowed:
@@ -157,13 +194,14 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
             limits.not_failed(name)  # refused unchecked: not a failure of the name's budget
         kind = "pair" if device is None else "device"
         audit.record_first(name or "?", SignInThrottled(name, limit=kind), ip, per=f"login-lock:{name}:{subject}")
-        where = "from your address" if device is None else "from this browser"
-        return _refused(classification, fresh_csrf, next_path, locked,
-                        f"Too many failed attempts for this user name {where}; try again in {{wait}}.")
+        message = (_("Too many failed attempts for this user name from your address; try again in %(wait)s.")
+                   if device is None else
+                   _("Too many failed attempts for this user name from this browser; try again in %(wait)s."))
+        return _refused(classification, fresh_csrf, next_path, locked, message)
     user = services.accounts.authenticate(name, form.get("password", ""))
     if user is None:
         audit.record(name or "?", SignInFailed(name), ip)
-        return _login_page(classification, fresh_csrf, next_path, "Wrong user name or password.", 401)
+        return _login_page(classification, fresh_csrf, next_path, _("Wrong user name or password."), 401)
     limits.lock.succeeded(name, subject)
     if device is None:
         limits.not_failed(name)
@@ -181,10 +219,15 @@ def attempt(services: Services, limits: EdgeLimits, form: dict[str, str], ip: st
 
 
 def _refused(classification: str, csrf: str, next_path: str, verdict: Verdict, message: str) -> HTMLResponse:
-    """The form again with ``message`` (``{wait}``: the time to wait, in words), 429 and ``Retry-After``."""
+    """The form again with ``message`` (translated; ``%(wait)s``: the time to wait, in words), 429 and
+    ``Retry-After``."""
     seconds = retry_after(verdict)
-    wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
-    response = _login_page(classification, csrf, next_path, message.format(wait=wait), 429)
+    if seconds < 120:
+        wait = ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": i18n.number(seconds)}
+    else:
+        minutes = math.ceil(seconds / 60)
+        wait = ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": i18n.number(minutes)}
+    response = _login_page(classification, csrf, next_path, message % {"wait": wait}, 429)
     response.headers["Retry-After"] = str(seconds)
     return response
 
