@@ -53,7 +53,8 @@ def asset_label(asset: Asset) -> str:
     and status through ``alerts.i18n.terms``; the name, nation code and id as they are)."""
     where = f"→ {escape(asset.assigned_to)}<br>" if asset.assigned_to else ""
     speed = _("%(speed)s km/h") % {"speed": number(asset.speed_kmh)}
-    return (f"<b>{escape(_('ASSET · %(name)s') % {'name': asset.name})}</b><br>"
+    head = _("ASSET · %(name)s") % {"name": asset.name}
+    return (f"<b>{escape(head)}</b><br>"
             f"{escape(terms.asset_type(asset.type.value))} · {escape(asset.nation)}<br>"
             f"{escape(terms.asset_status(asset.status.value))} · {escape(speed)}<br>{where}"
             f"<span style='font-size:10px'>{escape(asset.id)}</span>")

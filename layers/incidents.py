@@ -79,7 +79,7 @@ def hover_label(id_: str, title: str, severity: str, type_: str, country: str, r
     """The hover text of one incident (HTML as plotly renders it; every message text escaped) in the current
     language (``alerts.i18n``: severity, type and status through ``alerts.i18n.terms``; the title, place
     names and id as they are); an escalated one says ``ESCALATED L<level>`` (``escalation_label``)."""
-    exercise_tag = f"<b>{escape(_('EXERCISE'))}</b><br>" if exercise else ""
+    exercise_tag = "<b>" + escape(_("EXERCISE")) + "</b><br>" if exercise else ""
     escalated = f" · <b>{escape(escalation_label(escalation))}</b>" if escalation else ""
     place = ", ".join(p for p in (region, country) if p) or _("unplaced")
     return (
