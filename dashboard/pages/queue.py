@@ -122,6 +122,12 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
     )
 
 
+def _title(step) -> str:
+    """A checklist step's title in the request's language (the catalogue holds the shipped templates' titles;
+    another title as it is). Never ``gettext("")``, which is the catalogue's header."""
+    return _(step.title) if step.title else ""
+
+
 def _status(queue_status: str) -> str:
     """``workflow.QueueEntry.status`` (``new``, ``acknowledged``, ``in progress``) in words."""
     return terms.status(queue_status.replace(" ", "_"))
@@ -177,7 +183,7 @@ def _clicked() -> dict | None:
 
 def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
     done = state.done.get(step.n)
-    head = [html.Span(f"{step.n}.", className="step-n"), html.Span(_(step.title), className="step-title"),
+    head = [html.Span(f"{step.n}.", className="step-n"), html.Span(_title(step), className="step-title"),
             html.Span(terms.role(step.role), className="step-role")]
     if done:
         body = html.Div(className="step-done", children=[
@@ -204,7 +210,7 @@ def _resolve_controls(alert_id: str, state: CaseState) -> list:
     left = state.open_steps
     if not left:
         return [html.Button(_("Resolve"), id={"type": "resolve", "id": alert_id}, className="resolve-button")]
-    steps = ", ".join(f"{s.n}. {_(s.title)}" for s in left[:5]) + (" …" if len(left) > 5 else "")
+    steps = ", ".join(f"{s.n}. {_title(s)}" for s in left[:5]) + (" …" if len(left) > 5 else "")
     still_open = ngettext("%(n)s checklist step is still open: %(steps)s. Resolving closes the alert; they stay undone.",
                           "%(n)s of %(total)s checklist steps are still open: %(steps)s. Resolving closes the alert; "
                           "they stay undone.", len(left)) % {"n": i18n.number(len(left)),
