@@ -42,6 +42,10 @@
  * scrolled into view inside the list (never the page), and its details are
  * shown in the detail sheet (the map page's show_details).
  * Times the browser writes itself use crisisTime.label (crisis_time.js).
+ * Words are in the page's language (crisisContract.t / tn / fmt, contract.js): severities, statuses and types
+ * are worded here from their codes (the same messages as alerts.i18n.terms), so a live item reads like a
+ * built one whatever language the stream's payload was made in; headlines, place names and markings are
+ * content (data-translate="no").
  * Component ids and trace indices come from the page contract
  * (#crisis-contract, written by dashboard.components.ids), never from literals.
  */
@@ -59,6 +63,46 @@
   var restoring = false;
 
   function pageContract() { return window.crisisContract.get(); }  // contract.js
+  var t = window.crisisContract.t, tn = window.crisisContract.tn, fmt = window.crisisContract.fmt;
+
+  // The words for coded values (the messages of alerts.i18n.terms); a code not known here as itself.
+  function asWords(code) { return String(code || "").replace(/_/g, " "); }
+  function severityWord(code) {
+    switch (code) {
+      case "critical": return t("critical");
+      case "high": return t("high");
+      case "medium": return t("medium");
+      case "low": return t("low");
+      default: return asWords(code);
+    }
+  }
+  function statusWord(code) {
+    switch (code) {
+      case "new": return t("new");
+      case "acknowledged": return t("acknowledged");
+      case "in_progress": return t("in progress");
+      case "resolved": return t("resolved");
+      case "cancelled": return t("cancelled");
+      case "expired": return t("expired");
+      default: return asWords(code);
+    }
+  }
+  function typeWord(code) {
+    switch (code) {
+      case "terrorism": return t("terrorism");
+      case "organized_crime": return t("organized crime");
+      case "border_incident": return t("border incident");
+      case "natural_disaster": return t("natural disaster");
+      case "cyber": return t("cyber");
+      case "civil_unrest": return t("civil unrest");
+      case "military_activity": return t("military activity");
+      case "hazmat": return t("hazardous materials");
+      case "mass_casualty": return t("mass casualty");
+      case "other": return t("other");
+      default: return asWords(code);
+    }
+  }
+  var CONTENT = {"data-translate": "no"};  // props of an element whose text is content, never translated
 
   function ids() { return pageContract().ids; }
   function traces() { return pageContract().traces; }
@@ -84,17 +128,20 @@
   }
 
   function listItem(a) {
-    var place = [a.region, a.country].filter(Boolean).join(", ") || (a.point.lon === null ? "unlocated" : "—");
-    var children = [el("Span", "sev sev-" + a.severity, a.severity.toUpperCase())];
-    if (a.exercise) { children.push(el("Span", "exercise-tag", "EXERCISE")); }
-    if (a.escalation) { children.push(el("Span", "escalation-tag", a.escalation_label)); }
-    children.push(el("Span", "title", a.title));
-    children.push(el("Div", "meta", [a.type_label, " · ", place, " · ",
+    var named = [a.region, a.country].filter(Boolean).join(", ");
+    var place = named ? el("Span", "place", named, CONTENT) : (a.point.lon === null ? t("unlocated") : "—");
+    var children = [el("Span", "sev sev-" + a.severity, severityWord(a.severity).toUpperCase())];
+    if (a.exercise) { children.push(el("Span", "exercise-tag", t("EXERCISE"))); }
+    if (a.escalation) {
+      children.push(el("Span", "escalation-tag", fmt(t("ESCALATED L%(level)s"), {level: a.escalation})));
+    }
+    children.push(el("Span", "title", a.title, CONTENT));
+    children.push(el("Div", "meta", [typeWord(a.type), " · ", place, " · ",
                                      el("Time", "utc-time", a.reported_label,
                                         {dateTime: a.reported_at, "data-utc": a.reported_at}),
-                                     " · ", a.status.replace("_", " ")]));
+                                     " · ", statusWord(a.status)]));
     if (a.marking && window.crisisMarking) {
-      children.push(el("Div", "marking-tag", window.crisisMarking.line(a.marking)));
+      children.push(el("Div", "marking-tag", window.crisisMarking.line(a.marking), CONTENT));
     }
     var chosen = a.id === selectedId;
     var cls = "alert-item severity-" + a.severity + (a.exercise ? " exercise" : "") + (a.open ? "" : " closed") +
@@ -117,8 +164,10 @@
       if (had) { refocus(had.getAttribute("data-alert-id"), 20); }
     }
     dc.set_props(ids().count, {children: String(shown)});
-    dc.set_props(ids().newPill, {children: held.length + " new", hidden: held.length === 0,
-                                 "aria-label": held.length + " new alerts: show them"});
+    var n = held.length;
+    dc.set_props(ids().newPill, {children: fmt(tn("%(n)s new", "%(n)s new", n), {n: n}), hidden: n === 0,
+                                 "aria-label": fmt(tn("%(n)s new alerts: show them", "%(n)s new alerts: show them", n),
+                                                   {n: n})});
     document.body.dataset.heldAlerts = String(held.length);
     var box = document.getElementById(ids().feedList);
     if (box && box !== observed && window.ResizeObserver) {  // the detail sheet opening shrinks the list
@@ -228,28 +277,28 @@
 
   function drawOnMap() {
     mapTimer = null; lastMapDraw = Date.now();
-    var t = traces(), fresh = mapNew, changed = mapChanged, gone = mapGone;
+    var tr = traces(), fresh = mapNew, changed = mapChanged, gone = mapGone;
     mapNew = []; mapChanged = {}; mapGone = [];
     var fig = new window.dash_clientside.Patch(), any = false;
     if (fresh.length) {
       var col = function (key) { return fresh.map(function (a) { return a.point[key]; }); };
-      [t.live_halo, t.live_ring, t.live_core].forEach(function (n) {
+      [tr.live_halo, tr.live_ring, tr.live_core].forEach(function (n) {
         fig.extend(["data", n, "lat"], col("lat"));
         fig.extend(["data", n, "lon"], col("lon"));
       });
-      fig.extend(["data", t.live_halo, "marker", "color"], col("halo"));
-      fig.extend(["data", t.live_halo, "marker", "opacity"], col("halo_opacity"));
-      fig.extend(["data", t.live_ring, "marker", "color"], col("ring"));
-      fig.extend(["data", t.live_ring, "marker", "opacity"], col("ring_opacity"));
-      fig.extend(["data", t.live_core, "marker", "color"], col("core"));
-      fig.extend(["data", t.live_core, "marker", "opacity"], col("opacity"));
-      fig.extend(["data", t.live_core, "customdata"], fresh.map(function (a) { return a.id; }));
-      fig.extend(["data", t.live_core, "hovertext"], col("text"));
+      fig.extend(["data", tr.live_halo, "marker", "color"], col("halo"));
+      fig.extend(["data", tr.live_halo, "marker", "opacity"], col("halo_opacity"));
+      fig.extend(["data", tr.live_ring, "marker", "color"], col("ring"));
+      fig.extend(["data", tr.live_ring, "marker", "opacity"], col("ring_opacity"));
+      fig.extend(["data", tr.live_core, "marker", "color"], col("core"));
+      fig.extend(["data", tr.live_core, "marker", "opacity"], col("opacity"));
+      fig.extend(["data", tr.live_core, "customdata"], fresh.map(function (a) { return a.id; }));
+      fig.extend(["data", tr.live_core, "hovertext"], col("text"));
       any = true;
     }
     Object.keys(changed).forEach(function (id) {
-      var a = changed[id], at = liveIndex.get(id), core = t.live_core;
-      if (at === undefined) { at = builtPosition(id); core = t.incidents_core; }
+      var a = changed[id], at = liveIndex.get(id), core = tr.live_core;
+      if (at === undefined) { at = builtPosition(id); core = tr.incidents_core; }
       if (at === undefined) { return; }
       fig.assign(["data", core, "marker", "color", at], a.point.core);
       fig.assign(["data", core, "hovertext", at], a.point.text);
@@ -312,7 +361,8 @@
     scheduleList();
     scheduleMap();
     var now = new Date();
-    status((kind === "alert" ? "live · last alert " : "live · last change ") + utcTime(now), "ok", now);
+    status(fmt(kind === "alert" ? t("live · last alert %(time)s") : t("live · last change %(time)s"),
+               {time: utcTime(now)}), "ok", now);
     document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
   }
 
@@ -326,7 +376,7 @@
                 items.concat(held).some(function (x) { return x.id === id; });
     var card = document.getElementById("details-card");  // its details may be open: they go too
     if (card && card.getAttribute("data-alert-id") === id && window.dash_clientside) {
-      window.dash_clientside.set_props(ids().details, {children: "This alert is no longer released to you."});
+      window.dash_clientside.set_props(ids().details, {children: t("This alert is no longer released to you.")});
     }
     if (!known || withdrawn.has(id)) { return; }
     withdrawn.add(id);
@@ -335,10 +385,10 @@
     shown = Math.max(0, shown - 1);
     unlocated.delete(id);
     delete mapChanged[id];
-    var t = traces(), at = liveIndex.get(id);  // a point not drawn yet is drawn, then hidden, in one patch
-    if (at !== undefined) { mapGone.push({at: at, core: t.live_core, ring: t.live_ring, halo: t.live_halo}); }
+    var tr = traces(), at = liveIndex.get(id);  // a point not drawn yet is drawn, then hidden, in one patch
+    if (at !== undefined) { mapGone.push({at: at, core: tr.live_core, ring: tr.live_ring, halo: tr.live_halo}); }
     else if ((at = builtPosition(id)) !== undefined) {
-      mapGone.push({at: at, core: t.incidents_core, ring: t.incidents_ring, halo: t.incidents_halo});
+      mapGone.push({at: at, core: tr.incidents_core, ring: tr.incidents_ring, halo: tr.incidents_halo});
     }
     liveIndex.delete(id);
     scheduleList();
@@ -356,8 +406,8 @@
       if (superseded || !source || Date.now() - lastHeard < STALE_PINGS * every) { return; }
       document.body.dataset.live = "stale";
       document.body.dataset.staleCount = String(Number(document.body.dataset.staleCount || 0) + 1);
-      status("stale · no word from the server since " + utcTime(new Date(lastHeard)) + " · reconnecting", "warn",
-             new Date(lastHeard));
+      status(fmt(t("stale · no word from the server since %(time)s · reconnecting"),
+                 {time: utcTime(new Date(lastHeard))}), "warn", new Date(lastHeard));
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected"}}));
       open(lastId || startCursor());
     }, Math.max(100, every / 2));
@@ -368,7 +418,7 @@
   function rebuild() {
     if (source) { source.close(); }
     heard();  // the stale watchdog waits for the build's new stream
-    status("catching up · rebuilding the map", "warn");
+    status(t("catching up · rebuilding the map"), "warn");
     document.body.dataset.rebuilds = String(Number(document.body.dataset.rebuilds || 0) + 1);
     window.dash_clientside.set_props(ids().watchdog, {n_intervals: Date.now()});
   }
@@ -380,7 +430,7 @@
     source = new EventSource(url);
     source.addEventListener("open", function () {
       heard();
-      status("live", "ok"); document.body.dataset.live = "open";
+      status(t("live"), "ok"); document.body.dataset.live = "open";
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
     });
     source.addEventListener("message", heard);
@@ -391,7 +441,7 @@
       document.dispatchEvent(new CustomEvent("crisis:alarm", {detail: JSON.parse(e.data)}));
     });
     source.addEventListener("ping", function () {
-      if (document.body.dataset.live === "stale") { status("live", "ok"); document.body.dataset.live = "open"; }
+      if (document.body.dataset.live === "stale") { status(t("live"), "ok"); document.body.dataset.live = "open"; }
     });
     source.addEventListener("asset", function (e) {
       if (e.lastEventId) { lastId = e.lastEventId; }
@@ -405,8 +455,8 @@
     source.addEventListener("status", function (e) {
       var st = JSON.parse(e.data);
       if (st.state === "disconnected") {
-        status("disconnected · live data unavailable since " + st.since_label + ", retrying", "warn");
-      } else { status("live", "ok"); }
+        status(fmt(t("disconnected · live data unavailable since %(time)s, retrying"), {time: st.since_label}), "warn");
+      } else { status(t("live"), "ok"); }
       document.body.dataset.live = st.state === "disconnected" ? "disconnected" : "open";
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: st}));
     });
@@ -418,7 +468,7 @@
     source.addEventListener("superseded", function () {
       superseded = true; source.close(); clearTimeout(retryTimer); clearInterval(staleTimer);
       document.body.dataset.live = "superseded";
-      status("paused · live updates are in your newer tab · reload to bring them here", "warn");
+      status(t("paused · live updates are in your newer tab · reload to bring them here"), "warn");
     });
     source.addEventListener("error", function () {
       if (superseded) { return; }
@@ -426,12 +476,12 @@
       if (source.readyState === 2) {
         // The browser gave up (e.g. the server answered an error while restarting):
         // reopen from the last event applied, so the replay covers the gap.
-        status("disconnected · retrying", "warn");
+        status(t("disconnected · retrying"), "warn");
         document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected"}}));
         clearTimeout(retryTimer);
         retryTimer = setTimeout(function () { open(lastId || startCursor()); }, 2000);
       } else {
-        status("reconnecting…", "warn");
+        status(t("reconnecting…"), "warn");
       }
     });
   }

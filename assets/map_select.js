@@ -38,6 +38,9 @@
 
   function at(values, i) { return values && values.length !== undefined ? values[i] : values; }
 
+  // Words in the page's language (contract.js), produced when the picker is drawn.
+  function words() { var c = window.crisisContract; return {t: c.t, tn: c.tn, fmt: c.fmt}; }
+
   function plainText(html) {
     return new DOMParser().parseFromString(String(html || ""), "text/html").body.textContent || "";
   }
@@ -93,16 +96,19 @@
 
   function openPicker(found, x, y, chosen) {
     var area = document.getElementById(ids().map).getBoundingClientRect();
-    var buttons = found.map(function (f) {
-      var kind = f.kind === "asset" ? "Asset" : "Incident";
-      return el("Li", "", [el("Button", "pick" + (f === chosen ? " current" : ""), kind + ": " + f.label, {
+    var w = words(), t = w.t, tn = w.tn, fmt = w.fmt;
+    var buttons = found.map(function (f) {  // the label (a headline, a name) inside a translated sentence
+      var text = fmt(f.kind === "asset" ? t("Asset: %(label)s") : t("Incident: %(label)s"), {label: f.label});
+      return el("Li", "", [el("Button", "pick" + (f === chosen ? " current" : ""), text, {
         type: "button", "data-pick-kind": f.kind, "data-pick-id": f.id, "aria-pressed": f === chosen ? "true" : "false"
       })]);
     });
     var left = Math.max(4, Math.min(x + 12, area.width - 280)), top = Math.max(4, Math.min(y + 12, area.height - 160));
     window.dash_clientside.set_props(ids().picker, {hidden: false, style: {left: left + "px", top: top + "px"},
-      children: [el("P", "picker-title", found.length + " features here"), el("Ul", "picker-list", buttons),
-                 el("Button", "picker-close", "Close", {type: "button", "aria-label": "Close the list"})]});
+      children: [el("P", "picker-title", fmt(tn("%(n)s feature here", "%(n)s features here", found.length),
+                                             {n: found.length})),
+                 el("Ul", "picker-list", buttons),
+                 el("Button", "picker-close", t("Close"), {type: "button", "aria-label": t("Close the list")})]});
     focusPicker(30);
   }
 

@@ -11,6 +11,7 @@
  * Resolve with steps open: the "Resolve…" button opens the modal dialog (#resolveDialog, showModal: focus
  * kept inside, Escape cancels); "Cancel" closes it and the focus returns to "Resolve…"; "Resolve anyway"
  * is the server's resolve button.
+ * The countdowns' words are in the page's language (crisisContract.t, contract.js), chosen by data-what.
  */
 (function () {
   "use strict";
@@ -25,12 +26,24 @@
     return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s % 60);
   }
 
+  // A countdown's text in the page's language (contract.js): its data-what is a key the server sets.
+  function countdownText(left, what) {
+    var t = window.crisisContract.t, fmt = window.crisisContract.fmt, time = format(left);
+    if (left < 0) { return fmt(t("overdue %(time)s"), {time: time}); }
+    switch (what) {
+      case "to acknowledge": return fmt(t("%(time)s to acknowledge"), {time: time});
+      case "next step": return fmt(t("%(time)s next step"), {time: time});
+      case "due": return fmt(t("%(time)s due"), {time: time});
+      default: return time + " " + what;
+    }
+  }
+
   function tick() {  // local only: no request
     var now = Date.now();
     document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
       var left = Date.parse(el.getAttribute("data-deadline")) - now;
       var what = el.getAttribute("data-what") || "";
-      el.textContent = left >= 0 ? format(left) + " " + what : "overdue " + format(left);
+      el.textContent = countdownText(left, what);
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 60000);
     });

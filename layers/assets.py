@@ -14,6 +14,8 @@ from __future__ import annotations
 from html import escape
 
 from alerts.core.assets import TYPE_GROUPS, Asset, AssetStatus, TypeGroup
+from alerts.i18n import N_, number, terms
+from alerts.i18n import gettext as _
 from layers.traces import ASSET_DOT, ASSET_RING, MAP_TRACES
 
 STATUS_COLOURS = {
@@ -36,13 +38,25 @@ GROUP_SIZES = {TypeGroup.GROUND: 15, TypeGroup.SPECIALIST: 15, TypeGroup.MEDICAL
 #: inside both the smaller marker wins; a larger asset dot lets the incident above it answer hover.
 DOT_SIZE = 10
 ASSET_PREFIX = "asset:"
+#: The words for the type groups (the legend's rings), translated where shown.
+GROUP_WORDS = {TypeGroup.GROUND: N_("ground"), TypeGroup.SPECIALIST: N_("specialist"),
+               TypeGroup.MEDICAL: N_("medical"), TypeGroup.AIR: N_("air"), TypeGroup.MARITIME: N_("maritime")}
+
+
+def group_word(group: TypeGroup) -> str:
+    """A type group in words, in the current language (``GROUP_WORDS``; a group it does not know as itself)."""
+    return _(GROUP_WORDS[group]) if group in GROUP_WORDS else group.value.replace("_", " ")
 
 
 def asset_label(asset: Asset) -> str:
-    """The hover text of one asset (HTML as plotly renders it; names escaped)."""
+    """The hover text of one asset (HTML as plotly renders it; names escaped) in the current language (type
+    and status through ``alerts.i18n.terms``; the name, nation code and id as they are)."""
     where = f"→ {escape(asset.assigned_to)}<br>" if asset.assigned_to else ""
-    return (f"<b>ASSET · {escape(asset.name)}</b><br>{asset.type.value.replace('_', ' ')} · {asset.nation}<br>"
-            f"{asset.status.value.replace('_', ' ')} · {asset.speed_kmh:g} km/h<br>{where}"
+    speed = _("%(speed)s km/h") % {"speed": number(asset.speed_kmh)}
+    head = _("ASSET · %(name)s") % {"name": asset.name}
+    return (f"<b>{escape(head)}</b><br>"
+            f"{escape(terms.asset_type(asset.type.value))} · {escape(asset.nation)}<br>"
+            f"{escape(terms.asset_status(asset.status.value))} · {escape(speed)}<br>{where}"
             f"<span style='font-size:10px'>{escape(asset.id)}</span>")
 
 

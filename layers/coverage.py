@@ -10,6 +10,7 @@ from html import escape
 import shapely
 
 from alerts.core.coverage import Coverage
+from alerts.i18n import gettext as _
 from layers.traces import COVERAGE_AREA, COVERAGE_GAPS, MAP_TRACES
 
 AREA_COLOUR = "#1a9850"
@@ -31,7 +32,9 @@ def _rings(area) -> tuple[list, list]:
 
 
 def coverage_traces(result: Coverage | None) -> list[dict]:
-    """Two traces (area, gaps); empty when ``result`` is None (coverage off)."""
+    """Two traces (area, gaps); empty when ``result`` is None (coverage off). The gaps' hover text is in the
+    current language (``alerts.i18n``; place names and country codes as they are)."""
+    out_of_reach = escape(_("Out of reach"))
     lon, lat = _rings(result.area) if result is not None else ([], [])
     gaps = result.gaps if result is not None else []
     area = {"type": "scattermap", "name": MAP_TRACES[COVERAGE_AREA], "lon": lon, "lat": lat, "mode": "lines",
@@ -40,6 +43,6 @@ def coverage_traces(result: Coverage | None) -> list[dict]:
     gap = {"type": "scattermap", "name": MAP_TRACES[COVERAGE_GAPS], "mode": "markers",
            "lon": [g["lon"] for g in gaps], "lat": [g["lat"] for g in gaps],
            "marker": {"size": 7, "color": GAP_COLOUR, "opacity": 0.85},
-           "hovertext": [f"<b>Out of reach</b><br>{escape(g['name'])} ({g['country']})" for g in gaps],
+           "hovertext": [f"<b>{out_of_reach}</b><br>{escape(g['name'])} ({g['country']})" for g in gaps],
            "hoverinfo": "text", "showlegend": False}
     return [area, gap]

@@ -29,6 +29,8 @@ import pandas as pd
 
 from alerts.core.model import AlertType, Severity, StoredAlert
 from alerts.core.time_labels import utc_label
+from alerts.i18n import gettext as _
+from alerts.i18n import terms
 from layers.traces import INCIDENT_CORE, INCIDENT_HALO, INCIDENT_RING, LIVE_CORE, LIVE_HALO, LIVE_RING, MAP_TRACES
 
 SEVERITY_COLOURS = {
@@ -67,28 +69,32 @@ def exercise_style(exercise: bool) -> dict:
 
 
 def type_label(value: str) -> str:
-    """An alert type as words (``natural_disaster`` -> ``natural disaster``)."""
-    return value.replace("_", " ")
+    """An alert type as words in the current language (``natural_disaster`` -> ``natural disaster``;
+    ``alerts.i18n.terms.alert_type``)."""
+    return terms.alert_type(value)
 
 
 def hover_label(id_: str, title: str, severity: str, type_: str, country: str, region: str,
                 reported_at: str, exercise: bool, status: str = "new", escalation: int = 0) -> str:
-    """The hover text of one incident (HTML as plotly renders it; every message text escaped); an escalated
-    one says ``ESCALATED L<level>`` (``escalation_label``)."""
-    exercise_tag = "<b>EXERCISE</b><br>" if exercise else ""
-    escalated = f" · <b>{escalation_label(escalation)}</b>" if escalation else ""
-    place = ", ".join(p for p in (region, country) if p) or "unplaced"
+    """The hover text of one incident (HTML as plotly renders it; every message text escaped) in the current
+    language (``alerts.i18n``: severity, type and status through ``alerts.i18n.terms``; the title, place
+    names and id as they are); an escalated one says ``ESCALATED L<level>`` (``escalation_label``)."""
+    exercise_tag = "<b>" + escape(_("EXERCISE")) + "</b><br>" if exercise else ""
+    escalated = f" · <b>{escape(escalation_label(escalation))}</b>" if escalation else ""
+    place = ", ".join(p for p in (region, country) if p) or _("unplaced")
     return (
         f"{exercise_tag}<b>{escape(title)}</b><br>"
-        f"{severity.upper()} · {type_label(type_)} · {escape(status.replace('_', ' '))}{escalated}<br>"
+        f"{escape(terms.severity(severity).upper())} · {escape(type_label(type_))} · "
+        f"{escape(terms.status(status))}{escalated}<br>"
         f"{escape(place)}<br>"
         f"{reported_at}<br><span style='font-size:10px'>{escape(id_)}</span>"
     )
 
 
 def escalation_label(level: int) -> str:
-    """How an escalation level reads on the map and the list: ``ESCALATED L1`` (empty for 0)."""
-    return f"ESCALATED L{int(level)}" if level else ""
+    """How an escalation level reads on the map and the list, in the current language: ``ESCALATED L1``
+    (empty for 0)."""
+    return _("ESCALATED L%(level)s") % {"level": int(level)} if level else ""
 
 
 def core_colour(severity: str, is_open: bool) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from alerts.i18n import gettext as _
 from layers.basemap import COUNTRY_OUTLINES, OFFLINE_STYLE, REGION_CENTRE, REGION_OUTLINES
 from layers.incidents import TYPE_COLOURS, type_label
 
@@ -17,7 +18,8 @@ def integer_ticks(maximum: float) -> dict:
 
 
 def trend_figure(trend: dict) -> dict:
-    """Stacked bars: alerts reported per hour (UTC), one colour per type; whole-number y ticks from 0."""
+    """Stacked bars: alerts reported per hour (UTC), one colour per type; whole-number y ticks from 0. Type
+    names and the axis title in the current language (``alerts.i18n``)."""
     data = [
         {"type": "bar", "name": type_label(t.value), "x": trend["hours"], "y": trend["by_type"][t.value],
          "marker": {"color": colour}}
@@ -26,7 +28,7 @@ def trend_figure(trend: dict) -> dict:
     return {"data": data, "layout": {"barmode": "stack", "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
                                      "legend": {"orientation": "h"}, "height": 260,
                                      "xaxis": {"type": "date"},
-                                     "yaxis": {"title": {"text": "alerts per hour"}, "rangemode": "tozero",
+                                     "yaxis": {"title": {"text": _("alerts per hour")}, "rangemode": "tozero",
                                                **integer_ticks(max(map(sum, zip(*trend["by_type"].values())),
                                                                    default=1))}}}
 
@@ -36,7 +38,8 @@ def choropleth_figure(counts: dict[str, int], assets_url: str, by: str) -> dict:
 
     The colour scale runs from 0 with whole-number ticks; a place with one open
     incident is already clearly coloured (``FIRST_COUNT_COLOUR``), places with
-    none keep the base fill. Keys that are not places (``unplaced``) are left out.
+    none keep the base fill. Keys that are not places (``unplaced``) are left out. The colour bar's title
+    and the hover label's words are in the current language (``alerts.i18n``).
     """
     counts = {k: v for k, v in counts.items() if k != "unplaced" and v > 0}
     most = max(counts.values(), default=1)
@@ -48,8 +51,9 @@ def choropleth_figure(counts: dict[str, int], assets_url: str, by: str) -> dict:
     trace = {"type": "choroplethmap", "geojson": geojson, "featureidkey": key,
              "locations": list(counts), "z": list(counts.values()), "colorscale": colours, "zmin": 0, "zmax": most,
              "marker": {"opacity": 0.75, "line": {"width": 0.5}},
-             "colorbar": {"title": {"text": "open"}, "thickness": 10, **integer_ticks(most)},
-             "hovertemplate": "%{location}: %{z} open<extra></extra>"}
+             "colorbar": {"title": {"text": _("open")}, "thickness": 10, **integer_ticks(most)},
+             "hovertemplate": _("%(place)s: %(count)s open") % {"place": "%{location}", "count": "%{z}"}
+             + "<extra></extra>"}
     return {"data": [trace], "layout": {
         "map": {"style": OFFLINE_STYLE, "center": REGION_CENTRE, "zoom": 4.2,
                 "layers": [{"sourcetype": "geojson", "source": f"{assets_url.rstrip('/')}/{COUNTRY_OUTLINES}",

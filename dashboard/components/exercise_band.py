@@ -11,6 +11,10 @@ exercise's state changes are not on the events streams the live feed follows (th
 ``alerts.store.exercises``); until they are, a poll of that hash every 3 s per open page is cheap
 (``alerts.store.exercises.ExerciseStore.all`` parses a record only when it changed). It is the one timer
 left that asks the server anything on the queue and situation pages.
+
+Language (``alerts.i18n``): an exercise in play reads "EXERCISE <NAME>" (" - PAUSED") in the request's
+language, the name as it is; a real-world stop's notice is shown as ``alerts.actions.exercises.notices``
+words it (its time and reason are not given apart from its text), in English.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from dash import Input, Output, State, dcc, html
 from alerts.actions import exercises
 from alerts.actions.centre import Centre
 from alerts.core.viewer import Viewer
+from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
 from dashboard.components.ids import (
     EXERCISE_BAND,
@@ -39,13 +44,23 @@ def _content(notices: list[dict]) -> tuple[list, str]:
     shown as stopped nor merged into the stop's text. The container's ``stopped`` class only marks that a
     stop notice is there."""
     def spans(kinds: tuple[str, ...]) -> list:
-        return [html.Span(n["text"], className=f"exercise-notice exercise-{n['kind']}",
+        return [html.Span(_text(n), className=f"exercise-notice exercise-{n['kind']}",
                           **{"data-exercise-id": n["id"]}) for n in notices if n["kind"] in kinds]
 
     play, stops = spans(("running", "paused")), spans(("stopped",))
     children = ([html.Div(play, className="exercise-play")] if play else []) + (
         [html.Div(stops, className="exercise-stop")] if stops else [])
     return children, "exercise-band" + (" stopped" if stops else "") + ("" if notices else " hidden")
+
+
+def _text(notice: dict) -> str:
+    """What a notice says in the request's language: an exercise in play from its name and state; a stop as
+    ``notices`` wrote it."""
+    if notice["kind"] == "running":
+        return _("EXERCISE %(name)s") % {"name": notice["name"]}
+    if notice["kind"] == "paused":
+        return _("EXERCISE %(name)s - PAUSED") % {"name": notice["name"]}
+    return notice["text"]
 
 
 def band(centre: Centre | None, viewer: Viewer) -> html.Div:

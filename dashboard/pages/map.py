@@ -10,6 +10,9 @@ resumes exactly after it: no gap, no duplicate. It returns too the marking of
 everything it shows (``marking``: the most restrictive over the matching
 alerts, drawn or listed), which the page puts on the map and raises as live
 alerts arrive (``assets/live.js``, ``assets/marking.js``).
+
+Words are in the request's language (``alerts.i18n``; coded values through ``alerts.i18n.terms``, country
+names CLDR's); names, ids and place names are content (``UNTRANSLATED``).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from dash import (
     html,
 )
 
+from alerts import i18n
 from alerts.actions import tasking
 from alerts.actions.errors import ActionError
 from alerts.actions.markings import marking_of_ids
@@ -42,18 +46,22 @@ from alerts.core.model import AlertType, Severity, StoredAlert
 from alerts.core.query import AlertQuery, encode_query
 from alerts.core.roles import Permission
 from alerts.core.suitability import SUITABLE_CAPABILITIES
+from alerts.i18n import N_, ngettext, terms
+from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
 from dashboard.components import ids
 from dashboard.components.alerts import details_panel, exercise_view_default, legend
 from dashboard.components.assets import asset_details, asset_legend, tasking_panel
 from dashboard.components.graph import graph
+from dashboard.components.language import UNTRANSLATED, page_title
 from dashboard.live.payloads import alert_data
 from layers.assets import asset_traces
 from layers.basemap import map_figure
 from layers.coverage import coverage_traces
 from layers.incidents import incident_traces, type_label
 
-WINDOWS = [("1 h", 1), ("6 h", 6), ("24 h", 24), ("7 days", 168), ("30 days", 720), ("all", 0)]
+WINDOWS = [(N_("1 h"), 1), (N_("6 h"), 6), (N_("24 h"), 24), (N_("7 days"), 168), (N_("30 days"), 720),
+           (N_("all"), 0)]
 COVERAGE_MINUTES = [15, 30, 60, 120]
 COVERAGE_CAPABILITIES = sorted({t.value for t in AssetType} | set().union(*SUITABLE_CAPABILITIES.values()))
 
@@ -63,16 +71,17 @@ def _asset_controls() -> html.Div:
     return html.Div(
         className="filters asset-controls",
         children=[
-            html.Label("Layers"),
-            dcc.Checklist(id=ids.LAYER_TOGGLES, options=[{"label": "assets", "value": "assets"},
-                                                       {"label": "coverage", "value": "coverage"}],
+            html.Label(_("Layers")),
+            dcc.Checklist(id=ids.LAYER_TOGGLES, options=[{"label": _("assets"), "value": "assets"},
+                                                       {"label": _("coverage"), "value": "coverage"}],
                           value=["assets"], inline=True),
-            html.Label("Coverage: capability"),
+            html.Label(_("Coverage: capability")),
             dcc.Dropdown(id=ids.COVERAGE_CAPABILITY, value="medevac", clearable=False,
-                         options=[{"label": c.replace("_", " "), "value": c} for c in COVERAGE_CAPABILITIES]),
-            html.Label("Coverage: reachable within"),
+                         options=[{"label": terms.asset_type(c), "value": c} for c in COVERAGE_CAPABILITIES]),
+            html.Label(_("Coverage: reachable within")),
             dcc.RadioItems(id=ids.COVERAGE_MINUTES, value=60, inline=True,
-                           options=[{"label": f"{m} min", "value": m} for m in COVERAGE_MINUTES]),
+                           options=[{"label": _("%(minutes)s min") % {"minutes": i18n.number(m)}, "value": m}
+                                    for m in COVERAGE_MINUTES]),
             html.Div(id=ids.COVERAGE_GAPS, className="coverage-gaps"),
         ],
     )
@@ -86,39 +95,39 @@ def _filters() -> html.Div:
     return html.Div(
         className="filters",
         children=[
-            html.Label("Severity"),
+            html.Label(_("Severity")),
             dcc.Checklist(
                 id=ids.FILTER_SEVERITY,
-                options=[{"label": s.value, "value": s.value} for s in Severity],
+                options=[{"label": terms.severity(s.value), "value": s.value} for s in Severity],
                 value=[s.value for s in Severity],
                 inline=True,
             ),
-            html.Label("Type"),
+            html.Label(_("Type")),
             dcc.Dropdown(
                 id=ids.FILTER_TYPE,
                 options=[{"label": type_label(t.value), "value": t.value} for t in AlertType],
                 multi=True,
-                placeholder="all types",
+                placeholder=_("all types"),
             ),
-            html.Label("Country"),
+            html.Label(_("Country")),
             dcc.Dropdown(
                 id=ids.FILTER_COUNTRY,
-                options=[{"label": f"{c.name} ({c.iso2})", "value": c.iso2} for c in countries],
+                options=[{"label": f"{terms.country(c.iso2)} ({c.iso2})", "value": c.iso2} for c in countries],
                 multi=True,
-                placeholder="all countries",
+                placeholder=_("all countries"),
             ),
-            html.Label("Reported within"),
+            html.Label(_("Reported within")),
             dcc.RadioItems(
                 id=ids.FILTER_WINDOW,
-                options=[{"label": label, "value": hours} for label, hours in WINDOWS],
+                options=[{"label": _(label), "value": hours} for label, hours in WINDOWS],
                 value=0,
                 inline=True,
             ),
-            html.Label("Real / exercise"),
+            html.Label(_("Real / exercise")),
             dcc.RadioItems(
                 id=ids.FILTER_EXERCISE,
-                options=[{"label": "all", "value": "all"}, {"label": "real only", "value": "real"},
-                         {"label": "exercise only", "value": "exercise"}],
+                options=[{"label": _("all"), "value": "all"}, {"label": _("real only"), "value": "real"},
+                         {"label": _("exercise only"), "value": "exercise"}],
                 value=exercise_view_default(viewer),
                 inline=True,
             ),
@@ -136,34 +145,34 @@ def layout(**_query) -> html.Div:
         className="map-page",
         children=[
             html.Details(id=ids.FILTER_PANEL, className="sidebar", children=[
-                html.Summary("Filters and layers", className="filter-summary"),
+                html.Summary(_("Filters and layers"), className="filter-summary"),
                 _filters(), _asset_controls(), legend(), asset_legend()]),
             html.Main(
                 className="map-area",
                 children=[
                     graph(ids.INCIDENT_MAP, className="incident-map", config={"scrollZoom": True},
                           style={"height": "100%"}),
-                    html.Div(id=ids.LIVE_STATUS, className="live-status", children="connecting…", role="status"),
+                    html.Div(id=ids.LIVE_STATUS, className="live-status", children=_("connecting…"), role="status"),
                     html.Div(id=ids.MAP_PICKER, className="map-picker", hidden=True, role="dialog",
-                             **{"aria-label": "Features under the pointer"}),
+                             **{"aria-label": _("Features under the pointer")}),
                 ],
             ),
             html.Aside(
                 className="feed",
-                **{"aria-label": "Latest alerts"},
+                **{"aria-label": _("Latest alerts")},
                 children=[
-                    html.H2(["Latest alerts ", html.Span(id=ids.SHOWN_COUNT, className="count")]),
+                    html.H2([_("Latest alerts"), " ", html.Span(id=ids.SHOWN_COUNT, className="count")]),
                     html.Div(id=ids.FEED_LIST, className="feed-list", children=[
                         html.Button(id=ids.NEW_PILL, className="new-pill", hidden=True, type="button",
                                     **{"aria-live": "polite"}),
-                        html.Ul(id=ids.ALERT_LIST, className="alert-list", **{"aria-label": "Latest alerts"}),
+                        html.Ul(id=ids.ALERT_LIST, className="alert-list", **{"aria-label": _("Latest alerts")}),
                     ]),
                     html.Section(id=ids.DETAIL_SHEET, className="detail-sheet", hidden=True,
                                  **{"aria-labelledby": "detail-sheet-title"}, children=[
                         html.Div(className="sheet-head", children=[
-                            html.H2("Details", id="detail-sheet-title"),
-                            html.Button("Close", id=ids.DETAIL_CLOSE, className="sheet-close", type="button",
-                                        **{"aria-label": "Close details"}),
+                            html.H2(_("Details"), id="detail-sheet-title"),
+                            html.Button(_("Close"), id=ids.DETAIL_CLOSE, className="sheet-close", type="button",
+                                        **{"aria-label": _("Close details")}),
                         ]),
                         html.Div(id=ids.ALERT_DETAILS, className="details"),
                         html.Div(id=ids.ASSET_SUGGESTIONS, className="details"),
@@ -178,7 +187,7 @@ def layout(**_query) -> html.Div:
     )
 
 
-dash.register_page(__name__, path="/", title="Live map · Crisis dashboard", name="Live map", layout=layout)
+dash.register_page(__name__, path="/", title=page_title(N_("Live map")), name=N_("Live map"), layout=layout)
 
 
 def build_query(severities, types, countries, window_hours, exercise, now: datetime) -> AlertQuery:
@@ -241,9 +250,13 @@ def _gaps_summary(covered) -> list:
     if covered is None:
         return []
     names = [f"{g['name']} ({g['country']})" for g in covered.gaps]
-    return [html.P(f"{len(covered.assets)} ready asset(s) reach {covered.covered} places; "
-                   f"{len(names)} out of reach:", className="muted", id="coverage-summary"),
-            html.Ul([html.Li(n) for n in names[:200]], className="gap-list", id="gap-list")]
+    # one sentence; English keeps "asset(s)" (tests and habit), other languages choose by the assets' count
+    summary = ngettext("%(assets)s ready asset(s) reach %(places)s places; %(gaps)s out of reach:",
+                       "%(assets)s ready asset(s) reach %(places)s places; %(gaps)s out of reach:",
+                       len(covered.assets)) % {"assets": i18n.number(len(covered.assets)),
+                                               "places": i18n.number(covered.covered), "gaps": i18n.number(len(names))}
+    return [html.P(summary, className="muted", id="coverage-summary"),
+            html.Ul([html.Li(n, **UNTRANSLATED) for n in names[:200]], className="gap-list", id="gap-list")]
 
 
 @callback(
@@ -301,9 +314,9 @@ def task_asset(clicks):
     action = tasking.assign if trigger["action"] == "assign" else tasking.release
     try:
         asset = action(centre, viewer, trigger["alert"], trigger["asset"])
-        message = f"{asset.name}: {asset.status.value}"
+        message = [html.Span(asset.name, **UNTRANSLATED), ": ", terms.asset_status(asset.status.value)]
     except ActionError as exc:
-        message = f"refused: {exc.message}"
+        message = _("refused: %(reason)s") % {"reason": exc.message}
     try:
         stored = visible_alert(centre, viewer, trigger["alert"])
     except ActionError:

@@ -10,6 +10,10 @@ view, closed by its button or Escape (the focus goes back to the alert's Checkli
 alert with steps still open asks first, in a modal dialog; a resolved alert's checklist says so, with no
 countdowns. Every button is checked on the server (``alerts.actions.workflow``): a callback can be POSTed
 directly, so hiding a button protects nothing.
+
+Words are in the request's language (``alerts.i18n``; severities, statuses, types and roles through
+``alerts.i18n.terms``; a checklist step's title through the catalogue, which holds the shipped templates'
+titles); headlines, names, notes and place names are content (``UNTRANSLATED``).
 """
 from __future__ import annotations
 
@@ -19,18 +23,27 @@ import json
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
+from alerts import i18n
 from alerts.actions import workflow
 from alerts.actions.errors import ActionError
 from alerts.core.markings import Classifications
 from alerts.core.response import CaseState
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_, ngettext, terms
+from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import alert_marking_attributes, exercise_tag
+from dashboard.components.alerts import alert_marking_attributes, exercise_tag, fill
 from dashboard.components.ids import CHECKLIST_CLOSE, CHECKLIST_PANEL, QUEUE_LIVE, RESOLVE_DIALOG, SELECTED_CASE
-from layers.incidents import type_label
+from dashboard.components.language import UNTRANSLATED, page_title
+from layers.incidents import escalation_label, type_label
 
-NO_SELECTION = "Select an alert to see its checklist."
+NO_SELECTION = N_("Select an alert to see its checklist.")
+
+
+def _content(value) -> html.Span:
+    """``value`` (a headline, a name, a note, a place) as content: never translated."""
+    return html.Span(value, **UNTRANSLATED)
 
 
 def layout(**_query) -> html.Div:
@@ -39,14 +52,14 @@ def layout(**_query) -> html.Div:
         className="page-body queue-page",
         children=[
             html.Div(className="queue-head", children=[
-                html.H2(["Response queue ", html.Span(id="queue-count", className="count")]),
+                html.H2([_("Response queue"), " ", html.Span(id="queue-count", className="count")]),
             ]),
             html.Div(id="action-message", className="action-message", role="status"),
             html.Div(className="queue-layout", children=[
                 html.Ul(id="queue", className="queue"),
                 html.Section(id=CHECKLIST_PANEL, className="checklist-panel", role="region",
-                             **{"aria-label": "Checklist"},
-                             children=html.P(NO_SELECTION, className="muted")),
+                             **{"aria-label": _("Checklist")},
+                             children=html.P(_(NO_SELECTION), className="muted")),
             ]),
             dcc.Store(id=SELECTED_CASE),
             dcc.Store(id="queue-sig"),
@@ -57,13 +70,14 @@ def layout(**_query) -> html.Div:
     )
 
 
-dash.register_page(__name__, path="/queue", title="Response queue · Crisis dashboard", name="Response queue",
+dash.register_page(__name__, path="/queue", title=page_title(N_("Response queue")), name=N_("Response queue"),
                    layout=layout)
 
 
 def _countdown(deadline, acknowledged: bool) -> html.Span | None:
+    """A countdown ticked by ``assets/responder.js``, which words it from ``data-what`` (a key, not text)."""
     if deadline is None:
-        return html.Span("all steps done", className="countdown done")
+        return html.Span(_("all steps done"), className="countdown done")
     return html.Span("", className="countdown", **{"data-deadline": deadline.isoformat(),
                                                   "data-what": "next step" if acknowledged else "to acknowledge"})
 
@@ -83,8 +97,8 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
         place = f"{entry.stored.region_name}, {place}"
     actions = []
     if ack is None and viewer.can(Permission.ACKNOWLEDGE):
-        actions.append(html.Button("Acknowledge", id={"type": "ack", "id": entry.stored.id}, className="ack-button"))
-    actions.append(html.Button("Checklist", id={"type": "select-case", "id": entry.stored.id}, className="open-button",
+        actions.append(html.Button(_("Acknowledge"), id={"type": "ack", "id": entry.stored.id}, className="ack-button"))
+    actions.append(html.Button(_("Checklist"), id={"type": "select-case", "id": entry.stored.id}, className="open-button",
                                **{"aria-controls": CHECKLIST_PANEL,
                                   "aria-expanded": "true" if entry.stored.id == selected else "false"}))
     return html.Li(
@@ -93,17 +107,30 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
         **alert_marking_attributes(entry.stored, scheme),
         children=[
             html.Div(className="queue-line", children=[
-                html.Span(alert.severity.value.upper(), className=f"sev sev-{alert.severity.value}"),
-                html.Span(f"ESCALATED L{entry.level}", className=f"escalated escalated-{entry.level}")
+                html.Span(terms.severity(alert.severity.value).upper(), className=f"sev sev-{alert.severity.value}"),
+                html.Span(escalation_label(entry.level), className=f"escalated escalated-{entry.level}")
                 if entry.level else None,
                 exercise_tag(alert.exercise),
-                html.Span(alert.title, className="title"),
+                html.Span(alert.title, className="title", **UNTRANSLATED),
             ]),
-            html.Div([type_label(alert.type.value), " · ", place, " · ", entry.status,
-                      f" by {ack.by}" if ack else ""], className="meta"),
+            # entry.status is the queue's word for the code ("in progress" for in_progress)
+            html.Div([type_label(alert.type.value), " · ", _content(place), " · ",
+                      *(fill(_("%(status)s by %(name)s"), status=_status(entry.status), name=_content(ack.by))
+                        if ack else [_status(entry.status)])], className="meta"),
             html.Div(className="queue-actions", children=[_countdown(entry.deadline, ack is not None), *actions]),
         ],
     )
+
+
+def _title(step) -> str:
+    """A checklist step's title in the request's language (the catalogue holds the shipped templates' titles;
+    another title as it is). Never ``gettext("")``, which is the catalogue's header."""
+    return _(step.title) if step.title else ""
+
+
+def _status(queue_status: str) -> str:
+    """``workflow.QueueEntry.status`` (``new``, ``acknowledged``, ``in progress``) in words."""
+    return terms.status(queue_status.replace(" ", "_"))
 
 
 def _signature(*parts) -> str:
@@ -130,7 +157,7 @@ def refresh_queue(_live, _changed, selected, last_signature):
     if signature == last_signature:
         return (dash.no_update,) * 3
     items = ([_queue_item(e, viewer, selected, centre.scheme) for e in entries]
-             or [html.Li("No open alerts.", className="muted")])
+             or [html.Li(_("No open alerts."), className="muted")])
     return items, str(len(entries)), signature
 
 
@@ -156,19 +183,21 @@ def _clicked() -> dict | None:
 
 def _step(step, state: CaseState, viewer: Viewer, may_work: bool) -> html.Li:
     done = state.done.get(step.n)
-    head = [html.Span(f"{step.n}.", className="step-n"), html.Span(step.title, className="step-title"),
-            html.Span(step.role.replace("_", " "), className="step-role")]
+    head = [html.Span(f"{step.n}.", className="step-n"), html.Span(_title(step), className="step-title"),
+            html.Span(terms.role(step.role), className="step-role")]
     if done:
         body = html.Div(className="step-done", children=[
-            f"✓ done by {done.by} at {done.at[11:16]} UTC", html.Div(done.note, className="step-note") if done.note else None])
+            "✓ ", *fill(_("done by %(name)s at %(time)s UTC"), name=_content(done.by), time=done.at[11:16]),
+            html.Div(done.note, className="step-note", **UNTRANSLATED) if done.note else None])
     elif state.resolution is not None:
-        body = html.Div("not done: the alert was resolved", className="step-closed")
+        body = html.Div(_("not done: the alert was resolved"), className="step-closed")
     else:
         body = html.Div(className="step-open", children=[
             html.Span("", className="countdown", **{"data-deadline": step.due_at.isoformat(), "data-what": "due"}),
-            dcc.Input(id={"type": "step-note", "n": step.n}, placeholder="note (optional)", className="note-input",
+            dcc.Input(id={"type": "step-note", "n": step.n}, placeholder=_("note (optional)"), className="note-input",
                       maxLength=2000, debounce=False) if may_work else None,
-            html.Button("Done", id={"type": "step-done", "n": step.n}, className="step-button") if may_work else None,
+            html.Button(_("Done"), id={"type": "step-done", "n": step.n}, className="step-button")
+            if may_work else None,
         ])
     return html.Li(className="step" + (" is-done" if done else ""), **{"data-step": str(step.n)},
                    children=[html.Div(head, className="step-head"), body])
@@ -180,21 +209,23 @@ def _resolve_controls(alert_id: str, state: CaseState) -> list:
     Escape) leaves the alert open."""
     left = state.open_steps
     if not left:
-        return [html.Button("Resolve", id={"type": "resolve", "id": alert_id}, className="resolve-button")]
-    many = f"{len(left)} of {len(state.steps)} checklist steps are" if len(left) > 1 else "1 checklist step is"
+        return [html.Button(_("Resolve"), id={"type": "resolve", "id": alert_id}, className="resolve-button")]
+    steps = ", ".join(f"{s.n}. {_title(s)}" for s in left[:5]) + (" …" if len(left) > 5 else "")
+    still_open = ngettext("%(n)s checklist step is still open: %(steps)s. Resolving closes the alert; they stay undone.",
+                          "%(n)s of %(total)s checklist steps are still open: %(steps)s. Resolving closes the alert; "
+                          "they stay undone.", len(left)) % {"n": i18n.number(len(left)),
+                                                             "total": i18n.number(len(state.steps)), "steps": steps}
     return [
-        html.Button("Resolve…", className="resolve-button resolve-ask", id="resolve-ask",
+        html.Button(_("Resolve…"), className="resolve-button resolve-ask", id="resolve-ask",
                     **{"aria-haspopup": "dialog", "aria-controls": RESOLVE_DIALOG}),
         html.Dialog(id=RESOLVE_DIALOG, className="resolve-dialog", **{"aria-labelledby": "resolve-dialog-title",
                                                                       "aria-describedby": "resolve-dialog-text"},
                     children=[
-            html.H4("Resolve with work still open?", id="resolve-dialog-title"),
-            html.P([f"{many} still open: ", ", ".join(f"{s.n}. {s.title}" for s in left[:5]),
-                    " …" if len(left) > 5 else "", ". Resolving closes the alert; they stay undone."],
-                   id="resolve-dialog-text"),
+            html.H4(_("Resolve with work still open?"), id="resolve-dialog-title"),
+            html.P(still_open, id="resolve-dialog-text"),
             html.Div(className="dialog-actions", children=[
-                html.Button("Cancel", className="dialog-cancel", id="resolve-cancel", autoFocus=True),
-                html.Button("Resolve anyway", id={"type": "resolve", "id": alert_id},
+                html.Button(_("Cancel"), className="dialog-cancel", id="resolve-cancel", autoFocus=True),
+                html.Button(_("Resolve anyway"), id={"type": "resolve", "id": alert_id},
                             className="resolve-button resolve-confirm"),
             ]),
         ]),
@@ -204,35 +235,38 @@ def _resolve_controls(alert_id: str, state: CaseState) -> list:
 def _status_line(state: CaseState) -> list:
     if state.resolution is not None:
         by = state.resolution
-        return [html.Strong(f"Resolved by {by.by} at {by.at[11:19]} UTC", className="resolved-tag"),
-                f" · note: {by.note}" if by.note else ""]
-    return [f"Acknowledged by {state.ack.by} at {state.ack.at[11:19]} UTC" if state.ack
-            else "Not acknowledged yet: acknowledge it to work the checklist.",
-            f" · escalated to level {state.escalation_level}" if state.escalation_level else ""]
+        return [html.Strong(fill(_("Resolved by %(name)s at %(time)s UTC"), name=_content(by.by), time=by.at[11:19]),
+                            className="resolved-tag"),
+                *([" · ", *fill(_("note: %(note)s"), note=_content(by.note))] if by.note else [])]
+    return [*(fill(_("Acknowledged by %(name)s at %(time)s UTC"), name=_content(state.ack.by),
+                   time=state.ack.at[11:19]) if state.ack
+              else [_("Not acknowledged yet: acknowledge it to work the checklist.")]),
+            " · " + _("escalated to level %(level)s") % {"level": state.escalation_level}
+            if state.escalation_level else ""]
 
 
 def _close_button() -> html.Button:
-    return html.Button("×", id=CHECKLIST_CLOSE, className="sheet-close", title="Close (Escape)",
-                       **{"aria-label": "Close the checklist"})
+    return html.Button("×", id=CHECKLIST_CLOSE, className="sheet-close", title=_("Close (Escape)"),
+                       **{"aria-label": _("Close the checklist")})
 
 
 def _panel(alert_id: str | None, viewer: Viewer):
     if not alert_id:
-        return html.P(NO_SELECTION, className="muted"), None
+        return html.P(_(NO_SELECTION), className="muted"), None
     centre = callback_context().services.centre
     try:
         stored, state = workflow.case_for(centre, viewer, alert_id)
     except ActionError as exc:
         return html.Div([_close_button(), html.P(exc.message, className="muted")], className="sheet-head"), None
     if state is None:
-        return html.Div([_close_button(), html.P("This alert has no checklist.", className="muted")],
+        return html.Div([_close_button(), html.P(_("This alert has no checklist."), className="muted")],
                         className="sheet-head"), None
     signature = _signature(alert_id, state.ack, sorted(state.done.items()), state.resolution, state.escalation,
                            stored.routing.marking(centre.scheme))
     may_work = state.ack is not None and state.resolution is None and viewer.can(Permission.COMPLETE_STEP)
     resolved = state.resolution is not None
     header = [html.Div(className="sheet-head", children=[
-                  html.H3([exercise_tag(stored.alert.exercise), " ", stored.alert.title], tabIndex=-1,
+                  html.H3([exercise_tag(stored.alert.exercise), " ", _content(stored.alert.title)], tabIndex=-1,
                           id="checklist-title"),
                   _close_button()]),
               html.P(_status_line(state), className="case-status" + (" resolved" if resolved else ""))]
@@ -285,15 +319,15 @@ def act(_acks, _dones, _resolves, notes, note_ids, selected):
         if trigger["type"] == "ack":
             alert_id = trigger["id"]
             workflow.acknowledge(centre, viewer, alert_id, via="queue")
-            message = f"Acknowledged: {centre.index.get(alert_id).alert.title}"
+            message = fill(_("Acknowledged: %(title)s"), title=_content(centre.index.get(alert_id).alert.title))
         elif trigger["type"] == "resolve":
             alert_id = trigger["id"]
             workflow.resolve(centre, viewer, alert_id, via="queue")
-            message = f"Resolved: {centre.index.get(alert_id).alert.title}"
+            message = fill(_("Resolved: %(title)s"), title=_content(centre.index.get(alert_id).alert.title))
         else:
             note = dict(zip((i["n"] for i in note_ids or ()), notes or ())).get(trigger["n"], "")
             workflow.complete_step(centre, viewer, selected or "", int(trigger["n"]), note or "", via="queue")
-            message = f"Step {trigger['n']} done."
+            message = _("Step %(n)s done.") % {"n": int(trigger["n"])}
     except ActionError as exc:
         return dash.no_update, html.Span(exc.message[:1].upper() + exc.message[1:] + ".", className="refused")
     return {"trigger": trigger, "at": [t["value"] for t in dash.ctx.triggered]}, message
