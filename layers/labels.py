@@ -22,14 +22,18 @@ set no ``text-font``, so MapLibre's default stack applies, whose first name
 (``Open Sans Regular``) is the one the faces are declared under.
 
 Pure data: no Dash, no Redis. Shapes: a label is a GeoJSON Point feature with
-``name`` (str), ``kind`` (``country``, ``capital`` or ``city``) and ``rank``
-(int, Natural Earth's ``scalerank``; countries 0).
+``name`` (str), ``kind`` (``country``, ``capital`` or ``city``), ``rank``
+(int, Natural Earth's ``scalerank``; countries 0) and, for a country, ``iso``
+(ISO 3166-1 alpha-2). Country names follow the viewer's language (CLDR's
+territory names); English keeps Natural Earth's.
 """
 from __future__ import annotations
 
 import functools
 import json
 from pathlib import Path
+
+from alerts.i18n import SOURCE, current, reset, terms, use
 
 #: The font stack MapLibre uses when a symbol layer sets no ``text-font`` (its first name).
 DEFAULT_FONT = "Open Sans Regular"
@@ -75,7 +79,7 @@ def label_points(assets_dir: Path) -> dict:
         if props.get("iso_a2") in MICROSTATES:
             continue
         name = props["name_long"] if props.get("role") == "core" else props["name"]
-        features.append(_point(props["label_x"], props["label_y"], name, "country", 0))
+        features.append(_point(props["label_x"], props["label_y"], name, "country", 0, props.get("iso_a2", "")))
     for place in json.loads((assets_dir / PLACES).read_text(encoding="utf-8"))["features"]:
         props = place["properties"]
         if props.get("role") != "core":
@@ -86,9 +90,24 @@ def label_points(assets_dir: Path) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _point(lon: float, lat: float, name: str, kind: str, rank: int) -> dict:
+def _point(lon: float, lat: float, name: str, kind: str, rank: int, iso: str = "") -> dict:
+    properties = {"name": name, "kind": kind, "rank": rank} | ({"iso": iso} if iso else {})
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 4), round(lat, 4)]},
-            "properties": {"name": name, "kind": kind, "rank": rank}}
+            "properties": properties}
+
+
+def _in_language(labels: dict, language: str) -> dict:
+    """``labels`` with each country named in ``language`` (CLDR's territory names, ``alerts.i18n.terms``);
+    English keeps Natural Earth's names. Cities keep theirs (Natural Earth has no names in these languages)."""
+    if language == SOURCE:
+        return labels
+    token = use(language)
+    try:
+        return {"type": "FeatureCollection", "features": [
+            {**f, "properties": {**f["properties"], "name": terms.country(f["properties"]["iso"])}}
+            if f["properties"].get("iso") else f for f in labels["features"]]}
+    finally:
+        reset(token)
 
 
 def _subset(labels: dict, keep) -> dict:
@@ -96,16 +115,17 @@ def _subset(labels: dict, keep) -> dict:
 
 
 def label_layers(assets_dir: Path) -> list[dict]:
-    """``_label_layers`` (built once per directory: every map figure carries them)."""
-    return list(_label_layers(assets_dir))
+    """``_label_layers`` in the current language (``alerts.i18n.current``; built once per directory and
+    language: every map figure carries them)."""
+    return list(_label_layers(assets_dir, current()))
 
 
-@functools.lru_cache(maxsize=4)
-def _label_layers(assets_dir: Path) -> tuple[dict, ...]:
+@functools.lru_cache(maxsize=32)
+def _label_layers(assets_dir: Path, language: str) -> tuple[dict, ...]:
     """Plotly ``layout.map.layers`` entries (symbol layers, drawn below every trace): the places beyond the
     major ones from ``CITY_MINZOOM``, the major places, then country names (placed first). No icon (``icon`` empty: a named icon would
     be fetched from a CDN by plotly)."""
-    labels = label_points(assets_dir)
+    labels = _in_language(label_points(assets_dir), language)
 
     def layer(source: dict, size: int, color: str, **extra) -> dict:
         return {"sourcetype": "geojson", "source": source, "type": "symbol", "below": "traces",

@@ -28,6 +28,7 @@ from alerts.core.roles import Role
 from alerts.core.viewer import Viewer
 from alerts.i18n import gettext as _
 from alerts.i18n import terms
+from alerts.i18n.content import localized
 from dashboard.components.language import UNTRANSLATED
 from dashboard.components.times import utc_time
 from dashboard.live.payloads import marking_data
@@ -101,6 +102,9 @@ def details_panel(stored: StoredAlert | None, scheme: Classifications) -> html.D
         (_("Releasable to"), _releasability(stored)),
         (_("Position"), f"{stored.lat:.4f}, {stored.lon:.4f}" if stored.located else _("unlocated")),
     ]
+    # a CAP alert that carries an <info> in the viewer's language is shown in it (alerts.i18n.content)
+    title, description, language = localized(alert.title, alert.description, alert.translations,
+                                              str((alert.model_extra or {}).get("language") or ""))
     return html.Div(
         className="details-card",
         id="details-card",
@@ -108,8 +112,8 @@ def details_panel(stored: StoredAlert | None, scheme: Classifications) -> html.D
         **marking_attributes(marking),
         children=[
             html.Div(marking.line(), className="marking-line", id="details-marking", **UNTRANSLATED),
-            html.H3([exercise_tag(alert.exercise), " ", _content(alert.title)]),
-            html.P(alert.description, **UNTRANSLATED) if alert.description else None,
+            html.H3([exercise_tag(alert.exercise), " ", html.Span(title, lang=language or None, **UNTRANSLATED)]),
+            html.P(description, lang=language or None, **UNTRANSLATED) if description else None,
             html.Table([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows]),
             dcc.Link(_("Releasability…"), href=f"{SHARING_PATH}?alert={quote(stored.id, safe='')}",
                      className="releasability-link", id="releasability-link"),

@@ -42,6 +42,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
+from alerts import i18n
 from alerts.actions.alarm import alarm_for, concerns
 from alerts.actions.centre import Centre
 from alerts.actions.visibility import (
@@ -106,17 +107,28 @@ def _asset_frame(centre: Centre, query: AlertQuery, event: AssetEvent) -> Frame:
     return None if asset is None else ("asset", json.dumps(asset_data(asset)))
 
 
+def _spoken(language: str, frame, *args) -> Frame:
+    """``frame(*args)`` worded in ``language`` (its hover texts and labels): frames are made on the live
+    feed's thread, outside any request, once for every viewer of the same key."""
+    token = i18n.use(language)
+    try:
+        return frame(*args)
+    finally:
+        i18n.reset(token)
+
+
 def _alert_source(centre: Centre, viewer: Viewer, filters: AlertQuery, services: Services, cursor: str) -> Source:
-    # the group key is everything the frame depends on: the viewer's filters, nation and clearance (the query)
-    query = restricted(centre, viewer, filters)
-    return Source(services.live.alerts, centre.alerts.events_since, cursor, partial(_alert_frame, centre, query),
-                  key=("alert", query))
+    # the group key is everything the frame depends on: the viewer's filters, nation and clearance (the query),
+    # and the language its words are in
+    query, language = restricted(centre, viewer, filters), i18n.current()
+    return Source(services.live.alerts, centre.alerts.events_since, cursor,
+                  partial(_spoken, language, _alert_frame, centre, query), key=("alert", query, language))
 
 
 def _asset_source(centre: Centre, viewer: Viewer, services: Services, cursor: str) -> Source:
-    query = restricted(centre, viewer)  # nation and clearance: all the asset frame depends on
-    return Source(services.live.assets, centre.assets.events_since, cursor, partial(_asset_frame, centre, query),
-                  key=("asset", query))
+    query, language = restricted(centre, viewer), i18n.current()  # nation and clearance; the words' language
+    return Source(services.live.assets, centre.assets.events_since, cursor,
+                  partial(_spoken, language, _asset_frame, centre, query), key=("asset", query, language))
 
 
 def _alarm_frame(centre: Centre, query: AlertQuery, event: AlertEvent | None = None) -> Frame:

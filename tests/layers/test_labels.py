@@ -35,3 +35,23 @@ def test_lbl003_no_style_or_layer_names_a_glyph_server_a_sprite_or_an_icon():
     assert all(layer["symbol"]["icon"] == "" for layer in layers)  # a named icon is fetched from a CDN
     base = json.dumps([style, boundary_layers("/assets/"), layers])
     assert "http" not in base and "glyphs" not in base  # nothing outside the server
+
+
+def test_lbl004_country_names_follow_the_viewer_language_cities_keep_theirs():
+    from alerts import i18n
+    from layers.basemap import SHIPPED_ASSETS
+    from layers.labels import label_layers
+
+    def names(language):
+        token = i18n.use(language)
+        try:
+            layers = label_layers(SHIPPED_ASSETS)
+        finally:
+            i18n.reset(token)
+        return {f["properties"]["name"] for layer in layers for f in layer["source"]["features"]}
+
+    english, greek, cyrillic = names("en"), names("el"), names("sr-Cyrl")
+    assert {"Serbia", "Greece"} <= english
+    assert {"Σερβία", "Ελλάδα"} <= greek and "Serbia" not in greek
+    assert {"Србија", "Грчка"} <= cyrillic
+    assert "Beograd" in english & greek or "Belgrade" in english & greek  # a city keeps its name
