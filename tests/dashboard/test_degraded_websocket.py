@@ -6,6 +6,7 @@ other ``OSError`` of a request is not Redis being unreachable."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 
@@ -87,6 +88,13 @@ async def _accepting(websocket) -> None:
     await websocket.send_text("hello")
 
 
+def _run(coroutine) -> None:
+    """``asyncio.run`` in a thread of its own: a page test earlier in the same process (playwright's sync API)
+    may leave an event loop running in this one, where ``asyncio.run`` refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result(timeout=30)
+
+
 def _edge(app) -> tuple[DegradedMiddleware, Outage]:
     outage = Outage()
     return DegradedMiddleware(app, outage), outage
@@ -112,7 +120,7 @@ def _http(app, path: str) -> list[dict]:
     scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
              "headers": [(b"accept", b"application/json")], "scheme": "http", "server": ("127.0.0.1", 80),
              "client": ("127.0.0.1", 1234), "root_path": "", "http_version": "1.1", "asgi": {"version": "3.0"}}
-    asyncio.run(app(scope, receive, send))
+    _run(app(scope, receive, send))
     return sent
 
 
@@ -136,7 +144,7 @@ def test_dws004_a_browser_gone_before_its_websocket_was_accepted_is_no_outage(ca
              "scheme": "ws", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1234), "root_path": "",
              "subprotocols": [], "asgi": {"version": "3.0"}}
     with caplog.at_level(logging.WARNING):
-        asyncio.run(app(scope, receive, send))
+        _run(app(scope, receive, send))
     assert not outage.down, outage.reason
     assert [m["type"] for m in sent] == ["websocket.accept"]  # no 1013 close sent to nobody
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
