@@ -3,8 +3,9 @@
 ``DegradedMiddleware`` is the outermost middleware (around authentication,
 which needs Redis). It answers for itself, without touching Redis, while the
 process's ``Outage`` says Redis is away; and a request that fails with one of
-``alerts.store.client.UNAVAILABLE`` before its answer started both starts the
-outage and gets the same answer:
+``alerts.store.client.STORE_UNAVAILABLE`` (the store client's own errors, not
+any ``OSError``: a missing file is not an outage) before its answer started
+both starts the outage and gets the same answer:
 
 - pages (a browser's request: a ``GET`` or ``POST`` that accepts
   ``text/html`` or posts a form, such as the sign-in form; never under
@@ -19,7 +20,10 @@ outage and gets the same answer:
   8601 UTC, "retry_after": seconds}``.
 
 - websockets (Dash's): accepted and closed with code 1013 (Try Again Later)
-  and the banner's text as the reason, never a traceback.
+  and the banner's text as the reason, never a traceback. A websocket whose
+  browser has gone (the server's ``send`` raised an ``OSError``: uvicorn's
+  ``ClientDisconnected``, e.g. a page left while its socket was being
+  accepted) ends quietly: nobody to answer, and no outage.
 
 Both answers carry ``Retry-After`` (seconds) and ``X-Crisis-Degraded: <since>``
 (``assets/degraded.js`` shows the banner on an open page when a callback gets
@@ -32,12 +36,15 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 
 from alerts import i18n
 from alerts.i18n import gettext as _
 from alerts.i18n import ngettext
-from alerts.store.client import UNAVAILABLE
+from alerts.store.client import STORE_UNAVAILABLE
 from dashboard.outage import Outage
+
+log = logging.getLogger(__name__)
 
 PASS_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PASS_PATHS = {"/favicon.ico", "/_favicon.ico"}
@@ -121,7 +128,7 @@ class DegradedMiddleware:
 
         try:
             await self.app(scope, receive, watched_send)
-        except UNAVAILABLE as exc:
+        except STORE_UNAVAILABLE as exc:
             self.outage.failed(f"Redis unreachable: {exc}")
             if started:
                 raise
@@ -131,23 +138,33 @@ class DegradedMiddleware:
                 await self._answer(scope, send)
 
     async def _websocket(self, scope, receive, send) -> None:
-        """A websocket while Redis is away, or one whose handling fails with ``UNAVAILABLE``: accepted (if it was
-        not yet) and closed with 1013 Try Again Later (RFC 6455 §7.4.1), the reason in words; never a traceback."""
-        state = {"accepted": False, "closed": False}
+        """A websocket while Redis is away, or one whose handling fails with ``STORE_UNAVAILABLE``: accepted (if it
+        was not yet) and closed with 1013 Try Again Later (RFC 6455 §7.4.1), the reason in words; never a traceback.
+        One whose browser has gone (the server's ``send`` raised ``OSError``) just ends."""
+        state = {"accepted": False, "closed": False, "gone": False}
 
         async def watched_send(message):
             if message["type"] == "websocket.accept":
                 state["accepted"] = True
             elif message["type"] == "websocket.close":
                 state["closed"] = True
-            await send(message)
+            try:
+                await send(message)
+            except OSError:
+                state["gone"] = True
+                raise
 
         if not self.outage.down:
             try:
                 await self.app(scope, receive, watched_send)
                 return
-            except UNAVAILABLE as exc:
+            except STORE_UNAVAILABLE as exc:
                 self.outage.failed(f"Redis unreachable: {exc}")
+            except OSError as exc:
+                if not state["gone"]:
+                    raise
+                log.debug("websocket %s: the client went away (%r)", scope.get("path"), exc)
+                return
         if state["closed"]:
             return
         try:

@@ -4,7 +4,8 @@ One ``Outage`` per process (``Services.outage``). It learns of a failure from
 the store layer only: the live feed's follower reports each failed and
 successful read (``alerts.store.follow.StreamFollower``'s ``on_state``), and
 ``dashboard.degraded.DegradedMiddleware`` reports a request that failed with
-one of ``alerts.store.client.UNAVAILABLE``. It is back ``live`` when the
+one of ``alerts.store.client.STORE_UNAVAILABLE`` (the store client's errors,
+never a browser gone or another ``OSError``). It is back ``live`` when the
 follower reads again (it retries with back-off up to 5 s, so within about 5 s
 of Redis returning).
 

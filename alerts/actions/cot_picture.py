@@ -12,6 +12,14 @@ again (a reconnect) it sends the open incidents again and then everything
 that changed since the last event read before, closures included. An item
 that cannot be rendered is logged and skipped; it never stops the stream.
 
+No gap, no duplicate: the streams' cursors are taken when the picture is made
+(for the TAK listener: when the connection is accepted), not when ``stream``
+first reads, so whatever is published in between is followed. The opening
+picture (read from the records, oldest report first) leaves out every
+incident and asset with an event after the cursors (those events are read
+after the records, so they cover every change the records may already show):
+the follower sends those, once each and in stream order.
+
 ``authorised()`` is asked before the first event and about every second; once
 it says no, ``stream`` raises ``Revoked`` (a user disabled or its rights
 changed; a feed whose registry entry changed), so a TAK stream never outlives
@@ -37,7 +45,7 @@ from alerts.core.viewer import Viewer
 from alerts.formats.cot.encode import stream_bytes, withdrawal_bytes
 from alerts.store.alerts import parse_event
 from alerts.store.assets import parse_asset_event
-from alerts.store.client import Client
+from alerts.store.client import Client, text
 from alerts.store.follow import StreamFollower
 from alerts.store.keys import Keys
 
@@ -69,8 +77,10 @@ class CotPicture:
         self.authorised = authorised
         self.released = restricted(centre, viewer)
         self.sent = 0
-        #: Where following resumes when ``stream`` is called again (None until the first call).
-        self.cursors: dict[str, str] | None = None
+        #: Where following starts: the newest entry of each events stream when the picture is made; then where
+        #: the next call of ``stream`` resumes (after the last event read).
+        self.cursors: dict[str, str] = {keys.events: centre.alerts.last_event_id(),
+                                        keys.assets_events: centre.assets.last_event_id()}
 
     def check(self) -> None:
         """Raise ``Revoked`` unless ``authorised()``."""
@@ -84,15 +94,15 @@ class CotPicture:
         next call resumes after the last event read (``cursors``).
         """
         self.check()
-        if self.cursors is None:
-            self.cursors = {self.keys.events: self.centre.alerts.last_event_id(),
-                            self.keys.assets_events: self.centre.assets.last_event_id()}
         open_ = restricted(self.centre, self.viewer, AlertQuery(status="open"))
-        for stored in self.centre.alerts.all_alerts():
-            if open_.matches(stored):
+        alerts = [stored for stored in self.centre.alerts.all_alerts() if open_.matches(stored)]
+        assets = [asset for asset in self.centre.assets.all() if asset_released(self.viewer, asset)]
+        changed = self._changed_since(self.cursors)  # read after the records: the follower sends these
+        for stored in sorted(alerts, key=lambda stored: (stored.received_at, stored.id)):
+            if stored.id not in changed[self.keys.events]:
                 self._send(send, stored)
-        for asset in self.centre.assets.all():
-            if asset_released(self.viewer, asset):
+        for asset in assets:
+            if asset.id not in changed[self.keys.assets_events]:
                 self._send(send, self._shown(asset))
 
         def on_alerts(entries):
@@ -118,6 +128,18 @@ class CotPicture:
                 follower.step()
         finally:
             self.cursors = follower.cursors  # what the next call resumes from
+
+    def _changed_since(self, cursors: dict[str, str], count: int = 1000) -> dict[str, set[str]]:
+        """Per events stream, the ids of the incidents (or assets) of its entries after ``cursors``."""
+        parse = {self.keys.events: lambda eid, fields: parse_event(eid, fields).alert.id,
+                 self.keys.assets_events: lambda eid, fields: parse_asset_event(eid, fields).asset.id}
+        changed: dict[str, set[str]] = {}
+        for stream, cursor in cursors.items():
+            ids = changed[stream] = set()
+            while entries := self.client.xrange(stream, min=f"({cursor}", count=count):
+                ids.update(parse[stream](eid, fields) for eid, fields in entries)
+                cursor = text(entries[-1][0])
+        return changed
 
     def _shown(self, asset):
         """The asset as the viewer may see it (``alerts.actions.visibility.shown_asset``, from the store)."""

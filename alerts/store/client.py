@@ -40,9 +40,14 @@ from redis.sentinel import Sentinel
 
 from alerts.store.keys import hash_tag
 
-#: Exceptions meaning "the server cannot be reached right now" (retry later).
-UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError,
-                                                ClusterDownError, SlotNotCoveredError)
+#: The store client's own "cannot be reached right now": a lost or refused connection, a server that stopped
+#: answering within the client's timeout, a cluster's "not now". What only the client raises, so a caller whose
+#: other parts raise ``OSError`` too (the web edge: a browser gone, a missing file) knows it is Redis.
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError,
+                                                      ClusterDownError, SlotNotCoveredError)
+#: Exceptions meaning "the server cannot be reached right now" (retry later): ``STORE_UNAVAILABLE`` and any
+#: ``OSError`` (for a worker whose every call is the store's).
+UNAVAILABLE: tuple[type[BaseException], ...] = (*STORE_UNAVAILABLE, OSError)
 #: Any error from the store (an answered error, or unreachable).
 StoreError = redis.RedisError
 

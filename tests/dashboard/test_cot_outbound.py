@@ -1,16 +1,21 @@
 """The CoT listener's outbound stream: a TAK client of a feed with ``outbound = true`` receives, on the
-connection it sends on, the incidents released to its feed's nation (as ``cot send`` renders them)."""
+connection it sends on, the incidents released to its feed's nation (as ``cot send`` renders them); what is
+published after the connection was accepted reaches it once, in order, however late its stream first reads."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 from contextlib import contextmanager
 
 from lxml import etree
 
+from alerts.actions.cot_picture import CotPicture
 from alerts.core.feeds import FeedRegistry
+from alerts.core.viewer import Viewer
 from alerts.formats.decode import decode_alert
+from alerts.store.alerts import AlertStore
 from dashboard.cot_listener import ListenSpec, build_listener
 from dashboard.settings import Settings
 from tests.conftest import DATA, alert_pipeline, make_alert, mark, payload, wait_for
@@ -223,3 +228,99 @@ def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with
     audit = [{k.decode(): v.decode() for k, v in f.items()} for _, f in client.xrange(keys.audit)]
     entry = next(e for e in audit if e["actor"] == "feed:ba-tak")
     assert "tak-outbound" in str(entry) and "CN=ANDROID-test" in str(entry)
+
+
+BA_FEED = Viewer("feed:ba-tak", "responder", "BA", via="tak", clearance="UNCLASSIFIED")
+
+
+class _Device:
+    """``CotPicture.stream`` driven directly in a thread of its own, as the listener runs it for a connection:
+    what it sent, in order, as ``(uid, status)``."""
+
+    def __init__(self, picture: CotPicture):
+        self.sent: list[tuple[str, str | None]] = []
+        self.changed = threading.Condition()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=picture.stream, args=(self._send, self.stop, 100), daemon=True)
+        self.thread.start()
+
+    def _send(self, data: bytes) -> None:
+        crisis = etree.fromstring(data).find("detail/crisis")
+        with self.changed:
+            self.sent.append((_uid(data), crisis.get("status") if crisis is not None else None))
+            self.changed.notify_all()
+
+    def until(self, alert: dict, timeout: float = 30) -> list[tuple[str, str | None]]:
+        """Everything sent up to the first event of ``alert``."""
+        uid = f"crisis.alert.{alert['id']}"
+        with self.changed:
+            assert self.changed.wait_for(lambda: any(u == uid for u, _ in self.sent), timeout), self.sent
+            return list(self.sent)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+class _RecordingWhileRead(AlertStore):
+    """The real store, but ``arriving()`` is published (once) just as the opening picture starts reading the
+    records: after the picture's cursors were taken, before its records are read."""
+
+    def __init__(self, client, keys, arriving):
+        super().__init__(client, keys)
+        self.arriving = arriving
+
+    def all_alerts(self, batch: int = 1000):
+        if self.arriving is not None:
+            arriving, self.arriving = self.arriving, None
+            arriving()
+        yield from super().all_alerts(batch)
+
+
+def _ba(title: str) -> dict:
+    return make_alert(source="BA", releasable_to=["BA"], title=title)
+
+
+def test_cob005_what_is_published_between_accept_and_the_first_read_reaches_the_device_once_in_order(
+        centre, client, keys, regions):
+    """cob001 under load got 1 of 2 incidents: the stream's cursors were taken when its thread first read, the
+    opening picture (the records, in Redis's SCAN order) then held what had been published since the accept,
+    in any order, and an incident recorded between the cursor and the records was sent twice. Now the cursors
+    are the accept's: what was published since is followed, once each, in stream order, changes included."""
+    pipeline = alert_pipeline(client, keys, regions)
+    before = _ba("Open before the accept")
+    pipeline.process([("test", payload(before))])
+    picture = CotPicture(centre, client, keys, BA_FEED)  # the connection is accepted
+    first, second, last = _ba("First after"), _ba("Second after"), _ba("The last")
+    pipeline.process([("test", payload(first))])
+    pipeline.process([("test", payload(second))])
+    centre.workflow.acknowledge(first["id"], mark("duty-ba"))
+    device = _Device(picture)  # ... and its stream reads only now
+    try:
+        device.until(first)
+        pipeline.process([("test", payload(last))])
+        sent = device.until(last)
+    finally:
+        device.close()
+    uid = "crisis.alert.{}".format
+    assert sent == [(uid(before["id"]), "new"), (uid(first["id"]), "new"), (uid(second["id"]), "new"),
+                    (uid(first["id"]), "acknowledged"), (uid(last["id"]), "new")]
+
+
+def test_cob006_an_incident_recorded_while_the_opening_picture_is_read_is_sent_once(
+        centre, client, keys, regions):
+    """Deterministically the window cob001 hit: an incident recorded after the stream's cursor was taken and
+    before the records were read was both in the opening picture and followed (sent twice)."""
+    pipeline = alert_pipeline(client, keys, regions)
+    before, during, last = _ba("Open before"), _ba("Recorded while the picture is read"), _ba("The last")
+    pipeline.process([("test", payload(before))])
+    store = _RecordingWhileRead(client, keys, lambda: pipeline.process([("test", payload(during))]))
+    picture = CotPicture(dataclasses.replace(centre, alerts=store), client, keys, BA_FEED)
+    device = _Device(picture)
+    try:
+        device.until(during)
+        pipeline.process([("test", payload(last))])
+        sent = device.until(last)
+    finally:
+        device.close()
+    assert [u for u, _ in sent] == [f"crisis.alert.{a['id']}" for a in (before, during, last)]
