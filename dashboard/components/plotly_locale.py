@@ -6,7 +6,7 @@ plotly.js translates its interface through locale dictionaries (plotly.js ``src/
 documentation), every graph's config carries the dictionary of the request's language in
 ``locales`` and names it in ``locale`` (plotly.js configuration options ``locale`` and ``locales``), built
 here: the messages from ``alerts.i18n`` (so every shipped language has them, not only those plotly.js
-translated), the day and month names and the decimal and group separators from CLDR (Babel).
+translated), the day and month names (stand-alone forms, as on an axis) and the decimal and group separators from CLDR (Babel).
 """
 from __future__ import annotations
 
@@ -29,15 +29,16 @@ def plotly_locale() -> dict:
     """The plotly.js locale of the current language: ``{"dictionary": {English: text}, "format": {"days",
     "shortDays", "months", "shortMonths", "decimal", "thousands"}}`` (days from Sunday, as plotly.js wants)."""
     locale = i18n.cldr_locale(i18n.current())
-    days = get_day_names("wide", locale=locale)
-    short_days = get_day_names("abbreviated", locale=locale)
+    days = get_day_names("wide", context="stand-alone", locale=locale)
+    short_days = get_day_names("abbreviated", context="stand-alone", locale=locale)
     sunday_first = [6, 0, 1, 2, 3, 4, 5]  # Babel numbers days from Monday (0)
     return {
         "dictionary": {message: i18n.gettext(message) for message in MESSAGES},
         "format": {
             "days": [days[d] for d in sunday_first], "shortDays": [short_days[d] for d in sunday_first],
-            "months": [get_month_names("wide", locale=locale)[m] for m in range(1, 13)],
-            "shortMonths": [get_month_names("abbreviated", locale=locale)[m] for m in range(1, 13)],
+            "months": [get_month_names("wide", context="stand-alone", locale=locale)[m] for m in range(1, 13)],
+            "shortMonths": [get_month_names("abbreviated", context="stand-alone", locale=locale)[m]
+                            for m in range(1, 13)],
             "decimal": get_decimal_symbol(locale), "thousands": get_group_symbol(locale),
         },
     }

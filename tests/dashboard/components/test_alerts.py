@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 
 from alerts import i18n
 from alerts.core.markings import Classifications
-from alerts.core.model import StoredAlert
-from alerts.core.regions import Placement
+from alerts.core.model import Placement, StoredAlert
 from alerts.formats.decode import decode_alert
 from dashboard.components.alerts import details_panel
 
@@ -40,7 +39,7 @@ def _details(language: str) -> str:
                          received_at=datetime.now(UTC), lon=22.94, lat=40.64)
     token = i18n.use(language)
     try:
-        return _text(details_panel(stored, Classifications.default()))
+        return _text(details_panel(stored, Classifications()))
     finally:
         i18n.reset(token)
 
