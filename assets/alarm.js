@@ -10,14 +10,16 @@
  *     alert's marking (data-marking), so the classification banners rise to it (marking.js), and is content
  *     (data-translate="no"); everything else is in the page's language (contract.js), the headline too:
  *     made here from the counts (the stream's "headline" is English, alerts.core.alarm);
- *   - prefixes the tab's title with the count ("(2) "), kept there when the page changes the title;
+ *   - prefixes the tab's title with the count ("(2) "), kept there when the page changes the title, and
+ *     badges the tab's icon: a red disc with the count (gold when all are exercise play) drawn on a canvas
+ *     over the page's own icon (a data: URL, which the CSP's img-src allows); the plain icon when quiet;
  *   - announces each new one in the aria-live="assertive" region (#alarmAnnounce);
  *   - plays a short tone (Web Audio, generated here: no sound file) for each new one. Browsers allow sound
  *     only after the user clicked or pressed a key on the page (autoplay rule): until then the sound button
  *     says so, and an alarm that rang meanwhile sounds at that first click or key. The button mutes it
  *     (remembered in this browser).
  * It clears when the alerts are acknowledged (by anyone: the stream sends the new state).
- * document.body.dataset: alarm (the count), alarmExercise ("1" when all are exercise), alarmAnnounced and
+ * document.body.dataset: alarm (the count), favicon ("badge" or "plain"), alarmExercise ("1" when all are exercise), alarmAnnounced and
  * beeps (how many so far), soundAllowed ("1" after the first interaction).
  */
 (function () {
@@ -63,6 +65,50 @@
     var base = document.title.replace(TITLE_PREFIX, "");
     var wanted = count > 0 ? "(" + count + ") " + base : base;
     if (document.title !== wanted) { document.title = wanted; }
+  }
+
+  var plainIcon = null, badgeDrawn = "";
+
+  function iconLink() {
+    var link = document.querySelector("link[rel~='icon']");
+    if (!link) {
+      link = document.createElement("link");
+      link.rel = "icon";
+      link.href = "/assets/favicon.ico";
+      document.head.appendChild(link);
+    }
+    if (plainIcon === null) { plainIcon = link.href; }
+    return link;
+  }
+
+  function favicon(exerciseOnly) {  // the tab's icon carries the count while the alarm rings
+    var link = iconLink(), wanted = count > 0 ? count + (exerciseOnly ? "x" : "") : "";
+    if (wanted === badgeDrawn) { return; }
+    badgeDrawn = wanted;
+    document.body.dataset.favicon = count > 0 ? "badge" : "plain";
+    if (!count) { link.href = plainIcon; return; }
+    var canvas = document.createElement("canvas"), size = 32;
+    canvas.width = canvas.height = size;
+    var g = canvas.getContext("2d");
+    if (!g) { return; }
+    var draw = function (image) {
+      g.clearRect(0, 0, size, size);
+      if (image) { try { g.drawImage(image, 0, 0, size, size); } catch (e) { /* not drawable: badge only */ } }
+      g.beginPath();
+      g.arc(size * 0.62, size * 0.62, size * 0.38, 0, 2 * Math.PI);
+      g.fillStyle = exerciseOnly ? "#b8860b" : "#c62828";
+      g.fill();
+      g.fillStyle = "#ffffff";
+      g.font = "bold " + (count > 9 ? 14 : 18) + "px sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(count > 99 ? "99+" : String(count), size * 0.62, size * 0.64);
+      if (badgeDrawn === wanted) { link.href = canvas.toDataURL("image/png"); }
+    };
+    var image = new Image();
+    image.onload = function () { draw(image); };
+    image.onerror = function () { draw(null); };
+    image.src = plainIcon;
   }
 
   function watchTitle() {  // the pages set the title as they change: keep the count in front
@@ -133,7 +179,7 @@
     var fresh = alarm.newest.filter(function (a) { return !known.has(a.id); });
     alarm.newest.forEach(function (a) { known.add(a.id); });
     strip(alarm);
-    title(); watchTitle();
+    title(); watchTitle(); favicon(!!alarm.exercise_only);
     document.body.dataset.alarm = String(alarm.count);
     document.body.dataset.alarmExercise = alarm.exercise_only ? "1" : "0";
     if (fresh.length && alarm.count > 0) {

@@ -53,6 +53,13 @@ def _item(alert_id: str) -> str:
     return f'#queue li[data-alert-id="{alert_id}"]'
 
 
+#: The tab's icon is a badge drawn on a canvas (a data: URL), and the plain icon again when quiet.
+FAVICON_BADGE = ("() => document.body.dataset.favicon === 'badge' && "
+                 "document.querySelector(\"link[rel~='icon']\").href.startsWith('data:image/png')")
+FAVICON_PLAIN = ("() => document.body.dataset.favicon === 'plain' && "
+                 "!document.querySelector(\"link[rel~='icon']\").href.startsWith('data:')")
+
+
 def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_rings_the_alarm(server, users, sized):
     """An acknowledgment and a step done through the API by another user show on an open queue, each through one
     callback its live event asked for (no timer asks the server anything). Then, with the situation page open in
@@ -110,6 +117,7 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
         marked = strip.locator(".alarm-title", has_text=f"Drill alarm {sized.size}").get_attribute("data-marking")
         assert json.loads(marked)["releasable_to"] == ["RS"]  # the banners rise to what the strip shows
         assert page.title().startswith(f"({before[path] + 1}) ")
+        page.wait_for_function(FAVICON_BADGE, timeout=5_000)  # the tab's icon carries the count too
         page.wait_for_function("t => document.querySelector('#alarm-announce').textContent.includes(t)",
                                arg=f"Drill alarm {sized.size}", timeout=5_000)
         announce = page.locator("#alarm-announce")
@@ -132,6 +140,8 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
         page.wait_for_function("n => Number(document.body.dataset.alarm) === n", arg=before[path], timeout=10_000)
         assert f"Drill alarm {sized.size}" not in page.locator("#critical-banner").inner_text()
         assert page.title().startswith("(") == (before[path] > 0)
+        if before[path] == 0:
+            page.wait_for_function(FAVICON_PLAIN, timeout=5_000)
 
 
 def _other_officer(server, size: str):
