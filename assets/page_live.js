@@ -16,11 +16,16 @@
  * "revoked" (signed out, rights changed) reloads the page; "superseded" (a newer tab of the same user took
  * its place) leaves it closed until a reload. EventSource reconnects by itself after a dropped connection
  * and sends Last-Event-ID, so the server replays what was missed.
- * document.body.dataset.pageLive: "open", "error", "superseded" or "closed"; pageRefreshes counts refreshes.
+ * Stale stream: the server pings a quiet stream (contract "live.pingMs"); when neither an event nor a ping
+ * came for STALE_PINGS intervals the connection is dead even if it looks open (a frozen server, a proxy that
+ * holds it): the stream is reopened, and the reopened stream reads the page again, so nothing is missed.
+ * document.body.dataset.pageLive: "open", "error", "stale", "superseded" or "closed"; pageRefreshes counts
+ * refreshes, pageStale the stale streams seen.
  */
 (function () {
   "use strict";
   var source = null, kind = null, retryTimer = null, superseded = false;
+  var STALE_PINGS = 3, lastHeard = 0, staleTimer = null;
   var due = {}, lastRefresh = {};
 
   function contract() { return window.crisisContract.get(); }  // contract.js
@@ -42,8 +47,27 @@
     }, wait);
   }
 
+  function heard() {
+    lastHeard = Date.now();
+    if (document.body.dataset.pageLive === "stale") { document.body.dataset.pageLive = "open"; }
+  }
+
+  function watch(wantedKind) {  // no event and no ping for STALE_PINGS intervals: reopen
+    window.clearInterval(staleTimer);
+    var c = contract(), every = (c && c.live.pingMs) || 15000;
+    heard();
+    staleTimer = window.setInterval(function () {
+      if (!source || superseded || Date.now() - lastHeard < STALE_PINGS * every) { return; }
+      document.body.dataset.pageLive = "stale";
+      document.body.dataset.pageStale = String(Number(document.body.dataset.pageStale || 0) + 1);
+      open(wantedKind);
+      document.body.dataset.pageLive = "stale";  // until the reopened stream says something
+    }, Math.max(250, Math.round(every / 2)));
+  }
+
   function close() {
     window.clearTimeout(retryTimer);
+    window.clearInterval(staleTimer);
     if (source) { source.close(); source = null; }
     kind = null;
     document.body.dataset.pageLive = "closed";
@@ -58,11 +82,17 @@
     kind = wantedKind;
     var es = new EventSource(contract().live.urls[wantedKind]);
     source = es;
-    es.addEventListener("open", function () { document.body.dataset.pageLive = "open"; refresh(); });
+    es.addEventListener("open", function () { heard(); document.body.dataset.pageLive = "open"; refresh(); });
+    es.addEventListener("ping", heard);
+    es.addEventListener("message", heard);
+    ["alarm", "status", "alert", "update", "withdraw", "asset", "rebuild"].forEach(function (name) {
+      es.addEventListener(name, heard);
+    });
     es.addEventListener("alarm", hand("crisis:alarm"));
     es.addEventListener("status", hand("crisis:live-status"));
     ["alert", "update", "withdraw", "asset"].forEach(function (name) { es.addEventListener(name, refresh); });
     es.addEventListener("rebuild", function () { open(wantedKind); });
+    watch(wantedKind);
     es.addEventListener("reload", function () { window.location.reload(); });
     es.addEventListener("revoked", function () { es.close(); window.location.reload(); });
     es.addEventListener("superseded", function () {

@@ -107,7 +107,7 @@ def _frame(settings: Settings) -> html.Div:
             html.Div(dash.page_container, className="page"),
             html.Footer(className="attribution", children=_(ATTRIBUTION)),
             classification_banner(settings.scheme, "bottom"),
-            contract_element(),
+            contract_element(int(settings.live_ping_seconds * 1000)),
         ],
     )
 

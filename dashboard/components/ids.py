@@ -74,12 +74,13 @@ LIVE_URLS = {"alerts": "/live/alerts?alarm=true", "all": "/live/map?alarm=true",
 LIVE_REFRESH = {"/queue": {"store": QUEUE_LIVE, "ms": 200}, "/situation": {"store": SITUATION_LIVE, "ms": 1000}}
 
 
-def page_contract() -> dict:
+def page_contract(ping_ms: int = 15_000) -> dict:
     """What the browser scripts need to know: component ids, trace indices, what a click may pick and in which
     order (``hits``, ``layers.traces.hit_layers``), the page's language and the messages its scripts show
     (``i18n``, ``alerts.i18n.browser_catalogue``), the opening view's extent (``regionBounds``: west, south,
     east, north), list length, the prefix of an asset's id on the map (``assetPrefix``), which live stream each
-    page opens and what its events refresh (``live``: ``LIVE_PAGES``, ``LIVE_URLS``, ``LIVE_REFRESH``)."""
+    page opens and what its events refresh (``live``: ``LIVE_PAGES``, ``LIVE_URLS``, ``LIVE_REFRESH``; ``pingMs``,
+    how often the server pings a quiet stream, ``CRISIS_LIVE_PING``, for the scripts' stale watchdog)."""
     return {
         "ids": {"map": INCIDENT_MAP, "list": ALERT_LIST, "count": SHOWN_COUNT, "status": LIVE_STATUS,
                 "selected": SELECTED_ALERT, "details": ALERT_DETAILS, "signOut": SIGN_OUT,
@@ -93,11 +94,11 @@ def page_contract() -> dict:
         "regionBounds": list(REGION_BOUNDS),
         "listLimit": LIST_LIMIT,
         "assetPrefix": ASSET_PREFIX,
-        "live": {"pages": LIVE_PAGES, "urls": LIVE_URLS, "refresh": LIVE_REFRESH},
+        "live": {"pages": LIVE_PAGES, "urls": LIVE_URLS, "refresh": LIVE_REFRESH, "pingMs": ping_ms},
         "i18n": i18n.browser_catalogue(),
     }
 
 
-def contract_element() -> html.Div:
+def contract_element(ping_ms: int = 15_000) -> html.Div:
     """A hidden element carrying ``page_contract`` as JSON in ``data-contract``."""
-    return html.Div(id=CONTRACT, hidden=True, **{"data-contract": json.dumps(page_contract())})
+    return html.Div(id=CONTRACT, hidden=True, **{"data-contract": json.dumps(page_contract(ping_ms))})

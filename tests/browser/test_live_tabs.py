@@ -55,3 +55,25 @@ def test_tab001_three_map_tabs_stay_live_answer_callbacks_and_see_a_silent_feed_
     finally:
         context.close()
         servers.close()
+
+
+@pytest.mark.parametrize("path", ["/queue", "/audit"])
+def test_tab002_a_page_other_than_the_map_sees_a_silent_stream_as_stale_and_reopens_it(redis_url, browser, path):
+    servers = serving(redis_url, CRISIS_LIVE_PING="0.5")
+    server = next(servers)
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    try:
+        user = add_user(redis_url, server.prefix, "stale-admin", "admin" if path == "/audit" else "duty_officer", "RS")
+        page = context.new_page()
+        sign_in(page, server.url, user, path)
+        page.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=20_000)
+        server.process.send_signal(signal.SIGSTOP)  # connections stay open; nothing more comes
+        try:
+            page.wait_for_function("() => document.body.dataset.pageLive === 'stale'", timeout=15_000)
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        page.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=30_000)
+        assert int(page.evaluate("document.body.dataset.pageStale")) >= 1
+    finally:
+        context.close()
+        servers.close()
