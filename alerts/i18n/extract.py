@@ -75,7 +75,9 @@ def template() -> Catalog:
 
 def _po_text(catalog: Catalog, tag: str | None = None) -> str:
     out = io.BytesIO()
-    write_po(out, catalog, width=100, sort_output=True, omit_header=False, ignore_obsolete=True)
+    # files without line numbers: a message moved within its file changes no catalogue
+    write_po(out, catalog, width=100, sort_output=True, omit_header=False, ignore_obsolete=True,
+             include_lineno=False)
     text = out.getvalue().decode("utf-8")
     lines = [line for line in text.splitlines() if not line.startswith('"POT-Creation-Date:')
              and not line.startswith('"PO-Revision-Date:') and not line.startswith('"Generated-By:')]
