@@ -17,9 +17,25 @@
  * Content never translated (an alert's headline, a name, a marking: `data-translate="no"`,
  * dashboard.components.language.UNTRANSLATED, which Dash cannot spell as HTML's own attribute) also gets
  * HTML's `translate="no"`, so a browser's page translator leaves it alone, whenever it is drawn.
+ *
+ * The libraries' own English labels (Dash 4's number input steppers; MapLibre's map canvas and attribution
+ * button, which plotly creates without MapLibre's `locale` option) are said in the page's language
+ * (contract.js): `LIBRARY_LABELS`, each English text written as a t() literal so that
+ * `python -m alerts.i18n.extract` collects it.
  */
 (function () {
   "use strict";
+  function t(message) { return window.crisisContract ? window.crisisContract.t(message) : message; }
+
+  // [selector, attribute, English text, the text in the page's language (made when repaired)]
+  var LIBRARY_LABELS = [
+    ["button", "aria-label", "Increase value", function () { return t("Increase value"); }],
+    ["button", "aria-label", "Decrease value", function () { return t("Decrease value"); }],
+    ["canvas.maplibregl-canvas", "aria-label", "Map", function () { return t("Map"); }],
+    [".maplibregl-ctrl-attrib-button", "title", "Toggle attribution", function () { return t("Toggle attribution"); }],
+    [".maplibregl-ctrl-attrib-button", "aria-label", "Toggle attribution",
+     function () { return t("Toggle attribution"); }],
+  ];
 
   function text(label) {
     var first = label && Array.prototype.find.call(label.childNodes, function (n) {
@@ -72,6 +88,12 @@
       var name = nameOf(thumb);
       if (name) { thumb.setAttribute("aria-label", name); }
     });
+    LIBRARY_LABELS.forEach(function (entry) {
+      within(root, entry[0] + "[" + entry[1] + '="' + entry[2] + '"]').forEach(function (el) {
+        var said = entry[3]();
+        if (said !== entry[2]) { el.setAttribute(entry[1], said); }
+      });
+    });
     within(root, '[data-translate="no"]:not([translate="no"])').forEach(function (content) {
       content.setAttribute("translate", "no");
     });
@@ -89,7 +111,7 @@
       });
       roots.forEach(repair);
     }).observe(document.body, {childList: true, subtree: true, attributes: true,
-                               attributeFilter: ["role", "aria-selected", "tabindex", "data-translate"]});
+                               attributeFilter: ["role", "aria-selected", "tabindex", "data-translate", "aria-label", "title"]});
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }

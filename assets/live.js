@@ -558,6 +558,15 @@
     if (pageContract() && focused && !inFeed(event.target)) { focused = false; settle(); }
   });
 
+  // The map left for another page (Dash changes pages without a reload): its stream closes, so a tab holds
+  // one stream (the next page opens its own, page_live.js); the map's next build connects again.
+  document.addEventListener("crisis:page", function (event) {
+    if (event.detail.live === "map" || !source) { return; }
+    source.close(); source = null;
+    clearTimeout(retryTimer); clearInterval(staleTimer); clearTimeout(mapTimer); mapTimer = null;
+    document.body.dataset.live = "closed";
+  });
+
   window.crisisLive = {select: select, unselect: unselect};
 
   // A closed stream (the server refused it) is reopened by the watchdog rebuild;

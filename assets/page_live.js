@@ -13,7 +13,8 @@
  * Every "alarm" is handed on as the DOM event "crisis:alarm" (alarm.js shows it), every "status" as
  * "crisis:live-status" (degraded.js). The pages change without a reload (Dash pages): the stream follows,
  * kept when the next page wants the same one. "rebuild" reopens it from now and reads the page again;
- * "revoked" (signed out, rights changed) reloads the page; "superseded" (a newer tab of the same user took
+ * Each page change is announced as the DOM event "crisis:page" ({path, live}), on which live.js closes the
+ * map's own stream when the map is left. "revoked" (signed out, rights changed) reloads the page; "superseded" (a newer tab of the same user took
  * its place) leaves it closed until a reload. EventSource reconnects by itself after a dropped connection
  * and sends Last-Event-ID, so the server replays what was missed.
  * Stale stream: the server pings a quiet stream (contract "live.pingMs"); when neither an event nor a ping
@@ -110,7 +111,10 @@
 
   function follow() {  // the page changed (or the frame appeared): open, keep or close the stream
     var want = wanted();
-    if (want === null || superseded) { return; }
+    if (want === null) { return; }
+    // the one place that watches navigation: live.js closes the map's stream when the map is left
+    document.dispatchEvent(new CustomEvent("crisis:page", {detail: {path: window.location.pathname, live: want}}));
+    if (superseded) { return; }
     if (want === "map") { close(); return; }
     if (want === kind && source) { refresh(); return; }
     open(want);

@@ -28,6 +28,13 @@ ASSET_TYPES = {"infantry_company": N_("infantry company"), "military_police": N_
                "transport_aircraft": N_("transport aircraft"),
                "firefighting_aircraft": N_("firefighting aircraft"), "engineer_unit": N_("engineer unit"),
                "coast_guard_vessel": N_("coast guard vessel"), "cyber_response_team": N_("cyber response team")}
+CAPABILITIES = {"eod": N_("explosive ordnance disposal"), "cbrn": N_("CBRN defence"),
+                "trauma_care": N_("trauma care"), "law_enforcement": N_("law enforcement"),
+                "border_security": N_("border security"), "search_and_rescue": N_("search and rescue"),
+                "medevac": N_("medical evacuation"), "firefighting": N_("firefighting"), "bridging": N_("bridging"),
+                "heavy_lift": N_("heavy lift"), "cyber_forensics": N_("cyber forensics"),
+                "incident_response": N_("incident response"), "crowd_control": N_("crowd control"),
+                "reconnaissance": N_("reconnaissance"), "decontamination": N_("decontamination")}
 ASSET_STATUSES = {"ready": N_("ready"), "committed": N_("committed"), "maintenance": N_("maintenance"),
                   "off_duty": N_("off duty")}
 
@@ -60,6 +67,12 @@ def role(code: str) -> str:
 def asset_type(code: str) -> str:
     """An asset type (``coast_guard_vessel``) in words."""
     return _word(ASSET_TYPES, code)
+
+
+def capability(code: str) -> str:
+    """A capability an asset offers: an asset type (``medical_team``) or a capability code (``medevac``,
+    ``alerts.core.suitability``), in words."""
+    return _word(ASSET_TYPES, code) if code in ASSET_TYPES else _word(CAPABILITIES, code)
 
 
 def asset_status(code: str) -> str:

@@ -18,6 +18,7 @@ from alerts.i18n import N_
 
 #: The English texts of plotly.js's interface our graphs can show (modebar, drag and snapshot notices).
 MESSAGES = (N_("Zoom in"), N_("Zoom out"), N_("Reset view"), N_("Download plot"), N_("Download plot as a png"),
+            N_("Download plot as a PNG"),
             N_("Pan"), N_("Box Select"), N_("Lasso Select"), N_("Autoscale"), N_("Reset axes"), N_("Zoom"),
             N_("Toggle Spike Lines"), N_("Show closest data on hover"), N_("Compare data on hover"),
             N_("Double-click to zoom back out"), N_("Double-click on legend to isolate one trace"),

@@ -77,7 +77,7 @@ def _asset_controls() -> html.Div:
                           value=["assets"], inline=True),
             html.Label(_("Coverage: capability")),
             dcc.Dropdown(id=ids.COVERAGE_CAPABILITY, value="medevac", clearable=False,
-                         options=[{"label": terms.asset_type(c), "value": c} for c in COVERAGE_CAPABILITIES]),
+                         options=[{"label": terms.capability(c), "value": c} for c in COVERAGE_CAPABILITIES]),
             html.Label(_("Coverage: reachable within")),
             dcc.RadioItems(id=ids.COVERAGE_MINUTES, value=60, inline=True,
                            options=[{"label": _("%(minutes)s min") % {"minutes": i18n.number(m)}, "value": m}

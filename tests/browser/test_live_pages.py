@@ -200,3 +200,40 @@ def test_lvp002_the_checklist_opens_in_view_closes_with_escape_and_resolving_ope
     assert "Resolved by " + officer.name in page.inner_text("#checklist-panel .case-status")
     assert page.locator("#checklist-panel .countdown").count() == 0
     assert page.locator(_item(alert_id)).count() == 0  # out of the queue
+
+
+#: Counts the page's EventSources: every one made, and those still open (not closed by the page).
+COUNT_STREAMS = """() => {
+  const Original = window.EventSource;
+  window.crisisStreams = [];
+  window.EventSource = function (url, options) {
+    const es = new Original(url, options);
+    const entry = {url: String(url), open: true};
+    window.crisisStreams.push(entry);
+    const close = es.close.bind(es);
+    es.close = function () { entry.open = false; close(); };
+    return es;
+  };
+  window.EventSource.prototype = Original.prototype;
+  window.EventSource.CLOSED = Original.CLOSED;
+}"""
+OPEN_STREAMS = "() => window.crisisStreams.filter(s => s.open).map(s => s.url.split('?')[0])"
+
+
+def test_lvp003_a_tab_holds_one_live_stream_the_map_closes_its_own_when_left(server, users, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(f"({COUNT_STREAMS})()")
+    try:
+        page = context.new_page()
+        sign_in(page, server.url, users["duty-rs"])
+        page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=30_000)
+        assert page.evaluate(OPEN_STREAMS) == ["/live/map"]
+        page.locator("nav a[href='/queue']").click()  # Dash changes the page without a reload
+        page.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=20_000)
+        page.wait_for_function(f"() => JSON.stringify(({OPEN_STREAMS})()) === '[\"/live/alerts\"]'", timeout=10_000)
+        assert page.evaluate("document.body.dataset.live") == "closed"
+        page.locator("nav a[href='/']").click()  # back: the map's next build connects again
+        page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=30_000)
+        page.wait_for_function(f"() => JSON.stringify(({OPEN_STREAMS})()) === '[\"/live/map\"]'", timeout=10_000)
+    finally:
+        context.close()
