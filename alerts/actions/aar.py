@@ -48,6 +48,7 @@ from alerts.core.model import StoredAlert
 from alerts.core.roles import Permission
 from alerts.core.times import parse_instant
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 from alerts.store.aar import AarStore
 
 #: Audit actions that change who may see an alert (their ``at``: when it reached the nations it took in).
@@ -192,9 +193,10 @@ def rate(centre: Centre, viewer: Viewer, exercise_id: str, objective: int, ratin
     require(viewer, Permission.EVALUATE_EXERCISES)
     ex = exercise(centre, viewer, exercise_id)
     if not 1 <= objective <= len(ex.objectives):
-        raise NotFound(f"exercise {exercise_id!r} has no objective {objective}")
+        raise NotFound(N_("exercise %(exercise)s has no objective %(objective)s"),
+                       values={"exercise": repr(exercise_id), "objective": objective})
     if rating not in RATINGS:
-        raise Invalid(f"a rating is one of {', '.join(RATINGS)} (HSEEP: P, S, M, U)")
+        raise Invalid(N_("a rating is one of %(ratings)s (HSEEP: P, S, M, U)"), values={"ratings": ", ".join(RATINGS)})
     rated = Rating(objective=objective, rating=rating, note=note, by=viewer.name, at=centre.clock())
     _store(centre).rate(ex.id, rated)
     centre.record(viewer, ObjectiveRated(ex.id, objective=objective, rating=rating))
@@ -213,7 +215,8 @@ def plan(centre: Centre, viewer: Viewer, exercise_id: str, item: Improvement) ->
     except ValueError as exc:
         raise Invalid(str(exc)) from None
     if item.id and not store.has_item(ex.id, item.id):
-        raise NotFound(f"exercise {exercise_id!r} has no improvement {item.id!r}")
+        raise NotFound(N_("exercise %(exercise)s has no improvement %(item)s"),
+                       values={"exercise": repr(exercise_id), "item": repr(item.id)})
     stored = store.plan(ex.id, item.model_copy(update={"by": viewer.name, "at": centre.clock()}))
     centre.record(viewer, ImprovementPlanned(ex.id, item=stored.id, owner=stored.owner, due=stored.due.isoformat(),
                                              status=stored.status.value))

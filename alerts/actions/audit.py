@@ -47,6 +47,7 @@ from alerts.core.assets import Asset
 from alerts.core.model import StoredAlert
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 from alerts.store.accounts import Accounts
 from alerts.store.audit import AuditEntry
 
@@ -86,9 +87,9 @@ def audit_entries(centre: Centre, viewer: Viewer, user_nation: UserNation, count
     """
     require(viewer, Permission.READ_AUDIT)
     if count < 1:
-        raise Invalid("count must be at least 1")
+        raise Invalid(N_("count must be at least 1"))
     if not _CURSOR.match(before) or any(int(n) >= 2**64 for n in re.findall(r"\d+", before)):
-        raise Invalid("before: not a stream id (e.g. 1700000000000-0, or (1700000000000-0 to exclude it)")
+        raise Invalid(N_("before: not a stream id (e.g. 1700000000000-0, or (1700000000000-0 to exclude it)"))
     everything = viewer.can(Permission.READ_ALL_AUDIT)
     shows = (lambda _entry: True) if everything else _Reader(centre, viewer, user_nation).may_see
     size = count if everything else max(count, BATCH)

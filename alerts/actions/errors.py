@@ -6,19 +6,49 @@
 | ``NotFound``  | 404 | no such thing, *or it is not released to the viewer*        |
 | ``Conflict``  | 409 | the thing's state does not allow it (``extra`` says more)   |
 | ``Invalid``   | 422 | the request itself is wrong                                  |
+
+Language (``alerts.i18n``): a refusal is raised with an English template marked for translation
+(``N_``) whose ``%(name)s`` placeholders ``values`` fill in, e.g.
+``raise NotFound(N_("no exercise %(exercise)s"), values={"exercise": repr(exercise_id)})``. Values are
+content, never translated: ids, names, numbers, and the English text of a lower layer (a parser's or
+pydantic's message). ``message`` is the template filled in, in English (the HTTP API's ``detail``, the
+logs, the command line); ``localized()`` is the same sentence in the current request's language, for
+pages. A message raised without ``values`` and not marked (a lower layer's text passed on alone) is
+shown as it is in every language.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from alerts.i18n import gettext
+
 
 class ActionError(Exception):
-    """A refused action: ``message`` is for the person, ``extra`` for the machine (JSON-able)."""
+    """A refused action: ``message`` is for the person (English), ``extra`` for the machine (JSON-able).
+
+    ``template``: the English message (marked with ``N_`` where it is raised), ``values``: what fills its
+    ``%(name)s`` placeholders (None: the template has none and is used as it is)."""
 
     status = 400
 
-    def __init__(self, message: str, **extra):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, *, values: Mapping[str, object] | None = None, **extra):
+        self.template = template
+        self.values = None if values is None else dict(values)
+        self.message = template if self.values is None else template % self.values
+        super().__init__(self.message)
         self.extra = extra
+
+    def localized(self) -> str:
+        """``message`` in the current language (``alerts.i18n.gettext`` of the template, filled with the same
+        values); the English ``message`` when the catalogue has no translation, or one whose placeholders
+        do not match the template's."""
+        text = gettext(self.template)
+        if self.values is None:
+            return text
+        try:
+            return text % self.values
+        except (KeyError, ValueError, TypeError):
+            return self.message
 
 
 class Forbidden(ActionError):

@@ -32,6 +32,7 @@ from alerts.core.roles import Permission, Role
 from alerts.core.times import parse_instant
 from alerts.core.usernames import UserNameTooLong, normalise
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 
 #: HSEEP's ratings of performance: Performed without challenges, with Some challenges, with Major
 #: challenges, Unable to be performed.
@@ -133,11 +134,12 @@ def observe(centre: Centre, viewer: Viewer, exercise_id: str, inject: int | None
     ex = exercise(centre, viewer, exercise_id)
     text = (text or "").strip()
     if not text or len(text) > MAX_OBSERVATION:
-        raise Invalid(f"an observation is 1 to {MAX_OBSERVATION} characters")
+        raise Invalid(N_("an observation is 1 to %(most)s characters"), values={"most": MAX_OBSERVATION})
     if rating is not None and rating not in RATINGS:
-        raise Invalid(f"a rating is one of {', '.join(RATINGS)} (HSEEP: P, S, M, U)")
+        raise Invalid(N_("a rating is one of %(ratings)s (HSEEP: P, S, M, U)"), values={"ratings": ", ".join(RATINGS)})
     if inject is not None and not any(i.number == inject for i in ex.injects):
-        raise NotFound(f"exercise {exercise_id!r} has no inject {inject}")
+        raise NotFound(N_("exercise %(exercise)s has no inject %(inject)s"),
+                       values={"exercise": repr(exercise_id), "inject": inject})
     observation = {"by": viewer.name, "nation": viewer.nation, "at": centre.clock().isoformat(),
                    "inject": inject, "text": text, "rating": rating}
     store_of(centre).add_observation(ex.id, observation)
@@ -156,14 +158,14 @@ def training(centre: Centre, viewer: Viewer, user: str) -> dict[str, Any]:
     try:
         user = normalise(user)  # as accounts key it: "Duty-RS" is duty-rs (alerts.core.usernames)
     except UserNameTooLong:
-        raise NotFound("no such user") from None
+        raise NotFound(N_("no such user")) from None
     nation = centre.nation_of(user)
     own = viewer.name == user
     lead = viewer.role == Role.LEADERSHIP.value and nation is not None and nation == viewer.nation
     if not (own or lead or controls(viewer)):
-        raise Forbidden("a training record is read by its user, that nation's leadership and exercise control")
+        raise Forbidden(N_("a training record is read by its user, that nation's leadership and exercise control"))
     if nation is None:
-        raise NotFound(f"no user {user!r}")
+        raise NotFound(N_("no user %(user)s"), values={"user": repr(user)})
     now, records = centre.clock(), []
     for ex in store_of(centre).all():
         ids = _fired_alerts(ex, ex.fired)

@@ -53,6 +53,7 @@ from alerts.core.viewer import SYSTEM, Viewer
 from alerts.formats.decode import decode_alert
 from alerts.formats.errors import Rejected
 from alerts.formats.msel import MselError, Problem, read_msel_rows
+from alerts.i18n import N_
 from alerts.store.exercises import ExerciseStore, new_exercise_id
 from alerts.store.lease import Fence
 
@@ -62,7 +63,7 @@ LIVE_STATES = (ExerciseState.RUNNING, ExerciseState.PAUSED)
 def store_of(centre: Centre) -> ExerciseStore:
     """The exercise store; ``Conflict`` in a process built without one."""
     if centre.exercises is None:
-        raise Conflict("exercises are not configured in this process")
+        raise Conflict(N_("exercises are not configured in this process"))
     return centre.exercises
 
 
@@ -94,9 +95,10 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     try:
         name = exercise_name(name)
     except ValueError as error:
-        raise Invalid(f"name: {error}", problems=[{"row": 0, "column": "name", "message": str(error)}]) from None
+        raise Invalid(N_("name: %(error)s"), values={"error": str(error)},
+                      problems=[{"row": 0, "column": "name", "message": str(error)}]) from None
     if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise Invalid(f"speed: between {MIN_SPEED} and {MAX_SPEED}",
+        raise Invalid(N_("speed: between %(least)s and %(most)s"), values={"least": MIN_SPEED, "most": MAX_SPEED},
                       problems=[{"row": 0, "column": "speed", "message": f"between {MIN_SPEED} and {MAX_SPEED}"}])
     exercise_id = exercise_id or new_exercise_id()
 
@@ -120,7 +122,7 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
         exercise = Exercise(**{field: getattr(draft, field) for field in ("id", "name", "nations", "objectives",
                                                                         "injects", "speed")})
     except ValidationError as error:  # the rows' checks above catch what a MSEL can get wrong; this is a guard
-        raise Invalid(f"the exercise is not consistent: {error.errors()[0]['msg']}",
+        raise Invalid(N_("the exercise is not consistent: %(error)s"), values={"error": error.errors()[0]["msg"]},
                       problems=[{"row": 0, "column": ".".join(map(str, e["loc"][:1])), "message": e["msg"]}
                                 for e in error.errors()]) from None
     try:
@@ -142,7 +144,7 @@ def exercise(centre: Centre, viewer: Viewer, exercise_id: str) -> Exercise:
     require(viewer, Permission.VIEW)
     found = store_of(centre).get(exercise_id)
     if found is None or not plays_in(viewer, found):
-        raise NotFound(f"no exercise {exercise_id!r}")
+        raise NotFound(N_("no exercise %(exercise)s"), values={"exercise": repr(exercise_id)})
     return found
 
 
@@ -161,7 +163,9 @@ def notices(centre: Centre, viewer: Viewer) -> list[dict]:
     "name", "text"}``: one for each exercise in play that it may know of, and one for each real-world stop
     of the last ``STOP_NOTICE`` (its time and reason, once however many exercises it ended). A stop is
     announced to **every** viewer, also of nations that do not play (a real-world event concerns all); the
-    exercises' names only to those who may know of them (``id``: their ids, space-separated). Empty: no band."""
+    exercises' names only to those who may know of them (``id``: their ids, space-separated). Empty: no band.
+    ``text`` is in English; a stop also gives its parts for a page to word it: ``at`` (ENDEX, ``HH:MM`` UTC),
+    ``reason`` (as given, without ``REAL_WORLD_STOP``), ``names`` (those the viewer may know of; [] = play)."""
     now, shown = centre.clock(), []
     known = {e.id for e in exercises(centre, viewer)}
     every = store_of(centre).all()
@@ -177,7 +181,8 @@ def notices(centre: Centre, viewer: Viewer) -> list[dict]:
         named = [e for e in group if e.id in known]
         what = f"EXERCISE {', '.join(e.name for e in named)}" if named else "EXERCISE PLAY"
         shown.append({"kind": "stopped", "id": " ".join(e.id for e in named), "name": ", ".join(e.name for e in named),
-                      "text": f"{what} STOPPED {at} UTC - {reason}"})
+                      "text": f"{what} STOPPED {at} UTC - {reason}", "at": at,
+                      "reason": reason[len(REAL_WORLD_STOP):].removeprefix(": "), "names": [e.name for e in named]})
     return shown
 
 
@@ -193,7 +198,7 @@ def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[
 
     done = store_of(centre).change(exercise_id, checked)
     if done is None:
-        raise NotFound(f"no exercise {exercise_id!r}")
+        raise NotFound(N_("no exercise %(exercise)s"), values={"exercise": repr(exercise_id)})
     return done
 
 
@@ -209,7 +214,7 @@ def _window(centre: Centre, exercise_id: str, **ends: str) -> Exercise:
     of the trail its evaluation reads (``alerts.actions.evaluation``)."""
     done = store_of(centre).change(exercise_id, lambda e: e.model_copy(update=ends))
     if done is None:
-        raise NotFound(f"no exercise {exercise_id!r}")
+        raise NotFound(N_("no exercise %(exercise)s"), values={"exercise": repr(exercise_id)})
     return done[1]
 
 
@@ -286,7 +291,7 @@ def stop_all(centre: Centre, viewer: Viewer, reason: str) -> list[Exercise]:
     require(viewer, Permission.CONTROL_EXERCISES)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise Invalid("say why play stops (it is announced on every page)")
+        raise Invalid(N_("say why play stops (it is announced on every page)"))
     stopped = []
     for found in store_of(centre).all():
         if found.state not in LIVE_STATES:
@@ -327,7 +332,7 @@ def _fire(centre: Centre, exercise_id: str, wanted: Callable[[Exercise], list[in
 
     done = store_of(centre).fire(exercise_id, change, fence)
     if done is None:
-        raise NotFound(f"no exercise {exercise_id!r}")
+        raise NotFound(N_("no exercise %(exercise)s"), values={"exercise": repr(exercise_id)})
     before, after, _ = done
     fired = sorted(set(after.fired) - set(before.fired))
     for number in fired:
@@ -344,11 +349,13 @@ def fire_now(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> E
     try:
         state = current.inject_state(number)
     except KeyError:
-        raise NotFound(f"exercise {exercise_id!r} has no inject {number}") from None
+        raise NotFound(N_("exercise %(exercise)s has no inject %(inject)s"),
+                       values={"exercise": repr(exercise_id), "inject": number}) from None
     if current.state not in LIVE_STATES or state not in (InjectState.PENDING, InjectState.STANDBY):
-        raise Conflict(f"inject {number} cannot fire: the exercise is {current.state.value}, the inject {state.value}")
+        raise Conflict(N_("inject %(inject)s cannot fire: the exercise is %(exercise)s, the inject %(state)s"),
+                       values={"inject": number, "exercise": current.state.value, "state": state.value})
     if not _fire(centre, exercise_id, lambda e: [number], viewer.name, "fire_now", centre.clock()):
-        raise Conflict(f"inject {number} was fired or skipped meanwhile")
+        raise Conflict(N_("inject %(inject)s was fired or skipped meanwhile"), values={"inject": number})
     return exercise(centre, viewer, exercise_id)
 
 
@@ -356,7 +363,8 @@ def skip(centre: Centre, viewer: Viewer, exercise_id: str, number: int) -> Exerc
     """Drop inject ``number``: it will not fire."""
     current = exercise(centre, viewer, exercise_id)
     if not any(i.number == number for i in current.injects):
-        raise NotFound(f"exercise {exercise_id!r} has no inject {number}")
+        raise NotFound(N_("exercise %(exercise)s has no inject %(inject)s"),
+                       values={"exercise": repr(exercise_id), "inject": number})
     _, after = _changed(centre, viewer, exercise_id, lambda e: e.skip(number))
     centre.record(viewer, InjectSkipped(exercise_id, inject=number))
     return after
@@ -388,4 +396,4 @@ def tick(centre: Centre, missed: Callable[[Exercise, int, datetime], set[str]], 
 def require_controls(viewer: Viewer) -> None:
     """``Forbidden`` unless ``viewer`` is exercise control or an evaluator."""
     if not controls(viewer):
-        raise Forbidden(f"role {viewer.role} may not read an exercise's MSEL")
+        raise Forbidden(N_("role %(role)s may not read an exercise's MSEL"), values={"role": viewer.role})

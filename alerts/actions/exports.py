@@ -23,6 +23,7 @@ from alerts.core.viewer import Viewer
 from alerts.formats import sitrep
 from alerts.formats.cot.encode import events_document
 from alerts.formats.geojson import feature_collection
+from alerts.i18n import N_
 
 #: format -> (media type, download file name)
 SITREP_FORMATS = {"md": ("text/markdown", "sitrep.md"), "html": ("text/html", "sitrep.html"),
@@ -38,7 +39,7 @@ def sitrep_export(centre: Centre, viewer: Viewer, format_: str, query: AlertQuer
     """
     require(viewer, Permission.EXPORT)
     if format_ not in SITREP_FORMATS:
-        raise Invalid(f"format must be one of {', '.join(SITREP_FORMATS)}")
+        raise Invalid(N_("format must be one of %(formats)s"), values={"formats": ", ".join(SITREP_FORMATS)})
     since, until = window(centre, since, until)
     figures, rows = situation_for(centre, viewer, query, since, until)
     ids = in_window(rows, since, until)["id"].tolist()

@@ -49,6 +49,7 @@ from alerts.core.record import (
 )
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 from alerts.store.record import RecordStreams
 
 #: The most events one timeline call returns.
@@ -229,13 +230,13 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
     streams still hold when older ones were trimmed (they are in the archive)."""
     require(viewer, Permission.VIEW)
     if at.tzinfo is None:
-        raise Invalid("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)")
+        raise Invalid(N_("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)"))
     cache = cache_of(centre)
     with cache.lock:
         replay = cache.refresh()
         if replay.folded_until is not None and at < replay.folded_until:
-            raise Invalid(f"at: the record held starts at {replay.folded_until.isoformat()}; older events are "
-                          "in the record archive")
+            raise Invalid(N_("at: the record held starts at %(start)s; older events are in the record archive"),
+                          values={"start": replay.folded_until.isoformat()})
         state = replay.state_at(at)
         sight = Sight(centre, viewer, replay.state_through(len(replay)))
         record_from = _record_from(replay)
@@ -256,9 +257,9 @@ def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, unti
     ``NotFound`` for an exercise the viewer may not know of."""
     require(viewer, Permission.VIEW)
     if since is not None and until is not None and since > until:
-        raise Invalid("since is after until")
+        raise Invalid(N_("since is after until"))
     if not 1 <= limit <= MAX_EVENTS:
-        raise Invalid(f"limit is 1 to {MAX_EVENTS}")
+        raise Invalid(N_("limit is 1 to %(most)s"), values={"most": MAX_EVENTS})
     if exercise_id is not None:
         exercise(centre, viewer, exercise_id)  # NotFound when the viewer may not know of it
     cache = cache_of(centre)

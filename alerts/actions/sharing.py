@@ -17,7 +17,13 @@ from dataclasses import replace
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.actions.visibility import require, restricted, visible_alert
-from alerts.core.events import AlertHeld, AlertReleased, ReleasabilityChanged, ReleasabilityDecided, ReleasabilityRequested
+from alerts.core.events import (
+    AlertHeld,
+    AlertReleased,
+    ReleasabilityChanged,
+    ReleasabilityDecided,
+    ReleasabilityRequested,
+)
 from alerts.core.model import StoredAlert
 from alerts.core.query import Page, QueryResult
 from alerts.core.roles import Permission
@@ -33,22 +39,23 @@ from alerts.core.sharing import (
     released,
 )
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 from alerts.store.sharing import new_request_id
 
 
 def _reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
-        raise Invalid("give a reason: every release and change is audited with why")
+        raise Invalid(N_("give a reason: every release and change is audited with why"))
     if len(reason) > MAX_REASON:
-        raise Invalid(f"the reason is longer than {MAX_REASON} characters")
+        raise Invalid(N_("the reason is longer than %(most)s characters"), values={"most": MAX_REASON})
     return reason
 
 
 def _unrouted_alert(centre: Centre, viewer: Viewer, alert_id: str) -> StoredAlert:
     stored = centre.index.get(alert_id, replace(restricted(centre, viewer), unrouted=True))
     if stored is None:
-        raise NotFound(f"no unrouted alert {alert_id!r}")
+        raise NotFound(N_("no unrouted alert %(alert)s"), values={"alert": repr(alert_id)})
     return stored
 
 
@@ -64,7 +71,7 @@ def _rerouted(centre: Centre, alert_id: str, change) -> tuple[StoredAlert, Store
     except SharingRefused as exc:
         raise Conflict(str(exc)) from None
     if result is None:
-        raise NotFound(f"no alert {alert_id!r}")
+        raise NotFound(N_("no alert %(alert)s"), values={"alert": repr(alert_id)})
     return result
 
 
@@ -110,12 +117,12 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
     ``("requested", request)``: the originating nation's duty officers decide.
     """
     if not (viewer.can(Permission.CHANGE_RELEASABILITY) or viewer.can(Permission.RELEASE_UNROUTED)):
-        raise Forbidden(f"role {viewer.role} may not change releasability")
+        raise Forbidden(N_("role %(role)s may not change releasability"), values={"role": viewer.role})
     reason = _reason(reason)
     stored = visible_alert(centre, viewer, alert_id)
     if stored.alert.exercise_id:
-        raise Conflict("an exercise inject is released to its MSEL's `to` nations only; it cannot be widened "
-                       "to nations that do not play")
+        raise Conflict(N_("an exercise inject is released to its MSEL's `to` nations only; it cannot be widened "
+                          "to nations that do not play"))
     try:
         proposed = changed(stored, nations).routing.releasable_to or []
     except SharingRefused as exc:
@@ -127,9 +134,12 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
                                                               after=after.routing.releasable_to, reason=reason), ip)
         return "changed", after
     if not viewer.can(Permission.CHANGE_RELEASABILITY):
-        raise Forbidden(f"the releasability of {alert_id!r} is decided by {decider(stored) or 'the admins'}")
+        if decider(stored):
+            raise Forbidden(N_("the releasability of %(alert)s is decided by %(decider)s"),
+                            values={"alert": repr(alert_id), "decider": decider(stored)})
+        raise Forbidden(N_("the releasability of %(alert)s is decided by the admins"), values={"alert": repr(alert_id)})
     if proposed == before:
-        raise Invalid("that is the releasability it has")
+        raise Invalid(N_("that is the releasability it has"))
     request = ReleasabilityRequest(id=new_request_id(), alert_id=alert_id, requested_by=viewer.name,
                                    requested_nation=viewer.nation, at=centre.clock(), before=before,
                                    after=proposed, reason=reason, decides=decider(stored))
@@ -160,21 +170,26 @@ def decide(centre: Centre, viewer: Viewer, request_id: str, approve: bool, note:
     """Approve (apply) or decline a pending request; only the originating nation's duty officers may."""
     request = centre.requests.get(request_id)
     if request is None or centre.index.get(request.alert_id, restricted(centre, viewer)) is None:
-        raise NotFound(f"no request {request_id!r}")
+        raise NotFound(N_("no request %(request)s"), values={"request": repr(request_id)})
     if not request.may_decide(viewer):
-        raise Forbidden(f"requests about {request.alert_id!r} are decided by {request.decides or 'the admins'}")
+        if request.decides:
+            raise Forbidden(N_("requests about %(alert)s are decided by %(decider)s"),
+                            values={"alert": repr(request.alert_id), "decider": request.decides})
+        raise Forbidden(N_("requests about %(alert)s are decided by the admins"),
+                        values={"alert": repr(request.alert_id)})
     now = centre.clock()
     state = RequestState.APPROVED if approve else RequestState.DECLINED
 
     def decided(current: ReleasabilityRequest) -> ReleasabilityRequest:
         if current.state is not RequestState.PENDING:
-            raise Conflict(f"request {request_id!r} was {current.state.value} already")
+            raise Conflict(N_("request %(request)s was %(state)s already"),
+                           values={"request": repr(request_id), "state": current.state.value})
         return current.model_copy(update={"state": state, "decided_by": viewer.name, "decided_at": now,
                                           "note": " ".join(note.split())[:MAX_REASON]})
 
     changed_request = centre.requests.change(request_id, decided)
     if changed_request is None:
-        raise NotFound(f"no request {request_id!r}")
+        raise NotFound(N_("no request %(request)s"), values={"request": repr(request_id)})
     after_request = changed_request[1]
     centre.record(viewer, ReleasabilityDecided(request.alert_id, request=request_id,
                                                           decision=state.value, note=after_request.note), ip)

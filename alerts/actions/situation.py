@@ -17,6 +17,7 @@ from alerts.actions.visibility import restricted, visible_assets
 from alerts.core.query import AlertQuery
 from alerts.core.situation import situation, summarise
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 
 DEFAULT_WINDOW = timedelta(hours=24)
 
@@ -34,7 +35,8 @@ def window(centre: Centre, since: datetime | None, until: datetime | None) -> tu
     until = until or centre.clock()
     since = since or until - DEFAULT_WINDOW
     if since >= until:
-        raise Invalid(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
+        raise Invalid(N_("since (%(since)s) must be before until (%(until)s)"),
+                      values={"since": since.isoformat(), "until": until.isoformat()})
     return since, until
 
 

@@ -19,6 +19,7 @@ from alerts.core.response import AlreadyClosed, check_open
 from alerts.core.roles import Permission
 from alerts.core.suitability import suggest
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 
 
 def suggestions(centre: Centre, viewer: Viewer, stored: StoredAlert, limit: int = 10) -> list[dict]:
@@ -58,13 +59,14 @@ def _task(centre: Centre, viewer: Viewer, alert_id: str, asset_id: str, ip: str,
         try:
             check_open(centre.alerts.get(alert_id), centre.workflow.state(alert_id))
         except AlreadyClosed as exc:
-            raise Conflict(f"cannot task an asset to {alert_id!r}: {exc}") from None
+            raise Conflict(N_("cannot task an asset to %(alert)s: %(reason)s"),
+                           values={"alert": repr(alert_id), "reason": str(exc)}) from None
     try:
         changed = centre.assets.change(asset_id, lambda asset: rule(asset, alert_id, centre.clock()))
     except TaskingRefused as exc:
         raise Conflict(str(exc)) from None
     if changed is None:
-        raise NotFound(f"no asset {asset_id!r}")
+        raise NotFound(N_("no asset %(asset)s"), values={"asset": repr(asset_id)})
     after = changed[1]
     centre.asset_index.put(after)
     centre.record(viewer, event(asset_id, alert_id=alert_id, status=after.status.value), ip)

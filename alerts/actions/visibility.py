@@ -25,6 +25,7 @@ from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 
 #: How an alert event changes a viewer's picture (``sight``).
 Sight = Literal["gained", "changed", "lost"]
@@ -33,10 +34,31 @@ CHANGED: Sight = "changed"
 LOST: Sight = "lost"
 
 
+#: What ``require`` says a role may not do, one whole sentence per permission (translatable).
+REFUSALS = {
+    Permission.VIEW: N_("role %(role)s may not view"),
+    Permission.ACKNOWLEDGE: N_("role %(role)s may not acknowledge"),
+    Permission.COMPLETE_STEP: N_("role %(role)s may not complete step"),
+    Permission.RESOLVE: N_("role %(role)s may not resolve"),
+    Permission.TASK_ASSETS: N_("role %(role)s may not task assets"),
+    Permission.CHANGE_RELEASABILITY: N_("role %(role)s may not change releasability"),
+    Permission.EXPORT: N_("role %(role)s may not export"),
+    Permission.RELEASE_UNROUTED: N_("role %(role)s may not release unrouted"),
+    Permission.MANAGE_USERS: N_("role %(role)s may not manage users"),
+    Permission.READ_AUDIT: N_("role %(role)s may not read audit"),
+    Permission.READ_ALL_AUDIT: N_("role %(role)s may not read all audit"),
+    Permission.CONTROL_EXERCISES: N_("role %(role)s may not control exercises"),
+    Permission.EVALUATE_EXERCISES: N_("role %(role)s may not evaluate exercises"),
+}
+
+
 def require(viewer: Viewer, permission: Permission) -> None:
-    """Raise ``Forbidden`` unless the viewer's role has ``permission``."""
+    """Raise ``Forbidden`` unless the viewer's role has ``permission`` (its message: ``REFUSALS``)."""
     if not viewer.can(permission):
-        raise Forbidden(f"role {viewer.role} may not {permission.value.replace('_', ' ')}")
+        if permission in REFUSALS:
+            raise Forbidden(REFUSALS[permission], values={"role": viewer.role})
+        raise Forbidden(N_("role %(role)s may not %(permission)s"),
+                        values={"role": viewer.role, "permission": permission.value.replace("_", " ")})
 
 
 def restricted(centre: Centre, viewer: Viewer, query: AlertQuery | None = None) -> AlertQuery:
@@ -48,7 +70,7 @@ def visible_alert(centre: Centre, viewer: Viewer, alert_id: str) -> StoredAlert:
     """The alert, if it exists and is released to ``viewer``; else ``NotFound``."""
     stored = centre.index.get(alert_id, restricted(centre, viewer))
     if stored is None:
-        raise NotFound(f"no alert {alert_id!r}")
+        raise NotFound(N_("no alert %(alert)s"), values={"alert": repr(alert_id)})
     return stored
 
 
@@ -137,5 +159,5 @@ def visible_asset(centre: Centre, viewer: Viewer, asset_id: str) -> Asset:
     if asset is None or not asset_released(viewer, asset):
         asset = centre.assets.get(asset_id)
     if asset is None or not asset_released(viewer, asset):
-        raise NotFound(f"no asset {asset_id!r}")
+        raise NotFound(N_("no asset %(asset)s"), values={"asset": repr(asset_id)})
     return shown_asset(centre, viewer, asset)

@@ -19,10 +19,19 @@ from alerts.core.escalation import Case, next_deadline, urgency
 from alerts.core.events import Acknowledged, Resolved, StepCompleted
 from alerts.core.model import Severity, StoredAlert
 from alerts.core.query import AlertQuery
-from alerts.core.response import (AlreadyDone, CaseState, Mark, NoSuchStep, WorkflowError, check_open,
-                                  check_resolve, check_step)
+from alerts.core.response import (
+    AlreadyDone,
+    CaseState,
+    Mark,
+    NoSuchStep,
+    WorkflowError,
+    check_open,
+    check_resolve,
+    check_step,
+)
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 
 #: Open alerts ranked cheaply (escalation level, severity, acknowledgment deadline)
 #: before the full state of the most urgent ones is read.
@@ -92,7 +101,8 @@ def checklist(centre: Centre, viewer: Viewer, alert_id: str) -> tuple[StoredAler
     """``case_for``, with the freshest stored status; ``NotFound`` when the alert has no checklist."""
     stored, state = case_for(centre, viewer, alert_id)
     if state is None:
-        raise NotFound(f"alert {stored.id!r} has no checklist ({stored.status.value})")
+        raise NotFound(N_("alert %(alert)s has no checklist (%(status)s)"),
+                       values={"alert": repr(stored.id), "status": stored.status.value})
     return centre.alerts.get(alert_id) or stored, state
 
 
@@ -114,7 +124,7 @@ def acknowledge(centre: Centre, viewer: Viewer, alert_id: str, *, via: str = "",
     _check_open(centre, alert_id, state)
     first, mark = centre.workflow.acknowledge(stored.id, Mark(viewer.name, _now(centre)))
     if not first:
-        raise Conflict(f"already acknowledged by {mark.by}", by=mark.by, at=mark.at)
+        raise Conflict(N_("already acknowledged by %(by)s"), values={"by": mark.by}, by=mark.by, at=mark.at)
     centre.record(viewer, Acknowledged(stored.id, via=via), ip)
     return mark
 
@@ -132,10 +142,12 @@ def complete_step(centre: Centre, viewer: Viewer, alert_id: str, n: int, note: s
         first = centre.workflow.mark_step(stored.id, n, mark)
         if first is not None:
             raise AlreadyDone(first)
-    except NoSuchStep as exc:
-        raise NotFound(f"no {exc}") from None
+    except NoSuchStep:
+        raise NotFound(N_("no step %(step)s (this checklist has %(steps)s)"),
+                       values={"step": n, "steps": len(state.steps)}) from None
     except AlreadyDone as exc:
-        raise Conflict(f"step {n} was already done by {exc.mark.by}", done_by=exc.mark.by,
+        raise Conflict(N_("step %(step)s was already done by %(by)s"), values={"step": n, "by": exc.mark.by},
+                       done_by=exc.mark.by,
                        done_at=exc.mark.at) from None
     except WorkflowError as exc:
         raise Conflict(str(exc)) from None
@@ -156,6 +168,6 @@ def resolve(centre: Centre, viewer: Viewer, alert_id: str, note: str = "", *, vi
         raise Conflict(str(exc)) from None
     first = centre.workflow.resolve(stored.id, mark)
     if first is not None:
-        raise Conflict(f"already resolved by {first.by}", by=first.by, at=first.at)
+        raise Conflict(N_("already resolved by %(by)s"), values={"by": first.by}, by=first.by, at=first.at)
     centre.record(viewer, Resolved(stored.id, note=note, via=via), ip)
     return mark

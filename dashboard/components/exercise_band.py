@@ -13,8 +13,9 @@ exercise's state changes are not on the events streams the live feed follows (th
 left that asks the server anything on the queue and situation pages.
 
 Language (``alerts.i18n``): an exercise in play reads "EXERCISE <NAME>" (" - PAUSED") in the request's
-language, the name as it is; a real-world stop's notice is shown as ``alerts.actions.exercises.notices``
-words it (its time and reason are not given apart from its text), in English.
+language, the name as it is; a real-world stop's notice is worded in the request's language from its parts
+(``alerts.actions.exercises.notices``: ``names``, ``at``, ``reason``), the names and the reason as given
+(content, ``UNTRANSLATED``).
 """
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ from alerts.actions.centre import Centre
 from alerts.core.viewer import Viewer
 from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
+from dashboard.components.alerts import fill
 from dashboard.components.ids import (
     EXERCISE_BAND,
     EXERCISE_BAND_SIG,
     EXERCISE_BAND_TICK,
 )
+from dashboard.components.language import UNTRANSLATED
 
 #: How often open pages re-read the band (ms): a real-world stop shows within this time.
 REFRESH_MS = 3_000
@@ -53,14 +56,18 @@ def _content(notices: list[dict]) -> tuple[list, str]:
     return children, "exercise-band" + (" stopped" if stops else "") + ("" if notices else " hidden")
 
 
-def _text(notice: dict) -> str:
-    """What a notice says in the request's language: an exercise in play from its name and state; a stop as
-    ``notices`` wrote it."""
+def _text(notice: dict) -> str | list:
+    """What a notice says in the request's language: an exercise in play from its name and state; a stop from
+    its parts, one sentence with the names and the reason in ``UNTRANSLATED`` spans."""
     if notice["kind"] == "running":
         return _("EXERCISE %(name)s") % {"name": notice["name"]}
     if notice["kind"] == "paused":
         return _("EXERCISE %(name)s - PAUSED") % {"name": notice["name"]}
-    return notice["text"]
+    reason = html.Span(notice["reason"], **UNTRANSLATED)
+    if notice["names"]:
+        return fill(_("EXERCISE %(names)s STOPPED %(at)s UTC - REAL-WORLD STOP: %(reason)s"),
+                    names=html.Span(", ".join(notice["names"]), **UNTRANSLATED), at=notice["at"], reason=reason)
+    return fill(_("EXERCISE PLAY STOPPED %(at)s UTC - REAL-WORLD STOP: %(reason)s"), at=notice["at"], reason=reason)
 
 
 def band(centre: Centre | None, viewer: Viewer) -> html.Div:

@@ -94,7 +94,7 @@ def show(exercise_id, _changed):
     try:
         report = aar.exercise_report(context.services.centre, context.viewer, exercise_id)
     except ActionError as exc:
-        return exc.message, None
+        return exc.localized(), None
     base = f"/api/v1/exercises/{quote(exercise_id, safe='')}/aar"
     links = [html.A("Markdown", href=f"{base}?format=md", id="aar-md", **UNTRANSLATED), " · ",
              html.A("HTML", href=f"{base}?format=html", id="aar-html", target="_blank", **UNTRANSLATED), " · ",
@@ -126,5 +126,5 @@ def enter(rate_clicks, plan_clicks, exercise_id, objective, rating, note, area, 
         return _("The plan item needs %(field)s: %(reason)s") % {"field": exc.errors()[0]["loc"][0],
                                                                   "reason": exc.errors()[0]["msg"]}, dash.no_update
     except ActionError as exc:
-        return exc.message, dash.no_update
+        return exc.localized(), dash.no_update
     return _("Added to the improvement plan."), (rate_clicks or 0) + (plan_clicks or 0)

@@ -90,7 +90,7 @@ def show(exercise_id, _tick, _added):
     try:
         table = evaluation.evaluation(context.services.centre, context.viewer, exercise_id)
     except ActionError as exc:
-        return html.P(exc.message, className="denied"), None
+        return html.P(exc.localized(), className="denied"), None
     nations = list(dict.fromkeys(n for row in table["injects"] for n in row["to"]))
     header = html.Tr([html.Th(h) for h in ("#", _("Inject"), _("State"), _("Expected action"))] +
                      [html.Th(n, **UNTRANSLATED) for n in nations])
@@ -124,5 +124,5 @@ def observe(clicks, exercise_id, inject, rating, text):
         evaluation.observe(context.services.centre, context.viewer, exercise_id, int(inject) if inject else None,
                            text or "", rating or None)
     except ActionError as exc:
-        return exc.message, dash.no_update
+        return exc.localized(), dash.no_update
     return _("Recorded."), clicks

@@ -191,7 +191,7 @@ def show(exercise_id, _tick, _changed, page, last_signature):
         exercises.require_controls(context.viewer)  # the training audience never sees the MSEL
         ex = exercises.exercise(centre, context.viewer, exercise_id)
     except ActionError as exc:
-        return exc.message, None, "", None
+        return exc.localized(), None, "", None
     pages = max(1, -(-len(ex.injects) // PAGE_SIZE))
     page = min(max(1, int(page or 1)), pages)
     control = context.viewer.can(Permission.CONTROL_EXERCISES)
@@ -217,7 +217,7 @@ def _act(do, *args) -> tuple[str, object]:
     try:
         done = do(context.services.centre, context.viewer, *args)
     except ActionError as exc:
-        return exc.message, dash.no_update
+        return exc.localized(), dash.no_update
     return "", getattr(done, "id", None) or dash.no_update
 
 
@@ -256,7 +256,7 @@ def load(_clicks, contents, name, speed):
         ex = exercises.load(context.services.centre, context.viewer, data, name or "", speed=float(speed or 1))
     except ActionError as exc:
         problems = exc.extra.get("problems") or []
-        return html.Div([html.P(exc.message.split("\n")[0]),
+        return html.Div([html.P(exc.localized().split("\n")[0]),
                          html.Ul([html.Li(_problem(p)) for p in problems[:50]])], className="msel-problems"), \
             dash.no_update
     return ngettext("Loaded %(name)s: %(n)s inject for %(nations)s (%(id)s).",
@@ -280,6 +280,6 @@ def stop_all(_clicks, reason):
     try:
         stopped = exercises.stop_all(context.services.centre, context.viewer, reason or "")
     except ActionError as exc:
-        return exc.message, dash.no_update
+        return exc.localized(), dash.no_update
     return (ngettext("Stopped %(n)s exercise.", "Stopped %(n)s exercises.", len(stopped)) % {"n": len(stopped)},
             stopped[0].id if stopped else dash.no_update)

@@ -316,7 +316,7 @@ def task_asset(clicks):
         asset = action(centre, viewer, trigger["alert"], trigger["asset"])
         message = [html.Span(asset.name, **UNTRANSLATED), ": ", terms.asset_status(asset.status.value)]
     except ActionError as exc:
-        message = _("refused: %(reason)s") % {"reason": exc.message}
+        message = _("refused: %(reason)s") % {"reason": exc.localized()}
     try:
         stored = visible_alert(centre, viewer, trigger["alert"])
     except ActionError:

@@ -257,7 +257,7 @@ def _panel(alert_id: str | None, viewer: Viewer):
     try:
         stored, state = workflow.case_for(centre, viewer, alert_id)
     except ActionError as exc:
-        return html.Div([_close_button(), html.P(exc.message, className="muted")], className="sheet-head"), None
+        return html.Div([_close_button(), html.P(exc.localized(), className="muted")], className="sheet-head"), None
     if state is None:
         return html.Div([_close_button(), html.P(_("This alert has no checklist."), className="muted")],
                         className="sheet-head"), None
@@ -329,5 +329,5 @@ def act(_acks, _dones, _resolves, notes, note_ids, selected):
             workflow.complete_step(centre, viewer, selected or "", int(trigger["n"]), note or "", via="queue")
             message = _("Step %(n)s done.") % {"n": int(trigger["n"])}
     except ActionError as exc:
-        return dash.no_update, html.Span(exc.message[:1].upper() + exc.message[1:] + ".", className="refused")
+        return dash.no_update, html.Span(exc.localized()[:1].upper() + exc.localized()[1:] + ".", className="refused")
     return {"trigger": trigger, "at": [t["value"] for t in dash.ctx.triggered]}, message

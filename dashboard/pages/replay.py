@@ -148,7 +148,7 @@ def move(_tick, _step, _go, typed, exercise_id, value, speed, high, low, last_ti
         try:
             started = exercises.exercise(context.services.centre, context.viewer, exercise_id).startex
         except ActionError as exc:
-            return value, high, exc.message, None
+            return value, high, exc.localized(), None
         return (millis(started), high, "", None) if started else (value, high, _("not started yet"), None)
     if ctx.triggered_id == "replay-play":
         return advance(value, speed, last_tick, now, high), high, "", now
@@ -201,7 +201,7 @@ def render(value, exercise_id=None, step_kind=None):
                                  until=at, exercise_id=exercise_id or None,
                                  streams=_streams(step_kind)).events[-TIMELINE_SHOWN:]
     except ActionError as exc:
-        return dash.no_update, [], "", [], exc.message
+        return dash.no_update, [], "", [], exc.localized()
     index = AlertIndex()
     index.load((stored for stored, _ in picture.alerts), "0-0")
     traces = incident_traces(index.select(AlertQuery())) + asset_traces(picture.assets) + coverage_traces(None)

@@ -131,7 +131,7 @@ def show_unrouted(_tick, _changed):
     try:
         result = sharing.unrouted(centre, context.viewer, Page(SHOWN, 0))
     except ActionError as exc:
-        return html.P(exc.message, className="denied"), ""
+        return html.P(exc.localized(), className="denied"), ""
     if not result.total:
         return html.P(_("Nothing is unrouted."), className="muted"), "0"
     header = html.Tr([html.Th(h) for h in (_("Alert"), _("Severity"), _("Title"), _("Origin"), _("Why unrouted"),
@@ -155,7 +155,7 @@ def change(_clicks, alert_id, nations, reason):
         outcome, result = sharing.change_releasability(context.services.centre, context.viewer,
                                                        (alert_id or "").strip(), nations or [], reason or "")
     except ActionError as exc:
-        return exc.message, dash.no_update
+        return exc.localized(), dash.no_update
     if outcome == "changed":
         return _("Released to %(nations)s.") % {"nations": ", ".join(result.routing.releasable_to or [])}, result.id
     if result.decides:
@@ -174,7 +174,7 @@ def release(_clicks, alert_id, nations, nation, reason):
         stored = sharing.release(context.services.centre, context.viewer, (alert_id or "").strip(), nations or [],
                                  reason or "", nation=nation or None)
     except ActionError as exc:
-        return exc.message, dash.no_update
+        return exc.localized(), dash.no_update
     return _("Released %(id)s to %(nations)s.") % {"id": stored.id,
                                                     "nations": ", ".join(stored.routing.releasable_to or [])}, \
         stored.id

@@ -41,3 +41,5 @@ def test_stp001_stop_all_halts_play_once_for_every_page(world):
     (gr,) = exercises.notices(centre, outsider)
     assert gr["text"].startswith("EXERCISE PLAY STOPPED") and gr["text"].endswith(reason)
     assert "DRINA" not in gr["text"] and gr["id"] == ""
+    assert gr["names"] == [] and gr["reason"] == "M6.4 earthquake near Skopje"      # the parts a page words
+    assert rs["names"] == ["DRINA"] and rs["at"] == f"{exercises.exercise(centre, EXCON, drina.id).endex:%H:%M}"
