@@ -434,8 +434,11 @@
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
     });
     source.addEventListener("message", heard);
-    ["alert", "update", "withdraw", "asset", "status", "ping", "alarm"].forEach(function (name) {
+    ["alert", "update", "withdraw", "asset", "status", "ping", "alarm", "band"].forEach(function (name) {
       source.addEventListener(name, heard);
+    });
+    source.addEventListener("band", function () {  // the EXERCISE band may have changed: read it again
+      if (ids().bandLive) { window.dash_clientside.set_props(ids().bandLive, {data: Date.now()}); }
     });
     source.addEventListener("alarm", function (e) {  // the critical alarm (no id): alarm.js shows it
       document.dispatchEvent(new CustomEvent("crisis:alarm", {detail: JSON.parse(e.data)}));

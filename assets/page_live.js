@@ -10,6 +10,7 @@
  *     the page's callbacks read it again; so does the stream opening (nothing between the page's build and
  *     the stream is missed) and every reconnection;
  *   - every other page ("alarm"): /live/alarm, the alarm alone.
+ * Every "band" makes the page read its EXERCISE band again (no page polls for it).
  * Every "alarm" is handed on as the DOM event "crisis:alarm" (alarm.js shows it), every "status" as
  * "crisis:live-status" (degraded.js). The pages change without a reload (Dash pages): the stream follows,
  * kept when the next page wants the same one. "rebuild" reopens it from now and reads the page again;
@@ -74,6 +75,13 @@
     document.body.dataset.pageLive = "closed";
   }
 
+  // "band": some page's EXERCISE band may read differently now: this page reads its own again
+  // (dashboard.components.exercise_band; contract id bandLive). The map's live.js does the same.
+  function band() {
+    var id = window.crisisContract.ids().bandLive;
+    if (id && window.dash_clientside) { window.dash_clientside.set_props(id, {data: Date.now()}); }
+  }
+
   function hand(name) {
     return function (event) { document.dispatchEvent(new CustomEvent(name, {detail: JSON.parse(event.data)})); };
   }
@@ -86,10 +94,11 @@
     es.addEventListener("open", function () { heard(); document.body.dataset.pageLive = "open"; refresh(); });
     es.addEventListener("ping", heard);
     es.addEventListener("message", heard);
-    ["alarm", "status", "alert", "update", "withdraw", "asset", "rebuild"].forEach(function (name) {
+    ["alarm", "band", "status", "alert", "update", "withdraw", "asset", "rebuild"].forEach(function (name) {
       es.addEventListener(name, heard);
     });
     es.addEventListener("alarm", hand("crisis:alarm"));
+    es.addEventListener("band", band);
     es.addEventListener("status", hand("crisis:live-status"));
     ["alert", "update", "withdraw", "asset"].forEach(function (name) { es.addEventListener(name, refresh); });
     es.addEventListener("rebuild", function () { open(wantedKind); });

@@ -158,34 +158,6 @@ STOP_NOTICE = timedelta(hours=12)
 REAL_WORLD_STOP = "REAL-WORLD STOP"
 
 
-def notices(centre: Centre, viewer: Viewer) -> list[dict]:
-    """What the EXERCISE band of every page shows ``viewer``: ``{"kind": "running"|"paused"|"stopped", "id",
-    "name", "text"}``: one for each exercise in play that it may know of, and one for each real-world stop
-    of the last ``STOP_NOTICE`` (its time and reason, once however many exercises it ended). A stop is
-    announced to **every** viewer, also of nations that do not play (a real-world event concerns all); the
-    exercises' names only to those who may know of them (``id``: their ids, space-separated). Empty: no band.
-    ``text`` is in English; a stop also gives its parts for a page to word it: ``at`` (ENDEX, ``HH:MM`` UTC),
-    ``reason`` (as given, without ``REAL_WORLD_STOP``), ``names`` (those the viewer may know of; [] = play)."""
-    now, shown = centre.clock(), []
-    known = {e.id for e in exercises(centre, viewer)}
-    every = store_of(centre).all()
-    for ex in every:
-        if ex.id in known and ex.state in LIVE_STATES:
-            paused = " - PAUSED" if ex.state is ExerciseState.PAUSED else ""
-            shown.append({"kind": ex.state.value, "id": ex.id, "name": ex.name, "text": f"EXERCISE {ex.name}{paused}"})
-    stops: dict[tuple[str, str], list[Exercise]] = {}
-    for ex in every:
-        if (ex.end_reason or "").startswith(REAL_WORLD_STOP) and ex.endex and now - ex.endex <= STOP_NOTICE:
-            stops.setdefault((ex.end_reason, f"{ex.endex:%H:%M}"), []).append(ex)
-    for (reason, at), group in stops.items():
-        named = [e for e in group if e.id in known]
-        what = f"EXERCISE {', '.join(e.name for e in named)}" if named else "EXERCISE PLAY"
-        shown.append({"kind": "stopped", "id": " ".join(e.id for e in named), "name": ", ".join(e.name for e in named),
-                      "text": f"{what} STOPPED {at} UTC - {reason}", "at": at,
-                      "reason": reason[len(REAL_WORLD_STOP):].removeprefix(": "), "names": [e.name for e in named]})
-    return shown
-
-
 def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[[Exercise], Exercise]
              ) -> tuple[Exercise, Exercise]:
     require(viewer, Permission.CONTROL_EXERCISES)

@@ -2,19 +2,15 @@
 
 Shown under the classification banner, never instead of it, while an exercise the viewer's nation plays
 in is running or paused ("EXERCISE <NAME>"), and for ``alerts.actions.exercises.STOP_NOTICE`` after a
-real-world stop (its reason) as a separate red notice beside it. Rendered with the page, then re-read every ``REFRESH_MS`` by one small
-callback, so a stop reaches every open page within that time; the band is sent again only when what it
-says changed (``EXERCISE_BAND_SIG``).
-
-Not driven by the live push yet: every page holds a live stream now (``assets/page_live.js``), but an
-exercise's state changes are not on the events streams the live feed follows (they are a hash,
-``alerts.store.exercises``); until they are, a poll of that hash every 3 s per open page is cheap
-(``alerts.store.exercises.ExerciseStore.all`` parses a record only when it changed). It is the one timer
-left that asks the server anything on the queue and situation pages.
+real-world stop (its reason) as a separate red notice beside it. Rendered with the page, then read again by
+one small callback whenever the page's live stream says some band may have changed (``event: band``,
+``alerts.actions.band``; the scripts set ``EXERCISE_BAND_LIVE``): pushed, never polled; a stop reaches every
+open page within about a second. The band is sent again only when what it says changed
+(``EXERCISE_BAND_SIG``).
 
 Language (``alerts.i18n``): an exercise in play reads "EXERCISE <NAME>" (" - PAUSED") in the request's
 language, the name as it is; a real-world stop's notice is worded in the request's language from its parts
-(``alerts.actions.exercises.notices``: ``names``, ``at``, ``reason``), the names and the reason as given
+(``alerts.actions.band.notices``: ``names``, ``at``, ``reason``), the names and the reason as given
 (content, ``UNTRANSLATED``).
 """
 from __future__ import annotations
@@ -24,7 +20,7 @@ import json
 import dash
 from dash import Input, Output, State, dcc, html
 
-from alerts.actions import exercises
+from alerts.actions.band import notices as notices_for
 from alerts.actions.centre import Centre
 from alerts.core.viewer import Viewer
 from alerts.i18n import gettext as _
@@ -32,13 +28,10 @@ from dashboard.auth.context import callback_context
 from dashboard.components.alerts import fill
 from dashboard.components.ids import (
     EXERCISE_BAND,
+    EXERCISE_BAND_LIVE,
     EXERCISE_BAND_SIG,
-    EXERCISE_BAND_TICK,
 )
 from dashboard.components.language import UNTRANSLATED
-
-#: How often open pages re-read the band (ms): a real-world stop shows within this time.
-REFRESH_MS = 3_000
 
 
 def _content(notices: list[dict]) -> tuple[list, str]:
@@ -71,12 +64,13 @@ def _text(notice: dict) -> str | list:
 
 
 def band(centre: Centre | None, viewer: Viewer) -> html.Div:
-    """The band as the page is first drawn (empty and hidden outside a request), and its refresh timer."""
-    notices = exercises.notices(centre, viewer) if centre is not None and viewer.role != "none" else []
+    """The band as the page is first drawn (empty and hidden outside a request), and the store the live
+    stream's ``band`` events set."""
+    notices = notices_for(centre, viewer) if centre is not None and viewer.role != "none" else []
     children, class_name = _content(notices)
     return html.Div([
         html.Div(children, id=EXERCISE_BAND, className=class_name, role="status", **{"aria-live": "assertive"}),
-        dcc.Interval(id=EXERCISE_BAND_TICK, interval=REFRESH_MS),
+        dcc.Store(id=EXERCISE_BAND_LIVE),
         dcc.Store(id=EXERCISE_BAND_SIG, data=_signature(notices)),
     ])
 
@@ -86,12 +80,12 @@ def _signature(notices: list[dict]) -> str:
 
 
 @dash.callback(Output(EXERCISE_BAND, "children"), Output(EXERCISE_BAND, "className"),
-               Output(EXERCISE_BAND_SIG, "data"), Input(EXERCISE_BAND_TICK, "n_intervals"),
+               Output(EXERCISE_BAND_SIG, "data"), Input(EXERCISE_BAND_LIVE, "data"),
                State(EXERCISE_BAND_SIG, "data"), prevent_initial_call=True)
 def refresh(_tick, shown):
     """Re-read the notices for the signed-in viewer; nothing is sent while they are what the page shows."""
     context = callback_context()
-    notices = exercises.notices(context.services.centre, context.viewer)
+    notices = notices_for(context.services.centre, context.viewer)
     if _signature(notices) == shown:
         return dash.no_update, dash.no_update, dash.no_update
     return (*_content(notices), _signature(notices))

@@ -45,7 +45,7 @@ MAP_PICKER = "map-picker"  # what is under the pointer, when several features ar
 FILTER_PANEL = "filter-panel"
 # every page: the EXERCISE band
 EXERCISE_BAND = "exercise-band"
-EXERCISE_BAND_TICK = "exercise-band-tick"
+EXERCISE_BAND_LIVE = "exercise-band-live"  # set by the scripts on each live "band" event
 EXERCISE_BAND_SIG = "exercise-band-sig"
 # the response queue page
 QUEUE_LIVE = "queue-live"  # a store the page's live stream sets (assets/page_live.js): the queue is read again
@@ -88,7 +88,7 @@ def page_contract(ping_ms: int = 15_000) -> dict:
                 "mute": MUTE_SOUND, "watchdog": WATCHDOG, "selectedCase": SELECTED_CASE,
                 "checklistPanel": CHECKLIST_PANEL, "checklistClose": CHECKLIST_CLOSE, "resolveDialog": RESOLVE_DIALOG,
                 "feedList": FEED_LIST, "newPill": NEW_PILL, "sheet": DETAIL_SHEET, "sheetClose": DETAIL_CLOSE,
-                "picker": MAP_PICKER, "filters": FILTER_PANEL},
+                "picker": MAP_PICKER, "filters": FILTER_PANEL, "bandLive": EXERCISE_BAND_LIVE},
         "traces": trace_indices(),
         "hits": hit_layers(),
         "regionBounds": list(REGION_BOUNDS),

@@ -18,7 +18,9 @@ from them, so the read models and the open streams miss nothing. Given a
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
+from alerts.actions.band import band_signature
 from alerts.actions.centre import Centre
 from alerts.store.alerts import parse_event
 from alerts.store.assets import parse_asset_event
@@ -30,23 +32,36 @@ from dashboard.outage import LiveStatus, Outage
 from dashboard.supervisor import Supervisor
 
 
+@dataclass(frozen=True)
+class BandChanged:
+    """Some page's EXERCISE band may read differently now: ``signature`` is ``band_signature`` after."""
+
+    signature: str
+
+
 class LiveFeed:
     """Keeps ``centre.index`` and ``centre.asset_index`` current and fans their events out.
 
     ``block_ms``: how long one read waits for new events (milliseconds); a stop waits at most that long for
-    the read under way (an idle follower costs two reads a second).
+    the read under way (an idle follower costs two reads a second). ``band_every``: how often (seconds) the
+    band watcher reads the exercises (``alerts.actions.band.band_signature``) and, when the digest changed,
+    hands a ``BandChanged`` to the ``band`` fan-out: one read per process, however many pages are open.
     """
 
     def __init__(self, centre: Centre, client: Client, keys: Keys, *, block_ms: int = 500,
-                 outage: Outage | None = None, supervisor: Supervisor | None = None):
+                 outage: Outage | None = None, supervisor: Supervisor | None = None, band_every: float = 1.0):
         self.centre = centre
         self.client = client
         self.keys = keys
         self.block_ms = block_ms
         self.alerts = FanOut()
         self.assets = FanOut()
+        self.band = FanOut()
+        self.band_signature = ""
+        self.band_every = band_every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._band_thread: threading.Thread | None = None
         self.outage = outage
         self.supervisor = supervisor
         if outage is not None:
@@ -64,15 +79,31 @@ class LiveFeed:
         centre.asset_index.load(centre.assets.all(), cursor)
         self.bootstrapped = True
 
+    def watch_band(self, stop: threading.Event) -> None:
+        """The band watcher's loop (see the class docstring), until ``stop``; Redis away: it waits."""
+        while not stop.is_set():
+            try:
+                signature = band_signature(self.centre)
+            except UNAVAILABLE:
+                signature = None
+            if signature is not None and signature != self.band_signature:
+                self.band_signature = signature
+                self.band.publish([BandChanged(signature)])
+            stop.wait(self.band_every)
+
     def start(self) -> None:
         """Start following (a daemon thread). Without a ``bootstrap`` yet (Redis was away when the server
         started), the thread bootstraps first, retrying every second and reporting the outage meanwhile,
         so a server started during a Redis outage comes up and goes live by itself."""
         if self.supervisor is not None:
             self._thread = self.supervisor.start("live-feed", self._follow, self._stop)
+            self._band_thread = self.supervisor.start("band-watch", self.watch_band, self._stop, critical=False)
             return
         self._thread = threading.Thread(target=self._follow, args=(self._stop,), name="live-feed", daemon=True)
         self._thread.start()
+        self._band_thread = threading.Thread(target=self.watch_band, args=(self._stop,), name="band-watch",
+                                             daemon=True)
+        self._band_thread.start()
 
     def _follow(self, stop: threading.Event) -> None:
         waited = False
@@ -98,6 +129,8 @@ class LiveFeed:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.block_ms / 1000 + 2)
+        if self._band_thread is not None:
+            self._band_thread.join(timeout=self.band_every + 2)
 
     @property
     def subscriber_count(self) -> int:

@@ -31,7 +31,9 @@ The critical alarm (``alerts.core.alarm``: critical alerts nobody acknowledged, 
 see; their count and the newest few, never the whole list) is ``event: alarm``, sent as the stream opens
 and after each event that changes it: on ``/live/alarm`` (kind ``alarm``: what every page but the map, queue
 and situation opens) and, with ``alarm=true``, on ``/live/map`` and ``/live/alerts``. It is a state, not an
-event (``dashboard.live.sse``, state sources): it has no id and is not replayed.
+event (``dashboard.live.sse``, state sources): it has no id and is not replayed. The same streams carry
+``event: band`` (``{"signature"}``) as they open and whenever some page's EXERCISE band may have changed
+(``alerts.actions.band``): the page reads its band again; no page polls for it.
 """
 from __future__ import annotations
 
@@ -148,6 +150,21 @@ def _alarm_source(centre: Centre, viewer: Viewer, services: Services) -> Source:
                   opening=partial(_alarm_frame, centre, query))
 
 
+def _band_source(services: Services) -> Source:
+    """The EXERCISE band's digest (``alerts.actions.band.band_signature``) as a state source on the band
+    fan-out: ``band`` as the stream opens and whenever any band may have changed; the page then reads its own
+    band again. The same for every viewer (it says only "look again")."""
+    live = services.live
+    frame = lambda signature=None: ("band", json.dumps({"signature": signature or live.band_signature}))  # noqa: E731
+    return Source(live.band, lambda _cursor, _count: [], "0-0", lambda event: frame(event.signature),
+                  key=("band",), opening=frame)
+
+
+def _page_sources(centre: Centre, viewer: Viewer, services: Services) -> list[Source]:
+    """What every page's stream carries besides its own: the critical alarm and the EXERCISE band."""
+    return [_alarm_source(centre, viewer, services), _band_source(services)]
+
+
 def _stream(request: Request, viewer: Viewer, services: Services, kind: str,
             sources: list[Source]) -> StreamingResponse:
     """The SSE response; its lease is given back when it ends (also if its body never started)."""
@@ -162,7 +179,8 @@ def _stream(request: Request, viewer: Viewer, services: Services, kind: str,
 _COMMON = ("rebuild (the replay would exceed its cap, or the cursor was trimmed), reload, ping, status, revoked, "
            "superseded")
 _ALARM = ("also send event alarm (the caller's critical alarm: count and newest few, dashboard.live.payloads."
-          "alarm_data) as the stream opens and whenever it changes")
+          "alarm_data) as the stream opens and whenever it changes, and event band (the EXERCISE band may have "
+          "changed: {signature}) as it opens and on each change")
 _ERRORS = {422: {"description": "a filter or the cursor is not valid"},
            503: {"description": "the server holds its limit of live streams"}}
 
@@ -180,7 +198,7 @@ async def live_map(request: Request, filters: AlertQuery = Depends(alert_filters
     alerts_at, assets_at = _cursors(request, after, [centre.index.cursor, centre.asset_index.cursor])
     sources = [_alert_source(centre, viewer, filters, services, alerts_at),
                _asset_source(centre, viewer, services, assets_at)]
-    return _stream(request, viewer, services, "map", sources + ([_alarm_source(centre, viewer, services)]
+    return _stream(request, viewer, services, "map", sources + (_page_sources(centre, viewer, services)
                                                                if alarm else []))
 
 
@@ -196,20 +214,20 @@ async def live_alerts(request: Request, filters: AlertQuery = Depends(alert_filt
     centre = services.centre
     (cursor,) = _cursors(request, after, [centre.index.cursor])
     sources = [_alert_source(centre, viewer, filters, services, cursor)]
-    return _stream(request, viewer, services, "alerts", sources + ([_alarm_source(centre, viewer, services)]
+    return _stream(request, viewer, services, "alerts", sources + (_page_sources(centre, viewer, services)
                                                                   if alarm else []))
 
 
 @router.get("/live/alarm", summary="Server-sent events: the caller's critical alarm (what every other page opens)",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
-                             "description": "events alarm, ping, status, revoked, superseded"},
+                             "description": "events alarm, band, ping, status, revoked, superseded"},
                        503: _ERRORS[503]})
 async def live_alarm(request: Request, viewer: Viewer = Depends(caller),
                      services: Services = Depends(services_of)) -> StreamingResponse:
     """Event ``alarm`` as the stream opens and whenever it changes (``dashboard.live.payloads.alarm_data``)."""
     centre = services.centre
-    return _stream(request, viewer, services, "alarm", [_alarm_source(centre, viewer, services)])
+    return _stream(request, viewer, services, "alarm", _page_sources(centre, viewer, services))
 
 
 @router.get("/live/assets", summary="Server-sent events: asset positions and status as they change",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alerts.actions import exercises
+from alerts.actions.band import notices
 from alerts.core.exercises import ExerciseState
 from tests.alerts.actions.test_exercises import DUTY, EXCON, HEADER, World, person
 
@@ -32,13 +33,13 @@ def test_stp001_stop_all_halts_play_once_for_every_page(world):
     assert exercises.exercise(centre, EXCON, later.id).state is ExerciseState.PLANNED
 
     reason = "REAL-WORLD STOP: M6.4 earthquake near Skopje"
-    control = exercises.notices(centre, EXCON)
+    control = notices(centre, EXCON)
     assert len(control) == 1 and control[0]["text"].count(reason) == 1
     assert "DRINA" in control[0]["text"] and "VARDAR" in control[0]["text"]
-    (rs,) = exercises.notices(centre, DUTY["RS"])
+    (rs,) = notices(centre, DUTY["RS"])
     assert rs["kind"] == "stopped" and "DRINA" in rs["text"] and "VARDAR" not in rs["text"]
     outsider = person("duty-gr", "duty_officer", "GR")                  # plays in nothing: still told
-    (gr,) = exercises.notices(centre, outsider)
+    (gr,) = notices(centre, outsider)
     assert gr["text"].startswith("EXERCISE PLAY STOPPED") and gr["text"].endswith(reason)
     assert "DRINA" not in gr["text"] and gr["id"] == ""
     assert gr["names"] == [] and gr["reason"] == "M6.4 earthquake near Skopje"      # the parts a page words

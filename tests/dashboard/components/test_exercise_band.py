@@ -15,7 +15,7 @@ def _refresh(web, shown):
     outputs = [dict(zip(("id", "property"), o.rsplit(".", 1))) for o in spec["output"].strip(".").split("...")]
     response = web.post("/_dash-update-component", json={
         "output": spec["output"], "outputs": outputs, "inputs": [{**i, "value": 1} for i in spec["inputs"]],
-        "state": [{**s, "value": shown} for s in spec["state"]], "changedPropIds": ["exercise-band-tick.n_intervals"]})
+        "state": [{**s, "value": shown} for s in spec["state"]], "changedPropIds": ["exercise-band-live.data"]})
     assert response.status_code in (200, 204), response.text
     return response.json()["response"] if response.status_code == 200 else {}
 
