@@ -250,6 +250,7 @@ class LazyCluster:
         return getattr(self.cluster(), name)
 
     def get_encoder(self) -> Encoder:
+        """The encoder of the cluster's connections (what ``Script`` encodes its text with), made or not."""
         return self._encoder
 
     def register_script(self, script: str | bytes) -> Script:
