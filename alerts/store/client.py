@@ -3,7 +3,7 @@
 ``connect`` takes a ``redis://`` (or ``rediss://``, ``unix://``) URL, a Sentinel URL
 ``redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`` (see
 ``sentinel_parts``), or a Redis/Valkey Cluster URL ``redis+cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]``
-(see ``cluster_parts``); every other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
+(``rediss+cluster://`` with TLS; see ``cluster_parts``); every other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
 exceptions that mean the server cannot be reached (a worker waits and retries on these, and only these);
 ``StoreError`` is any error the server answered.
 
