@@ -12,7 +12,7 @@ from dashboard.settings import Settings
 def add_redis_options(parser: argparse.ArgumentParser) -> None:
     """``--redis-url``, ``--data-dir`` and ``--prefix``, as every command takes them."""
     parser.add_argument("--redis-url", help="Redis/Valkey URL: redis://, rediss://, unix://, "
-                        "redis+sentinel://HOST:PORT[,...]/MASTER[/DB] or redis+cluster://HOST:PORT[,...] (with a "
+                        "redis+sentinel://HOST:PORT[,...]/MASTER[/DB] or redis[s]+cluster://HOST:PORT[,...] (with a "
                         "{tag} --prefix) (default: $REDIS_URL, else the embedded Valkey)")
     parser.add_argument("--data-dir", type=Path, help="where the embedded Valkey keeps its data (default ./data)")
     parser.add_argument("--prefix", help="key prefix (default: crisis; on a Redis Cluster a hash tag, e.g. '{crisis}')")

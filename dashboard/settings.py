@@ -58,7 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
             "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`, through Sentinel: "
             "`redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`, or a cluster: "
-            "`redis+cluster://HOST:PORT[,HOST:PORT...]` with a `{tag}` prefix; see [docs/ha.md](docs/ha.md))"),
+            "`redis+cluster://HOST:PORT[,HOST:PORT...]` (`rediss+cluster://` for TLS) with a `{tag}` prefix; see "
+            "[docs/ha.md](docs/ha.md))"),
     Setting("redis_timeout_seconds", "", "CRISIS_REDIS_TIMEOUT", "10",
             "longest wait for one Redis command (seconds); a server that does not answer in time counts as "
             "unreachable (degraded mode), not as a request that hangs"),

