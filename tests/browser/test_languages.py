@@ -34,6 +34,9 @@ PAGES = {"duty_officer": ("/", "/queue", "/situation", "/sharing", "/replay"),
 #: The page is drawn: Dash's content is in, no callback is loading.
 SETTLED = ("() => { const c = document.getElementById('_pages_content');"
            " return !!c && c.children.length > 0 && !document.querySelector('[data-dash-is-loading]'); }")
+#: The map's MapLibre canvas and Plotly's modebar are on the page (tiles and labels need not have loaded).
+MAP_DRAWN = ("() => !!document.querySelector('#incident-map canvas.maplibregl-canvas')"
+             " && !!document.querySelector('#incident-map .modebar-btn')")
 #: Every text of the page people read, content aside (see the module docstring).
 TEXTS = """() => {
   const skip = '[data-translate="no"], [translate="no"], script, style, noscript, #crisis-contract';
@@ -114,9 +117,9 @@ def polyglots(server, redis_url, browser):
 def _texts(page, base: str, path: str) -> set[str]:
     page.goto(f"{base}{path}")
     page.wait_for_function(SETTLED, timeout=60_000)
-    if path == "/":
-        page.wait_for_function(MAP_READY, timeout=30_000)
-        page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=30_000)
+    if path == "/":  # the map drawn (its canvas and modebar are texts too) and its list live
+        page.wait_for_function(MAP_DRAWN, timeout=60_000)
+        page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=60_000)
     return set(page.evaluate(TEXTS))
 
 
