@@ -45,7 +45,13 @@
     });
   }
 
-  window.crisisContract = {get: get, ids: function () { var c = get(); return c ? c.ids : {}; },
+  // capitals as the page's language writes them (alerts.i18n.upper: Greek drops the tonos)
+  function upper(text) {
+    var capitals = String(text).toUpperCase();
+    return language().tag === "el" ? capitals.normalize("NFD").replace(/\u0301/g, "").normalize("NFC") : capitals;
+  }
+
+  window.crisisContract = {get: get, upper: upper, ids: function () { var c = get(); return c ? c.ids : {}; },
                            t: t, tn: tn, fmt: fmt, language: function () { return language().tag; },
                            locale: function () { return language().cldr; }};
 })();

@@ -130,7 +130,7 @@
   function listItem(a) {
     var named = [a.region, a.country].filter(Boolean).join(", ");
     var place = named ? el("Span", "place", named, CONTENT) : (a.point.lon === null ? t("unlocated") : "—");
-    var children = [el("Span", "sev sev-" + a.severity, severityWord(a.severity).toUpperCase())];
+    var children = [el("Span", "sev sev-" + a.severity, window.crisisContract.upper(severityWord(a.severity)))];
     if (a.exercise) { children.push(el("Span", "exercise-tag", t("EXERCISE"))); }
     if (a.escalation) {
       children.push(el("Span", "escalation-tag", fmt(t("ESCALATED L%(level)s"), {level: a.escalation})));

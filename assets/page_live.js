@@ -20,7 +20,9 @@
  * and sends Last-Event-ID, so the server replays what was missed.
  * Stale stream: the server pings a quiet stream (contract "live.pingMs"); when neither an event nor a ping
  * came for STALE_PINGS intervals the connection is dead even if it looks open (a frozen server, a proxy that
- * holds it): the stream is reopened, and the reopened stream reads the page again, so nothing is missed.
+ * holds it): the page says so (degraded.js's banner, "live data unavailable since ..."; the alarm strip
+ * cannot be trusted meanwhile), the stream is reopened, and the reopened stream reads the page again, so
+ * nothing is missed; the banner goes when the stream speaks again.
  * document.body.dataset.pageLive: "open", "error", "stale", "superseded" or "closed"; pageRefreshes counts
  * refreshes, pageStale the stale streams seen.
  */
@@ -51,7 +53,10 @@
 
   function heard() {
     lastHeard = Date.now();
-    if (document.body.dataset.pageLive === "stale") { document.body.dataset.pageLive = "open"; }
+    if (document.body.dataset.pageLive === "stale") {
+      document.body.dataset.pageLive = "open";
+      document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
+    }
   }
 
   function watch(wantedKind) {  // no event and no ping for STALE_PINGS intervals: reopen
@@ -60,8 +65,11 @@
     heard();
     staleTimer = window.setInterval(function () {
       if (!source || superseded || Date.now() - lastHeard < STALE_PINGS * every) { return; }
+      var since = new Date(lastHeard).toISOString().slice(11, 16) + " UTC";
       document.body.dataset.pageLive = "stale";
       document.body.dataset.pageStale = String(Number(document.body.dataset.pageStale || 0) + 1);
+      // said on the page (degraded.js's banner): the alarm strip cannot be trusted while nothing comes
+      document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "disconnected", since_label: since}}));
       open(wantedKind);
       document.body.dataset.pageLive = "stale";  // until the reopened stream says something
     }, Math.max(250, Math.round(every / 2)));

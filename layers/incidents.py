@@ -30,7 +30,7 @@ import pandas as pd
 from alerts.core.model import AlertType, Severity, StoredAlert
 from alerts.core.time_labels import utc_label
 from alerts.i18n import gettext as _
-from alerts.i18n import terms
+from alerts.i18n import terms, upper
 from layers.traces import INCIDENT_CORE, INCIDENT_HALO, INCIDENT_RING, LIVE_CORE, LIVE_HALO, LIVE_RING, MAP_TRACES
 
 SEVERITY_COLOURS = {
@@ -84,7 +84,7 @@ def hover_label(id_: str, title: str, severity: str, type_: str, country: str, r
     place = ", ".join(p for p in (region, country) if p) or _("unplaced")
     return (
         f"{exercise_tag}<b>{escape(title)}</b><br>"
-        f"{escape(terms.severity(severity).upper())} · {escape(type_label(type_))} · "
+        f"{escape(upper(terms.severity(severity)))} · {escape(type_label(type_))} · "
         f"{escape(terms.status(status))}{escalated}<br>"
         f"{escape(place)}<br>"
         f"{reported_at}<br><span style='font-size:10px'>{escape(id_)}</span>"

@@ -85,6 +85,11 @@ def open_queue(centre: Centre, viewer: Viewer, limit: int = 50) -> list[QueueEnt
     return entries[:limit]
 
 
+def open_count(centre: Centre, viewer: Viewer) -> int:
+    """How many open alerts the viewer may see (``open_queue`` lists the ``limit`` most urgent of them)."""
+    return len(centre.index.select(restricted(centre, viewer, AlertQuery(status="open"))))
+
+
 def case_for(centre: Centre, viewer: Viewer, alert_id: str) -> tuple[StoredAlert, CaseState | None]:
     """An alert the viewer may see and its response state (its checklist opened if ingest has not yet).
 

@@ -49,8 +49,9 @@ from alerts.core.markings import Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
 from alerts.formats.escape import csv_cell, html_text, markdown_marking, markdown_text
 from alerts.formats.geojson import feature_collection
-from alerts.i18n import current, ngettext, number, terms
+from alerts.i18n import current, ngettext, number, terms, upper
 from alerts.i18n import gettext as _
+from alerts.i18n.content import headline
 
 MARKING_COLUMNS = ["classification", "caveats", "tlp", "releasable_to"]
 CSV_COLUMNS = ["id", "title", "severity", "type", "status", "country", "region", "reported_at", "received_at",
@@ -91,7 +92,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
     severity = figures["open_by_severity"]
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
-        [quote(_reported(item["reported_at"])), quote(terms.severity(item["severity"]).upper()),
+        [quote(_reported(item["reported_at"])), quote(upper(terms.severity(item["severity"]))),
          quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
          quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(terms.status(item["status"])),
          quote(item["owner"] or "-"), marking_text(markings[item["id"]].line() if item["id"] in markings else "-")]
@@ -239,7 +240,7 @@ def incidents_csv(alerts: list[StoredAlert], scheme: Classifications = Classific
     for stored, marking in zip(alerts, markings):
         alert = stored.alert
         row = {
-            "id": stored.id, "title": alert.title, "severity": alert.severity.value, "type": alert.type.value,
+            "id": stored.id, "title": headline(alert), "severity": alert.severity.value, "type": alert.type.value,
             "status": stored.status.value, "country": stored.placement.country or "",
             "region": stored.region_name, "reported_at": alert.reported_at.isoformat(),
             "received_at": stored.received_at.isoformat(), "exercise": "EXERCISE" if alert.exercise else "",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import io
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,6 +237,16 @@ def number(value: float | int, digits: int | None = None) -> str:
     return format_decimal(value, format=pattern, locale=cldr_locale(current()))
 
 
+def upper(text: str) -> str:
+    """``text`` in capitals as the current language writes them: Greek drops the tonos in all-capitals
+    (``κρίσιμη`` -> ``ΚΡΙΣΙΜΗ``, not ``ΚΡΊΣΙΜΗ``; the dialytika stays), as ``text-transform: uppercase``
+    does in browsers for ``lang="el"``; every other language as ``str.upper``."""
+    capitals = text.upper()
+    if current() != "el":
+        return capitals
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", capitals).replace("\u0301", ""))
+
+
 def browser_catalogue() -> dict:
     """What the browser scripts need to speak the current language (``assets/contract.js``):
     ``{"tag", "cldr": the CLDR locale as a BCP 47 tag (for ``Intl``), "plural": [CLDR categories in form
@@ -248,11 +259,13 @@ def browser_catalogue() -> dict:
 def best_match(available: list[str]) -> int | None:
     """The index of the entry of ``available`` (language tags of a message's alternatives, e.g. a CAP
     alert's ``<info><language>``, RFC 3066) that best suits the current language: exact or script-aware
-    match, then the same primary language; None when none does."""
+    match, then its ``FALLBACK`` (``cnr``: Serbian Latin), then the same primary language; None when none
+    does."""
     wanted = current()
-    for index, tag in enumerate(available):
-        if tag and _closest(tag) == wanted:
-            return index
+    for language in (wanted, FALLBACK.get(wanted)):  # cnr: then Serbian Latin, as its messages do
+        for index, tag in enumerate(available):
+            if language and tag and _closest(tag) == language:
+                return index
     primary = wanted.split("-")[0]
     for index, tag in enumerate(available):
         if tag and tag.replace("_", "-").split("-")[0].lower() == primary:

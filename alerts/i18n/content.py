@@ -24,3 +24,10 @@ def localized(title: str, description: str, translations: dict[str, dict[str, st
     tag = offered[chosen]
     words = (translations or {})[tag]
     return words.get("title") or title, words.get("description", ""), tag
+
+
+def headline(alert) -> str:
+    """The title of ``alert`` (an ``alerts.core.model.Alert``) in the current language when it carries one
+    (``localized``; its main language in ``extra["language"]``), else its own."""
+    extra = getattr(alert, "model_extra", None) or {}
+    return localized(alert.title, "", alert.translations, str(extra.get("language") or ""))[0]

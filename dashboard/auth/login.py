@@ -64,7 +64,7 @@ def _login_page(classification: str, csrf: str, next_path: str, message: str = "
     banner = html.escape(classification)
     note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
     text = {key: html.escape(value) for key, value in {
-        "title": f"{_('Sign in')} · {_('Crisis dashboard')}", "heading": _("Crisis Response Coordination"),
+        "title": _("Sign in") + " · " + _("Crisis dashboard"), "heading": _("Crisis Response Coordination"),
         "user": _("User name"), "password": _("Password"), "submit": _("Sign in")}.items()}
     marked = 'data-translate="no" translate="no"'  # the marking: never translated
     body = f"""<!doctype html><html lang="{i18n.current()}"><head><meta charset="utf-8">

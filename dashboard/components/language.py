@@ -23,12 +23,14 @@ LANGUAGE_SAVED = "ui-language-saved"
 #: Props of an element whose text is content, never translated (see the module docstring).
 UNTRANSLATED = {"data-translate": "no"}
 FROM_BROWSER = "browser"
+#: The application's name in titles (a module constant: Babel does not look inside f-strings).
+APP_NAME = i18n.N_("Crisis dashboard")
 
 
 def page_title(name: str):
     """A page's title for ``dash.register_page``: ``"<name> · Crisis dashboard"`` in the request's language
     (Dash calls it per request); ``name`` is marked with ``N_`` where the page registers."""
-    return lambda **_path: f"{i18n.gettext(name)} · {i18n.gettext('Crisis dashboard')}"
+    return lambda **_path: i18n.gettext(name) + " · " + i18n.gettext(APP_NAME)
 
 
 def chooser(viewer: Viewer) -> html.Div:

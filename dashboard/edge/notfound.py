@@ -32,7 +32,7 @@ def _not_found_page(marking: str) -> bytes:
     banner = (f'<div class="classification top marking-level-0" data-translate="no" translate="no">'
               f'{html.escape(marking)}</div>')
     text = {key: html.escape(value) for key, value in {
-        "title": f"{_('Not found')} · {_('Crisis dashboard')}", "heading": _("Not found"),
+        "title": _("Not found") + " · " + _("Crisis dashboard"), "heading": _("Not found"),
         "none": _("There is no page at this address."), "home": _("Go to the live map")}.items()}
     return (f'<!DOCTYPE html><html lang="{i18n.current()}"><head><meta charset="utf-8"><title>{text["title"]}'
             f'</title><link rel="stylesheet" href="/assets/style.css"></head><body><div class="frame">{banner}'

@@ -18,6 +18,7 @@ from alerts.core.assets import Asset
 from alerts.core.markings import Classifications
 from alerts.core.model import StoredAlert
 from alerts.core.time_labels import utc_label
+from alerts.i18n.content import headline
 from layers.assets import asset_point
 from layers.incidents import escalation_label, live_point, type_label
 
@@ -46,7 +47,7 @@ def alert_data(stored: StoredAlert) -> dict:
     alert = stored.alert
     return {
         "id": stored.id,
-        "title": alert.title,
+        "title": headline(alert),  # in the viewer's language when a CAP alert carries it
         "severity": alert.severity.value,
         "type": alert.type.value,
         "type_label": type_label(alert.type.value),
@@ -76,6 +77,6 @@ def alarm_data(alarm: Alarm) -> dict:
     (at most ``alerts.core.alarm.NEWEST``, most recently reported first: ``id``, ``title``, ``exercise``,
     ``reported_label``, ``marking``), never the whole list."""
     return {"count": alarm.count, "headline": alarm.headline, "exercise": alarm.exercise, "exercise_only": alarm.exercise_only,
-            "newest": [{"id": a.id, "title": a.alert.title, "exercise": a.alert.exercise,
+            "newest": [{"id": a.id, "title": headline(a.alert), "exercise": a.alert.exercise,
                         "reported_label": utc_label(a.alert.reported_at), "marking": marking_data(a)}
                        for a in alarm.newest]}

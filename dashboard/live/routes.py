@@ -144,10 +144,10 @@ def _alarm_frame(centre: Centre, query: AlertQuery, event: AlertEvent | None = N
 
 def _alarm_source(centre: Centre, viewer: Viewer, services: Services) -> Source:
     """The critical alarm as a state source (``dashboard.live.sse``) on the alerts fan-out."""
-    query = restricted(centre, viewer)  # nation and clearance: all the alarm depends on
+    query, language = restricted(centre, viewer), i18n.current()  # nation and clearance; the titles' language
     return Source(services.live.alerts, lambda _cursor, _count: [], centre.index.cursor,
-                  partial(_alarm_frame, centre, query), key=("alarm", query),
-                  opening=partial(_alarm_frame, centre, query))
+                  partial(_spoken, language, _alarm_frame, centre, query), key=("alarm", query, language),
+                  opening=partial(_spoken, language, _alarm_frame, centre, query))
 
 
 def _band_source(services: Services) -> Source:

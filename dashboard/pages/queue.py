@@ -32,6 +32,7 @@ from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 from alerts.i18n import N_, ngettext, terms
 from alerts.i18n import gettext as _
+from alerts.i18n.content import headline
 from dashboard.auth.context import callback_context
 from dashboard.components.alerts import alert_marking_attributes, exercise_tag, fill
 from dashboard.components.ids import CHECKLIST_CLOSE, CHECKLIST_PANEL, QUEUE_LIVE, RESOLVE_DIALOG, SELECTED_CASE
@@ -107,11 +108,11 @@ def _queue_item(entry: workflow.QueueEntry, viewer: Viewer, selected: str | None
         **alert_marking_attributes(entry.stored, scheme),
         children=[
             html.Div(className="queue-line", children=[
-                html.Span(terms.severity(alert.severity.value).upper(), className=f"sev sev-{alert.severity.value}"),
+                html.Span(i18n.upper(terms.severity(alert.severity.value)), className=f"sev sev-{alert.severity.value}"),
                 html.Span(escalation_label(entry.level), className=f"escalated escalated-{entry.level}")
                 if entry.level else None,
                 exercise_tag(alert.exercise),
-                html.Span(alert.title, className="title", **UNTRANSLATED),
+                html.Span(headline(alert), className="title", **UNTRANSLATED),
             ]),
             # entry.status is the queue's word for the code ("in progress" for in_progress)
             html.Div([type_label(alert.type.value), " · ", _content(place), " · ",
@@ -152,13 +153,17 @@ def refresh_queue(_live, _changed, selected, last_signature):
     viewer = context.viewer
     centre = context.services.centre
     entries = workflow.open_queue(centre, viewer)
-    signature = _signature(selected, [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status,
+    signature = _signature(selected, [workflow.open_count(centre, viewer)] + [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status,
                                        e.stored.routing.marking(centre.scheme)) for e in entries])
     if signature == last_signature:
         return (dash.no_update,) * 3
     items = ([_queue_item(e, viewer, selected, centre.scheme) for e in entries]
              or [html.Li(_("No open alerts."), className="muted")])
-    return items, str(len(entries)), signature
+    total = workflow.open_count(centre, viewer)
+    count = i18n.number(len(entries)) if total <= len(entries) else _(
+        "%(shown)s of %(total)s (most urgent first)") % {"shown": i18n.number(len(entries)),
+                                                          "total": i18n.number(total)}
+    return items, count, signature
 
 
 @callback(
@@ -266,7 +271,7 @@ def _panel(alert_id: str | None, viewer: Viewer):
     may_work = state.ack is not None and state.resolution is None and viewer.can(Permission.COMPLETE_STEP)
     resolved = state.resolution is not None
     header = [html.Div(className="sheet-head", children=[
-                  html.H3([exercise_tag(stored.alert.exercise), " ", _content(stored.alert.title)], tabIndex=-1,
+                  html.H3([exercise_tag(stored.alert.exercise), " ", _content(headline(stored.alert))], tabIndex=-1,
                           id="checklist-title"),
                   _close_button()]),
               html.P(_status_line(state), className="case-status" + (" resolved" if resolved else ""))]

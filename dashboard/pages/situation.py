@@ -108,7 +108,7 @@ def refresh(window_hours, exercise, _live):
     header = html.Tr([html.Th(h) for h in (_("Severity"), _("Incident"), _("Where"), _("Status"), _("Owner"),
                                            _("Reported"))])
     rows = [html.Tr([
-        html.Td(terms.severity(i["severity"]).upper(), className=f"sev sev-{i['severity']}"),
+        html.Td(i18n.upper(terms.severity(i["severity"])), className=f"sev sev-{i['severity']}"),
         html.Td([html.Span("EXERCISE", className="exercise-tag", **UNTRANSLATED) if i["exercise"] else None, " ",
                  html.Span(i["title"], **UNTRANSLATED)]),
         html.Td(_where(i["region"], i["country"])), html.Td(terms.status(i["status"])),

@@ -204,7 +204,7 @@ def test_lan004_the_map_in_serbian_cyrillic_and_greek_has_translated_ui_and_plac
             " return names.includes(wanted) ? names : false; } catch (e) { return false; } }",
             arg=country, timeout=30_000).json_value()
         assert country in names
-        assert speak("Map") in page.locator("nav").inner_text()
+        assert speak("Live map") in page.locator("nav").inner_text()
         shots = os.environ.get("CRISIS_SCREENSHOTS") or str(tmp_path)
         page.screenshot(path=f"{shots}/map-{tag}.png")
         assert outside == []

@@ -70,9 +70,11 @@ def test_tab002_a_page_other_than_the_map_sees_a_silent_stream_as_stale_and_reop
         server.process.send_signal(signal.SIGSTOP)  # connections stay open; nothing more comes
         try:
             page.wait_for_function("() => document.body.dataset.pageLive === 'stale'", timeout=15_000)
+            page.wait_for_function("() => document.body.dataset.degraded === 'on'", timeout=5_000)  # said
         finally:
             server.process.send_signal(signal.SIGCONT)
         page.wait_for_function("() => document.body.dataset.pageLive === 'open'", timeout=30_000)
+        page.wait_for_function("() => document.body.dataset.degraded === 'off'", timeout=10_000)
         assert int(page.evaluate("document.body.dataset.pageStale")) >= 1
     finally:
         context.close()

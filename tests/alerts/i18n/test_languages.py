@@ -94,6 +94,8 @@ def test_lng006_a_content_alternative_in_the_viewer_language_is_found(speak):
     assert i18n.best_match(offered) == 1
     speak("tr")
     assert i18n.best_match(offered) is None
+    speak("cnr")  # Montenegrin: Serbian Latin (its fallback), not English
+    assert i18n.best_match(["en-US", "sr-Latn-ME"]) == 1 and i18n.best_match(offered) == 1
 
 
 def _broken_catalogues(tmp_path, monkeypatch, forms):
@@ -157,3 +159,11 @@ def test_lng009_an_alert_is_shown_in_the_viewer_language_when_it_carries_it(spea
     speak("el")  # the main block is Greek already
     assert localized("Σεισμός", "x", {"en": {"title": "Earthquake"}}, "el")[0] == "Σεισμός"
     assert localized("Quake", "", None, "")[0] == "Quake"
+
+
+def test_lng010_capitals_follow_the_language_greek_drops_the_tonos(speak):
+    speak("el")
+    assert i18n.upper("κρίσιμη") == "ΚΡΙΣΙΜΗ" and i18n.upper("υψηλή") == "ΥΨΗΛΗ"
+    assert i18n.upper("προϊόν") == "ΠΡΟΪΟΝ"  # the dialytika stays
+    speak("hr")
+    assert i18n.upper("kritična") == "KRITIČNA"

@@ -51,3 +51,23 @@ def test_bnd003_live_frames_are_worded_in_the_viewer_language(app_server, office
     assert said_en["type_label"] == "natural disaster"
     assert said_el["type_label"] == i18n.load("el").translations.gettext("natural disaster") != "natural disaster"
     assert said_el["title"] == said_en["title"] == "Worded twice"  # content is never translated
+
+
+def test_bnd004_an_alert_carrying_the_viewer_language_reaches_its_list_and_alarm_in_it(app_server, officer):
+    from tests.dashboard.live.test_live_push import _alarm, alarm_stream
+
+    client = app_server.services.client
+    greek = add_user(app_server.services.settings.redis_url, app_server.prefix, "duty-cap-el", "duty_officer", "RS")
+    Accounts(client, Keys(app_server.prefix)).set_language(greek.name, "el")
+    alert = make_alert(title="Strong earthquake", severity="critical", source="RS", releasable_to=["RS"],
+                       language="en-US", translations={"el-GR": {"title": "Ισχυρός σεισμός", "description": ""}})
+    with stream(app_server, greek) as hellenic, alarm_stream(app_server, greek) as alarm, \
+            stream(app_server, officer) as english:
+        _alarm(alarm)  # as it opens
+        app_server.ingest(alert)
+        assert hellenic.until(alert["id"], "alert")["title"] == "Ισχυρός σεισμός"
+        assert english.until(alert["id"], "alert")["title"] == "Strong earthquake"
+        ringing = _alarm(alarm)
+        while alert["id"] not in [a["id"] for a in ringing["newest"]]:
+            ringing = _alarm(alarm)
+        assert next(a for a in ringing["newest"] if a["id"] == alert["id"])["title"] == "Ισχυρός σεισμός"
