@@ -170,7 +170,8 @@ def list_exercises(changed, chosen):
     if not exercises.controls(context.viewer):  # the training audience never sees the MSEL (posted directly too)
         return [], None
     found = exercises.exercises(context.services.centre, context.viewer)
-    options = [{"label": f"{e.name} ({e.state.value}, {e.id})", "value": e.id} for e in found]
+    options = [{"label": _("%(name)s (%(state)s, %(id)s)") % {"name": e.name, "state": exercise_state(e.state.value),
+                                                              "id": e.id}, "value": e.id} for e in found]
     ids = [e.id for e in found]
     pick = changed if changed in ids else (chosen if chosen in ids else (ids[0] if ids else None))
     return options, pick
