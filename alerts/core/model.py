@@ -50,6 +50,13 @@ RESERVED_EXTRAS = CAP_EXTRAS | COT_EXTRAS | INGEST_EXTRAS
 MAX_REFERENCES = 100
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+#: The explicit directional formatting characters of Unicode UAX #9 "Unicode Bidirectional Algorithm"
+#: (section 2, table 1): the embeddings LRE, RLE (U+202A, U+202B), PDF (U+202C), the overrides LRO, RLO
+#: (U+202D, U+202E) and the isolates LRI, RLI, FSI, PDI (U+2066-U+2069). Not the implicit marks LRM, RLM
+#: (U+200E, U+200F) or ALM (U+061C), which only set a direction and cannot reorder text.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: Alert fields holding coordinates only: no text to clean (``Alert._no_bidi_controls``).
+_GEOMETRY_FIELDS = frozenset({"location", "area"})
 
 
 class AlertType(StrEnum):
@@ -149,6 +156,29 @@ def no_control_chars(value: str) -> str:
     return value
 
 
+def no_bidi_controls(value: Any) -> Any:
+    """``value`` (a string, or a list or object of them, nested) with every explicit bidirectional
+    formatting character (``_BIDI_CONTROLS``, Unicode UAX #9 section 2) removed from its strings and from
+    its objects' keys (when two keys become one, the first is kept); anything else unchanged.
+
+    Those characters reorder the text displayed after them, so a headline can read differently on screen
+    from what it says (``Ωmega\\u202eRTL\\u202c`` shows as "ΩmegaLTR"): the class of CVE-2021-42574
+    "Trojan Source". They are removed rather than refused, like the control characters the format
+    mappings drop (``alerts.formats.text``): the text stays readable in its logical order, right-to-left
+    scripts still display by the implicit algorithm and the marks LRM/RLM/ALM are kept, and a record
+    stored before this rule reads back cleaned instead of failing to load."""
+    if isinstance(value, str):
+        return _BIDI_CONTROLS.sub("", value)
+    if isinstance(value, list):
+        return [no_bidi_controls(item) for item in value]
+    if isinstance(value, dict):
+        cleaned: dict = {}
+        for key, item in value.items():
+            cleaned.setdefault(no_bidi_controls(key), no_bidi_controls(item))
+        return cleaned
+    return value
+
+
 def releasable_nations(value: list[str] | None) -> list[str] | None:
     """A ``releasable_to`` list normalised: assigned ISO 3166-1 alpha-2 codes (``XK`` Kosovo) or ``ALL``,
     upper case, no repeats, not empty; ValueError naming the first code that is neither."""
@@ -209,6 +239,17 @@ class Alert(Record):
         old name collided with ``StoredAlert.stale`` in the API)."""
         if isinstance(data, dict) and data.get("cot_type") and "stale" in data and "cot_stale" not in data:
             data = {("cot_stale" if name == "stale" else name): value for name, value in data.items()}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bidi_controls(cls, data: Any) -> Any:
+        """Every text of the alert (its fields, ``translations`` with their language keys, the strings in
+        extra fields) without bidirectional formatting characters (``no_bidi_controls``), for every format
+        and for records read back; the names of the extra fields are kept as sent."""
+        if isinstance(data, dict):
+            data = {name: value if name in _GEOMETRY_FIELDS else no_bidi_controls(value)
+                    for name, value in data.items()}
         return data
 
     @field_validator("id", "title", "source")

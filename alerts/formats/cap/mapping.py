@@ -27,6 +27,12 @@ _TITLE_MAX = 300
 _DESCRIPTION_MAX = 20_000
 _SOURCE_MAX = 100
 _ADDRESS_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+#: The longest ``<language>`` tag taken (RFC 5646 section 4.4.1: an implementation should support tags of at
+#: least 35 characters). A block in another language with a longer tag is skipped (no translation); a main
+#: block with one is refused, since its language is stored with the alert.
+MAX_LANGUAGE_TAG = 35
+#: At most this many other languages are kept in ``translations``: the first ones, in document order.
+MAX_TRANSLATIONS = 20
 
 # -- CAP vocabularies -> ours
 
@@ -142,6 +148,28 @@ def _title_and_description(info: etree._Element) -> tuple[str, str]:
     return title, free_text("\n\n".join(parts), _DESCRIPTION_MAX)
 
 
+def _translations(infos: list[etree._Element], main: etree._Element,
+                  main_language: str) -> dict[str, dict[str, str]]:
+    """``{language: {"title", "description"}}`` of the blocks in languages other than the main block's.
+
+    Language tags are compared case-insensitively (RFC 5646 section 2.1.1: ``SR-LATN`` is ``sr-Latn``); the
+    first block with a title in a language is kept, under its tag as sent. A tag longer than
+    ``MAX_LANGUAGE_TAG`` is skipped, and so is every language after the first ``MAX_TRANSLATIONS``."""
+    translations: dict[str, dict[str, str]] = {}
+    seen = {main_language.lower()}
+    for info in infos:
+        if len(translations) >= MAX_TRANSLATIONS:
+            break
+        language = language_of(info)
+        if info is main or language.lower() in seen or len(language) > MAX_LANGUAGE_TAG:
+            continue
+        title, description = _title_and_description(info)
+        if title:
+            seen.add(language.lower())
+            translations[language] = {"title": title, "description": description}
+    return translations
+
+
 def _source(sender: str) -> str:
     source = one_line(sender, _SOURCE_MAX)
     if len(source) < 2:
@@ -236,14 +264,10 @@ def _map_alert(alert: etree._Element, envelope: dict[str, Any]) -> Alert:
         categories = children(main, "category")
         alert_type = _alert_type(categories, event)
         severity = min((_severity(info) for info in infos), key=lambda s: s.rank)
-        translations: dict[str, dict[str, str]] = {}
-        for info in infos:
-            language = language_of(info)
-            if info is main or language.lower() == main_language.lower() or language in translations:
-                continue
-            other_title, other_description = _title_and_description(info)
-            if other_title:
-                translations[language] = {"title": other_title, "description": other_description}
+        if len(main_language) > MAX_LANGUAGE_TAG:
+            raise Rejected(f"CAP <language> of the main <info> block is {len(main_language)} characters long; "
+                           f"at most {MAX_LANGUAGE_TAG} are accepted (RFC 5646 section 4.4.1)")
+        translations = _translations(infos, main, main_language)
         extra.update(
             {
                 "language": main_language,

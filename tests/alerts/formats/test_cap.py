@@ -735,3 +735,35 @@ def test_cap044_circles_count_as_the_vertices_of_their_polygons():
     # 36,001 polygon vertices, then 65 per circle: refused at the first circle over the limit (the 985th).
     assert info.value.reason == ("CAP area (its polygons and circles) has 100026 vertices; "
                                  "at most 100000 are accepted")
+
+
+def test_cap045_languages_differing_only_in_case_are_one_translation_the_first_kept():
+    infos = [info_xml(language="en-US"), info_xml(language="SR-LATN", headline="Prvi"),
+             info_xml(language="sr-latn", headline="Drugi", areas=[]), info_xml(language="EN-us", areas=[])]
+    alert = decode_alert(cap_xml(infos=infos))
+    assert alert.translations == {"SR-LATN": {"title": "Prvi", "description": "Test description"}}
+
+
+def test_cap046_an_alternative_with_an_over_long_language_tag_is_skipped():
+    longest = "sr-Latn-RS-x-abcdefgh-abcdefgh-abcd"
+    assert len(longest) == 35  # cap.MAX_LANGUAGE_TAG, RFC 5646 section 4.4.1
+    huge = "x-" + "-".join(["abcdefgh"] * 2667)  # a valid BCP 47 private-use tag of ~24,000 characters
+    infos = [info_xml(language="en-US"), info_xml(language=huge, headline="Huge", areas=[]),
+             info_xml(language=longest, headline="Longest", areas=[]),
+             info_xml(language=longest + "e", headline="One over", areas=[])]
+    alert = decode_alert(cap_xml(infos=infos))
+    assert set(alert.translations) == {longest}
+
+
+def test_cap047_a_main_block_with_an_over_long_language_tag_is_refused_naming_the_limit():
+    huge = "en-" + "-".join(["abcdefgh"] * 2667)
+    assert rejected(cap_xml(infos=[info_xml(language=huge)])) == (
+        f"CAP <language> of the main <info> block is {len(huge)} characters long; at most 35 are accepted "
+        "(RFC 5646 section 4.4.1)")
+
+
+def test_cap048_at_most_max_translations_alternatives_are_kept_the_first_ones():
+    infos = [info_xml(language="en-US")]
+    infos += [info_xml(language=f"x-l{i}", headline=f"H{i}", areas=[]) for i in range(600)]
+    alert = decode_alert(cap_xml(infos=infos), max_bytes=4_000_000)
+    assert list(alert.translations) == [f"x-l{i}" for i in range(20)]  # cap.MAX_TRANSLATIONS
