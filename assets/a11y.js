@@ -6,8 +6,10 @@
  * its options hold interactive inputs (nested-interactive). The native inputs inside their labels are
  * accessible by themselves, so the list becomes a named `group` (`radiogroup` for radios) and the labels
  * plain labels. dcc.Dropdown keeps a hidden `<input aria-hidden="true" tabindex="0">` that only forwards
- * the focus to its trigger button (aria-hidden-focus): taken out of the tab order (the trigger button is
- * in it). dcc.Slider's thumb (`role="slider"`) gets the name of the control's label, dcc.Upload's hidden
+ * the focus to its trigger button (aria-hidden-focus), and draws the trigger button itself with
+ * `tabindex="-1"`: the hidden input is taken out of the tab order and the trigger button put in it, so Tab
+ * reaches every dropdown (its own key handling then opens it: Enter, Space, ArrowDown; arrows and Enter
+ * choose; Escape closes and gives the focus back to the trigger). dcc.Slider's thumb (`role="slider"`) gets the name of the control's label, dcc.Upload's hidden
  * file input the text of its drop zone.
  *
  * A control's name is the text of `label[for=<the component's id>]`, else of the `<label>` around it,
@@ -77,6 +79,9 @@
       .forEach(function (option) { option.removeAttribute("role"); option.removeAttribute("aria-selected"); });
     within(root, '.dash-dropdown-focus-target[aria-hidden="true"]').forEach(function (target) {
       if (target.tabIndex !== -1) { target.tabIndex = -1; }
+    });
+    within(root, "button.dash-dropdown").forEach(function (trigger) {
+      if (trigger.tabIndex !== 0) { trigger.tabIndex = 0; }
     });
     // dcc.Upload's file input is hidden behind its drop zone: it takes the drop zone's text as its name
     within(root, 'input[type="file"]:not([aria-label])').forEach(function (input) {

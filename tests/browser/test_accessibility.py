@@ -13,6 +13,7 @@ import pytest
 import redis
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from alerts.store.accounts import Accounts
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_stream
 from tests.conftest import ROOT, add_user, make_alert, payload, wait_for
@@ -103,3 +104,127 @@ def test_a11y002_every_page_for_the_role_has_no_serious_violation(seeded, browse
     finally:
         context.close()
     assert found == {}, json.dumps(found, indent=1)
+
+
+#: Where Tab leaves the focus: its id, whether it shows a focus ring (:focus-visible and an outline of 2 px at least).
+FOCUSED = ("() => { const a = document.activeElement, s = getComputedStyle(a);"
+           " return [a.id, a.matches(':focus-visible') && s.outlineStyle !== 'none'"
+           " && parseFloat(s.outlineWidth) >= 2]; }")
+DROPDOWNS = ("ui-language", "filter-type", "filter-country", "coverage-capability")
+
+
+def _tab_to(page, target: str, limit: int = 60) -> bool:
+    """Press Tab until the element with id ``target`` has the focus; whether its focus ring shows."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused, ring = page.evaluate(FOCUSED)
+        if focused == target:
+            return ring
+    raise AssertionError(f"Tab never reached #{target} in {limit} presses")
+
+
+def test_a11y003_every_dropdown_is_reached_and_operated_by_keyboard(seeded, browser):
+    """Dash 4 draws a dropdown's trigger with tabindex -1 (assets/a11y.js puts it in the tab order): from the
+    top of the map page Tab reaches each dropdown, which opens with Enter and chooses with arrows and Enter;
+    a language chosen so reloads the page in it."""
+    user = add_user(seeded.redis_url, seeded.prefix, "a11y-keyboard", "duty_officer", "RS")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    accounts = Accounts(redis.Redis.from_url(seeded.redis_url), Keys(seeded.prefix))
+    try:
+        _sign_in(page, seeded.url, user.name, user.password)
+        page.wait_for_function(SETTLED, timeout=60_000)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        for target in DROPDOWNS:
+            assert _tab_to(page, target), f"#{target} has the focus without a visible focus ring"
+
+        page.focus("#filter-type")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".dash-dropdown-content")
+        page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
+        while page.evaluate("() => document.activeElement.type === 'search'"):  # (past the search box)
+            page.keyboard.press("ArrowDown")
+        chosen = page.evaluate("() => document.activeElement.value")
+        page.keyboard.press("Enter")
+        page.wait_for_function("v => document.getElementById('filter-type-value').textContent.trim() !== ''"
+                               " && !document.getElementById('filter-type-value')"
+                               ".classList.contains('dash-dropdown-placeholder')", arg=chosen)
+        page.keyboard.press("Escape")
+
+        page.focus("#ui-language")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
+        while page.evaluate("() => ['browser', 'en'].includes(document.activeElement.value)"):
+            page.keyboard.press("ArrowDown")
+        tag = page.evaluate("() => document.activeElement.value")
+        with page.expect_navigation(timeout=20_000):
+            page.keyboard.press("Enter")
+        page.wait_for_function("tag => document.documentElement.lang === tag", arg=tag)
+        assert accounts.get_user(user.name).language == tag
+    finally:
+        accounts.set_language(user.name, "")
+        context.close()
+
+
+#: The contrast ratio of an element's text with what is behind it (the first ancestor's opaque background).
+CONTRAST = """el => {
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  let back = el;
+  while (back && (getComputedStyle(back).backgroundColor === 'transparent'
+                  || rgb(getComputedStyle(back).backgroundColor)[3] === 0)) { back = back.parentElement; }
+  const a = lum(rgb(getComputedStyle(el).color)), b = lum(rgb(getComputedStyle(back || document.body).backgroundColor));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_a11y004_the_language_chooser_and_its_menu_are_readable(seeded, browser):
+    """The chooser sits in the dark top bar, whose white text its value and options must not inherit."""
+    user = add_user(seeded.redis_url, seeded.prefix, "a11y-contrast", "duty_officer", "RS")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(page, seeded.url, user.name, user.password)
+        page.wait_for_function(SETTLED, timeout=60_000)
+        assert page.eval_on_selector("#ui-language-value", CONTRAST) >= 4.5
+        page.click("#ui-language")
+        page.wait_for_selector(".language-chooser .dash-dropdown-option")
+        ratios = page.eval_on_selector_all(".language-chooser .dash-dropdown-option",
+                                           f"(options) => options.map({CONTRAST})")
+        assert ratios and min(ratios) >= 4.5, ratios
+    finally:
+        context.close()
+
+
+#: Which user opens which pages (each page is open to some role only).
+ROLE_PAGES = {"duty_officer": ("/", "/queue", "/situation", "/sharing", "/replay"),
+              "exercise_control": ("/exercises", "/aar", "/evaluation"),
+              "admin": ("/audit",)}
+
+
+@pytest.mark.parametrize("tag", ("el", "ro"))
+def test_a11y005_no_page_is_wider_than_a_phone_in_long_worded_languages(seeded, browser, tag):
+    """At 390x844, in languages with long words, no page is wider than the screen (WCAG 1.4.10 reflow) and
+    the alarm strip's sound button shows its whole text."""
+    accounts = Accounts(redis.Redis.from_url(seeded.redis_url), Keys(seeded.prefix))
+    found = {}
+    for role, paths in ROLE_PAGES.items():
+        user = add_user(seeded.redis_url, seeded.prefix, f"a11y-phone-{tag}-{role.replace('_', '-')}", role, "RS")
+        accounts.set_language(user.name, tag)
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        try:
+            _sign_in(page, seeded.url, user.name, user.password)
+            for path in paths:
+                page.goto(f"{seeded.url}{path}")
+                page.wait_for_function(SETTLED, timeout=60_000)
+                assert page.evaluate("() => document.documentElement.lang") == tag
+                width = page.evaluate("() => document.documentElement.scrollWidth")
+                clipped = page.eval_on_selector("#mute-sound", "b => b.scrollWidth > b.clientWidth + 1"
+                                                               " || b.scrollHeight > b.clientHeight + 1")
+                if width > 390 or clipped:
+                    found[path] = {"scrollWidth": width, "sound button clipped": clipped}
+        finally:
+            context.close()
+    assert found == {}, found
