@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from html import escape as html_escape
 
 import dash
 from dash import Dash, dcc, html
@@ -79,6 +81,22 @@ def alarm_strip() -> html.Div:
         ]),
         html.Div(id=ALARM_ANNOUNCE, className="visually-hidden", **{"aria-live": "assertive", "aria-atomic": "true"}),
     ])
+
+
+#: The page's own title, as Dash's pages write it (already HTML-escaped) in the page's ``twitter:title``.
+_PAGE_TITLE = re.compile(r'<meta property="twitter:title" content="([^"]*)"')
+
+
+def in_language(page: str) -> str:
+    """Dash's HTML page in the request's language (``alerts.i18n.current``): ``<html lang>``, the document's
+    ``<title>`` (the page's own, translated by its ``page_title``, not Dash's app title) and the loading
+    text shown until the scripts draw the page."""
+    found = _PAGE_TITLE.search(page)
+    title = found.group(1) if found else html_escape(_(language.APP_NAME))
+    page = page.replace('<html lang="en">', f'<html lang="{i18n.current()}">', 1)
+    page = re.sub(r"<title>[^<]*</title>", lambda _m: f"<title>{title}</title>", page, count=1)
+    loading = html_escape(_("Loading…"))
+    return re.sub(r">\s*Loading\.\.\.\s*<", lambda _m: ">" + loading + "<", page, count=1)
 
 
 def _frame(settings: Settings) -> html.Div:
@@ -178,8 +196,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # WCAG 3.1.1
     interpolate = app.interpolate_index
-    app.interpolate_index = lambda **parts: interpolate(**parts).replace(  # the request's language
-        '<html lang="en">', f'<html lang="{i18n.current()}">', 1)
+    app.interpolate_index = lambda **parts: in_language(interpolate(**parts))
     _offer_page_callbacks()
 
     app.layout = lambda: _frame(settings)

@@ -18,6 +18,7 @@ from alerts.core.query import AlertQuery
 from alerts.core.situation import situation, summarise
 from alerts.core.viewer import Viewer
 from alerts.i18n import N_
+from alerts.i18n.content import headline
 
 DEFAULT_WINDOW = timedelta(hours=24)
 
@@ -45,12 +46,17 @@ def situation_for(centre: Centre, viewer: Viewer, query: AlertQuery, since: date
     """The figures (``alerts.core.situation.situation``) over what ``viewer`` may see matching ``query``,
     and the matching rows (all times: the window only bounds the time-bound figures). When the window
     starts before ``AlertIndex.held_since``, the figures carry ``held_since`` (ISO 8601): alerts closed
-    before it may be missing (README, "Memory: the horizon")."""
+    before it may be missing (README, "Memory: the horizon"). Titles of the open critical and high incidents
+    are in the current language where the alert carries one (``alerts.i18n.content.headline``)."""
     since, until = window(centre, since, until)
     scoped = restricted(centre, viewer, AlertQuery(severities=query.severities, types=query.types,
                                                    countries=query.countries, exercise=query.exercise))
     rows = centre.index.select(scoped)
     figures = situation(rows, centre.workflow.response_times(), since, until, visible_assets_table(centre, viewer))
+    for item in figures["open_critical_high"]:  # a CAP alert's own headline in the viewer's language
+        stored = centre.index.get(item["id"])
+        if stored is not None:
+            item["title"] = headline(stored.alert)
     held_since = centre.index.held_since
     if held_since is not None and since < held_since:  # the period reaches back past what memory holds
         figures["held_since"] = held_since.isoformat()

@@ -21,8 +21,8 @@ Content without alerts carries the lowest level.
 
 Language: the narrative (Markdown, HTML) is written in the current language (``alerts.i18n.current``: the
 requesting user's), headings, sentences, column headers and the words for severities and statuses
-(``alerts.i18n.terms``); titles, places, owners, nations and markings are shown as they are, and the terms
-SITREP, EXERCISE and UTC are kept. CSV and GeoJSON are data: their column names, property keys and coded
+(``alerts.i18n.terms``) and EXERCISE; titles (a CAP alert's own headline in the language, where it carries
+one), places, owners, nations and markings are shown as they are, and the terms SITREP and UTC are kept. CSV and GeoJSON are data: their column names, property keys and coded
 values stay English (``CSV_COLUMNS``), whatever the language.
 
 Safe by construction (``alerts.formats.escape``): in Markdown every value
@@ -93,7 +93,7 @@ def _blocks(figures: dict, generated_at: datetime, viewer_nation: str, markings:
     ack, resolve, assets = figures["time_to_acknowledge"], figures["time_to_resolve"], figures["assets"]
     incidents = [
         [quote(_reported(item["reported_at"])), quote(upper(terms.severity(item["severity"]))),
-         quote(("EXERCISE " if item["exercise"] else "") + item["title"]),
+         quote((upper(_("EXERCISE")) + " " if item["exercise"] else "") + item["title"]),
          quote(", ".join(p for p in (item["region"], item["country"]) if p)), quote(terms.status(item["status"])),
          quote(item["owner"] or "-"), marking_text(markings[item["id"]].line() if item["id"] in markings else "-")]
         for item in figures["open_critical_high"]

@@ -1,0 +1,20 @@
+"""Dash's own HTML page speaks the request's language: ``<html lang>``, the document title (the page's own)
+and the loading text, before any script runs."""
+from __future__ import annotations
+
+import httpx
+
+from alerts import i18n
+from tests.conftest import add_user
+
+
+def test_apl001_the_served_page_has_the_language_title_and_loading_text_of_the_request(app_server):
+    user = add_user(app_server.services.settings.redis_url, app_server.prefix, "apl-duty", "duty_officer", "RS")
+    page = httpx.get(f"{app_server.url}/queue", headers={**user.headers, "Accept-Language": "el-GR"},
+                     timeout=20).text
+    greek = i18n.load("el").translations.gettext
+    assert '<html lang="el">' in page
+    assert f"<title>{greek('Response queue')} · {greek('Crisis dashboard')}</title>" in page
+    assert "Loading..." not in page and greek("Loading…") in page
+    english = httpx.get(f"{app_server.url}/queue", headers=user.headers, timeout=20).text
+    assert '<html lang="en">' in english and "<title>Response queue · Crisis dashboard</title>" in english
