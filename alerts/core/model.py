@@ -9,7 +9,6 @@ A ``StoredAlert`` is an accepted alert plus what ingest added: where it is
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -29,6 +28,8 @@ from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tl
 from alerts.core.nations import is_alpha2
 from alerts.core.records import Record
 from alerts.core.shapes import bounded, check_budget
+from alerts.core.text_rules import clean_text as _clean_text
+from alerts.core.text_rules import no_bidi_controls, no_control_chars  # noqa: F401  (re-exported)
 from alerts.core.times import Instant
 
 SCHEMA_VERSION = 1
@@ -49,12 +50,6 @@ RESERVED_EXTRAS = CAP_EXTRAS | COT_EXTRAS | INGEST_EXTRAS
 #: At most this many references (updates/cancels) per message, in every format; more is refused.
 MAX_REFERENCES = 100
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-#: The explicit directional formatting characters of Unicode UAX #9 "Unicode Bidirectional Algorithm"
-#: (section 2, table 1): the embeddings LRE, RLE (U+202A, U+202B), PDF (U+202C), the overrides LRO, RLO
-#: (U+202D, U+202E) and the isolates LRI, RLI, FSI, PDI (U+2066-U+2069). Not the implicit marks LRM, RLM
-#: (U+200E, U+200F) or ALM (U+061C), which only set a direction and cannot reorder text.
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 #: Alert fields holding coordinates only: no text to clean (``Alert._no_bidi_controls``).
 _GEOMETRY_FIELDS = frozenset({"location", "area"})
 
@@ -149,36 +144,6 @@ class Area(Record):
         return bounded(self.shape())[0]
 
 
-def no_control_chars(value: str) -> str:
-    """``value`` unchanged, or ValueError if it holds control characters (for one-line fields)."""
-    if _CONTROL_CHARS.search(value):
-        raise ValueError("contains control characters")
-    return value
-
-
-def no_bidi_controls(value: Any) -> Any:
-    """``value`` (a string, or a list or object of them, nested) with every explicit bidirectional
-    formatting character (``_BIDI_CONTROLS``, Unicode UAX #9 section 2) removed from its strings and from
-    its objects' keys (when two keys become one, the first is kept); anything else unchanged.
-
-    Those characters reorder the text displayed after them, so a headline can read differently on screen
-    from what it says (``Ωmega\\u202eRTL\\u202c`` shows as "ΩmegaLTR"): the class of CVE-2021-42574
-    "Trojan Source". They are removed rather than refused, like the control characters the format
-    mappings drop (``alerts.formats.text``): the text stays readable in its logical order, right-to-left
-    scripts still display by the implicit algorithm and the marks LRM/RLM/ALM are kept, and a record
-    stored before this rule reads back cleaned instead of failing to load."""
-    if isinstance(value, str):
-        return _BIDI_CONTROLS.sub("", value)
-    if isinstance(value, list):
-        return [no_bidi_controls(item) for item in value]
-    if isinstance(value, dict):
-        cleaned: dict = {}
-        for key, item in value.items():
-            cleaned.setdefault(no_bidi_controls(key), no_bidi_controls(item))
-        return cleaned
-    return value
-
-
 def releasable_nations(value: list[str] | None) -> list[str] | None:
     """A ``releasable_to`` list normalised: assigned ISO 3166-1 alpha-2 codes (``XK`` Kosovo) or ``ALL``,
     upper case, no repeats, not empty; ValueError naming the first code that is neither."""
@@ -194,13 +159,6 @@ def releasable_nations(value: list[str] | None) -> list[str] | None:
     if not nations:
         raise ValueError("must name at least one nation, or 'ALL'")
     return nations
-
-
-def _clean_text(value: str) -> str:
-    # Keep newlines and tabs in free text; refuse other control characters.
-    if _CONTROL_CHARS.search(value.replace("\n", "").replace("\t", "").replace("\r", "")):
-        raise ValueError("contains control characters")
-    return value
 
 
 class Alert(Record):

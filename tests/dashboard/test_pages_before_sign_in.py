@@ -4,13 +4,13 @@ refusals (``dashboard.auth.login``), the 404 page (``dashboard.edge.notfound``) 
 ``<html lang>``, and mark the classification banners as never translated (``translate="no"``)."""
 from __future__ import annotations
 
-import asyncio
 import re
 
 import httpx
 
 from dashboard.degraded import DegradedMiddleware
 from dashboard.outage import Outage
+from tests.conftest import run_async
 
 LANG = re.compile(r'<html lang="([^"]+)"')
 BANNER = re.compile(r'id="degraded-banner"[^>]*>Live data unavailable since \d\d:\d\d UTC, retrying<')
@@ -66,7 +66,7 @@ def _degraded_page(accept_language: str | None) -> tuple[int, str]:
     headers = [(b"accept", b"text/html")] + ([(b"accept-language", accept_language.encode())]
                                              if accept_language else [])
     scope = {"type": "http", "method": "GET", "path": "/queue", "headers": headers}
-    asyncio.run(DegradedMiddleware(unreachable, outage, retry_after=1, marking="UNCLASSIFIED")(scope, None, send))
+    run_async(lambda: DegradedMiddleware(unreachable, outage, retry_after=1, marking="UNCLASSIFIED")(scope, None, send))
     return answer["status"], answer["body"]
 
 
