@@ -429,7 +429,7 @@ class TlsProxy:
                     sink.write(data)
                     await sink.drain()
             except OSError:
-                pass
+                return  # one side went away: this direction ends (the finally closes the other)
             finally:
                 sink.close()
 
