@@ -153,13 +153,13 @@ def refresh_queue(_live, _changed, selected, last_signature):
     viewer = context.viewer
     centre = context.services.centre
     entries = workflow.open_queue(centre, viewer)
-    signature = _signature(selected, [workflow.open_count(centre, viewer)] + [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status,
+    total = workflow.open_count(centre, viewer)
+    signature = _signature(selected, [total] + [(e.stored.id, e.level, e.acknowledged, e.deadline, e.status,
                                        e.stored.routing.marking(centre.scheme)) for e in entries])
     if signature == last_signature:
         return (dash.no_update,) * 3
     items = ([_queue_item(e, viewer, selected, centre.scheme) for e in entries]
              or [html.Li(_("No open alerts."), className="muted")])
-    total = workflow.open_count(centre, viewer)
     count = i18n.number(len(entries)) if total <= len(entries) else _(
         "%(shown)s of %(total)s (most urgent first)") % {"shown": i18n.number(len(entries)),
                                                           "total": i18n.number(total)}
