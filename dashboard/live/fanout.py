@@ -121,7 +121,8 @@ class Inbox:
         if not self._items and not self.closed:
             self._ready.clear()
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancellation (Python 3.11)
+                    await self._ready.wait()
             except TimeoutError:
                 return None
             self._check_age()

@@ -62,7 +62,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
             if begun is not None:
                 wait = min(wait, begun + limits.message_timeout - loop.time())
             try:
-                data = await asyncio.wait_for(reader.read(limits.read_size), max(wait, 0))
+                async with asyncio.timeout(max(wait, 0)):  # not wait_for: it can swallow a cancellation (3.11)
+                    data = await reader.read(limits.read_size)
             except TimeoutError:
                 inbox.counters.timeouts += 1
                 if begun is not None and loop.time() >= begun + limits.message_timeout:

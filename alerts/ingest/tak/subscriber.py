@@ -75,9 +75,11 @@ class TakSubscriber:
         peer = f"{self.host}:{self.port}"
         while True:
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.host, self.port, ssl=self.tls, limit=self.limits.read_size),
-                    self.limits.read_timeout)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as
+                # the connection fails, and the bridge then never stops (cpython gh-86296)
+                async with asyncio.timeout(self.limits.read_timeout):
+                    reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self.tls,
+                                                                   limit=self.limits.read_size)
             except (OSError, TimeoutError, ssl.SSLError) as exc:
                 log.warning("TAK server %s unreachable (%s); trying again in %.1f s", peer, exc or "timeout", wait)
                 await asyncio.sleep(wait)

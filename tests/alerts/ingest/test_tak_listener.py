@@ -338,6 +338,41 @@ def test_tak109b_a_device_the_registry_does_not_know_is_routed_by_the_listener_s
     assert alert.routing.feed == "rs-tak" and alert.routing.releasable_to == ["RS", "BA"]
 
 
+def test_tak110b_the_bridge_stops_when_asked_in_the_middle_of_reconnecting(client, keys):
+    """CI: the bridge, stopped as it reconnected, did not stop: ``asyncio.wait_for`` on Python 3.11 returns the
+    connection (or its error) and swallows a cancellation that arrives as the attempt completes (cpython gh-86296),
+    so the bridge went on reading, and reconnecting, for ever. Stopped many times while a server accepts and drops
+    it as fast as it comes, and while nothing listens, it stops every time."""
+    server = socket.create_server(LOCAL)
+    port = server.getsockname()[1]
+    closing = threading.Event()
+
+    def drop_everyone() -> None:
+        while not closing.is_set():
+            with suppress(OSError):
+                conn, _ = server.accept()
+                conn.close()
+
+    dropper = threading.Thread(target=drop_everyone, daemon=True)
+    dropper.start()
+    try:
+        for attempt in range(60):
+            if attempt == 30:  # then nothing listens: every attempt is refused at once
+                closing.set()
+                server.close()
+            bridge = TakSubscriber(InboxWriter(client, keys, "rs-tak"), "127.0.0.1", port, backoff=0.0005,
+                                   backoff_max=0.0005)
+            stop = threading.Event()
+            thread = threading.Thread(target=bridge.run, args=(stop,), daemon=True)
+            thread.start()
+            stop.set()  # _main sees it only after its first 0.1 s nap: many attempts happen before the cancel
+            thread.join(timeout=5)
+            assert not thread.is_alive(), f"the bridge did not stop (attempt {attempt})"
+    finally:
+        closing.set()
+        server.close()
+
+
 def test_tak110_the_bridge_reconnects_to_a_tak_server_and_feeds_the_inbox(client, keys):
     server = socket.create_server(LOCAL)
     port = server.getsockname()[1]
