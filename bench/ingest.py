@@ -122,7 +122,10 @@ def raw_baselines(client, key: str, payloads: list[bytes]) -> dict:
 def stage_costs(client, prefix: str, payloads: list[bytes], regions: RegionIndex) -> dict:
     """Each pipeline step alone, in this process, on all payloads: seconds per step (no baseline;
     ``Alert.model_validate_json`` is printed as a reference). Only ``record_many`` touches Redis."""
+    from alerts.core.feeds import FeedRegistry
+    from alerts.core.markings import Classifications
     from alerts.core.model import Alert
+    from alerts.core.routing import route
     from alerts.formats.decode import decode_alert
     from alerts.ingest.alerts import stored_alert
 
@@ -136,7 +139,9 @@ def stage_costs(client, prefix: str, payloads: list[bytes], regions: RegionIndex
         placements += regions.place_points(np.array([p[0] for p in batch]), np.array([p[1] for p in batch]))
     stages["RegionIndex.place_points (batches of 500)"] = time.perf_counter() - start
     now = datetime.now(UTC)
-    stored = [stored_alert(a, p, now, point) for a, p, point in zip(decoded, placements, points)]
+    feeds, scheme = FeedRegistry([]), Classifications()
+    stored = [stored_alert(a, p, now, point, route(a, feeds, scheme))
+              for a, p, point in zip(decoded, placements, points)]
     start = time.perf_counter()
     for s in stored:
         s.model_dump_json()

@@ -67,8 +67,11 @@ def naive_summarise(alerts: list) -> dict:
 
 def stored_alerts(n: int, places) -> list:
     """``n`` StoredAlert objects over 30 days, placed as ingest places them (no Redis)."""
+    from alerts.core.feeds import FeedRegistry
     from alerts.core.geography import RegionIndex
+    from alerts.core.markings import Classifications
     from alerts.core.model import Alert
+    from alerts.core.routing import route
     from alerts.ingest.alerts import stored_alert
 
     rng = random.Random(3)
@@ -78,7 +81,9 @@ def stored_alerts(n: int, places) -> list:
     points = [a.point() for a in alerts]
     placements = regions.place_points(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
     now = datetime.now(UTC)
-    return [stored_alert(a, p, now, lon, lat) for a, p, (lon, lat) in zip(alerts, placements, points)]
+    feeds, scheme = FeedRegistry([]), Classifications()
+    return [stored_alert(a, p, now, point, route(a, feeds, scheme))
+              for a, p, point in zip(alerts, placements, points)]
 
 
 def map_traces(rows) -> list[dict]:

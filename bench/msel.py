@@ -29,7 +29,7 @@ def synthetic_msel(rows: int = INJECTS) -> list[list[str]]:
         body.append([str(n), f"{n // 60}:{n % 60:02d}:00", "EXCON", ("RS", "HR;BA", "MK")[n % 3], "hazmat", "high",
                      f"Inject {n}", f"{42 + (n % 40) / 10:.1f}", f"{19 + (n % 30) / 10:.1f}",
                      "acknowledge within 5m and assign cbrn_team within 30m" if n % 5 == 0 else "",
-                     f"OBJ-{n % 4 + 1}", str(n - 1) if n % 10 == 0 else ""])
+                     f"OBJ-{n % 4 + 1}", str(n - 5) if n % 10 == 0 else ""])  # backs up one that can be missed
     return [header, *body]
 
 
