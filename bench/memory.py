@@ -1,0 +1,90 @@
+"""10. Server memory: the resident set of a real ``crisisdash serve`` holding ``n`` alerts in its read model.
+
+``n`` alerts (synthetic, placed as ingest places them, spread over 30 days, all open) are recorded under a
+fresh prefix with ``AlertStore.record_many``; a ``crisisdash serve --no-ingest`` is started on that prefix and,
+once its read model holds all ``n`` (``alerts_held`` of ``/api/v1/health``, asked as an admin), its resident
+set (``VmRSS`` of ``/proc/<pid>/status``) is read, then again after the alert list and the situation picture
+were asked for once (`/api/v1/alerts`, `/api/v1/summary`). Baseline, same run: the same server on an empty prefix. Target (the scale issue): at most
+300 MB per process at 100,000 alerts. Figures in MiB.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+
+from alerts.store.accounts import Accounts
+from alerts.store.alerts import AlertStore
+from alerts.store.keys import Keys
+from bench.common import HEADERS, chunks, client_for, delete_prefix, fmt_mb, print_table, wait_for
+from bench.map import stored_alerts
+
+TARGET_MB = 300.0
+
+
+def rss_of_mb(pid: int) -> float:
+    """Resident set of process ``pid`` in MiB (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def _measure(url: str, prefix: str, n: int) -> dict:
+    """Start ``serve --no-ingest`` on ``prefix`` (holding ``n`` alerts), read its RSS; stop it."""
+    from tests.conftest import start_server, stop_server
+
+    accounts = Accounts(client_for(url), Keys(prefix))
+    accounts.add_user("bench-admin", "admin", "MK", uuid.uuid4().hex)
+    _, token = accounts.create_token("bench-admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    t0 = time.perf_counter()
+    server = start_server(url, prefix, "--no-ingest")
+    try:
+        def held() -> bool:
+            answer = httpx.get(f"{server.url}/api/v1/health", headers=headers, timeout=30).json()
+            return answer.get("alerts_held") == n
+
+        wait_for(held, 300, f"the read model to hold {n} alerts")
+        loaded_s = time.perf_counter() - t0
+        loaded = rss_of_mb(server.process.pid)
+        for path in ("/alerts?limit=200", "/summary"):
+            httpx.get(f"{server.url}/api/v1{path}", headers=headers, timeout=60).raise_for_status()
+        return {"rss_loaded_mb": loaded, "rss_after_reads_mb": rss_of_mb(server.process.pid), "loaded_s": loaded_s}
+    finally:
+        stop_server(server)
+
+
+def bench_memory(url: str, prefix: str, n: int, places) -> dict:
+    """The section's figures (see the module docstring)."""
+    client = client_for(url)
+    full, empty = f"{prefix}:memory", f"{prefix}:memory-empty"
+    t0 = time.perf_counter()
+    store = AlertStore(client, Keys(full))
+    for batch in chunks(stored_alerts(n, places), 1_000):
+        store.record_many(batch)
+    setup_s = time.perf_counter() - t0
+    try:
+        baseline = _measure(url, empty, 0)
+        measured = _measure(url, full, n)
+    finally:
+        delete_prefix(client, full)
+        delete_prefix(client, empty)
+    return {"n": n, "target_mb": TARGET_MB, "setup_s": setup_s, "empty": baseline, "full": measured,
+            "meets_target": measured["rss_after_reads_mb"] <= TARGET_MB}
+
+
+def report_memory(r: dict) -> None:
+    """Print section 10."""
+    full, empty = r["full"], r["empty"]
+    verdict = "meets" if r["meets_target"] else "ABOVE"
+    rows = [
+        [f"serve RSS, {r['n']:,} alerts held", fmt_mb(full["rss_loaded_mb"]), "serve RSS, no alerts",
+         fmt_mb(empty["rss_loaded_mb"]), f"read model loaded in {full['loaded_s']:.1f} s"],
+        [f"serve RSS, {r['n']:,} alerts, after list + summary", fmt_mb(full["rss_after_reads_mb"]),
+         "serve RSS, no alerts, same reads", fmt_mb(empty["rss_after_reads_mb"]),
+         f"{verdict} target <= {r['target_mb']:,.0f} MB"],
+    ]
+    print_table(f"10. Server memory ({r['n']:,} alerts recorded in {r['setup_s']:.1f} s)", HEADERS, rows)
