@@ -346,7 +346,12 @@ def start_server(redis_url: str, prefix: str, *extra: str) -> RunningServer:
     args = ["serve", "--redis-url", redis_url, "--prefix", prefix, "--port", str(port), *extra]
     process = _spawn(args)
     url = f"http://127.0.0.1:{port}"
-    _wait_healthy(url, process)
+    try:
+        _wait_healthy(url, process)
+    except BaseException:  # a server that never became healthy is not left running after the test
+        process.kill()
+        process.wait(timeout=20)
+        raise
     return RunningServer(url, prefix, redis_url, process, port, args)
 
 
