@@ -166,7 +166,7 @@ class AlertIndex:
         if position is None:
             position = self._position[stored.id] = len(self._position)
         self._pending[position] = _row(stored, self._sets)
-        self._alerts[stored.id] = stored.model_dump_json()
+        self._alerts[stored.id] = stored.model_dump_json(exclude_defaults=True)  # (defaults come back on parse)
 
     def _closed(self, alert_id: str, at: datetime) -> None:
         """Note that held alert ``alert_id`` closed at ``at`` (the first time only); ``at`` never precedes
