@@ -83,6 +83,9 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return table.astype(_DTYPES)
 
 
+#: Rows a start-up load turns into table rows at a time (``AlertIndex.load``).
+LOAD_CHUNK = 10_000
+
 #: Longest an alert past the horizon waits to leave memory with the next batch (``AlertIndex._evict``).
 _MOST_SLACK = timedelta(seconds=60)
 
@@ -128,9 +131,10 @@ class AlertIndex:
     def __len__(self) -> int:
         return len(self._alerts)
 
-    def load(self, alerts: Iterable[StoredAlert], cursor: str) -> None:
+    def load(self, alerts: Iterable[StoredAlert], cursor: str, chunk: int = LOAD_CHUNK) -> None:
         """Fill from stored alerts read after ``cursor`` was taken as the stream position (closed alerts
-        received longer than the horizon before it are left out: see the module docstring)."""
+        received longer than the horizon before it are left out: see the module docstring); their rows join
+        the table ``chunk`` at a time (rows as dicts take about three times the table's memory)."""
         cutoff = None if self.horizon is None else before(stream_time(cursor), self.horizon)
         with self._lock:
             closed = []
@@ -141,6 +145,8 @@ class AlertIndex:
                         continue
                     closed.append((stored.received_at, stored.id))
                 self._put(stored)
+                if len(self._pending) >= chunk:
+                    self.table()
             for at, alert_id in sorted(closed):
                 self._closed(alert_id, at)
             self.cursor = cursor

@@ -410,3 +410,13 @@ def test_idx005_a_held_record_comes_back_equal_to_what_was_put_whatever_it_carri
     index = index_of(*put)
     for record in put:
         assert index.get(record.id) == record
+
+
+def test_idx006_a_load_in_chunks_builds_the_same_table_as_one_in_one_go():
+    alerts = [stored(f"c-{n}", severity=("low", "high", "critical")[n % 3], countries=(("MK",), ("RS", "BA"))[n % 2],
+                     reported_at=T0 + timedelta(minutes=n), status=list(Status)[n % len(Status)]) for n in range(25)]
+    whole, chunked = AlertIndex(), AlertIndex()
+    whole.load(alerts, "100-0", chunk=1_000)
+    chunked.load(alerts, "100-0", chunk=10)
+    pd.testing.assert_frame_equal(chunked.table(), whole.table())
+    assert [chunked.get(a.id) for a in alerts] == alerts
