@@ -249,7 +249,7 @@ def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places) -> d
                 page.goto(server.url + "/", wait_until="domcontentloaded")
                 out["signed_in_as"] = sign_in_if_asked(page, client, lat_prefix)
                 start = time.perf_counter()
-                page.wait_for_function("document.body.dataset.live === 'open'", timeout=60_000)
+                page.wait_for_function("() => document.body.dataset.live === 'open'", timeout=60_000)
                 out["page_live_s"] = time.perf_counter() - start
                 page.evaluate(OBSERVER_JS, pattern)
 
