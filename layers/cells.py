@@ -139,7 +139,8 @@ def cell_trace(cells: Cells | None) -> dict:
     return {
         "type": "scattermap", "name": MAP_TRACES[INCIDENT_CELLS], "lon": typed(cells.lon), "lat": typed(cells.lat),
         "mode": "markers+text",
-        "marker": {"size": typed(cell_sizes(cells.count)), "color": [cell_colour(w) for w in cells.worst.tolist()],
+        # sizes as a plain list: the picking script reads them per point (assets/map_select.js)
+        "marker": {"size": np.round(cell_sizes(cells.count), 1).tolist(), "color": [cell_colour(w) for w in cells.worst.tolist()],
                    "opacity": 0.85},
         "text": counts, "textfont": {"color": "#ffffff", "size": 12},
         "customdata": [f"cell-{i}" for i in range(len(cells))],
