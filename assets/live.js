@@ -498,6 +498,7 @@
   function connect(newSpec) {
     if (superseded) { return; }  // see the "superseded" listener
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
+    document.body.dataset.mapBuilds = String(Number(document.body.dataset.mapBuilds || 0) + 1);
     clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
     withdrawn = new Set();

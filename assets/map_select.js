@@ -19,7 +19,8 @@
  * mapView (a Dash clientside callback of the map page): the view the map
  * shows once a move has ended, {zoom, center: {lon, lat}, bounds: [west,
  * south, east, north]}, read from the map itself (or from the relayout when
- * the map is not drawn yet), for the build (layers/cells.py).
+ * the map is not drawn yet), for the build (layers/cells.py); it asks for a
+ * rebuild only when the build follows the view.
  * Opening view: once per map drawn, the map is fitted to the region
  * (contract "regionBounds") at whatever size it has, phone or desktop; it is
  * passed to plotly as a view change of the user's, so later rebuilds keep it.
@@ -199,20 +200,24 @@
 
   window.setInterval(settle, 200);
 
-  // The view for the map page's build: from the map once drawn, else from the relayout; no update for a
-  // relayout that moves nothing (e.g. autosize).
-  function mapView(relayout) {
-    var none = window.dash_clientside.no_update, data = relayout || {};
+  // The view for the map page's build, [view, moved]: the view from the map once drawn (else from the
+  // relayout), and again as "moved" only when the build follows the view (spec.partial), so a move
+  // rebuilds only a picture that depends on it; no update for a relayout that moves nothing (autosize).
+  function mapView(relayout, spec) {
+    var none = window.dash_clientside.no_update, data = relayout || {}, view = null;
     var moved = Object.keys(data).some(function (k) { return k.indexOf("map.") === 0 || k === "map"; });
-    if (!moved) { return none; }
+    if (!moved) { return [none, none]; }
     var map = mapOf(graph());
     if (map) {
       var b = map.getBounds(), c = map.getCenter();
-      return {zoom: map.getZoom(), center: {lon: c.lng, lat: c.lat},
+      view = {zoom: map.getZoom(), center: {lon: c.lng, lat: c.lat},
               bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]};
+    } else {
+      var centre = data["map.center"] || (data.map || {}).center, zoom = data["map.zoom"] || (data.map || {}).zoom;
+      if (!centre || zoom === undefined) { return [none, none]; }
+      view = {zoom: zoom, center: {lon: centre.lon, lat: centre.lat}, bounds: null};
     }
-    var centre = data["map.center"] || (data.map || {}).center, zoom = data["map.zoom"] || (data.map || {}).zoom;
-    return centre && zoom !== undefined ? {zoom: zoom, center: {lon: centre.lon, lat: centre.lat}, bounds: null} : none;
+    return [view, spec && spec.partial ? view : none];
   }
 
   window.dash_clientside = window.dash_clientside || {};

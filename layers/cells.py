@@ -42,10 +42,12 @@ RANK_SEVERITY = {rank: value for value, rank in SEVERITY_RANK.items()}
 
 @dataclass(frozen=True)
 class MapView:
-    """What the map shows: ``zoom`` and the (west, south, east, north) ``bounds`` (degrees)."""
+    """What the map shows: ``zoom``, the (west, south, east, north) ``bounds`` (degrees) and the ``centre``
+    (``{"lon", "lat"}``; None: not known)."""
 
     zoom: float
     bounds: tuple[float, float, float, float]
+    centre: dict | None = None
 
 
 #: The opening view (``layers.basemap``), until the browser says what it shows.
@@ -69,6 +71,8 @@ def parse_view(data) -> MapView | None:
     malformed)."""
     try:
         zoom = float(data["zoom"])
+        given = data.get("center")
+        centre = {"lon": float(given["lon"]), "lat": float(given["lat"])} if given else None
         bounds = data.get("bounds")
         if bounds:
             west, south, east, north = (float(b) for b in bounds)
@@ -78,14 +82,14 @@ def parse_view(data) -> MapView | None:
                                                    *ASSUMED_SCREEN)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    values = (zoom, west, south, east, north)
+    values = (zoom, west, south, east, north) + tuple((centre or {}).values())
     if not all(math.isfinite(v) for v in values) or south > north:
         return None
     if east - west >= 360:  # a map zoomed out shows the world more than once
         west, east = -180.0, 180.0
     elif not (-180 <= west <= 180 and -180 <= east <= 180):  # a view across the antimeridian, as MapLibre gives it
         west, east = (west + 180) % 360 - 180, (east + 180) % 360 - 180
-    return MapView(zoom, (west, south, east, north))
+    return MapView(zoom, (west, south, east, north), centre)
 
 
 def widened(bounds: tuple[float, float, float, float], margin: float = MARGIN) -> tuple[float, float, float, float]:

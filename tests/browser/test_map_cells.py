@@ -17,7 +17,7 @@ from alerts.store.producer import send_to_stream
 from layers.incidents import SEVERITY_COLOURS
 from layers.traces import INCIDENT_CELLS, INCIDENT_CORE, LIVE_CORE
 from tests.browser.test_map_live import GRAPH, _wait_live, _wait_on_map
-from tests.conftest import add_user, make_alert, payload, serving, sign_in, wait_for
+from tests.conftest import add_user, block_outside, make_alert, payload, serving, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +66,11 @@ def _zoom(page) -> float:
     return page.evaluate(f"() => document.querySelector('{GRAPH}')._fullLayout.map._subplot.map.getZoom()")
 
 
-def test_cells001_above_the_limit_cells_with_counts_then_points_once_zoomed_in(crowded, page):
+def test_cells001_above_the_limit_cells_with_counts_then_points_once_zoomed_in(crowded, browser):
     server, officer, alerts = crowded
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    attempted_outside, _served = block_outside(context)  # the counts are drawn without glyphs from outside
+    page = context.new_page()
     sign_in(page, server.url, officer)
     _wait_live(page)
     _wait_cells(page)
@@ -90,6 +93,8 @@ def test_cells001_above_the_limit_cells_with_counts_then_points_once_zoomed_in(c
         f"() => {{ const d = document.querySelector('{GRAPH}').data; return (d[{INCIDENT_CELLS}].text || [])"
         f".length > 0 && (d[{INCIDENT_CORE}].customdata || []).length === 0; }}", timeout=30_000)
     assert sum(int(t) for t in _trace(page, INCIDENT_CELLS, "text")) == 60
+    assert attempted_outside == []
+    context.close()
 
 
 def test_cells002_a_click_on_a_cell_zooms_in_to_it(crowded, page):
@@ -106,8 +111,13 @@ def test_cells002_a_click_on_a_cell_zooms_in_to_it(crowded, page):
         f"""([lon, lat]) => {{ const m = document.querySelector('{GRAPH}')._fullLayout.map._subplot.map;
             const p = m.project([lon, lat]), r = m.getCanvas().getBoundingClientRect();
             return [r.left + p.x, r.top + p.y]; }}""", [lon, lat])
+    builds = int(page.evaluate("() => Number(document.body.dataset.mapBuilds || 0)"))
     page.mouse.click(x, y)
     page.wait_for_function("() => Number(document.body.dataset.mapCellZooms || 0) >= 1", timeout=10_000)
+    page.wait_for_function("n => Number(document.body.dataset.mapBuilds || 0) > n", arg=builds, timeout=30_000)
+    # the map rebuilt for the new view, and kept it
+    page.wait_for_function(f"() => !document.querySelector('{GRAPH}').classList.contains('dash-graph--pending')"
+                           " && !document.querySelector('[data-dash-is-loading]')", timeout=30_000)
     assert _zoom(page) == pytest.approx(before + 2)
     centre = page.evaluate(f"() => document.querySelector('{GRAPH}')._fullLayout.map._subplot.map.getCenter()")
     assert (centre["lng"], centre["lat"]) == (pytest.approx(lon, abs=1e-3), pytest.approx(lat, abs=1e-3))

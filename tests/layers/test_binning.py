@@ -5,8 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alerts.core.index import AlertIndex
+from alerts.core.query import AlertQuery
+from layers.assets import asset_traces
+from layers.basemap import REGION_CENTRE, REGION_ZOOM, map_figure
 from layers.binning import cell_degrees, grid_cells, in_bounds, view_bounds
 from layers.cells import OPENING_VIEW, MapView, cell_trace, drawn, parse_view, widened
+from layers.coverage import coverage_traces
 from layers.incidents import CLOSED_COLOUR, SEVERITY_COLOURS, incident_traces
 from layers.traces import INCIDENT_CELLS, MAP_TRACES
 
@@ -55,6 +60,13 @@ def test_bin004_bounds_and_views():
 
 def test_bin005_the_view_store_is_read_or_refused():
     assert parse_view({"zoom": 7, "bounds": [20, 41, 22, 43]}) == MapView(7.0, (20.0, 41.0, 22.0, 43.0))
+    seen = parse_view({"zoom": 7, "center": {"lon": 21, "lat": 42}, "bounds": [20, 41, 22, 43]})
+    assert seen.centre == {"lon": 21.0, "lat": 42.0}
+    traces = incident_traces(AlertIndex().select(AlertQuery())) + asset_traces([]) + coverage_traces(None)
+    kept = map_figure(traces, "/assets/", centre=seen.centre, zoom=seen.zoom)["layout"]["map"]
+    assert (kept["center"], kept["zoom"]) == ({"lon": 21.0, "lat": 42.0}, 7.0)  # a rebuild keeps the view
+    opening = map_figure(traces, "/assets/")["layout"]["map"]
+    assert (opening["center"], opening["zoom"]) == (REGION_CENTRE, REGION_ZOOM)
     around = parse_view({"zoom": 7, "center": {"lon": 21, "lat": 42}, "bounds": None})
     assert around.bounds[0] < 21 < around.bounds[2] and around.bounds[1] < 42 < around.bounds[3]
     assert parse_view({"zoom": 0.5, "bounds": [-300, -80, 300, 80]}).bounds == (-180.0, -80.0, 180.0, 80.0)
