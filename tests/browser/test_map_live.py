@@ -19,8 +19,10 @@ pytestmark = pytest.mark.browser
 def server(redis_url):
     """The module's server, with room for every incident as a point: map006 adds 10,000 to those of the other
     tests, which would otherwise pass the default ``CRISIS_MAP_POINTS_MAX`` (10,000) and be drawn as grid
-    cells (``tests/browser/test_map_cells.py``)."""
-    yield from serving(redis_url, CRISIS_MAP_POINTS_MAX="20000")
+    cells (``tests/browser/test_map_cells.py``). Set for the whole module: map004 restarts the server."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRISIS_MAP_POINTS_MAX", "20000")
+        yield from serving(redis_url)
 
 GRAPH = "#incident-map .js-plotly-plot"
 
