@@ -13,6 +13,9 @@
  *   - "update": a change to an alert (acknowledged, escalated, resolved,
  *     cancelled...); its point is restyled where it is (built or live trace)
  *     and its list item re-rendered (an escalated one says "ESCALATED L1");
+ *     when the build drew only part of the incidents as points (spec.partial:
+ *     the others counted in grid cells or out of view, layers/cells.py), a
+ *     change to one not drawn is not drawn as a new point;
  *   - "asset": handed to assets_live.js (window.crisisAssets);
  *   - "withdraw": the alert is no longer released to this viewer (its
  *     releasability narrowed): its point and list item are removed;
@@ -350,7 +353,10 @@
     var back = withdrawn.delete(a.id);  // released to this viewer again: drawn anew
     var known = !back && (liveIndex.has(a.id) || unlocated.has(a.id) || builtPosition(a.id) !== undefined ||
                           items.concat(held).some(function (x) { return x.id === a.id; }));
-    if (known) {
+    if (!known && !back && kind === "update" && spec.partial) {
+      // a change to an incident the build counted but did not draw (in a grid cell, or out of view): it is
+      // in the picture already; the next build shows it changed
+    } else if (known) {
       if (located) { mapChanged[a.id] = a; }
       place(a, false);
     } else {
@@ -492,6 +498,7 @@
   function connect(newSpec) {
     if (superseded) { return; }  // see the "superseded" listener
     spec = newSpec; lastId = null; clearTimeout(retryTimer);
+    document.body.dataset.mapBuilds = String(Number(document.body.dataset.mapBuilds || 0) + 1);
     clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
     withdrawn = new Set();
@@ -575,11 +582,11 @@
   // A closed stream (the server refused it) is reopened by the watchdog rebuild;
   // EventSource itself retries every dropped connection.
   window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.crisis = {
+  window.dash_clientside.crisis = Object.assign(window.dash_clientside.crisis || {}, {
     connectLive: function (newSpec) {
       if (!newSpec) { return window.dash_clientside.no_update; }
       connect(newSpec);
       return newSpec.after;
     }
-  };
+  });
 })();

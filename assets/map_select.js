@@ -12,14 +12,22 @@
  * incidents at one place, can still be chosen, by pointer or keyboard (Tab,
  * Enter; Escape closes it). Plotly's own clickData is not used: it picks by
  * distance minus radius, which favours the smaller marker whatever is on top.
- * A drag (pan) is not a click.
+ * A drag (pan) is not a click. Grid cells (layers/cells.py: incidents counted
+ * when there are too many to draw) come last: a click where only a cell is
+ * zooms the map in to it (CELL_ZOOM levels), as the user's own view change,
+ * so the page rebuilds the map for the new view (mapView).
+ * mapView (a Dash clientside callback of the map page): the view the map
+ * shows once a move has ended, {zoom, center: {lon, lat}, bounds: [west,
+ * south, east, north]}, read from the map itself (or from the relayout when
+ * the map is not drawn yet), for the build (layers/cells.py); it asks for a
+ * rebuild only when the build follows the view.
  * Opening view: once per map drawn, the map is fitted to the region
  * (contract "regionBounds") at whatever size it has, phone or desktop; it is
  * passed to plotly as a view change of the user's, so later rebuilds keep it.
  */
 (function () {
   "use strict";
-  var TOLERANCE = 2, DRAG = 5;
+  var TOLERANCE = 2, DRAG = 5, CELL_ZOOM = 2;
   var down = null, fitted = null, unfolded = null;
 
   function pageContract() { return window.crisisContract.get(); }  // contract.js
@@ -72,7 +80,7 @@
         var id = at(trace.customdata, i);
         if (d > r || id === null || id === undefined || seen.has(id)) { continue; }
         seen.add(id);
-        found.push({kind: layer.kind, rank: rank, distance: d,
+        found.push({kind: layer.kind, rank: rank, distance: d, lon: lo, lat: la,
                     id: layer.kind === "asset" ? String(id).slice(prefix.length) : String(id),
                     label: labelOf(at(trace.hovertext, i), layer.kind)});
       }
@@ -123,8 +131,15 @@
     if (!map) { return; }
     var rect = map.getCanvas().getBoundingClientRect();
     var x = event.clientX - rect.left, y = event.clientY - rect.top;
-    var found = hitsAt(gd, map, x, y);
+    var hits = hitsAt(gd, map, x, y);
+    var found = hits.filter(function (f) { return f.kind !== "cell"; });
     document.body.dataset.mapPicks = String(Number(document.body.dataset.mapPicks || 0) + 1);
+    if (!found.length && hits.length) {  // only a grid cell here: zoom in to it
+      closePicker();
+      map.jumpTo({center: [hits[0].lon, hits[0].lat], zoom: map.getZoom() + CELL_ZOOM}, {originalEvent: {type: "cell"}});
+      document.body.dataset.mapCellZooms = String(Number(document.body.dataset.mapCellZooms || 0) + 1);
+      return;
+    }
     if (!found.length) { closePicker(); return; }
     window.crisisLive.select({id: found[0].id, kind: found[0].kind});
     if (found.length > 1) { openPicker(found, x, y, found[0]); } else { closePicker(); }
@@ -184,4 +199,27 @@
   }
 
   window.setInterval(settle, 200);
+
+  // The view for the map page's build, [view, moved]: the view from the map once drawn (else from the
+  // relayout), and again as "moved" only when the build follows the view (spec.partial), so a move
+  // rebuilds only a picture that depends on it; no update for a relayout that moves nothing (autosize).
+  function mapView(relayout, spec) {
+    var none = window.dash_clientside.no_update, data = relayout || {}, view = null;
+    var moved = Object.keys(data).some(function (k) { return k.indexOf("map.") === 0 || k === "map"; });
+    if (!moved) { return [none, none]; }
+    var map = mapOf(graph());
+    if (map) {
+      var b = map.getBounds(), c = map.getCenter();
+      view = {zoom: map.getZoom(), center: {lon: c.lng, lat: c.lat},
+              bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]};
+    } else {
+      var centre = data["map.center"] || (data.map || {}).center, zoom = data["map.zoom"] || (data.map || {}).zoom;
+      if (!centre || zoom === undefined) { return [none, none]; }
+      view = {zoom: zoom, center: {lon: centre.lon, lat: centre.lat}, bounds: null};
+    }
+    return [view, spec && spec.partial ? view : none];
+  }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.crisis = Object.assign(window.dash_clientside.crisis || {}, {mapView: mapView});
 })();

@@ -10,6 +10,11 @@ asset and coverage traces), Dash's JSON encoding, the payload size,
 first build and its update after one event. Baselines, same run: a validated
 ``go.Figure`` and its ``to_json``, a loop over the objects with
 ``AlertQuery.matches`` + sort, and ``collections.Counter``.
+
+The map above its point limit (``layers.cells``, ``CRISIS_MAP_POINTS_MAX``, default ``POINTS_MAX``): the
+rebuild (select, what is drawn, figure build, to JSON) and its payload in the opening view (grid cells once
+the selection is over the limit) and zoomed in on Skopje at zoom 9 on a 1440 × 900 map (the points in view),
+beside the full figure of the same run; targets: under ``TARGET_MS`` and ``TARGET_MB``.
 """
 from __future__ import annotations
 
@@ -32,6 +37,10 @@ from bench.common import (
     print_table,
     rss_peak_mb,
 )
+
+#: The default point limit (``dashboard.settings.Settings.map_points_max``) and the issue's targets.
+POINTS_MAX = 10_000
+TARGET_MS, TARGET_MB = 2000.0, 5.0
 
 
 def validated_figure(figure: dict):
@@ -96,6 +105,44 @@ def map_traces(rows) -> list[dict]:
     return incident_traces(rows) + asset_traces([], True) + coverage_traces(None)
 
 
+def aggregated_figure(index, query, view) -> dict:
+    """One map rebuild above the point limit as the page does it: select, ``layers.cells.drawn`` for
+    ``view``, the traces and the figure."""
+    from layers.assets import asset_traces
+    from layers.basemap import map_figure
+    from layers.cells import cell_trace, drawn
+    from layers.coverage import coverage_traces
+    from layers.incidents import incident_traces
+
+    shown = drawn(index.select(query), view, POINTS_MAX)
+    traces = incident_traces(shown.points, cell_trace(shown.cells)) + asset_traces([], True) + \
+        coverage_traces(None)
+    figure = map_figure(traces, "/assets/")
+    figure["_drawn"] = (len(shown.points), 0 if shown.cells is None else len(shown.cells))
+    return figure
+
+
+def bench_aggregated(index, query, repeats: int) -> dict:
+    """The aggregate map's rebuild (ms, select to JSON) and payload (MB), in the opening view and zoomed in."""
+    import plotly.io as pio
+
+    from layers.binning import view_bounds
+    from layers.cells import OPENING_VIEW, MapView
+
+    r: dict = {}
+    zoomed = MapView(9.0, view_bounds(21.43, 42.0, 9.0, 1440, 900))
+    for name, view in (("agg", OPENING_VIEW), ("zoomed", zoomed)):
+        def rebuild(view=view):
+            figure = aggregated_figure(index, query, view)
+            counts = figure.pop("_drawn")
+            return counts, pio.json.to_json_plotly(figure)
+
+        r[f"{name}_ms"], (counts, payload) = median_time(rebuild, repeats)
+        r[f"{name}_mb"] = len(payload.encode()) / 1e6
+        r[f"{name}_points"], r[f"{name}_cells"] = counts
+    return r
+
+
 def bench_size(stored: list, repeats: int, now: datetime) -> dict:
     """Every map-build figure at one size (``len(stored)`` alerts): ms medians of ``repeats``, MB."""
     import plotly.io as pio
@@ -140,6 +187,7 @@ def bench_size(stored: list, repeats: int, now: datetime) -> dict:
     r["go_payload_mb"] = len(go_payload.encode()) / 1e6
     r["total_ms"] = r["select_ms"] + r["build_ms"] + r["to_json_ms"]
     r["go_total_ms"] = r["select_ms"] + r["build_ms"] + r["go_build_ms"] + r["go_to_json_ms"]
+    r.update(bench_aggregated(index, everything, repeats))
     extra = stored[0].model_copy(update={"alert": stored[0].alert.model_copy(update={"id": "one-more"})})
     index.apply(AlertEvent("9999999999999-0", ALERT_CREATED, extra))
     start = time.perf_counter()
@@ -178,6 +226,14 @@ def report_map(r: dict) -> None:
             [f"{n}: payload size", fmt_mb(s["payload_mb"]), "go.Figure payload", fmt_mb(s["go_payload_mb"]), ""],
             [f"{n}: select + build + to_json", fmt_ms(s["total_ms"]), "with go.Figure", fmt_ms(s["go_total_ms"]),
              "what a map rebuild costs"],
+            [f"{n}: rebuild with the point limit, opening view", fmt_ms(s["agg_ms"]), "full figure (above)",
+             fmt_ms(s["total_ms"]), f"{s['agg_points']:,} points, {s['agg_cells']:,} cells; "
+             f"target < {TARGET_MS / 1000:g} s"],
+            [f"{n}: its payload", fmt_mb(s["agg_mb"]), "full figure", fmt_mb(s["payload_mb"]),
+             f"target < {TARGET_MB:g} MB"],
+            [f"{n}: rebuild zoomed in (Skopje, zoom 9)", fmt_ms(s["zoomed_ms"]), "full figure",
+             fmt_ms(s["total_ms"]), f"{s['zoomed_points']:,} points, {s['zoomed_cells']:,} cells; "
+             f"{fmt_mb(s['zoomed_mb'])} sent"],
             [f"{n}: AlertIndex.select (all)", fmt_ms(s["select_ms"]), "loop over objects: matches + sort",
              fmt_ms(s["naive_select_ms"]), "table cached"],
             [f"{n}: summarise (all)", fmt_ms(s["summarise_ms"]), "Counter over objects",

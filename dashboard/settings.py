@@ -55,6 +55,10 @@ SETTINGS: tuple[Setting, ...] = (
             "server a bounded backlog"),
     Setting("max_streams", "", "CRISIS_MAX_STREAMS", "200",
             "live streams a server process holds in all; beyond it a new one is answered 503"),
+    Setting("map_points_max", "", "CRISIS_MAP_POINTS_MAX", "10000",
+            "most incidents the live map draws as points; when more match the filters, only those in view (and a "
+            "margin) are drawn, and when those are still more, grid cells with counts instead (see "
+            "[docs/map.md](docs/map.md))"),
     Setting("redis_url", "--redis-url", "REDIS_URL", "(none: the embedded Valkey)",
             "Redis or Valkey to use (`redis://`, `rediss://`, `unix://`, through Sentinel: "
             "`redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]`, or a cluster: "
@@ -177,6 +181,7 @@ class Settings:
     max_streams: int = 200
     live_ping_seconds: float = 15.0
     live_max_lag_seconds: float = 30.0
+    map_points_max: int = 10_000
     redis_url: str | None = None
     redis_timeout_seconds: float = 10.0
     data_dir: Path = Path("data")
@@ -297,6 +302,8 @@ class Settings:
         if not settings.memory_horizon_seconds > 0:  # also refuses nan
             raise ValueError(f"CRISIS_MEMORY_HORIZON={settings.memory_horizon_seconds!r}: must be above 0 seconds "
                              "(inf: never evict)")
+        if settings.map_points_max < 0:
+            raise ValueError(f"CRISIS_MAP_POINTS_MAX={settings.map_points_max!r}: must be 0 or more")
         if not settings.live_max_lag_seconds > 0:  # also refuses nan
             raise ValueError(f"CRISIS_LIVE_MAX_LAG={settings.live_max_lag_seconds!r}: must be above 0 seconds")
         try:

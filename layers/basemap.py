@@ -58,13 +58,16 @@ def labelled_style(assets_url: str) -> dict:
     return {**OFFLINE_STYLE, "id": "crisis-offline-labelled", "font-faces": font_faces(assets_url)}
 
 
-def map_figure(traces: list[dict], assets_url: str, uirevision: str = "map") -> dict:
-    """The whole figure as a plain dict (``dcc.Graph`` takes it as is): outlines, place names, ``traces``."""
+def map_figure(traces: list[dict], assets_url: str, uirevision: str = "map", centre: dict | None = None,
+               zoom: float | None = None) -> dict:
+    """The whole figure as a plain dict (``dcc.Graph`` takes it as is): outlines, place names, ``traces``;
+    the view at ``centre`` (``{"lon", "lat"}``, degrees) and ``zoom`` when given (the view the user has, so a
+    rebuild never moves the map), else the region (``REGION_CENTRE``, ``REGION_ZOOM``)."""
     layout = dict(
         map={
             "style": labelled_style(assets_url),
-            "center": REGION_CENTRE,
-            "zoom": REGION_ZOOM,
+            "center": dict(centre) if centre else REGION_CENTRE,
+            "zoom": REGION_ZOOM if zoom is None else zoom,
             "layers": boundary_layers(assets_url) + label_layers(SHIPPED_ASSETS),
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},

@@ -31,7 +31,16 @@ from alerts.core.model import AlertType, Severity, StoredAlert
 from alerts.core.time_labels import utc_label
 from alerts.i18n import gettext as _
 from alerts.i18n import terms, upper
-from layers.traces import INCIDENT_CORE, INCIDENT_HALO, INCIDENT_RING, LIVE_CORE, LIVE_HALO, LIVE_RING, MAP_TRACES
+from layers.traces import (
+    INCIDENT_CELLS,
+    INCIDENT_CORE,
+    INCIDENT_HALO,
+    INCIDENT_RING,
+    LIVE_CORE,
+    LIVE_HALO,
+    LIVE_RING,
+    MAP_TRACES,
+)
 
 SEVERITY_COLOURS = {
     Severity.CRITICAL: "#b10026",
@@ -122,8 +131,18 @@ def typed(values: np.ndarray) -> dict:
     return {"dtype": "f4", "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
 
 
-def incident_traces(rows: pd.DataFrame) -> list[dict]:
-    """Six traces (halo, ring and core, built and live) for the given rows of the alert table (see ``AlertIndex.table``).
+def empty_cells() -> dict:
+    """The grid-cells trace (``layers.traces.INCIDENT_CELLS``) with no cell (``layers.cells.cell_trace``
+    draws cells)."""
+    return {"type": "scattermap", "name": MAP_TRACES[INCIDENT_CELLS], "lon": [], "lat": [], "mode": "markers+text",
+            "marker": {"size": [], "color": []}, "text": [], "customdata": [], "hovertext": [],
+            "hoverinfo": "text", "showlegend": False}
+
+
+def incident_traces(rows: pd.DataFrame, cells: dict | None = None) -> list[dict]:
+    """Seven traces for the given rows of the alert table (see ``AlertIndex.table``): the grid cells
+    (``cells``, from ``layers.cells.cell_trace``; None: ``empty_cells``), then halo, ring and core, built
+    and live.
 
     Unlocated alerts (no position) are left out: they are listed, never drawn.
     Plain trace dicts with typed arrays: plotly's per-value validation of
@@ -149,6 +168,7 @@ def incident_traces(rows: pd.DataFrame) -> list[dict]:
         )
     ]
     traces = {
+        INCIDENT_CELLS: cells or empty_cells(),
         INCIDENT_HALO: _ring(MAP_TRACES[INCIDENT_HALO], lon, lat, halo_colours, style["halo_opacity"], HALO_SIZE),
         INCIDENT_RING: _ring(MAP_TRACES[INCIDENT_RING], lon, lat, ring_colours, style["ring_opacity"]),
         INCIDENT_CORE: _core(MAP_TRACES[INCIDENT_CORE], lon, lat, core_colours, style["opacity"], ids, texts),

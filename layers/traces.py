@@ -6,14 +6,16 @@ page (``dashboard.components.ids.page_contract``), so changing the order here
 changes it everywhere.
 
 Drawing order (later traces are drawn above earlier ones): coverage, then
-assets, then incidents, so an incident is never hidden under an asset. Within
+assets, then incidents (first their grid cells, ``layers.cells``, then the
+points), so an incident is never hidden under an asset. Within
 the incidents every exercise halo is below every type ring, and every ring is
 below every severity core, whether the incident was in the figure when it was
 built or arrived live: a live incident's ring never covers a built one's core.
 
 Picking (``HIT_LAYERS``, read by ``assets/map_select.js``): a click selects what
 is under the pointer, within the radius of its outermost circle; incidents
-first (live, then built), then assets, nearer first within a kind. When more
+first (live, then built), then assets, nearer first within a kind; a grid
+cell is picked only where nothing else is, and zooms the map in to it. When more
 than one feature is there, a picker lists them all in that order, so each can
 still be chosen. Hover labels follow the same rule (``layers.assets.DOT_SIZE``).
 """
@@ -23,12 +25,13 @@ from __future__ import annotations
 MAP_TRACES = (
     "coverage area", "coverage gaps",
     "assets ring", "assets dot",
+    "incidents cells",  # incidents counted in grid cells, drawn when there are too many for points (layers.cells)
     "incidents halo", "live halo",  # the exercise mark (transparent for real incidents)
     "incidents ring", "live ring",  # the type; "incidents": present when the figure was built, "live": arrived since
     "incidents core", "live core",  # the severity; these answer hover and click
 )
-(COVERAGE_AREA, COVERAGE_GAPS, ASSET_RING, ASSET_DOT, INCIDENT_HALO, LIVE_HALO, INCIDENT_RING, LIVE_RING,
- INCIDENT_CORE, LIVE_CORE) = range(len(MAP_TRACES))
+(COVERAGE_AREA, COVERAGE_GAPS, ASSET_RING, ASSET_DOT, INCIDENT_CELLS, INCIDENT_HALO, LIVE_HALO, INCIDENT_RING,
+ LIVE_RING, INCIDENT_CORE, LIVE_CORE) = range(len(MAP_TRACES))
 
 #: What a click may pick, first choice first: the kind, the trace whose points are picked (their
 #: ``customdata`` names them), and the trace whose marker sizes give each point's extent on screen.
@@ -36,6 +39,7 @@ HIT_LAYERS = (
     ("incident", "live core", "live ring"),
     ("incident", "incidents core", "incidents ring"),
     ("asset", "assets dot", "assets ring"),
+    ("cell", "incidents cells", "incidents cells"),  # a click on a cell zooms in to it (assets/map_select.js)
 )
 
 

@@ -42,6 +42,8 @@ NEW_PILL = "new-alerts-pill"
 DETAIL_SHEET = "detail-sheet"  # the selected alert's (or asset's) details: side sheet / bottom sheet
 DETAIL_CLOSE = "detail-close"
 MAP_PICKER = "map-picker"  # what is under the pointer, when several features are there
+MAP_VIEW = "map-view"  # what the live map shows (zoom, centre, bounds), for the build (layers.cells)
+MAP_MOVED = "map-moved"  # the view, set only when the build follows it (spec "partial"): rebuilds the map
 FILTER_PANEL = "filter-panel"
 # every page: the EXERCISE band
 EXERCISE_BAND = "exercise-band"

@@ -24,6 +24,7 @@ from dash import (
     ClientsideFunction,
     Input,
     Output,
+    State,
     callback,
     clientside_callback,
     dcc,
@@ -57,6 +58,7 @@ from dashboard.components.language import UNTRANSLATED, page_title
 from dashboard.live.payloads import alert_data
 from layers.assets import asset_traces
 from layers.basemap import map_figure
+from layers.cells import cell_trace, drawn, parse_view
 from layers.coverage import coverage_traces
 from layers.incidents import incident_traces, type_label
 
@@ -180,6 +182,8 @@ def layout(**_query) -> html.Div:
                 ],
             ),
             dcc.Store(id=ids.LIVE_SOURCE),
+            dcc.Store(id=ids.MAP_VIEW),
+            dcc.Store(id=ids.MAP_MOVED),
             dcc.Store(id=ids.SELECTED_ALERT),
             dcc.Store(id=ids.LIVE_CONNECTION),
             dcc.Interval(id=ids.WATCHDOG, interval=60_000),
@@ -215,10 +219,23 @@ def build_query(severities, types, countries, window_hours, exercise, now: datet
     Input(ids.LAYER_TOGGLES, "value"),
     Input(ids.COVERAGE_CAPABILITY, "value"),
     Input(ids.COVERAGE_MINUTES, "value"),
+    Input(ids.MAP_MOVED, "data"),
+    State(ids.MAP_VIEW, "data"),
+    State(ids.LIVE_SOURCE, "data"),
 )
 def rebuild_map(severities, types, countries, window_hours, exercise, _tick, layers=None, capability=None,
-                minutes=None):
-    """The figure, the count, and what the page's live script starts from (cursors, latest alerts)."""
+                minutes=None, _moved=None, view=None, last=None):
+    """The figure, the count, and what the page's live script starts from (cursors, latest alerts).
+
+    Up to ``map_points_max`` located incidents are all drawn as points, whatever the view; above it, what is
+    drawn follows the view (``view``, the page's view store: points in view, or grid cells; ``layers.cells``),
+    and the spec says ``partial``. A move of the view rebuilds only a partial picture (``MAP_MOVED`` is set
+    only then; ``last``, the spec built before, says so too): a rebuild asked while another is under way
+    makes Dash drop the first one's answer, so a move must never ask for one it would not draw. The figure
+    is put at the view the user has (plotly's ``uirevision`` alone lost it once the graph had been redrawn
+    with its own layout)."""
+    if dash.ctx.triggered_id == ids.MAP_MOVED and not (last or {}).get("partial"):
+        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
     services, viewer = callback_context().services, callback_context().viewer
     centre = services.centre
     layers = layers if layers is not None else ["assets"]
@@ -230,13 +247,18 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
                                                    datetime.now(UTC)))
     cursor = centre.index.cursor  # taken before reading: live events after it follow
     rows = centre.index.select(query)
-    traces = coverage_traces(covered) + asset_traces(assets, "assets" in layers) + incident_traces(rows)
-    figure = map_figure(traces, dash.get_asset_url(""))
+    seen = parse_view(view)
+    shown = drawn(rows, seen, services.settings.map_points_max)
+    traces = coverage_traces(covered) + asset_traces(assets, "assets" in layers) + \
+        incident_traces(shown.points, cell_trace(shown.cells))
+    figure = map_figure(traces, dash.get_asset_url(""), centre=seen.centre if seen else None,
+                        zoom=seen.zoom if seen and seen.centre else None)
     source = {
         "query": encode_query(severities, types, countries, window_hours, exercise),
         "after": cursor,
         "shown": len(rows),
-        "drawn": int((rows["lon"].notna() & rows["lat"].notna()).sum()),
+        "drawn": len(shown.points),  # the points of the built traces
+        "partial": shown.partial,  # not every located incident is a point (cells, or outside the view)
         "items": [alert_data(centre.index.get(i)) for i in rows["id"].iloc[:ids.LIST_LIMIT]],
         "marking": marking_of_ids(centre, rows["id"]).as_dict(),
         "assets_after": asset_cursor,
@@ -322,6 +344,16 @@ def task_asset(clicks):
     except ActionError:
         stored = None
     return _tasking(stored, message)
+
+
+clientside_callback(  # the view as the build reads it (assets/map_select.js), once a move has ended
+    ClientsideFunction(namespace="crisis", function_name="mapView"),
+    Output(ids.MAP_VIEW, "data"),
+    Output(ids.MAP_MOVED, "data"),
+    Input(ids.INCIDENT_MAP, "relayoutData"),
+    State(ids.LIVE_SOURCE, "data"),
+    prevent_initial_call=True,
+)
 
 
 clientside_callback(

@@ -10,9 +10,19 @@ import redis
 from alerts.store.keys import Keys
 from alerts.store.producer import send_to_channel, send_to_stream
 from layers.traces import INCIDENT_CORE, LIVE_CORE
-from tests.conftest import block_outside, make_alert, payload, sign_in, wait_for
+from tests.conftest import block_outside, make_alert, payload, serving, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(redis_url):
+    """The module's server, with room for every incident as a point: map006 adds 10,000 to those of the other
+    tests, which would otherwise pass the default ``CRISIS_MAP_POINTS_MAX`` (10,000) and be drawn as grid
+    cells (``tests/browser/test_map_cells.py``). Set for the whole module: map004 restarts the server."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRISIS_MAP_POINTS_MAX", "20000")
+        yield from serving(redis_url)
 
 GRAPH = "#incident-map .js-plotly-plot"
 

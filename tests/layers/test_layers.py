@@ -26,6 +26,7 @@ from layers.traces import (
     ASSET_DOT,
     ASSET_RING,
     HIT_LAYERS,
+    INCIDENT_CELLS,
     INCIDENT_CORE,
     INCIDENT_HALO,
     INCIDENT_RING,
@@ -65,7 +66,9 @@ def test_lay003_incidents_are_drawn_above_assets_and_every_core_above_every_ring
     assert max(ASSET_RING, ASSET_DOT) < min(INCIDENT_HALO, LIVE_HALO)
     assert max(INCIDENT_HALO, LIVE_HALO) < min(INCIDENT_RING, LIVE_RING) < max(INCIDENT_RING, LIVE_RING) \
         < min(INCIDENT_CORE, LIVE_CORE)
-    assert [kind for kind, _, _ in HIT_LAYERS] == ["incident", "incident", "asset"]  # incidents picked first
+    # incidents picked first; a grid cell (layers.cells) only where nothing else is
+    assert [kind for kind, _, _ in HIT_LAYERS] == ["incident", "incident", "asset", "cell"]
+    assert INCIDENT_CELLS < min(INCIDENT_HALO, LIVE_HALO)  # cells below every incident point
     from layers.assets import DOT_SIZE
     assert DOT_SIZE > CORE_SIZE  # plotly's hover favours the smaller marker: the incident's core must be it
 
@@ -77,7 +80,7 @@ def test_lay002_built_points_and_live_points_follow_one_style_rule():
     index = AlertIndex()
     index.load(alerts, "0-0")
     traces = incident_traces(index.select(AlertQuery()))
-    core, ring, halo = (traces[i - INCIDENT_HALO] for i in (INCIDENT_CORE, INCIDENT_RING, INCIDENT_HALO))
+    core, ring, halo = (traces[i - INCIDENT_CELLS] for i in (INCIDENT_CORE, INCIDENT_RING, INCIDENT_HALO))
     assert len(core["customdata"]) == 3 and alerts[3].id not in core["customdata"]  # unlocated: listed, not drawn
     built = {id_: {"core": c, "opacity": round(float(o), 3), "ring_opacity": round(float(r), 3), "halo": h,
                    "halo_opacity": round(float(ho), 3)}
