@@ -53,7 +53,7 @@ from alerts.core.injects import is_inject_alert_id, unmarked
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
 from alerts.core.references import closed_by
-from alerts.core.routing import route
+from alerts.core.routing import Router
 from alerts.core.shapes import bounded
 from alerts.core.validity import dated_ahead, expires_at, on_receipt
 from alerts.formats.decode import decode_alert, decode_tak_alert
@@ -110,6 +110,8 @@ class AlertPipeline(DeadLettering):
         self.regions = regions
         self.feeds = feeds if feeds is not None else FeedRegistry()
         self.scheme = scheme or Classifications()
+        #: ``route`` for ``feeds`` and ``scheme``, remembering the routing of JSON alerts alike (``Router``).
+        self._router = Router(self.feeds, self.scheme)
         #: Called with the alerts of each batch (new and duplicate), before the batch is
         #: acknowledged. It must be idempotent: a replayed batch calls it again.
         self.on_recorded = on_recorded
@@ -176,13 +178,16 @@ class AlertPipeline(DeadLettering):
     def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter], now: datetime
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
+        router = self._router
+        if router.feeds is not self.feeds or router.scheme is not self.scheme:  # replaced since
+            router = self._router = Router(self.feeds, self.scheme)
         for via, raw, alert in decoded:
             ahead = dated_ahead(alert, now, self.max_skew)
             if ahead is not None:
                 dead.append(DeadLetter(via, raw, ahead))
                 continue
             try:
-                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on(via))))
+                routed.append((via, raw, alert, router.route(alert, arrived_on(via))))
             except MarkingError as exc:
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed
