@@ -12,18 +12,14 @@ Per batch:
    when its content matches none: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
    be honoured dead-letter it); the points of the decoded alerts are placed
-   in one vectorised call per chunk (step 4); areas one by one, within the geometry budget
+   in one vectorised call; areas one by one, within the geometry budget
    (``alerts.core.shapes``); an unlocated alert (no location, no area) is
    kept without a position;
 3. each alert gets its status on receipt (``alerts.core.validity``: expired,
    or a stale CoT emergency) and is serialised on its own (one that cannot be
    stored, e.g. text that is not valid Unicode, is dead-lettered, not the batch);
-4. the batch is recorded by producer identity (``alerts.store.identities``):
-   new, duplicate, or a repeat report; in order, one atomic call per chunk of
-   ``RECORD_CHUNK`` alerts, each chunk recorded (from a thread, while Redis runs
-   the script) as the next is routed, placed and serialised, so Redis and
-   Python work at once; every step's dead letters keep the arrival order, as
-   if the batch were one chunk;
+4. the batch is recorded in one atomic call, by producer identity
+   (``alerts.store.identities``): new, duplicate, or a repeat report;
 5. the updates and cancels among the alerts close what they reference, and
    the references that arrived before their alert are applied to it;
 6. ``on_recorded`` runs (it opens checklists) before the worker acknowledges
@@ -44,9 +40,7 @@ that caused it.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -95,9 +89,6 @@ def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple
 class AlertPipeline(DeadLettering):
     """Decode, place, store, dead-letter: the work shared by every way in (see the module docstring)."""
 
-    #: Alerts recorded per script call (step 4 of the module docstring).
-    RECORD_CHUNK = 100
-
     def __init__(
         self,
         store: AlertStore,
@@ -127,8 +118,6 @@ class AlertPipeline(DeadLettering):
         #: Where asset messages that came in as alerts go (CoT position reports, e.g. from the TAK
         #: listener): asset ingest's inbox stream. None: they are dead-lettered.
         self.to_assets = to_assets
-        #: The thread that records one chunk while the next is prepared (``_chunked``), made on first use.
-        self._recorder: ThreadPoolExecutor | None = None
 
     def process(self, payloads: list[tuple[str, bytes]]) -> BatchResult[StoredAlert]:
         """Handle a batch of ``(via, raw payload)``; never raises for bad input."""
@@ -142,10 +131,8 @@ class AlertPipeline(DeadLettering):
             self.to_assets([(arrived_on(via), raw) for via, raw in for_assets])
             result.forwarded = len(for_assets)
         now = self.clock()  # one moment for the whole batch
-        steps: tuple[list[DeadLetter], ...] = ([], [], [], [])  # routing, placing, serialising, recording
-        recorded = self._chunked(decoded, now, *steps)
-        for letters in steps:
-            dead += letters
+        encoded = self._encode(self._place(self._route(decoded, dead, now), dead, now), dead)
+        recorded = self._record(encoded, dead)
         if recorded:
             for stored, outcome in recorded:
                 if outcome.duplicate:
@@ -162,51 +149,6 @@ class AlertPipeline(DeadLettering):
             self.dead_letter(dead)
             result.dead = [(letter.via, letter.reason) for letter in dead]
         return result
-
-    def _chunked(self, decoded: list[tuple[str, bytes, Alert]], now: datetime, routing: list[DeadLetter],
-                 placing: list[DeadLetter], serialising: list[DeadLetter], recording: list[DeadLetter]
-                 ) -> list[tuple[StoredAlert, RecordResult]]:
-        """Steps 2-4 of the module docstring, ``RECORD_CHUNK`` alerts at a time: while one chunk is recorded
-        (``_record`` in the ``_recorder`` thread, which waits on Redis without the GIL) the next one is routed,
-        placed and serialised here; one chunk is recorded at a time, in order. Each step's dead letters go to
-        its own list. A batch of one chunk is recorded here."""
-        recorded: list[tuple[StoredAlert, RecordResult]] = []
-        chunks = [decoded[start:start + self.RECORD_CHUNK] for start in range(0, len(decoded), self.RECORD_CHUNK)]
-        if len(chunks) <= 1:
-            return self._record(self._encode(self._place(self._route(decoded, routing, now), placing, now),
-                                             serialising), recording)
-        recording_now: Future | None = None
-        try:
-            for chunk in chunks:
-                encoded = self._encode(self._place(self._route(chunk, routing, now), placing, now), serialising)
-                if recording_now is not None:
-                    recorded += recording_now.result()
-                    recording_now = None
-                if encoded:
-                    recording_now = self._record_aside(encoded, recording)
-            if recording_now is not None:
-                recorded += recording_now.result()
-                recording_now = None
-        finally:
-            if recording_now is not None:  # something here failed: let the recording finish before raising
-                recording_now.exception()
-        return recorded
-
-    def _record_aside(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]], dead: list[DeadLetter]
-                      ) -> Future:
-        """``_record(encoded, dead)`` started in the recorder thread; returns once that thread runs, so it sends
-        the call at once rather than when this thread next gives up the GIL."""
-        if self._recorder is None:
-            self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record alerts")
-        started = threading.Event()
-
-        def record() -> list[tuple[StoredAlert, RecordResult]]:
-            started.set()
-            return self._record(encoded, dead)
-
-        future = self._recorder.submit(record)
-        started.wait()
-        return future
 
     # --- steps ----------------------------------------------------------------------------
 
