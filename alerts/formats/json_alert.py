@@ -98,7 +98,7 @@ def decode_alert_document(document: object) -> Alert:
 def _checked(alert: Alert) -> Alert:
     """``alert`` (its ``expires`` normalised) if it passes the checks of the module docstring; else ``Rejected``."""
     extra = alert.model_extra or {}
-    reserved = sorted(RESERVED_EXTRAS & extra.keys())
+    reserved = sorted(RESERVED_EXTRAS & extra.keys()) if extra else []
     if reserved:
         raise Rejected(f"invalid alert: {', '.join(reserved)}: reserved (set only when a CAP or CoT message is "
                        "decoded, or by ingest); a JSON alert may not carry "
@@ -106,7 +106,7 @@ def _checked(alert: Alert) -> Alert:
     if alert.references is not None and len(alert.references) > MAX_REFERENCES:
         raise Rejected(f"invalid alert: references: {len(alert.references)} given; at most {MAX_REFERENCES} "
                        "per message are accepted")
-    problem = _non_finite(extra)
+    problem = _non_finite(extra) if extra else None
     if problem:
         raise Rejected(f"invalid alert: {problem} is not a finite number (JSON has no NaN or Infinity)")
     if "expires" in extra:
