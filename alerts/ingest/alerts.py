@@ -12,14 +12,18 @@ Per batch:
    when its content matches none: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
    be honoured dead-letter it); the points of the decoded alerts are placed
-   in one vectorised call; areas one by one, within the geometry budget
+   in one vectorised call per chunk (step 4); areas one by one, within the geometry budget
    (``alerts.core.shapes``); an unlocated alert (no location, no area) is
    kept without a position;
 3. each alert gets its status on receipt (``alerts.core.validity``: expired,
    or a stale CoT emergency) and is serialised on its own (one that cannot be
    stored, e.g. text that is not valid Unicode, is dead-lettered, not the batch);
-4. the batch is recorded in one atomic call, by producer identity
-   (``alerts.store.identities``): new, duplicate, or a repeat report;
+4. the batch is recorded by producer identity (``alerts.store.identities``):
+   new, duplicate, or a repeat report; in order, one atomic call per chunk of
+   ``RECORD_CHUNK`` alerts, each call sent before the next chunk is routed,
+   placed and serialised and read after, so Redis and Python work at once
+   (``AlertStore.record_encoded_sent``); every step's dead letters keep the
+   arrival order, as if the batch were one chunk;
 5. the updates and cancels among the alerts close what they reference, and
    the references that arrived before their alert are applied to it;
 6. ``on_recorded`` runs (it opens checklists) before the worker acknowledges
@@ -62,7 +66,7 @@ from alerts.ingest.pipeline import INJECT_VIA, BatchResult, DeadLettering, arriv
 from alerts.store.alerts import AlertStore, recordable
 from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
-from alerts.store.identities import Recordable, RecordResult
+from alerts.store.identities import Recordable, RecordResult, SentRecord
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,9 @@ def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple
 
 class AlertPipeline(DeadLettering):
     """Decode, place, store, dead-letter: the work shared by every way in (see the module docstring)."""
+
+    #: Alerts recorded per script call (step 4 of the module docstring).
+    RECORD_CHUNK = 100
 
     def __init__(
         self,
@@ -131,8 +138,10 @@ class AlertPipeline(DeadLettering):
             self.to_assets([(arrived_on(via), raw) for via, raw in for_assets])
             result.forwarded = len(for_assets)
         now = self.clock()  # one moment for the whole batch
-        encoded = self._encode(self._place(self._route(decoded, dead, now), dead, now), dead)
-        recorded = self._record(encoded, dead)
+        steps: tuple[list[DeadLetter], ...] = ([], [], [], [])  # routing, placing, serialising, recording
+        recorded = self._chunked(decoded, now, *steps)
+        for letters in steps:
+            dead += letters
         if recorded:
             for stored, outcome in recorded:
                 if outcome.duplicate:
@@ -149,6 +158,59 @@ class AlertPipeline(DeadLettering):
             self.dead_letter(dead)
             result.dead = [(letter.via, letter.reason) for letter in dead]
         return result
+
+    def _chunked(self, decoded: list[tuple[str, bytes, Alert]], now: datetime, routing: list[DeadLetter],
+                 placing: list[DeadLetter], serialising: list[DeadLetter], recording: list[DeadLetter]
+                 ) -> list[tuple[StoredAlert, RecordResult]]:
+        """Steps 2-4 of the module docstring, ``RECORD_CHUNK`` alerts at a time: a chunk's recording is sent
+        (``_send``), the next chunk routed, placed and serialised while Redis records, then the answer read
+        (``_recorded``); one chunk is recorded at a time, in order. Each step's dead letters go to its own list.
+        A batch of one chunk is recorded as it is serialised."""
+        if len(decoded) <= self.RECORD_CHUNK:  # one chunk: nothing to do while Redis records it
+            return self._record(self._encode(self._place(self._route(decoded, routing, now), placing, now),
+                                             serialising), recording)
+        recorded: list[tuple[StoredAlert, RecordResult]] = []
+        sent: tuple[list, SentRecord | None] | None = None
+        try:
+            for start in range(0, len(decoded), self.RECORD_CHUNK):
+                chunk = decoded[start:start + self.RECORD_CHUNK]
+                encoded = self._encode(self._place(self._route(chunk, routing, now), placing, now), serialising)
+                if sent is not None:
+                    recorded += self._recorded(*sent, recording)
+                    sent = None
+                if encoded:
+                    sent = (encoded, self._send(encoded))
+            if sent is not None:
+                recorded += self._recorded(*sent, recording)
+                sent = None
+        finally:
+            if sent is not None and sent[1] is not None:  # something here failed: the call's answer is not read
+                sent[1].close()
+        return recorded
+
+    def _send(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]]) -> SentRecord | None:
+        """The recording of ``encoded`` sent ahead, or None (``_recorded`` records it then, as ``_record``)."""
+        try:
+            return self.store.record_encoded_sent([item for *_, item in encoded])
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001  _record tries again, then one by one
+            log.exception("sending a batch to record failed")
+            return None
+
+    def _recorded(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]], sent: SentRecord | None,
+                  dead: list[DeadLetter]) -> list[tuple[StoredAlert, RecordResult]]:
+        """The outcome of the recording ``sent`` of ``encoded`` (``_record``'s, and as it narrows a failure down)."""
+        if sent is None:
+            return self._record(encoded, dead)
+        try:
+            outcomes = sent.result()
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("recording a batch failed; recording its alerts one by one")
+            return self._record_each(encoded, dead)
+        return [(s.model_copy(update={"key": o.key}), o) for (_, _, s, _), o in zip(encoded, outcomes)]
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -244,6 +306,11 @@ class AlertPipeline(DeadLettering):
             raise
         except Exception:  # noqa: BLE001
             log.exception("recording a batch failed; recording its alerts one by one")
+        return self._record_each(encoded, dead)
+
+    def _record_each(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]], dead: list[DeadLetter]
+                     ) -> list[tuple[StoredAlert, RecordResult]]:
+        """Record the alerts of ``encoded`` one by one: only one that fails is dead-lettered."""
         recorded = []
         for via, raw, stored, item in encoded:
             try:
