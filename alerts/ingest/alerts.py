@@ -74,9 +74,10 @@ Clock = Callable[[], datetime]
 
 
 def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple[float, float] | None,
-                 routing: Routing | None = None, identity: str = "") -> StoredAlert:
+                 routing: Routing | None = None, identity: str = "", key: str | None = None) -> StoredAlert:
     """An accepted alert as recorded: routed, placed, received ``now``, its status on receipt, recognised by
-    ``identity`` (default: ``alerts.core.identity.identity_of`` the alert).
+    ``identity`` (default: ``alerts.core.identity.identity_of`` the alert), with ``key`` (its key in the
+    centre, None until recording gives it one).
 
     A cancel is born cancelled; an alert whose validity already ended is born
     expired; a CoT emergency already stale is open but ``stale``.
@@ -87,7 +88,13 @@ def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple
     lon, lat = point if point is not None else (None, None)
     return StoredAlert(alert=alert, placement=placement, received_at=now, status=status or Status.NEW,
                        lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale, routing=routing,
-                       identity=identity)
+                       identity=identity, key=key)
+
+
+def keyed(stored: StoredAlert, outcome: RecordResult) -> StoredAlert:
+    """``stored`` with the key recording gave it (itself when it has that key already, as most have: their
+    producer id, set before recording, which leaves ``key`` out of the JSON it records)."""
+    return stored if stored.key == outcome.key else stored.model_copy(update={"key": outcome.key})
 
 
 class AlertPipeline(DeadLettering):
@@ -210,7 +217,7 @@ class AlertPipeline(DeadLettering):
         except Exception:  # noqa: BLE001
             log.exception("recording a batch failed; recording its alerts one by one")
             return self._record_each(encoded, dead)
-        return [(s.model_copy(update={"key": o.key}), o) for (_, _, s, _), o in zip(encoded, outcomes)]
+        return [(keyed(s, o), o) for (_, _, s, _), o in zip(encoded, outcomes)]
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -275,7 +282,7 @@ class AlertPipeline(DeadLettering):
                     placement, point = Placement(), None  # unlocated
                 scope = arrived_on(via) or routing.feed  # see alerts.core.identity
                 placed.append((via, raw, stored_alert(alert, placement, now, point, routing,
-                                                      identity_of(alert, scope))))
+                                                      identity_of(alert, scope), alert.id)))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch
                 log.exception("could not place alert %r", alert.id)
                 dead.append(DeadLetter("placement", raw, f"could not place the alert: {type(exc).__name__}: {exc}"))
@@ -301,7 +308,7 @@ class AlertPipeline(DeadLettering):
             return []
         try:
             outcomes = self.store.record_encoded([item for *_, item in encoded])
-            return [(s.model_copy(update={"key": o.key}), o) for (_, _, s, _), o in zip(encoded, outcomes)]
+            return [(keyed(s, o), o) for (_, _, s, _), o in zip(encoded, outcomes)]
         except UNAVAILABLE:
             raise
         except Exception:  # noqa: BLE001
@@ -315,7 +322,7 @@ class AlertPipeline(DeadLettering):
         for via, raw, stored, item in encoded:
             try:
                 (outcome,) = self.store.record_encoded([item])
-                recorded.append((stored.model_copy(update={"key": outcome.key}), outcome))
+                recorded.append((keyed(stored, outcome), outcome))
             except UNAVAILABLE:
                 raise
             except Exception as exc:  # noqa: BLE001
