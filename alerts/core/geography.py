@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,51 @@ def _contained(tree: shapely.STRtree, geometries: np.ndarray, points: np.ndarray
     return candidates[:, inside]
 
 
+class _Coasts:
+    """The nearest of some polygons (the countries, simplified) to points outside them, within a distance.
+
+    Exactly ``STRtree(polygons).query_nearest(points, max_distance=..., return_distance=True,
+    all_matches=False)``, found faster: a polygon's distance to a point outside it is its nearest edge's
+    (GEOS computes both the same way), so the edges of all polygons are searched in one tree. A point
+    inside a polygon (distance 0) or whose nearest edges belong to more than one polygon (a tie, e.g. at a
+    border reaching the coast) is answered by the polygons' own tree, which decides ties as before.
+    A coastal point took ~0.1 ms against whole polygons, a few µs against edges.
+    """
+
+    def __init__(self, polygons: np.ndarray):
+        self.polygons = polygons
+        self.tree = shapely.STRtree(polygons)
+        parts, part_owner = shapely.get_parts(polygons, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        edge = np.flatnonzero(coord_ring[:-1] == coord_ring[1:])  # a vertex and the next one of its ring
+        self.edge_owner = part_owner[ring_part[coord_ring[edge]]]
+        self.edges = shapely.STRtree(shapely.linestrings(np.stack([coords[edge], coords[edge + 1]], axis=1)))
+        shapely.prepare(polygons)  # for the containment test (query_nearest answers the same on them)
+
+    def nearest(self, points: np.ndarray, max_distance: float) -> tuple[np.ndarray, np.ndarray]:
+        """``([point indices, polygon indices], distances)`` of each point's nearest polygon within
+        ``max_distance``, in point order; points with none are left out (``query_nearest``'s answer)."""
+        answer = np.full(len(points), -1)
+        distance = np.full(len(points), np.nan)
+        (at, edge), found = self.edges.query_nearest(points, max_distance=max_distance, return_distance=True,
+                                                     all_matches=True)
+        owner = self.edge_owner[edge]
+        answer[at] = owner
+        distance[at] = found
+        tied = np.zeros(len(points), dtype=bool)
+        tied[at[owner != answer[at]]] = True  # nearest edges of two polygons (ties come out together)
+        tied[_contained(self.tree, self.polygons, points)[0]] = True
+        again = np.flatnonzero(tied)
+        if again.size:
+            (at, owner), found = self.tree.query_nearest(points[again], max_distance=max_distance,
+                                                         return_distance=True, all_matches=False)
+            answer[again], distance[again] = -1, np.nan
+            answer[again[at]], distance[again[at]] = owner, found
+        placed = np.flatnonzero(answer >= 0)
+        return np.stack([placed, answer[placed]]), distance[placed]
+
+
 @dataclass(frozen=True)
 class Country:
     """A country of the boundaries: ISO2, ISO3, its long name, and whether it is a core (Balkan) nation."""
@@ -126,7 +172,7 @@ class RegionIndex:
         self._country_tree = shapely.STRtree(self._country_geoms)
         # Offshore distances need metres, not the last vertex: a 250 m
         # simplification keeps them honest and the nearest search fast.
-        self._coast_tree = shapely.STRtree(shapely.simplify(self._country_geoms, 250.0))
+        self._coasts = _Coasts(shapely.simplify(self._country_geoms, 250.0))
         self._iso2_by_iso3 = {c.iso3: c.iso2 for c in self.countries}
         self._country_by_iso2 = {c.iso2: c for c in self.countries}
 
@@ -175,9 +221,7 @@ class RegionIndex:
         country_of[hits[0]] = hits[1]
         missing = np.flatnonzero(country_of < 0)
         if missing.size:
-            near, distances = self._coast_tree.query_nearest(
-                points[missing], max_distance=OFFSHORE_METRES, return_distance=True, all_matches=False
-            )
+            near, distances = self._coasts.nearest(points[missing], OFFSHORE_METRES)
             country_of[missing[near[0]]] = near[1]
             offshore[missing[near[0]]] = distances
         region_of = np.full(len(points), -1)
@@ -185,7 +229,7 @@ class RegionIndex:
         region_of[hits[0]] = hits[1]
         placements = []
         for c, r, off in zip(country_of.tolist(), region_of.tolist(), offshore.tolist()):
-            if np.isnan(off):
+            if math.isnan(off):
                 placements.append(self._inland_placement(c, r))
             else:
                 placements.append(self._placement(c, r, round(off / 1000, 1)))

@@ -16,20 +16,15 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 import shapely.geometry
-from pydantic import (
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from alerts.core.identity import identity_of
 from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tlp
 from alerts.core.nations import is_alpha2
 from alerts.core.records import Record
 from alerts.core.shapes import bounded, check_budget
+from alerts.core.text_rules import BIDI_FREE, no_bidi_controls, no_control_chars  # noqa: F401  (re-exported)
 from alerts.core.text_rules import clean_text as _clean_text
-from alerts.core.text_rules import no_bidi_controls, no_control_chars  # noqa: F401  (re-exported)
 from alerts.core.times import Instant
 
 SCHEMA_VERSION = 1
@@ -201,11 +196,12 @@ class Alert(Record):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_bidi_controls(cls, data: Any) -> Any:
+    def _no_bidi_controls(cls, data: Any, info: ValidationInfo) -> Any:
         """Every text of the alert (its fields, ``translations`` with their language keys, the strings in
         extra fields) without bidirectional formatting characters (``no_bidi_controls``), for every format
-        and for records read back; the names of the extra fields are kept as sent."""
-        if isinstance(data, dict):
+        and for records read back; the names of the extra fields are kept as sent. Skipped when the
+        validation context says ``BIDI_FREE`` (the caller found none in the whole input)."""
+        if isinstance(data, dict) and not (info.context and info.context.get(BIDI_FREE)):
             data = {name: value if name in _GEOMETRY_FIELDS else no_bidi_controls(value)
                     for name, value in data.items()}
         return data

@@ -128,3 +128,46 @@ def route(alert: Alert, feeds: FeedRegistry, scheme: Classifications, arrived_on
     if feed is not None:
         return Routing(**routing, releasable_to=list(feed.releasability))
     return Routing(**routing, reason=f"no releasability in the message and no registered feed for {origin.describe()}")
+
+
+class Router:
+    """``route`` for one deployment's ``feeds`` and ``scheme``, remembering the routing of our JSON alerts.
+
+    The routing of a JSON alert depends only on its ``source``, ``releasable_to``,
+    ``classification``, ``tlp``, ``caveats`` and the feed it arrived on
+    (``json_key``), and a producer sends many alerts alike, so each distinct
+    combination is routed once and its ``Routing`` (frozen) shared by the
+    alerts that have it; at most ``MAX_KEPT`` are kept (then forgotten all at
+    once). CAP and CoT alerts, and markings that cannot be honoured
+    (``MarkingError``, raised each time), are routed every time.
+    """
+
+    MAX_KEPT = 4096
+
+    def __init__(self, feeds: FeedRegistry, scheme: Classifications):
+        self.feeds = feeds
+        self.scheme = scheme
+        self._kept: dict[tuple, Routing] = {}
+
+    def route(self, alert: Alert, arrived_on: str | None = None) -> Routing:
+        """``route(alert, feeds, scheme, arrived_on)``, the same answer (see the class)."""
+        key = json_key(alert, arrived_on)
+        if key is None:
+            return route(alert, self.feeds, self.scheme, arrived_on)
+        routing = self._kept.get(key)
+        if routing is None:
+            routing = route(alert, self.feeds, self.scheme, arrived_on)
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            self._kept[key] = routing
+        return routing
+
+
+def json_key(alert: Alert, arrived_on: str | None = None) -> tuple | None:
+    """Everything ``route`` reads of our JSON alert (its format is ``json`` by ``origin_of``), as a key; None
+    for a CAP or CoT alert (their routing reads their extras and ids)."""
+    extra = alert.model_extra or {}
+    if ("cap_status" in extra and "sender" in extra) or extra.get("cot_type"):
+        return None
+    return (alert.source, None if alert.releasable_to is None else tuple(alert.releasable_to),
+            alert.classification, alert.tlp, None if alert.caveats is None else tuple(alert.caveats), arrived_on)

@@ -17,6 +17,13 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 #: (U+202D, U+202E) and the isolates LRI, RLI, FSI, PDI (U+2066-U+2069). Not the implicit marks LRM, RLM
 #: (U+200E, U+200F) or ALM (U+061C), which only set a direction and cannot reorder text.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: The same characters as a JSON text's bytes can hold them: UTF-8 (E2 80 AA-AE, E2 81 A6-A9) or a ``\u``
+#: escape (RFC 8259 section 7; hex digits in either case). A ``\\u202e`` (an escaped backslash) matches too.
+_BIDI_IN_JSON = re.compile(rb"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\\u20(?:2[a-eA-E]|6[6-9])")
+#: A validation context key (``Alert.model_validate_json(raw, context={BIDI_FREE: True})``): the caller checked
+#: that no string or key of the input holds a bidirectional formatting character (``json_may_hold_bidi_controls``),
+#: so ``alerts.core.model.Alert`` skips the walk that removes them.
+BIDI_FREE = "bidi_free"
 
 
 def no_control_chars(value: str) -> str:
@@ -47,6 +54,13 @@ def no_bidi_controls(value: Any) -> Any:
             cleaned.setdefault(no_bidi_controls(key), no_bidi_controls(item))
         return cleaned
     return value
+
+
+def json_may_hold_bidi_controls(raw: bytes) -> bool:
+    """Whether the UTF-8 JSON text ``raw`` may hold a bidirectional formatting character (``_BIDI_CONTROLS``) in
+    any string or key, written as such or escaped; False means none of its strings holds one, so
+    ``no_bidi_controls`` would change nothing in the parsed document (one scan of the bytes instead of a walk)."""
+    return _BIDI_IN_JSON.search(raw) is not None
 
 
 def clean_text(value: str) -> str:

@@ -6,7 +6,9 @@ GeoJSON (no alert type has those names): a Feature is mapped to schema v1 by
 then validated like any alert; a FeatureCollection is refused (one message
 is one alert). Nesting is limited to ``MAX_JSON_DEPTH`` levels so a hostile
 document cannot exhaust the stack; a flat enough object is validated straight
-from its bytes (pydantic's fastest path).
+from its bytes (pydantic's fastest path), and when one scan of those bytes
+finds no bidirectional formatting character, written or escaped, ``Alert``
+skips its walk that removes them (``alerts.core.text_rules.BIDI_FREE``).
 
 Then every alert decoded here (our JSON, a GeoJSON Feature, the JSON of a
 CoT ``detail/crisis``) is checked (``_checked``), each refusal naming the field:
@@ -31,6 +33,7 @@ from collections import deque
 from pydantic import ValidationError
 
 from alerts.core.model import MAX_REFERENCES, RESERVED_EXTRAS, Alert
+from alerts.core.text_rules import BIDI_FREE, json_may_hold_bidi_controls
 from alerts.core.times import parse_instant
 from alerts.formats.errors import Rejected, validation_reason
 from alerts.formats.geojson import alert_document
@@ -38,6 +41,8 @@ from alerts.formats.geojson import alert_document
 MAX_JSON_DEPTH = 32
 #: Values of ``type`` that make a JSON object GeoJSON rather than an alert.
 GEOJSON_TYPES = ("Feature", "FeatureCollection")
+#: The validation context of a payload without bidirectional formatting characters (``BIDI_FREE``).
+_BIDI_FREE = {BIDI_FREE: True}
 
 
 def decode_json_alert(raw: bytes, text: str) -> Alert:
@@ -45,7 +50,8 @@ def decode_json_alert(raw: bytes, text: str) -> Alert:
     stripped) as an alert; raises ``Rejected``."""
     if text.startswith("{") and raw.count(b"{") + raw.count(b"[") <= MAX_JSON_DEPTH:
         try:
-            return _checked(Alert.model_validate_json(raw))
+            context = None if json_may_hold_bidi_controls(raw) else _BIDI_FREE  # skips the walk that finds none
+            return _checked(Alert.model_validate_json(raw, context=context))
         except ValidationError as exc:
             if exc.errors()[0]["type"] != "json_invalid" and not _geojson(exc):
                 raise Rejected(validation_reason(exc)) from None
@@ -92,7 +98,7 @@ def decode_alert_document(document: object) -> Alert:
 def _checked(alert: Alert) -> Alert:
     """``alert`` (its ``expires`` normalised) if it passes the checks of the module docstring; else ``Rejected``."""
     extra = alert.model_extra or {}
-    reserved = sorted(RESERVED_EXTRAS & extra.keys())
+    reserved = sorted(RESERVED_EXTRAS & extra.keys()) if extra else []
     if reserved:
         raise Rejected(f"invalid alert: {', '.join(reserved)}: reserved (set only when a CAP or CoT message is "
                        "decoded, or by ingest); a JSON alert may not carry "
@@ -100,7 +106,7 @@ def _checked(alert: Alert) -> Alert:
     if alert.references is not None and len(alert.references) > MAX_REFERENCES:
         raise Rejected(f"invalid alert: references: {len(alert.references)} given; at most {MAX_REFERENCES} "
                        "per message are accepted")
-    problem = _non_finite(extra)
+    problem = _non_finite(extra) if extra else None
     if problem:
         raise Rejected(f"invalid alert: {problem} is not a finite number (JSON has no NaN or Infinity)")
     if "expires" in extra:

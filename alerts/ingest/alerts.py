@@ -12,14 +12,18 @@ Per batch:
    when its content matches none: reporting nation,
    releasability, markings; unrouted when undecidable; markings that cannot
    be honoured dead-letter it); the points of the decoded alerts are placed
-   in one vectorised call; areas one by one, within the geometry budget
+   in one vectorised call per chunk (step 4); areas one by one, within the geometry budget
    (``alerts.core.shapes``); an unlocated alert (no location, no area) is
    kept without a position;
 3. each alert gets its status on receipt (``alerts.core.validity``: expired,
    or a stale CoT emergency) and is serialised on its own (one that cannot be
    stored, e.g. text that is not valid Unicode, is dead-lettered, not the batch);
-4. the batch is recorded in one atomic call, by producer identity
-   (``alerts.store.identities``): new, duplicate, or a repeat report;
+4. the batch is recorded by producer identity (``alerts.store.identities``):
+   new, duplicate, or a repeat report; in order, one atomic call per chunk of
+   ``RECORD_CHUNK`` alerts, each call sent before the next chunk is routed,
+   placed and serialised and read after, so Redis and Python work at once
+   (``AlertStore.record_encoded_sent``); every step's dead letters keep the
+   arrival order, as if the batch were one chunk;
 5. the updates and cancels among the alerts close what they reference, and
    the references that arrived before their alert are applied to it;
 6. ``on_recorded`` runs (it opens checklists) before the worker acknowledges
@@ -53,7 +57,7 @@ from alerts.core.injects import is_inject_alert_id, unmarked
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
 from alerts.core.references import closed_by
-from alerts.core.routing import route
+from alerts.core.routing import Router
 from alerts.core.shapes import bounded
 from alerts.core.validity import dated_ahead, expires_at, on_receipt
 from alerts.formats.decode import decode_alert, decode_tak_alert
@@ -62,7 +66,7 @@ from alerts.ingest.pipeline import INJECT_VIA, BatchResult, DeadLettering, arriv
 from alerts.store.alerts import AlertStore, recordable
 from alerts.store.client import UNAVAILABLE
 from alerts.store.dead_letters import DeadLetter, DeadLetters
-from alerts.store.identities import Recordable, RecordResult
+from alerts.store.identities import Recordable, RecordResult, SentRecord
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +74,10 @@ Clock = Callable[[], datetime]
 
 
 def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple[float, float] | None,
-                 routing: Routing | None = None, identity: str = "") -> StoredAlert:
+                 routing: Routing | None = None, identity: str = "", key: str | None = None) -> StoredAlert:
     """An accepted alert as recorded: routed, placed, received ``now``, its status on receipt, recognised by
-    ``identity`` (default: ``alerts.core.identity.identity_of`` the alert).
+    ``identity`` (default: ``alerts.core.identity.identity_of`` the alert), with ``key`` (its key in the
+    centre, None until recording gives it one).
 
     A cancel is born cancelled; an alert whose validity already ended is born
     expired; a CoT emergency already stale is open but ``stale``.
@@ -83,11 +88,20 @@ def stored_alert(alert: Alert, placement: Placement, now: datetime, point: tuple
     lon, lat = point if point is not None else (None, None)
     return StoredAlert(alert=alert, placement=placement, received_at=now, status=status or Status.NEW,
                        lon=lon, lat=lat, expires_at=expires_at(alert), stale=stale, routing=routing,
-                       identity=identity)
+                       identity=identity, key=key)
+
+
+def keyed(stored: StoredAlert, outcome: RecordResult) -> StoredAlert:
+    """``stored`` with the key recording gave it (itself when it has that key already, as most have: their
+    producer id, set before recording, which leaves ``key`` out of the JSON it records)."""
+    return stored if stored.key == outcome.key else stored.model_copy(update={"key": outcome.key})
 
 
 class AlertPipeline(DeadLettering):
     """Decode, place, store, dead-letter: the work shared by every way in (see the module docstring)."""
+
+    #: Alerts recorded per script call (step 4 of the module docstring).
+    RECORD_CHUNK = 100
 
     def __init__(
         self,
@@ -110,6 +124,8 @@ class AlertPipeline(DeadLettering):
         self.regions = regions
         self.feeds = feeds if feeds is not None else FeedRegistry()
         self.scheme = scheme or Classifications()
+        #: ``route`` for ``feeds`` and ``scheme``, remembering the routing of JSON alerts alike (``Router``).
+        self._router = Router(self.feeds, self.scheme)
         #: Called with the alerts of each batch (new and duplicate), before the batch is
         #: acknowledged. It must be idempotent: a replayed batch calls it again.
         self.on_recorded = on_recorded
@@ -129,8 +145,10 @@ class AlertPipeline(DeadLettering):
             self.to_assets([(arrived_on(via), raw) for via, raw in for_assets])
             result.forwarded = len(for_assets)
         now = self.clock()  # one moment for the whole batch
-        encoded = self._encode(self._place(self._route(decoded, dead, now), dead, now), dead)
-        recorded = self._record(encoded, dead)
+        steps: tuple[list[DeadLetter], ...] = ([], [], [], [])  # routing, placing, serialising, recording
+        recorded = self._chunked(decoded, now, *steps)
+        for letters in steps:
+            dead += letters
         if recorded:
             for stored, outcome in recorded:
                 if outcome.duplicate:
@@ -147,6 +165,59 @@ class AlertPipeline(DeadLettering):
             self.dead_letter(dead)
             result.dead = [(letter.via, letter.reason) for letter in dead]
         return result
+
+    def _chunked(self, decoded: list[tuple[str, bytes, Alert]], now: datetime, routing: list[DeadLetter],
+                 placing: list[DeadLetter], serialising: list[DeadLetter], recording: list[DeadLetter]
+                 ) -> list[tuple[StoredAlert, RecordResult]]:
+        """Steps 2-4 of the module docstring, ``RECORD_CHUNK`` alerts at a time: a chunk's recording is sent
+        (``_send``), the next chunk routed, placed and serialised while Redis records, then the answer read
+        (``_recorded``); one chunk is recorded at a time, in order. Each step's dead letters go to its own list.
+        A batch of one chunk is recorded as it is serialised."""
+        if len(decoded) <= self.RECORD_CHUNK:  # one chunk: nothing to do while Redis records it
+            return self._record(self._encode(self._place(self._route(decoded, routing, now), placing, now),
+                                             serialising), recording)
+        recorded: list[tuple[StoredAlert, RecordResult]] = []
+        sent: tuple[list, SentRecord | None] | None = None
+        try:
+            for start in range(0, len(decoded), self.RECORD_CHUNK):
+                chunk = decoded[start:start + self.RECORD_CHUNK]
+                encoded = self._encode(self._place(self._route(chunk, routing, now), placing, now), serialising)
+                if sent is not None:
+                    recorded += self._recorded(*sent, recording)
+                    sent = None
+                if encoded:
+                    sent = (encoded, self._send(encoded))
+            if sent is not None:
+                recorded += self._recorded(*sent, recording)
+                sent = None
+        finally:
+            if sent is not None and sent[1] is not None:  # something here failed: the call's answer is not read
+                sent[1].close()
+        return recorded
+
+    def _send(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]]) -> SentRecord | None:
+        """The recording of ``encoded`` sent ahead, or None (``_recorded`` records it then, as ``_record``)."""
+        try:
+            return self.store.record_encoded_sent([item for *_, item in encoded])
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001  _record tries again, then one by one
+            log.exception("sending a batch to record failed")
+            return None
+
+    def _recorded(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]], sent: SentRecord | None,
+                  dead: list[DeadLetter]) -> list[tuple[StoredAlert, RecordResult]]:
+        """The outcome of the recording ``sent`` of ``encoded`` (``_record``'s, and as it narrows a failure down)."""
+        if sent is None:
+            return self._record(encoded, dead)
+        try:
+            outcomes = sent.result()
+        except UNAVAILABLE:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("recording a batch failed; recording its alerts one by one")
+            return self._record_each(encoded, dead)
+        return [(keyed(s, o), o) for (_, _, s, _), o in zip(encoded, outcomes)]
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -176,13 +247,16 @@ class AlertPipeline(DeadLettering):
     def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter], now: datetime
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
+        router = self._router
+        if router.feeds is not self.feeds or router.scheme is not self.scheme:  # replaced since
+            router = self._router = Router(self.feeds, self.scheme)
         for via, raw, alert in decoded:
             ahead = dated_ahead(alert, now, self.max_skew)
             if ahead is not None:
                 dead.append(DeadLetter(via, raw, ahead))
                 continue
             try:
-                routed.append((via, raw, alert, route(alert, self.feeds, self.scheme, arrived_on(via))))
+                routed.append((via, raw, alert, router.route(alert, arrived_on(via))))
             except MarkingError as exc:
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed
@@ -208,7 +282,7 @@ class AlertPipeline(DeadLettering):
                     placement, point = Placement(), None  # unlocated
                 scope = arrived_on(via) or routing.feed  # see alerts.core.identity
                 placed.append((via, raw, stored_alert(alert, placement, now, point, routing,
-                                                      identity_of(alert, scope))))
+                                                      identity_of(alert, scope), alert.id)))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch
                 log.exception("could not place alert %r", alert.id)
                 dead.append(DeadLetter("placement", raw, f"could not place the alert: {type(exc).__name__}: {exc}"))
@@ -234,16 +308,21 @@ class AlertPipeline(DeadLettering):
             return []
         try:
             outcomes = self.store.record_encoded([item for *_, item in encoded])
-            return [(s.model_copy(update={"key": o.key}), o) for (_, _, s, _), o in zip(encoded, outcomes)]
+            return [(keyed(s, o), o) for (_, _, s, _), o in zip(encoded, outcomes)]
         except UNAVAILABLE:
             raise
         except Exception:  # noqa: BLE001
             log.exception("recording a batch failed; recording its alerts one by one")
+        return self._record_each(encoded, dead)
+
+    def _record_each(self, encoded: list[tuple[str, bytes, StoredAlert, Recordable]], dead: list[DeadLetter]
+                     ) -> list[tuple[StoredAlert, RecordResult]]:
+        """Record the alerts of ``encoded`` one by one: only one that fails is dead-lettered."""
         recorded = []
         for via, raw, stored, item in encoded:
             try:
                 (outcome,) = self.store.record_encoded([item])
-                recorded.append((stored.model_copy(update={"key": outcome.key}), outcome))
+                recorded.append((keyed(stored, outcome), outcome))
             except UNAVAILABLE:
                 raise
             except Exception as exc:  # noqa: BLE001

@@ -80,6 +80,14 @@ class AlertStore:
         """
         return identities.record(self.client, self.keys, self._record, items, self.events_maxlen, ALERT_CREATED)
 
+    def record_encoded_sent(self, items: list[Recordable]) -> identities.SentRecord | None:
+        """``record_encoded`` with its first call sent now and read by ``SentRecord.result`` later, so the
+        caller works while Redis records; None when it cannot be sent ahead (call ``record_encoded``): a cluster
+        client, or a subclass that records its own way."""
+        if type(self).record_encoded is not AlertStore.record_encoded:
+            return None
+        return identities.record_sent(self.client, self.keys, self._record, items, self.events_maxlen, ALERT_CREATED)
+
     def record(self, stored: StoredAlert) -> RecordResult:
         """``record_many`` for one alert."""
         return self.record_many([stored])[0]

@@ -32,6 +32,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+import redis
+from redis.exceptions import NoScriptError
+
 from alerts.store.client import Client, StoreError, text
 from alerts.store.keys import Keys
 
@@ -240,25 +243,95 @@ def record(client: Client, keys: Keys, script, items: list[Recordable], maxlen: 
     touches (``_declared``); each alert the script finds needing one more key (a suffixed key taken, an
     identity recorded meanwhile) starts one more call, for it and the alerts after it. Raises
     ``redis.RedisError`` when Redis cannot answer (or, past ``8 + 4 * len(items)`` calls, keys keep moving)."""
-    results: list[RecordResult] = []
     if not items:
-        return results
-    declared = _declared(client, keys, items)
-    for _ in range(8 + 4 * len(items)):
-        left = items[len(results):]
-        args: list = [maxlen, kind, keys.alert(""), keys.identity(""), keys.message(""), ""]
-        for item in left:
-            args += [item.producer_id, item.identity, item.message_key, repr(item.message_epoch),
-                     "" if item.expiry_epoch is None else repr(item.expiry_epoch), "", item.json]
-        for reply in script(keys=[keys.events, keys.pending_refs, *sorted(declared)], args=args):
-            if int(reply[0]) == _UNDECLARED:
-                declared.add(text(reply[1]))
-                break
-            outcome, key, event_id, pending = reply
-            results.append(RecordResult(text(key), _OUTCOMES[int(outcome)], text(event_id) or None,
-                                        json.loads(pending) if pending else []))
+        return []
+    return _calls(script, keys, items, [], _declared(client, keys, items), maxlen, kind, 8 + 4 * len(items))
+
+
+class SentRecord:
+    """``record`` under way: its first script call was sent on a connection of the client's pool, held until
+    ``result`` reads the answer (and makes any further call, as ``record`` does) or ``close`` drops it."""
+
+    def __init__(self, client: Client, keys: Keys, script, items: list[Recordable], maxlen: int, kind: str):
+        self.client, self.keys, self.script = client, keys, script
+        self.items, self.maxlen, self.kind = items, maxlen, kind
+        self.declared = _declared(client, keys, items)
+        self.pool = client.connection_pool  # type: ignore[union-attr]
+        self.connection = self.pool.get_connection()
+        try:
+            script_keys, args = _call(keys, self.declared, items, maxlen, kind)
+            self.connection.send_command("EVALSHA", script.sha, len(script_keys), *script_keys, *args)
+        except BaseException:
+            self.close()
+            raise
+
+    def result(self) -> list[RecordResult]:
+        """``record``'s answer (raises as it does)."""
+        try:
+            replies = self.connection.read_response()
+        except NoScriptError:  # nothing ran: the whole call again, through the script (which loads it)
+            self._release()
+            return record(self.client, self.keys, self.script, self.items, self.maxlen, self.kind)
+        except BaseException:
+            self.close()
+            raise
+        self._release()
+        results: list[RecordResult] = []
+        _take(replies, results, self.declared)
+        return _calls(self.script, self.keys, self.items, results, self.declared, self.maxlen, self.kind,
+                      8 + 4 * len(self.items) - 1)
+
+    def close(self) -> None:
+        """Drop the call without reading its answer (the connection is closed: the answer may still come)."""
+        if self.connection is not None:
+            self.connection.disconnect()
+            self._release()
+
+    def _release(self) -> None:
+        self.pool.release(self.connection)
+        self.connection = None
+
+
+def record_sent(client: Client, keys: Keys, script, items: list[Recordable], maxlen: int, kind: str
+                ) -> SentRecord | None:
+    """``record`` with its first call sent now, to be read later (``SentRecord.result``), so the caller works while
+    Redis runs the script; None (call ``record``) for no items or a client without one connection pool (a
+    cluster)."""
+    if not items or not isinstance(getattr(client, "connection_pool", None), redis.ConnectionPool):
+        return None
+    return SentRecord(client, keys, script, items, maxlen, kind)
+
+
+def _call(keys: Keys, declared: set[str], items: list[Recordable], maxlen: int, kind: str) -> tuple[list, list]:
+    """``RECORD``'s KEYS and ARGV for ``items``."""
+    args: list = [maxlen, kind, keys.alert(""), keys.identity(""), keys.message(""), ""]
+    for item in items:
+        args += [item.producer_id, item.identity, item.message_key, repr(item.message_epoch),
+                 "" if item.expiry_epoch is None else repr(item.expiry_epoch), "", item.json]
+    return [keys.events, keys.pending_refs, *sorted(declared)], args
+
+
+def _take(replies: list, results: list[RecordResult], declared: set[str]) -> None:
+    """Append the outcome of each alert ``RECORD`` handled to ``results``; the key it asked for to ``declared``."""
+    for reply in replies:
+        if int(reply[0]) == _UNDECLARED:
+            declared.add(text(reply[1]))
+            return
+        outcome, key, event_id, pending = reply
+        results.append(RecordResult(text(key), _OUTCOMES[int(outcome)], text(event_id) or None,
+                                    json.loads(pending) if pending else []))
+
+
+def _calls(script, keys: Keys, items: list[Recordable], results: list[RecordResult], declared: set[str], maxlen: int,
+           kind: str, calls: int) -> list[RecordResult]:
+    """``results`` completed by at most ``calls`` more calls of ``script`` for the items after them."""
+    for _ in range(calls):
         if len(results) == len(items):
             return results
+        script_keys, args = _call(keys, declared, items[len(results):], maxlen, kind)
+        _take(script(keys=script_keys, args=args), results, declared)
+    if len(results) == len(items):
+        return results
     raise StoreError(f"recording {len(items) - len(results)} alert(s) kept needing keys not declared")
 
 

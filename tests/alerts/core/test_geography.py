@@ -173,3 +173,40 @@ def test_geo011_area_covering_the_whole_map_touches_every_country_largest_first(
     placement = regions.place_area(shapely.geometry.box(-180.0, -90.0, 180.0, 90.0))
     assert set(placement.countries) == set(countries)
     assert placement.country == largest
+
+
+def test_geo012_offshore_points_get_the_country_and_distance_of_a_search_over_whole_polygons(regions):
+    """Offshore placement searches the coast's edges (fast), and must answer exactly as the plain nearest search over
+    the simplified country polygons: near every coast, on its vertices (ties where a border meets the sea), and
+    inside a simplified polygon but outside the country."""
+    from alerts.core.geography import OFFSHORE_METRES
+
+    polygons = regions._coasts.polygons
+    plain = shapely.STRtree(np.array([shapely.from_wkb(shapely.to_wkb(p)) for p in polygons]))
+    rng = np.random.default_rng(2026)
+    vertices = shapely.get_coordinates(polygons)
+    picked = vertices[rng.integers(0, len(vertices), 20_000)]
+    offsets = rng.uniform(-30_000, 30_000, picked.shape) * rng.random(picked.shape) ** 3
+    offsets[:500] = 0  # on a vertex of the simplified coast
+    points = shapely.points(picked + offsets)
+    outside = np.ones(len(points), dtype=bool)
+    outside[regions._country_tree.query(points, predicate="intersects")[0]] = False
+    points = points[outside]
+
+    expected, expected_m = plain.query_nearest(points, max_distance=OFFSHORE_METRES, return_distance=True,
+                                               all_matches=False)
+    found, found_m = regions._coasts.nearest(points, OFFSHORE_METRES)
+    assert len(points) > 5_000 and np.array_equal(found, expected) and np.array_equal(found_m, expected_m)
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_geo013_a_point_equally_near_two_countries_gets_the_one_the_plain_search_gives(order):
+    from alerts.core.geography import _Coasts
+
+    squares = [shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10), shapely.box(0, 10, 10, 20)]
+    polygons = np.array([squares[i] for i in order])
+    points = shapely.points([(10, 15), (15, 15), (10, 11), (-3, 10), (25, 25), (5, 5)])
+    expected, expected_m = shapely.STRtree(polygons).query_nearest(points, max_distance=8.0, return_distance=True,
+                                                                   all_matches=False)
+    found, found_m = _Coasts(polygons.copy()).nearest(points, 8.0)
+    assert np.array_equal(found, expected) and np.array_equal(found_m, expected_m)

@@ -7,7 +7,7 @@ import pytest
 
 from alerts.core.feeds import Feed, FeedRegistry
 from alerts.core.markings import Classifications, MarkingError, Tlp
-from alerts.core.routing import route
+from alerts.core.routing import Router, route
 from alerts.formats.decode import decode_alert
 from tests.alerts.core.test_feeds import EXAMPLE
 from tests.alerts.formats.test_cap import cap_xml
@@ -166,3 +166,25 @@ def test_rte011e_a_listener_feed_that_is_not_registered_vouches_for_nothing():
     ba_device = decode_alert(cot_event(uid="ANDROID-BA-77-9-1-1").encode())
     routing = route(ba_device, FEEDS, SCHEME, arrived_on="removed-feed")
     assert not routing.routed and routing.feed is None and routing.nation is None
+
+
+def test_rte024_the_router_remembers_json_routings_and_answers_exactly_as_route():
+    """``Router`` (what ingest uses) gives ``route``'s answer for every format, from the feed it arrived on too;
+    JSON alerts alike share one routing, and markings that cannot be honoured are refused every time."""
+    router = Router(FEEDS, SCHEME)
+    messages = [make_alert(source="MK-CMC", releasable_to=None), make_alert(source="MK-CMC", releasable_to=None),
+                make_alert(source="RS", releasable_to=["RS", "HU"]), make_alert(source="RS", releasable_to=["HU"]),
+                make_alert(source="RS", releasable_to=None), make_alert(source="MK-CMC", caveats=["fouo"], tlp="red"),
+                make_alert(source="MK-CMC", classification="nato confidential"),
+                cap_xml(sender="alerts@mup.gov.rs", scope="Restricted", restriction="REL TO BA, HR"),
+                cot_event(uid="ANDROID-BA-77-9-1-1"), cot_event(uid="ANDROID-x-9-1-1", callsign="All")]
+    for message in messages * 2:
+        raw = json.dumps(message).encode() if isinstance(message, dict) else message.encode()
+        alert = decode_alert(raw)
+        for arrived_on in (None, "rs-interior-ministry", "removed-feed"):
+            assert router.route(alert, arrived_on) == route(alert, FEEDS, SCHEME, arrived_on)
+    first, second = (router.route(decode_alert(json.dumps(m).encode())) for m in messages[:2])
+    assert first is second
+    for _ in range(2):
+        with pytest.raises(MarkingError):
+            router.route(decode_alert(json.dumps(make_alert(source="MK-CMC", tlp="PURPLE")).encode()))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from alerts.core.model import Alert, Placement, StoredAlert
+from alerts.core.text_rules import json_may_hold_bidi_controls
 from alerts.formats.decode import Rejected, decode_alert
 from tests.alerts.formats.test_cap import cap_xml, info_xml
 from tests.alerts.formats.test_cot import cot_event
@@ -90,3 +91,26 @@ def test_bidi007_a_record_stored_with_bidi_controls_reads_back_cleaned():
     raw = stored.model_dump_json().replace(alert.title, f"Ωmega{RLO}RTL{PDF}".encode("unicode_escape").decode())
     back = StoredAlert.model_validate_json(raw)
     assert back.alert.title == "ΩmegaRTL"
+
+
+@pytest.mark.parametrize("form", ["utf-8", "escaped", "escaped upper-case hex"])
+def test_bidi008_json_bidi_controls_are_found_written_as_utf8_or_escaped_in_either_case(form):
+    """The JSON decoder skips the walk that removes them when one scan of the payload's bytes finds none
+    (``alerts.core.text_rules.json_may_hold_bidi_controls``): whichever way a producer writes them, they are seen."""
+    document = make_alert(title=f"Ωmega{RLO}RTL{PDF}", source=f"M{RLO}K", unit={f"k{RLO}": [f"a{PDF}"]})
+    raw = json.dumps(document, ensure_ascii=form != "utf-8").encode()
+    if form == "escaped upper-case hex":
+        raw = raw.replace(b"\\u202e", b"\\u202E").replace(b"\\u202c", b"\\u202C")
+        assert b"\\u202E" in raw
+    alert = decode_alert(raw)
+    assert (alert.title, alert.source, alert.model_extra) == ("ΩmegaRTL", "MK", {"unit": {"k": ["a"]}})
+
+
+def test_bidi009_the_byte_scan_finds_exactly_the_bidi_controls_among_all_characters():
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        for raw in (json.dumps(char).encode(), json.dumps(char, ensure_ascii=False).encode(),
+                    json.dumps(char).upper().replace("\\U", "\\u").encode()):
+            assert json_may_hold_bidi_controls(raw) == (char in BIDI_CONTROLS), (hex(code), raw)
