@@ -170,6 +170,7 @@ def serve(settings: Settings) -> None:
         app = create_app(settings, services)
         scheme = "https" if settings.tls_certfile else "http"
         entry = register(settings.data_dir, f"{scheme}://{settings.host}:{settings.port}") if store.embedded else None
+        gc.freeze()  # start-up's objects (modules, the app, the read model) are never scanned again by a collection
         try:
             serve_app(app.server, app.server.state.stream_limits.end_all, host=settings.host, port=settings.port,
                       timeout_graceful_shutdown=3, **uvicorn_options(settings))  # bounded heads; no proxy headers
