@@ -27,9 +27,11 @@ MAX_LAT = 85.0511
 class Cells:
     """Grid cells holding at least one incident, in cell-key order (``k`` cells).
 
-    ``lon``, ``lat``: float64[k], the mean position of each cell's incidents (degrees);
-    ``count``: int64[k], incidents in each cell (each ≥ 1); ``worst``: int64[k], the highest ``rank`` in each
-    cell (see ``grid_cells``); ``size``: the cells' width (degrees).
+    ``lon``, ``lat``: float64[k], the mean position of each cell's incidents (degrees; the longitude's mean is
+    taken on the circle, so a cell at the antimeridian stays there); ``count``: int64[k], incidents in each
+    cell (each ≥ 1); ``worst``: int64[k], the highest ``rank`` in each cell (see ``grid_cells``); ``group``:
+    int64[k], the group of each cell's incidents (points of different groups never share a cell);
+    ``size``: the cells' width (degrees).
     """
 
     lon: np.ndarray
@@ -37,6 +39,7 @@ class Cells:
     count: np.ndarray
     worst: np.ndarray
     size: float
+    group: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.count)
@@ -79,27 +82,35 @@ def view_bounds(lon: float, lat: float, zoom: float, width_px: int, height_px: i
     return west, to_lat(y - half_y), east, to_lat(y + half_y)
 
 
-def grid_cells(lon: np.ndarray, lat: np.ndarray, rank: np.ndarray, zoom: float, cell_px: int = CELL_PX) -> Cells:
+def grid_cells(lon: np.ndarray, lat: np.ndarray, rank: np.ndarray, zoom: float, cell_px: int = CELL_PX,
+               group: np.ndarray | None = None) -> Cells:
     """Bin ``n`` points into cells of ``cell_degrees(zoom, cell_px)``.
 
     ``lon``, ``lat``: float[n] (degrees; points with a NaN coordinate are left out); ``rank``: int[n], higher
-    is worse (e.g. 3 critical … 0 low, -1 closed); the cell's ``worst`` is its highest. Raises ``ValueError``
-    when the arrays differ in length.
+    is worse (e.g. 3 critical … 0 low, -1 closed); the cell's ``worst`` is its highest. ``group``: int[n]
+    (e.g. 1 for exercise incidents, 0 for real ones; None: all 0): points of different groups are never in
+    one cell. Raises ``ValueError`` when the arrays differ in length.
     """
+    group = np.zeros(len(np.asarray(lon)), dtype=np.int64) if group is None else np.asarray(group)
     lon, lat, rank = (np.asarray(a) for a in (lon, lat, rank))
-    if not (len(lon) == len(lat) == len(rank)):
-        raise ValueError(f"lon, lat and rank differ in length: {len(lon)}, {len(lat)}, {len(rank)}")
+    if not (len(lon) == len(lat) == len(rank) == len(group)):
+        raise ValueError(f"lon, lat, rank and group differ in length: {len(lon)}, {len(lat)}, {len(rank)}, "
+                         f"{len(group)}")
     lon, lat = lon.astype(float), lat.astype(float)
     keep = np.isfinite(lon) & np.isfinite(lat)
-    lon, lat, rank = lon[keep], lat[keep], rank[keep].astype(np.int64)
+    lon, lat, rank, group = lon[keep], lat[keep], rank[keep].astype(np.int64), group[keep].astype(np.int64)
     size = cell_degrees(zoom, cell_px)
     columns = math.ceil(360.0 / size) + 1
+    rows = math.ceil(180.0 / size) + 1
     ix = np.floor((((lon + 180.0) % 360.0)) / size).astype(np.int64)
     iy = np.floor((lat + 90.0) / size).astype(np.int64)
-    keys, which = np.unique(iy * columns + ix, return_inverse=True)
+    keys, which = np.unique((group * rows + iy) * columns + ix, return_inverse=True)
     count = np.bincount(which, minlength=len(keys)).astype(np.int64)
-    mean_lon = np.bincount(which, weights=lon, minlength=len(keys)) / np.maximum(count, 1)
+    # the mean longitude on the circle: 180 and -180 are one place, not 0 (the Gulf of Guinea)
+    radians = np.radians(lon)
+    mean_lon = np.degrees(np.arctan2(np.bincount(which, weights=np.sin(radians), minlength=len(keys)),
+                                     np.bincount(which, weights=np.cos(radians), minlength=len(keys))))
     mean_lat = np.bincount(which, weights=lat, minlength=len(keys)) / np.maximum(count, 1)
     worst = np.full(len(keys), np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(worst, which, rank)
-    return Cells(lon=mean_lon, lat=mean_lat, count=count, worst=worst, size=size)
+    return Cells(lon=mean_lon, lat=mean_lat, count=count, worst=worst, size=size, group=keys // (rows * columns))

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 import pandas as pd
 
 from alerts.core.model import Severity
+from alerts.i18n import gettext as _
 from alerts.i18n import number, terms, upper
 from layers.basemap import REGION_BOUNDS, REGION_ZOOM
-from layers.binning import Cells, grid_cells, in_bounds, view_bounds
-from layers.incidents import CLOSED_COLOUR, SEVERITY_COLOURS, empty_cells, typed
+from layers.binning import WORLD_PX, Cells, grid_cells, in_bounds, view_bounds
+from layers.incidents import CLOSED_COLOUR, EXERCISE_HALO, SEVERITY_COLOURS, empty_cells, typed
 from layers.traces import INCIDENT_CELLS, MAP_TRACES
 
 #: How far beyond the view incidents are still drawn, as a share of the view's width and height on each side.
@@ -35,6 +37,8 @@ MARGIN = 0.5
 ASSUMED_SCREEN = (2560, 1600)
 #: Cell circles: the diameter of a cell of one incident, the growth per tenfold count, the largest (pixels).
 CELL_MIN_PX, CELL_STEP_PX, CELL_MAX_PX = 22, 8, 52
+#: How much wider the EXERCISE circle under an exercise cell is (pixels).
+EXERCISE_RING_PX = 8
 #: Severity -> rank for the worst of a cell (higher is worse; a closed incident -1).
 SEVERITY_RANK = {s.value: len(Severity) - 1 - i for i, s in enumerate(Severity)}
 RANK_SEVERITY = {rank: value for value, rank in SEVERITY_RANK.items()}
@@ -118,7 +122,18 @@ def drawn(rows: pd.DataFrame, view: MapView | None, limit: int) -> Drawn:
         return Drawn(located[near], None, True)
     rank = np.where(located["open"].to_numpy(dtype=bool),
                     located["severity"].map(SEVERITY_RANK).fillna(-1).to_numpy(dtype=np.int64), -1)
-    return Drawn(located.iloc[:0], grid_cells(lon[near], lat[near], rank[near], view.zoom), True)
+    exercise = located["exercise"].to_numpy(dtype=bool).astype(np.int64)  # never counted with real incidents
+    cells = grid_cells(lon[near], lat[near], rank[near], cell_zoom(view), group=exercise[near])
+    return Drawn(located.iloc[:0], cells, True)
+
+
+def cell_zoom(view: MapView) -> float:
+    """The zoom cells are sized for: the view's, but never finer than its bounds allow on the largest screen
+    (``ASSUMED_SCREEN``), so a view claiming a deep zoom over wide bounds cannot ask for a cell per incident
+    (at most about 40 x 25 cells in view, whatever is claimed)."""
+    west, _south, east, _north = view.bounds
+    width = (east - west) % 360 or 360.0
+    return min(view.zoom, math.log2(ASSUMED_SCREEN[0] * 360.0 / (WORLD_PX * width)))
 
 
 def cell_colour(worst: int) -> str:
@@ -140,14 +155,24 @@ def cell_trace(cells: Cells | None) -> dict:
         return empty_cells()
     counts = [number(int(c)) for c in cells.count]
     worst = [upper(terms.severity(RANK_SEVERITY[r])) if r in RANK_SEVERITY else "" for r in cells.worst.tolist()]
+    played = (cells.group if cells.group is not None else np.zeros(len(cells), dtype=np.int64)).astype(bool)
+    tag = "<b>" + escape(_("EXERCISE")) + "</b><br>"
+    hover = [(tag if p else "") + f"<b>{c}</b>" + (f" · {w}" if w else "") for c, w, p in zip(counts, worst, played)]
+    sizes = np.round(cell_sizes(cells.count), 1)
+    colours = [cell_colour(w) for w in cells.worst.tolist()]
+    # an exercise cell is drawn on a larger circle in the EXERCISE colour (as exercise points carry a halo,
+    # ``layers.incidents.exercise_style``): the halo first, so the cell is drawn over it; same customdata, so
+    # picking (``assets/map_select.js``, which reads sizes per point) treats both as the cell
+    halo = np.flatnonzero(played)
+    order = np.concatenate([halo, np.arange(len(cells))])
+    is_halo = np.arange(len(order)) < len(halo)
     return {
-        "type": "scattermap", "name": MAP_TRACES[INCIDENT_CELLS], "lon": typed(cells.lon), "lat": typed(cells.lat),
-        "mode": "markers+text",
-        # sizes as a plain list: the picking script reads them per point (assets/map_select.js)
-        "marker": {"size": np.round(cell_sizes(cells.count), 1).tolist(), "color": [cell_colour(w) for w in cells.worst.tolist()],
-                   "opacity": 0.85},
-        "text": counts, "textfont": {"color": "#ffffff", "size": 12},
-        "customdata": [f"cell-{i}" for i in range(len(cells))],
-        "hovertext": [f"<b>{c}</b>" + (f" · {w}" if w else "") for c, w in zip(counts, worst)],
+        "type": "scattermap", "name": MAP_TRACES[INCIDENT_CELLS], "lon": typed(cells.lon[order]),
+        "lat": typed(cells.lat[order]), "mode": "markers+text",
+        "marker": {"size": np.where(is_halo, sizes[order] + EXERCISE_RING_PX, sizes[order]).tolist(),
+                   "color": [EXERCISE_HALO if h else colours[i] for h, i in zip(is_halo, order)], "opacity": 0.85},
+        "text": ["" if h else counts[i] for h, i in zip(is_halo, order)], "textfont": {"color": "#ffffff", "size": 12},
+        "customdata": [f"cell-{i}" for i in order.tolist()],
+        "hovertext": [hover[i] for i in order.tolist()],
         "hoverinfo": "text", "showlegend": False,
     }

@@ -76,11 +76,12 @@ def test_bin005_the_view_store_is_read_or_refused():
         assert parse_view(bad) is None
 
 
-def _rows(lon, lat, severity="high", open_=True) -> pd.DataFrame:
+def _rows(lon, lat, severity="high", open_=True, exercise=False) -> pd.DataFrame:
     n = len(lon)
     return pd.DataFrame({"id": [f"a{i}" for i in range(n)], "lon": lon, "lat": lat,
                          "severity": [severity] * n if isinstance(severity, str) else severity,
-                         "open": [open_] * n if isinstance(open_, bool) else open_})
+                         "open": [open_] * n if isinstance(open_, bool) else open_,
+                         "exercise": [exercise] * n if isinstance(exercise, bool) else exercise})
 
 
 def test_bin006_points_up_to_the_limit_then_the_view_then_cells():
@@ -118,3 +119,42 @@ def test_bin008_the_incident_traces_carry_the_cells_below_the_points():
     traces = incident_traces(rows.iloc[:0], cells)
     assert traces[0] is cells and [t["name"] for t in traces][0] == "incidents cells"
     assert incident_traces(rows)[0]["lon"] == []  # no cells given: an empty cells trace
+
+
+def test_bin010_a_cell_at_the_antimeridian_stays_there():
+    """Breaker: 180 and -180 fell in one cell whose plain mean put it at longitude 0 (the Gulf of Guinea)."""
+    lon = np.array([180.0, -180.0, -179.9, -179.8])  # one column of the grid (it starts at -180)
+    cells = grid_cells(lon, np.full(4, -17.0), np.zeros(4, dtype=int), 4)
+    assert len(cells) == 1 and abs(abs(float(cells.lon[0])) - 180.0) < 0.1
+
+
+def test_bin011_exercise_incidents_never_share_a_cell_with_real_ones_and_carry_the_exercise_mark():
+    """Breaker: one critical exercise incident turned a cell of 46 real medium ones red, and no cell said
+    EXERCISE. Exercise and real incidents are counted apart; an exercise cell has the EXERCISE circle under it
+    and EXERCISE in its hover; a real cell's colour comes from real incidents alone."""
+    from layers.incidents import EXERCISE_HALO
+
+    lon, lat = np.full(47, 19.9), np.full(47, 41.3)
+    severity = ["medium"] * 46 + ["critical"]
+    exercise = [False] * 46 + [True]
+    rows = _rows(lon, lat, severity=severity, exercise=exercise)
+    cells = drawn(rows, MapView(7, (19, 41, 21, 42)), limit=10).cells
+    assert sorted(cells.count.tolist()) == [1, 46] and sorted(cells.group.tolist()) == [0, 1]
+    trace = cell_trace(cells)
+    real = [i for i, t in enumerate(trace["text"]) if t == "46"][0]
+    played = [i for i, t in enumerate(trace["text"]) if t == "1"][0]
+    assert trace["marker"]["color"][real] == SEVERITY_COLOURS["medium"]
+    assert "EXERCISE" in trace["hovertext"][played] and "EXERCISE" not in trace["hovertext"][real]
+    halo = [i for i, c in enumerate(trace["marker"]["color"]) if c == EXERCISE_HALO]
+    assert len(halo) == 1 and halo[0] < played  # drawn first, under the cell
+    assert trace["customdata"][halo[0]] == trace["customdata"][played]  # picked as the cell
+    assert trace["marker"]["size"][halo[0]] > trace["marker"]["size"][played]
+
+
+def test_bin012_a_view_claiming_a_deep_zoom_over_the_whole_world_gets_coarse_cells():
+    """Breaker: a crafted view (zoom 22, the whole world's bounds) got one cell per incident: the payload
+    aggregation exists to prevent. The cells follow the bounds' width, not the claim."""
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(-180, 180, 5000), rng.uniform(-80, 80, 5000)
+    cells = drawn(_rows(lon, lat), MapView(22, (-180, -85, 180, 85)), limit=100).cells
+    assert len(cells) <= 40 * 25
