@@ -129,6 +129,14 @@ def test_lvp001_the_queue_and_situation_follow_by_push_and_a_critical_alert_ring
     queue.wait_for_function("() => document.body.dataset.soundAllowed === '1' && Number(document.body.dataset.beeps) >= 1",
                             timeout=5_000)
     assert queue.locator("#mute-sound").inner_text() == "Sound on"
+    # the button keeps its words whole beside a long headline, at phone size too (it had been squeezed to
+    # "Sou/nd/on", a line each)
+    lines, words = queue.evaluate(
+        "() => { document.querySelector('.alarm-strip .alarm-text').textContent += ' a long headline'.repeat(40);"
+        " const b = document.querySelector('#mute-sound'); const r = document.createRange();"
+        " r.selectNodeContents(b); return [new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size,"
+        " b.innerText.trim().split(/\\s+/).length]; }")
+    assert lines <= words
     situation.wait_for_function("n => Number(document.querySelector('#tile-critical').innerText) === n",
                                 arg=critical + 1, timeout=10_000)  # its figures read again, asked by the push
     assert ["sit-live.data"] in _callbacks(situation_requests)
