@@ -15,10 +15,12 @@
  *     and its list item re-rendered (an escalated one says "ESCALATED L1");
  *     when the build drew only part of the incidents as points (spec.partial:
  *     the others counted in grid cells or out of view, layers/cells.py), a
- *     change to one not drawn is not drawn as a new point;
+ *     change to one not drawn is not drawn as a new point: the map is built
+ *     again a few seconds later (recountSoon), so its cell follows;
  *   - "asset": handed to assets_live.js (window.crisisAssets);
  *   - "withdraw": the alert is no longer released to this viewer (its
- *     releasability narrowed): its point and list item are removed;
+ *     releasability narrowed): its point and list item are removed (one
+ *     counted in a grid cell: the map is built again shortly, recountSoon);
  *   - "alarm": the critical alarm (no id, the state now), handed on as the
  *     DOM event "crisis:alarm" (alarm.js), as page_live.js does on other pages.
  * Every point's colours, opacities and hover text come computed from the
@@ -58,6 +60,7 @@
   var items = [], shown = 0, applied = new Set();
   var listDirty = false, scheduled = false;
   var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapGone = [], mapTimer = null, lastMapDraw = 0;
+  var RECOUNT_MS = 3000, recountTimer = null;
   var liveIndex = new Map(), liveCount = 0, builtIndex = null, unlocated = new Set(), withdrawn = new Set();
   var superseded = false;  // this tab's stream was taken over by a newer one of the same user
   var mapMarking = null;
@@ -355,7 +358,8 @@
                           items.concat(held).some(function (x) { return x.id === a.id; }));
     if (!known && !back && kind === "update" && spec.partial) {
       // a change to an incident the build counted but did not draw (in a grid cell, or out of view): it is
-      // in the picture already; the next build shows it changed
+      // in the picture already; a build shortly shows it changed
+      recountSoon();
     } else if (known) {
       if (located) { mapChanged[a.id] = a; }
       place(a, false);
@@ -384,6 +388,7 @@
     if (card && card.getAttribute("data-alert-id") === id && window.dash_clientside) {
       window.dash_clientside.set_props(ids().details, {children: t("This alert is no longer released to you.")});
     }
+    if (!known && spec.partial) { recountSoon(); }  // it may be counted in a cell: built again shortly
     if (!known || withdrawn.has(id)) { return; }
     withdrawn.add(id);
     items = items.filter(function (x) { return x.id !== id; });
@@ -403,6 +408,18 @@
   }
 
   function heard() { lastHeard = Date.now(); }
+
+  // The map is built again RECOUNT_MS after a change to, or a withdrawal of, an incident the build counted
+  // in a grid cell without drawing it (spec.partial), so its cell's count and colour follow within seconds,
+  // not at the 60 s watchdog; one build for all the changes of those seconds.
+  function recountSoon() {
+    if (recountTimer) { return; }
+    recountTimer = setTimeout(function () {
+      recountTimer = null;
+      document.body.dataset.recounts = String(Number(document.body.dataset.recounts || 0) + 1);
+      window.dash_clientside.set_props(ids().watchdog, {n_intervals: Date.now()});
+    }, RECOUNT_MS);
+  }
 
   // No event and no ping for STALE_PINGS intervals: the connection is dead even if it looks open.
   function watchStale() {
@@ -497,7 +514,8 @@
 
   function connect(newSpec) {
     if (superseded) { return; }  // see the "superseded" listener
-    spec = newSpec; lastId = null; clearTimeout(retryTimer);
+    spec = newSpec; lastId = null; clearTimeout(retryTimer); clearTimeout(recountTimer); recountTimer = null;
+    document.body.dataset.builds = String(Number(document.body.dataset.builds || 0) + 1);
     document.body.dataset.mapBuilds = String(Number(document.body.dataset.mapBuilds || 0) + 1);
     clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
