@@ -151,7 +151,11 @@ def test_a11y003_every_dropdown_is_reached_and_operated_by_keyboard(seeded, brow
                                ".classList.contains('dash-dropdown-placeholder')", arg=chosen)
         page.keyboard.press("Escape")
 
+        # the filter's rebuild of the map done (a full run once pressed Enter while it was still drawing, and
+        # the menu never opened), the trigger focused, then Enter
+        page.wait_for_function(SETTLED, timeout=60_000)
         page.focus("#ui-language")
+        page.wait_for_function("() => !!document.activeElement && !!document.activeElement.closest('#ui-language')")
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
         while page.evaluate("() => ['browser', 'en'].includes(document.activeElement.value)"):
