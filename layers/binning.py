@@ -39,7 +39,7 @@ class Cells:
     count: np.ndarray
     worst: np.ndarray
     size: float
-    group: np.ndarray | None = None
+    group: np.ndarray
 
     def __len__(self) -> int:
         return len(self.count)

@@ -155,7 +155,7 @@ def cell_trace(cells: Cells | None) -> dict:
         return empty_cells()
     counts = [number(int(c)) for c in cells.count]
     worst = [upper(terms.severity(RANK_SEVERITY[r])) if r in RANK_SEVERITY else "" for r in cells.worst.tolist()]
-    played = (cells.group if cells.group is not None else np.zeros(len(cells), dtype=np.int64)).astype(bool)
+    played = cells.group.astype(bool)
     tag = "<b>" + escape(_("EXERCISE")) + "</b><br>"
     hover = [(tag if p else "") + f"<b>{c}</b>" + (f" · {w}" if w else "") for c, w, p in zip(counts, worst, played)]
     sizes = np.round(cell_sizes(cells.count), 1)

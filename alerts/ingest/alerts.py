@@ -247,16 +247,13 @@ class AlertPipeline(DeadLettering):
     def _route(self, decoded: list[tuple[str, bytes, Alert]], dead: list[DeadLetter], now: datetime
                ) -> list[tuple[str, bytes, Alert, Routing]]:
         routed = []
-        router = self._router
-        if router.feeds is not self.feeds or router.scheme is not self.scheme:  # replaced since
-            router = self._router = Router(self.feeds, self.scheme)
         for via, raw, alert in decoded:
             ahead = dated_ahead(alert, now, self.max_skew)
             if ahead is not None:
                 dead.append(DeadLetter(via, raw, ahead))
                 continue
             try:
-                routed.append((via, raw, alert, router.route(alert, arrived_on(via))))
+                routed.append((via, raw, alert, self._router.route(alert, arrived_on(via))))
             except MarkingError as exc:
                 dead.append(DeadLetter(via, raw, f"markings cannot be honoured: {exc}"))
         return routed
