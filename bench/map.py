@@ -145,10 +145,14 @@ def bench_aggregated(index, query, repeats: int) -> dict:
 
 def bench_size(stored: list, repeats: int, now: datetime) -> dict:
     """Every map-build figure at one size (``len(stored)`` alerts): ms medians of ``repeats``, MB."""
+    from types import SimpleNamespace
+
     import plotly.io as pio
 
+    from alerts.actions.markings import marking_of_ids
     from alerts.core.events import ALERT_CREATED, AlertEvent
     from alerts.core.index import AlertIndex
+    from alerts.core.markings import Classifications, most_restrictive
     from alerts.core.query import AlertQuery
     from alerts.core.situation import ResponseTimes, situation, summarise
     from layers.basemap import map_figure
@@ -172,6 +176,13 @@ def bench_size(stored: list, repeats: int, now: datetime) -> dict:
     times = ResponseTimes(acknowledged=acked, resolved=resolved, escalation={})
     r["situation_ms"], _ = median_time(
         lambda: situation(rows, times, now - timedelta(days=30), now + timedelta(hours=2)), repeats)
+    # The page's marking over every alert it shows (each map build), beside reading each record for it.
+    centre = SimpleNamespace(index=index, scheme=Classifications())
+    r["marking_ms"], marked = median_time(lambda: marking_of_ids(centre, rows["id"]), repeats)
+    r["marking_records_ms"], from_records = median_time(
+        lambda: most_restrictive((index.get(i).routing.marking(centre.scheme) for i in rows["id"]), centre.scheme),
+        repeats)
+    assert marked == from_records, "the marking from routings and from records disagree"
     r["select_narrow_ms"], narrow_rows = median_time(lambda: index.select(narrow), repeats)
     r["narrow_rows"] = len(narrow_rows)
     r["naive_select_ms"], naive_rows = median_time(lambda: naive_select(stored, everything), repeats)
@@ -240,6 +251,8 @@ def report_map(r: dict) -> None:
              fmt_ms(s["naive_summarise_ms"]), ""],
             [f"{n}: situation picture (issue 6)", fmt_ms(s["situation_ms"]), "summarise alone",
              fmt_ms(s["summarise_ms"]), "aim < 500 ms at 100k"],
+            [f"{n}: page marking (marking_of_ids)", fmt_ms(s["marking_ms"]), "from each record (index.get)",
+             fmt_ms(s["marking_records_ms"]), "every map build"],
             [f"{n}: select (narrow, nation MK)", fmt_ms(s["select_narrow_ms"]), "loop over objects",
              fmt_ms(s["naive_select_narrow_ms"]), f"{s['narrow_rows']:,} rows"],
             [f"{n}: index table first build", fmt_ms(s["table_build_ms"]), "AlertIndex.load",

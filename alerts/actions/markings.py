@@ -28,8 +28,12 @@ def marking_of(centre: Centre, alerts: Iterable[StoredAlert]) -> Marking:
 
 
 def marking_of_ids(centre: Centre, ids: Iterable[str]) -> Marking:
-    """``marking_of`` the alerts of the read model with these ids (ids no longer there are skipped)."""
-    return marking_of(centre, (s for s in map(centre.index.get, ids) if s is not None))
+    """``marking_of`` the alerts of the read model with these ids (ids no longer held are skipped), from their
+    routing alone (``AlertIndex.routing``: a map of 100,000 alerts is marked without reading 100,000 records)."""
+    # the index shares one Routing among alerts routed alike, and the most restrictive of many equal markings is
+    # that marking: each distinct one is counted once
+    distinct = {id(r): r for r in map(centre.index.routing, ids) if r is not None}
+    return most_restrictive((routing.marking(centre.scheme) for routing in distinct.values()), centre.scheme)
 
 
 def situation_ids(rows: pd.DataFrame, since: datetime, until: datetime) -> list[str]:

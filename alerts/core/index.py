@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.core.events import AlertEvent, stream_id_key
-from alerts.core.model import StoredAlert
+from alerts.core.model import Routing, StoredAlert
 from alerts.core.query import AlertQuery, Page, QueryResult
 
 COLUMNS = [
@@ -120,6 +120,8 @@ class AlertIndex:
         self._position: dict[str, int] = {}
         self._pending: dict[int, dict] = {}  # rows (by position) not in the table yet
         self._sets: dict[frozenset, frozenset] = {}  # one of each set of countries or nations (``_row``)
+        self._routing: dict[str, Routing] = {}  # id -> its routing, one object per distinct routing (``routing``)
+        self._routings: dict[tuple, Routing] = {}
         self._table: pd.DataFrame | None = None
         self.horizon, self._fetch = horizon, fetch
         self._closed_at: dict[str, datetime] = {}  # held closed alerts: when they closed
@@ -172,6 +174,9 @@ class AlertIndex:
         if position is None:
             position = self._position[stored.id] = len(self._position)
         self._pending[position] = _row(stored, self._sets)
+        routing = stored.routing
+        same = tuple(tuple(v) if isinstance(v, list) else v for v in routing.__dict__.values())
+        self._routing[stored.id] = self._routings.setdefault(same, routing)
         self._alerts[stored.id] = stored.model_dump_json(exclude_defaults=True)  # (defaults come back on parse)
 
     def _closed(self, alert_id: str, at: datetime) -> None:
@@ -195,7 +200,7 @@ class AlertIndex:
         table = self.table()  # every pending row in it, so positions are rows
         drop = [self._position[i] for i in gone]
         for alert_id in gone:
-            del self._alerts[alert_id], self._closed_at[alert_id]
+            del self._alerts[alert_id], self._closed_at[alert_id], self._routing[alert_id]
         keep = np.ones(len(table), dtype=bool)
         keep[drop] = False
         self._table = table[keep].reset_index(drop=True)
@@ -225,6 +230,11 @@ class AlertIndex:
         if stored is None or (query is not None and not query.releasable(stored)):
             return None
         return stored
+
+    def routing(self, alert_id: str) -> Routing | None:
+        """The routing of a held alert (None: not held), without parsing its record: what a page's marking
+        is made of (``alerts.actions.markings.marking_of_ids``) over every alert it shows."""
+        return self._routing.get(alert_id)
 
     def table(self) -> pd.DataFrame:
         """Every alert held as one table, in the order first seen (row ``i`` the ``i``-th still held).
