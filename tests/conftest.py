@@ -314,6 +314,40 @@ class RunningServer:
         _wait_healthy(self.url, self.process)
 
 
+class Stream:
+    """One open server-sent event stream (``/live/alerts``, ``/live/map``...), read event by event."""
+
+    def __init__(self, response: httpx.Response):
+        self.response = response
+        self.lines = response.iter_lines()
+
+    last_id: str | None = None
+
+    def next_event(self, pings: bool = False) -> tuple[str, dict]:
+        """The next ``(event name, data)``; comments, ``retry`` and (unless ``pings``) pings are skipped.
+        ``last_id`` is the last ``id:`` read."""
+        name, data = "", []
+        for line in self.lines:
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+            elif line.startswith("id: "):
+                self.last_id = line[4:]
+            elif line == "" and name:
+                if name != "ping" or pings:
+                    return name, json.loads("\n".join(data))
+                name, data = "", []
+        raise AssertionError("the stream ended")
+
+    def until(self, alert_id: str, name: str) -> dict:
+        """Read until an event ``name`` about ``alert_id`` arrives; return its data."""
+        while True:
+            event, data = self.next_event()
+            if event == name and data.get("id") == alert_id:
+                return data
+
+
 def _spawn(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("CRISIS_RECORD_ARCHIVE_DIR", tempfile.mkdtemp(prefix="crisis-test-record-"))  # not the repo's

@@ -10,11 +10,12 @@ import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from dashboard.cot_listener import parse_listen, spec_from_settings
 from dashboard.settings import Settings
-from tests.conftest import DATA, ROOT, add_user, free_port, serving, wait_for
+from tests.conftest import DATA, ROOT, Stream, add_user, free_port, serving, wait_for
 
 FEEDS = str(ROOT / "tests" / "data" / "feeds.toml")
 FEEDS_TEXT = (ROOT / "tests" / "data" / "feeds.toml").read_text(encoding="utf-8")
@@ -52,7 +53,9 @@ def _connected(port: int) -> socket.socket | None:
         return None
 
 
-def test_cot001_a_tak_emergency_sent_to_serve_is_visible_to_its_nation_through_the_api(redis_url):
+def test_cot001_a_tak_emergency_sent_to_serve_reaches_its_nations_duty_officers_live(redis_url):
+    """The Done-when of the TAK issue: a 911 from a device on the RS listener arrives, as an open alert, on
+    the live stream an RS duty officer's page holds open; an HR officer never sees it."""
     port = free_port()
     servers = serving(redis_url, CRISIS_FEEDS=FEEDS, CRISIS_COT_LISTEN=f"tcp=127.0.0.1:{port}",
                       CRISIS_COT_FEED="rs-tak")
@@ -60,9 +63,16 @@ def test_cot001_a_tak_emergency_sent_to_serve_is_visible_to_its_nation_through_t
     try:
         officer = add_user(redis_url, server.prefix, "rs-officer", "duty_officer", "RS")
         outsider = add_user(redis_url, server.prefix, "hr-officer", "duty_officer", "HR")
-        send(port, fresh_emergency("-serve"))
         uid = "ANDROID-0a1b2c3d4e5f6789-serve-9-1-1"
-        wait_for(lambda: uid in server.alert_ids(officer), what="the alert visible to RS")
+        with httpx.stream("GET", f"{server.url}/live/alerts", headers=officer.headers,
+                          timeout=httpx.Timeout(30, read=30)) as response:
+            assert response.status_code == 200
+            live = Stream(response)
+            send(port, fresh_emergency("-serve"))
+            alert = live.until(uid, "alert")
+        assert (alert["title"], alert["severity"], alert["open"], alert["country"]) == (
+            "CALL 911 NOW", "high", True, "RS")  # the 911 Alert type is high (alerts.formats.cot.decode)
+        assert uid in server.alert_ids(officer)
         assert uid not in server.alert_ids(outsider)  # the rs-tak feed releases to RS and BA only
     finally:
         servers.close()

@@ -11,7 +11,7 @@ import pytest
 
 from alerts.core.query import parse_query
 from layers.incidents import CLOSED_COLOUR, exercise_style
-from tests.conftest import ROOT, add_user, make_alert, wait_for
+from tests.conftest import ROOT, Stream, add_user, make_alert, wait_for
 
 #: Exactly the fields of an alert event (``dashboard.live.payloads.alert_data``).
 ALERT_FIELDS = {"id", "title", "severity", "type", "type_label", "status", "open", "exercise", "country", "region",
@@ -21,40 +21,6 @@ ALERT_FIELDS = {"id", "title", "severity", "type", "type_label", "status", "open
 @pytest.fixture(scope="module")
 def officer(app_server):
     return add_user(app_server.services.settings.redis_url, app_server.prefix, "duty-live", "duty_officer", "RS")
-
-
-class Stream:
-    """One open ``/live/alerts`` stream, read event by event."""
-
-    def __init__(self, response: httpx.Response):
-        self.response = response
-        self.lines = response.iter_lines()
-
-    last_id: str | None = None
-
-    def next_event(self, pings: bool = False) -> tuple[str, dict]:
-        """The next ``(event name, data)``; comments, ``retry`` and (unless ``pings``) pings are skipped.
-        ``last_id`` is the last ``id:`` read."""
-        name, data = "", []
-        for line in self.lines:
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data.append(line[6:])
-            elif line.startswith("id: "):
-                self.last_id = line[4:]
-            elif line == "" and name:
-                if name != "ping" or pings:
-                    return name, json.loads("\n".join(data))
-                name, data = "", []
-        raise AssertionError("the stream ended")
-
-    def until(self, alert_id: str, name: str) -> dict:
-        """Read until an event ``name`` about ``alert_id`` arrives; return its data."""
-        while True:
-            event, data = self.next_event()
-            if event == name and data.get("id") == alert_id:
-                return data
 
 
 @contextmanager
