@@ -91,15 +91,27 @@ def parse_xml(raw: bytes, encoding: str | None = None) -> etree._Element:
     return root
 
 
+class _NoTree:
+    """A parser target without element handlers: expat checks the whole document (well-formedness and
+    defusedxml's refusals) without building a tree that step 2 builds again (lxml)."""
+
+    def close(self) -> None:
+        return None
+
+
 def _refuse_hostile(document: bytes | str, encoding: str | None) -> str | None:
     """Run defusedxml over ``document``; return the encoding its declaration names (None without one)."""
-    parser = DefusedXMLParser(encoding=encoding, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser = DefusedXMLParser(target=_NoTree(), encoding=encoding, forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
     declared: list[str | None] = [None]
 
     def remember(_version: str | None, name: str | None, _standalone: int) -> None:
         declared[0] = name
 
     parser.parser.XmlDeclHandler = remember  # the expat parser defusedxml configures too
+    # No tree, so no text to keep: without a default handler expat drops character data instead of calling
+    # back into Python for every run of it. An undefined entity stays an error (expat's own: no DTD here).
+    parser.parser.DefaultHandlerExpand = None
     try:
         parser.feed(document)
         parser.close()
