@@ -107,6 +107,9 @@ def released_now(centre: Centre, query: AlertQuery, alert_id: str) -> bool:
     routing in the read model, not the one an event recorded. A replayed event (a reconnect after a cursor)
     carries the alert as it was then; once narrowed, or classified above the viewer's clearance, its content
     must not be sent again. An alert the read model does not hold yet (just recorded) is judged by its event."""
+    routing = centre.index.routing(alert_id)  # held: judged without parsing the record (once per event)
+    if routing is not None:
+        return query.released(routing)
     current = centre.index.get(alert_id)
     return current is None or query.releasable(current)
 
