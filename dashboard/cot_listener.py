@@ -18,7 +18,7 @@ from alerts.ingest.tak.connection import Limits
 from alerts.ingest.tak.inbox import InboxWriter
 from alerts.ingest.tak.listener import Address, CotListener, Endpoints, parse_address, tls_context
 from alerts.ingest.workers import default_consumer_name
-from alerts.store.client import Client
+from alerts.store.client import Client, connect
 from alerts.store.heartbeats import Heartbeat
 from alerts.store.keys import Keys
 from dashboard.cot_outbound import FeedOutbound, RegistryWatch
@@ -118,7 +118,12 @@ def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: 
         if centre is None:
             raise ValueError(f"feed {spec.feed!r} has outbound = true but no centre was given")
         rights = RegistryWatch(feeds, spec.feed, settings.feeds_file, settings.scheme)
-        outbound = FeedOutbound(centre, client, keys, rights)
+        # Each outbound stream holds a connection for its blocking reads: a pool of their own, one per
+        # connection the listener admits, so a full listener never takes the connections ingest, the API and
+        # the leases need (redis-py 8 pools hold at most 100 by default).
+        followers = connect(settings.redis_url, timeout=settings.redis_timeout_seconds,
+                            max_connections=limits_of(settings).max_connections + 1)
+        outbound = FeedOutbound(centre, followers, keys, rights)
     endpoints = Endpoints(tcp=spec.tcp, tls=spec.tls, udp=spec.udp, tls_context=server_tls(spec),
                           offer_protobuf=spec.offer_protobuf)
     consumer = settings.consumer or default_consumer_name()

@@ -23,11 +23,13 @@ import os
 from pathlib import Path
 
 from alerts.actions.centre import Centre
-from alerts.actions.cot_picture import CotPicture, feed_viewer
+from alerts.actions.cot_picture import CotPicture, Openings, feed_viewer
 from alerts.core.events import CotExported
 from alerts.core.feeds import Feed, FeedFileError, FeedRegistry
 from alerts.core.markings import Classifications
 from alerts.ingest.tak.outbound import Peer
+from alerts.store.alerts import AlertStore
+from alerts.store.assets import AssetStore
 from alerts.store.client import Client
 from alerts.store.keys import Keys
 
@@ -74,6 +76,7 @@ class FeedOutbound:
         self.client = client
         self.keys = keys
         self.rights = rights
+        self.openings = Openings(AlertStore(client, keys), AssetStore(client, keys))  # shared (see Openings)
 
     def __call__(self, peer: Peer) -> CotPicture | None:
         feed = self.rights()
@@ -88,4 +91,4 @@ class FeedOutbound:
             now = self.rights()
             return now is not None and now.outbound and feed_viewer(now, self.centre.scheme) == viewer
 
-        return CotPicture(self.centre, self.client, self.keys, viewer, authorised)
+        return CotPicture(self.centre, self.client, self.keys, viewer, authorised, self.openings)

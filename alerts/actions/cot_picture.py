@@ -37,14 +37,15 @@ from collections.abc import Callable
 
 from alerts.actions.centre import Centre
 from alerts.actions.visibility import LOST, asset_released, released_now, restricted, shown_asset, sight
+from alerts.core.events import stream_id_key
 from alerts.core.feeds import Feed
 from alerts.core.markings import Classifications
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Role
 from alerts.core.viewer import Viewer
 from alerts.formats.cot.encode import stream_bytes, withdrawal_bytes
-from alerts.store.alerts import parse_event
-from alerts.store.assets import parse_asset_event
+from alerts.store.alerts import AlertStore, parse_event
+from alerts.store.assets import AssetStore, parse_asset_event
 from alerts.store.client import Client, text
 from alerts.store.follow import StreamFollower
 from alerts.store.keys import Keys
@@ -65,22 +66,59 @@ def feed_viewer(feed: Feed, scheme: Classifications) -> Viewer:
                   clearance=feed.clearance or scheme.lowest)
 
 
+class Openings:
+    """The records an opening picture is made of, read once for the pictures of many connections.
+
+    A listener's devices often connect together (a unit switching on, a network coming back); each picture
+    reading every record itself made that N full reads at once. A picture may use records read *after* its
+    cursors were taken (those of the items without events since are as at the cursors; the others the
+    follower sends), so the newest read serves every picture whose cursors do not come after the point the
+    read began; a picture whose cursors do (an event since) waits for, or makes, a newer read. Thread-safe:
+    one read at a time, the others wait for it.
+    """
+
+    def __init__(self, alerts: AlertStore, assets: AssetStore):
+        self.alerts = alerts
+        self.assets = assets
+        self._lock = threading.Lock()
+        self._read: tuple[dict[str, str], list, list] | None = None  # (cursors at the start, open alerts, assets)
+        self.reads = 0
+
+    def after(self, cursors: dict[str, str]) -> tuple[list, list]:
+        """Every open alert and every asset, as read no earlier than ``cursors`` (stream -> last event id)."""
+        with self._lock:
+            if self._read is None or any(stream_id_key(self._read[0][stream]) < stream_id_key(cursor)
+                                         for stream, cursor in cursors.items()):
+                started = {self.alerts.keys.events: self.alerts.last_event_id(),
+                           self.assets.keys.assets_events: self.assets.last_event_id()}
+                self._read = (started, [stored for stored in self.alerts.all_alerts() if stored.status.is_open],
+                              self.assets.all())
+                self.reads += 1
+            return self._read[1], self._read[2]
+
+
 class CotPicture:
     """The CoT stream of what ``viewer`` may see (see the module docstring); ``sent`` counts the events sent."""
 
     def __init__(self, centre: Centre, client: Client, keys: Keys, viewer: Viewer,
-                 authorised: Callable[[], bool] = lambda: True):
+                 authorised: Callable[[], bool] = lambda: True, openings: Openings | None = None):
         self.centre = centre
         self.client = client
         self.keys = keys
         self.viewer = viewer
         self.authorised = authorised
+        # Everything the stream reads goes through ``client`` (for the listener: a pool sized to its
+        # connections), not the centre's: many pictures opening at once never take the process's connections.
+        self.alerts = AlertStore(client, keys)
+        self.assets = AssetStore(client, keys)
+        #: Where the opening picture's records come from: shared by the pictures of one listener, or its own.
+        self.openings = openings or Openings(self.alerts, self.assets)
         self.released = restricted(centre, viewer)
         self.sent = 0
         #: Where following starts: the newest entry of each events stream when the picture is made; then where
         #: the next call of ``stream`` resumes (after the last event read).
-        self.cursors: dict[str, str] = {keys.events: centre.alerts.last_event_id(),
-                                        keys.assets_events: centre.assets.last_event_id()}
+        self.cursors: dict[str, str] = {keys.events: self.alerts.last_event_id(),
+                                        keys.assets_events: self.assets.last_event_id()}
 
     def check(self) -> None:
         """Raise ``Revoked`` unless ``authorised()``."""
@@ -95,8 +133,9 @@ class CotPicture:
         """
         self.check()
         open_ = restricted(self.centre, self.viewer, AlertQuery(status="open"))
-        alerts = [stored for stored in self.centre.alerts.all_alerts() if open_.matches(stored)]
-        assets = [asset for asset in self.centre.assets.all() if asset_released(self.viewer, asset)]
+        every_alert, every_asset = self.openings.after(self.cursors)
+        alerts = [stored for stored in every_alert if open_.matches(stored)]
+        assets = [asset for asset in every_asset if asset_released(self.viewer, asset)]
         changed = self._changed_since(self.cursors)  # read after the records: the follower sends these
         for stored in sorted(alerts, key=lambda stored: (stored.received_at, stored.id)):
             if stored.id not in changed[self.keys.events]:
@@ -143,7 +182,7 @@ class CotPicture:
 
     def _shown(self, asset):
         """The asset as the viewer may see it (``alerts.actions.visibility.shown_asset``, from the store)."""
-        return shown_asset(self.centre, self.viewer, asset, lookup=self.centre.alerts.get)
+        return shown_asset(self.centre, self.viewer, asset, lookup=self.alerts.get)
 
     def _withdraw(self, send: Send, stored) -> None:
         """Delete an incident the viewer may no longer see from the TAK picture (a ``t-x-d-d`` for its uid)."""

@@ -271,7 +271,7 @@ Client = redis.Redis | RedisCluster | LazyCluster
 
 
 def connect(url: str, *, timeout: float | None = None, health_check_interval: int = 30,
-            retry_on_timeout: bool = True) -> Client:
+            retry_on_timeout: bool = True, max_connections: int | None = None) -> Client:
     """A client for ``url``; ``timeout`` (seconds) bounds each command's socket wait and each connection
     attempt (None: none), so a server that stops answering (a hung process, a lost route) raises
     ``redis.TimeoutError`` (in ``UNAVAILABLE``) instead of blocking its caller for good. A Sentinel URL
@@ -280,9 +280,15 @@ def connect(url: str, *, timeout: float | None = None, health_check_interval: in
     command (``UNAVAILABLE``), not this call; a malformed URL raises ``ValueError``.
 
     Blocking reads (``XREAD BLOCK``) need no timeout, or one longer than their block.
+
+    ``max_connections`` bounds the client's pool (None: redis-py's default, 100 per pool since redis-py 8;
+    past it a command raises ``MaxConnectionsError``): a part that holds one connection per peer for long
+    blocking reads (the TAK listener's outbound streams) gets a client of its own, sized to its peers, so it
+    never starves the rest of the process.
     """
     options = {"socket_timeout": timeout, "socket_connect_timeout": timeout,
-               "health_check_interval": health_check_interval, "retry_on_timeout": retry_on_timeout}
+               "health_check_interval": health_check_interval, "retry_on_timeout": retry_on_timeout,
+               **({"max_connections": max_connections} if max_connections else {})}
     if url.startswith(SENTINEL_SCHEME + "://"):
         parts = sentinel_parts(url)
         sentinel = Sentinel(parts.sentinels, sentinel_kwargs={"socket_timeout": timeout,

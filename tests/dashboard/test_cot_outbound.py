@@ -4,18 +4,18 @@ published after the connection was accepted reaches it once, in order, however l
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import socket
 import threading
 from contextlib import contextmanager
 
 from lxml import etree
 
-from alerts.actions.cot_picture import CotPicture
+from alerts.actions.cot_picture import CotPicture, Openings
 from alerts.core.feeds import FeedRegistry
 from alerts.core.viewer import Viewer
 from alerts.formats.decode import decode_alert
 from alerts.store.alerts import AlertStore
+from alerts.store.assets import AssetStore
 from dashboard.cot_listener import ListenSpec, build_listener
 from dashboard.settings import Settings
 from tests.conftest import DATA, alert_pipeline, make_alert, mark, payload, wait_for
@@ -85,11 +85,13 @@ class TakClient:
 
 
 @contextmanager
-def listening(tmp_path, centre, client, keys, feed: str, ba_outbound: str = "true", pki=None):
+def listening(tmp_path, centre, client, keys, feed: str, ba_outbound: str = "true", pki=None, **options):
     path = tmp_path / "feeds.toml"
     if not path.exists():
         path.write_text(FEEDS.format(ba=ba_outbound), encoding="utf-8")
-    settings = Settings(prefix=keys.prefix, feeds_file=path)
+    where = client.connection_pool.connection_kwargs  # the server the test's client talks to
+    settings = Settings(prefix=keys.prefix, feeds_file=path, **options,
+                        redis_url=f"redis://{where['host']}:{where['port']}/{where.get('db', 0)}")
     spec = ListenSpec(feed, tcp=("127.0.0.1", 0)) if pki is None else ListenSpec(
         feed, tls=("127.0.0.1", 0), certfile=pki.server_cert, keyfile=pki.server_key, cafile=pki.ca)
     listener = build_listener(spec, settings, client, FeedRegistry.load(path), centre)
@@ -187,6 +189,31 @@ def test_cob003_revoking_outbound_in_the_registry_or_stopping_the_listener_ends_
         assert decode_alert(device.events(1)[0]).id == first["id"]  # open incidents first
         stopping = ba
     assert device.closed_by_peer() and stopping.ready.is_set() is False
+
+
+def test_cob007_a_full_listener_s_outbound_streams_leave_the_process_its_redis_connections(
+        tmp_path, centre, client, keys, regions):
+    """120 TAK devices following the picture, on a listener that admits 150: more than a redis-py 8 pool
+    holds (100). Every device gets each new incident, and the process's own client (the listener's inbox,
+    ingest) still works meanwhile. Each stream's blocking reads held a connection of that one pool: past 100
+    the streams failed, and a device's report waited in the listener until connections came free."""
+    pipeline = alert_pipeline(client, keys, regions)
+    with listening(tmp_path, centre, client, keys, "ba-tak", cot_max_connections=150,
+                   cot_max_per_address=150) as ba:
+        devices = [TakClient(ba.ports["tcp"]) for _ in range(120)]
+        wait_for(lambda: ba.counters.connections >= 120, what="120 devices connected")
+        first = make_alert(source="BA", releasable_to=["BA"], title="To every BA device")
+        pipeline.process([("test", payload(first))])
+        assert all(decode_alert(device.events(1)[0]).id == first["id"] for device in devices)
+        devices[0].sock.sendall(_position("BA-unit-full"))
+        wait_for(lambda: any(b"BA-unit-full" in f[b"payload"] for _, f in client.xrange(keys.inbox)),
+                 what="a device's report stored while 120 streams follow")
+        second = make_alert(source="BA", releasable_to=["BA"], title="Still to every BA device")
+        pipeline.process([("test", payload(second))])
+        assert all(decode_alert(device.events(1)[0]).id == second["id"] for device in devices)
+        assert ba.outbound.openings.reads < 120  # devices connecting together share the opening's read
+        for device in devices:
+            device.sock.close()
 
 
 def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with_its_certificate(
@@ -315,7 +342,7 @@ def test_cob006_an_incident_recorded_while_the_opening_picture_is_read_is_sent_o
     before, during, last = _ba("Open before"), _ba("Recorded while the picture is read"), _ba("The last")
     pipeline.process([("test", payload(before))])
     store = _RecordingWhileRead(client, keys, lambda: pipeline.process([("test", payload(during))]))
-    picture = CotPicture(dataclasses.replace(centre, alerts=store), client, keys, BA_FEED)
+    picture = CotPicture(centre, client, keys, BA_FEED, openings=Openings(store, AssetStore(client, keys)))
     device = _Device(picture)
     try:
         device.until(during)
