@@ -31,8 +31,13 @@ ALERT_TYPES: dict[str, tuple[str, Severity]] = {
     "b-a-o-pan": ("Ring The Bell", Severity.CRITICAL),
     "b-a-o-opn": ("Troops In Contact", Severity.HIGH),
     "b-a-g": ("Geo-fence Breached", Severity.HIGH),
+    "b-a-o-c": ("Custom Emergency", Severity.HIGH),
 }
 CANCEL_TYPE = "b-a-o-can"
+#: Every CoT alarm type starts so (MIL-STD-2525 "b-a": bits, alarm); one not in ``ALERT_TYPES`` (a newer
+#: ATAK, a plug-in) is still an emergency: an alert of severity high, never a dead letter.
+ALARM_PREFIX = "b-a-"
+_OTHER_ALARM = ("Alarm", Severity.HIGH)
 
 _TITLE_MAX = 300
 _DESCRIPTION_MAX = 20_000
@@ -69,9 +74,10 @@ def decode_cot_event(event: etree._Element, ours: bool = True) -> Alert:
         raise ForAssets(f"CoT {one_line(cot_type, 40)} is a position/marker report, not an alert")
     if cot_type.startswith("b-m-"):
         raise Rejected(f"CoT {one_line(cot_type, 40)} is a position/marker report, not an alert")
-    if cot_type not in ALERT_TYPES and cot_type != CANCEL_TYPE:
+    if not cot_type.startswith(ALARM_PREFIX):
         accepted = ", ".join([*ALERT_TYPES, CANCEL_TYPE])
-        raise Rejected(f"CoT {one_line(cot_type, 40)} is not an alert type (accepted: {accepted})")
+        raise Rejected(f"CoT {one_line(cot_type, 40)} is not an alert type (accepted: {accepted} and every "
+                       f"other {ALARM_PREFIX}* alarm)")
     version = (event.get("version") or "").strip()
     if not version.startswith("2."):
         raise Rejected(f"CoT event version {one_line(version, 20) or 'missing'!r} is not 2.x")
@@ -117,7 +123,7 @@ def decode_cot_event(event: etree._Element, ours: bool = True) -> Alert:
             "severity": Severity.LOW,
         }
     else:
-        label, severity = ALERT_TYPES[cot_type]
+        label, severity = ALERT_TYPES.get(cot_type, _OTHER_ALARM)
         title = one_line(remarks_text, _TITLE_MAX) or (f"{label}: {callsign}" if callsign else label)
         document = {"id": uid, "msg_type": "alert", "severity": severity}
     if not fixed:  # an emergency without a GPS fix is still an emergency: kept, unlocated

@@ -11,7 +11,7 @@ format.
 
 The event is rebuilt as CoT XML (``cot_xml_of``): ``type``, ``access``,
 ``qos``, ``opex``, ``uid``, ``how``, the three times (milliseconds since the
-epoch -> ISO 8601 UTC), the point, and ``detail`` (its ``xmlDetail`` fragment
+epoch -> ISO 8601 UTC; 0, protobuf's unset value, leaves the attribute out), the point, and ``detail`` (its ``xmlDetail`` fragment
 parsed with the same hardened parser as any XML payload, then the typed
 ``contact``, ``__group``, ``precisionlocation``, ``status``, ``takv`` and
 ``track``). Protobuf has no field for the ``caveat`` and ``releasableTo``
@@ -99,7 +99,8 @@ def cot_xml_of(data: bytes) -> bytes:
         if getattr(cot, name):
             event.set(name, getattr(cot, name))
     for name, field in _TIMES:
-        event.set(name, _iso(getattr(cot, field)))
+        if getattr(cot, field):  # 0 is protobuf's "not set": left out, as an XML event without it (refused
+            event.set(name, _iso(getattr(cot, field)))  # without ``time``), never read as 1970-01-01
     etree.SubElement(event, "point", {n: _number(getattr(cot, n)) for n in ("lat", "lon", "hae", "ce", "le")})
     detail = etree.SubElement(event, "detail")
     if cot.HasField("detail"):

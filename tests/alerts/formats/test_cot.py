@@ -83,7 +83,8 @@ def test_cot003_ring_the_bell_is_critical():
     assert alert.title == "Ring The Bell: Bravo-2"
 
 
-@pytest.mark.parametrize(("cot_type", "label"), [("b-a-o-opn", "Troops In Contact"), ("b-a-g", "Geo-fence Breached")])
+@pytest.mark.parametrize(("cot_type", "label"), [("b-a-o-opn", "Troops In Contact"), ("b-a-g", "Geo-fence Breached"),
+                                                ("b-a-o-c", "Custom Emergency"), ("b-a-o-xyz", "Alarm")])
 def test_cot004_other_alarm_types(cot_type, label):
     alert = decode_alert(cot_event(cot_type=cot_type))
     assert alert.severity == "high"
