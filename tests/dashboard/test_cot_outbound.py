@@ -13,6 +13,7 @@ from lxml import etree
 from alerts.actions.cot_picture import CotPicture, Openings
 from alerts.core.feeds import FeedRegistry
 from alerts.core.viewer import Viewer
+from alerts.formats.cot.tak import MESH_HEADER, cot_xml_of
 from alerts.formats.decode import decode_alert
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
@@ -214,6 +215,49 @@ def test_cob007_a_full_listener_s_outbound_streams_leave_the_process_its_redis_c
         assert ba.outbound.openings.reads < 120  # devices connecting together share the opening's read
         for device in devices:
             device.sock.close()
+
+
+def test_cob008_a_client_that_negotiated_protobuf_is_sent_the_picture_in_protobuf(
+        tmp_path, centre, client, keys, regions):
+    """TAK Protocol: once the listener answers ``t-x-takp-q`` with ``TakResponse status="true"``, both
+    directions are protobuf. The picture went on in XML, which a client that switched cannot read."""
+    request = (b'<event version="2.0" uid="BA-unit-9" type="t-x-takp-q" time="2026-01-01T00:00:00Z" '
+               b'start="2026-01-01T00:00:00Z" stale="2026-01-01T00:01:00Z" how="m-g"><point lat="0" lon="0" '
+               b'hae="0" ce="999999" le="999999"/><detail><TakControl><TakRequest version="1"/></TakControl>'
+               b"</detail></event>")
+    pipeline = alert_pipeline(client, keys, regions)
+    with listening(tmp_path, centre, client, keys, "ba-tak") as ba:
+        device = TakClient(ba.ports["tcp"])
+        device.sock.sendall(request)
+        assert b'<TakResponse status="true"/>' in device.events(1)[0]
+        incident = make_alert(source="BA", releasable_to=["BA"], title="Sent in protobuf")
+        pipeline.process([("test", payload(incident))])
+        body = _protobuf_message(device)
+        device.sock.close()
+    assert decode_alert(cot_xml_of(MESH_HEADER + body)).id == incident["id"]
+
+
+def _protobuf_message(device: TakClient) -> bytes:
+    """The body of the next TAK streaming protobuf message (``0xBF``, varint length, body) on ``device``."""
+    def need(count: int) -> None:
+        while len(device.buffer) < count:
+            chunk = device.sock.recv(65536)
+            assert chunk, "connection closed"
+            device.buffer += chunk
+
+    need(1)
+    assert device.buffer[:1] == b"\xbf", device.buffer[:80]  # not XML
+    length, shift, at = 0, 0, 1
+    while True:
+        need(at + 1)
+        byte = device.buffer[at]
+        length |= (byte & 0x7F) << shift
+        shift, at = shift + 7, at + 1
+        if not byte & 0x80:
+            break
+    need(at + length)
+    body, device.buffer = device.buffer[at:at + length], device.buffer[at + length:]
+    return body
 
 
 def test_cob004_pytak_over_tls_sends_and_receives_on_one_connection_audited_with_its_certificate(

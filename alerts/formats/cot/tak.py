@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError
 from lxml import etree
-from takproto import parse_mesh
+from takproto import TAKProtoVer, parse_mesh, xml2proto
 from takproto.proto import TakMessage
 
 from alerts.formats.errors import Rejected
@@ -109,3 +109,12 @@ def cot_xml_of(data: bytes) -> bytes:
             detail.extend(list(fragment))
         _typed_detail(detail, cot.detail)
     return etree.tostring(event, encoding="UTF-8", xml_declaration=False)
+
+
+def protobuf_stream_of(documents: bytes) -> bytes:
+    """CoT XML documents one after another (each starting ``<?xml``, as ``alerts.formats.cot.encode`` writes
+    them) as TAK Protocol version 1 streaming messages (``0xBF``, varint length, ``TakMessage``), converted by
+    ``takproto``: what a connection that negotiated protobuf is sent. ``caveat`` and ``releasableTo`` have no
+    protobuf field and are not carried (the module docstring)."""
+    parts = [b"<?xml" + part for part in documents.split(b"<?xml") if part.strip()]
+    return b"".join(bytes(xml2proto(part, TAKProtoVer.STREAM)) for part in parts)

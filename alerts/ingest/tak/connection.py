@@ -49,9 +49,19 @@ class Limits:
     read_size: int = 65_536  # bytes read from a socket at a time
 
 
+@dataclass
+class Wire:
+    """What one connection's two sides have agreed to speak. TAK Protocol negotiation: once the listener
+    answers a client's ``t-x-takp-q`` with ``TakResponse status="true"``, both directions are TAK Protocol
+    version 1 (streaming protobuf), so what the listener writes back from then on is protobuf too."""
+
+    protobuf: bool = False
+
+
 async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox: InboxWriter, limits: Limits,
-               peer: str, clock: Callable[[], datetime] = utc_now) -> str:
-    """Read one connection until it ends; returns why: ``closed``, ``timeout``, ``oversized`` or ``broken``."""
+               peer: str, clock: Callable[[], datetime] = utc_now, wire: Wire | None = None) -> str:
+    """Read one connection until it ends; returns why: ``closed``, ``timeout``, ``oversized`` or ``broken``.
+    ``wire`` (shared with the connection's outbound side) notes an agreed switch to protobuf."""
     framer = Framer(limits.max_message_bytes)
     loop = asyncio.get_running_loop()
     begun: float | None = None  # when the message now pending began (loop time)
@@ -80,7 +90,7 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
             if data.strip(b" \t\r\n\x00"):
                 heard = loop.time()
             messages = framer.feed(data)
-            await _store(messages, inbox, writer, clock)
+            await _store(messages, inbox, writer, clock, wire)
             if not framer.pending:
                 begun = None
             elif messages or begun is None:
@@ -104,7 +114,7 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
 
 
 async def _store(messages: list[bytes], inbox: InboxWriter, writer: asyncio.StreamWriter | None,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], wire: Wire | None = None) -> None:
     """Count (and answer, while ``writer`` is open) the control messages; put the others on the inbox."""
     payloads = []
     for message in messages:
@@ -114,6 +124,8 @@ async def _store(messages: list[bytes], inbox: InboxWriter, writer: asyncio.Stre
             continue
         inbox.counters.control += 1
         if kind == "t-x-takp-q" and writer is not None:
-            writer.write(response_event(clock()))
+            writer.write(response_event(clock()))  # the answer itself is the last XML written
+            if wire is not None:
+                wire.protobuf = True
     if payloads:
         await inbox.put(payloads)

@@ -37,7 +37,9 @@ connection also carries CoT back to the client, on the same socket, for as
 long as both ends keep it open: the factory decides per connection (None:
 receive only), and every outbound stream stops when the connection ends or the
 listener stops; a stream that ends by itself (its rights revoked) closes the
-connection after what was read from it is stored.
+connection after what was read from it is stored. Once a client's request for
+TAK Protocol version 1 is answered (``connection.Wire``), what it is sent is
+streaming protobuf too, as the protocol requires of both directions.
 
 With a ``Heartbeat`` the listener shows in ``GET /api/v1/health`` like an
 ingest worker: beating while it runs, ``retrying`` with the reason while its
@@ -64,7 +66,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alerts.ingest.tak.connection import Limits, pump, utc_now
+from alerts.ingest.tak.connection import Limits, Wire, pump, utc_now
 from alerts.ingest.tak.framing import control_kind, datagram_messages, support_event
 from alerts.ingest.tak.inbox import InboxWriter
 from alerts.ingest.tak.outbound import OutboundFactory, Peer, certificate_subject, run_outbound
@@ -224,10 +226,12 @@ class CotListener:
             if self.endpoints.offer_protobuf:
                 writer.write(support_event(self.clock()))
             stream = await self._outbound_for(peer)
-            reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock))
+            wire = Wire()  # what the two sides speak: XML until a protobuf request is answered
+            reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock, wire))
             tasks.append(reading)
             if stream is not None:
-                sending = asyncio.create_task(run_outbound(stream, writer, ended, peer, self.limits.read_timeout))
+                sending = asyncio.create_task(run_outbound(stream, writer, ended, peer, self.limits.read_timeout,
+                                                           wire))
                 tasks.append(sending)
                 await asyncio.wait({reading, sending}, return_when=asyncio.FIRST_COMPLETED)
                 if not reading.done():

@@ -22,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from alerts.formats.cot.tak import protobuf_stream_of
+from alerts.ingest.tak.connection import Wire
+
 log = logging.getLogger(__name__)
 
 
@@ -61,15 +64,16 @@ _SHORT = {"commonName": "CN", "organizationName": "O", "organizationalUnitName":
 
 
 async def run_outbound(stream: Outbound, writer: asyncio.StreamWriter, stop: threading.Event, peer: Peer,
-                       send_timeout: float) -> str:
-    """Run ``stream`` for one connection until it ends; returns why (``stopped``, ``lost``, or the error)."""
+                       send_timeout: float, wire: Wire | None = None) -> str:
+    """Run ``stream`` for one connection until it ends; returns why (``stopped``, ``lost``, or the error).
+    Once ``wire`` says the connection agreed on protobuf, each event is written as TAK Protocol version 1."""
     loop = asyncio.get_running_loop()
     ended: asyncio.Future[str] = loop.create_future()
 
     async def write(data: bytes) -> None:
         if writer.is_closing():
             raise ConnectionResetError("the TAK client's connection is closed")
-        writer.write(data)
+        writer.write(protobuf_stream_of(data) if wire is not None and wire.protobuf else data)
         await writer.drain()
 
     def send(data: bytes) -> None:
