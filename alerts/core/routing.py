@@ -23,8 +23,11 @@ What a message says, per format:
 ``source`` is never a releasability: an unregistered JSON alert without
 ``releasable_to`` is unrouted whatever its ``source`` says. A feed's own
 nation is always among the nations its alerts are released to. A REL TO list
-that names something that is not a country makes the alert unrouted (an
-admin decides), never falls back to the feed default. A classification that
+that names something that is not a country (``NATO``, ``FVEY``) never falls
+back to the feed default: from a registered feed the alert is released to
+that feed's nation only (its own officers see it at once; a release to others
+is a releasability change, ``alerts.actions.sharing``), from anyone else it is
+unrouted (an admin decides). A classification that
 is not one of the deployment's levels, or an unknown TLP label, cannot be
 honoured at all: ``MarkingError`` (ingest dead-letters the message).
 
@@ -122,6 +125,10 @@ def route(alert: Alert, feeds: FeedRegistry, scheme: Classifications, arrived_on
     try:
         said = _said_releasability(alert, origin)
     except MarkingError as exc:
+        if feed is not None:  # its own nation sees it at once (a 911 is never hidden from its own officers)
+            return Routing(**routing, releasable_to=[feed.nation],
+                           reason=f"{exc}; released to its own nation {feed.nation} only: a release to others "
+                                  f"is a releasability change")
         return Routing(**routing, reason=f"{exc}; an admin must decide who may see it")
     if said is not None:
         return Routing(**routing, releasable_to=_with_nation(said, feed))

@@ -56,10 +56,14 @@ def test_rte004_unregistered_cap_without_releasability_is_unrouted_with_its_orig
     assert "ops@unknown.example" in routing.origin and "no registered feed" in routing.reason
 
 
-def test_rte005_a_rel_to_naming_a_non_country_is_unrouted_even_from_a_registered_feed():
+def test_rte005_a_rel_to_naming_a_non_country_reaches_only_the_feed_s_own_nation_never_the_feed_default():
+    """A registered feed's own nation always sees its alerts: a REL TO NATO from it reached nobody (held as
+    unrouted until an admin acted; a TAK 911 of a nation's own device hidden from that nation). It reaches that
+    nation alone, never the feed's wider default; from an unregistered sender it is still unrouted."""
     routing = routed(cap_xml(sender="alerts@mup.gov.rs", scope="Restricted", restriction="REL TO NATO"))
+    assert routing.releasable_to == ["RS"] and routing.nation == "RS" and "'NATO'" in routing.reason
+    routing = routed(cap_xml(sender="ops@unknown.example", scope="Restricted", restriction="REL TO NATO"))
     assert not routing.routed and "'NATO'" in routing.reason
-    assert routing.nation == "RS"  # still known: the admin sees who sent it
 
 
 def test_rte006_a_classification_the_deployment_does_not_have_cannot_be_honoured():
