@@ -7,7 +7,10 @@ send``) for the feed's viewer (``feed_viewer``: ``feed:<name>``, the feed's
 nation and clearance), and records ``export.cot`` (subject ``tak-outbound``)
 in the audit trail under that name, with the peer's address and the subject of
 its TLS client certificate. None (receive only) when the feed has no
-``outbound = true``.
+``outbound = true``, and for a plain TCP connection from anywhere but this
+host (loopback: a local relay or TLS terminator): TCP carries no identity, so
+a picture sent on it would reach whoever can reach the port. Remote devices
+receive it over TLS, with a client certificate of the feed's CA.
 
 The feed's rights are looked up again about every second of a stream
 (``RegistryWatch``: the registry file is read again when it changed on disk):
@@ -18,6 +21,7 @@ connection is closed; the client's reconnect gets the new rights. Turning
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -82,6 +86,10 @@ class FeedOutbound:
         feed = self.rights()
         if feed is None or not feed.outbound:
             return None
+        if peer.via != "tls" and not _loopback(peer.host):
+            log.warning("CoT outbound of feed %s not sent to %s:%s: plain TCP carries no identity (receive only; "
+                        "remote devices receive the picture over TLS)", feed.name, peer.via, peer.address)
+            return None
         viewer = feed_viewer(feed, self.centre.scheme)
         where = f"{peer.via}:{peer.address}" + (f" ({peer.certificate})" if peer.certificate else "")
         self.centre.audit.record(viewer.name, CotExported("tak-outbound", query=where), ip=peer.host)
@@ -92,3 +100,13 @@ class FeedOutbound:
             return now is not None and now.outbound and feed_viewer(now, self.centre.scheme) == viewer
 
         return CotPicture(self.centre, self.client, self.keys, viewer, authorised, self.openings)
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` (an address as the socket gives it, IPv4 or IPv6, maybe IPv4-mapped) is this host's."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback

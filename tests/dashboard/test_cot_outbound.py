@@ -8,6 +8,7 @@ import socket
 import threading
 from contextlib import contextmanager
 
+import pytest
 from lxml import etree
 
 from alerts.actions.cot_picture import CotPicture, Openings
@@ -15,9 +16,11 @@ from alerts.core.feeds import FeedRegistry
 from alerts.core.viewer import Viewer
 from alerts.formats.cot.tak import MESH_HEADER, cot_xml_of
 from alerts.formats.decode import decode_alert
+from alerts.ingest.tak.outbound import Peer
 from alerts.store.alerts import AlertStore
 from alerts.store.assets import AssetStore
 from dashboard.cot_listener import ListenSpec, build_listener
+from dashboard.cot_outbound import FeedOutbound, RegistryWatch
 from dashboard.settings import Settings
 from tests.conftest import DATA, alert_pipeline, make_alert, mark, payload, wait_for
 
@@ -395,3 +398,22 @@ def test_cob006_an_incident_recorded_while_the_opening_picture_is_read_is_sent_o
     finally:
         device.close()
     assert [u for u, _ in sent] == [f"crisis.alert.{a['id']}" for a in (before, during, last)]
+
+
+@pytest.mark.parametrize(("peer", "sent"), [
+    (Peer("tls", "192.0.2.10:40000", "CN=BIH-device-1"), True),
+    (Peer("tcp", "127.0.0.1:40000"), True),
+    (Peer("tcp", "[::1]:40000"), True),
+    (Peer("tcp", "::ffff:127.0.0.1:40000"), True),
+    (Peer("tcp", "192.0.2.10:40000"), False),
+    (Peer("tcp", "10.1.2.3:40000"), False),
+])
+def test_cob009_plain_tcp_from_another_host_only_sends(tmp_path, centre, client, keys, peer, sent):
+    """The shipped example registry has an outbound feed and `cot listen` binds every address: whoever reached
+    the plain TCP port got the RESTRICTED picture. TCP carries no identity: the picture goes over TLS, and on
+    plain TCP only to this host (a local relay or TLS terminator)."""
+    path = tmp_path / "feeds.toml"
+    path.write_text(FEEDS.format(ba="true"), encoding="utf-8")
+    outbound = FeedOutbound(centre, client, keys, RegistryWatch(FeedRegistry.load(path), "ba-tak", path,
+                                                                centre.scheme))
+    assert (outbound(peer) is not None) is sent

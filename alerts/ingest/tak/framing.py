@@ -70,6 +70,8 @@ _PROLOG_PREFIXES = (b"<!--", b"<event")  # ("<?" is known at once)
 _ROOT_TAG = re.compile(rb"""\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<event\b((?:[^"'>]|"[^"]*"|'[^']*')*)>""", re.S)
 _ATTRIBUTE = re.compile(rb"""([^\s=/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CONTROL_TYPE = re.compile(r"t-x-c-t(?:-r)?|t-x-takp-[vqr]")
+#: The keep-alive pytak and TAK Server send (a deletion of the uid ``takPing``): a ping, not a message.
+_TAK_PING = ("t-x-d-d", "takPing")
 
 
 class Framer:
@@ -304,13 +306,17 @@ def control_kind(message: bytes) -> str | None:
     """
     if message.startswith(MESH_HEADER):
         parsed = tak_message(message[len(MESH_HEADER):])
-        kind = parsed.cotEvent.type if parsed is not None and parsed.HasField("cotEvent") else ""
+        event = parsed.cotEvent if parsed is not None and parsed.HasField("cotEvent") else None
+        kind, uid = (event.type, event.uid) if event is not None else ("", "")
     else:
         root = _ROOT_TAG.match(message)
         attributes = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
                       for m in _ATTRIBUTE.finditer(root.group(1))} if root else {}
         kind = attributes.get(b"type", b"").decode("utf-8", "replace")
-    return kind if _CONTROL_TYPE.fullmatch(kind) else None
+        uid = attributes.get(b"uid", b"").decode("utf-8", "replace")
+    if _CONTROL_TYPE.fullmatch(kind) or (kind, uid) == _TAK_PING:
+        return kind
+    return None
 
 
 def _control_event(cot_type: str, uid: str, control: str, now: datetime) -> bytes:

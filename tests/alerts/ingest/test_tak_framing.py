@@ -100,6 +100,9 @@ def test_tak009_messages_before_an_oversized_one_in_the_same_chunk_are_kept():
     (b"<?xml version='1.0'?><event type='t-x-takp-q' uid='a'><detail><TakControl><TakRequest version='1'/>"
      b"</TakControl></detail></event>", "t-x-takp-q"),
     (b'<event version="2.0" uid="t-x-c-t" type="b-a-o-tbl"></event>', None),
+    # pytak's and TAK Server's keep-alive is a deletion of uid takPing: a ping (it was dead-lettered each time)
+    (b'<event version="2.0" type="t-x-d-d" uid="takPing" how="m-g"><point/></event>', "t-x-d-d"),
+    (b'<event version="2.0" type="t-x-d-d" uid="ANDROID-1" how="m-g"><point/></event>', None),  # a real deletion
     (EVENTS[0], None),
 ])
 def test_tak010_pings_and_negotiation_are_recognised_by_type_alone(message, kind):
