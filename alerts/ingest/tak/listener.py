@@ -105,7 +105,8 @@ def tls_context(certfile: Path, keyfile: Path, cafile: Path) -> ssl.SSLContext:
 
 
 def parse_address(text: str, default_host: str = "0.0.0.0") -> Address:
-    """``HOST:PORT`` or ``PORT`` as ``(host, port)``; ``ValueError`` naming what is wrong."""
+    """``HOST:PORT`` or ``PORT`` as ``(host, port)``; ``ValueError`` naming what is wrong (a port out of range, a
+    host that is no address: ``999.1.1.1`` failed only when bound, in the listener's thread)."""
     host, _, port = text.rpartition(":")
     try:
         number = int(port)
@@ -113,7 +114,12 @@ def parse_address(text: str, default_host: str = "0.0.0.0") -> Address:
         raise ValueError(f"{text!r}: the port must be a number (HOST:PORT or PORT)") from None
     if not 0 <= number <= 65535:
         raise ValueError(f"{text!r}: port {number} is not in 0-65535")
-    return (host.strip("[]") or default_host), number
+    host = host.strip("[]") or default_host
+    try:
+        socket.getaddrinfo(host, None)  # an address or a name this host can bind (checked before any bind)
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(f"{text!r}: {host!r} is not an address of this host's network") from None
+    return host, number
 
 
 class CotListener:

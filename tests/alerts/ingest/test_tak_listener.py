@@ -399,6 +399,10 @@ def test_tak111_addresses_are_checked():
     assert parse_address("8087") == ("0.0.0.0", 8087)
     with pytest.raises(ValueError, match="port"):
         parse_address("host:eighty")
+    assert parse_address("localhost:8087") == ("localhost", 8087)
+    for bad in ("999.1.1.1:5", "no-such-host.invalid:5"):
+        with pytest.raises(ValueError, match="not an address"):
+            parse_address(bad)
 
 
 def _report_through_both_ingests(client, keys, regions, feed: str):
