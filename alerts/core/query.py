@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from alerts.core.markings import RELEASABLE_TO_ALL
-from alerts.core.model import AlertType, Severity, StoredAlert
+from alerts.core.model import AlertType, Routing, Severity, StoredAlert
 from alerts.core.times import parse_instant
 
 ExerciseFilter = Literal["all", "real", "exercise"]
@@ -98,7 +98,10 @@ class AlertQuery:
     def releasable(self, stored: StoredAlert) -> bool:
         """Whether ``stored`` is released to this query's nation and within its clearance
         (see ``nation``, ``cleared``, ``unrouted``)."""
-        routing = stored.routing
+        return self.releases(stored.routing)
+
+    def releases(self, routing: Routing) -> bool:
+        """Whether an alert of ``routing`` is released to this query's viewer (``releasable``)."""
         if self.cleared is not None and (routing.classification or "") not in self.cleared:
             return False
         if self.unrouted:
