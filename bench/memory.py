@@ -41,7 +41,7 @@ def _measure(url: str, prefix: str, n: int) -> dict:
     _, token = accounts.create_token("bench-admin")
     headers = {"Authorization": f"Bearer {token}"}
     t0 = time.perf_counter()
-    server = start_server(url, prefix, "--no-ingest")
+    server = start_server(url, prefix, "--no-ingest", timeout=600)  # (it answers once its read model is loaded)
     try:
         def held() -> bool:
             answer = httpx.get(f"{server.url}/api/v1/health", headers=headers, timeout=30).json()
