@@ -52,9 +52,10 @@ def _row(stored: StoredAlert, shared: dict[frozenset, frozenset]) -> dict:
     """The alert's row of the table; its sets of countries and nations are ``shared`` (few distinct ones)."""
     alert = stored.alert
     countries, releasable = frozenset(stored.placement.countries), frozenset(stored.releasable_nations())
+    alert_id = stored.id
     return {
-        "id": stored.id,
-        "identifier": alert.id,
+        "id": alert_id,
+        "identifier": alert_id if alert.id == alert_id else alert.id,  # (one string when the id is the producer's)
         "lon": stored.lon if stored.located else float("nan"),
         "lat": stored.lat if stored.located else float("nan"),
         "severity": alert.severity.value,
