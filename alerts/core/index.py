@@ -242,7 +242,11 @@ class AlertIndex:
         """One alert, or None if it does not exist *or the query may not see it*. An alert that is not held
         (beyond the horizon) is fetched from the store, when the index was given ``fetch``; without held records
         (``fetch_many``) every alert is."""
-        return self.get_many([alert_id], query)[0]
+        held = self._alerts.get(alert_id)
+        if held is None:
+            return self.get_many([alert_id], query)[0]
+        stored = StoredAlert.model_validate_json(held)
+        return None if query is not None and not query.releasable(stored) else stored
 
     def get_many(self, alert_ids: Iterable[str], query: AlertQuery | None = None) -> list[StoredAlert | None]:
         """``get`` of each of ``alert_ids``, in order; those not held are read from the store in one round
