@@ -4,8 +4,11 @@
 fresh prefix with ``AlertStore.record_many``; a ``crisisdash serve --no-ingest`` is started on that prefix and,
 once its read model holds all ``n`` (``alerts_held`` of ``/api/v1/health``, asked as an admin), its resident
 set (``VmRSS`` of ``/proc/<pid>/status``) is read, then again after the alert list and the situation picture
-were asked for once (`/api/v1/alerts`, `/api/v1/summary`). Baseline, same run: the same server on an empty prefix. Target (the scale issue): at most
-300 MB per process at 100,000 alerts. Figures in MiB.
+were asked for once (`/api/v1/alerts`, `/api/v1/summary`), then once it has *settled*: a server reads the replay
+record into memory in the background after it starts (``dashboard.app.warm_record``; the ``n`` alerts are ``n``
+events of it), so RSS is read every ``SETTLE_EVERY_S`` until it changes by less than 2 MB over four readings
+(at most ``SETTLE_MOST_S``). Baseline, same run: the same server on an empty prefix. Target (the scale issue): at
+most 300 MB per process at 100,000 alerts. Figures in MiB.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from bench.common import HEADERS, chunks, client_for, delete_prefix, fmt_mb, pri
 from bench.map import stored_alerts
 
 TARGET_MB = 300.0
+SETTLE_EVERY_S, SETTLE_MOST_S = 5.0, 600.0
 
 
 def rss_of_mb(pid: int) -> float:
@@ -41,7 +45,7 @@ def _measure(url: str, prefix: str, n: int) -> dict:
     _, token = accounts.create_token("bench-admin")
     headers = {"Authorization": f"Bearer {token}"}
     t0 = time.perf_counter()
-    server = start_server(url, prefix, "--no-ingest")
+    server = start_server(url, prefix, "--no-ingest", timeout=600)  # (it answers once its read model is loaded)
     try:
         def held() -> bool:
             answer = httpx.get(f"{server.url}/api/v1/health", headers=headers, timeout=30).json()
@@ -52,7 +56,14 @@ def _measure(url: str, prefix: str, n: int) -> dict:
         loaded = rss_of_mb(server.process.pid)
         for path in ("/alerts?limit=200", "/summary"):
             httpx.get(f"{server.url}/api/v1{path}", headers=headers, timeout=60).raise_for_status()
-        return {"rss_loaded_mb": loaded, "rss_after_reads_mb": rss_of_mb(server.process.pid), "loaded_s": loaded_s}
+        after_reads = rss_of_mb(server.process.pid)
+        readings, t1 = [after_reads], time.perf_counter()
+        while time.perf_counter() - t1 < SETTLE_MOST_S and (len(readings) < 4
+                                                            or max(readings[-4:]) - min(readings[-4:]) >= 2):
+            time.sleep(SETTLE_EVERY_S)
+            readings.append(rss_of_mb(server.process.pid))
+        return {"rss_loaded_mb": loaded, "rss_after_reads_mb": after_reads, "rss_settled_mb": readings[-1],
+                "settled_s": time.perf_counter() - t0, "loaded_s": loaded_s}
     finally:
         stop_server(server)
 
@@ -73,7 +84,7 @@ def bench_memory(url: str, prefix: str, n: int, places) -> dict:
         delete_prefix(client, full)
         delete_prefix(client, empty)
     return {"n": n, "target_mb": TARGET_MB, "setup_s": setup_s, "empty": baseline, "full": measured,
-            "meets_target": measured["rss_after_reads_mb"] <= TARGET_MB}
+            "meets_target": max(measured["rss_after_reads_mb"], measured["rss_settled_mb"]) <= TARGET_MB}
 
 
 def report_memory(r: dict) -> None:
@@ -85,6 +96,9 @@ def report_memory(r: dict) -> None:
          fmt_mb(empty["rss_loaded_mb"]), f"read model loaded in {full['loaded_s']:.1f} s"],
         [f"serve RSS, {r['n']:,} alerts, after list + summary", fmt_mb(full["rss_after_reads_mb"]),
          "serve RSS, no alerts, same reads", fmt_mb(empty["rss_after_reads_mb"]),
-         f"{verdict} target <= {r['target_mb']:,.0f} MB"],
+         ""],
+        [f"serve RSS, {r['n']:,} alerts, settled (replay record read)", fmt_mb(full["rss_settled_mb"]),
+         "serve RSS, no alerts, settled", fmt_mb(empty["rss_settled_mb"]),
+         f"after {full['settled_s']:.0f} s; {verdict} target <= {r['target_mb']:,.0f} MB"],
     ]
     print_table(f"10. Server memory ({r['n']:,} alerts recorded in {r['setup_s']:.1f} s)", HEADERS, rows)

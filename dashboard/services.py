@@ -196,7 +196,7 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
     audit = AuditLog(client, keys)
     centre = Centre(
         alerts=alerts,
-        index=AlertIndex(horizon=settings.memory_horizon, fetch=alerts.get),
+        index=AlertIndex(horizon=settings.memory_horizon, fetch=alerts.get, fetch_many=alerts.get_many),
         workflow=WorkflowStore(client, keys, alerts, templates),
         assets=AssetStore(client, keys),
         asset_index=AssetIndex(),

@@ -375,13 +375,15 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
     wait_for(healthy, timeout, "the server to answer /api/v1/health")
 
 
-def start_server(redis_url: str, prefix: str, *extra: str) -> RunningServer:
+def start_server(redis_url: str, prefix: str, *extra: str, timeout: float = 60) -> RunningServer:
+    """``crisisdash serve`` on ``prefix`` with the options ``extra``, once it answers ``/api/v1/health`` (it loads
+    its read model first: ``timeout`` seconds for that)."""
     port = free_port()
     args = ["serve", "--redis-url", redis_url, "--prefix", prefix, "--port", str(port), *extra]
     process = _spawn(args)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        _wait_healthy(url, process, timeout)
     except BaseException:  # a server that never became healthy is not left running after the test
         process.kill()
         process.wait(timeout=20)

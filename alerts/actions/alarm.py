@@ -20,7 +20,7 @@ def alarm_for(centre: Centre, query: AlertQuery, newest: int = NEWEST) -> Alarm:
                       cleared=query.cleared)
     rows = centre.index.select(seen)  # newest report first
     rows = rows[rows["status"] == ALARM_STATUS.value]
-    chosen = [a for a in (centre.index.get(i) for i in rows["id"].iloc[:newest]) if a is not None]
+    chosen = [a for a in centre.index.get_many(rows["id"].iloc[:newest]) if a is not None]
     return Alarm(count=len(rows), exercise=int(rows["exercise"].sum()), newest=tuple(chosen))
 
 

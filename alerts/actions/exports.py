@@ -46,12 +46,12 @@ def sitrep_export(centre: Centre, viewer: Viewer, format_: str, query: AlertQuer
     now, nation, scheme = centre.clock(), viewer.nation or "ALL", centre.scheme
     if format_ in ("md", "html"):
         marking = situation_marking(centre, rows, since, until)
-        listed = (centre.index.get(item["id"]) for item in figures["open_critical_high"])
+        listed = centre.index.get_many(item["id"] for item in figures["open_critical_high"])
         markings = {stored.id: stored.routing.marking(scheme) for stored in listed if stored is not None}
         body: str | dict = (sitrep.markdown(figures, marking, now, nation, markings) if format_ == "md"
                             else sitrep.html_page(figures, marking, now, nation, markings, scheme))
     else:
-        alerts = [stored for stored in map(centre.index.get, ids) if stored is not None]
+        alerts = [stored for stored in centre.index.get_many(ids) if stored is not None]
         body = (sitrep.incidents_csv(alerts, scheme) if format_ == "csv"
                 else sitrep.incidents_geojson(alerts, visible_assets(centre, viewer), scheme))
     centre.audit.record(actor or viewer.name, SitrepExported(format_, window=figures["window"], incidents=len(ids)),

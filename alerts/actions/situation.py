@@ -53,9 +53,9 @@ def situation_for(centre: Centre, viewer: Viewer, query: AlertQuery, since: date
                                                    countries=query.countries, exercise=query.exercise))
     rows = centre.index.select(scoped)
     figures = situation(rows, centre.workflow.response_times(), since, until, visible_assets_table(centre, viewer))
-    for item in figures["open_critical_high"]:  # a CAP alert's own headline in the viewer's language
-        stored = centre.index.get(item["id"])
-        if stored is not None:
+    listed = figures["open_critical_high"]
+    for item, stored in zip(listed, centre.index.get_many(item["id"] for item in listed)):
+        if stored is not None:  # a CAP alert's own headline in the viewer's language
             item["title"] = headline(stored.alert)
     held_since = centre.index.held_since
     if held_since is not None and since < held_since:  # the period reaches back past what memory holds

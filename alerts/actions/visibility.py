@@ -77,7 +77,7 @@ def visible_alert(centre: Centre, viewer: Viewer, alert_id: str) -> StoredAlert:
 def visible_alerts(centre: Centre, viewer: Viewer, query: AlertQuery) -> list[StoredAlert]:
     """Every alert matching ``query`` that ``viewer`` may see, newest report first."""
     rows = centre.index.select(restricted(centre, viewer, query))
-    return [centre.index.get(alert_id) for alert_id in rows["id"]]
+    return centre.index.get_many(rows["id"])
 
 
 def sight(query: AlertQuery, event: AlertEvent) -> Sight | None:
@@ -107,9 +107,9 @@ def released_now(centre: Centre, query: AlertQuery, alert_id: str) -> bool:
     routing in the read model, not the one an event recorded. A replayed event (a reconnect after a cursor)
     carries the alert as it was then; once narrowed, or classified above the viewer's clearance, its content
     must not be sent again. An alert the read model does not hold yet (just recorded) is judged by its event."""
-    routing = centre.index.routing(alert_id)  # held: judged without parsing the record (once per event)
+    routing = centre.index.routing(alert_id)  # (held: no record read)
     if routing is not None:
-        return query.released(routing)
+        return query.releases(routing)
     current = centre.index.get(alert_id)
     return current is None or query.releasable(current)
 
@@ -144,6 +144,11 @@ def _shown(centre: Centre, query: AlertQuery, asset: Asset,
            lookup: Callable[[str], StoredAlert | None] | None = None) -> Asset:
     if asset.assigned_to is None:
         return asset
+    routing = centre.index.routing(asset.assigned_to) if lookup is None else None  # (held: no record read)
+    if routing is not None:
+        if query.releases(routing):
+            return asset
+        return asset.model_copy(update={"assigned_to": None})
     tasked = (lookup or centre.index.get)(asset.assigned_to)
     if tasked is not None and query.releasable(tasked):
         return asset

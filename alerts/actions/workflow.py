@@ -73,8 +73,7 @@ def open_queue(centre: Centre, viewer: Viewer, limit: int = 50) -> list[QueueEnt
     chosen = [alert_id for alert_id, _, _ in ranked[:PRESELECT]]
     states = centre.workflow.states(chosen)
     entries = []
-    for alert_id in chosen:
-        stored = centre.index.get(alert_id)
+    for alert_id, stored in zip(chosen, centre.index.get_many(chosen)):
         state = states.get(alert_id)
         if stored is None or (state is not None and state.resolution is not None):
             continue

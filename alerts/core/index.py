@@ -19,6 +19,13 @@ alerts received longer than the horizon before the stream's last event are
 not loaded at all. An evicted alert is still in Redis (and the record
 archive): ``get`` fetches it by id with ``fetch``; an event about it (a late
 change) puts it back. Lists, maps and summaries cover only what is held.
+
+**Records in the store.** Given ``fetch_many`` (a server's index: ``AlertStore.get_many``), the index holds
+no record at all, only the table's row and the routing of each alert: ``get``, ``get_many`` and ``search``
+read the records of the ids asked for from the store, one round trip per ``FETCH_CHUNK`` ids (a list page of
+50 is one ``MGET``). What they return is the record as stored, which is never older than the row (the store
+is written before the event the index applies). Without it (a replay's index, tests, benchmarks) each record
+is held as its JSON text.
 """
 from __future__ import annotations
 
@@ -45,9 +52,10 @@ def _row(stored: StoredAlert, shared: dict[frozenset, frozenset]) -> dict:
     """The alert's row of the table; its sets of countries and nations are ``shared`` (few distinct ones)."""
     alert = stored.alert
     countries, releasable = frozenset(stored.placement.countries), frozenset(stored.releasable_nations())
+    alert_id = stored.id
     return {
-        "id": stored.id,
-        "identifier": alert.id,
+        "id": alert_id,
+        "identifier": alert_id if alert.id == alert_id else alert.id,  # (one string when the id is the producer's)
         "lon": stored.lon if stored.located else float("nan"),
         "lat": stored.lat if stored.located else float("nan"),
         "severity": alert.severity.value,
@@ -83,6 +91,9 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return table.astype(_DTYPES)
 
 
+#: Records ``get_many`` asks the store for in one round trip (``fetch_many``).
+FETCH_CHUNK = 1_000
+
 #: Rows a start-up load turns into table rows at a time (``AlertIndex.load``).
 LOAD_CHUNK = 10_000
 
@@ -108,14 +119,19 @@ class AlertIndex:
     """Every alert in memory, as records and as one incrementally updated table (see the module docstring).
 
     A row (a dict per alert) is kept only until the table has it: the table and the records hold the rest.
-    Records are held as their JSON text and parsed again by ``get`` (~30 us each): a ``StoredAlert`` object
-    tree takes about five times the memory, and lists, maps and summaries read the table, not records.
-    ``horizon``: how long a closed alert stays held (None: for ever); ``fetch(alert_id)``: the stored alert
-    by id from the store (None: not stored), for ``get`` of one that is not held."""
+    Without ``fetch_many``, records are held as their JSON text and parsed again by ``get`` (~30 us each): a
+    ``StoredAlert`` object tree takes about five times the memory, and lists, maps and summaries read the
+    table, not records. ``horizon``: how long a closed alert stays held (None: for ever); ``fetch(alert_id)``:
+    the stored alert by id from the store (None: not stored), for ``get`` of one that is not held;
+    ``fetch_many(ids)``: the stored alerts of ``ids`` in one round trip (None where not stored): records are
+    then not held at all (see the module docstring)."""
 
     def __init__(self, horizon: timedelta | None = None,
-                 fetch: Callable[[str], StoredAlert | None] | None = None) -> None:
+                 fetch: Callable[[str], StoredAlert | None] | None = None,
+                 fetch_many: Callable[[list[str]], list[StoredAlert | None]] | None = None) -> None:
         self._lock = threading.RLock()
+        self.holds_records = fetch_many is None
+        self._fetch_many = fetch_many
         self._alerts: dict[str, str] = {}  # id -> the record as JSON (compact: ~1 KB, not ~5 KB of objects)
         self._position: dict[str, int] = {}
         self._pending: dict[int, dict] = {}  # rows (by position) not in the table yet
@@ -131,7 +147,7 @@ class AlertIndex:
         self.version = 0
 
     def __len__(self) -> int:
-        return len(self._alerts)
+        return len(self._position)
 
     def load(self, alerts: Iterable[StoredAlert], cursor: str, chunk: int = LOAD_CHUNK) -> None:
         """Fill from stored alerts read after ``cursor`` was taken as the stream position (closed alerts
@@ -177,7 +193,8 @@ class AlertIndex:
         routing = stored.routing
         same = tuple(tuple(v) if isinstance(v, list) else v for v in routing.__dict__.values())
         self._routing[stored.id] = self._routings.setdefault(same, routing)
-        self._alerts[stored.id] = stored.model_dump_json(exclude_defaults=True)  # (defaults come back on parse)
+        if self.holds_records:
+            self._alerts[stored.id] = stored.model_dump_json(exclude_defaults=True)  # (defaults come back on parse)
 
     def _closed(self, alert_id: str, at: datetime) -> None:
         """Note that held alert ``alert_id`` closed at ``at`` (the first time only); ``at`` never precedes
@@ -200,7 +217,8 @@ class AlertIndex:
         table = self.table()  # every pending row in it, so positions are rows
         drop = [self._position[i] for i in gone]
         for alert_id in gone:
-            del self._alerts[alert_id], self._closed_at[alert_id], self._routing[alert_id]
+            del self._closed_at[alert_id], self._routing[alert_id]
+            self._alerts.pop(alert_id, None)
         keep = np.ones(len(table), dtype=bool)
         keep[drop] = False
         self._table = table[keep].reset_index(drop=True)
@@ -222,14 +240,34 @@ class AlertIndex:
 
     def get(self, alert_id: str, query: AlertQuery | None = None) -> StoredAlert | None:
         """One alert, or None if it does not exist *or the query may not see it*. An alert that is not held
-        (beyond the horizon) is fetched from the store, when the index was given ``fetch``."""
+        (beyond the horizon) is fetched from the store, when the index was given ``fetch``; without held records
+        (``fetch_many``) every alert is."""
         held = self._alerts.get(alert_id)
-        stored = None if held is None else StoredAlert.model_validate_json(held)
-        if stored is None and self._fetch is not None:
-            stored = self._fetch(alert_id)
-        if stored is None or (query is not None and not query.releasable(stored)):
-            return None
-        return stored
+        if held is None:
+            return self.get_many([alert_id], query)[0]
+        stored = StoredAlert.model_validate_json(held)
+        return None if query is not None and not query.releasable(stored) else stored
+
+    def get_many(self, alert_ids: Iterable[str], query: AlertQuery | None = None) -> list[StoredAlert | None]:
+        """``get`` of each of ``alert_ids``, in order; those not held are read from the store in one round
+        trip per ``FETCH_CHUNK`` (``fetch_many``; with ``fetch`` alone, one each)."""
+        alert_ids = list(alert_ids)
+        found: list[StoredAlert | None] = []
+        for alert_id in alert_ids:
+            held = self._alerts.get(alert_id)
+            found.append(None if held is None else StoredAlert.model_validate_json(held))
+        missing = [n for n, stored in enumerate(found) if stored is None]
+        if missing and self._fetch_many is not None:
+            for start in range(0, len(missing), FETCH_CHUNK):
+                chunk = missing[start : start + FETCH_CHUNK]
+                for n, stored in zip(chunk, self._fetch_many([alert_ids[n] for n in chunk])):
+                    found[n] = stored
+        elif missing and self._fetch is not None:
+            for n in missing:
+                found[n] = self._fetch(alert_ids[n])
+        if query is not None:
+            found = [s if s is not None and query.releasable(s) else None for s in found]
+        return found
 
     def routing(self, alert_id: str) -> Routing | None:
         """The routing of a held alert (None: not held), without parsing its record: what a page's marking
@@ -269,10 +307,12 @@ class AlertIndex:
         producer ``identifier`` also finds the alert of that id when it is not held (``fetch``)."""
         rows = self.select(query)
         ids = list(rows["id"])
-        if query.identifier is not None and query.identifier not in self._alerts and self._fetch is not None:
+        if query.identifier is not None and query.identifier not in self._position and self._fetch is not None:
             stored = self.get(query.identifier)
             if stored is not None and query.matches(stored):
                 ids = sorted([*ids, stored.id], key=lambda i: self.get(i).alert.reported_at, reverse=True)
         chosen = ids[page.offset : page.offset + page.limit]
-        return QueryResult(total=len(ids), alerts=[stored for i in chosen if (stored := self.get(i)) is not None])
+        # (releasable again: a record read from the store may have been narrowed since the row was made)
+        return QueryResult(total=len(ids), alerts=[stored for stored in self.get_many(chosen, query)
+                                                   if stored is not None])
 

@@ -98,11 +98,10 @@ class AlertQuery:
     def releasable(self, stored: StoredAlert) -> bool:
         """Whether ``stored`` is released to this query's nation and within its clearance
         (see ``nation``, ``cleared``, ``unrouted``)."""
-        return self.released(stored.routing)
+        return self.releases(stored.routing)
 
-    def released(self, routing: Routing) -> bool:
-        """``releasable`` judged from an alert's ``Routing`` alone (what the read model keeps per alert
-        without parsing its record: ``AlertIndex.routing``)."""
+    def releases(self, routing: Routing) -> bool:
+        """Whether an alert of ``routing`` is released to this query's viewer (``releasable``)."""
         if self.cleared is not None and (routing.classification or "") not in self.cleared:
             return False
         if self.unrouted:

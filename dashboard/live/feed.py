@@ -17,6 +17,7 @@ from them, so the read models and the open streams miss nothing. Given a
 """
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass
 
@@ -78,6 +79,7 @@ class LiveFeed:
         cursor = centre.assets.last_event_id()
         centre.asset_index.load(centre.assets.all(), cursor)
         self.bootstrapped = True
+        give_back_freed_memory()
 
     def watch_band(self, stop: threading.Event) -> None:
         """The band watcher's loop (see the class docstring), until ``stop``; Redis away: it waits."""
@@ -159,3 +161,15 @@ class LiveFeed:
         fresh = [event for event in events if self.centre.asset_index.apply(event)]
         if fresh:
             self.assets.publish(fresh)
+
+
+def give_back_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``): a start-up load parses every
+    stored record and frees it again, and what it freed stays in the process otherwise (about 25 MB at 100,000
+    alerts: bench/README.md section 10). False where there is no glibc."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True

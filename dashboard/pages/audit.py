@@ -44,7 +44,7 @@ def layout(**_query) -> html.Div:
     ]
     named = {name for e in entries for name in (e.object, str(e.detail.get("alert_id") or ""),
                                                 *path_alert_ids(str(e.detail.get("path") or ""))) if name}
-    quoted = [stored for stored in (services.centre.index.get(name) for name in named) if stored is not None]
+    quoted = [stored for stored in services.centre.index.get_many(named) if stored is not None]
     return html.Div(className="page-body", children=[
         html.Div(hidden=True, id="audit-marking", **marking_attributes(marking_of(services.centre, quoted))),
         html.H2(_("Audit trail (latest %(n)s)") % {"n": i18n.number(len(entries))}),

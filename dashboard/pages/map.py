@@ -259,7 +259,7 @@ def rebuild_map(severities, types, countries, window_hours, exercise, _tick, lay
         "shown": len(rows),
         "drawn": len(shown.points),  # the points of the built traces
         "partial": shown.partial,  # not every located incident is a point (cells, or outside the view)
-        "items": [alert_data(centre.index.get(i)) for i in rows["id"].iloc[:ids.LIST_LIMIT]],
+        "items": [alert_data(s) for s in centre.index.get_many(rows["id"].iloc[:ids.LIST_LIMIT]) if s is not None],
         "marking": marking_of_ids(centre, rows["id"]).as_dict(),
         "assets_after": asset_cursor,
         "asset_ids": [a.id for a in assets],
