@@ -127,9 +127,10 @@ def to_sse_client(url: str, prefix: str, n: int, ingest_processes: int = 0) -> d
             else:
                 os.environ[name] = value
     workers = [subprocess.Popen([sys.executable, "-m", "dashboard.cli", "ingest", "--redis-url", url,
-                                 "--prefix", run_prefix], cwd=ROOT, env={**os.environ, **env},
+                                 "--prefix", run_prefix], cwd=ROOT,
+                                env={**os.environ, **env, "CRISIS_CONSUMER": f"bench-ingest-{k}"},  # one each
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for _ in range(ingest_processes)]
+               for k in range(ingest_processes)]
     sse = None
     try:
         accounts = Accounts(client_for(url), Keys(run_prefix))
