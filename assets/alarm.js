@@ -67,7 +67,7 @@
     if (document.title !== wanted) { document.title = wanted; }
   }
 
-  var plainIcon = null, badgeDrawn = "";
+  var plainIcon = null, badgeDrawn = "", badgeCanvas = null, iconImage = null;
 
   function iconLink() {
     var link = document.querySelector("link[rel~='icon']");
@@ -81,17 +81,40 @@
     return link;
   }
 
+  // The page's icon, loaded once: {image} (null when it cannot be drawn) once it has loaded, then "ready".
+  function withIcon(ready) {
+    if (iconImage && iconImage.done) { ready(iconImage.image); return; }
+    if (!iconImage) {
+      iconImage = {done: false, image: null, waiting: []};
+      var image = new Image(), settle = function (ok) {
+        iconImage.done = true; iconImage.image = ok ? image : null;
+        iconImage.waiting.splice(0).forEach(function (f) { f(iconImage.image); });
+      };
+      image.onload = function () { settle(true); };
+      image.onerror = function () { settle(false); };
+      image.src = plainIcon;
+    }
+    iconImage.waiting.push(ready);
+  }
+
   function favicon(exerciseOnly) {  // the tab's icon carries the count while the alarm rings
     var link = iconLink(), wanted = count > 0 ? count + (exerciseOnly ? "x" : "") : "";
     if (wanted === badgeDrawn) { return; }
     badgeDrawn = wanted;
     document.body.dataset.favicon = count > 0 ? "badge" : "plain";
     if (!count) { link.href = plainIcon; return; }
-    var canvas = document.createElement("canvas"), size = 32;
-    canvas.width = canvas.height = size;
-    var g = canvas.getContext("2d");
+    var size = 32;
+    if (!badgeCanvas) {
+      badgeCanvas = document.createElement("canvas");
+      badgeCanvas.width = badgeCanvas.height = size;
+    }
+    // read back at every badge (toDataURL): a canvas kept in memory, not on the GPU, where that read waits
+    // for the GPU (hundreds of ms on a busy machine, for every critical alert that changes the count)
+    var canvas = badgeCanvas, g = canvas.getContext("2d", {willReadFrequently: true});
     if (!g) { return; }
-    var draw = function (image) {
+    var shown = count;
+    withIcon(function (image) {
+      if (badgeDrawn !== wanted) { return; }  // a later count was asked for meanwhile: that one is drawn
       g.clearRect(0, 0, size, size);
       if (image) { try { g.drawImage(image, 0, 0, size, size); } catch (e) { /* not drawable: badge only */ } }
       g.beginPath();
@@ -99,16 +122,12 @@
       g.fillStyle = exerciseOnly ? "#b8860b" : "#c62828";
       g.fill();
       g.fillStyle = "#ffffff";
-      g.font = "bold " + (count > 9 ? 14 : 18) + "px sans-serif";
+      g.font = "bold " + (shown > 9 ? 14 : 18) + "px sans-serif";
       g.textAlign = "center";
       g.textBaseline = "middle";
-      g.fillText(count > 99 ? "99+" : String(count), size * 0.62, size * 0.64);
-      if (badgeDrawn === wanted) { link.href = canvas.toDataURL("image/png"); }
-    };
-    var image = new Image();
-    image.onload = function () { draw(image); };
-    image.onerror = function () { draw(null); };
-    image.src = plainIcon;
+      g.fillText(shown > 99 ? "99+" : String(shown), size * 0.62, size * 0.64);
+      link.href = canvas.toDataURL("image/png");
+    });
   }
 
   function watchTitle() {  // the pages set the title as they change: keep the count in front

@@ -59,7 +59,12 @@
   var source = null, spec = null, lastId = null, retryTimer = null;
   var items = [], shown = 0, applied = new Set();
   var listDirty = false, scheduled = false;
-  var MAP_INTERVAL = 1000, mapNew = [], mapChanged = {}, mapGone = [], mapTimer = null, lastMapDraw = 0;
+  var mapNew = [], mapChanged = {}, mapGone = [], mapTimer = null, mapTimerAt = 0, mapUrgent = false;
+  // The map's redraw budget (see drawOnMap): at most MAP_SHARE of the main thread, redrawn MAP_INTERVAL to
+  // MAP_WAIT_MAX after the last redraw ended, MAP_WAIT_CRITICAL at most when a new critical alert waits.
+  var MAP_INTERVAL = 1000, MAP_WAIT_MAX = 5000, MAP_WAIT_CRITICAL = 2000, MAP_SHARE = 0.2;
+  var mapCost = 0, mapDrawEnd = 0, mapDrawing = false, longTasks = null;
+  var itemNodes = new Map(), listEl = null, pillSig = null;
   var RECOUNT_MS = 3000, recountTimer = null;
   var liveIndex = new Map(), liveCount = 0, builtIndex = null, unlocated = new Set(), withdrawn = new Set();
   var superseded = false;  // this tab's stream was taken over by a newer one of the same user
@@ -158,22 +163,69 @@
                                     "data-marking": JSON.stringify(a.marking || null)});
   }
 
+  // An element from the description listItem gives (el: the shape of a Dash component, kept so an item reads
+  // the same as before); its "key" is not an attribute.
+  var TAGS = {Span: "span", Div: "div", Li: "li", Time: "time"};
+  function toNode(spec) {
+    if (spec === null || spec === undefined) { return null; }
+    if (typeof spec !== "object") { return document.createTextNode(String(spec)); }
+    var node = document.createElement(TAGS[spec.type] || "span"), props = spec.props;
+    Object.keys(props).forEach(function (k) {
+      var v = props[k];
+      if (k === "children" || k === "key" || v === undefined || v === null) { return; }
+      if (k === "className") { node.className = v; }
+      else if (k === "tabIndex") { node.tabIndex = v; }
+      else if (k === "dateTime") { node.setAttribute("datetime", v); }
+      else { node.setAttribute(k, v); }
+    });
+    [].concat(props.children === undefined || props.children === null ? [] : props.children).forEach(function (c) {
+      var child = toNode(c);
+      if (child) { node.appendChild(child); }
+    });
+    return node;
+  }
+
+  // The items are put in the list's element by this script, not through Dash (set_props and a React render of
+  // the page for every alert cost more than the item itself, and waited behind the map's redraws): an item
+  // unchanged keeps its element (and so its focus), a changed one is drawn anew in its place, the rest are
+  // moved into order. The list's element has no children of Dash's own, so React never touches them.
+  function drawItems(list) {
+    if (list !== listEl) { listEl = list; itemNodes = new Map(); }
+    var keep = new Map();
+    items.forEach(function (a, i) {
+      var sig = JSON.stringify([a, a.id === selectedId]), had = itemNodes.get(a.id), node;
+      if (had && had.sig === sig) { node = had.node; } else {
+        node = toNode(listItem(a));
+        if (had && had.node.parentNode === list) { list.replaceChild(node, had.node); }
+      }
+      keep.set(a.id, {sig: sig, node: node});
+      var there = list.children[i];
+      if (there !== node) { list.insertBefore(node, there || null); }
+    });
+    while (list.children.length > items.length) { list.removeChild(list.lastElementChild); }
+    itemNodes = keep;
+  }
+
   function renderList() {
     listDirty = false;
     var dc = window.dash_clientside;
     if (held.length && !paused()) { release(); }
-    var sig = JSON.stringify([selectedId, items]);
-    if (sig !== listSig) {  // a list drawn anew loses the keyboard focus: drawn only when it changed, focus put back
+    var sig = JSON.stringify([selectedId, items]), list = document.getElementById(ids().list);
+    if (list && (sig !== listSig || list !== listEl)) {  // drawn only when it changed; a focus lost is put back
       listSig = sig;
       var had = document.activeElement && listItemOf(document.activeElement);
-      dc.set_props(ids().list, {children: items.map(listItem)});
+      drawItems(list);
       if (had) { refocus(had.getAttribute("data-alert-id"), 20); }
     }
-    dc.set_props(ids().count, {children: String(shown)});
+    var count = document.getElementById(ids().count);
+    if (count && count.textContent !== String(shown)) { count.textContent = String(shown); }
     var n = held.length;
-    dc.set_props(ids().newPill, {children: fmt(tn("%(n)s new", "%(n)s new", n), {n: n}), hidden: n === 0,
-                                 "aria-label": fmt(tn("%(n)s new alerts: show them", "%(n)s new alerts: show them", n),
-                                                   {n: n})});
+    if (pillSig !== n) {  // the pill changes only while the list holds still: through Dash, which owns it
+      pillSig = n;
+      dc.set_props(ids().newPill, {children: fmt(tn("%(n)s new", "%(n)s new", n), {n: n}), hidden: n === 0,
+                                   "aria-label": fmt(tn("%(n)s new alerts: show them", "%(n)s new alerts: show them",
+                                                        n), {n: n})});
+    }
     document.body.dataset.heldAlerts = String(held.length);
     var box = document.getElementById(ids().feedList);
     if (box && box !== observed && window.ResizeObserver) {  // the detail sheet opening shrinks the list
@@ -275,14 +327,76 @@
     return index.get(id);
   }
 
-  function scheduleMap() {
-    if (!mapTimer) {
-      mapTimer = setTimeout(drawOnMap, Math.max(0, lastMapDraw + MAP_INTERVAL - Date.now()));
+  // The map's redraw budget. A redraw (Plotly.react of the whole map: MapLibre repaints every layer, several
+  // frames) can take the page's main thread for hundreds of ms where WebGL is drawn in software, and every
+  // list item that arrives meanwhile waits behind it. So each redraw's cost is measured (the long tasks from
+  // its start until the map is idle; the time it took where long tasks are not reported), and the next one
+  // waits cost * (1 - MAP_SHARE) / MAP_SHARE after it ended, between MAP_INTERVAL and MAP_WAIT_MAX (at most
+  // MAP_WAIT_CRITICAL while a new critical alert waits to be drawn). A redraw starts after the list was
+  // painted (drawnAfterPaint), never before the items of the same events.
+  try {
+    longTasks = [];
+    new window.PerformanceObserver(function (list) {
+      list.getEntries().forEach(function (e) { longTasks.push([e.startTime, e.duration]); });
+      if (longTasks.length > 200) { longTasks = longTasks.slice(-100); }
+    }).observe({type: "longtask"});
+  } catch (err) { longTasks = null; }
+
+  function mapWait() {
+    var wait = Math.min(MAP_WAIT_MAX, Math.max(MAP_INTERVAL, mapCost * (1 - MAP_SHARE) / MAP_SHARE));
+    return mapUrgent ? Math.min(wait, MAP_WAIT_CRITICAL) : wait;
+  }
+
+  function scheduleMap(urgent) {
+    if (urgent) { mapUrgent = true; }
+    if (mapDrawing) { return; }  // scheduled again when the redraw under way is done
+    var at = Math.max(Date.now(), mapDrawEnd + mapWait());
+    if (mapTimer && at >= mapTimerAt) { return; }
+    clearTimeout(mapTimer);
+    mapTimerAt = at;
+    mapTimer = setTimeout(drawnAfterPaint, at - Date.now());
+  }
+
+  // The list's frame first (its requestAnimationFrame was asked for before this one), then the redraw in a
+  // task of its own after that frame is painted.
+  function drawnAfterPaint() {
+    mapTimer = null;
+    window.requestAnimationFrame(function () { setTimeout(drawOnMap, 0); });
+  }
+
+  function mapObject() {
+    var gd = graph(), layout = gd && gd._fullLayout, sub = layout && layout.map && layout.map._subplot;
+    return sub && sub.map;
+  }
+
+  // The redraw is over once the map is idle after plotly drew the patch (or after MAP_WAIT_MAX whatever
+  // happened); its cost is what it took of the main thread meanwhile.
+  function measureRedraw(started) {
+    var gd = graph(), done = false, fallback = null;
+    mapDrawing = true;
+    function finish() {
+      if (done) { return; }
+      done = true; clearTimeout(fallback);
+      var now = window.performance.now();
+      mapCost = longTasks === null ? now - started : longTasks.reduce(function (sum, t) {
+        return t[0] + t[1] >= started && t[0] <= now ? sum + t[1] : sum;
+      }, 0);
+      mapDrawing = false; mapDrawEnd = Date.now();
+      document.body.dataset.mapCost = String(Math.round(mapCost));
+      if (mapNew.length || Object.keys(mapChanged).length || mapGone.length) { scheduleMap(false); }
+    }
+    fallback = setTimeout(finish, MAP_WAIT_MAX);
+    if (gd && gd.once) {
+      gd.once("plotly_afterplot", function () {
+        var map = mapObject();
+        if (map) { map.once("idle", finish); } else { finish(); }
+      });
     }
   }
 
   function drawOnMap() {
-    mapTimer = null; lastMapDraw = Date.now();
+    if (mapDrawing) { return; }
+    mapUrgent = false;
     var tr = traces(), fresh = mapNew, changed = mapChanged, gone = mapGone;
     mapNew = []; mapChanged = {}; mapGone = [];
     var fig = new window.dash_clientside.Patch(), any = false;
@@ -320,6 +434,7 @@
       any = true;
     });
     if (any) {
+      measureRedraw(window.performance.now());
       window.dash_clientside.set_props(ids().map, {figure: fig.build()});
       document.body.dataset.mapUpdates = String(Number(document.body.dataset.mapUpdates || 0) + 1);
     }
@@ -350,7 +465,7 @@
       if (applied.has(event.lastEventId)) { return; }
       applied.add(event.lastEventId); lastId = event.lastEventId;
     }
-    var a = JSON.parse(event.data);
+    var a = JSON.parse(event.data), urgent = false;
     markMap(a.marking);
     var located = a.point.lon !== null && a.point.lat !== null;  // an unlocated alert is listed, never drawn
     var back = withdrawn.delete(a.id);  // released to this viewer again: drawn anew
@@ -367,9 +482,10 @@
       if (located) { liveIndex.set(a.id, liveCount); liveCount += 1; mapNew.push(a); } else { unlocated.add(a.id); }
       place(a, true);
       shown += 1;
+      urgent = located && a.severity === "critical";
     }
     scheduleList();
-    scheduleMap();
+    scheduleMap(urgent);
     var now = new Date();
     status(fmt(kind === "alert" ? t("live · last alert %(time)s") : t("live · last change %(time)s"),
                {time: utcTime(now)}), "ok", now);
@@ -403,7 +519,7 @@
     }
     liveIndex.delete(id);
     scheduleList();
-    scheduleMap();
+    scheduleMap(false);
     document.body.dataset.liveApplied = String(Number(document.body.dataset.liveApplied || 0) + 1);
   }
 
@@ -517,7 +633,8 @@
     spec = newSpec; lastId = null; clearTimeout(retryTimer); clearTimeout(recountTimer); recountTimer = null;
     document.body.dataset.builds = String(Number(document.body.dataset.builds || 0) + 1);
     document.body.dataset.mapBuilds = String(Number(document.body.dataset.mapBuilds || 0) + 1);
-    clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = [];
+    clearTimeout(mapTimer); mapTimer = null; mapNew = []; mapChanged = {}; mapGone = []; mapUrgent = false;
+    pillSig = null;
     liveIndex = new Map(); liveCount = 0; builtIndex = null; applied = new Set(); unlocated = new Set();
     withdrawn = new Set();
     mapMarking = null; markMap(spec.marking);

@@ -210,9 +210,23 @@ def wait_seen(page, expected: int, timeout_s: float) -> int:
     return count
 
 
-def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places) -> dict:
+#: ``--gpu-process``: instead of the tests' ``--disable-gpu`` (WebGL drawn by SwiftShader, then read back into
+#: the page's process for software compositing, on the page's main thread), Chromium's GPU process draws and
+#: composites with SwiftShader, as a browser with a GPU process does; still software, still this machine.
+GPU_PROCESS_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+def browser_args(gpu_process: bool) -> list[str]:
+    """``conftest.BROWSER_ARGS``, or with ``gpu_process`` those without ``--disable-gpu`` plus ``GPU_PROCESS_ARGS``."""
+    from tests.conftest import BROWSER_ARGS
+
+    return [a for a in BROWSER_ARGS if a != "--disable-gpu"] + GPU_PROCESS_ARGS if gpu_process else list(BROWSER_ARGS)
+
+
+def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places, gpu_process: bool = False) -> dict:
     """Publish ``m`` alerts one every ``spacing_ms`` and time each to the list (ms; p50/p95/max) beside a
-    plain redis-py subscriber and a plain SSE client; plus where the time goes and how busy the browser was."""
+    plain redis-py subscriber and a plain SSE client; plus where the time goes and how busy the browser was.
+    ``gpu_process``: Chromium with ``GPU_PROCESS_ARGS`` (``browser_args``)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
@@ -221,7 +235,7 @@ def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places) -> d
     if chromium is None:
         return {"skipped": "no Chromium found (set CHROMIUM=/path/to/chromium)"}
     from alerts.store.producer import send_to_channel
-    from tests.conftest import BROWSER_ARGS, start_server, stop_server
+    from tests.conftest import start_server, stop_server
 
     lat_prefix = f"{prefix}:latency"
     keys = Keys(lat_prefix)
@@ -233,7 +247,9 @@ def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places) -> d
     for alert in warmup + measured:
         alert["releasable_to"] = ["ALL"]  # every viewer may see them
     pattern = rf"{tag}(?:-w)?-\d{{6}}"
-    out: dict = {"m": m, "spacing_ms": spacing_ms, "warmup": len(warmup), "chromium": os.path.basename(chromium)}
+    args = browser_args(gpu_process)
+    out: dict = {"m": m, "spacing_ms": spacing_ms, "warmup": len(warmup), "chromium": os.path.basename(chromium),
+                 "browser_args": args}
 
     start = time.perf_counter()
     server = start_server(url, lat_prefix)
@@ -241,7 +257,7 @@ def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places) -> d
     listener = sse_listener = None
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium, args=args)
             try:
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 context.add_init_script(SSE_PROBE_JS)
@@ -372,7 +388,7 @@ def report_latency(r: dict) -> None:
         ["    stored -> SSE event in browser", fmt_p50_p95(r["stored_to_browser_ms"]), "", "",
          "follower XREAD + SSE"],
         ["    SSE event -> #alert-list", fmt_p50_p95(r["browser_to_screen_ms"]), "", "",
-         "live.js renders the item + Dash set_props"],
+         "live.js batches (rAF) and draws the item"],
     ]
     print_table(f"{title} ({r['m']} alerts, one every {r['spacing_ms']:.0f} ms, {r['warmup']} warm-up not counted)",
                 HEADERS, rows)
@@ -381,5 +397,6 @@ def report_latency(r: dict) -> None:
     print(f"   during the {r['window_s']:.1f} s window: browser main thread in long tasks (> 50 ms) "
           f"{lt['count']}x, {lt['total_ms']:,.0f} ms ({(lt['busy_share'] or 0) * 100:.0f}%), longest {lt['max_ms']:,.0f} ms; "
           f"server process CPU {'-' if share is None else f'{share * 100:.0f}%'} of one core")
+    print(f"   Chromium {' '.join(r.get('browser_args', []))}")
     print(f"   server start {r['server_start_s']:.1f} s; page live after {r['page_live_s']:.1f} s; "
           f"points applied to the map {r['live_applied']}; signed in as {r['signed_in_as'] or '- (no sign-in asked)'}")

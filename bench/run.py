@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, help="ingest: alerts (default 50,000; quick 5,000)")
     parser.add_argument("--m", type=int, help="latency: alerts published (default 200; quick 30)")
     parser.add_argument("--spacing-ms", type=float, default=20.0, help="latency: gap between publishes")
+    parser.add_argument("--gpu-process", action="store_true",
+                        help="latency: Chromium draws WebGL in its GPU process (SwiftShader) instead of the tests' "
+                             "--disable-gpu (see bench/README.md section 2)")
     parser.add_argument("--sizes", help="map: comma list of sizes (default 1000,10000,100000)")
     parser.add_argument("--repeats", type=int, help="map: timing repeats, median reported (default 3; 1 from 100,000 up)")
     parser.add_argument("--workers", type=int, default=2,
@@ -80,7 +83,7 @@ def plan(args: argparse.Namespace, prefix: str, places) -> list[tuple[str, Calla
     url = args.redis_url
     calls: dict[str, Callable[[ModuleType], dict]] = {
         "ingest": lambda mod: mod.bench_ingest(url, prefix, n, places, args.profile, args.no_profile, args.workers),
-        "latency": lambda mod: mod.bench_latency(url, prefix, m, args.spacing_ms, places),
+        "latency": lambda mod: mod.bench_latency(url, prefix, m, args.spacing_ms, places, args.gpu_process),
         "map": lambda mod: mod.bench_map(sizes, places, repeats, args.repeats is not None),
         "assets": lambda mod: mod.bench_assets(args.assets, places),
         "ack": lambda mod: mod.bench_ack(url, prefix, 50, 3 if args.quick else 10),

@@ -308,3 +308,38 @@ def test_map010_the_map_recovers_from_a_failed_outline_fetch_and_shows_escalatio
                  what="the point's label")
     finally:
         context.close()
+
+
+#: Stamps, the first time the alert ``id`` is an item of the list, whether the map had been asked to redraw
+#: (``data-map-updates``) and whether its live trace held the point then.
+LISTED_WHEN = f"""
+(id) => {{
+  const before = document.body.dataset.mapUpdates || "0";
+  window.__listedWhen = null;
+  const list = document.getElementById("alert-list");
+  new MutationObserver((records, observer) => {{
+    if (!list.querySelector(`[data-alert-id="${{id}}"]`)) {{ return; }}
+    const g = document.querySelector('{GRAPH}');
+    window.__listedWhen = {{before: before, updates: document.body.dataset.mapUpdates || "0",
+                           onMap: Array.from(g.data[{LIVE_CORE}].customdata || []).includes(id)}};
+    observer.disconnect();
+  }}).observe(list, {{childList: true, subtree: true}});
+}}
+"""
+
+
+def test_map011_the_list_item_is_drawn_before_the_map_redraws(server, users, page, redis_url):
+    """A map redraw takes the page's main thread for a long time where WebGL is drawn in software (hundreds of
+    ms: bench/README.md section 2), and list items arriving meanwhile waited behind it: an alert's list item is
+    drawn first, and the map is redrawn with its point only after (and still within seconds)."""
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    alert = make_alert(title="Listed before drawn", severity="critical", type="terrorism")
+    page.evaluate(LISTED_WHEN, alert["id"])
+    _publish_channel(client, keys, alert)
+    page.wait_for_function("() => window.__listedWhen !== null", timeout=15_000)
+    listed = page.evaluate("window.__listedWhen")
+    assert listed["onMap"] is False and listed["updates"] == listed["before"], listed
+    _wait_on_map(page, [alert["id"]])
+    assert int(page.evaluate("document.body.dataset.mapUpdates")) > int(listed["before"])
