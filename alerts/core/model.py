@@ -35,7 +35,8 @@ SCHEMA_VERSION = 1
 CAP_EXTRAS = frozenset({"cap_status", "sender", "cap_references", "scope", "restriction"})
 #: Extra fields only the Cursor-on-Target mapping (``alerts.formats.cot.decode``) sets, read the same way
 #: (the uid's identity, the validity window, the TAK markings, the callsign as feed).
-COT_EXTRAS = frozenset({"cot_type", "cot_stale", "cot_access", "cot_caveat", "cot_releasable_to", "callsign"})
+COT_EXTRAS = frozenset({"cot_type", "cot_stale", "cot_access", "cot_caveat", "cot_releasable_to", "callsign",
+                        "cot_last_report"})
 #: Names ingest adds beside an alert in the API (``StoredAlert``): an extra of that name would pass for it.
 INGEST_EXTRAS = frozenset({"stale", "expires_at", "superseded_by"})
 #: Extra field names a message decoded as our JSON (schema v1, a GeoJSON Feature, the JSON in a CoT

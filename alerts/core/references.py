@@ -18,6 +18,14 @@ uid after it.
 The order of arrival does not matter: a reference to an alert not received
 yet is kept (``alerts.store.alerts``) and applied when it arrives.
 
+While an emergency is raised, ATAK sends it again every few seconds on the
+same uid, each report with its own time and the device's position then: a
+*repeat report* of the open alert (``refreshed``). A newer one brings the
+alert's position, place, description, CoT stale time and expiry up to date and
+clears a stale mark; its first report time stays the alert's (``reported_at``:
+when the emergency was raised), the latest is kept as extra ``cot_last_report``.
+An older or equal one changes nothing but a stale mark.
+
 Pure functions: applying them atomically is the store's (``AlertStore.change``).
 Domain core: no Redis, no Dash.
 """
@@ -26,7 +34,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from alerts.core.identity import renewable
-from alerts.core.model import Status, StoredAlert
+from alerts.core.model import Alert, Status, StoredAlert
 from alerts.core.times import parse_instant
 
 
@@ -60,3 +68,20 @@ def closed_by(earlier: StoredAlert, newer: StoredAlert) -> StoredAlert | None:
             or not _reported_by_then(earlier, newer)):
         return None
     return earlier.model_copy(update={"status": Status.CANCELLED, "superseded_by": newer.id})
+
+
+#: The extra that keeps the time of the latest repeat report of a CoT emergency applied (ISO 8601).
+LAST_REPORT = "cot_last_report"
+
+
+def refreshed(current: StoredAlert, fresh: StoredAlert) -> StoredAlert | None:
+    """``current`` brought up to date by ``fresh``, a repeat report of it (module docstring); None when that
+    changes nothing. ``fresh`` was placed like any report; ``current`` keeps its routing, status and work."""
+    extra = current.alert.model_extra or {}
+    latest = parse_instant(extra[LAST_REPORT]) if extra.get(LAST_REPORT) else current.alert.reported_at
+    if fresh.alert.reported_at <= latest:
+        return current.model_copy(update={"stale": False, "expires_at": fresh.expires_at}) if current.stale else None
+    alert = Alert.model_validate({**fresh.alert.model_dump(), "reported_at": current.alert.reported_at,
+                                  LAST_REPORT: fresh.alert.reported_at.isoformat()})
+    return current.model_copy(update={"alert": alert, "placement": fresh.placement, "lon": fresh.lon,
+                                      "lat": fresh.lat, "expires_at": fresh.expires_at, "stale": False})

@@ -56,7 +56,7 @@ from alerts.core.identity import identity_of, referenced_identities, scope_of
 from alerts.core.injects import is_inject_alert_id, unmarked
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
-from alerts.core.references import closed_by
+from alerts.core.references import closed_by, refreshed
 from alerts.core.routing import Router
 from alerts.core.shapes import bounded
 from alerts.core.validity import dated_ahead, expires_at, on_receipt
@@ -338,11 +338,11 @@ class AlertPipeline(DeadLettering):
         return changed is not None and changed[1] is not changed[0]
 
     def _refresh_repeats(self, recorded: list[tuple[StoredAlert, RecordResult]]) -> None:
-        """A fresh (not stale) report of a stale CoT emergency clears its ``stale`` mark."""
+        """A fresh (not stale) repeat report of an open CoT emergency brings it up to date (its position, its
+        stale time) and clears its ``stale`` mark (``alerts.core.references.refreshed``)."""
         for stored, outcome in recorded:
             if outcome.outcome == "repeat" and not stored.stale:
-                self._change(outcome.key, lambda current, fresh=stored: current.model_copy(update={
-                    "stale": False, "expires_at": fresh.expires_at}) if current.stale else None, "refresh")
+                self._change(outcome.key, lambda current, fresh=stored: refreshed(current, fresh), "refresh")
 
     def _apply_references(self, batch: list[StoredAlert]) -> None:
         """Close what each update or cancel names (kept for later when it is not here yet)."""

@@ -6,6 +6,7 @@ in the files need no rewriting.
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -150,6 +151,32 @@ def test_cas007_a_cot_emergency_stale_on_receipt_waits_for_a_fresh_report(centre
     assert result.duplicates == [stored.id]  # a repeat report of the open emergency
     assert store.get(stored.id).stale is False
     assert [e.alert_id for e in monitor.check(clock.now + timedelta(hours=2))] == [stored.id]
+
+
+def test_cas007b_repeat_reports_of_an_open_emergency_move_it_and_renew_its_stale_time(centre_parts, clock):
+    """ATAK sends a raised 911 again every few seconds on its uid, with the device's position then: those were
+    duplicates, so the alert stayed where it was first reported (a casualty being moved) and its CoT stale time
+    ran out under it. A newer report moves it; its reported time stays the first; an older one changes nothing."""
+    store, _, pipeline, _ = centre_parts
+    clock.now = datetime(2026, 11, 29, 13, 41, tzinfo=UTC)
+    first = only(pipeline.process([("tak", case("01a_cot-911-uid-reuse.xml"))]))
+
+    def report(time: bytes, lat: bytes, stale: bytes) -> bytes:
+        text = case("01a_cot-911-uid-reuse.xml")
+        point = re.search(rb"lat=['\"]([^'\"]+)['\"]", text).group(1)
+        return text.replace(b"13:40:00.361Z", time).replace(b"lat=\"" + point, b"lat=\"" + lat).replace(
+            b"lat='" + point, b"lat='" + lat).replace(b'stale="2026-11-29T13:55:00.000Z"', stale)
+
+    later = report(b"13:45:00.000Z", b"43.40", b'stale="2026-11-29T14:05:00.000Z"')
+    clock.now = datetime(2026, 11, 29, 13, 45, 1, tzinfo=UTC)
+    assert pipeline.process([("tak", later)]).duplicates == [first.id]  # the same alert ...
+    moved = store.get(first.id)
+    assert moved.lat == pytest.approx(43.40) and moved.alert.reported_at == first.alert.reported_at  # ... moved
+    assert moved.alert.model_extra["cot_stale"].startswith("2026-11-29T14:05")
+    assert moved.alert.model_extra["cot_last_report"].startswith("2026-11-29T13:45")
+    older = report(b"13:43:00.000Z", b"43.10", b'stale="2026-11-29T14:10:00.000Z"')
+    pipeline.process([("tak", older)])
+    assert store.get(first.id).lat == pytest.approx(43.40)  # an older report, come late, changes nothing
 
 
 def test_cas008_an_asset_report_from_a_day_ahead_is_refused_and_correct_ones_move_it(client, keys):
