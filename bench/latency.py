@@ -210,9 +210,7 @@ def wait_seen(page, expected: int, timeout_s: float) -> int:
     return count
 
 
-#: ``--gpu-process``: instead of the tests' ``--disable-gpu`` (WebGL drawn by SwiftShader, then read back into
-#: the page's process for software compositing, on the page's main thread), Chromium's GPU process draws and
-#: composites with SwiftShader, as a browser with a GPU process does; still software, still this machine.
+#: ``--gpu-process``: not the tests' ``--disable-gpu``: the GPU process draws and composites (SwiftShader, software).
 GPU_PROCESS_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 
 
