@@ -17,6 +17,7 @@ with one ``[[feeds]]`` table per producer:
     source = ["RS-SECTOR"]                 # our JSON "source", exact
     outbound = true                        # optional: TAK clients on its listener receive the centre's picture
     relay = true                           # optional: its listener carries other feeds' traffic (a TAK server)
+    relayed_by = "tak-server"              # optional: a relay feed that also carries this feed's devices
     clearance = "RESTRICTED"               # optional: the highest level that picture carries (default: the lowest)
 
 Each recogniser is a string or a list of strings; a feed needs at least one.
@@ -34,6 +35,13 @@ ones take this feed's defaults. A message that arrived on the listener of a
 feed that is **not** a relay is that feed's, whatever its content says: a
 device on the MK listener cannot speak for BA by choosing a ``BA-`` uid
 (``FeedRegistry.sender``).
+``relayed_by`` (default none) names a ``relay`` feed that carries this
+feed's devices too (they connect to this listener and to that TAK server):
+a CoT uid is then one identity on both ways in (``FeedRegistry.identity_scope``,
+``alerts.core.identity``), so the same emergency arriving directly and
+relayed is one alert and the cancel arriving either way closes it. Its
+devices can then cancel what the relay carries, as the relay's own devices
+already can; without it each way in is a scope of its own.
 
 A message is recognised by what its format carries, the most specific rule
 winning: a CAP message by its ``sender`` (an exact sender before the longest
@@ -87,6 +95,7 @@ class Feed(BaseModel):
     outbound: bool = False
     clearance: str | None = None
     relay: bool = False
+    relayed_by: str | None = None
 
     @field_validator("cap_sender", "cot_uid_prefix", "cot_callsign_prefix", "source", mode="before")
     @classmethod
@@ -196,6 +205,7 @@ class FeedRegistry:
     def __init__(self, feeds: list[Feed] | None = None):
         self.feeds = list(feeds or [])
         self._check_unique()
+        self._check_relays()
 
     def _check_unique(self) -> None:
         seen: dict[tuple[str, str], str] = {}
@@ -211,8 +221,24 @@ class FeedRegistry:
                     raise FeedFileError(f"{rule[0]} {rule[1]!r} is claimed by feeds {seen[rule]!r} and {feed.name!r}")
                 seen[rule] = feed.name
 
+    def _check_relays(self) -> None:
+        for feed in self.feeds:
+            if feed.relayed_by is None:
+                continue
+            relay = next((f for f in self.feeds if f.name == feed.relayed_by), None)
+            if relay is None or not relay.relay or feed.relay:
+                problem = ("is itself a relay" if feed.relay else
+                           f"names {feed.relayed_by!r}, " + ("no feed" if relay is None else "a feed that is not a relay"))
+                raise FeedFileError(f"feed {feed.name!r}: relayed_by {problem}")
+
     def __len__(self) -> int:
         return len(self.feeds)
+
+    def identity_scope(self, name: str | None) -> str | None:
+        """The scope of CoT identities (``alerts.core.identity.identity_of``) of what arrived on, or was routed to,
+        the feed ``name``: its ``relayed_by`` relay when it names one, else ``name`` itself (None: None)."""
+        feed = self.get(name) if name else None
+        return feed.relayed_by if feed is not None and feed.relayed_by else name
 
     def get(self, name: str) -> Feed | None:
         """The feed called ``name``, or None."""

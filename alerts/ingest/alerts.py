@@ -277,7 +277,8 @@ class AlertPipeline(DeadLettering):
                     placement, point = self.regions.place_area(geometry, approximate), (spot.x, spot.y)
                 else:
                     placement, point = Placement(), None  # unlocated
-                scope = arrived_on(via) or routing.feed  # see alerts.core.identity
+                # see alerts.core.identity; a feed relayed_by a relay shares the relay's scope
+                scope = self.feeds.identity_scope(arrived_on(via) or routing.feed)
                 placed.append((via, raw, stored_alert(alert, placement, now, point, routing,
                                                       identity_of(alert, scope), alert.id)))
             except Exception as exc:  # noqa: BLE001  one odd geometry must not sink the batch

@@ -101,6 +101,13 @@ def test_fed004_the_feed_nation_is_always_released_to():
      "[[feeds]]\nname = 'b'\nnation = 'HR'\nreleasable_to = ['HR']\nsource = 's'\n", "source 's' is claimed"),
     ("[[feeds]]\nname = 'a'\nnation = 'RS'\nreleasable_to = ['RS']\nsource = 's'\n"
      "[[feeds]]\nname = 'a'\nnation = 'HR'\nreleasable_to = ['HR']\nsource = 't'\n", "used by two feeds"),
+    ("[[feeds]]\nname = 'a'\nnation = 'RS'\nreleasable_to = ['RS']\nsource = 's'\nrelayed_by = 'b'\n",
+     "feed 'a': relayed_by names 'b', no feed"),
+    ("[[feeds]]\nname = 'a'\nnation = 'RS'\nreleasable_to = ['RS']\nsource = 's'\nrelayed_by = 'b'\n"
+     "[[feeds]]\nname = 'b'\nnation = 'HR'\nreleasable_to = ['HR']\nsource = 't'\n", "a feed that is not a relay"),
+    ("[[feeds]]\nname = 'a'\nnation = 'RS'\nreleasable_to = ['RS']\nsource = 's'\nrelayed_by = 'b'\nrelay = true\n"
+     "[[feeds]]\nname = 'b'\nnation = 'HR'\nreleasable_to = ['HR']\nsource = 't'\nrelay = true\n",
+     "relayed_by is itself a relay"),
     ("[feeds]\nname = 'a'\n", "[[feeds]]"),
     ("[[feeds]\n", "not valid TOML"),
 ])

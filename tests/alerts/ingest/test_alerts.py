@@ -112,3 +112,35 @@ def test_alr007_a_registered_devices_report_is_one_alert_whichever_way_it_came(p
     assert pipeline.process([("stream", report)]).duplicates == [first.id]
     pipeline.process([("stream", cot_event(cot_type="b-a-o-can", uid="BIH-W1-9-1-1").encode())])
     assert pipeline.store.get(first.id).status is Status.CANCELLED
+
+
+def _relayed_pipeline(client, keys, regions, relayed_by: str | None):
+    feeds = FeedRegistry([Feed(name="ba-tak", nation="BA", releasable_to=["BA"], cot_uid_prefix=["BIH-"],
+                               relayed_by=relayed_by),
+                          Feed(name="tak-server", nation="HR", releasable_to=["HR"], cot_uid_prefix=["HRV-"],
+                               relay=True),
+                          Feed(name="mk-tak", nation="MK", releasable_to=["MK"], cot_uid_prefix=["MKD-"])])
+    return alert_pipeline(client, keys, regions, feeds=feeds, clock=lambda: RECEIVED)
+
+
+@pytest.mark.parametrize("cancelled_on", ["feed:ba-tak", "feed:tak-server"])
+def test_alr008_an_emergency_sent_directly_and_through_the_tak_server_it_is_relayed_by_is_one_alert(
+        client, keys, regions, cancelled_on):
+    """A device on the BA listener and on the TAK server: ``relayed_by`` makes its uid one identity both ways in."""
+    pipeline = _relayed_pipeline(client, keys, regions, relayed_by="tak-server")
+    emergency = cot_event(uid="BIH-R1-9-1-1", callsign="BIH Relay").encode()
+    (raised,) = pipeline.process([("feed:ba-tak", emergency)]).accepted
+    assert pipeline.process([("feed:tak-server", emergency)]).duplicates == [raised.id]
+    pipeline.process([(cancelled_on, cot_event(cot_type="b-a-o-can", uid="BIH-R1-9-1-1").encode())])
+    assert pipeline.store.get(raised.id).status is Status.CANCELLED
+    assert len(list(pipeline.store.all_alerts())) == 2  # the emergency and its cancel: no second alert
+
+
+def test_alr009_without_relayed_by_each_way_in_stays_its_own_scope(client, keys, regions):
+    """The rule ``relayed_by`` relaxes: a relay's device cannot cancel what arrived on a listener of its own."""
+    pipeline = _relayed_pipeline(client, keys, regions, relayed_by=None)
+    (raised,) = pipeline.process([("feed:ba-tak", cot_event(uid="BIH-R2-9-1-1").encode())]).accepted
+    pipeline.process([("feed:tak-server", cot_event(cot_type="b-a-o-can", uid="BIH-R2-9-1-1").encode())])
+    assert pipeline.store.get(raised.id).status is Status.NEW
+    pipeline.process([("feed:mk-tak", cot_event(cot_type="b-a-o-can", uid="BIH-R2-9-1-1").encode())])
+    assert pipeline.store.get(raised.id).status is Status.NEW
