@@ -26,6 +26,12 @@ clears a stale mark; its first report time stays the alert's (``reported_at``:
 when the emergency was raised), the latest is kept as extra ``cot_last_report``.
 An older or equal one changes nothing but a stale mark.
 
+A report that comes after the open alert's last report lapsed (its CoT stale
+time passed with no report since: the device went silent, or its cancel was
+lost) opens a new alert on the uid; the lapsed one stays open (only a cancel
+or a person closes an emergency) but is marked ``stale`` (``lapsed``), so it
+stops escalating and the new alert is the one to work.
+
 Pure functions: applying them atomically is the store's (``AlertStore.change``).
 Domain core: no Redis, no Dash.
 """
@@ -85,3 +91,11 @@ def refreshed(current: StoredAlert, fresh: StoredAlert) -> StoredAlert | None:
                                   LAST_REPORT: fresh.alert.reported_at.isoformat()})
     return current.model_copy(update={"alert": alert, "placement": fresh.placement, "lon": fresh.lon,
                                       "lat": fresh.lat, "expires_at": fresh.expires_at, "stale": False})
+
+
+def lapsed(current: StoredAlert) -> StoredAlert | None:
+    """``current``, an open CoT emergency whose device has since raised a new alert on its uid after it lapsed
+    (module docstring), marked ``stale``; None when it is closed or stale already."""
+    if not current.status.is_open or current.stale:
+        return None
+    return current.model_copy(update={"stale": True})

@@ -56,7 +56,7 @@ from alerts.core.identity import identity_of, referenced_identities, scope_of
 from alerts.core.injects import is_inject_alert_id, unmarked
 from alerts.core.markings import Classifications, MarkingError
 from alerts.core.model import Alert, Placement, Routing, Status, StoredAlert
-from alerts.core.references import closed_by, refreshed
+from alerts.core.references import closed_by, lapsed, refreshed
 from alerts.core.routing import Router
 from alerts.core.shapes import bounded
 from alerts.core.validity import dated_ahead, expires_at, on_receipt
@@ -157,6 +157,7 @@ class AlertPipeline(DeadLettering):
                     result.accepted.append(stored)
             batch = [stored for stored, _ in recorded]
             self._refresh_repeats(recorded)
+            self._mark_lapsed(recorded)
             self._apply_references(batch)
             self._apply_pending(recorded)
             if self.on_recorded is not None:
@@ -344,6 +345,13 @@ class AlertPipeline(DeadLettering):
         for stored, outcome in recorded:
             if outcome.outcome == "repeat" and not stored.stale:
                 self._change(outcome.key, lambda current, fresh=stored: refreshed(current, fresh), "refresh")
+
+    def _mark_lapsed(self, recorded: list[tuple[StoredAlert, RecordResult]]) -> None:
+        """The open alert a new report of a CoT emergency replaced after it lapsed is marked stale
+        (``alerts.core.references.lapsed``)."""
+        for _, outcome in recorded:
+            if outcome.lapsed:
+                self._change(outcome.lapsed, lapsed, "mark stale")
 
     def _apply_references(self, batch: list[StoredAlert]) -> None:
         """Close what each update or cancel names (kept for later when it is not here yet)."""

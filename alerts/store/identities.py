@@ -48,8 +48,10 @@ MAX_PENDING_PER_IDENTITY = 20
 # ARGV[4] identity key prefix, ARGV[5] message key prefix, ARGV[6] unused, then 7 values per alert: producer
 # id, identity, message key ('' unless renewable), message time (epoch s), expiry (epoch s or ''), unused,
 # the alert's JSON without "key".
-# Returns per alert {outcome, key, event id or '', pending references JSON or ''}:
-# outcome 1 new, 0 duplicate, 2 repeat report of the open alert of a renewable identity. An alert whose
+# Returns per alert {outcome, key, event id or '', pending references JSON or '' [, lapsed key or '']}:
+# outcome 1 new, 0 duplicate, 2 repeat report of the open alert of a renewable identity; a new alert of a
+# renewable identity whose open alert lapsed (its expiry passed before this report, and it is not marked stale
+# yet) names that alert's key last. An alert whose
 # handling needs a key that was not declared is left untouched, as are those after it: the reply then ends
 # with {3, that key}, and the caller runs the rest again declaring it (every key a script touches is one of
 # its KEYS, as a Redis Cluster requires).
@@ -95,6 +97,7 @@ local function handle(i)
   end
   local current = redis.call('GET', idkey)
   local name = id
+  local lapsed = ''
   if current then
     local current_key, current_expiry = string.match(current, '^(.*)|([^|]*)$')
     if mkey == '' then return {0, current_key, ''} end
@@ -110,6 +113,7 @@ local function handle(i)
       if expiry ~= '' then redis.call('SET', idkey, current_key .. '|' .. expiry) end
       return {2, current_key, ''}
     end
+    if record and not closed(record) and record['stale'] ~= true then lapsed = current_key end
     name = free_key(id, mkey)
   else
     local own = key(ARGV[3], id)
@@ -122,7 +126,7 @@ local function handle(i)
   redis.call('SET', idkey, name .. '|' .. expiry)
   if mkeyname then redis.call('SET', mkeyname, name) end
   local event = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'kind', ARGV[2], 'alert', record)
-  return {1, name, event}
+  return {1, name, event, '', lapsed}
 end
 local replies = {}
 local any_pending = redis.call('EXISTS', KEYS[2]) == 1
@@ -192,12 +196,14 @@ class Recordable:
 @dataclass(frozen=True)
 class RecordResult:
     """What recording one alert did: ``outcome`` new / duplicate / repeat, its key, its event id if new,
-    and the references that named its identity before (``{"by": key, "at": epoch}`` each)."""
+    the references that named its identity before (``{"by": key, "at": epoch}`` each), and for a new report of
+    a renewable CoT emergency whose open alert lapsed, that alert's key (``lapsed``)."""
 
     key: str
     outcome: str
     event_id: str | None = None
     pending: list[dict] = field(default_factory=list)
+    lapsed: str | None = None
 
     @property
     def alert_id(self) -> str:
@@ -317,9 +323,10 @@ def _take(replies: list, results: list[RecordResult], declared: set[str]) -> Non
         if int(reply[0]) == _UNDECLARED:
             declared.add(text(reply[1]))
             return
-        outcome, key, event_id, pending = reply
+        outcome, key, event_id, pending, *lapsed = reply
         results.append(RecordResult(text(key), _OUTCOMES[int(outcome)], text(event_id) or None,
-                                    json.loads(pending) if pending else []))
+                                    json.loads(pending) if pending else [],
+                                    text(lapsed[0]) or None if lapsed else None))
 
 
 def _calls(script, keys: Keys, items: list[Recordable], results: list[RecordResult], declared: set[str], maxlen: int,

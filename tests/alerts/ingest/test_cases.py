@@ -179,6 +179,25 @@ def test_cas007b_repeat_reports_of_an_open_emergency_move_it_and_renew_its_stale
     assert store.get(first.id).lat == pytest.approx(43.40)  # an older report, come late, changes nothing
 
 
+def test_cas007c_a_report_after_the_open_emergency_lapsed_opens_a_new_alert_and_marks_the_old_stale(
+        centre_parts, clock):
+    """The first report's CoT stale time (13:55) passed with no report since (the device went silent, or its
+    cancel was lost): the next report on the uid is a new alert, and the lapsed one, left open, was open and not
+    stale, so it escalated on beside it. It stays open (only a cancel or a person closes an emergency) but stale."""
+    store, _, pipeline, _ = centre_parts
+    clock.now = datetime(2026, 11, 29, 13, 41, tzinfo=UTC)
+    first = only(pipeline.process([("tak", case("01a_cot-911-uid-reuse.xml"))]))
+    after = case("01a_cot-911-uid-reuse.xml").replace(b"13:40:00.361Z", b"14:10:00.000Z").replace(
+        b'stale="2026-11-29T13:55:00.000Z"', b'stale="2026-11-29T14:25:00.000Z"')
+    clock.now = datetime(2026, 11, 29, 14, 10, 1, tzinfo=UTC)
+    second = only(pipeline.process([("tak", after)]))
+    assert second.id != first.id and second.status is Status.NEW and not second.stale
+    old = store.get(first.id)
+    assert old.status.is_open and old.stale
+    assert pipeline.process([("tak", after)]).duplicates == [second.id]  # its repeat is the new alert's
+    assert store.get(first.id).stale and not store.get(second.id).stale
+
+
 def test_cas008_an_asset_report_from_a_day_ahead_is_refused_and_correct_ones_move_it(client, keys):
     assets, errors = parse_import(case("14a_asset-import.geojson"), "14a.geojson")
     assert not errors
