@@ -245,7 +245,7 @@ class AlertIndex:
         held = self._alerts.get(alert_id)
         if held is None:
             return self.get_many([alert_id], query)[0]
-        stored = StoredAlert.model_validate_json(held)
+        stored = StoredAlert.from_json(held)
         return None if query is not None and not query.releasable(stored) else stored
 
     def get_many(self, alert_ids: Iterable[str], query: AlertQuery | None = None) -> list[StoredAlert | None]:
@@ -255,7 +255,7 @@ class AlertIndex:
         found: list[StoredAlert | None] = []
         for alert_id in alert_ids:
             held = self._alerts.get(alert_id)
-            found.append(None if held is None else StoredAlert.model_validate_json(held))
+            found.append(None if held is None else StoredAlert.from_json(held))
         missing = [n for n, stored in enumerate(found) if stored is None]
         if missing and self._fetch_many is not None:
             for start in range(0, len(missing), FETCH_CHUNK):

@@ -45,7 +45,7 @@ def no_bidi_controls(value: Any) -> Any:
     scripts still display by the implicit algorithm and the marks LRM/RLM/ALM are kept, and a record
     stored before this rule reads back cleaned instead of failing to load."""
     if isinstance(value, str):
-        return _BIDI_CONTROLS.sub("", value)
+        return value if value.isascii() else _BIDI_CONTROLS.sub("", value)
     if isinstance(value, list):
         return [no_bidi_controls(item) for item in value]
     if isinstance(value, dict):
@@ -59,7 +59,11 @@ def no_bidi_controls(value: Any) -> Any:
 def json_may_hold_bidi_controls(raw: bytes) -> bool:
     """Whether the UTF-8 JSON text ``raw`` may hold a bidirectional formatting character (``_BIDI_CONTROLS``) in
     any string or key, written as such or escaped; False means none of its strings holds one, so
-    ``no_bidi_controls`` would change nothing in the parsed document (one scan of the bytes instead of a walk)."""
+    ``no_bidi_controls`` would change nothing in the parsed document (one scan of the bytes instead of a walk).
+    The bytes every form starts with are looked for first (a plain substring search): the pattern runs only
+    when one is there."""
+    if b"\xe2\x80" not in raw and b"\xe2\x81" not in raw and b"\\u" not in raw:
+        return False
     return _BIDI_IN_JSON.search(raw) is not None
 
 

@@ -51,7 +51,7 @@ def parse_event(event_id: bytes | str, fields: dict) -> AlertEvent:
     fields = {text(k): v for k, v in fields.items()}
     previous = fields.get("previous")
     return AlertEvent(event_id=text(event_id), kind=text(fields["kind"]),
-                      alert=StoredAlert.model_validate_json(fields["alert"]),
+                      alert=StoredAlert.from_json(fields["alert"]),
                       previous=Routing.model_validate_json(previous) if previous else None)
 
 
@@ -119,12 +119,12 @@ class AlertStore:
         """Apply ``change`` to the stored alert atomically (see ``alerts.store.cas.compare_and_set``);
         a change of its routing is announced as ``alert.routed`` with the routing before."""
         def write(after: StoredAlert, raw: bytes) -> bool:
-            before = StoredAlert.model_validate_json(raw)
+            before = StoredAlert.from_json(raw)
             return self.update(after, expected=raw, previous=before.routing) is not None
 
         return compare_and_set(
             read=lambda: self.client.get(self.keys.alert(alert_id)),
-            parse=StoredAlert.model_validate_json,
+            parse=StoredAlert.from_json,
             change=change,
             write=write,
             what=f"alert {alert_id!r}",
@@ -133,14 +133,14 @@ class AlertStore:
     def get(self, alert_id: str) -> StoredAlert | None:
         """One stored alert, or None."""
         raw = self.client.get(self.keys.alert(alert_id))
-        return StoredAlert.model_validate_json(raw) if raw else None
+        return StoredAlert.from_json(raw) if raw else None
 
     def get_many(self, alert_ids: list[str]) -> list[StoredAlert | None]:
         """Stored alerts in the order asked (None where there is none), in one round trip."""
         if not alert_ids:
             return []
         raws = self.client.mget([self.keys.alert(i) for i in alert_ids])
-        return [StoredAlert.model_validate_json(r) if r else None for r in raws]
+        return [StoredAlert.from_json(r) if r else None for r in raws]
 
     def all_alerts(self, batch: int = 1000) -> Iterator[StoredAlert]:
         """Every stored alert, in no particular order (for rebuilding a read model at start-up)."""
@@ -156,7 +156,7 @@ class AlertStore:
         if keys:
             for raw in self.client.mget(keys):
                 if raw:
-                    yield StoredAlert.model_validate_json(raw)
+                    yield StoredAlert.from_json(raw)
 
     def last_event_id(self) -> str:
         """The id of the newest entry of the events stream (``0-0`` when empty)."""

@@ -99,7 +99,7 @@ def parse(stream: str, entry_id, fields: dict) -> RecordEvent | None:
     eid = text(entry_id)
     if stream == "alerts":
         previous = f.get("previous")
-        alert = StoredAlert.model_validate_json(f["alert"])
+        alert = StoredAlert.from_json(f["alert"])
         return RecordEvent(eid, stream, text(f["kind"]), object=alert.id, alert=alert,
                            previous=Routing.model_validate_json(previous) if previous else None)
     if stream == "assets":

@@ -85,12 +85,18 @@ def test_bidi006_geojson_feature_properties():
     assert (alert.title, alert.model_extra["note"]) == ("Flood warning", "n")
 
 
-def test_bidi007_a_record_stored_with_bidi_controls_reads_back_cleaned():
+@pytest.mark.parametrize("form", ["escaped", "utf-8"])
+def test_bidi007_a_record_stored_with_bidi_controls_reads_back_cleaned(form):
+    """Also through ``StoredAlert.from_json``, which every read of a record uses and which skips the walk only
+    when the bytes hold none."""
     alert = Alert.model_validate(make_alert())
     stored = StoredAlert(alert=alert, placement=Placement(), received_at=datetime(2024, 1, 1, tzinfo=UTC))
-    raw = stored.model_dump_json().replace(alert.title, f"Ωmega{RLO}RTL{PDF}".encode("unicode_escape").decode())
-    back = StoredAlert.model_validate_json(raw)
-    assert back.alert.title == "ΩmegaRTL"
+    title = f"Ωmega{RLO}RTL{PDF}"
+    raw = stored.model_dump_json().replace(
+        alert.title, title.encode("unicode_escape").decode() if form == "escaped" else title)
+    assert StoredAlert.model_validate_json(raw).alert.title == "ΩmegaRTL"
+    assert StoredAlert.from_json(raw).alert.title == "ΩmegaRTL"
+    assert StoredAlert.from_json(raw.encode()).alert.title == "ΩmegaRTL"
 
 
 @pytest.mark.parametrize("form", ["utf-8", "escaped", "escaped upper-case hex"])
