@@ -23,9 +23,13 @@ from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tl
 from alerts.core.nations import is_alpha2
 from alerts.core.records import Record
 from alerts.core.shapes import bounded, check_budget
-from alerts.core.text_rules import BIDI_FREE, no_bidi_controls, no_control_chars  # noqa: F401  (re-exported)
+from alerts.core.text_rules import (  # noqa: F401  (BIDI_FREE and no_bidi_controls re-exported)
+    BIDI_FREE,
+    json_may_hold_bidi_controls,
+    no_bidi_controls,
+    no_control_chars,
+)
 from alerts.core.text_rules import clean_text as _clean_text
-from alerts.core.text_rules import json_may_hold_bidi_controls
 from alerts.core.times import Instant
 
 #: The validation context of a record whose JSON holds no bidirectional formatting character (``BIDI_FREE``).
