@@ -17,7 +17,9 @@ listener (``CRISIS_COT_LISTEN``, feed ``rs-tak`` of ``tests/data/feeds.toml``) a
 HTTP client of an RS duty officer (API token) reads ``/live/alerts``; events/s from the first byte sent
 until that client has received every one of them (``bench.latency.SseListener``); baseline: the same
 alerts put on that server's inbox stream. Once more with ingest scaled out: ``serve --no-ingest`` (the
-listener, the read model, live push) and ``SCALE_OUT`` ``crisisdash ingest`` processes.
+listener, the read model, live push) and ``SCALE_OUT`` ``crisisdash ingest`` processes. Each of these runs
+also times until the server's events stream holds every alert (stored), so the scaled-out run shows what the
+ingest processes reach apart from the live push.
 Target for each rate (the TAK issue): at least 2,000 events/s.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from alerts.core.events import ALERT_CREATED
 from alerts.ingest.tak.inbox import InboxWriter
 from alerts.ingest.tak.listener import CotListener, Endpoints
 from alerts.store.keys import Keys
@@ -145,11 +148,12 @@ def to_sse_client(url: str, prefix: str, n: int, ingest_processes: int = 0) -> d
                      any(w.poll() is not None for w in workers), 180, "the ingest processes")
             if any(w.poll() is not None for w in workers):
                 raise RuntimeError("a crisisdash ingest process exited at start")
-        seconds, arrived = _to_sse(sse, n, "BENCH", lambda data: _send(port, data))
+        created = _Created(client_for(url), Keys(run_prefix).events)
+        seconds, arrived, stored_s = _to_sse(sse, n, "BENCH", lambda data: _send(port, data), created)
         if not workers:  # the baseline: the same alerts put on the inbox stream as the listener writes them
             inbox = client_for(url)
-            base_s, base_arrived = _to_sse(sse, n, "STREAM", lambda data: [
-                send_from_feed(inbox, Keys(run_prefix), batch, "rs-tak") for batch in chunks(data, 500)])
+            base_s, base_arrived, _ = _to_sse(sse, n, "STREAM", lambda data: [
+                send_from_feed(inbox, Keys(run_prefix), batch, "rs-tak") for batch in chunks(data, 500)], created)
     finally:
         if sse is not None:
             sse.stop.set()  # the server ending the stream is expected now, not an error
@@ -162,21 +166,46 @@ def to_sse_client(url: str, prefix: str, n: int, ingest_processes: int = 0) -> d
             sse.close()
     key = f"sse{ingest_processes or ''}"
     return {f"{key}_n": n, f"{key}_per_s": arrived / seconds, f"{key}_missing": n - arrived,
+            f"{key}_stored_per_s": n / stored_s if stored_s else 0.0,
             f"{key}_status": sse.status, f"{key}_error": sse.error,
             **({} if workers else {f"{key}_stream_per_s": base_arrived / base_s})}
 
 
-def _to_sse(sse, n: int, tag: str, send) -> tuple[float, int]:
-    """Seconds from ``send(n alerts tagged tag)`` until ``sse`` has received them all, and how many arrived."""
+class _Created:
+    """Counts the alerts created on an events stream (``alert.created``), reading on from where it last was."""
+
+    def __init__(self, client, stream: str):
+        self.client, self.stream, self.cursor, self.count = client, stream, "0-0", 0
+
+    def read(self) -> int:
+        while entries := self.client.xrange(self.stream, min=f"({self.cursor}", count=5000):
+            self.cursor = entries[-1][0].decode()
+            self.count += sum(1 for _, fields in entries if fields.get(b"kind") == ALERT_CREATED.encode())
+        return self.count
+
+
+def _to_sse(sse, n: int, tag: str, send, created: _Created) -> tuple[float, int, float | None]:
+    """Seconds from ``send(n alerts tagged tag)`` until ``sse`` has received them all, how many arrived, and
+    seconds until ``created`` counted ``n`` more alerts stored (None if it did not)."""
     data = emergencies(n, tag)
     wanted = {f"{tag}-{i}-9-1-1" for i in range(n)}
+    goal, stored_at = created.read() + n, []
     t0 = time.perf_counter()
+
+    def done() -> bool:
+        if not stored_at and created.read() >= goal:
+            stored_at.append(time.perf_counter() - t0)
+        return wanted <= dict(sse.received).keys()
+
     send(data)
     try:
-        wait_for(lambda: wanted <= dict(sse.received).keys(), 300, f"{n} alerts at the SSE client")
+        wait_for(done, 300, f"{n} alerts at the SSE client")
     except TimeoutError:
         pass  # reported as missing
-    return time.perf_counter() - t0, len(wanted & dict(sse.received).keys())
+    seconds = time.perf_counter() - t0
+    if not stored_at and created.read() >= goal:
+        stored_at.append(seconds)
+    return seconds, len(wanted & dict(sse.received).keys()), stored_at[0] if stored_at else None
 
 
 def _consumers(url: str, prefix: str) -> int:
@@ -294,6 +323,9 @@ def report_tak(result: dict) -> None:
                      _verdict(result[f"{key}_per_s"], result["target_per_s"])
                      + ("" if result[f"{key}_missing"] == 0 else
                         f"; {result[f'{key}_missing']} MISSING (HTTP {result[f'{key}_status']}, {result[f'{key}_error']})")])
+        rows.append(["  the same run, until stored (the events stream holds them)",
+                     fmt_rate(result[f"{key}_stored_per_s"]), "-",
+                     _verdict(result[f"{key}_stored_per_s"], result["target_per_s"])])
     print_table("7. CoT listener (TCP, XML)", ["figure", "value", "baseline (same run)", "verdict"], rows)
 
 
