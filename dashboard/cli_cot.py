@@ -81,7 +81,10 @@ def cmd_listen(args: argparse.Namespace) -> int:
 def cmd_subscribe(args: argparse.Namespace) -> int:
     """Run the TAK server bridge until SIGINT/SIGTERM; 2 when the feed or a TLS file is wrong."""
     import ssl
+    from datetime import UTC, datetime
 
+    from alerts.formats.cot.encode import restamped
+    from alerts.formats.errors import Rejected
     from alerts.ingest.tak.inbox import InboxWriter
     from alerts.ingest.tak.subscriber import TakSubscriber, client_tls_context
     from alerts.store.keys import Keys
@@ -93,6 +96,11 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         feed = check_feed(_feeds(settings), args.feed)
         tls = client_tls_context(args.cafile, args.certfile, args.keyfile) if args.tls else None
         hello = args.hello.read_bytes() if args.hello else None
+        if hello is not None:
+            restamped(hello, datetime.now(UTC))  # refused now, not on every connection
+    except Rejected as exc:
+        print(f"error: --hello {args.hello}: {exc}", file=sys.stderr)
+        return 2
     except (ValueError, OSError, ssl.SSLError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -103,6 +103,16 @@ def test_cot003_an_unknown_feed_is_refused_before_listening_or_connecting(redis_
     assert "feed 'nobody' is not in the feed registry (known: " in process.log.read().decode()
 
 
+def test_cot003b_a_hello_file_that_is_not_a_cot_event_is_refused_before_connecting(redis_url, keys, tmp_path):
+    hello = tmp_path / "hello.xml"
+    hello.write_text('<?xml version="1.0"?><alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"/>')
+    process = crisisdash("cot", "subscribe", "--host", "127.0.0.1", "--port", "1", "--hello", str(hello),
+                         "--redis-url", redis_url, "--prefix", keys.prefix, "--feed", "rs-tak", CRISIS_FEEDS=FEEDS)
+    assert process.wait(timeout=30) == 2
+    process.log.seek(0)
+    assert f"--hello {hello}: not a CoT event" in process.log.read().decode()
+
+
 def test_cot004_the_listen_setting_is_checked_and_needs_a_feed():
     assert parse_listen("tcp=8087, udp=239.2.3.1:6969,tls=10.0.0.1:8089") == {
         "tcp": ("0.0.0.0", 8087), "udp": ("239.2.3.1", 6969), "tls": ("10.0.0.1", 8089)}

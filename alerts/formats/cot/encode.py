@@ -207,3 +207,31 @@ def withdrawal_bytes(stored: StoredAlert, now: datetime) -> bytes:
         return b""
     element = delete_event(f"{UID_PREFIX}{stored.id}", INCIDENT_TYPE, now)
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+#: How long a restamped event stays valid when the original says nothing usable (``restamped``).
+RESTAMP_VALIDITY = timedelta(minutes=10)
+
+
+def restamped(event_xml: bytes, now: datetime) -> bytes:
+    """A CoT event (XML bytes, e.g. the ``--hello`` file of ``cot subscribe``) dated ``now``: ``time`` and
+    ``start`` set to ``now``, ``stale`` to ``now`` plus what it was after ``time`` (``RESTAMP_VALIDITY`` when
+    that is missing, unreadable or not positive), so one file sent on every connection is a current report,
+    not one that went stale when the file was written. Raises ``alerts.formats.errors.Rejected`` when the
+    bytes are not a CoT ``<event>`` (``alerts.formats.xmlsafe.parse_xml``'s refusals included)."""
+    from alerts.formats.cot.fields import cot_time
+    from alerts.formats.errors import Rejected
+    from alerts.formats.xmlsafe import parse_xml
+
+    event = parse_xml(event_xml)
+    if event.tag != "event":
+        raise Rejected(f"not a CoT event: the root element is <{event.tag}>")
+    try:
+        time, stale = cot_time(event, "time", required=False), cot_time(event, "stale", required=False)
+    except Rejected:
+        time = stale = None
+    validity = stale - time if time is not None and stale is not None and stale > time else RESTAMP_VALIDITY
+    event.set("time", _time(now))
+    event.set("start", _time(now))
+    event.set("stale", _time(now + validity))
+    return etree.tostring(event, xml_declaration=True, encoding="UTF-8")

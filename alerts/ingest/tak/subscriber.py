@@ -8,7 +8,8 @@ its clients, so a silent connection is a dead one) and, whenever the
 connection ends or cannot be made, connects again after a back-off that starts
 at ``backoff`` seconds and doubles up to ``backoff_max`` (reset once a
 connection has carried a message). ``hello``, when given, is sent on every
-connection first: the CoT event (a position report of the bridge) some servers,
+connection first, dated then (``alerts.formats.cot.encode.restamped``, with the
+``clock``): the CoT event (a position report of the bridge) some servers,
 FreeTAKServer among them, wait for before they relay anything to a client. It stays on XML: it never asks for protobuf,
 and frames protobuf if a server sends it anyway.
 """
@@ -18,8 +19,11 @@ import asyncio
 import logging
 import ssl
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from alerts.formats.cot.encode import restamped
 from alerts.ingest.tak.connection import Limits, pump
 from alerts.ingest.tak.inbox import InboxWriter
 
@@ -42,7 +46,7 @@ class TakSubscriber:
 
     def __init__(self, inbox: InboxWriter, host: str, port: int, *, tls: ssl.SSLContext | None = None,
                  limits: Limits = Limits(), backoff: float = 0.5, backoff_max: float = 30.0,
-                 hello: bytes | None = None):
+                 hello: bytes | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.inbox = inbox
         self.host = host
         self.port = port
@@ -51,6 +55,7 @@ class TakSubscriber:
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.hello = hello
+        self.clock = clock
         self.counters = inbox.counters
         self.connected = threading.Event()  # set while a connection is up
 
@@ -90,7 +95,7 @@ class TakSubscriber:
             stored = self.counters.stored
             log.info("connected to TAK server %s", peer)
             if self.hello:
-                writer.write(self.hello)
+                writer.write(restamped(self.hello, self.clock()))
             try:
                 ended = await pump(reader, writer, self.inbox, self.limits, peer)
             finally:

@@ -373,18 +373,30 @@ def test_tak110b_the_bridge_stops_when_asked_in_the_middle_of_reconnecting(clien
         server.close()
 
 
+def _hello_times(sent: bytes) -> tuple[str, str, str, str]:
+    from lxml import etree
+    event = etree.fromstring(sent)
+    return event.get("uid"), event.get("time"), event.get("start"), event.get("stale")
+
+
 def test_tak110_the_bridge_reconnects_to_a_tak_server_and_feeds_the_inbox(client, keys):
+    """The ``--hello`` position report goes first on every connection, dated then (it was sent with the times of
+    the file, so a server took the bridge for a unit whose report went stale long ago)."""
     server = socket.create_server(LOCAL)
     port = server.getsockname()[1]
+    moments = iter([datetime(2026, 11, 30, 9, 0, tzinfo=UTC), datetime(2026, 11, 30, 9, 5, tzinfo=UTC)])
     bridge = TakSubscriber(InboxWriter(client, keys, "rs-tak"), "127.0.0.1", port, backoff=0.05, backoff_max=0.2,
-                           hello=EVENTS[5])
+                           hello=EVENTS[5], clock=lambda: next(moments))
+    uid = _hello_times(EVENTS[5])[0]
     with running(bridge):
         conn, _ = server.accept()
-        assert read_event(conn) == EVENTS[5]  # the bridge introduces itself on every connection
+        # the bridge introduces itself on every connection (the file's stale was 5 min after its time)
+        assert _hello_times(read_event(conn)) == (uid, "2026-11-30T09:00:00.000000Z", "2026-11-30T09:00:00.000000Z",
+                                                  "2026-11-30T09:05:00.000000Z")
         conn.sendall(EVENTS[0] + EVENTS[1][:50])
         conn.close()  # the server drops the bridge mid-message
         conn, _ = server.accept()
-        assert read_event(conn) == EVENTS[5]
+        assert _hello_times(read_event(conn))[1] == "2026-11-30T09:05:00.000000Z"
         conn.sendall(EVENTS[1] + bytes(xml2proto(EVENTS[2], TAKProtoVer.STREAM)))
         stored = payloads(client, keys, 4)
         conn.close()
