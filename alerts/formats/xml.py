@@ -28,6 +28,7 @@ from alerts.formats.cap.elements import normalise_leap_seconds
 from alerts.formats.cap.validate import CAP12_NS, EDXL_DE_NAMESPACES, OLD_CAP_NAMESPACES
 from alerts.formats.cot import decode as cot
 from alerts.formats.errors import Rejected
+from alerts.formats.text import one_line
 from alerts.formats.xmlsafe import parse_xml
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,12 @@ def decode_xml_alert(raw: bytes, encoding: str | None = None, *, cot_only: bool 
     try:
         if cot_only:
             if not (isinstance(root.tag, str) and root.tag == "event"):
-                name = etree.QName(root).localname if isinstance(root.tag, str) else "none"
-                raise Rejected(f"a TAK listener carries CoT only: root element <{name}> is not a CoT <event>")
+                name = etree.QName(root) if isinstance(root.tag, str) else None
+                if name is not None and name.localname == "event":  # CoT's <event> is in no namespace
+                    raise Rejected(f"a TAK listener carries CoT only: a CoT <event> is in no XML namespace; this "
+                                   f"one is in {one_line(name.namespace or '', 120)!r}")
+                raise Rejected(f"a TAK listener carries CoT only: root element <{name.localname if name else 'none'}> "
+                               "is not a CoT <event>")
             return cot.decode_cot_event(root, ours=False)
         return _dispatch(root)
     except Rejected:

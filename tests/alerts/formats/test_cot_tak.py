@@ -36,3 +36,17 @@ def test_ctk003_an_unset_stale_time_is_no_stale_time_not_stale_on_arrival():
     alert = decode_alert(_mesh(cot_event(), staleTime=0))
     assert alert.model_extra.get("cot_stale") is None
     assert b"stale=" not in cot_xml_of(_mesh(cot_event(), staleTime=0))
+
+
+@pytest.mark.parametrize(("document", "reason"), [
+    (b'<cot:event xmlns:cot="urn:example:cot" version="2.0" uid="U-1" type="b-a-o-tbl"/>',
+     "a CoT <event> is in no XML namespace; this one is in 'urn:example:cot'"),
+    (b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"/>', "root element <alert> is not a CoT <event>"),
+])
+def test_ctk004_a_tak_listener_says_why_a_root_element_is_not_a_cot_event(document, reason):
+    """A namespaced ``<cot:event>`` was refused as "root element <event> is not a CoT <event>"."""
+    from alerts.formats.decode import decode_tak_alert
+
+    with pytest.raises(Rejected) as refused:
+        decode_tak_alert(document)
+    assert reason in str(refused.value)
