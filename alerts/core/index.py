@@ -310,7 +310,10 @@ class AlertIndex:
         if query.identifier is not None and query.identifier not in self._position and self._fetch is not None:
             stored = self.get(query.identifier)
             if stored is not None and query.matches(stored):
-                ids = sorted([*ids, stored.id], key=lambda i: self.get(i).alert.reported_at, reverse=True)
+                # its place among the rows, newest first (the rows' times are at hand: no read per row)
+                older = [t < stored.alert.reported_at for t in rows["reported_at"]]
+                at = older.index(True) if True in older else len(ids)
+                ids.insert(at, stored.id)
         chosen = ids[page.offset : page.offset + page.limit]
         # (releasable again: a record read from the store may have been narrowed since the row was made)
         return QueryResult(total=len(ids), alerts=[stored for stored in self.get_many(chosen, query)

@@ -137,3 +137,19 @@ def test_hzn006_held_since_follows_the_clock_and_the_horizon_never_what_left():
     index.load([stored("a")], at(90.5))
     assert index.held_since == T0.replace(second=0) and index.evicted == 0  # (T0 + 30.5 s, to the minute)
     assert AlertIndex().held_since is None
+
+
+def test_hzn007_an_identifier_not_held_takes_its_place_among_the_rows_newest_first():
+    """Two alerts held carry producer id ``x`` under suffixed keys; the alert keyed ``x`` itself left memory: a
+    search for the identifier lists all three, newest report first, without reading each row's record."""
+    def under(key: str, minutes: int):
+        return stored("x", reported_at=T0 + timedelta(minutes=minutes)).model_copy(update={"key": key})
+
+    store = {"x": stored("x", reported_at=T0 + timedelta(minutes=5))}
+    index = AlertIndex(horizon=timedelta(seconds=10), fetch=store.get)
+    index.load([under("x~1", 10), under("x~2", 0)], at(0))
+    reads: list[str] = []
+    index.get = lambda alert_id, query=None, get=index.get: reads.append(alert_id) or get(alert_id, query)
+    found = index.search(AlertQuery(identifier="x"))
+    assert [a.id for a in found.alerts] == ["x~1", "x", "x~2"] and found.total == 3
+    assert reads == ["x"]  # the one not held, once
