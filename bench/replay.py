@@ -50,18 +50,20 @@ def _asset(i: int, at: datetime, rng: random.Random) -> dict:
             "updated_at": at.isoformat()}
 
 
-def build_record(client, keys, seed: int = 11) -> tuple[datetime, datetime, int]:
-    """Write the synthetic record (module docstring); returns (start, end, events written)."""
+def build_record(client, keys, seed: int = 11, scale: float = 1.0) -> tuple[datetime, datetime, int]:
+    """Write the synthetic record (module docstring; ``scale`` times each count of ``MIX``); returns (start, end,
+    events written)."""
     from alerts.core.model import StoredAlert
 
     rng = random.Random(seed)
     end = datetime.now(UTC) - timedelta(seconds=1)
     start = end - timedelta(hours=HOURS)
-    kinds = (["created"] * MIX["created"] + ["updated"] * MIX["updated"] + ["assets"] * MIX["assets"]
-             + ["audit"] * MIX["audit"])
+    mix = {kind: max(1, round(count * scale)) for kind, count in MIX.items()}
+    kinds = (["created"] * mix["created"] + ["updated"] * mix["updated"] + ["assets"] * mix["assets"]
+             + ["audit"] * mix["audit"])
     rng.shuffle(kinds)
     kinds.sort(key=lambda k: k != "created")  # the first alerts exist before anything names them
-    kinds[MIX["created"]:] = rng.sample(kinds[MIX["created"]:], len(kinds) - MIX["created"])
+    kinds[mix["created"]:] = rng.sample(kinds[mix["created"]:], len(kinds) - mix["created"])
     step_ms = HOURS * 3600 * 1000 // len(kinds)
     pipe, created = client.pipeline(transaction=False), 0
     statuses = ("acknowledged", "in_progress", "resolved")
@@ -94,8 +96,9 @@ def build_record(client, keys, seed: int = 11) -> tuple[datetime, datetime, int]
     return start, end, len(kinds)
 
 
-def bench_replay(url: str, prefix: str, seeks: int = 50) -> dict:
-    """The figures of the module docstring (ms)."""
+def bench_replay(url: str, prefix: str, seeks: int = 50, scale: float = 1.0) -> dict:
+    """The figures of the module docstring (ms); ``scale`` sizes the record (``build_record``; 0.1 for a smoke
+    run: 5,000 events)."""
     from alerts.actions import aar, replay
     from alerts.actions.centre import Centre
     from alerts.core.asset_index import AssetIndex
@@ -112,7 +115,7 @@ def bench_replay(url: str, prefix: str, seeks: int = 50) -> dict:
     from dashboard.api.replay import get_state
 
     client, keys = client_for(url), Keys(f"{prefix}:replay")
-    start, end, written = build_record(client, keys)
+    start, end, written = build_record(client, keys, scale=scale)
     alerts = AlertStore(client, keys)
     centre = Centre(alerts=alerts, index=AlertIndex(),
                     workflow=WorkflowStore(client, keys, alerts, Templates.load(ROOT / "checklists")),

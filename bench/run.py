@@ -89,7 +89,7 @@ def plan(args: argparse.Namespace, prefix: str, places) -> list[tuple[str, Calla
         "ack": lambda mod: mod.bench_ack(url, prefix, 50, 3 if args.quick else 10),
         "msel": lambda mod: mod.bench_msel(url, prefix, 1 if args.quick else 3),
         "tak": lambda mod: mod.bench_tak(url, prefix, 5_000 if args.quick else 20_000, 1_000 if args.quick else 3_000),
-        "replay": lambda mod: mod.bench_replay(url, prefix, 20 if args.quick else 50),
+        "replay": lambda mod: mod.bench_replay(url, prefix, 20 if args.quick else 50, 0.1 if args.quick else 1.0),
         "ha": lambda mod: mod.bench_ha(prefix, 5_000 if args.quick else 20_000, places),
         "memory": lambda mod: mod.bench_memory(url, prefix, max(sizes), places),
     }
