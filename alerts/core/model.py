@@ -23,17 +23,9 @@ from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tl
 from alerts.core.nations import is_alpha2
 from alerts.core.records import Record
 from alerts.core.shapes import bounded, check_budget
-from alerts.core.text_rules import (  # noqa: F401  (BIDI_FREE and no_bidi_controls re-exported)
-    BIDI_FREE,
-    json_may_hold_bidi_controls,
-    no_bidi_controls,
-    no_control_chars,
-)
+from alerts.core.text_rules import BIDI_FREE, no_bidi_controls, no_control_chars  # noqa: F401  (re-exported)
 from alerts.core.text_rules import clean_text as _clean_text
 from alerts.core.times import Instant
-
-#: The validation context of a record whose JSON holds no bidirectional formatting character (``BIDI_FREE``).
-_BIDI_FREE = {BIDI_FREE: True}
 
 SCHEMA_VERSION = 1
 
@@ -368,14 +360,6 @@ class StoredAlert(Record):
     escalation_level: int = 0
     steps_done: int = 0
     routing: Routing = None  # type: ignore[assignment]  # nation, releasability, markings (see model_post_init)
-
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> "StoredAlert":
-        """A record read back from its JSON (``model_validate_json``); the walk that removes bidirectional
-        formatting characters (``Alert``) is skipped when one scan of the bytes finds none
-        (``alerts.core.text_rules.json_may_hold_bidi_controls``). Raises ``pydantic.ValidationError``."""
-        data = raw.encode("utf-8") if isinstance(raw, str) else raw
-        return cls.model_validate_json(raw, context=None if json_may_hold_bidi_controls(data) else _BIDI_FREE)
 
     def model_post_init(self, _context: Any) -> None:
         """Derive ``identity`` (``alerts.core.identity.identity_of``) and, for a record without one,

@@ -1,12 +1,18 @@
-"""The base of the domain's pydantic models: instances read back whole share one "fields set".
+"""The base of the domain's pydantic models: instances read back whole share one "fields set", and are read
+back from JSON without the walk that removes bidirectional formatting characters when their bytes hold none.
 
 Domain core: no Redis, no Dash.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel
+
+from alerts.core.text_rules import BIDI_FREE, json_may_hold_bidi_controls
+
+#: The validation context of JSON that holds no bidirectional formatting character (``BIDI_FREE``).
+_BIDI_FREE = {BIDI_FREE: True}
 
 
 class Record(BaseModel):
@@ -27,3 +33,12 @@ class Record(BaseModel):
             type.__setattr__(cls, "_full_fields_set", full)
         if self.__pydantic_fields_set__ == full:
             object.__setattr__(self, "__pydantic_fields_set__", full)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Self:
+        """An instance read back from its JSON (``model_validate_json``, e.g. a stored alert's record); the
+        models' walk that removes bidirectional formatting characters (``alerts.core.model.Alert``) is skipped
+        when one scan of the bytes finds none (``alerts.core.text_rules.json_may_hold_bidi_controls``).
+        Raises ``pydantic.ValidationError``."""
+        data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        return cls.model_validate_json(raw, context=None if json_may_hold_bidi_controls(data) else _BIDI_FREE)

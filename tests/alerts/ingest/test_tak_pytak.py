@@ -15,7 +15,7 @@ from alerts.ingest.tak.listener import Endpoints, tls_context
 from alerts.store.alerts import AlertStore
 from tests.alerts.ingest.tak_certs import issue_certificates
 from tests.alerts.ingest.test_tak_listener import EMERGENCY, EVENTS, LOCAL, listening, payloads, running
-from tests.conftest import ROOT, alert_pipeline, stream_ingest, wait_for
+from tests.conftest import ROOT, alert_pipeline, run_async, stream_ingest, wait_for
 
 RECEIVED = datetime(2026, 11, 29, 13, 40, 30, tzinfo=UTC)  # while case 01a's emergency is fresh
 
@@ -35,7 +35,7 @@ def send_with_pytak(url: str, messages: list[bytes], **options: str) -> None:
         if hasattr(writer, "close"):
             writer.close()
 
-    asyncio.run(main())
+    run_async(main)  # (its own thread: a browser test's playwright loop may be running in this one)
 
 
 @pytest.fixture
