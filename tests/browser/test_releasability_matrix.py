@@ -1,6 +1,6 @@
-"""The releasability matrix of issue 12 in a real headless Chromium: each user of the matrix
+"""The releasability matrix of issue 12 in a real headless Chromium: users of the matrix
 (``tests/test_releasability_matrix.py``: three nations, two clearances, leadership, admins, an auditor, a
-responder) signs in once and opens every page; the page (its text and its markup) and the map figure's
+responder; ``DRAWING``: every role, clearance and nation) sign in once and open every page; the page (its text and its markup) and the map figure's
 customdata hold exactly the markers of the alerts that user may see, and the banners the most restrictive
 marking of them.
 
@@ -139,7 +139,20 @@ PAGES = {"duty_officer": (_map, _queue, _situation, _sharing), "responder": (_ma
          "auditor": (_map, _queue, _situation, _audit)}
 
 
-@pytest.mark.parametrize("name", [p.name for p in PEOPLE])
+#: Who draws the pages: every role, every clearance, every nation (a duty officer of each, the two clearances
+#: between them). The pages filter by the viewer's nation and clearance alike for every nation, so the other
+#: duty officers of the matrix add nothing a page could get wrong; every user of the matrix is checked on every
+#: API route by ``tests/test_releasability_matrix.py``.
+DRAWING = ("do-rs-c", "do-mk-u", "do-hr-c", "lead-hr-c", "resp-mk-c", "admin-rs-s", "admin-mk-u", "aud-hr-u")
+
+
+def test_rmb000_the_users_drawing_cover_every_role_clearance_and_nation():
+    drawing = [BY_NAME[name] for name in DRAWING]
+    for part in ("role", "clearance", "nation"):
+        assert {getattr(p, part) for p in drawing} == {getattr(p, part) for p in PEOPLE}, part
+
+
+@pytest.mark.parametrize("name", DRAWING)
 def test_rmb001_every_page_shows_each_user_exactly_what_it_may_see(seeded, browser, name):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
