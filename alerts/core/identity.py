@@ -27,14 +27,15 @@ name identities the same way: a CAP reference only counts for the same
 sender, ours only for the same source, so one producer cannot close another's
 alerts; a CoT cancel names its uid. A CoT uid is chosen by the device, so CoT
 identities are scoped by the way in: what arrived on a TAK listener by the
-listener's feed, or by the relay feed it names as ``relayed_by``
-(``alerts.core.feeds.FeedRegistry.identity_scope``: the same device sending
-directly and through that TAK server is one alert) (a relay's too, so an emergency and its cancel relayed by one
+listener's feed (a relay's too, so an emergency and its cancel relayed by one
 TAK server meet whatever feed each was recognised as), what came by the
 internal stream by the feed it was routed to (so a registered device's report
 is the same alert whichever way it came); unscoped only when unregistered. A
-device on the MK listener can neither take a BA emergency's uid (its 911 is
-MK's own alert, BA's stays BA's) nor cancel it.
+feed that names a relay as ``relayed_by`` shares that relay's scope
+(``alerts.core.feeds.FeedRegistry.identity_scope``): a device sending directly
+and through that TAK server is one alert. A device on the MK listener can
+neither take a BA emergency's uid (its 911 is MK's own alert, BA's stays BA's)
+nor cancel it.
 
 Domain core: no Redis, no Dash.
 """

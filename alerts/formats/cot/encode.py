@@ -46,8 +46,11 @@ from alerts.core.assets import Asset
 from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, most_restrictive
 from alerts.core.model import StoredAlert
 from alerts.core.nations import to_alpha3
+from alerts.formats.cot.fields import cot_time
+from alerts.formats.errors import Rejected
 from alerts.formats.geojson import marking_properties
 from alerts.formats.text import xml_safe
+from alerts.formats.xmlsafe import parse_xml
 
 INCIDENT_TYPE = "b-m-p-s-p-i"
 DELETE_TYPE = "t-x-d-d"
@@ -219,10 +222,6 @@ def restamped(event_xml: bytes, now: datetime) -> bytes:
     that is missing, unreadable or not positive), so one file sent on every connection is a current report,
     not one that went stale when the file was written. Raises ``alerts.formats.errors.Rejected`` when the
     bytes are not a CoT ``<event>`` (``alerts.formats.xmlsafe.parse_xml``'s refusals included)."""
-    from alerts.formats.cot.fields import cot_time
-    from alerts.formats.errors import Rejected
-    from alerts.formats.xmlsafe import parse_xml
-
     event = parse_xml(event_xml)
     if event.tag != "event":
         raise Rejected(f"not a CoT event: the root element is <{event.tag}>")
