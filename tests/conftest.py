@@ -516,9 +516,13 @@ def sign_in(page, base_url: str, user: TestUser, path: str = "/") -> None:
     page.wait_for_selector("#whoami", timeout=20_000)
 
 
+#: Headless Chromium as the tests run it. No GPU here: WebGL (the map) is drawn by SwiftShader either way, but
+#: the page itself is composited and rastered in software (the last two flags) rather than through SwiftShader
+#: too: a map page costs about a quarter less CPU, and the suite is CPU-bound on two cores.
 BROWSER_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-gpu-compositing", "--disable-gpu-rasterization",
 ]
 
 
