@@ -40,6 +40,25 @@ def _reachable(url: str) -> bool:
         return False
 
 
+#: The longest modules (minutes each, in a real Chromium), handed to the two workers first; then every other
+#: browser module, then the rest. With ``--dist loadscope`` a module runs whole in one worker, so one of these
+#: started last kept one worker busy minutes after the other had finished (the order is a schedule only:
+#: each test sets up what it needs).
+FIRST = ("tests/browser/test_map_live.py", "tests/browser/test_accessibility.py",
+         "tests/browser/test_releasability_matrix.py", "tests/browser/test_map_operator.py",
+         "tests/browser/test_languages.py")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    def rank(item) -> tuple[int, int]:
+        path = item.nodeid.split("::", 1)[0]
+        if path in FIRST:
+            return (0, FIRST.index(path))
+        return (1, 0) if path.startswith("tests/browser/") else (2, 0)
+
+    items.sort(key=rank)  # stable: the order within each module and each rank is kept
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> Iterator[str]:
     url = os.environ.get("CRISIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
