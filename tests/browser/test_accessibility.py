@@ -131,6 +131,34 @@ def _tab_to(page, target: str, limit: int = 60) -> bool:
     raise AssertionError(f"Tab never reached #{target} in {limit} presses")
 
 
+#: What the page looks like to the language chooser (for a failure's message).
+LANGUAGE_STATE = """() => ({url: location.href, menu: !!document.querySelector('.dash-dropdown-content'),
+  focus: document.activeElement && (document.activeElement.id || document.activeElement.tagName),
+  value: document.activeElement && document.activeElement.value, lang: document.documentElement.lang})"""
+
+
+def _choose_language_by_keyboard(page) -> str:
+    """Focus the language chooser, open it with Enter, go down past "browser" and English, press Enter: the
+    language tag chosen."""
+    page.focus("#ui-language")
+    page.wait_for_function("() => !!document.activeElement && !!document.activeElement.closest('#ui-language')")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
+    while page.evaluate("() => ['browser', 'en'].includes(document.activeElement.value)"):
+        page.keyboard.press("ArrowDown")
+    tag = page.evaluate("() => document.activeElement.value")
+    page.keyboard.press("Enter")
+    return tag
+
+
+def _stored(accounts, name: str, tag: str, seconds: float) -> bool:
+    try:
+        wait_for(lambda: accounts.get_user(name).language == tag, seconds, "the chosen language stored")
+    except AssertionError:
+        return False
+    return True
+
+
 def test_a11y003_every_dropdown_is_reached_and_operated_by_keyboard(seeded, browser):
     """Dash 4 draws a dropdown's trigger with tabindex -1 (assets/a11y.js puts it in the tab order): from the
     top of the map page Tab reaches each dropdown, which opens with Enter and chooses with arrows and Enter;
@@ -162,19 +190,18 @@ def test_a11y003_every_dropdown_is_reached_and_operated_by_keyboard(seeded, brow
         # the filter's rebuild of the map done (a full run once pressed Enter while it was still drawing, and
         # the menu never opened), the trigger focused, then Enter
         page.wait_for_function(SETTLED, timeout=60_000)
-        page.focus("#ui-language")
-        page.wait_for_function("() => !!document.activeElement && !!document.activeElement.closest('#ui-language')")
-        page.keyboard.press("Enter")
-        page.wait_for_function("() => document.activeElement.closest('.dash-dropdown-content')")
-        while page.evaluate("() => ['browser', 'en'].includes(document.activeElement.value)"):
-            page.keyboard.press("ArrowDown")
-        tag = page.evaluate("() => document.activeElement.value")
-        with page.expect_navigation(timeout=20_000):
-            page.keyboard.press("Enter")
-        wait_for(lambda: accounts.get_user(user.name).language == tag, 30, "the chosen language stored")
-        # (the page reloads once the choice is stored; a full run saw a navigation come before that reload and
-        # the 30 s wait end on the page in English: the wait goes on across navigations)
-        page.wait_for_function("tag => document.documentElement.lang === tag", arg=tag, timeout=60_000)
+        page.evaluate("() => { window.__beforeLanguage = true; }")
+        tag, seen = _choose_language_by_keyboard(page), []
+        if not _stored(accounts, user.name, tag, 20):
+            # (a loaded full run once saw the page navigate as Enter was pressed and the choice never sent;
+            # a person would choose again, and so does the test, once, keeping what it saw for the message)
+            seen.append(page.evaluate(LANGUAGE_STATE))
+            page.wait_for_function(SETTLED, timeout=60_000)
+            tag = _choose_language_by_keyboard(page)
+        assert _stored(accounts, user.name, tag, 40), f"the chosen language {tag!r} was never stored: {seen}"
+        # the page reloads once the choice is stored: a new document, in the language chosen
+        page.wait_for_function("tag => window.__beforeLanguage === undefined && document.documentElement.lang === tag",
+                               arg=tag, timeout=60_000)
     finally:
         accounts.set_language(user.name, "")
         context.close()
