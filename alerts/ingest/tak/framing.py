@@ -34,7 +34,8 @@ so far, scanning each byte about once however the chunks are cut; a message
 over ``max_bytes`` (or a broken length prefix) sets ``Framer.error``, after
 which the connection must be closed (its framing is lost).
 
-A UDP datagram is one message (``datagram_messages``). Control messages
+A stream in UTF-16 cannot be framed (``UTF16_ON_A_STREAM``): it is refused like a broken length prefix.
+A UDP datagram is one message (``datagram_messages``), UTF-16 too. Control messages
 (``control_kind``), matched on the type attribute of the message's root
 ``<event>`` (protobuf: of its ``cotEvent``) only: pings (``t-x-c-t``,
 ``t-x-c-t-r``) and protocol negotiation (``t-x-takp-*``). The listener counts
@@ -70,6 +71,11 @@ _PROLOG_PREFIXES = (b"<!--", b"<event")  # ("<?" is known at once)
 _ROOT_TAG = re.compile(rb"""\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<event\b((?:[^"'>]|"[^"]*"|'[^']*')*)>""", re.S)
 _ATTRIBUTE = re.compile(rb"""([^\s=/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CONTROL_TYPE = re.compile(r"t-x-c-t(?:-r)?|t-x-takp-[vqr]")
+#: Why a stream in UTF-16 is closed: its bytes cannot be framed (``<`` and ``</event>`` are not the bytes
+#: looked for, and its NULs look like keep-alives); TAK clients and servers stream UTF-8 (a datagram is one
+#: message whatever its encoding, see ``datagram_messages``).
+UTF16_ON_A_STREAM = ("UTF-16 on a TAK stream: a stream carries CoT XML in UTF-8 (or an ASCII-compatible "
+                     "encoding) or TAK protobuf; send UTF-16 as UDP datagrams or on the Redis inbox")
 #: The keep-alive pytak and TAK Server send (a deletion of the uid ``takPing``): a ping, not a message.
 _TAK_PING = ("t-x-d-d", "takPing")
 
@@ -109,6 +115,9 @@ class Framer:
         found: list[bytes] = []
         while True:
             start = _skip(self.buffer)
+            if _is_utf16(self.buffer[start:start + 2]):  # (refused as read: a UTF-16 BE "<" began with a NUL)
+                self._fail(UTF16_ON_A_STREAM, oversized=False)
+                return found
             if start:
                 del self.buffer[:start]
                 self._at = max(0, self._at - start)
@@ -274,6 +283,12 @@ class Framer:
         self.buffer.clear()
 
 
+def _is_utf16(data: bytes | bytearray) -> bool:
+    """Whether a message (its leading white space and NULs skipped) begins in UTF-16: a UTF-16 byte-order
+    mark, or ``<`` followed by a NUL (what ``<`` is in UTF-16 LE, and in BE once the NUL before it is skipped)."""
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:2] == b"<\x00"
+
+
 def _skip(buffer: bytearray) -> int:
     """How many leading bytes are white space or NUL (never part of a message)."""
     count = 0
@@ -289,8 +304,8 @@ def datagram_messages(data: bytes, max_bytes: int) -> list[bytes]:
     varint length, message: what pytak sends to a unicast address with ``TAK_PROTO=1``) becomes mesh form. A
     datagram the framer refuses (a broken length prefix) is kept as received (ingest dead-letters it with the
     reason)."""
-    if data.startswith(MESH_HEADER):
-        return [data]
+    if data.startswith(MESH_HEADER) or _is_utf16(data[_skip(bytearray(data[:64])):]):
+        return [data]  # (UTF-16: one message, which the decoder reads, BOM or not; its NULs are no keep-alives)
     framer = Framer(max_bytes)
     messages = framer.feed(data)
     messages += framer.flush()

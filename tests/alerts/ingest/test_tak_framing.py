@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 from takproto import TAKProtoVer, xml2proto
 
 from alerts.formats.cot.tak import MESH_HEADER, cot_xml_of
-from alerts.ingest.tak.framing import Framer, control_kind, datagram_messages, response_event, support_event
+from alerts.formats.decode import decode_tak_alert
+from alerts.ingest.tak.framing import (
+    UTF16_ON_A_STREAM,
+    Framer,
+    control_kind,
+    datagram_messages,
+    response_event,
+    support_event,
+)
 from tests.conftest import DATA
 
 SAMPLES = sorted((DATA / "cot").glob("*.xml"))
@@ -245,3 +253,30 @@ def test_tak023_a_datagram_is_framed_like_a_stream():
     assert datagram_messages(EMERGENCY + b"\x00", 1 << 20) == [EMERGENCY]
     assert datagram_messages(EMERGENCY + b"\n" + PING, 1 << 20) == [EMERGENCY, PING]
     assert datagram_messages(b"junk" + EMERGENCY, 1 << 20) == [b"junk", EMERGENCY]
+
+
+# --- UTF-16 (breaker finding: a UTF-16 stream was framed as one message with its last byte cut off) ---------
+
+def _utf16(event: bytes, codec: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-16"?>' + event.decode()).encode(codec)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_tak024_a_stream_in_utf16_is_refused_with_the_reason_and_its_bytes_as_read(codec):
+    utf16 = _utf16(EMERGENCY, codec)
+    framer = Framer(1 << 20)
+    assert framer.feed(PING + b"\n" + utf16 + EMERGENCY) == [PING]  # what came before is kept
+    assert framer.error == UTF16_ON_A_STREAM and not framer.oversized
+    assert framer.refused == b"\n" + utf16 + EMERGENCY  # as read: nothing cut off, a BE "<" with its NUL
+    cut = Framer(1 << 20)  # its first byte alone tells nothing yet
+    assert cut.feed(utf16[:1]) == [] and cut.error is None
+    cut.feed(utf16[1:])
+    assert cut.error == UTF16_ON_A_STREAM
+    assert cut.refused == (utf16[1:] if utf16[0] == 0 else utf16)  # (a NUL read by itself is a keep-alive)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_tak025_a_datagram_in_utf16_is_one_message_as_received_and_decodes_like_utf8(codec):
+    utf16 = _utf16(EMERGENCY, codec)
+    assert datagram_messages(utf16, 1 << 20) == [utf16]
+    assert decode_tak_alert(utf16, 1 << 20) == decode_tak_alert(EMERGENCY, 1 << 20)
