@@ -156,10 +156,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cot_tls_cafile", "", "CRISIS_COT_TLS_CAFILE", "(none)",
             "PEM CA certificate(s) a TAK client's certificate must be signed by (`tls=` requires one)"),
     Setting("cot_max_connections", "", "CRISIS_COT_MAX_CONNECTIONS", "200",
-            "open connections the CoT listener serves on each of TCP and TLS; one more is closed at once (logged, "
-            "counted)"),
+            "open connections the CoT listener serves on each of TCP and TLS; one more waits unread up to 10 s "
+            "for a slot, then is closed (logged, counted)"),
     Setting("cot_max_per_address", "", "CRISIS_COT_MAX_PER_ADDRESS", "16",
-            "open connections from one client address, on each of TCP and TLS; one more is closed at once"),
+            "open connections from one client address, on each of TCP and TLS; one more waits like the above"),
     Setting("cot_message_timeout_seconds", "", "CRISIS_COT_MESSAGE_TIMEOUT", "30",
             "a CoT message begun must be complete within this long, or its connection is closed (seconds)"),
     Setting("cot_read_timeout_seconds", "", "CRISIS_COT_READ_TIMEOUT", "120",

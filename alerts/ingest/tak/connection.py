@@ -40,8 +40,12 @@ def utc_now() -> datetime:
 class Limits:
     """The listener's and bridge's limits (seconds and bytes)."""
 
-    max_connections: int = 200  # open connections per endpoint (TCP, TLS each); one more is closed at once
+    max_connections: int = 200  # open connections per endpoint (TCP, TLS each)
     max_per_address: int = 16  # open connections from one client address, per endpoint
+    #: How long a connection over either limit waits, unread, for a slot (what it sent stays in the kernel's
+    #: buffers: back-pressure, as for many one-shot senders behind one NAT address); then it is closed. At most
+    #: ``max_connections`` wait per endpoint: one more is closed at once.
+    slot_wait: float = 10.0
     read_timeout: float = 120.0  # a connection silent this long is closed
     message_timeout: float = 30.0  # a message begun must be complete within this long
     handshake_timeout: float = 10.0  # a TLS handshake must be done within this long

@@ -14,9 +14,12 @@ negotiation answered or counted.
   asks for it (``t-x-takp-q``, announced or not) is answered and may then
   stream protobuf. Beyond ``Limits.max_connections`` open
   connections on an endpoint, or ``Limits.max_per_address`` from one client
-  address on it, a new one is closed at once, logged and counted: each
-  endpoint has its own count, so a flood of plain TCP connections leaves
-  room on TLS, and one address cannot take all the room. TLS requires a
+  address on it, a new one waits unread up to ``Limits.slot_wait`` seconds for
+  a slot (TAK's one-shot senders behind one NAT address: what they sent stays
+  in the kernel's buffers and is read once a slot frees), then is closed,
+  logged and counted; as many as ``max_connections`` may wait, one more is
+  closed at once. Each endpoint has its own count, so a flood of plain TCP
+  connections leaves room on TLS, and one address cannot take all the room. TLS requires a
   client certificate signed by ``cafile`` (``tls_context``); a client without
   one fails the handshake and never reaches the inbox; a handshake not done
   within ``Limits.handshake_timeout`` seconds is dropped. (A failed handshake
@@ -140,6 +143,8 @@ class CotListener:
         self.ready = threading.Event()
         self._connections: set[asyncio.Task] = set()
         self._open: Counter[tuple[str, str]] = Counter()  # open connections by (endpoint, "") and (endpoint, address)
+        self._waiting: Counter[str] = Counter()  # connections waiting for a slot, by endpoint
+        self._freed: asyncio.Event | None = None  # set (and replaced) whenever a connection ends: a slot is free
 
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set (blocking; its own event loop)."""
@@ -148,6 +153,7 @@ class CotListener:
 
     async def _serve(self, stop: threading.Event) -> None:
         servers, tasks = [], []
+        self._freed = asyncio.Event()  # (of this run's loop)
         ends = self.endpoints
         try:
             if ends.tcp:
@@ -214,12 +220,16 @@ class CotListener:
         name = f"{via}:{address}"
         host = address.rpartition(":")[0]
         slots = ((via, ""), (via, host))
-        if self._open[slots[0]] >= self.limits.max_connections or \
-                self._open[slots[1]] >= self.limits.max_per_address:
+        try:
+            served = await self._slot(via, slots)
+        except asyncio.CancelledError:  # the listener stops: nothing of it was read
+            writer.close()
+            raise
+        if not served:
             self.counters.refused += 1
-            log.warning("TAK connection %s refused: %d open on %s, %d from %s (limits %d, %d)", name,
-                        self._open[slots[0]], via, self._open[slots[1]], host, self.limits.max_connections,
-                        self.limits.max_per_address)
+            log.warning("TAK connection %s refused: %d open on %s, %d from %s (limits %d, %d; no slot within "
+                        "%g s)", name, self._open[slots[0]], via, self._open[slots[1]], host,
+                        self.limits.max_connections, self.limits.max_per_address, self.limits.slot_wait)
             writer.close()
             return
         self._open.update(slots)
@@ -251,11 +261,39 @@ class CotListener:
             self._open.subtract(slots)
             if not self._open[slots[1]]:
                 del self._open[slots[1]]  # no count kept for an address with nothing open
+            freed, self._freed = self._freed, asyncio.Event()
+            freed.set()  # whoever waits for a slot looks again
             writer.close()
             try:
                 await writer.wait_closed()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
+
+    async def _slot(self, via: str, slots: tuple[tuple[str, str], tuple[str, str]]) -> bool:
+        """Whether a new connection on ``via`` may be served: both its counts (``slots``: the endpoint's, its
+        address's) under their limits now, or within ``Limits.slot_wait`` while it waits unread."""
+        def free() -> bool:
+            return (self._open[slots[0]] < self.limits.max_connections
+                    and self._open[slots[1]] < self.limits.max_per_address)
+
+        if free():
+            return True
+        if self._waiting[via] >= self.limits.max_connections:
+            return False
+        self._waiting[via] += 1
+        deadline = asyncio.get_running_loop().time() + self.limits.slot_wait
+        try:
+            while not free():
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(self._freed.wait(), left)
+                except TimeoutError:
+                    return False
+            return True
+        finally:
+            self._waiting[via] -= 1
 
     async def _outbound_for(self, peer: Peer):
         """The connection's outbound stream, or None: none configured, or the factory failed (logged; the

@@ -186,7 +186,7 @@ def test_tak105_an_oversized_message_closes_the_connection_after_storing_what_ca
 
 
 def test_tak106_connections_over_the_limit_are_closed_and_counted(client, keys):
-    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(max_connections=3)) as listener:
+    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(max_connections=3, slot_wait=0.2)) as listener:
         kept = [connect(listener.ports["tcp"]) for _ in range(3)]
         wait_for(lambda: listener.counters.connections == 3, what="3 connections served")
         extra = [connect(listener.ports["tcp"]) for _ in range(4)]
@@ -206,7 +206,7 @@ def connect_from(port: int, source: str) -> socket.socket:
 def test_tak106b_one_address_cannot_take_all_the_room_and_a_tcp_flood_leaves_room_on_tls(client, keys, certificates):
     pki = certificates
     endpoints = Endpoints(tcp=LOCAL, tls=LOCAL, tls_context=tls_context(pki.server_cert, pki.server_key, pki.ca))
-    with listening(client, keys, endpoints, Limits(max_connections=5, max_per_address=3)) as listener:
+    with listening(client, keys, endpoints, Limits(max_connections=5, max_per_address=3, slot_wait=0.2)) as listener:
         flood = [connect_from(listener.ports["tcp"], "127.0.0.2") for _ in range(3)]
         wait_for(lambda: listener.counters.connections == 3, what="3 connections from 127.0.0.2")
         one_more = connect_from(listener.ports["tcp"], "127.0.0.2")
@@ -222,6 +222,21 @@ def test_tak106b_one_address_cannot_take_all_the_room_and_a_tcp_flood_leaves_roo
         assert listener.counters.refused == 2
         for sock in flood + others + [one_more]:
             sock.close()
+
+
+def test_tak106d_a_one_shot_sender_over_the_limit_waits_unread_for_a_slot_and_loses_nothing(client, keys):
+    """Many devices behind one NAT address, each connecting, sending and closing: one over the per-address
+    limit is read once a slot frees (within ``slot_wait``), not closed over what it sent."""
+    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(max_per_address=1, slot_wait=30)) as listener:
+        holder = connect(listener.ports["tcp"])
+        wait_for(lambda: listener.counters.connections == 1, what="the first connection served")
+        with connect(listener.ports["tcp"]) as one_shot:
+            one_shot.sendall(EVENTS[1])
+        assert client.xlen(keys.inbox) == 0 and listener.counters.connections == 1  # waiting, unread
+        holder.sendall(EVENTS[0])
+        holder.close()
+        assert payloads(client, keys, 2) == [EVENTS[0], EVENTS[1]]
+        assert listener.counters.refused == 0
 
 
 def test_tak106c_what_a_connection_sent_of_a_message_it_did_not_finish_is_stored_when_it_closes(client, keys):
