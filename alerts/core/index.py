@@ -311,9 +311,8 @@ class AlertIndex:
             stored = self.get(query.identifier)
             if stored is not None and query.matches(stored):
                 # its place among the rows, newest first (the rows' times are at hand: no read per row)
-                older = [t < stored.alert.reported_at for t in rows["reported_at"]]
-                at = older.index(True) if True in older else len(ids)
-                ids.insert(at, stored.id)
+                reported = stored.alert.reported_at
+                ids.insert(next((i for i, t in enumerate(rows["reported_at"]) if t < reported), len(ids)), stored.id)
         chosen = ids[page.offset : page.offset + page.limit]
         # (releasable again: a record read from the store may have been narrowed since the row was made)
         return QueryResult(total=len(ids), alerts=[stored for stored in self.get_many(chosen, query)
