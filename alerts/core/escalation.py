@@ -82,6 +82,7 @@ class Case:
     steps: tuple[StepState, ...] = ()
     level: int = 0  # the level it has already been escalated to
     open: bool = True
+    expires_at: datetime | None = None  # when its alert's validity ends (it then leaves the watched cases)
 
 
 UNACKNOWLEDGED = "unacknowledged"
@@ -130,6 +131,21 @@ def assess(case: Case, policy: EscalationPolicy, now: datetime) -> Escalation | 
     if level <= case.level:
         return None
     return Escalation(case.alert_id, level, reason, now, case.severity, case.title, cause)
+
+
+def next_escalation_at(case: Case, policy: EscalationPolicy) -> datetime | None:
+    """The first moment ``assess`` escalates ``case`` as it is now (nothing acknowledged or done meanwhile),
+    or None: never (closed, at the top level, or acknowledged with every step done). Each cause (the missing
+    acknowledgment from ``received_at``, each undone step from its ``due_at``) reaches level 1 at its time and
+    level 2 one severity deadline later; the case escalates when a cause passes the level it has."""
+    if not case.open or case.level >= MAX_LEVEL:
+        return None
+    starts = [step.due_at for step in case.steps if not step.done]
+    if not case.acknowledged:
+        starts.append(case.received_at + policy.deadline(case.severity))
+    if not starts:
+        return None
+    return min(starts) + (policy.deadline(case.severity) if case.level >= 1 else timedelta(0))
 
 
 def next_deadline(case: Case, policy: EscalationPolicy) -> datetime | None:

@@ -29,7 +29,8 @@ what may be done are ``alerts.core.response``):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from alerts.core.checklists import ChecklistStep, Templates
@@ -252,15 +253,16 @@ class WorkflowStore:
 
     # --- escalation -----------------------------------------------------------------
 
-    def open_cases(self, now: datetime | None = None) -> list[Case]:
-        """The open responses escalation watches at ``now`` (UTC; default: no expiry check).
+    def open_cases(self, now: datetime | None = None, skip: Collection[str] = ()) -> list[Case]:
+        """The open responses escalation watches at ``now`` (UTC; default: no expiry check), each with its
+        alert's ``expires_at``; those of the alert ids in ``skip`` are not read (nor returned).
 
         Resolved, cancelled and level-2 ones drop out; open alerts whose
         validity ended by ``now`` are marked expired and drop out
         (``alerts.core.validity.lapsed``); stale CoT emergencies stay watched
         but are not returned until a fresh report clears their mark.
         """
-        ids = sorted(text(i) for i in self.client.smembers(self.keys.open_cases))
+        ids = sorted(i for i in map(text, self.client.smembers(self.keys.open_cases)) if i not in skip)
         levels = self.escalation_levels(ids)
         ids = [i for i in ids if levels.get(i, 0) < MAX_LEVEL]  # nothing left to escalate for the others
         records = dict(zip(ids, self._records(ids)))
@@ -273,7 +275,8 @@ class WorkflowStore:
             self.client.srem(self.keys.open_cases, *done)
         watched = [i for i, stored in records.items() if stored is not None and stored.status.is_open
                    and not stored.stale]
-        return [state.case() for state in self.states(watched).values() if state.resolution is None]
+        return [replace(state.case(), expires_at=records[alert_id].expires_at)
+                for alert_id, state in self.states(watched).items() if state.resolution is None]
 
     def _records(self, alert_ids: list[str]) -> list[StoredAlert | None]:
         found: list[StoredAlert | None] = []

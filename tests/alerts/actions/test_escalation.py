@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alerts.store.audit import AuditLog
 from alerts.core.checklists import Templates
 from alerts.actions.escalation import EscalationMonitor
-from alerts.core.escalation import Case, EscalationPolicy, StepState, assess, urgency
+from alerts.core.escalation import Case, EscalationPolicy, StepState, assess, next_escalation_at, urgency
 from alerts.core.model import Severity
 from alerts.store.alerts import AlertStore
 from alerts.store.workflow import WorkflowStore
@@ -133,3 +135,58 @@ def test_esc005_a_cancelled_alert_no_longer_escalates(setup, client, keys):
     workflow.advance_status(stored.id, Status.CANCELLED)  # as a later cancel message does
     assert monitor.check(stored.received_at + timedelta(hours=1)) == []
     assert stored.id.encode() not in client.smembers(keys.open_cases)
+
+
+# --- a pass reads what may be due, not every open case (issue 16: 100,000 open cases every 5 s) -------------
+
+_T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+_MINUTES = st.integers(min_value=-120, max_value=240).map(lambda m: _T0 + timedelta(minutes=m))
+
+
+@given(severity=st.sampled_from(list(Severity)), received=_MINUTES, acknowledged=st.booleans(),
+       steps=st.lists(st.tuples(_MINUTES, st.booleans()), max_size=4), level=st.integers(0, 2), open_=st.booleans(),
+       offset=st.integers(min_value=-400, max_value=400).map(lambda m: timedelta(minutes=m)))
+def test_esc006_next_escalation_at_is_the_first_moment_assess_escalates(severity, received, acknowledged, steps,
+                                                                       level, open_, offset):
+    policy = EscalationPolicy()
+    case = Case("a-1", "t", severity, received, acknowledged,
+                tuple(StepState(n, due, done) for n, (due, done) in enumerate(steps, start=1)), level, open_)
+    at = next_escalation_at(case, policy)
+    if at is None:
+        assert assess(case, policy, _T0 + offset) is None
+        assert assess(case, policy, _T0 + timedelta(days=365)) is None
+    else:
+        assert assess(case, policy, at) is not None
+        assert assess(case, policy, at - timedelta(microseconds=1)) is None
+        assert (assess(case, policy, _T0 + offset) is None) == (_T0 + offset < at)
+
+
+def test_esc007_a_pass_reads_only_the_cases_that_may_be_due_and_escalates_them_on_time(client, keys, regions):
+    store = AlertStore(client, keys)
+    workflow = WorkflowStore(client, keys, store, TEMPLATES)
+    pipeline = alert_pipeline(client, keys, regions, store=store, on_recorded=workflow.open_checklists)
+    monitor = EscalationMonitor(workflow, EscalationPolicy(), recheck=3600)
+    quiet = [_ingest(pipeline, severity="high", type="cyber") for _ in range(30)]
+    for stored in quiet:
+        workflow.acknowledge(stored.id, mark("resp-1"))
+    critical = _ingest(pipeline, severity="critical", type="terrorism")
+    t0 = critical.received_at
+    first_step = max(min(step.due_at for step in workflow.state(s.id).steps) for s in quiet)
+
+    assert monitor.check(t0 + timedelta(seconds=1)) == [] and monitor.examined == 31  # the first pass reads all
+    assert monitor.check(t0 + timedelta(seconds=6)) == [] and monitor.examined == 0  # nothing may be due
+    escalated = monitor.check(t0 + timedelta(minutes=2))  # the critical one's deadline, to the second
+    assert [(e.alert_id, e.level) for e in escalated] == [(critical.id, 1)] and monitor.examined == 1
+    assert monitor.check(t0 + timedelta(minutes=2, seconds=5)) == [] and monitor.examined == 1  # its new level
+    assert monitor.check(t0 + timedelta(minutes=2, seconds=10)) == [] and monitor.examined == 0
+    assert monitor.check(t0 + timedelta(minutes=4))[0].level == 2
+    overdue = monitor.check(first_step)  # the acknowledged ones at their first step's due time
+    assert {e.alert_id for e in overdue} == {s.id for s in quiet} and monitor.examined == 30
+
+    later = EscalationMonitor(workflow, EscalationPolicy(), recheck=60)  # what no deadline foresees: re-read
+    assert later.check(t0 + timedelta(seconds=1)) == []
+    assert later.examined == 30  # (the critical one is at the top level: not watched)
+    later.check(t0 + timedelta(seconds=29))
+    assert later.examined == 0  # (read again between half the recheck time and all of it, spread by id)
+    later.check(t0 + timedelta(seconds=61))
+    assert later.examined == 30
