@@ -95,6 +95,11 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
                 heard = loop.time()
             messages = framer.feed(data)
             await _store(messages, inbox, writer, clock, wire)
+            if not await _drained(writer, limits.read_timeout):
+                inbox.counters.timeouts += 1
+                log.warning("TAK connection %s closed: it did not read what it was sent (%d bytes) for %.0f s",
+                            peer, writer.transport.get_write_buffer_size(), limits.read_timeout)
+                return "timeout"
             if not framer.pending:
                 begun = None
             elif messages or begun is None:
@@ -127,9 +132,31 @@ async def _store(messages: list[bytes], inbox: InboxWriter, writer: asyncio.Stre
             payloads.append(message)
             continue
         inbox.counters.control += 1
-        if kind == "t-x-takp-q" and writer is not None:
+        if kind == "t-x-takp-q" and writer is not None and not writer.is_closing():
             writer.write(response_event(clock()))  # the answer itself is the last XML written
             if wire is not None:
                 wire.protobuf = True
     if payloads:
         await inbox.put(payloads)
+
+
+#: What the listener lets wait unread in a connection's send buffer (answers to negotiation requests) before
+#: it stops reading that connection until the client reads (``_drained``).
+WRITE_BACKLOG = 65_536
+
+
+async def _drained(writer: asyncio.StreamWriter, timeout: float) -> bool:
+    """Whether what was written to ``writer`` is under ``WRITE_BACKLOG`` bytes, waiting (reading nothing
+    meanwhile: back-pressure) up to ``timeout`` seconds for the client to read it; False: it did not, and the
+    connection is to be closed (a client that sends requests and never reads their answers grew the buffer
+    without bound)."""
+    if writer.is_closing() or writer.transport.get_write_buffer_size() <= WRITE_BACKLOG:
+        return True
+    try:
+        async with asyncio.timeout(timeout):
+            await writer.drain()
+    except TimeoutError:
+        return False
+    except (ConnectionError, OSError):
+        return True  # the peer is gone: the read that follows ends the connection
+    return True

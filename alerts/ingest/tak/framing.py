@@ -58,6 +58,7 @@ _BOM = b"\xef\xbb\xbf"
 #: How much of a message refused for its size is kept (``Framer.refused``) for the dead letter that says why.
 REFUSED_KEPT = 65_536
 _SKIPPED = b" \t\r\n\x00"
+_SKIP_RUN = re.compile(rb"[ \t\r\n\x00]*")  # (a run of them at once: a flood of NULs costs no Python loop)
 _VARINT_MAX_BYTES = 10
 #: Where an XML message can begin: what a resynchronisation looks for.
 _RESYNC = re.compile(rb"<\?xml[\s?]|<event[\s/>]")
@@ -68,7 +69,7 @@ _BODY_TOKEN = re.compile(rb"<(?:(!\[CDATA\[)|(!--)|(\?)|/event\s*>)")
 _BODY_PREFIXES = (b"<![CDATA[", b"<!--", b"</event")
 _PROLOG_PREFIXES = (b"<!--", b"<event")  # ("<?" is known at once)
 #: The root start tag of an XML message (after its prolog) and its attributes.
-_ROOT_TAG = re.compile(rb"""\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<event\b((?:[^"'>]|"[^"]*"|'[^']*')*)>""", re.S)
+_ROOT_TAG = re.compile(rb"""(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<event\b((?:[^"'>]|"[^"]*"|'[^']*')*)>""", re.S)
 _ATTRIBUTE = re.compile(rb"""([^\s=/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CONTROL_TYPE = re.compile(r"t-x-c-t(?:-r)?|t-x-takp-[vqr]")
 #: Why a stream in UTF-16 is closed: its bytes cannot be framed (``<`` and ``</event>`` are not the bytes
@@ -166,9 +167,7 @@ class Framer:
         buffer = self.buffer
         while True:
             if self._phase == "prolog":
-                at = self._at
-                while at < len(buffer) and buffer[at] in _SKIPPED:
-                    at += 1
+                at = _SKIP_RUN.match(buffer, self._at).end()
                 if at == 0 and buffer.startswith(_BOM):
                     at = len(_BOM)  # a UTF-8 byte-order mark may begin an XML document: it stays with it
                 self._at = at
@@ -291,10 +290,7 @@ def _is_utf16(data: bytes | bytearray) -> bool:
 
 def _skip(buffer: bytearray) -> int:
     """How many leading bytes are white space or NUL (never part of a message)."""
-    count = 0
-    while count < len(buffer) and buffer[count] in _SKIPPED:
-        count += 1
-    return count
+    return _SKIP_RUN.match(buffer).end()
 
 
 def datagram_messages(data: bytes, max_bytes: int) -> list[bytes]:

@@ -125,6 +125,10 @@ def parse_address(text: str, default_host: str = "0.0.0.0") -> Address:
     return host, number
 
 
+#: How long a closed connection may take to send what was written to it before it is cut (seconds).
+CLOSE_WAIT = 5.0
+
+
 class CotListener:
     """Serves the configured endpoints until stopped (see the module docstring)."""
 
@@ -265,7 +269,10 @@ class CotListener:
             freed.set()  # whoever waits for a slot looks again
             writer.close()
             try:
-                await writer.wait_closed()
+                async with asyncio.timeout(CLOSE_WAIT):
+                    await writer.wait_closed()
+            except TimeoutError:  # what is left to send is never read (a client that reads nothing): dropped
+                writer.transport.abort()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
 

@@ -280,3 +280,17 @@ def test_tak025_a_datagram_in_utf16_is_one_message_as_received_and_decodes_like_
     utf16 = _utf16(EMERGENCY, codec)
     assert datagram_messages(utf16, 1 << 20) == [utf16]
     assert decode_tak_alert(utf16, 1 << 20) == decode_tak_alert(EMERGENCY, 1 << 20)
+
+
+def test_tak026_a_byte_order_mark_does_not_hide_a_ping_or_a_negotiation_request():
+    """Breaker finding: a BOM-prefixed ping was stored (and dead-lettered) instead of counted."""
+    bom = b"\xef\xbb\xbf"
+    framer = Framer(1 << 20)
+    found = framer.feed(bom + PING + b"\n" + bom + b"<?xml version='1.0'?>" + PING.replace(b"t-x-c-t", b"t-x-takp-q"))
+    assert [control_kind(m) for m in found] == ["t-x-c-t", "t-x-takp-q"]
+
+
+def test_tak027_a_flood_of_keep_alive_bytes_is_skipped_whole_and_the_event_after_it_framed():
+    framer = Framer(1 << 20)
+    assert framer.feed(b"\x00" * 1_000_000 + b" \r\n" * 1000) == [] and not framer.pending
+    assert framer.feed(b"\x00" * 10 + EMERGENCY + b"\x00" * 100) == [EMERGENCY]

@@ -131,6 +131,35 @@ def test_tak102_protobuf_after_negotiation_and_pings_are_not_stored(client, keys
     assert listener.counters.control == 2
 
 
+
+def test_tak102b_a_client_that_never_reads_its_answers_is_held_back_then_closed(client, keys):
+    """Breaker finding: negotiation requests sent without end and never read made the answers pile up in the
+    listener's memory (hundreds of MB). Past ``WRITE_BACKLOG`` unread bytes the listener reads no more of that
+    connection (back-pressure), and closes it after the read timeout; others are served meanwhile."""
+    request = (b'<event version="2.0" uid="ANDROID-1" type="t-x-takp-q" time="2026-01-01T00:00:00Z" '
+               b'start="2026-01-01T00:00:00Z" stale="2026-01-01T00:01:00Z" how="m-g"><point lat="0" lon="0" '
+               b'hae="0" ce="999999" le="999999"/><detail><TakControl><TakRequest version="1"/></TakControl>'
+               b"</detail></event>")
+    sent, offered = 0, 200_000
+    with listening(client, keys, Endpoints(tcp=LOCAL), Limits(read_timeout=3)) as listener:
+        greedy = socket.socket()
+        greedy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        greedy.settimeout(2)
+        greedy.connect(("127.0.0.1", listener.ports["tcp"]))
+        try:
+            for _ in range(offered // 100):
+                greedy.sendall(request * 100)
+                sent += 100
+        except (TimeoutError, ConnectionError):
+            pass  # the listener stopped reading (then closed the connection)
+        assert sent < offered  # held back: it did not read the 200,000 requests (60 MB)
+        with connect(listener.ports["tcp"]) as other:  # served meanwhile
+            other.sendall(EVENTS[0])
+            assert payloads(client, keys, 1) == [EVENTS[0]]
+        wait_for(lambda: listener.counters.timeouts >= 1, 10, "the greedy connection closed")
+        assert listener.counters.control < sent  # what the kernel still held was never read
+        greedy.close()
+
 def test_tak103_udp_datagrams_xml_and_mesh_protobuf(client, keys):
     with listening(client, keys, Endpoints(udp=LOCAL)) as listener:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
