@@ -22,9 +22,9 @@ negotiation answered or counted.
   connections leaves room on TLS, and one address cannot take all the room. TLS requires a
   client certificate signed by ``cafile`` (``tls_context``); a client without
   one fails the handshake and never reaches the inbox; a handshake not done
-  within ``Limits.handshake_timeout`` seconds is dropped. (A failed handshake
-  happens inside asyncio's TLS layer, before the listener sees a connection:
-  it is neither logged nor counted here.)
+  within ``Limits.handshake_timeout`` seconds is dropped. The handshake is
+  made once the connection has its slot, so connections that never complete
+  it are held to the same limits; a failed one is logged and counted.
 - **UDP** (situational awareness, conventionally multicast ``239.2.3.1:6969``;
   a multicast address joins the group on every interface): one message per
   datagram, XML or protobuf mesh (``0xBF 0x01 0xBF``), stored as received. A
@@ -150,6 +150,11 @@ class CotListener:
         self._waiting: Counter[str] = Counter()  # connections waiting for a slot, by endpoint
         self._freed: asyncio.Event | None = None  # set (and replaced) whenever a connection ends: a slot is free
 
+    @property
+    def open_connections(self) -> dict[str, int]:
+        """Open connections by endpoint (``tcp``, ``tls``), a TLS one from its accept, handshake included."""
+        return {via: count for (via, host), count in list(self._open.items()) if host == "" and count}
+
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set (blocking; its own event loop)."""
         self.ready.clear()
@@ -212,9 +217,9 @@ class CotListener:
             finally:
                 self._connections.discard(task)
 
-        server = await asyncio.start_server(connected, address[0], address[1], ssl=context,
-                                            ssl_handshake_timeout=self.limits.handshake_timeout if context else None,
-                                            limit=self.limits.read_size)
+        # (TLS is started by _connection, once the connection has its slot: one that never completes its
+        # handshake counts against the limits like any other)
+        server = await asyncio.start_server(connected, address[0], address[1], limit=self.limits.read_size)
         self.ports[name] = server.sockets[0].getsockname()[1]
         return server
 
@@ -241,6 +246,8 @@ class CotListener:
         self._ending.add(ended)
         tasks: list[asyncio.Task] = []
         try:
+            if context is not None and not await self._handshake(writer, context, name):
+                return
             peer = Peer(via, address, certificate_subject(writer) if context is not None else "")
             self.counters.connections += 1
             if self.endpoints.offer_protobuf:
@@ -275,6 +282,17 @@ class CotListener:
                 writer.transport.abort()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
+
+    async def _handshake(self, writer: asyncio.StreamWriter, context: ssl.SSLContext, name: str) -> bool:
+        """Whether the TLS handshake on ``writer`` (the server side, ``context`` requiring a client
+        certificate) was done within ``Limits.handshake_timeout``; a failure is logged and counted."""
+        try:
+            await writer.start_tls(context, ssl_handshake_timeout=self.limits.handshake_timeout)
+        except (ssl.SSLError, ConnectionError, OSError, TimeoutError) as exc:
+            self.counters.handshakes_failed += 1
+            log.info("TAK connection %s: TLS handshake failed: %s", name, exc or type(exc).__name__)
+            return False
+        return True
 
     async def _slot(self, via: str, slots: tuple[tuple[str, str], tuple[str, str]]) -> bool:
         """Whether a new connection on ``via`` may be served: both its counts (``slots``: the endpoint's, its

@@ -268,6 +268,30 @@ def test_tak106d_a_one_shot_sender_over_the_limit_waits_unread_for_a_slot_and_lo
         assert listener.counters.refused == 0
 
 
+
+def test_tak106e_tls_connections_that_never_shake_hands_are_held_to_the_limits(client, keys, certificates):
+    """Breaker finding: 1,000 raw connections to the TLS port, sending nothing, were outside every limit (the
+    handshake happened before the listener saw them). Now they take slots, are refused past the limits, and
+    are dropped and counted when the handshake timeout passes."""
+    pki = certificates
+    endpoints = Endpoints(tls=LOCAL, tls_context=tls_context(pki.server_cert, pki.server_key, pki.ca))
+    limits = Limits(max_per_address=2, slot_wait=0.2, handshake_timeout=2)
+    with listening(client, keys, endpoints, limits) as listener:
+        silent = [connect_from(listener.ports["tls"], "127.0.0.2") for _ in range(2)]
+        wait_for(lambda: listener.open_connections.get("tls") == 2, what="2 silent connections holding slots")
+        assert closed_by_peer(connect_from(listener.ports["tls"], "127.0.0.2"))  # over the per-address limit
+        assert listener.counters.refused == 1
+        with_cert = client_tls_context(pki.ca, pki.client_cert, pki.client_key)
+        with with_cert.wrap_socket(connect_from(listener.ports["tls"], "127.0.0.3"), server_hostname="127.0.0.1") \
+                as sock:  # another address is served meanwhile
+            sock.sendall(EVENTS[0])
+            assert payloads(client, keys, 1) == [EVENTS[0]]
+        wait_for(lambda: listener.counters.handshakes_failed == 2, what="the silent ones dropped at the timeout")
+        wait_for(lambda: not listener.open_connections, what="every slot free again")
+        for sock in silent:
+            assert closed_by_peer(sock)
+            sock.close()
+
 def test_tak106c_what_a_connection_sent_of_a_message_it_did_not_finish_is_stored_when_it_closes(client, keys):
     with listening(client, keys, Endpoints(tcp=LOCAL)) as listener:
         with connect(listener.ports["tcp"]) as sock:
