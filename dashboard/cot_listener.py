@@ -95,10 +95,13 @@ def server_tls(spec: ListenSpec) -> ssl.SSLContext | None:
 
 
 def limits_of(settings: Settings) -> Limits:
-    """The listener's limits from the settings (connections, timeouts, the ingest payload limit)."""
+    """The listener's limits from the settings (connections, timeouts, byte budgets, the ingest payload limit).
+    Raises ``ValueError`` for a byte budget under 64 KiB per second."""
     return Limits(max_connections=settings.cot_max_connections, max_per_address=settings.cot_max_per_address,
                   read_timeout=settings.cot_read_timeout_seconds,
-                  message_timeout=settings.cot_message_timeout_seconds, max_message_bytes=settings.max_payload_bytes)
+                  message_timeout=settings.cot_message_timeout_seconds, max_message_bytes=settings.max_payload_bytes,
+                  address_bytes_per_second=settings.cot_address_bytes_per_second,
+                  endpoint_bytes_per_second=settings.cot_endpoint_bytes_per_second)
 
 
 def build_listener(spec: ListenSpec, settings: Settings, client: Client, feeds: FeedRegistry,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -51,6 +51,16 @@ class Limits:
     handshake_timeout: float = 10.0  # a TLS handshake must be done within this long
     max_message_bytes: int = DEFAULT_MAX_BYTES  # one message (XML event or protobuf message)
     read_size: int = 65_536  # bytes read from a socket at a time
+    #: What one client address may send an endpoint, and all its clients together, in bytes per second: past
+    #: it a connection is read no further until the budget allows (back-pressure), a UDP datagram is refused
+    #: (counted, logged). Plain TCP and UDP are unauthenticated: this bounds how fast one address, and all of
+    #: them, can fill Redis. At least ``read_size`` each.
+    address_bytes_per_second: int = 1_048_576
+    endpoint_bytes_per_second: int = 16_777_216
+
+    def __post_init__(self) -> None:
+        if min(self.address_bytes_per_second, self.endpoint_bytes_per_second) < self.read_size:
+            raise ValueError(f"a CoT byte budget must be at least {self.read_size} bytes per second")
 
 
 @dataclass
@@ -63,9 +73,11 @@ class Wire:
 
 
 async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox: InboxWriter, limits: Limits,
-               peer: str, clock: Callable[[], datetime] = utc_now, wire: Wire | None = None) -> str:
+               peer: str, clock: Callable[[], datetime] = utc_now, wire: Wire | None = None,
+               budget: Callable[[int], Awaitable[None]] | None = None) -> str:
     """Read one connection until it ends; returns why: ``closed``, ``timeout``, ``oversized`` or ``broken``.
-    ``wire`` (shared with the connection's outbound side) notes an agreed switch to protobuf."""
+    ``wire`` (shared with the connection's outbound side) notes an agreed switch to protobuf; ``budget(n)``
+    returns once ``n`` more bytes read are within the connection's byte budget (reading waits meanwhile)."""
     framer = Framer(limits.max_message_bytes)
     loop = asyncio.get_running_loop()
     begun: float | None = None  # when the message now pending began (loop time)
@@ -91,6 +103,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox
                 return "closed"
             if not data:
                 return "closed"
+            if budget is not None:
+                await budget(len(data))  # (back-pressure: nothing more is read meanwhile)
             if data.strip(b" \t\r\n\x00"):
                 heard = loop.time()
             messages = framer.feed(data)

@@ -40,6 +40,7 @@ class Counters:
     broken: int = 0  # connections closed for a broken protobuf length prefix
     refused: int = 0  # connections refused over the connection limits
     handshakes_failed: int = 0  # TLS connections whose handshake failed or was not done in time
+    over_budget: int = 0  # UDP datagrams refused over the byte budgets (a stream waits instead)
     timeouts: int = 0  # connections closed after the read timeout
     store_retries: int = 0  # batches sent again because Redis could not be reached
     connections: int = 0  # connections accepted (or made, by the bridge)

@@ -64,10 +64,12 @@ import ssl
 import struct
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from aiolimiter import AsyncLimiter
 
 from alerts.ingest.tak.connection import Limits, Wire, pump, utc_now
 from alerts.ingest.tak.framing import control_kind, datagram_messages, support_event
@@ -78,6 +80,8 @@ from alerts.store.heartbeats import Heartbeat
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
+#: UDP senders' budgets kept before the idle ones are forgotten.
+_UDP_BUDGETS_KEPT = 4096
 _UDP_BATCH = 256
 
 
@@ -148,6 +152,9 @@ class CotListener:
         self._connections: set[asyncio.Task] = set()
         self._open: Counter[tuple[str, str]] = Counter()  # open connections by (endpoint, "") and (endpoint, address)
         self._waiting: Counter[str] = Counter()  # connections waiting for a slot, by endpoint
+        #: Byte budgets (``Limits.address_bytes_per_second``, ``endpoint_bytes_per_second``) by (endpoint, address),
+        #: (endpoint, "") for the whole endpoint; made in the serving loop (``_serve``).
+        self._budgets: dict[tuple[str, str], AsyncLimiter] = {}
         self._freed: asyncio.Event | None = None  # set (and replaced) whenever a connection ends: a slot is free
 
     @property
@@ -163,6 +170,7 @@ class CotListener:
     async def _serve(self, stop: threading.Event) -> None:
         servers, tasks = [], []
         self._freed = asyncio.Event()  # (of this run's loop)
+        self._budgets = {}  # (limiters of this run's loop)
         ends = self.endpoints
         try:
             if ends.tcp:
@@ -254,7 +262,8 @@ class CotListener:
                 writer.write(support_event(self.clock()))
             stream = await self._outbound_for(peer)
             wire = Wire()  # what the two sides speak: XML until a protobuf request is answered
-            reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock, wire))
+            reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock, wire,
+                                               self._budget(via, host)))
             tasks.append(reading)
             if stream is not None:
                 sending = asyncio.create_task(run_outbound(stream, writer, ended, peer, self.limits.read_timeout,
@@ -271,7 +280,8 @@ class CotListener:
                 task.cancel()  # done ones ignore it; a stopping listener cancels what still runs
             self._open.subtract(slots)
             if not self._open[slots[1]]:
-                del self._open[slots[1]]  # no count kept for an address with nothing open
+                del self._open[slots[1]]  # no count kept for an address with nothing open ...
+                self._budgets.pop(slots[1], None)  # ... nor a budget
             freed, self._freed = self._freed, asyncio.Event()
             freed.set()  # whoever waits for a slot looks again
             writer.close()
@@ -282,6 +292,31 @@ class CotListener:
                 writer.transport.abort()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
+
+    def _limiter(self, key: tuple[str, str]) -> AsyncLimiter:
+        if (limiter := self._budgets.get(key)) is None:
+            rate = self.limits.endpoint_bytes_per_second if key[1] == "" else self.limits.address_bytes_per_second
+            limiter = self._budgets[key] = AsyncLimiter(rate, 1.0)
+        return limiter
+
+    def _budget(self, via: str, host: str) -> Callable[[int], Awaitable[None]]:
+        """``pump``'s byte budget for a client at ``host`` on ``via``: its address's, then the endpoint's."""
+        async def spend(size: int) -> None:
+            await self._limiter((via, host)).acquire(size)
+            await self._limiter((via, "")).acquire(size)
+        return spend
+
+    async def _within_budget(self, host: str, size: int) -> bool:
+        """Whether a datagram of ``size`` bytes from ``host`` is within the UDP byte budgets (spent if so)."""
+        if len(self._budgets) > _UDP_BUDGETS_KEPT:  # (senders are many, and spoofable: idle ones forgotten)
+            self._budgets = {key: limiter for key, limiter in self._budgets.items()
+                             if key[0] != "udp" or key[1] == "" or not limiter.has_capacity(limiter.max_rate)}
+        own, endpoint = self._limiter(("udp", host)), self._limiter(("udp", ""))
+        if not (own.has_capacity(size) and endpoint.has_capacity(size)):
+            return False
+        await own.acquire(size)  # (at once: there is room)
+        await endpoint.acquire(size)
+        return True
 
     async def _handshake(self, writer: asyncio.StreamWriter, context: ssl.SSLContext, name: str) -> bool:
         """Whether the TLS handshake on ``writer`` (the server side, ``context`` requiring a client
@@ -347,6 +382,14 @@ class CotListener:
                     if len(data) > size:
                         self.counters.oversized += 1
                         log.warning("UDP datagram of %d bytes from %s refused (limit %d)", len(data), sender, size)
+                        continue
+                    if not await self._within_budget(str(sender[0]), len(data)):
+                        self.counters.over_budget += 1
+                        if self.counters.over_budget % 1000 == 1:  # (a flood is logged, not each datagram)
+                            log.warning("UDP datagram of %d bytes from %s refused: over the byte budget (%d B/s "
+                                        "per address, %d B/s in all); %d refused so far", len(data), sender,
+                                        self.limits.address_bytes_per_second,
+                                        self.limits.endpoint_bytes_per_second, self.counters.over_budget)
                         continue
                     for message in datagram_messages(data, size):
                         if control_kind(message) is not None:

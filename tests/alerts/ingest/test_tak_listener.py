@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import ssl
 import threading
 from collections.abc import Iterator
@@ -178,6 +179,43 @@ def test_tak103b_a_datagram_over_the_size_limit_is_refused_and_counted(client, k
             assert payloads(client, keys, 1) == [EVENTS[0]]
         assert listener.counters.oversized == 1
 
+
+
+def _numbered(n: int, size: int) -> list[bytes]:
+    """``n`` distinct CoT events of about ``size`` bytes each (remarks padding)."""
+    pad = b"<remarks>" + b"x" * max(0, size - len(EVENTS[0]) - 40) + b"</remarks>"
+    return [EVENTS[0].replace(b'uid="', f'uid="{i}-'.encode(), 1).replace(b"</event>", pad + b"</event>")
+            for i in range(n)]
+
+
+def test_tak103c_a_stream_over_its_byte_budget_is_read_no_faster_and_loses_nothing(client, keys):
+    """Breaker finding: 220 connections filled Redis with 400 MB in seconds. A client address is read at
+    most its budget a second (back-pressure: what it sent waits in the kernel), and all of it is stored."""
+    rate = 8192
+    events = _numbered(12, 4000)  # 48 KB: about six seconds at the budget, after a burst of one second's worth
+    limits = Limits(read_size=4096, address_bytes_per_second=rate, endpoint_bytes_per_second=1 << 20)
+    with listening(client, keys, Endpoints(tcp=LOCAL), limits) as listener, connect(listener.ports["tcp"]) as sock:
+        start = time.monotonic()
+        sock.sendall(b"".join(events))
+        while len(inbox(client, keys)) < len(events):
+            stored = sum(len(e["payload"]) for e in inbox(client, keys))
+            assert stored <= rate * (time.monotonic() - start + 1) + limits.read_size  # never faster than budgeted
+            time.sleep(0.05)
+        assert payloads(client, keys, len(events)) == events
+
+
+def test_tak103d_datagrams_over_the_byte_budget_are_refused_and_counted(client, keys):
+    events = _numbered(20, 3000)
+    limits = Limits(read_size=4096, address_bytes_per_second=8192, endpoint_bytes_per_second=1 << 20)
+    with listening(client, keys, Endpoints(udp=LOCAL), limits) as listener:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for event in events:
+                sock.sendto(event, ("127.0.0.1", listener.ports["udp"]))
+        wait_for(lambda: listener.counters.stored + listener.counters.over_budget == len(events),
+                 what="every datagram stored or refused")
+    # 60 KB sent at once against 8 KB a second: a second's budget stored (with what leaks in while they are
+    # sent), the rest refused
+    assert 1 <= listener.counters.stored <= 10 and listener.counters.over_budget >= 10
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
