@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,8 +60,16 @@ class Limits:
     endpoint_bytes_per_second: int = 16_777_216
 
     def __post_init__(self) -> None:
+        """``ValueError`` for a limit that would refuse everything or never end (the settings are read
+        here before anything listens)."""
         if min(self.address_bytes_per_second, self.endpoint_bytes_per_second) < self.read_size:
             raise ValueError(f"a CoT byte budget must be at least {self.read_size} bytes per second")
+        if min(self.max_connections, self.max_per_address, self.max_message_bytes, self.read_size) < 1:
+            raise ValueError("the CoT connection limits and sizes must be at least 1")
+        for name in ("read_timeout", "message_timeout", "handshake_timeout", "slot_wait"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0) or (value == 0 and name != "slot_wait"):
+                raise ValueError(f"the CoT {name.replace('_', ' ')} must be a positive number of seconds, not {value}")
 
 
 @dataclass

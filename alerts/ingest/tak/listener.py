@@ -12,14 +12,11 @@ negotiation answered or counted.
   ``Endpoints.offer_protobuf`` the listener announces TAK Protocol version 1
   support on connect (``t-x-takp-v``), as a TAK server does; a client that
   asks for it (``t-x-takp-q``, announced or not) is answered and may then
-  stream protobuf. Beyond ``Limits.max_connections`` open
-  connections on an endpoint, or ``Limits.max_per_address`` from one client
-  address on it, a new one waits unread up to ``Limits.slot_wait`` seconds for
-  a slot (TAK's one-shot senders behind one NAT address: what they sent stays
-  in the kernel's buffers and is read once a slot frees), then is closed,
-  logged and counted; as many as ``max_connections`` may wait, one more is
-  closed at once. Each endpoint has its own count, so a flood of plain TCP
-  connections leaves room on TLS, and one address cannot take all the room. TLS requires a
+  stream protobuf. Connection slots and byte budgets per endpoint and per
+  client address (``alerts.ingest.tak.admission``) decide who is read and how
+  fast; a connection refused a slot is closed, logged and counted. Each
+  endpoint has its own count, so a flood of plain TCP connections leaves
+  room on TLS, and one address cannot take all the room. TLS requires a
   client certificate signed by ``cafile`` (``tls_context``); a client without
   one fails the handshake and never reaches the inbox; a handshake not done
   within ``Limits.handshake_timeout`` seconds is dropped. The handshake is
@@ -28,7 +25,7 @@ negotiation answered or counted.
 - **UDP** (situational awareness, conventionally multicast ``239.2.3.1:6969``;
   a multicast address joins the group on every interface): one message per
   datagram, XML or protobuf mesh (``0xBF 0x01 0xBF``), stored as received. A
-  datagram over the size limit is refused, logged and counted. A datagram in
+  datagram over the size limit or the byte budget is refused, logged and counted. A datagram in
   the streaming protobuf form (pytak sends those to unicast addresses) is
   stored in mesh form like a stream's. The socket is
   not read while the inbox is being written; meanwhile the kernel's receive
@@ -63,14 +60,12 @@ import socket
 import ssl
 import struct
 import threading
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from aiolimiter import AsyncLimiter
-
+from alerts.ingest.tak.admission import Admission
 from alerts.ingest.tak.connection import Limits, Wire, pump, utc_now
 from alerts.ingest.tak.framing import control_kind, datagram_messages, support_event
 from alerts.ingest.tak.inbox import InboxWriter
@@ -80,8 +75,6 @@ from alerts.store.heartbeats import Heartbeat
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
-#: UDP senders' budgets kept before the idle ones are forgotten.
-_UDP_BUDGETS_KEPT = 4096
 _UDP_BATCH = 256
 
 
@@ -150,17 +143,12 @@ class CotListener:
         self.ports: dict[str, int] = {}
         self.ready = threading.Event()
         self._connections: set[asyncio.Task] = set()
-        self._open: Counter[tuple[str, str]] = Counter()  # open connections by (endpoint, "") and (endpoint, address)
-        self._waiting: Counter[str] = Counter()  # connections waiting for a slot, by endpoint
-        #: Byte budgets (``Limits.address_bytes_per_second``, ``endpoint_bytes_per_second``) by (endpoint, address),
-        #: (endpoint, "") for the whole endpoint; made in the serving loop (``_serve``).
-        self._budgets: dict[tuple[str, str], AsyncLimiter] = {}
-        self._freed: asyncio.Event | None = None  # set (and replaced) whenever a connection ends: a slot is free
+        self._admission: Admission | None = None  # slots and byte budgets of the running loop (``_serve``)
 
     @property
     def open_connections(self) -> dict[str, int]:
         """Open connections by endpoint (``tcp``, ``tls``), a TLS one from its accept, handshake included."""
-        return {via: count for (via, host), count in list(self._open.items()) if host == "" and count}
+        return self._admission.open_connections if self._admission is not None else {}
 
     def run(self, stop: threading.Event) -> None:
         """Serve until ``stop`` is set (blocking; its own event loop)."""
@@ -169,8 +157,7 @@ class CotListener:
 
     async def _serve(self, stop: threading.Event) -> None:
         servers, tasks = [], []
-        self._freed = asyncio.Event()  # (of this run's loop)
-        self._budgets = {}  # (limiters of this run's loop)
+        self._admission = Admission(self.limits)  # (its events and limiters are this run's loop's)
         ends = self.endpoints
         try:
             if ends.tcp:
@@ -236,20 +223,20 @@ class CotListener:
         address = _peer(writer)
         name = f"{via}:{address}"
         host = address.rpartition(":")[0]
-        slots = ((via, ""), (via, host))
+        admission = self._admission
         try:
-            served = await self._slot(via, slots)
+            served = await admission.enter(via, host)
         except asyncio.CancelledError:  # the listener stops: nothing of it was read
             writer.close()
             raise
         if not served:
             self.counters.refused += 1
+            on_endpoint, from_host = admission.counts(via, host)
             log.warning("TAK connection %s refused: %d open on %s, %d from %s (limits %d, %d; no slot within "
-                        "%g s)", name, self._open[slots[0]], via, self._open[slots[1]], host,
-                        self.limits.max_connections, self.limits.max_per_address, self.limits.slot_wait)
+                        "%g s)", name, on_endpoint, via, from_host, host, self.limits.max_connections,
+                        self.limits.max_per_address, self.limits.slot_wait)
             writer.close()
             return
-        self._open.update(slots)
         ended = threading.Event()
         self._ending.add(ended)
         tasks: list[asyncio.Task] = []
@@ -263,7 +250,7 @@ class CotListener:
             stream = await self._outbound_for(peer)
             wire = Wire()  # what the two sides speak: XML until a protobuf request is answered
             reading = asyncio.create_task(pump(reader, writer, self.inbox, self.limits, name, self.clock, wire,
-                                               self._budget(via, host)))
+                                               admission.budget(via, host)))
             tasks.append(reading)
             if stream is not None:
                 sending = asyncio.create_task(run_outbound(stream, writer, ended, peer, self.limits.read_timeout,
@@ -278,12 +265,7 @@ class CotListener:
             self._ending.discard(ended)
             for task in tasks:
                 task.cancel()  # done ones ignore it; a stopping listener cancels what still runs
-            self._open.subtract(slots)
-            if not self._open[slots[1]]:
-                del self._open[slots[1]]  # no count kept for an address with nothing open ...
-                self._budgets.pop(slots[1], None)  # ... nor a budget
-            freed, self._freed = self._freed, asyncio.Event()
-            freed.set()  # whoever waits for a slot looks again
+            admission.leave(via, host)
             writer.close()
             try:
                 async with asyncio.timeout(CLOSE_WAIT):
@@ -292,31 +274,6 @@ class CotListener:
                 writer.transport.abort()
             except (ConnectionError, OSError, ssl.SSLError):
                 pass  # the peer went first; the connection is closed either way
-
-    def _limiter(self, key: tuple[str, str]) -> AsyncLimiter:
-        if (limiter := self._budgets.get(key)) is None:
-            rate = self.limits.endpoint_bytes_per_second if key[1] == "" else self.limits.address_bytes_per_second
-            limiter = self._budgets[key] = AsyncLimiter(rate, 1.0)
-        return limiter
-
-    def _budget(self, via: str, host: str) -> Callable[[int], Awaitable[None]]:
-        """``pump``'s byte budget for a client at ``host`` on ``via``: its address's, then the endpoint's."""
-        async def spend(size: int) -> None:
-            await self._limiter((via, host)).acquire(size)
-            await self._limiter((via, "")).acquire(size)
-        return spend
-
-    async def _within_budget(self, host: str, size: int) -> bool:
-        """Whether a datagram of ``size`` bytes from ``host`` is within the UDP byte budgets (spent if so)."""
-        if len(self._budgets) > _UDP_BUDGETS_KEPT:  # (senders are many, and spoofable: idle ones forgotten)
-            self._budgets = {key: limiter for key, limiter in self._budgets.items()
-                             if key[0] != "udp" or key[1] == "" or not limiter.has_capacity(limiter.max_rate)}
-        own, endpoint = self._limiter(("udp", host)), self._limiter(("udp", ""))
-        if not (own.has_capacity(size) and endpoint.has_capacity(size)):
-            return False
-        await own.acquire(size)  # (at once: there is room)
-        await endpoint.acquire(size)
-        return True
 
     async def _handshake(self, writer: asyncio.StreamWriter, context: ssl.SSLContext, name: str) -> bool:
         """Whether the TLS handshake on ``writer`` (the server side, ``context`` requiring a client
@@ -328,32 +285,6 @@ class CotListener:
             log.info("TAK connection %s: TLS handshake failed: %s", name, exc or type(exc).__name__)
             return False
         return True
-
-    async def _slot(self, via: str, slots: tuple[tuple[str, str], tuple[str, str]]) -> bool:
-        """Whether a new connection on ``via`` may be served: both its counts (``slots``: the endpoint's, its
-        address's) under their limits now, or within ``Limits.slot_wait`` while it waits unread."""
-        def free() -> bool:
-            return (self._open[slots[0]] < self.limits.max_connections
-                    and self._open[slots[1]] < self.limits.max_per_address)
-
-        if free():
-            return True
-        if self._waiting[via] >= self.limits.max_connections:
-            return False
-        self._waiting[via] += 1
-        deadline = asyncio.get_running_loop().time() + self.limits.slot_wait
-        try:
-            while not free():
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    return False
-                try:
-                    await asyncio.wait_for(self._freed.wait(), left)
-                except TimeoutError:
-                    return False
-            return True
-        finally:
-            self._waiting[via] -= 1
 
     async def _outbound_for(self, peer: Peer):
         """The connection's outbound stream, or None: none configured, or the factory failed (logged; the
@@ -383,7 +314,7 @@ class CotListener:
                         self.counters.oversized += 1
                         log.warning("UDP datagram of %d bytes from %s refused (limit %d)", len(data), sender, size)
                         continue
-                    if not await self._within_budget(str(sender[0]), len(data)):
+                    if not await self._admission.datagram(str(sender[0]), len(data)):
                         self.counters.over_budget += 1
                         if self.counters.over_budget % 1000 == 1:  # (a flood is logged, not each datagram)
                             log.warning("UDP datagram of %d bytes from %s refused: over the byte budget (%d B/s "

@@ -204,6 +204,32 @@ def test_tak103c_a_stream_over_its_byte_budget_is_read_no_faster_and_loses_nothi
         assert payloads(client, keys, len(events)) == events
 
 
+
+def test_tak103e_reconnecting_does_not_begin_a_fresh_budget(client, keys):
+    """Round-2 breaker finding: the budget of an address was forgotten when its last connection closed, so
+    connect-send-close-reconnect got a fresh second's worth each time (3.2 MiB/s against 1 MiB/s)."""
+    rate = 8192
+    events = _numbered(12, 4000)
+    limits = Limits(read_size=4096, address_bytes_per_second=rate, endpoint_bytes_per_second=1 << 20)
+    with listening(client, keys, Endpoints(tcp=LOCAL), limits) as listener:
+        start = time.monotonic()
+        for pair in (events[i:i + 2] for i in range(0, len(events), 2)):
+            with connect(listener.ports["tcp"]) as sock:
+                sock.sendall(b"".join(pair))
+                sock.shutdown(socket.SHUT_WR)
+                assert closed_by_peer(sock)  # read whole (within the budget), then closed by the listener
+            stored = sum(len(e["payload"]) for e in inbox(client, keys))
+            assert stored <= rate * (time.monotonic() - start + 1) + limits.read_size
+        assert payloads(client, keys, len(events)) == events
+
+
+@pytest.mark.parametrize("bad", [{"max_connections": 0}, {"max_per_address": -1}, {"read_timeout": float("nan")},
+                                 {"message_timeout": 0}, {"handshake_timeout": -1}, {"slot_wait": float("inf")},
+                                 {"address_bytes_per_second": 100}])
+def test_tak103f_limits_that_would_refuse_everything_or_never_end_are_refused_at_start(bad):
+    with pytest.raises(ValueError, match="CoT"):
+        Limits(**bad)
+
 def test_tak103d_datagrams_over_the_byte_budget_are_refused_and_counted(client, keys):
     events = _numbered(20, 3000)
     limits = Limits(read_size=4096, address_bytes_per_second=8192, endpoint_bytes_per_second=1 << 20)
