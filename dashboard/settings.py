@@ -293,6 +293,8 @@ class Settings:
                                         else Path(raw) if kind in ("Path", "Path | None") else raw)
             except ValueError:
                 raise ValueError(f"{setting.env}={raw!r}: not a valid {kind}") from None
+            if kind == "float" and math.isnan(values[setting.name]):
+                raise ValueError(f"{setting.env}={raw!r}: not a number")
         settings = cls(**values)
         try:
             settings.scheme  # noqa: B018  (fail fast on a bad CRISIS_CLASSIFICATIONS)

@@ -21,9 +21,19 @@ def test_set002_an_infinite_or_dateless_memory_horizon_means_never_evict_nan_and
     assert Settings.from_env({"CRISIS_MEMORY_HORIZON": "2.5"}).memory_horizon == timedelta(seconds=2.5)
     for never in ("inf", "Infinity", "1e11", "1e300"):  # longer than dates reach back: nothing is that old
         assert Settings.from_env({"CRISIS_MEMORY_HORIZON": never}).memory_horizon is None
-    for bad in ("0", "-1", "nan", "-inf"):
+    for bad in ("0", "-1", "-inf"):
         with pytest.raises(ValueError, match="CRISIS_MEMORY_HORIZON=.*must be above 0 seconds"):
             Settings.from_env({"CRISIS_MEMORY_HORIZON": bad})
+    with pytest.raises(ValueError, match="CRISIS_MEMORY_HORIZON='nan': not a number"):
+        Settings.from_env({"CRISIS_MEMORY_HORIZON": "nan"})
+
+
+def test_set002b_no_setting_of_seconds_or_a_fraction_takes_nan():
+    """Round-2 breaker finding: CRISIS_COT_READ_TIMEOUT=nan started a listener that closed every connection
+    after its first read."""
+    for name in ("CRISIS_COT_READ_TIMEOUT", "CRISIS_COT_MESSAGE_TIMEOUT", "CRISIS_ESCALATION_TICK"):
+        with pytest.raises(ValueError, match=f"{name}='NaN': not a number"):
+            Settings.from_env({name: "NaN"})
 
 
 def test_set003_a_bad_setting_stops_a_command_with_one_line_naming_it(tmp_path):
