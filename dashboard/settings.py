@@ -160,7 +160,7 @@ SETTINGS: tuple[Setting, ...] = (
             "for a slot, then is closed (logged, counted)"),
     Setting("cot_max_per_address", "", "CRISIS_COT_MAX_PER_ADDRESS", "16",
             "open connections from one client address, on each of TCP and TLS; one more waits like the above"),
-    Setting("cot_address_bytes_per_second", "", "CRISIS_COT_ADDRESS_RATE", "1048576",
+    Setting("cot_address_bytes_per_second", "", "CRISIS_COT_ADDRESS_RATE", "4194304",
             "bytes per second one client address may send the CoT listener on each of TCP, TLS and UDP: past it "
             "a connection is read no further until the budget allows, a datagram is refused (counted)"),
     Setting("cot_endpoint_bytes_per_second", "", "CRISIS_COT_ENDPOINT_RATE", "16777216",
@@ -228,7 +228,7 @@ class Settings:
     cot_tls_cafile: Path | None = None
     cot_max_connections: int = 200
     cot_max_per_address: int = 16
-    cot_address_bytes_per_second: int = 1_048_576
+    cot_address_bytes_per_second: int = 4_194_304
     cot_endpoint_bytes_per_second: int = 16_777_216
     cot_message_timeout_seconds: float = 30.0
     cot_read_timeout_seconds: float = 120.0

@@ -56,7 +56,7 @@ class Limits:
     #: it a connection is read no further until the budget allows (back-pressure), a UDP datagram is refused
     #: (counted, logged). Plain TCP and UDP are unauthenticated: this bounds how fast one address, and all of
     #: them, can fill Redis. At least ``read_size`` each.
-    address_bytes_per_second: int = 1_048_576
+    address_bytes_per_second: int = 4_194_304
     endpoint_bytes_per_second: int = 16_777_216
 
     def __post_init__(self) -> None:
