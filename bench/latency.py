@@ -38,7 +38,8 @@ from bench.common import (
     wait_for,
 )
 
-LATENCY_TARGET_P95_MS = 250.0
+#: The scale issue's target (publish -> visible in the list, with the map on, at 50 alerts/s); an earlier issue asked 250 ms.
+LATENCY_TARGET_P95_MS = 150.0
 
 #: Stamps the first time each alert id matching ``pattern`` is in ``#alert-list`` (its items' ``data-alert-id``).
 OBSERVER_JS = """
