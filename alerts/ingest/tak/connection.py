@@ -67,8 +67,8 @@ class Limits:
         if min(self.max_connections, self.max_per_address, self.max_message_bytes, self.read_size) < 1:
             raise ValueError("the CoT connection limits and sizes must be at least 1")
         for name in ("read_timeout", "message_timeout", "handshake_timeout", "slot_wait"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0) or (value == 0 and name != "slot_wait"):
+            value = getattr(self, name)  # (a slot wait may be 0: no wait)
+            if not (math.isfinite(value) and (value >= 0 if name == "slot_wait" else value > 0)):
                 raise ValueError(f"the CoT {name.replace('_', ' ')} must be a positive number of seconds, not {value}")
 
 

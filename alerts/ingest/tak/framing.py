@@ -58,7 +58,7 @@ _BOM = b"\xef\xbb\xbf"
 #: How much of a message refused for its size is kept (``Framer.refused``) for the dead letter that says why.
 REFUSED_KEPT = 65_536
 _SKIPPED = b" \t\r\n\x00"
-_SKIP_RUN = re.compile(rb"[ \t\r\n\x00]*")  # (a run of them at once: a flood of NULs costs no Python loop)
+_SKIP_RUN = re.compile(b"[" + re.escape(_SKIPPED) + b"]*")  # (a run at once: a NUL flood costs no Python loop)
 _VARINT_MAX_BYTES = 10
 #: Where an XML message can begin: what a resynchronisation looks for.
 _RESYNC = re.compile(rb"<\?xml[\s?]|<event[\s/>]")
@@ -69,7 +69,8 @@ _BODY_TOKEN = re.compile(rb"<(?:(!\[CDATA\[)|(!--)|(\?)|/event\s*>)")
 _BODY_PREFIXES = (b"<![CDATA[", b"<!--", b"</event")
 _PROLOG_PREFIXES = (b"<!--", b"<event")  # ("<?" is known at once)
 #: The root start tag of an XML message (after its prolog) and its attributes.
-_ROOT_TAG = re.compile(rb"""(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*<event\b((?:[^"'>]|"[^"]*"|'[^']*')*)>""", re.S)
+_ROOT_TAG = re.compile(rb"""(?:\xef\xbb\xbf)?\s*(?:(?:<\?.*?\?>|<!--.*?-->)\s*)*"""  # (a BOM, a prolog)
+                       rb"""<event\b((?:[^"'>]|"[^"]*"|'[^']*')*)>""", re.S)
 _ATTRIBUTE = re.compile(rb"""([^\s=/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CONTROL_TYPE = re.compile(r"t-x-c-t(?:-r)?|t-x-takp-[vqr]")
 #: Why a stream in UTF-16 is closed: its bytes cannot be framed (``<`` and ``</event>`` are not the bytes
@@ -285,10 +286,10 @@ class Framer:
 def _is_utf16(data: bytes | bytearray) -> bool:
     """Whether a message (its leading white space and NULs skipped) begins in UTF-16: a UTF-16 byte-order
     mark, or ``<`` followed by a NUL (what ``<`` is in UTF-16 LE, and in BE once the NUL before it is skipped)."""
-    return data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:2] == b"<\x00"
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00")
 
 
-def _skip(buffer: bytearray) -> int:
+def _skip(buffer: bytes | bytearray) -> int:
     """How many leading bytes are white space or NUL (never part of a message)."""
     return _SKIP_RUN.match(buffer).end()
 
@@ -300,7 +301,7 @@ def datagram_messages(data: bytes, max_bytes: int) -> list[bytes]:
     varint length, message: what pytak sends to a unicast address with ``TAK_PROTO=1``) becomes mesh form. A
     datagram the framer refuses (a broken length prefix) is kept as received (ingest dead-letters it with the
     reason)."""
-    if data.startswith(MESH_HEADER) or _is_utf16(data[_skip(bytearray(data[:64])):]):
+    if data.startswith(MESH_HEADER) or _is_utf16(data[_skip(data):]):
         return [data]  # (UTF-16: one message, which the decoder reads, BOM or not; its NULs are no keep-alives)
     framer = Framer(max_bytes)
     messages = framer.feed(data)
