@@ -149,7 +149,8 @@ class Services:
         tick = self.settings.escalation_tick_seconds
         return EscalationMonitor(self.centre.workflow, self.centre.policy, audit=self.centre.audit,
                                  interval=tick, lease=self.lease("escalation", max(self.settings.lease_seconds,
-                                                                                   3 * tick)))
+                                                                                   3 * tick)),
+                                 recheck=self.settings.escalation_recheck_seconds)
 
     def exercise_scheduler(self) -> ExerciseScheduler:
         """The exercise scheduler: every ``serve`` process runs one, the one holding the ``exercises`` lease

@@ -116,6 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
             "acknowledgment deadlines by severity, in minutes"),
     Setting("escalation_tick_seconds", "", "CRISIS_ESCALATION_TICK", "5",
             "how often the escalation monitor checks for escalations (seconds)"),
+    Setting("escalation_recheck_seconds", "", "CRISIS_ESCALATION_RECHECK", "60",
+            "how long at most the escalation monitor leaves unread a case with nothing due before its next "
+            "deadline (seconds; a change no deadline foresees, e.g. a checklist edited in Redis, is seen within it)"),
     Setting("wait_replicas", "", "CRISIS_WAIT_REPLICAS", "0",
             "replicas every ingest write must reach (Redis `WAIT`) before the inbox entry is acknowledged, and "
             "that `crisisdash publish --stream` waits for (it exits 1 when fewer confirm); 0: no wait (see "
@@ -212,6 +215,7 @@ class Settings:
     max_payload_bytes: int = 1_048_576
     escalation_minutes: str = "critical=2,high=5,medium=15,low=60"
     escalation_tick_seconds: float = 5.0
+    escalation_recheck_seconds: float = 60.0
     lease_seconds: float = 15.0
     wait_replicas: int = 0
     wait_timeout_seconds: float = 1.0

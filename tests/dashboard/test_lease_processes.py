@@ -44,6 +44,9 @@ def test_lep001_two_serve_processes_escalate_once_and_the_survivor_takes_over(re
     keys = Keys(prefix)
     client = redis.Redis.from_url(redis_url)
     monkeypatch.setenv("CRISIS_ESCALATION_TICK", "0.2")
+    # (_overdue backdates a checklist the monitor may already have read: no deadline foresees that, so each
+    # pass reads every case, as it would within the recheck time)
+    monkeypatch.setenv("CRISIS_ESCALATION_RECHECK", "0.2")
     monkeypatch.setenv("CRISIS_LEASE_SECONDS", str(LEASE_S))
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(keys.escalations_channel)
