@@ -165,7 +165,7 @@ def test_lvp002_the_checklist_opens_in_view_closes_with_escape_and_resolving_ope
     wait_for(lambda: {a["id"] for a in many} <= server.alert_ids(officer), what="the queue filled")
     page = sized.new_page()
     sign_in(page, server.url, officer, path="/queue")
-    page.wait_for_selector(_item(many[0]["id"]), timeout=15_000)
+    page.wait_for_selector(_item(many[0]["id"]), timeout=30_000)
     last = page.locator("#queue li[data-alert-id]").last
     alert_id = last.get_attribute("data-alert-id")
     button = page.locator(f"{_item(alert_id)} .open-button")
