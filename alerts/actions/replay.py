@@ -1,8 +1,9 @@
 """Replay as use cases: the timeline of the record and the picture at a moment, as one viewer could see them.
 
 The record is ``alerts.core.record`` (three streams merged); each process keeps it in memory
-(``RecordCache``: a ``Replay`` with checkpoints), reading only what is new on each call, so a seek costs a
-checkpoint copy and at most ``EVERY`` events applied, whatever the record's length.
+(``RecordCache``: a ``Replay`` with checkpoints), reading only what is new on each call, so a seek costs
+merging the checkpoints (C dict updates) and at most ``EVERY`` events applied. Who may see an alert is
+decided from the routing each alert event keeps; only the records shown are parsed.
 
 Who sees what (the alerts' own rule, ``alerts.actions.visibility.restricted``: released to the viewer's
 nation and within its clearance, decided per record, never rewritten here):
@@ -79,7 +80,7 @@ class RecordCache:
             oldest = [i for i in (self.streams.oldest_id(name) for name in STREAMS) if i is not None]
             if oldest:  # what the streams no longer hold (archived, trimmed) is folded into the base state
                 self.replay.drop_before(min(oldest, key=stream_id_key))
-            self.replay.state_through(len(self.replay))  # every checkpoint built now, not during a seek
+            self.replay.checkpoint()  # every checkpoint built now, not during a seek
             return self.replay
 
 
@@ -156,12 +157,12 @@ class Sight:
         self.latest = latest
         self._exercises: dict[str, bool] = {}
 
-    def alert(self, then: StoredAlert | None) -> bool:
-        """Whether the alert, as ``then``, is shown (releasable then and now)."""
-        if then is None:
+    def alert(self, then: RecordEvent | None) -> bool:
+        """Whether the alert, as the event ``then`` recorded it, is shown (releasable then and now)."""
+        if then is None or then.routing is None:
             return False
-        now = self.latest.alerts.get(then.id, then)
-        return self.query.releasable(then) and self.query.releasable(now)
+        now = self.latest.events.get(then.object, then)
+        return self.query.releases(then.routing) and (now is then or self.query.releases(now.routing))
 
     def asset(self, then: Asset | None) -> bool:
         """Whether the asset, as ``then``, is shown (released to the viewer then and now)."""
@@ -172,14 +173,14 @@ class Sight:
 
     def shown_asset(self, asset: Asset, state: State) -> Asset:
         """``asset`` with ``assigned_to`` dropped unless that alert is shown in ``state``."""
-        if asset.assigned_to is None or self.alert(state.alerts.get(asset.assigned_to)):
+        if asset.assigned_to is None or self.alert(state.events.get(asset.assigned_to)):
             return asset
         return asset.model_copy(update={"assigned_to": None})
 
     def event(self, event: RecordEvent, state: State) -> bool:
         """Whether ``event`` is shown, ``state`` being the picture right after it."""
-        if event.alert is not None:
-            return self.alert(event.alert)
+        if event.record is not None:
+            return self.alert(event)
         if event.asset is not None:
             return self.asset(event.asset)
         if event.kind.startswith("exercise."):
@@ -189,9 +190,9 @@ class Sight:
                 return False
         if len(event.copies) > 1:  # a multi-nation inject: its firing is shown to whoever sees one of its copies
             return controls(self.viewer) or bool(self.copies_seen(event, state))
-        named = [a for a in event.alert_ids if a in state.alerts or a in event.copies]
+        named = [a for a in event.alert_ids if a in state.events or a in event.copies]
         # an alert named before it was recorded (an inject fired, ingested a moment later): as recorded since
-        verdicts = [self.alert(state.alerts.get(a) or self.latest.alerts.get(a)) for a in named]
+        verdicts = [self.alert(state.events.get(a) or self.latest.events.get(a)) for a in named]
         if event.object in state.assets:
             verdicts.append(self.asset(state.assets[event.object]))
         if event.kind.startswith("exercise.") and not event.detail.get("alert_id"):
@@ -201,7 +202,7 @@ class Sight:
     def copies_seen(self, event: RecordEvent, state: State) -> list[str]:
         """The copies ``event`` names (``RecordEvent.copies``) that the viewer sees, as recorded by ``state``
         or, when not yet recorded (an inject fired, ingested a moment later), as recorded since."""
-        return [a for a in event.copies if self.alert(state.alerts.get(a) or self.latest.alerts.get(a))]
+        return [a for a in event.copies if self.alert(state.events.get(a) or self.latest.events.get(a))]
 
     def shown(self, event: RecordEvent, state: State) -> RecordEvent:
         """``event`` as the viewer is shown it (``event`` being shown): an asset tasked to an alert it may not
@@ -240,7 +241,7 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
         state = replay.state_at(at)
         sight = Sight(centre, viewer, replay.state_through(len(replay)))
         record_from = _record_from(replay)
-    alerts = sorted((a for a in state.alerts.values() if sight.alert(a)),
+    alerts = sorted((e.alert for e in state.events.values() if sight.alert(e)),  # type: ignore[union-attr]
                     key=lambda a: a.alert.reported_at, reverse=True)
     assets = [sight.shown_asset(a, state) for _, a in sorted(state.assets.items()) if sight.asset(a)]
     return Picture(at, [(a, state.acks.get(a.id)) for a in alerts], assets, record_from)

@@ -16,7 +16,14 @@ stay out (``RECORDED_ACTIONS``). Retention: ``alerts.actions.record_retention``.
 **Replay.** ``state_at(events, at)`` is the pure rebuild: the alerts (each as last recorded, so with its
 status), the asset positions and the acknowledgments as they stood at ``at`` (events at or before it).
 ``Replay`` does the same over a growing record with a checkpoint every ``every`` events, so a seek applies
-at most ``every`` events to a copy of the checkpoint before it.
+at most ``every`` events after the checkpoint before it.
+
+**Memory** (the scale issue: a server holds the whole record from its start). A checkpoint holds only what its
+``every`` events changed (each event is in at most one checkpoint), and a seek merges them (``dict.update``,
+in C): before, each checkpoint was a copy of the whole picture, quadratic in the number of alerts (160 MB at
+100,000). An alert event holds its record as the JSON it was stored as (about 0.6 KB) and its routing (who may
+see it; equal routings are one object), not a ``StoredAlert`` (about 5.4 KB); ``RecordEvent.alert`` parses
+the record when asked, and the last ``PARSED_MOST`` parsed are kept (``parsed_alert``).
 
 Domain core: no Redis, no Dash.
 """
@@ -24,9 +31,10 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from alerts.core.assets import Asset
 from alerts.core.events import stream_id_key
@@ -47,6 +55,16 @@ RECORDED_ACTIONS = frozenset({
 EVALUATION_ACTIONS = frozenset({"exercise.observe", "exercise.rate", "exercise.improvement"})
 #: Checkpoint spacing of ``Replay`` (events).
 EVERY = 1000
+#: Parsed alert records kept for reuse (``parsed_alert``): at about 5.4 KB each, at most about 54 MB.
+PARSED_MOST = 10_000
+
+
+@lru_cache(maxsize=PARSED_MOST)
+def parsed_alert(record: bytes) -> StoredAlert:
+    """An alert event's record (the ``StoredAlert`` JSON its stream entry holds) parsed; the last
+    ``PARSED_MOST`` are kept, so a seek or timeline that shows the same records again parses them once.
+    Raises ``pydantic.ValidationError`` (a record the store wrote always parses)."""
+    return StoredAlert.from_json(record)
 
 
 def instant_of(event_id: str) -> datetime:
@@ -59,15 +77,18 @@ def millis(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordEvent:
     """One event of the record.
 
     ``id``: the stream id (``<ms>-<seq>``) on its ``stream`` (one of ``STREAMS``); ``kind``: ``alert.created``,
     ``alert.updated``, ``alert.routed``, ``asset.updated`` or the audit action; ``actor``: who (audit only;
     the alert and asset streams carry no actor: the audit entry beside them says who); ``object``: the
-    alert id, asset id or audit subject; ``detail``: the audit entry's detail (with its ``at``); ``alert`` /
-    ``asset``: the whole record after the change; ``previous``: the routing before an ``alert.routed``.
+    alert id (in the centre), asset id or audit subject; ``detail``: the audit entry's detail (with its
+    ``at``); ``record``: an alert event's whole record after the change, the ``StoredAlert`` JSON as stored
+    (``alert`` parses it), and ``routing`` its routing; ``asset``: an asset event's whole record after the
+    change; ``previous``: the routing before an ``alert.routed``. ``of_alert`` makes an alert event from a
+    ``StoredAlert``.
     """
 
     id: str
@@ -76,9 +97,22 @@ class RecordEvent:
     actor: str = ""
     object: str = ""
     detail: dict = field(default_factory=dict)
-    alert: StoredAlert | None = None
+    record: bytes | None = None
+    routing: Routing | None = None
     asset: Asset | None = None
     previous: Routing | None = None
+
+    @classmethod
+    def of_alert(cls, event_id: str, kind: str, stored: StoredAlert, previous: Routing | None = None
+                 ) -> RecordEvent:
+        """The event of the alerts stream ``event_id`` recording ``stored`` (``kind``: ``alert.created``...)."""
+        return cls(event_id, "alerts", kind, object=stored.id, record=stored.model_dump_json().encode("utf-8"),
+                   routing=stored.routing, previous=previous)
+
+    @property
+    def alert(self) -> StoredAlert | None:
+        """An alert event's record, parsed (``parsed_alert``); None for any other event."""
+        return parsed_alert(self.record) if self.record is not None else None
 
     @property
     def order(self) -> tuple[int, int, int]:
@@ -94,8 +128,8 @@ class RecordEvent:
     @property
     def alert_ids(self) -> tuple[str, ...]:
         """The alerts this event names: its alert, its audit object (may be an alert id) and ``alert_id``."""
-        if self.alert is not None:
-            return (self.alert.id,)
+        if self.record is not None:
+            return (self.object,)
         if self.asset is not None:
             return (self.asset.assigned_to,) if self.asset.assigned_to else ()
         named = [self.object] if self.object else []
@@ -122,25 +156,61 @@ class Ack:
     at: datetime
 
 
+class Alerts(Mapping[str, StoredAlert]):
+    """A ``State``'s alerts, alert id -> record as last recorded (parsed when read: ``RecordEvent.alert``)."""
+
+    __slots__ = ("_events",)
+
+    def __init__(self, events: dict[str, RecordEvent]):
+        self._events = events
+
+    def __getitem__(self, alert_id: str) -> StoredAlert:
+        return self._events[alert_id].alert  # type: ignore[return-value]  # an alert event has a record
+
+    def __contains__(self, alert_id: object) -> bool:
+        return alert_id in self._events
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
 @dataclass
 class State:
-    """The picture at ``at``: ``alerts`` (id -> record as last recorded), ``assets`` (id -> record) and
-    ``acks`` (alert id -> ``Ack``); ``applied``: how many events of the record it holds."""
+    """The picture at ``at``: ``events`` (alert id -> the alert event that recorded it last; ``alerts``: the
+    same as records), ``assets`` (id -> record) and ``acks`` (alert id -> ``Ack``: the first acknowledgment);
+    ``applied``: how many events of the record it holds."""
 
     at: datetime | None = None
-    alerts: dict[str, StoredAlert] = field(default_factory=dict)
+    events: dict[str, RecordEvent] = field(default_factory=dict)
     assets: dict[str, Asset] = field(default_factory=dict)
     acks: dict[str, Ack] = field(default_factory=dict)
     applied: int = 0
 
+    @property
+    def alerts(self) -> Alerts:
+        """Alert id -> record as last recorded (each parsed when read)."""
+        return Alerts(self.events)
+
     def copy(self) -> State:
         """A copy whose dicts may change without changing this one (the records themselves are frozen)."""
-        return State(self.at, dict(self.alerts), dict(self.assets), dict(self.acks), self.applied)
+        return State(self.at, dict(self.events), dict(self.assets), dict(self.acks), self.applied)
+
+    def take(self, changes: State) -> None:
+        """Take in what a later stretch of the record changed (a ``Replay`` checkpoint): its records replace
+        these; an acknowledgment counts only for an alert not acknowledged here (the first stands)."""
+        self.events.update(changes.events)
+        self.assets.update(changes.assets)
+        for alert_id, ack in changes.acks.items():
+            self.acks.setdefault(alert_id, ack)
+        self.applied += changes.applied
 
     def apply(self, event: RecordEvent) -> None:
         """Take ``event`` into the picture."""
-        if event.alert is not None:
-            self.alerts[event.alert.id] = event.alert
+        if event.record is not None:
+            self.events[event.object] = event
         elif event.asset is not None:
             self.assets[event.asset.id] = event.asset
         elif event.kind == "alert.acknowledge" and event.object not in self.acks:
@@ -159,13 +229,17 @@ def state_at(events: Iterable[RecordEvent], at: datetime) -> State:
 
 
 class Replay:
-    """An ordered, growing record with a checkpoint every ``every`` events, for fast ``state_at``."""
+    """An ordered, growing record with a checkpoint every ``every`` events, for fast ``state_at`` (each
+    checkpoint holds what its events changed: the module docstring)."""
 
     def __init__(self, every: int = EVERY):
         self.every = every
         self.events: list[RecordEvent] = []
         self._keys: list[tuple[int, int, int]] = []
-        self._checkpoints: list[State] = [State()]  # _checkpoints[k] holds the first k * every events
+        #: The picture before the first event held (what ``drop_before`` folded in).
+        self._base = State()
+        #: ``_changes[k]``: what events ``k * every`` to ``(k + 1) * every - 1`` changed (applied to an empty state).
+        self._changes: list[State] = []
         #: The time of the newest event folded into the base state by ``drop_before`` (None: none dropped):
         #: the picture before it cannot be rebuilt from what is held.
         self.folded_until: datetime | None = None
@@ -174,7 +248,7 @@ class Replay:
         return len(self.events)
 
     def extend(self, events: Iterable[RecordEvent]) -> None:
-        """Add events (any order; one that sorts before those held drops the checkpoints after it)."""
+        """Add events (any order; one that sorts before those held drops the checkpoints from its own on)."""
         for event in events:
             key = event.order
             if not self._keys or key > self._keys[-1]:
@@ -186,7 +260,7 @@ class Replay:
                 continue  # already held
             insort(self._keys, key)
             self.events.insert(index, event)
-            del self._checkpoints[index // self.every + 1:]
+            del self._changes[index // self.every:]
 
     def drop_before(self, event_id: str) -> None:
         """Forget the events before ``event_id`` (memory bound); later seeks start from the first kept."""
@@ -196,22 +270,28 @@ class Replay:
             self.folded_until = instant_of(self.events[index - 1].id)
             del self.events[:index], self._keys[:index]
             base.applied = 0
-            self._checkpoints = [base]
+            self._base, self._changes = base, []
 
     def index_at(self, at: datetime) -> int:
         """How many events are at or before ``at``."""
         return bisect_right(self._keys, (millis(at), 1 << 62, 1 << 62))
 
+    def checkpoint(self) -> None:
+        """Make every checkpoint the events held allow (so no seek has to)."""
+        while len(self._changes) < len(self.events) // self.every:
+            start = len(self._changes) * self.every
+            changes = State()
+            for event in self.events[start:start + self.every]:
+                changes.apply(event)
+            self._changes.append(changes)
+
     def state_through(self, count: int) -> State:
         """The picture after the first ``count`` events."""
         k = count // self.every
-        while len(self._checkpoints) <= k:
-            n = len(self._checkpoints)
-            state = self._checkpoints[-1].copy()
-            for event in self.events[(n - 1) * self.every:n * self.every]:
-                state.apply(event)
-            self._checkpoints.append(state)
-        state = self._checkpoints[k].copy()
+        self.checkpoint()
+        state = self._base.copy()
+        for changes in self._changes[:k]:
+            state.take(changes)
         for event in self.events[k * self.every:count]:
             state.apply(event)
         return state

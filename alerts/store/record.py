@@ -11,6 +11,7 @@ trims only what it has copied (``alerts.actions.record_retention``).
 from __future__ import annotations
 
 import json
+import sys
 
 from alerts.core.assets import Asset
 from alerts.core.model import Routing, StoredAlert
@@ -20,6 +21,9 @@ from alerts.store.keys import Keys
 
 #: Entries read per round trip.
 BATCH = 5000
+#: Distinct routings ``routing_of`` keeps as one object each before it starts afresh.
+ROUTINGS_MOST = 10_000
+_routings: dict[str, Routing] = {}
 
 
 class RecordStreams:
@@ -94,13 +98,17 @@ def fields_json(fields: dict) -> dict[str, str]:
 
 
 def parse(stream: str, entry_id, fields: dict) -> RecordEvent | None:
-    """One stream entry as a ``RecordEvent``; None for an audit entry that is not a state change."""
+    """One stream entry as a ``RecordEvent``; None for an audit entry that is not a state change. An alert
+    event keeps its record as the JSON stored (``RecordEvent.record``), its id and routing read from it."""
     f = {text(k): v for k, v in fields.items()}
     eid = text(entry_id)
     if stream == "alerts":
         previous = f.get("previous")
-        alert = StoredAlert.from_json(f["alert"])
-        return RecordEvent(eid, stream, text(f["kind"]), object=alert.id, alert=alert,
+        record = f["alert"] if isinstance(f["alert"], bytes) else f["alert"].encode("utf-8")
+        document = json.loads(record)
+        return RecordEvent(eid, stream, sys.intern(text(f["kind"])),
+                           object=document.get("key") or document["alert"]["id"], record=record,
+                           routing=routing_of(document, record),
                            previous=Routing.model_validate_json(previous) if previous else None)
     if stream == "assets":
         asset = Asset.model_validate_json(f["asset"])
@@ -111,5 +119,21 @@ def parse(stream: str, entry_id, fields: dict) -> RecordEvent | None:
     detail = json.loads(text(f.get("detail") or b"{}"))
     detail = detail if isinstance(detail, dict) else {}
     detail["at"] = text(f.get("at", b""))
-    return RecordEvent(eid, stream, action, actor=text(f.get("actor", b"")), object=text(f.get("object", b"")),
-                       detail=detail)
+    return RecordEvent(eid, stream, sys.intern(action), actor=text(f.get("actor", b"")),
+                       object=text(f.get("object", b"")), detail=detail)
+
+
+def routing_of(document: dict, record: bytes) -> Routing:
+    """The routing of a stored alert's record (``document``: its JSON ``record`` parsed), one object for equal
+    routings (most alerts share a few); a record stored before routing existed gets its legacy routing
+    (``StoredAlert``, ``alerts.core.model.legacy_routing``)."""
+    given = document.get("routing")
+    if not isinstance(given, dict):
+        return StoredAlert.from_json(record).routing
+    canonical = json.dumps(given, sort_keys=True)
+    routing = _routings.get(canonical)
+    if routing is None:
+        if len(_routings) >= ROUTINGS_MOST:
+            _routings.clear()
+        routing = _routings[canonical] = Routing.model_validate(given)
+    return routing

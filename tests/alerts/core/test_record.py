@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from alerts.core.record import (
     RecordEvent,
+    parsed_alert,
     Replay,
     instant_of,
     merge,
     names_exercise,
     state_at,
 )
-from tests.conftest import make_asset
+from tests.conftest import make_alert, make_asset
 
 
 def _asset_events(n: int, seed: int = 7) -> list[RecordEvent]:
@@ -72,3 +73,61 @@ def test_rec005_dropping_old_events_keeps_the_picture_they_built():
     assert len(replay) == 500 and replay.state_at(at).assets == whole
     assert replay.folded_until == instant_of(events[699].id)
     assert replay.state_at(instant_of(events[900].id)).assets == state_at(events, instant_of(events[900].id)).assets
+
+
+def _stored(alert_id: str, status: str = "new", nations: tuple[str, ...] = ("ALL",)):
+    from alerts.core.model import Alert, Placement, StoredAlert
+
+    alert = Alert.model_validate(make_alert(id=alert_id, releasable_to=list(nations)))
+    return StoredAlert(alert=alert, placement=Placement(), received_at=alert.reported_at, status=status)
+
+
+def _mixed_events(n: int, seed: int) -> list[RecordEvent]:
+    """Alert records (a few versions each), acknowledgments (some twice) and asset positions, in order."""
+    rng = random.Random(seed)
+    versions = {f"al-{k}": [_stored(f"al-{k}", s) for s in ("new", "acknowledged", "resolved")] for k in range(40)}
+    events = []
+    for i in range(n):
+        event_id, pick = f"{1_700_000_000_000 + i * 5}-{i % 2}", rng.random()
+        alert_id = f"al-{rng.randrange(40)}"
+        if pick < 0.5:
+            kind = rng.choice(["alert.created", "alert.updated"])
+            events.append(RecordEvent.of_alert(event_id, kind, rng.choice(versions[alert_id])))
+        elif pick < 0.75:
+            events.append(RecordEvent(event_id, "audit", "alert.acknowledge", actor=f"u{i}", object=alert_id))
+        else:
+            asset = make_asset(f"a{rng.randrange(10)}", 44 + rng.random(), 20 + rng.random())
+            events.append(RecordEvent(event_id, "assets", "asset.updated", object=asset.id, asset=asset))
+    return events
+
+
+def test_rec006_checkpoints_of_changes_give_the_whole_picture_alerts_first_acks_and_assets_included():
+    """Each checkpoint holds only what its events changed; merged, they give exactly what applying every
+    event gives: the last record of each alert and asset, and the *first* acknowledgment, even when the
+    first and a later one fall in different checkpoints; also after late events and a drop."""
+    events = _mixed_events(1_500, seed=11)
+    replay = Replay(every=64)
+    replay.extend(events[::2])
+    replay.checkpoint()
+    replay.extend(events[1::2])  # late events: the checkpoints after the first are made again
+    assert [e.order for e in replay.events] == [e.order for e in events]
+    rng = random.Random(2)
+    for _ in range(25):
+        at = instant_of(rng.choice(events).id)
+        got, want = replay.state_at(at), state_at(events, at)
+        assert dict(got.alerts) == dict(want.alerts) and got.events == want.events
+        assert got.acks == want.acks and got.assets == want.assets and got.applied == want.applied
+    acked_twice = [e.object for e in events if e.kind == "alert.acknowledge"]
+    assert len(acked_twice) > len(set(acked_twice))  # the case of a first acknowledgment standing is met
+    replay.drop_before(events[700].id)
+    at = instant_of(events[-1].id)
+    assert replay.state_at(at).acks == state_at(events, at).acks
+
+
+def test_rec007_an_alert_event_holds_its_record_as_json_and_parses_it_when_asked():
+    stored = _stored("al-x", "acknowledged", ("MK", "RS"))
+    event = RecordEvent.of_alert("1-0", "alert.updated", stored)
+    assert isinstance(event.record, bytes) and event.object == "al-x" and event.routing == stored.routing
+    assert event.alert == stored and event.alert_ids == ("al-x",)
+    assert event.alert is parsed_alert(event.record)  # parsed once, then kept
+    assert not hasattr(event, "__dict__")  # slots: no per-event dict
