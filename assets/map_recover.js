@@ -14,6 +14,10 @@
  * drawn (MapLibre's "error" event, naming its source) is retried the same way
  * for that source alone (setData with its URL). body[data-map-retries] counts
  * the attempts of both kinds. Any other error is passed on unchanged.
+ *
+ * The same wrapper gives the map's layers a place of their own before each draw
+ * (window.crisisMapLayers.chained, assets/map_layers.js), so a live patch does not
+ * make the outlines and the traces' layers again.
  */
 (function () {
   "use strict";
@@ -59,7 +63,10 @@
     if (!Plotly || Plotly.crisisRecovers || typeof Plotly.react !== "function") { return Plotly; }
     var react = Plotly.react;
     Plotly.react = function (gd, figure) {
-      var args = arguments;
+      var args = Array.prototype.slice.call(arguments);
+      if (window.crisisMapLayers && figure && figure.layout) {
+        figure = args[1] = window.crisisMapLayers.chained(gd, figure);
+      }
       return react.apply(Plotly, args).then(function (result) { watch(gd); return result; }, function (error) {
         if (!isMapError(error) || !figure || !figure.data) { throw error; }
         return redraw(Plotly, gd, figure, 0);

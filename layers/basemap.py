@@ -75,4 +75,6 @@ def map_figure(traces: list[dict], assets_url: str, uirevision: str = "map", cen
         uirevision=uirevision,  # keep the user's pan and zoom across rebuilds
         hoverlabel={"align": "left"},
     )
-    return {"data": in_order(traces), "layout": layout}
+    # each trace's uid is its name, so the browser can name its MapLibre layers (assets/map_layers.js)
+    return {"data": [{**trace, "uid": trace["name"].replace(" ", "-")} for trace in in_order(traces)],
+            "layout": layout}

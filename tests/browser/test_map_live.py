@@ -343,3 +343,43 @@ def test_map011_the_list_item_is_drawn_before_the_map_redraws(server, users, pag
     assert listed["onMap"] is False and listed["updates"] == listed["before"], listed
     _wait_on_map(page, [alert["id"]])
     assert int(page.evaluate("document.body.dataset.mapUpdates")) > int(listed["before"])
+
+
+#: Records the ids of the MapLibre layers removed from the map from now on (``window.__removedLayers``).
+RECORD_REMOVED = (
+    f"() => {{ const m = document.querySelector('{GRAPH}')._fullLayout.map._subplot.map;"
+    " window.__removedLayers = []; const remove = m.removeLayer.bind(m);"
+    " m.removeLayer = id => { window.__removedLayers.push(id); return remove(id); }; }"
+)
+LAYER_IDS = f"() => document.querySelector('{GRAPH}')._fullLayout.map._subplot.map.getStyle().layers.map(l => l.id)"
+
+
+def test_map012_a_live_patch_makes_no_outline_layer_again_and_keeps_the_drawing_order(server, users, page,
+                                                                                       redis_url):
+    """plotly.js removed and added again every layer that shares a ``below`` with another on each redraw, and
+    the outlines and place names all shared one: each live patch made MapLibre parse their sources again and
+    paint several more frames (each 100-300 ms where WebGL is drawn in software). With each layer given a
+    place of its own (``assets/map_layers.js``), a live patch leaves them as they are, and the drawing order
+    is unchanged: outlines and names below every trace, traces in ``MAP_TRACES`` order."""
+    from layers.traces import MAP_TRACES
+
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    first = make_alert(title="First live patch", severity="high")
+    _publish_channel(client, keys, first)
+    _wait_on_map(page, [first["id"]])  # the first redraw of a drawn map gives the layers their places
+    page.evaluate(RECORD_REMOVED)
+    later = [make_alert(title=f"Later live patch {n}", severity="high") for n in range(2)]
+    for alert in later:
+        _publish_channel(client, keys, alert)
+    _wait_on_map(page, [a["id"] for a in later])
+    removed = page.evaluate("window.__removedLayers")
+    assert not [i for i in removed if i.startswith("plotly-layout-layer-")], removed
+    ids = page.evaluate(LAYER_IDS)
+    outlines = [n for n, i in enumerate(ids) if i.startswith("plotly-layout-layer-")]
+    traces = [i for i in ids if i.startswith("plotly-trace-layer-")]
+    assert outlines and max(outlines) < ids.index(traces[0])
+    assert [int(ids[n].rsplit("-", 1)[1]) for n in outlines] == sorted(range(len(outlines)))
+    order = list(dict.fromkeys(i.removeprefix("plotly-trace-layer-").rsplit("-", 1)[0] for i in traces))
+    assert order == [name.replace(" ", "-") for name in MAP_TRACES]

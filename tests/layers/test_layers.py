@@ -54,7 +54,9 @@ def test_lay001_the_figure_holds_every_trace_in_the_one_order():
     traces = incident_traces(AlertIndex().select(AlertQuery())) + asset_traces([]) + coverage_traces(None)
     figure = map_figure(traces, "/assets/")
     assert tuple(t["name"] for t in figure["data"]) == MAP_TRACES
-    assert in_order(list(reversed(traces))) == figure["data"]  # arranged by name, whoever built them
+    assert in_order(list(reversed(traces))) == [{k: v for k, v in t.items() if k != "uid"} for t in figure["data"]]
+    # each trace's uid is its name: the browser names its MapLibre layers by it (assets/map_layers.js)
+    assert [t["uid"] for t in figure["data"]] == [name.replace(" ", "-") for name in MAP_TRACES]
     with pytest.raises(ValueError, match="missing"):
         in_order(traces[1:])
     with pytest.raises(ValueError, match="twice"):
