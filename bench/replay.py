@@ -6,7 +6,7 @@ explicit stream ids spread evenly over the 6 hours before now, each entry exactl
 in progress, resolved), 30,000 ``asset.updated`` (200 assets moving) and 10,000 audit entries
 (acknowledgments, steps, resolutions, taskings by users of five nations).
 
-Figures: the warm-up a server does at start (``replay.record_of``: the record read and parsed into memory,
+Figures: the read a server does when replay is first used (``replay.record_of``: the record read into memory,
 checkpoints built), the first seek after it, then ``state_at`` at
 ``seeks`` random moments for a duty officer of one nation, p50/p95, each the whole answer of
 ``GET /api/v1/state`` without HTTP (``dashboard.api.replay.get_state``: rebuild, releasability, JSON of every
@@ -134,7 +134,7 @@ def bench_replay(url: str, prefix: str, seeks: int = 50, scale: float = 1.0) -> 
         return len(get_state(at.isoformat(), viewer, services).body)  # the JSON answer, encoded
 
     t0 = time.perf_counter()
-    replay.record_of(centre)  # what a server does at start (dashboard.app.warm_record), before the first seek
+    replay.record_of(centre)  # what a server does on the first replay use (alerts.actions.replay.RecordCache)
     warm_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     answer(start + timedelta(hours=HOURS / 2))
@@ -161,7 +161,7 @@ def report_replay(r: dict) -> None:
     s = r["state_ms"]
     print_table(f"7. Replay over a {r['hours']}-hour record of {r['events']:,} events (target: state?at= under 1 s)",
                 ["figure", "ms", "baseline: full XRANGE of the record (ms)"],
-                [["warm-up at server start (record read, parsed, checkpoints)", fmt_ms(r["warm_up_ms"]),
+                [["first use: record read into memory, checkpoints", fmt_ms(r["warm_up_ms"]),
                   fmt_ms(r["baseline_full_read_ms"])],
                  ["first seek after the warm-up", fmt_ms(r["first_seek_ms"]), fmt_ms(r["baseline_full_read_ms"])],
                  [f"state?at= p50 / p95 / max ({r['seeks']} seeks)",

@@ -12,7 +12,6 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from html import escape as html_escape
 
@@ -22,8 +21,9 @@ from fastapi import FastAPI
 
 from alerts import i18n
 from alerts.actions.audit_retention import AuditRetention
+from alerts.actions.periodic import run_every
 from alerts.actions.record_retention import RecordRetention
-from alerts.actions.replay import record_of, seed_from_archive
+from alerts.actions.replay import forget_idle
 from alerts.core.markings import Classifications, Tlp
 from alerts.core.viewer import Viewer
 from alerts.i18n import N_, terms
@@ -44,6 +44,7 @@ from dashboard.components.ids import (
 from dashboard.degraded import DegradedMiddleware
 from dashboard.edge import install as install_edge
 from dashboard.edge.jsonbody import JsonBody
+from dashboard.live.feed import give_back_freed_memory
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 
@@ -178,7 +179,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
         log.warning("Redis unreachable at start (%s); serving in degraded mode until it answers", error)
         services.outage.failed(f"{type(error).__name__}: {error}")
     services.live.start()
-    retention = start_audit_retention(settings, services, before=lambda: warm_record(services, settings))
+    retention = start_audit_retention(settings, services)
 
     app = Dash(
         __name__,
@@ -217,40 +218,31 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     return app
 
 
-def start_audit_retention(settings: Settings, services: Services,
-                          before: Callable[[], None] | None = None) -> threading.Event:
+def start_audit_retention(settings: Settings, services: Services) -> threading.Event:
     """Run the audit retention (``alerts.actions.audit_retention``: archive, then trim) in a daemon thread,
-    now and hourly, and the record retention (``alerts.actions.record_retention``) every minute; returns the
-    event that stops both. ``before`` (the record warm-up, ``warm_record``) runs first in a thread of its own
-    and both start when it is done: nothing is trimmed between its read of the archive and of the streams."""
+    now and hourly, the record retention (``alerts.actions.record_retention``) every minute, and the job that
+    forgets the replay record when unused (``alerts.actions.replay.forget_idle``, ``CRISIS_REPLAY_IDLE``);
+    returns the event that stops all three. (The replay record is read when first used, under the record
+    archive's lock: nothing is trimmed between its read of the archive and of the streams.)"""
     retention = AuditRetention(services.centre.audit, settings.audit_archive,
                                timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
     stop = threading.Event()
     streams = RecordStreams(services.client, services.keys)
     record = RecordRetention(streams, settings.record_archive / settings.prefix,
                              timedelta(days=settings.record_retention_days))
+    threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
+    threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
+    idle = services.centre.record_idle
+    if idle is not None:
+        def forget() -> None:
+            if forget_idle(services.centre):
+                give_back_freed_memory()
+                log.info("the replay record was unused for %s: forgotten until the next replay", idle)
 
-    def start() -> None:
-        if before is not None:
-            before()
-        threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
-        threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
-
-    threading.Thread(target=start, name="record-warm-up", daemon=True).start()
+        every = min(60.0, max(idle.total_seconds() / 2, 1.0))
+        threading.Thread(target=run_every, args=(stop, every, forget, "forgetting the idle replay record", log),
+                         name="record-idle", daemon=True).start()
     return stop
-
-
-def warm_record(services: Services, settings: Settings) -> None:
-    """Read the record into memory once, the archived part first (``alerts.actions.replay.seed_from_archive``,
-    ``record_of``), so replay covers what was trimmed and the first seek of this process does not pay for
-    parsing it; a failure is logged and the first seek reads the streams instead. It runs at start, in the
-    background (a seek before it ends waits for it: the record's lock; ``bench/README.md`` section 8 gives
-    its time on a 50,000-event record), before the retention jobs may trim anything."""
-    try:
-        seed_from_archive(services.centre, settings.record_archive / settings.prefix, settings.audit_archive)
-        record_of(services.centre)
-    except Exception:  # noqa: BLE001  a warm-up only: the first seek does the same work
-        log.warning("could not read the record ahead of the first replay seek", exc_info=True)
 
 
 def shutdown(app: Dash) -> None:

@@ -209,6 +209,9 @@ def build_services(settings: Settings, templates: Templates | None = None, feeds
         feeds=feeds,
         exercises=ExerciseStore(client, keys),
         reach=Reach.from_boundaries(BoundaryFiles(settings.assets_dir).admin0),
+        record_archive=settings.record_archive / settings.prefix,
+        audit_archive=settings.audit_archive,
+        record_idle=settings.replay_idle,
     )
     accounts = Accounts(client, keys, scheme)
     centre.nation_of = lambda name: (user.nation if (user := accounts.get_user(name)) is not None else None)

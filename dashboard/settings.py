@@ -138,6 +138,10 @@ SETTINGS: tuple[Setting, ...] = (
             "long after it closed (seconds; default 7 days): lists, maps and summaries cover open alerts and "
             "those closed within it, an older one is still read by id from Redis (see "
             "[Memory](#memory-the-horizon)); `inf` (or a span longer than dates reach back) never evicts"),
+    Setting("replay_idle_seconds", "", "CRISIS_REPLAY_IDLE", "900",
+            "a server process reads the record that replay, the timeline and the AAR rebuild from into memory "
+            "when one of them is first used, and forgets it after this long unused (seconds; the next use reads "
+            "it again); `inf`: once read, kept"),
     Setting("consumer", "", "CRISIS_CONSUMER", "ingest-<hostname>",
             "consumer name of this host's ingest workers in the consumer groups (keep it stable across restarts)"),
     Setting("restart_backoff_seconds", "", "CRISIS_RESTART_BACKOFF", "0.5",
@@ -221,6 +225,7 @@ class Settings:
     wait_timeout_seconds: float = 1.0
     max_clock_skew_seconds: float = 120.0
     memory_horizon_seconds: float = 604800.0
+    replay_idle_seconds: float = 900.0
     consumer: str | None = None
     restart_backoff_seconds: float = 0.5
     restart_backoff_max_seconds: float = 30.0
@@ -267,6 +272,13 @@ class Settings:
         if not math.isfinite(seconds) or seconds >= reach:
             return None
         return timedelta(seconds=seconds)
+
+    @property
+    def replay_idle(self) -> timedelta | None:
+        """``replay_idle_seconds`` as ``alerts.actions.centre.Centre.record_idle``: None (never forget) for
+        ``inf``, else a ``timedelta``."""
+        seconds = self.replay_idle_seconds
+        return None if not math.isfinite(seconds) else timedelta(seconds=seconds)
 
     @property
     def audit_archive(self) -> Path:
@@ -316,6 +328,9 @@ class Settings:
         if not settings.memory_horizon_seconds > 0:  # also refuses nan
             raise ValueError(f"CRISIS_MEMORY_HORIZON={settings.memory_horizon_seconds!r}: must be above 0 seconds "
                              "(inf: never evict)")
+        if not settings.replay_idle_seconds > 0:  # also refuses nan
+            raise ValueError(f"CRISIS_REPLAY_IDLE={settings.replay_idle_seconds!r}: must be above 0 seconds "
+                             "(inf: never forget)")
         if settings.map_points_max < 0:
             raise ValueError(f"CRISIS_MAP_POINTS_MAX={settings.map_points_max!r}: must be 0 or more")
         if not settings.live_max_lag_seconds > 0:  # also refuses nan

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from alerts.core.asset_index import AssetIndex
 from alerts.core.coverage import Places
@@ -57,6 +58,12 @@ class Centre:
     nation_of: Callable[[str], str | None] = lambda name: None
     #: Which assets can reach which places (``alerts.core.reach``); None: every asset reaches everywhere.
     reach: Reach | None = None
+    #: Where this prefix's record events and the audit trail are archived (``CRISIS_RECORD_ARCHIVE_DIR`` and
+    #: ``CRISIS_AUDIT_ARCHIVE_DIR``): the replay record's first read takes them in (``alerts.actions.replay``).
+    record_archive: Path | None = None
+    audit_archive: Path | None = None
+    #: How long the replay record stays in memory unused (``CRISIS_REPLAY_IDLE``); None: once read, kept.
+    record_idle: timedelta | None = None
 
     def record(self, viewer: Viewer, event: AuditEvent, ip: str = "") -> str:
         """Audit what ``viewer`` did (``event``), from ``ip`` or else the address the viewer's request came

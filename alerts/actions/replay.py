@@ -23,14 +23,16 @@ nation and within its clearance, decided per record, never rewritten here):
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 import threading
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from alerts.actions.centre import Centre
+from alerts.actions.centre import Centre, utc_now
 from alerts.actions.errors import Invalid
 from alerts.actions.exercises import controls, exercise, plays_in
 from alerts.actions.visibility import asset_released, require, restricted
@@ -53,35 +55,74 @@ from alerts.core.viewer import Viewer
 from alerts.i18n import N_
 from alerts.store.record import RecordStreams
 
+log = logging.getLogger(__name__)
+
 #: The most events one timeline call returns.
 MAX_EVENTS = 50_000
+
+
+#: How long the first read of the record waits for the record archive's lock (seconds, polled every 0.1 s).
+FIRST_READ_WAIT = 30.0
 
 
 class RecordCache:
     """The record of one centre in memory, brought up to date on each ``refresh()`` (thread-safe): it holds
     what the streams hold (their length caps and retention bound it); what they no longer hold is folded into
-    the base state, so a seek before that answers the picture as of the oldest event held."""
+    the base state, so a seek before that answers the picture as of the oldest event held.
 
-    def __init__(self, streams: RecordStreams):
+    The first ``refresh`` reads the archive first (``archive``: the record's and the audit trail's archive
+    folders, ``seed_from_archive``), then the streams, holding the record archive's lock meanwhile
+    (``alerts.actions.record_retention``) so no retention run trims what is between the two reads.
+    ``last_used`` is when it was last refreshed (``clock``), for ``forget_idle``."""
+
+    def __init__(self, streams: RecordStreams, archive: tuple[Path, Path] | None = None,
+                 clock: Callable[[], datetime] = utc_now):
         self.streams = streams
+        self.archive = archive
+        self.clock = clock
         self.replay = Replay()
         self.cursors = {name: "0-0" for name in STREAMS}
+        self.read = False
+        self.last_used = clock()
         #: Held while the record is read or changed; a seek holds it too, so no seek sees a half-made change.
         self.lock = threading.RLock()
 
     def refresh(self) -> Replay:
         """Read what each stream holds after what was read before; the ``Replay`` over everything read."""
         with self.lock:
-            batches = []
-            for name in STREAMS:
-                events, self.cursors[name] = self.streams.read(name, after=self.cursors[name])
-                batches.append(events)
-            self.replay.extend(merge(*batches))  # in order: appended, not inserted
+            self.last_used = self.clock()
+            token = None if self.read else self._hold_archive()
+            try:
+                if not self.read and self.archive is not None:
+                    _seed(self, *self.archive)
+                batches = []
+                for name in STREAMS:
+                    events, self.cursors[name] = self.streams.read(name, after=self.cursors[name])
+                    batches.append(events)
+                self.replay.extend(merge(*batches))  # in order: appended, not inserted
+                self.read = True
+            finally:
+                if token is not None:
+                    self.streams.unlock(token)
             oldest = [i for i in (self.streams.oldest_id(name) for name in STREAMS) if i is not None]
             if oldest:  # what the streams no longer hold (archived, trimmed) is folded into the base state
                 self.replay.drop_before(min(oldest, key=stream_id_key))
             self.replay.checkpoint()  # every checkpoint built now, not during a seek
             return self.replay
+
+    def _hold_archive(self) -> str | None:
+        """The record archive's lock, taken (its token), or None when another holder kept it ``FIRST_READ_WAIT``
+        seconds (the read goes on: a trim in between folds what it took into the base state, as later)."""
+        from alerts.actions.record_retention import LOCK_SECONDS
+
+        token, waited = secrets.token_hex(8), threading.Event()
+        for _ in range(int(FIRST_READ_WAIT / 0.1)):
+            if self.streams.lock(token, LOCK_SECONDS):
+                return token
+            waited.wait(0.1)
+        log.warning("the record archive stayed locked for %.0f s; reading the record without the lock",
+                    FIRST_READ_WAIT)
+        return None
 
 
 _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -89,42 +130,69 @@ _caches_lock = threading.Lock()
 
 
 def cache_of(centre: Centre) -> RecordCache:
-    """The centre's in-memory record (one per centre per process)."""
+    """The centre's in-memory record (one per centre per process; read when first refreshed)."""
     with _caches_lock:
         cache = _caches.get(centre.audit)
         if cache is None:
-            cache = _caches[centre.audit] = RecordCache(RecordStreams(centre.audit.client, centre.audit.keys))
+            archive = ((centre.record_archive, centre.audit_archive)
+                       if centre.record_archive is not None and centre.audit_archive is not None else None)
+            cache = _caches[centre.audit] = RecordCache(RecordStreams(centre.audit.client, centre.audit.keys),
+                                                        archive, centre.clock)
     return cache
 
 
 def record_of(centre: Centre) -> Replay:
-    """The centre's record, up to date."""
+    """The centre's record, up to date (read into memory first when this process has not, or has forgotten it)."""
     return cache_of(centre).refresh()
+
+
+def forget_idle(centre: Centre) -> bool:
+    """Forget the centre's in-memory record when no seek, timeline or AAR used it for ``centre.record_idle``
+    (by ``centre.clock``; None: never), so a process that does not replay holds no record (bench/README.md
+    section 10); the next use reads it again. True when it was forgotten. A read or seek under way keeps it."""
+    if centre.record_idle is None:
+        return False
+    with _caches_lock:
+        cache = _caches.get(centre.audit)
+        if cache is None or centre.clock() - cache.last_used < centre.record_idle:
+            return False
+        if not cache.lock.acquire(blocking=False):
+            return False
+        try:
+            del _caches[centre.audit]
+        finally:
+            cache.lock.release()
+    return True
 
 
 def seed_from_archive(centre: Centre, record_dir: Path, audit_dir: Path) -> int:
     """Before the first read: take the archived events into the centre's in-memory record (alert and asset
     events from ``record_dir``, ``alerts.actions.record_retention``; audit entries from ``audit_dir``,
     ``alerts.actions.audit_retention``), so events already trimmed from the streams are replayed too. Events
-    the streams still hold are not taken twice. Returns how many were taken (0 once the record was read)."""
+    the streams still hold are not taken twice. Returns how many were taken (0 once the record was read).
+    (A centre with ``record_archive`` and ``audit_archive`` set is seeded by its first read.)"""
+    cache = cache_of(centre)
+    with cache.lock:
+        if cache.read or len(cache.replay):
+            return 0
+        return _seed(cache, record_dir, audit_dir)
+
+
+def _seed(cache: RecordCache, record_dir: Path, audit_dir: Path) -> int:
     from alerts.actions.record_retention import read_archive
     from alerts.store.record import parse
 
-    cache = cache_of(centre)
-    with cache.lock:
-        if len(cache.replay) or any(c != "0-0" for c in cache.cursors.values()):
-            return 0
-        batches = [[e for e in (parse(name, i, f) for i, f in read_archive(record_dir, name)) if e is not None]
-                   for name in ("alerts", "assets")]
-        audit = []
-        for path in sorted(Path(audit_dir).glob("audit-*.jsonl")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    entry = json.loads(line)
-                    audit.append(parse("audit", entry["id"], {**entry, "detail": json.dumps(entry.get("detail"))}))
-        batches.append(sorted((e for e in audit if e is not None), key=lambda e: e.order))
-        cache.replay.extend(merge(*batches))
-        return len(cache.replay)
+    batches = [[e for e in (parse(name, i, f) for i, f in read_archive(record_dir, name)) if e is not None]
+               for name in ("alerts", "assets")]
+    audit = []
+    for path in sorted(Path(audit_dir).glob("audit-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                audit.append(parse("audit", entry["id"], {**entry, "detail": json.dumps(entry.get("detail"))}))
+    batches.append(sorted((e for e in audit if e is not None), key=lambda e: e.order))
+    cache.replay.extend(merge(*batches))
+    return len(cache.replay)
 
 
 @dataclass(frozen=True)

@@ -24,21 +24,25 @@ def test_app101_the_server_archives_the_record_under_its_prefix(redis_url, prefi
     assert [line["id"] for line in lines] == [written]
 
 
-def test_app102_the_record_warm_up_runs_before_the_retention_jobs_may_trim(redis_url, prefix, tmp_path):
+def test_app102_the_server_forgets_an_unused_replay_record_and_reads_it_again_when_used(redis_url, prefix, tmp_path):
+    """No record is read at start; the first replay reads it; unused for ``CRISIS_REPLAY_IDLE`` it is forgotten."""
+    from alerts.actions import replay
     from dashboard.app import start_audit_retention
     from dashboard.services import build_services
     from dashboard.settings import Settings
     from tests.conftest import make_asset, wait_for
 
-    settings = Settings(redis_url=redis_url, prefix=prefix, record_archive_dir=tmp_path)
+    settings = Settings(redis_url=redis_url, prefix=prefix, record_archive_dir=tmp_path, replay_idle_seconds=1)
     services = build_services(settings)
-    services.centre.assets.put(make_asset("arc-2", 44.0, 20.0))
-    archived_when_warming = []
-    stop = start_audit_retention(settings, services,
-                                 before=lambda: archived_when_warming.append((tmp_path / prefix).exists()))
+    centre = services.centre
+    stop = start_audit_retention(settings, services)
     try:
-        wait_for(lambda: list((tmp_path / prefix).glob("assets-*.jsonl")), 10, "the record to be archived")
+        assert centre.record_archive == tmp_path / prefix and centre.audit_archive == settings.audit_archive
+        assert centre.audit not in replay._caches  # nothing read at start
+        centre.assets.put(make_asset("idle-1", 44.0, 20.0))
+        assert len(replay.record_of(centre)) == 1
+        wait_for(lambda: centre.audit not in replay._caches, 10, "the unused record to be forgotten")
+        assert len(replay.record_of(centre)) == 1  # read again when used
     finally:
         stop.set()
         services.client.close()
-    assert archived_when_warming == [False]

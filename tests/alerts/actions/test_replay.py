@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -187,3 +188,94 @@ def test_rpl004_a_process_started_after_a_trim_replays_the_archived_events(centr
     assert [(a.id, a.status.value, ack.by) for a, ack in picture.alerts] == [(kept, "acknowledged", "duty-rs")]
     assert replay.seed_from_archive(centre, tmp_path / "record", tmp_path / "audit") == 0  # once only
     assert not replay.state_at(centre, DUTY_BA, redis_now(client)).alerts
+
+
+def _trimmed_to_the_archive(centre, client, keys, world, tmp_path) -> str:
+    """One alert, acknowledged, then archived and trimmed from every stream (400 days on, by the clock given)."""
+    from datetime import timedelta
+
+    from alerts.actions.audit_retention import AuditRetention
+    from alerts.actions.record_retention import RecordRetention
+    from alerts.store.record import RecordStreams
+
+    send, _ = world
+    kept = send(releasable_to=["RS"])
+    workflow.acknowledge(centre, DUTY_RS, kept)
+    later = lambda: datetime.now(UTC) + timedelta(days=401)  # noqa: E731
+    RecordRetention(RecordStreams(client, keys), tmp_path / "record", clock=later).run_once()
+    AuditRetention(centre.audit, tmp_path / "audit", timedelta(days=400), 1_000_000, clock=later).run_once()
+    assert client.xlen(keys.events) == 0 and client.xlen(keys.audit) == 0
+    return kept
+
+
+def test_rpl005_the_first_use_reads_the_archive_then_the_streams_holding_the_archive_lock(
+        centre, client, keys, world, tmp_path, monkeypatch):
+    """A process reads the record when replay is first used (not at start): the archive first, then the
+    streams, under the record archive's lock, so a retention run cannot trim between the two reads; while
+    retention holds the lock, the first read waits for it."""
+    from alerts.store.audit import AuditLog
+    from alerts.store.record import RecordStreams
+
+    kept = _trimmed_to_the_archive(centre, client, keys, world, tmp_path)
+    centre.audit = AuditLog(client, keys)  # another process: nothing read yet
+    centre.record_archive, centre.audit_archive = tmp_path / "record", tmp_path / "audit"
+    streams = RecordStreams(client, keys)
+    assert streams.lock("retention-run", 60)  # a retention run holds the lock
+    refused, taken = threading.Event(), []
+    lock = RecordStreams.lock
+
+    def watched(self, token, seconds):
+        got = lock(self, token, seconds)
+        (taken.append(token) if got else refused.set())
+        return got
+
+    monkeypatch.setattr(RecordStreams, "lock", watched)
+    seek = threading.Thread(target=lambda: taken.append(replay.state_at(centre, DUTY_RS, redis_now(client))))
+    seek.start()
+    assert refused.wait(10)  # it asked for the lock and waits for it
+    assert not taken
+    streams.unlock("retention-run")
+    seek.join(20)
+    token, picture = taken
+    assert [(a.id, ack.by) for a, ack in picture.alerts] == [(kept, "duty-rs")]  # from the archive
+    assert client.get(keys.record_archive_lock) is None  # given back
+    assert token != "retention-run"
+
+
+def test_rpl006_an_unused_record_is_forgotten_after_the_idle_time_and_read_again_when_used(centre, client, world):
+    from datetime import timedelta
+
+    send, _ = world
+    first = send(releasable_to=["RS"])
+    now = [datetime.now(UTC)]
+    centre.clock, centre.record_idle = (lambda: now[0]), timedelta(minutes=15)
+    before = rebuilt(centre, DUTY_RS, redis_now(client))
+    assert set(before[0]) == {first}
+    held = replay.cache_of(centre)
+    now[0] += timedelta(minutes=14, seconds=59)
+    assert not replay.forget_idle(centre) and replay.cache_of(centre) is held
+    rebuilt(centre, DUTY_RS, redis_now(client))  # used again: the idle time starts anew
+    now[0] += timedelta(minutes=14, seconds=59)
+    assert not replay.forget_idle(centre)
+    now[0] += timedelta(seconds=1)
+    holding, done = threading.Event(), threading.Event()
+
+    def seek_under_way():
+        with held.lock:
+            holding.set()
+            done.wait(10)
+
+    seeker = threading.Thread(target=seek_under_way)
+    seeker.start()
+    assert holding.wait(10)
+    try:
+        assert not replay.forget_idle(centre)  # a read or seek under way keeps it
+    finally:
+        done.set()
+        seeker.join(10)
+    assert replay.forget_idle(centre) and replay.cache_of(centre) is not held
+    second = send(releasable_to=["RS"])
+    assert set(rebuilt(centre, DUTY_RS, redis_now(client))[0]) == {first, second}  # read again, whole
+    centre.record_idle = None
+    now[0] += timedelta(days=30)
+    assert not replay.forget_idle(centre)  # None: once read, kept
