@@ -1,25 +1,28 @@
 /*
- * The map's layers keep their place instead of being made again on every draw.
+ * The map's layers keep their place: outlines and names below every trace, traces in the figure's order.
  *
- * plotly.js (4.x) inserts the MapLibre layers of each trace and of each entry of layout.map.layers "below"
- * a layer named by `below`. When two of them name the same one, it forgets where each of them was
- * (Map.fillBelowLookup sets their `below` to null) and so removes and adds them again on every
- * Plotly.react: MapLibre then parses their sources again and paints several frames for one patch of a
- * few live points. Ours all named the same: every trace "" and every outline and label layer "traces".
- * Measured in headless Chromium with software WebGL, each of those frames held the page's main thread for
- * 120-290 ms, and a live point patch cost 4-6 of them (bench/README.md, section 2).
- *
- * So before each Plotly.react of a map already drawn, crisisMapLayers.chained gives each its own `below`
- * that keeps the same order: an outline or label layer goes below the layout layer after it (the last
- * below "traces"), and a trace goes below the first layer of the trace after it (the last: "", the top).
- * Trace layer ids come from the traces' uids (layers.basemap.map_figure sets them from the trace names);
- * a figure whose traces are not all scattermap traces with a uid keeps its traces' `below` as given.
- * The first draw (no map yet) is left as it is: the layers are made then anyway. assets/map_recover.js,
- * which wraps Plotly.react, calls it.
+ * 1. Layers are not made again on every draw. plotly.js (4.x) inserts the MapLibre layers of each trace and
+ *    of each entry of layout.map.layers "below" a layer named by `below`; when two of them name the same one,
+ *    it forgets where each was (Map.fillBelowLookup sets their `below` to null) and removes and adds them
+ *    again on every Plotly.react, on top of the others for a trace: MapLibre parses their sources again and
+ *    paints several more frames for one patch of a few live points (each frame held the page's main thread
+ *    120-290 ms where WebGL is drawn in software: bench/README.md, section 2), and live points landed above
+ *    every built incident's core. Ours all named the same: every trace "", every outline "traces". So before
+ *    each Plotly.react of a map already drawn, crisisMapLayers.chained gives each its own `below` that keeps
+ *    the order: an outline or name layer, the layout layer after it (the last: "traces"); a trace, the first
+ *    layer of the next trace that has layers on the map now (none: "", the top). A trace without points has
+ *    no layers, so it is never named.
+ * 2. Traces are drawn in the figure's order (layers.traces.MAP_TRACES: an incident is never under an asset,
+ *    a ring never over a core). Where plotly.js still adds a trace's layers elsewhere (a relayout, which
+ *    draws with the `below` of the last react), after each draw (plotly_afterplot) crisisMapLayers.keepOrder
+ *    moves any layer out of place back (MapLibre's moveLayer: no source is read again);
+ *    body[data-map-reordered] counts the draws that needed it.
+ * assets/map_recover.js, which wraps Plotly.react, calls chained and keepOrder.
  */
 (function () {
   "use strict";
   var LAYOUT_LAYER = "plotly-layout-layer-", TRACE_LAYER = "plotly-trace-layer-";
+  var TRACE_KINDS = ["fill", "line", "circle", "symbol"];  // plotly's order of a scattermap trace's layers
 
   function subplotOf(gd) {
     var layout = gd && gd._fullLayout, map = layout && layout.map;
@@ -30,26 +33,68 @@
     return item.below === below ? item : Object.assign({}, item, {below: below});
   }
 
-  // The figure given, or a copy with its map layers' and traces' `below` chained (see above).
-  function chained(gd, figure) {
-    var sub = subplotOf(gd), layout = figure && figure.layout, map = layout && layout.map;
-    if (!sub || !map) { return figure; }
-    var layers = Array.isArray(map.layers) ? map.layers : [];
-    var chainedLayers = layers.map(function (layer, k) {
-      return withBelow(layer, k + 1 < layers.length ? LAYOUT_LAYER + sub.uid + "-" + (k + 1) : "traces");
-    });
-    var data = Array.isArray(figure.data) ? figure.data : [];
+  // The traces of `data` with `below` chained to the next trace that has layers on the map now (see 1
+  // above), or `data` itself unless every trace is a scattermap trace with a uid.
+  function chainedTraces(sub, data) {
     var named = data.length > 0 && data.every(function (t) {
       return t && t.type === "scattermap" && typeof t.uid === "string" && t.uid !== "";
     });
-    var chainedData = !named ? data : data.map(function (trace, i) {
-      return withBelow(trace, i + 1 < data.length ? TRACE_LAYER + data[i + 1].uid + "-fill" : "");
-    });
-    return Object.assign({}, figure, {
-      data: chainedData,
-      layout: Object.assign({}, layout, {map: Object.assign({}, map, {layers: chainedLayers})})
+    if (!named) { return data; }
+    var drawn = data.map(function (t) { return !!sub.map.getLayer(TRACE_LAYER + t.uid + "-" + TRACE_KINDS[0]); });
+    return data.map(function (trace, i) {
+      var next = i + 1;
+      while (next < data.length && !drawn[next]) { next++; }
+      return withBelow(trace, next < data.length ? TRACE_LAYER + data[next].uid + "-" + TRACE_KINDS[0] : "");
     });
   }
 
-  window.crisisMapLayers = {chained: chained};
+  // The figure given, or a copy with its layout layers' and traces' `below` chained (see 1 above).
+  function chained(gd, figure) {
+    var sub = subplotOf(gd), layout = figure && figure.layout, map = layout && layout.map;
+    if (!sub || !map) { return figure; }
+    var layers = (Array.isArray(map.layers) ? map.layers : []).map(function (layer, k, all) {
+      return withBelow(layer, k + 1 < all.length ? LAYOUT_LAYER + sub.uid + "-" + (k + 1) : "traces");
+    });
+    return Object.assign({}, figure, {
+      data: chainedTraces(sub, Array.isArray(figure.data) ? figure.data : []),
+      layout: Object.assign({}, layout, {map: Object.assign({}, map, {layers: layers})})
+    });
+  }
+
+  // The ids of the map's layers drawn by plotly, in the order they should be (see 2 above), and as they are.
+  function orders(gd, sub) {
+    var present = sub.map.getLayersOrder();
+    var held = new Set(present), want = [];
+    var outlines = present.filter(function (id) { return id.indexOf(LAYOUT_LAYER + sub.uid + "-") === 0; });
+    outlines.sort(function (a, b) { return Number(a.split("-").pop()) - Number(b.split("-").pop()); });
+    want = want.concat(outlines);
+    (gd._fullData || []).forEach(function (trace) {
+      TRACE_KINDS.forEach(function (kind) {
+        var id = TRACE_LAYER + trace.uid + "-" + kind;
+        if (held.has(id)) { want.push(id); }
+      });
+    });
+    var wanted = new Set(want);
+    return {want: want, now: present.filter(function (id) { return wanted.has(id); })};
+  }
+
+  function keepOrder(gd) {
+    var sub = subplotOf(gd);
+    if (!sub || !sub.map.style || typeof sub.map.getLayersOrder !== "function") { return false; }
+    var o = orders(gd, sub);
+    if (o.want.join("\n") === o.now.join("\n")) { return false; }
+    for (var i = o.want.length - 2; i >= 0; i--) { sub.map.moveLayer(o.want[i], o.want[i + 1]); }
+    document.body.dataset.mapReordered = String(Number(document.body.dataset.mapReordered || 0) + 1);
+    return true;
+  }
+
+  // After every draw of gd (react, relayout, restyle), its layers are put back in order.
+  function watchOrder(gd) {
+    if (!gd || gd.crisisOrderWatched || typeof gd.on !== "function") { return; }
+    gd.crisisOrderWatched = true;
+    gd.on("plotly_afterplot", function () { keepOrder(gd); });
+    keepOrder(gd);
+  }
+
+  window.crisisMapLayers = {chained: chained, keepOrder: keepOrder, watchOrder: watchOrder};
 })();

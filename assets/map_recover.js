@@ -15,9 +15,9 @@
  * for that source alone (setData with its URL). body[data-map-retries] counts
  * the attempts of both kinds. Any other error is passed on unchanged.
  *
- * The same wrapper gives the map's layers a place of their own before each draw
- * (window.crisisMapLayers.chained, assets/map_layers.js), so a live patch does not
- * make the outlines and the traces' layers again.
+ * The same wrapper keeps the map's layers in their places (assets/map_layers.js):
+ * before each draw it gives the outlines a place of their own (so a live patch
+ * does not make them again), and after a draw it puts any layer out of place back.
  */
 (function () {
   "use strict";
@@ -67,7 +67,11 @@
       if (window.crisisMapLayers && figure && figure.layout) {
         figure = args[1] = window.crisisMapLayers.chained(gd, figure);
       }
-      return react.apply(Plotly, args).then(function (result) { watch(gd); return result; }, function (error) {
+      return react.apply(Plotly, args).then(function (result) {
+        watch(gd);
+        if (window.crisisMapLayers) { window.crisisMapLayers.watchOrder(gd); }
+        return result;
+      }, function (error) {
         if (!isMapError(error) || !figure || !figure.data) { throw error; }
         return redraw(Plotly, gd, figure, 0);
       });
