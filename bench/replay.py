@@ -112,7 +112,7 @@ def bench_replay(url: str, prefix: str, seeks: int = 50, scale: float = 1.0) -> 
     from alerts.store.keys import Keys
     from alerts.store.sharing import ReleasabilityRequests
     from alerts.store.workflow import WorkflowStore
-    from dashboard.api.replay import get_state
+    from dashboard.api.replay import DEFAULT_ALERTS, get_state
 
     client, keys = client_for(url), Keys(f"{prefix}:replay")
     start, end, written = build_record(client, keys, scale=scale)
@@ -131,7 +131,7 @@ def bench_replay(url: str, prefix: str, seeks: int = 50, scale: float = 1.0) -> 
     baseline_ms = (time.perf_counter() - t0) * 1000
 
     def answer(at: datetime) -> int:
-        return len(get_state(at.isoformat(), viewer, services).body)  # the JSON answer, encoded
+        return len(get_state(at.isoformat(), DEFAULT_ALERTS, viewer, services).body)  # the JSON answer, encoded
 
     t0 = time.perf_counter()
     replay.record_of(centre)  # what a server does on the first replay use (alerts.actions.replay.RecordCache)

@@ -22,6 +22,7 @@ nation and within its clearance, decided per record, never rewritten here):
 """
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import secrets
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 
 #: The most events one timeline call returns.
 MAX_EVENTS = 50_000
+#: The most alerts one picture holds (``state_at``'s ``limit``).
+MAX_ALERTS = 100_000
 
 
 #: How long the first read of the record waits for the record archive's lock (seconds, polled every 0.1 s).
@@ -198,12 +201,14 @@ def _seed(cache: RecordCache, record_dir: Path, audit_dir: Path) -> int:
 @dataclass(frozen=True)
 class Picture:
     """What a viewer could see at ``at``: ``alerts`` (record as it stood, its ``Ack`` or None), newest report
-    first; ``assets`` by id; ``record_from``: the time of the oldest event held (None: empty record)."""
+    first; ``assets`` by id; ``record_from``: the time of the oldest event held (None: empty record);
+    ``truncated``: more alerts were shown then than the ``limit`` asked for (the newest reports are kept)."""
 
     at: datetime
     alerts: list[tuple[StoredAlert, Ack | None]]
     assets: list[Asset]
     record_from: datetime | None
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -293,13 +298,17 @@ def _record_from(replay: Replay) -> datetime | None:
     return instant_of(replay.events[0].id) if replay.events else None
 
 
-def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
-    """The alerts (with their status and acknowledgment) and assets as ``viewer`` could see them at ``at``
-    (aware), rebuilt from the record; ``Invalid`` for a naive ``at``, or one before the oldest event the
-    streams still hold when older ones were trimmed (they are in the archive)."""
+def state_at(centre: Centre, viewer: Viewer, at: datetime, limit: int = MAX_ALERTS) -> Picture:
+    """The alerts (with their status and acknowledgment; the ``limit`` newest reports, ``Picture.truncated``
+    when there were more) and assets as ``viewer`` could see them at ``at`` (aware), rebuilt from the record;
+    only the records shown are parsed. ``Invalid`` for a naive ``at``, one before the oldest event the
+    streams still hold when older ones were trimmed (they are in the archive), or ``limit`` not 1 to
+    ``MAX_ALERTS``."""
     require(viewer, Permission.VIEW)
     if at.tzinfo is None:
         raise Invalid(N_("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)"))
+    if not 1 <= limit <= MAX_ALERTS:
+        raise Invalid(N_("limit is 1 to %(most)s"), values={"most": MAX_ALERTS})
     cache = cache_of(centre)
     with cache.lock:
         replay = cache.refresh()
@@ -309,10 +318,12 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime) -> Picture:
         state = replay.state_at(at)
         sight = Sight(centre, viewer, replay.state_through(len(replay)))
         record_from = _record_from(replay)
-    alerts = sorted((e.alert for e in state.events.values() if sight.alert(e)),  # type: ignore[union-attr]
-                    key=lambda a: a.alert.reported_at, reverse=True)
+    shown = [e for e in state.events.values() if sight.alert(e)]
+    newest = heapq.nlargest(limit, shown, key=lambda e: e.reported)  # = sorted(..., reverse=True)[:limit]
+    alerts = [e.alert for e in newest]
     assets = [sight.shown_asset(a, state) for _, a in sorted(state.assets.items()) if sight.asset(a)]
-    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts], assets, record_from)
+    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts if a is not None], assets, record_from,
+                   len(shown) > limit)
 
 
 def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, until: datetime | None = None,

@@ -87,8 +87,9 @@ class RecordEvent:
     alert id (in the centre), asset id or audit subject; ``detail``: the audit entry's detail (with its
     ``at``); ``record``: an alert event's whole record after the change, the ``StoredAlert`` JSON as stored
     (``alert`` parses it), and ``routing`` its routing; ``asset``: an asset event's whole record after the
-    change; ``previous``: the routing before an ``alert.routed``. ``of_alert`` makes an alert event from a
-    ``StoredAlert``.
+    change; ``previous``: the routing before an ``alert.routed``; ``reported``: an alert event's ``reported_at``
+    (Unix seconds: a picture lists the newest reports first without parsing every record). ``of_alert`` makes an
+    alert event from a ``StoredAlert``.
     """
 
     id: str
@@ -101,13 +102,14 @@ class RecordEvent:
     routing: Routing | None = None
     asset: Asset | None = None
     previous: Routing | None = None
+    reported: float = 0.0
 
     @classmethod
     def of_alert(cls, event_id: str, kind: str, stored: StoredAlert, previous: Routing | None = None
                  ) -> RecordEvent:
         """The event of the alerts stream ``event_id`` recording ``stored`` (``kind``: ``alert.created``...)."""
         return cls(event_id, "alerts", kind, object=stored.id, record=stored.model_dump_json().encode("utf-8"),
-                   routing=stored.routing, previous=previous)
+                   routing=stored.routing, previous=previous, reported=stored.alert.reported_at.timestamp())
 
     @property
     def alert(self) -> StoredAlert | None:

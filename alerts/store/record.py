@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 
 from alerts.core.assets import Asset
 from alerts.core.model import Routing, StoredAlert
@@ -109,7 +110,8 @@ def parse(stream: str, entry_id, fields: dict) -> RecordEvent | None:
         return RecordEvent(eid, stream, sys.intern(text(f["kind"])),
                            object=document.get("key") or document["alert"]["id"], record=record,
                            routing=routing_of(document, record),
-                           previous=Routing.model_validate_json(previous) if previous else None)
+                           previous=Routing.model_validate_json(previous) if previous else None,
+                           reported=datetime.fromisoformat(document["alert"]["reported_at"]).timestamp())
     if stream == "assets":
         asset = Asset.model_validate_json(f["asset"])
         return RecordEvent(eid, stream, text(f.get("kind", b"asset.updated")), object=asset.id, asset=asset)

@@ -36,6 +36,8 @@ from dashboard.services import Services
 router = APIRouter()
 #: Events one timeline answer holds unless ``limit`` says otherwise.
 DEFAULT_EVENTS = 5_000
+#: Alerts one state answer holds unless ``limit`` says otherwise (the newest reports).
+DEFAULT_ALERTS = 10_000
 
 
 class RecordEventOut(BaseModel):
@@ -73,10 +75,12 @@ class StateAlertOut(AlertOut):
 
 
 class StateOut(BaseModel):
-    """The picture at ``at``: alerts (newest report first) and assets (by id) as the caller could see them."""
+    """The picture at ``at``: alerts (newest report first; ``truncated`` when more than ``limit`` were shown
+    then) and assets (by id) as the caller could see them."""
 
     at: str
     alerts: list[StateAlertOut]
+    truncated: bool = False
     assets: list[AssetOut]
     record_from: str | None
 
@@ -144,15 +148,18 @@ def get_timeline(since: str | None = Query(None, description="ISO 8601 with offs
 
 @router.get("/state", summary="Alerts and assets as they stood at a moment, for the caller",
             response_model=StateOut, responses=errors(403, 422))
-def get_state(at: str = Query(..., description="ISO 8601 with offset"), viewer: Viewer = Depends(caller),
-              services: Services = Depends(services_of)) -> JSONResponse:
+def get_state(at: str = Query(..., description="ISO 8601 with offset"),
+              limit: int = Query(DEFAULT_ALERTS, ge=1, le=replay.MAX_ALERTS,
+                                 description="at most this many alerts (the newest reports); truncated says if more"),
+              viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> JSONResponse:
     """Rebuilt from the record (not from today's state)."""
-    picture = replay.state_at(services.centre, viewer, instant(at, "at", required=True))
+    picture = replay.state_at(services.centre, viewer, instant(at, "at", required=True), limit)
     shown = {stored.id for stored, _ in picture.alerts}
     return JSONResponse({
         "at": picture.at.isoformat(),
         "alerts": [recorded_alert_json(stored, shown.__contains__) | {
             "acknowledged_by": ack.by if ack else None,
             "acknowledged_at": ack.at.isoformat() if ack else None} for stored, ack in picture.alerts],
+        "truncated": picture.truncated,
         "assets": [asset_json(a) for a in picture.assets],
         "record_from": picture.record_from.isoformat() if picture.record_from else None})

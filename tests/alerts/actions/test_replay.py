@@ -279,3 +279,31 @@ def test_rpl006_an_unused_record_is_forgotten_after_the_idle_time_and_read_again
     centre.record_idle = None
     now[0] += timedelta(days=30)
     assert not replay.forget_idle(centre)  # None: once read, kept
+
+
+def test_rpl007_a_picture_keeps_the_newest_reports_up_to_its_limit_and_parses_only_those(centre, client, world,
+                                                                                         monkeypatch):
+    """At 100,000 alerts one seek parsed every record it could show (24 s, 1.1 GB in bench/README.md section 10):
+    a picture holds the ``limit`` newest reports (the API's default 10,000) and parses only those."""
+    from datetime import timedelta
+
+    from alerts.core import record
+
+    send, _ = world
+    start = datetime.now(UTC) - timedelta(hours=1)
+    sent = [send(releasable_to=["RS"], reported_at=(start + timedelta(minutes=m)).isoformat())
+            for m in (5, 1, 30, 12, 7)]
+    hidden = send(releasable_to=["BA"], reported_at=(start + timedelta(minutes=59)).isoformat())
+    at = redis_now(client)
+    whole = replay.state_at(centre, DUTY_RS, at)
+    assert [a.id for a, _ in whole.alerts] == [sent[i] for i in (2, 3, 4, 0, 1)] and not whole.truncated
+    record.parsed_alert.cache_clear()
+    parsed = []
+    monkeypatch.setattr(record.StoredAlert, "from_json", classmethod(
+        lambda cls, raw, parse=record.StoredAlert.from_json: parsed.append(raw) or parse(raw)))
+    two = replay.state_at(centre, DUTY_RS, at, limit=2)
+    assert [a.id for a, _ in two.alerts] == [sent[2], sent[3]] and two.truncated
+    assert len(parsed) == 2 and hidden not in {a.id for a, _ in two.alerts}
+    for bad in (0, replay.MAX_ALERTS + 1):
+        with pytest.raises(Invalid):
+            replay.state_at(centre, DUTY_RS, at, limit=bad)

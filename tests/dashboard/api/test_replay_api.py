@@ -29,6 +29,10 @@ def test_rpa001_timeline_and_state_answer_per_nation_and_refuse_bad_times(app_se
         assert [e["id"] for e in events] == sorted((e["id"] for e in events),
                                                    key=lambda i: tuple(map(int, i.split("-"))))
     assert "RS eyes only" not in app_server.api("/timeline", ba).text
+    newest = app_server.api("/state", rs, at=later, limit=1).json()  # the newest report only, and it says so
+    assert newest["truncated"] is True and [a["id"] for a in newest["alerts"]] == [own["id"]]
+    assert app_server.api("/state", rs, at=later).json()["truncated"] is False
+    assert app_server.api("/state", rs, at=later, limit=0).status_code == 422
 
     assert app_server.api("/state", rs, at="yesterday").status_code == 422
     assert app_server.api("/state", rs).status_code == 422
