@@ -168,20 +168,9 @@ def test_rpl003_events_trimmed_from_the_streams_stay_in_the_picture_and_earlier_
 
 
 def test_rpl004_a_process_started_after_a_trim_replays_the_archived_events(centre, client, keys, world, tmp_path):
-    from datetime import timedelta
-
-    from alerts.actions.audit_retention import AuditRetention
-    from alerts.actions.record_retention import RecordRetention
     from alerts.store.audit import AuditLog
-    from alerts.store.record import RecordStreams
 
-    send, _ = world
-    kept = send(releasable_to=["RS"])
-    workflow.acknowledge(centre, DUTY_RS, kept)
-    later = lambda: datetime.now(UTC) + timedelta(days=401)  # noqa: E731
-    RecordRetention(RecordStreams(client, keys), tmp_path / "record", clock=later).run_once()
-    AuditRetention(centre.audit, tmp_path / "audit", timedelta(days=400), 1_000_000, clock=later).run_once()
-    assert client.xlen(keys.events) == 0 and client.xlen(keys.audit) == 0  # archived, then trimmed
+    kept = _trimmed_to_the_archive(centre, client, keys, world, tmp_path)
     centre.audit = AuditLog(client, keys)  # another process: nothing read yet
     assert replay.seed_from_archive(centre, tmp_path / "record", tmp_path / "audit") > 0
     picture = replay.state_at(centre, DUTY_RS, redis_now(client))
@@ -204,7 +193,7 @@ def _trimmed_to_the_archive(centre, client, keys, world, tmp_path) -> str:
     later = lambda: datetime.now(UTC) + timedelta(days=401)  # noqa: E731
     RecordRetention(RecordStreams(client, keys), tmp_path / "record", clock=later).run_once()
     AuditRetention(centre.audit, tmp_path / "audit", timedelta(days=400), 1_000_000, clock=later).run_once()
-    assert client.xlen(keys.events) == 0 and client.xlen(keys.audit) == 0
+    assert client.xlen(keys.events) == 0 and client.xlen(keys.audit) == 0  # archived, then trimmed
     return kept
 
 
