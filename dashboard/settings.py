@@ -276,9 +276,11 @@ class Settings:
     @property
     def replay_idle(self) -> timedelta | None:
         """``replay_idle_seconds`` as ``alerts.actions.centre.Centre.record_idle``: None (never forget) for
-        ``inf``, else a ``timedelta``."""
+        ``inf`` and for a span longer than a ``timedelta`` holds (about 2.7 million years), else a ``timedelta``."""
         seconds = self.replay_idle_seconds
-        return None if not math.isfinite(seconds) else timedelta(seconds=seconds)
+        if not math.isfinite(seconds) or seconds >= timedelta.max.total_seconds():
+            return None
+        return timedelta(seconds=seconds)
 
     @property
     def audit_archive(self) -> Path:

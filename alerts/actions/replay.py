@@ -171,7 +171,8 @@ def forget_idle(centre: Centre) -> bool:
 def seed_from_archive(centre: Centre, record_dir: Path, audit_dir: Path) -> int:
     """Before the first read: take the archived events into the centre's in-memory record (alert and asset
     events from ``record_dir``, ``alerts.actions.record_retention``; audit entries from ``audit_dir``,
-    ``alerts.actions.audit_retention``), so events already trimmed from the streams are replayed too. Events
+    ``alerts.actions.audit_retention``), so what was already trimmed from the streams is in the picture (folded
+    into its base state by the read that follows: seeks reach back to the oldest event the streams hold). Events
     the streams still hold are not taken twice. Returns how many were taken (0 once the record was read).
     (A centre with ``record_archive`` and ``audit_archive`` set is seeded by its first read.)"""
     cache = cache_of(centre)

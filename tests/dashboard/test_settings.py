@@ -28,6 +28,19 @@ def test_set002_an_infinite_or_dateless_memory_horizon_means_never_evict_nan_and
         Settings.from_env({"CRISIS_MEMORY_HORIZON": "nan"})
 
 
+def test_set002c_an_infinite_or_huge_replay_idle_time_means_never_forget_and_non_positive_is_refused():
+    """Round-2 breaker finding: CRISIS_REPLAY_IDLE=1e14 stopped every command with an OverflowError."""
+    from datetime import timedelta
+
+    assert Settings.from_env({}).replay_idle == timedelta(minutes=15)
+    assert Settings.from_env({"CRISIS_REPLAY_IDLE": "2.5"}).replay_idle == timedelta(seconds=2.5)
+    for never in ("inf", "1e14", "1e300"):
+        assert Settings.from_env({"CRISIS_REPLAY_IDLE": never}).replay_idle is None
+    for bad in ("0", "-1", "-inf", "nan"):
+        with pytest.raises(ValueError, match="CRISIS_REPLAY_IDLE="):
+            Settings.from_env({"CRISIS_REPLAY_IDLE": bad})
+
+
 def test_set002b_no_setting_of_seconds_or_a_fraction_takes_nan():
     """Round-2 breaker finding: CRISIS_COT_READ_TIMEOUT=nan started a listener that closed every connection
     after its first read."""
