@@ -218,12 +218,19 @@ def create_app(settings: Settings, services: Services | None = None) -> Dash:
     return app
 
 
+#: How often a server process hands the heap's free pages back (``give_back_freed_memory``; seconds).
+TRIM_EVERY = 60.0
+
+
 def start_audit_retention(settings: Settings, services: Services) -> threading.Event:
     """Run the audit retention (``alerts.actions.audit_retention``: archive, then trim) in a daemon thread,
-    now and hourly, the record retention (``alerts.actions.record_retention``) every minute, and the job that
-    forgets the replay record when unused (``alerts.actions.replay.forget_idle``, ``CRISIS_REPLAY_IDLE``);
-    returns the event that stops all three. (The replay record is read when first used, under the record
-    archive's lock: nothing is trimmed between its read of the archive and of the streams.)"""
+    now and hourly, the record retention (``alerts.actions.record_retention``) every minute, and the process's
+    housekeeping: it forgets the replay record when unused (``alerts.actions.replay.forget_idle``,
+    ``CRISIS_REPLAY_IDLE``) and hands the heap's free pages back every ``TRIM_EVERY`` seconds (a list or
+    summary over a million alerts leaves about 200 MB of freed temporaries in the process otherwise:
+    bench/README.md section 10). Returns the event that stops all three. (The replay record is read when
+    first used, under the record archive's lock: nothing is trimmed between its read of the archive and of
+    the streams.)"""
     retention = AuditRetention(services.centre.audit, settings.audit_archive,
                                timedelta(days=settings.audit_retention_days), settings.audit_max_entries)
     stop = threading.Event()
@@ -233,15 +240,15 @@ def start_audit_retention(settings: Settings, services: Services) -> threading.E
     threading.Thread(target=retention.run, args=(stop,), name="audit-retention", daemon=True).start()
     threading.Thread(target=record.run, args=(stop,), name="record-retention", daemon=True).start()
     idle = services.centre.record_idle
-    if idle is not None:
-        def forget() -> None:
-            if forget_idle(services.centre):
-                give_back_freed_memory()
-                log.info("the replay record was unused for %s: forgotten until the next replay", idle)
 
-        every = min(60.0, max(idle.total_seconds() / 2, 1.0))
-        threading.Thread(target=run_every, args=(stop, every, forget, "forgetting the idle replay record", log),
-                         name="record-idle", daemon=True).start()
+    def housekeeping() -> None:
+        if forget_idle(services.centre):
+            log.info("the replay record was unused for %s: forgotten until the next replay", idle)
+        give_back_freed_memory()
+
+    every = TRIM_EVERY if idle is None else min(TRIM_EVERY, max(idle.total_seconds() / 2, 1.0))
+    threading.Thread(target=run_every, args=(stop, every, housekeeping, "housekeeping", log),
+                     name="housekeeping", daemon=True).start()
     return stop
 
 
