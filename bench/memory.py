@@ -4,11 +4,11 @@
 fresh prefix with ``AlertStore.record_many``; a ``crisisdash serve --no-ingest`` is started on that prefix and,
 once its read model holds all ``n`` (``alerts_held`` of ``/api/v1/health``, asked as an admin), its resident
 set (``VmRSS`` of ``/proc/<pid>/status``) is read, then again after the alert list and the situation picture
-were asked for once (`/api/v1/alerts`, `/api/v1/summary`), then once it has *settled* (after its housekeeping,
-which hands the heap's free pages back every minute, ran once more: RSS read every ``SETTLE_EVERY_S``, less for
-a small record: 1 s per 20,000 alerts, at least 1 s, until it changes by less than 2 MB over four readings, at
-most ``SETTLE_MOST_S``); then, settled again, after one replay seek
-(`/api/v1/state?at=`): a server reads the replay record (the ``n`` alerts are ``n`` events of it) only when
+were asked for once (`/api/v1/alerts`, `/api/v1/summary`), then once it has *settled* (from
+``HOUSEKEEPING_FROM`` alerts on, after its housekeeping, which hands the heap's free pages back every minute,
+ran once more: RSS read every ``SETTLE_EVERY_S``, less for a small record: 1 s per 20,000 alerts, at least 1 s,
+until it changes by less than 2 MB over four readings, at most ``SETTLE_MOST_S``); then, settled again, after
+one replay seek (`/api/v1/state?at=`): a server reads the replay record (the ``n`` alerts are ``n`` events of it) only when
 replay is first used, and forgets it after ``CRISIS_REPLAY_IDLE`` unused (``alerts.actions.replay``). Baseline,
 same run: the same server on an empty prefix. Target (the scale issue): at most 300 MB per process at 100,000
 alerts, judged on the process that has not replayed (the read model's memory); the replay figure is printed
@@ -63,26 +63,32 @@ def _measure(url: str, prefix: str, n: int) -> dict:
             httpx.get(f"{server.url}/api/v1{path}", headers=headers, timeout=60).raise_for_status()
         after_reads = rss_of_mb(server.process.pid)
         every = min(SETTLE_EVERY_S, max(1.0, n / 20_000))  # a small record is read at once: no need to wait 5 s
-        settled = _settled(server.process.pid, after_reads, every)
+        settled = _settled(server.process.pid, after_reads, every, n >= HOUSEKEEPING_FROM)
         settled_s = time.perf_counter() - t0
         t2 = time.perf_counter()
         httpx.get(f"{server.url}/api/v1/state", params={"at": _utc_now()}, headers=headers,
                   timeout=SETTLE_MOST_S).raise_for_status()
         seek_s = time.perf_counter() - t2
-        replayed = _settled(server.process.pid, rss_of_mb(server.process.pid), every)
+        replayed = _settled(server.process.pid, rss_of_mb(server.process.pid), every, n >= HOUSEKEEPING_FROM)
         return {"rss_loaded_mb": loaded, "rss_after_reads_mb": after_reads, "rss_settled_mb": settled,
                 "settled_s": settled_s, "loaded_s": loaded_s, "rss_replayed_mb": replayed, "first_seek_s": seek_s}
     finally:
         stop_server(server)
 
 
-def _settled(pid: int, first: float, every: float) -> float:
-    """RSS of ``pid`` once four readings ``every`` seconds apart agree within 2 MB (at most ``SETTLE_MOST_S``),
-    the first of them taken after the server's housekeeping ran once more (it hands the heap's free pages back
-    every ``dashboard.app.TRIM_EVERY`` seconds)."""
+#: From this many alerts on, the settled readings wait for the server's housekeeping to run once more (below
+#: it, what the housekeeping hands back is a few MB, and a small run need not take minutes).
+HOUSEKEEPING_FROM = 10_000
+
+
+def _settled(pid: int, first: float, every: float, housekeeping: bool) -> float:
+    """RSS of ``pid`` once four readings ``every`` seconds apart agree within 2 MB (at most ``SETTLE_MOST_S``);
+    with ``housekeeping``, the second of them taken after the server's housekeeping ran once more (it hands the
+    heap's free pages back every ``dashboard.app.TRIM_EVERY`` seconds)."""
     from dashboard.app import TRIM_EVERY
 
-    time.sleep(TRIM_EVERY + 1)
+    if housekeeping:
+        time.sleep(TRIM_EVERY + 1)
     readings, start = [first, rss_of_mb(pid)], time.perf_counter()
     while time.perf_counter() - start < SETTLE_MOST_S and (len(readings) < 4
                                                            or max(readings[-4:]) - min(readings[-4:]) >= 2):
