@@ -8,8 +8,8 @@ were asked for once (`/api/v1/alerts`, `/api/v1/summary`), then once it has *set
 ``HOUSEKEEPING_FROM`` alerts on, after its housekeeping, which hands the heap's free pages back every minute,
 ran once more: RSS read every ``SETTLE_EVERY_S``, less for a small record: 1 s per 20,000 alerts, at least 1 s,
 until it changes by less than 2 MB over four readings, at most ``SETTLE_MOST_S``); then, settled again, after
-one replay seek (`/api/v1/state?at=`): a server reads the replay record (the ``n`` alerts are ``n`` events of it) only when
-replay is first used, and forgets it after ``CRISIS_REPLAY_IDLE`` unused (``alerts.actions.replay``). Baseline,
+one replay seek (`/api/v1/state?at=`): a server reads the replay record (the ``n`` alerts are ``n`` events of
+it) only when replay is first used, and forgets it after ``CRISIS_REPLAY_IDLE`` unused (``alerts.actions.replay``). Baseline,
 same run: the same server on an empty prefix. Target (the scale issue): at most 300 MB per process at 100,000
 alerts, judged on the process that has not replayed (the read model's memory); the replay figure is printed
 beside it. Figures in MiB.
