@@ -44,7 +44,7 @@ from dashboard.components.ids import (
 from dashboard.degraded import DegradedMiddleware
 from dashboard.edge import install as install_edge
 from dashboard.edge.jsonbody import JsonBody
-from dashboard.live.feed import give_back_freed_memory
+from dashboard.heap import give_back_freed_memory
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings
 

@@ -14,10 +14,12 @@ from dashboard.cli_common import read_input as _read_input
 from dashboard.cli_common import running_settings as _running_redis
 from dashboard.cli_common import services_for as _services
 from dashboard.cli_common import settings_from as _settings
+from dashboard.heap import return_large_blocks
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """``crisisdash serve``: the dashboard (and, unless --no-ingest, ingest) in this process."""
+    return_large_blocks()  # before the imports: what they free is not kept in the heap
     from dashboard.edge.tls import check_tls
     from dashboard.runtime import serve
 
@@ -30,6 +32,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """``crisisdash ingest``: only the ingest workers."""
+    return_large_blocks()  # as serve
     from dashboard.runtime import ingest
 
     ingest(_settings(args))

@@ -17,7 +17,6 @@ from them, so the read models and the open streams miss nothing. Given a
 """
 from __future__ import annotations
 
-import ctypes
 import threading
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from alerts.store.assets import parse_asset_event
 from alerts.store.client import UNAVAILABLE, Client
 from alerts.store.follow import StreamFollower
 from alerts.store.keys import Keys
+from dashboard.heap import give_back_freed_memory
 from dashboard.live.fanout import FanOut
 from dashboard.outage import LiveStatus, Outage
 from dashboard.supervisor import Supervisor
@@ -161,15 +161,3 @@ class LiveFeed:
         fresh = [event for event in events if self.centre.asset_index.apply(event)]
         if fresh:
             self.assets.publish(fresh)
-
-
-def give_back_freed_memory() -> bool:
-    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``): a start-up load parses every
-    stored record and frees it again, and what it freed stays in the process otherwise (about 25 MB at 100,000
-    alerts: bench/README.md section 10). False where there is no glibc."""
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim(0)
-    return True
