@@ -253,7 +253,7 @@ class Sight:
 
     def event(self, event: RecordEvent, state: State) -> bool:
         """Whether ``event`` is shown, ``state`` being the picture right after it."""
-        if event.record is not None:
+        if event.packed is not None:
             return self.alert(event)
         if event.asset is not None:
             return self.asset(event.asset)

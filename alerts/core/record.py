@@ -21,9 +21,10 @@ at most ``every`` events after the checkpoint before it.
 **Memory** (the scale issue: a server holds the whole record from its start). A checkpoint holds only what its
 ``every`` events changed (each event is in at most one checkpoint), and a seek merges them (``dict.update``,
 in C): before, each checkpoint was a copy of the whole picture, quadratic in the number of alerts (160 MB at
-100,000). An alert event holds its record as the JSON it was stored as (about 0.6 KB) and its routing (who may
-see it; equal routings are one object), not a ``StoredAlert`` (about 5.4 KB); ``RecordEvent.alert`` parses
-the record when asked, and the last ``PARSED_MOST`` parsed are kept (``parsed_alert``).
+100,000). An alert event holds its record as the JSON it was stored as (about 0.6-1.1 KB), packed
+(``alerts.core.packing``: about 0.15 KB), and its routing (who may see it; equal routings are one object), not a
+``StoredAlert`` (about 5.4 KB); ``RecordEvent.alert`` parses the record when asked, and the last
+``PARSED_MOST`` parsed are kept (``parsed_alert``).
 
 Domain core: no Redis, no Dash.
 """
@@ -39,6 +40,7 @@ from functools import lru_cache
 from alerts.core.assets import Asset
 from alerts.core.events import stream_id_key
 from alerts.core.model import Routing, StoredAlert
+from alerts.core.packing import pack, unpack
 
 #: The streams the record is merged from, in the order that breaks a tie on an equal stream id.
 STREAMS = ("alerts", "assets", "audit")
@@ -60,11 +62,11 @@ PARSED_MOST = 10_000
 
 
 @lru_cache(maxsize=PARSED_MOST)
-def parsed_alert(record: bytes) -> StoredAlert:
-    """An alert event's record (the ``StoredAlert`` JSON its stream entry holds) parsed; the last
+def parsed_alert(packed: bytes) -> StoredAlert:
+    """An alert event's record (the ``StoredAlert`` JSON its stream entry holds, ``packed``) parsed; the last
     ``PARSED_MOST`` are kept, so a seek or timeline that shows the same records again parses them once.
     Raises ``pydantic.ValidationError`` (a record the store wrote always parses)."""
-    return StoredAlert.from_json(record)
+    return StoredAlert.from_json(unpack(packed))
 
 
 def instant_of(event_id: str) -> datetime:
@@ -86,10 +88,10 @@ class RecordEvent:
     the alert and asset streams carry no actor: the audit entry beside them says who); ``object``: the
     alert id (in the centre), asset id or audit subject; ``detail``: the audit entry's detail (with its
     ``at``); ``record``: an alert event's whole record after the change, the ``StoredAlert`` JSON as stored
-    (``alert`` parses it), and ``routing`` its routing; ``asset``: an asset event's whole record after the
-    change; ``previous``: the routing before an ``alert.routed``; ``reported``: an alert event's ``reported_at``
-    (Unix seconds: a picture lists the newest reports first without parsing every record). ``of_alert`` makes an
-    alert event from a ``StoredAlert``.
+    (``alert`` parses it; the event holds it packed, ``packed``: ``alerts.core.packing``), and ``routing`` its
+    routing; ``asset``: an asset event's whole record after the change; ``previous``: the routing before an
+    ``alert.routed``; ``reported``: an alert event's ``reported_at`` (Unix seconds: a picture lists the newest
+    reports first without parsing every record). ``of_alert`` makes an alert event from a ``StoredAlert``.
     """
 
     id: str
@@ -98,7 +100,7 @@ class RecordEvent:
     actor: str = ""
     object: str = ""
     detail: dict = field(default_factory=dict)
-    record: bytes | None = None
+    packed: bytes | None = None
     routing: Routing | None = None
     asset: Asset | None = None
     previous: Routing | None = None
@@ -108,13 +110,19 @@ class RecordEvent:
     def of_alert(cls, event_id: str, kind: str, stored: StoredAlert, previous: Routing | None = None
                  ) -> RecordEvent:
         """The event of the alerts stream ``event_id`` recording ``stored`` (``kind``: ``alert.created``...)."""
-        return cls(event_id, "alerts", kind, object=stored.id, record=stored.model_dump_json().encode("utf-8"),
+        record = stored.model_dump_json().encode("utf-8")
+        return cls(event_id, "alerts", kind, object=stored.id, packed=pack(record),
                    routing=stored.routing, previous=previous, reported=stored.alert.reported_at.timestamp())
+
+    @property
+    def record(self) -> bytes | None:
+        """An alert event's record, the ``StoredAlert`` JSON as stored; None for any other event."""
+        return unpack(self.packed) if self.packed is not None else None
 
     @property
     def alert(self) -> StoredAlert | None:
         """An alert event's record, parsed (``parsed_alert``); None for any other event."""
-        return parsed_alert(self.record) if self.record is not None else None
+        return parsed_alert(self.packed) if self.packed is not None else None
 
     @property
     def order(self) -> tuple[int, int, int]:
@@ -130,7 +138,7 @@ class RecordEvent:
     @property
     def alert_ids(self) -> tuple[str, ...]:
         """The alerts this event names: its alert, its audit object (may be an alert id) and ``alert_id``."""
-        if self.record is not None:
+        if self.packed is not None:
             return (self.object,)
         if self.asset is not None:
             return (self.asset.assigned_to,) if self.asset.assigned_to else ()
@@ -211,7 +219,7 @@ class State:
 
     def apply(self, event: RecordEvent) -> None:
         """Take ``event`` into the picture."""
-        if event.record is not None:
+        if event.packed is not None:
             self.events[event.object] = event
         elif event.asset is not None:
             self.assets[event.asset.id] = event.asset

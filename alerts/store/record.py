@@ -16,6 +16,7 @@ from datetime import datetime
 
 from alerts.core.assets import Asset
 from alerts.core.model import Routing, StoredAlert
+from alerts.core.packing import pack
 from alerts.core.record import RECORDED_ACTIONS, STREAMS, RecordEvent
 from alerts.store.client import Client, text
 from alerts.store.keys import Keys
@@ -100,7 +101,8 @@ def fields_json(fields: dict) -> dict[str, str]:
 
 def parse(stream: str, entry_id, fields: dict) -> RecordEvent | None:
     """One stream entry as a ``RecordEvent``; None for an audit entry that is not a state change. An alert
-    event keeps its record as the JSON stored (``RecordEvent.record``), its id and routing read from it."""
+    event keeps its record as the JSON stored, packed (``RecordEvent.record``, ``alerts.core.packing``), its id and
+    routing read from it."""
     f = {text(k): v for k, v in fields.items()}
     eid = text(entry_id)
     if stream == "alerts":
@@ -108,7 +110,7 @@ def parse(stream: str, entry_id, fields: dict) -> RecordEvent | None:
         record = f["alert"] if isinstance(f["alert"], bytes) else f["alert"].encode("utf-8")
         document = json.loads(record)
         return RecordEvent(eid, stream, sys.intern(text(f["kind"])),
-                           object=document.get("key") or document["alert"]["id"], record=record,
+                           object=document.get("key") or document["alert"]["id"], packed=pack(record),
                            routing=routing_of(document, record),
                            previous=Routing.model_validate_json(previous) if previous else None,
                            reported=datetime.fromisoformat(document["alert"]["reported_at"]).timestamp())

@@ -129,5 +129,6 @@ def test_rec007_an_alert_event_holds_its_record_as_json_and_parses_it_when_asked
     event = RecordEvent.of_alert("1-0", "alert.updated", stored)
     assert isinstance(event.record, bytes) and event.object == "al-x" and event.routing == stored.routing
     assert event.alert == stored and event.alert_ids == ("al-x",)
-    assert event.alert is parsed_alert(event.record)  # parsed once, then kept
+    assert event.record == stored.model_dump_json().encode("utf-8") and len(event.packed) < len(event.record) / 3
+    assert event.alert is parsed_alert(event.packed)  # parsed once, then kept
     assert not hasattr(event, "__dict__")  # slots: no per-event dict
