@@ -201,14 +201,17 @@ def _seed(cache: RecordCache, record_dir: Path, audit_dir: Path) -> int:
 
 @dataclass(frozen=True)
 class Picture:
-    """What a viewer could see at ``at``: ``alerts`` (record as it stood, its ``Ack`` or None), newest report
-    first; ``assets`` by id; ``record_from``: the time of the oldest event held (None: empty record);
-    ``truncated``: more alerts were shown then than the ``limit`` asked for (the newest reports are kept)."""
+    """What a viewer could see at ``at`` (aware): ``alerts`` (record as it stood, its ``Ack`` or None), newest
+    report first, at most the ``limit`` asked for; ``assets`` by id; ``record_from``: the time of the oldest
+    event held (None: empty record); ``total``: how many alerts the viewer could see then (a count of alerts,
+    before the ``limit``: ``len(alerts)`` unless truncated); ``truncated``: more alerts were shown then than
+    the ``limit`` asked for (``total > len(alerts)``; the newest reports are kept)."""
 
     at: datetime
     alerts: list[tuple[StoredAlert, Ack | None]]
     assets: list[Asset]
     record_from: datetime | None
+    total: int
     truncated: bool = False
 
 
@@ -301,10 +304,10 @@ def _record_from(replay: Replay) -> datetime | None:
 
 def state_at(centre: Centre, viewer: Viewer, at: datetime, limit: int = MAX_ALERTS) -> Picture:
     """The alerts (with their status and acknowledgment; the ``limit`` newest reports, ``Picture.truncated``
-    when there were more) and assets as ``viewer`` could see them at ``at`` (aware), rebuilt from the record;
-    only the records shown are parsed. ``Invalid`` for a naive ``at``, one before the oldest event the
-    streams still hold when older ones were trimmed (they are in the archive), or ``limit`` not 1 to
-    ``MAX_ALERTS``."""
+    when there were more, ``Picture.total`` how many there were) and assets as ``viewer`` could see them at
+    ``at`` (aware), rebuilt from the record; only the records shown are parsed. ``Invalid`` for a naive
+    ``at``, one before the oldest event the streams still hold when older ones were trimmed (they are in the
+    archive), or ``limit`` not 1 to ``MAX_ALERTS``."""
     require(viewer, Permission.VIEW)
     if at.tzinfo is None:
         raise Invalid(N_("at: give a time with its offset (e.g. 2026-01-01T10:00:00Z)"))
@@ -324,7 +327,7 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime, limit: int = MAX_ALER
     alerts = [e.alert for e in newest]
     assets = [sight.shown_asset(a, state) for _, a in sorted(state.assets.items()) if sight.asset(a)]
     return Picture(at, [(a, state.acks.get(a.id)) for a in alerts if a is not None], assets, record_from,
-                   len(shown) > limit)
+                   total=len(shown), truncated=len(shown) > limit)
 
 
 def timeline(centre: Centre, viewer: Viewer, since: datetime | None = None, until: datetime | None = None,

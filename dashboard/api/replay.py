@@ -76,11 +76,13 @@ class StateAlertOut(AlertOut):
 
 class StateOut(BaseModel):
     """The picture at ``at``: alerts (newest report first; ``truncated`` when more than ``limit`` were shown
-    then) and assets (by id) as the caller could see them."""
+    then; ``total``: how many the caller could see then, before ``limit``) and assets (by id) as the caller
+    could see them."""
 
     at: str
     alerts: list[StateAlertOut]
     truncated: bool = False
+    total: int
     assets: list[AssetOut]
     record_from: str | None
 
@@ -150,7 +152,8 @@ def get_timeline(since: str | None = Query(None, description="ISO 8601 with offs
             response_model=StateOut, responses=errors(403, 422))
 def get_state(at: str = Query(..., description="ISO 8601 with offset"),
               limit: int = Query(DEFAULT_ALERTS, ge=1, le=replay.MAX_ALERTS,
-                                 description="at most this many alerts (the newest reports); truncated says if more"),
+                                 description="at most this many alerts (the newest reports); truncated and total "
+                                             "say if there were more"),
               viewer: Viewer = Depends(caller), services: Services = Depends(services_of)) -> JSONResponse:
     """Rebuilt from the record (not from today's state)."""
     picture = replay.state_at(services.centre, viewer, instant(at, "at", required=True), limit)
@@ -161,5 +164,6 @@ def get_state(at: str = Query(..., description="ISO 8601 with offset"),
             "acknowledged_by": ack.by if ack else None,
             "acknowledged_at": ack.at.isoformat() if ack else None} for stored, ack in picture.alerts],
         "truncated": picture.truncated,
+        "total": picture.total,
         "assets": [asset_json(a) for a in picture.assets],
         "record_from": picture.record_from.isoformat() if picture.record_from else None})

@@ -9,7 +9,9 @@ list (the same choice). A moment typed before the record's start goes to the sta
 saying so. Everything is
 ``alerts.actions.replay`` (rebuilt from the record, filtered by the viewer's releasability and clearance as
 it stood then and stands now): what the viewer could not see then does not appear. The map is drawn by the
-live map's layers (``layers``) from an in-memory read model of the picture.
+live map's layers (``layers``) from an in-memory read model of the picture. A seek shows at most
+``PAGE_ALERTS`` alerts (the newest reports); when the viewer could see more then, the count says "newest N
+of M".
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
 
+from alerts import i18n
 from alerts.actions import exercises, replay
 from alerts.actions.errors import ActionError
 from alerts.core.index import AlertIndex
@@ -38,6 +41,9 @@ from layers.coverage import coverage_traces
 from layers.incidents import incident_traces
 
 TICK_MS = 1_000
+#: The most alerts one seek shows on the map and in the list (the newest reports; the count says when there
+#: were more): at 100,000 alerts a whole picture took tens of seconds and a page of many megabytes.
+PAGE_ALERTS = 2_000
 SPEEDS = (1, 5, 15, 60)
 #: Events shown in the timeline beside the list (the latest up to the moment).
 TIMELINE_SHOWN = 40
@@ -196,7 +202,7 @@ def render(value, exercise_id=None, step_kind=None):
     context = callback_context()
     at = datetime.fromtimestamp(value / 1000, UTC) if value else datetime.now(UTC)
     try:
-        picture = replay.state_at(context.services.centre, context.viewer, at)
+        picture = replay.state_at(context.services.centre, context.viewer, at, limit=PAGE_ALERTS)
         events = replay.timeline(context.services.centre, context.viewer, since=at - TIMELINE_WINDOW,
                                  until=at, exercise_id=exercise_id or None,
                                  streams=_streams(step_kind)).events[-TIMELINE_SHOWN:]
@@ -211,5 +217,7 @@ def render(value, exercise_id=None, step_kind=None):
     timeline = [html.Li([utc_label(e.at, date=False, seconds=True), " ",  # the record's own words: as recorded
                          html.Span(f"{e.kind} {e.object}" + (f" ({e.actor})" if e.actor else ""), **UNTRANSLATED)],
                         **{"data-event-id": e.id}) for e in reversed(events)]
-    return (figure, items, str(len(items)), timeline,
+    count = i18n.number(len(items)) if not picture.truncated else _(
+        "newest %(shown)s of %(total)s") % {"shown": i18n.number(len(items)), "total": i18n.number(picture.total)}
+    return (figure, items, count, timeline,
             _("As it stood at %(at)s") % {"at": at.isoformat(timespec="milliseconds")})

@@ -296,3 +296,19 @@ def test_rpl007_a_picture_keeps_the_newest_reports_up_to_its_limit_and_parses_on
     for bad in (0, replay.MAX_ALERTS + 1):
         with pytest.raises(Invalid):
             replay.state_at(centre, DUTY_RS, at, limit=bad)
+
+
+def test_rpl008_a_picture_counts_every_alert_the_viewer_could_see_whatever_its_limit(centre, client, world):
+    """``Picture.total``: how many alerts the viewer could see then, before the limit (what the replay page says
+    when it shows only the newest)."""
+    send, _ = world
+    sent = [send(releasable_to=["RS"]) for _ in range(4)]
+    send(releasable_to=["BA"])  # not the viewer's: not counted
+    at = redis_now(client)
+    below = replay.state_at(centre, DUTY_RS, at, limit=2)
+    assert below.total == 4 and below.truncated and len(below.alerts) == 2
+    above = replay.state_at(centre, DUTY_RS, at, limit=10)
+    assert above.total == 4 and not above.truncated and {a.id for a, _ in above.alerts} == set(sent)
+    exact = replay.state_at(centre, DUTY_RS, at, limit=4)
+    assert exact.total == 4 and not exact.truncated
+    assert replay.state_at(centre, DUTY_BA, at, limit=1).total == 1

@@ -72,3 +72,18 @@ def test_rpa003_every_aar_download_is_audited(app_server):
                 if e.action == "export.aar" and e.actor == lead.name]
     assert [(e.object, e.detail["format"]) for e in exported] == [("incident", "md"), ("incident", "xlsx")]
     assert exported[0].detail["window"]["since"].startswith("2020-01-01")
+
+
+def test_rpa004_state_says_how_many_alerts_the_caller_could_see_beside_truncated(app_server):
+    rs = add_user(app_server.services.settings.redis_url, app_server.prefix, "rpa-total-rs", "duty_officer", "RS")
+    before = app_server.api("/state", rs, at=datetime.now(UTC).isoformat()).json()["total"]  # the module's server
+    app_server.ingest(*(make_alert(releasable_to=["RS"]) for _ in range(3)),
+                      make_alert(releasable_to=["BA"]))  # not the caller's: not counted
+    later, total = (datetime.now(UTC) + timedelta(seconds=1)).isoformat(), before + 3
+    cut = app_server.api("/state", rs, at=later, limit=2).json()
+    assert (cut["truncated"], cut["total"], len(cut["alerts"])) == (True, total, 2)
+    whole = app_server.api("/state", rs, at=later, limit=total).json()
+    assert (whole["truncated"], whole["total"], len(whole["alerts"])) == (False, total, total)
+    described = httpx.get(f"{app_server.url}/openapi.json", headers=rs.headers, timeout=10).json()
+    schema = described["components"]["schemas"]["StateOut"]
+    assert "total" in schema["properties"] and "total" in schema["required"]

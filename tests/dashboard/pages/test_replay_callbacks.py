@@ -1,5 +1,6 @@
 """The replay page's callbacks over a signed-in session: choosing an exercise jumps to its STARTEX; a viewer
-whose nation does not play cannot jump to it; a bad moment is refused with the reason."""
+whose nation does not play cannot jump to it; a bad moment is refused with the reason; a seek shows at most
+``PAGE_ALERTS`` alerts, saying so."""
 from __future__ import annotations
 
 import json
@@ -91,3 +92,28 @@ def test_rpc003_play_moves_by_real_time_and_step_can_skip_asset_movements(app_se
     assert early["replay-slider"]["value"] == before - 10 and "record starts" in early["replay-message"]["children"]
     assert late["replay-slider"]["value"] == late["replay-slider"]["max"] < before + 120_000
     assert "after now" in late["replay-message"]["children"]
+
+
+def test_rpc004_a_seek_shows_only_the_newest_page_of_alerts_and_says_how_many_there_were(app_server, monkeypatch):
+    """At 100,000 alerts a seek built every alert into the map and the list (tens of seconds, a huge page): the
+    page asks for at most ``PAGE_ALERTS``, the newest reports, and its count says "newest N of M"."""
+    from dashboard.pages import replay as page
+
+    monkeypatch.setattr(page, "PAGE_ALERTS", 3)
+    mk = add_user(app_server.services.settings.redis_url, app_server.prefix, "rpc-page-mk", "duty_officer", "MK")
+    start = datetime.now(UTC) - timedelta(hours=1)
+    sent = [make_alert(source="MK", releasable_to=["MK"], reported_at=(start + timedelta(minutes=m)).isoformat())
+            for m in (5, 40, 1, 30, 12)]
+    app_server.ingest(*sent)
+    now_ms = int((datetime.now(UTC) + timedelta(seconds=1)).timestamp() * 1000)
+    web = _web(app_server, mk)
+    shown = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    web.close()
+    items = [i["props"]["data-alert-id"] for i in shown["replay-alerts"]["children"]]
+    assert items == [sent[i]["id"] for i in (1, 3, 4)]  # the newest three reports, newest first
+    assert shown["replay-count"]["children"] == "newest 3 of 5"
+    monkeypatch.setattr(page, "PAGE_ALERTS", 5)
+    web = _web(app_server, mk)
+    whole = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    web.close()
+    assert len(whole["replay-alerts"]["children"]) == 5 and whole["replay-count"]["children"] == "5"
