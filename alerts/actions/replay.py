@@ -326,7 +326,7 @@ def state_at(centre: Centre, viewer: Viewer, at: datetime, limit: int = MAX_ALER
     newest = heapq.nlargest(limit, shown, key=lambda e: e.reported)  # = sorted(..., reverse=True)[:limit]
     alerts = [e.alert for e in newest]
     assets = [sight.shown_asset(a, state) for _, a in sorted(state.assets.items()) if sight.asset(a)]
-    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts if a is not None], assets, record_from,
+    return Picture(at, [(a, state.acks.get(a.id)) for a in alerts], assets, record_from,
                    total=len(shown), truncated=len(shown) > limit)
 
 

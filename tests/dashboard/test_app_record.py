@@ -46,3 +46,25 @@ def test_app102_the_server_forgets_an_unused_replay_record_and_reads_it_again_wh
     finally:
         stop.set()
         services.client.close()
+
+
+def test_app103_the_housekeeping_hands_the_heaps_free_pages_back_every_round(redis_url, prefix, tmp_path, monkeypatch):
+    """Beside forgetting the record, each round of the housekeeping trims the heap (``dashboard.heap``)."""
+    import threading
+
+    from dashboard import app
+    from dashboard.services import build_services
+    from dashboard.settings import Settings
+
+    rounds = threading.Semaphore(0)
+    monkeypatch.setattr(app, "give_back_freed_memory", rounds.release)
+    monkeypatch.setattr(app, "TRIM_EVERY", 0.05)
+    settings = Settings(redis_url=redis_url, prefix=prefix, record_archive_dir=tmp_path)
+    services = build_services(settings)
+    stop = app.start_audit_retention(settings, services)
+    try:
+        for _ in range(3):
+            assert rounds.acquire(timeout=10), "the housekeeping did not trim the heap"
+    finally:
+        stop.set()
+        services.client.close()
