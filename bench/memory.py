@@ -9,10 +9,12 @@ were asked for once (`/api/v1/alerts`, `/api/v1/summary`), then once it has *set
 ran once more: RSS read every ``SETTLE_EVERY_S``, less for a small record: 1 s per 20,000 alerts, at least 1 s,
 until it changes by less than 2 MB over four readings, at most ``SETTLE_MOST_S``); then, settled again, after
 one replay seek (`/api/v1/state?at=`): a server reads the replay record (the ``n`` alerts are ``n`` events of
-it) only when replay is first used, and forgets it after ``CRISIS_REPLAY_IDLE`` unused (``alerts.actions.replay``). Baseline,
-same run: the same server on an empty prefix. Target (the scale issue): at most 300 MB per process at 100,000
-alerts, judged on the process that has not replayed (the read model's memory); the replay figure is printed
-beside it. Figures in MiB.
+it) only when replay is first used, and forgets it after ``CRISIS_REPLAY_IDLE`` unused
+(``alerts.actions.replay``). Baseline, same run: the same server on an empty prefix. Targets (the scale issue,
+``target_of``): at most 300 MB per process up to 100,000 alerts, judged on the process that has not replayed
+(the read model's memory: held, after the reads, settled), the replay figure printed beside it; above 100,000
+(the issue's 1,000,000 stored alerts), at most 1 GB in every reading, the replay seek's included. Figures in
+MiB.
 """
 from __future__ import annotations
 
@@ -29,6 +31,15 @@ from bench.common import HEADERS, chunks, client_for, delete_prefix, fmt_mb, pri
 from bench.map import stored_alerts
 
 TARGET_MB = 300.0
+#: Above ``TARGET_UP_TO`` alerts the target is ``TARGET_LARGE_MB``, for every reading (the replay seek's too).
+TARGET_UP_TO, TARGET_LARGE_MB = 100_000, 1000.0
+
+
+def target_of(n: int) -> tuple[float, tuple[str, ...]]:
+    """The target (MB) at ``n`` alerts and the readings judged by it (keys of ``_measure``'s result)."""
+    if n <= TARGET_UP_TO:
+        return TARGET_MB, ("rss_loaded_mb", "rss_after_reads_mb", "rss_settled_mb")
+    return TARGET_LARGE_MB, ("rss_loaded_mb", "rss_after_reads_mb", "rss_settled_mb", "rss_replayed_mb")
 SETTLE_EVERY_S, SETTLE_MOST_S = 5.0, 600.0
 
 
@@ -116,8 +127,9 @@ def bench_memory(url: str, prefix: str, n: int, places) -> dict:
     finally:
         delete_prefix(client, full)
         delete_prefix(client, empty)
-    return {"n": n, "target_mb": TARGET_MB, "setup_s": setup_s, "empty": baseline, "full": measured,
-            "meets_target": max(measured["rss_after_reads_mb"], measured["rss_settled_mb"]) <= TARGET_MB}  # no replay
+    target, judged = target_of(n)
+    return {"n": n, "target_mb": target, "setup_s": setup_s, "empty": baseline, "full": measured,
+            "judged": judged, "meets_target": max(measured[k] for k in judged) <= target}
 
 
 def report_memory(r: dict) -> None:
@@ -132,7 +144,8 @@ def report_memory(r: dict) -> None:
          ""],
         [f"serve RSS, {r['n']:,} alerts, settled", fmt_mb(full["rss_settled_mb"]),
          "serve RSS, no alerts, settled", fmt_mb(empty["rss_settled_mb"]),
-         f"after {full['settled_s']:.0f} s; {verdict} target <= {r['target_mb']:,.0f} MB"],
+         f"after {full['settled_s']:.0f} s; {verdict} target <= {r['target_mb']:,.0f} MB "
+         f"({'every reading' if 'rss_replayed_mb' in r['judged'] else 'the three readings without replay'})"],
         [f"serve RSS, {r['n']:,} alerts, after a replay seek (record read)", fmt_mb(full["rss_replayed_mb"]),
          "serve RSS, no alerts, same seek", fmt_mb(empty["rss_replayed_mb"]),
          f"first seek {full['first_seek_s']:.1f} s; forgotten after CRISIS_REPLAY_IDLE unused"],
