@@ -41,6 +41,15 @@ from bench.common import (
 #: The default point limit (``dashboard.settings.Settings.map_points_max``) and the issue's targets.
 POINTS_MAX = 10_000
 TARGET_MS, TARGET_MB = 2000.0, 5.0
+#: The situation picture's target at ``SITUATION_AT`` alerts (the scale issue), milliseconds.
+SITUATION_TARGET_MS, SITUATION_AT = 200.0, 100_000
+
+
+def _situation_note(n: int, ms: float) -> str:
+    if n != SITUATION_AT:
+        return f"target < {SITUATION_TARGET_MS:g} ms at {SITUATION_AT:,}"
+    verdict = "meets" if ms < SITUATION_TARGET_MS else "ABOVE"
+    return f"{verdict} target < {SITUATION_TARGET_MS:g} ms"
 
 
 def validated_figure(figure: dict):
@@ -250,7 +259,7 @@ def report_map(r: dict) -> None:
             [f"{n}: summarise (all)", fmt_ms(s["summarise_ms"]), "Counter over objects",
              fmt_ms(s["naive_summarise_ms"]), ""],
             [f"{n}: situation picture (issue 6)", fmt_ms(s["situation_ms"]), "summarise alone",
-             fmt_ms(s["summarise_ms"]), "aim < 500 ms at 100k"],
+             fmt_ms(s["summarise_ms"]), _situation_note(n, s["situation_ms"])],
             [f"{n}: page marking (marking_of_ids)", fmt_ms(s["marking_ms"]), "from each record (index.get)",
              fmt_ms(s["marking_records_ms"]), "every map build"],
             [f"{n}: select (narrow, nation MK)", fmt_ms(s["select_narrow_ms"]), "loop over objects",
