@@ -8,7 +8,10 @@
  * label at the asset's index in the two asset traces (ring and dot). An asset
  * not yet on the map is appended. The trace indices, the map's id and the
  * prefix of an asset's id on the map come from the page contract
- * (#crisis-contract), never from literals.
+ * (#crisis-contract), never from literals. An "asset_withdraw" event (the
+ * asset was taken from this viewer's nation) takes its point off the map: its
+ * place in the traces is kept, with no position, so a later "asset" event
+ * (released again) draws it there anew.
  */
 (function () {
   "use strict";
@@ -26,6 +29,15 @@
     var dc = window.dash_clientside, fig = new dc.Patch();
     ids.forEach(function (id) {
       var a = pending[id], i = index[id];
+      if (a === null) {  // withdrawn: no position, no label (nothing to do if it was never drawn)
+        if (i === undefined) { return; }
+        [RING, DOT].forEach(function (t) {
+          fig.assign(["data", t, "lat", i], null);
+          fig.assign(["data", t, "lon", i], null);
+        });
+        fig.assign(["data", DOT, "hovertext", i], "");
+        return;
+      }
       if (i === undefined) {
         index[id] = i = count++;
         [RING, DOT].forEach(function (t) {
@@ -58,6 +70,11 @@
     onAsset: function (event) {
       var a = JSON.parse(event.data);
       pending[a.id] = a;  // only the newest position of each asset is drawn
+      if (!timer) { timer = setTimeout(draw, INTERVAL); }
+    },
+    // an "asset_withdraw" event: {"id"} of an asset no longer released to this viewer
+    onWithdraw: function (event) {
+      pending[JSON.parse(event.data).id] = null;
       if (!timer) { timer = setTimeout(draw, INTERVAL); }
     },
     // the map was (re)built: its asset traces hold spec.asset_ids, in that order

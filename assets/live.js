@@ -573,7 +573,7 @@
       document.dispatchEvent(new CustomEvent("crisis:live-status", {detail: {state: "live"}}));
     });
     source.addEventListener("message", heard);
-    ["alert", "update", "withdraw", "asset", "status", "ping", "alarm", "band"].forEach(function (name) {
+    ["alert", "update", "withdraw", "asset", "asset_withdraw", "status", "ping", "alarm", "band"].forEach(function (name) {
       source.addEventListener(name, heard);
     });
     source.addEventListener("band", function () {  // the EXERCISE band may have changed: read it again
@@ -588,6 +588,10 @@
     source.addEventListener("asset", function (e) {
       if (e.lastEventId) { lastId = e.lastEventId; }
       if (window.crisisAssets) { window.crisisAssets.onAsset(e); }
+    });
+    source.addEventListener("asset_withdraw", function (e) {
+      if (e.lastEventId) { lastId = e.lastEventId; }
+      if (window.crisisAssets) { window.crisisAssets.onWithdraw(e); }
     });
     source.addEventListener("rebuild", rebuild);
     source.addEventListener("alert", function (e) { onEvent(e, "alert"); });

@@ -7,7 +7,7 @@ time: first every open incident and every response asset the viewer may see
 asset events streams (``alerts.store.follow``), every change to one: a new
 incident, an update, and a closed one (resolved, cancelled or expired) as its
 stale event followed by a TAK deletion (``alerts.formats.cot.encode``), and a
-TAK deletion for one whose releasability no longer includes the viewer. Called
+TAK deletion for one (incident or asset) whose releasability no longer includes the viewer. Called
 again (a reconnect) it sends the open incidents again and then everything
 that changed since the last event read before, closures included. An item
 that cannot be rendered is logged and skipped; it never stops the stream.
@@ -36,7 +36,15 @@ import threading
 from collections.abc import Callable
 
 from alerts.actions.centre import Centre
-from alerts.actions.visibility import LOST, asset_released, released_now, restricted, shown_asset, sight
+from alerts.actions.visibility import (
+    LOST,
+    asset_released,
+    asset_withdrawn,
+    released_now,
+    restricted,
+    shown_asset,
+    sight,
+)
 from alerts.core.events import stream_id_key
 from alerts.core.feeds import Feed
 from alerts.core.markings import Classifications
@@ -155,9 +163,11 @@ class CotPicture:
 
         def on_assets(entries):
             for entry_id, fields in entries:
-                asset = parse_asset_event(entry_id, fields).asset
-                if asset_released(self.viewer, asset):
-                    self._send(send, self._shown(asset))
+                event = parse_asset_event(entry_id, fields)
+                if asset_released(self.viewer, event.asset):
+                    self._send(send, self._shown(event.asset))
+                elif asset_withdrawn(self.released, event):
+                    self._withdraw(send, event.asset)  # taken from this viewer's nation: off its TAK map
 
         follower = StreamFollower(self.client, {self.keys.events: on_alerts, self.keys.assets_events: on_assets},
                                   self.cursors, block_ms=block_ms, count=500, name=f"CoT picture of {self.viewer.name}")
@@ -184,9 +194,10 @@ class CotPicture:
         """The asset as the viewer may see it (``alerts.actions.visibility.shown_asset``, from the store)."""
         return shown_asset(self.centre, self.viewer, asset, lookup=self.alerts.get)
 
-    def _withdraw(self, send: Send, stored) -> None:
-        """Delete an incident the viewer may no longer see from the TAK picture (a ``t-x-d-d`` for its uid)."""
-        data = withdrawal_bytes(stored, self.centre.clock())
+    def _withdraw(self, send: Send, item) -> None:
+        """Delete an incident or asset the viewer may no longer see from the TAK picture (a ``t-x-d-d`` for its
+        uid)."""
+        data = withdrawal_bytes(item, self.centre.clock())
         if data:
             send(data)
             self.sent += 1

@@ -20,7 +20,7 @@ from typing import Literal
 from alerts.actions.centre import Centre
 from alerts.actions.errors import Forbidden, NotFound
 from alerts.core.assets import Asset
-from alerts.core.events import ALERT_CREATED, ALERT_ROUTED, AlertEvent
+from alerts.core.events import ALERT_CREATED, ALERT_ROUTED, AlertEvent, AssetEvent
 from alerts.core.model import StoredAlert
 from alerts.core.query import AlertQuery
 from alerts.core.roles import Permission
@@ -124,6 +124,15 @@ def asset_seen_now(centre: Centre, query: AlertQuery, asset: Asset) -> Asset | N
     if not asset.visible_to(query.nation) or (current is not None and not current.visible_to(query.nation)):
         return None
     return _shown(centre, query, asset)
+
+
+def asset_withdrawn(query: AlertQuery, event: AssetEvent) -> bool:
+    """Whether ``event`` took its asset from the viewers of ``query`` (``restricted``): they could see it just
+    before (``AssetEvent.released_before``) and may not now."""
+    if event.released_before is None or event.asset.visible_to(query.nation):
+        return False
+    owner, releasable_to = event.released_before
+    return event.asset.model_copy(update={"nation": owner, "releasable_to": releasable_to}).visible_to(query.nation)
 
 
 def asset_released(viewer: Viewer, asset: Asset) -> bool:

@@ -2,17 +2,16 @@
 
 Two kinds:
 
-- **Stream events** (``AlertEvent``, ``AssetEvent``) carry a whole record and
-  the id Redis gave them on their events stream (``event_id``, e.g.
-  ``"1700000000000-0"``), which is also the cursor a client resumes from.
+- **Stream events** (``AlertEvent``, ``AssetEvent``) carry a whole record and the id Redis gave them on their
+  events stream (``event_id``, e.g. ``"1700000000000-0"``), which is also the cursor a client resumes from.
   ``kind`` is ``alert.created``, ``alert.updated``, ``alert.routed`` (its releasability changed; the event
-  carries the ``previous`` routing: a live stream tells who gains and who loses sight) or ``asset.updated``.
-- **Audit events** (``Acknowledged``, ``StepCompleted`` ... ``SignedIn``) are
-  what a person or the system did. Each class names its audit action once, in
-  its class statement (``class Acknowledged(AuditEvent, action="alert.acknowledge")``),
-  so a misspelt action cannot be written: ``AuditLog.record`` takes the event,
-  never a string. ``subject`` is the object acted on (an alert id, a user name,
-  a token id ...); the other fields become the entry's ``detail``.
+  carries the ``previous`` routing: a live stream tells who gains and who loses sight) or ``asset.updated``
+  (with ``released_before`` when its releasability changed, for the same reason).
+- **Audit events** (``Acknowledged``, ``StepCompleted`` ... ``SignedIn``) are what a person or the system did.
+  Each class names its audit action once, in its class statement (``class Acknowledged(AuditEvent,
+  action="alert.acknowledge")``), so a misspelt action cannot be written: ``AuditLog.record`` takes the event,
+  never a string. ``subject`` is the object acted on (an alert id, a user name, a token id ...); the other
+  fields become the entry's ``detail``.
 
 Domain core: no Redis, no Dash.
 """
@@ -59,10 +58,12 @@ class AlertEvent:
 
 @dataclass(frozen=True)
 class AssetEvent:
-    """An asset was created or changed (``asset.updated``, the whole record)."""
+    """An asset was created or changed (``asset.updated``, the whole record); ``released_before``: its
+    ``(nation, releasable_to)`` just before, when the change changed either (else None)."""
 
     event_id: str
     asset: Asset
+    released_before: tuple[str, list[str] | None] | None = None
 
 
 # --- audit events -----------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 - Every asset is one field of the hash ``{p}:asset-state`` (id -> JSON).
 - Every change is written by one Lua call that sets the field and appends
   ``asset.updated`` (with the whole asset) to ``{p}:assets:events`` in the
-  same atomic step; dashboards follow that stream for live positions.
+  same atomic step; dashboards follow that stream for live positions. When the
+  write changes who may see the asset (its nation or ``releasable_to``), the
+  entry also holds ``released_before`` (``[nation, releasable_to]`` before), so
+  a live stream can withdraw it from viewers who no longer may.
 - Changes that depend on the current record (a live update merged into it,
   assign, release) go through the one compare-and-set loop
   (``alerts.store.cas``): the write happens only if the record is still the
@@ -13,6 +16,7 @@
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 
 from alerts.core.assets import Asset
@@ -34,8 +38,16 @@ for i = 3, #ARGV, 3 do
   local ok = expected == '' or (expected == '-' and not current) or (current and current == expected)
   if ok then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-    replies[#replies + 1] = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*',
-                                       'kind', ARGV[2], 'asset', ARGV[i + 1])
+    local entry = {'kind', ARGV[2], 'asset', ARGV[i + 1]}
+    if current then  -- who could see it before, when this write changes that
+      local was, now = cjson.decode(current), cjson.decode(ARGV[i + 1])
+      local before = cjson.encode({was['nation'], was['releasable_to']})
+      if before ~= cjson.encode({now['nation'], now['releasable_to']}) then
+        entry[#entry + 1] = 'released_before'
+        entry[#entry + 1] = before
+      end
+    end
+    replies[#replies + 1] = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', unpack(entry))
   else
     replies[#replies + 1] = false
   end
@@ -47,7 +59,15 @@ return replies
 def parse_asset_event(event_id: bytes | str, fields: dict) -> AssetEvent:
     """One entry of the asset events stream as an ``AssetEvent``."""
     fields = {text(k): v for k, v in fields.items()}
-    return AssetEvent(text(event_id), Asset.model_validate_json(fields["asset"]))
+    before = fields.get("released_before")
+    return AssetEvent(text(event_id), Asset.model_validate_json(fields["asset"]),
+                      _released_before(json.loads(before)) if before else None)
+
+
+def _released_before(pair: list) -> tuple[str, list[str] | None]:
+    """``[nation, releasable_to]`` as the script wrote it (Lua's JSON; a null ``releasable_to``: the owner only)."""
+    owner, releasable_to = pair[0], pair[1] if len(pair) > 1 else None
+    return owner, releasable_to if isinstance(releasable_to, list) else None
 
 
 class AssetStore:

@@ -7,7 +7,9 @@ change to one (acknowledged, in progress, escalated, resolved, cancelled),
 each with the alert's plain data (``dashboard.live.payloads.alert_data``) and
 its events-stream id, and ``withdraw`` (``{"id": ...}``) for an alert no
 longer released to the viewer (``alerts.actions.visibility.sight`` decides
-which). ``/live/assets`` sends ``asset`` with an asset's point. ``/live/map``
+which). ``/live/assets`` sends ``asset`` with an asset's point, and ``asset_withdraw`` (``{"id": ...}``) to the
+viewers of a nation that could see an asset until a change of its nation or releasability took it from them.
+``/live/map``
 is both in one connection (what the map page opens: one connection per tab):
 the filters of ``/live/alerts``, events of both, ids ``<alerts id>,<assets id>``.
 Every stream resumes after ``Last-Event-ID`` (or ``after``; for ``/live/map``
@@ -52,6 +54,7 @@ from alerts.actions.visibility import (
     GAINED,
     LOST,
     asset_seen_now,
+    asset_withdrawn,
     released_now,
     restricted,
     sight,
@@ -103,10 +106,13 @@ def _alert_frame(centre: Centre, query: AlertQuery, event: AlertEvent) -> Frame:
 
 
 def _asset_frame(centre: Centre, query: AlertQuery, event: AssetEvent) -> Frame:
-    """What ``event`` is sent as to the viewers of ``query`` (``restricted``, no filters); depends on nothing
-    else."""
+    """What ``event`` is sent as to the viewers of ``query`` (``restricted``, no filters): ``asset`` with its
+    point, or ``asset_withdraw`` (its id only) when this change took it from the viewers' nation, who could
+    see it just before; depends on nothing else."""
     asset = asset_seen_now(centre, query, event.asset)
-    return None if asset is None else ("asset", json.dumps(asset_data(asset)))
+    if asset is not None:
+        return "asset", json.dumps(asset_data(asset))
+    return ("asset_withdraw", json.dumps({"id": event.asset.id})) if asset_withdrawn(query, event) else None
 
 
 def _spoken(language: str, frame, *args) -> Frame:
@@ -188,7 +194,7 @@ _ERRORS = {422: {"description": "a filter or the cursor is not valid"},
 @router.get("/live/map", summary="Server-sent events: alerts and assets in one stream (what the map page opens)",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
-                             "description": f"events alert, update, withdraw, asset, {_COMMON}"},
+                             "description": f"events alert, update, withdraw, asset, asset_withdraw, {_COMMON}"},
                        **_ERRORS})
 async def live_map(request: Request, filters: AlertQuery = Depends(alert_filters), after: str | None = None,
                    alarm: bool = Query(False, description=_ALARM), viewer: Viewer = Depends(caller),
@@ -233,7 +239,7 @@ async def live_alarm(request: Request, viewer: Viewer = Depends(caller),
 @router.get("/live/assets", summary="Server-sent events: asset positions and status as they change",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
-                             "description": f"events asset, {_COMMON}"},
+                             "description": f"events asset, asset_withdraw, {_COMMON}"},
                        **_ERRORS})
 async def live_assets(request: Request, after: str | None = None, viewer: Viewer = Depends(caller),
                       services: Services = Depends(services_of)) -> StreamingResponse:

@@ -92,3 +92,25 @@ def test_asb003_the_coverage_layer_draws_the_reach_and_lists_the_gaps(server, us
     assert "Belgrade (RS)" not in gaps and "Zagreb (HR)" in gaps
     drawn = page.evaluate(f"() => document.querySelector('{GRAPH}').data[{COVERAGE_GAPS}].lon.length")
     assert drawn == len(gaps)
+
+
+def test_asb004_an_asset_taken_from_the_viewers_nation_leaves_the_open_map_and_comes_back_when_released(
+        server, users, page, redis_url):
+    """Its releasability narrowed (``asset_withdraw``): off the map at once, no reload; released again: back."""
+    client, keys = redis.Redis.from_url(redis_url), Keys(server.prefix)
+    store = AssetStore(client, keys)
+    shared = asset("asb-mk-shared", 42.0, 21.4, nation="MK", releasable_to=["MK", "RS"])
+    store.put(shared)
+    sign_in(page, server.url, users["duty-rs"])
+    _wait_live(page)
+    wait_for(lambda: _asset_point(page, "asb-mk-shared"), what="the asset on the map")
+    page.evaluate("window.__notReloaded = true")
+    store.put(shared.model_copy(update={"releasable_to": ["MK"]}))
+    page.wait_for_function(
+        f"() => {{ const t = document.querySelector('{GRAPH}').data[{DOT}];"
+        " const i = Array.from(t.customdata).indexOf('asset:asb-mk-shared'); return i >= 0 && t.lat[i] === null; }",
+        timeout=15_000)
+    assert _asset_point(page, "asb-mk-shared") == [None, None]
+    store.put(shared)
+    wait_for(lambda: _asset_point(page, "asb-mk-shared") == pytest.approx([42.0, 21.4]), 15, "the asset back")
+    assert page.evaluate("window.__notReloaded") is True

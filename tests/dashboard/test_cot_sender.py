@@ -244,3 +244,33 @@ def test_cts006_cot_send_stops_when_its_user_is_disabled_or_loses_clearance(redi
         finally:
             process.kill()
             listener.close()
+
+
+def test_cts007_an_asset_taken_from_the_viewers_nation_leaves_the_tak_picture(centre, client, keys):
+    """Its releasability narrowed: a TAK deletion of its uid, and nothing about assets never released to RS."""
+    from lxml import etree
+
+    from alerts.store.assets import AssetStore
+
+    assets = AssetStore(client, keys)
+    shared = _asset("heli-shared", "MK", ["MK", "RS"])
+    assets.put(shared)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop, thread = _start(centre, client, keys, listener)
+    try:
+        connection, _ = listener.accept()
+        assert etree.fromstring(_read_events(connection, 1)[0]).get("uid") == "crisis.asset.heli-shared"
+        assets.put(_asset("heli-gr-only", "GR", ["GR"]))
+        assets.put(_asset("heli-gr-only", "GR", ["GR", "MK"]))  # changed, never seen by RS: nothing sent
+        assets.put(shared.model_copy(update={"releasable_to": ["MK"]}))
+        assets.put(_asset("heli-marker", "RS", ["ALL"]))
+        deletion, marker = (etree.fromstring(e) for e in _read_events(connection, 2))
+        assert deletion.get("type") == "t-x-d-d" and deletion.find("detail/__forcedelete") is not None
+        assert deletion.find("detail/link").get("uid") == "crisis.asset.heli-shared"
+        assert deletion.find("detail/link").get("type") == "a-f-A"
+        assert marker.get("uid") == "crisis.asset.heli-marker"
+        connection.close()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

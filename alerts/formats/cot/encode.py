@@ -203,12 +203,15 @@ def stream_bytes(item: StoredAlert | Asset, now: datetime, scheme: Classificatio
     return b"".join(etree.tostring(e, xml_declaration=True, encoding="UTF-8") + b"\n" for e in elements)
 
 
-def withdrawal_bytes(stored: StoredAlert, now: datetime) -> bytes:
-    """The TAK deletion of an incident's map item, as a standalone document (empty for an unlocated one,
-    which was never sent): for a stream whose user may no longer see the incident."""
-    if not stored.located:
+def withdrawal_bytes(item: StoredAlert | Asset, now: datetime) -> bytes:
+    """The TAK deletion of an incident's or an asset's map item, as a standalone document (empty for an
+    unlocated incident, which was never sent): for a stream whose user may no longer see it."""
+    if isinstance(item, Asset):
+        element = delete_event(f"{ASSET_UID_PREFIX}{item.id}", ASSET_TYPES[item.group.value], now)
+    elif not item.located:
         return b""
-    element = delete_event(f"{UID_PREFIX}{stored.id}", INCIDENT_TYPE, now)
+    else:
+        element = delete_event(f"{UID_PREFIX}{item.id}", INCIDENT_TYPE, now)
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
