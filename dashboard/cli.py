@@ -96,8 +96,8 @@ def _account_command(args: argparse.Namespace, body) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """``crisisdash user add|set|list|disable``."""
-    from alerts.core.events import UserAdded, UserChanged, UserDisabled
+    """``crisisdash user add|set|passwd|list|disable``."""
+    from alerts.core.events import PasswordSet, UserAdded, UserChanged, UserDisabled
 
     def body(accounts, audit, actor):
         if args.action == "add":
@@ -110,6 +110,11 @@ def cmd_user(args: argparse.Namespace) -> int:
             audit.record(actor, UserChanged(after.name, before=_account_fields(before), after=_account_fields(after)))
             print(f"{after.name}: {after.role.value}, {after.nation}, cleared {after.clearance} "
                   "(its open live streams close within seconds)")
+        elif args.action == "passwd":
+            accounts.set_password(args.name, _read_password(args))
+            audit.record(actor, PasswordSet(accounts.get_user(args.name).name))
+            print(f"new password for {accounts.get_user(args.name).name}: its sessions ended (its open live streams "
+                  "close within seconds), its API tokens kept")
         elif args.action == "list":
             lowest = accounts.scheme.lowest
             for user in accounts.list_users():
@@ -291,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     change.add_argument("--role", choices=roles, help="the new role")
     change.add_argument("--nation", help="ISO 3166-1 alpha-2 (Kosovo: XK)")
     change.add_argument("--clearance", help="a classification level (CRISIS_CLASSIFICATIONS)")
+    passwd = user_sub.add_parser("passwd", help="set a user's password anew and end its sessions (prompted, or stdin)")
+    _common(passwd)
+    passwd.add_argument("name", help="the user")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = user_sub.add_parser("list", help="list users")
     _common(listing)
     disable = user_sub.add_parser("disable", help="disable a user and revoke its tokens")

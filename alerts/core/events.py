@@ -84,15 +84,8 @@ class AuditEvent:
 
     def detail(self) -> dict:
         """The fields other than ``subject``, leaving out those left at an empty default ("" or None)."""
-        detail = {}
-        for item in fields(self):
-            if item.name == "subject":
-                continue
-            value = getattr(self, item.name)
-            if value in ("", None) and item.default in ("", None):
-                continue
-            detail[item.name] = value
-        return detail
+        return {item.name: value for item in fields(self) if item.name != "subject"
+                and not ((value := getattr(self, item.name)) in ("", None) and item.default in ("", None))}
 
 
 # sign-in, sessions and tokens
@@ -177,6 +170,11 @@ class UserChanged(AuditEvent, action="user.change"):
 @dataclass(frozen=True)
 class UserDisabled(AuditEvent, action="user.disable"):
     """A disabled user (subject: the name); its tokens are revoked."""
+
+
+@dataclass(frozen=True)
+class PasswordSet(AuditEvent, action="user.password"):
+    """A user's password set anew (subject: the name); its sessions and device cookies end."""
 
 
 # the response to an alert (subject: the alert id)

@@ -3,8 +3,10 @@
 - Passwords: argon2id hashes (argon2-cffi).
 - API tokens: ``cdt_<id>_<secret>``; stored under the SHA-256 of the whole
   token (a 256-bit random secret needs no slow hash), revocable by id.
-- Sessions: a random cookie value, stored under its SHA-256 with the user name
-  and the session's CSRF token, expiring after ``SESSION_SECONDS``.
+- Sessions: a random cookie value, stored under its SHA-256 with the user name,
+  the session's CSRF token and the user's session epoch, expiring after
+  ``SESSION_SECONDS``. Setting a password moves the user's epoch on
+  (``session_epoch``), which ends every session made before (API tokens stay).
 - User names: every name taken in (add, look-up, sign-in) is normalised first
   (``alerts.core.usernames``: NFKC, case-folded, stripped, at most 64
   characters), so the key ``{p}:user:{name}`` always holds the normal form.
@@ -17,8 +19,8 @@
 - Clearance: each user holds one classification level of the deployment's
   list (``alerts.core.markings.Classifications``; default the lowest).
 - Every change that can end or narrow someone's access (disable, token
-  revocation, sign-out, a change of role, nation or clearance) bumps one
-  counter (``generation``), so open live streams know to check their caller again.
+  revocation, sign-out, a new password, a change of role, nation or clearance)
+  bumps one counter (``generation``), so open live streams know to check their caller again.
 """
 from __future__ import annotations
 
@@ -54,7 +56,8 @@ class User:
     """A user account: name, role, nation (ISO2), clearance (a classification level), whether it is disabled
     and the user interface language chosen (a shipped BCP 47 tag, ``alerts.i18n``; "" for none).
 
-    ``clearance`` None means the lowest level of the deployment.
+    ``clearance`` None means the lowest level of the deployment. ``session_epoch``: a session is valid only
+    while it holds this number (a new password moves it on).
     """
 
     name: str
@@ -63,6 +66,7 @@ class User:
     disabled: bool = False
     clearance: str | None = None
     language: str = ""
+    session_epoch: int = 0
 
     def viewer(self, via: str, scheme: Classifications) -> Viewer:
         """This user as the rules see it (``alerts.core.viewer.Viewer``); ``via``: session, token or cli."""
@@ -183,14 +187,20 @@ class Accounts:
         self.client.hset(self.keys.user(name), "language", canonical(language) or "")
 
     def set_password(self, name: str, password: str) -> None:
-        """Replace a user's password (argon2id) and revoke its device cookies; raises ``AccountError``."""
+        """Replace a user's password (argon2id), end every session of the user (its open live streams close
+        within seconds: ``generation``) and revoke its device cookies; its API tokens stay. Raises
+        ``AccountError`` for no such user or a password under 10 characters."""
         name = _normal(name)
         if self.get_user(name) is None:
             raise AccountError(f"no user {name!r}")
         if len(password) < 10:
             raise AccountError("passwords need at least 10 characters")
-        self.client.hset(self.keys.user(name), "password", _hasher.hash(password))
-        self.client.delete(self.keys.devices(name))  # its device cookies (alerts.store.devices) stop counting
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self.keys.user(name), "password", _hasher.hash(password))
+        pipe.hincrby(self.keys.user(name), "session_epoch", 1)  # every session made before ends
+        pipe.delete(self.keys.devices(name))  # its device cookies (alerts.store.devices) stop counting
+        pipe.execute()
+        self._changed()
 
     def get_user(self, name: str) -> User | None:
         """The user (``name`` is normalised first), or None (also for a name too long to be anyone's)."""
@@ -202,7 +212,7 @@ class Accounts:
         if "role" not in fields:
             return None
         return User(fields["name"], Role(fields["role"]), fields["nation"], fields.get("disabled") == "1",
-                    fields.get("clearance") or None, fields.get("language", ""))
+                    fields.get("clearance") or None, fields.get("language", ""), int(fields.get("session_epoch", 0)))
 
     def list_users(self) -> list[User]:
         """Every user, by name."""
@@ -291,14 +301,16 @@ class Accounts:
         cookie = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         key = self.keys.session(_digest(cookie))
-        self.client.hset(key, mapping={"user": user.name, "csrf": csrf})
+        self.client.hset(key, mapping={"user": user.name, "csrf": csrf, "epoch": user.session_epoch})
         self.client.expire(key, SESSION_SECONDS)
         return cookie, csrf
 
     def session(self, cookie: str) -> Session | None:
         """The session of a cookie value, if valid and its user active."""
         found = self._held_by_active_user(self.keys.session(_digest(cookie)))
-        return Session(found[1], found[0]["csrf"]) if found else None
+        if found is None or found[0].get("epoch", "0") != str(found[1].session_epoch):
+            return None  # (a session made before the user's password was set anew)
+        return Session(found[1], found[0]["csrf"])
 
     def end_session(self, cookie: str) -> None:
         """End the session of a cookie value."""
