@@ -50,6 +50,7 @@ from alerts.core.record import (
     instant_of,
     merge,
     names_exercise,
+    parsed_alert,
 )
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
@@ -152,7 +153,8 @@ def record_of(centre: Centre) -> Replay:
 def forget_idle(centre: Centre) -> bool:
     """Forget the centre's in-memory record when no seek, timeline or AAR used it for ``centre.record_idle``
     (by ``centre.clock``; None: never), so a process that does not replay holds no record (bench/README.md
-    section 10); the next use reads it again. True when it was forgotten. A read or seek under way keeps it."""
+    section 10), nor the records a seek parsed (``parsed_alert``); the next use reads it again. True when it was
+    forgotten. A read or seek under way keeps it."""
     if centre.record_idle is None:
         return False
     with _caches_lock:
@@ -165,6 +167,7 @@ def forget_idle(centre: Centre) -> bool:
             del _caches[centre.audit]
         finally:
             cache.lock.release()
+    parsed_alert.cache_clear()  # the records it parsed go with it
     return True
 
 

@@ -14,6 +14,7 @@ validated again alert by alert: a scrub asks for thousands of alerts many times 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 
@@ -100,10 +101,10 @@ def instant(value: str | None, name: str, required: bool = False) -> datetime | 
         raise Invalid(f"{name}: {exc}") from None
 
 
-#: ``id(record) -> (record, its JSON without superseded_by)``: the record's own JSON, made once per record
-#: object the in-memory record holds (records are frozen; the entry keeps the object, so its id stays its own).
-_SHOWN: dict[int, tuple[StoredAlert, dict]] = {}
-_SHOWN_MOST = 200_000
+#: ``id(record) -> its JSON without superseded_by``, made once per record object the process holds (the parsed
+#: records a seek or timeline showed: ``alerts.core.record.parsed_alert`` keeps the last ``PARSED_MOST``); an
+#: entry goes with its object (``weakref.finalize``), so it never holds a record the replay let go of.
+_SHOWN: dict[int, dict] = {}
 _shown_lock = threading.Lock()
 
 
@@ -112,23 +113,28 @@ def recorded_alert_json(stored: StoredAlert, may_see: Callable[[str], bool]) -> 
     key = id(stored)
     with _shown_lock:
         held = _SHOWN.get(key)
-    if held is None or held[0] is not stored:
-        held = (stored, alert_json(stored, lambda _id: False))
+    if held is None:
+        held = alert_json(stored, lambda _id: False)
         with _shown_lock:
-            if len(_SHOWN) >= _SHOWN_MOST:
-                _SHOWN.clear()
-            _SHOWN[key] = held
-    body = dict(held[1])
+            if key not in _SHOWN:
+                _SHOWN[key] = held
+                weakref.finalize(stored, _forget_shown, key)
+    body = dict(held)
     if stored.superseded_by and may_see(stored.superseded_by):
         body["superseded_by"] = stored.superseded_by
     return body
 
 
-def event_json(event: RecordEvent) -> dict:
-    """One event as ``RecordEventOut``."""
+def _forget_shown(key: int) -> None:
+    with _shown_lock:
+        _SHOWN.pop(key, None)
+
+
+def event_json(event: RecordEvent, may_see: Callable[[str], bool] = lambda _id: False) -> dict:
+    """One event as ``RecordEventOut``; an alert's ``superseded_by`` only when ``may_see`` that alert."""
     return {"id": event.id, "at": event.at.isoformat(), "stream": event.stream, "kind": event.kind,
             "actor": event.actor, "object": event.object, "detail": event.detail,
-            "alert": recorded_alert_json(event.alert, lambda _id: False) if event.alert is not None else None,
+            "alert": recorded_alert_json(event.alert, may_see) if event.alert is not None else None,
             "asset": asset_json(event.asset) if event.asset is not None else None}
 
 
@@ -144,7 +150,9 @@ def get_timeline(since: str | None = Query(None, description="ISO 8601 with offs
     releasability changes, exercise control and observations, oldest first."""
     found = replay.timeline(services.centre, viewer, instant(since, "since"), instant(until, "until"),
                             exercise, limit)
-    return JSONResponse({"events": [event_json(e) for e in found.events], "truncated": found.truncated,
+    shown = {e.object for e in found.events if e.packed is not None}  # the alerts it shows: their replacements
+    return JSONResponse({"events": [event_json(e, shown.__contains__) for e in found.events],
+                         "truncated": found.truncated,
                          "record_from": found.record_from.isoformat() if found.record_from else None})
 
 

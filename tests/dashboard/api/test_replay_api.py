@@ -87,3 +87,37 @@ def test_rpa004_state_says_how_many_alerts_the_caller_could_see_beside_truncated
     described = httpx.get(f"{app_server.url}/openapi.json", headers=rs.headers, timeout=10).json()
     schema = described["components"]["schemas"]["StateOut"]
     assert "total" in schema["properties"] and "total" in schema["required"]
+
+
+def test_rpa005_a_forgotten_record_leaves_no_parsed_record_or_answer_behind(app_server):
+    """The breaker's rounds grew 366 → 429 → 521 → 619 MB: the API kept each answer's record objects (up to
+    200,000) after the record was forgotten. Now both caches empty with it."""
+    import gc
+    from dataclasses import replace
+
+    from alerts.actions.replay import forget_idle
+    from alerts.core.record import parsed_alert
+    from dashboard.api import replay as api
+
+    rs = add_user(app_server.services.settings.redis_url, app_server.prefix, "rpa-forget-rs", "duty_officer", "RS")
+    app_server.ingest(*[make_alert(releasable_to=["RS"]) for _ in range(5)])
+    later = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    assert app_server.api("/timeline", rs).status_code == app_server.api("/state", rs, at=later).status_code == 200
+    assert api._SHOWN and parsed_alert.cache_info().currsize
+    assert forget_idle(replace(app_server.services.centre, record_idle=timedelta(0)))
+    gc.collect()
+    assert parsed_alert.cache_info().currsize == 0 and not api._SHOWN
+
+
+def test_rpa006_the_timeline_names_an_alerts_replacement_when_it_shows_the_replacement(app_server):
+    url, prefix = app_server.services.settings.redis_url, app_server.prefix
+    rs = add_user(url, prefix, "rpa-super-rs", "duty_officer", "RS")
+    gr = add_user(url, prefix, "rpa-super-gr", "duty_officer", "GR")
+    first = make_alert(source="RS", releasable_to=["RS", "GR"])
+    update = make_alert(source="RS", releasable_to=["RS"], msg_type="update", references=[first["id"]])
+    app_server.ingest(first)
+    app_server.ingest(update)
+    for user, expected in ((rs, update["id"]), (gr, None)):  # GR may not see the update: not named to it
+        events = app_server.api("/timeline", user).json()["events"]
+        last = [e["alert"] for e in events if e["object"] == first["id"]][-1]
+        assert last.get("superseded_by") == expected, user.name
