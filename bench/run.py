@@ -44,7 +44,7 @@ from bench.common import (
 
 FULL = {"ingest_n": 50_000, "latency_m": 200, "map_sizes": [1_000, 10_000, 100_000]}
 QUICK = {"ingest_n": 5_000, "latency_m": 30, "map_sizes": [1_000, 10_000]}
-SECTIONS = ("ingest", "latency", "map", "assets", "ack", "msel", "tak", "replay", "ha", "memory")
+SECTIONS = ("ingest", "latency", "map", "assets", "ack", "msel", "tak", "replay", "ha", "memory", "replay_page")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -92,6 +92,8 @@ def plan(args: argparse.Namespace, prefix: str, places) -> list[tuple[str, Calla
         "replay": lambda mod: mod.bench_replay(url, prefix, 20 if args.quick else 50, 0.1 if args.quick else 1.0),
         "ha": lambda mod: mod.bench_ha(prefix, 5_000 if args.quick else 20_000, places),
         "memory": lambda mod: mod.bench_memory(url, prefix, max(sizes), places),
+        "replay_page": lambda mod: mod.bench_replay_page(url, prefix, 300 if args.quick else 2_500,
+                                                         3 if args.quick else 5, places),
     }
     wanted = {s.strip() for s in args.only.split(",") if s.strip()}
     return [(name, calls[name]) for name in SECTIONS if name in wanted]

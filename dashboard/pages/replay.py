@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from alerts import i18n
 from alerts.actions import exercises, replay
@@ -31,7 +31,7 @@ from alerts.core.times import parse_instant
 from alerts.i18n import N_, terms
 from alerts.i18n import gettext as _
 from dashboard.auth.context import callback_context
-from dashboard.components.alerts import alert_marking_attributes, exercise_tag, legend
+from dashboard.components.alerts import alert_marking_attributes, legend
 from dashboard.components.assets import asset_legend
 from dashboard.components.graph import graph
 from dashboard.components.language import UNTRANSLATED, page_title
@@ -114,7 +114,8 @@ def layout(**_query) -> html.Div:
         ]),
         html.Aside(className="feed", children=[
             html.H2([_("Alerts then"), " ", html.Span(id="replay-count", className="count")]),
-            html.Ul(id="replay-alerts", className="alert-list"),
+            html.Ul(id="replay-alerts", className="alert-list"),  # drawn by assets/replay_list.js
+            dcc.Store(id="replay-list"), dcc.Store(id="replay-list-drawn"),
             html.H2(_("Timeline")),
             html.Ol(id="replay-timeline", className="replay-timeline"),
         ]),
@@ -175,26 +176,24 @@ def move(_tick, _step, _go, typed, exercise_id, value, speed, high, low, last_ti
     return at, high, "", None
 
 
-def _alert_item(stored, ack, scheme) -> html.Li:
-    """One alert of the list as it stood: marked (``data-marking``, so the banner covers it, and its marking
-    line), EXERCISE when it is one, its status, and who acknowledged it (only that: the record names no actor
-    for the other status changes)."""
+def _alert_item(stored, ack, scheme) -> dict:
+    """One alert of the list as it stood, as the data ``assets/replay_list.js`` draws its item from (the list
+    is drawn outside React: 2,000 items as Dash components kept the browser busy for over a minute): marked
+    (``marking``: its ``data-marking``, so the banner covers it, and its marking line ``line``), EXERCISE when
+    it is one, its status (``status``, and ``shown`` in words), and who acknowledged it (only that: the record
+    names no actor for the other status changes). Every text is in the viewer's language already."""
     status = stored.status.value
     shown = terms.status(status)
     if ack is not None:
         by = _("acknowledged by %(who)s") % {"who": ack.by}
         shown = by if status == "acknowledged" else f"{shown} · {by}"
-    return html.Li(className=f"replay-alert severity-{stored.alert.severity.value} status-{status}",
-                   **{"data-alert-id": stored.id, "data-status": status},
-                   **alert_marking_attributes(stored, scheme),
-                   children=[html.Span(stored.routing.marking(scheme).line(), className="marking-tag",
-                                       **UNTRANSLATED), " ",
-                             exercise_tag(stored.alert.exercise), " ", html.Strong(stored.alert.title, **UNTRANSLATED),
-                             html.Span(f" {terms.severity(stored.alert.severity.value)} · "),
-                             html.Span(shown, className="replay-status")])
+    return {"id": stored.id, "status": status, "severity": stored.alert.severity.value,
+            "marking": alert_marking_attributes(stored, scheme), "line": stored.routing.marking(scheme).line(),
+            "exercise": _("EXERCISE") if stored.alert.exercise else "", "title": stored.alert.title,
+            "severity_label": terms.severity(stored.alert.severity.value), "shown": shown}
 
 
-@callback(Output("replay-map", "figure"), Output("replay-alerts", "children"), Output("replay-count", "children"),
+@callback(Output("replay-map", "figure"), Output("replay-list", "data"), Output("replay-count", "children"),
           Output("replay-timeline", "children"), Output("replay-time", "children"),
           Input("replay-slider", "value"), Input("replay-exercise", "value"), Input("replay-step-kind", "value"))
 def render(value, exercise_id=None, step_kind=None):
@@ -221,3 +220,7 @@ def render(value, exercise_id=None, step_kind=None):
         "newest %(shown)s of %(total)s") % {"shown": i18n.number(len(items)), "total": i18n.number(picture.total)}
     return (figure, items, count, timeline,
             _("As it stood at %(at)s") % {"at": at.isoformat(timespec="milliseconds")})
+
+
+clientside_callback(ClientsideFunction("crisisReplay", "list"), Output("replay-list-drawn", "data"),
+                    Input("replay-list", "data"))

@@ -53,13 +53,13 @@ def test_rpc002_the_list_is_marked_tags_exercises_and_names_only_who_acknowledge
         assert done.status_code == 200, done.text
     now_ms = int((datetime.now(UTC) + timedelta(seconds=1)).timestamp() * 1000)
     web = _web(app_server, resolver)
-    shown = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    shown = _callback(web, "replay-list", {"replay-slider.value": now_ms}, "replay-slider.value")
     web.close()
-    items = {i["props"]["data-alert-id"]: i["props"] for i in shown["replay-alerts"]["children"]}
-    assert json.loads(items[secret["id"]]["data-marking"])["classification"] == "SECRET"
-    text = str(items[secret["id"]]["children"])
+    items = {i["id"]: i for i in shown["replay-list"]["data"]}
+    assert json.loads(items[secret["id"]]["marking"]["data-marking"])["classification"] == "SECRET"
+    text = str(items[secret["id"]])
     assert "SECRET//REL TO BA" in text and "resolved by" not in text and "acknowledged by rpc-ack-ba" in text
-    assert "EXERCISE" in str(items[drill["id"]]["children"]) and "EXERCISE" not in text
+    assert items[drill["id"]]["exercise"] == "EXERCISE" and items[secret["id"]]["exercise"] == ""
 
 
 def test_rpc003_play_moves_by_real_time_and_step_can_skip_asset_movements(app_server):
@@ -107,13 +107,13 @@ def test_rpc004_a_seek_shows_only_the_newest_page_of_alerts_and_says_how_many_th
     app_server.ingest(*sent)
     now_ms = int((datetime.now(UTC) + timedelta(seconds=1)).timestamp() * 1000)
     web = _web(app_server, mk)
-    shown = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    shown = _callback(web, "replay-list", {"replay-slider.value": now_ms}, "replay-slider.value")
     web.close()
-    items = [i["props"]["data-alert-id"] for i in shown["replay-alerts"]["children"]]
+    items = [i["id"] for i in shown["replay-list"]["data"]]
     assert items == [sent[i]["id"] for i in (1, 3, 4)]  # the newest three reports, newest first
     assert shown["replay-count"]["children"] == "newest 3 of 5"
     monkeypatch.setattr(page, "PAGE_ALERTS", 5)
     web = _web(app_server, mk)
-    whole = _callback(web, "replay-alerts", {"replay-slider.value": now_ms}, "replay-slider.value")
+    whole = _callback(web, "replay-list", {"replay-slider.value": now_ms}, "replay-slider.value")
     web.close()
-    assert len(whole["replay-alerts"]["children"]) == 5 and whole["replay-count"]["children"] == "5"
+    assert len(whole["replay-list"]["data"]) == 5 and whole["replay-count"]["children"] == "5"
