@@ -225,3 +225,50 @@ def test_arc009_every_way_of_making_a_redis_client_is_caught():
                "import redis\nredis.BlockingConnectionPool()", "from redis.sentinel import Sentinel\nSentinel([])"]
     assert [s for s in samples if not redis_clients_made(s)] == []
     assert redis_clients_made("import httpx\nhttpx.Client()") == []
+
+
+#: The refusals an action raises (``alerts.actions.errors``): each says its message in the user's language.
+ACTION_ERRORS = {"ActionError", "Forbidden", "NotFound", "Conflict", "Invalid"}
+
+
+def untranslated_refusals(source: str) -> list[int]:
+    """Lines raising an ``ActionError`` whose message is not a message id (``N_(...)``, a constant of them, or a
+    lower layer's ``Refusal`` passed on with ``.of``): ``str(...)``, an f-string, a plain literal, text built
+    in place, or ``str()`` of the caught exception among its ``values`` (English shown in every language)."""
+    found = []
+    for handler in ast.walk(ast.parse(source)):
+        caught = handler.name if isinstance(handler, ast.ExceptHandler) else None
+        for node in ast.walk(handler) if caught else [handler]:
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and isinstance(node.exc.func, ast.Name) and node.exc.func.id in ACTION_ERRORS):
+                continue
+            message = node.exc.args[0] if node.exc.args else None
+            marked = isinstance(message, ast.Call) and getattr(message.func, "id", None) == "N_"
+            if not marked and isinstance(message, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call)):
+                found.append(node.lineno)
+            values = next((k.value for k in node.exc.keywords if k.arg == "values"), None)
+            if caught and isinstance(values, ast.Dict) and any(
+                    isinstance(v, ast.Call) and getattr(v.func, "id", None) == "str" and v.args
+                    and getattr(v.args[0], "id", None) == caught for v in values.values):
+                found.append(node.lineno)
+    return sorted(set(found))
+
+
+def test_arc010_every_refusal_reaches_the_user_as_a_message_id_not_lower_layer_english():
+    """``raise Conflict(str(exc))`` or ``raise Invalid(f"...")`` would show English in every language: a lower
+    layer's refusal carries its own message id and values (``alerts.core.refusals``), passed on with ``.of``."""
+    found = {name: lines for name, path in modules().items()
+             if (lines := untranslated_refusals(path.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_arc011_every_untranslated_refusal_is_caught():
+    samples = ["try:\n    x()\nexcept E as exc:\n    raise Conflict(str(exc))", "raise Invalid(f'{name}: bad')",
+               "raise Invalid('since is after until')", "raise NotFound('no ' + name)",
+               "raise Forbidden('role {}'.format(role))",
+               "try:\n    x()\nexcept E as exc:\n    raise Conflict(N_('a %(reason)s'), values={'reason': str(exc)})"]
+    assert [s for s in samples if not untranslated_refusals(s)] == []
+    fine = ["raise Invalid(N_('since is after until'))", "try:\n    x()\nexcept E as exc:\n    raise Conflict.of(exc)",
+            "raise Forbidden(REFUSALS[permission], values={'role': role})",
+            "raise Invalid(N_('name: %(error)s'), values={'error': error})", "raise ValueError(f'{x}')"]
+    assert [s for s in fine if untranslated_refusals(s)] == []

@@ -45,6 +45,7 @@ from alerts.core.events import (
 )
 from alerts.core.injects import sent_alert_ids
 from alerts.core.model import StoredAlert
+from alerts.core.refusals import Refused
 from alerts.core.roles import Permission
 from alerts.core.times import parse_instant
 from alerts.core.viewer import Viewer
@@ -212,8 +213,8 @@ def plan(centre: Centre, viewer: Viewer, exercise_id: str, item: Improvement) ->
     store = _store(centre)
     try:
         check_due(item.due, centre.clock().astimezone(UTC).date())
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    except Refused as exc:
+        raise Invalid.of(exc) from None
     if item.id and not store.has_item(ex.id, item.id):
         raise NotFound(N_("exercise %(exercise)s has no improvement %(item)s"),
                        values={"exercise": repr(exercise_id), "item": repr(item.id)})

@@ -13,13 +13,15 @@ Language (``alerts.i18n``): a refusal is raised with an English template marked 
 content, never translated: ids, names, numbers, and the English text of a lower layer (a parser's or
 pydantic's message). ``message`` is the template filled in, in English (the HTTP API's ``detail``, the
 logs, the command line); ``localized()`` is the same sentence in the current request's language, for
-pages. A message raised without ``values`` and not marked (a lower layer's text passed on alone) is
-shown as it is in every language.
+pages. A lower layer's refusal (``alerts.core.refusals.Refusal``: its own message id and values) is passed on
+with ``of``, e.g. ``raise Conflict.of(exc)``, never as ``str(exc)``; one given as a value is localized too.
+A message raised without ``values`` and not marked is shown as it is in every language.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from alerts.core.refusals import Refusal
 from alerts.i18n import gettext
 
 
@@ -38,17 +40,29 @@ class ActionError(Exception):
         super().__init__(self.message)
         self.extra = extra
 
+    @classmethod
+    def of(cls, refusal: Refusal, **extra) -> ActionError:
+        """A lower layer's ``Refusal`` (``alerts.core.refusals``) passed on: its message id and values."""
+        return cls(refusal.template, values=refusal.values, **extra)
+
     def localized(self) -> str:
         """``message`` in the current language (``alerts.i18n.gettext`` of the template, filled with the same
         values); the English ``message`` when the catalogue has no translation, or one whose placeholders
-        do not match the template's."""
-        text = gettext(self.template)
-        if self.values is None:
-            return text
-        try:
-            return text % self.values
-        except (KeyError, ValueError, TypeError):
-            return self.message
+        do not match the template's. A value that is itself a ``Refusal`` (a lower layer's reason) is
+        localized too."""
+        return _localized(self.template, self.values, self.message)
+
+
+def _localized(template: str, values: Mapping[str, object] | None, english: str) -> str:
+    text = gettext(template)
+    if values is None:
+        return text
+    shown = {key: _localized(value.template, value.values, str(value)) if isinstance(value, Refusal) else value
+             for key, value in values.items()}
+    try:
+        return text % shown
+    except (KeyError, ValueError, TypeError):
+        return english
 
 
 class Forbidden(ActionError):

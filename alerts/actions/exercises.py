@@ -48,6 +48,7 @@ from alerts.core.exercises import (
 )
 from alerts.core.injects import ended_play, inject_documents, sent_alert_ids
 from alerts.core.model import Alert
+from alerts.core.refusals import Refused
 from alerts.core.roles import Permission
 from alerts.core.viewer import SYSTEM, Viewer
 from alerts.formats.decode import decode_alert
@@ -94,8 +95,8 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     require(viewer, Permission.CONTROL_EXERCISES)
     try:
         name = exercise_name(name)
-    except ValueError as error:
-        raise Invalid(N_("name: %(error)s"), values={"error": str(error)},
+    except Refused as error:
+        raise Invalid(N_("name: %(error)s"), values={"error": error},
                       problems=[{"row": 0, "column": "name", "message": str(error)}]) from None
     if not MIN_SPEED <= speed <= MAX_SPEED:
         raise Invalid(N_("speed: between %(least)s and %(most)s"), values={"least": MIN_SPEED, "most": MAX_SPEED},
@@ -115,7 +116,7 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
     try:
         rows = read_msel_rows(data, payloads, deployment)
     except MselError as error:
-        raise Invalid(str(error), problems=[p.__dict__ for p in error.problems]) from None
+        raise Invalid.of(error, problems=[p.__dict__ for p in error.problems]) from None
     injects = [inject for _, inject in rows]
     draft = planned(injects)
     try:
@@ -127,8 +128,8 @@ def load(centre: Centre, viewer: Viewer, data: bytes, name: str, *, payloads: Ca
                                 for e in error.errors()]) from None
     try:
         store_of(centre).add(exercise)
-    except ValueError as error:
-        raise Conflict(str(error)) from None
+    except Refused as error:
+        raise Conflict.of(error) from None
     centre.record(viewer, ExerciseLoaded(exercise.id, name=name, injects=len(injects), nations=list(exercise.nations)))
     return exercise
 
@@ -166,7 +167,7 @@ def _changed(centre: Centre, viewer: Viewer, exercise_id: str, change: Callable[
         try:
             return change(before)
         except ExerciseStateError as error:
-            raise Conflict(str(error), state=before.state.value) from None
+            raise Conflict.of(error, state=before.state.value) from None
 
     done = store_of(centre).change(exercise_id, checked)
     if done is None:

@@ -69,7 +69,7 @@ def _rerouted(centre: Centre, alert_id: str, change) -> tuple[StoredAlert, Store
     try:
         result = centre.alerts.change(alert_id, change)
     except SharingRefused as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict.of(exc) from None
     if result is None:
         raise NotFound(N_("no alert %(alert)s"), values={"alert": repr(alert_id)})
     return result
@@ -100,7 +100,7 @@ def release(centre: Centre, viewer: Viewer, alert_id: str, nations: list[str], r
         if nation is not None:
             normalised([nation], None)
     except SharingRefused as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid.of(exc) from None
     _, after = _rerouted(centre, alert_id, lambda stored: released(stored, nations, viewer.name, now, nation))
     centre.workflow.open_checklists([after])
     centre.record(viewer, AlertReleased(alert_id, releasable_to=after.routing.releasable_to,
@@ -126,7 +126,7 @@ def change_releasability(centre: Centre, viewer: Viewer, alert_id: str, nations:
     try:
         proposed = changed(stored, nations).routing.releasable_to or []
     except SharingRefused as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid.of(exc) from None
     before = list(stored.routing.releasable_to or [])
     if decides(viewer, stored):
         earlier, after = _rerouted(centre, alert_id, lambda current: changed(current, nations))

@@ -60,11 +60,11 @@ def _task(centre: Centre, viewer: Viewer, alert_id: str, asset_id: str, ip: str,
             check_open(centre.alerts.get(alert_id), centre.workflow.state(alert_id))
         except AlreadyClosed as exc:
             raise Conflict(N_("cannot task an asset to %(alert)s: %(reason)s"),
-                           values={"alert": repr(alert_id), "reason": str(exc)}) from None
+                           values={"alert": repr(alert_id), "reason": exc}) from None
     try:
         changed = centre.assets.change(asset_id, lambda asset: rule(asset, alert_id, centre.clock()))
     except TaskingRefused as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict.of(exc) from None
     if changed is None:
         raise NotFound(N_("no asset %(asset)s"), values={"asset": repr(asset_id)})
     after = changed[1]

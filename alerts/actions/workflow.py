@@ -118,7 +118,7 @@ def _check_open(centre: Centre, alert_id: str, state: CaseState | None) -> None:
     try:
         check_open(centre.alerts.get(alert_id), state)
     except WorkflowError as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict.of(exc) from None
 
 
 def acknowledge(centre: Centre, viewer: Viewer, alert_id: str, *, via: str = "", ip: str = "") -> Mark:
@@ -154,7 +154,7 @@ def complete_step(centre: Centre, viewer: Viewer, alert_id: str, n: int, note: s
                        done_by=exc.mark.by,
                        done_at=exc.mark.at) from None
     except WorkflowError as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict.of(exc) from None
     centre.record(viewer, StepCompleted(stored.id, step=n, note=note, via=via), ip)
     return mark
 
@@ -169,7 +169,7 @@ def resolve(centre: Centre, viewer: Viewer, alert_id: str, note: str = "", *, vi
     try:
         check_resolve(centre.alerts.get(alert_id))
     except WorkflowError as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict.of(exc) from None
     first = centre.workflow.resolve(stored.id, mark)
     if first is not None:
         raise Conflict(N_("already resolved by %(by)s"), values={"by": first.by}, by=first.by, at=first.at)

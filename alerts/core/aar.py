@@ -27,6 +27,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.core.expected_actions import ActionKind, Fact
+from alerts.core.refusals import N_, Refused
 from alerts.core.times import check_range
 
 #: The measures, in report order: (name, what ends the clock).
@@ -52,12 +53,13 @@ def response_times(start: datetime, facts: Iterable[Fact]) -> dict[str, dict[str
 
 
 def check_due(due: date, today: date) -> date:
-    """``due`` unchanged, or ``ValueError`` saying the accepted range: from ``today - DUE_BEFORE`` to
+    """``due`` unchanged, or ``Refused`` (a ValueError) saying the accepted range: from ``today - DUE_BEFORE`` to
     ``today + DUE_AFTER``, and within ``alerts.core.times.EARLIEST`` .. ``LATEST``."""
     check_range(datetime.combine(due, time(), UTC), "due", due.isoformat())
     if not today - DUE_BEFORE <= due <= today + DUE_AFTER:
-        raise ValueError(f"due {due.isoformat()} is outside {(today - DUE_BEFORE).isoformat()} to "
-                         f"{(today + DUE_AFTER).isoformat()} (a year back to ten years ahead)")
+        raise Refused(N_("due %(due)s is outside %(first)s to %(last)s (a year back to ten years ahead)"),
+                      {"due": due.isoformat(), "first": (today - DUE_BEFORE).isoformat(),
+                       "last": (today + DUE_AFTER).isoformat()})
     return due
 
 

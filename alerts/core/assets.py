@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from alerts.core.model import RELEASABLE_TO_ALL, Location, no_control_chars, releasable_nations
+from alerts.core.refusals import N_, Refusal
 from alerts.core.times import check_range
 
 _ISO2 = re.compile(r"^[A-Z]{2}$")
@@ -201,8 +202,8 @@ def received(message: Asset | AssetUpdate, now: datetime, max_skew: timedelta = 
     return message if at == message.updated_at else message.model_copy(update={"updated_at": at})
 
 
-class TaskingRefused(Exception):
-    """An assign or release that the asset's state does not allow; the message says why."""
+class TaskingRefused(Refusal):
+    """An assign or release that the asset's state does not allow; the message says why (``Refusal``)."""
 
 
 class NotReady(TaskingRefused):
@@ -236,8 +237,10 @@ def apply_update(current: Asset, update: AssetUpdate, now: datetime) -> Asset | 
 def assigned(asset: Asset, alert_id: str, at: datetime) -> Asset:
     """``asset`` tasked to ``alert_id``: committed, ``assigned_to`` set; raises ``NotReady``."""
     if asset.status is not AssetStatus.READY or asset.assigned_to is not None:
-        raise NotReady(f"asset {asset.id!r} is {asset.status.value}"
-                       + (" (assigned to another incident)" if asset.assigned_to else ""))
+        values = {"asset": repr(asset.id), "status": asset.status.value}
+        if asset.assigned_to:
+            raise NotReady(N_("asset %(asset)s is %(status)s (assigned to another incident)"), values)
+        raise NotReady(N_("asset %(asset)s is %(status)s"), values)
     return asset.model_copy(update={"status": AssetStatus.COMMITTED, "assigned_to": alert_id,
                                     "updated_at": max(at, asset.updated_at)})
 
@@ -245,6 +248,7 @@ def assigned(asset: Asset, alert_id: str, at: datetime) -> Asset:
 def released(asset: Asset, alert_id: str, at: datetime) -> Asset:
     """``asset`` released from ``alert_id``: ready again; raises ``NotAssigned``."""
     if asset.assigned_to != alert_id:
-        raise NotAssigned(f"asset {asset.id!r} is not assigned to {alert_id!r}")
+        raise NotAssigned(N_("asset %(asset)s is not assigned to %(alert)s"),
+                          {"asset": repr(asset.id), "alert": repr(alert_id)})
     return asset.model_copy(update={"status": AssetStatus.READY, "assigned_to": None,
                                     "updated_at": max(at, asset.updated_at)})

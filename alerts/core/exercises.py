@@ -38,6 +38,7 @@ from pydantic import (
 from alerts.core.expected_actions import Clause, parse
 from alerts.core.model import AlertType, Area, Severity
 from alerts.core.nations import is_alpha2
+from alerts.core.refusals import N_, Refused
 
 #: Bounds that keep one exercise a sensible size (a 500-inject MSEL is a large one).
 MAX_INJECTS = 2_000
@@ -65,9 +66,9 @@ class InjectState(StrEnum):
     EXPIRED = "expired"
 
 
-class ExerciseStateError(ValueError):
+class ExerciseStateError(Refused):
     """A control action the exercise's state does not allow (e.g. resume a running exercise); the message
-    says the state and what is allowed. The API maps it to 409."""
+    says the state and what is allowed (``Refusal``). The API maps it to 409."""
 
 
 #: The longest exercise name (it is shown in the EXERCISE band of every page).
@@ -77,7 +78,7 @@ MAX_NAME = 200
 def exercise_name(text: str | None) -> str:
     """``text`` as an exercise's name: runs of spaces made one, ends trimmed, 1 to ``MAX_NAME`` characters.
 
-    Raises ``ValueError`` for an empty name, or one holding a control character (Unicode Cc: NUL, newline,
+    Raises ``Refused`` (a ValueError) for an empty name, or one holding a control character (Unicode Cc: NUL, newline,
     tab...), a format character (Cf: the bidirectional controls such as U+202E, which could reverse the
     EXERCISE band's text; zero-width ones) or a line/paragraph separator (Zl, Zp). Checked when a MSEL is
     loaded (``alerts.actions.exercises.load``), not when a stored record is read, so no record already kept
@@ -85,13 +86,17 @@ def exercise_name(text: str | None) -> str:
     text = text or ""
     bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
     if bad is not None:
-        raise ValueError(f"U+{ord(bad):04X} ({unicodedata.name(bad, 'a control character')}) is not allowed "
-                         "in a name: control and bidirectional-control characters could hide or reverse it")
+        code, called = f"U+{ord(bad):04X}", unicodedata.name(bad, "")
+        if not called:
+            raise Refused(N_("%(code)s (a control character) is not allowed in a name: control and "
+                             "bidirectional-control characters could hide or reverse it"), {"code": code})
+        raise Refused(N_("%(code)s (%(name)s) is not allowed in a name: control and bidirectional-control "
+                         "characters could hide or reverse it"), {"code": code, "name": called})
     text = " ".join(text.split())
     if not text:
-        raise ValueError("give the exercise a name")
+        raise Refused(N_("give the exercise a name"))
     if len(text) > MAX_NAME:
-        raise ValueError(f"at most {MAX_NAME} characters")
+        raise Refused(N_("at most %(most)s characters"), {"most": MAX_NAME})
     return text
 
 
@@ -296,24 +301,29 @@ class Exercise(BaseModel):
 
     # --- control ------------------------------------------------------------------------------------
 
-    def _require(self, action: str, *allowed: ExerciseState) -> None:
+    def _require(self, refusal: str, *allowed: ExerciseState) -> None:
+        """``ExerciseStateError`` with ``refusal`` (a message naming the exercise, its state and each of
+        ``allowed`` as ``allowed1``, ``allowed2``...) unless the state is one of ``allowed``."""
         if self.state not in allowed:
-            raise ExerciseStateError(f"cannot {action} exercise {self.id!r}: it is {self.state.value} "
-                                     f"(allowed when {' or '.join(s.value for s in allowed)})")
+            raise ExerciseStateError(refusal, {"exercise": repr(self.id), "state": self.state.value,
+                                               **{f"allowed{i}": s.value for i, s in enumerate(allowed, 1)}})
 
     def start(self, now: datetime) -> Exercise:
         """STARTEX at ``now``: planned -> running."""
-        self._require("start", ExerciseState.PLANNED)
+        self._require(N_("cannot start exercise %(exercise)s: it is %(state)s (allowed when %(allowed1)s)"),
+                      ExerciseState.PLANNED)
         return self.model_copy(update={"state": ExerciseState.RUNNING, "startex": now})
 
     def pause(self, now: datetime) -> Exercise:
         """Running -> paused at ``now``: no inject fires until resumed."""
-        self._require("pause", ExerciseState.RUNNING)
+        self._require(N_("cannot pause exercise %(exercise)s: it is %(state)s (allowed when %(allowed1)s)"),
+                      ExerciseState.RUNNING)
         return self.model_copy(update={"state": ExerciseState.PAUSED, "paused_at": now})
 
     def resume(self, now: datetime) -> Exercise:
         """Paused -> running: every pending inject moves later by exactly ``now - paused_at``."""
-        self._require("resume", ExerciseState.PAUSED)
+        self._require(N_("cannot resume exercise %(exercise)s: it is %(state)s (allowed when %(allowed1)s)"),
+                      ExerciseState.PAUSED)
         return self.model_copy(update={"state": ExerciseState.RUNNING, "paused_at": None,
                                        "paused_for": self.paused_for + (now - self.paused_at),
                                        "pauses": (*self.pauses, (self.paused_at, now))})
@@ -321,7 +331,9 @@ class Exercise(BaseModel):
     def end(self, now: datetime, reason: str | None = None) -> Exercise:
         """ENDEX at ``now``, from any state but ended: unfired injects expire. ``reason`` says why play
         stopped early (a real-world stop)."""
-        self._require("end", ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
+        self._require(N_("cannot end exercise %(exercise)s: it is %(state)s (allowed when %(allowed1)s or "
+                         "%(allowed2)s or %(allowed3)s)"),
+                      ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
         paused_for = self.paused_for + (now - self.paused_at if self.paused_at is not None else timedelta(0))
         pauses = (*self.pauses, (self.paused_at, now)) if self.paused_at is not None else self.pauses
         return self.model_copy(update={"state": ExerciseState.ENDED, "endex": now, "paused_at": None,
@@ -330,16 +342,22 @@ class Exercise(BaseModel):
     def mark_fired(self, number: int, now: datetime) -> Exercise:
         """Inject ``number`` fired at ``now`` (on schedule, or "fire now" from EXCON, a standby backup
         included). Raises ``ExerciseStateError`` unless running or paused, or if it was fired or skipped."""
-        self._require("fire an inject of", ExerciseState.RUNNING, ExerciseState.PAUSED)
+        self._require(N_("cannot fire an inject of exercise %(exercise)s: it is %(state)s (allowed when "
+                         "%(allowed1)s or %(allowed2)s)"),
+                      ExerciseState.RUNNING, ExerciseState.PAUSED)
         if self.inject_state(number) not in (InjectState.PENDING, InjectState.STANDBY):
-            raise ExerciseStateError(f"inject {number} is {self.inject_state(number).value}")
+            raise ExerciseStateError(N_("inject %(inject)s is %(state)s"),
+                                     {"inject": number, "state": self.inject_state(number).value})
         return self.model_copy(update={"fired": {**self.fired, number: now}})
 
     def skip(self, number: int) -> Exercise:
         """EXCON drops inject ``number``: it will not fire. Same errors as ``mark_fired``."""
-        self._require("skip an inject of", ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
+        self._require(N_("cannot skip an inject of exercise %(exercise)s: it is %(state)s (allowed when "
+                         "%(allowed1)s or %(allowed2)s or %(allowed3)s)"),
+                      ExerciseState.PLANNED, ExerciseState.RUNNING, ExerciseState.PAUSED)
         if self.inject_state(number) not in (InjectState.PENDING, InjectState.STANDBY):
-            raise ExerciseStateError(f"inject {number} is {self.inject_state(number).value}")
+            raise ExerciseStateError(N_("inject %(inject)s is %(state)s"),
+                                     {"inject": number, "state": self.inject_state(number).value})
         return self.model_copy(update={"skipped": self.skipped | {number}})
 
     def undecided(self, now: datetime) -> list[Inject]:

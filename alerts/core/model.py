@@ -22,6 +22,7 @@ from alerts.core.identity import identity_of
 from alerts.core.markings import RELEASABLE_TO_ALL, Classifications, Marking, Tlp
 from alerts.core.nations import is_alpha2
 from alerts.core.records import Record
+from alerts.core.refusals import N_, Refused
 from alerts.core.shapes import bounded, check_budget
 from alerts.core.text_rules import BIDI_FREE, no_bidi_controls, no_control_chars  # noqa: F401  (re-exported)
 from alerts.core.text_rules import clean_text as _clean_text
@@ -142,18 +143,18 @@ class Area(Record):
 
 def releasable_nations(value: list[str] | None) -> list[str] | None:
     """A ``releasable_to`` list normalised: assigned ISO 3166-1 alpha-2 codes (``XK`` Kosovo) or ``ALL``,
-    upper case, no repeats, not empty; ValueError naming the first code that is neither."""
+    upper case, no repeats, not empty; ``Refused`` (a ValueError) naming the first code that is neither."""
     if value is None:
         return None
     nations: list[str] = []
     for item in value:
         code = str(item).strip().upper()
         if code != RELEASABLE_TO_ALL and not is_alpha2(code):
-            raise ValueError(f"{item!r} is not an ISO 3166-1 alpha-2 code or 'ALL'")
+            raise Refused(N_("%(code)s is not an ISO 3166-1 alpha-2 code or 'ALL'"), {"code": repr(item)})
         if code not in nations:
             nations.append(code)
     if not nations:
-        raise ValueError("must name at least one nation, or 'ALL'")
+        raise Refused(N_("must name at least one nation, or 'ALL'"))
     return nations
 
 

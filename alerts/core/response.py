@@ -22,6 +22,7 @@ from datetime import datetime
 from alerts.core.checklists import ChecklistStep
 from alerts.core.escalation import Case, StepState
 from alerts.core.model import Severity, Status, StoredAlert
+from alerts.core.refusals import N_, Refusal
 
 _RANK = {Status.NEW: 0, Status.ACKNOWLEDGED: 1, Status.IN_PROGRESS: 2, Status.RESOLVED: 3, Status.CANCELLED: 3,
          Status.EXPIRED: 3}
@@ -37,8 +38,8 @@ def advanced(current: Status, target: Status) -> Status | None:
     return target
 
 
-class WorkflowError(Exception):
-    """An action that cannot be done in the alert's current state; the message says why."""
+class WorkflowError(Refusal):
+    """An action that cannot be done in the alert's current state; the message says why (``Refusal``)."""
 
 
 class NoChecklist(WorkflowError):
@@ -58,6 +59,9 @@ class AlreadyDone(WorkflowError):
     """The step (or the resolution, or the acknowledgment) was done before: ``mark`` says by whom and when."""
 
     mark: "Mark"
+
+    def __post_init__(self) -> None:
+        super().__init__(N_("already done by %(by)s at %(at)s"), {"by": self.mark.by, "at": self.mark.at})
 
     def __str__(self) -> str:
         return f"already done by {self.mark.by} at {self.mark.at}"
@@ -126,13 +130,13 @@ class CaseState:
 def check_step(state: CaseState | None, n: int) -> None:
     """Raise why step ``n`` cannot be done now (NoChecklist, NoSuchStep, AlreadyClosed, NotAcknowledged)."""
     if state is None:
-        raise NoChecklist("this alert has no checklist")
+        raise NoChecklist(N_("this alert has no checklist"))
     if not 1 <= n <= len(state.steps):
-        raise NoSuchStep(f"step {n} (this checklist has {len(state.steps)})")
+        raise NoSuchStep(N_("step %(step)s (this checklist has %(steps)s)"), {"step": n, "steps": len(state.steps)})
     if state.resolution is not None:
-        raise AlreadyClosed("the alert is resolved")
+        raise AlreadyClosed(N_("the alert is resolved"))
     if state.ack is None:
-        raise NotAcknowledged("acknowledge the alert before working its checklist")
+        raise NotAcknowledged(N_("acknowledge the alert before working its checklist"))
     if n in state.done:
         raise AlreadyDone(state.done[n])
 
@@ -143,9 +147,9 @@ def check_open(stored: StoredAlert | None, state: CaseState | None = None) -> No
     expired (also an alert recorded expired on arrival, and an exercise inject's alert after ENDEX), or its
     response (``state``) resolved. ``stored`` None (not known): nothing to refuse here."""
     if stored is not None and not stored.status.is_open:
-        raise AlreadyClosed(f"the alert is {stored.status.value}")
+        raise AlreadyClosed(N_("the alert is %(status)s"), {"status": stored.status.value})
     if state is not None and state.resolution is not None:
-        raise AlreadyClosed("the alert is resolved")
+        raise AlreadyClosed(N_("the alert is resolved"))
 
 
 def check_resolve(stored: StoredAlert | None) -> None:

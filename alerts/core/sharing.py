@@ -23,14 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts.core.markings import RELEASABLE_TO_ALL
 from alerts.core.model import StoredAlert, releasable_nations
+from alerts.core.refusals import N_, Refusal, Refused
 from alerts.core.roles import Permission
 from alerts.core.viewer import Viewer
 
 MAX_REASON = 500
 
 
-class SharingRefused(ValueError):
-    """A release or change the rules do not allow; the message says why."""
+class SharingRefused(Refused):
+    """A release or change the rules do not allow; the message says why (``Refusal``)."""
 
 
 def normalised(nations: list[str], nation: str | None) -> list[str]:
@@ -38,8 +39,8 @@ def normalised(nations: list[str], nation: str | None) -> list[str]:
     ``["ALL"]`` when ``ALL`` is named. Raises ``SharingRefused``."""
     try:
         checked = releasable_nations(nations) or []
-    except ValueError as exc:
-        raise SharingRefused(str(exc)) from None
+    except Refusal as exc:
+        raise SharingRefused(exc.template, exc.values) from None
     if RELEASABLE_TO_ALL in checked:
         return [RELEASABLE_TO_ALL]
     if nation is not None and nation not in checked:
@@ -74,12 +75,13 @@ def released(stored: StoredAlert, nations: list[str], by: str, at: datetime, nat
     """
     routing = stored.routing
     if routing.routed:
-        raise SharingRefused("the alert is routed already: change its releasability instead")
+        raise SharingRefused(N_("the alert is routed already: change its releasability instead"))
     reporting = routing.nation
     if nation is not None:
         nation = nation.strip().upper()
         if reporting is not None and nation != reporting:
-            raise SharingRefused(f"the reporting nation is {reporting}; it cannot be changed")
+            raise SharingRefused(N_("the reporting nation is %(nation)s; it cannot be changed"),
+                                 {"nation": reporting})
         reporting = normalised([nation], None)[0]
     return stored.model_copy(update={"routing": routing.model_copy(update={
         "nation": reporting, "releasable_to": normalised(nations, reporting), "released_by": by,
@@ -90,7 +92,7 @@ def changed(stored: StoredAlert, nations: list[str]) -> StoredAlert:
     """``stored`` released to ``nations`` instead (the deciding nation, ``decider``, kept); ``SharingRefused``
     if unrouted."""
     if not stored.routing.routed:
-        raise SharingRefused("the alert is unrouted: release it first")
+        raise SharingRefused(N_("the alert is unrouted: release it first"))
     return stored.model_copy(update={"routing": stored.routing.model_copy(update={
         "releasable_to": normalised(nations, decider(stored))})})
 

@@ -37,6 +37,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BeforeValidator, ValidationInfo
 
+from alerts.core.refusals import N_, Refused
+
 #: The earliest instant accepted (included).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 #: The latest instant accepted (included).
@@ -55,7 +57,7 @@ def parse_instant(value: str | datetime, field: str = "time", *, naive_is_utc: b
     ``value`` is a date-time string (see the module docstring for the syntax,
     the leap second and the range) or a ``datetime``. ``field`` names the value
     in reasons (``"reported_at"``, ``"CAP <sent>"``). A naive value is refused,
-    or read as UTC when ``naive_is_utc``. Raises ``ValueError`` whose message
+    or read as UTC when ``naive_is_utc``. Raises ``Refused`` (a ValueError) whose message
     names ``field`` and says what is wrong, so the function serves as a pydantic
     ``BeforeValidator`` as it is (its one required argument is the value).
     """
@@ -64,11 +66,12 @@ def parse_instant(value: str | datetime, field: str = "time", *, naive_is_utc: b
     elif isinstance(value, str):
         parsed = _parse_text(value.strip(), field)
     else:
-        raise ValueError(f"{field} must be a date-time string (RFC 3339), not {type(value).__name__}")
+        raise Refused(N_("%(field)s must be a date-time string (RFC 3339), not %(type)s"),
+                      {"field": field, "type": type(value).__name__})
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         if not naive_is_utc:
-            raise ValueError(f"{field} has no timezone offset (RFC 3339 needs Z or an offset such as +01:00): "
-                             f"{_quote(value)}")
+            raise Refused(N_("%(field)s has no timezone offset (RFC 3339 needs Z or an offset such as +01:00): "
+                             "%(value)s"), {"field": field, "value": _quote(value)})
         parsed = parsed.replace(tzinfo=UTC)
     return check_range(parsed, field, value if isinstance(value, str) else None)
 
@@ -79,7 +82,10 @@ def check_range(instant: datetime, field: str = "time", shown: str | None = None
     The reason quotes ``shown`` (the value as sent) when given, else the instant.
     """
     if not EARLIEST <= instant <= LATEST:
-        raise ValueError(f"{field} {_quote(shown or instant)} is outside the accepted range {RANGE_TEXT}")
+        raise Refused(N_("%(field)s %(value)s is outside the accepted range %(earliest)s to %(latest)s"),
+                      {"field": field, "value": _quote(shown or instant),
+                       "earliest": EARLIEST.isoformat().replace("+00:00", "Z"),
+                       "latest": LATEST.isoformat().replace("+00:00", "Z")})
     return instant
 
 
@@ -97,15 +103,15 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_validate_field)]
 
 
 def _parse_text(text: str, field: str) -> datetime:
-    """A date-time string, leap second included (``ValueError`` naming ``field``)."""
+    """A date-time string, leap second included (``Refused``, a ValueError, naming ``field``)."""
     upper = text.upper()  # RFC 3339 section 5.6 allows "t" and "z"
     leap = _LEAP_SECOND.match(upper)
     try:
         parsed = datetime.fromisoformat(f"{leap['head']}59{leap['tail']}" if leap else upper)
     except ValueError as exc:
         detail = "" if str(exc).startswith("Invalid isoformat") else f" ({exc})"
-        raise ValueError(f"{field} is not a date-time (RFC 3339, e.g. 2024-05-01T10:15:00Z): "
-                         f"{_quote(text)}{detail}") from None
+        raise Refused(N_("%(field)s is not a date-time (RFC 3339, e.g. 2024-05-01T10:15:00Z): "
+                         "%(value)s%(detail)s"), {"field": field, "value": _quote(text), "detail": detail}) from None
     if leap:
         parsed = _after_leap_second(parsed, text, field)
     return parsed
@@ -117,8 +123,8 @@ def _after_leap_second(last_normal: datetime, text: str, field: str) -> datetime
     utc = aware.astimezone(UTC)
     month_end = calendar.monthrange(utc.year, utc.month)[1]
     if (utc.day, utc.hour, utc.minute, utc.second) != (month_end, 23, 59, 59):
-        raise ValueError(f"{field} has second 60, which is only a leap second at 23:59:60 UTC on the "
-                         f"last day of a month (RFC 3339 section 5.7): {_quote(text)}")
+        raise Refused(N_("%(field)s has second 60, which is only a leap second at 23:59:60 UTC on the last day "
+                         "of a month (RFC 3339 section 5.7): %(value)s"), {"field": field, "value": _quote(text)})
     return last_normal + timedelta(seconds=1)
 
 

@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alerts.core.exercises import MAX_INJECTS, Inject
+from alerts.core.refusals import N_, Refused
 
 #: The largest MSEL file taken (bytes).
 MAX_MSEL_BYTES = 20 * 1024 * 1024
@@ -62,14 +63,18 @@ class Problem:
         return f"{where}{', column ' + self.column if self.column else ''}: {self.message}"
 
 
-class MselError(ValueError):
-    """A MSEL that cannot be loaded; ``problems`` names each (row, column, message), in row order."""
+class MselError(Refused):
+    """A MSEL that cannot be loaded; ``problems`` names each (row, column, message), in row order (the
+    first 20 in the message, a ``Refusal``; the problems themselves are shown as they are)."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.row, p.column))
-        shown = self.problems[:20]
-        more = f"\n... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
-        super().__init__("the MSEL has problems:\n" + "\n".join(map(str, shown)) + more)
+        shown = "\n".join(map(str, self.problems[:20]))
+        if len(self.problems) > 20:
+            super().__init__(N_("the MSEL has problems:\n%(problems)s\n... and %(more)s more"),
+                             {"problems": shown, "more": len(self.problems) - 20})
+        else:
+            super().__init__(N_("the MSEL has problems:\n%(problems)s"), {"problems": shown})
 
 
 def read_msel(data: bytes, payloads: Callable[[str], str] | None = None) -> list[Inject]:

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Callable
 
 from alerts.core.exercises import Exercise
+from alerts.core.refusals import N_, Refused
 from alerts.store.cas import HashRecords, compare_and_set
 from alerts.store.client import Client, text
 from alerts.store.inject_marks import InjectMarks
@@ -60,9 +61,9 @@ class ExerciseStore:
         self.marks = InjectMarks(client, keys)
 
     def add(self, exercise: Exercise) -> None:
-        """Store a new exercise; ``ValueError`` if its id exists."""
+        """Store a new exercise; ``Refused`` (a ValueError) if its id exists."""
         if not self.client.hsetnx(self.keys.exercises, exercise.id, exercise.model_dump_json()):
-            raise ValueError(f"exercise {exercise.id!r} exists")
+            raise Refused(N_("exercise %(exercise)s exists"), {"exercise": repr(exercise.id)})
 
     def get(self, exercise_id: str) -> Exercise | None:
         """One exercise, or None."""

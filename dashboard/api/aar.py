@@ -20,6 +20,7 @@ from alerts.actions.errors import Invalid
 from alerts.core.aar import Improvement
 from alerts.core.viewer import Viewer
 from alerts.formats import aar as aar_format
+from alerts.i18n import N_
 from dashboard.api.models import errors, html_export
 from dashboard.api.replay import instant
 from dashboard.auth.context import caller, services_of
@@ -78,7 +79,7 @@ def incident_aar(request: Request, since: str = Query(..., description="ISO 8601
     (``export.aar``)."""
     start, end = instant(since, "since", required=True), instant(until, "until", required=True)
     if start > end:
-        raise Invalid("since is after until")
+        raise Invalid(N_("since is after until"))
     report = aar.incident_report(services.centre, viewer, start, end, include_exercise)
     aar.audit_export(services.centre, viewer, report, format, ip=client_address(request))
     return _answer(report, format)

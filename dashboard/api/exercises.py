@@ -28,6 +28,7 @@ from alerts.actions.errors import Invalid
 from alerts.core.exercises import Exercise
 from alerts.core.injects import sent_alert_ids
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 from dashboard.api.models import errors
 from dashboard.auth.context import caller, services_of
 from dashboard.services import Services
@@ -109,7 +110,7 @@ async def load_exercise(request: Request, name: str = Query(min_length=1, max_le
         if len(data) > MAX_UPLOAD:
             return JSONResponse({"detail": f"a MSEL is at most {MAX_UPLOAD} bytes"}, status_code=413)
     if not data:
-        raise Invalid("send the MSEL file (CSV or XLSX) as the request body")
+        raise Invalid(N_("send the MSEL file (CSV or XLSX) as the request body"))
     ex = exercises.load(services.centre, viewer, bytes(data), name, speed=speed)
     return JSONResponse(exercise_json(ex, viewer, services.centre.clock()), status_code=201)
 

@@ -28,6 +28,7 @@ from alerts.core.model import StoredAlert
 from alerts.core.record import RecordEvent
 from alerts.core.times import parse_instant
 from alerts.core.viewer import Viewer
+from alerts.i18n import N_
 from dashboard.api.alerts import alert_json
 from dashboard.api.assets import asset_json
 from dashboard.api.models import AlertOut, AssetOut, errors
@@ -93,12 +94,13 @@ def instant(value: str | None, name: str, required: bool = False) -> datetime | 
     unless ``required``; ``Invalid`` (422) naming ``name`` for a blank required value or one that is not a time."""
     if value is None or not value.strip():
         if required:
-            raise Invalid(f"{name}: give a time (ISO 8601 with an offset, e.g. 2026-01-01T10:00:00Z)")
+            raise Invalid(N_("%(name)s: give a time (ISO 8601 with an offset, e.g. 2026-01-01T10:00:00Z)"),
+                          values={"name": name})
         return None
     try:
         return parse_instant(value, name)
-    except ValueError as exc:
-        raise Invalid(f"{name}: {exc}") from None
+    except ValueError as exc:  # a Refusal: localized in the sentence
+        raise Invalid(N_("%(name)s: %(error)s"), values={"name": name, "error": exc}) from None
 
 
 #: ``id(record) -> its JSON without superseded_by``, made once per record object the process holds (the parsed

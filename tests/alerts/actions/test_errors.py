@@ -9,12 +9,15 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
 from alerts import i18n
-from alerts.actions import exercises
-from alerts.actions.errors import Conflict, Forbidden, NotFound
+from alerts.actions import exercises, tasking, workflow
+from alerts.actions.errors import ActionError, Conflict, Forbidden, Invalid, NotFound
 from alerts.actions.visibility import require
+from alerts.core.injects import inject_alert_id
 from alerts.core.roles import Permission
+from alerts.core.sharing import SharingRefused, normalised
 from alerts.i18n import N_
-from tests.alerts.actions.test_exercises import DUTY, World, person
+from tests.alerts.actions.test_exercises import DUTY, EXCON, World, msel, person
+from tests.conftest import make_asset
 
 
 def translated(tmp_path, monkeypatch, tag: str, entries: dict[str, str]) -> None:
@@ -91,3 +94,43 @@ def test_err003_untranslated_broken_or_plain_messages_fall_back_to_english(tmp_p
     plain = Conflict("the alert is resolved")                    # a lower layer's own text, passed on alone
     assert plain.localized() == plain.message == "the alert is resolved"
     assert Conflict("100% sure").message == "100% sure"          # no values: never formatted
+
+
+def test_err004_a_lower_layers_refusal_reaches_the_user_in_their_language(world, speak):
+    """What the domain refuses (an exercise's state, a MSEL, a name, a checklist, a tasking, a releasability)
+    carries its own message id and values: the shipped Croatian catalogue says it, the English stays in
+    ``message``, the values (ids, states) as they are."""
+    centre = world.centre
+    speak("hr")
+    ex = exercises.load(centre, EXCON, msel(), "LANG")
+    exercises.start(centre, EXCON, ex.id)
+    world.advance(5)
+    alert_id = inject_alert_id(ex.id, 1, "RS")
+    centre.assets.put_many([make_asset("rs-med-1", 43.7, 20.7, nation="RS")])
+    refused = {}
+    for name, act in {
+        "state": lambda: exercises.resume(centre, EXCON, ex.id),
+        "msel": lambda: exercises.load(centre, EXCON, msel().replace(b"3,0:15:00", b"3,0:15"), "BROKEN"),
+        "name": lambda: exercises.load(centre, EXCON, msel(), " "),
+        "step": lambda: workflow.complete_step(centre, DUTY["RS"], alert_id, 1),
+        "tasking": lambda: tasking.release(centre, DUTY["RS"], alert_id, "rs-med-1"),
+    }.items():
+        with pytest.raises(ActionError) as caught:
+            act()
+        refused[name] = caught.value
+    with pytest.raises(SharingRefused) as caught:
+        normalised(["XX"], None)
+    refused["nations"] = Invalid.of(caught.value)
+    assert {name: (e.message, e.localized()) for name, e in refused.items() if name != "msel"} == {
+        "state": (f"cannot resume exercise {ex.id!r}: it is running (allowed when paused)",
+                  f"nije moguće nastaviti vježbu {ex.id!r}: u stanju je running (dopušteno u stanju paused)"),
+        "name": ("name: give the exercise a name", "naziv: dajte vježbi naziv"),
+        "step": ("acknowledge the alert before working its checklist",
+                 "potvrdite upozorenje prije rada na njegovu kontrolnom popisu"),
+        "tasking": (f"asset 'rs-med-1' is not assigned to {alert_id!r}",
+                    f"sredstvo 'rs-med-1' nije angažirano za {alert_id!r}"),
+        "nations": ("'XX' is not an ISO 3166-1 alpha-2 code or 'ALL'", "'XX' nije kod ISO 3166-1 alpha-2 niti 'ALL'"),
+    }
+    assert refused["msel"].message.startswith("the MSEL has problems:\nrow 4, column offset: ")
+    assert refused["msel"].localized().startswith("MSEL ima problema:\nrow 4, column offset: ")
+    assert refused["msel"].extra["problems"][0]["column"] == "offset"

@@ -4,7 +4,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
+from alerts import i18n
+from alerts.actions.errors import Invalid
+from dashboard.api.replay import instant
 from tests.conftest import add_user, make_alert
 
 
@@ -121,3 +125,21 @@ def test_rpa006_the_timeline_names_an_alerts_replacement_when_it_shows_the_repla
         events = app_server.api("/timeline", user).json()["events"]
         last = [e["alert"] for e in events if e["object"] == first["id"]][-1]
         assert last.get("superseded_by") == expected, user.name
+
+
+def test_rpa007_a_bad_time_is_refused_in_the_callers_language():
+    """The reason a time is refused (``alerts.core.times``) is a message of its own, said in the caller's
+    language inside the API's own sentence; the English ``message`` (the API's ``detail``) is unchanged."""
+    token = i18n.use("sr-Cyrl")
+    try:
+        with pytest.raises(Invalid) as blank:
+            instant(" ", "since", required=True)
+        with pytest.raises(Invalid) as bad:
+            instant("yesterday", "until")
+        shown = (blank.value.localized(), bad.value.localized())
+    finally:
+        i18n.reset(token)
+    assert blank.value.message == "since: give a time (ISO 8601 with an offset, e.g. 2026-01-01T10:00:00Z)"
+    assert bad.value.message == "until: until is not a date-time (RFC 3339, e.g. 2024-05-01T10:15:00Z): 'yesterday'"
+    assert shown == ("since: наведите време (ISO 8601 са помаком, нпр. 2026-01-01T10:00:00Z)",
+                     "until: until није датум и време (RFC 3339, нпр. 2024-05-01T10:15:00Z): 'yesterday'")
