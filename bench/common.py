@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import sys
 import time
@@ -276,3 +277,24 @@ def cap_zigzag_payload(vertices: int) -> bytes:
             "<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category><event>zigzag</event>"
             "<urgency>Expected</urgency><severity>Minor</severity><certainty>Likely</certainty>"
             f"{area}</info></alert>").encode()
+
+
+def find_chromium() -> str | None:
+    """``$CHROMIUM``, else ``chromium`` / ``chromium-browser`` / ``google-chrome`` on PATH (never downloads one)."""
+    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"),
+                      shutil.which("google-chrome")):
+        if candidate:
+            return candidate
+    return None
+
+
+def browser_or_skip():
+    """``(sync_playwright, chromium path)``, or ``{"skipped": why}`` without Playwright or a Chromium."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        return {"skipped": f"playwright not importable: {exc}"}
+    chromium = find_chromium()
+    if chromium is None:
+        return {"skipped": "no Chromium found (set CHROMIUM=/path/to/chromium)"}
+    return sync_playwright, chromium

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import secrets
-import shutil
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ import uuid
 from alerts.store.keys import Keys
 from bench.common import (
     HEADERS,
+    browser_or_skip,
     client_for,
     cpu_seconds,
     fmt_ms,
@@ -94,15 +94,6 @@ SSE_PROBE_JS = """
   } catch (err) { /* not supported */ }
 })();
 """
-
-
-def find_chromium() -> str | None:
-    """``$CHROMIUM``, else ``chromium`` / ``chromium-browser`` / ``google-chrome`` on PATH (never downloads one)."""
-    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"),
-                      shutil.which("google-chrome")):
-        if candidate:
-            return candidate
-    return None
 
 
 class ChannelListener(threading.Thread):
@@ -225,13 +216,10 @@ def bench_latency(url: str, prefix: str, m: int, spacing_ms: float, places, gpu_
     """Publish ``m`` alerts one every ``spacing_ms`` and time each to the list (ms; p50/p95/max) beside a
     plain redis-py subscriber and a plain SSE client; plus where the time goes and how busy the browser was.
     ``gpu_process``: Chromium with ``GPU_PROCESS_ARGS`` (``browser_args``)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        return {"skipped": f"playwright not importable: {exc}"}
-    chromium = find_chromium()
-    if chromium is None:
-        return {"skipped": "no Chromium found (set CHROMIUM=/path/to/chromium)"}
+    found = browser_or_skip()
+    if isinstance(found, dict):
+        return found
+    sync_playwright, chromium = found
     from alerts.store.producer import send_to_channel
     from tests.conftest import start_server, stop_server
 

@@ -1,6 +1,6 @@
 """11. The Replay page in the browser: how long a seek takes to show its alerts.
 
-``n`` synthetic alerts (the map section's, released to all) are recorded under a fresh prefix; a real
+``n`` synthetic alerts (the map section's; a viewer of MK sees most of them) are recorded under a fresh prefix; a real
 ``crisisdash serve --no-ingest`` runs on it, and headless Chromium (``conftest.BROWSER_ARGS``) signs in as a
 duty officer and opens ``/replay``. Timed: from the page's load to its first picture (the count
 ``#replay-count`` written and ``#replay-alerts`` holding the items drawn), then ``seeks`` seeks (a moment typed
@@ -27,17 +27,14 @@ DRAWN_JS = """([moment, n]) => document.querySelector('#replay-time').innerText.
 
 def bench_replay_page(url: str, prefix: str, n: int, seeks: int, places) -> dict:
     """The section's figures (module docstring); skipped without Playwright or a Chromium."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        return {"skipped": f"playwright not importable: {exc}"}
-    from bench.latency import find_chromium
+    from bench.common import browser_or_skip
     from bench.map import stored_alerts
     from tests.conftest import BROWSER_ARGS, start_server, stop_server
 
-    chromium = find_chromium()
-    if chromium is None:
-        return {"skipped": "no Chromium found (set CHROMIUM=/path/to/chromium)"}
+    found = browser_or_skip()
+    if isinstance(found, dict):
+        return found
+    sync_playwright, chromium = found
     page_prefix, client = f"{prefix}:replay-page", client_for(url)
     keys = Keys(page_prefix)
     store = AlertStore(client, keys)
