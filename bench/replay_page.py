@@ -1,8 +1,8 @@
 """11. The Replay page in the browser: how long a seek takes to show its alerts.
 
 ``n`` synthetic alerts (the map section's; a viewer of MK sees most of them) are recorded under a fresh
-prefix; a real ``crisisdash serve --no-ingest`` runs on it, and headless Chromium (``conftest.BROWSER_ARGS``) signs in as a
-duty officer and opens ``/replay``. Timed: from the page's load to its first picture (the count
+prefix; a real ``crisisdash serve --no-ingest`` runs on it, and headless Chromium (``conftest.BROWSER_ARGS``)
+signs in as a duty officer and opens ``/replay``. Timed: from the page's load to its first picture (the count
 ``#replay-count`` written and ``#replay-alerts`` holding the items drawn), then ``seeks`` seeks (a moment typed
 in, Enter) until the list is drawn again for the new moment. Baseline, same run: the same picture over HTTP
 without a browser (``GET /api/v1/state?limit=`` as many as the page listed), the server's share.
