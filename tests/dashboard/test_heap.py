@@ -49,7 +49,7 @@ def test_hep001_freed_large_temporaries_go_back_to_the_system_once_the_threshold
 
 def test_hep002_serve_and_ingest_fix_the_threshold_before_anything_else(monkeypatch):
     class Called(Exception):
-        pass
+        """Raised by the patched ``return_large_blocks``: the command asked for it."""
 
     def called(*_args, **_kwargs):
         raise Called
